@@ -1,0 +1,23 @@
+//! Gridwork's core: everything the field app and the sync server share.
+//!
+//! A record (household, resident, incident, patrol, visit) is one Automerge
+//! document ([`doc`]), mapped to and from typed structs ([`model`]) and
+//! checked by [`validate`]. An incident's status is derived from an
+//! append-only log of transitions inside its document ([`workflow`]), with
+//! deadlines counted in working days ([`calendar`]). On a device the
+//! documents live in a local SQLite store with query projections, Chinese
+//! full-text search and an outbox ([`store`]). Grid boundaries and patrol
+//! figures come from [`geo`]; [`demo`] makes realistic, seeded demo data.
+//!
+//! This crate does no network I/O, prints nothing and reads no environment
+//! variables: the app shell and the server translate to and from it.
+
+pub mod calendar;
+pub mod demo;
+pub mod doc;
+pub mod geo;
+pub mod model;
+pub mod schema;
+pub mod store;
+pub mod validate;
+pub mod workflow;
