@@ -1,1 +1,654 @@
-//! TODO
+//! Records as Automerge documents.
+//!
+//! A [`RecordDoc`] is one record's Automerge document. The record's fields
+//! are laid out as the record serializes (nested maps for nested structs,
+//! lists for lists, scalars for everything else), under a root that also
+//! holds `kind` and the layout version `v`. Nested maps and lists are
+//! created once, when the record is made; later edits only put scalars or
+//! insert into lists, so two devices never create the same object twice.
+//!
+//! Writes are minimal: [`RecordDoc::update`] compares the record before and
+//! after the edit and writes only the scalars that changed, so concurrent
+//! edits of different fields both survive, and an edit elsewhere never
+//! clobbers a conflict a person has not yet resolved. Concurrent edits of
+//! the same field keep every value: [`RecordDoc::conflicts`] lists them with
+//! who wrote each and when, and [`RecordDoc::resolve`] writes the one a
+//! person chose. Deletes are tombstones: once any device sets `deleted`, the
+//! record stays deleted, even if an older device's edits arrive later.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, Change, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value as Json};
+use uuid::Uuid;
+
+use crate::model::{AnyRecord, Record, RecordKind};
+
+/// The document layout version written at `v`. A document with a higher
+/// version was written by a newer Gridwork and is refused.
+pub const LAYOUT_VERSION: u64 = 1;
+
+/// What can go wrong with a record document.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    #[error("automerge: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("the document is not a Gridwork record: {0}")]
+    NotARecord(String),
+    #[error("the document is a {found}, not a {expected}")]
+    WrongKind {
+        expected: RecordKind,
+        found: RecordKind,
+    },
+    #[error("the document was written by a newer Gridwork (layout {0}); update the app")]
+    TooNew(u64),
+    #[error("the record does not match its kind: {0}")]
+    Shape(#[from] serde_json::Error),
+    #[error("no value at {0}")]
+    NoSuchPath(String),
+    #[error("the record id cannot change")]
+    IdChanged,
+}
+
+impl DocError {
+    /// A stable code for the UI and the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocError::Automerge(_) => "doc_corrupt",
+            DocError::NotARecord(_) => "doc_not_a_record",
+            DocError::WrongKind { .. } => "doc_wrong_kind",
+            DocError::TooNew(_) => "doc_too_new",
+            DocError::Shape(_) => "doc_shape",
+            DocError::NoSuchPath(_) => "doc_no_such_path",
+            DocError::IdChanged => "doc_id_changed",
+        }
+    }
+}
+
+/// Who makes a change: the user, recorded in the change's message so a
+/// conflict can say who wrote each value. The device is the actor id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub user: String,
+    /// Unix milliseconds on the author's clock.
+    pub now_ms: i64,
+}
+
+impl Author {
+    /// An author acting at `now_ms`.
+    pub fn new(user: impl Into<String>, now_ms: i64) -> Author {
+        Author {
+            user: user.into(),
+            now_ms,
+        }
+    }
+
+    fn commit_options(&self) -> CommitOptions {
+        CommitOptions::default()
+            .with_message(self.user.clone())
+            .with_time(self.now_ms.div_euclid(1000))
+    }
+}
+
+/// One value among several written concurrently to the same field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictValue {
+    pub value: Json,
+    /// User id that wrote it (from the change's message).
+    pub user: Option<String>,
+    /// Unix seconds on the writer's clock.
+    pub time: Option<i64>,
+    /// Hex actor id of the device that wrote it.
+    pub actor: String,
+}
+
+/// A field with more than one concurrent value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// Dotted path, with list indexes as numbers: `address.room`,
+    /// `parties.0.phone`.
+    pub path: String,
+    /// Every value; the first is the one currently shown.
+    pub values: Vec<ConflictValue>,
+}
+
+/// One record's Automerge document.
+#[derive(Debug)]
+pub struct RecordDoc {
+    doc: AutoCommit,
+    kind: RecordKind,
+    id: Uuid,
+}
+
+impl RecordDoc {
+    /// Makes a new document holding `record`, as one change by `actor`.
+    pub fn create<T: Record>(
+        record: &T,
+        actor: ActorId,
+        author: &Author,
+    ) -> Result<RecordDoc, DocError> {
+        let mut doc = AutoCommit::new().with_actor(actor);
+        doc.put(ROOT, "kind", T::KIND.as_str())?;
+        doc.put(ROOT, "v", LAYOUT_VERSION)?;
+        let json = to_json(record)?;
+        let Json::Object(map) = json else {
+            return Err(DocError::NotARecord(
+                "a record must serialize to a map".into(),
+            ));
+        };
+        for (key, value) in &map {
+            put_value(&mut doc, &ROOT, key.as_str(), value)?;
+        }
+        doc.commit_with(author.commit_options());
+        Ok(RecordDoc {
+            doc,
+            kind: T::KIND,
+            id: record.meta().id,
+        })
+    }
+
+    /// Loads a saved document (or a concatenation of changes) and checks it
+    /// is a record Gridwork can read.
+    pub fn load(bytes: &[u8], actor: ActorId) -> Result<RecordDoc, DocError> {
+        let doc = AutoCommit::load(bytes)?.with_actor(actor);
+        RecordDoc::from_automerge(doc)
+    }
+
+    /// Wraps an Automerge document after checking its kind, layout and id.
+    pub fn from_automerge(doc: AutoCommit) -> Result<RecordDoc, DocError> {
+        let kind = match doc.get(ROOT, "kind")? {
+            Some((Value::Scalar(s), _)) => s
+                .as_str()
+                .and_then(RecordKind::parse)
+                .ok_or_else(|| DocError::NotARecord(format!("unknown kind {s}")))?,
+            _ => return Err(DocError::NotARecord("no kind".into())),
+        };
+        let version = match doc.get(ROOT, "v")? {
+            Some((Value::Scalar(s), _)) => s.as_u64().unwrap_or(0),
+            _ => 0,
+        };
+        if version > LAYOUT_VERSION {
+            return Err(DocError::TooNew(version));
+        }
+        let id = match doc.get(ROOT, "id")? {
+            Some((Value::Scalar(s), _)) => s
+                .as_str()
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .ok_or_else(|| DocError::NotARecord("bad id".into()))?,
+            _ => return Err(DocError::NotARecord("no id".into())),
+        };
+        Ok(RecordDoc { doc, kind, id })
+    }
+
+    /// The record's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// The record's kind.
+    pub fn kind(&self) -> RecordKind {
+        self.kind
+    }
+
+    /// The underlying Automerge document, for sync and repair.
+    pub fn automerge(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    /// Uses `actor` for changes made from now on (a device's own actor).
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.doc.set_actor(actor);
+    }
+
+    /// The document as JSON, with the winning value of every field and the
+    /// tombstone rule applied. Includes `kind` and `v`.
+    pub fn to_json(&self) -> Json {
+        let mut json = read_value(&self.doc, &ROOT, ObjType::Map);
+        if self.is_deleted() {
+            if let Json::Object(map) = &mut json {
+                map.insert("deleted".into(), Json::Bool(true));
+            }
+        }
+        json
+    }
+
+    /// Reads the record as its typed struct.
+    pub fn read<T: Record>(&self) -> Result<T, DocError> {
+        if self.kind != T::KIND {
+            return Err(DocError::WrongKind {
+                expected: T::KIND,
+                found: self.kind,
+            });
+        }
+        Ok(serde_json::from_value(self.to_json())?)
+    }
+
+    /// Reads the record whatever its kind.
+    pub fn read_any(&self) -> Result<AnyRecord, DocError> {
+        Ok(match self.kind {
+            RecordKind::Household => AnyRecord::Household(self.read()?),
+            RecordKind::Resident => AnyRecord::Resident(self.read()?),
+            RecordKind::Incident => AnyRecord::Incident(self.read()?),
+            RecordKind::Patrol => AnyRecord::Patrol(self.read()?),
+            RecordKind::Visit => AnyRecord::Visit(self.read()?),
+        })
+    }
+
+    /// Edits the record: reads it, lets `edit` change it, and writes only
+    /// what changed as one change. Returns the change's hash, or `None` when
+    /// nothing changed. The caller validates before saving.
+    pub fn update<T: Record>(
+        &mut self,
+        author: &Author,
+        edit: impl FnOnce(&mut T),
+    ) -> Result<Option<ChangeHash>, DocError> {
+        let before: T = self.read()?;
+        let mut after = before.clone();
+        edit(&mut after);
+        self.write_diff(author, &before, &after)
+    }
+
+    /// Writes the difference between two versions of the record as one
+    /// change: `after` is what the user saw and edited from `before`.
+    pub fn write_diff<T: Record>(
+        &mut self,
+        author: &Author,
+        before: &T,
+        after: &T,
+    ) -> Result<Option<ChangeHash>, DocError> {
+        if after.meta().id != self.id {
+            return Err(DocError::IdChanged);
+        }
+        let old = to_json(before)?;
+        let new = to_json(after)?;
+        let deleting = !before.meta().deleted && after.meta().deleted;
+        diff_into(&mut self.doc, &ROOT, &old, &new)?;
+        if deleting {
+            self.doc.put(ROOT, "deleted", true)?;
+        }
+        Ok(self.doc.commit_with(author.commit_options()))
+    }
+
+    /// Marks the record deleted (a tombstone).
+    pub fn delete(&mut self, author: &Author) -> Result<Option<ChangeHash>, DocError> {
+        if self.is_deleted() {
+            return Ok(None);
+        }
+        self.doc.put(ROOT, "deleted", true)?;
+        Ok(self.doc.commit_with(author.commit_options()))
+    }
+
+    /// Deleted wins: the record is deleted if any concurrent value of
+    /// `deleted` is true.
+    pub fn is_deleted(&self) -> bool {
+        self.doc
+            .get_all(ROOT, "deleted")
+            .unwrap_or_default()
+            .iter()
+            .any(|(v, _)| matches!(v, Value::Scalar(s) if s.as_bool() == Some(true)))
+    }
+
+    /// Every field with more than one concurrent value. `deleted` is not
+    /// listed: the tombstone rule settles it.
+    pub fn conflicts(&mut self) -> Vec<Conflict> {
+        let mut raw = Vec::new();
+        collect_conflicts(&self.doc, &ROOT, ObjType::Map, String::new(), &mut raw);
+        raw.retain(|c| c.path != "deleted");
+        let mut found = Vec::with_capacity(raw.len());
+        for conflict in raw {
+            let mut values = Vec::with_capacity(conflict.values.len());
+            for (value, op) in conflict.values {
+                let (mut user, mut time) = (None, None);
+                if let Some(hash) = self.doc.hash_for_opid(&op) {
+                    if let Some(meta) = self.doc.get_change_meta_by_hash(&hash) {
+                        user = meta.message.as_deref().map(str::to_string);
+                        time = Some(meta.timestamp);
+                    }
+                }
+                values.push(ConflictValue {
+                    value,
+                    user,
+                    time,
+                    actor: op_actor(&op),
+                });
+            }
+            found.push(Conflict {
+                path: conflict.path,
+                values,
+            });
+        }
+        found
+    }
+
+    /// Settles a conflict (or sets any scalar field) by writing `value` at
+    /// `path`: the one value a person chose.
+    pub fn resolve(
+        &mut self,
+        author: &Author,
+        path: &str,
+        value: &Json,
+    ) -> Result<Option<ChangeHash>, DocError> {
+        let (obj, prop) = self.locate(path)?;
+        match prop {
+            PathProp::Key(key) => put_value(&mut self.doc, &obj, &key, value)?,
+            PathProp::Index(index) => {
+                self.doc.delete(&obj, index)?;
+                insert_value(&mut self.doc, &obj, index, value)?;
+            }
+        }
+        Ok(self.doc.commit_with(author.commit_options()))
+    }
+
+    fn locate(&self, path: &str) -> Result<(ObjId, PathProp), DocError> {
+        let parts: Vec<&str> = path.split('.').collect();
+        let Some((last, parents)) = parts.split_last() else {
+            return Err(DocError::NoSuchPath(path.into()));
+        };
+        let mut obj = ROOT;
+        for part in parents {
+            let prop: automerge::Prop = match part.parse::<usize>() {
+                Ok(i) => i.into(),
+                Err(_) => (*part).into(),
+            };
+            obj = match self.doc.get(&obj, prop)? {
+                Some((Value::Object(_), id)) => id,
+                _ => return Err(DocError::NoSuchPath(path.into())),
+            };
+        }
+        let prop = match (self.doc.object_type(&obj)?, last.parse::<usize>()) {
+            (ObjType::List, Ok(i)) if i < self.doc.length(&obj) => PathProp::Index(i),
+            (ObjType::Map, _) => PathProp::Key((*last).to_string()),
+            _ => return Err(DocError::NoSuchPath(path.into())),
+        };
+        Ok((obj, prop))
+    }
+
+    /// Hashes of the document's current heads.
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Changes not reachable from `have` (all changes for an empty slice).
+    pub fn changes_since(&mut self, have: &[ChangeHash]) -> Vec<Change> {
+        self.doc.get_changes(have)
+    }
+
+    /// Applies changes received from elsewhere. Duplicates are ignored.
+    pub fn apply_changes(&mut self, changes: Vec<Change>) -> Result<(), DocError> {
+        self.doc.apply_changes(changes)?;
+        Ok(())
+    }
+
+    /// Merges another copy of the same record.
+    pub fn merge(&mut self, other: &mut RecordDoc) -> Result<(), DocError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// A copy with a different actor, as another device would hold it.
+    pub fn fork(&mut self, actor: ActorId) -> RecordDoc {
+        RecordDoc {
+            doc: self.doc.fork().with_actor(actor),
+            kind: self.kind,
+            id: self.id,
+        }
+    }
+
+    /// The compacted document: every change, compressed into one snapshot.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+}
+
+enum PathProp {
+    Key(String),
+    Index(usize),
+}
+
+fn to_json<T: Serialize>(record: &T) -> Result<Json, DocError> {
+    Ok(serde_json::to_value(record)?)
+}
+
+fn scalar_of(value: &Json) -> Option<automerge::ScalarValue> {
+    use automerge::ScalarValue as S;
+    Some(match value {
+        Json::Null => S::Null,
+        Json::Bool(b) => S::Boolean(*b),
+        Json::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                S::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                S::Uint(u)
+            } else {
+                S::F64(n.as_f64().unwrap_or(0.0))
+            }
+        }
+        Json::String(s) => S::Str(s.as_str().into()),
+        Json::Array(_) | Json::Object(_) => return None,
+    })
+}
+
+fn put_value(doc: &mut AutoCommit, obj: &ObjId, key: &str, value: &Json) -> Result<(), DocError> {
+    match value {
+        Json::Object(map) => {
+            let child = doc.put_object(obj, key, ObjType::Map)?;
+            for (k, v) in map {
+                put_value(doc, &child, k, v)?;
+            }
+        }
+        Json::Array(items) => {
+            let child = doc.put_object(obj, key, ObjType::List)?;
+            for (i, v) in items.iter().enumerate() {
+                insert_value(doc, &child, i, v)?;
+            }
+        }
+        scalar => doc.put(
+            obj,
+            key,
+            scalar_of(scalar).unwrap_or(automerge::ScalarValue::Null),
+        )?,
+    }
+    Ok(())
+}
+
+fn insert_value(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    index: usize,
+    value: &Json,
+) -> Result<(), DocError> {
+    match value {
+        Json::Object(map) => {
+            let child = doc.insert_object(obj, index, ObjType::Map)?;
+            for (k, v) in map {
+                put_value(doc, &child, k, v)?;
+            }
+        }
+        Json::Array(items) => {
+            let child = doc.insert_object(obj, index, ObjType::List)?;
+            for (i, v) in items.iter().enumerate() {
+                insert_value(doc, &child, i, v)?;
+            }
+        }
+        scalar => doc.insert(
+            obj,
+            index,
+            scalar_of(scalar).unwrap_or(automerge::ScalarValue::Null),
+        )?,
+    }
+    Ok(())
+}
+
+/// Writes into `obj` what differs between `old` and `new` (both maps).
+fn diff_into(doc: &mut AutoCommit, obj: &ObjId, old: &Json, new: &Json) -> Result<(), DocError> {
+    let (Json::Object(old), Json::Object(new)) = (old, new) else {
+        return Ok(());
+    };
+    for (key, new_value) in new {
+        let old_value = old.get(key);
+        if old_value == Some(new_value) {
+            continue;
+        }
+        match (old_value, new_value, doc.get(obj, key.as_str())?) {
+            (
+                Some(o @ Json::Object(_)),
+                Json::Object(_),
+                Some((Value::Object(ObjType::Map), child)),
+            ) => {
+                diff_into(doc, &child, o, new_value)?;
+            }
+            (Some(Json::Array(o)), Json::Array(n), Some((Value::Object(ObjType::List), child))) => {
+                diff_list(doc, &child, o, n)?;
+            }
+            _ => put_value(doc, obj, key, new_value)?,
+        }
+    }
+    for key in old.keys() {
+        if !new.contains_key(key) {
+            doc.delete(obj, key.as_str())?;
+        }
+    }
+    Ok(())
+}
+
+/// Lists change by keeping the common prefix and suffix and rewriting the
+/// middle; appends (the common case: logs, tracks, photos) become inserts at
+/// the end, which concurrent devices can make without conflict. Elements of
+/// the same shape that differ inside are edited in place.
+fn diff_list(
+    doc: &mut AutoCommit,
+    obj: &ObjId,
+    old: &[Json],
+    new: &[Json],
+) -> Result<(), DocError> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let old_mid = &old[prefix..old.len() - suffix];
+    let new_mid = &new[prefix..new.len() - suffix];
+    let common = old_mid.len().min(new_mid.len());
+    for i in 0..common {
+        let index = prefix + i;
+        match (&old_mid[i], &new_mid[i], doc.get(obj, index)?) {
+            (
+                o @ Json::Object(_),
+                n @ Json::Object(_),
+                Some((Value::Object(ObjType::Map), child)),
+            ) => {
+                diff_into(doc, &child, o, n)?;
+            }
+            (_, n, _) => {
+                doc.delete(obj, index)?;
+                insert_value(doc, obj, index, n)?;
+            }
+        }
+    }
+    for _ in common..old_mid.len() {
+        doc.delete(obj, prefix + common)?;
+    }
+    for (i, value) in new_mid.iter().enumerate().skip(common) {
+        insert_value(doc, obj, prefix + i, value)?;
+    }
+    Ok(())
+}
+
+fn read_scalar(s: &automerge::ScalarValue) -> Json {
+    use automerge::ScalarValue as S;
+    match s {
+        S::Null => Json::Null,
+        S::Boolean(b) => Json::Bool(*b),
+        S::Int(i) | S::Timestamp(i) => Json::Number((*i).into()),
+        S::Uint(u) => Json::Number((*u).into()),
+        S::F64(f) => Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+        S::Counter(c) => Json::Number(i64::from(c).into()),
+        S::Str(s) => Json::String(s.to_string()),
+        S::Bytes(_) | S::Unknown { .. } => Json::Null,
+    }
+}
+
+fn read_value(doc: &AutoCommit, obj: &ObjId, obj_type: ObjType) -> Json {
+    match obj_type {
+        ObjType::Map | ObjType::Table => {
+            let mut map = Map::new();
+            for key in doc.keys(obj) {
+                if let Ok(Some((value, id))) = doc.get(obj, key.as_str()) {
+                    map.insert(key, read_item(doc, value, &id));
+                }
+            }
+            Json::Object(map)
+        }
+        ObjType::List => {
+            let len = doc.length(obj);
+            let items = (0..len)
+                .filter_map(|i| doc.get(obj, i).ok().flatten())
+                .map(|(value, id)| read_item(doc, value, &id))
+                .collect();
+            Json::Array(items)
+        }
+        ObjType::Text => Json::String(doc.text(obj).unwrap_or_default()),
+    }
+}
+
+fn read_item(doc: &AutoCommit, value: Value<'_>, id: &ObjId) -> Json {
+    match value {
+        Value::Object(t) => read_value(doc, id, t),
+        Value::Scalar(s) => read_scalar(&s),
+    }
+}
+
+/// A conflicted field with the op id of each value, before the writers are
+/// looked up.
+struct RawConflict {
+    path: String,
+    values: Vec<(Json, ObjId)>,
+}
+
+fn collect_conflicts(
+    doc: &AutoCommit,
+    obj: &ObjId,
+    obj_type: ObjType,
+    path: String,
+    out: &mut Vec<RawConflict>,
+) {
+    let join = |p: &str, k: &str| {
+        if p.is_empty() {
+            k.to_string()
+        } else {
+            format!("{p}.{k}")
+        }
+    };
+    let props: Vec<(String, automerge::Prop)> = match obj_type {
+        ObjType::Map | ObjType::Table => doc.keys(obj).map(|k| (k.clone(), k.into())).collect(),
+        ObjType::List => (0..doc.length(obj))
+            .map(|i| (i.to_string(), i.into()))
+            .collect(),
+        ObjType::Text => return,
+    };
+    for (name, prop) in props {
+        let all = doc.get_all(obj, prop).unwrap_or_default();
+        let here = join(&path, &name);
+        if all.len() > 1 {
+            out.push(RawConflict {
+                path: here.clone(),
+                values: all
+                    .iter()
+                    .map(|(v, id)| (read_item(doc, v.clone(), id), id.clone()))
+                    .collect(),
+            });
+        }
+        if let Some((Value::Object(t), id)) = all.first() {
+            collect_conflicts(doc, id, *t, here, out);
+        }
+    }
+}
+
+fn op_actor(id: &ObjId) -> String {
+    match id {
+        ObjId::Id(_, actor, _) => actor.to_hex_string(),
+        ObjId::Root => String::new(),
+    }
+}

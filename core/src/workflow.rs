@@ -1,1 +1,730 @@
-//! TODO
+//! The incident workflow: an append-only log of transitions, and the state
+//! derived from it.
+//!
+//! An incident document holds its transitions in a list (`log`). Devices
+//! and supervisors only ever append. The current status, level on the
+//! escalation ladder (吹哨报到), assignee and deadline are *derived* by
+//! folding the log in list order with [`derive`]. Automerge orders
+//! concurrent appends the same way on every device, so every device derives
+//! the same state; an entry that is no longer valid where it lands (two
+//! people acted on the same incident offline) is kept, shown, and skipped
+//! by the fold with a reason ([`Derived::skipped`]). Nothing is lost.
+//!
+//! [`check`] applies the same rules before an entry is appended, so an
+//! honest device never writes a transition the fold would skip, and a
+//! worker cannot verify their own report.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{WorkCalendar, shanghai_date};
+use crate::model::{Incident, Role};
+use crate::validate::Lang;
+
+/// Where an incident is in its closed loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// 暂存: on the device, not yet reported.
+    Draft,
+    /// 已上报
+    Reported,
+    /// 已受理
+    Accepted,
+    /// 退回: returned to the reporter with a reason.
+    Returned,
+    /// 已分派: to a department or a person, with a deadline.
+    Dispatched,
+    /// 处置中
+    InProgress,
+    /// 已办结
+    Resolved,
+    /// 已核查
+    Verified,
+    /// 已回访: the resident's feedback is recorded.
+    FeedbackGiven,
+    /// 结案
+    Closed,
+    /// 挂起
+    Suspended,
+}
+
+impl Status {
+    /// The Chinese label users know.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::Draft => "暂存",
+            Status::Reported => "已上报",
+            Status::Accepted => "已受理",
+            Status::Returned => "退回",
+            Status::Dispatched => "已分派",
+            Status::InProgress => "处置中",
+            Status::Resolved => "已办结",
+            Status::Verified => "已核查",
+            Status::FeedbackGiven => "已回访",
+            Status::Closed => "结案",
+            Status::Suspended => "挂起",
+        }
+    }
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Reported => "reported",
+            Status::Accepted => "accepted",
+            Status::Returned => "returned",
+            Status::Dispatched => "dispatched",
+            Status::InProgress => "in_progress",
+            Status::Resolved => "resolved",
+            Status::Verified => "verified",
+            Status::FeedbackGiven => "feedback_given",
+            Status::Closed => "closed",
+            Status::Suspended => "suspended",
+        }
+    }
+
+    /// Still being handled: a deadline can run out.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Status::Reported | Status::Accepted | Status::Dispatched | Status::InProgress
+        )
+    }
+}
+
+/// The escalation ladder: grid → street/town → district → city.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Grid,
+    Street,
+    District,
+    City,
+}
+
+impl Level {
+    /// The next level up, if any.
+    pub fn up(self) -> Option<Level> {
+        match self {
+            Level::Grid => Some(Level::Street),
+            Level::Street => Some(Level::District),
+            Level::District => Some(Level::City),
+            Level::City => None,
+        }
+    }
+}
+
+/// Whom an incident is dispatched to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Assignee {
+    /// `department` or `person`.
+    pub kind: AssigneeKind,
+    /// Department code or user id.
+    pub id: String,
+    /// Display name (城管执法队, 李明).
+    pub name: String,
+}
+
+/// Whether an incident went to a department or a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssigneeKind {
+    Department,
+    Person,
+}
+
+/// A resident's satisfaction with how an incident was handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Dissatisfied,
+    Satisfied,
+    VerySatisfied,
+}
+
+/// What a transition does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// 上报 (also: resubmit after a return).
+    Report,
+    /// 受理
+    Accept,
+    /// 退回, the opinion says why.
+    Return,
+    /// 分派 with a deadline in working days.
+    Dispatch { to: Assignee, deadline_days: u32 },
+    /// 开始处置
+    Start,
+    /// 办结, with after-photos.
+    Resolve,
+    /// 就地解决: from draft or reported straight to resolved.
+    ResolveOnSpot,
+    /// 核查
+    Verify,
+    /// 回访评价; dissatisfied reopens the incident.
+    Feedback { satisfaction: Satisfaction },
+    /// 结案
+    Close,
+    /// 挂起
+    Suspend,
+    /// 恢复
+    Resume,
+    /// 吹哨: up the ladder; skipping a level needs a reason in the opinion.
+    Escalate { to: Level },
+}
+
+impl Action {
+    /// The stable snake_case name of the action.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Report => "report",
+            Action::Accept => "accept",
+            Action::Return => "return",
+            Action::Dispatch { .. } => "dispatch",
+            Action::Start => "start",
+            Action::Resolve => "resolve",
+            Action::ResolveOnSpot => "resolve_on_spot",
+            Action::Verify => "verify",
+            Action::Feedback { .. } => "feedback",
+            Action::Close => "close",
+            Action::Suspend => "suspend",
+            Action::Resume => "resume",
+            Action::Escalate { .. } => "escalate",
+        }
+    }
+}
+
+/// One entry of an incident's transition log. Never edited once appended,
+/// except that the server may fill in `received_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Transition {
+    pub action: Action,
+    /// User id of who acted.
+    pub actor: String,
+    /// Their role when they acted.
+    pub role: Role,
+    /// The status the actor saw before acting.
+    pub from: Status,
+    /// The status the actor expected after acting.
+    pub to: Status,
+    /// Opinion or reason (处理意见, 退回原因).
+    #[serde(default)]
+    pub opinion: String,
+    /// SHA-256 of photos attached to this step (after-photos of a resolve).
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// Unix milliseconds on the actor's device clock.
+    pub at: i64,
+    /// Unix milliseconds when the server first received it. Deadlines count
+    /// from this when known, because device clocks lie.
+    #[serde(default)]
+    pub received_at: Option<i64>,
+}
+
+/// Who wants to act, as the rules need to know them.
+#[derive(Debug, Clone, Copy)]
+pub struct Actor<'a> {
+    pub user: &'a str,
+    pub role: Role,
+}
+
+/// Why a transition is not allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum TransitionError {
+    /// The action does not apply to the current status.
+    #[error("cannot {action} an incident that is {status}")]
+    WrongStatus { action: String, status: String },
+    /// The actor's role may not take this action.
+    #[error("a {role} may not {action} an incident")]
+    RoleNotAllowed { action: String, role: String },
+    /// A reporter or resolver may not verify or close their own work.
+    #[error("you cannot {action} an incident you reported or resolved yourself")]
+    OwnWork { action: String },
+    /// A return, suspension or level skip needs a reason.
+    #[error("{action} needs a reason")]
+    ReasonRequired { action: String },
+    /// Resolving needs at least one after-photo.
+    #[error("{action} needs at least one after-photo")]
+    PhotosRequired { action: String },
+    /// Escalation must go up.
+    #[error("cannot escalate from {from} to {to}: escalation only goes up")]
+    NotUp { from: String, to: String },
+    /// A dispatch needs a deadline of at least one working day.
+    #[error("the deadline must be between 1 and 365 working days")]
+    BadDeadline,
+    /// Only the assignee or a supervisor may work on a dispatched incident.
+    #[error("only the assignee or a supervisor may {action} this incident")]
+    NotAssignee { action: String },
+}
+
+impl TransitionError {
+    /// A stable code the UI translates.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TransitionError::WrongStatus { .. } => "wrong_status",
+            TransitionError::RoleNotAllowed { .. } => "role_not_allowed",
+            TransitionError::OwnWork { .. } => "own_work",
+            TransitionError::ReasonRequired { .. } => "reason_required",
+            TransitionError::PhotosRequired { .. } => "photos_required",
+            TransitionError::NotUp { .. } => "not_up",
+            TransitionError::BadDeadline => "bad_deadline",
+            TransitionError::NotAssignee { .. } => "not_assignee",
+        }
+    }
+
+    /// A sentence for a person, in their language.
+    pub fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => self.to_string(),
+            Lang::ZhCn => match self {
+                TransitionError::WrongStatus { action, status } => format!(
+                    "事件当前为“{}”，不能{}",
+                    status_label(status),
+                    action_label(action)
+                ),
+                TransitionError::RoleNotAllowed { action, .. } => {
+                    format!("您的角色无权{}事件", action_label(action))
+                }
+                TransitionError::OwnWork { action } => {
+                    format!("不能{}自己上报或办结的事件", action_label(action))
+                }
+                TransitionError::ReasonRequired { action } => {
+                    format!("{}需要填写原因", action_label(action))
+                }
+                TransitionError::PhotosRequired { action } => {
+                    format!("{}需要至少一张处置后照片", action_label(action))
+                }
+                TransitionError::NotUp { .. } => "只能向上一级吹哨上报".to_string(),
+                TransitionError::BadDeadline => "处置时限应为 1 至 365 个工作日".to_string(),
+                TransitionError::NotAssignee { action } => {
+                    format!("只有承办人或主管人员可以{}此事件", action_label(action))
+                }
+            },
+        }
+    }
+}
+
+fn status_label(name: &str) -> &'static str {
+    ALL_STATUSES
+        .iter()
+        .find(|s| s.as_str() == name)
+        .map(|s| s.label_zh())
+        .unwrap_or("未知")
+}
+
+fn action_label(name: &str) -> &'static str {
+    match name {
+        "report" => "上报",
+        "accept" => "受理",
+        "return" => "退回",
+        "dispatch" => "分派",
+        "start" => "开始处置",
+        "resolve" => "办结",
+        "resolve_on_spot" => "就地解决",
+        "verify" => "核查",
+        "feedback" => "回访评价",
+        "close" => "结案",
+        "suspend" => "挂起",
+        "resume" => "恢复",
+        "escalate" => "吹哨上报",
+        _ => "处理",
+    }
+}
+
+const ALL_STATUSES: [Status; 11] = [
+    Status::Draft,
+    Status::Reported,
+    Status::Accepted,
+    Status::Returned,
+    Status::Dispatched,
+    Status::InProgress,
+    Status::Resolved,
+    Status::Verified,
+    Status::FeedbackGiven,
+    Status::Closed,
+    Status::Suspended,
+];
+
+/// The state of an incident derived from its log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Derived {
+    pub status: Status,
+    pub level: Level,
+    pub assignee: Option<Assignee>,
+    /// The working-day deadline (Asia/Shanghai date), set by a dispatch.
+    pub deadline: Option<jiff::civil::Date>,
+    /// Who resolved it last (verification must be by someone else).
+    pub resolved_by: Option<String>,
+    /// Resolved straight from the report (就地解决).
+    pub resolved_on_spot: bool,
+    /// The latest feedback.
+    pub feedback: Option<Satisfaction>,
+    /// How many times it went up the ladder.
+    pub escalations: u32,
+    /// The latest return's reason, while returned.
+    pub return_reason: Option<String>,
+    /// Unix ms (server time when known) of the first report, acceptance,
+    /// resolution and closing, for the supervisors' figures.
+    pub reported_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// Log entries the fold skipped, with why: two people acted at once and
+    /// this one came second. They stay in the log and the timeline.
+    pub skipped: Vec<Skipped>,
+    /// The status to go back to on resume.
+    suspended_from: Option<Status>,
+}
+
+/// A log entry that did not apply where it landed in the merged log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Skipped {
+    /// Index in the log.
+    pub index: usize,
+    pub reason: TransitionError,
+}
+
+impl Derived {
+    fn initial() -> Derived {
+        Derived {
+            status: Status::Draft,
+            level: Level::Grid,
+            assignee: None,
+            deadline: None,
+            resolved_by: None,
+            resolved_on_spot: false,
+            feedback: None,
+            escalations: 0,
+            return_reason: None,
+            reported_at: None,
+            accepted_at: None,
+            resolved_at: None,
+            closed_at: None,
+            skipped: Vec::new(),
+            suspended_from: None,
+        }
+    }
+
+    /// Past its deadline on `today` and still open.
+    pub fn overdue(&self, today: jiff::civil::Date) -> bool {
+        self.status.is_open() && self.deadline.is_some_and(|d| today > d)
+    }
+
+    /// Due within `days` working days (将到期) and not yet overdue.
+    pub fn due_soon(&self, today: jiff::civil::Date, cal: &WorkCalendar, days: u32) -> bool {
+        self.status.is_open()
+            && self
+                .deadline
+                .is_some_and(|d| today <= d && cal.add_working_days(today, days) >= d)
+    }
+}
+
+/// Checks whether `actor` may take `action` on an incident in state `state`
+/// reported by `reporter`. The same rules run on the device before
+/// appending, in the fold, and on the server.
+pub fn check(
+    state: &Derived,
+    reporter: &str,
+    actor: Actor<'_>,
+    action: &Action,
+    opinion: &str,
+    photos: &[String],
+) -> Result<Status, TransitionError> {
+    use Status::*;
+    let name = action.name().to_string();
+    let wrong = || TransitionError::WrongStatus {
+        action: name.clone(),
+        status: state.status.as_str().to_string(),
+    };
+    let role_denied = || TransitionError::RoleNotAllowed {
+        action: name.clone(),
+        role: crate::model::enum_name(&actor.role),
+    };
+    let supervisor = actor.role.is_supervisor();
+    let handler = actor.role == Role::DepartmentHandler;
+    let is_assignee = state
+        .assignee
+        .as_ref()
+        .is_some_and(|a| a.kind == AssigneeKind::Person && a.id == actor.user)
+        || (handler
+            && state
+                .assignee
+                .as_ref()
+                .is_some_and(|a| a.kind == AssigneeKind::Department));
+    let needs_reason = |text: &str| {
+        if text.trim().is_empty() {
+            Err(TransitionError::ReasonRequired {
+                action: name.clone(),
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let next = match action {
+        Action::Report => {
+            if !matches!(state.status, Draft | Returned) {
+                return Err(wrong());
+            }
+            if handler {
+                return Err(role_denied());
+            }
+            Reported
+        }
+        Action::Accept | Action::Return => {
+            if state.status != Reported {
+                return Err(wrong());
+            }
+            if !supervisor {
+                return Err(role_denied());
+            }
+            if matches!(action, Action::Return) {
+                needs_reason(opinion)?;
+                Returned
+            } else {
+                Accepted
+            }
+        }
+        Action::Dispatch { deadline_days, .. } => {
+            if !matches!(state.status, Accepted | Dispatched | InProgress) {
+                return Err(wrong());
+            }
+            if !supervisor {
+                return Err(role_denied());
+            }
+            if *deadline_days == 0 || *deadline_days > 365 {
+                return Err(TransitionError::BadDeadline);
+            }
+            Dispatched
+        }
+        Action::Start => {
+            if state.status != Dispatched {
+                return Err(wrong());
+            }
+            if !(supervisor || is_assignee) {
+                return Err(TransitionError::NotAssignee { action: name });
+            }
+            InProgress
+        }
+        Action::Resolve => {
+            if !matches!(state.status, Accepted | Dispatched | InProgress) {
+                return Err(wrong());
+            }
+            if state.assignee.is_some() && !(supervisor || is_assignee) {
+                return Err(TransitionError::NotAssignee { action: name });
+            }
+            if state.assignee.is_none() && !(supervisor || actor.user == reporter) {
+                return Err(role_denied());
+            }
+            if photos.is_empty() {
+                return Err(TransitionError::PhotosRequired { action: name });
+            }
+            Resolved
+        }
+        Action::ResolveOnSpot => {
+            if !matches!(state.status, Draft | Reported) {
+                return Err(wrong());
+            }
+            if handler {
+                return Err(role_denied());
+            }
+            if photos.is_empty() {
+                return Err(TransitionError::PhotosRequired { action: name });
+            }
+            Resolved
+        }
+        Action::Verify => {
+            if state.status != Resolved {
+                return Err(wrong());
+            }
+            if !supervisor {
+                return Err(role_denied());
+            }
+            if actor.user == reporter || state.resolved_by.as_deref() == Some(actor.user) {
+                return Err(TransitionError::OwnWork { action: name });
+            }
+            Verified
+        }
+        Action::Feedback { satisfaction } => {
+            if state.status != Verified {
+                return Err(wrong());
+            }
+            if handler {
+                return Err(role_denied());
+            }
+            if *satisfaction == Satisfaction::Dissatisfied {
+                Accepted
+            } else {
+                FeedbackGiven
+            }
+        }
+        Action::Close => {
+            if !matches!(state.status, Verified | FeedbackGiven) {
+                return Err(wrong());
+            }
+            if !supervisor {
+                return Err(role_denied());
+            }
+            if actor.user == reporter {
+                return Err(TransitionError::OwnWork { action: name });
+            }
+            Closed
+        }
+        Action::Suspend => {
+            if !matches!(state.status, Reported | Accepted | Dispatched | InProgress) {
+                return Err(wrong());
+            }
+            if !supervisor {
+                return Err(role_denied());
+            }
+            needs_reason(opinion)?;
+            Suspended
+        }
+        Action::Resume => {
+            if state.status != Suspended {
+                return Err(wrong());
+            }
+            if !supervisor {
+                return Err(role_denied());
+            }
+            state.suspended_from.unwrap_or(Accepted)
+        }
+        Action::Escalate { to } => {
+            if !matches!(
+                state.status,
+                Reported | Accepted | Dispatched | InProgress | Returned
+            ) {
+                return Err(wrong());
+            }
+            if handler {
+                return Err(role_denied());
+            }
+            if *to <= state.level {
+                return Err(TransitionError::NotUp {
+                    from: crate::model::enum_name(&state.level),
+                    to: crate::model::enum_name(to),
+                });
+            }
+            if Some(*to) != state.level.up() {
+                needs_reason(opinion)?;
+            }
+            Reported
+        }
+    };
+    Ok(next)
+}
+
+/// Folds an incident's log into its current state. Deterministic: the same
+/// log gives the same state on every device.
+pub fn derive(incident: &Incident, cal: &WorkCalendar) -> Derived {
+    let mut state = Derived::initial();
+    for (index, entry) in incident.log.iter().enumerate() {
+        let actor = Actor {
+            user: &entry.actor,
+            role: entry.role,
+        };
+        match check(
+            &state,
+            &incident.meta.created_by,
+            actor,
+            &entry.action,
+            &entry.opinion,
+            &entry.photos,
+        ) {
+            Ok(next) => apply(&mut state, entry, next, cal),
+            Err(reason) => state.skipped.push(Skipped { index, reason }),
+        }
+    }
+    state
+}
+
+fn apply(state: &mut Derived, entry: &Transition, next: Status, cal: &WorkCalendar) {
+    let when = entry.received_at.unwrap_or(entry.at);
+    let prev = state.status;
+    match &entry.action {
+        Action::Report => {
+            state.reported_at.get_or_insert(when);
+            state.return_reason = None;
+        }
+        Action::Accept => {
+            state.accepted_at.get_or_insert(when);
+        }
+        Action::Return => state.return_reason = Some(entry.opinion.clone()),
+        Action::Dispatch { to, deadline_days } => {
+            state.assignee = Some(to.clone());
+            let day = jiff::Timestamp::from_millisecond(when)
+                .map(shanghai_date)
+                .unwrap_or(jiff::civil::date(1970, 1, 1));
+            state.deadline = Some(cal.add_working_days(day, *deadline_days));
+        }
+        Action::Start => {}
+        Action::Resolve | Action::ResolveOnSpot => {
+            state.resolved_by = Some(entry.actor.clone());
+            state.resolved_at = Some(when);
+            state.resolved_on_spot = matches!(entry.action, Action::ResolveOnSpot);
+            if state.resolved_on_spot {
+                state.reported_at.get_or_insert(when);
+            }
+        }
+        Action::Verify => {}
+        Action::Feedback { satisfaction } => {
+            state.feedback = Some(*satisfaction);
+            if *satisfaction == Satisfaction::Dissatisfied {
+                // Reopened: handled again from acceptance.
+                state.resolved_by = None;
+                state.resolved_at = None;
+                state.resolved_on_spot = false;
+                state.deadline = None;
+            }
+        }
+        Action::Close => state.closed_at = Some(when),
+        Action::Suspend => state.suspended_from = Some(prev),
+        Action::Resume => state.suspended_from = None,
+        Action::Escalate { to } => {
+            state.level = *to;
+            state.escalations += 1;
+            state.assignee = None;
+            state.deadline = None;
+        }
+    }
+    state.status = next;
+}
+
+/// Appends a transition after checking it against the current state: the
+/// device-side guard that keeps honest devices from writing what the fold
+/// would skip. Returns the new status.
+pub fn transition(
+    incident: &mut Incident,
+    cal: &WorkCalendar,
+    actor: Actor<'_>,
+    action: Action,
+    opinion: &str,
+    photos: Vec<String>,
+    now_ms: i64,
+) -> Result<Status, TransitionError> {
+    let state = derive(incident, cal);
+    let next = check(
+        &state,
+        &incident.meta.created_by,
+        actor,
+        &action,
+        opinion,
+        &photos,
+    )?;
+    incident.log.push(Transition {
+        action,
+        actor: actor.user.to_string(),
+        role: actor.role,
+        from: state.status,
+        to: next,
+        opinion: opinion.to_string(),
+        photos,
+        at: now_ms,
+        received_at: None,
+    });
+    Ok(next)
+}

@@ -1,0 +1,291 @@
+//! Residents (人口): people registered in a household.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    Gender, Meta, Projection, Record, RecordKind, ReviewEntry, ValidateCtx, enum_name, mask_name,
+    review_state,
+};
+use crate::validate::{self, ValidationErrors};
+
+/// A resident's relation to the head of their household.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// 户主
+    Head,
+    /// 配偶
+    Spouse,
+    /// 子女
+    Child,
+    /// 父母
+    Parent,
+    /// 孙辈
+    Grandchild,
+    /// 兄弟姐妹
+    Sibling,
+    /// 租户
+    Tenant,
+    /// 其他
+    Other,
+}
+
+/// The kind of identity document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdType {
+    /// 居民身份证 (GB 11643, checked).
+    ResidentId,
+    /// 港澳台居民居住证 (same number format, checked).
+    ResidencePermit,
+    /// 护照
+    Passport,
+    /// 外国人永久居留身份证
+    ForeignPermanentResident,
+    /// 其他
+    Other,
+}
+
+/// Education level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Education {
+    None,
+    Primary,
+    JuniorHigh,
+    SeniorHigh,
+    Vocational,
+    College,
+    Bachelor,
+    Postgraduate,
+}
+
+/// Population type (人口类型).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PopulationType {
+    /// 户籍人口
+    Registered,
+    /// 流动人口
+    Floating,
+    /// 境外人员
+    Foreign,
+    /// 留守人员
+    LeftBehind,
+}
+
+/// A care or management tag (关爱/管理对象). All are [S].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CareTagKind {
+    /// 独居老人
+    ElderlyLivingAlone,
+    /// 留守儿童
+    LeftBehindChild,
+    /// 残疾人
+    Disability,
+    /// 低保对象
+    LowIncome,
+    /// 社区矫正对象
+    CommunityCorrection,
+    /// 刑满释放人员
+    ReleasedPrisoner,
+    /// 严重精神障碍患者
+    SevereMentalDisorder,
+    /// 重点青少年
+    KeyYouth,
+}
+
+impl CareTagKind {
+    /// Restricted tags are visible to restricted roles only.
+    pub fn is_restricted(self) -> bool {
+        matches!(
+            self,
+            CareTagKind::CommunityCorrection
+                | CareTagKind::ReleasedPrisoner
+                | CareTagKind::SevereMentalDisorder
+                | CareTagKind::KeyYouth
+        )
+    }
+}
+
+/// A care/management tag with its visit cycle. [S]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CareTag {
+    pub tag: CareTagKind,
+    /// Days between visits required for this tag.
+    pub visit_cycle_days: u32,
+    /// Unix milliseconds when the tag was added.
+    pub since: i64,
+}
+
+/// An emergency contact. [PI]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct EmergencyContact {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub relation: String,
+}
+
+/// A resident (人口).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Resident {
+    #[serde(flatten)]
+    pub meta: Meta,
+    /// The household the resident lives in.
+    #[serde(default)]
+    pub household_id: Option<Uuid>,
+    pub relation: Relation,
+    /// [PI] One full-name field (姓名); `·` and rare characters allowed.
+    pub name: String,
+    pub gender: Gender,
+    /// [PI] YYYY-MM-DD; filled from a resident ID number.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    pub id_type: IdType,
+    /// [S]
+    #[serde(default)]
+    pub id_number: Option<String>,
+    /// [PI]
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// 民族, e.g. 汉族.
+    #[serde(default)]
+    pub ethnicity: String,
+    #[serde(default)]
+    pub education: Option<Education>,
+    /// [PI] 户籍地.
+    #[serde(default)]
+    pub registered_residence: String,
+    pub population_type: PopulationType,
+    /// [PI]
+    #[serde(default)]
+    pub emergency_contact: EmergencyContact,
+    /// [S] Care and management tags; duplicates of a tag are merged on read.
+    #[serde(default)]
+    pub care_tags: Vec<CareTag>,
+    /// Next visit due (YYYY-MM-DD), from the shortest cycle of the tags.
+    #[serde(default)]
+    pub next_visit_due: Option<String>,
+    #[serde(default)]
+    pub review: Vec<ReviewEntry>,
+}
+
+impl Record for Resident {
+    const KIND: RecordKind = RecordKind::Resident;
+
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    fn meta_mut(&mut self) -> &mut Meta {
+        &mut self.meta
+    }
+
+    fn normalize_and_validate(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        errors.require("grid", &self.meta.grid);
+        if let Err(e) = validate::check_name("name", &self.name) {
+            errors.push(e);
+        }
+        if let Some(id) = self.id_number.as_mut().filter(|s| !s.trim().is_empty()) {
+            if matches!(self.id_type, IdType::ResidentId | IdType::ResidencePermit) {
+                match validate::parse_id_number(id, ctx.today) {
+                    Ok(parsed) => {
+                        *id = parsed.normalized;
+                        self.birth_date = Some(parsed.birth_date.to_string());
+                        self.gender = if parsed.male {
+                            Gender::Male
+                        } else {
+                            Gender::Female
+                        };
+                    }
+                    Err(mut e) => {
+                        e.field = "id_number".into();
+                        errors.push(e);
+                    }
+                }
+            } else {
+                errors.max_len("id_number", id, 32);
+            }
+        }
+        if let Some(date) = self.birth_date.as_deref().filter(|d| !d.is_empty()) {
+            match date.parse::<jiff::civil::Date>() {
+                Ok(d) if d > ctx.today => errors.push(validate::ValidationError {
+                    field: "birth_date".into(),
+                    code: validate::Code::OutOfRange,
+                    detail: Some(date.to_string()),
+                }),
+                Ok(_) => {}
+                Err(_) => errors.push(validate::ValidationError {
+                    field: "birth_date".into(),
+                    code: validate::Code::DateInvalid,
+                    detail: Some(date.to_string()),
+                }),
+            }
+        }
+        if let Some(phone) = self.phone.as_mut().filter(|p| !p.trim().is_empty()) {
+            match validate::parse_mobile(phone) {
+                Ok(p) => *phone = p,
+                Err(mut e) => {
+                    e.field = "phone".into();
+                    errors.push(e);
+                }
+            }
+        }
+        if !self.emergency_contact.phone.trim().is_empty() {
+            match validate::parse_mobile(&self.emergency_contact.phone) {
+                Ok(p) => self.emergency_contact.phone = p,
+                Err(mut e) => {
+                    e.field = "emergency_contact.phone".into();
+                    errors.push(e);
+                }
+            }
+        }
+        for tag in &self.care_tags {
+            if tag.visit_cycle_days == 0 || tag.visit_cycle_days > 366 {
+                errors.push(validate::ValidationError {
+                    field: "care_tags".into(),
+                    code: validate::Code::OutOfRange,
+                    detail: Some(tag.visit_cycle_days.to_string()),
+                });
+            }
+        }
+        errors.into_result()
+    }
+
+    fn projection(&self) -> Projection {
+        let mut p = Projection::new(RecordKind::Resident, &self.meta, mask_name(&self.name));
+        p.subtitle = self
+            .id_number
+            .as_deref()
+            .map(validate::mask_id_number)
+            .unwrap_or_default();
+        p.status = Some(enum_name(&review_state(&self.review)));
+        p.category = Some(enum_name(&self.population_type));
+        p.parent_id = self.household_id;
+        p.due = self.next_visit_due.clone();
+        p.search_text = format!("{} {}", self.name, self.registered_residence);
+        p
+    }
+}
+
+impl Resident {
+    /// Care tags with duplicates of the same kind merged (two devices may
+    /// add the same tag offline; the shortest cycle wins).
+    pub fn distinct_care_tags(&self) -> Vec<CareTag> {
+        let mut out: Vec<CareTag> = Vec::new();
+        for tag in &self.care_tags {
+            match out.iter_mut().find(|t| t.tag == tag.tag) {
+                Some(t) => t.visit_cycle_days = t.visit_cycle_days.min(tag.visit_cycle_days),
+                None => out.push(tag.clone()),
+            }
+        }
+        out
+    }
+}
