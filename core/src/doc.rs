@@ -652,3 +652,292 @@ fn op_actor(id: &ObjId) -> String {
         ObjId::Root => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Address, Household, HouseholdFlags, HouseholdUse, Meta, ReviewDecision, ReviewEntry,
+    };
+    use proptest::prelude::*;
+
+    fn actor(n: u8) -> ActorId {
+        ActorId::from(vec![n; 16])
+    }
+
+    pub(crate) fn household() -> Household {
+        Household {
+            meta: Meta::new("440106001001001", "gw-1", 1_763_000_000_000),
+            address: Address {
+                estate: "阳光花园".into(),
+                building: "3".into(),
+                unit: "2".into(),
+                room: "501".into(),
+                ..Address::default()
+            },
+            point: Some(crate::model::GeoPoint::wgs84(113.33, 23.13)),
+            usage: HouseholdUse::OwnerOccupied,
+            owner_name: "王芳".into(),
+            owner_phone: Some("13812345678".into()),
+            owner_id_number: None,
+            door_plate_photo: None,
+            flags: HouseholdFlags::default(),
+            last_visit_at: None,
+            review: Vec::new(),
+        }
+    }
+
+    fn author(user: &str) -> Author {
+        Author::new(user, 1_763_000_100_000)
+    }
+
+    #[test]
+    fn a_record_round_trips_through_its_document_and_bytes() {
+        let h = household();
+        let mut doc = RecordDoc::create(&h, actor(1), &author("gw-1")).unwrap();
+        assert_eq!(doc.read::<Household>().unwrap(), h);
+        let bytes = doc.save();
+        let loaded = RecordDoc::load(&bytes, actor(2)).unwrap();
+        assert_eq!(loaded.id(), h.meta.id);
+        assert_eq!(loaded.kind(), RecordKind::Household);
+        assert_eq!(loaded.read::<Household>().unwrap(), h);
+        assert!(matches!(
+            loaded.read::<crate::model::Resident>(),
+            Err(DocError::WrongKind { .. })
+        ));
+    }
+
+    #[test]
+    fn concurrent_edits_of_different_fields_both_survive() {
+        let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+        let mut b = a.fork(actor(2));
+        a.update::<Household>(&author("gw-1"), |h| h.address.room = "502".into())
+            .unwrap();
+        b.update::<Household>(&author("sup-1"), |h| h.usage = HouseholdUse::Rented)
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        let (ha, hb) = (a.read::<Household>().unwrap(), b.read::<Household>().unwrap());
+        assert_eq!(ha, hb);
+        assert_eq!(ha.address.room, "502");
+        assert_eq!(ha.usage, HouseholdUse::Rented);
+        assert!(a.conflicts().is_empty());
+    }
+
+    #[test]
+    fn a_same_field_conflict_keeps_both_values_with_who_and_resolving_writes_one() {
+        let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+        let mut b = a.fork(actor(2));
+        a.update::<Household>(&author("gw-1"), |h| h.owner_name = "王芳芳".into())
+            .unwrap();
+        b.update::<Household>(&author("sup-1"), |h| h.owner_name = "汪芳".into())
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        let conflicts = a.conflicts();
+        assert_eq!(conflicts, b.conflicts(), "every device sees the same conflict");
+        assert_eq!(conflicts.len(), 1);
+        let c = &conflicts[0];
+        assert_eq!(c.path, "owner_name");
+        let mut values: Vec<_> = c.values.iter().map(|v| v.value.as_str().unwrap()).collect();
+        values.sort();
+        assert_eq!(values, ["汪芳", "王芳芳"]);
+        let mut users: Vec<_> = c.values.iter().filter_map(|v| v.user.clone()).collect();
+        users.sort();
+        assert_eq!(users, ["gw-1", "sup-1"]);
+        assert!(c.values.iter().all(|v| v.time == Some(1_763_000_100)));
+
+        // An edit of another field leaves the conflict for a person to settle.
+        a.update::<Household>(&author("gw-1"), |h| h.flags.low_income = true)
+            .unwrap();
+        assert_eq!(a.conflicts().len(), 1);
+
+        a.resolve(&author("gw-1"), "owner_name", &Json::from("王芳芳"))
+            .unwrap();
+        assert!(a.conflicts().is_empty());
+        b.merge(&mut a).unwrap();
+        assert!(b.conflicts().is_empty());
+        assert_eq!(b.read::<Household>().unwrap().owner_name, "王芳芳");
+    }
+
+    #[test]
+    fn a_deleted_record_never_comes_back_from_an_older_device() {
+        let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+        let mut old = a.fork(actor(2));
+        a.delete(&author("gw-1")).unwrap();
+        // The older device edits (and even writes deleted = false) offline.
+        old.update::<Household>(&author("gw-2"), |h| h.address.room = "601".into())
+            .unwrap();
+        old.update::<Household>(&author("gw-2"), |h| h.meta.deleted = false)
+            .unwrap();
+        old.automerge().put(ROOT, "deleted", false).unwrap();
+        old.automerge().commit();
+        a.merge(&mut old).unwrap();
+        old.merge(&mut a).unwrap();
+        assert!(a.is_deleted());
+        assert!(old.is_deleted());
+        assert!(a.read::<Household>().unwrap().meta.deleted);
+        assert!(!a.conflicts().iter().any(|c| c.path == "deleted"));
+    }
+
+    #[test]
+    fn appends_to_a_list_from_two_devices_both_survive() {
+        let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+        let mut b = a.fork(actor(2));
+        let entry = |by: &str, decision| ReviewEntry {
+            decision,
+            by: by.into(),
+            at: 1,
+            comment: String::new(),
+        };
+        a.update::<Household>(&author("gw-1"), |h| {
+            h.review.push(entry("gw-1", ReviewDecision::Submit))
+        })
+        .unwrap();
+        b.update::<Household>(&author("sup-1"), |h| {
+            h.review.push(entry("sup-1", ReviewDecision::Return))
+        })
+        .unwrap();
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        let (ra, rb) = (
+            a.read::<Household>().unwrap().review,
+            b.read::<Household>().unwrap().review,
+        );
+        assert_eq!(ra.len(), 2);
+        assert_eq!(ra, rb);
+    }
+
+    #[test]
+    fn an_edit_that_changes_nothing_makes_no_change() {
+        let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+        assert_eq!(a.update::<Household>(&author("gw-1"), |_| {}).unwrap(), None);
+    }
+
+    #[test]
+    fn a_document_from_a_newer_layout_is_refused() {
+        let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+        a.automerge().put(ROOT, "v", LAYOUT_VERSION + 1).unwrap();
+        let bytes = a.save();
+        let err = RecordDoc::load(&bytes, actor(2)).unwrap_err();
+        assert_eq!(err.code(), "doc_too_new");
+    }
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Room(String),
+        Owner(String),
+        Use(u8),
+        LowIncome(bool),
+        Review(u8),
+        Delete,
+        /// Device `i` merges from device `j`.
+        Sync(usize),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            "[0-9]{1,4}".prop_map(Edit::Room),
+            "[王李张][芳伟娜]{1,2}".prop_map(Edit::Owner),
+            (0u8..4).prop_map(Edit::Use),
+            any::<bool>().prop_map(Edit::LowIncome),
+            (0u8..3).prop_map(Edit::Review),
+            Just(Edit::Delete),
+            (0usize..3).prop_map(Edit::Sync),
+        ]
+    }
+
+    fn apply(docs: &mut [RecordDoc], device: usize, e: &Edit) {
+        let who = author(&format!("u{device}"));
+        match e {
+            Edit::Sync(from) if *from != device => {
+                let mut other = docs[*from].fork(actor(99));
+                docs[device].merge(&mut other).unwrap();
+            }
+            Edit::Sync(_) => {}
+            Edit::Delete => {
+                docs[device].delete(&who).unwrap();
+            }
+            e => {
+                docs[device]
+                    .update::<Household>(&who, |h| match e {
+                        Edit::Room(r) => h.address.room = r.clone(),
+                        Edit::Owner(o) => h.owner_name = o.clone(),
+                        Edit::Use(u) => {
+                            h.usage = [
+                                HouseholdUse::OwnerOccupied,
+                                HouseholdUse::Rented,
+                                HouseholdUse::Vacant,
+                                HouseholdUse::Business,
+                            ][*u as usize]
+                        }
+                        Edit::LowIncome(b) => h.flags.low_income = *b,
+                        Edit::Review(d) => h.review.push(ReviewEntry {
+                            decision: [
+                                ReviewDecision::Submit,
+                                ReviewDecision::Accept,
+                                ReviewDecision::Return,
+                            ][*d as usize],
+                            by: format!("u{device}"),
+                            at: 0,
+                            comment: String::new(),
+                        }),
+                        _ => {}
+                    })
+                    .unwrap();
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Any interleaving of edits on three forks, merged in any order,
+        /// gives the same state on every device.
+        #[test]
+        fn forks_converge_whatever_the_merge_order(
+            edits in prop::collection::vec((0usize..3, edit()), 1..40),
+            order in Just([0usize, 1, 2]).prop_shuffle(),
+        ) {
+            let mut origin = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
+            let mut docs: Vec<RecordDoc> = (0..3).map(|i| origin.fork(actor(10 + i as u8))).collect();
+            for (device, e) in &edits {
+                apply(&mut docs, *device, e);
+            }
+            // Merge everything into each device, in the shuffled order.
+            let mut snapshots: Vec<RecordDoc> = docs.iter_mut().map(|d| d.fork(actor(98))).collect();
+            for &target in &order {
+                for &source in &order {
+                    if source != target {
+                        docs[target].merge(&mut snapshots[source]).unwrap();
+                    }
+                }
+            }
+            let first = docs[0].to_json();
+            let first_conflicts = docs[0].conflicts();
+            for d in docs.iter_mut().skip(1) {
+                prop_assert_eq!(d.to_json(), first.clone());
+                prop_assert_eq!(d.conflicts(), first_conflicts.clone());
+            }
+            // Every device's record still reads as a household.
+            prop_assert!(docs[0].read::<Household>().is_ok());
+            // Round trip through bytes keeps the state.
+            let bytes = docs[0].save();
+            let loaded = RecordDoc::load(&bytes, actor(7)).unwrap();
+            prop_assert_eq!(loaded.to_json(), first);
+        }
+
+        /// Encoding: a record's fields survive the document and its bytes.
+        #[test]
+        fn household_fields_round_trip(room in "\\PC{0,12}", name in "\\PC{0,8}", low in any::<bool>(), lon in 73.0f64..136.0) {
+            let mut h = household();
+            h.address.room = room;
+            h.owner_name = name;
+            h.flags.low_income = low;
+            h.point = Some(crate::model::GeoPoint::wgs84(lon, 23.1));
+            let mut doc = RecordDoc::create(&h, actor(1), &author("gw-1")).unwrap();
+            let loaded = RecordDoc::load(&doc.save(), actor(2)).unwrap();
+            prop_assert_eq!(loaded.read::<Household>().unwrap(), h);
+        }
+    }
+}
