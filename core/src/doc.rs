@@ -717,7 +717,10 @@ mod tests {
             .unwrap();
         a.merge(&mut b).unwrap();
         b.merge(&mut a).unwrap();
-        let (ha, hb) = (a.read::<Household>().unwrap(), b.read::<Household>().unwrap());
+        let (ha, hb) = (
+            a.read::<Household>().unwrap(),
+            b.read::<Household>().unwrap(),
+        );
         assert_eq!(ha, hb);
         assert_eq!(ha.address.room, "502");
         assert_eq!(ha.usage, HouseholdUse::Rented);
@@ -735,7 +738,11 @@ mod tests {
         a.merge(&mut b).unwrap();
         b.merge(&mut a).unwrap();
         let conflicts = a.conflicts();
-        assert_eq!(conflicts, b.conflicts(), "every device sees the same conflict");
+        assert_eq!(
+            conflicts,
+            b.conflicts(),
+            "every device sees the same conflict"
+        );
         assert_eq!(conflicts.len(), 1);
         let c = &conflicts[0];
         assert_eq!(c.path, "owner_name");
@@ -811,7 +818,10 @@ mod tests {
     #[test]
     fn an_edit_that_changes_nothing_makes_no_change() {
         let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();
-        assert_eq!(a.update::<Household>(&author("gw-1"), |_| {}).unwrap(), None);
+        assert_eq!(
+            a.update::<Household>(&author("gw-1"), |_| {}).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -728,3 +728,330 @@ pub fn transition(
     });
     Ok(next)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{Author, RecordDoc};
+    use crate::model::{Category, CategoryMajor, GeoPoint, IncidentSource, Meta, Urgency};
+    use automerge::ActorId;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    const WORKER: Actor<'static> = Actor {
+        user: "gw-1",
+        role: Role::GridWorker,
+    };
+    const SUPERVISOR: Actor<'static> = Actor {
+        user: "sup-1",
+        role: Role::CommunitySupervisor,
+    };
+    const HANDLER: Actor<'static> = Actor {
+        user: "dept-1",
+        role: Role::DepartmentHandler,
+    };
+
+    fn incident() -> Incident {
+        Incident {
+            meta: Meta::new("440106001001001", "gw-1", ms(date(2025, 9, 29))),
+            number: "SJ20250929-0001".into(),
+            title: "3栋楼顶漏水".into(),
+            description: "雨后楼顶漏水，影响502室".into(),
+            category: Category {
+                major: CategoryMajor::SafetyHazard,
+                minor: "房屋漏水".into(),
+            },
+            source: IncidentSource::Patrol,
+            urgency: Urgency::Medium,
+            point: Some(GeoPoint::wgs84(113.33, 23.13)),
+            address: "阳光花园3栋".into(),
+            happened_at: ms(date(2025, 9, 29)),
+            photos: Vec::new(),
+            parties: Vec::new(),
+            hotline_order: None,
+            patrol_id: None,
+            mediation: None,
+            log: Vec::new(),
+        }
+    }
+
+    /// 10:00 Asia/Shanghai on `d`, in Unix milliseconds.
+    fn ms(d: jiff::civil::Date) -> i64 {
+        d.at(2, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
+    }
+
+    fn dispatch(days: u32) -> Action {
+        Action::Dispatch {
+            to: Assignee {
+                kind: AssigneeKind::Department,
+                id: "cgj".into(),
+                name: "城管执法队".into(),
+            },
+            deadline_days: days,
+        }
+    }
+
+    fn photo() -> Vec<String> {
+        vec!["ab".repeat(32)]
+    }
+
+    #[test]
+    fn the_closed_loop_runs_and_the_deadline_counts_working_days() {
+        let cal = WorkCalendar::bundled();
+        let mut i = incident();
+        let t = ms(date(2025, 9, 30));
+        let mut step = |actor, action, photos: Vec<String>| {
+            transition(&mut i, &cal, actor, action, "", photos, t).unwrap()
+        };
+        assert_eq!(step(WORKER, Action::Report, vec![]), Status::Reported);
+        assert_eq!(step(SUPERVISOR, Action::Accept, vec![]), Status::Accepted);
+        assert_eq!(step(SUPERVISOR, dispatch(5), vec![]), Status::Dispatched);
+        let state = derive(&i, &cal);
+        // National Day 2025: Oct 1–8 are off, Sep 28 and Oct 11 are make-up
+        // working days, so five working days from Sep 30 end on Oct 14.
+        assert_eq!(state.deadline, Some(date(2025, 10, 14)));
+        assert!(!state.overdue(date(2025, 10, 14)));
+        assert!(state.overdue(date(2025, 10, 15)));
+        assert!(state.due_soon(date(2025, 10, 13), &cal, 1));
+        let mut step = |actor, action, photos: Vec<String>| {
+            transition(&mut i, &cal, actor, action, "", photos, t).unwrap()
+        };
+        assert_eq!(step(HANDLER, Action::Start, vec![]), Status::InProgress);
+        assert_eq!(step(HANDLER, Action::Resolve, photo()), Status::Resolved);
+        assert_eq!(step(SUPERVISOR, Action::Verify, vec![]), Status::Verified);
+        let fb = Action::Feedback {
+            satisfaction: Satisfaction::Satisfied,
+        };
+        assert_eq!(step(WORKER, fb, vec![]), Status::FeedbackGiven);
+        assert_eq!(step(SUPERVISOR, Action::Close, vec![]), Status::Closed);
+        let state = derive(&i, &cal);
+        assert_eq!(state.status, Status::Closed);
+        assert!(state.skipped.is_empty());
+        assert!(!state.overdue(date(2026, 1, 1)), "closed is never overdue");
+        assert_eq!(i.log.len(), 8);
+    }
+
+    #[test]
+    fn invalid_transitions_are_refused_with_a_reason() {
+        let cal = WorkCalendar::bundled();
+        let mut i = incident();
+        let now = ms(date(2025, 11, 3));
+        let err = transition(&mut i, &cal, WORKER, Action::Verify, "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "wrong_status");
+        transition(&mut i, &cal, WORKER, Action::Report, "", vec![], now).unwrap();
+        let err = transition(&mut i, &cal, WORKER, Action::Accept, "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "role_not_allowed");
+        let err =
+            transition(&mut i, &cal, SUPERVISOR, Action::Return, " ", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "reason_required");
+        assert!(err.message(Lang::ZhCn).contains("退回"));
+        // Resolving on the spot needs an after-photo.
+        let err =
+            transition(&mut i, &cal, WORKER, Action::ResolveOnSpot, "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "photos_required");
+        transition(
+            &mut i,
+            &cal,
+            WORKER,
+            Action::ResolveOnSpot,
+            "",
+            photo(),
+            now,
+        )
+        .unwrap();
+        // A grid leader who reported it cannot verify their own report.
+        let mut own = incident();
+        own.meta.created_by = "leader-1".into();
+        let leader = Actor {
+            user: "leader-1",
+            role: Role::GridLeader,
+        };
+        transition(&mut own, &cal, leader, Action::Report, "", vec![], now).unwrap();
+        transition(
+            &mut own,
+            &cal,
+            leader,
+            Action::ResolveOnSpot,
+            "",
+            photo(),
+            now,
+        )
+        .unwrap();
+        let err = transition(&mut own, &cal, leader, Action::Verify, "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "own_work");
+        assert!(err.message(Lang::ZhCn).contains("自己"));
+        // A worker cannot verify at all.
+        let err = transition(&mut i, &cal, WORKER, Action::Verify, "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "role_not_allowed");
+        assert_eq!(i.log.len(), 2, "refused transitions append nothing");
+    }
+
+    #[test]
+    fn escalation_goes_up_one_level_unless_a_reason_is_given() {
+        let cal = WorkCalendar::bundled();
+        let mut i = incident();
+        let now = ms(date(2025, 11, 3));
+        transition(&mut i, &cal, WORKER, Action::Report, "", vec![], now).unwrap();
+        let skip = Action::Escalate {
+            to: Level::District,
+        };
+        let err = transition(&mut i, &cal, WORKER, skip.clone(), "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "reason_required");
+        transition(
+            &mut i,
+            &cal,
+            WORKER,
+            skip,
+            "涉及多个街道，需区级协调",
+            vec![],
+            now,
+        )
+        .unwrap();
+        let state = derive(&i, &cal);
+        assert_eq!(
+            (state.level, state.status, state.escalations),
+            (Level::District, Status::Reported, 1)
+        );
+        let down = Action::Escalate { to: Level::Street };
+        let err = transition(&mut i, &cal, SUPERVISOR, down, "", vec![], now).unwrap_err();
+        assert_eq!(err.code(), "not_up");
+    }
+
+    #[test]
+    fn dissatisfied_feedback_reopens_and_resume_returns_to_where_it_was() {
+        let cal = WorkCalendar::bundled();
+        let mut i = incident();
+        let now = ms(date(2025, 11, 3));
+        for (actor, action, photos) in [
+            (WORKER, Action::Report, vec![]),
+            (WORKER, Action::ResolveOnSpot, photo()),
+            (SUPERVISOR, Action::Verify, vec![]),
+            (
+                WORKER,
+                Action::Feedback {
+                    satisfaction: Satisfaction::Dissatisfied,
+                },
+                vec![],
+            ),
+        ] {
+            transition(&mut i, &cal, actor, action, "", photos, now).unwrap();
+        }
+        let state = derive(&i, &cal);
+        assert_eq!(state.status, Status::Accepted);
+        assert_eq!(state.feedback, Some(Satisfaction::Dissatisfied));
+        assert!(!state.resolved_on_spot);
+        transition(&mut i, &cal, SUPERVISOR, dispatch(3), "", vec![], now).unwrap();
+        transition(
+            &mut i,
+            &cal,
+            SUPERVISOR,
+            Action::Suspend,
+            "等待业主回国",
+            vec![],
+            now,
+        )
+        .unwrap();
+        assert_eq!(derive(&i, &cal).status, Status::Suspended);
+        transition(&mut i, &cal, SUPERVISOR, Action::Resume, "", vec![], now).unwrap();
+        assert_eq!(derive(&i, &cal).status, Status::Dispatched);
+    }
+
+    #[test]
+    fn two_offline_transitions_both_survive_and_every_device_derives_the_same() {
+        let cal = WorkCalendar::bundled();
+        let now = ms(date(2025, 11, 3));
+        let author = Author::new("gw-1", now);
+        let mut reported = incident();
+        transition(&mut reported, &cal, WORKER, Action::Report, "", vec![], now).unwrap();
+        let mut worker = RecordDoc::create(&reported, ActorId::from(vec![1; 16]), &author).unwrap();
+        let mut supervisor = worker.fork(ActorId::from(vec![2; 16]));
+        // Offline at once: the worker resolves on the spot, the supervisor returns it.
+        worker
+            .update::<Incident>(&author, |i| {
+                transition(i, &cal, WORKER, Action::ResolveOnSpot, "", photo(), now).unwrap();
+            })
+            .unwrap();
+        supervisor
+            .update::<Incident>(&Author::new("sup-1", now), |i| {
+                transition(i, &cal, SUPERVISOR, Action::Return, "地址不详", vec![], now).unwrap();
+            })
+            .unwrap();
+        worker.merge(&mut supervisor).unwrap();
+        supervisor.merge(&mut worker).unwrap();
+        let (a, b) = (
+            worker.read::<Incident>().unwrap(),
+            supervisor.read::<Incident>().unwrap(),
+        );
+        assert_eq!(a.log.len(), 3, "both entries survive");
+        assert_eq!(a.log, b.log);
+        let (da, db) = (derive(&a, &cal), derive(&b, &cal));
+        assert_eq!(da, db);
+        assert_eq!(da.skipped.len(), 1, "the second one is kept but skipped");
+        assert!(matches!(da.status, Status::Resolved | Status::Returned));
+    }
+
+    fn any_step() -> impl Strategy<Value = (usize, u8)> {
+        (0usize..3, 0u8..10)
+    }
+
+    fn action_for(n: u8) -> (Actor<'static>, Action, Vec<String>, &'static str) {
+        match n {
+            0 => (WORKER, Action::Report, vec![], ""),
+            1 => (SUPERVISOR, Action::Accept, vec![], ""),
+            2 => (SUPERVISOR, Action::Return, vec![], "补充照片"),
+            3 => (SUPERVISOR, dispatch(3), vec![], ""),
+            4 => (HANDLER, Action::Start, vec![], ""),
+            5 => (HANDLER, Action::Resolve, photo(), ""),
+            6 => (WORKER, Action::ResolveOnSpot, photo(), ""),
+            7 => (SUPERVISOR, Action::Verify, vec![], ""),
+            8 => (SUPERVISOR, Action::Close, vec![], ""),
+            _ => (WORKER, Action::Escalate { to: Level::Street }, vec![], ""),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Three devices take random transitions offline, syncing now and
+        /// then; after a full merge every device has the same log and state,
+        /// and no appended entry is lost.
+        #[test]
+        fn transitions_from_three_devices_converge(steps in prop::collection::vec(any_step(), 1..30)) {
+            let cal = WorkCalendar::bundled();
+            let now = ms(date(2025, 11, 3));
+            let author = Author::new("x", now);
+            let mut origin = RecordDoc::create(&incident(), ActorId::from(vec![1; 16]), &author).unwrap();
+            let mut docs: Vec<RecordDoc> = (0..3).map(|i| origin.fork(ActorId::from(vec![10 + i as u8; 16]))).collect();
+            let mut appended = 0;
+            for (k, (device, n)) in steps.iter().enumerate() {
+                if k % 7 == 6 {
+                    let mut other = docs[(device + 1) % 3].fork(ActorId::from(vec![99; 16]));
+                    docs[*device].merge(&mut other).unwrap();
+                }
+                let (actor, action, photos, opinion) = action_for(*n);
+                let hash = docs[*device].update::<Incident>(&author, |i| {
+                    let _ = transition(i, &cal, actor, action, opinion, photos, now);
+                }).unwrap();
+                appended += usize::from(hash.is_some());
+            }
+            let mut copies: Vec<RecordDoc> = docs.iter_mut().map(|d| d.fork(ActorId::from(vec![98; 16]))).collect();
+            for d in docs.iter_mut() {
+                for c in copies.iter_mut() {
+                    d.merge(c).unwrap();
+                }
+            }
+            let first = docs[0].read::<Incident>().unwrap();
+            prop_assert_eq!(first.log.len(), appended);
+            let state = derive(&first, &cal);
+            for d in &docs[1..] {
+                let other = d.read::<Incident>().unwrap();
+                prop_assert_eq!(&other.log, &first.log);
+                prop_assert_eq!(derive(&other, &cal), state.clone());
+            }
+        }
+    }
+}

@@ -289,3 +289,72 @@ impl Resident {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::{Code, Lang};
+
+    fn ctx() -> ValidateCtx {
+        ValidateCtx {
+            today: jiff::civil::date(2026, 11, 22),
+        }
+    }
+
+    fn resident(id_number: &str) -> Resident {
+        Resident {
+            meta: Meta::new("440106001001001", "gw-1", 0),
+            household_id: None,
+            relation: Relation::Head,
+            name: "热依拉·买买提".into(),
+            gender: Gender::Unknown,
+            birth_date: None,
+            id_type: IdType::ResidentId,
+            id_number: Some(id_number.into()),
+            phone: Some("138 1234 5678".into()),
+            ethnicity: "维吾尔族".into(),
+            education: None,
+            registered_residence: "新疆乌鲁木齐市".into(),
+            population_type: PopulationType::Floating,
+            emergency_contact: EmergencyContact::default(),
+            care_tags: Vec::new(),
+            next_visit_due: None,
+            review: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_good_id_number_fills_birth_date_and_gender_and_is_normalized() {
+        let mut r = resident("11010519491231002x");
+        r.normalize_and_validate(&ctx()).unwrap();
+        assert_eq!(r.id_number.as_deref(), Some("11010519491231002X"));
+        assert_eq!(r.birth_date.as_deref(), Some("1949-12-31"));
+        assert_eq!(r.gender, Gender::Female);
+        assert_eq!(r.phone.as_deref(), Some("13812345678"));
+        let p = r.projection();
+        assert_eq!(p.subtitle, "110105********002X");
+        assert_eq!(p.title, "热******");
+    }
+
+    #[test]
+    fn a_bad_id_number_says_what_is_wrong() {
+        let mut r = resident("110105194912310021");
+        let errors = r.normalize_and_validate(&ctx()).unwrap_err();
+        assert_eq!(errors.0.len(), 1);
+        let e = &errors.0[0];
+        assert_eq!(
+            (e.field.as_str(), e.code),
+            ("id_number", Code::IdCheckCharacter)
+        );
+        assert!(
+            e.message(Lang::ZhCn).contains("校验"),
+            "{}",
+            e.message(Lang::ZhCn)
+        );
+
+        let mut r = resident("110105199902300021");
+        let errors = r.normalize_and_validate(&ctx()).unwrap_err();
+        assert_eq!(errors.0[0].code, Code::IdBirthDateImpossible);
+        assert_eq!(r.birth_date, None, "nothing is filled from a bad number");
+    }
+}
