@@ -19,5 +19,6 @@ pub mod geo;
 pub mod model;
 pub mod schema;
 pub mod store;
+pub mod sync;
 pub mod validate;
 pub mod workflow;
