@@ -16,6 +16,7 @@ pub mod calendar;
 pub mod demo;
 pub mod doc;
 pub mod geo;
+pub mod media;
 pub mod model;
 pub mod schema;
 pub mod store;
