@@ -4,11 +4,12 @@
 
 use schemars::{JsonSchema, generate::SchemaSettings};
 
-use crate::model::{Household, Incident, Patrol, Resident, User, Visit};
+use crate::model::{Household, Incident, Patrol, Resident, User, Visit, grid::Grid};
 
 /// Every schema as (file name, pretty JSON text ending in a newline).
 pub fn all() -> Vec<(&'static str, String)> {
     vec![
+        ("grid.schema.json", render::<Grid>()),
         ("household.schema.json", render::<Household>()),
         ("resident.schema.json", render::<Resident>()),
         ("incident.schema.json", render::<Incident>()),
