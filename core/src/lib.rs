@@ -7,10 +7,13 @@
 //! deadlines counted in working days ([`calendar`]). On a device the
 //! documents live in a local SQLite store with query projections, Chinese
 //! full-text search and an outbox ([`store`]). Grid boundaries and patrol
-//! figures come from [`geo`]; [`demo`] makes realistic, seeded demo data.
+//! figures come from [`geo`]; photos are made upload-ready by [`media`];
+//! [`sync`] holds the wire protocol and the device's sync client;
+//! [`demo`] makes realistic, seeded demo data; [`schema`] renders the JSON
+//! Schemas checked in under `schemas/`.
 //!
-//! This crate does no network I/O, prints nothing and reads no environment
-//! variables: the app shell and the server translate to and from it.
+//! This crate prints nothing and reads no environment variables: the app
+//! shell and the server translate to and from it.
 
 pub mod calendar;
 pub mod demo;
