@@ -1035,7 +1035,7 @@ fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
 }
 
 fn decode_heads(bytes: &[u8]) -> Result<Vec<ChangeHash>, StoreError> {
-    if bytes.len() % 32 != 0 {
+    if !bytes.len().is_multiple_of(32) {
         return Err(StoreError::Corrupt("stored heads".into()));
     }
     bytes.chunks_exact(32).map(decode_hash).collect()
