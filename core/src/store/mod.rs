@@ -52,6 +52,10 @@ use search::FtsQuery;
 /// have accumulated.
 pub const COMPACT_EVERY: i64 = 32;
 
+/// Up to this many full-text hits, a search starts from the hits; past it,
+/// from the list order (see `Store::select`).
+const FEW_HITS: i64 = 1000;
+
 /// Rows a list or search returns when the query sets no limit.
 pub const DEFAULT_LIMIT: u32 = 100;
 
@@ -172,6 +176,8 @@ pub struct Store {
     conn: Connection,
     actor: ActorId,
     calendar: WorkCalendar,
+    /// [`FEW_HITS`], lowered by tests to take the other plan.
+    few_hits: i64,
 }
 
 impl std::fmt::Debug for Store {
@@ -205,6 +211,7 @@ impl Store {
             conn,
             actor,
             calendar: WorkCalendar::bundled(),
+            few_hits: FEW_HITS,
         }
     }
 
@@ -477,18 +484,37 @@ impl Store {
                 ));
             }
         }
+        let mut conds: Vec<String> = Vec::new();
         if hit_sources.is_empty() {
             sql.push_str(&format!("SELECT {PROJECTION_COLUMNS} FROM projections p"));
         } else {
-            // Start from the full-text hits (usually few) and look each
-            // projection up by rowid.
-            sql.push_str(&format!(
-                "WITH hits(rid) AS ({}) SELECT {PROJECTION_COLUMNS} FROM hits \
-                 CROSS JOIN projections p ON p.rid = hits.rid",
-                hit_sources.join(" INTERSECT ")
-            ));
+            let hits = hit_sources.join(" INTERSECT ");
+            let count: i64 = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM ({hits} LIMIT {})",
+                    FEW_HITS + 1
+                ))?
+                .query_row(rusqlite::params_from_iter(&args), |row| row.get(0))?;
+            if count == 0 {
+                return Ok(Vec::new());
+            }
+            if count <= self.few_hits {
+                // Few hits: look each one's projection up by rowid and sort
+                // them; the cost follows the number of hits.
+                sql.push_str(&format!(
+                    "WITH hits(rid) AS ({hits}) SELECT {PROJECTION_COLUMNS} FROM hits \
+                     CROSS JOIN projections p ON p.rid = hits.rid"
+                ));
+            } else {
+                // Many hits (a common character): walk the projections in
+                // list order through the best index for the filters and
+                // test each against the hits, stopping at the page's end.
+                // The `+` keeps SQLite from driving the query from the hits.
+                sql.push_str(&format!("SELECT {PROJECTION_COLUMNS} FROM projections p"));
+                conds.push(format!("+p.rid IN ({hits})"));
+            }
         }
-        let mut conds: Vec<String> = Vec::new();
         let arg = |args: &mut Vec<SqlValue>, value: SqlValue| {
             args.push(value);
             format!("?{}", args.len())

@@ -349,38 +349,51 @@ fn search_finds_chinese_terms_of_any_length() {
         .meta
         .id;
 
-    // Three characters or more: the trigram table.
-    assert_eq!(search_ids(&store, "水管破裂"), vec![leak]);
-    assert_eq!(search_ids(&store, "幸福小区8栋"), vec![home]);
-    // Two characters: the bigram table.
-    assert_eq!(search_ids(&store, "漏水"), vec![leak]);
-    assert_eq!(search_ids(&store, "噪音"), vec![noise]);
-    assert_eq!(search_ids(&store, "破裂"), vec![leak]);
-    // One character: a prefix query, also when it ends a run.
-    assert_eq!(search_ids(&store, "漏"), vec![leak]);
-    assert_eq!(search_ids(&store, "重"), vec![leak]);
-    assert_eq!(search_ids(&store, "福"), vec![home]);
-    // Mixed with digits and Latin, any case, full-width forms folded.
-    assert_eq!(search_ids(&store, "3栋"), vec![leak]);
-    assert_eq!(search_ids(&store, "2单元"), vec![leak]);
-    assert_eq!(search_ids(&store, "ktv"), vec![noise]);
-    assert_eq!(search_ids(&store, "ＫＴＶ"), vec![noise]);
-    assert_eq!(search_ids(&store, "room"), vec![noise]);
-    assert_eq!(search_ids(&store, "room 12"), vec![noise]);
-    // Several terms: all must match.
-    assert_eq!(search_ids(&store, "漏水 3栋"), vec![leak]);
-    assert_eq!(search_ids(&store, "漏水　严重"), vec![leak]);
-    assert!(search_ids(&store, "漏水 噪音").is_empty());
-    assert!(search_ids(&store, "火灾").is_empty());
-    // Combined with filters.
-    let households = ListQuery {
-        kind: Some(RecordKind::Household),
-        ..ListQuery::default()
-    };
-    assert_eq!(ids(&store.search("福", &households).unwrap()), vec![home]);
-    assert!(store.search("漏水", &households).unwrap().is_empty());
+    // Both plans: starting from the hits, and walking the list order.
+    for few_hits in [FEW_HITS, 0] {
+        store.few_hits = few_hits;
+        // Three characters or more: the trigram table.
+        assert_eq!(search_ids(&store, "水管破裂"), vec![leak]);
+        assert_eq!(search_ids(&store, "幸福小区8栋"), vec![home]);
+        // Two characters: the bigram table.
+        assert_eq!(search_ids(&store, "漏水"), vec![leak]);
+        assert_eq!(search_ids(&store, "噪音"), vec![noise]);
+        assert_eq!(search_ids(&store, "破裂"), vec![leak]);
+        // One character: a prefix query, also when it ends a run.
+        assert_eq!(search_ids(&store, "漏"), vec![leak]);
+        assert_eq!(search_ids(&store, "重"), vec![leak]);
+        assert_eq!(search_ids(&store, "福"), vec![home]);
+        // Mixed with digits and Latin, any case, full-width forms folded.
+        assert_eq!(search_ids(&store, "3栋"), vec![leak]);
+        assert_eq!(search_ids(&store, "2单元"), vec![leak]);
+        assert_eq!(search_ids(&store, "ktv"), vec![noise]);
+        assert_eq!(search_ids(&store, "ＫＴＶ"), vec![noise]);
+        assert_eq!(search_ids(&store, "room"), vec![noise]);
+        assert_eq!(search_ids(&store, "room 12"), vec![noise]);
+        // Several terms: all must match.
+        assert_eq!(search_ids(&store, "漏水 3栋"), vec![leak]);
+        assert_eq!(search_ids(&store, "漏水　严重"), vec![leak]);
+        assert!(search_ids(&store, "漏水 噪音").is_empty());
+        assert!(search_ids(&store, "火灾").is_empty());
+        // Combined with filters.
+        let households = ListQuery {
+            kind: Some(RecordKind::Household),
+            ..ListQuery::default()
+        };
+        assert_eq!(ids(&store.search("福", &households).unwrap()), vec![home]);
+        assert!(store.search("漏水", &households).unwrap().is_empty());
+        // Newest first, paged.
+        assert_eq!(search_ids(&store, "栋"), vec![home, leak]);
+        let second = ListQuery {
+            limit: Some(1),
+            offset: 1,
+            ..ListQuery::default()
+        };
+        assert_eq!(ids(&store.search("栋", &second).unwrap()), vec![leak]);
+    }
     // Empty or punctuation-only text lists everything.
     assert_eq!(search_ids(&store, "  ").len(), 3);
+    assert_eq!(search_ids(&store, "、！").len(), 3);
 }
 
 #[test]

@@ -67,6 +67,7 @@ CREATE TABLE projections (
     updated_at INTEGER NOT NULL,
     search_text TEXT NOT NULL
 ) STRICT;
+CREATE INDEX projections_kind ON projections (kind, created_at);
 CREATE INDEX projections_kind_grid ON projections (kind, grid, created_at);
 CREATE INDEX projections_kind_status ON projections (kind, status, created_at);
 CREATE INDEX projections_kind_category ON projections (kind, category, created_at);
