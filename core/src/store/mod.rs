@@ -56,6 +56,10 @@ pub const COMPACT_EVERY: i64 = 32;
 /// from the list order (see `Store::select`).
 const FEW_HITS: i64 = 1000;
 
+/// After a remote batch that changed this many records, the planner's
+/// statistics are refreshed.
+const BIG_BATCH: usize = 500;
+
 /// Rows a list or search returns when the query sets no limit.
 pub const DEFAULT_LIMIT: u32 = 100;
 
@@ -366,6 +370,10 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        if outcome.changed.len() >= BIG_BATCH {
+            // A first sync: give the planner statistics before the lists.
+            schema::optimize(&self.conn)?;
+        }
         Ok(outcome)
     }
 

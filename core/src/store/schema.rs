@@ -58,8 +58,15 @@ pub(super) fn prepare(conn: &mut Connection, file: bool) -> Result<(), StoreErro
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "trusted_schema", false)?;
     migrate(conn)?;
-    // Keep the query planner's statistics fresh on long-lived connections.
-    conn.execute_batch("PRAGMA optimize = 0x10002")?;
+    optimize(conn)?;
+    Ok(())
+}
+
+/// Refreshes the query planner's statistics where tables changed a lot
+/// (SQLite's advice for each open), sampling so it stays quick. The
+/// list and search plans depend on them.
+pub(super) fn optimize(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
     Ok(())
 }
 

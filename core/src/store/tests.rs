@@ -878,3 +878,87 @@ fn a_new_database_is_at_the_latest_schema_in_wal_mode() {
         )
         .unwrap();
 }
+
+#[test]
+fn reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = open(dir.path(), 1);
+    let mut b = open(dir.path(), 2);
+    let h = b
+        .insert(
+            household(GRID, "阳光花园", "3", "501", 1),
+            &author(1),
+            today(),
+        )
+        .unwrap();
+    sync(&mut b, &mut a);
+    a.insert(resident(h.meta.id, "李四", 2), &author(2), today())
+        .unwrap();
+    let i = a
+        .insert(incident(GRID, "楼道漏水", "", 3), &author(3), today())
+        .unwrap();
+    a.update::<Household>(h.meta.id, &author(4), today(), |h| {
+        h.address.room = "502".into()
+    })
+    .unwrap();
+    let mut doc = a.load(i.meta.id).unwrap().unwrap();
+    doc.delete(&author(5)).unwrap();
+    a.save_doc(&mut doc).unwrap();
+    let first = a.outbox(1).unwrap();
+    a.ack(&[first[0].hash]).unwrap();
+    // A change whose dependency has not arrived yet.
+    b.update::<Household>(h.meta.id, &author(6), today(), |h| {
+        h.owner_name = "赵六".into()
+    })
+    .unwrap();
+    b.update::<Household>(h.meta.id, &author(7), today(), |h| {
+        h.owner_name = "钱七".into()
+    })
+    .unwrap();
+    let later = b.outbox(10).unwrap().pop().unwrap();
+    a.apply_remote(later.doc_id, vec![later.change().unwrap()])
+        .unwrap();
+
+    let state = |s: &Store| {
+        (
+            everything(s),
+            s.outbox(100).unwrap(),
+            s.search(
+                "漏水",
+                &ListQuery {
+                    include_deleted: true,
+                    ..ListQuery::default()
+                },
+            )
+            .unwrap(),
+            s.search("阳光", &ListQuery::default()).unwrap(),
+            count(s, "remote_pending"),
+        )
+    };
+    let before = state(&a);
+    assert_eq!(before.1.len(), 3);
+    assert_eq!(before.4, 1);
+    drop(a);
+    let a = open(dir.path(), 1);
+    assert_eq!(state(&a), before);
+    assert!(a.check_integrity().unwrap().is_empty());
+}
+
+#[test]
+fn an_empty_grid_set_lists_nothing() {
+    let mut store = Store::open_in_memory(actor(1)).unwrap();
+    store
+        .insert(
+            household(GRID, "阳光花园", "3", "501", 1),
+            &author(1),
+            today(),
+        )
+        .unwrap();
+    let none = ListQuery {
+        grids: GridFilter::In(Vec::new()),
+        ..ListQuery::default()
+    };
+    assert!(store.list(&none).unwrap().is_empty());
+    assert!(store.search("阳光", &none).unwrap().is_empty());
+    assert_eq!(store.list(&ListQuery::default()).unwrap().len(), 1);
+}
