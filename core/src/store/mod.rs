@@ -27,6 +27,7 @@
 
 mod schema;
 mod search;
+mod sync_state;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,7 @@ use crate::validate::ValidationErrors;
 use crate::workflow;
 
 pub use schema::SCHEMA_VERSION;
+pub use sync_state::StoredRejection;
 use search::FtsQuery;
 
 /// A document's stored changes are folded into its snapshot once this many

@@ -21,10 +21,16 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Append only.
-const MIGRATIONS: &[Migration] = &[Migration {
-    name: "20261122_0001_init",
-    sql: include_str!("migrations/20261122_0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "20261122_0001_init",
+        sql: include_str!("migrations/20261122_0001_init.sql"),
+    },
+    Migration {
+        name: "20261122_0002_sync_state",
+        sql: include_str!("migrations/20261122_0002_sync_state.sql"),
+    },
+];
 
 /// The schema version this build writes: the number of migrations it knows.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

@@ -7,4 +7,5 @@
 //! one twice is harmless, and the cursor only advances when the device
 //! sends it back, so a connection cut at any byte loses nothing.
 
+pub mod client;
 pub mod wire;

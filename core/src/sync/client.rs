@@ -1,0 +1,267 @@
+//! The device's side of sync: build a request from the outbox and the
+//! cursor, take the server's answer into the store.
+//!
+//! [`SyncClient::prepare`] and [`SyncClient::receive`] are plain functions
+//! over the store and bytes, so tests can run devices and a server in one
+//! process; [`SyncClient::sync`] runs whole syncs over any [`Transport`]
+//! (HTTP in the app, see [`super::http`]). Local writes never wait for any
+//! of this: they go to the store and its outbox, and a sync picks them up.
+//!
+//! The cursor only moves once the pulled changes are stored, and it is
+//! confirmed to the server by the next request; an outbox entry leaves only
+//! when the server's answer is stored. A connection cut anywhere loses
+//! nothing: the next sync sends the same changes (the server ignores the
+//! ones it already has) and asks from the same cursor.
+
+use std::future::Future;
+
+use automerge::{Change, ChangeHash};
+use uuid::Uuid;
+
+use super::wire::{self, DocChanges, Rejection, SyncRequest, SyncResponse, WireError};
+use crate::store::{Store, StoreError};
+
+/// Why a sync failed. Nothing saved is lost by any of these.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the server's answer could not be read: {0}")]
+    Wire(#[from] WireError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("a change from the server could not be read: {0}")]
+    BadChange(String),
+}
+
+impl SyncError {
+    /// A stable code the app translates.
+    pub fn code(&self) -> &str {
+        match self {
+            SyncError::Store(e) => e.code(),
+            SyncError::Wire(e) => e.code(),
+            SyncError::Transport(e) => e.code(),
+            SyncError::BadChange(_) => "bad_change",
+        }
+    }
+
+    /// Worth trying again later (the network, a busy server), as opposed
+    /// to something a person must act on (a revoked device).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Transport(e) => e.is_retryable(),
+            SyncError::Wire(_) | SyncError::BadChange(_) => true,
+            SyncError::Store(_) => false,
+        }
+    }
+}
+
+/// Why an exchange with the server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("the server cannot be reached: {0}")]
+    Unreachable(String),
+    #[error("the server answered {status}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+impl TransportError {
+    /// The server's code, or `unreachable`.
+    pub fn code(&self) -> &str {
+        match self {
+            TransportError::Unreachable(_) => "unreachable",
+            TransportError::Server { code, .. } => code,
+        }
+    }
+
+    fn is_retryable(&self) -> bool {
+        match self {
+            TransportError::Unreachable(_) => true,
+            TransportError::Server { status, .. } => *status >= 500 || *status == 429,
+        }
+    }
+}
+
+/// Sends one request body and returns the response body.
+pub trait Transport {
+    /// Posts a framed [`SyncRequest`] and returns the framed answer.
+    fn exchange(&self, body: Vec<u8>) -> impl Future<Output = Result<Vec<u8>, TransportError>>;
+}
+
+/// A request ready to send, with what it carries.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The framed request.
+    pub body: Vec<u8>,
+    pushed: Vec<(Uuid, ChangeHash)>,
+}
+
+impl Outgoing {
+    /// How many changes the request pushes.
+    pub fn changes(&self) -> usize {
+        self.pushed.len()
+    }
+}
+
+/// What one or more rounds did, for the sync screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub rounds: u32,
+    pub changes_sent: u64,
+    pub changes_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    /// Documents the server refused, with its reasons.
+    pub rejected: Vec<Rejection>,
+    /// Records changed by what was received, for the UI to refresh.
+    pub changed: Vec<Uuid>,
+    /// Changes still waiting to be sent.
+    pub pending: u64,
+    /// The server has more to send.
+    pub more: bool,
+}
+
+impl Progress {
+    fn add(&mut self, other: Progress) {
+        self.rounds += other.rounds;
+        self.changes_sent += other.changes_sent;
+        self.changes_received += other.changes_received;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+        self.rejected.extend(other.rejected);
+        self.changed.extend(other.changed);
+        self.pending = other.pending;
+        self.more = other.more;
+    }
+}
+
+/// The sync client's settings.
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    /// Most changes pushed in one request.
+    pub push_limit: u32,
+    /// Bytes of changes asked for per answer (the server caps it).
+    pub budget: Option<u32>,
+    /// Most rounds in one [`SyncClient::sync`].
+    pub max_rounds: u32,
+}
+
+impl Default for SyncClient {
+    fn default() -> Self {
+        SyncClient {
+            push_limit: 2_000,
+            budget: None,
+            max_rounds: 64,
+        }
+    }
+}
+
+impl SyncClient {
+    /// Builds the request: unsent changes (oldest first, grouped by
+    /// document) and the cursor.
+    pub fn prepare(&self, store: &Store) -> Result<Outgoing, SyncError> {
+        let entries = store.outbox(self.push_limit)?;
+        let mut push: Vec<DocChanges> = Vec::new();
+        let mut pushed = Vec::with_capacity(entries.len());
+        for entry in entries {
+            pushed.push((entry.doc_id, entry.hash));
+            match push.last_mut() {
+                Some(last) if last.doc == entry.doc_id => last.changes.push(entry.bytes),
+                _ => push.push(DocChanges {
+                    doc: entry.doc_id,
+                    changes: vec![entry.bytes],
+                }),
+            }
+        }
+        let request = SyncRequest {
+            cursor: store.sync_cursor()?,
+            push,
+            budget: self.budget,
+        };
+        Ok(Outgoing {
+            body: wire::encode(&request),
+            pushed,
+        })
+    }
+
+    /// Takes the server's answer: stores what it sent, clears what it
+    /// accepted from the outbox, keeps its refusals for the worker, and
+    /// moves the cursor, all in that order so a crash anywhere loses nothing.
+    pub fn receive(
+        &self,
+        store: &mut Store,
+        outgoing: &Outgoing,
+        body: &[u8],
+    ) -> Result<Progress, SyncError> {
+        let response: SyncResponse = wire::decode(body)?;
+        let mut batch = Vec::with_capacity(response.pull.len());
+        let mut received = 0u64;
+        for doc in &response.pull {
+            let mut changes = Vec::with_capacity(doc.changes.len());
+            for bytes in &doc.changes {
+                changes.push(
+                    Change::from_bytes(bytes.clone())
+                        .map_err(|e| SyncError::BadChange(e.to_string()))?,
+                );
+            }
+            received += changes.len() as u64;
+            batch.push((doc.doc, changes));
+        }
+        let outcome = store.apply_remote_batch(batch)?;
+        let refused: Vec<Uuid> = response.rejected.iter().map(|r| r.doc).collect();
+        let accepted: Vec<ChangeHash> = outgoing
+            .pushed
+            .iter()
+            .filter(|(doc, _)| !refused.contains(doc))
+            .map(|(_, hash)| *hash)
+            .collect();
+        store.ack(&accepted)?;
+        for rejection in &response.rejected {
+            let hashes: Vec<ChangeHash> = outgoing
+                .pushed
+                .iter()
+                .filter(|(doc, _)| *doc == rejection.doc)
+                .map(|(_, h)| *h)
+                .collect();
+            store.reject(rejection.doc, &hashes, &rejection.code, &rejection.message)?;
+        }
+        store.set_sync_cursor(response.cursor)?;
+        Ok(Progress {
+            rounds: 1,
+            changes_sent: outgoing.pushed.len() as u64,
+            changes_received: received,
+            bytes_sent: outgoing.body.len() as u64,
+            bytes_received: body.len() as u64,
+            rejected: response.rejected,
+            changed: outcome.changed,
+            pending: store.pending_count()?,
+            more: response.more,
+        })
+    }
+
+    /// Syncs until the server has nothing more and the outbox is empty (or
+    /// `max_rounds`), reporting progress after every round.
+    pub async fn sync<T: Transport>(
+        &self,
+        store: &mut Store,
+        transport: &T,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> Result<Progress, SyncError> {
+        let mut total = Progress::default();
+        loop {
+            let outgoing = self.prepare(store)?;
+            let answer = transport.exchange(outgoing.body.clone()).await?;
+            let round = self.receive(store, &outgoing, &answer)?;
+            let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
+            total.add(round);
+            on_progress(&total);
+            if !again || total.rounds >= self.max_rounds {
+                return Ok(total);
+            }
+        }
+    }
+}
