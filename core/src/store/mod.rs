@@ -222,7 +222,8 @@ impl Store {
     }
 
     /// Uses `calendar` for incidents' deadlines from now on. Projections
-    /// already stored keep the deadlines they were written with.
+    /// already stored keep the deadlines they were written with until
+    /// [`Store::rebuild_projections`].
     pub fn with_calendar(mut self, calendar: WorkCalendar) -> Store {
         self.calendar = calendar;
         self
@@ -406,6 +407,43 @@ impl Store {
     /// status and deadline derived from its log).
     pub fn projection(&self, doc: &RecordDoc) -> Result<Projection, StoreError> {
         Ok(projection_of(doc, &self.calendar)?)
+    }
+
+    /// Derives every projection and full-text row again from its document,
+    /// in one transaction: after the calendar changed (new holidays move
+    /// deadlines) or an app update changed what projections hold. Returns
+    /// how many rows changed.
+    #[instrument(skip_all, err)]
+    pub fn rebuild_projections(&mut self) -> Result<usize, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM documents ORDER BY rid")?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut changed = 0;
+        for id in ids {
+            let Some(row) = doc_row(&tx, parse_uuid(&id)?)? else {
+                continue;
+            };
+            let doc = load_doc(&tx, &row, self.actor.clone())?;
+            let projection = projection_of(&doc, &self.calendar)?;
+            let stored = tx
+                .prepare_cached(&format!(
+                    "SELECT {PROJECTION_COLUMNS} FROM projections p WHERE p.rid = ?1"
+                ))?
+                .query_row([row.rid], read_projection)
+                .optional()?
+                .transpose()?;
+            if stored.as_ref() != Some(&projection) {
+                // updated_at stays: the record itself did not change.
+                write_projection(&tx, row.rid, &projection, 0)?;
+                changed += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 
     /// Up to `limit` unacknowledged local changes, oldest first.
@@ -667,15 +705,18 @@ impl Store {
         if encode_heads(&heads) != row.heads {
             return Err("document heads differ from the stored heads".into());
         }
-        let hashes = |sql: &str| -> Result<Vec<Vec<u8>>, String> {
+        let hashes = |sql: &str, key: SqlValue| -> Result<Vec<Vec<u8>>, String> {
             let mut stmt = self.conn.prepare(sql).map_err(|e| e.to_string())?;
             let rows = stmt
-                .query_map(params![row.rid, id.to_string()], |r| r.get(0))
+                .query_map([key], |r| r.get(0))
                 .map_err(|e| e.to_string())?;
             rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
         };
-        let stored = hashes("SELECT hash FROM changes WHERE doc = ?1 AND ?2 IS NOT NULL")?;
-        let queued = hashes("SELECT hash FROM outbox WHERE doc_id = ?2 AND ?1 IS NOT NULL")?;
+        let stored = hashes("SELECT hash FROM changes WHERE doc = ?1", row.rid.into())?;
+        let queued = hashes(
+            "SELECT hash FROM outbox WHERE doc_id = ?1",
+            id.to_string().into(),
+        )?;
         for hash in stored.iter().chain(&queued) {
             let hash = decode_hash(hash).map_err(|e| e.to_string())?;
             if doc.automerge().get_change_by_hash(&hash).is_none() {

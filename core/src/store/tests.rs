@@ -962,3 +962,33 @@ fn an_empty_grid_set_lists_nothing() {
     assert!(store.search("阳光", &none).unwrap().is_empty());
     assert_eq!(store.list(&ListQuery::default()).unwrap().len(), 1);
 }
+
+#[test]
+fn projections_can_be_rebuilt_from_the_documents() {
+    let mut store = Store::open_in_memory(actor(1)).unwrap();
+    let h = store
+        .insert(
+            household(GRID, "阳光花园", "3", "501", 1),
+            &author(1),
+            today(),
+        )
+        .unwrap();
+    store
+        .insert(incident(GRID, "楼道漏水", "", 2), &author(2), today())
+        .unwrap();
+    assert_eq!(store.rebuild_projections().unwrap(), 0);
+    // As if an older app had written something else.
+    store
+        .conn
+        .execute(
+            "UPDATE projections SET title = 'old', search_text = 'old', status = NULL \
+             WHERE id = ?1",
+            [h.meta.id.to_string()],
+        )
+        .unwrap();
+    assert!(!store.check_integrity().unwrap().is_empty());
+    assert_eq!(store.rebuild_projections().unwrap(), 1);
+    assert!(store.check_integrity().unwrap().is_empty());
+    assert_eq!(search_ids(&store, "501室"), vec![h.meta.id]);
+    assert!(search_ids(&store, "old").is_empty());
+}
