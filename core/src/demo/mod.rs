@@ -29,6 +29,8 @@ mod patrols;
 mod people;
 mod place;
 mod random;
+#[cfg(test)]
+mod tests;
 mod visits;
 
 use serde::{Deserialize, Serialize};
