@@ -204,10 +204,10 @@ impl RecordDoc {
     /// tombstone rule applied. Includes `kind` and `v`.
     pub fn to_json(&self) -> Json {
         let mut json = read_value(&self.doc, &ROOT, ObjType::Map);
-        if self.is_deleted() {
-            if let Json::Object(map) = &mut json {
-                map.insert("deleted".into(), Json::Bool(true));
-            }
+        if self.is_deleted()
+            && let Json::Object(map) = &mut json
+        {
+            map.insert("deleted".into(), Json::Bool(true));
         }
         json
     }
@@ -299,11 +299,11 @@ impl RecordDoc {
             let mut values = Vec::with_capacity(conflict.values.len());
             for (value, op) in conflict.values {
                 let (mut user, mut time) = (None, None);
-                if let Some(hash) = self.doc.hash_for_opid(&op) {
-                    if let Some(meta) = self.doc.get_change_meta_by_hash(&hash) {
-                        user = meta.message.as_deref().map(str::to_string);
-                        time = Some(meta.timestamp);
-                    }
+                if let Some(hash) = self.doc.hash_for_opid(&op)
+                    && let Some(meta) = self.doc.get_change_meta_by_hash(&hash)
+                {
+                    user = meta.message.as_deref().map(str::to_string);
+                    time = Some(meta.timestamp);
                 }
                 values.push(ConflictValue {
                     value,

@@ -12,7 +12,9 @@
 use std::io::Cursor;
 
 use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image as FrImage};
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder};
+use image::{
+    DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder,
+};
 use sha2::{Digest, Sha256};
 
 /// Long side of an upload-ready photo, in pixels.
@@ -81,7 +83,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn reader(bytes: &[u8]) -> Result<(ImageReader<Cursor<&[u8]>>, ImageFormat), MediaError> {
+/// A reader over an in-memory file, with the format it was recognised as.
+type Reader<'a> = (ImageReader<Cursor<&'a [u8]>>, ImageFormat);
+
+fn reader(bytes: &[u8]) -> Result<Reader<'_>, MediaError> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(MediaError::TooLarge(bytes.len()));
     }
@@ -156,9 +161,15 @@ fn scale(image: &DynamicImage, long_side: u32) -> Result<DynamicImage, MediaErro
         return Ok(image.clone());
     }
     let (nw, nh) = if w >= h {
-        (long_side, ((u64::from(h) * u64::from(long_side)) / u64::from(w)).max(1) as u32)
+        (
+            long_side,
+            ((u64::from(h) * u64::from(long_side)) / u64::from(w)).max(1) as u32,
+        )
     } else {
-        (((u64::from(w) * u64::from(long_side)) / u64::from(h)).max(1) as u32, long_side)
+        (
+            ((u64::from(w) * u64::from(long_side)) / u64::from(h)).max(1) as u32,
+            long_side,
+        )
     };
     let src = FrImage::from_vec_u8(w, h, image.to_rgb8().into_raw(), PixelType::U8x3)
         .map_err(|e| MediaError::Corrupt(e.to_string()))?;
@@ -200,12 +211,16 @@ pub fn synthetic_photo(width: u32, height: u32, seed: u64) -> Vec<u8> {
         state ^= state << 17;
         // Mild sensor noise over smooth shapes, as in a daylight photo.
         let noise = (state & 0x7) as u8;
-        let (fx, fy) = (x as f32 / width.max(1) as f32, y as f32 / height.max(1) as f32);
+        let (fx, fy) = (
+            x as f32 / width.max(1) as f32,
+            y as f32 / height.max(1) as f32,
+        );
         let wave = ((fx * 37.0).sin() * (fy * 23.0).cos() * 60.0 + 100.0) as u8;
         image::Rgb([
             ((fx * 200.0) as u8).wrapping_add(noise),
             wave.wrapping_add(noise),
-            ((fy * 180.0) as u8 + if (x / 40 + y / 40) % 2 == 0 { 40 } else { 0 }).wrapping_add(noise),
+            ((fy * 180.0) as u8 + if (x / 40 + y / 40) % 2 == 0 { 40 } else { 0 })
+                .wrapping_add(noise),
         ])
     });
     let mut bytes = Vec::new();
@@ -241,7 +256,10 @@ mod tests {
 
     #[test]
     fn non_images_and_bombs_are_refused_with_a_clear_error() {
-        assert_eq!(inspect(b"hello, not an image").unwrap_err().code(), "not_an_image");
+        assert_eq!(
+            inspect(b"hello, not an image").unwrap_err().code(),
+            "not_an_image"
+        );
         assert_eq!(inspect(b"").unwrap_err().code(), "not_an_image");
         // A PNG header announcing 100000×100000 pixels: refused before decoding.
         let mut png = Vec::new();
@@ -253,7 +271,10 @@ mod tests {
         png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
         let err = inspect(&png).unwrap_err();
-        assert!(matches!(err.code(), "too_many_pixels" | "corrupt_image"), "{err}");
+        assert!(
+            matches!(err.code(), "too_many_pixels" | "corrupt_image"),
+            "{err}"
+        );
         assert!(prepare(&png).is_err());
         let truncated = &synthetic_photo(400, 300, 3)[..200];
         assert!(prepare(truncated).is_err());

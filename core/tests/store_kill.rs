@@ -41,14 +41,18 @@ fn today() -> jiff::civil::Date {
 /// tell a whole write from a torn one.
 fn set_version(h: &mut Household, version: i64) {
     h.address.room = version.to_string();
-    h.owner_name = format!("住户{version}");
+    h.address.detail = format!("第{version}版");
     h.last_visit_at = Some(version);
 }
 
 fn version_of(h: &Household) -> i64 {
     let version = h.last_visit_at.expect("every household has a version");
     assert_eq!(h.address.room, version.to_string(), "torn record {h:?}");
-    assert_eq!(h.owner_name, format!("住户{version}"), "torn record {h:?}");
+    assert_eq!(
+        h.address.detail,
+        format!("第{version}版"),
+        "torn record {h:?}"
+    );
     version
 }
 

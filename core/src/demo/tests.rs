@@ -582,3 +582,23 @@ fn odd_sizes_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn the_grid_tree_imports_and_locates_every_household_in_its_grid() {
+    let demo = default_demo();
+    let tree = crate::geo::GridTree::from_geojson(&demo.grid_tree_geojson).unwrap();
+    for h in &demo.households {
+        let p = h.point.as_ref().unwrap();
+        let found = tree
+            .locate(p.lon, p.lat)
+            .expect("a household point is in a grid");
+        assert_eq!(found.grid, h.meta.grid);
+    }
+    for user in &demo.users {
+        assert!(
+            tree.get(&user.grid).is_some(),
+            "{} has a real grid",
+            user.id
+        );
+    }
+}

@@ -152,10 +152,10 @@ impl Record for Household {
                 detail: None,
             });
         }
-        if !self.owner_name.trim().is_empty() {
-            if let Err(e) = validate::check_name("owner_name", &self.owner_name) {
-                errors.push(e);
-            }
+        if !self.owner_name.trim().is_empty()
+            && let Err(e) = validate::check_name("owner_name", &self.owner_name)
+        {
+            errors.push(e);
         }
         if let Some(phone) = self.owner_phone.as_mut().filter(|p| !p.trim().is_empty()) {
             match validate::parse_mobile(phone) {

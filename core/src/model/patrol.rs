@@ -63,14 +63,14 @@ impl Record for Patrol {
         let mut errors = ValidationErrors::default();
         errors.require("grid", &self.meta.grid);
         errors.require("worker", &self.worker);
-        if let Some(end) = self.ended_at {
-            if end < self.started_at {
-                errors.push(validate::ValidationError {
-                    field: "ended_at".into(),
-                    code: validate::Code::OutOfRange,
-                    detail: None,
-                });
-            }
+        if let Some(end) = self.ended_at
+            && end < self.started_at
+        {
+            errors.push(validate::ValidationError {
+                field: "ended_at".into(),
+                code: validate::Code::OutOfRange,
+                detail: None,
+            });
         }
         errors.into_result()
     }

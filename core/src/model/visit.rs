@@ -96,14 +96,14 @@ impl Record for Visit {
         errors.require("visitor", &self.visitor);
         errors.require("content", &self.content);
         errors.max_len("content", &self.content, 5000);
-        if let Some(d) = self.next_due.as_deref().filter(|d| !d.is_empty()) {
-            if d.parse::<jiff::civil::Date>().is_err() {
-                errors.push(validate::ValidationError {
-                    field: "next_due".into(),
-                    code: validate::Code::DateInvalid,
-                    detail: Some(d.to_string()),
-                });
-            }
+        if let Some(d) = self.next_due.as_deref().filter(|d| !d.is_empty())
+            && d.parse::<jiff::civil::Date>().is_err()
+        {
+            errors.push(validate::ValidationError {
+                field: "next_due".into(),
+                code: validate::Code::DateInvalid,
+                detail: Some(d.to_string()),
+            });
         }
         errors.into_result()
     }

@@ -47,8 +47,8 @@ use crate::validate::ValidationErrors;
 use crate::workflow;
 
 pub use schema::SCHEMA_VERSION;
-pub use sync_state::StoredRejection;
 use search::FtsQuery;
+pub use sync_state::StoredRejection;
 
 /// A document's stored changes are folded into its snapshot once this many
 /// have accumulated.

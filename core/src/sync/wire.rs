@@ -136,14 +136,13 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
     let mut out = Vec::with_capacity(cbor.len() + 4);
     out.extend_from_slice(&MAGIC);
     out.push(PROTOCOL_VERSION);
-    if cbor.len() > COMPRESS_ABOVE {
-        if let Ok(z) = zstd::bulk::compress(&cbor, 3) {
-            if z.len() < cbor.len() {
-                out.push(FLAG_ZSTD);
-                out.extend_from_slice(&z);
-                return out;
-            }
-        }
+    if cbor.len() > COMPRESS_ABOVE
+        && let Ok(z) = zstd::bulk::compress(&cbor, 3)
+        && z.len() < cbor.len()
+    {
+        out.push(FLAG_ZSTD);
+        out.extend_from_slice(&z);
+        return out;
     }
     out.push(0);
     out.extend_from_slice(&cbor);
