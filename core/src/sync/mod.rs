@@ -8,4 +8,5 @@
 //! sends it back, so a connection cut at any byte loses nothing.
 
 pub mod client;
+pub mod http;
 pub mod wire;

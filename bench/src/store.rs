@@ -1,0 +1,110 @@
+//! The local store over the 50,000-record demo: insert, list, search, and
+//! the size of a household's document.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use automerge::ActorId;
+use gridwork_core::demo::{DemoConfig, generate};
+use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::model::{AnyRecord, RecordKind};
+use gridwork_core::store::{GridFilter, ListQuery, Store};
+
+use crate::{figure, p95_ms};
+
+const RECORDS: usize = 50_000;
+
+pub fn run() -> Result<()> {
+    let cfg = DemoConfig::with_total_records(1, RECORDS);
+    let today = cfg.today();
+    let started = Instant::now();
+    let demo = generate(&cfg);
+    figure("demo_generate_50k_s", started.elapsed().as_secs_f64(), "s");
+    let grids: Vec<String> = demo
+        .households
+        .iter()
+        .map(|h| h.meta.grid.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path().join("bench.sqlite"), ActorId::random())?;
+    let author = Author::new("bench", cfg.now_ms);
+    let total = demo.len();
+    let started = Instant::now();
+    let mut household_bytes = 0usize;
+    let mut households = 0usize;
+    for record in demo.into_records() {
+        if let AnyRecord::Household(h) = &record {
+            let mut doc = RecordDoc::create(h, ActorId::random(), &author)?;
+            household_bytes += doc.save().len();
+            households += 1;
+        }
+        match record {
+            AnyRecord::Household(r) => drop(store.insert(r, &author, today)?),
+            AnyRecord::Resident(r) => drop(store.insert(r, &author, today)?),
+            AnyRecord::Incident(r) => drop(store.insert(r, &author, today)?),
+            AnyRecord::Patrol(r) => drop(store.insert(r, &author, today)?),
+            AnyRecord::Visit(r) => drop(store.insert(r, &author, today)?),
+        }
+    }
+    // Household documents were also built for sizing above; that is a
+    // small share of the time, and the same in every run.
+    figure("store_insert_50k_s", started.elapsed().as_secs_f64(), "s");
+    figure("store_records", total as f64, "records");
+    figure(
+        "doc_bytes_household_avg",
+        (household_bytes / households.max(1)) as f64,
+        "bytes",
+    );
+
+    // Filtered lists a worker opens all day: by grid and kind, by status,
+    // by category, due soon.
+    let mut samples = Vec::new();
+    for round in 0..200 {
+        let grid = &grids[round % grids.len()];
+        let query = match round % 4 {
+            0 => ListQuery {
+                kind: Some(RecordKind::Household),
+                grids: GridFilter::In(vec![grid.clone()]),
+                ..ListQuery::default()
+            },
+            1 => ListQuery {
+                kind: Some(RecordKind::Incident),
+                grids: GridFilter::In(vec![grid.clone()]),
+                status: vec!["reported".into(), "dispatched".into()],
+                ..ListQuery::default()
+            },
+            2 => ListQuery {
+                kind: Some(RecordKind::Incident),
+                category: Some("safety_hazard".into()),
+                ..ListQuery::default()
+            },
+            _ => ListQuery {
+                kind: Some(RecordKind::Resident),
+                grids: GridFilter::Prefix(grid[..grid.len() - 3].to_string()),
+                due_before: Some(today),
+                ..ListQuery::default()
+            },
+        };
+        let t = Instant::now();
+        let rows = store.list(&query)?;
+        samples.push(t.elapsed());
+        std::hint::black_box(rows);
+    }
+    figure("store_list_p95_ms", p95_ms(&mut samples), "ms");
+
+    // Full-text search in Chinese: names, addresses, two-character words.
+    let terms = ["漏水", "阳光花园", "王", "纠纷", "噪音扰民", "3栋", "李", "楼道 杂物"];
+    let mut samples: Vec<Duration> = Vec::new();
+    for round in 0..200 {
+        let term = terms[round % terms.len()];
+        let t = Instant::now();
+        let rows = store.search(term, &ListQuery::default())?;
+        samples.push(t.elapsed());
+        std::hint::black_box(rows);
+    }
+    figure("store_search_p95_ms", p95_ms(&mut samples), "ms");
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! HTTP, the thin transport under sync: login and `POST /v1/sync`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::client::{Transport, TransportError};
+use crate::model::Role;
+
+/// The content type of framed sync bodies.
+pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
+
+/// The user a login enrolled the device for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginUser {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub grid: String,
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+/// What a successful login gives the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Login {
+    /// Bearer token for every later request. Keep it secret.
+    pub token: String,
+    pub device_id: String,
+    /// Hex Automerge actor id this device must use.
+    pub actor_id: String,
+    pub user: LoginUser,
+    /// The user's grid subtree, with boundaries, as GeoJSON-ready grids.
+    pub grids: Vec<crate::model::grid::Grid>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+}
+
+fn client() -> Result<reqwest::Client, TransportError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| TransportError::Unreachable(e.to_string()))
+}
+
+async fn failure(response: reqwest::Response) -> TransportError {
+    let status = response.status().as_u16();
+    match response.json::<ErrorBody>().await {
+        Ok(body) => TransportError::Server {
+            status,
+            code: body.code,
+            message: body.message,
+        },
+        Err(_) => TransportError::Server {
+            status,
+            code: "http_error".into(),
+            message: format!("HTTP {status}"),
+        },
+    }
+}
+
+fn unreachable(e: reqwest::Error) -> TransportError {
+    TransportError::Unreachable(e.to_string())
+}
+
+/// Signs in with a password and enrols this device.
+pub async fn login(
+    base_url: &str,
+    user: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Login, TransportError> {
+    let response = client()?
+        .post(format!("{}/v1/login", base_url.trim_end_matches('/')))
+        .json(&serde_json::json!({
+            "user": user,
+            "password": password,
+            "device_name": device_name,
+        }))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    if !response.status().is_success() {
+        return Err(failure(response).await);
+    }
+    response.json().await.map_err(unreachable)
+}
+
+/// Sync over HTTP with a device token.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+}
+
+impl HttpTransport {
+    /// A transport to the server at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base_url: &str, token: &str) -> Result<HttpTransport, TransportError> {
+        Ok(HttpTransport {
+            client: client()?,
+            url: format!("{}/v1/sync", base_url.trim_end_matches('/')),
+            token: token.to_string(),
+        })
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        if !response.status().is_success() {
+            return Err(failure(response).await);
+        }
+        Ok(response.bytes().await.map_err(unreachable)?.to_vec())
+    }
+}
