@@ -35,6 +35,8 @@ pub enum StorageError {
         "the database was written by a newer gridwork-server (schema version {found}, this build knows up to {known}); upgrade gridwork-server or use a backup"
     )]
     TooNew { found: i64, known: i64 },
+    #[error("there is no database at {0}; run `gridwork-server init` first")]
+    NotInitialised(std::path::PathBuf),
     #[error("{what} {key} not found")]
     NotFound { what: &'static str, key: String },
     #[error("{what} {key} already exists")]

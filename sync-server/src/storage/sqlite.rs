@@ -69,10 +69,7 @@ impl SqliteStorage {
     pub fn open_existing(data_dir: &Path) -> Result<SqliteStorage, StorageError> {
         let path = data_dir.join(DB_FILE);
         if !path.exists() {
-            return Err(StorageError::NotFound {
-                what: "database",
-                key: format!("{} (run `gridwork-server init` first)", path.display()),
-            });
+            return Err(StorageError::NotInitialised(path));
         }
         SqliteStorage::open(data_dir)
     }
