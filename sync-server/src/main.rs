@@ -1,1 +1,323 @@
-fn main() {}
+//! `gridwork-server`: the sync server and its admin commands. Glue over the
+//! `gridwork_server` library: parse flags, read settings, call, print.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use gridwork_core::model::{Role, User};
+use gridwork_server::config::{Overrides, Settings};
+use gridwork_server::storage::{SqliteStorage, Storage};
+use gridwork_server::{AppState, admin};
+
+/// Gridwork's sync server: users, grid scoping and batched sync of record
+/// documents, with an embedded SQLite database in a data directory.
+///
+/// Settings come in layers: defaults, then a TOML file (--config, or
+/// gridwork.toml in the data directory), then GRIDWORK_* environment
+/// variables (GRIDWORK_LISTEN, GRIDWORK_DATA_DIR, …), then flags. See
+/// `gridwork-server print-config` for every key.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about)]
+struct Cli {
+    /// A TOML settings file (default: gridwork.toml in the data directory, if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The data directory (database, blobs).
+    #[arg(long = "data", global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// A tracing filter, e.g. `info` or `gridwork_server=debug`.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API until Ctrl-C or SIGTERM; requests in flight finish.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// Create the data directory and its database (or migrate an existing one).
+    Init,
+    /// Import (add or replace) grids from a GeoJSON FeatureCollection.
+    ///
+    /// Each feature has properties code, name, level (city, district, street,
+    /// community, grid, micro_grid), parent (a code in the file or already
+    /// imported) and kind (comprehensive or dedicated), and a Polygon or
+    /// MultiPolygon geometry (required from grid level down).
+    ImportGrids {
+        /// The GeoJSON file.
+        file: PathBuf,
+    },
+    /// Add a user with a role and a grid subtree.
+    AddUser {
+        /// Login id, e.g. wangfang.
+        #[arg(long)]
+        id: String,
+        /// Full name (姓名).
+        #[arg(long)]
+        name: String,
+        /// grid_worker, grid_leader, community_supervisor, street_supervisor, department_handler or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Code of the grid whose subtree the user sees.
+        #[arg(long)]
+        grid: String,
+        /// For department handlers: the department.
+        #[arg(long)]
+        department: Option<String>,
+        /// Mobile number.
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// The password (else GRIDWORK_PASSWORD, else read from standard input).
+        #[arg(long, env = "GRIDWORK_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Set a new password for a user.
+    ResetPassword {
+        /// The user's login id.
+        user: String,
+        /// The password (else GRIDWORK_PASSWORD, else read from standard input).
+        #[arg(long, env = "GRIDWORK_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// Assign a user another grid subtree (their devices receive the new
+    /// grids' records at their next sync).
+    SetGrid {
+        /// The user's login id.
+        user: String,
+        /// Code of the grid whose subtree the user sees from now on.
+        #[arg(long)]
+        grid: String,
+    },
+    /// Revoke a device: its token stops working at once.
+    RevokeDevice {
+        /// The device id (see list-devices).
+        device: String,
+    },
+    /// List enrolled devices.
+    ListDevices {
+        /// Only this user's devices.
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Print the effective settings as TOML.
+    PrintConfig,
+    // `load-demo` goes here once gridwork_core::demo lands (see the admin
+    // module's doc).
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        "expected grid_worker, grid_leader, community_supervisor, street_supervisor, department_handler or admin".to_string()
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let listen = match &cli.command {
+        Command::Serve { listen } => *listen,
+        _ => None,
+    };
+    let settings = Settings::load(
+        cli.config.as_deref(),
+        &Overrides {
+            listen,
+            data_dir: cli.data_dir.clone(),
+            log_level: cli.log_level.clone(),
+        },
+    )
+    .context("reading settings")?;
+    init_tracing(&settings.log_level)?;
+
+    let out = &mut std::io::stdout().lock();
+    match cli.command {
+        Command::PrintConfig => write!(out, "{}", settings.to_toml())?,
+        Command::Serve { .. } => serve(settings)?,
+        Command::Init => {
+            SqliteStorage::open(&settings.data_dir).with_context(|| {
+                format!(
+                    "creating the data directory {}",
+                    settings.data_dir.display()
+                )
+            })?;
+            writeln!(out, "data directory ready: {}", settings.data_dir.display())?;
+        }
+        Command::ImportGrids { file } => {
+            let storage = open(&settings.data_dir)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let n = admin::import_grids(&storage, &text)
+                .with_context(|| format!("importing {}", file.display()))?;
+            writeln!(out, "imported {n} grids")?;
+        }
+        Command::AddUser {
+            id,
+            name,
+            role,
+            grid,
+            department,
+            phone,
+            password,
+        } => {
+            let storage = open(&settings.data_dir)?;
+            let password = password_from(password)?;
+            let user = User {
+                id: id.clone(),
+                name,
+                phone,
+                role,
+                grid,
+                department,
+            };
+            admin::add_user(&storage, user, &password).with_context(|| format!("adding {id}"))?;
+            writeln!(out, "added user {id}")?;
+        }
+        Command::ResetPassword { user, password } => {
+            let storage = open(&settings.data_dir)?;
+            let password = password_from(password)?;
+            admin::reset_password(&storage, &user, &password)
+                .with_context(|| format!("resetting {user}'s password"))?;
+            writeln!(out, "password of {user} changed")?;
+        }
+        Command::SetGrid { user, grid } => {
+            let storage = open(&settings.data_dir)?;
+            storage
+                .set_user_grid(&user, &grid)
+                .with_context(|| format!("assigning {user} to grid {grid}"))?;
+            writeln!(out, "{user} now sees grid {grid} and below")?;
+        }
+        Command::RevokeDevice { device } => {
+            let storage = open(&settings.data_dir)?;
+            let now = jiff::Timestamp::now().as_millisecond();
+            if storage.revoke_device(&device, now)? {
+                writeln!(out, "device {device} revoked")?;
+            } else {
+                writeln!(out, "device {device} was already revoked")?;
+            }
+        }
+        Command::ListDevices { user } => {
+            let storage = open(&settings.data_dir)?;
+            writeln!(
+                out,
+                "{:<36}  {:<16}  {:<24}  {:<20}  status",
+                "device", "user", "name", "enrolled"
+            )?;
+            for d in storage.list_devices(user.as_deref())? {
+                let status = match d.revoked_at {
+                    Some(at) => format!("revoked {}", time(at)),
+                    None => "active".to_string(),
+                };
+                writeln!(
+                    out,
+                    "{:<36}  {:<16}  {:<24}  {:<20}  {status}",
+                    d.id,
+                    d.user_id,
+                    d.name,
+                    time(d.created_at)
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn open(data_dir: &Path) -> anyhow::Result<SqliteStorage> {
+    SqliteStorage::open_existing(data_dir)
+        .with_context(|| format!("opening the data directory {}", data_dir.display()))
+}
+
+fn time(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+/// The password from the flag or environment, else one line of standard
+/// input (prompted for when it is a terminal).
+fn password_from(given: Option<String>) -> anyhow::Result<String> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let mut err = std::io::stderr().lock();
+        write!(err, "password: ")?;
+        err.flush()?;
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password given (--password, GRIDWORK_PASSWORD or standard input)");
+    }
+    Ok(password)
+}
+
+fn init_tracing(filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("log_level {filter:?} is not a tracing filter"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}
+
+fn serve(settings: Settings) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
+            format!("opening the data directory {}", settings.data_dir.display())
+        })?;
+        let state = AppState::new(Arc::new(storage), &settings);
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        gridwork_server::launch(listener, state, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what service managers send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

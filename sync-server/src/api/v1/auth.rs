@@ -1,0 +1,135 @@
+//! `POST /v1/login`: password login that enrols a device.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use gridwork_core::model::{Role, User};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::ClientIp;
+use crate::auth::{new_actor_hex, new_token, verify_dummy, verify_password};
+use crate::error::ApiError;
+use crate::grids::Grid;
+use crate::storage::{NewDevice, ServedScope};
+
+/// Longest accepted device name, in characters.
+const DEVICE_NAME_MAX: usize = 100;
+
+/// What the app sends to sign in on a device.
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+    /// Shown to admins in `list-devices` ("王芳的平板").
+    pub device_name: String,
+}
+
+/// The user, as the app shows and checks them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserInfo {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub grid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
+
+impl From<&User> for UserInfo {
+    fn from(u: &User) -> UserInfo {
+        UserInfo {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            grid: u.grid.clone(),
+            department: u.department.clone(),
+        }
+    }
+}
+
+/// What a successful login returns.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token for every other call; shown once, stored hashed.
+    pub token: String,
+    pub device_id: String,
+    /// Hex Automerge actor id the device must use for its changes.
+    pub actor_id: String,
+    pub user: UserInfo,
+    /// The user's grid and every grid below it, with boundaries.
+    pub grids: Vec<Grid>,
+}
+
+/// Signs a user in and enrols the device.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let user_id = req.user.trim().to_string();
+    let device_name = req.device_name.trim().to_string();
+    if user_id.is_empty() || req.password.is_empty() {
+        return Err(ApiError::BadCredentials);
+    }
+    if device_name.is_empty() || device_name.chars().count() > DEVICE_NAME_MAX {
+        return Err(ApiError::BadRequest(format!(
+            "device_name must be 1 to {DEVICE_NAME_MAX} characters"
+        )));
+    }
+    state
+        .login_limiter()
+        .check(&user_id, ip)
+        .map_err(|retry_after_secs| {
+            tracing::warn!(user = %user_id, %ip, "login rate limited");
+            ApiError::RateLimited { retry_after_secs }
+        })?;
+
+    let storage = state.storage().clone();
+    let response = tokio::task::spawn_blocking(move || -> Result<LoginResponse, ApiError> {
+        let Some(account) = storage.account(&user_id)? else {
+            verify_dummy(&req.password);
+            return Err(ApiError::BadCredentials);
+        };
+        if !verify_password(&req.password, &account.password_hash) {
+            return Err(ApiError::BadCredentials);
+        }
+        if account.disabled {
+            return Err(ApiError::AccountDisabled);
+        }
+        let user = account.user;
+        let path = storage.grid_path(&user.grid)?.ok_or_else(|| {
+            ApiError::Internal(format!(
+                "user {}'s grid {} does not exist",
+                user.id, user.grid
+            ))
+        })?;
+        let (token, token_hash) = new_token();
+        let device = NewDevice {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: user.id.clone(),
+            name: device_name,
+            token_hash,
+            actor: new_actor_hex(),
+            created_at: jiff::Timestamp::now().as_millisecond(),
+            scope: ServedScope {
+                epoch: 0,
+                root: user.grid.clone(),
+                grids_version: storage.grids_version()?,
+                grids: storage.subtree_codes(&path)?,
+            },
+        };
+        storage.enrol_device(&device)?;
+        tracing::info!(user = %user.id, device = %device.id, "device enrolled");
+        Ok(LoginResponse {
+            token,
+            device_id: device.id,
+            actor_id: device.actor,
+            user: UserInfo::from(&user),
+            grids: storage.subtree(&path)?,
+        })
+    })
+    .await??;
+    Ok(Json(response))
+}

@@ -1,0 +1,56 @@
+//! `POST /v1/sync`: one round trip of the batched sync protocol.
+//!
+//! The body is a framed [`SyncRequest`] (`gridwork_core::sync::wire`), the
+//! answer a framed [`SyncResponse`] with content type
+//! `application/x-gridwork-sync`. A body that cannot be read is answered
+//! 400 or 413 with the wire error's code, and nothing is stored.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gridwork_core::sync::wire::{self, SyncRequest};
+
+use crate::AppState;
+use crate::auth::Session;
+use crate::error::ApiError;
+use crate::sync::SyncError;
+
+/// The content type of sync bodies.
+pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
+
+/// Stores the device's changes and answers with what it has not seen.
+pub async fn sync(
+    State(state): State<AppState>,
+    session: Session,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: state.max_body_bytes(),
+            }
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    let worker = state.clone();
+    let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
+        let request: SyncRequest = wire::decode(&body)?;
+        let response = crate::sync::run(
+            worker.storage().as_ref(),
+            worker.sync_context(),
+            &session,
+            request,
+            jiff::Timestamp::now(),
+        )
+        .map_err(|e| match e {
+            SyncError::Busy => ApiError::Busy,
+            other => ApiError::Internal(other.to_string()),
+        })?;
+        Ok(wire::encode(&response))
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
+}

@@ -1,0 +1,241 @@
+//! The server's settings, in layers: built-in defaults, then a TOML file,
+//! then `GRIDWORK_*` environment variables, then command-line flags.
+//!
+//! The TOML file is the one given with `--config`, or `gridwork.toml` in
+//! the data directory when it exists. Keys are flat and the same in every
+//! layer: `max_body_bytes` in the file is `GRIDWORK_MAX_BODY_BYTES` in the
+//! environment. There are no secrets among the settings yet; one added
+//! later must be redacted in a hand-written `Debug` and in `print-config`.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The file looked for in the data directory when no `--config` is given.
+pub const CONFIG_FILE: &str = "gridwork.toml";
+/// The prefix of environment variables.
+pub const ENV_PREFIX: &str = "GRIDWORK_";
+
+/// Every setting, with its default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// The data directory: `gridwork.sqlite`, `blobs/`, optional
+    /// `gridwork.toml`.
+    pub data_dir: PathBuf,
+    /// Bytes of changes a sync answer carries when the device names no
+    /// budget.
+    pub sync_budget_default: u32,
+    /// The most a device may ask for in one answer.
+    pub sync_budget_max: u32,
+    /// Largest request body accepted (bytes).
+    pub max_body_bytes: usize,
+    /// Login attempts per minute for one user id.
+    pub login_per_user_per_minute: NonZeroU32,
+    /// Login attempts per minute from one client address.
+    pub login_per_ip_per_minute: NonZeroU32,
+    /// Requests taking longer are answered 408 (a slow 2G upload counts).
+    pub request_timeout_secs: u64,
+    /// A `tracing` filter: `info`, `gridwork_server=debug,tower_http=info` …
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("gridwork-data"),
+            sync_budget_default: 1024 * 1024,
+            sync_budget_max: 8 * 1024 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
+            login_per_user_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            login_per_ip_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
+            request_timeout_secs: 120,
+            log_level: "info".to_string(),
+        }
+    }
+}
+
+/// Settings given as flags: each one set overrides every other layer.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_level: Option<String>,
+}
+
+/// Why the settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("{0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("{0}")]
+    Inconsistent(String),
+}
+
+fn env() -> Env {
+    // Only the settings' own keys: GRIDWORK_PASSWORD and friends are for
+    // the admin commands, not settings.
+    Env::prefixed(ENV_PREFIX).only(&[
+        "listen",
+        "data_dir",
+        "sync_budget_default",
+        "sync_budget_max",
+        "max_body_bytes",
+        "login_per_user_per_minute",
+        "login_per_ip_per_minute",
+        "request_timeout_secs",
+        "log_level",
+    ])
+}
+
+impl Settings {
+    /// Reads the layers: defaults, the TOML file (`config_file`, or
+    /// `<data_dir>/gridwork.toml` if present), the environment, `flags`.
+    pub fn load(config_file: Option<&Path>, flags: &Overrides) -> Result<Settings, ConfigError> {
+        let file = match config_file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.into())),
+            Some(path) => Some(path.to_path_buf()),
+            None => {
+                // Where is the data directory, before reading the file?
+                let data_dir: PathBuf = Figment::from(Serialized::defaults(Settings::default()))
+                    .merge(env())
+                    .merge(Serialized::defaults(flags))
+                    .extract_inner("data_dir")
+                    .map_err(Box::new)?;
+                Some(data_dir.join(CONFIG_FILE)).filter(|p| p.exists())
+            }
+        };
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let settings: Settings = figment
+            .merge(env())
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.sync_budget_default > self.sync_budget_max {
+            return Err(ConfigError::Inconsistent(format!(
+                "sync_budget_default ({}) is larger than sync_budget_max ({})",
+                self.sync_budget_default, self.sync_budget_max
+            )));
+        }
+        if self.max_body_bytes > gridwork_core::sync::wire::MAX_BODY_BYTES {
+            return Err(ConfigError::Inconsistent(format!(
+                "max_body_bytes may be at most {} (the sync protocol's limit)",
+                gridwork_core::sync::wire::MAX_BODY_BYTES
+            )));
+        }
+        Ok(())
+    }
+
+    /// The settings as TOML, as `print-config` shows them.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot print settings: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail returns its own large error
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn layers_apply_in_order_defaults_file_env_flags() {
+        Jail::expect_with(|jail| {
+            let data = jail.directory().join("data");
+            std::fs::create_dir_all(&data).unwrap();
+            // The file in the data directory is found without --config.
+            jail.create_file(
+                "data/gridwork.toml",
+                r#"
+                    listen = "0.0.0.0:9000"
+                    sync_budget_default = 2048
+                    log_level = "debug"
+                "#,
+            )?;
+            jail.set_env("GRIDWORK_DATA_DIR", data.display().to_string());
+            jail.set_env("GRIDWORK_SYNC_BUDGET_DEFAULT", "4096");
+            jail.set_env("GRIDWORK_LOG_LEVEL", "warn");
+            // Not a setting: ignored, not an error.
+            jail.set_env("GRIDWORK_PASSWORD", "secret");
+
+            let s = Settings::load(None, &Overrides::default()).unwrap();
+            assert_eq!(
+                s.listen,
+                "0.0.0.0:9000".parse().unwrap(),
+                "file over default"
+            );
+            assert_eq!(s.sync_budget_default, 4096, "env over file");
+            assert_eq!(s.log_level, "warn");
+            assert_eq!(
+                s.max_body_bytes,
+                Settings::default().max_body_bytes,
+                "default"
+            );
+
+            let flags = Overrides {
+                log_level: Some("error".into()),
+                ..Overrides::default()
+            };
+            let s = Settings::load(None, &flags).unwrap();
+            assert_eq!(s.log_level, "error", "flag over env");
+
+            // An explicit file replaces the one in the data directory.
+            jail.create_file("other.toml", "max_body_bytes = 1000")?;
+            let s = Settings::load(Some(Path::new("other.toml")), &Overrides::default()).unwrap();
+            assert_eq!(s.max_body_bytes, 1000);
+            assert_eq!(s.listen, Settings::default().listen);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_reason() {
+        Jail::expect_with(|jail| {
+            jail.create_file("typo.toml", "lisen = \"0.0.0.0:1\"")?;
+            let err =
+                Settings::load(Some(Path::new("typo.toml")), &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("lisen"), "{err}");
+
+            jail.create_file(
+                "budget.toml",
+                "sync_budget_default = 10\nsync_budget_max = 5",
+            )?;
+            let err =
+                Settings::load(Some(Path::new("budget.toml")), &Overrides::default()).unwrap_err();
+            assert!(matches!(err, ConfigError::Inconsistent(_)), "{err}");
+
+            let err =
+                Settings::load(Some(Path::new("missing.toml")), &Overrides::default()).unwrap_err();
+            assert!(matches!(err, ConfigError::MissingFile(_)));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_config_prints_as_toml_that_reads_back() {
+        let text = Settings::default().to_toml();
+        assert!(text.contains("listen = \"127.0.0.1:8080\""), "{text}");
+        let back: Settings = toml::from_str(&text).unwrap();
+        assert_eq!(back, Settings::default());
+    }
+}

@@ -1,0 +1,136 @@
+//! The one error type of the HTTP API.
+//!
+//! Every failure leaves the server as JSON `{ "code": "...", "message":
+//! "..." }` with a fitting status: the code is stable for the app to
+//! translate, the message is for a person. Internal errors are logged with
+//! `tracing` and answered with a generic message, never with their details.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use gridwork_core::sync::wire::WireError;
+use serde::Serialize;
+
+use crate::storage::StorageError;
+
+/// An API failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No or an unknown bearer token.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// The device was revoked or the user disabled.
+    #[error("this device has been signed out; sign in again")]
+    TokenRevoked,
+    /// Wrong user or password (the same answer for both).
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// The password was right but the account is disabled.
+    #[error("this account is disabled; ask an administrator")]
+    AccountDisabled,
+    /// Too many login attempts.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// A sync body that could not be read.
+    #[error("{0}")]
+    Wire(#[from] WireError),
+    /// The body is larger than the server accepts.
+    #[error("the request body is larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// Any other unreadable request.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no such endpoint")]
+    NotFound,
+    /// The database does not answer (readiness).
+    #[error("the server is not ready")]
+    NotReady,
+    /// Kept losing races with other writers; the client should retry.
+    #[error("the server is busy; try again")]
+    Busy,
+    /// Anything else: logged, never shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code the app translates.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::TokenRevoked => "token_revoked",
+            ApiError::BadCredentials => "bad_credentials",
+            ApiError::AccountDisabled => "account_disabled",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Wire(e) => e.code(),
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound => "not_found",
+            ApiError::NotReady => "not_ready",
+            ApiError::Busy => "busy",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated | ApiError::TokenRevoked | ApiError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::AccountDisabled => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Wire(WireError::TooLarge) | ApiError::TooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::Wire(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotReady | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> ApiError {
+        ApiError::Internal(format!("a blocking task failed: {e}"))
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                "internal server error".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut response = (
+            self.status(),
+            Json(Body {
+                code: self.code(),
+                message,
+            }),
+        )
+            .into_response();
+        if let ApiError::RateLimited { retry_after_secs } = self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        response
+    }
+}

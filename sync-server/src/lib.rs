@@ -1,0 +1,147 @@
+//! Gridwork's sync server, as a library: the HTTP API ([`router`],
+//! [`launch`]), storage behind a trait ([`storage`]), users and devices
+//! ([`auth`]), the grid tree ([`grids`]), the sync round trip ([`sync`]),
+//! layered settings ([`config`]) and what the admin commands do
+//! ([`admin`]). The `gridwork-server` binary is glue over these.
+//!
+//! Tablets keep records as Automerge documents and sync them in one
+//! batched round trip: they push their unsent changes and a cursor, the
+//! server checks each change against the user's grid subtree, the record's
+//! validation and the workflow rules (the same `gridwork_core` code the
+//! device runs), stores what passes in an append-only log, and answers
+//! with every change the device may see and has not yet seen.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use gridwork_server::{AppState, config::Settings, storage::SqliteStorage};
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! let settings = Settings::default();
+//! let storage = Arc::new(SqliteStorage::open(&settings.data_dir)?);
+//! let state = AppState::new(storage, &settings);
+//! let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+//! gridwork_server::launch(listener, state, async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await?;
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod grids;
+pub mod storage;
+pub mod sync;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::get;
+use gridwork_core::calendar::WorkCalendar;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::LoginLimiter;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::storage::Storage;
+use crate::sync::SyncContext;
+
+/// What every handler shares. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Shared>);
+
+#[derive(Debug)]
+struct Shared {
+    storage: Arc<dyn Storage>,
+    sync: SyncContext,
+    limiter: LoginLimiter,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+}
+
+impl AppState {
+    /// State for a server over `storage` with `settings`' limits.
+    pub fn new(storage: Arc<dyn Storage>, settings: &Settings) -> AppState {
+        AppState(Arc::new(Shared {
+            storage,
+            sync: SyncContext {
+                calendar: WorkCalendar::bundled(),
+                budget_default: settings.sync_budget_default,
+                budget_max: settings.sync_budget_max,
+            },
+            limiter: LoginLimiter::new(
+                settings.login_per_user_per_minute,
+                settings.login_per_ip_per_minute,
+            ),
+            max_body_bytes: settings.max_body_bytes,
+            request_timeout: Duration::from_secs(settings.request_timeout_secs),
+        }))
+    }
+
+    /// The storage backend.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.0.storage
+    }
+
+    /// What a sync needs besides storage.
+    pub fn sync_context(&self) -> &SyncContext {
+        &self.0.sync
+    }
+
+    /// The login rate limiter.
+    pub fn login_limiter(&self) -> &LoginLimiter {
+        &self.0.limiter
+    }
+
+    /// Largest request body accepted.
+    pub fn max_body_bytes(&self) -> usize {
+        self.0.max_body_bytes
+    }
+}
+
+/// The whole HTTP API, ready to serve or to drive in tests.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(api::health::healthz))
+        .route("/readyz", get(api::health::readyz))
+        .nest("/v1", api::v1::routes())
+        .fallback(|| async { ApiError::NotFound })
+        // Bodies over the limit are refused by the extractor, which the
+        // handlers turn into a JSON `too_large`.
+        .layer(DefaultBodyLimit::max(state.max_body_bytes()))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.0.request_timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then stops
+/// accepting connections and waits for requests in flight (a sync being
+/// stored finishes).
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "gridwork-server listening");
+    }
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,244 @@
+//! Server storage: grids, users, devices, record documents and the change
+//! log, behind the [`Storage`] trait.
+//!
+//! The trait speaks in the server's own terms (enrol a device, commit a
+//! push, read a page of the log) so a second backend (PostgreSQL, for a
+//! city) can implement the same operations with its own SQL. Calls are
+//! blocking: the HTTP layer runs them on tokio's blocking pool. The
+//! embedded default, [`SqliteStorage`], keeps everything in one file in the
+//! data directory.
+//!
+//! Concurrency: a push is checked against the document as loaded and
+//! committed with the revision it was loaded at ([`DocWrite::base_rev`]);
+//! if another push changed the document in between, the commit is refused
+//! as a whole ([`CommitOutcome::Conflict`]) and the caller checks again.
+//! Log sequence numbers are assigned at commit, so a reader never sees a
+//! later number before an earlier one.
+
+mod sqlite;
+
+pub use sqlite::SqliteStorage;
+
+use gridwork_core::model::User;
+use uuid::Uuid;
+
+use crate::grids::{Grid, PlacedGrid};
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error(
+        "the database was written by a newer gridwork-server (schema version {found}, this build knows up to {known}); upgrade gridwork-server or use a backup"
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("there is no database at {0}; run `gridwork-server init` first")]
+    NotInitialised(std::path::PathBuf),
+    #[error("{what} {key} not found")]
+    NotFound { what: &'static str, key: String },
+    #[error("{what} {key} already exists")]
+    Exists { what: &'static str, key: String },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// A user with what only the server keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Account {
+    pub user: User,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// The grid scope a device has been served in its current epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedScope {
+    /// Bumped whenever the scope grows: cursors of an older epoch restart
+    /// from the beginning of the log.
+    pub epoch: u16,
+    /// The user's grid when this was recorded.
+    pub root: String,
+    /// The grid tree's version when this was recorded.
+    pub grids_version: i64,
+    /// Every grid code in the scope.
+    pub grids: Vec<String>,
+}
+
+/// A device enrolment to store at login.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// SHA-256 of the bearer token.
+    pub token_hash: [u8; 32],
+    /// Hex actor id assigned to the device.
+    pub actor: String,
+    pub created_at: i64,
+    pub scope: ServedScope,
+}
+
+/// An enrolled device, for admins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub actor: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    /// The last cursor the device confirmed.
+    pub cursor: u64,
+    pub confirmed_at: Option<i64>,
+}
+
+/// Who a bearer token belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenOwner {
+    pub device_id: String,
+    pub revoked: bool,
+    pub account_disabled: bool,
+    pub user: User,
+}
+
+/// The server's copy of a record document.
+#[derive(Debug, Clone)]
+pub struct StoredDoc {
+    pub kind: String,
+    pub grid: String,
+    /// Automerge `save()` bytes.
+    pub snapshot: Vec<u8>,
+    pub rev: i64,
+}
+
+/// One new change to append to the log.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub hash: [u8; 32],
+    pub bytes: Vec<u8>,
+}
+
+/// A checked document to write in a push.
+#[derive(Debug, Clone)]
+pub struct DocWrite {
+    pub id: Uuid,
+    pub kind: String,
+    pub grid: String,
+    pub snapshot: Vec<u8>,
+    /// The revision the document was checked against; `None` for a new one.
+    pub base_rev: Option<i64>,
+    /// The document changed grid: its whole history is re-published to the
+    /// new grid's users at this push's sequence number.
+    pub moved: bool,
+    pub changes: Vec<NewChange>,
+}
+
+/// Everything one sync request stores, in one transaction.
+#[derive(Debug, Clone)]
+pub struct PushCommit {
+    pub device_id: String,
+    pub user_id: String,
+    /// Unix ms, server clock.
+    pub received_at: i64,
+    /// Actor ids seen for the first time, bound to this device.
+    pub new_actors: Vec<String>,
+    pub docs: Vec<DocWrite>,
+}
+
+/// Whether a push was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    Committed,
+    /// Another push changed one of the documents (or bound one of the
+    /// actors) since they were loaded: nothing was stored; check again.
+    Conflict,
+}
+
+/// Which part of the log a device asks for.
+#[derive(Debug, Clone)]
+pub struct PullQuery {
+    /// Sequence number already received (0 for everything).
+    pub after: u64,
+    /// Materialized path of the user's grid (see [`crate::grids`]).
+    pub scope_path: String,
+    /// Changes this device pushed itself are not sent back.
+    pub device_id: String,
+    /// Stop after this many bytes of changes (at least one position is
+    /// always sent whole).
+    pub budget: usize,
+}
+
+/// One change in a pull, at its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PulledChange {
+    /// Position in the log: the change's own sequence number, or, for the
+    /// history of a document that moved into the scope, the move's.
+    pub position: u64,
+    pub doc: Uuid,
+    pub bytes: Vec<u8>,
+}
+
+/// A page of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullPage {
+    pub changes: Vec<PulledChange>,
+    /// Cut short by the budget.
+    pub more: bool,
+    /// Everything up to here has been sent (or is not the device's to see).
+    pub cursor: u64,
+}
+
+/// The storage operations the server needs.
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// Checks the database answers (readiness).
+    fn ping(&self) -> Result<(), StorageError>;
+
+    // Grids.
+    /// Every stored grid.
+    fn all_grids(&self) -> Result<Vec<Grid>, StorageError>;
+    /// Stores placed grids (inserting or replacing by code) and bumps the
+    /// grid tree's version.
+    fn put_grids(&self, grids: &[PlacedGrid]) -> Result<(), StorageError>;
+    /// A grid's materialized path.
+    fn grid_path(&self, code: &str) -> Result<Option<String>, StorageError>;
+    /// The grid at `path` and all its descendants, in path order.
+    fn subtree(&self, path: &str) -> Result<Vec<Grid>, StorageError>;
+    /// The codes of the grid at `path` and all its descendants, sorted.
+    fn subtree_codes(&self, path: &str) -> Result<Vec<String>, StorageError>;
+    /// Changes whenever the grid tree does.
+    fn grids_version(&self) -> Result<i64, StorageError>;
+
+    // Users and devices.
+    fn add_user(&self, account: &Account) -> Result<(), StorageError>;
+    fn account(&self, user_id: &str) -> Result<Option<Account>, StorageError>;
+    fn set_password(&self, user_id: &str, password_hash: &str) -> Result<(), StorageError>;
+    /// Assigns the user another grid subtree. Their devices are served the
+    /// new scope at their next sync.
+    fn set_user_grid(&self, user_id: &str, grid: &str) -> Result<(), StorageError>;
+    fn enrol_device(&self, device: &NewDevice) -> Result<(), StorageError>;
+    fn token_owner(&self, token_hash: &[u8; 32]) -> Result<Option<TokenOwner>, StorageError>;
+    /// Marks a device revoked; `false` if it was already.
+    fn revoke_device(&self, device_id: &str, at: i64) -> Result<bool, StorageError>;
+    fn list_devices(&self, user_id: Option<&str>) -> Result<Vec<DeviceInfo>, StorageError>;
+
+    // Sync.
+    fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError>;
+    fn set_served_scope(&self, device_id: &str, scope: &ServedScope) -> Result<(), StorageError>;
+    /// Records the cursor a device confirmed.
+    fn confirm_cursor(&self, device_id: &str, cursor: u64, at: i64) -> Result<(), StorageError>;
+    /// Which of these change hashes are already in the log.
+    fn known_changes(&self, hashes: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StorageError>;
+    /// The device each of these actors is bound to, if any.
+    fn actor_devices(&self, actors: &[String]) -> Result<Vec<(String, String)>, StorageError>;
+    fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError>;
+    /// Stores a checked push in one transaction: new actor bindings, new
+    /// changes (a hash already in the log is skipped) and the documents'
+    /// new snapshots.
+    fn commit_push(&self, push: &PushCommit) -> Result<CommitOutcome, StorageError>;
+    /// The next page of the log for a device.
+    fn pull(&self, query: &PullQuery) -> Result<PullPage, StorageError>;
+}

@@ -1,0 +1,181 @@
+//! One sync round trip on the server: store what the device pushed (after
+//! checking it), then answer with what the device has not seen.
+//!
+//! **Cursors.** The cursor the server hands out is opaque to the device:
+//! the high 16 bits are the device's *scope epoch*, the low 48 bits a
+//! position in the log. When a user's grid subtree grows (a new grid, a
+//! reassignment), the epoch is bumped and a cursor from an older epoch
+//! counts as 0, so the new grids' existing records reach the device (a
+//! single global position would skip them). The epoch only moves forward on
+//! the server, and the device only ever sends a cursor the server gave it,
+//! so a lost answer cannot make the server skip anything: the device sends
+//! its old cursor again, which is still of the older epoch.
+//!
+//! **Positions.** A change's position is its sequence number, except when
+//! its document later moved into another grid: the document's whole
+//! history is then re-published at the move's position, so the new grid's
+//! users receive it whole.
+//!
+//! **Pushes** are checked by [`push`]; refused documents come back as
+//! [`Rejection`]s and everything else in the batch is stored.
+
+mod push;
+
+use std::collections::{BTreeSet, HashMap};
+
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::sync::wire::{DocChanges, SyncRequest, SyncResponse};
+
+use crate::auth::Session;
+use crate::storage::{PullQuery, ServedScope, Storage, StorageError};
+
+pub use push::PushError;
+
+/// Bits of a cursor that hold the log position.
+const POSITION_BITS: u32 = 48;
+const POSITION_MASK: u64 = (1 << POSITION_BITS) - 1;
+
+/// Splits a cursor into (epoch, position).
+pub fn split_cursor(cursor: u64) -> (u16, u64) {
+    ((cursor >> POSITION_BITS) as u16, cursor & POSITION_MASK)
+}
+
+/// Makes a cursor from an epoch and a position.
+pub fn make_cursor(epoch: u16, position: u64) -> u64 {
+    (u64::from(epoch) << POSITION_BITS) | (position & POSITION_MASK)
+}
+
+/// What a sync needs besides storage.
+#[derive(Debug)]
+pub struct SyncContext {
+    pub calendar: WorkCalendar,
+    pub budget_default: u32,
+    pub budget_max: u32,
+}
+
+/// Why a sync failed as a whole (a refused document is not a failure).
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the user's grid {0} does not exist")]
+    NoGrid(String),
+    #[error("too many concurrent writers on the same documents")]
+    Busy,
+}
+
+impl From<PushError> for SyncError {
+    fn from(e: PushError) -> SyncError {
+        match e {
+            PushError::Storage(s) => SyncError::Storage(s),
+            PushError::Busy => SyncError::Busy,
+        }
+    }
+}
+
+/// Runs one sync for an authenticated device. Blocking.
+#[tracing::instrument(skip_all, err, fields(device = %session.device_id, user = %session.user.id, pushed = request.push.len()))]
+pub fn run(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    session: &Session,
+    request: SyncRequest,
+    now: jiff::Timestamp,
+) -> Result<SyncResponse, SyncError> {
+    let scope_path = storage
+        .grid_path(&session.user.grid)?
+        .ok_or_else(|| SyncError::NoGrid(session.user.grid.clone()))?;
+    let epoch = current_epoch(storage, session, &scope_path)?;
+
+    let rejected = push::store(storage, ctx, session, &scope_path, request.push, now)?;
+
+    let (cursor_epoch, position) = split_cursor(request.cursor);
+    let after = if cursor_epoch == epoch { position } else { 0 };
+    let budget = request
+        .budget
+        .unwrap_or(ctx.budget_default)
+        .min(ctx.budget_max) as usize;
+    let page = storage.pull(&PullQuery {
+        after,
+        scope_path,
+        device_id: session.device_id.clone(),
+        budget,
+    })?;
+    // The device confirms by sending the cursor back.
+    storage.confirm_cursor(&session.device_id, request.cursor, now.as_millisecond())?;
+
+    let mut pull: Vec<DocChanges> = Vec::new();
+    let mut index: HashMap<uuid::Uuid, usize> = HashMap::new();
+    for change in page.changes {
+        let i = *index.entry(change.doc).or_insert_with(|| {
+            pull.push(DocChanges {
+                doc: change.doc,
+                changes: Vec::new(),
+            });
+            pull.len() - 1
+        });
+        pull[i].changes.push(change.bytes);
+    }
+    Ok(SyncResponse {
+        cursor: make_cursor(epoch, page.cursor),
+        more: page.more,
+        rejected,
+        pull,
+    })
+}
+
+/// The device's scope epoch, bumped when the user's subtree now holds a
+/// grid the device was not served in the current one.
+fn current_epoch(
+    storage: &dyn Storage,
+    session: &Session,
+    scope_path: &str,
+) -> Result<u16, StorageError> {
+    let version = storage.grids_version()?;
+    let served = storage.served_scope(&session.device_id)?;
+    if let Some(s) = &served
+        && s.root == session.user.grid
+        && s.grids_version == version
+    {
+        return Ok(s.epoch);
+    }
+    let current = storage.subtree_codes(scope_path)?;
+    let (epoch, grew) = match &served {
+        None => (0, false),
+        Some(s) => {
+            let before: BTreeSet<&str> = s.grids.iter().map(String::as_str).collect();
+            let grew = current.iter().any(|c| !before.contains(c.as_str()));
+            (s.epoch, grew)
+        }
+    };
+    // Wrapping after 65,535 scope changes of one device only risks
+    // re-sending, never skipping, unless the device held a cursor from
+    // exactly 65,536 changes ago.
+    let epoch = if grew { epoch.wrapping_add(1) } else { epoch };
+    if grew {
+        tracing::info!(device = %session.device_id, epoch, "scope grew: re-sending from the start");
+    }
+    storage.set_served_scope(
+        &session.device_id,
+        &ServedScope {
+            epoch,
+            root: session.user.grid.clone(),
+            grids_version: version,
+            grids: current,
+        },
+    )?;
+    Ok(epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_carry_the_epoch_above_the_position() {
+        assert_eq!(make_cursor(0, 42), 42, "epoch 0 keeps small cursors small");
+        let c = make_cursor(3, 1_000_000);
+        assert_eq!(split_cursor(c), (3, 1_000_000));
+        assert_eq!(split_cursor(u64::MAX), (u16::MAX, POSITION_MASK));
+    }
+}

@@ -1,0 +1,1069 @@
+//! The server's API end to end: the real router on a loopback listener, a
+//! temporary data directory with real SQLite, and documents made with
+//! `gridwork_core` the way the app makes them.
+
+use std::sync::Arc;
+
+use automerge::{ActorId, Change};
+use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::model::{
+    Address, Category, CategoryMajor, GeoPoint, Household, HouseholdFlags, HouseholdUse, Incident,
+    IncidentSource, Meta, Role, Urgency, User,
+};
+use gridwork_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
+use gridwork_core::workflow::{self, Action, Status, Transition};
+use gridwork_server::api::v1::auth::LoginResponse;
+use gridwork_server::config::Settings;
+use gridwork_server::storage::{SqliteStorage, Storage};
+use gridwork_server::{AppState, admin};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+const CITY: &str = "4401";
+const STREET: &str = "440106001";
+const COMMUNITY: &str = "440106001001";
+const GRID_A: &str = "440106001001001";
+const GRID_B: &str = "440106001001002";
+const PASSWORD: &str = "correct horse 8";
+
+fn square(lon: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[lon, 23.1], [lon + 0.002, 23.1], [lon + 0.002, 23.102], [lon, 23.1]]]})
+}
+
+fn grid_tree() -> String {
+    let f = |code: &str, level: &str, parent: Option<&str>, geometry: Option<Value>| {
+        json!({"type": "Feature", "geometry": geometry,
+               "properties": {"code": code, "name": format!("网格{code}"), "level": level, "parent": parent}})
+    };
+    json!({"type": "FeatureCollection", "features": [
+        f(CITY, "city", None, None),
+        f("440106", "district", Some(CITY), None),
+        f(STREET, "street", Some("440106"), None),
+        f(COMMUNITY, "community", Some(STREET), None),
+        f(GRID_A, "grid", Some(COMMUNITY), Some(square(113.33))),
+        f(GRID_B, "grid", Some(COMMUNITY), Some(square(113.34))),
+    ]})
+    .to_string()
+}
+
+/// A server on 127.0.0.1:0 with a fresh data directory, two grids, a worker
+/// in each, a grid leader of A and a community supervisor.
+struct TestServer {
+    base: String,
+    http: reqwest::Client,
+    storage: Arc<SqliteStorage>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    async fn start_with(tweak: impl FnOnce(&mut Settings)) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
+        admin::import_grids(storage.as_ref(), &grid_tree()).unwrap();
+        for (id, role, grid) in [
+            ("gw-a", Role::GridWorker, GRID_A),
+            ("gw-b", Role::GridWorker, GRID_B),
+            ("leader-a", Role::GridLeader, GRID_A),
+            ("sup", Role::CommunitySupervisor, COMMUNITY),
+        ] {
+            let user = User {
+                id: id.into(),
+                name: format!("用户{id}"),
+                phone: String::new(),
+                role,
+                grid: grid.into(),
+                department: None,
+            };
+            admin::add_user(storage.as_ref(), user, PASSWORD).unwrap();
+        }
+        let state = AppState::new(storage.clone(), &settings);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(gridwork_server::launch(listener, state, async {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base,
+            http: reqwest::Client::new(),
+            storage,
+            shutdown: Some(tx),
+            task: Some(task),
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn login_raw(&self, user: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/login"))
+            .json(&json!({"user": user, "password": password, "device_name": format!("{user}的平板")}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn login(&self, user: &str) -> Device {
+        let resp = self.login_raw(user, PASSWORD).await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        let login: LoginResponse = resp.json().await.unwrap();
+        Device {
+            actor: ActorId::try_from(login.actor_id.as_str()).unwrap(),
+            login,
+            cursor: 0,
+        }
+    }
+
+    async fn sync_raw(&self, token: &str, body: Vec<u8>) -> reqwest::Response {
+        self.http
+            .post(self.url("/v1/sync"))
+            .bearer_auth(token)
+            .header("content-type", "application/x-gridwork-sync")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sync(&self, device: &Device, request: &SyncRequest) -> SyncResponse {
+        let resp = self
+            .sync_raw(&device.login.token, wire::encode(request))
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/x-gridwork-sync"
+        );
+        wire::decode(&resp.bytes().await.unwrap()).unwrap()
+    }
+
+    /// Pushes `push`, then pulls until `more` is false; returns every
+    /// response.
+    async fn sync_all(&self, device: &mut Device, push: Vec<DocChanges>) -> Vec<SyncResponse> {
+        let mut out = Vec::new();
+        let mut request = SyncRequest {
+            cursor: device.cursor,
+            push,
+            budget: None,
+        };
+        loop {
+            let resp = self.sync(device, &request).await;
+            device.cursor = resp.cursor;
+            let more = resp.more;
+            out.push(resp);
+            if !more {
+                return out;
+            }
+            request = SyncRequest {
+                cursor: device.cursor,
+                ..SyncRequest::default()
+            };
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.shutdown.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap().unwrap();
+    }
+
+    /// How many changes the server's log holds.
+    fn log_len(&self) -> i64 {
+        let conn = rusqlite::Connection::open(self._dir.path().join("gridwork.sqlite")).unwrap();
+        conn.query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+struct Device {
+    login: LoginResponse,
+    actor: ActorId,
+    cursor: u64,
+}
+
+impl Device {
+    fn author(&self) -> Author {
+        Author::new(self.login.user.id.clone(), now_ms())
+    }
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn household(grid: &str, user: &str, room: &str) -> Household {
+    Household {
+        meta: Meta::new(grid, user, now_ms()),
+        address: Address {
+            estate: "阳光花园".into(),
+            building: "3".into(),
+            unit: "2".into(),
+            room: room.into(),
+            ..Address::default()
+        },
+        point: Some(GeoPoint::wgs84(113.331, 23.101)),
+        usage: HouseholdUse::OwnerOccupied,
+        owner_name: "王芳".into(),
+        owner_phone: Some("13812345678".into()),
+        owner_id_number: None,
+        door_plate_photo: None,
+        flags: HouseholdFlags::default(),
+        last_visit_at: None,
+        review: Vec::new(),
+    }
+}
+
+fn incident(grid: &str, user: &str) -> Incident {
+    Incident {
+        meta: Meta::new(grid, user, now_ms()),
+        number: "SJ20260501-0001".into(),
+        title: "3栋楼顶漏水".into(),
+        description: "雨后楼顶漏水".into(),
+        category: Category {
+            major: CategoryMajor::SafetyHazard,
+            minor: "房屋漏水".into(),
+        },
+        source: IncidentSource::Patrol,
+        urgency: Urgency::Medium,
+        point: Some(GeoPoint::wgs84(113.331, 23.101)),
+        address: "阳光花园3栋".into(),
+        happened_at: now_ms(),
+        photos: Vec::new(),
+        parties: Vec::new(),
+        hotline_order: None,
+        patrol_id: None,
+        mediation: None,
+        log: Vec::new(),
+    }
+}
+
+/// Every change of a document, as the app pushes a new record.
+fn all_changes(doc: &mut RecordDoc) -> DocChanges {
+    DocChanges {
+        doc: doc.id(),
+        changes: doc
+            .changes_since(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect(),
+    }
+}
+
+/// The changes made since `heads`.
+fn changes_since(doc: &mut RecordDoc, heads: &[automerge::ChangeHash]) -> DocChanges {
+    DocChanges {
+        doc: doc.id(),
+        changes: doc
+            .changes_since(heads)
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect(),
+    }
+}
+
+/// Rebuilds a document on another device from pulled changes.
+fn rebuild(pulls: &[DocChanges], id: Uuid, actor: ActorId) -> RecordDoc {
+    let mut am = automerge::AutoCommit::new().with_actor(actor);
+    let changes: Vec<Change> = pulls
+        .iter()
+        .filter(|d| d.doc == id)
+        .flat_map(|d| d.changes.iter())
+        .map(|b| Change::from_bytes(b.clone()).unwrap())
+        .collect();
+    assert!(!changes.is_empty(), "no changes of {id} were pulled");
+    am.apply_changes(changes).unwrap();
+    RecordDoc::from_automerge(am).unwrap()
+}
+
+fn pulled(responses: &[SyncResponse]) -> Vec<DocChanges> {
+    responses.iter().flat_map(|r| r.pull.clone()).collect()
+}
+
+fn pulled_docs(responses: &[SyncResponse]) -> Vec<Uuid> {
+    let mut docs: Vec<Uuid> = pulled(responses).iter().map(|d| d.doc).collect();
+    docs.dedup();
+    docs
+}
+
+async fn error_code(resp: reqwest::Response) -> (u16, String) {
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.expect("a JSON error body");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, body["code"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+async fn login_enrols_a_device_and_returns_the_users_grid_subtree() {
+    let server = TestServer::start().await;
+    let sup = server.login("sup").await;
+    assert_eq!(sup.login.user.role, Role::CommunitySupervisor);
+    assert_eq!(sup.login.actor_id.len(), 32);
+    assert_eq!(sup.login.token.len(), 43);
+    let codes: Vec<&str> = sup.login.grids.iter().map(|g| g.code.as_str()).collect();
+    assert_eq!(codes, [COMMUNITY, GRID_A, GRID_B]);
+    assert!(sup.login.grids[1].boundary.is_some());
+
+    let worker = server.login("gw-a").await;
+    let codes: Vec<&str> = worker.login.grids.iter().map(|g| g.code.as_str()).collect();
+    assert_eq!(codes, [GRID_A]);
+    assert_ne!(worker.login.actor_id, sup.login.actor_id);
+
+    // Two logins are two devices with their own tokens and actors.
+    let again = server.login("gw-a").await;
+    assert_ne!(again.login.device_id, worker.login.device_id);
+    assert_ne!(again.login.token, worker.login.token);
+    assert_eq!(server.storage.list_devices(Some("gw-a")).unwrap().len(), 2);
+
+    // The token is stored only hashed.
+    let conn = rusqlite::Connection::open(server._dir.path().join("gridwork.sqlite")).unwrap();
+    let stored: Vec<u8> = conn
+        .query_row(
+            "SELECT token_hash FROM devices WHERE id = ?1",
+            [&worker.login.device_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_ne!(stored, worker.login.token.as_bytes());
+    assert_eq!(stored.len(), 32);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
+    let server = TestServer::start().await;
+    let (status, code) = error_code(server.login_raw("gw-a", "wrong password").await).await;
+    assert_eq!((status, code.as_str()), (401, "bad_credentials"));
+    let (status, code) = error_code(server.login_raw("nobody", PASSWORD).await).await;
+    assert_eq!((status, code.as_str()), (401, "bad_credentials"));
+    let resp = server
+        .http
+        .post(server.url("/v1/login"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(resp).await, (400, "bad_request".to_string()));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_user() {
+    let server = TestServer::start_with(|s| {
+        s.login_per_user_per_minute = 3.try_into().unwrap();
+    })
+    .await;
+    for _ in 0..3 {
+        let (status, _) = error_code(server.login_raw("gw-a", "guess").await).await;
+        assert_eq!(status, 401);
+    }
+    let resp = server.login_raw("gw-a", PASSWORD).await;
+    assert!(resp.headers().contains_key("retry-after"));
+    assert_eq!(error_code(resp).await, (429, "rate_limited".to_string()));
+    // Another user is not held up by it.
+    server.login("gw-b").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn login_attempts_are_rate_limited_per_address() {
+    let server = TestServer::start_with(|s| {
+        s.login_per_ip_per_minute = 2.try_into().unwrap();
+    })
+    .await;
+    server.login("gw-a").await;
+    server.login("gw-b").await;
+    let (status, code) = error_code(server.login_raw("sup", PASSWORD).await).await;
+    assert_eq!((status, code.as_str()), (429, "rate_limited"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn requests_need_a_live_token() {
+    let server = TestServer::start().await;
+    let body = wire::encode(&SyncRequest::default());
+    let resp = server
+        .http
+        .post(server.url("/v1/sync"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(resp).await, (401, "unauthenticated".to_string()));
+    let resp = server.sync_raw("not-a-token", body.clone()).await;
+    assert_eq!(error_code(resp).await, (401, "unauthenticated".to_string()));
+
+    let device = server.login("gw-a").await;
+    assert_eq!(
+        server
+            .sync_raw(&device.login.token, body.clone())
+            .await
+            .status(),
+        200
+    );
+    assert!(
+        server
+            .storage
+            .revoke_device(&device.login.device_id, now_ms())
+            .unwrap()
+    );
+    let resp = server.sync_raw(&device.login.token, body).await;
+    assert_eq!(error_code(resp).await, (401, "token_revoked".to_string()));
+    let listed = server.storage.list_devices(Some("gw-a")).unwrap();
+    assert!(listed[0].revoked_at.is_some());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_pushed_household_reaches_other_devices_once() {
+    let server = TestServer::start().await;
+    let mut tablet = server.login("gw-a").await;
+    let mut second = server.login("gw-a").await;
+    let mut sup = server.login("sup").await;
+
+    let h = household(GRID_A, "gw-a", "501");
+    let mut doc = RecordDoc::create(&h, tablet.actor.clone(), &tablet.author()).unwrap();
+    let push = all_changes(&mut doc);
+    let responses = server.sync_all(&mut tablet, vec![push.clone()]).await;
+    assert!(
+        responses[0].rejected.is_empty(),
+        "{:?}",
+        responses[0].rejected
+    );
+    assert!(
+        pulled(&responses).is_empty(),
+        "a device's own changes are not sent back"
+    );
+    assert_eq!(server.log_len(), 1);
+    let cursor = tablet.cursor;
+    assert!(cursor > 0);
+
+    // Pushing the same changes again is harmless.
+    let again = server.sync_all(&mut tablet, vec![push.clone()]).await;
+    assert!(again[0].rejected.is_empty());
+    assert_eq!(server.log_len(), 1);
+    assert_eq!(tablet.cursor, cursor);
+
+    // The user's second tablet and the supervisor receive it.
+    let mut copies = Vec::new();
+    for device in [&mut second, &mut sup] {
+        let responses = server.sync_all(device, vec![]).await;
+        assert_eq!(pulled_docs(&responses), [h.meta.id]);
+        let copy = rebuild(&pulled(&responses), h.meta.id, device.actor.clone());
+        assert_eq!(copy.read::<Household>().unwrap(), h);
+        copies.push(copy);
+        // Nothing new: an idle sync is tiny and pulls nothing.
+        let idle = server.sync_all(device, vec![]).await;
+        assert!(pulled(&idle).is_empty());
+        let body = wire::encode(&SyncRequest {
+            cursor: device.cursor,
+            ..SyncRequest::default()
+        });
+        let resp = server.sync_raw(&device.login.token, body.clone()).await;
+        let answer = resp.bytes().await.unwrap();
+        assert!(
+            body.len() + answer.len() <= 40,
+            "{} + {}",
+            body.len(),
+            answer.len()
+        );
+    }
+
+    // An edit by the supervisor comes back to the worker as one change.
+    let mut sup_copy = copies.pop().unwrap();
+    let heads = sup_copy.heads();
+    sup_copy
+        .update::<Household>(&sup.author(), |h| h.usage = HouseholdUse::Rented)
+        .unwrap();
+    let edit = changes_since(&mut sup_copy, &heads);
+    assert_eq!(edit.changes.len(), 1);
+    let r = server.sync_all(&mut sup, vec![edit]).await;
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+    let back = server.sync_all(&mut tablet, vec![]).await;
+    let pulled_back = pulled(&back);
+    assert_eq!(pulled_back.len(), 1);
+    assert_eq!(pulled_back[0].changes.len(), 1);
+    let changes: Vec<Change> = pulled_back[0]
+        .changes
+        .iter()
+        .map(|b| Change::from_bytes(b.clone()).unwrap())
+        .collect();
+    doc.apply_changes(changes).unwrap();
+    assert_eq!(doc.read::<Household>().unwrap().usage, HouseholdUse::Rented);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_cannot_push_into_another_grid_and_never_sees_it() {
+    let server = TestServer::start().await;
+    let mut a = server.login("gw-a").await;
+    let mut b = server.login("gw-b").await;
+    let mut sup = server.login("sup").await;
+
+    // gw-a tries to create a household in grid B: refused, nothing stored.
+    let intruder = household(GRID_B, "gw-a", "101");
+    let mut doc = RecordDoc::create(&intruder, a.actor.clone(), &a.author()).unwrap();
+    // In the same batch, a household of their own is stored.
+    let own = household(GRID_A, "gw-a", "102");
+    let mut own_doc = RecordDoc::create(&own, a.actor.clone(), &a.author()).unwrap();
+    let r = server
+        .sync_all(
+            &mut a,
+            vec![all_changes(&mut doc), all_changes(&mut own_doc)],
+        )
+        .await;
+    assert_eq!(r[0].rejected.len(), 1);
+    assert_eq!(r[0].rejected[0].doc, intruder.meta.id);
+    assert_eq!(r[0].rejected[0].code, "outside_scope");
+    assert_eq!(server.log_len(), 1);
+
+    // Grid B's own record never reaches gw-a.
+    let theirs = household(GRID_B, "gw-b", "201");
+    let mut theirs_doc = RecordDoc::create(&theirs, b.actor.clone(), &b.author()).unwrap();
+    let r = server
+        .sync_all(&mut b, vec![all_changes(&mut theirs_doc)])
+        .await;
+    assert!(r[0].rejected.is_empty());
+    assert!(pulled(&r).is_empty(), "gw-b sees nothing of grid A");
+    let r = server.sync_all(&mut a, vec![]).await;
+    assert!(pulled(&r).is_empty());
+    // Not even from the beginning.
+    let from_start = server.sync(&a, &SyncRequest::default()).await;
+    assert!(
+        from_start
+            .pull
+            .iter()
+            .all(|d| d.doc != theirs.meta.id && d.doc != intruder.meta.id)
+    );
+
+    // The supervisor sees both grids' records, and not the refused one.
+    let r = server.sync_all(&mut sup, vec![]).await;
+    let mut docs = pulled_docs(&r);
+    docs.sort();
+    let mut expected = vec![own.meta.id, theirs.meta.id];
+    expected.sort();
+    assert_eq!(docs, expected);
+
+    // Moving one's own record into grid B is refused too.
+    let heads = own_doc.heads();
+    own_doc
+        .update::<Household>(&a.author(), |h| h.meta.grid = GRID_B.into())
+        .unwrap();
+    let r = server
+        .sync_all(&mut a, vec![changes_since(&mut own_doc, &heads)])
+        .await;
+    assert_eq!(r[0].rejected[0].code, "outside_scope");
+    assert_eq!(server.log_len(), 2);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn changes_made_with_another_devices_actor_are_refused() {
+    let server = TestServer::start().await;
+    let mut a = server.login("gw-a").await;
+    let mut other = server.login("gw-a").await;
+    let h = household(GRID_A, "gw-a", "301");
+    // Made with the first device's actor, pushed by the second.
+    let mut doc = RecordDoc::create(&h, a.actor.clone(), &a.author()).unwrap();
+    let r = server
+        .sync_all(&mut other, vec![all_changes(&mut doc)])
+        .await;
+    assert_eq!(r[0].rejected[0].code, "actor_mismatch");
+    assert_eq!(server.log_len(), 0);
+    let r = server.sync_all(&mut a, vec![all_changes(&mut doc)]).await;
+    assert!(r[0].rejected.is_empty());
+    assert_eq!(server.log_len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_records_and_forged_creators_are_refused() {
+    let server = TestServer::start().await;
+    let mut a = server.login("gw-a").await;
+    let mut bad = household(GRID_A, "gw-a", "401");
+    bad.owner_phone = Some("12345".into());
+    let mut doc = RecordDoc::create(&bad, a.actor.clone(), &a.author()).unwrap();
+    let forged = household(GRID_A, "sup", "402");
+    let mut forged_doc = RecordDoc::create(&forged, a.actor.clone(), &a.author()).unwrap();
+    let r = server
+        .sync_all(
+            &mut a,
+            vec![all_changes(&mut doc), all_changes(&mut forged_doc)],
+        )
+        .await;
+    let codes: Vec<&str> = r[0].rejected.iter().map(|x| x.code.as_str()).collect();
+    assert_eq!(codes, ["invalid_record", "immutable_field"]);
+    assert!(
+        r[0].rejected[0].message.contains("手机"),
+        "{}",
+        r[0].rejected[0].message
+    );
+    assert_eq!(server.log_len(), 0);
+
+    // A document whose id is not the one it is pushed under.
+    let good = household(GRID_A, "gw-a", "403");
+    let mut good_doc = RecordDoc::create(&good, a.actor.clone(), &a.author()).unwrap();
+    let mut wrong = all_changes(&mut good_doc);
+    wrong.doc = Uuid::now_v7();
+    let r = server.sync_all(&mut a, vec![wrong]).await;
+    assert_eq!(r[0].rejected[0].code, "doc_id_mismatch");
+    // Garbage in place of a change.
+    let r = server
+        .sync_all(
+            &mut a,
+            vec![DocChanges {
+                doc: good.meta.id,
+                changes: vec![vec![1, 2, 3]],
+            }],
+        )
+        .await;
+    assert_eq!(r[0].rejected[0].code, "malformed_change");
+    assert_eq!(server.log_len(), 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unreadable_bodies_get_coded_errors_and_store_nothing() {
+    let server = TestServer::start_with(|s| s.max_body_bytes = 64 * 1024).await;
+    let device = server.login("gw-a").await;
+    let token = device.login.token.clone();
+    let h = household(GRID_A, "gw-a", "501");
+    let mut doc = RecordDoc::create(&h, device.actor.clone(), &device.author()).unwrap();
+    let good = wire::encode(&SyncRequest {
+        cursor: 0,
+        push: vec![all_changes(&mut doc)],
+        budget: None,
+    });
+
+    let mut wrong_version = good.clone();
+    wrong_version[2] = 99;
+    let mut bad_flags = good.clone();
+    bad_flags[3] = 7;
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("empty", vec![], 400, "truncated"),
+        ("json", b"{\"cursor\": 0}".to_vec(), 400, "bad_magic"),
+        ("header only", good[..3].to_vec(), 400, "truncated"),
+        ("cut in half", good[..good.len() / 2].to_vec(), 400, ""),
+        ("wrong version", wrong_version, 400, "unsupported_version"),
+        ("bad flags", bad_flags, 400, "malformed"),
+        ("too large", vec![b'G'; 200 * 1024], 413, "too_large"),
+    ];
+    for (name, body, status, code) in cases {
+        let resp = server.sync_raw(&token, body).await;
+        let (got_status, got_code) = error_code(resp).await;
+        assert_eq!(got_status, status, "{name}");
+        if !code.is_empty() {
+            assert_eq!(got_code, code, "{name}");
+        } else {
+            assert!(
+                ["truncated", "malformed"].contains(&got_code.as_str()),
+                "{name}: {got_code}"
+            );
+        }
+    }
+    assert_eq!(server.log_len(), 0);
+
+    // The server still serves, and the good body is stored.
+    assert_eq!(
+        server
+            .http
+            .get(server.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let resp = server.sync_raw(&token, good).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(server.log_len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_worker_cannot_verify_their_own_report() {
+    let server = TestServer::start().await;
+    let mut worker = server.login("gw-a").await;
+    let mut leader = server.login("leader-a").await;
+    let cal = gridwork_core::calendar::WorkCalendar::bundled();
+    let as_worker = workflow::Actor {
+        user: "gw-a",
+        role: Role::GridWorker,
+    };
+
+    // Reported and resolved on the spot by the worker: allowed.
+    let mut inc = incident(GRID_A, "gw-a");
+    workflow::transition(
+        &mut inc,
+        &cal,
+        as_worker,
+        Action::Report,
+        "",
+        vec![],
+        now_ms(),
+    )
+    .unwrap();
+    workflow::transition(
+        &mut inc,
+        &cal,
+        as_worker,
+        Action::ResolveOnSpot,
+        "已修好",
+        vec!["ab".repeat(32)],
+        now_ms(),
+    )
+    .unwrap();
+    let mut doc = RecordDoc::create(&inc, worker.actor.clone(), &worker.author()).unwrap();
+    let r = server
+        .sync_all(&mut worker, vec![all_changes(&mut doc)])
+        .await;
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+
+    // The worker appends a verification of their own report, bypassing the
+    // device's check: stored, answered, and skipped by the fold everywhere.
+    let heads = doc.heads();
+    doc.update::<Incident>(&worker.author(), |i| {
+        i.log.push(Transition {
+            action: Action::Verify,
+            actor: "gw-a".into(),
+            role: Role::GridWorker,
+            from: Status::Resolved,
+            to: Status::Verified,
+            opinion: String::new(),
+            photos: vec![],
+            at: now_ms(),
+            received_at: None,
+        })
+    })
+    .unwrap();
+    let before = server.log_len();
+    let r = server
+        .sync_all(&mut worker, vec![changes_since(&mut doc, &heads)])
+        .await;
+    assert_eq!(r[0].rejected.len(), 1, "{:?}", r[0].rejected);
+    assert_eq!(r[0].rejected[0].code, "transition_refused");
+    assert_eq!(
+        server.log_len(),
+        before + 1,
+        "stored, so the document is not wedged"
+    );
+
+    let pulls = server.sync_all(&mut leader, vec![]).await;
+    let copy = rebuild(&pulled(&pulls), inc.meta.id, leader.actor.clone());
+    let seen: Incident = copy.read().unwrap();
+    assert_eq!(seen.log.len(), 3);
+    let state = workflow::derive(&seen, &cal);
+    assert_eq!(
+        state.status,
+        Status::Resolved,
+        "the verification does not count"
+    );
+    assert_eq!(state.skipped.len(), 1);
+
+    // An entry in someone else's name is refused outright.
+    let heads = doc.heads();
+    doc.update::<Incident>(&worker.author(), |i| {
+        i.log.push(Transition {
+            action: Action::Verify,
+            actor: "sup".into(),
+            role: Role::CommunitySupervisor,
+            from: Status::Resolved,
+            to: Status::Verified,
+            opinion: String::new(),
+            photos: vec![],
+            at: now_ms(),
+            received_at: None,
+        })
+    })
+    .unwrap();
+    let before = server.log_len();
+    let r = server
+        .sync_all(&mut worker, vec![changes_since(&mut doc, &heads)])
+        .await;
+    assert_eq!(r[0].rejected[0].code, "transition_forged");
+    assert_eq!(server.log_len(), before);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_grid_leader_cannot_verify_an_incident_they_resolved() {
+    let server = TestServer::start().await;
+    let mut leader = server.login("leader-a").await;
+    let cal = gridwork_core::calendar::WorkCalendar::bundled();
+    let me = workflow::Actor {
+        user: "leader-a",
+        role: Role::GridLeader,
+    };
+    let mut inc = incident(GRID_A, "leader-a");
+    workflow::transition(&mut inc, &cal, me, Action::Report, "", vec![], now_ms()).unwrap();
+    workflow::transition(
+        &mut inc,
+        &cal,
+        me,
+        Action::ResolveOnSpot,
+        "",
+        vec!["cd".repeat(32)],
+        now_ms(),
+    )
+    .unwrap();
+    // The device's own guard would refuse this; push it anyway.
+    let state = workflow::derive(&inc, &cal);
+    assert!(workflow::check(&state, "leader-a", me, &Action::Verify, "", &[]).is_err());
+    inc.log.push(Transition {
+        action: Action::Verify,
+        actor: "leader-a".into(),
+        role: Role::GridLeader,
+        from: Status::Resolved,
+        to: Status::Verified,
+        opinion: String::new(),
+        photos: vec![],
+        at: now_ms(),
+        received_at: None,
+    });
+    let mut doc = RecordDoc::create(&inc, leader.actor.clone(), &leader.author()).unwrap();
+    let r = server
+        .sync_all(&mut leader, vec![all_changes(&mut doc)])
+        .await;
+    assert_eq!(r[0].rejected.len(), 1);
+    assert_eq!(r[0].rejected[0].code, "transition_refused");
+    assert!(
+        r[0].rejected[0].message.contains("own_work"),
+        "{}",
+        r[0].rejected[0].message
+    );
+    assert_eq!(server.log_len(), 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_small_budget_pages_the_log_and_loses_nothing() {
+    let server = TestServer::start().await;
+    let mut worker = server.login("gw-a").await;
+    let mut ids = Vec::new();
+    let mut push = Vec::new();
+    for room in 0..12 {
+        let h = household(GRID_A, "gw-a", &format!("{}", 100 + room));
+        ids.push(h.meta.id);
+        let mut doc = RecordDoc::create(&h, worker.actor.clone(), &worker.author()).unwrap();
+        push.push(all_changes(&mut doc));
+    }
+    server.sync_all(&mut worker, push).await;
+
+    let mut sup = server.login("sup").await;
+    let mut got = Vec::new();
+    let mut pages = 0;
+    loop {
+        let resp = server
+            .sync(
+                &sup,
+                &SyncRequest {
+                    cursor: sup.cursor,
+                    push: vec![],
+                    budget: Some(1),
+                },
+            )
+            .await;
+        pages += 1;
+        got.extend(resp.pull.iter().map(|d| d.doc));
+        // At least one position per page, even over budget.
+        assert!(!resp.pull.is_empty() || !resp.more);
+        sup.cursor = resp.cursor;
+        if !resp.more {
+            break;
+        }
+    }
+    assert_eq!(pages, 12, "one household per page");
+    assert_eq!(got, ids);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_resent_because_the_cursor_only_moves_when_confirmed() {
+    let server = TestServer::start().await;
+    let mut worker = server.login("gw-a").await;
+    let h = household(GRID_A, "gw-a", "601");
+    let mut doc = RecordDoc::create(&h, worker.actor.clone(), &worker.author()).unwrap();
+    server
+        .sync_all(&mut worker, vec![all_changes(&mut doc)])
+        .await;
+
+    let other = server.login("gw-a").await;
+    let first = server.sync(&other, &SyncRequest::default()).await;
+    assert_eq!(first.pull.len(), 1);
+    // The answer was lost: the device asks again with its old cursor.
+    let again = server.sync(&other, &SyncRequest::default()).await;
+    assert_eq!(again.pull, first.pull);
+    assert_eq!(again.cursor, first.cursor);
+    let devices = server.storage.list_devices(Some("gw-a")).unwrap();
+    let confirmed = devices
+        .iter()
+        .find(|d| d.id == other.login.device_id)
+        .unwrap();
+    assert_eq!(confirmed.cursor, 0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_given_a_new_grid_receives_its_existing_records() {
+    let server = TestServer::start().await;
+    let mut a = server.login("gw-a").await;
+    let mut b = server.login("gw-b").await;
+    let theirs = household(GRID_B, "gw-b", "701");
+    let mut doc = RecordDoc::create(&theirs, b.actor.clone(), &b.author()).unwrap();
+    server.sync_all(&mut b, vec![all_changes(&mut doc)]).await;
+    // gw-a is up to date and sees nothing of grid B.
+    assert!(pulled(&server.sync_all(&mut a, vec![]).await).is_empty());
+    let old_cursor = a.cursor;
+    assert!(old_cursor > 0);
+
+    // gw-a is moved up to the whole community.
+    server.storage.set_user_grid("gw-a", COMMUNITY).unwrap();
+    let first = server
+        .sync(
+            &a,
+            &SyncRequest {
+                cursor: old_cursor,
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(pulled_docs(std::slice::from_ref(&first)), [theirs.meta.id]);
+    // The answer was lost; the old cursor still brings grid B's records.
+    let again = server
+        .sync(
+            &a,
+            &SyncRequest {
+                cursor: old_cursor,
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(again.pull, first.pull);
+    // With the new cursor there is nothing more.
+    let next = server
+        .sync(
+            &a,
+            &SyncRequest {
+                cursor: first.cursor,
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    assert!(next.pull.is_empty());
+    assert_eq!(next.cursor, first.cursor);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_record_moved_into_a_grid_arrives_there_whole() {
+    let server = TestServer::start().await;
+    let mut a = server.login("gw-a").await;
+    let mut b = server.login("gw-b").await;
+    let mut sup = server.login("sup").await;
+    let h = household(GRID_A, "gw-a", "801");
+    let mut doc = RecordDoc::create(&h, a.actor.clone(), &a.author()).unwrap();
+    server.sync_all(&mut a, vec![all_changes(&mut doc)]).await;
+    assert!(pulled(&server.sync_all(&mut b, vec![]).await).is_empty());
+
+    // The supervisor moves it to grid B.
+    let mut copy = rebuild(
+        &pulled(&server.sync_all(&mut sup, vec![]).await),
+        h.meta.id,
+        sup.actor.clone(),
+    );
+    let heads = copy.heads();
+    copy.update::<Household>(&sup.author(), |h| h.meta.grid = GRID_B.into())
+        .unwrap();
+    let r = server
+        .sync_all(&mut sup, vec![changes_since(&mut copy, &heads)])
+        .await;
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+
+    // gw-b gets the creation (made before the move) and the move.
+    let r = server.sync_all(&mut b, vec![]).await;
+    let theirs = rebuild(&pulled(&r), h.meta.id, b.actor.clone());
+    assert_eq!(theirs.read::<Household>().unwrap().meta.grid, GRID_B);
+    assert_eq!(theirs.read::<Household>().unwrap().address.room, "801");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn health_readiness_and_unknown_routes() {
+    let server = TestServer::start().await;
+    let get = |p: &str| server.http.get(server.url(p)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    let ready: Value = get("/readyz").await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(
+        error_code(get("/v2/nothing").await.unwrap()).await,
+        (404, "not_found".to_string())
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_a_sync_in_flight() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = TestServer::start().await;
+    let device = server.login("gw-a").await;
+    let h = household(GRID_A, "gw-a", "901");
+    let mut doc = RecordDoc::create(&h, device.actor.clone(), &device.author()).unwrap();
+    let body = wire::encode(&SyncRequest {
+        cursor: 0,
+        push: vec![all_changes(&mut doc)],
+        budget: None,
+    });
+    // A sync whose body is still arriving when the server is told to stop.
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/sync HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        device.login.token,
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let TestServer {
+        shutdown,
+        task,
+        _dir,
+        ..
+    } = server;
+    let _ = shutdown.unwrap().send(());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let task = task.unwrap();
+    assert!(
+        !task.is_finished(),
+        "the server waits for the sync in flight"
+    );
+
+    conn.write_all(&body[10..]).await.unwrap();
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    task.await.unwrap().unwrap();
+    // And the change was stored.
+    let storage = SqliteStorage::open(_dir.path()).unwrap();
+    assert!(storage.load_doc(h.meta.id).unwrap().is_some());
+}
