@@ -1,0 +1,216 @@
+//! The harness for Gridwork's cross-crate stories: a real `gridwork-server`
+//! process on a loopback port with its own data directory, and devices
+//! that are real local stores syncing through the real HTTP client.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use automerge::ActorId;
+use gridwork_core::demo::{Demo, DemoConfig, generate};
+use gridwork_core::store::Store;
+use gridwork_core::sync::client::{Progress, SyncClient, SyncError};
+use gridwork_core::sync::http::{HttpTransport, Login, login};
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The built server binary, built once per test process.
+pub fn server_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        escargot::CargoBuild::new()
+            .package("gridwork-server")
+            .bin("gridwork-server")
+            .current_release()
+            .current_target()
+            .run()
+            .expect("build gridwork-server")
+            .path()
+            .to_path_buf()
+    })
+}
+
+/// The small demo community the stories run in: its grid tree and users.
+pub fn community() -> &'static Demo {
+    static DEMO: OnceLock<Demo> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        generate(&DemoConfig {
+            households_per_grid: 2,
+            incidents_per_grid: 1,
+            patrols_per_grid: 1,
+            visits_per_grid: 1,
+            ..DemoConfig::default()
+        })
+    })
+}
+
+/// A running `gridwork-server` process with a data directory of its own.
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    data: tempfile::TempDir,
+    port: u16,
+}
+
+impl Server {
+    /// Initializes a data directory with the demo community's grids and
+    /// users (all with [`PASSWORD`]) and starts the server on a free port.
+    pub fn start() -> Result<Server> {
+        let data = tempfile::tempdir()?;
+        let demo = community();
+        let grids = data.path().join("grids.geojson");
+        std::fs::write(&grids, &demo.grid_tree_geojson)?;
+        let mut server = Server {
+            child: None,
+            data,
+            port: free_port()?,
+        };
+        server.admin(&["init"])?;
+        server.admin(&["import-grids", grids.to_str().unwrap_or_default()])?;
+        for user in &demo.users {
+            let role = serde_json::to_value(user.role)?;
+            server.admin(&[
+                "add-user",
+                "--id",
+                &user.id,
+                "--name",
+                &user.name,
+                "--role",
+                role.as_str().unwrap_or_default(),
+                "--grid",
+                &user.grid,
+                "--password",
+                PASSWORD,
+            ])?;
+        }
+        server.spawn()?;
+        Ok(server)
+    }
+
+    /// The server's base URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs an admin command against this server's data directory.
+    pub fn admin(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(server_binary())
+            .arg("--data")
+            .arg(self.data.path())
+            .args(args)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "gridwork-server {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn spawn(&mut self) -> Result<()> {
+        let child = Command::new(server_binary())
+            .arg("--data")
+            .arg(self.data.path())
+            .arg("--log-level")
+            .arg("warn")
+            .arg("serve")
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("start gridwork-server")?;
+        self.child = Some(child);
+        self.wait_ready()
+    }
+
+    fn wait_ready(&mut self) -> Result<()> {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(30) {
+            if let Some(child) = self.child.as_mut() {
+                if let Some(status) = child.try_wait()? {
+                    bail!("gridwork-server exited early: {status}");
+                }
+            }
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("gridwork-server not ready after 30 s")
+    }
+
+    /// Kills the process with SIGKILL, as a power cut or an OOM kill would.
+    pub fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Starts the process again on the same port and data.
+    pub fn restart(&mut self) -> Result<()> {
+        self.kill()?;
+        self.spawn()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.kill();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A tablet: a real local store on disk and a login.
+#[derive(Debug)]
+pub struct Device {
+    pub store: Store,
+    pub login: Login,
+    pub transport: HttpTransport,
+    pub client: SyncClient,
+    _dir: tempfile::TempDir,
+}
+
+impl Device {
+    /// Logs `user` in on a new device with its own store.
+    pub async fn enrol(server: &Server, user: &str) -> Result<Device> {
+        let login = login(&server.url(), user, PASSWORD, &format!("{user}的平板")).await?;
+        let dir = tempfile::tempdir()?;
+        let actor = ActorId::from(hex_bytes(&login.actor_id)?);
+        let store = Store::open(dir.path().join("device.sqlite"), actor)?;
+        let transport = HttpTransport::new(&server.url(), &login.token)?;
+        Ok(Device {
+            store,
+            login,
+            transport,
+            client: SyncClient::default(),
+            _dir: dir,
+        })
+    }
+
+    /// The user id this device is signed in as.
+    pub fn user(&self) -> &str {
+        &self.login.user.id
+    }
+
+    /// Runs one whole sync.
+    pub async fn sync(&mut self) -> Result<Progress, SyncError> {
+        self.client
+            .sync(&mut self.store, &self.transport, |_| {})
+            .await
+    }
+}
+
+fn hex_bytes(text: &str) -> Result<Vec<u8>> {
+    hex::decode(text).context("actor id is not hex")
+}
