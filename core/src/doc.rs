@@ -147,6 +147,21 @@ impl RecordDoc {
         })
     }
 
+    /// Makes a new document holding a record of any kind.
+    pub fn create_any(
+        record: &AnyRecord,
+        actor: ActorId,
+        author: &Author,
+    ) -> Result<RecordDoc, DocError> {
+        match record {
+            AnyRecord::Household(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::Resident(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::Incident(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::Patrol(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::Visit(r) => RecordDoc::create(r, actor, author),
+        }
+    }
+
     /// Loads a saved document (or a concatenation of changes) and checks it
     /// is a record Gridwork can read.
     pub fn load(bytes: &[u8], actor: ActorId) -> Result<RecordDoc, DocError> {

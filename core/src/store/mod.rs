@@ -234,6 +234,42 @@ impl Store {
         &self.actor
     }
 
+    /// Inserts many new records in one transaction: an import (a demo
+    /// community, a sync bundle). Every record is validated first; if any
+    /// is invalid or already exists, nothing is written.
+    #[instrument(skip_all, err, fields(records = records.len()))]
+    pub fn insert_all(
+        &mut self,
+        mut records: Vec<AnyRecord>,
+        author: &Author,
+        today: jiff::civil::Date,
+    ) -> Result<usize, StoreError> {
+        for record in &mut records {
+            record.normalize_and_validate(&ValidateCtx { today })?;
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for record in &records {
+            let id = record.meta().id;
+            if doc_row(&tx, id)?.is_some() {
+                return Err(StoreError::AlreadyExists(id));
+            }
+            let mut doc = RecordDoc::create_any(record, self.actor.clone(), author)?;
+            persist(
+                &tx,
+                &self.calendar,
+                None,
+                &mut doc,
+                &[],
+                Origin::Local,
+                Some(author.now_ms),
+            )?;
+        }
+        tx.commit()?;
+        Ok(records.len())
+    }
+
     /// Validates and saves a new record, as one change by this device.
     /// Returns the record as saved (normalized). Nothing is written if the
     /// record is invalid ([`StoreError::Invalid`]).
