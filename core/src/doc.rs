@@ -830,6 +830,25 @@ mod tests {
         assert_eq!(ra, rb);
     }
 
+    /// Regression: a visit's own `kind` field once overwrote the document's
+    /// root `kind`, and every visit document became unreadable.
+    #[test]
+    fn every_demo_record_of_every_kind_round_trips_through_its_document() {
+        let demo = crate::demo::generate(&crate::demo::DemoConfig {
+            households_per_grid: 3,
+            ..crate::demo::DemoConfig::default()
+        });
+        let mut kinds = std::collections::BTreeSet::new();
+        for record in demo.records() {
+            let mut doc = RecordDoc::create_any(&record, actor(1), &author("gw-1")).unwrap();
+            let loaded = RecordDoc::load(&doc.save(), actor(2)).unwrap();
+            assert_eq!(loaded.kind(), record.kind());
+            assert_eq!(loaded.read_any().unwrap(), record);
+            kinds.insert(record.kind());
+        }
+        assert_eq!(kinds.len(), RecordKind::ALL.len());
+    }
+
     #[test]
     fn an_edit_that_changes_nothing_makes_no_change() {
         let mut a = RecordDoc::create(&household(), actor(1), &author("gw-1")).unwrap();

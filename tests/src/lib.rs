@@ -132,10 +132,10 @@ impl Server {
     fn wait_ready(&mut self) -> Result<()> {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
-            if let Some(child) = self.child.as_mut() {
-                if let Some(status) = child.try_wait()? {
-                    bail!("gridwork-server exited early: {status}");
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Some(status) = child.try_wait()?
+            {
+                bail!("gridwork-server exited early: {status}");
             }
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return Ok(());

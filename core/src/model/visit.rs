@@ -56,6 +56,8 @@ pub struct Visit {
     #[serde(flatten)]
     pub meta: Meta,
     pub target: VisitTarget,
+    /// Stored as `visit_kind`: the document's root `kind` names the record kind.
+    #[serde(rename = "visit_kind")]
     pub kind: VisitKind,
     pub form: VisitForm,
     /// User id of the worker who visited.
