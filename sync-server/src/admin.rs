@@ -1,16 +1,19 @@
 //! What the admin commands do, as library functions: the binary parses
 //! flags and prints, tests call these directly.
-//!
-//! (Loading the demo data set belongs here too, once `gridwork_core::demo`
-//! lands: generate records with the demo generator, write them as documents
-//! through [`crate::storage::Storage::commit_push`] by a server-owned
-//! device, and add the demo users.)
 
-use gridwork_core::model::User;
+use std::collections::{BTreeMap, HashSet};
 
-use crate::auth::hash_password;
-use crate::grids::{self, ImportError};
-use crate::storage::{Account, Storage, StorageError};
+use automerge::ActorId;
+use gridwork_core::demo::{Demo, DemoConfig};
+use gridwork_core::doc::{Author, DocError, RecordDoc};
+use gridwork_core::model::{AnyRecord, Role, User};
+
+use crate::auth::{hash_password, new_actor_hex};
+use crate::grids::{self, GeoError};
+use crate::storage::{
+    Account, CommitOutcome, DocWrite, NewChange, NewDevice, PushCommit, ServedScope, Storage,
+    StorageError,
+};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -19,22 +22,25 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error(transparent)]
-    Import(#[from] ImportError),
+    Import(#[from] GeoError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("{0}")]
     Invalid(String),
+    #[error("a demo record cannot be made into a document: {0}")]
+    Doc(#[from] DocError),
+    #[error("the log kept changing while the demo was being stored; run load-demo again")]
+    Busy,
 }
 
 /// Imports (adds or replaces) grids from a GeoJSON FeatureCollection.
 /// Returns how many grids the file held. Nothing is stored if any check
 /// fails.
 pub fn import_grids(storage: &dyn Storage, geojson: &str) -> Result<usize, AdminError> {
-    let import = grids::parse_geojson(geojson)?;
     let existing = storage.all_grids()?;
-    let placed = grids::place(&existing, &import)?;
-    storage.put_grids(&placed)?;
-    Ok(import.len())
+    let import = grids::import(&existing, geojson)?;
+    storage.put_grids(&import.placed)?;
+    Ok(import.imported)
 }
 
 fn check_password(password: &str) -> Result<String, AdminError> {
@@ -82,4 +88,280 @@ pub fn reset_password(
     let hash = check_password(password)?;
     storage.set_password(user_id, &hash)?;
     Ok(())
+}
+
+/// The password demo users get when none is given.
+pub const DEMO_PASSWORD: &str = "gridwork-demo";
+
+/// The pseudo-user that owns the server's own device. It is disabled, so
+/// it can never sign in; it exists because an actor binding names a device
+/// and a device names a user.
+pub const SERVER_USER: &str = "gridwork-server";
+
+/// The server's own device: its actor writes the documents the server
+/// makes (the demo records), and the log credits their changes to it.
+pub const SERVER_DEVICE: &str = "server";
+
+/// How many documents go into one transaction.
+const DEMO_BATCH: usize = 1_000;
+
+/// What [`load_demo`] did.
+#[derive(Debug, Clone, Default)]
+pub struct DemoSummary {
+    /// Grids in the demo tree (imported or replaced).
+    pub grids: usize,
+    pub users_added: Vec<String>,
+    /// Demo users that already existed (left as they were).
+    pub users_existing: Vec<String>,
+    /// Records stored by this run, by kind (`household` …).
+    pub stored: BTreeMap<String, usize>,
+    /// Records already on the server, by kind.
+    pub existing: BTreeMap<String, usize>,
+    /// Kinds not stored because their documents cannot be read back (a
+    /// device could not open them), with how many and why.
+    pub skipped: BTreeMap<String, (usize, String)>,
+    /// A grid worker and a supervisor to sign in as.
+    pub grid_worker: Option<User>,
+    pub supervisor: Option<User>,
+}
+
+impl DemoSummary {
+    /// Records stored by this run.
+    pub fn stored_total(&self) -> usize {
+        self.stored.values().sum()
+    }
+
+    /// Records that were already there.
+    pub fn existing_total(&self) -> usize {
+        self.existing.values().sum()
+    }
+}
+
+/// The demo for `seed`: about `records` records, or the default demo
+/// (about 7,000) when `None`.
+pub fn demo_config(seed: u64, records: Option<usize>) -> DemoConfig {
+    match records {
+        Some(n) => DemoConfig::with_total_records(seed, n),
+        None => DemoConfig {
+            seed,
+            ..DemoConfig::default()
+        },
+    }
+}
+
+/// Loads a generated demo: imports its grid tree, adds its users with
+/// `password` (users that exist are left alone) and stores every record as
+/// an Automerge document made by the server's own actor, appended to the
+/// log like an accepted push. Running it again stores nothing twice: a
+/// record whose first change is already in the log (or whose document
+/// exists) is skipped.
+pub fn load_demo(
+    storage: &dyn Storage,
+    demo: &Demo,
+    password: &str,
+) -> Result<DemoSummary, AdminError> {
+    let mut summary = DemoSummary {
+        grids: import_grids(storage, &demo.grid_tree_geojson)?,
+        ..DemoSummary::default()
+    };
+
+    // One hash for every demo user: argon2 is deliberately slow, and the
+    // users share the password anyway.
+    let password_hash = check_password(password)?;
+    for user in &demo.users {
+        if storage.account(&user.id)?.is_some() {
+            summary.users_existing.push(user.id.clone());
+            continue;
+        }
+        storage.add_user(&Account {
+            user: user.clone(),
+            password_hash: password_hash.clone(),
+            disabled: false,
+        })?;
+        summary.users_added.push(user.id.clone());
+    }
+    summary.grid_worker = demo
+        .users
+        .iter()
+        .find(|u| u.role == Role::GridWorker)
+        .cloned();
+    summary.supervisor = demo
+        .users
+        .iter()
+        .find(|u| u.role == Role::CommunitySupervisor)
+        .or_else(|| demo.users.iter().find(|u| u.role == Role::StreetSupervisor))
+        .cloned();
+
+    let root = demo
+        .users
+        .iter()
+        .find(|u| u.role == Role::Admin)
+        .or(demo.users.first())
+        .map(|u| u.grid.clone())
+        .ok_or_else(|| AdminError::Invalid("the demo has no users".into()))?;
+    let actor = server_actor(storage, &root)?;
+    let actor = ActorId::try_from(actor.as_str())
+        .map_err(|_| StorageError::Corrupt(format!("the server's actor {actor} is not hex")))?;
+
+    // A kind whose document does not read back would wedge every device
+    // that pulls it: check one of each kind first and leave such kinds out.
+    let mut unreadable: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut checked = HashSet::new();
+    for record in demo.records() {
+        let kind = record.kind().as_str();
+        if !checked.insert(kind) {
+            continue;
+        }
+        let bytes = demo_doc(&record, &actor)?.save();
+        if let Err(e) = RecordDoc::load(&bytes, actor.clone()).and_then(|d| d.read_any()) {
+            tracing::warn!(kind, error = %e, "demo records of this kind cannot be read back; skipping them");
+            unreadable.insert(kind, e.to_string());
+        }
+    }
+    let mut records: Vec<AnyRecord> = Vec::with_capacity(demo.len());
+    for record in demo.records() {
+        match unreadable.get(record.kind().as_str()) {
+            Some(why) => {
+                summary
+                    .skipped
+                    .entry(record.kind().as_str().to_string())
+                    .or_insert_with(|| (0, why.clone()))
+                    .0 += 1;
+            }
+            None => records.push(record),
+        }
+    }
+    for chunk in records.chunks(DEMO_BATCH) {
+        store_demo_batch(storage, chunk, &actor, &mut summary)?;
+    }
+    Ok(summary)
+}
+
+/// The server's own device and its actor (hex), created on first use.
+fn server_actor(storage: &dyn Storage, grid: &str) -> Result<String, AdminError> {
+    if storage.account(SERVER_USER)?.is_none() {
+        storage.add_user(&Account {
+            user: User {
+                id: SERVER_USER.into(),
+                name: "服务器 (server)".into(),
+                phone: String::new(),
+                role: Role::Admin,
+                grid: grid.into(),
+                department: None,
+            },
+            // Not a PHC string: no password verifies against it.
+            password_hash: "!".into(),
+            disabled: true,
+        })?;
+    }
+    if let Some(device) = storage
+        .list_devices(Some(SERVER_USER))?
+        .into_iter()
+        .find(|d| d.id == SERVER_DEVICE)
+    {
+        return Ok(device.actor);
+    }
+    let actor = new_actor_hex();
+    storage.enrol_device(&NewDevice {
+        id: SERVER_DEVICE.into(),
+        user_id: SERVER_USER.into(),
+        name: "gridwork-server".into(),
+        // A random token hash nobody holds the token of; the account is
+        // disabled besides.
+        token_hash: rand::random(),
+        actor: actor.clone(),
+        created_at: jiff::Timestamp::now().as_millisecond(),
+        scope: ServedScope {
+            epoch: 0,
+            root: grid.into(),
+            grids_version: storage.grids_version()?,
+            grids: Vec::new(),
+        },
+    })?;
+    Ok(actor)
+}
+
+/// The record's document, as the server's actor makes it on behalf of
+/// the record's creator.
+fn demo_doc(record: &AnyRecord, actor: &ActorId) -> Result<RecordDoc, DocError> {
+    let meta = record.meta();
+    let author = Author::new(meta.created_by.clone(), meta.created_at);
+    let actor = actor.clone();
+    match record {
+        AnyRecord::Household(r) => RecordDoc::create(r, actor, &author),
+        AnyRecord::Resident(r) => RecordDoc::create(r, actor, &author),
+        AnyRecord::Incident(r) => RecordDoc::create(r, actor, &author),
+        AnyRecord::Patrol(r) => RecordDoc::create(r, actor, &author),
+        AnyRecord::Visit(r) => RecordDoc::create(r, actor, &author),
+    }
+}
+
+/// Stores one batch of demo records in one transaction, skipping what the
+/// server already has.
+fn store_demo_batch(
+    storage: &dyn Storage,
+    records: &[AnyRecord],
+    actor: &ActorId,
+    summary: &mut DemoSummary,
+) -> Result<(), AdminError> {
+    let mut writes = Vec::with_capacity(records.len());
+    for record in records {
+        let mut doc = demo_doc(record, actor)?;
+        let changes: Vec<NewChange> = doc
+            .changes_since(&[])
+            .into_iter()
+            .map(|c| NewChange {
+                hash: c.hash().0,
+                bytes: c.raw_bytes().to_vec(),
+            })
+            .collect();
+        writes.push((
+            record.kind().as_str(),
+            DocWrite {
+                id: record.meta().id,
+                kind: record.kind().as_str().to_string(),
+                grid: record.meta().grid.clone(),
+                snapshot: doc.save(),
+                base_rev: None,
+                moved: false,
+                changes,
+            },
+        ));
+    }
+    let hashes: Vec<[u8; 32]> = writes
+        .iter()
+        .flat_map(|(_, w)| w.changes.iter().map(|c| c.hash))
+        .collect();
+    let known: HashSet<[u8; 32]> = storage.known_changes(&hashes)?.into_iter().collect();
+    let mut fresh = Vec::with_capacity(writes.len());
+    let mut stored: BTreeMap<String, usize> = BTreeMap::new();
+    for (kind, write) in writes {
+        let seen = write.changes.iter().any(|c| known.contains(&c.hash))
+            || storage.load_doc(write.id)?.is_some();
+        if seen {
+            *summary.existing.entry(kind.to_string()).or_default() += 1;
+        } else {
+            *stored.entry(kind.to_string()).or_default() += 1;
+            fresh.push(write);
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(());
+    }
+    let commit = PushCommit {
+        device_id: SERVER_DEVICE.into(),
+        user_id: SERVER_USER.into(),
+        received_at: jiff::Timestamp::now().as_millisecond(),
+        new_actors: Vec::new(),
+        docs: fresh,
+    };
+    match storage.commit_push(&commit)? {
+        CommitOutcome::Committed => {
+            for (kind, n) in stored {
+                *summary.stored.entry(kind).or_default() += n;
+            }
+            Ok(())
+        }
+        CommitOutcome::Conflict => Err(AdminError::Busy),
+    }
 }

@@ -109,8 +109,21 @@ enum Command {
     },
     /// Print the effective settings as TOML.
     PrintConfig,
-    // `load-demo` goes here once gridwork_core::demo lands (see the admin
-    // module's doc).
+    /// Load the generated demo: a street of grids, its staff and their
+    /// records (stored as documents by the server's own actor). Running it
+    /// again adds nothing twice.
+    LoadDemo {
+        /// The generator's seed: the same seed gives the same demo.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// About how many records to generate (default: the standard demo,
+        /// about 7,000).
+        #[arg(long, value_name = "N")]
+        records: Option<usize>,
+        /// The demo users' password (else GRIDWORK_PASSWORD, else gridwork-demo).
+        #[arg(long, env = "GRIDWORK_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -202,6 +215,21 @@ fn main() -> anyhow::Result<()> {
                 writeln!(out, "device {device} was already revoked")?;
             }
         }
+        Command::LoadDemo {
+            seed,
+            records,
+            password,
+        } => {
+            let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
+                format!("opening the data directory {}", settings.data_dir.display())
+            })?;
+            let password = password.unwrap_or_else(|| admin::DEMO_PASSWORD.to_string());
+            let started = std::time::Instant::now();
+            let demo = gridwork_core::demo::generate(&admin::demo_config(seed, records));
+            let summary =
+                admin::load_demo(&storage, &demo, &password).context("loading the demo")?;
+            print_demo_summary(out, &summary, &password, started.elapsed())?;
+        }
         Command::ListDevices { user } => {
             let storage = open(&settings.data_dir)?;
             writeln!(
@@ -223,6 +251,62 @@ fn main() -> anyhow::Result<()> {
                     time(d.created_at)
                 )?;
             }
+        }
+    }
+    Ok(())
+}
+
+fn print_demo_summary(
+    out: &mut impl Write,
+    summary: &admin::DemoSummary,
+    password: &str,
+    took: std::time::Duration,
+) -> anyhow::Result<()> {
+    let kinds = |counts: &std::collections::BTreeMap<String, usize>| {
+        counts
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(out, "grids: {}", summary.grids)?;
+    writeln!(
+        out,
+        "users: {} added, {} already there",
+        summary.users_added.len(),
+        summary.users_existing.len()
+    )?;
+    writeln!(
+        out,
+        "records stored: {} ({})",
+        summary.stored_total(),
+        kinds(&summary.stored)
+    )?;
+    if summary.existing_total() > 0 {
+        writeln!(
+            out,
+            "records already there: {} ({})",
+            summary.existing_total(),
+            kinds(&summary.existing)
+        )?;
+    }
+    for (kind, (n, why)) in &summary.skipped {
+        writeln!(
+            out,
+            "records skipped: {n} {kind} (their documents cannot be read back: {why})"
+        )?;
+    }
+    writeln!(out, "took {:.1} s", took.as_secs_f64())?;
+    for (what, user) in [
+        ("grid worker", &summary.grid_worker),
+        ("supervisor", &summary.supervisor),
+    ] {
+        if let Some(u) = user {
+            writeln!(
+                out,
+                "demo login, {what}: user {} ({}, grid {}), password {password}",
+                u.id, u.name, u.grid
+            )?;
         }
     }
     Ok(())
@@ -287,6 +371,16 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;
+        // One line on stdout once bound, with the real port (so `--listen
+        // 127.0.0.1:0` works and a test or script can read it).
+        let addr = listener
+            .local_addr()
+            .context("reading the listening address")?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "listening on http://{addr}")?;
+            out.flush()?;
+        }
         gridwork_server::launch(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())

@@ -16,14 +16,22 @@ use super::{
     Account, CommitOutcome, DeviceInfo, NewDevice, PullPage, PullQuery, PulledChange, PushCommit,
     ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
+use gridwork_core::model::grid::WGS84;
+
 use crate::grids::{Grid, GridKind, GridLevel, PlacedGrid, subtree_range};
 
 /// Migrations in order, never edited once shipped. `PRAGMA user_version`
 /// holds how many have been applied.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "20260501120000_initial",
-    include_str!("migrations/20260501120000_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20260501120000_initial",
+        include_str!("migrations/20260501120000_initial.sql"),
+    ),
+    (
+        "20260520120000_grid_centroid",
+        include_str!("migrations/20260520120000_grid_centroid.sql"),
+    ),
+];
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "gridwork.sqlite";
@@ -120,13 +128,14 @@ fn corrupt(what: impl Into<String>) -> StorageError {
     StorageError::Corrupt(what.into())
 }
 
-/// A grid row: code, name, level, parent, kind, boundary.
+/// A grid row: code, name, level, parent, kind, boundary, centroid.
 type GridRow = (
     String,
     String,
     String,
     Option<String>,
     String,
+    Option<String>,
     Option<String>,
 );
 
@@ -138,27 +147,40 @@ fn grid_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GridRow> {
         row.get(3)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
 fn grid_from_parts(
-    (code, name, level, parent, kind, boundary): GridRow,
+    (code, name, level, parent, kind, boundary, centroid): GridRow,
 ) -> Result<Grid, StorageError> {
     Ok(Grid {
-        level: GridLevel::parse(&level)
-            .ok_or_else(|| corrupt(format!("grid {code}: level {level}")))?,
-        kind: GridKind::parse(&kind).ok_or_else(|| corrupt(format!("grid {code}: kind {kind}")))?,
-        boundary: boundary
-            .map(|b| serde_json::from_str(&b))
-            .transpose()
-            .map_err(|e| corrupt(format!("grid {code}: boundary: {e}")))?,
+        level: level
+            .parse::<GridLevel>()
+            .map_err(|_| corrupt(format!("grid {code}: level {level}")))?,
+        kind: kind
+            .parse::<GridKind>()
+            .map_err(|_| corrupt(format!("grid {code}: kind {kind}")))?,
+        boundary: json_column(&code, "boundary", boundary)?,
+        centroid: json_column(&code, "centroid", centroid)?,
+        crs: WGS84.to_string(),
         code,
         name,
         parent,
     })
 }
 
-const GRID_COLUMNS: &str = "code, name, level, parent, kind, boundary";
+fn json_column<T: serde::de::DeserializeOwned>(
+    code: &str,
+    what: &str,
+    text: Option<String>,
+) -> Result<Option<T>, StorageError> {
+    text.map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| corrupt(format!("grid {code}: {what}: {e}")))
+}
+
+const GRID_COLUMNS: &str = "code, name, level, parent, kind, boundary, centroid";
 
 fn user_from_row(row: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<(User, String)> {
     let role: String = row.get(offset + 3)?;
@@ -207,23 +229,35 @@ impl Storage for SqliteStorage {
             let mut sorted: Vec<&PlacedGrid> = grids.iter().collect();
             sorted.sort_by(|a, b| a.path.cmp(&b.path));
             let mut stmt = tx.prepare(
-                "INSERT INTO grids (code, name, level, parent, kind, boundary, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                "INSERT INTO grids (code, name, level, parent, kind, boundary, centroid, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
                    parent = excluded.parent, kind = excluded.kind, boundary = excluded.boundary,
-                   path = excluded.path",
+                   centroid = excluded.centroid, path = excluded.path",
             )?;
             // Paths are unique: clear the ones that move, then write.
             tx.execute_batch("UPDATE grids SET path = '#' || code")?;
             for p in sorted {
                 let g = &p.grid;
+                let boundary = g
+                    .boundary
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+                    .map_err(|e| corrupt(format!("grid {}: boundary: {e}", g.code)))?;
+                let centroid = g
+                    .centroid
+                    .map(|c| serde_json::to_string(&c))
+                    .transpose()
+                    .map_err(|e| corrupt(format!("grid {}: centroid: {e}", g.code)))?;
                 stmt.execute(params![
                     g.code,
                     g.name,
                     g.level.as_str(),
                     g.parent,
                     g.kind.as_str(),
-                    g.boundary.as_ref().map(|b| b.to_string()),
+                    boundary,
+                    centroid,
                     p.path,
                 ])?;
             }
