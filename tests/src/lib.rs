@@ -18,15 +18,16 @@ use gridwork_core::sync::http::{HttpTransport, Login, login};
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery";
 
-/// The built server binary, built once per test process.
+/// The built server binary, built once per test process. It is built with
+/// the whole workspace's features (`--workspace`), as `cargo nextest run
+/// --workspace` built everything else, so nothing is compiled twice.
 pub fn server_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         escargot::CargoBuild::new()
-            .package("gridwork-server")
+            .arg("--workspace")
             .bin("gridwork-server")
             .current_release()
-            .current_target()
             .run()
             .expect("build gridwork-server")
             .path()
