@@ -4,7 +4,9 @@
 
 use schemars::{JsonSchema, generate::SchemaSettings};
 
-use crate::model::{Household, Incident, Patrol, Resident, User, Visit, grid::Grid};
+use crate::model::{
+    AccessLogEntry, Household, Incident, Patrol, Resident, User, Visit, grid::Grid,
+};
 
 /// Every schema as (file name, pretty JSON text ending in a newline).
 pub fn all() -> Vec<(&'static str, String)> {
@@ -16,6 +18,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("patrol.schema.json", render::<Patrol>()),
         ("visit.schema.json", render::<Visit>()),
         ("user.schema.json", render::<User>()),
+        ("access-log-entry.schema.json", render::<AccessLogEntry>()),
     ]
 }
 

@@ -48,3 +48,31 @@ pub struct User {
     #[serde(default)]
     pub department: Option<String>,
 }
+
+/// What was done with a [S] field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessAction {
+    /// Shown unmasked on a screen.
+    Reveal,
+    /// Written to an export (a ledger, a GeoJSON file).
+    Export,
+}
+
+/// One entry of the append-only access log: who revealed or exported
+/// which [S] field, when, from which device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AccessLogEntry {
+    /// Unix milliseconds.
+    pub at: i64,
+    /// User id.
+    pub user: String,
+    /// Device id the access came from (the console's session counts as one).
+    pub device: String,
+    pub action: AccessAction,
+    /// The record whose field was accessed, if one record.
+    #[serde(default)]
+    pub record_id: Option<uuid::Uuid>,
+    /// The field (`id_number`, `care_tags` …) or, for an export, the list.
+    pub field: String,
+}
