@@ -835,6 +835,34 @@ mod tests {
         assert_eq!(i.log.len(), 8);
     }
 
+    /// A tablet whose clock is a year behind dispatches an incident: the
+    /// deadline counts from when the server received the dispatch, and the
+    /// device's time is kept beside it.
+    #[test]
+    fn deadlines_count_from_the_servers_receipt_time_not_the_device_clock() {
+        let cal = WorkCalendar::bundled();
+        let mut i = incident();
+        let wrong_clock = ms(date(2024, 9, 30));
+        let received = ms(date(2025, 9, 30));
+        for (actor, action) in [
+            (WORKER, Action::Report),
+            (SUPERVISOR, Action::Accept),
+            (SUPERVISOR, dispatch(5)),
+        ] {
+            transition(&mut i, &cal, actor, action, "", vec![], wrong_clock).unwrap();
+        }
+        let by_device = derive(&i, &cal);
+        assert!(by_device.overdue(date(2025, 10, 1)), "a year-old deadline");
+        for entry in &mut i.log {
+            entry.received_at = Some(received);
+        }
+        let state = derive(&i, &cal);
+        assert_eq!(state.deadline, Some(date(2025, 10, 14)));
+        assert!(!state.overdue(date(2025, 10, 14)));
+        assert_eq!(state.reported_at, Some(received));
+        assert_eq!(i.log[2].at, wrong_clock, "the device's time is kept");
+    }
+
     #[test]
     fn invalid_transitions_are_refused_with_a_reason() {
         let cal = WorkCalendar::bundled();

@@ -238,7 +238,7 @@ pub fn load_demo(
 }
 
 /// The server's own device and its actor (hex), created on first use.
-fn server_actor(storage: &dyn Storage, grid: &str) -> Result<String, AdminError> {
+pub(crate) fn server_actor(storage: &dyn Storage, grid: &str) -> Result<String, AdminError> {
     if storage.account(SERVER_USER)?.is_none() {
         storage.add_user(&Account {
             user: User {
@@ -313,6 +313,7 @@ fn store_demo_batch(
             .map(|c| NewChange {
                 hash: c.hash().0,
                 bytes: c.raw_bytes().to_vec(),
+                device_id: None,
             })
             .collect();
         writes.push((

@@ -663,6 +663,25 @@ async fn unreadable_bodies_get_coded_errors_and_store_nothing() {
         ("cut in half", good[..good.len() / 2].to_vec(), 400, ""),
         ("wrong version", wrong_version, 400, "unsupported_version"),
         ("bad flags", bad_flags, 400, "malformed"),
+        (
+            "older version",
+            [b"GW\x00\x00".as_slice(), &good[4..]].concat(),
+            400,
+            "unsupported_version",
+        ),
+        // A well-framed CBOR text string where a request map belongs.
+        (
+            "wrong shape",
+            b"GW\x01\x00\x65hello".to_vec(),
+            400,
+            "malformed",
+        ),
+        (
+            "bad compression",
+            b"GW\x01\x01\x28\xb5\x2f\xfd\x00\x01\x02".to_vec(),
+            400,
+            "malformed",
+        ),
         ("too large", vec![b'G'; 200 * 1024], 413, "too_large"),
     ];
     for (name, body, status, code) in cases {
@@ -757,12 +776,13 @@ async fn a_worker_cannot_verify_their_own_report() {
     let r = server
         .sync_all(&mut worker, vec![changes_since(&mut doc, &heads)])
         .await;
-    assert_eq!(r[0].rejected.len(), 1, "{:?}", r[0].rejected);
-    assert_eq!(r[0].rejected[0].code, "transition_refused");
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+    assert_eq!(r[0].notices.len(), 1, "{:?}", r[0].notices);
+    assert_eq!(r[0].notices[0].code, "transition_refused");
     assert_eq!(
         server.log_len(),
-        before + 1,
-        "stored, so the document is not wedged"
+        before + 2,
+        "stored (so the document is not wedged), with the server's receipt time"
     );
 
     let pulls = server.sync_all(&mut leader, vec![]).await;
@@ -841,14 +861,17 @@ async fn a_grid_leader_cannot_verify_an_incident_they_resolved() {
     let r = server
         .sync_all(&mut leader, vec![all_changes(&mut doc)])
         .await;
-    assert_eq!(r[0].rejected.len(), 1);
-    assert_eq!(r[0].rejected[0].code, "transition_refused");
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+    assert_eq!(r[0].notices.len(), 1);
+    assert_eq!(r[0].notices[0].code, "transition_refused");
     assert!(
-        r[0].rejected[0].message.contains("own_work"),
+        r[0].notices[0].message_en.contains("own_work"),
         "{}",
-        r[0].rejected[0].message
+        r[0].notices[0].message_en
     );
-    assert_eq!(server.log_len(), 1);
+    assert!(r[0].notices[0].message_zh.contains("自己"));
+    // The device's change and the server's receipt times.
+    assert_eq!(server.log_len(), 2);
     server.stop().await;
 }
 

@@ -24,6 +24,11 @@ pub const PASSWORD: &str = "correct horse battery";
 pub fn server_binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        // A binary built already (by `cargo build -p gridwork-server`
+        // with the same feature set as the tests) saves a second build.
+        if let Some(path) = std::env::var_os("GRIDWORK_SERVER_BIN") {
+            return PathBuf::from(path);
+        }
         escargot::CargoBuild::new()
             .arg("--workspace")
             .bin("gridwork-server")

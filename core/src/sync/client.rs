@@ -12,13 +12,23 @@
 //! when the server's answer is stored. A connection cut anywhere loses
 //! nothing: the next sync sends the same changes (the server ignores the
 //! ones it already has) and asks from the same cursor.
+//!
+//! [`SyncClient::sync_with_retry`] retries retryable failures (no network,
+//! a busy or restarting server) with exponential backoff and jitter
+//! ([`backon`]), and holds the store only while it prepares a request or
+//! stores an answer: the worker keeps saving while the network or a
+//! backoff wait is slow.
 
 use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder, Sleeper};
 
 use automerge::{Change, ChangeHash};
 use uuid::Uuid;
 
-use super::wire::{self, DocChanges, Rejection, SyncRequest, SyncResponse, WireError};
+use super::wire::{self, DocChanges, Notice, Rejection, SyncRequest, SyncResponse, WireError};
 use crate::store::{Store, StoreError};
 
 /// Why a sync failed. Nothing saved is lost by any of these.
@@ -117,12 +127,23 @@ pub struct Progress {
     pub bytes_received: u64,
     /// Documents the server refused, with its reasons.
     pub rejected: Vec<Rejection>,
+    /// Stored changes the worker should hear about: a transition kept but
+    /// not applied, a forbidden edit the server undid (its compensating
+    /// change is among the changes received).
+    pub notices: Vec<Notice>,
     /// Records changed by what was received, for the UI to refresh.
     pub changed: Vec<Uuid>,
     /// Changes still waiting to be sent.
     pub pending: u64,
     /// The server has more to send.
     pub more: bool,
+    /// Tries so far in [`SyncClient::sync_with_retry`] (1 when the first
+    /// one went through).
+    pub attempts: u32,
+    /// The code of the failure being retried, while waiting.
+    pub retrying_after: Option<String>,
+    /// How long the client waits before the next try.
+    pub retry_in: Option<Duration>,
 }
 
 impl Progress {
@@ -133,6 +154,7 @@ impl Progress {
         self.bytes_sent += other.bytes_sent;
         self.bytes_received += other.bytes_received;
         self.rejected.extend(other.rejected);
+        self.notices.extend(other.notices);
         self.changed.extend(other.changed);
         self.pending = other.pending;
         self.more = other.more;
@@ -148,6 +170,8 @@ pub struct SyncClient {
     pub budget: Option<u32>,
     /// Most rounds in one [`SyncClient::sync`].
     pub max_rounds: u32,
+    /// Waits between tries of [`SyncClient::sync_with_retry`].
+    pub retry: ExponentialBuilder,
 }
 
 impl Default for SyncClient {
@@ -156,7 +180,38 @@ impl Default for SyncClient {
             push_limit: 2_000,
             budget: None,
             max_rounds: 64,
+            // 1 s, 2 s, 4 s … up to 5 minutes, each shortened by a random
+            // jitter so a village's tablets do not all return at once.
+            retry: ExponentialBuilder::default()
+                .with_min_delay(Duration::from_secs(1))
+                .with_max_delay(Duration::from_secs(300))
+                .with_max_times(10)
+                .with_jitter(),
         }
+    }
+}
+
+/// Access to the device's store for the length of one call: a store the
+/// caller holds (`&mut Store`) or one shared with the app's writes
+/// (`&Mutex<Store>`, locked only while a request is prepared or an answer
+/// stored).
+pub trait StoreAccess {
+    /// Runs `f` with the store.
+    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R;
+}
+
+impl StoreAccess for &mut Store {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
+        f(self)
+    }
+}
+
+impl StoreAccess for &Mutex<Store> {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
+        // A panic elsewhere while holding the lock left no half-written
+        // state behind: every store write is one SQLite transaction.
+        let mut guard = self.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
     }
 }
 
@@ -230,6 +285,9 @@ impl SyncClient {
             store.reject(rejection.doc, &hashes, &rejection.code, &rejection.message)?;
         }
         store.set_sync_cursor(response.cursor)?;
+        for notice in &response.notices {
+            tracing::info!(doc = %notice.doc, code = %notice.code, "the server noted a stored change");
+        }
         Ok(Progress {
             rounds: 1,
             changes_sent: outgoing.pushed.len() as u64,
@@ -237,14 +295,17 @@ impl SyncClient {
             bytes_sent: outgoing.body.len() as u64,
             bytes_received: body.len() as u64,
             rejected: response.rejected,
+            notices: response.notices,
             changed: outcome.changed,
             pending: store.pending_count()?,
             more: response.more,
+            ..Progress::default()
         })
     }
 
     /// Syncs until the server has nothing more and the outbox is empty (or
-    /// `max_rounds`), reporting progress after every round.
+    /// `max_rounds`), reporting progress after every round. One try: see
+    /// [`SyncClient::sync_with_retry`] for retries.
     pub async fn sync<T: Transport>(
         &self,
         store: &mut Store,
@@ -252,15 +313,74 @@ impl SyncClient {
         mut on_progress: impl FnMut(&Progress),
     ) -> Result<Progress, SyncError> {
         let mut total = Progress::default();
+        self.rounds(&mut &mut *store, transport, &mut total, &mut on_progress)
+            .await?;
+        Ok(total)
+    }
+
+    /// Syncs like [`SyncClient::sync`], trying again after a retryable
+    /// failure (see [`SyncError::is_retryable`]) with exponential backoff
+    /// and jitter ([`SyncClient::retry`]). Each try resumes where the last
+    /// one stopped: rounds already stored stay stored. The store is locked
+    /// only while a request is built or an answer stored, never across the
+    /// network or a wait, so local writes go on. Progress carries the try
+    /// count, and while waiting, what failed and how long the wait is.
+    pub async fn sync_with_retry<T: Transport>(
+        &self,
+        store: &Mutex<Store>,
+        transport: &T,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> Result<Progress, SyncError> {
+        let mut delays = self.retry.build();
+        let mut total = Progress::default();
+        let mut access = store;
         loop {
-            let outgoing = self.prepare(store)?;
+            total.attempts += 1;
+            total.retrying_after = None;
+            total.retry_in = None;
+            let error = match self
+                .rounds(&mut access, transport, &mut total, &mut on_progress)
+                .await
+            {
+                Ok(()) => return Ok(total),
+                Err(e) => e,
+            };
+            let delay = match delays.next() {
+                Some(delay) if error.is_retryable() => delay,
+                _ => return Err(error),
+            };
+            tracing::info!(
+                attempt = total.attempts,
+                code = error.code(),
+                ?delay,
+                "sync failed; trying again"
+            );
+            total.retrying_after = Some(error.code().to_string());
+            total.retry_in = Some(delay);
+            total.pending = access.with(|s| s.pending_count())?;
+            on_progress(&total);
+            backon::TokioSleeper.sleep(delay).await;
+        }
+    }
+
+    /// Runs rounds until nothing is left, adding each to `total`.
+    async fn rounds<S: StoreAccess, T: Transport>(
+        &self,
+        store: &mut S,
+        transport: &T,
+        total: &mut Progress,
+        on_progress: &mut impl FnMut(&Progress),
+    ) -> Result<(), SyncError> {
+        let first = total.rounds;
+        loop {
+            let outgoing = store.with(|s| self.prepare(s))?;
             let answer = transport.exchange(outgoing.body.clone()).await?;
-            let round = self.receive(store, &outgoing, &answer)?;
+            let round = store.with(|s| self.receive(s, &outgoing, &answer))?;
             let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
             total.add(round);
-            on_progress(&total);
-            if !again || total.rounds >= self.max_rounds {
-                return Ok(total);
+            on_progress(total);
+            if !again || total.rounds - first >= self.max_rounds {
+                return Ok(());
             }
         }
     }

@@ -59,6 +59,31 @@ pub struct Rejection {
     pub message: String,
 }
 
+/// Something the server did about stored changes that the worker should
+/// know: a transition kept in the timeline but not applied, a forbidden
+/// field edit undone by the server's compensating change. Unlike a
+/// [`Rejection`], the pushed changes were stored (the outbox entries are
+/// acknowledged); any compensating change arrives in the same answer's
+/// pull, by the server's actor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    #[serde(rename = "d")]
+    pub doc: Uuid,
+    /// A stable code the app translates (`transition_refused`,
+    /// `immutable_field`, `review_refused` …).
+    #[serde(rename = "k")]
+    pub code: String,
+    /// The sentence in Simplified Chinese.
+    #[serde(rename = "z")]
+    pub message_zh: String,
+    /// The sentence in English.
+    #[serde(rename = "e")]
+    pub message_en: String,
+    /// The server undid the edit with a change of its own (in the pull).
+    #[serde(rename = "u", default, skip_serializing_if = "is_false")]
+    pub compensated: bool,
+}
+
 /// What the server answers: which pushed documents were refused, the
 /// changes after the cursor the user may see, and the new cursor.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +101,10 @@ pub struct SyncResponse {
     /// changes and other users' edits.
     #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
     pub pull: Vec<DocChanges>,
+    /// Stored changes the worker should hear about (optional field, added
+    /// within protocol version 1: older apps ignore it).
+    #[serde(rename = "n", default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -248,12 +277,45 @@ mod tests {
         assert!(decode::<SyncRequest>(&garbage).is_err());
     }
 
+    /// A body from a build without `notices` reads the same, and a body
+    /// with them still reads for a build that ignores them: the field is
+    /// compatible within version 1.
+    #[test]
+    fn notices_are_an_optional_field() {
+        #[derive(Serialize)]
+        struct OldResponse {
+            #[serde(rename = "c")]
+            cursor: u64,
+        }
+        let old = encode(&OldResponse { cursor: 9 });
+        let read: SyncResponse = decode(&old).unwrap();
+        assert_eq!((read.cursor, read.notices.len()), (9, 0));
+        #[derive(Deserialize)]
+        struct OldReader {
+            #[serde(rename = "c")]
+            cursor: u64,
+        }
+        let new = encode(&SyncResponse {
+            cursor: 7,
+            notices: vec![Notice {
+                doc: Uuid::nil(),
+                code: "transition_refused".into(),
+                message_zh: "不生效".into(),
+                message_en: "not applied".into(),
+                compensated: false,
+            }],
+            ..Default::default()
+        });
+        assert_eq!(decode::<OldReader>(&new).unwrap().cursor, 7);
+    }
+
     proptest! {
         #[test]
         fn messages_round_trip(cursor in any::<u64>(), more in any::<bool>(),
             docs in prop::collection::vec((any::<u128>(), prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..4)), 0..5)) {
             let pull: Vec<DocChanges> = docs.into_iter().map(|(d, c)| DocChanges { doc: Uuid::from_u128(d), changes: c }).collect();
-            let resp = SyncResponse { cursor, more, rejected: vec![Rejection { doc: Uuid::nil(), code: "x".into(), message: "不行".into() }], pull: pull.clone() };
+            let notices = vec![Notice { doc: Uuid::nil(), code: "immutable_field".into(), message_zh: "已撤销".into(), message_en: "undone".into(), compensated: more }];
+            let resp = SyncResponse { cursor, more, rejected: vec![Rejection { doc: Uuid::nil(), code: "x".into(), message: "不行".into() }], pull: pull.clone(), notices };
             prop_assert_eq!(decode::<SyncResponse>(&encode(&resp)).unwrap(), resp);
             let req = SyncRequest { cursor, push: pull, budget: Some(5) };
             prop_assert_eq!(decode::<SyncRequest>(&encode(&req)).unwrap(), req);

@@ -120,6 +120,9 @@ pub struct StoredDoc {
 pub struct NewChange {
     pub hash: [u8; 32],
     pub bytes: Vec<u8>,
+    /// The device the log credits, when not the pushing one (the server's
+    /// compensating changes): pulls skip only the asking device's own.
+    pub device_id: Option<String>,
 }
 
 /// A checked document to write in a push.

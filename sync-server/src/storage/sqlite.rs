@@ -630,7 +630,7 @@ impl Storage for SqliteStorage {
                         doc.grid,
                         &change.hash[..],
                         change.bytes,
-                        push.device_id,
+                        change.device_id.as_deref().unwrap_or(&push.device_id),
                         push.received_at
                     ])?;
                     if n == 0 {

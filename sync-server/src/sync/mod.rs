@@ -17,13 +17,15 @@
 //! users receive it whole.
 //!
 //! **Pushes** are checked by [`push`]; refused documents come back as
-//! [`Rejection`]s and everything else in the batch is stored.
+//! `Rejection`s and everything else in the batch is stored, some with a
+//! `Notice` (and the server's compensating change in the pull).
 
 mod push;
 
 use std::collections::{BTreeSet, HashMap};
 
 use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::model::{RecordKind, Role};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest, SyncResponse};
 
 use crate::auth::Session;
@@ -87,7 +89,7 @@ pub fn run(
         .ok_or_else(|| SyncError::NoGrid(session.user.grid.clone()))?;
     let epoch = current_epoch(storage, session, &scope_path)?;
 
-    let rejected = push::store(storage, ctx, session, &scope_path, request.push, now)?;
+    let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
 
     let (cursor_epoch, position) = split_cursor(request.cursor);
     let after = if cursor_epoch == epoch { position } else { 0 };
@@ -106,7 +108,11 @@ pub fn run(
 
     let mut pull: Vec<DocChanges> = Vec::new();
     let mut index: HashMap<uuid::Uuid, usize> = HashMap::new();
+    let mut visible: HashMap<uuid::Uuid, bool> = HashMap::new();
     for change in page.changes {
+        if !kind_visible(storage, session, &mut visible, change.doc)? {
+            continue;
+        }
         let i = *index.entry(change.doc).or_insert_with(|| {
             pull.push(DocChanges {
                 doc: change.doc,
@@ -119,9 +125,33 @@ pub fn run(
     Ok(SyncResponse {
         cursor: make_cursor(epoch, page.cursor),
         more: page.more,
-        rejected,
+        rejected: pushed.rejected,
         pull,
+        notices: pushed.notices,
     })
+}
+
+/// Whether the user's role sees documents of this one's kind: department
+/// handlers receive incidents only, not the register's personal data
+/// (households, residents), patrols or visits. Their grids are a whole
+/// street, so grid scoping alone would hand them everyone's records.
+fn kind_visible(
+    storage: &dyn Storage,
+    session: &Session,
+    known: &mut HashMap<uuid::Uuid, bool>,
+    doc: uuid::Uuid,
+) -> Result<bool, StorageError> {
+    if session.user.role != Role::DepartmentHandler {
+        return Ok(true);
+    }
+    if let Some(v) = known.get(&doc) {
+        return Ok(*v);
+    }
+    let v = storage
+        .load_doc(doc)?
+        .is_some_and(|d| d.kind == RecordKind::Incident.as_str());
+    known.insert(doc, v);
+    Ok(v)
 }
 
 /// The device's scope epoch, bumped when the user's subtree now holds a

@@ -11,33 +11,48 @@
 //! Two kinds of refusal, following "a CRDT change cannot be taken back":
 //!
 //! - **Refused outright, nothing stored** (the rest of the batch still is):
-//!   a record outside the user's grids, an unreadable or invalid record, a
-//!   change by someone else's actor, a log entry in someone else's name or
-//!   a rewritten log entry, a review decision the user's role may not take
-//!   (review state is "last entry wins", so storing it would apply it). An
-//!   honest device never makes these; its local checks are the same.
-//! - **Stored and answered**: a workflow transition by the user, in their
-//!   own name, that the rules do not allow where it lands (a grid worker
-//!   verifying their own report, acting on a stale status). The incident's
-//!   state is derived by a fold that skips such entries deterministically
-//!   on every device ([`gridwork_core::workflow::derive`]), so storing it
-//!   changes nothing but the visible timeline, and refusing it would wedge
-//!   the document on the device. The answer carries `transition_refused`
-//!   so the app can tell the worker why. (DESIGN.md's compensating change
-//!   by the server's own actor is not needed for these: the fold already
-//!   undoes their effect.)
+//!   a record outside the user's grids (before or after the change), an
+//!   unreadable or invalid record, a change by someone else's actor
+//!   (the server's own included), a log entry in someone else's name or a
+//!   rewritten log entry, a kind of record the user's role may not write
+//!   at all (a department handler's household). An honest device never
+//!   makes these; its local checks are the same.
+//! - **Stored and answered with a [`Notice`]**, for what the user did to a
+//!   record they may otherwise edit:
+//!   - a workflow transition, in their own name, that the rules do not
+//!     allow where it lands (a grid worker verifying their own report,
+//!     acting on a stale status). The incident's state is derived by a
+//!     fold that skips such entries on every device
+//!     ([`gridwork_core::workflow::derive`]), so storing it changes only
+//!     the visible timeline (`transition_refused`);
+//!   - a forbidden field edit: who created a record and when
+//!     (`immutable_field`), a review decision the user's role may not take
+//!     (`review_refused`, since review state is "last entry wins"), a
+//!     department handler's edit of an incident's fields
+//!     (`field_not_allowed`). The server stores the change and makes a
+//!     **compensating change** with its own actor that restores the
+//!     previous values; it is logged like any change, so the pushing device
+//!     receives it in the same answer's pull, and every other device too.
+//!     Nothing is wedged and the history stays honest.
+//!
+//! **Receipt time.** Every new workflow entry gets `received_at`, the
+//! server's clock when it first stored it, in the same server change:
+//! deadlines and overdue flags count from it because device clocks lie.
 
 use std::collections::{HashMap, HashSet};
 
-use automerge::{AutoCommit, Change};
-use gridwork_core::doc::RecordDoc;
-use gridwork_core::model::{AnyRecord, Incident, ReviewDecision, ReviewEntry, ValidateCtx};
-use gridwork_core::sync::wire::{DocChanges, Rejection};
+use automerge::{ActorId, AutoCommit, Change};
+use gridwork_core::doc::{Author, DocError, RecordDoc};
+use gridwork_core::model::{
+    AnyRecord, Incident, Meta, ReviewDecision, ReviewEntry, Role, ValidateCtx,
+};
+use gridwork_core::sync::wire::{DocChanges, Notice, Rejection};
 use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
 use super::SyncContext;
+use crate::admin::{SERVER_DEVICE, SERVER_USER};
 use crate::auth::Session;
 use crate::storage::{
     CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError, StoredDoc,
@@ -67,6 +82,9 @@ pub mod codes {
     pub const TRANSITION_FORGED: &str = "transition_forged";
     pub const TRANSITION_REFUSED: &str = "transition_refused";
     pub const REVIEW_REFUSED: &str = "review_refused";
+    pub const REVIEW_FORGED: &str = "review_forged";
+    pub const ROLE_NOT_ALLOWED: &str = "role_not_allowed";
+    pub const FIELD_NOT_ALLOWED: &str = "field_not_allowed";
     pub const SERVER_ERROR: &str = "server_error";
 }
 
@@ -76,7 +94,14 @@ struct Batch {
     changes: Vec<Change>,
 }
 
-/// Checks and stores a push; returns the refused documents.
+/// What a push came to: refused documents and notices about stored ones.
+#[derive(Debug, Default)]
+pub(super) struct Pushed {
+    pub rejected: Vec<Rejection>,
+    pub notices: Vec<Notice>,
+}
+
+/// Checks and stores a push.
 pub(super) fn store(
     storage: &dyn Storage,
     ctx: &SyncContext,
@@ -84,14 +109,16 @@ pub(super) fn store(
     scope_path: &str,
     push: Vec<DocChanges>,
     now: jiff::Timestamp,
-) -> Result<Vec<Rejection>, PushError> {
+) -> Result<Pushed, PushError> {
     if push.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Pushed::default());
     }
     let (batches, malformed) = parse(push);
     let mut scope = ScopeCheck::new(storage, scope_path);
+    let mut server = ServerActor::new(storage, scope_path);
     for _ in 0..MAX_ATTEMPTS {
         let mut rejected = malformed.clone();
+        let mut notices = Vec::new();
         let mut writes = Vec::new();
         let mut new_actors = HashSet::new();
         let fresh = unseen(storage, &batches)?;
@@ -124,17 +151,28 @@ pub(super) fn store(
                 ));
                 continue;
             }
-            match check(storage, ctx, session, &mut scope, batch.doc, changes, now)? {
+            let mut checker = Checker {
+                storage,
+                ctx,
+                session,
+                scope: &mut scope,
+                server: &mut server,
+                now,
+            };
+            match checker.check(batch.doc, changes)? {
                 Checked::Refused(r) => rejected.push(r),
-                Checked::Accepted { write, warnings } => {
+                Checked::Accepted {
+                    write,
+                    notices: told,
+                } => {
                     new_actors.extend(doc_actors);
-                    rejected.extend(warnings);
+                    notices.extend(told);
                     writes.push(write);
                 }
             }
         }
         if writes.is_empty() {
-            return Ok(rejected);
+            return Ok(Pushed { rejected, notices });
         }
         let commit = PushCommit {
             device_id: session.device_id.clone(),
@@ -144,7 +182,7 @@ pub(super) fn store(
             docs: writes,
         };
         match storage.commit_push(&commit)? {
-            CommitOutcome::Committed => return Ok(rejected),
+            CommitOutcome::Committed => return Ok(Pushed { rejected, notices }),
             CommitOutcome::Conflict => {
                 tracing::debug!("push lost a race; checking again");
                 continue;
@@ -249,8 +287,8 @@ enum Checked {
     Refused(Rejection),
     Accepted {
         write: DocWrite,
-        /// Stored, but the app should tell the worker (refused transitions).
-        warnings: Vec<Rejection>,
+        /// Stored, but the app should tell the worker.
+        notices: Vec<Notice>,
     },
 }
 
@@ -262,167 +300,358 @@ fn reject(doc: Uuid, code: &str, message: &str) -> Rejection {
     }
 }
 
-/// Applies one document's new changes to the server's copy and checks the
-/// result.
-fn check(
-    storage: &dyn Storage,
-    ctx: &SyncContext,
-    session: &Session,
-    scope: &mut ScopeCheck<'_>,
-    doc_id: Uuid,
-    changes: &[Change],
+fn notice(doc: Uuid, code: &str, zh: &str, en: &str, compensated: bool) -> Notice {
+    Notice {
+        doc,
+        code: code.to_string(),
+        message_zh: zh.to_string(),
+        message_en: en.to_string(),
+        compensated,
+    }
+}
+
+/// The server's own actor, looked up (or made) once per push and only
+/// when the server has a change of its own to write.
+struct ServerActor<'a> {
+    storage: &'a dyn Storage,
+    scope_path: &'a str,
+    actor: Option<ActorId>,
+}
+
+impl<'a> ServerActor<'a> {
+    fn new(storage: &'a dyn Storage, scope_path: &'a str) -> ServerActor<'a> {
+        ServerActor {
+            storage,
+            scope_path,
+            actor: None,
+        }
+    }
+
+    fn get(&mut self) -> Result<ActorId, StorageError> {
+        if let Some(actor) = &self.actor {
+            return Ok(actor.clone());
+        }
+        // The server's pseudo-user needs a grid: the root of the tree.
+        let root = self
+            .scope_path
+            .split('/')
+            .find(|s| !s.is_empty())
+            .unwrap_or_default();
+        let hex = match crate::admin::server_actor(self.storage, root) {
+            Ok(hex) => hex,
+            // Two first pushes made it at once: the other one's stands.
+            Err(_) => crate::admin::server_actor(self.storage, root).map_err(|e| match e {
+                crate::admin::AdminError::Storage(s) => s,
+                other => StorageError::Corrupt(other.to_string()),
+            })?,
+        };
+        let actor = ActorId::try_from(hex.as_str())
+            .map_err(|_| StorageError::Corrupt(format!("the server's actor {hex} is not hex")))?;
+        self.actor = Some(actor.clone());
+        Ok(actor)
+    }
+}
+
+/// Checks one document of a push.
+struct Checker<'a, 'b> {
+    storage: &'a dyn Storage,
+    ctx: &'a SyncContext,
+    session: &'a Session,
+    scope: &'b mut ScopeCheck<'a>,
+    server: &'b mut ServerActor<'a>,
     now: jiff::Timestamp,
-) -> Result<Checked, StorageError> {
-    let refuse = |code: &str, message: String| Ok(Checked::Refused(reject(doc_id, code, &message)));
-    let stored = storage.load_doc(doc_id)?;
-    let (mut am, before) = match &stored {
-        None => (AutoCommit::new(), None),
-        Some(StoredDoc { snapshot, .. }) => match load_stored(snapshot) {
-            Ok((am, record)) => (am, Some(record)),
-            Err(e) => {
-                tracing::error!(doc = %doc_id, error = %e, "a stored document cannot be read");
-                return refuse(
-                    codes::SERVER_ERROR,
-                    "服务器上的该记录已损坏，请联系管理员 (the server's copy of this record is damaged)".into(),
-                );
-            }
-        },
-    };
+}
 
-    if let Err(e) = am.apply_changes(changes.iter().cloned()) {
-        return refuse(
-            codes::MALFORMED_CHANGE,
-            format!("修改无法应用 (the changes cannot be applied: {e})"),
-        );
-    }
-    if changes
-        .iter()
-        .any(|c| am.get_change_by_hash(&c.hash()).is_none())
-    {
-        return refuse(
-            codes::MISSING_DEPENDENCIES,
-            "修改依赖的早先修改尚未上传 (an earlier change these depend on was not pushed)".into(),
-        );
-    }
-    let mut doc = match RecordDoc::from_automerge(am) {
-        Ok(d) => d,
-        Err(e) => return refuse(e.code(), format!("不是有效的记录文档 ({e})")),
-    };
-    if doc.id() != doc_id {
-        return refuse(
-            codes::DOC_ID_MISMATCH,
-            format!(
-                "记录编号与文档不符 (the document holds record {}, not {doc_id})",
-                doc.id()
-            ),
-        );
-    }
-    if let Some(stored) = &stored
-        && stored.kind != doc.kind().as_str()
-    {
-        return refuse(
-            "doc_wrong_kind",
-            format!(
-                "记录类型不能更改 (a {} cannot become a {})",
-                stored.kind,
-                doc.kind()
-            ),
-        );
-    }
-    let after = match doc.read_any() {
-        Ok(r) => r,
-        Err(e) => return refuse(e.code(), format!("记录内容不完整或格式错误 ({e})")),
-    };
+impl Checker<'_, '_> {
+    /// Applies one document's new changes to the server's copy and checks
+    /// the result.
+    fn check(&mut self, doc_id: Uuid, changes: &[Change]) -> Result<Checked, StorageError> {
+        let refuse =
+            |code: &str, message: String| Ok(Checked::Refused(reject(doc_id, code, &message)));
+        let session = self.session;
+        let stored = self.storage.load_doc(doc_id)?;
+        let (mut am, before) = match &stored {
+            None => (AutoCommit::new(), None),
+            Some(StoredDoc { snapshot, .. }) => match load_stored(snapshot) {
+                Ok((am, record)) => (am, Some(record)),
+                Err(e) => {
+                    tracing::error!(doc = %doc_id, error = %e, "a stored document cannot be read");
+                    return refuse(
+                        codes::SERVER_ERROR,
+                        "服务器上的该记录已损坏，请联系管理员 (the server's copy of this record is damaged)".into(),
+                    );
+                }
+            },
+        };
 
-    // Scope: where it was and where it is now must both be the user's.
-    let grid_after = after.meta().grid.clone();
-    for grid in before.iter().map(|b| &b.meta().grid).chain([&grid_after]) {
-        if !scope.contains(grid)? {
+        if let Err(e) = am.apply_changes(changes.iter().cloned()) {
             return refuse(
-                codes::OUTSIDE_SCOPE,
-                format!("网格 {grid} 不在您的管辖范围内 (grid {grid} is outside your grids)"),
+                codes::MALFORMED_CHANGE,
+                format!("修改无法应用 (the changes cannot be applied: {e})"),
             );
         }
-    }
-    if before.is_none() && after.meta().created_by != session.user.id {
-        return refuse(
-            codes::IMMUTABLE_FIELD,
-            format!(
-                "新记录的创建人必须是您本人 (a new record must be created by you, not {})",
-                after.meta().created_by
-            ),
-        );
-    }
-    if let Some(b) = &before
-        && (b.meta().created_by != after.meta().created_by
-            || b.meta().created_at != after.meta().created_at)
-    {
-        return refuse(
-            codes::IMMUTABLE_FIELD,
-            "记录的创建人和创建时间不能修改 (who created a record and when cannot change)".into(),
-        );
-    }
-
-    if !after.meta().deleted {
-        let today = gridwork_core::calendar::shanghai_date(now);
-        // Validation may normalize; the normalized copy is thrown away; the
-        // device writes normalizations itself.
-        if let Err(errors) = after.clone().normalize_and_validate(&ValidateCtx { today }) {
-            let message = errors
-                .0
-                .iter()
-                .map(|e| e.message(Lang::ZhCn))
-                .collect::<Vec<_>>()
-                .join("；");
-            return refuse(codes::INVALID_RECORD, message);
+        if changes
+            .iter()
+            .any(|c| am.get_change_by_hash(&c.hash()).is_none())
+        {
+            return refuse(
+                codes::MISSING_DEPENDENCIES,
+                "修改依赖的早先修改尚未上传 (an earlier change these depend on was not pushed)"
+                    .into(),
+            );
         }
-    }
-
-    let mut warnings = Vec::new();
-    match (&before, &after) {
-        (before, AnyRecord::Incident(inc)) => {
-            let old = match before {
-                Some(AnyRecord::Incident(b)) => b.log.as_slice(),
-                _ => &[],
-            };
-            match check_transitions(ctx, session, old, inc) {
-                LogCheck::Ok => {}
-                LogCheck::Forged(message) => return refuse(codes::TRANSITION_FORGED, message),
-                LogCheck::Refused(messages) => warnings.extend(
-                    messages
-                        .into_iter()
-                        .map(|m| reject(doc_id, codes::TRANSITION_REFUSED, &m)),
+        let mut doc = match RecordDoc::from_automerge(am) {
+            Ok(d) => d,
+            Err(e) => return refuse(e.code(), format!("不是有效的记录文档 ({e})")),
+        };
+        if doc.id() != doc_id {
+            return refuse(
+                codes::DOC_ID_MISMATCH,
+                format!(
+                    "记录编号与文档不符 (the document holds record {}, not {doc_id})",
+                    doc.id()
                 ),
-            }
+            );
         }
-        (before, AnyRecord::Household(_) | AnyRecord::Resident(_)) => {
-            let old = before.as_ref().map(review_log).unwrap_or_default();
-            if let Err((code, message)) = check_reviews(session, old, review_log(&after)) {
-                return refuse(code, message);
-            }
+        if let Some(stored) = &stored
+            && stored.kind != doc.kind().as_str()
+        {
+            return refuse(
+                "doc_wrong_kind",
+                format!(
+                    "记录类型不能更改 (a {} cannot become a {})",
+                    stored.kind,
+                    doc.kind()
+                ),
+            );
         }
-        _ => {}
-    }
+        let after = match doc.read_any() {
+            Ok(r) => r,
+            Err(e) => return refuse(e.code(), format!("记录内容不完整或格式错误 ({e})")),
+        };
 
-    let moved = before.as_ref().is_some_and(|b| b.meta().grid != grid_after);
-    Ok(Checked::Accepted {
-        write: DocWrite {
-            id: doc_id,
-            kind: doc.kind().as_str().to_string(),
-            grid: grid_after,
-            snapshot: doc.save(),
-            base_rev: stored.map(|s| s.rev),
-            moved,
-            changes: changes
-                .iter()
-                .map(|c| NewChange {
-                    hash: c.hash().0,
-                    bytes: c.raw_bytes().to_vec(),
-                })
-                .collect(),
-        },
-        warnings,
-    })
+        // Scope: where it was and where it is now must both be the user's.
+        let grid_after = after.meta().grid.clone();
+        for grid in before.iter().map(|b| &b.meta().grid).chain([&grid_after]) {
+            if !self.scope.contains(grid)? {
+                return refuse(
+                    codes::OUTSIDE_SCOPE,
+                    format!("网格 {grid} 不在您的管辖范围内 (grid {grid} is outside your grids)"),
+                );
+            }
+        }
+        // A department handler works on incidents dispatched to them; the
+        // register (households, residents), patrols and visits are the
+        // grid staff's.
+        if session.user.role == Role::DepartmentHandler
+            && (before.is_none() || !matches!(after, AnyRecord::Incident(_)))
+        {
+            return refuse(
+                codes::ROLE_NOT_ALLOWED,
+                format!(
+                    "部门处置人员不能新建记录或修改{} (a department handler may not create records or edit a {})",
+                    kind_zh(&after),
+                    after.kind()
+                ),
+            );
+        }
+        if before.is_none() && after.meta().created_by != session.user.id {
+            return refuse(
+                codes::IMMUTABLE_FIELD,
+                format!(
+                    "新记录的创建人必须是您本人 (a new record must be created by you, not {})",
+                    after.meta().created_by
+                ),
+            );
+        }
+
+        if !after.meta().deleted {
+            let today = gridwork_core::calendar::shanghai_date(self.now);
+            // Validation may normalize; the normalized copy is thrown away;
+            // the device writes normalizations itself.
+            if let Err(errors) = after.clone().normalize_and_validate(&ValidateCtx { today }) {
+                let message = errors
+                    .0
+                    .iter()
+                    .map(|e| e.message(Lang::ZhCn))
+                    .collect::<Vec<_>>()
+                    .join("；");
+                return refuse(codes::INVALID_RECORD, message);
+            }
+        }
+
+        // What the server writes back: restored fields, receipt times.
+        let mut corrected = after.clone();
+        let mut notices = Vec::new();
+        if let Some(b) = &before {
+            let (old, new) = (b.meta(), after.meta());
+            if old.created_by != new.created_by || old.created_at != new.created_at {
+                let meta = meta_mut(&mut corrected);
+                meta.created_by = old.created_by.clone();
+                meta.created_at = old.created_at;
+                notices.push(notice(
+                    doc_id,
+                    codes::IMMUTABLE_FIELD,
+                    "记录的创建人和创建时间不能修改，服务器已恢复原值",
+                    "who created a record and when cannot change; the server restored them",
+                    true,
+                ));
+            }
+        }
+        if let AnyRecord::Incident(inc) = &mut corrected {
+            let old = match &before {
+                Some(AnyRecord::Incident(b)) => Some(b),
+                _ => None,
+            };
+            let old_log = old.map(|b| b.log.as_slice()).unwrap_or_default();
+            let fresh = match check_transitions(self.ctx, session, old_log, inc) {
+                LogCheck::Forged(message) => return refuse(codes::TRANSITION_FORGED, message),
+                LogCheck::Checked { fresh, refused } => {
+                    notices.extend(refused.into_iter().map(|(zh, en)| {
+                        notice(doc_id, codes::TRANSITION_REFUSED, &zh, &en, false)
+                    }));
+                    fresh
+                }
+            };
+            let received = self.now.as_millisecond();
+            for i in fresh {
+                inc.log[i].received_at = Some(received);
+            }
+            if session.user.role == Role::DepartmentHandler
+                && let Some(old) = old
+                && restore_all_but_log(old, inc)
+            {
+                notices.push(notice(
+                    doc_id,
+                    codes::FIELD_NOT_ALLOWED,
+                    "部门处置人员只能办理事件流程，不能修改事件内容，服务器已恢复原值",
+                    "a department handler may act on an incident's workflow but not edit its fields; the server restored them",
+                    true,
+                ));
+            }
+        } else if let Some(log) = review_log_mut(&mut corrected) {
+            let old = before.as_ref().map(review_log).unwrap_or_default();
+            match check_reviews(session, old, log) {
+                Err(message) => return refuse(codes::REVIEW_FORGED, message),
+                Ok(forbidden) if forbidden.is_empty() => {}
+                Ok(forbidden) => {
+                    for i in forbidden.into_iter().rev() {
+                        log.remove(i);
+                    }
+                    notices.push(notice(
+                        doc_id,
+                        codes::REVIEW_REFUSED,
+                        "只有主管人员可以审核通过或退回，服务器已撤销该审核",
+                        "only a supervisor may accept or return a record; the server undid the review",
+                        true,
+                    ));
+                }
+            }
+        }
+
+        let mut new_changes: Vec<NewChange> = changes
+            .iter()
+            .map(|c| NewChange {
+                hash: c.hash().0,
+                bytes: c.raw_bytes().to_vec(),
+                device_id: None,
+            })
+            .collect();
+        if corrected != after {
+            doc.set_actor(self.server.get()?);
+            let author = Author::new(SERVER_USER, self.now.as_millisecond());
+            match write_diff_any(&mut doc, &author, &after, &corrected) {
+                Ok(Some(hash)) => {
+                    let bytes = doc
+                        .automerge()
+                        .get_change_by_hash(&hash)
+                        .map(|c| c.raw_bytes().to_vec())
+                        .ok_or_else(|| {
+                            StorageError::Corrupt("the server's own change vanished".into())
+                        })?;
+                    // Credited to the server's device, so the pushing
+                    // device pulls it like everyone else.
+                    new_changes.push(NewChange {
+                        hash: hash.0,
+                        bytes,
+                        device_id: Some(SERVER_DEVICE.to_string()),
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(doc = %doc_id, error = %e, "the server's compensating change failed");
+                    return refuse(
+                        codes::SERVER_ERROR,
+                        "服务器无法处理该记录，请联系管理员 (the server could not process this record)"
+                            .into(),
+                    );
+                }
+            }
+        }
+
+        let moved = before.as_ref().is_some_and(|b| b.meta().grid != grid_after);
+        Ok(Checked::Accepted {
+            write: DocWrite {
+                id: doc_id,
+                kind: doc.kind().as_str().to_string(),
+                grid: grid_after,
+                snapshot: doc.save(),
+                base_rev: stored.map(|s| s.rev),
+                moved,
+                changes: new_changes,
+            },
+            notices,
+        })
+    }
+}
+
+fn kind_zh(record: &AnyRecord) -> &'static str {
+    match record {
+        AnyRecord::Household(_) => "房屋",
+        AnyRecord::Resident(_) => "人口",
+        AnyRecord::Incident(_) => "事件",
+        AnyRecord::Patrol(_) => "巡查",
+        AnyRecord::Visit(_) => "走访",
+    }
+}
+
+fn meta_mut(record: &mut AnyRecord) -> &mut Meta {
+    match record {
+        AnyRecord::Household(r) => &mut r.meta,
+        AnyRecord::Resident(r) => &mut r.meta,
+        AnyRecord::Incident(r) => &mut r.meta,
+        AnyRecord::Patrol(r) => &mut r.meta,
+        AnyRecord::Visit(r) => &mut r.meta,
+    }
+}
+
+/// Writes the server's change turning `from` into `to` (same kind).
+fn write_diff_any(
+    doc: &mut RecordDoc,
+    author: &Author,
+    from: &AnyRecord,
+    to: &AnyRecord,
+) -> Result<Option<automerge::ChangeHash>, DocError> {
+    match (from, to) {
+        (AnyRecord::Household(a), AnyRecord::Household(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::Resident(a), AnyRecord::Resident(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::Incident(a), AnyRecord::Incident(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::Visit(a), AnyRecord::Visit(b)) => doc.write_diff(author, a, b),
+        _ => Err(DocError::NotARecord("a record cannot change kind".into())),
+    }
+}
+
+/// Puts every field of `old` back into `new` except the workflow log.
+/// Whether anything had changed.
+fn restore_all_but_log(old: &Incident, new: &mut Incident) -> bool {
+    let mut restored = old.clone();
+    restored.log = new.log.clone();
+    if restored == *new {
+        return false;
+    }
+    *new = restored;
+    true
 }
 
 fn load_stored(snapshot: &[u8]) -> Result<(AutoCommit, AnyRecord), String> {
@@ -438,7 +667,17 @@ fn review_log(record: &AnyRecord) -> &[ReviewEntry] {
     match record {
         AnyRecord::Household(h) => &h.review,
         AnyRecord::Resident(r) => &r.review,
+        AnyRecord::Visit(v) => &v.review,
         _ => &[],
+    }
+}
+
+fn review_log_mut(record: &mut AnyRecord) -> Option<&mut Vec<ReviewEntry>> {
+    match record {
+        AnyRecord::Household(h) => Some(&mut h.review),
+        AnyRecord::Resident(r) => Some(&mut r.review),
+        AnyRecord::Visit(v) => Some(&mut v.review),
+        _ => None,
     }
 }
 
@@ -460,9 +699,13 @@ fn new_entries<T: PartialEq>(before: &[T], after: &[T]) -> Option<Vec<usize>> {
 }
 
 enum LogCheck {
-    Ok,
+    /// The new entries (indexes into the log) and, in Chinese and English,
+    /// why each refused one is kept but not applied.
+    Checked {
+        fresh: Vec<usize>,
+        refused: Vec<(String, String)>,
+    },
     Forged(String),
-    Refused(Vec<String>),
 }
 
 fn check_transitions(
@@ -479,7 +722,7 @@ fn check_transitions(
     };
     let user = &session.user;
     let mut refused = Vec::new();
-    for i in fresh {
+    for &i in &fresh {
         let entry = &after.log[i];
         if entry.actor != user.id || entry.role != user.role {
             return LogCheck::Forged(format!(
@@ -502,40 +745,39 @@ fn check_transitions(
             &entry.opinion,
             &entry.photos,
         ) {
-            refused.push(format!(
-                "{}（该操作已记录但不生效）({}; kept in the timeline, not applied)",
-                e.message(Lang::ZhCn),
-                e.code()
+            refused.push((
+                format!("{}（该操作已记录但不生效）", e.message(Lang::ZhCn)),
+                format!(
+                    "{} ({}; kept in the timeline, not applied)",
+                    e.message(Lang::En),
+                    e.code()
+                ),
             ));
         }
     }
-    if refused.is_empty() {
-        LogCheck::Ok
-    } else {
-        LogCheck::Refused(refused)
-    }
+    LogCheck::Checked { fresh, refused }
 }
 
+/// Checks the new review entries: `Err` for a rewritten log or an entry
+/// in someone else's name (refused outright), otherwise the indexes of the
+/// entries the user's role may not make (undone by the server).
 fn check_reviews(
     session: &Session,
     before: &[ReviewEntry],
     after: &[ReviewEntry],
-) -> Result<(), (&'static str, String)> {
+) -> Result<Vec<usize>, String> {
     let Some(fresh) = new_entries(before, after) else {
-        return Err((
-            codes::REVIEW_REFUSED,
+        return Err(
             "审核记录只能追加，不能修改或删除 (the review log can only be appended to)".into(),
-        ));
+        );
     };
+    let mut forbidden = Vec::new();
     for i in fresh {
         let entry = &after[i];
         if entry.by != session.user.id {
-            return Err((
-                codes::REVIEW_REFUSED,
-                format!(
-                    "审核记录必须以您本人的身份填写 (a review entry names {}; you are {})",
-                    entry.by, session.user.id
-                ),
+            return Err(format!(
+                "审核记录必须以您本人的身份填写 (a review entry names {}; you are {})",
+                entry.by, session.user.id
             ));
         }
         if matches!(
@@ -543,14 +785,11 @@ fn check_reviews(
             ReviewDecision::Accept | ReviewDecision::Return
         ) && !session.user.role.is_supervisor()
         {
-            return Err((
-                codes::REVIEW_REFUSED,
-                "只有主管人员可以审核通过或退回 (only a supervisor may accept or return a record)"
-                    .into(),
-            ));
+            forbidden.push(i);
         }
     }
-    Ok(())
+    forbidden.sort_unstable();
+    Ok(forbidden)
 }
 
 #[cfg(test)]
