@@ -76,7 +76,7 @@ fn households(device: &Device, grid: &str) -> Result<Vec<Uuid>> {
 
 /// Three tablets of one grid each register households and edit a shared
 /// one offline, then sync again and again through a proxy that cuts a
-/// third of the connections at a random byte, drops some as they open and
+/// majority of the connections at a random byte, drops some as they open and
 /// delays the rest. Every tablet ends with every household exactly once
 /// and identical documents; a fresh tablet synced without faults agrees.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,9 +92,9 @@ async fn three_tablets_converge_through_a_cutting_proxy() -> Result<()> {
     let proxy = Proxy::start(
         upstream(&server)?,
         Faults {
-            cut_per_mille: 350,
+            cut_per_mille: 600,
             cut_bytes: (40, 12_000),
-            drop_per_mille: 100,
+            drop_per_mille: 200,
             delay: Duration::from_millis(1),
             ..Faults::default()
         },
