@@ -36,6 +36,9 @@ pub struct Settings {
     pub sync_budget_max: u32,
     /// Largest request body accepted (bytes).
     pub max_body_bytes: usize,
+    /// Largest photo blob accepted (bytes); uploads come in chunks, each
+    /// a request body.
+    pub max_blob_bytes: u64,
     /// Login attempts per minute for one user id.
     pub login_per_user_per_minute: NonZeroU32,
     /// Login attempts per minute from one client address.
@@ -54,6 +57,7 @@ impl Default for Settings {
             sync_budget_default: 1024 * 1024,
             sync_budget_max: 8 * 1024 * 1024,
             max_body_bytes: 16 * 1024 * 1024,
+            max_blob_bytes: 8 * 1024 * 1024,
             login_per_user_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_per_ip_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
             request_timeout_secs: 120,
@@ -93,6 +97,7 @@ fn env() -> Env {
         "sync_budget_default",
         "sync_budget_max",
         "max_body_bytes",
+        "max_blob_bytes",
         "login_per_user_per_minute",
         "login_per_ip_per_minute",
         "request_timeout_secs",

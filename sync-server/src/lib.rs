@@ -31,6 +31,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod config;
 pub mod error;
 pub mod grids;
@@ -67,6 +68,8 @@ struct Shared {
     limiter: LoginLimiter,
     max_body_bytes: usize,
     request_timeout: Duration,
+    blobs: Arc<dyn blobs::BlobStore>,
+    max_blob_bytes: u64,
 }
 
 impl AppState {
@@ -85,6 +88,8 @@ impl AppState {
             ),
             max_body_bytes: settings.max_body_bytes,
             request_timeout: Duration::from_secs(settings.request_timeout_secs),
+            blobs: Arc::new(blobs::FsBlobStore::new(settings.data_dir.join("blobs"))),
+            max_blob_bytes: settings.max_blob_bytes,
         }))
     }
 
@@ -106,6 +111,16 @@ impl AppState {
     /// Largest request body accepted.
     pub fn max_body_bytes(&self) -> usize {
         self.0.max_body_bytes
+    }
+
+    /// Where photo blobs live.
+    pub fn blobs(&self) -> &Arc<dyn blobs::BlobStore> {
+        &self.0.blobs
+    }
+
+    /// Largest photo blob accepted.
+    pub fn max_blob_bytes(&self) -> u64 {
+        self.0.max_blob_bytes
     }
 }
 

@@ -2,6 +2,8 @@
 //! process on a loopback port with its own data directory, and devices
 //! that are real local stores syncing through the real HTTP client.
 
+pub mod proxy;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -95,6 +97,11 @@ impl Server {
         }
         server.spawn()?;
         Ok(server)
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
     }
 
     /// The server's base URL.

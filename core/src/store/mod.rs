@@ -25,6 +25,7 @@
 //! timestamped SQL files applied in one transaction; a database from a
 //! newer Gridwork is refused untouched ([`StoreError::TooNew`]).
 
+mod photos;
 mod schema;
 mod search;
 mod sync_state;
@@ -46,6 +47,7 @@ use crate::model::{AnyRecord, Projection, Record, RecordKind, ValidateCtx};
 use crate::validate::ValidationErrors;
 use crate::workflow;
 
+pub use photos::{MissingPhoto, PendingPhoto, PhotoError, PhotoKind, is_sha256, photo_hashes};
 pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;
 pub use sync_state::StoredRejection;
@@ -87,6 +89,8 @@ pub enum StoreError {
     WrongDocument { expected: Uuid, found: String },
     #[error("the local data is damaged: {0}")]
     Corrupt(String),
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
 }
 
 impl StoreError {
@@ -101,6 +105,7 @@ impl StoreError {
             StoreError::AlreadyExists(_) => "already_exists",
             StoreError::WrongDocument { .. } => "wrong_document",
             StoreError::Corrupt(_) => "store_corrupt",
+            StoreError::Photo(e) => e.code(),
         }
     }
 }

@@ -30,6 +30,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261122_0002_sync_state",
         sql: include_str!("migrations/20261122_0002_sync_state.sql"),
     },
+    Migration {
+        name: "20261122_0003_photos",
+        sql: include_str!("migrations/20261122_0003_photos.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

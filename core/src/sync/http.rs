@@ -40,7 +40,7 @@ struct ErrorBody {
     message: String,
 }
 
-fn client() -> Result<reqwest::Client, TransportError> {
+pub(super) fn client() -> Result<reqwest::Client, TransportError> {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(120))
@@ -48,7 +48,7 @@ fn client() -> Result<reqwest::Client, TransportError> {
         .map_err(|e| TransportError::Unreachable(e.to_string()))
 }
 
-async fn failure(response: reqwest::Response) -> TransportError {
+pub(super) async fn failure(response: reqwest::Response) -> TransportError {
     let status = response.status().as_u16();
     match response.json::<ErrorBody>().await {
         Ok(body) => TransportError::Server {
@@ -64,7 +64,7 @@ async fn failure(response: reqwest::Response) -> TransportError {
     }
 }
 
-fn unreachable(e: reqwest::Error) -> TransportError {
+pub(super) fn unreachable(e: reqwest::Error) -> TransportError {
     TransportError::Unreachable(e.to_string())
 }
 

@@ -1,10 +1,11 @@
 //! Version 1 of the API.
 
 pub mod auth;
+pub mod blobs;
 pub mod sync;
 
 use axum::Router;
-use axum::routing::post;
+use axum::routing::{get, post};
 
 use crate::AppState;
 
@@ -13,4 +14,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", post(auth::login))
         .route("/sync", post(sync::sync))
+        .route(
+            "/blobs/{sha256}",
+            get(blobs::download)
+                .head(blobs::offset)
+                .patch(blobs::upload),
+        )
 }

@@ -1,0 +1,325 @@
+//! Photo blobs against a real `gridwork-server` process: a worker's photos
+//! go up after the records, come down to the supervisor who may see them
+//! and to nobody else; the server answers "already have it", and refuses
+//! wrong hashes, non-images, decompression bombs and oversized blobs with
+//! a clear code, keeping nothing of them.
+
+use std::path::Path;
+
+use anyhow::Result;
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::doc::Author;
+use gridwork_core::media::{sha256_hex, synthetic_photo};
+use gridwork_core::model::{Incident, Meta, PhotoRole, Role, User};
+use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
+use gridwork_core::sync::client::TransportError;
+use gridwork_core::workflow::{self, Action, Actor};
+use gridwork_tests::{Device, Server, community};
+
+const NOW: i64 = 1_779_000_000_000;
+const CHUNK: usize = 16 * 1024;
+
+fn today() -> jiff::civil::Date {
+    jiff::civil::date(2026, 5, 17)
+}
+
+fn user_with(role: Role, grid: &str) -> &'static User {
+    community()
+        .users
+        .iter()
+        .find(|u| u.role == role && grid.starts_with(&u.grid))
+        .expect("the demo has such a user")
+}
+
+fn worker_elsewhere(grid: &str) -> &'static User {
+    community()
+        .users
+        .iter()
+        .find(|u| u.role == Role::GridWorker && !grid.starts_with(&u.grid))
+        .expect("a worker of another grid")
+}
+
+fn new_incident(grid: &str, worker: &str) -> Incident {
+    let mut i = community()
+        .incidents
+        .iter()
+        .find(|i| i.meta.grid == grid)
+        .expect("an incident in the grid")
+        .clone();
+    i.meta = Meta::new(grid, worker, NOW);
+    i.number = format!("SJ-{}", i.meta.id.simple());
+    i.log.clear();
+    i.photos.clear();
+    i
+}
+
+fn blobs_of(device: &Device, server: &Server) -> Result<BlobTransport> {
+    Ok(BlobTransport::new(&server.url(), &device.login.token)?.with_chunk_bytes(CHUNK))
+}
+
+/// Every file under the server's blob folder, partial uploads included.
+fn stored_files(server: &Server) -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&server.data_dir().join("blobs"), &mut out);
+    out.sort();
+    out
+}
+
+fn code(e: TransportError) -> (u16, String) {
+    match e {
+        TransportError::Server { status, code, .. } => (status, code),
+        other => panic!("expected a refusal, got {other}"),
+    }
+}
+
+/// A worker reports an incident with a photo and resolves it on the spot
+/// with an after-photo; the photos follow the records. Their supervisor
+/// receives both; a worker of another grid is refused them; a second
+/// tablet with the same photo sends nothing ("already have it").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<()> {
+    let server = Server::start()?;
+    let grid = community().incidents[0].meta.grid.clone();
+    let worker = user_with(Role::GridWorker, &grid);
+    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let stranger = worker_elsewhere(&grid);
+    let cal = WorkCalendar::bundled();
+
+    let mut tablet = Device::enrol(&server, &worker.id).await?;
+    let before =
+        tablet
+            .store
+            .add_photo(&synthetic_photo(1000, 750, 1), PhotoRole::Before, Some(NOW))?;
+    let mut incident = new_incident(&grid, &worker.id);
+    incident.photos.push(before.clone());
+    let actor = Actor {
+        user: &worker.id,
+        role: Role::GridWorker,
+    };
+    workflow::transition(&mut incident, &cal, actor, Action::Report, "", vec![], NOW)?;
+    let id = incident.meta.id;
+    let author = Author::new(&worker.id, NOW);
+    tablet.store.insert(incident, &author, today())?;
+
+    // Offline the photo waits; the records go first, then the photos.
+    assert_eq!(tablet.store.pending_photos()?.len(), 2);
+    tablet.sync().await?;
+    let api = blobs_of(&tablet, &server)?;
+    let up = sync_photos(&mut tablet.store, &api).await?;
+    let before_bytes = tablet.store.photo_bytes(&before.sha256)?.unwrap();
+    let before_thumb = tablet
+        .store
+        .photo_bytes(before.thumb_sha256.as_deref().unwrap())?
+        .unwrap();
+    assert_eq!((up.sent, up.already_there, up.pending), (2, 0, 0), "{up:?}");
+    assert_eq!(
+        up.bytes_sent,
+        (before_bytes.len() + before_thumb.len()) as u64
+    );
+    assert!(
+        before_bytes.len() > CHUNK,
+        "the photo travelled in several chunks"
+    );
+    assert!(tablet.store.pending_photos()?.is_empty());
+
+    // Resolved on the spot, with an after-photo.
+    let after = tablet
+        .store
+        .add_photo(&synthetic_photo(750, 1000, 2), PhotoRole::After, None)?;
+    let later = Author::new(&worker.id, NOW + 3_600_000);
+    tablet.store.update::<Incident>(id, &later, today(), |i| {
+        i.photos.push(after.clone());
+        workflow::transition(
+            i,
+            &cal,
+            actor,
+            Action::ResolveOnSpot,
+            "已清理",
+            vec![after.sha256.clone()],
+            NOW + 3_600_000,
+        )
+        .expect("resolve on the spot");
+    })?;
+    tablet.sync().await?;
+    let api = blobs_of(&tablet, &server)?;
+    let up = sync_photos(&mut tablet.store, &api).await?;
+    assert_eq!((up.sent, up.pending), (2, 0), "{up:?}");
+
+    // The supervisor gets the record, then both photos and thumbnails.
+    let mut sup = Device::enrol(&server, &supervisor.id).await?;
+    sup.sync().await?;
+    assert_eq!(sup.store.missing_photos()?.len(), 4);
+    let api = blobs_of(&sup, &server)?;
+    let down = sync_photos(&mut sup.store, &api).await?;
+    assert_eq!((down.received, down.unavailable), (4, 0), "{down:?}");
+    assert_eq!(
+        sup.store.photo_bytes(&after.sha256)?,
+        tablet.store.photo_bytes(&after.sha256)?,
+        "the after-photo arrived byte for byte"
+    );
+    assert_eq!(sup.store.photo_bytes(&before.sha256)?, Some(before_bytes));
+    assert!(sup.store.missing_photos()?.is_empty());
+    assert!(
+        sup.store.pending_photos()?.is_empty(),
+        "downloaded photos are not sent back"
+    );
+
+    // A worker of another grid cannot read them, whatever record it names.
+    let other = Device::enrol(&server, &stranger.id).await?;
+    let theirs = blobs_of(&other, &server)?;
+    let (status, c) = code(theirs.fetch(&after.sha256, id, 0).await.unwrap_err());
+    assert_eq!((status, c.as_str()), (403, "blob_forbidden"));
+    let (status, _) = code(
+        theirs
+            .fetch(&after.sha256, uuid::Uuid::now_v7(), 0)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 403);
+    // Nor can the supervisor read a blob through a record that does not
+    // reference it.
+    let stray = synthetic_photo(50, 50, 3);
+    let (status, _) = code(
+        blobs_of(&sup, &server)?
+            .fetch(&sha256_hex(&stray), id, 0)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(status, 403);
+
+    // Another tablet that took the same photo sends nothing.
+    let mut second = Device::enrol(&server, &worker.id).await?;
+    second
+        .store
+        .add_photo(&synthetic_photo(1000, 750, 1), PhotoRole::Before, None)?;
+    let api = blobs_of(&second, &server)?;
+    let again = sync_photos(&mut second.store, &api).await?;
+    assert_eq!(
+        (again.already_there, again.sent, again.bytes_sent),
+        (2, 0, 0),
+        "{again:?}"
+    );
+
+    // A range read returns that range.
+    let piece = blobs_of(&sup, &server)?
+        .with_chunk_bytes(1024)
+        .fetch(&after.sha256, id, 2048)
+        .await?;
+    let whole = tablet.store.photo_bytes(&after.sha256)?.unwrap();
+    assert_eq!(piece.start, 2048);
+    assert_eq!(piece.total, whole.len() as u64);
+    assert_eq!(piece.bytes, whole[2048..3072]);
+    Ok(())
+}
+
+/// Wrong hashes, non-images, a PNG announcing 100,000 × 100,000 pixels,
+/// oversized blobs, bad addresses and strangers are refused with a clear
+/// code, and the server keeps nothing of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_blobs_are_refused_with_a_code_and_nothing_is_kept() -> Result<()> {
+    let server = Server::start()?;
+    let grid = community().incidents[0].meta.grid.clone();
+    let worker = user_with(Role::GridWorker, &grid);
+    let tablet = Device::enrol(&server, &worker.id).await?;
+    let api = blobs_of(&tablet, &server)?;
+
+    let photo = synthetic_photo(640, 480, 5);
+    let sha = sha256_hex(&photo);
+    let len = photo.len() as u64;
+
+    // Bytes that are not what their address names.
+    let wrong = sha256_hex(b"something else");
+    let e = api.send_chunk(&wrong, 0, len, photo.clone()).await;
+    assert_eq!(code(e.unwrap_err()), (422, "blob_hash_mismatch".into()));
+    assert_eq!(api.remote(&wrong).await?.offset, 0);
+
+    // Not an image, in two chunks: the partial file goes when refused.
+    let text = "这不是图片 this is not an image ".repeat(100).into_bytes();
+    let text_sha = sha256_hex(&text);
+    let half = text.len() / 2;
+    let tlen = text.len() as u64;
+    let r = api
+        .send_chunk(&text_sha, 0, tlen, text[..half].to_vec())
+        .await?;
+    assert_eq!((r.offset, r.complete), (half as u64, false));
+    assert_eq!(stored_files(&server).len(), 1, "the partial upload is kept");
+    let e = api
+        .send_chunk(&text_sha, half as u64, tlen, text[half..].to_vec())
+        .await;
+    assert_eq!(code(e.unwrap_err()), (415, "blob_not_an_image".into()));
+    assert_eq!(api.remote(&text_sha).await?.offset, 0);
+
+    // A decompression bomb: a valid PNG header announcing 10^10 pixels.
+    let mut bomb = synthetic_png();
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let bomb_sha = sha256_hex(&bomb);
+    let e = api
+        .send_chunk(&bomb_sha, 0, bomb.len() as u64, bomb.clone())
+        .await;
+    let (status, c) = code(e.unwrap_err());
+    assert_eq!(status, 422);
+    assert!(
+        matches!(c.as_str(), "blob_too_many_pixels" | "blob_corrupt_image"),
+        "{c}"
+    );
+
+    // Oversized: refused on the declared length, before any byte is kept.
+    let e = api
+        .send_chunk(&sha, 0, 64 * 1024 * 1024, photo[..1000].to_vec())
+        .await;
+    assert_eq!(code(e.unwrap_err()), (413, "blob_too_large".into()));
+    // A chunk running past the declared length.
+    let e = api.send_chunk(&sha, 0, 10, photo[..1000].to_vec()).await;
+    assert_eq!(code(e.unwrap_err()), (400, "upload_past_length".into()));
+
+    // Not an address (a HEAD answer has no body to carry the code).
+    let e = api.send_chunk("not-a-hash", 0, len, photo.clone()).await;
+    assert_eq!(code(e.unwrap_err()), (400, "blob_bad_address".into()));
+
+    // Without a valid token nothing is accepted.
+    let anonymous = BlobTransport::new(&server.url(), "no such token")?;
+    let e = anonymous.send_chunk(&sha, 0, len, photo.clone()).await;
+    assert_eq!(code(e.unwrap_err()).0, 401);
+
+    assert!(
+        stored_files(&server).is_empty(),
+        "nothing refused was kept: {:?}",
+        stored_files(&server)
+    );
+
+    // A chunk at a stale offset is answered with the server's offset, and
+    // the upload goes on from there.
+    let r = api.send_chunk(&sha, 0, len, photo[..4096].to_vec()).await?;
+    assert_eq!(r.offset, 4096);
+    let r = api.send_chunk(&sha, 0, len, photo[..4096].to_vec()).await?;
+    assert_eq!((r.offset, r.complete), (4096, false), "409 with the offset");
+    let r = api
+        .send_chunk(&sha, 4096, len, photo[4096..].to_vec())
+        .await?;
+    assert!(r.complete && r.offset == len);
+    assert_eq!(stored_files(&server).len(), 1);
+    let r = api.remote(&sha).await?;
+    assert!(r.complete, "already have it");
+    Ok(())
+}
+
+/// A real 1×1 PNG; its IHDR's width and height are bytes 16..24.
+fn synthetic_png() -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&[0u8; 3], 1, 1, image::ExtendedColorType::Rgb8)
+        .expect("encode a PNG");
+    png
+}
