@@ -3,22 +3,25 @@
 //!
 //! ```text
 //! cargo run --release -p gridwork-bench -- store
+//! cargo run --release -p gridwork-bench -- sync
 //! ```
 #![allow(clippy::print_stdout)]
 
 mod store;
+mod sync;
 
 use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
     let suites: Vec<String> = std::env::args().skip(1).collect();
     if suites.is_empty() {
-        bail!("usage: gridwork-bench <suite>...  (suites: store)");
+        bail!("usage: gridwork-bench <suite>...  (suites: store, sync)");
     }
     for suite in suites {
         match suite.as_str() {
             "store" => store::run()?,
-            other => bail!("unknown suite {other:?} (suites: store)"),
+            "sync" => sync::run()?,
+            other => bail!("unknown suite {other:?} (suites: store, sync)"),
         }
     }
     Ok(())

@@ -479,7 +479,7 @@ impl Store {
                 .transpose()?;
             if stored.as_ref() != Some(&projection) {
                 // updated_at stays: the record itself did not change.
-                write_projection(&tx, row.rid, &projection, 0)?;
+                write_projection(&tx, row.rid, &projection, 0, false)?;
                 changed += 1;
             }
         }
@@ -860,7 +860,26 @@ fn persist(
     origin: Origin,
     updated_at: Option<i64>,
 ) -> Result<usize, StoreError> {
-    let mut new = doc.changes_since(before);
+    // Automerge rebuilds every change it hands out from its op set, which
+    // costs as much as the merge: do it once, here.
+    let new = doc.changes_since(before);
+    persist_new(tx, calendar, row, doc, new, origin, updated_at)
+}
+
+/// A new document's first changes are stored as they are (a concatenation
+/// of changes loads like a snapshot) up to this many; past it, compacted.
+const RAW_SNAPSHOT_MAX: usize = 4;
+
+/// [`persist`] with the changes the write added already in hand.
+fn persist_new(
+    tx: &Transaction<'_>,
+    calendar: &WorkCalendar,
+    row: Option<&DocRow>,
+    doc: &mut RecordDoc,
+    mut new: Vec<Change>,
+    origin: Origin,
+    updated_at: Option<i64>,
+) -> Result<usize, StoreError> {
     if new.is_empty() && row.is_some() {
         return Ok(0);
     }
@@ -878,6 +897,13 @@ fn persist(
     let id = doc.id().to_string();
     let rid = match row {
         None => {
+            // A new record is one change or a few: their bytes are already
+            // compressed, and `save()` would spend more than the merge did.
+            let snapshot = if new.len() <= RAW_SNAPSHOT_MAX {
+                new.iter_mut().flat_map(|c| c.bytes().to_vec()).collect()
+            } else {
+                doc.save()
+            };
             tx.prepare_cached(
                 "INSERT INTO documents (id, kind, grid, snapshot, heads, change_count) \
                  VALUES (?1, ?2, ?3, ?4, ?5, 0)",
@@ -886,7 +912,7 @@ fn persist(
                 id,
                 doc.kind().as_str(),
                 projection.grid,
-                doc.save(),
+                snapshot,
                 heads
             ])?;
             tx.last_insert_rowid()
@@ -927,7 +953,7 @@ fn persist(
             insert.execute(params![id, &change.hash().0[..], change.bytes()])?;
         }
     }
-    write_projection(tx, rid, &projection, updated_at)?;
+    write_projection(tx, rid, &projection, updated_at, row.is_none())?;
     Ok(new.len())
 }
 
@@ -942,11 +968,16 @@ fn write_projection(
     rid: i64,
     p: &Projection,
     updated_at: i64,
+    fresh: bool,
 ) -> Result<(), StoreError> {
-    let old_text: Option<(String, String)> = tx
-        .prepare_cached("SELECT title, search_text FROM projections WHERE rid = ?1")?
-        .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    // A new document has no rows yet: nothing to compare or delete.
+    let old_text: Option<(String, String)> = if fresh {
+        None
+    } else {
+        tx.prepare_cached("SELECT title, search_text FROM projections WHERE rid = ?1")?
+            .query_row([rid], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+    };
     tx.prepare_cached(
         "INSERT INTO projections (rid, id, kind, grid, title, subtitle, status, category, \
          urgency, parent_id, due, created_at, created_by, deleted, updated_at, search_text) \
@@ -982,8 +1013,10 @@ fn write_projection(
     let text = search::trigram_text(&p.title, &p.search_text);
     let bigrams = search::bigram_text(&text);
     for (table, text) in [("search_trigram", &text), ("search_bigram", &bigrams)] {
-        tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?
-            .execute([rid])?;
+        if !fresh {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE rowid = ?1"))?
+                .execute([rid])?;
+        }
         tx.prepare_cached(&format!(
             "INSERT INTO {table} (rowid, text) VALUES (?1, ?2)"
         ))?
@@ -1051,11 +1084,15 @@ fn apply_remote_one(
     let mut seen: BTreeSet<ChangeHash> = all.iter().map(Change::hash).collect();
     all.extend(changes.into_iter().filter(|c| seen.insert(c.hash())));
     let row = doc_row(tx, doc_id)?;
-    let mut before = Vec::new();
+    // Presence is asked of the change graph's metadata: asking for the
+    // changes themselves would rebuild each one from the op set.
+    let has = |doc: &mut AutoCommit, hash: &ChangeHash| doc.get_change_meta_by_hash(hash).is_some();
+    let mut known: BTreeSet<ChangeHash> = BTreeSet::new();
     let mut doc = match &row {
         Some(row) => {
             let mut doc = load_doc(tx, row, actor.clone())?;
-            before = doc.heads();
+            let am = doc.automerge();
+            known.extend(all.iter().map(Change::hash).filter(|h| has(am, h)));
             doc.apply_changes(all.clone())?;
             doc
         }
@@ -1071,27 +1108,32 @@ fn apply_remote_one(
         }
     };
     check_document_id(&mut doc, doc_id)?;
-    let applied = persist(
+    let mut new: Vec<Change> = Vec::new();
+    let mut unplaced: Vec<Change> = Vec::new();
+    let mut placed = tx.prepare_cached("DELETE FROM remote_pending WHERE hash = ?1")?;
+    for change in all {
+        let hash = change.hash();
+        if has(doc.automerge(), &hash) {
+            placed.execute([&hash.0[..]])?;
+            if !known.contains(&hash) {
+                new.push(change);
+            }
+        } else {
+            unplaced.push(change);
+        }
+    }
+    let applied = persist_new(
         tx,
         calendar,
         row.as_ref(),
         &mut doc,
-        &before,
+        new,
         Origin::Remote,
         None,
     )?;
     if applied > 0 {
         outcome.applied += applied;
         outcome.changed.push(doc_id);
-    }
-    let mut unplaced: Vec<Change> = Vec::new();
-    let mut placed = tx.prepare_cached("DELETE FROM remote_pending WHERE hash = ?1")?;
-    for change in all {
-        if doc.automerge().get_change_by_hash(&change.hash()).is_some() {
-            placed.execute([&change.hash().0[..]])?;
-        } else {
-            unplaced.push(change);
-        }
     }
     park(tx, doc_id, &mut unplaced, outcome)
 }

@@ -687,19 +687,26 @@ impl Storage for SqliteStorage {
         {
             // Positions first (small rows, sorted), change bytes fetched
             // only for what fits the budget.
+            //
+            // Both halves start from what is new (log entries after the
+            // cursor, documents moved after it) and check the grid per
+            // row: CROSS JOIN fixes that order and `+d.grid` keeps the
+            // planner off the grid index. Left to itself it walks every
+            // document of the scope and probes the log for each, so an
+            // idle sync cost as much as the scope was large.
             let mut positions = tx.prepare_cached(
                 "SELECT pos, seq FROM (
                     SELECT CASE WHEN l.seq < d.moved_seq THEN d.moved_seq ELSE l.seq END AS pos,
                            l.seq AS seq
-                    FROM log l JOIN docs d ON d.id = l.doc
+                    FROM log l CROSS JOIN docs d ON d.id = l.doc
                     WHERE l.seq > ?1 AND l.device_id <> ?2
-                      AND d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
+                      AND +d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
                   UNION ALL
                     SELECT d.moved_seq, l.seq
-                    FROM docs d JOIN log l ON l.doc = d.id
-                    WHERE d.moved_seq > ?1 AND l.seq <= ?1
+                    FROM docs d CROSS JOIN log l ON l.doc = d.id
+                    WHERE d.moved_seq > ?1 AND d.moved_seq > 0 AND l.seq <= ?1
                       AND l.device_id <> ?2
-                      AND d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
+                      AND +d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
                  ) ORDER BY pos, seq",
             )?;
             let mut fetch = tx.prepare_cached("SELECT doc, change FROM log WHERE seq = ?1")?;
