@@ -32,6 +32,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod grids;
 pub mod storage;
@@ -67,6 +68,7 @@ struct Shared {
     limiter: LoginLimiter,
     max_body_bytes: usize,
     request_timeout: Duration,
+    console: console::ConsoleState,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ impl AppState {
             ),
             max_body_bytes: settings.max_body_bytes,
             request_timeout: Duration::from_secs(settings.request_timeout_secs),
+            console: console::ConsoleState::new(settings),
         }))
     }
 
@@ -103,6 +106,11 @@ impl AppState {
         &self.0.limiter
     }
 
+    /// The supervisor console's settings and listing cache.
+    pub fn console(&self) -> &console::ConsoleState {
+        &self.0.console
+    }
+
     /// Largest request body accepted.
     pub fn max_body_bytes(&self) -> usize {
         self.0.max_body_bytes
@@ -115,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .nest("/v1", api::v1::routes())
+        .merge(api::console::routes(&state))
         .fallback(|| async { ApiError::NotFound })
         // Bodies over the limit are refused by the extractor, which the
         // handlers turn into a JSON `too_large`.
