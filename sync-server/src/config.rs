@@ -47,6 +47,17 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     /// A `tracing` filter: `info`, `gridwork_server=debug,tower_http=info` …
     pub log_level: String,
+    /// The built supervisor console (`npm run build:console` in `ui/`),
+    /// served at `/console/`.
+    pub console_dir: PathBuf,
+    /// A console sign-in lasts this many hours.
+    pub console_session_hours: u32,
+    /// Mark the console's cookie `Secure` (set it when clients reach the
+    /// server over HTTPS, directly or through a proxy).
+    pub console_secure_cookie: bool,
+    /// Departments incidents can be dispatched to; a department handler
+    /// whose `department` is one of these receives them.
+    pub console_departments: Vec<String>,
 }
 
 impl Default for Settings {
@@ -62,6 +73,14 @@ impl Default for Settings {
             login_per_ip_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
             request_timeout_secs: 120,
             log_level: "info".to_string(),
+            // The source checkout's built console, so `scripts/demo` and the
+            // tests find it from any working directory.
+            console_dir: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/dist-console")),
+            console_session_hours: 12,
+            console_secure_cookie: false,
+            console_departments: ["城管", "环保", "市场监管", "应急管理", "住建", "公安"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -102,6 +121,9 @@ fn env() -> Env {
         "login_per_ip_per_minute",
         "request_timeout_secs",
         "log_level",
+        "console_dir",
+        "console_session_hours",
+        "console_secure_cookie",
     ])
 }
 

@@ -33,6 +33,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod grids;
 pub mod storage;
@@ -70,6 +71,7 @@ struct Shared {
     request_timeout: Duration,
     blobs: Arc<dyn blobs::BlobStore>,
     max_blob_bytes: u64,
+    console: console::ConsoleState,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             request_timeout: Duration::from_secs(settings.request_timeout_secs),
             blobs: Arc::new(blobs::FsBlobStore::new(settings.data_dir.join("blobs"))),
             max_blob_bytes: settings.max_blob_bytes,
+            console: console::ConsoleState::new(settings),
         }))
     }
 
@@ -106,6 +109,11 @@ impl AppState {
     /// The login rate limiter.
     pub fn login_limiter(&self) -> &LoginLimiter {
         &self.0.limiter
+    }
+
+    /// The supervisor console's settings and listing cache.
+    pub fn console(&self) -> &console::ConsoleState {
+        &self.0.console
     }
 
     /// Largest request body accepted.
@@ -130,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .nest("/v1", api::v1::routes())
+        .merge(api::console::routes(&state))
         .fallback(|| async { ApiError::NotFound })
         // Bodies over the limit are refused by the extractor, which the
         // handlers turn into a JSON `too_large`.

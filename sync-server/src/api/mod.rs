@@ -5,6 +5,7 @@
 //! outcome into a response. Unversioned: `/healthz`, `/readyz`. Version 1:
 //! `/v1/login`, `/v1/sync`.
 
+pub mod console;
 pub mod health;
 pub mod v1;
 

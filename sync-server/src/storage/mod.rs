@@ -115,6 +115,17 @@ pub struct StoredDoc {
     pub rev: i64,
 }
 
+/// Where a stored document is and how recent it is, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocHead {
+    pub id: Uuid,
+    pub kind: String,
+    pub grid: String,
+    pub rev: i64,
+    /// Unix ms, server clock, of the last write.
+    pub updated_at: i64,
+}
+
 /// One new change to append to the log.
 #[derive(Debug, Clone)]
 pub struct NewChange {
@@ -238,6 +249,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The device each of these actors is bound to, if any.
     fn actor_devices(&self, actors: &[String]) -> Result<Vec<(String, String)>, StorageError>;
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError>;
+    /// Every document in the subtree at `scope_path`, without its bytes
+    /// (the console's listings).
+    fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError>;
     /// Stores a checked push in one transaction: new actor bindings, new
     /// changes (a hash already in the log is skipped) and the documents'
     /// new snapshots.

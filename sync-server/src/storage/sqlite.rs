@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    Account, CommitOutcome, DeviceInfo, NewDevice, PullPage, PullQuery, PulledChange, PushCommit,
-    ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
+    Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery, PulledChange,
+    PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
 use gridwork_core::model::grid::WGS84;
 
@@ -591,6 +591,33 @@ impl Storage for SqliteStorage {
                 })
             })
             .optional()?)
+    }
+
+    fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError> {
+        let (lo, hi) = subtree_range(scope_path);
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, kind, grid, rev, updated_at FROM docs
+              WHERE grid IN (SELECT code FROM grids WHERE path >= ?1 AND path < ?2)",
+        )?;
+        let rows = stmt.query_map([lo, hi], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                DocHead {
+                    id: Uuid::nil(),
+                    kind: r.get(1)?,
+                    grid: r.get(2)?,
+                    rev: r.get(3)?,
+                    updated_at: r.get(4)?,
+                },
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, head) = row?;
+            let id = Uuid::from_slice(&id).map_err(|_| corrupt("a document id is not a UUID"))?;
+            Ok(DocHead { id, ..head })
+        })
+        .collect()
     }
 
     #[tracing::instrument(skip_all, err, fields(device = %push.device_id, docs = push.docs.len()))]

@@ -1,0 +1,151 @@
+//! The supervisor console's JSON API under `/console/api/`, and the built
+//! console itself under `/console/`.
+//!
+//! Signing in sets an `HttpOnly`, `SameSite=Strict` cookie holding a
+//! session token (stored hashed, like a device token: the sign-in is a
+//! console enrolment, see [`crate::console`]). Every request that changes
+//! something must also carry the header [`CSRF_HEADER`]: a cross-site form
+//! cannot set it, and a cross-site script cannot without a CORS preflight
+//! this server never answers.
+//!
+//! | method | path | what |
+//! | --- | --- | --- |
+//! | POST | `/console/api/login` | `{user, password}` → the user; sets the cookie |
+//! | POST | `/console/api/logout` | ends the session |
+//! | GET | `/console/api/me` | the user, their grids, the departments |
+//! | GET | `/console/api/queue` | `?kind=&status=&grid=&limit=&offset=`, oldest first |
+//! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline |
+//! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
+//! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
+
+mod records;
+mod session;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::AppState;
+use crate::console::actions::ConsoleError;
+use crate::error::ApiError;
+
+pub use session::{COOKIE, ConsoleAuth};
+
+/// The header every state-changing console request must carry.
+pub const CSRF_HEADER: &str = "x-gridwork-console";
+
+/// `/console/api/...` and the built console at `/console/`.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let api = Router::new()
+        .route("/login", post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/me", get(session::me))
+        .route("/queue", get(records::queue))
+        .route("/records/{id}", get(records::detail))
+        .route("/records/{id}/review", post(records::review))
+        .route("/incidents/{id}/transition", post(records::transition))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn(require_csrf_header));
+    let dir = &state.console().dir;
+    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    // `/console` and everything below it; the API's routes take precedence.
+    Router::new()
+        .nest("/console/api", api)
+        .nest_service("/console", files)
+}
+
+async fn require_csrf_header(request: Request, next: Next) -> Response {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+    if !safe && !request.headers().contains_key(CSRF_HEADER) {
+        return ConsoleApiError::Csrf.into_response();
+    }
+    next.run(request).await
+}
+
+/// A console API failure: `{code, message}` with a fitting status.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleApiError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+    #[error("请求缺少控制台标头，已拒绝 (the request lacks the console header)")]
+    Csrf,
+    #[error("您的角色不能使用监督控制台 (your role cannot use the console)")]
+    RoleNotAllowed,
+    #[error("登录已过期，请重新登录 (the session has expired; sign in again)")]
+    SessionExpired,
+}
+
+impl From<tokio::task::JoinError> for ConsoleApiError {
+    fn from(e: tokio::task::JoinError) -> ConsoleApiError {
+        ConsoleApiError::Api(e.into())
+    }
+}
+
+impl From<crate::storage::StorageError> for ConsoleApiError {
+    fn from(e: crate::storage::StorageError) -> ConsoleApiError {
+        ConsoleApiError::Api(e.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Body {
+    code: String,
+    message: String,
+}
+
+impl IntoResponse for ConsoleApiError {
+    fn into_response(self) -> Response {
+        let this = match self {
+            ConsoleApiError::Api(e) => return e.into_response(),
+            other => other,
+        };
+        let (status, code) = match &this {
+            ConsoleApiError::Api(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".to_string()),
+            ConsoleApiError::Csrf => (StatusCode::FORBIDDEN, "csrf".to_string()),
+            ConsoleApiError::RoleNotAllowed => (StatusCode::FORBIDDEN, "console_role".to_string()),
+            ConsoleApiError::SessionExpired => {
+                (StatusCode::UNAUTHORIZED, "session_expired".to_string())
+            }
+            ConsoleApiError::Console(e) => (console_status(e), e.code()),
+        };
+        let message = match &this {
+            ConsoleApiError::Console(
+                e @ (ConsoleError::Storage(_) | ConsoleError::Sync(_) | ConsoleError::Damaged(_)),
+            ) => {
+                tracing::error!(error = %e, "console request failed");
+                "服务器内部错误 (internal server error)".to_string()
+            }
+            other => other.to_string(),
+        };
+        (status, axum::Json(Body { code, message })).into_response()
+    }
+}
+
+fn console_status(e: &ConsoleError) -> StatusCode {
+    use gridwork_core::workflow::TransitionError as T;
+    match e {
+        ConsoleError::NotFound => StatusCode::NOT_FOUND,
+        ConsoleError::RoleNotAllowed => StatusCode::FORBIDDEN,
+        ConsoleError::Transition(
+            T::RoleNotAllowed { .. } | T::NotAssignee { .. } | T::OwnWork { .. },
+        ) => StatusCode::FORBIDDEN,
+        ConsoleError::Transition(T::WrongStatus { .. }) | ConsoleError::Refused { .. } => {
+            StatusCode::CONFLICT
+        }
+        ConsoleError::WrongKind(_)
+        | ConsoleError::CommentRequired
+        | ConsoleError::ActionNotOffered(_)
+        | ConsoleError::Transition(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ConsoleError::Sync(crate::sync::SyncError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
+        ConsoleError::Damaged(_) | ConsoleError::Storage(_) | ConsoleError::Sync(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The review queue, a record's detail, and the decisions taken on it.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use gridwork_core::calendar::shanghai_date;
+use gridwork_core::model::{AnyRecord, RecordKind};
+use gridwork_core::workflow::{Action, Derived, Transition};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ConsoleApiError, ConsoleAuth};
+use crate::AppState;
+use crate::console::actions::{self, ConsoleError, Decision, may_see};
+use crate::console::history::{self, HistoryEntry};
+use crate::console::index::{Flags, Summary};
+use crate::error::ApiError;
+
+/// Longest page of the queue.
+const PAGE_MAX: usize = 500;
+
+/// The queue's filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    /// `household`, `resident` or `incident`.
+    pub kind: Option<String>,
+    /// A review state or incident status; `todo` (the default) is what
+    /// waits for a decision, `all` is everything.
+    pub status: Option<String>,
+    /// A grid code in the user's subtree (its subtree is listed).
+    pub grid: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+/// One line of the queue.
+#[derive(Debug, Serialize)]
+pub struct QueueItem {
+    #[serde(flatten)]
+    pub summary: Summary,
+    #[serde(flatten)]
+    pub flags: Flags,
+}
+
+/// A page of the queue.
+#[derive(Debug, Serialize)]
+pub struct QueuePage {
+    pub total: usize,
+    pub items: Vec<QueueItem>,
+}
+
+/// Waiting for a supervisor's decision.
+fn todo(s: &Summary) -> bool {
+    match s.kind {
+        RecordKind::Incident => matches!(
+            s.status.as_str(),
+            "reported"
+                | "accepted"
+                | "dispatched"
+                | "in_progress"
+                | "resolved"
+                | "verified"
+                | "feedback_given"
+        ),
+        _ => s.status == "pending",
+    }
+}
+
+/// The queue: records of the user's subtree, oldest change first.
+pub async fn queue(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<QueuePage>, ConsoleApiError> {
+    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            RecordKind::parse(k)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k}")))?,
+        ),
+    };
+    let worker = state.clone();
+    let page = tokio::task::spawn_blocking(move || -> Result<QueuePage, ConsoleApiError> {
+        let storage = worker.storage().as_ref();
+        let cal = &worker.sync_context().calendar;
+        let scope = match q.grid.as_deref().filter(|g| !g.is_empty()) {
+            None => who.scope_path.clone(),
+            Some(grid) => storage
+                .grid_path(grid)?
+                .filter(|p| p.starts_with(&who.scope_path))
+                .ok_or(ConsoleError::NotFound)?,
+        };
+        let today = shanghai_date(jiff::Timestamp::now());
+        let status = q.status.as_deref().unwrap_or("todo");
+        let mut rows: Vec<Arc<Summary>> = worker
+            .console()
+            .index
+            .list(storage, &scope, cal)?
+            .into_iter()
+            .filter(|s| !s.deleted)
+            .filter(|s| kind.is_none_or(|k| s.kind == k))
+            .filter(|s| match status {
+                "all" => true,
+                "todo" => todo(s),
+                other => s.status == other,
+            })
+            .filter(|s| visible_in_list(&who, s))
+            .collect();
+        rows.sort_by_key(|s| (s.updated_at, s.id));
+        let total = rows.len();
+        let limit = q.limit.unwrap_or(100).min(PAGE_MAX);
+        let items = rows
+            .into_iter()
+            .skip(q.offset.unwrap_or(0))
+            .take(limit)
+            .map(|summary| QueueItem {
+                flags: summary.flags(today, cal),
+                summary: Summary::clone(&summary),
+            })
+            .collect();
+        Ok(QueuePage { total, items })
+    })
+    .await??;
+    Ok(Json(page))
+}
+
+/// Department handlers see only incidents dispatched to them; the
+/// summary holds what that needs.
+fn visible_in_list(who: &actions::ConsoleUser, s: &Summary) -> bool {
+    let user = &who.session.user;
+    if user.role != gridwork_core::model::Role::DepartmentHandler {
+        return true;
+    }
+    s.incident
+        .as_ref()
+        .is_some_and(|i| crate::console::dispatched_to(user, i.assignee.as_ref()))
+}
+
+/// A record with everything its page shows.
+#[derive(Debug, Serialize)]
+pub struct Detail {
+    pub summary: Summary,
+    #[serde(flatten)]
+    pub flags: Flags,
+    /// The record, identity and phone numbers masked.
+    pub record: serde_json::Value,
+    /// For incidents: the derived state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<Derived>,
+    /// For incidents: the transition log, with whether each entry applied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEntry>,
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One step of an incident's timeline.
+#[derive(Debug, Serialize)]
+pub struct TimelineEntry {
+    #[serde(flatten)]
+    pub transition: Transition,
+    /// Why the fold skipped it, if it did (two people acted at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+}
+
+/// One record, its history and (for incidents) its timeline.
+pub async fn detail(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Detail>, ConsoleApiError> {
+    let worker = state.clone();
+    let detail = tokio::task::spawn_blocking(move || -> Result<Detail, ConsoleApiError> {
+        let storage = worker.storage().as_ref();
+        let ctx = worker.sync_context();
+        let (loaded, snapshot, _) = actions::visible_record(storage, ctx, &who, id)?;
+        debug_assert!(may_see(&who, &loaded.record, loaded.derived.as_ref()));
+        let grid_path = storage
+            .grid_path(&loaded.record.meta().grid)?
+            .unwrap_or_else(|| who.scope_path.clone());
+        let updated_at = storage
+            .doc_heads(&grid_path)?
+            .into_iter()
+            .find(|h| h.id == id)
+            .map(|h| h.updated_at)
+            .unwrap_or_default();
+        let summary = Summary::of(&loaded.record, loaded.derived.as_ref(), updated_at);
+        let today = shanghai_date(jiff::Timestamp::now());
+        let history = history::history(&snapshot).map_err(ConsoleError::Damaged)?;
+        let timeline = match (&loaded.record, &loaded.derived) {
+            (AnyRecord::Incident(i), Some(d)) => i
+                .log
+                .iter()
+                .enumerate()
+                .map(|(index, t)| TimelineEntry {
+                    transition: t.clone(),
+                    skipped: d
+                        .skipped
+                        .iter()
+                        .find(|s| s.index == index)
+                        .map(|s| s.reason.message(gridwork_core::validate::Lang::ZhCn)),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let record = serde_json::to_value(&loaded.record)
+            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        Ok(Detail {
+            flags: summary.flags(today, &ctx.calendar),
+            summary,
+            record: history::mask_record(&record),
+            state: loaded.derived,
+            timeline,
+            history,
+        })
+    })
+    .await??;
+    Ok(Json(detail))
+}
+
+/// A review decision.
+#[derive(Debug, Deserialize)]
+pub struct ReviewRequest {
+    /// `accept` or `return`.
+    pub decision: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A workflow step.
+#[derive(Debug, Deserialize)]
+pub struct TransitionRequest {
+    pub action: Action,
+    #[serde(default)]
+    pub opinion: String,
+}
+
+/// Accepts or returns a household or resident.
+pub async fn review(
+    state: State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<Uuid>,
+    body: Result<Json<ReviewRequest>, JsonRejection>,
+) -> Result<Json<Detail>, ConsoleApiError> {
+    let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let accept = match req.decision.as_str() {
+        "accept" => true,
+        "return" => false,
+        other => {
+            return Err(ApiError::BadRequest(format!("unknown decision {other}")).into());
+        }
+    };
+    decide(
+        state,
+        auth,
+        id,
+        Decision::Review {
+            accept,
+            comment: req.comment,
+        },
+    )
+    .await
+}
+
+/// Takes a workflow step on an incident.
+pub async fn transition(
+    state: State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<Uuid>,
+    body: Result<Json<TransitionRequest>, JsonRejection>,
+) -> Result<Json<Detail>, ConsoleApiError> {
+    let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    decide(
+        state,
+        auth,
+        id,
+        Decision::Transition {
+            action: req.action,
+            opinion: req.opinion,
+        },
+    )
+    .await
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    id: Uuid,
+    decision: Decision,
+) -> Result<Json<Detail>, ConsoleApiError> {
+    let worker = state.clone();
+    let acting = who.clone();
+    tokio::task::spawn_blocking(move || {
+        actions::act(
+            worker.storage().as_ref(),
+            worker.sync_context(),
+            &acting,
+            id,
+            decision,
+            jiff::Timestamp::now(),
+        )
+    })
+    .await??;
+    detail(State(state), ConsoleAuth(who), Path(id)).await
+}

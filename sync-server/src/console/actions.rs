@@ -1,0 +1,238 @@
+//! What a supervisor or department handler may see, and the decisions
+//! they take: a review (accept, return with a comment) of a household or
+//! resident, a workflow transition of an incident.
+//!
+//! A decision is written into the record's document as one Automerge
+//! change by the console enrolment's actor, then pushed through
+//! [`crate::sync::run`] like a tablet's push: the same scope, validation,
+//! review and workflow checks, the same log. The rules themselves are
+//! `gridwork_core::workflow`'s, checked before writing so an honest
+//! console never writes a transition the fold would skip.
+
+use automerge::{ActorId, AutoCommit};
+use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::model::{AnyRecord, ReviewDecision, ReviewEntry, Role};
+use gridwork_core::sync::wire::{DocChanges, SyncRequest};
+use gridwork_core::validate::Lang;
+use gridwork_core::workflow::{self, Action, Actor, Derived, TransitionError};
+use uuid::Uuid;
+
+use super::dispatched_to;
+use super::index::{Loaded, load};
+use crate::auth::Session;
+use crate::storage::{Storage, StorageError};
+use crate::sync::{SyncContext, SyncError};
+
+/// Who acts in the console: the signed-in enrolment and its actor.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    pub session: Session,
+    pub actor: ActorId,
+    /// Materialized path of the user's grid.
+    pub scope_path: String,
+}
+
+/// A decision taken in the console.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Accept (`true`) or return a household or resident.
+    Review { accept: bool, comment: String },
+    /// A workflow step on an incident.
+    Transition { action: Action, opinion: String },
+}
+
+/// Why a console call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// No such record, or not one the user may see (the same answer, so
+    /// the console does not reveal what exists elsewhere).
+    #[error("记录不存在或不在您的管辖范围内 (no such record in your grids)")]
+    NotFound,
+    #[error("该记录不能进行此操作 (this action does not apply to a {0})")]
+    WrongKind(String),
+    #[error("退回需要填写意见 (a return needs a comment)")]
+    CommentRequired,
+    #[error("您的角色无权审核 (your role may not review records)")]
+    RoleNotAllowed,
+    #[error("控制台不提供此操作 (the console does not offer {0})")]
+    ActionNotOffered(String),
+    #[error("{}", .0.message(Lang::ZhCn))]
+    Transition(TransitionError),
+    /// The push path refused or did not apply the change.
+    #[error("{message}")]
+    Refused { code: String, message: String },
+    #[error("服务器上的该记录已损坏 (the server's copy of this record is damaged): {0}")]
+    Damaged(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+}
+
+impl ConsoleError {
+    /// The stable code the console translates.
+    pub fn code(&self) -> String {
+        match self {
+            ConsoleError::NotFound => "not_found".into(),
+            ConsoleError::WrongKind(_) => "wrong_kind".into(),
+            ConsoleError::CommentRequired => "comment_required".into(),
+            ConsoleError::RoleNotAllowed => "role_not_allowed".into(),
+            ConsoleError::ActionNotOffered(_) => "action_not_offered".into(),
+            ConsoleError::Transition(e) => e.code().into(),
+            ConsoleError::Refused { code, .. } => code.clone(),
+            ConsoleError::Damaged(_) => "server_error".into(),
+            ConsoleError::Storage(_) => "internal".into(),
+            ConsoleError::Sync(SyncError::Busy) => "busy".into(),
+            ConsoleError::Sync(_) => "internal".into(),
+        }
+    }
+}
+
+/// Loads a record the user may see, or `NotFound`.
+pub fn visible_record(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    who: &ConsoleUser,
+    id: Uuid,
+) -> Result<(Loaded, Vec<u8>, i64), ConsoleError> {
+    let stored = storage.load_doc(id)?.ok_or(ConsoleError::NotFound)?;
+    let in_scope = storage
+        .grid_path(&stored.grid)?
+        .is_some_and(|p| p.starts_with(&who.scope_path));
+    if !in_scope {
+        return Err(ConsoleError::NotFound);
+    }
+    let loaded = load(&stored.snapshot, &ctx.calendar).map_err(ConsoleError::Damaged)?;
+    if !may_see(who, &loaded.record, loaded.derived.as_ref()) {
+        return Err(ConsoleError::NotFound);
+    }
+    Ok((loaded, stored.snapshot, stored.rev))
+}
+
+/// Whether the user may see a record of their subtree: department
+/// handlers see only the incidents dispatched to them.
+pub fn may_see(who: &ConsoleUser, record: &AnyRecord, derived: Option<&Derived>) -> bool {
+    let user = &who.session.user;
+    if user.role != Role::DepartmentHandler {
+        return true;
+    }
+    matches!(record, AnyRecord::Incident(_))
+        && derived.is_some_and(|d| dispatched_to(user, d.assignee.as_ref()))
+}
+
+/// The actions the console offers on incidents; reporting and resolving
+/// need a tablet (photos, the reporter's own account).
+fn offered(action: &Action) -> bool {
+    !matches!(
+        action,
+        Action::Report | Action::ResolveOnSpot | Action::Resolve
+    )
+}
+
+/// Takes a decision on a record: writes it as a change by the console's
+/// actor and stores it through the sync push path.
+pub fn act(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    who: &ConsoleUser,
+    id: Uuid,
+    decision: Decision,
+    now: jiff::Timestamp,
+) -> Result<(), ConsoleError> {
+    let (loaded, snapshot, _) = visible_record(storage, ctx, who, id)?;
+    let am = AutoCommit::load(&snapshot)
+        .map_err(|e| ConsoleError::Damaged(e.to_string()))?
+        .with_actor(who.actor.clone());
+    let mut doc =
+        RecordDoc::from_automerge(am).map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+    let heads = doc.heads();
+    let user = &who.session.user;
+    let now_ms = now.as_millisecond();
+    let author = Author::new(user.id.clone(), now_ms);
+    let damaged = |e: gridwork_core::doc::DocError| ConsoleError::Damaged(e.to_string());
+    match (decision, &loaded.record) {
+        (
+            Decision::Review { accept, comment },
+            record @ (AnyRecord::Household(_) | AnyRecord::Resident(_)),
+        ) => {
+            if !user.role.is_supervisor() {
+                return Err(ConsoleError::RoleNotAllowed);
+            }
+            if !accept && comment.trim().is_empty() {
+                return Err(ConsoleError::CommentRequired);
+            }
+            let entry = ReviewEntry {
+                decision: if accept {
+                    ReviewDecision::Accept
+                } else {
+                    ReviewDecision::Return
+                },
+                by: user.id.clone(),
+                at: now_ms,
+                comment: comment.trim().to_string(),
+            };
+            match record {
+                AnyRecord::Household(h) => {
+                    let mut after = h.clone();
+                    after.review.push(entry);
+                    doc.write_diff(&author, h, &after).map_err(damaged)?;
+                }
+                AnyRecord::Resident(r) => {
+                    let mut after = r.clone();
+                    after.review.push(entry);
+                    doc.write_diff(&author, r, &after).map_err(damaged)?;
+                }
+                _ => unreachable!("matched above"),
+            }
+        }
+        (Decision::Transition { action, opinion }, AnyRecord::Incident(i)) => {
+            if !offered(&action) {
+                return Err(ConsoleError::ActionNotOffered(action.name().into()));
+            }
+            let mut after = i.clone();
+            workflow::transition(
+                &mut after,
+                &ctx.calendar,
+                Actor {
+                    user: &user.id,
+                    role: user.role,
+                },
+                action,
+                opinion.trim(),
+                Vec::new(),
+                now_ms,
+            )
+            .map_err(ConsoleError::Transition)?;
+            // The server is the receiver: deadlines count from its clock.
+            if let Some(entry) = after.log.last_mut() {
+                entry.received_at = Some(now_ms);
+            }
+            doc.write_diff(&author, i, &after).map_err(damaged)?;
+        }
+        (_, record) => return Err(ConsoleError::WrongKind(record.kind().as_str().into())),
+    }
+    let changes: Vec<Vec<u8>> = doc
+        .changes_since(&heads)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let response = crate::sync::run(
+        storage,
+        ctx,
+        &who.session,
+        SyncRequest {
+            cursor: 0,
+            push: vec![DocChanges { doc: id, changes }],
+            // The console reads documents itself; the pull is not used.
+            budget: Some(1),
+        },
+        now,
+    )?;
+    if let Some(r) = response.rejected.into_iter().find(|r| r.doc == id) {
+        return Err(ConsoleError::Refused {
+            code: r.code,
+            message: r.message,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! One line per reviewable record (household, resident, incident) for the
+//! console's queue, and the cache that keeps those lines by revision.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::AutoCommit;
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::doc::RecordDoc;
+use gridwork_core::model::{AnyRecord, RecordKind, ReviewEntry, return_comment};
+use gridwork_core::workflow::{self, Assignee, Derived, Level};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::storage::{Storage, StorageError};
+
+/// Working days before a deadline when an incident counts as due soon
+/// (将到期).
+pub const DUE_SOON_DAYS: u32 = 2;
+
+/// The kinds a supervisor reviews or handles.
+pub const QUEUE_KINDS: [RecordKind; 3] = [
+    RecordKind::Household,
+    RecordKind::Resident,
+    RecordKind::Incident,
+];
+
+/// What the queue shows of a record. Masked: no [PI] or [S] values in
+/// clear.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub id: Uuid,
+    pub kind: RecordKind,
+    pub grid: String,
+    pub title: String,
+    pub subtitle: String,
+    /// Review state (`pending`, `accepted`, `returned`) or incident status.
+    pub status: String,
+    pub created_at: i64,
+    pub created_by: String,
+    /// Unix ms, server clock, of the last change the server stored.
+    pub updated_at: i64,
+    pub deleted: bool,
+    /// The comment of the latest return, while returned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_comment: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentFacts>,
+}
+
+/// An incident's derived state, for lists.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentFacts {
+    pub number: String,
+    pub category: String,
+    pub urgency: String,
+    pub level: Level,
+    pub assignee: Option<Assignee>,
+    /// The working-day deadline, `YYYY-MM-DD`.
+    pub deadline: Option<jiff::civil::Date>,
+    pub escalations: u32,
+}
+
+/// Deadline flags, computed for the day they are shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Flags {
+    pub overdue: bool,
+    pub due_soon: bool,
+}
+
+impl Summary {
+    /// The summary of a record last written at `updated_at`.
+    pub fn of(record: &AnyRecord, derived: Option<&Derived>, updated_at: i64) -> Summary {
+        let p = record.projection();
+        let review = |log: &[ReviewEntry]| return_comment(log).map(str::to_string);
+        let (status, return_comment, incident) = match (record, derived) {
+            (AnyRecord::Incident(i), Some(d)) => (
+                d.status.as_str().to_string(),
+                d.return_reason.clone(),
+                Some(IncidentFacts {
+                    number: i.number.clone(),
+                    category: p.category.clone().unwrap_or_default(),
+                    urgency: p.urgency.clone().unwrap_or_default(),
+                    level: d.level,
+                    assignee: d.assignee.clone(),
+                    deadline: d.deadline,
+                    escalations: d.escalations,
+                }),
+            ),
+            (AnyRecord::Household(h), _) => (
+                p.status.clone().unwrap_or_default(),
+                review(&h.review),
+                None,
+            ),
+            (AnyRecord::Resident(r), _) => (
+                p.status.clone().unwrap_or_default(),
+                review(&r.review),
+                None,
+            ),
+            _ => (p.status.clone().unwrap_or_default(), None, None),
+        };
+        Summary {
+            id: p.id,
+            kind: p.kind,
+            grid: p.grid,
+            title: p.title,
+            subtitle: p.subtitle,
+            status,
+            created_at: p.created_at,
+            created_by: p.created_by,
+            updated_at,
+            deleted: p.deleted,
+            return_comment,
+            incident,
+        }
+    }
+
+    /// Overdue (已超期) or due soon (将到期) on `today`.
+    pub fn flags(&self, today: jiff::civil::Date, cal: &WorkCalendar) -> Flags {
+        let open = workflow_open(&self.status);
+        match self.incident.as_ref().and_then(|i| i.deadline) {
+            Some(d) if open => Flags {
+                overdue: today > d,
+                due_soon: today <= d && cal.add_working_days(today, DUE_SOON_DAYS) >= d,
+            },
+            _ => Flags::default(),
+        }
+    }
+}
+
+fn workflow_open(status: &str) -> bool {
+    matches!(
+        status,
+        "reported" | "accepted" | "dispatched" | "in_progress"
+    )
+}
+
+/// A stored document, read.
+#[derive(Debug)]
+pub struct Loaded {
+    pub doc: RecordDoc,
+    pub record: AnyRecord,
+    /// For incidents.
+    pub derived: Option<Derived>,
+}
+
+/// Reads a stored snapshot into its record (and an incident's state).
+pub fn load(snapshot: &[u8], cal: &WorkCalendar) -> Result<Loaded, String> {
+    let am = AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
+    let doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
+    let record = doc.read_any().map_err(|e| e.to_string())?;
+    let derived = match &record {
+        AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
+        _ => None,
+    };
+    Ok(Loaded {
+        doc,
+        record,
+        derived,
+    })
+}
+
+/// Summaries of the queue's kinds, kept by document revision.
+#[derive(Debug, Default)]
+pub struct Index {
+    docs: Mutex<HashMap<Uuid, (i64, Arc<Summary>)>>,
+}
+
+impl Index {
+    /// Every household, resident and incident in the subtree at
+    /// `scope_path`, decoding only documents written since the last call.
+    pub fn list(
+        &self,
+        storage: &dyn Storage,
+        scope_path: &str,
+        cal: &WorkCalendar,
+    ) -> Result<Vec<Arc<Summary>>, StorageError> {
+        let heads: Vec<_> = storage
+            .doc_heads(scope_path)?
+            .into_iter()
+            .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| QUEUE_KINDS.contains(&k)))
+            .collect();
+        let stale: Vec<_> = {
+            let docs = self.lock();
+            heads
+                .iter()
+                .filter(|h| docs.get(&h.id).is_none_or(|(rev, _)| *rev != h.rev))
+                .collect()
+        };
+        let mut fresh = Vec::with_capacity(stale.len());
+        for head in stale {
+            let Some(stored) = storage.load_doc(head.id)? else {
+                continue;
+            };
+            match load(&stored.snapshot, cal) {
+                Ok(l) => fresh.push((
+                    head.id,
+                    stored.rev,
+                    Arc::new(Summary::of(&l.record, l.derived.as_ref(), head.updated_at)),
+                )),
+                Err(e) => {
+                    tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read")
+                }
+            }
+        }
+        let mut docs = self.lock();
+        for (id, rev, summary) in fresh {
+            docs.insert(id, (rev, summary));
+        }
+        Ok(heads
+            .iter()
+            .filter_map(|h| docs.get(&h.id).map(|(_, s)| s.clone()))
+            .collect())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (i64, Arc<Summary>)>> {
+        // A panic while holding the lock leaves a cache, not a broken
+        // invariant: keep using it.
+        self.docs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

@@ -1,0 +1,75 @@
+//! The supervisor console's server side, without HTTP: who may use it,
+//! what they may see, the review queue, a record's field history, and the
+//! decisions (accept, return, dispatch, escalate …) they take.
+//!
+//! A console sign-in is a device enrolment like a tablet's (its id starts
+//! with [`DEVICE_PREFIX`]): the session token is stored hashed, revoking
+//! the device ends the session, and the enrolment's actor id is the one the
+//! supervisor's decisions are written with. A decision is an Automerge
+//! change pushed through [`crate::sync::run`], the same checks and log as a
+//! tablet's push, so it reaches the worker's tablet at the next sync.
+//!
+//! Listing reads every document of the subtree; decoding Automerge is the
+//! cost, so [`index::Index`] keeps each document's summary by revision and
+//! decodes only what changed since the last listing.
+
+pub mod actions;
+pub mod history;
+pub mod index;
+
+use gridwork_core::model::{Role, User};
+use gridwork_core::workflow::{Assignee, AssigneeKind};
+
+use crate::config::Settings;
+
+/// Console enrolments' device ids start with this.
+pub const DEVICE_PREFIX: &str = "console-";
+
+/// The name console enrolments get in `list-devices`.
+pub const DEVICE_NAME: &str = "监督控制台 (console)";
+
+/// May this role sign in to the console?
+pub fn role_allowed(role: Role) -> bool {
+    matches!(
+        role,
+        Role::CommunitySupervisor | Role::StreetSupervisor | Role::DepartmentHandler | Role::Admin
+    )
+}
+
+/// Whether a department handler is the one an incident is dispatched to:
+/// in person, or through their department.
+pub fn dispatched_to(user: &User, assignee: Option<&Assignee>) -> bool {
+    match assignee {
+        None => false,
+        Some(a) => match a.kind {
+            AssigneeKind::Person => a.id == user.id,
+            AssigneeKind::Department => user
+                .department
+                .as_deref()
+                .is_some_and(|d| !d.is_empty() && (a.id == d || a.name == d)),
+        },
+    }
+}
+
+/// The console's settings and its listing cache.
+#[derive(Debug)]
+pub struct ConsoleState {
+    pub dir: std::path::PathBuf,
+    pub session_ms: i64,
+    pub secure_cookie: bool,
+    pub departments: Vec<String>,
+    pub index: index::Index,
+}
+
+impl ConsoleState {
+    /// The console's part of `settings`.
+    pub fn new(settings: &Settings) -> ConsoleState {
+        ConsoleState {
+            dir: settings.console_dir.clone(),
+            session_ms: i64::from(settings.console_session_hours) * 3_600_000,
+            secure_cookie: settings.console_secure_cookie,
+            departments: settings.console_departments.clone(),
+            index: index::Index::default(),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+// The supervisor console in a real browser: Debian's Chromium, headless,
+// driven by playwright-core (never `npx playwright install`).
+//
+// Run by tests/tests/console_e2e.rs against a real gridwork-server. Reads
+// GW_URL, GW_USER, GW_PASSWORD, GW_HOUSEHOLD, GW_INCIDENT, GW_SCREENSHOTS
+// from the environment; prints one JSON line with what it saw; exits
+// non-zero on any failure.
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const env = (name) => {
+  const v = process.env[name]
+  if (!v) throw new Error(`${name} is not set`)
+  return v
+}
+const url = env('GW_URL')
+const household = env('GW_HOUSEHOLD')
+const incident = env('GW_INCIDENT')
+const shots = env('GW_SCREENSHOTS')
+mkdirSync(shots, { recursive: true })
+
+// playwright-core gives the browser a fresh temporary profile of its own.
+const browser = await chromium.launch({
+  executablePath: process.env.GW_CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  timeout: 30_000,
+})
+const seen = {}
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
+  page.setDefaultTimeout(20_000)
+
+  // Sign in.
+  await page.goto(`${url}/console/`)
+  await page.locator('[data-test=login-user] input').fill(env('GW_USER'))
+  await page.locator('[data-test=login-password] input').fill(env('GW_PASSWORD'))
+  await page.locator('[data-test=login-submit]').click()
+  await page.locator('[data-test=queue]').waitFor()
+  await page.locator(`[data-test=row-${household}]`).waitFor()
+  seen.queueTitle = await page.title()
+  await page.screenshot({ path: join(shots, 'queue.png'), fullPage: true })
+
+  // Return the household with a comment.
+  await page.locator(`[data-test=row-${household}] [data-test=open]`).click()
+  await page.locator('[data-test=actions]').waitFor()
+  await page.locator('[data-test=comment] textarea').fill('门牌照片不清楚，请重拍')
+  await page.locator('[data-test=return]').click()
+  seen.returnComment = (await page.locator('[data-test=return-comment]').textContent())?.trim()
+  await page.screenshot({ path: join(shots, 'household-returned.png'), fullPage: true })
+
+  // Accept, dispatch and escalate the incident.
+  await page.locator('[data-test=back]').click()
+  await page.locator(`[data-test=row-${incident}] [data-test=open]`).click()
+  await page.locator('[data-test=incident-accept]').click()
+  await page.locator('[data-test=dispatch-form]').waitFor()
+  await page.locator('[data-test=dispatch-department]').selectOption('城管')
+  await page.locator('[data-test=dispatch-days]').fill('3')
+  await page.locator('[data-test=comment] textarea').fill('请三个工作日内处置')
+  await page.locator('[data-test=dispatch]').click()
+  seen.assignee = (await page.locator('[data-test=assignee]').textContent())?.trim()
+  await page.locator('[data-test=timeline]').waitFor()
+  await page.screenshot({ path: join(shots, 'incident-dispatched.png'), fullPage: true })
+  await page.locator('[data-test=escalate-level]').selectOption('street')
+  await page.locator('[data-test=comment] textarea').fill('涉及多个部门，需街道协调')
+  await page.locator('[data-test=escalate]').click()
+  await page.locator('[data-test=incident-state]', { hasText: '街道' }).waitFor()
+  seen.incidentState = (await page.locator('[data-test=incident-state]').textContent())?.trim()
+  seen.timelineSteps = await page.locator('[data-test=timeline] li').count()
+  await page.screenshot({ path: join(shots, 'incident-escalated.png'), fullPage: true })
+
+  // English is one click away.
+  await page.locator('[data-test=locale-en]').click()
+  seen.englishBack = (await page.locator('[data-test=back]').textContent())?.trim()
+} finally {
+  await browser.close()
+}
+console.log(JSON.stringify(seen))

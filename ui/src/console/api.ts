@@ -1,0 +1,179 @@
+// The one module that talks to gridwork-server's console API. Views call
+// these functions and never `fetch` themselves.
+
+export type Kind = 'household' | 'resident' | 'incident'
+
+export interface UserInfo {
+  id: string
+  name: string
+  role: string
+  grid: string
+  department?: string
+}
+
+export interface GridName {
+  code: string
+  name: string
+  level: string
+}
+
+export interface Me {
+  user: UserInfo
+  grids: GridName[]
+  departments: string[]
+}
+
+export interface Assignee {
+  kind: 'department' | 'person'
+  id: string
+  name: string
+}
+
+export interface IncidentFacts {
+  number: string
+  category: string
+  urgency: string
+  level: string
+  assignee: Assignee | null
+  deadline: string | null
+  escalations: number
+}
+
+export interface Summary {
+  id: string
+  kind: Kind
+  grid: string
+  title: string
+  subtitle: string
+  status: string
+  created_at: number
+  created_by: string
+  updated_at: number
+  deleted: boolean
+  return_comment?: string
+  incident?: IncidentFacts
+  overdue: boolean
+  due_soon: boolean
+}
+
+export interface QueuePage {
+  total: number
+  items: Summary[]
+}
+
+export interface FieldChange {
+  path: string
+  before: unknown
+  after: unknown
+}
+
+export interface HistoryEntry {
+  hash: string
+  user: string | null
+  at: number
+  actor: string
+  created: boolean
+  fields: FieldChange[]
+}
+
+export interface TimelineEntry {
+  action: { type: string } & Record<string, unknown>
+  actor: string
+  role: string
+  from: string
+  to: string
+  opinion: string
+  at: number
+  received_at: number | null
+  skipped?: string
+}
+
+export interface IncidentState {
+  status: string
+  level: string
+  assignee: Assignee | null
+  deadline: string | null
+}
+
+export interface Detail {
+  summary: Omit<Summary, 'overdue' | 'due_soon'>
+  overdue: boolean
+  due_soon: boolean
+  record: Record<string, unknown>
+  state?: IncidentState
+  timeline?: TimelineEntry[]
+  history: HistoryEntry[]
+}
+
+export type IncidentAction =
+  | { type: 'accept' }
+  | { type: 'return' }
+  | { type: 'start' }
+  | { type: 'verify' }
+  | { type: 'close' }
+  | { type: 'dispatch'; to: Assignee; deadline_days: number }
+  | { type: 'escalate'; to: string }
+
+/** A failure the server explained with a stable code. */
+export class ConsoleApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+  ) {
+    super(message)
+  }
+}
+
+const BASE = '/console/api'
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' }
+  // Every state-changing request carries the console header (CSRF guard).
+  if (method === 'POST') {
+    headers['X-Gridwork-Console'] = '1'
+    headers['Content-Type'] = 'application/json'
+  }
+  let response: Response
+  try {
+    response = await fetch(BASE + path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+  } catch {
+    throw new ConsoleApiError('network', 'network error', 0)
+  }
+  if (response.status === 204) return undefined as T
+  const text = await response.text()
+  let json: unknown = null
+  try {
+    json = text ? JSON.parse(text) : null
+  } catch {
+    json = null
+  }
+  if (!response.ok) {
+    const e = (json ?? {}) as { code?: string; message?: string }
+    throw new ConsoleApiError(e.code ?? 'unknown', e.message ?? text, response.status)
+  }
+  return json as T
+}
+
+export const api = {
+  login: (user: string, password: string) => call<Me>('POST', '/login', { user, password }),
+  logout: () => call<void>('POST', '/logout'),
+  me: () => call<Me>('GET', '/me'),
+  queue(filter: { kind?: Kind | ''; status?: string; grid?: string; offset?: number }) {
+    const q = new URLSearchParams()
+    for (const [k, v] of Object.entries(filter)) {
+      if (v !== undefined && v !== '') q.set(k, String(v))
+    }
+    return call<QueuePage>('GET', `/queue?${q.toString()}`)
+  },
+  record: (id: string) => call<Detail>('GET', `/records/${id}`),
+  review: (id: string, decision: 'accept' | 'return', comment: string) =>
+    call<Detail>('POST', `/records/${id}/review`, { decision, comment }),
+  transition: (id: string, action: IncidentAction, opinion: string) =>
+    call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion }),
+}

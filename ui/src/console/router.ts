@@ -1,0 +1,16 @@
+import { createRouter, createWebHistory, type RouterHistory } from 'vue-router'
+import LoginView from './views/LoginView.vue'
+import QueueView from './views/QueueView.vue'
+import RecordView from './views/RecordView.vue'
+
+export function createConsoleRouter(history?: RouterHistory) {
+  return createRouter({
+    history: history ?? createWebHistory('/console/'),
+    routes: [
+      { path: '/', redirect: '/queue' },
+      { path: '/login', name: 'login', component: LoginView },
+      { path: '/queue', name: 'queue', component: QueueView },
+      { path: '/records/:id', name: 'record', component: RecordView, props: true },
+    ],
+  })
+}
