@@ -15,6 +15,7 @@
 //! This crate prints nothing and reads no environment variables: the app
 //! shell and the server translate to and from it.
 
+pub mod app_api;
 pub mod calendar;
 pub mod demo;
 pub mod doc;

@@ -1,59 +1,27 @@
 //! The IPC commands the front end calls with `invoke`.
 //!
-//! Each command is glue: it calls a library API and returns either a
-//! serializable value or a [`CommandError`]. The front end reaches them only
-//! through `ui/src/backend.ts`.
+//! Each command is glue: it calls `gridwork-core` and returns either a
+//! serializable value or a [`CommandError`] whose message is already in the
+//! UI's language. The front end reaches them only through `ui/src/backend.ts`.
 
-use serde::Serialize;
-use tauri::{AppHandle, PackageInfo, Runtime};
+use gridwork_core::app_api::{self, FormOwned, IncidentView};
+use gridwork_core::calendar::{WorkCalendar, shanghai_date};
+use gridwork_core::doc::Author;
+use gridwork_core::model::grid::Grid;
+use gridwork_core::model::{
+    Gender, Household, Incident, Projection, Record, RecordKind, Resident, Role,
+};
+use gridwork_core::store::{ListQuery, StoreError};
+use gridwork_core::sync::http::{self, LoginUser};
+use gridwork_core::validate::{self, Lang};
+use gridwork_core::workflow::{self, Action, Actor};
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Manager, PackageInfo, Runtime, State};
+use uuid::Uuid;
 
-/// What a command failure looks like to the front end: `{code, message}`.
-///
-/// `code` is stable and machine-readable, so the UI can pick a translated
-/// text for it; `message` is for a person (and the logs) when the UI has no
-/// better text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("{message} ({code})")]
-pub struct CommandError {
-    /// The stable code the UI switches on.
-    pub code: ErrorCode,
-    /// A human-readable explanation, never a stack trace or internal detail.
-    pub message: String,
-}
-
-impl CommandError {
-    /// Makes an error with the given code and message.
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-/// The stable error codes. Serialized in `snake_case`; the UI keeps one
-/// translated message per code (`errors.<code>` in its i18n messages), so a
-/// code, once shipped, is never renamed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// A bug or an unexpected failure below the shell.
-    Internal,
-    /// The front end sent arguments the command cannot accept.
-    InvalidInput,
-    /// The record or file the command was asked about does not exist.
-    NotFound,
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Internal => "internal",
-            Self::InvalidInput => "invalid_input",
-            Self::NotFound => "not_found",
-        })
-    }
-}
+pub use crate::errors::CommandError;
+use crate::state::{AppState, SavedSession, Session};
+use crate::sync;
 
 /// The app's name and version, as shown on the home screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,42 +47,376 @@ pub fn app_info<R: Runtime>(app: AppHandle<R>) -> Result<AppInfo, CommandError> 
     Ok(AppInfo::from(app.package_info()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
+/// Sets the language of the messages commands return (`zh-CN` or `en`).
+#[tauri::command]
+pub fn set_language(state: State<'_, AppState>, lang: Lang) {
+    state.set_lang(lang);
+}
 
-    // The UI's `backend.ts` relies on these exact shapes.
-    #[test]
-    fn command_error_serializes_as_code_and_message() {
-        let err = CommandError::new(ErrorCode::InvalidInput, "grid id is empty");
-        assert_eq!(
-            serde_json::to_value(&err).unwrap(),
-            json!({"code": "invalid_input", "message": "grid id is empty"})
-        );
-        assert_eq!(err.to_string(), "grid id is empty (invalid_input)");
+/// Who is signed in on this device, for the screens.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub server_url: String,
+    pub device_id: String,
+    pub user: LoginUser,
+    /// The user's grid subtree, boundaries included (for the location map).
+    pub grids: Vec<Grid>,
+}
+
+fn session_info(s: &Session) -> SessionInfo {
+    SessionInfo {
+        server_url: s.saved.server_url.clone(),
+        device_id: s.saved.login.device_id.clone(),
+        user: s.saved.login.user.clone(),
+        grids: s.saved.login.grids.clone(),
     }
+}
 
-    #[test]
-    fn error_code_display_matches_its_serialized_form() {
-        for code in [
-            ErrorCode::Internal,
-            ErrorCode::InvalidInput,
-            ErrorCode::NotFound,
-        ] {
-            assert_eq!(serde_json::to_value(code).unwrap(), json!(code.to_string()));
-        }
+/// The signed-in session, or `null` on first run.
+#[tauri::command]
+pub fn current_session(state: State<'_, AppState>) -> Option<SessionInfo> {
+    state.session().as_ref().map(session_info)
+}
+
+/// What the first-run screen sends.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoginArgs {
+    pub server_url: String,
+    pub user: String,
+    pub password: String,
+    #[serde(default)]
+    pub device_name: String,
+}
+
+/// Signs in and enrols this device, then syncs once in the background.
+#[tauri::command]
+pub async fn login<R: Runtime>(
+    app: AppHandle<R>,
+    args: LoginArgs,
+) -> Result<SessionInfo, CommandError> {
+    let state = app.state::<AppState>();
+    let lang = state.lang();
+    let url = args.server_url.trim().trim_end_matches('/').to_string();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(CommandError::text(
+            "bad_server_url",
+            lang,
+            "服务器地址应以 http:// 或 https:// 开头",
+            "The server address must start with http:// or https://",
+        ));
     }
+    let device_name = if args.device_name.trim().is_empty() {
+        "网格通平板".to_string()
+    } else {
+        args.device_name
+    };
+    let login = http::login(&url, args.user.trim(), &args.password, &device_name)
+        .await
+        .map_err(|e| CommandError::transport(&e, lang))?;
+    state.sign_in(SavedSession {
+        server_url: url,
+        login,
+    })?;
+    let info = state.with_session(|s, _| Ok(session_info(s)))?;
+    let handle = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let _ = sync::run(&handle).await;
+    });
+    Ok(info)
+}
 
-    #[test]
-    fn app_info_serializes_as_name_and_version() {
-        let info = AppInfo {
-            name: "Gridwork".into(),
-            version: "0.1.0".into(),
+/// What a list screen asks for.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListArgs {
+    pub kind: RecordKind,
+    /// Full-text search (Chinese included); empty lists everything.
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub status: Vec<String>,
+    #[serde(default)]
+    pub parent_id: Option<Uuid>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// Lists or searches records of one kind, newest first (masked rows).
+#[tauri::command]
+pub fn list_records(
+    state: State<'_, AppState>,
+    query: ListArgs,
+) -> Result<Vec<Projection>, CommandError> {
+    state.with_session(|s, lang| {
+        let q = ListQuery {
+            kind: Some(query.kind),
+            status: query.status,
+            parent_id: query.parent_id,
+            limit: query.limit,
+            ..ListQuery::default()
         };
-        assert_eq!(
-            serde_json::to_value(&info).unwrap(),
-            json!({"name": "Gridwork", "version": "0.1.0"})
-        );
+        let rows = if query.text.trim().is_empty() {
+            s.store.list(&q)
+        } else {
+            s.store.search(&query.text, &q)
+        };
+        rows.map_err(|e| CommandError::store(e, lang))
+    })
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+fn today() -> jiff::civil::Date {
+    shanghai_date(jiff::Timestamp::now())
+}
+
+fn get<T: Record>(s: &Session, id: Uuid, lang: Lang) -> Result<T, CommandError> {
+    s.store
+        .get::<T>(id)
+        .map_err(|e| CommandError::store(e, lang))?
+        .ok_or_else(|| CommandError::store(StoreError::NotFound(id), lang))
+}
+
+/// Saves what a form sent: a new record is inserted, a known one updated
+/// with only what the form changed (logs and common fields kept as stored).
+fn save<T: Record + FormOwned>(
+    s: &mut Session,
+    mut record: T,
+    lang: Lang,
+) -> Result<T, CommandError> {
+    let author = Author::new(s.user(), now_ms());
+    let id = record.meta().id;
+    let stored = s
+        .store
+        .get::<T>(id)
+        .map_err(|e| CommandError::store(e, lang))?;
+    let result = match stored {
+        Some(_) => s.store.update::<T>(id, &author, today(), |current| {
+            record.keep_stored(current);
+            *current = record;
+        }),
+        None => {
+            let user = s.user().to_string();
+            let meta = record.meta_mut();
+            meta.created_by = user;
+            meta.deleted = false;
+            s.store.insert(record, &author, today())
+        }
+    };
+    result.map_err(|e| CommandError::store(e, lang))
+}
+
+fn saved<R: Runtime, T>(
+    app: &AppHandle<R>,
+    result: Result<T, CommandError>,
+) -> Result<T, CommandError> {
+    if result.is_ok() {
+        sync::publish(app);
     }
+    result
+}
+
+/// A blank household in the user's grid, for the form (not saved yet).
+#[tauri::command]
+pub fn new_household(state: State<'_, AppState>) -> Result<Household, CommandError> {
+    state.with_session(|s, _| {
+        let grid = s.saved.login.user.grid.clone();
+        Ok(app_api::blank_household(&grid, s.user(), now_ms()))
+    })
+}
+
+/// A household as stored.
+#[tauri::command]
+pub fn get_household(state: State<'_, AppState>, id: Uuid) -> Result<Household, CommandError> {
+    state.with_session(|s, lang| get(s, id, lang))
+}
+
+/// Validates and saves a household; invalid fields come back one by one.
+#[tauri::command]
+pub fn save_household<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    record: Household,
+) -> Result<Household, CommandError> {
+    saved(&app, state.with_session(|s, lang| save(s, record, lang)))
+}
+
+/// A blank resident of a household, for the form (not saved yet).
+#[tauri::command]
+pub fn new_resident(
+    state: State<'_, AppState>,
+    household_id: Uuid,
+) -> Result<Resident, CommandError> {
+    state.with_session(|s, lang| {
+        let household: Household = get(s, household_id, lang)?;
+        Ok(app_api::blank_resident(&household, s.user(), now_ms()))
+    })
+}
+
+/// A resident as stored.
+#[tauri::command]
+pub fn get_resident(state: State<'_, AppState>, id: Uuid) -> Result<Resident, CommandError> {
+    state.with_session(|s, lang| get(s, id, lang))
+}
+
+/// Validates and saves a resident; a good ID number fills birth date and
+/// gender, a bad one says what is wrong with it.
+#[tauri::command]
+pub fn save_resident<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    record: Resident,
+) -> Result<Resident, CommandError> {
+    saved(&app, state.with_session(|s, lang| save(s, record, lang)))
+}
+
+/// What an ID number says about its holder.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdNumberInfo {
+    pub normalized: String,
+    pub birth_date: String,
+    pub gender: Gender,
+}
+
+/// Checks a resident ID number as it is typed (GB 11643): birth date and
+/// gender when good, the field error when not.
+#[tauri::command]
+pub fn check_id_number(
+    state: State<'_, AppState>,
+    number: String,
+) -> Result<IdNumberInfo, CommandError> {
+    let lang = state.lang();
+    match validate::parse_id_number(&number, today()) {
+        Ok(id) => Ok(IdNumberInfo {
+            normalized: id.normalized,
+            birth_date: id.birth_date.to_string(),
+            gender: if id.male {
+                Gender::Male
+            } else {
+                Gender::Female
+            },
+        }),
+        Err(e) => Err(CommandError::invalid(
+            &validate::ValidationErrors::from(e.for_field("id_number")),
+            lang,
+        )),
+    }
+}
+
+/// A blank incident in the user's grid, numbered, for the form.
+#[tauri::command]
+pub fn new_incident(state: State<'_, AppState>) -> Result<Incident, CommandError> {
+    state.with_session(|s, _| {
+        let grid = s.saved.login.user.grid.clone();
+        let device = s.saved.login.device_id.clone();
+        Ok(app_api::blank_incident(&grid, s.user(), &device, now_ms()))
+    })
+}
+
+/// An incident with its status and whole timeline.
+#[tauri::command]
+pub fn get_incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentView, CommandError> {
+    state.with_session(|s, lang| {
+        let incident: Incident = get(s, id, lang)?;
+        Ok(app_api::incident_view(
+            incident,
+            &WorkCalendar::bundled(),
+            lang,
+        ))
+    })
+}
+
+/// Saves an incident as a draft (暂存) or keeps editing one.
+#[tauri::command]
+pub fn save_incident<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    record: Incident,
+) -> Result<IncidentView, CommandError> {
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            let incident = save(s, record, lang)?;
+            Ok(app_api::incident_view(
+                incident,
+                &WorkCalendar::bundled(),
+                lang,
+            ))
+        }),
+    )
+}
+
+/// What a workflow button sends.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TransitionArgs {
+    pub id: Uuid,
+    pub action: Action,
+    #[serde(default)]
+    pub opinion: String,
+}
+
+/// Takes a workflow step (上报, 就地解决 …) after checking it by the same
+/// rules the server runs; returns the incident as it now stands.
+#[tauri::command]
+pub fn transition_incident<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    args: TransitionArgs,
+) -> Result<IncidentView, CommandError> {
+    saved(&app, state.with_session(|s, lang| step(s, args, lang)))
+}
+
+/// Saves the form and reports the incident (上报) in one go.
+#[tauri::command]
+pub fn report_incident<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    record: Incident,
+) -> Result<IncidentView, CommandError> {
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            let incident = save(s, record, lang)?;
+            let args = TransitionArgs {
+                id: incident.meta.id,
+                action: Action::Report,
+                opinion: String::new(),
+            };
+            step(s, args, lang)
+        }),
+    )
+}
+
+fn step(s: &mut Session, args: TransitionArgs, lang: Lang) -> Result<IncidentView, CommandError> {
+    let cal = WorkCalendar::bundled();
+    let role: Role = s.saved.login.user.role;
+    let user = s.user().to_string();
+    let author = Author::new(&user, now_ms());
+    let mut doc = s
+        .store
+        .load(args.id)
+        .map_err(|e| CommandError::store(e, lang))?
+        .ok_or_else(|| CommandError::store(StoreError::NotFound(args.id), lang))?;
+    let mut outcome = Ok(());
+    doc.update::<Incident>(&author, |incident| {
+        let actor = Actor { user: &user, role };
+        outcome = workflow::transition(
+            incident,
+            &cal,
+            actor,
+            args.action,
+            &args.opinion,
+            Vec::new(),
+            author.now_ms,
+        )
+        .map(|_| ());
+    })
+    .map_err(|e| CommandError::store(e.into(), lang))?;
+    outcome.map_err(|e| CommandError::transition(&e, lang))?;
+    s.store
+        .save_doc(&mut doc)
+        .map_err(|e| CommandError::store(e, lang))?;
+    let incident: Incident = get(s, args.id, lang)?;
+    Ok(app_api::incident_view(incident, &cal, lang))
 }

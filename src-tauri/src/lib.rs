@@ -3,23 +3,75 @@
 //! The shell is deliberately thin. Each IPC command in [`commands`] turns a
 //! call from the Vue front end (`ui/`) into a call of `gridwork-core` and its
 //! result, or its error, into JSON; no business logic lives here. Errors
-//! cross the IPC boundary as [`commands::CommandError`], a `{code, message}`
-//! object with a stable code the UI translates.
+//! cross the IPC boundary as [`errors::CommandError`], a `{code, message,
+//! fields}` object with a stable code and a message in the UI's language.
+//! [`state`] holds the signed-in session and its local store; [`sync`]
+//! runs "sync now" and the background sync and tells the UI how it went.
 //!
 //! The app lives in [`run`] rather than in `main.rs` so that the same code is
 //! the desktop binary and the library Android and iOS load.
 
 pub mod commands;
+pub mod errors;
+pub mod state;
+pub mod sync;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tauri::Manager;
+
+/// Overrides where the app keeps its store and session (tests, several
+/// workers sharing a machine).
+pub const DATA_DIR_ENV: &str = "GRIDWORK_DATA_DIR";
+/// Seconds between background syncs (default 30).
+pub const SYNC_INTERVAL_ENV: &str = "GRIDWORK_SYNC_INTERVAL";
 
 /// Builds and runs the app until its last window closes.
 ///
 /// # Panics
-/// If the webview cannot be created (e.g. no display or no WebKitGTK), which
-/// leaves nothing useful to do but to say why.
+/// If the webview cannot be created (e.g. no display or no WebKitGTK), or
+/// the data directory cannot be opened, which leaves nothing useful to do
+/// but to say why.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .setup(|app| {
+            let data_dir = match std::env::var_os(DATA_DIR_ENV) {
+                Some(dir) => PathBuf::from(dir),
+                None => app.path().app_data_dir()?,
+            };
+            let state = state::AppState::open(data_dir)?;
+            app.manage(state);
+            let secs = std::env::var(SYNC_INTERVAL_ENV)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .filter(|s| *s > 0)
+                .unwrap_or(30);
+            sync::spawn_background(app.handle().clone(), Duration::from_secs(secs));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::set_language,
+            commands::current_session,
+            commands::login,
+            commands::list_records,
+            commands::new_household,
+            commands::get_household,
+            commands::save_household,
+            commands::new_resident,
+            commands::get_resident,
+            commands::save_resident,
+            commands::check_id_number,
+            commands::new_incident,
+            commands::get_incident,
+            commands::save_incident,
+            commands::transition_incident,
+            commands::report_incident,
+            sync::sync_now,
+            sync::sync_status,
+        ])
         .run(tauri::generate_context!())
         .expect("Gridwork could not start its window");
 }

@@ -2,9 +2,12 @@ import { createPinia } from 'pinia'
 import { createApp, watch } from 'vue'
 import type { RouterHistory } from 'vue-router'
 import App from './App.vue'
+import { backend } from './backend'
 import { applyLocale, createAppI18n } from './i18n'
 import { createAppRouter } from './router'
+import { useSessionStore } from './stores/session'
 import { useSettingsStore } from './stores/settings'
+import { useSyncStore } from './stores/sync'
 
 /**
  * Builds the whole app, wired but not mounted: `main.ts` mounts it, tests
@@ -16,10 +19,31 @@ export function createGridworkApp(history?: RouterHistory) {
   const router = createAppRouter(history)
   app.use(pinia)
   const settings = useSettingsStore(pinia)
+  const session = useSessionStore(pinia)
+  const sync = useSyncStore(pinia)
   const i18n = createAppI18n(settings.locale)
   app.use(i18n)
   app.use(router)
-  // The settings store owns the choice; vue-i18n and Vant follow it.
-  watch(() => settings.locale, (locale) => applyLocale(i18n, locale), { immediate: true })
+  // The settings store owns the choice; vue-i18n, Vant and the backend's
+  // messages follow it.
+  watch(
+    () => settings.locale,
+    (locale) => {
+      applyLocale(i18n, locale)
+      backend.setLanguage(locale).catch(() => undefined)
+    },
+    { immediate: true },
+  )
+  // First run goes to the setup screen until a sign-in succeeds.
+  router.beforeEach(async (to) => {
+    if (!session.loaded) {
+      await session.load()
+      if (session.signedIn) void sync.start()
+    }
+    if (!session.signedIn && !to.meta.public && session.error?.code !== 'unavailable') {
+      return { name: 'setup' }
+    }
+    return true
+  })
   return { app, pinia, router, i18n }
 }

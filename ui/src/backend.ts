@@ -3,6 +3,21 @@
 // console will later get an HTTP implementation of the same interface.
 
 import { invoke, isTauri } from '@tauri-apps/api/core'
+import { listen } from '@tauri-apps/api/event'
+import type {
+  FieldError,
+  Household,
+  IdNumberInfo,
+  Incident,
+  IncidentView,
+  Lang,
+  ListArgs,
+  LoginArgs,
+  Projection,
+  Resident,
+  SessionInfo,
+  SyncStatus,
+} from './types'
 
 /** What `app_info` returns (`AppInfo` in src-tauri/src/commands.rs). */
 export interface AppInfo {
@@ -13,33 +28,61 @@ export interface AppInfo {
 /** Everything the front end can ask of the backend. */
 export interface Backend {
   appInfo(): Promise<AppInfo>
+  setLanguage(lang: Lang): Promise<void>
+  currentSession(): Promise<SessionInfo | null>
+  login(args: LoginArgs): Promise<SessionInfo>
+  listRecords(query: ListArgs): Promise<Projection[]>
+  newHousehold(): Promise<Household>
+  getHousehold(id: string): Promise<Household>
+  saveHousehold(record: Household): Promise<Household>
+  newResident(householdId: string): Promise<Resident>
+  getResident(id: string): Promise<Resident>
+  saveResident(record: Resident): Promise<Resident>
+  checkIdNumber(number: string): Promise<IdNumberInfo>
+  newIncident(): Promise<Incident>
+  getIncident(id: string): Promise<IncidentView>
+  saveIncident(record: Incident): Promise<IncidentView>
+  reportIncident(record: Incident): Promise<IncidentView>
+  transitionIncident(id: string, action: { type: string }, opinion: string): Promise<IncidentView>
+  syncNow(): Promise<SyncStatus>
+  syncStatus(): Promise<SyncStatus>
+  /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
+  onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void>
 }
 
 /**
- * A failed backend call: the backend's `{code, message}`. `code` is stable
- * (translate it with `errors.<code>`); `message` is for people and logs.
+ * A failed backend call: the backend's `{code, message, fields}`. `code` is
+ * stable (translate it with `errors.<code>`); `message` is already in the
+ * UI's language; `fields` says what is wrong with each form field.
  * Codes made here: `unavailable` (no backend to talk to) and `unknown`
  * (something that was not a `{code, message}` at all).
  */
 export class BackendError extends Error {
   readonly code: string
+  readonly fields: FieldError[]
 
-  constructor(code: string, message: string) {
+  constructor(code: string, message: string, fields: FieldError[] = []) {
     super(message)
     this.name = 'BackendError'
     this.code = code
+    this.fields = fields
   }
 
   /** Turns whatever a call rejected with into a `BackendError`. */
   static from(reason: unknown): BackendError {
     if (reason instanceof BackendError) return reason
-    if (isCodeAndMessage(reason)) return new BackendError(reason.code, reason.message)
+    if (isCodeAndMessage(reason)) {
+      const fields = Array.isArray(reason.fields) ? (reason.fields as FieldError[]) : []
+      return new BackendError(reason.code, reason.message, fields)
+    }
     const message = reason instanceof Error ? reason.message : String(reason)
     return new BackendError('unknown', message)
   }
 }
 
-function isCodeAndMessage(value: unknown): value is { code: string; message: string } {
+function isCodeAndMessage(
+  value: unknown,
+): value is { code: string; message: string; fields?: unknown } {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -59,7 +102,27 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 /** The backend inside the Tauri app: one IPC command per method. */
 export function tauriBackend(): Backend {
   return {
-    appInfo: () => call<AppInfo>('app_info'),
+    appInfo: () => call('app_info'),
+    setLanguage: (lang) => call('set_language', { lang }),
+    currentSession: () => call('current_session'),
+    login: (args) => call('login', { args }),
+    listRecords: (query) => call('list_records', { query }),
+    newHousehold: () => call('new_household'),
+    getHousehold: (id) => call('get_household', { id }),
+    saveHousehold: (record) => call('save_household', { record }),
+    newResident: (householdId) => call('new_resident', { householdId }),
+    getResident: (id) => call('get_resident', { id }),
+    saveResident: (record) => call('save_resident', { record }),
+    checkIdNumber: (number) => call('check_id_number', { number }),
+    newIncident: () => call('new_incident'),
+    getIncident: (id) => call('get_incident', { id }),
+    saveIncident: (record) => call('save_incident', { record }),
+    reportIncident: (record) => call('report_incident', { record }),
+    transitionIncident: (id, action, opinion) =>
+      call('transition_incident', { args: { id, action, opinion } }),
+    syncNow: () => call('sync_now'),
+    syncStatus: () => call('sync_status'),
+    onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
   }
 }
 
@@ -69,6 +132,25 @@ export function unavailableBackend(): Backend {
     Promise.reject(new BackendError('unavailable', 'not running inside the Gridwork app'))
   return {
     appInfo: fail,
+    setLanguage: fail,
+    currentSession: fail,
+    login: fail,
+    listRecords: fail,
+    newHousehold: fail,
+    getHousehold: fail,
+    saveHousehold: fail,
+    newResident: fail,
+    getResident: fail,
+    saveResident: fail,
+    checkIdNumber: fail,
+    newIncident: fail,
+    getIncident: fail,
+    saveIncident: fail,
+    reportIncident: fail,
+    transitionIncident: fail,
+    syncNow: fail,
+    syncStatus: fail,
+    onSyncStatus: fail,
   }
 }
 

@@ -3,9 +3,26 @@ import HomeView from './views/HomeView.vue'
 
 // Hash history: the app is served from Tauri's asset protocol (and, in tests,
 // from nowhere), so routes must not depend on the server resolving paths.
+// `meta.public` marks the screens shown before sign-in.
 export function createAppRouter(history: RouterHistory = createWebHashHistory()) {
   return createRouter({
     history,
-    routes: [{ path: '/', name: 'home', component: HomeView }],
+    routes: [
+      { path: '/', name: 'home', component: HomeView },
+      { path: '/setup', name: 'setup', component: () => import('./views/SetupView.vue'), meta: { public: true } },
+      { path: '/households', name: 'households', component: () => import('./views/HouseholdsView.vue') },
+      { path: '/households/:id', name: 'household', component: () => import('./views/HouseholdView.vue'), props: true },
+      {
+        path: '/households/:householdId/residents/:id',
+        name: 'resident',
+        component: () => import('./views/ResidentView.vue'),
+        props: true,
+      },
+      { path: '/incidents/new', name: 'incident-new', component: () => import('./views/IncidentFormView.vue') },
+      { path: '/incidents/:id/edit', name: 'incident-edit', component: () => import('./views/IncidentFormView.vue'), props: true },
+      { path: '/incidents/:id', name: 'incident', component: () => import('./views/IncidentView.vue'), props: true },
+      { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
+      { path: '/about', name: 'about', component: () => import('./views/AboutView.vue'), meta: { public: true } },
+    ],
   })
 }

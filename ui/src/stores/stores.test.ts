@@ -1,14 +1,16 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { type Backend, BackendError } from '../backend'
+import { BackendError } from '../backend'
+import { fakeBackend } from '../testing/fakeBackend'
+import type { SessionInfo, SyncStatus } from '../types'
 import { useAppInfoStore } from './appInfo'
+import { SERVER_URL_KEY, useSessionStore } from './session'
 import { LOCALE_STORAGE_KEY, useSettingsStore } from './settings'
-
-const fake = vi.hoisted(() => ({ backend: { appInfo: vi.fn() } satisfies Backend }))
+import { emptyStatus, useSyncStore } from './sync'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
-  backend: fake.backend,
+  backend: (await import('../testing/fakeBackend')).fakeBackend,
 }))
 
 beforeEach(() => {
@@ -37,7 +39,7 @@ describe('settings store', () => {
 
 describe('app info store', () => {
   it('holds what the backend reports', async () => {
-    fake.backend.appInfo.mockResolvedValue({ name: 'Gridwork', version: '1.2.3' })
+    fakeBackend.appInfo.mockResolvedValue({ name: 'Gridwork', version: '1.2.3' })
     const store = useAppInfoStore()
     const loading = store.load()
     expect(store.loading).toBe(true)
@@ -48,11 +50,75 @@ describe('app info store', () => {
   })
 
   it('keeps the backend error code when the call fails', async () => {
-    fake.backend.appInfo.mockRejectedValue(new BackendError('internal', 'disk full'))
+    fakeBackend.appInfo.mockRejectedValue(new BackendError('internal', 'disk full'))
     const store = useAppInfoStore()
     await store.load()
     expect(store.info).toBeNull()
     expect(store.error?.code).toBe('internal')
     expect(store.loading).toBe(false)
+  })
+})
+
+const SESSION: SessionInfo = {
+  server_url: 'http://127.0.0.1:8080',
+  device_id: 'dev-1',
+  user: { id: 'wangfang', name: '王芳', role: 'grid_worker', grid: '440106001001001' },
+  grids: [],
+}
+
+describe('session store', () => {
+  it('signs in, and remembers the server address for next time', async () => {
+    fakeBackend.login.mockResolvedValue(SESSION)
+    const store = useSessionStore()
+    const ok = await store.login({
+      server_url: 'http://10.0.0.2:8080',
+      user: 'wangfang',
+      password: 'pw',
+      device_name: '',
+    })
+    expect(ok).toBe(true)
+    expect(store.signedIn).toBe(true)
+    expect(localStorage.getItem(SERVER_URL_KEY)).toBe('http://10.0.0.2:8080')
+    expect(useSessionStore().lastServerUrl()).toBe('http://10.0.0.2:8080')
+  })
+
+  it('keeps the translated reason when sign-in fails', async () => {
+    fakeBackend.login.mockRejectedValue(new BackendError('bad_credentials', '账号或密码不正确'))
+    const store = useSessionStore()
+    expect(await store.login({ server_url: 'http://x', user: 'a', password: 'b', device_name: '' })).toBe(false)
+    expect(store.signedIn).toBe(false)
+    expect(store.error?.message).toBe('账号或密码不正确')
+    expect(store.busy).toBe(false)
+  })
+})
+
+describe('sync store', () => {
+  const status = (over: Partial<SyncStatus>): SyncStatus => ({ ...emptyStatus(), ...over })
+
+  it('takes what the backend publishes and counts syncs that changed records', () => {
+    const store = useSyncStore()
+    store.take(status({ syncing: true }))
+    expect(store.revision).toBe(0)
+    store.take(status({ syncing: false, online: true, changed: 3, pending: 0 }))
+    expect(store.revision).toBe(1)
+    store.take(status({ syncing: false, online: true, changed: 0 }))
+    expect(store.revision).toBe(1)
+  })
+
+  it('shows an unreachable server as offline, with its plain-words reason', async () => {
+    fakeBackend.syncNow.mockRejectedValue(new BackendError('unreachable', '无法连接服务器'))
+    const store = useSyncStore()
+    await store.syncNow()
+    expect(store.status.online).toBe(false)
+    expect(store.status.syncing).toBe(false)
+    expect(store.status.last_error).toEqual({ code: 'unreachable', message: '无法连接服务器' })
+  })
+
+  it('refreshes lists after a sync now', async () => {
+    fakeBackend.syncNow.mockResolvedValue(status({ online: true, pending: 0, last_sync_at: 1 }))
+    const store = useSyncStore()
+    await store.syncNow()
+    expect(store.status.last_sync_at).toBe(1)
+    expect(store.revision).toBe(1)
   })
 })

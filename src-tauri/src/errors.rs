@@ -1,0 +1,229 @@
+//! How failures cross the IPC boundary: `{code, message, fields}`.
+//!
+//! `code` is stable and machine-readable, so the UI can pick a translated
+//! text for it; `message` is already in the UI's language; `fields` lists
+//! what is wrong with each form field, so a form shows it at the field.
+
+use gridwork_core::store::StoreError;
+use gridwork_core::sync::client::{SyncError, TransportError};
+use gridwork_core::validate::{Lang, ValidationErrors};
+use gridwork_core::workflow::TransitionError;
+use serde::Serialize;
+
+/// What a command failure looks like to the front end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message} ({code})")]
+pub struct CommandError {
+    /// The stable code the UI switches on (`internal`, `invalid`,
+    /// `not_found`, `unreachable`, `bad_credentials`, a workflow code …).
+    pub code: String,
+    /// A sentence for a person in the UI's language, never a stack trace.
+    pub message: String,
+    /// One entry per invalid form field; empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+/// What is wrong with one form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The record's field key, e.g. `id_number` or `address`.
+    pub field: String,
+    /// The validation code, e.g. `id_check_character`.
+    pub code: String,
+    /// The sentence core renders for it, in the UI's language.
+    pub message: String,
+}
+
+impl CommandError {
+    /// Makes an error with the given code and message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// A failure with a fixed text in both languages.
+    pub fn text(code: &str, lang: Lang, zh: &str, en: &str) -> Self {
+        Self::new(code, pick(lang, zh, en))
+    }
+
+    /// The user must sign in (first run, or after a sign-out).
+    pub fn not_signed_in(lang: Lang) -> Self {
+        Self::text("not_signed_in", lang, "请先登录", "Please sign in first")
+    }
+
+    /// Invalid form fields, each with core's message in `lang`.
+    pub fn invalid(errors: &ValidationErrors, lang: Lang) -> Self {
+        let fields: Vec<FieldError> = errors
+            .0
+            .iter()
+            .map(|e| FieldError {
+                field: e.field.clone(),
+                code: e.code.as_str().to_string(),
+                message: e.message(lang),
+            })
+            .collect();
+        let message = fields
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect::<Vec<_>>()
+            .join("；");
+        Self {
+            code: "invalid".into(),
+            message,
+            fields,
+        }
+    }
+
+    /// A store failure.
+    pub fn store(e: StoreError, lang: Lang) -> Self {
+        match &e {
+            StoreError::Invalid(errors) => Self::invalid(errors, lang),
+            StoreError::NotFound(_) => {
+                Self::text("not_found", lang, "没有找到这条记录", "No such record")
+            }
+            StoreError::TooNew { .. } => Self::text(
+                e.code(),
+                lang,
+                "本机数据来自更新版本的网格通，请升级应用",
+                "The data on this device was written by a newer Gridwork: update the app",
+            ),
+            _ => {
+                tracing::error!(error = %e, "store failure");
+                Self::new(
+                    e.code(),
+                    pick(
+                        lang,
+                        "本机数据读写出错：",
+                        "The local data could not be read or written: ",
+                    ) + &e.to_string(),
+                )
+            }
+        }
+    }
+
+    /// A workflow step the rules do not allow.
+    pub fn transition(e: &TransitionError, lang: Lang) -> Self {
+        Self::new(e.code(), e.message(lang))
+    }
+
+    /// A failed exchange with the server (login or sync).
+    pub fn transport(e: &TransportError, lang: Lang) -> Self {
+        match e {
+            TransportError::Unreachable(_) => Self::text(
+                "unreachable",
+                lang,
+                "无法连接服务器：已保存的内容留在本机，联网后自动同步",
+                "The server cannot be reached: everything saved stays on this device and syncs once online",
+            ),
+            TransportError::Server { code, message, .. } => {
+                let text = match code.as_str() {
+                    "bad_credentials" => Some(("账号或密码不正确", "Wrong user name or password")),
+                    "account_disabled" => Some(("该账号已停用", "This account is disabled")),
+                    "token_revoked" | "unauthenticated" => Some((
+                        "本设备的登录已失效，请重新登录",
+                        "This device's sign-in is no longer valid: sign in again",
+                    )),
+                    "rate_limited" => Some((
+                        "尝试次数过多，请稍后再试",
+                        "Too many attempts: try again later",
+                    )),
+                    "busy" => Some((
+                        "服务器繁忙，稍后自动重试",
+                        "The server is busy; it will be retried",
+                    )),
+                    _ => None,
+                };
+                match text {
+                    Some((zh, en)) => Self::text(code, lang, zh, en),
+                    None => Self::new(code.clone(), message.clone()),
+                }
+            }
+        }
+    }
+
+    /// A failed sync.
+    pub fn sync(e: SyncError, lang: Lang) -> Self {
+        match e {
+            SyncError::Transport(t) => Self::transport(&t, lang),
+            SyncError::Store(s) => Self::store(s, lang),
+            other => Self::new(
+                other.code().to_string(),
+                pick(
+                    lang,
+                    "同步数据无法读取：",
+                    "The sync answer could not be read: ",
+                ) + &other.to_string(),
+            ),
+        }
+    }
+
+    /// Something that should not happen; the detail goes to the log.
+    pub fn internal(detail: impl std::fmt::Display, lang: Lang) -> Self {
+        tracing::error!(%detail, "internal error");
+        Self::text(
+            "internal",
+            lang,
+            "出现内部错误，请稍后重试",
+            "Something went wrong inside the app; try again",
+        )
+    }
+}
+
+fn pick(lang: Lang, zh: &str, en: &str) -> String {
+    match lang {
+        Lang::ZhCn => zh.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gridwork_core::validate::{Code, ValidationError};
+    use serde_json::json;
+
+    // The UI's `backend.ts` relies on these exact shapes.
+    #[test]
+    fn command_error_serializes_as_code_and_message() {
+        let err = CommandError::new("invalid_input", "grid id is empty");
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({"code": "invalid_input", "message": "grid id is empty"})
+        );
+        assert_eq!(err.to_string(), "grid id is empty (invalid_input)");
+    }
+
+    #[test]
+    fn validation_errors_arrive_field_by_field_in_the_users_language() {
+        let errors = ValidationErrors(vec![ValidationError::with_detail(
+            "id_number",
+            Code::IdCheckCharacter,
+            "X:5",
+        )]);
+        let zh = serde_json::to_value(CommandError::invalid(&errors, Lang::ZhCn)).unwrap();
+        assert_eq!(zh["code"], "invalid");
+        assert_eq!(zh["fields"][0]["field"], "id_number");
+        assert_eq!(zh["fields"][0]["code"], "id_check_character");
+        assert_eq!(
+            zh["fields"][0]["message"],
+            "身份证号码校验位错误：应为 X，实际为 5"
+        );
+        let en = CommandError::invalid(&errors, Lang::En);
+        assert!(en.fields[0].message.contains("check character"), "{en:?}");
+    }
+
+    #[test]
+    fn an_unreachable_server_is_said_plainly_in_both_languages() {
+        let e = TransportError::Unreachable("connection refused".into());
+        let zh = CommandError::transport(&e, Lang::ZhCn);
+        assert_eq!(zh.code, "unreachable");
+        assert!(zh.message.contains("无法连接服务器"), "{zh:?}");
+        assert!(!zh.message.contains("refused"), "no internals: {zh:?}");
+        let en = CommandError::transport(&e, Lang::En);
+        assert!(en.message.contains("cannot be reached"), "{en:?}");
+    }
+}

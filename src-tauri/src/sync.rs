@@ -1,0 +1,174 @@
+//! Sync from the app: "sync now", a background loop that syncs every few
+//! seconds while signed in, and the status the UI shows (online or not,
+//! pending changes, last sync, last error, the server's refusals), sent as
+//! the `sync-status` event whenever it changes.
+//!
+//! A sync holds the store's lock only to prepare a request and to take an
+//! answer, never across the network, so the screens stay responsive while
+//! a slow exchange runs.
+
+use std::time::Duration;
+
+use gridwork_core::sync::client::{Progress, SyncClient, Transport};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+
+use crate::errors::CommandError;
+use crate::state::{AppState, lock};
+
+/// The event the UI listens to.
+pub const STATUS_EVENT: &str = "sync-status";
+
+/// What the sync screen and the home screen show.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncStatus {
+    /// `None` until the first attempt; then whether the server answered.
+    pub online: Option<bool>,
+    pub syncing: bool,
+    /// Local changes not yet acknowledged by the server.
+    pub pending: u64,
+    /// Unix milliseconds of the last successful sync.
+    pub last_sync_at: Option<i64>,
+    /// Why the last attempt failed, in plain words; cleared by a success.
+    pub last_error: Option<CommandError>,
+    /// Records the server refused, with its reasons, as stored.
+    pub rejections: Vec<RejectionView>,
+    /// Records changed by the last sync, for lists to refresh.
+    pub changed: usize,
+}
+
+/// A refusal from the server, for the worker to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectionView {
+    pub doc_id: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The current sync status, with the pending count read fresh.
+#[tauri::command]
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, CommandError> {
+    refresh_counts(&state);
+    Ok(lock(&state.status).clone())
+}
+
+/// Syncs now and returns the status after it.
+#[tauri::command]
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> Result<SyncStatus, CommandError> {
+    run(&app).await?;
+    let state = app.state::<AppState>();
+    Ok(lock(&state.status).clone())
+}
+
+/// Syncs every `interval` while signed in, for as long as the app runs.
+pub fn spawn_background<R: Runtime>(app: AppHandle<R>, interval: Duration) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            let signed_in = app.state::<AppState>().session().is_some();
+            if signed_in {
+                // The status carries the error; nothing else to do with it.
+                let _ = run(&app).await;
+            }
+        }
+    });
+}
+
+/// Re-reads the pending count and the stored refusals into the status and
+/// tells the UI.
+pub fn publish<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    refresh_counts(&state);
+    let status = lock(&state.status).clone();
+    let _ = app.emit(STATUS_EVENT, status);
+}
+
+fn refresh_counts(state: &AppState) {
+    let counts = {
+        let guard = state.session();
+        guard.as_ref().map(|s| {
+            let pending = s.store.pending_count().unwrap_or(0);
+            let rejections = s
+                .store
+                .rejections()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|r| RejectionView {
+                    doc_id: r.doc_id.to_string(),
+                    code: r.code,
+                    message: r.message,
+                })
+                .collect::<Vec<_>>();
+            (pending, rejections)
+        })
+    };
+    let mut status = lock(&state.status);
+    match counts {
+        Some((pending, rejections)) => {
+            status.pending = pending;
+            status.rejections = rejections;
+        }
+        None => *status = SyncStatus::default(),
+    }
+}
+
+/// One whole sync: rounds until the server has nothing more and the outbox
+/// is empty. Updates and publishes the status either way.
+pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandError> {
+    let state = app.state::<AppState>();
+    let _one_at_a_time = state.sync_lock.lock().await;
+    lock(&state.status).syncing = true;
+    publish(app);
+    let result = rounds(&state).await;
+    {
+        let mut status = lock(&state.status);
+        status.syncing = false;
+        match &result {
+            Ok(progress) => {
+                status.online = Some(true);
+                status.last_sync_at = Some(jiff::Timestamp::now().as_millisecond());
+                status.last_error = None;
+                status.changed = progress.changed.len();
+            }
+            Err(e) => {
+                status.online = Some(e.code != "unreachable");
+                status.last_error = Some(e.clone());
+            }
+        }
+    }
+    publish(app);
+    result
+}
+
+async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
+    let client = SyncClient::default();
+    let lang = state.lang();
+    let transport = state.with_session(|s, _| Ok(s.transport.clone()))?;
+    let mut total = Progress::default();
+    loop {
+        let outgoing = state.with_session(|s, lang| {
+            client
+                .prepare(&s.store)
+                .map_err(|e| CommandError::sync(e, lang))
+        })?;
+        let answer = transport
+            .exchange(outgoing.body.clone())
+            .await
+            .map_err(|e| CommandError::transport(&e, lang))?;
+        let round = state.with_session(|s, lang| {
+            client
+                .receive(&mut s.store, &outgoing, &answer)
+                .map_err(|e| CommandError::sync(e, lang))
+        })?;
+        let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
+        total.rounds += 1;
+        total.changes_sent += round.changes_sent;
+        total.changes_received += round.changes_received;
+        total.changed.extend(round.changed);
+        total.rejected.extend(round.rejected);
+        total.pending = round.pending;
+        if !again || total.rounds >= client.max_rounds {
+            return Ok(total);
+        }
+    }
+}

@@ -1,0 +1,608 @@
+//! The real app binary, end to end: Xvfb, tauri-driver and WebKitWebDriver
+//! drive the built `gridwork-app` against a real `gridwork-server` process.
+//!
+//! A grid worker signs in; with the server stopped, registers a household
+//! with two residents (a bad ID number first: the message is checked; then
+//! a good one: the birth date fills in) and reports an incident located on
+//! the grid map; the server comes back, "sync now" sends everything, and a
+//! supervisor's device checks through the server that every record arrived
+//! intact. The supervisor returns the incident; after the next sync the
+//! app shows it on the home screen and in the incident's timeline. Finally
+//! the app is started again and its cold start to the home screen is
+//! measured and printed (`cold_start_to_home_ms`).
+//!
+//! Screenshots of the main screens go to `<target>/e2e-screenshots/`.
+//! Needs `Xvfb`, `WebKitWebDriver` and `tauri-driver` on the PATH
+//! (`scripts/setup` installs them) and the UI built into `ui/dist`.
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::doc::Author;
+use gridwork_core::model::{
+    CategoryMajor, Gender, Household, Incident, Projection, RecordKind, Relation, Resident, Role,
+    User,
+};
+use gridwork_core::store::ListQuery;
+use gridwork_core::validate::id_check_character;
+use gridwork_core::workflow::{self, Action, Actor, Status};
+use gridwork_tests::{Device, PASSWORD, Server, community};
+use serde_json::{Value, json};
+
+/// How long any one wait for the app may take before the test fails.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A child process killed (and reaped) when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) -> Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("{what} not ready after {WAIT:?}")
+}
+
+/// Starts Xvfb on a display nobody uses.
+fn start_xvfb() -> Result<(Reaped, String)> {
+    let n = (90..400)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .context("no free X display")?;
+    let child = Command::new("Xvfb")
+        .arg(format!(":{n}"))
+        .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start Xvfb (apt-get install xvfb)")?;
+    let xvfb = Reaped(child);
+    let socket = format!("/tmp/.X11-unix/X{n}");
+    wait_until("Xvfb", || Path::new(&socket).exists())?;
+    Ok((xvfb, format!(":{n}")))
+}
+
+fn tauri_driver_binary() -> PathBuf {
+    let installed = std::env::var_os("HOME")
+        .map(|home| PathBuf::from(home).join(".cargo/bin/tauri-driver"))
+        .filter(|p| p.exists());
+    installed.unwrap_or_else(|| PathBuf::from("tauri-driver"))
+}
+
+/// A minimal W3C WebDriver client: the handful of endpoints the story uses.
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+}
+
+impl Driver {
+    async fn start(port: u16, app: &Path) -> Result<Driver> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": app},
+        }}});
+        let answer: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let session = answer["value"]["sessionId"]
+            .as_str()
+            .with_context(|| format!("no session: {answer}"))?
+            .to_string();
+        Ok(Driver {
+            http,
+            base,
+            session,
+        })
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let mut request = self.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await?.json().await?;
+        if let Some(error) = answer["value"]["error"].as_str() {
+            bail!("webdriver {path}: {error}: {}", answer["value"]["message"]);
+        }
+        Ok(answer["value"].clone())
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value> {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    async fn quit(&self) -> Result<()> {
+        self.call(reqwest::Method::DELETE, "", None)
+            .await
+            .map(|_| ())
+    }
+
+    async fn script(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("/execute/sync", json!({"script": script, "args": args}))
+            .await
+    }
+
+    /// The element matching `css`, waiting for it to appear.
+    async fn find(&self, css: &str) -> Result<String> {
+        let start = Instant::now();
+        loop {
+            let found = self
+                .post("/element", json!({"using": "css selector", "value": css}))
+                .await;
+            if let Ok(value) = found
+                && let Some(id) = value
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .and_then(Value::as_str)
+            {
+                return Ok(id.to_string());
+            }
+            if start.elapsed() > WAIT {
+                bail!("no element {css} after {WAIT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) -> Result<()> {
+        let id = self.find(css).await?;
+        self.post(&format!("/element/{id}/click"), json!({}))
+            .await?;
+        Ok(())
+    }
+
+    /// Clears a field and types `text` into it, as a person would.
+    async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let id = self.find(css).await?;
+        self.post(&format!("/element/{id}/clear"), json!({}))
+            .await?;
+        self.post(&format!("/element/{id}/value"), json!({"text": text}))
+            .await?;
+        Ok(())
+    }
+
+    /// Chooses an option of a native select.
+    async fn select(&self, css: &str, value: &str) -> Result<()> {
+        self.find(css).await?;
+        self.script(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+             s.dispatchEvent(new Event('change'));",
+            json!([css, value]),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn text(&self, css: &str) -> Result<String> {
+        let v = self
+            .script(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                json!([css]),
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    async fn value(&self, css: &str) -> Result<String> {
+        let v = self
+            .script(
+                "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+                json!([css]),
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Result<String> {
+        let v = self
+            .script(
+                "const e = document.querySelector(arguments[0]); \
+                 return e ? e.getAttribute(arguments[1]) : null;",
+                json!([css, name]),
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    async fn count(&self, css: &str) -> Result<usize> {
+        let v = self
+            .script(
+                "return document.querySelectorAll(arguments[0]).length;",
+                json!([css]),
+            )
+            .await?;
+        Ok(v.as_u64().unwrap_or(0) as usize)
+    }
+
+    async fn hash(&self) -> Result<String> {
+        let v = self.script("return location.hash;", json!([])).await?;
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Waits until `check` holds for what `read` returns.
+    async fn wait_for<F, Fut>(
+        &self,
+        what: &str,
+        mut read: F,
+        check: impl Fn(&str) -> bool,
+    ) -> Result<String>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<String>>,
+    {
+        let start = Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < WAIT {
+            if let Ok(v) = read().await {
+                if check(&v) {
+                    return Ok(v);
+                }
+                last = v;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("{what}: still {last:?} after {WAIT:?}")
+    }
+
+    async fn wait_text(&self, css: &str, want: &str) -> Result<String> {
+        self.wait_for(
+            &format!("text of {css}"),
+            || self.text(css),
+            |t| t.contains(want),
+        )
+        .await
+    }
+
+    async fn screenshot(&self, dir: &Path, name: &str) -> Result<()> {
+        let v = self.call(reqwest::Method::GET, "/screenshot", None).await?;
+        let png =
+            base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default())?;
+        std::fs::write(dir.join(format!("{name}.png")), png)?;
+        Ok(())
+    }
+}
+
+/// A valid resident ID number: region, birth date, sequence, check character.
+fn id_number(region: &str, birth: &str, seq: &str) -> String {
+    let first17 = format!("{region}{birth}{seq}");
+    format!("{first17}{}", id_check_character(&first17))
+}
+
+fn user_with(role: Role, covering: &str) -> &'static User {
+    community()
+        .users
+        .iter()
+        .find(|u| u.role == role && covering.starts_with(&u.grid))
+        .expect("the demo community has such a user")
+}
+
+async fn rows(d: &Driver) -> Result<String> {
+    Ok(d.count("[data-test=resident-row]").await?.to_string())
+}
+
+fn uuid_in_hash(hash: &str, prefix: &str) -> Option<uuid::Uuid> {
+    let rest = hash.strip_prefix(prefix)?;
+    uuid::Uuid::parse_str(rest.get(..36)?).ok()
+}
+
+// The figure and where the screenshots are is what a person reads.
+#[allow(clippy::print_stdout)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "written but not yet run to green: the session's first build of the app took its whole time box; \
+            run with `cargo nextest run -p gridwork-app --test e2e --run-ignored all --no-capture`"]
+async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_back() -> Result<()>
+{
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_gridwork-app"));
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .context("target dir")?
+        .join("e2e-screenshots");
+    std::fs::create_dir_all(&shots)?;
+
+    let mut server = Server::start()?;
+    let worker = community()
+        .users
+        .iter()
+        .find(|u| u.role == Role::GridWorker)
+        .expect("a grid worker");
+    let supervisor = user_with(Role::CommunitySupervisor, &worker.grid);
+
+    let home = tempfile::tempdir()?;
+    let (_xvfb, display) = start_xvfb()?;
+    let port = free_port()?;
+    let native_port = free_port()?;
+    let driver_process = Command::new(tauri_driver_binary())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("DISPLAY", &display)
+        .env("GRIDWORK_DATA_DIR", home.path().join("gridwork"))
+        .env("XDG_DATA_HOME", home.path().join("xdg-data"))
+        .env("XDG_CONFIG_HOME", home.path().join("xdg-config"))
+        .env("XDG_CACHE_HOME", home.path().join("xdg-cache"))
+        // Only "sync now" syncs, so what the story checks happens when it says.
+        .env("GRIDWORK_SYNC_INTERVAL", "3600")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("start tauri-driver (cargo install tauri-driver --locked)")?;
+    let _driver_process = Reaped(driver_process);
+    wait_until("tauri-driver", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })?;
+
+    // First run: the setup screen, then sign-in.
+    let d = Driver::start(port, &app).await?;
+    d.find("[data-test=setup]").await?;
+    d.screenshot(&shots, "01-setup").await?;
+    d.type_into("[data-test=server-url] input", &server.url())
+        .await?;
+    d.type_into("[data-test=user] input", &worker.id).await?;
+    d.type_into("[data-test=password] input", PASSWORD).await?;
+    d.click("[data-test=login]").await?;
+    d.find("[data-test=home]").await?;
+    d.wait_text("[data-test=greeting]", &worker.name).await?;
+    d.wait_text("[data-test=sync-state]", "已连接").await?;
+    d.screenshot(&shots, "02-home").await?;
+
+    // The network goes away.
+    server.kill()?;
+
+    // A household, typed in offline.
+    d.click("[data-test=home-new-household]").await?;
+    d.find("[data-test=household-form]").await?;
+    d.type_into("[data-test=estate] input", "阳光花园").await?;
+    d.type_into("[data-test=building] input", "3").await?;
+    d.type_into("[data-test=unit] input", "2").await?;
+    d.type_into("[data-test=room] input", "501").await?;
+    d.select("[data-test=use] select", "rented").await?;
+    d.type_into("[data-test=owner-name] input", "张建国")
+        .await?;
+    d.screenshot(&shots, "03-household-form").await?;
+    d.click("[data-test=save-household]").await?;
+    let hash = d
+        .wait_for(
+            "household saved",
+            || d.hash(),
+            |h| uuid_in_hash(h, "#/households/").is_some(),
+        )
+        .await?;
+    let household_id = uuid_in_hash(&hash, "#/households/").context("household id")?;
+
+    // First resident: a bad ID number, then a good one.
+    let dr = &d;
+    let zhang_id = id_number("440106", "19800101", "001");
+    d.click("[data-test=add-resident]").await?;
+    d.find("[data-test=resident-form]").await?;
+    d.type_into("[data-test=resident-name] input", "张建国")
+        .await?;
+    let mut bad = zhang_id.clone();
+    bad.replace_range(17.., if zhang_id.ends_with('1') { "2" } else { "1" });
+    d.type_into("[data-test=id-number] input", &bad).await?;
+    d.click("[data-test=save-resident]").await?;
+    let message = d.wait_text("[data-test=id-number]", "校验位").await?;
+    assert!(message.contains("身份证号码校验位错误"), "{message}");
+    d.screenshot(&shots, "04-resident-bad-id").await?;
+    d.type_into("[data-test=id-number] input", &zhang_id)
+        .await?;
+    d.click("[data-test=birth-date] input").await?; // leaves the ID field
+    d.wait_for(
+        "birth date from the ID number",
+        || d.value("[data-test=birth-date] input"),
+        |v| v == "1980-01-01",
+    )
+    .await?;
+    d.screenshot(&shots, "05-resident-good-id").await?;
+    d.click("[data-test=save-resident]").await?;
+    d.find("[data-test=household-form]").await?;
+    d.wait_for(
+        "one resident",
+        || async { Ok(d.count("[data-test=resident-row]").await?.to_string()) },
+        |n| n == "1",
+    )
+    .await?;
+
+    // Second resident.
+    let li_id = id_number("440106", "19820304", "002");
+    d.click("[data-test=add-resident]").await?;
+    d.find("[data-test=resident-form]").await?;
+    d.type_into("[data-test=resident-name] input", "李梅")
+        .await?;
+    d.select("[data-test=relation] select", "spouse").await?;
+    d.type_into("[data-test=id-number] input", &li_id).await?;
+    d.type_into("[data-test=phone] input", "13812345678")
+        .await?;
+    d.click("[data-test=save-resident]").await?;
+    d.find("[data-test=household-form]").await?;
+    d.wait_for(
+        "two residents",
+        || async { Ok(d.count("[data-test=resident-row]").await?.to_string()) },
+        |n| n == "2",
+    )
+    .await?;
+    d.screenshot(&shots, "06-household-with-residents").await?;
+
+    // An incident, located by a tap on the grid map.
+    d.click("[data-test=tab-report]").await?;
+    d.find("[data-test=incident-form]").await?;
+    d.type_into("[data-test=incident-title] input", "3栋楼道堆放杂物")
+        .await?;
+    d.select("[data-test=incident-category] select", "fire")
+        .await?;
+    d.type_into(
+        "[data-test=incident-description] textarea",
+        "楼道堆放纸箱，堵塞消防通道",
+    )
+    .await?;
+    d.type_into("[data-test=incident-address] input", "阳光花园3栋")
+        .await?;
+    let mapped = d.count("[data-test=grid-map]").await? > 0;
+    if mapped {
+        d.click("[data-test=grid-map]").await?;
+        d.wait_for(
+            "point from the map",
+            || d.value("[data-test=incident-point] input"),
+            |v| v.contains(','),
+        )
+        .await?;
+    }
+    d.screenshot(&shots, "07-incident-form").await?;
+    d.click("[data-test=report]").await?;
+    d.find("[data-test=incident-detail]").await?;
+    d.wait_text("[data-test=incident-status]", "已上报").await?;
+    let incident_id = uuid_in_hash(&d.hash().await?, "#/incidents/").context("incident id")?;
+    d.screenshot(&shots, "08-incident-detail").await?;
+
+    // Offline: sync now says so in plain words and keeps everything.
+    d.click("[data-test=tab-sync]").await?;
+    d.find("[data-test=sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    d.wait_text("[data-test=sync-error]", "无法连接服务器")
+        .await?;
+    let pending: u64 = d
+        .attr("[data-test=sync-pending]", "data-pending")
+        .await?
+        .parse()?;
+    assert!(pending > 0, "the offline work waits to be sent");
+    d.screenshot(&shots, "09-sync-offline").await?;
+
+    // The server is back: sync now sends everything.
+    server.restart()?;
+    d.click("[data-test=sync-now]").await?;
+    d.wait_text("[data-test=sync-state]", "已连接").await?;
+    d.wait_for(
+        "nothing pending",
+        || d.attr("[data-test=sync-pending]", "data-pending"),
+        |n| n == "0",
+    )
+    .await?;
+    assert_eq!(d.count("[data-test=sync-error]").await?, 0);
+    d.screenshot(&shots, "10-sync-done").await?;
+
+    // Through the server: a supervisor's device finds every record intact.
+    let mut sup = Device::enrol(&server, &supervisor.id).await?;
+    sup.sync().await?;
+    let h: Household = sup
+        .store
+        .get(household_id)?
+        .context("household on the server")?;
+    assert_eq!(h.address.one_line(), "阳光花园3栋2单元501室");
+    assert_eq!(h.owner_name, "张建国");
+    assert_eq!(serde_json::to_value(h.usage)?, json!("rented"));
+    assert_eq!(h.meta.created_by, worker.id);
+    let rows: Vec<Projection> = sup.store.list(&ListQuery {
+        kind: Some(RecordKind::Resident),
+        parent_id: Some(household_id),
+        ..ListQuery::default()
+    })?;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let mut residents: Vec<Resident> = rows
+        .iter()
+        .map(|r| sup.store.get::<Resident>(r.id).map(Option::unwrap))
+        .collect::<Result<_, _>>()?;
+    residents.sort_by(|a, b| a.birth_date.cmp(&b.birth_date));
+    assert_eq!(residents[0].name, "张建国");
+    assert_eq!(residents[0].id_number.as_deref(), Some(zhang_id.as_str()));
+    assert_eq!(residents[0].birth_date.as_deref(), Some("1980-01-01"));
+    assert_eq!(residents[0].gender, Gender::Male);
+    assert_eq!(residents[1].name, "李梅");
+    assert_eq!(residents[1].relation, Relation::Spouse);
+    assert_eq!(residents[1].id_number.as_deref(), Some(li_id.as_str()));
+    assert_eq!(residents[1].birth_date.as_deref(), Some("1982-03-04"));
+    assert_eq!(residents[1].gender, Gender::Female);
+    assert_eq!(residents[1].phone.as_deref(), Some("13812345678"));
+    let incident: Incident = sup
+        .store
+        .get(incident_id)?
+        .context("incident on the server")?;
+    assert_eq!(incident.title, "3栋楼道堆放杂物");
+    assert_eq!(incident.description, "楼道堆放纸箱，堵塞消防通道");
+    assert_eq!(incident.address, "阳光花园3栋");
+    assert_eq!(incident.category.major, CategoryMajor::Fire);
+    assert_eq!(incident.point.is_some(), mapped);
+    let cal = WorkCalendar::bundled();
+    assert_eq!(workflow::derive(&incident, &cal).status, Status::Reported);
+
+    // The supervisor returns it.
+    let reason = "请补充现场照片后重新上报";
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut doc = sup.store.load(incident_id)?.context("incident doc")?;
+    doc.update::<Incident>(&Author::new(&supervisor.id, now), |i| {
+        let actor = Actor {
+            user: &supervisor.id,
+            role: supervisor.role,
+        };
+        workflow::transition(i, &cal, actor, Action::Return, reason, vec![], now)
+            .expect("a supervisor may return a reported incident");
+    })?;
+    sup.store.save_doc(&mut doc)?;
+    let progress = sup.sync().await?;
+    assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+
+    // The app sees the return after its next sync.
+    d.click("[data-test=sync-now]").await?;
+    d.click("[data-test=tab-home]").await?;
+    d.find("[data-test=home]").await?;
+    d.wait_text("[data-test=returned]", "3栋楼道堆放杂物")
+        .await?;
+    d.screenshot(&shots, "11-home-returned").await?;
+    d.click("[data-test=returned-item]").await?;
+    d.wait_text("[data-test=return-reason]", reason).await?;
+    d.wait_text("[data-test=timeline]", "退回").await?;
+    d.wait_text("[data-test=incident-status]", "退回").await?;
+    d.screenshot(&shots, "12-incident-returned").await?;
+    d.quit().await?;
+
+    // Cold start: a signed-in device opens straight on the home screen.
+    let started = Instant::now();
+    let d = Driver::start(port, &app).await?;
+    d.find("[data-test=home]").await?;
+    d.wait_text("[data-test=greeting]", &worker.name).await?;
+    let cold = started.elapsed();
+    d.screenshot(&shots, "13-cold-start-home").await?;
+    d.quit().await?;
+    println!("cold_start_to_home_ms: {}", cold.as_millis());
+    println!("screenshots: {}", shots.display());
+    Ok(())
+}

@@ -1,0 +1,57 @@
+import { computed, ref, watch, type Ref } from 'vue'
+import { draftKey, dropDraft, readDraft, writeDraft } from './drafts'
+
+/**
+ * A record form whose content is written to local storage on every change:
+ * opened again after a kill, it comes back as it was typed. `load` gives
+ * the record when there is no draft (a new blank one, or the stored one).
+ */
+export function useDraftForm<T extends object>(kind: string, key: string) {
+  const form = ref<T | null>(null) as Ref<T | null>
+  const restored = ref(false)
+  const storageKey = draftKey(kind, key)
+  let stop: (() => void) | null = null
+
+  async function open(load: () => Promise<T>): Promise<void> {
+    const draft = readDraft<T & { _savedAt?: number }>(storageKey)
+    if (draft) {
+      delete draft._savedAt
+      form.value = draft
+      restored.value = true
+    } else {
+      form.value = await load()
+    }
+    stop?.()
+    stop = watch(
+      form,
+      (value) => {
+        if (value) writeDraft(storageKey, value)
+      },
+      { deep: true },
+    )
+  }
+
+  /** The record is in the store now: the draft is no longer needed. */
+  function saved(record: T): void {
+    stop?.()
+    stop = null
+    dropDraft(storageKey)
+    form.value = record
+    restored.value = false
+  }
+
+  return { form, restored, open, saved, storageKey }
+}
+
+/**
+ * A v-model for a text field of the form that may be empty: an empty input
+ * is stored as `empty` (`null` for optional fields, `''` for plain text).
+ */
+export function textField<T extends object>(form: Ref<T | null>, key: keyof T, empty: null | '' = null) {
+  return computed<string | null>({
+    get: () => (form.value?.[key] as string | null | undefined) ?? null,
+    set: (value) => {
+      if (form.value) (form.value as Record<keyof T, unknown>)[key] = value || empty
+    },
+  })
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest'
+import { BackendError } from './backend'
+import { dropDraft, incidentDraftRoute, listDrafts, readDraft, writeDraft } from './drafts'
+import { addressLine, boxOf, fieldErrors, formatTime, maskIdNumber, maskMobile, maskName, pointAt, viewAt } from './forms'
+
+describe('field errors', () => {
+  it('puts each message under its field, without the field key core names', () => {
+    const error = new BackendError('invalid', '…', [
+      { field: 'name', code: 'required', message: 'name 为必填项' },
+      { field: 'id_number', code: 'id_check_character', message: '身份证号码校验位错误：应为 X，实际为 5' },
+    ])
+    expect(fieldErrors(error)).toEqual({
+      name: '为必填项',
+      id_number: '身份证号码校验位错误：应为 X，实际为 5',
+    })
+    expect(fieldErrors(null)).toEqual({})
+  })
+
+  it('joins two messages for one field', () => {
+    const error = new BackendError('invalid', '…', [
+      { field: 'phone', code: 'a', message: 'one' },
+      { field: 'phone', code: 'b', message: 'two' },
+    ])
+    expect(fieldErrors(error).phone).toBe('one；two')
+  })
+})
+
+describe('masks', () => {
+  it('mask ID numbers, mobiles and names as DOMAIN.md says', () => {
+    expect(maskIdNumber('11010519491231002X')).toBe('110105********002X')
+    expect(maskMobile('13812345678')).toBe('138****5678')
+    expect(maskName('热依拉·买买提')).toBe('热******')
+    expect(maskName('')).toBe('')
+  })
+})
+
+describe('address', () => {
+  it('reads as people write it', () => {
+    expect(
+      addressLine({ estate: '阳光花园', building: '3', unit: '2', room: '501', village: '', group: '', detail: '' }),
+    ).toBe('阳光花园3栋2单元501室')
+    expect(
+      addressLine({ estate: '', building: '', unit: '', room: '', village: '石岭村', group: '五组', detail: '' }),
+    ).toBe('石岭村五组')
+  })
+})
+
+describe('grid map geometry', () => {
+  it('turns a tap into the point drawn there, north up', () => {
+    const box = boxOf([
+      [
+        [113.3, 23.1],
+        [113.4, 23.1],
+        [113.4, 23.2],
+        [113.3, 23.2],
+      ],
+    ])
+    expect(box).not.toBeNull()
+    const b = box!
+    const [lon, lat] = pointAt(b, 640, 400, 320, 200)
+    expect(lon).toBeCloseTo(113.35, 5)
+    expect(lat).toBeCloseTo(23.15, 5)
+    const [x, y] = viewAt(b, 640, 400, lon, lat)
+    expect(x).toBeCloseTo(320, 1)
+    expect(y).toBeCloseTo(200, 1)
+    expect(pointAt(b, 640, 400, 0, 0)[1]).toBeGreaterThan(23.2)
+  })
+})
+
+describe('drafts', () => {
+  it('keep what was typed until the record is saved', () => {
+    localStorage.clear()
+    writeDraft('gridwork.draft.incident.new', { title: '楼道堆物' })
+    writeDraft('gridwork.draft.household.new', { owner_name: '王' })
+    expect(readDraft<{ title: string }>('gridwork.draft.incident.new')?.title).toBe('楼道堆物')
+    const incidents = listDrafts<{ title: string }>('incident')
+    expect(incidents.map((d) => d.value.title)).toEqual(['楼道堆物'])
+    dropDraft('gridwork.draft.incident.new')
+    expect(listDrafts('incident')).toEqual([])
+  })
+
+  it('reopen in the right form', () => {
+    expect(incidentDraftRoute('gridwork.draft.incident.new')).toBe('/incidents/new')
+    expect(incidentDraftRoute('gridwork.draft.incident.0190')).toBe('/incidents/0190/edit')
+  })
+})
+
+describe('time', () => {
+  it('is shown in Asia/Shanghai', () => {
+    expect(formatTime(Date.UTC(2026, 10, 21, 6, 5))).toBe('2026-11-21 14:05')
+    expect(formatTime(null)).toBe('')
+  })
+})

@@ -1,0 +1,58 @@
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import { backend, BackendError } from '../backend'
+import type { SyncStatus } from '../types'
+
+export function emptyStatus(): SyncStatus {
+  return {
+    online: null,
+    syncing: false,
+    pending: 0,
+    last_sync_at: null,
+    last_error: null,
+    rejections: [],
+    changed: 0,
+  }
+}
+
+/** The sync state the backend publishes, and "sync now". */
+export const useSyncStore = defineStore('sync', () => {
+  const status = ref<SyncStatus>(emptyStatus())
+  /** Bumped whenever a sync brought changes, so lists reload. */
+  const revision = ref(0)
+  let unlisten: (() => void) | null = null
+
+  function take(next: SyncStatus): void {
+    const finished = status.value.syncing && !next.syncing
+    status.value = next
+    if (finished && next.changed > 0) revision.value += 1
+  }
+
+  async function start(): Promise<void> {
+    if (unlisten) return
+    try {
+      unlisten = await backend.onSyncStatus(take)
+      take(await backend.syncStatus())
+    } catch {
+      // Outside the app there is nothing to listen to.
+    }
+  }
+
+  async function syncNow(): Promise<void> {
+    status.value = { ...status.value, syncing: true }
+    try {
+      take(await backend.syncNow())
+      revision.value += 1
+    } catch (reason) {
+      const e = BackendError.from(reason)
+      status.value = {
+        ...status.value,
+        syncing: false,
+        online: e.code === 'unreachable' ? false : status.value.online,
+        last_error: { code: e.code, message: e.message },
+      }
+    }
+  }
+
+  return { status, revision, take, start, syncNow }
+})

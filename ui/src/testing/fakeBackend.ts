@@ -1,0 +1,40 @@
+// A backend for unit tests: every method a `vi.fn()`, set per test with
+// `mockResolvedValue`. Tests mock `../backend` to hand this one out.
+import { vi } from 'vitest'
+import type { Backend } from '../backend'
+import type { ListArgs, Projection, SessionInfo, SyncStatus } from '../types'
+
+// Not `emptyStatus` from the sync store: that imports `../backend`, which
+// the tests mock with this very module.
+const idle: SyncStatus = {
+  online: null,
+  syncing: false,
+  pending: 0,
+  last_sync_at: null,
+  last_error: null,
+  rejections: [],
+  changed: 0,
+}
+
+export const fakeBackend = {
+  appInfo: vi.fn(),
+  setLanguage: vi.fn(() => Promise.resolve()),
+  currentSession: vi.fn((): Promise<SessionInfo | null> => Promise.resolve(null)),
+  login: vi.fn(),
+  listRecords: vi.fn((_query: ListArgs): Promise<Projection[]> => Promise.resolve([])),
+  newHousehold: vi.fn(),
+  getHousehold: vi.fn(),
+  saveHousehold: vi.fn(),
+  newResident: vi.fn(),
+  getResident: vi.fn(),
+  saveResident: vi.fn(),
+  checkIdNumber: vi.fn(),
+  newIncident: vi.fn(),
+  getIncident: vi.fn(),
+  saveIncident: vi.fn(),
+  reportIncident: vi.fn(),
+  transitionIncident: vi.fn(),
+  syncNow: vi.fn(),
+  syncStatus: vi.fn(() => Promise.resolve({ ...idle })),
+  onSyncStatus: vi.fn(() => Promise.resolve(() => undefined)),
+} satisfies Backend

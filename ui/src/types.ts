@@ -1,0 +1,181 @@
+// The records and answers the backend sends, as the Rust types serialize
+// them (gridwork-core's model and src-tauri's commands). Only what the
+// screens read is typed closely; the rest travels through untouched.
+
+export type Lang = 'zh-CN' | 'en'
+export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit'
+export type Gender = 'male' | 'female' | 'unknown'
+
+export interface Meta {
+  id: string
+  grid: string
+  created_by: string
+  created_at: number
+  deleted: boolean
+}
+
+export interface GeoPoint {
+  lon: number
+  lat: number
+  crs: string
+  accuracy_m: number | null
+}
+
+export interface Address {
+  estate: string
+  building: string
+  unit: string
+  room: string
+  village: string
+  group: string
+  detail: string
+}
+
+export type HouseholdUse = 'owner_occupied' | 'rented' | 'vacant' | 'business'
+
+export interface Household extends Meta {
+  address: Address
+  point: GeoPoint | null
+  use: HouseholdUse
+  owner_name: string
+  owner_phone: string | null
+  owner_id_number: string | null
+  [other: string]: unknown
+}
+
+export interface Resident extends Meta {
+  household_id: string | null
+  relation: string
+  name: string
+  gender: Gender
+  birth_date: string | null
+  id_type: string
+  id_number: string | null
+  phone: string | null
+  ethnicity: string
+  registered_residence: string
+  population_type: string
+  [other: string]: unknown
+}
+
+export type CategoryMajor =
+  | 'dispute'
+  | 'safety_hazard'
+  | 'fire'
+  | 'work_safety'
+  | 'city_management'
+  | 'environment'
+  | 'public_order'
+  | 'livelihood_services'
+  | 'petition'
+  | 'market_supervision'
+  | 'other'
+
+export type Urgency = 'high' | 'medium' | 'low'
+
+export interface Incident extends Meta {
+  number: string
+  title: string
+  description: string
+  category: { major: CategoryMajor; minor: string }
+  source: string
+  urgency: Urgency
+  point: GeoPoint | null
+  address: string
+  happened_at: number
+  log: Transition[]
+  [other: string]: unknown
+}
+
+export interface Transition {
+  action: { type: string; [k: string]: unknown }
+  actor: string
+  role: string
+  from: string
+  to: string
+  opinion: string
+  at: number
+  received_at: number | null
+}
+
+export interface TimelineEntry extends Transition {
+  /** Why the entry did not apply (raced), in the UI's language. */
+  skipped: string | null
+}
+
+export interface IncidentView {
+  incident: Incident
+  status: string
+  derived: { status: string; return_reason: string | null; deadline: string | null }
+  timeline: TimelineEntry[]
+}
+
+/** A list row (`Projection`): masked, safe to show in lists. */
+export interface Projection {
+  id: string
+  kind: RecordKind
+  grid: string
+  title: string
+  subtitle: string
+  status: string | null
+  category: string | null
+  urgency: string | null
+  parent_id: string | null
+  due: string | null
+  created_at: number
+}
+
+export interface Grid {
+  code: string
+  name: string
+  level: string
+  boundary:
+    | { type: 'Polygon'; coordinates: [number, number][][] }
+    | { type: 'MultiPolygon'; coordinates: [number, number][][][] }
+    | null
+  centroid: [number, number] | null
+}
+
+export interface SessionInfo {
+  server_url: string
+  device_id: string
+  user: { id: string; name: string; role: string; grid: string }
+  grids: Grid[]
+}
+
+export interface LoginArgs {
+  server_url: string
+  user: string
+  password: string
+  device_name: string
+}
+
+export interface ListArgs {
+  kind: RecordKind
+  text?: string
+  status?: string[]
+  parent_id?: string
+  limit?: number
+}
+
+export interface IdNumberInfo {
+  normalized: string
+  birth_date: string
+  gender: Gender
+}
+
+export interface FieldError {
+  field: string
+  code: string
+  message: string
+}
+
+export interface SyncStatus {
+  online: boolean | null
+  syncing: boolean
+  pending: number
+  last_sync_at: number | null
+  last_error: { code: string; message: string } | null
+  rejections: { doc_id: string; code: string; message: string }[]
+  changed: number
+}

@@ -1,0 +1,188 @@
+import { flushPromises } from '@vue/test-utils'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createMemoryHistory } from 'vue-router'
+import { createGridworkApp } from '../app'
+import { BackendError } from '../backend'
+import { fakeBackend } from '../testing/fakeBackend'
+import type { Household, Projection, Resident, SessionInfo } from '../types'
+
+vi.mock('../backend', async (original) => ({
+  ...(await original<typeof import('../backend')>()),
+  backend: (await import('../testing/fakeBackend')).fakeBackend,
+}))
+
+const SESSION: SessionInfo = {
+  server_url: 'http://127.0.0.1:8080',
+  device_id: 'dev-1',
+  user: { id: 'wangfang', name: '王芳', role: 'grid_worker', grid: '440106001001001' },
+  grids: [],
+}
+
+const META = { grid: '440106001001001', created_by: 'wangfang', created_at: 0, deleted: false }
+
+function household(): Household {
+  return {
+    ...META,
+    id: 'h-1',
+    address: { estate: '', building: '', unit: '', room: '', village: '', group: '', detail: '' },
+    point: null,
+    use: 'owner_occupied',
+    owner_name: '',
+    owner_phone: null,
+    owner_id_number: null,
+    review: [],
+  }
+}
+
+function resident(): Resident {
+  return {
+    ...META,
+    id: 'r-1',
+    household_id: 'h-1',
+    relation: 'head',
+    name: '',
+    gender: 'unknown',
+    birth_date: null,
+    id_type: 'resident_id',
+    id_number: null,
+    phone: null,
+    ethnicity: '汉族',
+    registered_residence: '',
+    population_type: 'registered',
+  }
+}
+
+async function mountAt(path: string) {
+  const root = document.createElement('div')
+  document.body.append(root)
+  const { app, router } = createGridworkApp(createMemoryHistory())
+  await router.push(path)
+  await router.isReady()
+  app.mount(root)
+  await flushPromises()
+  return { root, router, unmount: () => app.unmount() }
+}
+
+function text(root: Element, selector: string): string {
+  return root.querySelector(selector)?.textContent?.trim() ?? ''
+}
+
+async function type(root: Element, selector: string, value: string): Promise<void> {
+  const input = root.querySelector<HTMLInputElement>(`${selector} input`)
+  if (!input) throw new Error(`no input in ${selector}`)
+  input.value = value
+  input.dispatchEvent(new Event('input'))
+  await flushPromises()
+}
+
+beforeEach(() => {
+  fakeBackend.currentSession.mockResolvedValue(SESSION)
+  fakeBackend.listRecords.mockResolvedValue([])
+})
+
+afterEach(() => {
+  document.body.innerHTML = ''
+  localStorage.clear()
+})
+
+describe('first run', () => {
+  it('goes to the setup screen until someone signs in', async () => {
+    fakeBackend.currentSession.mockResolvedValue(null)
+    const { root, router, unmount } = await mountAt('/')
+    expect(router.currentRoute.value.name).toBe('setup')
+    expect(root.querySelector('[data-test=server-url]')).not.toBeNull()
+    unmount()
+  })
+})
+
+describe('home', () => {
+  it('greets the worker and lists incidents a supervisor returned', async () => {
+    const row: Projection = {
+      id: 'i-1',
+      kind: 'incident',
+      grid: META.grid,
+      title: '楼道堆物',
+      subtitle: 'SJ-1 · 消防',
+      status: 'returned',
+      category: 'fire',
+      urgency: 'medium',
+      parent_id: null,
+      due: null,
+      created_at: 0,
+    }
+    fakeBackend.listRecords.mockImplementation((q) =>
+      Promise.resolve(q.status?.includes('returned') ? [row] : []),
+    )
+    const { root, unmount } = await mountAt('/')
+    expect(text(root, '[data-test=greeting]')).toContain('王芳')
+    expect(text(root, '[data-test=returned-item]')).toContain('楼道堆物')
+    unmount()
+  })
+
+  it('shows the version on the about screen, in Chinese first', async () => {
+    fakeBackend.appInfo.mockResolvedValue({ name: 'Gridwork', version: '0.1.0' })
+    const { root, unmount } = await mountAt('/about')
+    expect(text(root, '[data-test=title]')).toBe('网格通 Gridwork')
+    expect(text(root, '[data-test=version]')).toContain('0.1.0')
+    unmount()
+  })
+})
+
+describe('household form', () => {
+  it('keeps what is typed across a restart, before any save', async () => {
+    fakeBackend.newHousehold.mockResolvedValue(household())
+    const first = await mountAt('/households/new')
+    await type(first.root, '[data-test=estate]', '阳光花园')
+    first.unmount()
+    document.body.innerHTML = ''
+
+    const second = await mountAt('/households/new')
+    const estate = second.root.querySelector<HTMLInputElement>('[data-test=estate] input')
+    expect(estate?.value).toBe('阳光花园')
+    expect(fakeBackend.newHousehold).toHaveBeenCalledTimes(1)
+    second.unmount()
+  })
+
+  it('shows the message core gives at the field it is about', async () => {
+    fakeBackend.newHousehold.mockResolvedValue(household())
+    fakeBackend.saveHousehold.mockRejectedValue(
+      new BackendError('invalid', 'address 为必填项', [
+        { field: 'address', code: 'required', message: 'address 为必填项' },
+      ]),
+    )
+    const { root, unmount } = await mountAt('/households/new')
+    root.querySelector<HTMLButtonElement>('[data-test=save-household]')?.click()
+    await flushPromises()
+    expect(text(root, '[data-test=estate]')).toContain('为必填项')
+    unmount()
+  })
+})
+
+describe('resident form', () => {
+  it('fills birth date and gender from a good ID number, and says what is wrong with a bad one', async () => {
+    fakeBackend.newResident.mockResolvedValue(resident())
+    const { root, unmount } = await mountAt('/households/h-1/residents/new')
+
+    fakeBackend.checkIdNumber.mockRejectedValueOnce(
+      new BackendError('invalid', '…', [
+        { field: 'id_number', code: 'id_check_character', message: '身份证号码校验位错误：应为 X，实际为 1' },
+      ]),
+    )
+    await type(root, '[data-test=id-number]', '110105194912310021')
+    root.querySelector('[data-test=id-number] input')?.dispatchEvent(new Event('blur'))
+    await flushPromises()
+    expect(text(root, '[data-test=id-number]')).toContain('校验位错误')
+
+    fakeBackend.checkIdNumber.mockResolvedValueOnce({
+      normalized: '11010519491231002X',
+      birth_date: '1949-12-31',
+      gender: 'female',
+    })
+    await type(root, '[data-test=id-number]', '11010519491231002x')
+    root.querySelector('[data-test=id-number] input')?.dispatchEvent(new Event('blur'))
+    await flushPromises()
+    expect(root.querySelector<HTMLInputElement>('[data-test=birth-date] input')?.value).toBe('1949-12-31')
+    expect(text(root, '[data-test=id-number]')).not.toContain('校验位错误')
+    unmount()
+  })
+})
