@@ -314,10 +314,6 @@ fn user_with(role: Role, covering: &str) -> &'static User {
         .expect("the demo community has such a user")
 }
 
-async fn rows(d: &Driver) -> Result<String> {
-    Ok(d.count("[data-test=resident-row]").await?.to_string())
-}
-
 fn uuid_in_hash(hash: &str, prefix: &str) -> Option<uuid::Uuid> {
     let rest = hash.strip_prefix(prefix)?;
     uuid::Uuid::parse_str(rest.get(..36)?).ok()
@@ -411,7 +407,6 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     let household_id = uuid_in_hash(&hash, "#/households/").context("household id")?;
 
     // First resident: a bad ID number, then a good one.
-    let dr = &d;
     let zhang_id = id_number("440106", "19800101", "001");
     d.click("[data-test=add-resident]").await?;
     d.find("[data-test=resident-form]").await?;
