@@ -1,5 +1,5 @@
 import { flushPromises } from '@vue/test-utils'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
@@ -84,6 +84,12 @@ afterEach(() => {
   document.body.innerHTML = ''
   localStorage.clear()
 })
+
+// Vant's safe-area placeholders (nav bar, tab bar) measure themselves again
+// 100, 200 and 300 ms after mounting, on plain timers that unmounting does not
+// cancel. Let them run while the DOM still exists: fired after the test
+// environment is torn down they throw "window is not defined" and fail the run.
+afterAll(() => new Promise((resolve) => setTimeout(resolve, 400)))
 
 describe('first run', () => {
   it('goes to the setup screen until someone signs in', async () => {
