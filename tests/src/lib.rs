@@ -172,6 +172,46 @@ impl Server {
         self.kill()?;
         self.spawn()
     }
+
+    /// Copies the data directory aside, as a nightly backup would, with the
+    /// server stopped for the copy and started again after it.
+    pub fn backup(&mut self) -> Result<tempfile::TempDir> {
+        self.kill()?;
+        let copy = tempfile::tempdir()?;
+        copy_dir(self.data.path(), copy.path())?;
+        self.spawn()?;
+        Ok(copy)
+    }
+
+    /// Replaces the data directory with an earlier [`Server::backup`] and
+    /// starts the server on it: whatever it stored since is gone.
+    pub fn restore(&mut self, backup: &Path) -> Result<()> {
+        self.kill()?;
+        for entry in std::fs::read_dir(self.data.path())? {
+            let path = entry?.path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::remove_file(&path)?;
+            }
+        }
+        copy_dir(backup, self.data.path())?;
+        self.spawn()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            std::fs::create_dir_all(&target)?;
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Server {

@@ -1015,6 +1015,20 @@ async fn forbidden_edits_of_own_records_are_compensated_and_nothing_is_wedged() 
         .await?;
     let notice = p.notices.iter().find(|n| n.doc == id).expect("a notice");
     assert!(notice.compensated && !notice.message_zh.is_empty() && !notice.message_en.is_empty());
+    // Kept on the tablet until the worker has seen it.
+    let kept = w.device(Who::Worker).store.unseen_notices()?;
+    let stored = kept.iter().find(|n| n.doc_id == id).expect("a kept notice");
+    assert_eq!(&stored.notice, notice);
+    w.device(Who::Worker)
+        .store
+        .mark_notices_seen(&[stored.seq])?;
+    assert!(
+        w.device(Who::Worker)
+            .store
+            .unseen_notices()?
+            .iter()
+            .all(|n| n.seq != stored.seq)
+    );
     let mine: Household = w.device(Who::Worker).store.get(id)?.expect("kept");
     assert_eq!(
         mine.meta.created_at, h.meta.created_at,

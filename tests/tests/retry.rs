@@ -1,6 +1,7 @@
 //! The sync client's retries against a real `gridwork-server`: retryable
 //! failures are tried again with backoff, and the worker keeps saving
-//! meanwhile; a revoked device is not retried.
+//! meanwhile; a revoked device is not retried, and a console session's
+//! cookie opens no device API.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -35,6 +36,13 @@ impl Transport for Flaky<'_> {
             return Err(TransportError::Unreachable("no signal".into()));
         }
         self.inner.exchange(body).await
+    }
+
+    async fn repair(&self, doc: uuid::Uuid, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        if self.tried.fetch_add(1, Ordering::SeqCst) < self.failures {
+            return Err(TransportError::Unreachable("no signal".into()));
+        }
+        self.inner.repair(doc, body).await
     }
 }
 
@@ -188,5 +196,50 @@ async fn a_revoked_device_is_not_retried_and_giving_up_keeps_everything() -> Res
         1,
         "nothing saved is lost"
     );
+    Ok(())
+}
+
+/// A console session is for the browser: the token in its cookie does not
+/// open the device API, so a leaked console cookie cannot sync.
+#[tokio::test]
+async fn a_console_cookie_is_not_a_device_token() -> Result<()> {
+    let server = Server::start()?;
+    let supervisor = community()
+        .users
+        .iter()
+        .find(|u| u.role == gridwork_core::model::Role::CommunitySupervisor)
+        .expect("a supervisor");
+    let response = reqwest::Client::new()
+        .post(format!("{}/console/api/login", server.url()))
+        .header("x-gridwork-console", "1")
+        .json(&serde_json::json!({"user": supervisor.id, "password": gridwork_tests::PASSWORD}))
+        .send()
+        .await?;
+    assert!(response.status().is_success(), "{}", response.status());
+    let cookie = response
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .expect("a session cookie")
+        .to_string();
+    let token = cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, value)| value.to_string())
+        .expect("name=value");
+    assert!(!token.is_empty());
+
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(
+        dir.path().join("device.sqlite"),
+        automerge::ActorId::random(),
+    )?;
+    let transport = HttpTransport::new(&server.url(), &token)?;
+    let err = SyncClient::default()
+        .sync(&mut store, &transport, |_| {})
+        .await
+        .expect_err("a console token is refused");
+    assert_eq!(err.code(), "unauthenticated");
     Ok(())
 }

@@ -14,7 +14,8 @@
 //!    protocol: `automerge_per_doc_idle_body_bytes`;
 //! 5. one small field edit: `sync_edit_*`;
 //! 6. 500 simulated devices sync at once: `server_*`;
-//! 7. the photo pipeline: `photo_prepare_*`.
+//! 7. the photo pipeline: `photo_upload_*` (one photo through the real
+//!    server), `photo_prepare_*`.
 
 mod load;
 mod server;
@@ -27,8 +28,9 @@ use automerge::ActorId;
 use automerge::sync::{State, SyncDoc};
 use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::doc::Author;
-use gridwork_core::model::{AnyRecord, Household};
+use gridwork_core::model::{AnyRecord, Household, PhotoRole};
 use gridwork_core::store::Store;
+use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
 use gridwork_core::sync::client::{SyncClient, Transport, TransportError};
 use gridwork_core::sync::http::{HttpTransport, login};
 use uuid::Uuid;
@@ -63,12 +65,26 @@ impl Counting {
     }
 }
 
+impl Counting {
+    fn count(&self, sent: usize, answer: &[u8]) {
+        self.sent.set(self.sent.get() + sent as u64);
+        self.trips.set(self.trips.get() + 1);
+        self.received.set(self.received.get() + answer.len() as u64);
+    }
+}
+
 impl Transport for Counting {
     async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        self.sent.set(self.sent.get() + body.len() as u64);
-        self.trips.set(self.trips.get() + 1);
+        let sent = body.len();
         let answer = self.inner.exchange(body).await?;
-        self.received.set(self.received.get() + answer.len() as u64);
+        self.count(sent, &answer);
+        Ok(answer)
+    }
+
+    async fn repair(&self, doc: uuid::Uuid, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let sent = body.len();
+        let answer = self.inner.repair(doc, body).await?;
+        self.count(sent, &answer);
         Ok(answer)
     }
 }
@@ -123,11 +139,13 @@ pub fn run() -> Result<()> {
     let device_dir = tempfile::tempdir()?;
     let mut store;
     let transport;
+    let blobs;
     {
         let login = runtime.block_on(login(server.url(), &worker.id, PASSWORD, "bench tablet"))?;
         let actor = ActorId::from(hex::decode(&login.actor_id)?);
         store = Store::open(device_dir.path().join("device.sqlite"), actor)?;
         transport = Counting::new(HttpTransport::new(server.url(), &login.token)?);
+        blobs = BlobTransport::new(server.url(), &login.token)?;
     }
     let client = SyncClient::default();
 
@@ -265,9 +283,18 @@ pub fn run() -> Result<()> {
         cpu * 1000.0 / report.syncs().max(1) as f64,
         "ms",
     );
-    drop(server);
 
-    // 7. Photos.
+    // 7. Photos: one camera photo prepared on the device and uploaded.
+    let original = gridwork_core::media::synthetic_photo(4000, 3000, 7);
+    store.add_photo(&original, PhotoRole::Before, None)?;
+    let progress = runtime.block_on(sync_photos(&mut store, &blobs))?;
+    ensure!(
+        progress.pending == 0 && progress.refused.is_empty(),
+        "the photo upload did not finish: {progress:?}"
+    );
+    figure("photo_upload_bytes", progress.bytes_sent as f64, "bytes");
+    figure("photo_upload_blobs", progress.sent as f64, "blobs");
+    drop(server);
     photos()
 }
 

@@ -50,7 +50,7 @@ use crate::workflow;
 pub use photos::{MissingPhoto, PendingPhoto, PhotoError, PhotoKind, is_sha256, photo_hashes};
 pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;
-pub use sync_state::StoredRejection;
+pub use sync_state::{MISSING_DEPENDENCIES, StoredNotice, StoredRejection};
 
 /// A document's stored changes are folded into its snapshot once this many
 /// have accumulated.

@@ -34,6 +34,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261122_0003_photos",
         sql: include_str!("migrations/20261122_0003_photos.sql"),
     },
+    Migration {
+        name: "20261129_0004_notices",
+        sql: include_str!("migrations/20261129_0004_notices.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

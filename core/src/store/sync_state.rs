@@ -1,13 +1,27 @@
 //! What the sync client keeps in the store: the cursor and the server's
 //! refusals.
 
-use automerge::ChangeHash;
+use automerge::{Change, ChangeHash};
 use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
+use crate::sync::wire::Notice;
 
 const CURSOR: &str = "cursor";
+
+/// The server's refusal code for changes whose dependencies it lacks.
+pub const MISSING_DEPENDENCIES: &str = "missing_dependencies";
+
+/// A note from the server about a stored change, as the worker sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredNotice {
+    pub seq: i64,
+    pub doc_id: Uuid,
+    pub notice: Notice,
+    /// When the device received it (ms since the epoch).
+    pub received_at: i64,
+}
 
 /// A local change the server refused, as the worker sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,5 +99,131 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// Documents the batched sync could not settle, for the repair path
+    /// ([`crate::sync::repair`]): changes from the server still waiting
+    /// for their dependencies, or local changes the server refused because
+    /// a change they build on is missing there. At most `limit`.
+    pub fn divergent_docs(&self, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT doc_id FROM remote_pending
+             UNION SELECT doc_id FROM rejections WHERE code = ?1
+             LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![MISSING_DEPENDENCIES, limit], |row| {
+            row.get::<_, String>(0)
+        })?;
+        let mut docs = Vec::new();
+        for id in rows {
+            docs.push(super::parse_uuid(&id?)?);
+        }
+        Ok(docs)
+    }
+
+    /// Puts this device's changes the server turned out to lack back in the
+    /// outbox (in the order given, which must be causal) and clears the
+    /// document's "missing dependencies" refusals: the next push carries
+    /// them. Changes already waiting are left as they are. Returns how many
+    /// were added.
+    pub fn requeue(&mut self, doc_id: Uuid, changes: &[Change]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO outbox (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+            )?;
+            for change in changes {
+                let mut change = change.clone();
+                added += insert.execute(params![
+                    doc_id.to_string(),
+                    &change.hash().0[..],
+                    change.bytes().as_ref()
+                ])?;
+            }
+            tx.execute(
+                "DELETE FROM rejections WHERE doc_id = ?1 AND code = ?2",
+                params![doc_id.to_string(), MISSING_DEPENDENCIES],
+            )?;
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    /// Keeps the server's notes about stored changes until the worker has
+    /// seen them.
+    pub fn record_notices(&mut self, notices: &[Notice], now_ms: i64) -> Result<(), StoreError> {
+        if notices.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO notices (doc_id, code, message_zh, message_en, compensated, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for n in notices {
+                insert.execute(params![
+                    n.doc.to_string(),
+                    n.code,
+                    n.message_zh,
+                    n.message_en,
+                    n.compensated,
+                    now_ms
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Notes the worker has not marked seen, newest first.
+    pub fn unseen_notices(&self) -> Result<Vec<StoredNotice>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, doc_id, code, message_zh, message_en, compensated, received_at
+             FROM notices WHERE seen = 0 ORDER BY seq DESC",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, bool>(5)?,
+                row.get::<_, i64>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, doc, code, message_zh, message_en, compensated, received_at) = row?;
+            let doc_id = super::parse_uuid(&doc)?;
+            out.push(StoredNotice {
+                seq,
+                doc_id,
+                notice: Notice {
+                    doc: doc_id,
+                    code,
+                    message_zh,
+                    message_en,
+                    compensated,
+                },
+                received_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks notes seen (they stay in the table, out of the list).
+    pub fn mark_notices_seen(&mut self, seqs: &[i64]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut update = tx.prepare_cached("UPDATE notices SET seen = 1 WHERE seq = ?1")?;
+            for seq in seqs {
+                update.execute([seq])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 }

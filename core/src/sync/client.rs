@@ -96,10 +96,21 @@ impl TransportError {
     }
 }
 
+/// Most documents one sync repairs; the rest wait for the next.
+const REPAIRS_PER_SYNC: u32 = 20;
+
 /// Sends one request body and returns the response body.
 pub trait Transport {
     /// Posts a framed [`SyncRequest`] and returns the framed answer.
     fn exchange(&self, body: Vec<u8>) -> impl Future<Output = Result<Vec<u8>, TransportError>>;
+
+    /// Posts a framed [`wire::RepairRequest`] about one document and
+    /// returns the framed [`wire::RepairResponse`] (see [`super::repair`]).
+    fn repair(
+        &self,
+        doc: Uuid,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Vec<u8>, TransportError>>;
 }
 
 /// A request ready to send, with what it carries.
@@ -133,6 +144,8 @@ pub struct Progress {
     pub notices: Vec<Notice>,
     /// Records changed by what was received, for the UI to refresh.
     pub changed: Vec<Uuid>,
+    /// Documents put right through the repair path ([`super::repair`]).
+    pub repaired: u32,
     /// Changes still waiting to be sent.
     pub pending: u64,
     /// The server has more to send.
@@ -156,6 +169,7 @@ impl Progress {
         self.rejected.extend(other.rejected);
         self.notices.extend(other.notices);
         self.changed.extend(other.changed);
+        self.repaired += other.repaired;
         self.pending = other.pending;
         self.more = other.more;
     }
@@ -284,10 +298,11 @@ impl SyncClient {
                 .collect();
             store.reject(rejection.doc, &hashes, &rejection.code, &rejection.message)?;
         }
-        store.set_sync_cursor(response.cursor)?;
         for notice in &response.notices {
             tracing::info!(doc = %notice.doc, code = %notice.code, "the server noted a stored change");
         }
+        store.record_notices(&response.notices, jiff::Timestamp::now().as_millisecond())?;
+        store.set_sync_cursor(response.cursor)?;
         Ok(Progress {
             rounds: 1,
             changes_sent: outgoing.pushed.len() as u64,
@@ -372,16 +387,51 @@ impl SyncClient {
         on_progress: &mut impl FnMut(&Progress),
     ) -> Result<(), SyncError> {
         let first = total.rounds;
+        let mut repaired = false;
         loop {
             let outgoing = store.with(|s| self.prepare(s))?;
             let answer = transport.exchange(outgoing.body.clone()).await?;
             let round = store.with(|s| self.receive(s, &outgoing, &answer))?;
             let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
+            let caught_up = !round.more;
             total.add(round);
             on_progress(total);
-            if !again || total.rounds - first >= self.max_rounds {
+            if total.rounds - first >= self.max_rounds {
                 return Ok(());
             }
+            if !again {
+                // Caught up: whatever still disagrees needs the repair
+                // path, once per sync; what it puts back in the outbox
+                // goes out in one more round.
+                if repaired || !caught_up {
+                    return Ok(());
+                }
+                repaired = true;
+                if self.repair_divergent(store, transport, total).await? == 0 {
+                    return Ok(());
+                }
+                on_progress(total);
+            }
         }
+    }
+
+    /// Repairs the documents the batched sync left divergent; returns how
+    /// many changes went back to the outbox.
+    async fn repair_divergent<S: StoreAccess, T: Transport>(
+        &self,
+        store: &mut S,
+        transport: &T,
+        total: &mut Progress,
+    ) -> Result<u64, SyncError> {
+        let docs = store.with(|s| s.divergent_docs(REPAIRS_PER_SYNC))?;
+        let mut requeued = 0;
+        for doc in docs {
+            let repaired = self.repair(store, transport, doc).await?;
+            tracing::info!(%doc, ?repaired, "repaired a divergent document");
+            requeued += repaired.requeued;
+            total.repaired += 1;
+        }
+        total.pending = store.with(|s| s.pending_count())?;
+        Ok(requeued)
     }
 }

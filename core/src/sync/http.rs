@@ -95,7 +95,7 @@ pub async fn login(
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
-    url: String,
+    base: String,
     token: String,
 }
 
@@ -104,17 +104,17 @@ impl HttpTransport {
     pub fn new(base_url: &str, token: &str) -> Result<HttpTransport, TransportError> {
         Ok(HttpTransport {
             client: client()?,
-            url: format!("{}/v1/sync", base_url.trim_end_matches('/')),
+            base: base_url.trim_end_matches('/').to_string(),
             token: token.to_string(),
         })
     }
 }
 
-impl Transport for HttpTransport {
-    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+impl HttpTransport {
+    async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
         let response = self
             .client
-            .post(&self.url)
+            .post(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
             .body(body)
@@ -125,5 +125,15 @@ impl Transport for HttpTransport {
             return Err(failure(response).await);
         }
         Ok(response.bytes().await.map_err(unreachable)?.to_vec())
+    }
+}
+
+impl Transport for HttpTransport {
+    async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        self.post("/v1/sync", body).await
+    }
+
+    async fn repair(&self, doc: uuid::Uuid, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        self.post(&format!("/v1/repair/{doc}"), body).await
     }
 }

@@ -10,4 +10,5 @@
 pub mod blobs;
 pub mod client;
 pub mod http;
+pub mod repair;
 pub mod wire;

@@ -107,6 +107,36 @@ pub struct SyncResponse {
     pub notices: Vec<Notice>,
 }
 
+/// The repair path's question about one document found divergent (a
+/// change waiting for dependencies that never came, a push refused for
+/// missing dependencies): one message of Automerge's own per-document sync
+/// protocol. Sent to `POST /v1/repair/{doc}`; never used for bulk sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairRequest {
+    /// An encoded `automerge::sync::Message`.
+    #[serde(rename = "m", with = "serde_bytes")]
+    pub message: Vec<u8>,
+}
+
+/// The server's side of one repair round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairResponse {
+    /// The document's heads on the server. The device's own changes that
+    /// are not behind them are missing on the server and go back to the
+    /// outbox, to be pushed and checked like any other.
+    #[serde(rename = "h", with = "change_list")]
+    pub heads: Vec<Vec<u8>>,
+    /// An encoded `automerge::sync::Message` carrying the changes the
+    /// device lacks; absent when the server has nothing to say.
+    #[serde(
+        rename = "m",
+        default,
+        with = "serde_bytes",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub message: Option<Vec<u8>>,
+}
+
 fn is_false(b: &bool) -> bool {
     !*b
 }

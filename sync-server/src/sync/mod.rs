@@ -21,6 +21,7 @@
 //! `Notice` (and the server's compensating change in the pull).
 
 mod push;
+mod repair;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -32,6 +33,7 @@ use crate::auth::Session;
 use crate::storage::{PullQuery, ServedScope, Storage, StorageError};
 
 pub use push::PushError;
+pub use repair::{RepairError, repair};
 
 /// Bits of a cursor that hold the log position.
 const POSITION_BITS: u32 = 48;
@@ -149,9 +151,14 @@ fn kind_visible(
     }
     let v = storage
         .load_doc(doc)?
-        .is_some_and(|d| d.kind == RecordKind::Incident.as_str());
+        .is_some_and(|d| role_sees_kind(session.user.role, &d.kind));
     known.insert(doc, v);
     Ok(v)
+}
+
+/// The rule behind [`kind_visible`], for a document already loaded.
+fn role_sees_kind(role: Role, kind: &str) -> bool {
+    role != Role::DepartmentHandler || kind == RecordKind::Incident.as_str()
 }
 
 /// The device's scope epoch, bumped when the user's subtree now holds a

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod repair;
 pub mod sync;
 
 use axum::Router;
@@ -14,6 +15,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", post(auth::login))
         .route("/sync", post(sync::sync))
+        .route("/repair/{doc}", post(repair::repair))
         .route(
             "/blobs/{sha256}",
             get(blobs::download)

@@ -26,15 +26,7 @@ pub async fn sync(
     session: Session,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge {
-                limit: state.max_body_bytes(),
-            }
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
+    let body = read_body(&state, body)?;
     let worker = state.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let request: SyncRequest = wire::decode(&body)?;
@@ -53,4 +45,20 @@ pub async fn sync(
     })
     .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
+}
+
+/// The request body, or the error that says why it could not be read.
+pub(super) fn read_body(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: state.max_body_bytes(),
+            }
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })
 }

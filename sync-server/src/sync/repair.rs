@@ -1,0 +1,82 @@
+//! The server's side of the repair path (`gridwork_core::sync::repair`):
+//! one round of Automerge's per-document sync protocol for a document a
+//! device found divergent.
+//!
+//! The server keeps no protocol state between rounds and stores nothing
+//! here: it answers from a throwaway copy of the document with a fresh
+//! sync state, so the answer carries every change the device's Bloom
+//! filter says it lacks, plus the server's real heads. Changes the device
+//! sent along are merged into the copy only to shape the answer; the
+//! device pushes its own through `/v1/sync`, where they are checked.
+//!
+//! A document the user may not see is answered exactly like one the server
+//! does not have (no heads, no message), so the answer leaks nothing.
+
+use automerge::AutoCommit;
+use automerge::sync::{Message, State, SyncDoc};
+use gridwork_core::sync::wire::{RepairRequest, RepairResponse};
+use uuid::Uuid;
+
+use super::role_sees_kind;
+use crate::auth::Session;
+use crate::storage::{Storage, StorageError};
+
+/// Why a repair round could not be answered.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the repair message could not be read: {0}")]
+    BadMessage(String),
+}
+
+/// Answers one repair round. Blocking.
+#[tracing::instrument(skip_all, err, fields(device = %session.device_id, %doc))]
+pub fn repair(
+    storage: &dyn Storage,
+    session: &Session,
+    doc: Uuid,
+    request: RepairRequest,
+) -> Result<RepairResponse, RepairError> {
+    let message =
+        Message::decode(&request.message).map_err(|e| RepairError::BadMessage(e.to_string()))?;
+    let Some(mut am) = visible_doc(storage, session, doc)? else {
+        return Ok(RepairResponse {
+            heads: Vec::new(),
+            message: None,
+        });
+    };
+    let heads = am.get_heads().iter().map(|h| h.0.to_vec()).collect();
+    let mut state = State::new();
+    am.sync()
+        .receive_sync_message(&mut state, message)
+        .map_err(|e| RepairError::BadMessage(e.to_string()))?;
+    let reply = am.sync().generate_sync_message(&mut state);
+    Ok(RepairResponse {
+        heads,
+        message: reply.map(Message::encode),
+    })
+}
+
+/// The stored document, if it is in the user's subtree and of a kind their
+/// role receives.
+fn visible_doc(
+    storage: &dyn Storage,
+    session: &Session,
+    doc: Uuid,
+) -> Result<Option<AutoCommit>, RepairError> {
+    let Some(stored) = storage.load_doc(doc)? else {
+        return Ok(None);
+    };
+    let scope = storage.grid_path(&session.user.grid)?;
+    let in_scope = match (scope, storage.grid_path(&stored.grid)?) {
+        (Some(scope), Some(path)) => path.starts_with(&scope),
+        _ => false,
+    };
+    if !in_scope || !role_sees_kind(session.user.role, &stored.kind) {
+        return Ok(None);
+    }
+    AutoCommit::load(&stored.snapshot)
+        .map(Some)
+        .map_err(|e| RepairError::Storage(StorageError::Corrupt(format!("document {doc}: {e}"))))
+}
