@@ -130,6 +130,11 @@ impl FromRequestParts<AppState> for Session {
         match owner {
             None => Err(ApiError::Unauthenticated),
             Some(o) if o.revoked || o.account_disabled => Err(ApiError::TokenRevoked),
+            // A console session is a cookie for the browser, not a device:
+            // its token does not open the device API.
+            Some(o) if o.device_id.starts_with(crate::console::DEVICE_PREFIX) => {
+                Err(ApiError::Unauthenticated)
+            }
             Some(o) => Ok(Session {
                 device_id: o.device_id,
                 user: o.user,
