@@ -669,16 +669,27 @@ async fn unreadable_bodies_get_coded_errors_and_store_nothing() {
             400,
             "unsupported_version",
         ),
+        (
+            "version 1, ids as text",
+            [b"GW\x01\x00".as_slice(), &good[4..]].concat(),
+            400,
+            "unsupported_version",
+        ),
         // A well-framed CBOR text string where a request map belongs.
         (
             "wrong shape",
-            b"GW\x01\x00\x65hello".to_vec(),
+            [b"GW".as_slice(), &[wire::PROTOCOL_VERSION, 0], b"\x65hello"].concat(),
             400,
             "malformed",
         ),
         (
             "bad compression",
-            b"GW\x01\x01\x28\xb5\x2f\xfd\x00\x01\x02".to_vec(),
+            [
+                b"GW".as_slice(),
+                &[wire::PROTOCOL_VERSION, 1],
+                b"\x28\xb5\x2f\xfd\x00\x01\x02",
+            ]
+            .concat(),
             400,
             "malformed",
         ),
