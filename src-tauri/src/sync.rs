@@ -5,16 +5,21 @@
 //!
 //! A sync holds the store's lock only to prepare a request and to take an
 //! answer, never across the network, so the screens stay responsive while
-//! a slow exchange runs.
+//! a slow exchange runs. Photos move after the records (a slow photo never
+//! holds up the data), through a second connection to the same store file
+//! that only the photo sync uses, since core's photo sync keeps its store
+//! across every chunk it sends.
 
 use std::time::Duration;
 
+use gridwork_core::store::{PhotoKind, Store};
+use gridwork_core::sync::blobs::{PhotoProgress, sync_photos};
 use gridwork_core::sync::client::{Progress, SyncClient, Transport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::CommandError;
-use crate::state::{AppState, lock};
+use crate::state::{AppState, STORE_FILE, lock};
 
 /// The event the UI listens to.
 pub const STATUS_EVENT: &str = "sync-status";
@@ -27,6 +32,8 @@ pub struct SyncStatus {
     pub syncing: bool,
     /// Local changes not yet acknowledged by the server.
     pub pending: u64,
+    /// Photos the server does not hold whole yet (thumbnails not counted).
+    pub photos_pending: u64,
     /// Unix milliseconds of the last successful sync.
     pub last_sync_at: Option<i64>,
     /// Why the last attempt failed, in plain words; cleared by a success.
@@ -88,6 +95,13 @@ fn refresh_counts(state: &AppState) {
         let guard = state.session();
         guard.as_ref().map(|s| {
             let pending = s.store.pending_count().unwrap_or(0);
+            let photos_pending = s
+                .store
+                .pending_photos()
+                .unwrap_or_default()
+                .iter()
+                .filter(|p| p.kind == PhotoKind::Photo)
+                .count() as u64;
             let rejections = s
                 .store
                 .rejections()
@@ -99,13 +113,14 @@ fn refresh_counts(state: &AppState) {
                     message: r.message,
                 })
                 .collect::<Vec<_>>();
-            (pending, rejections)
+            (pending, photos_pending, rejections)
         })
     };
     let mut status = lock(&state.status);
     match counts {
-        Some((pending, rejections)) => {
+        Some((pending, photos_pending, rejections)) => {
             status.pending = pending;
+            status.photos_pending = photos_pending;
             status.rejections = rejections;
         }
         None => *status = SyncStatus::default(),
@@ -119,7 +134,10 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
     let _one_at_a_time = state.sync_lock.lock().await;
     lock(&state.status).syncing = true;
     publish(app);
-    let result = rounds(&state).await;
+    let result = match rounds(&state).await {
+        Ok(progress) => photos(&state).await.map(|_| progress),
+        Err(e) => Err(e),
+    };
     {
         let mut status = lock(&state.status);
         status.syncing = false;
@@ -171,4 +189,21 @@ async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
             return Ok(total);
         }
     }
+}
+
+/// Uploads the photos the server lacks, then downloads those records here
+/// reference that this device lacks.
+async fn photos(state: &AppState) -> Result<PhotoProgress, CommandError> {
+    let (blobs, actor) =
+        state.with_session(|s, _| Ok((s.blobs.clone(), s.store.actor().clone())))?;
+    let lang = state.lang();
+    let mut store = Store::open(state.data_dir.join(STORE_FILE), actor)
+        .map_err(|e| CommandError::store(e, lang))?;
+    let progress = sync_photos(&mut store, &blobs)
+        .await
+        .map_err(|e| CommandError::sync(e, lang))?;
+    if !progress.refused.is_empty() {
+        tracing::warn!(refused = ?progress.refused, "the server refused photos");
+    }
+    Ok(progress)
 }

@@ -4,9 +4,9 @@
 //! A grid worker signs in; with the server stopped, registers a household
 //! with two residents (a bad ID number first: the message is checked; then
 //! a good one: the birth date fills in) and reports an incident located on
-//! the grid map; the server comes back, "sync now" sends everything, and a
-//! supervisor's device checks through the server that every record arrived
-//! intact. The supervisor returns the incident; after the next sync the
+//! the grid map with a photo of the scene; the server comes back, "sync
+//! now" sends everything, and a supervisor's device checks through the
+//! server that every record, and the photo byte for byte, arrived intact. The supervisor returns the incident; after the next sync the
 //! app shows it on the home screen and in the incident's timeline. Finally
 //! the app is started again and its cold start to the home screen is
 //! measured and printed (`cold_start_to_home_ms`).
@@ -24,11 +24,13 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
+use gridwork_core::media;
 use gridwork_core::model::{
     CategoryMajor, Gender, Household, Incident, Projection, RecordKind, Relation, Resident, Role,
     User,
 };
 use gridwork_core::store::ListQuery;
+use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
 use gridwork_core::validate::id_check_character;
 use gridwork_core::workflow::{self, Action, Actor, Status};
 use gridwork_tests::{Device, PASSWORD, Server, community};
@@ -261,6 +263,15 @@ impl Driver {
         Ok(())
     }
 
+    /// Picks a file in an `<input type=file>`, as the file chooser would.
+    async fn attach(&self, css: &str, file: &Path) -> Result<()> {
+        let id = self.find(css).await?;
+        let path = file.to_str().context("file path is not UTF-8")?;
+        self.post(&format!("/element/{id}/value"), json!({"text": path}))
+            .await?;
+        Ok(())
+    }
+
     /// Chooses an option of a native select.
     async fn select(&self, css: &str, value: &str) -> Result<()> {
         self.find(css).await?;
@@ -443,8 +454,11 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
         .spawn()
         .context("start tauri-driver (cargo install tauri-driver --locked)")?;
     let _driver_process = Reaped(driver_process);
-    wait_until("tauri-driver", || {
+    // tauri-driver listens before the WebKitWebDriver it starts does, and
+    // drops a session request it cannot pass on: wait for both.
+    wait_until("tauri-driver and WebKitWebDriver", || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && TcpStream::connect(("127.0.0.1", native_port)).is_ok()
     })?;
 
     // First run: the setup screen, then sign-in.
@@ -561,11 +575,28 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
         )
         .await?;
     }
+    // A photo of the scene, from a file (the camera tile takes the same path).
+    let original = media::synthetic_photo(1600, 1200, 42);
+    let photo_file = home.path().join("现场.jpg");
+    std::fs::write(&photo_file, &original)?;
+    d.attach("[data-test=photo-input]", &photo_file).await?;
+    d.wait_for(
+        "the photo's thumbnail in the form",
+        || async { Ok(d.count("[data-test=photo-thumb]").await?.to_string()) },
+        |n| n == "1",
+    )
+    .await?;
     d.shot("07-incident-form").await?;
     d.click("[data-test=report]").await?;
     d.find("[data-test=incident-detail]").await?;
     d.wait_text("[data-test=incident-status]", "已上报").await?;
     let incident_id = uuid_in_hash(&d.hash().await?, "#/incidents/").context("incident id")?;
+    d.wait_for(
+        "the photo's thumbnail on the detail page",
+        || async { Ok(d.count("[data-test=photo-thumb]").await?.to_string()) },
+        |n| n == "1",
+    )
+    .await?;
     d.shot("08-incident-detail").await?;
 
     // Offline: sync now says so in plain words and keeps everything.
@@ -588,6 +619,16 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.wait_for(
         "nothing pending",
         || d.attr("[data-test=sync-pending]", "data-pending"),
+        |n| n == "0",
+    )
+    .await?;
+    d.wait_for(
+        "no photo waiting for upload",
+        || async {
+            Ok(d.count("[data-test=sync-photos-pending]")
+                .await?
+                .to_string())
+        },
         |n| n == "0",
     )
     .await?;
@@ -635,6 +676,27 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     assert_eq!(incident.address, "阳光花园3栋");
     assert_eq!(incident.category.major, CategoryMajor::Fire);
     assert_eq!(incident.point.is_some(), mapped);
+    // The photo: referenced by the hash of what core makes of the file, and
+    // its bytes (and thumbnail's) had from the server, intact.
+    let prepared = media::prepare(&original)?;
+    assert_eq!(incident.photos.len(), 1, "{:?}", incident.photos);
+    let photo = &incident.photos[0];
+    assert_eq!(photo.sha256, prepared.photo.sha256);
+    assert_eq!(
+        photo.thumb_sha256.as_ref(),
+        Some(&prepared.thumbnail.sha256)
+    );
+    let blobs = BlobTransport::new(&server.url(), &sup.login.token)?;
+    let down = sync_photos(&mut sup.store, &blobs).await?;
+    assert_eq!((down.received, down.unavailable), (2, 0), "{down:?}");
+    let bytes = sup.store.photo_bytes(&photo.sha256)?.context("photo")?;
+    assert_eq!(media::sha256_hex(&bytes), photo.sha256);
+    assert_eq!(bytes, prepared.photo.bytes);
+    let thumb = sup
+        .store
+        .photo_bytes(&prepared.thumbnail.sha256)?
+        .context("thumbnail")?;
+    assert_eq!(thumb, prepared.thumbnail.bytes);
     let cal = WorkCalendar::bundled();
     assert_eq!(workflow::derive(&incident, &cal).status, Status::Reported);
 

@@ -24,6 +24,28 @@ describe('tauri backend', () => {
     expect(error).toMatchObject({ code: 'not_found', message: 'no such household' })
   })
 
+  it('sends a photo as the raw body of add_photo, its role and time as headers', async () => {
+    mockIPC(() => ({ sha256: 'a'.repeat(64) }))
+    // The mock drops the options; record them on the way in.
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (...a: unknown[]) => unknown } })
+      .__TAURI_INTERNALS__
+    const seen: unknown[][] = []
+    const inner = internals.invoke
+    internals.invoke = (...a: unknown[]) => {
+      seen.push(a)
+      return inner(...a)
+    }
+    const bytes = new Uint8Array([0xff, 0xd8, 0xff])
+    await tauriBackend().addPhoto(bytes, 'before', 1700000000000)
+    expect(seen).toEqual([
+      [
+        'add_photo',
+        bytes,
+        { headers: { 'x-photo-role': 'before', 'x-photo-taken-at': '1700000000000' } },
+      ],
+    ])
+  })
+
   it('calls anything that is not {code, message} unknown', async () => {
     mockIPC(() => {
       throw 'command app_info not found'

@@ -73,6 +73,19 @@ export type CategoryMajor =
 
 export type Urgency = 'high' | 'medium' | 'low'
 
+export type PhotoRole = 'before' | 'after' | 'door_plate' | 'evidence'
+
+/** A photo referenced from a record by the SHA-256 of its stored JPEG. */
+export interface PhotoRef {
+  sha256: string
+  thumb_sha256: string | null
+  role: PhotoRole
+  bytes: number
+  width: number
+  height: number
+  taken_at: number | null
+}
+
 export interface Incident extends Meta {
   number: string
   title: string
@@ -83,6 +96,7 @@ export interface Incident extends Meta {
   point: GeoPoint | null
   address: string
   happened_at: number
+  photos: PhotoRef[]
   log: Transition[]
   [other: string]: unknown
 }
@@ -174,6 +188,8 @@ export interface SyncStatus {
   online: boolean | null
   syncing: boolean
   pending: number
+  /** Photos (and thumbnails) the server does not hold whole yet. */
+  photos_pending: number
   last_sync_at: number | null
   last_error: { code: string; message: string } | null
   rejections: { doc_id: string; code: string; message: string }[]
