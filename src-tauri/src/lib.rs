@@ -6,7 +6,7 @@
 //! cross the IPC boundary as [`errors::CommandError`], a `{code, message,
 //! fields}` object with a stable code and a message in the UI's language.
 //! [`state`] holds the signed-in session and its local store; [`photos`]
-//! takes the photos a form picks; [`sync`] runs "sync now" and the
+//! takes the photos a form picks; [`patrols`] records patrols; [`sync`] runs "sync now" and the
 //! background sync (records, then photos) and tells the UI how it went.
 //!
 //! The app lives in [`run`] rather than in `main.rs` so that the same code is
@@ -14,6 +14,7 @@
 
 pub mod commands;
 pub mod errors;
+pub mod patrols;
 pub mod photos;
 pub mod state;
 pub mod sync;
@@ -71,6 +72,9 @@ pub fn run() {
             commands::save_incident,
             commands::transition_incident,
             commands::report_incident,
+            patrols::start_patrol,
+            patrols::get_patrol,
+            patrols::edit_patrol,
             photos::add_photo,
             photos::photo_url,
             sync::sync_now,

@@ -7,7 +7,10 @@
 //! the grid map with a photo of the scene; the server comes back, "sync
 //! now" sends everything, and a supervisor's device checks through the
 //! server that every record, and the photo byte for byte, arrived intact. The supervisor returns the incident; after the next sync the
-//! app shows it on the home screen and in the incident's timeline. Finally
+//! app shows it on the home screen and in the incident's timeline. The
+//! worker then walks a patrol (map taps as the track, since Xvfb has no
+//! GPS), checks in with a note and ends it; the supervisor finds the same
+//! patrol, and the same figures, through the server. Finally
 //! the app is started again and its cold start to the home screen is
 //! measured and printed (`cold_start_to_home_ms`).
 //!
@@ -22,12 +25,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
+use gridwork_core::app_api;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::media;
 use gridwork_core::model::{
-    CategoryMajor, Gender, Household, Incident, Projection, RecordKind, Relation, Resident, Role,
-    User,
+    CategoryMajor, Gender, Household, Incident, Patrol, Projection, RecordKind, Relation, Resident,
+    Role, User,
 };
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
@@ -260,6 +264,39 @@ impl Driver {
         .await?;
         self.post(&format!("/element/{id}/value"), json!({"text": text}))
             .await?;
+        Ok(())
+    }
+
+    /// Taps an element at a point given as fractions of its width and
+    /// height, with WebDriver's pointer actions.
+    async fn click_at(&self, css: &str, fx: f64, fy: f64) -> Result<()> {
+        self.find(css).await?;
+        // Where that point is in the window, once the element is in view.
+        let at = self
+            .script(
+                "const e = document.querySelector(arguments[0]); \
+                 e.scrollIntoView({ block: 'center' }); \
+                 const r = e.getBoundingClientRect(); \
+                 return [Math.round(r.left + r.width * arguments[1]), \
+                         Math.round(r.top + r.height * arguments[2])];",
+                json!([css, fx, fy]),
+            )
+            .await?;
+        let (x, y) = (at[0].as_i64().unwrap_or(0), at[1].as_i64().unwrap_or(0));
+        self.post(
+            "/actions",
+            json!({"actions": [{
+                "type": "pointer",
+                "id": "finger",
+                "parameters": {"pointerType": "mouse"},
+                "actions": [
+                    {"type": "pointerMove", "origin": "viewport", "x": x, "y": y},
+                    {"type": "pointerDown", "button": 0},
+                    {"type": "pointerUp", "button": 0},
+                ],
+            }]}),
+        )
+        .await?;
         Ok(())
     }
 
@@ -728,6 +765,81 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.wait_text("[data-test=timeline]", "退回").await?;
     d.wait_text("[data-test=incident-status]", "退回").await?;
     d.shot("12-incident-returned").await?;
+
+    // A patrol: no GPS under Xvfb, so taps on the grid map are the track.
+    d.click("[data-test=tab-patrol]").await?;
+    d.find("[data-test=patrol]").await?;
+    d.click("[data-test=patrol-start]").await?;
+    d.wait_for(
+        "a running patrol",
+        || d.attr("[data-test=patrol]", "data-running"),
+        |r| r == "true",
+    )
+    .await?;
+    let patrol_id = uuid::Uuid::parse_str(&d.attr("[data-test=patrol]", "data-id").await?)?;
+    // A few steps along the map, at walking pace: core drops a move faster
+    // than 10 m/s as a GPS jump, so taps a moment apart must be close.
+    for (n, x) in [(1, 0.5), (2, 0.52), (3, 0.54)] {
+        if n > 1 {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+        }
+        d.click_at("[data-test=grid-map]", x, 0.5).await?;
+        d.wait_for(
+            "a tapped track point",
+            || d.attr("[data-test=patrol-points]", "data-count"),
+            |c| c == n.to_string(),
+        )
+        .await?;
+    }
+    d.type_into("[data-test=check-in-note] input", "消防通道畅通")
+        .await?;
+    d.click("[data-test=check-in]").await?;
+    d.wait_text("[data-test=check-in-row]", "消防通道畅通")
+        .await?;
+    d.shot("14-patrol-running").await?;
+    d.type_into("[data-test=patrol-notes] textarea", "无异常")
+        .await?;
+    d.click("[data-test=patrol-stop]").await?;
+    d.wait_for(
+        "the patrol ended",
+        || d.attr("[data-test=patrol]", "data-running"),
+        |r| r == "false",
+    )
+    .await?;
+    let meters: f64 = d
+        .attr("[data-test=patrol-distance]", "data-meters")
+        .await?
+        .parse()?;
+    assert!(meters > 0.0, "the taps were walked: {meters} m");
+    d.shot("15-patrol-summary").await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    d.wait_for(
+        "the patrol sent",
+        || d.attr("[data-test=sync-pending]", "data-pending"),
+        |n| n == "0",
+    )
+    .await?;
+    assert_eq!(d.count("[data-test=sync-error]").await?, 0);
+
+    // Through the server: the supervisor sees the whole patrol, and the
+    // same figures come out of it.
+    sup.sync().await?;
+    let patrol: Patrol = sup.store.get(patrol_id)?.context("patrol on the server")?;
+    assert_eq!(patrol.worker, worker.id);
+    assert_eq!(patrol.track.len(), 4, "three taps and the check-in");
+    assert_eq!(patrol.check_ins.len(), 1);
+    assert_eq!(patrol.check_ins[0].note, "消防通道畅通");
+    assert_eq!(patrol.notes, "无异常");
+    let ended = patrol.ended_at.context("the patrol ended")?;
+    assert!(ended >= patrol.started_at);
+    let figures = app_api::patrol_view(patrol, &sup.login.grids, ended);
+    assert!(
+        (figures.metrics.distance_m - meters).abs() < 0.01,
+        "{} m on the server, {meters} m on the tablet",
+        figures.metrics.distance_m
+    );
+    assert!(figures.metrics.coverage_share > 0.0, "{figures:?}");
     d.quit().await?;
 
     // Cold start: a signed-in device opens straight on the home screen.

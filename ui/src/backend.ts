@@ -13,6 +13,8 @@ import type {
   Lang,
   ListArgs,
   LoginArgs,
+  PatrolEdit,
+  PatrolView,
   PhotoRef,
   PhotoRole,
   Projection,
@@ -46,6 +48,10 @@ export interface Backend {
   saveIncident(record: Incident): Promise<IncidentView>
   reportIncident(record: Incident): Promise<IncidentView>
   transitionIncident(id: string, action: { type: string }, opinion: string): Promise<IncidentView>
+  startPatrol(): Promise<PatrolView>
+  getPatrol(id: string): Promise<PatrolView>
+  /** Records a point, a check-in or the stop; saved at once. */
+  editPatrol(id: string, edit: PatrolEdit): Promise<PatrolView>
   /** Stores a picked or taken image (compressed, thumbnailed) and returns its reference. */
   addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
   /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
@@ -130,6 +136,9 @@ export function tauriBackend(): Backend {
     reportIncident: (record) => call('report_incident', { record }),
     transitionIncident: (id, action, opinion) =>
       call('transition_incident', { args: { id, action, opinion } }),
+    startPatrol: () => call('start_patrol'),
+    getPatrol: (id) => call('get_patrol', { id }),
+    editPatrol: (id, edit) => call('edit_patrol', { id, edit }),
     // The image is the raw body of the call, not a JSON array of numbers.
     addPhoto: (bytes, role, takenAt) =>
       call('add_photo', bytes, {
@@ -165,6 +174,9 @@ export function unavailableBackend(): Backend {
     saveIncident: fail,
     reportIncident: fail,
     transitionIncident: fail,
+    startPatrol: fail,
+    getPatrol: fail,
+    editPatrol: fail,
     addPhoto: fail,
     photoUrl: fail,
     syncNow: fail,

@@ -195,3 +195,49 @@ export interface SyncStatus {
   rejections: { doc_id: string; code: string; message: string }[]
   changed: number
 }
+
+/** One position of a patrol's track (WGS-84), with its time. */
+export interface TrackPoint {
+  lon: number
+  lat: number
+  t_ms: number
+}
+
+export interface CheckIn {
+  at: number
+  point: GeoPoint
+  photo: PhotoRef | null
+  qr: string | null
+  note: string
+}
+
+export interface Patrol extends Meta {
+  worker: string
+  started_at: number
+  ended_at: number | null
+  track: TrackPoint[]
+  check_ins: CheckIn[]
+  notes: string
+  incident_ids: string[]
+}
+
+/** Core's `PatrolMetrics`: derived from the track against the grid. */
+export interface PatrolMetrics {
+  distance_m: number
+  inside_s: number
+  coverage_share: number
+  cells_total: number
+  cells_visited: number
+}
+
+export interface PatrolView {
+  patrol: Patrol
+  metrics: PatrolMetrics
+  duration_ms: number
+}
+
+/** What the patrol screen records (core's `PatrolEdit`). */
+export type PatrolEdit =
+  | { type: 'point'; point: TrackPoint }
+  | { type: 'check_in'; point: GeoPoint; at: number; note: string }
+  | { type: 'stop'; at: number; notes: string }
