@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BackendError, tauriBackend, unavailableBackend } from './backend'
@@ -60,5 +63,26 @@ describe('tauri backend', () => {
 describe('outside the app', () => {
   it('reports the backend as unavailable', async () => {
     await expect(unavailableBackend().appInfo()).rejects.toMatchObject({ code: 'unavailable' })
+  })
+})
+
+// The shell refuses any command a capability does not grant (build.rs gives
+// Tauri the list): the UI's calls, that list and the grants must agree.
+describe('command permissions', () => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const read = (path: string) => readFileSync(resolve(here, path), 'utf8')
+  const called = [...read('./backend.ts').matchAll(/call(?:<[^>]*>)?\(\s*'([a-z_]+)'/g)].map((m) => m[1])
+  const listed = [...read('../../src-tauri/build.rs').matchAll(/^\s+"([a-z_]+)",$/gm)].map((m) => m[1])
+  const granted = (JSON.parse(read('../../src-tauri/capabilities/default.json')) as { permissions: string[] }).permissions
+    .filter((p) => p.startsWith('allow-'))
+    .map((p) => p.slice('allow-'.length).replace(/-/g, '_'))
+
+  it('grants every command the UI calls, and nothing else', () => {
+    expect(called).toContain('add_photo')
+    expect([...new Set(called)].sort()).toEqual([...granted].sort())
+  })
+
+  it('lists every granted command in build.rs', () => {
+    expect([...listed].sort()).toEqual([...granted].sort())
   })
 })
