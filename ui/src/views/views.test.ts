@@ -269,3 +269,53 @@ describe('incident photos', () => {
     unmount()
   })
 })
+
+describe('patrol screen', () => {
+  it('starts a patrol, checks in at the tapped position and shows the summary after the stop', async () => {
+    const started = {
+      patrol: {
+        ...META,
+        id: 'p-1',
+        worker: 'wangfang',
+        started_at: 0,
+        ended_at: null as number | null,
+        track: [{ lon: 113.3271, lat: 23.1275, t_ms: 1 }],
+        check_ins: [],
+        notes: '',
+        incident_ids: [],
+      },
+      metrics: { distance_m: 1254, inside_s: 600, coverage_share: 0.125, cells_total: 8, cells_visited: 1 },
+      duration_ms: 65 * 60_000,
+    }
+    fakeBackend.startPatrol.mockResolvedValue(started)
+    fakeBackend.editPatrol.mockImplementation((_id, edit) =>
+      Promise.resolve(
+        edit.type === 'stop'
+          ? { ...started, patrol: { ...started.patrol, ended_at: edit.at, notes: edit.notes } }
+          : started,
+      ),
+    )
+    const { root, unmount } = await mountAt('/patrol')
+    expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('false')
+    root.querySelector<HTMLButtonElement>('[data-test=patrol-start]')?.click()
+    await flushPromises()
+    expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('true')
+    expect(text(root, '[data-test=patrol-distance]')).toContain('1.25 公里')
+    expect(text(root, '[data-test=patrol-duration]')).toContain('1 小时 5 分钟')
+    expect(text(root, '[data-test=patrol-coverage]')).toContain('12.5%')
+
+    await type(root, '[data-test=check-in-note]', '消防通道畅通')
+    root.querySelector<HTMLButtonElement>('[data-test=check-in]')?.click()
+    await flushPromises()
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith(
+      'p-1',
+      expect.objectContaining({ type: 'check_in', note: '消防通道畅通', point: expect.objectContaining({ lon: 113.3271 }) }),
+    )
+
+    root.querySelector<HTMLButtonElement>('[data-test=patrol-stop]')?.click()
+    await flushPromises()
+    expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('false')
+    expect(root.querySelector('[data-test=patrol-stop]')).toBeNull()
+    unmount()
+  })
+})
