@@ -40,7 +40,8 @@ pub struct SyncStatus {
     pub last_error: Option<CommandError>,
     /// Records the server refused, with its reasons, as stored.
     pub rejections: Vec<RejectionView>,
-    /// Records changed by the last sync, for lists to refresh.
+    /// Records changed, and photos received, by the last sync, for the
+    /// screens to refresh.
     pub changed: usize,
 }
 
@@ -135,18 +136,20 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
     lock(&state.status).syncing = true;
     publish(app);
     let result = match rounds(&state).await {
-        Ok(progress) => photos(&state).await.map(|_| progress),
+        Ok(progress) => photos(&state)
+            .await
+            .map(|photos| (progress, photos.received as usize)),
         Err(e) => Err(e),
     };
     {
         let mut status = lock(&state.status);
         status.syncing = false;
         match &result {
-            Ok(progress) => {
+            Ok((progress, received)) => {
                 status.online = Some(true);
                 status.last_sync_at = Some(jiff::Timestamp::now().as_millisecond());
                 status.last_error = None;
-                status.changed = progress.changed.len();
+                status.changed = progress.changed.len() + received;
             }
             Err(e) => {
                 status.online = Some(e.code != "unreachable");
@@ -155,7 +158,7 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
         }
     }
     publish(app);
-    result
+    result.map(|(progress, _)| progress)
 }
 
 async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
