@@ -3,14 +3,14 @@
 //!
 //! A grid worker signs in; with the server stopped, registers a household
 //! with two residents (a bad ID number first: the message is checked; then
-//! a good one: the birth date fills in) and reports an incident located on
-//! the grid map with a photo of the scene; the server comes back, "sync
-//! now" sends everything, and a supervisor's device checks through the
-//! server that every record, and the photo byte for byte, arrived intact. The supervisor returns the incident; after the next sync the
-//! app shows it on the home screen and in the incident's timeline. The
-//! worker then walks a patrol (map taps as the track, since Xvfb has no
-//! GPS), checks in with a note and ends it; the supervisor finds the same
-//! patrol, and the same figures, through the server. Finally
+//! a good one: the birth date fills in), reports an incident located on
+//! the grid map with a photo of the scene, and walks a patrol (map taps as
+//! the track, since Xvfb has no GPS) with a check-in and notes; the server
+//! comes back, "sync now" sends everything, and a supervisor's device checks
+//! through the server that every record, the photo byte for byte, and the
+//! patrol with the same figures, arrived intact. The supervisor returns
+//! the incident; after the next sync the app shows it on the home screen
+//! and in the incident's timeline. Finally
 //! the app is started again and its cold start to the home screen is
 //! measured and printed (`cold_start_to_home_ms`).
 //!
@@ -636,6 +636,53 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     .await?;
     d.shot("08-incident-detail").await?;
 
+    // A patrol, still offline: no GPS under Xvfb, so taps on the grid map
+    // are the track.
+    d.click("[data-test=tab-patrol]").await?;
+    d.find("[data-test=patrol]").await?;
+    d.click("[data-test=patrol-start]").await?;
+    d.wait_for(
+        "a running patrol",
+        || d.attr("[data-test=patrol]", "data-running"),
+        |r| r == "true",
+    )
+    .await?;
+    let patrol_id = uuid::Uuid::parse_str(&d.attr("[data-test=patrol]", "data-id").await?)?;
+    // A few steps along the map, at walking pace: core drops a move faster
+    // than 10 m/s as a GPS jump, so taps a moment apart must be close.
+    for (n, x) in [(1, 0.5), (2, 0.52), (3, 0.54)] {
+        if n > 1 {
+            tokio::time::sleep(Duration::from_millis(2500)).await;
+        }
+        d.click_at("[data-test=grid-map]", x, 0.5).await?;
+        d.wait_for(
+            "a tapped track point",
+            || d.attr("[data-test=patrol-points]", "data-count"),
+            |c| c == n.to_string(),
+        )
+        .await?;
+    }
+    d.type_into("[data-test=check-in-note] input", "消防通道畅通")
+        .await?;
+    d.click("[data-test=check-in]").await?;
+    d.wait_text("[data-test=check-in-row]", "消防通道畅通")
+        .await?;
+    d.shot("08b-patrol-running").await?;
+    d.type_into("[data-test=patrol-notes] textarea", "无异常")
+        .await?;
+    d.click("[data-test=patrol-stop]").await?;
+    d.wait_for(
+        "the patrol ended",
+        || d.attr("[data-test=patrol]", "data-running"),
+        |r| r == "false",
+    )
+    .await?;
+    let meters: f64 = d
+        .attr("[data-test=patrol-distance]", "data-meters")
+        .await?
+        .parse()?;
+    assert!(meters > 0.0, "the taps were walked: {meters} m");
+    d.shot("08c-patrol-summary").await?;
     // Offline: sync now says so in plain words and keeps everything.
     d.click("[data-test=tab-sync]").await?;
     d.find("[data-test=sync]").await?;
@@ -737,6 +784,22 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     let cal = WorkCalendar::bundled();
     assert_eq!(workflow::derive(&incident, &cal).status, Status::Reported);
 
+    // The patrol: the whole of it, and the same figures come out of it.
+    let patrol: Patrol = sup.store.get(patrol_id)?.context("patrol on the server")?;
+    assert_eq!(patrol.worker, worker.id);
+    assert_eq!(patrol.track.len(), 4, "three taps and the check-in");
+    assert_eq!(patrol.check_ins.len(), 1);
+    assert_eq!(patrol.check_ins[0].note, "消防通道畅通");
+    assert_eq!(patrol.notes, "无异常");
+    let ended = patrol.ended_at.context("the patrol ended")?;
+    assert!(ended >= patrol.started_at);
+    let figures = app_api::patrol_view(patrol, &sup.login.grids, ended);
+    assert!(
+        (figures.metrics.distance_m - meters).abs() < 0.01,
+        "{} m on the server, {meters} m on the tablet",
+        figures.metrics.distance_m
+    );
+    assert!(figures.metrics.coverage_share > 0.0, "{figures:?}");
     // The supervisor returns it.
     let reason = "请补充现场照片后重新上报";
     let now = jiff::Timestamp::now().as_millisecond();
@@ -766,80 +829,6 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.wait_text("[data-test=incident-status]", "退回").await?;
     d.shot("12-incident-returned").await?;
 
-    // A patrol: no GPS under Xvfb, so taps on the grid map are the track.
-    d.click("[data-test=tab-patrol]").await?;
-    d.find("[data-test=patrol]").await?;
-    d.click("[data-test=patrol-start]").await?;
-    d.wait_for(
-        "a running patrol",
-        || d.attr("[data-test=patrol]", "data-running"),
-        |r| r == "true",
-    )
-    .await?;
-    let patrol_id = uuid::Uuid::parse_str(&d.attr("[data-test=patrol]", "data-id").await?)?;
-    // A few steps along the map, at walking pace: core drops a move faster
-    // than 10 m/s as a GPS jump, so taps a moment apart must be close.
-    for (n, x) in [(1, 0.5), (2, 0.52), (3, 0.54)] {
-        if n > 1 {
-            tokio::time::sleep(Duration::from_millis(2500)).await;
-        }
-        d.click_at("[data-test=grid-map]", x, 0.5).await?;
-        d.wait_for(
-            "a tapped track point",
-            || d.attr("[data-test=patrol-points]", "data-count"),
-            |c| c == n.to_string(),
-        )
-        .await?;
-    }
-    d.type_into("[data-test=check-in-note] input", "消防通道畅通")
-        .await?;
-    d.click("[data-test=check-in]").await?;
-    d.wait_text("[data-test=check-in-row]", "消防通道畅通")
-        .await?;
-    d.shot("14-patrol-running").await?;
-    d.type_into("[data-test=patrol-notes] textarea", "无异常")
-        .await?;
-    d.click("[data-test=patrol-stop]").await?;
-    d.wait_for(
-        "the patrol ended",
-        || d.attr("[data-test=patrol]", "data-running"),
-        |r| r == "false",
-    )
-    .await?;
-    let meters: f64 = d
-        .attr("[data-test=patrol-distance]", "data-meters")
-        .await?
-        .parse()?;
-    assert!(meters > 0.0, "the taps were walked: {meters} m");
-    d.shot("15-patrol-summary").await?;
-    d.click("[data-test=tab-sync]").await?;
-    d.click("[data-test=sync-now]").await?;
-    d.wait_for(
-        "the patrol sent",
-        || d.attr("[data-test=sync-pending]", "data-pending"),
-        |n| n == "0",
-    )
-    .await?;
-    assert_eq!(d.count("[data-test=sync-error]").await?, 0);
-
-    // Through the server: the supervisor sees the whole patrol, and the
-    // same figures come out of it.
-    sup.sync().await?;
-    let patrol: Patrol = sup.store.get(patrol_id)?.context("patrol on the server")?;
-    assert_eq!(patrol.worker, worker.id);
-    assert_eq!(patrol.track.len(), 4, "three taps and the check-in");
-    assert_eq!(patrol.check_ins.len(), 1);
-    assert_eq!(patrol.check_ins[0].note, "消防通道畅通");
-    assert_eq!(patrol.notes, "无异常");
-    let ended = patrol.ended_at.context("the patrol ended")?;
-    assert!(ended >= patrol.started_at);
-    let figures = app_api::patrol_view(patrol, &sup.login.grids, ended);
-    assert!(
-        (figures.metrics.distance_m - meters).abs() < 0.01,
-        "{} m on the server, {meters} m on the tablet",
-        figures.metrics.distance_m
-    );
-    assert!(figures.metrics.coverage_share > 0.0, "{figures:?}");
     d.quit().await?;
 
     // Cold start: a signed-in device opens straight on the home screen.
