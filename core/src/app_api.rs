@@ -206,6 +206,9 @@ pub enum PatrolEdit {
         #[serde(default)]
         note: String,
     },
+    /// An incident reported from this patrol (also after it ended: the
+    /// report may be finished later).
+    Incident { id: Uuid },
     /// The end of the patrol, with its closing notes.
     Stop {
         at: i64,
@@ -226,10 +229,17 @@ impl PatrolEnded {
 
 /// Applies one edit to a running patrol.
 pub fn edit_patrol(patrol: &mut Patrol, edit: PatrolEdit) -> Result<(), PatrolEnded> {
+    if let PatrolEdit::Incident { id } = edit {
+        if !patrol.incident_ids.contains(&id) {
+            patrol.incident_ids.push(id);
+        }
+        return Ok(());
+    }
     if patrol.ended_at.is_some() {
         return Err(PatrolEnded);
     }
     match edit {
+        PatrolEdit::Incident { .. } => {}
         PatrolEdit::Point { point } => patrol.track.push(point),
         PatrolEdit::CheckIn { point, at, note } => {
             patrol.track.push(TrackPoint {
@@ -402,6 +412,11 @@ mod tests {
             Err(PatrolEnded)
         );
         assert_eq!(p.track.len(), 3);
+        // An incident found on the way is linked, once, even after the end.
+        let found = Uuid::now_v7();
+        edit_patrol(&mut p, PatrolEdit::Incident { id: found }).unwrap();
+        edit_patrol(&mut p, PatrolEdit::Incident { id: found }).unwrap();
+        assert_eq!(p.incident_ids, vec![found]);
     }
 
     #[test]

@@ -70,7 +70,8 @@ pub fn edit_patrol<R: Runtime>(
         &app,
         state.with_session(|s, lang| {
             let stored: Patrol = get(s, id, lang)?;
-            if stored.ended_at.is_some() {
+            let links = matches!(edit, PatrolEdit::Incident { .. });
+            if stored.ended_at.is_some() && !links {
                 // Checked first so that a refused edit writes nothing.
                 return Err(ended(lang));
             }

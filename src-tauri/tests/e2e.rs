@@ -5,7 +5,8 @@
 //! with two residents (a bad ID number first: the message is checked; then
 //! a good one: the birth date fills in), reports an incident located on
 //! the grid map with a photo of the scene, and walks a patrol (map taps as
-//! the track, since Xvfb has no GPS) with a check-in and notes; the server
+//! the track, since Xvfb has no GPS) with a check-in, an incident reported
+//! from where it stands, and notes; the server
 //! comes back, "sync now" sends everything, and a supervisor's device checks
 //! through the server that every record, the photo byte for byte, and the
 //! patrol with the same figures, arrived intact. The supervisor returns
@@ -668,6 +669,40 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.wait_text("[data-test=check-in-row]", "消防通道畅通")
         .await?;
     d.shot("08b-patrol-running").await?;
+
+    // Something found on the way, reported from the patrol where it stands.
+    d.click("[data-test=patrol-report]").await?;
+    d.find("[data-test=incident-form]").await?;
+    d.wait_for(
+        "the patrol's position in the form",
+        || d.value("[data-test=incident-point] input"),
+        |v| v.contains(','),
+    )
+    .await?;
+    d.type_into("[data-test=incident-title] input", "路灯不亮")
+        .await?;
+    d.type_into(
+        "[data-test=incident-description] textarea",
+        "3栋前路灯损坏，夜间照明不足",
+    )
+    .await?;
+    d.type_into("[data-test=incident-address] input", "阳光花园3栋前")
+        .await?;
+    d.click("[data-test=report]").await?;
+    d.find("[data-test=incident-detail]").await?;
+    let found_id = uuid_in_hash(&d.hash().await?, "#/incidents/").context("found incident id")?;
+    d.click("[data-test=tab-patrol]").await?;
+    d.wait_for(
+        "back on the running patrol",
+        || d.attr("[data-test=patrol]", "data-running"),
+        |r| r == "true",
+    )
+    .await?;
+    assert_eq!(
+        d.attr("[data-test=patrol]", "data-id").await?,
+        patrol_id.to_string()
+    );
+
     d.type_into("[data-test=patrol-notes] textarea", "无异常")
         .await?;
     d.click("[data-test=patrol-stop]").await?;
@@ -793,6 +828,19 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     assert_eq!(patrol.notes, "无异常");
     let ended = patrol.ended_at.context("the patrol ended")?;
     assert!(ended >= patrol.started_at);
+    assert_eq!(patrol.incident_ids, vec![found_id]);
+    let found: Incident = sup
+        .store
+        .get(found_id)?
+        .context("the incident found on patrol")?;
+    assert_eq!(found.title, "路灯不亮");
+    assert_eq!(found.patrol_id, Some(patrol_id));
+    let last = patrol.check_ins[0].point.clone();
+    let at = found
+        .point
+        .clone()
+        .context("located where the patrol stood")?;
+    assert!((at.lon - last.lon).abs() < 1e-6 && (at.lat - last.lat).abs() < 1e-6);
     let figures = app_api::patrol_view(patrol, &sup.login.grids, ended);
     assert!(
         (figures.metrics.distance_m - meters).abs() < 0.01,

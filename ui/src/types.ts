@@ -97,6 +97,8 @@ export interface Incident extends Meta {
   address: string
   happened_at: number
   photos: PhotoRef[]
+  /** The patrol it was found on, if any. */
+  patrol_id?: string | null
   log: Transition[]
   [other: string]: unknown
 }
@@ -240,4 +242,5 @@ export interface PatrolView {
 export type PatrolEdit =
   | { type: 'point'; point: TrackPoint }
   | { type: 'check_in'; point: GeoPoint; at: number; note: string }
+  | { type: 'incident'; id: string }
   | { type: 'stop'; at: number; notes: string }

@@ -148,6 +148,7 @@ const en: MessageSchema = {
   patrol: {
     title: 'Patrol',
     start: 'Start patrol',
+    reportHere: 'Report an incident here',
     stop: 'End patrol',
     running: 'On patrol',
     startedAt: 'Started',

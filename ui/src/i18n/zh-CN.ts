@@ -148,6 +148,7 @@ const zhCN = {
   patrol: {
     title: '巡查',
     start: '开始巡查',
+    reportHere: '在此上报事件',
     stop: '结束巡查',
     running: '巡查中',
     startedAt: '开始时间',

@@ -270,6 +270,26 @@ describe('incident photos', () => {
   })
 })
 
+describe('an incident reported from a patrol', () => {
+  it('is located where the patrol stands, names the patrol, and is listed on it once reported', async () => {
+    fakeBackend.newIncident.mockResolvedValue({ ...incident(), patrol_id: null })
+    fakeBackend.reportIncident.mockImplementation((record: Incident) =>
+      Promise.resolve({ incident: record, status: 'reported', derived: {}, timeline: [] }),
+    )
+    fakeBackend.editPatrol.mockResolvedValue({})
+    fakeBackend.getIncident.mockImplementation(() => new Promise(() => undefined))
+    const { root, unmount } = await mountAt('/incidents/new?patrol=p-1&lon=113.3279&lat=23.1276')
+    expect(root.querySelector<HTMLInputElement>('[data-test=incident-point] input')?.value).toBe('113.3279, 23.1276')
+    root.querySelector<HTMLButtonElement>('[data-test=report]')?.click()
+    await flushPromises()
+    const sent = fakeBackend.reportIncident.mock.lastCall?.[0]
+    expect(sent?.patrol_id).toBe('p-1')
+    expect(sent?.point).toMatchObject({ lon: 113.3279, lat: 23.1276, crs: 'EPSG:4326' })
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith('p-1', { type: 'incident', id: 'i-1' })
+    unmount()
+  })
+})
+
 describe('patrol screen', () => {
   it('starts a patrol, checks in at the tapped position and shows the summary after the stop', async () => {
     const started = {
