@@ -9,10 +9,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::calendar::WorkCalendar;
+use crate::geo::{PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
+use crate::model::grid::Grid;
 use crate::model::{
-    Address, Category, CategoryMajor, EmergencyContact, Gender, Household, HouseholdFlags,
-    HouseholdUse, IdType, Incident, IncidentSource, Meta, PopulationType, Relation, Resident,
-    Urgency,
+    Address, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint, Household,
+    HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol, PopulationType,
+    Relation, Resident, Urgency,
 };
 use crate::validate::Lang;
 use crate::workflow::{self, Derived, Status, Transition};
@@ -176,6 +178,119 @@ pub fn incident_view(incident: Incident, cal: &WorkCalendar, lang: Lang) -> Inci
     }
 }
 
+/// A patrol `worker` starts in `grid` at `now_ms`: running, nothing
+/// recorded yet.
+pub fn blank_patrol(grid: &str, worker: &str, now_ms: i64) -> Patrol {
+    Patrol {
+        meta: Meta::new(grid, worker, now_ms),
+        worker: worker.to_string(),
+        started_at: now_ms,
+        ended_at: None,
+        track: Vec::new(),
+        check_ins: Vec::new(),
+        notes: String::new(),
+        incident_ids: Vec::new(),
+    }
+}
+
+/// What the patrol screen records as the walk goes on.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PatrolEdit {
+    /// A position: a GPS fix, or a tap on the map where there is none.
+    Point { point: TrackPoint },
+    /// A check-in with a note at a point, also a point of the track.
+    CheckIn {
+        point: GeoPoint,
+        at: i64,
+        #[serde(default)]
+        note: String,
+    },
+    /// An incident reported from this patrol (also after it ended: the
+    /// report may be finished later).
+    Incident { id: Uuid },
+    /// The end of the patrol, with its closing notes.
+    Stop {
+        at: i64,
+        #[serde(default)]
+        notes: String,
+    },
+}
+
+/// An ended patrol takes no more points, check-ins or stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the patrol has already ended")]
+pub struct PatrolEnded;
+
+impl PatrolEnded {
+    /// The stable code for the UI.
+    pub const CODE: &'static str = "patrol_ended";
+}
+
+/// Applies one edit to a running patrol.
+pub fn edit_patrol(patrol: &mut Patrol, edit: PatrolEdit) -> Result<(), PatrolEnded> {
+    if let PatrolEdit::Incident { id } = edit {
+        if !patrol.incident_ids.contains(&id) {
+            patrol.incident_ids.push(id);
+        }
+        return Ok(());
+    }
+    if patrol.ended_at.is_some() {
+        return Err(PatrolEnded);
+    }
+    match edit {
+        PatrolEdit::Incident { .. } => {}
+        PatrolEdit::Point { point } => patrol.track.push(point),
+        PatrolEdit::CheckIn { point, at, note } => {
+            patrol.track.push(TrackPoint {
+                lon: point.lon,
+                lat: point.lat,
+                t_ms: at,
+            });
+            patrol.check_ins.push(CheckIn {
+                at,
+                point,
+                photo: None,
+                qr: None,
+                note,
+            });
+        }
+        PatrolEdit::Stop { at, notes } => {
+            // A device clock set back must not make an end before the start.
+            patrol.ended_at = Some(at.max(patrol.started_at));
+            patrol.notes = notes;
+        }
+    }
+    Ok(())
+}
+
+/// A patrol with its figures, for the patrol screens.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatrolView {
+    pub patrol: Patrol,
+    /// Distance, time inside the grid and coverage so far; coverage is 0
+    /// when the patrol's grid has no boundary among `grids`.
+    pub metrics: PatrolMetrics,
+    /// Milliseconds from start to end (or to `now_ms` while running).
+    pub duration_ms: i64,
+}
+
+/// Derives a patrol's figures against its grid's boundary in `grids`.
+pub fn patrol_view(patrol: Patrol, grids: &[Grid], now_ms: i64) -> PatrolView {
+    let boundary = grids
+        .iter()
+        .find(|g| g.code == patrol.meta.grid)
+        .and_then(boundary_of)
+        .unwrap_or_else(|| ::geo::MultiPolygon::new(Vec::new()));
+    let metrics = patrol_metrics(&patrol.track, &boundary);
+    let duration_ms = (patrol.ended_at.unwrap_or(now_ms) - patrol.started_at).max(0);
+    PatrolView {
+        patrol,
+        metrics,
+        duration_ms,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,5 +354,89 @@ mod tests {
         assert_eq!(view.timeline[0].skipped, None);
         let why = view.timeline[1].skipped.as_deref().unwrap();
         assert!(why.contains("已上报"), "{why}");
+    }
+
+    fn square_grid() -> Grid {
+        // About 100 m × 110 m in Guangzhou.
+        serde_json::from_value(serde_json::json!({
+            "code": "440106001001001", "name": "第1网格", "level": "grid",
+            "boundary": {"type": "Polygon", "coordinates": [[
+                [113.327, 23.127], [113.328, 23.127], [113.328, 23.128],
+                [113.327, 23.128], [113.327, 23.127]
+            ]]},
+            "crs": "EPSG:4326"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_patrol_records_points_and_check_ins_until_it_stops() {
+        let mut p = blank_patrol("440106001001001", "gw-1", NOW);
+        assert_eq!(p.ended_at, None);
+        let fix = |lon: f64, t: i64| PatrolEdit::Point {
+            point: TrackPoint {
+                lon,
+                lat: 23.1275,
+                t_ms: NOW + t,
+            },
+        };
+        edit_patrol(&mut p, fix(113.3271, 0)).unwrap();
+        edit_patrol(&mut p, fix(113.3279, 60_000)).unwrap();
+        let at = GeoPoint {
+            lon: 113.3279,
+            lat: 23.1276,
+            crs: "EPSG:4326".into(),
+            accuracy_m: None,
+        };
+        edit_patrol(
+            &mut p,
+            PatrolEdit::CheckIn {
+                point: at,
+                at: NOW + 90_000,
+                note: "消防通道畅通".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(p.track.len(), 3, "a check-in is a point of the track too");
+        assert_eq!(p.check_ins[0].note, "消防通道畅通");
+        // A clock set back cannot end it before it began.
+        let stop = PatrolEdit::Stop {
+            at: NOW - 5,
+            notes: "无异常".into(),
+        };
+        edit_patrol(&mut p, stop.clone()).unwrap();
+        assert_eq!(p.ended_at, Some(NOW));
+        assert_eq!(edit_patrol(&mut p, stop), Err(PatrolEnded));
+        assert_eq!(
+            edit_patrol(&mut p, fix(113.3275, 100_000)),
+            Err(PatrolEnded)
+        );
+        assert_eq!(p.track.len(), 3);
+        // An incident found on the way is linked, once, even after the end.
+        let found = Uuid::now_v7();
+        edit_patrol(&mut p, PatrolEdit::Incident { id: found }).unwrap();
+        edit_patrol(&mut p, PatrolEdit::Incident { id: found }).unwrap();
+        assert_eq!(p.incident_ids, vec![found]);
+    }
+
+    #[test]
+    fn a_patrol_view_measures_the_walk_against_its_grid() {
+        let mut p = blank_patrol("440106001001001", "gw-1", NOW);
+        for (i, lon) in [113.3271, 113.3275, 113.3279].into_iter().enumerate() {
+            let point = TrackPoint {
+                lon,
+                lat: 23.1275,
+                t_ms: NOW + i as i64 * 30_000,
+            };
+            edit_patrol(&mut p, PatrolEdit::Point { point }).unwrap();
+        }
+        let view = patrol_view(p.clone(), &[square_grid()], NOW + 120_000);
+        assert!((75.0..90.0).contains(&view.metrics.distance_m), "{view:?}");
+        assert!(view.metrics.coverage_share > 0.0 && view.metrics.coverage_share < 1.0);
+        assert_eq!(view.duration_ms, 120_000, "running: up to now");
+        // Without the grid's boundary, the distance still counts.
+        let elsewhere = patrol_view(p, &[], NOW + 120_000);
+        assert_eq!(elsewhere.metrics.distance_m, view.metrics.distance_m);
+        assert_eq!(elsewhere.metrics.coverage_share, 0.0);
     }
 }

@@ -163,15 +163,15 @@ pub fn list_records(
     })
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-fn today() -> jiff::civil::Date {
+pub(crate) fn today() -> jiff::civil::Date {
     shanghai_date(jiff::Timestamp::now())
 }
 
-fn get<T: Record>(s: &Session, id: Uuid, lang: Lang) -> Result<T, CommandError> {
+pub(crate) fn get<T: Record>(s: &Session, id: Uuid, lang: Lang) -> Result<T, CommandError> {
     s.store
         .get::<T>(id)
         .map_err(|e| CommandError::store(e, lang))?
@@ -207,7 +207,7 @@ fn save<T: Record + FormOwned>(
     result.map_err(|e| CommandError::store(e, lang))
 }
 
-fn saved<R: Runtime, T>(
+pub(crate) fn saved<R: Runtime, T>(
     app: &AppHandle<R>,
     result: Result<T, CommandError>,
 ) -> Result<T, CommandError> {

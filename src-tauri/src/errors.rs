@@ -4,7 +4,8 @@
 //! text for it; `message` is already in the UI's language; `fields` lists
 //! what is wrong with each form field, so a form shows it at the field.
 
-use gridwork_core::store::StoreError;
+use gridwork_core::media::MediaError;
+use gridwork_core::store::{PhotoError, StoreError};
 use gridwork_core::sync::client::{SyncError, TransportError};
 use gridwork_core::validate::{Lang, ValidationErrors};
 use gridwork_core::workflow::TransitionError;
@@ -85,6 +86,7 @@ impl CommandError {
             StoreError::NotFound(_) => {
                 Self::text("not_found", lang, "没有找到这条记录", "No such record")
             }
+            StoreError::Photo(PhotoError::Media(m)) => Self::media(m, lang),
             StoreError::TooNew { .. } => Self::text(
                 e.code(),
                 lang,
@@ -102,6 +104,36 @@ impl CommandError {
                     ) + &e.to_string(),
                 )
             }
+        }
+    }
+
+    /// A picked file that cannot be taken as a photo.
+    pub fn media(e: &MediaError, lang: Lang) -> Self {
+        match e {
+            MediaError::NotAnImage => Self::text(
+                "not_an_image",
+                lang,
+                "所选文件不是照片（应为 JPEG、PNG 或 WebP 图片）",
+                "The chosen file is not a photo (JPEG, PNG or WebP expected)",
+            ),
+            MediaError::TooManyPixels { .. } => Self::text(
+                "too_many_pixels",
+                lang,
+                "照片像素过多，请换一张",
+                "The photo has too many pixels: choose another",
+            ),
+            MediaError::TooLarge(_) => Self::text(
+                "too_large",
+                lang,
+                "照片文件过大，请换一张",
+                "The photo file is too large: choose another",
+            ),
+            MediaError::Corrupt(_) => Self::text(
+                "corrupt_image",
+                lang,
+                "照片已损坏，无法读取",
+                "The photo is damaged and cannot be read",
+            ),
         }
     }
 
@@ -214,6 +246,17 @@ mod tests {
         );
         let en = CommandError::invalid(&errors, Lang::En);
         assert!(en.fields[0].message.contains("check character"), "{en:?}");
+    }
+
+    #[test]
+    fn a_file_that_is_no_photo_is_refused_with_its_code_in_both_languages() {
+        let e = StoreError::Photo(PhotoError::Media(MediaError::NotAnImage));
+        let zh = CommandError::store(e, Lang::ZhCn);
+        assert_eq!(zh.code, "not_an_image");
+        assert!(zh.message.contains("不是照片"), "{zh:?}");
+        let en = CommandError::media(&MediaError::TooLarge(1 << 30), Lang::En);
+        assert_eq!(en.code, "too_large");
+        assert!(en.message.contains("too large"), "{en:?}");
     }
 
     #[test]

@@ -5,14 +5,17 @@
 //! result, or its error, into JSON; no business logic lives here. Errors
 //! cross the IPC boundary as [`errors::CommandError`], a `{code, message,
 //! fields}` object with a stable code and a message in the UI's language.
-//! [`state`] holds the signed-in session and its local store; [`sync`]
-//! runs "sync now" and the background sync and tells the UI how it went.
+//! [`state`] holds the signed-in session and its local store; [`photos`]
+//! takes the photos a form picks; [`patrols`] records patrols; [`sync`] runs "sync now" and the
+//! background sync (records, then photos) and tells the UI how it went.
 //!
 //! The app lives in [`run`] rather than in `main.rs` so that the same code is
 //! the desktop binary and the library Android and iOS load.
 
 pub mod commands;
 pub mod errors;
+pub mod patrols;
+pub mod photos;
 pub mod state;
 pub mod sync;
 
@@ -69,6 +72,11 @@ pub fn run() {
             commands::save_incident,
             commands::transition_incident,
             commands::report_incident,
+            patrols::start_patrol,
+            patrols::get_patrol,
+            patrols::edit_patrol,
+            photos::add_photo,
+            photos::photo_url,
             sync::sync_now,
             sync::sync_status,
         ])

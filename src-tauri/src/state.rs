@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use automerge::ActorId;
 use gridwork_core::store::Store;
+use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::{HttpTransport, Login};
 use gridwork_core::validate::Lang;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,7 @@ pub struct Session {
     pub saved: SavedSession,
     pub store: Store,
     pub transport: HttpTransport,
+    pub blobs: BlobTransport,
 }
 
 impl Session {
@@ -114,6 +116,8 @@ impl AppState {
 }
 
 const SESSION_FILE: &str = "session.json";
+/// The local store, in the data directory.
+pub const STORE_FILE: &str = "device.sqlite";
 
 fn read_saved(dir: &Path) -> Option<SavedSession> {
     let bytes = std::fs::read(dir.join(SESSION_FILE)).ok()?;
@@ -126,13 +130,16 @@ fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError
         .map(ActorId::from)
         .map_err(|e| CommandError::internal(e, lang))?;
     let store =
-        Store::open(dir.join("device.sqlite"), actor).map_err(|e| CommandError::store(e, lang))?;
+        Store::open(dir.join(STORE_FILE), actor).map_err(|e| CommandError::store(e, lang))?;
     let transport = HttpTransport::new(&saved.server_url, &saved.login.token)
+        .map_err(|e| CommandError::transport(&e, lang))?;
+    let blobs = BlobTransport::new(&saved.server_url, &saved.login.token)
         .map_err(|e| CommandError::transport(&e, lang))?;
     Ok(Session {
         saved,
         store,
         transport,
+        blobs,
     })
 }
 

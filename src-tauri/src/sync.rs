@@ -5,16 +5,21 @@
 //!
 //! A sync holds the store's lock only to prepare a request and to take an
 //! answer, never across the network, so the screens stay responsive while
-//! a slow exchange runs.
+//! a slow exchange runs. Photos move after the records (a slow photo never
+//! holds up the data), through a second connection to the same store file
+//! that only the photo sync uses, since core's photo sync keeps its store
+//! across every chunk it sends.
 
 use std::time::Duration;
 
+use gridwork_core::store::{PhotoKind, Store};
+use gridwork_core::sync::blobs::{PhotoProgress, sync_photos};
 use gridwork_core::sync::client::{Progress, SyncClient, Transport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::CommandError;
-use crate::state::{AppState, lock};
+use crate::state::{AppState, STORE_FILE, lock};
 
 /// The event the UI listens to.
 pub const STATUS_EVENT: &str = "sync-status";
@@ -27,13 +32,16 @@ pub struct SyncStatus {
     pub syncing: bool,
     /// Local changes not yet acknowledged by the server.
     pub pending: u64,
+    /// Photos the server does not hold whole yet (thumbnails not counted).
+    pub photos_pending: u64,
     /// Unix milliseconds of the last successful sync.
     pub last_sync_at: Option<i64>,
     /// Why the last attempt failed, in plain words; cleared by a success.
     pub last_error: Option<CommandError>,
     /// Records the server refused, with its reasons, as stored.
     pub rejections: Vec<RejectionView>,
-    /// Records changed by the last sync, for lists to refresh.
+    /// Records changed, and photos received, by the last sync, for the
+    /// screens to refresh.
     pub changed: usize,
 }
 
@@ -88,6 +96,13 @@ fn refresh_counts(state: &AppState) {
         let guard = state.session();
         guard.as_ref().map(|s| {
             let pending = s.store.pending_count().unwrap_or(0);
+            let photos_pending = s
+                .store
+                .pending_photos()
+                .unwrap_or_default()
+                .iter()
+                .filter(|p| p.kind == PhotoKind::Photo)
+                .count() as u64;
             let rejections = s
                 .store
                 .rejections()
@@ -99,13 +114,14 @@ fn refresh_counts(state: &AppState) {
                     message: r.message,
                 })
                 .collect::<Vec<_>>();
-            (pending, rejections)
+            (pending, photos_pending, rejections)
         })
     };
     let mut status = lock(&state.status);
     match counts {
-        Some((pending, rejections)) => {
+        Some((pending, photos_pending, rejections)) => {
             status.pending = pending;
+            status.photos_pending = photos_pending;
             status.rejections = rejections;
         }
         None => *status = SyncStatus::default(),
@@ -119,16 +135,21 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
     let _one_at_a_time = state.sync_lock.lock().await;
     lock(&state.status).syncing = true;
     publish(app);
-    let result = rounds(&state).await;
+    let result = match rounds(&state).await {
+        Ok(progress) => photos(&state)
+            .await
+            .map(|photos| (progress, photos.received as usize)),
+        Err(e) => Err(e),
+    };
     {
         let mut status = lock(&state.status);
         status.syncing = false;
         match &result {
-            Ok(progress) => {
+            Ok((progress, received)) => {
                 status.online = Some(true);
                 status.last_sync_at = Some(jiff::Timestamp::now().as_millisecond());
                 status.last_error = None;
-                status.changed = progress.changed.len();
+                status.changed = progress.changed.len() + received;
             }
             Err(e) => {
                 status.online = Some(e.code != "unreachable");
@@ -137,7 +158,7 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
         }
     }
     publish(app);
-    result
+    result.map(|(progress, _)| progress)
 }
 
 async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
@@ -171,4 +192,21 @@ async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
             return Ok(total);
         }
     }
+}
+
+/// Uploads the photos the server lacks, then downloads those records here
+/// reference that this device lacks.
+async fn photos(state: &AppState) -> Result<PhotoProgress, CommandError> {
+    let (blobs, actor) =
+        state.with_session(|s, _| Ok((s.blobs.clone(), s.store.actor().clone())))?;
+    let lang = state.lang();
+    let mut store = Store::open(state.data_dir.join(STORE_FILE), actor)
+        .map_err(|e| CommandError::store(e, lang))?;
+    let progress = sync_photos(&mut store, &blobs)
+        .await
+        .map_err(|e| CommandError::sync(e, lang))?;
+    if !progress.refused.is_empty() {
+        tracing::warn!(refused = ?progress.refused, "the server refused photos");
+    }
+    Ok(progress)
 }

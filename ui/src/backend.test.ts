@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BackendError, tauriBackend, unavailableBackend } from './backend'
@@ -24,6 +27,28 @@ describe('tauri backend', () => {
     expect(error).toMatchObject({ code: 'not_found', message: 'no such household' })
   })
 
+  it('sends a photo as the raw body of add_photo, its role and time as headers', async () => {
+    mockIPC(() => ({ sha256: 'a'.repeat(64) }))
+    // The mock drops the options; record them on the way in.
+    const internals = (window as unknown as { __TAURI_INTERNALS__: { invoke: (...a: unknown[]) => unknown } })
+      .__TAURI_INTERNALS__
+    const seen: unknown[][] = []
+    const inner = internals.invoke
+    internals.invoke = (...a: unknown[]) => {
+      seen.push(a)
+      return inner(...a)
+    }
+    const bytes = new Uint8Array([0xff, 0xd8, 0xff])
+    await tauriBackend().addPhoto(bytes, 'before', 1700000000000)
+    expect(seen).toEqual([
+      [
+        'add_photo',
+        bytes,
+        { headers: { 'x-photo-role': 'before', 'x-photo-taken-at': '1700000000000' } },
+      ],
+    ])
+  })
+
   it('calls anything that is not {code, message} unknown', async () => {
     mockIPC(() => {
       throw 'command app_info not found'
@@ -38,5 +63,26 @@ describe('tauri backend', () => {
 describe('outside the app', () => {
   it('reports the backend as unavailable', async () => {
     await expect(unavailableBackend().appInfo()).rejects.toMatchObject({ code: 'unavailable' })
+  })
+})
+
+// The shell refuses any command a capability does not grant (build.rs gives
+// Tauri the list): the UI's calls, that list and the grants must agree.
+describe('command permissions', () => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const read = (path: string) => readFileSync(resolve(here, path), 'utf8')
+  const called = [...read('./backend.ts').matchAll(/call(?:<[^>]*>)?\(\s*'([a-z_]+)'/g)].map((m) => m[1])
+  const listed = [...read('../../src-tauri/build.rs').matchAll(/^\s+"([a-z_]+)",$/gm)].map((m) => m[1])
+  const granted = (JSON.parse(read('../../src-tauri/capabilities/default.json')) as { permissions: string[] }).permissions
+    .filter((p) => p.startsWith('allow-'))
+    .map((p) => p.slice('allow-'.length).replace(/-/g, '_'))
+
+  it('grants every command the UI calls, and nothing else', () => {
+    expect(called).toContain('add_photo')
+    expect([...new Set(called)].sort()).toEqual([...granted].sort())
+  })
+
+  it('lists every granted command in build.rs', () => {
+    expect([...listed].sort()).toEqual([...granted].sort())
   })
 })

@@ -13,6 +13,10 @@ import type {
   Lang,
   ListArgs,
   LoginArgs,
+  PatrolEdit,
+  PatrolView,
+  PhotoRef,
+  PhotoRole,
   Projection,
   Resident,
   SessionInfo,
@@ -44,6 +48,14 @@ export interface Backend {
   saveIncident(record: Incident): Promise<IncidentView>
   reportIncident(record: Incident): Promise<IncidentView>
   transitionIncident(id: string, action: { type: string }, opinion: string): Promise<IncidentView>
+  startPatrol(): Promise<PatrolView>
+  getPatrol(id: string): Promise<PatrolView>
+  /** Records a point, a check-in or the stop; saved at once. */
+  editPatrol(id: string, edit: PatrolEdit): Promise<PatrolView>
+  /** Stores a picked or taken image (compressed, thumbnailed) and returns its reference. */
+  addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
+  /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
+  photoUrl(sha256: string): Promise<string | null>
   syncNow(): Promise<SyncStatus>
   syncStatus(): Promise<SyncStatus>
   /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
@@ -91,9 +103,13 @@ function isCodeAndMessage(
   )
 }
 
-async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(
+  command: string,
+  args?: Record<string, unknown> | Uint8Array,
+  headers?: Record<string, string>,
+): Promise<T> {
   try {
-    return await invoke<T>(command, args)
+    return await invoke<T>(command, args, headers ? { headers } : undefined)
   } catch (reason) {
     throw BackendError.from(reason)
   }
@@ -120,6 +136,16 @@ export function tauriBackend(): Backend {
     reportIncident: (record) => call('report_incident', { record }),
     transitionIncident: (id, action, opinion) =>
       call('transition_incident', { args: { id, action, opinion } }),
+    startPatrol: () => call('start_patrol'),
+    getPatrol: (id) => call('get_patrol', { id }),
+    editPatrol: (id, edit) => call('edit_patrol', { id, edit }),
+    // The image is the raw body of the call, not a JSON array of numbers.
+    addPhoto: (bytes, role, takenAt) =>
+      call('add_photo', bytes, {
+        'x-photo-role': role,
+        ...(takenAt === null ? {} : { 'x-photo-taken-at': String(takenAt) }),
+      }),
+    photoUrl: (sha256) => call('photo_url', { sha256 }),
     syncNow: () => call('sync_now'),
     syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
@@ -148,6 +174,11 @@ export function unavailableBackend(): Backend {
     saveIncident: fail,
     reportIncident: fail,
     transitionIncident: fail,
+    startPatrol: fail,
+    getPatrol: fail,
+    editPatrol: fail,
+    addPhoto: fail,
+    photoUrl: fail,
     syncNow: fail,
     syncStatus: fail,
     onSyncStatus: fail,

@@ -21,6 +21,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/incidents/new', name: 'incident-new', component: () => import('./views/IncidentFormView.vue') },
       { path: '/incidents/:id/edit', name: 'incident-edit', component: () => import('./views/IncidentFormView.vue'), props: true },
       { path: '/incidents/:id', name: 'incident', component: () => import('./views/IncidentView.vue'), props: true },
+      { path: '/patrol', name: 'patrol', component: () => import('./views/PatrolView.vue') },
       { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
       { path: '/about', name: 'about', component: () => import('./views/AboutView.vue'), meta: { public: true } },
     ],

@@ -73,6 +73,19 @@ export type CategoryMajor =
 
 export type Urgency = 'high' | 'medium' | 'low'
 
+export type PhotoRole = 'before' | 'after' | 'door_plate' | 'evidence'
+
+/** A photo referenced from a record by the SHA-256 of its stored JPEG. */
+export interface PhotoRef {
+  sha256: string
+  thumb_sha256: string | null
+  role: PhotoRole
+  bytes: number
+  width: number
+  height: number
+  taken_at: number | null
+}
+
 export interface Incident extends Meta {
   number: string
   title: string
@@ -83,6 +96,9 @@ export interface Incident extends Meta {
   point: GeoPoint | null
   address: string
   happened_at: number
+  photos: PhotoRef[]
+  /** The patrol it was found on, if any. */
+  patrol_id?: string | null
   log: Transition[]
   [other: string]: unknown
 }
@@ -174,8 +190,57 @@ export interface SyncStatus {
   online: boolean | null
   syncing: boolean
   pending: number
+  /** Photos (and thumbnails) the server does not hold whole yet. */
+  photos_pending: number
   last_sync_at: number | null
   last_error: { code: string; message: string } | null
   rejections: { doc_id: string; code: string; message: string }[]
   changed: number
 }
+
+/** One position of a patrol's track (WGS-84), with its time. */
+export interface TrackPoint {
+  lon: number
+  lat: number
+  t_ms: number
+}
+
+export interface CheckIn {
+  at: number
+  point: GeoPoint
+  photo: PhotoRef | null
+  qr: string | null
+  note: string
+}
+
+export interface Patrol extends Meta {
+  worker: string
+  started_at: number
+  ended_at: number | null
+  track: TrackPoint[]
+  check_ins: CheckIn[]
+  notes: string
+  incident_ids: string[]
+}
+
+/** Core's `PatrolMetrics`: derived from the track against the grid. */
+export interface PatrolMetrics {
+  distance_m: number
+  inside_s: number
+  coverage_share: number
+  cells_total: number
+  cells_visited: number
+}
+
+export interface PatrolView {
+  patrol: Patrol
+  metrics: PatrolMetrics
+  duration_ms: number
+}
+
+/** What the patrol screen records (core's `PatrolEdit`). */
+export type PatrolEdit =
+  | { type: 'point'; point: TrackPoint }
+  | { type: 'check_in'; point: GeoPoint; at: number; note: string }
+  | { type: 'incident'; id: string }
+  | { type: 'stop'; at: number; notes: string }

@@ -15,6 +15,13 @@ export const useSessionStore = defineStore('session', () => {
 
   const signedIn = computed(() => session.value !== null)
 
+  /** The grids the map draws: the user's own with a boundary, else any with one. */
+  const mapGrids = computed(() => {
+    const all = session.value?.grids ?? []
+    const mine = all.filter((g) => g.boundary && g.code.startsWith(session.value?.user.grid ?? ''))
+    return mine.length > 0 ? mine : all.filter((g) => g.boundary)
+  })
+
   async function load(): Promise<void> {
     try {
       session.value = await backend.currentSession()
@@ -44,5 +51,5 @@ export const useSessionStore = defineStore('session', () => {
     return globalThis.localStorage?.getItem(SERVER_URL_KEY) ?? ''
   }
 
-  return { session, loaded, error, busy, signedIn, load, login, lastServerUrl }
+  return { session, loaded, error, busy, signedIn, mapGrids, load, login, lastServerUrl }
 })

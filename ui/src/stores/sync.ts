@@ -8,6 +8,7 @@ export function emptyStatus(): SyncStatus {
     online: null,
     syncing: false,
     pending: 0,
+    photos_pending: 0,
     last_sync_at: null,
     last_error: null,
     rejections: [],

@@ -4,7 +4,8 @@ import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
 import { fakeBackend } from '../testing/fakeBackend'
-import type { Household, Projection, Resident, SessionInfo } from '../types'
+import { photoRef } from '../testing/fixtures'
+import type { Household, Incident, Projection, Resident, SessionInfo } from '../types'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
@@ -49,6 +50,24 @@ function resident(): Resident {
     ethnicity: '汉族',
     registered_residence: '',
     population_type: 'registered',
+  }
+}
+
+function incident(): Incident {
+  return {
+    ...META,
+    id: 'i-1',
+    number: 'SJ20261129-AB12-0001',
+    title: '',
+    description: '',
+    category: { major: 'safety_hazard', minor: '' },
+    source: 'patrol',
+    urgency: 'medium',
+    point: null,
+    address: '',
+    happened_at: 0,
+    photos: [],
+    log: [],
   }
 }
 
@@ -189,6 +208,140 @@ describe('resident form', () => {
     await flushPromises()
     expect(root.querySelector<HTMLInputElement>('[data-test=birth-date] input')?.value).toBe('1949-12-31')
     expect(text(root, '[data-test=id-number]')).not.toContain('校验位错误')
+    unmount()
+  })
+})
+
+describe('incident photos', () => {
+  it('stores a picked photo at once, shows its thumbnail and reports it with the incident', async () => {
+    fakeBackend.newIncident.mockResolvedValue(incident())
+    fakeBackend.addPhoto.mockResolvedValue(photoRef(1))
+    fakeBackend.photoUrl.mockResolvedValue('data:image/jpeg;base64,/9j/')
+    fakeBackend.reportIncident.mockImplementation((record: Incident) =>
+      Promise.resolve({ incident: record, status: 'reported', derived: {}, timeline: [] }),
+    )
+    fakeBackend.getIncident.mockImplementation(() => new Promise(() => undefined))
+    const { root, unmount } = await mountAt('/incidents/new')
+    const input = root.querySelector<HTMLInputElement>('[data-test=photo-input]')
+    if (!input) throw new Error('no photo input')
+    expect(input.accept).toBe('image/*')
+    const camera = root.querySelector<HTMLInputElement>('[data-test=photo-camera] input')
+    expect(camera?.getAttribute('capture')).toBe('environment')
+
+    const file = new File([new Uint8Array([0xff, 0xd8, 0xff])], 'scene.jpg', { type: 'image/jpeg' })
+    Object.defineProperty(input, 'files', { value: [file], configurable: true })
+    input.dispatchEvent(new Event('change'))
+    await flushPromises()
+
+    expect(fakeBackend.addPhoto).toHaveBeenCalledWith(new Uint8Array([0xff, 0xd8, 0xff]), 'before', expect.anything())
+    const thumb = root.querySelector<HTMLImageElement>('[data-test=photo-thumb]')
+    expect(thumb?.getAttribute('src')).toBe('data:image/jpeg;base64,/9j/')
+    expect(fakeBackend.photoUrl).toHaveBeenCalledWith(photoRef(1).thumb_sha256)
+
+    // The draft keeps the reference: the bytes are in the store already.
+    expect(localStorage.getItem('gridwork.draft.incident.new')).toContain(photoRef(1).sha256)
+
+    root.querySelector<HTMLButtonElement>('[data-test=report]')?.click()
+    await flushPromises()
+    expect(fakeBackend.reportIncident.mock.calls[0]?.[0].photos).toEqual([photoRef(1)])
+    unmount()
+  })
+
+  it('drops a photo from the form with its remove button', async () => {
+    fakeBackend.newIncident.mockResolvedValue({ ...incident(), photos: [photoRef(1), photoRef(3)] })
+    const { root, unmount } = await mountAt('/incidents/new')
+    expect(root.querySelectorAll('[data-test=photo]')).toHaveLength(2)
+    root.querySelector<HTMLButtonElement>('[data-test=photo-remove]')?.click()
+    await flushPromises()
+    const left = [...root.querySelectorAll('[data-test=photo]')].map((e) => e.getAttribute('data-sha256'))
+    expect(left).toEqual([photoRef(3).sha256])
+    unmount()
+  })
+
+  it('shows the photos on the detail page, a placeholder where the bytes are not here yet', async () => {
+    fakeBackend.getIncident.mockResolvedValue({
+      incident: { ...incident(), title: '楼道堆物', photos: [photoRef(1), photoRef(3)] },
+      status: 'reported',
+      derived: { status: 'reported', return_reason: null, deadline: null },
+      timeline: [],
+    })
+    fakeBackend.photoUrl.mockImplementation((sha: string) =>
+      Promise.resolve(sha === photoRef(1).thumb_sha256 ? 'data:image/jpeg;base64,/9j/' : null),
+    )
+    const { root, unmount } = await mountAt('/incidents/i-1')
+    expect(root.querySelectorAll('[data-test=photo]')).toHaveLength(2)
+    expect(root.querySelectorAll('[data-test=photo-thumb]')).toHaveLength(1)
+    expect(root.querySelector('[data-test=photo-input]')).toBeNull()
+    unmount()
+  })
+})
+
+describe('an incident reported from a patrol', () => {
+  it('is located where the patrol stands, names the patrol, and is listed on it once reported', async () => {
+    fakeBackend.newIncident.mockResolvedValue({ ...incident(), patrol_id: null })
+    fakeBackend.reportIncident.mockImplementation((record: Incident) =>
+      Promise.resolve({ incident: record, status: 'reported', derived: {}, timeline: [] }),
+    )
+    fakeBackend.editPatrol.mockResolvedValue({})
+    fakeBackend.getIncident.mockImplementation(() => new Promise(() => undefined))
+    const { root, unmount } = await mountAt('/incidents/new?patrol=p-1&lon=113.3279&lat=23.1276')
+    expect(root.querySelector<HTMLInputElement>('[data-test=incident-point] input')?.value).toBe('113.3279, 23.1276')
+    root.querySelector<HTMLButtonElement>('[data-test=report]')?.click()
+    await flushPromises()
+    const sent = fakeBackend.reportIncident.mock.lastCall?.[0]
+    expect(sent?.patrol_id).toBe('p-1')
+    expect(sent?.point).toMatchObject({ lon: 113.3279, lat: 23.1276, crs: 'EPSG:4326' })
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith('p-1', { type: 'incident', id: 'i-1' })
+    unmount()
+  })
+})
+
+describe('patrol screen', () => {
+  it('starts a patrol, checks in at the tapped position and shows the summary after the stop', async () => {
+    const started = {
+      patrol: {
+        ...META,
+        id: 'p-1',
+        worker: 'wangfang',
+        started_at: 0,
+        ended_at: null as number | null,
+        track: [{ lon: 113.3271, lat: 23.1275, t_ms: 1 }],
+        check_ins: [],
+        notes: '',
+        incident_ids: [],
+      },
+      metrics: { distance_m: 1254, inside_s: 600, coverage_share: 0.125, cells_total: 8, cells_visited: 1 },
+      duration_ms: 65 * 60_000,
+    }
+    fakeBackend.startPatrol.mockResolvedValue(started)
+    fakeBackend.editPatrol.mockImplementation((_id, edit) =>
+      Promise.resolve(
+        edit.type === 'stop'
+          ? { ...started, patrol: { ...started.patrol, ended_at: edit.at, notes: edit.notes } }
+          : started,
+      ),
+    )
+    const { root, unmount } = await mountAt('/patrol')
+    expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('false')
+    root.querySelector<HTMLButtonElement>('[data-test=patrol-start]')?.click()
+    await flushPromises()
+    expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('true')
+    expect(text(root, '[data-test=patrol-distance]')).toContain('1.25 公里')
+    expect(text(root, '[data-test=patrol-duration]')).toContain('1 小时 5 分钟')
+    expect(text(root, '[data-test=patrol-coverage]')).toContain('12.5%')
+
+    await type(root, '[data-test=check-in-note]', '消防通道畅通')
+    root.querySelector<HTMLButtonElement>('[data-test=check-in]')?.click()
+    await flushPromises()
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith(
+      'p-1',
+      expect.objectContaining({ type: 'check_in', note: '消防通道畅通', point: expect.objectContaining({ lon: 113.3271 }) }),
+    )
+
+    root.querySelector<HTMLButtonElement>('[data-test=patrol-stop]')?.click()
+    await flushPromises()
+    expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('false')
+    expect(root.querySelector('[data-test=patrol-stop]')).toBeNull()
     unmount()
   })
 })
