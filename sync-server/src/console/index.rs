@@ -160,10 +160,19 @@ pub fn load(snapshot: &[u8], cal: &WorkCalendar) -> Result<Loaded, String> {
     })
 }
 
-/// Summaries of the queue's kinds, kept by document revision.
+/// A record as the console keeps it: its queue line, the record itself
+/// and (for incidents) its derived state.
+#[derive(Debug)]
+pub struct Entry {
+    pub summary: Summary,
+    pub record: AnyRecord,
+    pub derived: Option<Derived>,
+}
+
+/// Every record of the server, read, kept by document revision.
 #[derive(Debug, Default)]
 pub struct Index {
-    docs: Mutex<HashMap<Uuid, (i64, Arc<Summary>)>>,
+    docs: Mutex<HashMap<Uuid, (i64, Arc<Entry>)>>,
 }
 
 impl Index {
@@ -174,11 +183,23 @@ impl Index {
         storage: &dyn Storage,
         scope_path: &str,
         cal: &WorkCalendar,
-    ) -> Result<Vec<Arc<Summary>>, StorageError> {
+    ) -> Result<Vec<Arc<Entry>>, StorageError> {
+        self.entries(storage, scope_path, cal, &QUEUE_KINDS)
+    }
+
+    /// Every record of `kinds` in the subtree at `scope_path`, decoding
+    /// only documents written since the last call.
+    pub fn entries(
+        &self,
+        storage: &dyn Storage,
+        scope_path: &str,
+        cal: &WorkCalendar,
+        kinds: &[RecordKind],
+    ) -> Result<Vec<Arc<Entry>>, StorageError> {
         let heads: Vec<_> = storage
             .doc_heads(scope_path)?
             .into_iter()
-            .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| QUEUE_KINDS.contains(&k)))
+            .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| kinds.contains(&k)))
             .collect();
         let stale: Vec<_> = {
             let docs = self.lock();
@@ -196,7 +217,11 @@ impl Index {
                 Ok(l) => fresh.push((
                     head.id,
                     stored.rev,
-                    Arc::new(Summary::of(&l.record, l.derived.as_ref(), head.updated_at)),
+                    Arc::new(Entry {
+                        summary: Summary::of(&l.record, l.derived.as_ref(), head.updated_at),
+                        record: l.record,
+                        derived: l.derived,
+                    }),
                 )),
                 Err(e) => {
                     tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read")
@@ -204,8 +229,8 @@ impl Index {
             }
         }
         let mut docs = self.lock();
-        for (id, rev, summary) in fresh {
-            docs.insert(id, (rev, summary));
+        for (id, rev, entry) in fresh {
+            docs.insert(id, (rev, entry));
         }
         Ok(heads
             .iter()
@@ -213,7 +238,7 @@ impl Index {
             .collect())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (i64, Arc<Summary>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (i64, Arc<Entry>)>> {
         // A panic while holding the lock leaves a cache, not a broken
         // invariant: keep using it.
         self.docs.lock().unwrap_or_else(|p| p.into_inner())

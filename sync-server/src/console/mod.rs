@@ -16,6 +16,7 @@
 pub mod actions;
 pub mod history;
 pub mod index;
+pub mod ledger;
 
 use gridwork_core::model::{Role, User};
 use gridwork_core::workflow::{Assignee, AssigneeKind};

@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery, PulledChange,
-    PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
+    AccessEntry, Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery,
+    PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
 use gridwork_core::model::grid::WGS84;
 
@@ -30,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20260520120000_grid_centroid",
         include_str!("migrations/20260520120000_grid_centroid.sql"),
+    ),
+    (
+        "20261129010000_access_log",
+        include_str!("migrations/20261129010000_access_log.sql"),
     ),
 ];
 
@@ -460,6 +464,66 @@ impl Storage for SqliteStorage {
             })
         })
         .transpose()
+    }
+
+    fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError> {
+        let ids = serde_json::to_string(&entry.record_ids).map_err(|e| corrupt(e.to_string()))?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO access_log (at, user_id, device_id, action, target, filter, format, \
+             record_ids, row_count, revealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                entry.at,
+                entry.user_id,
+                entry.device_id,
+                entry.action,
+                entry.target,
+                entry.filter,
+                entry.format,
+                ids,
+                entry.row_count as i64,
+                entry.revealed,
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn access_log(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessEntry>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, user_id, device_id, action, target, filter, format, record_ids, \
+             row_count, revealed FROM access_log WHERE ?1 IS NULL OR user_id = ?1 \
+             ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![user_id, limit as i64], |r| {
+            Ok((
+                AccessEntry {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    user_id: r.get(2)?,
+                    device_id: r.get(3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    filter: r.get(6)?,
+                    format: r.get(7)?,
+                    record_ids: Vec::new(),
+                    row_count: r.get::<_, i64>(9)? as usize,
+                    revealed: r.get(10)?,
+                },
+                r.get::<_, String>(8)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (mut entry, ids) = row?;
+            entry.record_ids = serde_json::from_str(&ids)
+                .map_err(|e| corrupt(format!("access log {}: {e}", entry.seq)))?;
+            Ok(entry)
+        })
+        .collect()
     }
 
     fn revoke_device(&self, device_id: &str, at: i64) -> Result<bool, StorageError> {

@@ -17,7 +17,11 @@
 //! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline |
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
 //! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
+//! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
+//! | GET | `/console/api/lists/{list}/export` | `?format=xlsx\|csv\|geojson&reveal=true&…` the whole ledger as a file; logged |
+//! | GET | `/console/api/access-log` | exports and reveals, newest first (admin: everyone's) |
 
+mod ledgers;
 mod records;
 mod session;
 
@@ -49,6 +53,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/records/{id}", get(records::detail))
         .route("/records/{id}/review", post(records::review))
         .route("/incidents/{id}/transition", post(records::transition))
+        .route("/lists/{list}", get(ledgers::view))
+        .route("/lists/{list}/export", get(ledgers::export))
+        .route("/access-log", get(ledgers::access_log))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(require_csrf_header));
     let dir = &state.console().dir;
