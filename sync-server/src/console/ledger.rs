@@ -99,6 +99,8 @@ impl Cell {
     fn json(&self) -> serde_json::Value {
         match self {
             Cell::Text(s) => s.clone().into(),
+            // Whole numbers as integers, so readers get counts as counts.
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => (*n as i64).into(),
             Cell::Number(n) => {
                 serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, Into::into)
             }
@@ -114,6 +116,8 @@ pub struct Row {
     pub cells: Vec<Cell>,
     /// `[lon, lat]`, WGS-84.
     pub point: Option<[f64; 2]>,
+    /// A grid's boundary, for GeoJSON: polygons of rings of `[lon, lat]`.
+    pub area: Option<Vec<Vec<Vec<[f64; 2]>>>>,
 }
 
 /// A ledger: a sheet name, Chinese headers, rows.
@@ -419,6 +423,7 @@ fn queue_row(e: &Entry, flags: Flags) -> Row {
     Row {
         id: s.id,
         point: None,
+        area: None,
         cells: vec![
             Cell::text(kind_label(s.kind)),
             Cell::text(&s.title),
@@ -490,6 +495,7 @@ fn incident_row(i: &Incident, d: Option<&Derived>, flags: Flags, m: Masker) -> R
         id: i.meta.id,
         cells,
         point,
+        area: None,
     }
 }
 
@@ -536,6 +542,7 @@ fn household_row(h: &Household, m: Masker) -> Row {
         id: h.meta.id,
         cells,
         point,
+        area: None,
     }
 }
 
@@ -582,6 +589,7 @@ fn resident_row(r: &Resident, m: Masker) -> Row {
     Row {
         id: r.meta.id,
         point: None,
+        area: None,
         cells: vec![
             Cell::text(&r.meta.grid),
             m.name(&r.name),
@@ -729,14 +737,22 @@ fn geojson(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
     let mut features = Vec::new();
     for t in tables {
         for row in &t.rows {
-            let Some(p) = row.point else { continue };
+            let geometry = match (&row.area, row.point) {
+                (Some(polygons), _) => Geometry::new(geojson::GeometryValue::new_multi_polygon(
+                    polygons
+                        .iter()
+                        .map(|rings| rings.iter().map(|ring| ring.iter().copied())),
+                )),
+                (None, Some(p)) => Geometry::new_point(p),
+                (None, None) => continue,
+            };
             let mut props = JsonObject::new();
             props.insert("id".into(), row.id.to_string().into());
             for (h, c) in t.headers.iter().zip(&row.cells) {
                 props.insert(h.clone(), c.json());
             }
             features.push(Feature {
-                geometry: Some(Geometry::new_point(p)),
+                geometry: Some(geometry),
                 id: Some(geojson::feature::Id::String(row.id.to_string())),
                 properties: Some(props),
                 ..Default::default()

@@ -14,6 +14,7 @@
 //! decodes only what changed since the last listing.
 
 pub mod actions;
+pub mod dashboard;
 pub mod history;
 pub mod index;
 pub mod ledger;

@@ -9,13 +9,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::model::Role;
+use gridwork_core::model::{RecordKind, Role};
 use serde::{Deserialize, Serialize};
 
 use super::records::{queue_filter, visible_in_list};
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::actions::{ConsoleError, ConsoleUser};
+use crate::console::dashboard::{self, Facts};
 use crate::console::index::{Entry, Flags};
 use crate::console::ledger::{Format, List, Reveal, Table};
 use crate::error::ApiError;
@@ -38,6 +39,13 @@ pub struct ListQuery {
     pub limit: Option<usize>,
     #[serde(skip_serializing)]
     pub offset: Option<usize>,
+    /// A dashboard figure whose records to list (its drill-down), e.g.
+    /// `overdue`, `resolved`, `status:closed`, `visited_in_cycle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub figure: Option<String>,
+    /// Unix ms the visit cycles are judged at (default: now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
     /// Export only: `xlsx`, `csv` or `geojson`.
     #[serde(skip_serializing)]
     pub format: Option<String>,
@@ -72,7 +80,7 @@ pub fn select(
     let scope = scope_of(storage, who, q.grid.as_deref())?;
     let kind = match (list, q.kind.as_deref().filter(|k| !k.is_empty())) {
         (List::Queue, Some(k)) => Some(
-            gridwork_core::model::RecordKind::parse(k)
+            RecordKind::parse(k)
                 .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k}")))?,
         ),
         _ => list.kind(),
@@ -83,22 +91,52 @@ pub fn select(
         .as_deref()
         .filter(|s| !s.is_empty())
         .unwrap_or(default_status);
+    let figure = q.figure.as_deref().filter(|f| !f.is_empty());
+    if let Some(f) = figure
+        && !dashboard::known(f)
+    {
+        return Err(ApiError::BadRequest(format!("unknown figure {f}")).into());
+    }
     let today = shanghai_date(jiff::Timestamp::now());
-    let mut rows: Vec<Arc<Entry>> = state
-        .console()
-        .index
-        .list(storage, &scope, cal)?
+    let all = visible(state, who, &scope)?;
+    let facts = match figure {
+        Some(_) => Facts::of(&all, q.at.unwrap_or_else(now_ms)),
+        None => Facts::default(),
+    };
+    let mut rows: Vec<(Arc<Entry>, Flags)> = all
         .into_iter()
         .filter(|e| list.holds(e) && queue_filter(&e.summary, kind, status))
-        .filter(|e| visible_in_list(who, &e.summary))
-        .collect();
-    rows.sort_by_key(|e| (e.summary.updated_at, e.summary.id));
-    Ok(rows
-        .into_iter()
         .map(|e| {
             let flags = e.summary.flags(today, cal);
             (e, flags)
         })
+        .filter(|(e, f)| figure.is_none_or(|fig| dashboard::picks(fig, e, *f, &facts)))
+        .collect();
+    rows.sort_by_key(|(e, _)| (e.summary.updated_at, e.summary.id));
+    Ok(rows)
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Every record of every kind at `scope` the user may see.
+pub fn visible(
+    state: &AppState,
+    who: &ConsoleUser,
+    scope: &str,
+) -> Result<Vec<Arc<Entry>>, ConsoleApiError> {
+    Ok(state
+        .console()
+        .index
+        .entries(
+            state.storage().as_ref(),
+            scope,
+            &state.sync_context().calendar,
+            &RecordKind::ALL,
+        )?
+        .into_iter()
+        .filter(|e| visible_in_list(who, &e.summary))
         .collect())
 }
 
@@ -208,7 +246,7 @@ pub fn deliver(
     let record_ids = tables
         .iter()
         .flat_map(|t| t.rows.iter())
-        .filter(|r| format != Format::GeoJson || r.point.is_some())
+        .filter(|r| format != Format::GeoJson || r.point.is_some() || r.area.is_some())
         .map(|r| r.id)
         .filter(|id| !id.is_nil())
         .collect();
@@ -278,4 +316,24 @@ pub async fn access_log(
         tokio::task::spawn_blocking(move || state.storage().access_log(user.as_deref(), limit))
             .await??;
     Ok(Json(rows))
+}
+
+/// The incidents of the list's filters that have a point, masked, as
+/// GeoJSON for the map's markers (a view, not an export: not logged).
+pub async fn map_incidents(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ConsoleApiError> {
+    let bytes = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
+        let rows = select(&state, &who, List::Incidents, &q)?;
+        let table =
+            List::Incidents.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), Reveal::MASKED);
+        let (bytes, _) = Format::GeoJson
+            .write(&[table])
+            .map_err(ApiError::Internal)?;
+        Ok(bytes)
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response())
 }

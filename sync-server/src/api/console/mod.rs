@@ -19,8 +19,13 @@
 //! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
 //! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
 //! | GET | `/console/api/lists/{list}/export` | `?format=xlsx\|csv\|geojson&reveal=true&…` the whole ledger as a file; logged |
+//! | GET | `/console/api/dashboard` | `?grid=&at=` the figures, each with its drill-down list query |
+//! | GET | `/console/api/dashboard/export` | `?format=` the figures as a ledger (GeoJSON: the grids); logged |
+//! | GET | `/console/api/map/grids` | the grids' boundaries with their figures, GeoJSON |
+//! | GET | `/console/api/map/incidents` | the list filters' incidents with a point, masked, GeoJSON |
 //! | GET | `/console/api/access-log` | exports and reveals, newest first (admin: everyone's) |
 
+mod dashboard;
 mod ledgers;
 mod records;
 mod session;
@@ -56,6 +61,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))
         .route("/access-log", get(ledgers::access_log))
+        .route("/dashboard", get(dashboard::view))
+        .route("/dashboard/export", get(dashboard::export))
+        .route("/map/grids", get(dashboard::map))
+        .route("/map/incidents", get(ledgers::map_incidents))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(require_csrf_header));
     let dir = &state.console().dir;
