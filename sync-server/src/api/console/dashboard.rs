@@ -351,6 +351,7 @@ fn grid_layer(c: &Computed) -> Table {
                 cells: vec![
                     Cell::Text(g.code.clone()),
                     Cell::Text(g.name.clone()),
+                    Cell::Text(g.level.as_str().into()),
                     Cell::Text(g.level.label_zh().into()),
                     n(f.incidents),
                     rate(&f.resolved),
@@ -367,6 +368,7 @@ fn grid_layer(c: &Computed) -> Table {
             "code",
             "name",
             "level",
+            "level_name",
             "incidents",
             "resolution_rate",
             "overdue",

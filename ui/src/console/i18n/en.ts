@@ -1,3 +1,4 @@
+import app from '../../i18n/en'
 import type { ConsoleMessages } from './index'
 
 const en: ConsoleMessages = {
@@ -106,6 +107,7 @@ const en: ConsoleMessages = {
     heading: 'Grid map',
     figure: 'Shade by',
     incidents: 'Incident markers',
+    grids: 'Grids',
     noBoundary: 'No grid with a boundary',
     figures: {
       incidents: 'Incidents',
@@ -115,19 +117,8 @@ const en: ConsoleMessages = {
       visited_in_cycle_rate: 'Visited within cycle',
     },
   },
-  category: {
-    dispute: 'Disputes',
-    safety_hazard: 'Safety hazards',
-    fire: 'Fire',
-    work_safety: 'Work safety',
-    city_management: 'City management',
-    environment: 'Environment',
-    public_order: 'Public order',
-    livelihood_services: 'Livelihood services',
-    petition: 'Petitions',
-    market_supervision: 'Market supervision',
-    other: 'Other',
-  },
+  // The app's labels: one list of categories for field and desk.
+  category: app.categories,
   language: { 'zh-CN': '简体中文', en: 'English' },
   errors: {
     bad_credentials: 'Wrong user or password',

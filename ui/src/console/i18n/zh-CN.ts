@@ -1,3 +1,5 @@
+import app from '../../i18n/zh-CN'
+
 // The console's texts, Chinese first. `en.ts` must have the same keys (the
 // type checker holds it).
 const zhCN = {
@@ -106,6 +108,7 @@ const zhCN = {
     heading: '网格地图',
     figure: '着色指标',
     incidents: '事件标记',
+    grids: '网格',
     noBoundary: '没有带边界的网格',
     figures: {
       incidents: '事件数',
@@ -115,19 +118,8 @@ const zhCN = {
       visited_in_cycle_rate: '周期内走访率',
     },
   },
-  category: {
-    dispute: '矛盾纠纷',
-    safety_hazard: '安全隐患',
-    fire: '消防',
-    work_safety: '安全生产',
-    city_management: '城市管理',
-    environment: '环保',
-    public_order: '治安',
-    livelihood_services: '民生服务',
-    petition: '信访',
-    market_supervision: '市场监管',
-    other: '其他',
-  },
+  // The app's labels: one list of categories for field and desk.
+  category: app.categories,
   language: { 'zh-CN': '简体中文', en: 'English' },
   errors: {
     bad_credentials: '账号或密码错误',
