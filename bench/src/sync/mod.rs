@@ -17,7 +17,7 @@
 //! 7. the photo pipeline: `photo_prepare_*`.
 
 mod load;
-mod server;
+pub(crate) mod server;
 
 use std::cell::Cell;
 use std::time::Instant;

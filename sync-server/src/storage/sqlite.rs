@@ -874,6 +874,50 @@ mod tests {
     }
 
     #[test]
+    fn the_access_log_is_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let entry = AccessEntry {
+            seq: 0,
+            at: 1_000,
+            user_id: "cs-1".into(),
+            device_id: "console-1".into(),
+            action: "export".into(),
+            target: "households".into(),
+            filter: "{}".into(),
+            format: Some("xlsx".into()),
+            record_ids: vec![Uuid::nil()],
+            row_count: 1,
+            revealed: "pi,s".into(),
+        };
+        let first = storage.append_access(&entry).unwrap();
+        let second = storage
+            .append_access(&AccessEntry {
+                user_id: "cs-2".into(),
+                ..entry.clone()
+            })
+            .unwrap();
+        assert!(second > first);
+        let mine = storage.access_log(Some("cs-1"), 10).unwrap();
+        assert_eq!(
+            mine,
+            vec![AccessEntry {
+                seq: first,
+                ..entry
+            }]
+        );
+        assert_eq!(storage.access_log(None, 10).unwrap().len(), 2);
+        let conn = storage.conn();
+        for sql in [
+            "UPDATE access_log SET row_count = 0",
+            "DELETE FROM access_log",
+        ] {
+            let err = conn.execute(sql, []).unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+    }
+
+    #[test]
     fn admin_commands_do_not_create_a_database_by_accident() {
         let dir = tempfile::tempdir().unwrap();
         let err = SqliteStorage::open_existing(&dir.path().join("typo")).unwrap_err();
