@@ -63,7 +63,7 @@ fn compute(
     let at =
         q.at.unwrap_or_else(|| jiff::Timestamp::now().as_millisecond());
     let today = shanghai_date(jiff::Timestamp::now());
-    let all = visible(state, who, &scope)?;
+    let all = visible(state, who, &scope, &gridwork_core::model::RecordKind::ALL)?;
     let facts = Facts::of(&all, at);
     let entries: Vec<_> = all
         .into_iter()

@@ -17,7 +17,7 @@ use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::actions::{ConsoleError, ConsoleUser};
 use crate::console::dashboard::{self, Facts};
-use crate::console::index::{Entry, Flags};
+use crate::console::index::{Entry, Flags, QUEUE_KINDS};
 use crate::console::ledger::{Format, List, Reveal, Table};
 use crate::error::ApiError;
 use crate::storage::{AccessEntry, Storage};
@@ -98,7 +98,13 @@ pub fn select(
         return Err(ApiError::BadRequest(format!("unknown figure {f}")).into());
     }
     let today = shanghai_date(jiff::Timestamp::now());
-    let all = visible(state, who, &scope)?;
+    // Figures about visits need the residents and visits too.
+    let kinds: &[RecordKind] = if figure.is_some() {
+        &RecordKind::ALL
+    } else {
+        &QUEUE_KINDS
+    };
+    let all = visible(state, who, &scope, kinds)?;
     let facts = match figure {
         Some(_) => Facts::of(&all, q.at.unwrap_or_else(now_ms)),
         None => Facts::default(),
@@ -120,11 +126,12 @@ fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// Every record of every kind at `scope` the user may see.
+/// Every record of `kinds` at `scope` the user may see.
 pub fn visible(
     state: &AppState,
     who: &ConsoleUser,
     scope: &str,
+    kinds: &[RecordKind],
 ) -> Result<Vec<Arc<Entry>>, ConsoleApiError> {
     Ok(state
         .console()
@@ -133,7 +140,7 @@ pub fn visible(
             state.storage().as_ref(),
             scope,
             &state.sync_context().calendar,
-            &RecordKind::ALL,
+            kinds,
         )?
         .into_iter()
         .filter(|e| visible_in_list(who, &e.summary))
