@@ -140,6 +140,12 @@ async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Resul
     assert_eq!(log[0]["target"], "households", "{log}");
     assert_eq!(log[0]["format"], "xlsx");
     assert_eq!(log[0]["record_ids"][0], house.to_string().as_str());
+    assert!(
+        log.as_array().is_some_and(|l| l
+            .iter()
+            .any(|e| e["action"] == "reveal" && e["record_ids"][0] == house.to_string().as_str())),
+        "the reveal of the household is logged: {log}"
+    );
 
     // The tablet sees the supervisor's decisions at its next sync.
     tablet.sync().await?;

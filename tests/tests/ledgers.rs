@@ -299,3 +299,98 @@ async fn a_department_handler_exports_only_what_is_dispatched_to_them() -> Resul
     assert_eq!(rows[1][column(&rows, "承办单位/人")?], "城管");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
+    let server = Server::start()?;
+    let (a, b) = two_communities();
+    let (house, incident) = register(&server, a).await?;
+    let (house_b, _) = register(&server, b).await?;
+    let cs = user_over(Role::CommunitySupervisor, &a.grid);
+    let console = Console::open(&server, &cs.id).await?;
+
+    // The detail page is masked; a reveal shows the numbers in clear.
+    let detail = console.get(&format!("/records/{house}")).await?.ok()?;
+    assert_eq!(detail["record"]["owner_phone"], "138****5678");
+    let r = console
+        .post_without_header(&format!("/records/{house}/reveal"), serde_json::json!({}))
+        .await?;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "csrf"));
+    let shown = console
+        .post(&format!("/records/{house}/reveal"), serde_json::json!({}))
+        .await?
+        .ok()?;
+    assert_eq!(shown["record"]["owner_phone"], PHONE);
+    assert_eq!(shown["record"]["owner_id_number"], ID_NUMBER);
+    // Another community's record is not there to reveal.
+    let r = console
+        .post(&format!("/records/{house_b}/reveal"), serde_json::json!({}))
+        .await?;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // A department handler sees parties' phones, never ID numbers.
+    let handler = add_handler(&server, &a.grid)?;
+    console
+        .transition(incident, serde_json::json!({"type": "accept"}), "")
+        .await?
+        .ok()?;
+    console
+        .transition(
+            incident,
+            serde_json::json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
+            "",
+        )
+        .await?
+        .ok()?;
+    let dh = Console::open(&server, &handler).await?;
+    let shown = dh
+        .post(
+            &format!("/records/{incident}/reveal"),
+            serde_json::json!({}),
+        )
+        .await?
+        .ok()?;
+    assert_eq!(shown["record"]["parties"][0]["phone"], PHONE);
+    assert_eq!(
+        shown["record"]["parties"][0]["id_number"],
+        "110101********803X"
+    );
+
+    // An admin may reveal nothing.
+    let admin = community()
+        .users
+        .iter()
+        .find(|u| u.role == Role::Admin)
+        .context("an admin")?;
+    let admin = Console::open(&server, &admin.id).await?;
+    let r = admin
+        .post(&format!("/records/{house}/reveal"), serde_json::json!({}))
+        .await?;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "reveal_not_allowed")
+    );
+
+    // The log holds both reveals that happened, and nothing for the refused.
+    let log = admin.get("/access-log").await?.ok()?;
+    let reveals: Vec<(&str, &str, &str)> = log
+        .as_array()
+        .context("a list")?
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e["record_ids"][0].as_str().unwrap_or_default(),
+                e["revealed"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reveals,
+        vec![
+            ("reveal", incident.to_string().as_str(), "pi"),
+            ("reveal", house.to_string().as_str(), "pi,s"),
+        ]
+    );
+    Ok(())
+}

@@ -57,6 +57,9 @@ try {
   await page.locator('[data-test=return]').click()
   seen.returnComment = (await page.locator('[data-test=return-comment]').textContent())?.trim()
   await page.screenshot({ path: join(shots, 'household-returned.png'), fullPage: true })
+  // Full numbers on request, which the server logs.
+  await page.locator('[data-test=reveal]').click()
+  await page.locator('[data-test=revealed]').waitFor()
 
   // Accept, dispatch and escalate the incident.
   await page.locator('[data-test=back]').click()

@@ -174,6 +174,8 @@ export const api = {
   record: (id: string) => call<Detail>('GET', `/records/${id}`),
   review: (id: string, decision: 'accept' | 'return', comment: string) =>
     call<Detail>('POST', `/records/${id}/review`, { decision, comment }),
+  reveal: (id: string) =>
+    call<{ record: Record<string, unknown>; revealed: string }>('POST', `/records/${id}/reveal`),
   transition: (id: string, action: IncidentAction, opinion: string) =>
     call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion }),
 }

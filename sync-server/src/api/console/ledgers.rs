@@ -344,3 +344,43 @@ pub async fn map_incidents(
     .await??;
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response())
 }
+
+/// A record with its phone numbers ([PI]) and identity numbers ([S]) in
+/// clear, as far as the role may see them; written to the access log
+/// first.
+pub async fn reveal(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<Json<serde_json::Value>, ConsoleApiError> {
+    let reveal = Reveal::allowed(who.session.user.role);
+    if reveal == Reveal::MASKED {
+        return Err(ConsoleError::RevealNotAllowed.into());
+    }
+    let body = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
+        let storage = state.storage().as_ref();
+        let (loaded, _, _) =
+            crate::console::actions::visible_record(storage, state.sync_context(), &who, id)?;
+        let record = serde_json::to_value(&loaded.record)
+            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        storage.append_access(&AccessEntry {
+            seq: 0,
+            at: now_ms(),
+            user_id: who.session.user.id.clone(),
+            device_id: who.session.device_id.clone(),
+            action: "reveal".into(),
+            target: loaded.record.kind().as_str().into(),
+            filter: "{}".into(),
+            format: None,
+            record_ids: vec![id],
+            row_count: 1,
+            revealed: reveal.label().into(),
+        })?;
+        Ok(serde_json::json!({
+            "record": crate::console::history::mask_record_revealing(&record, reveal.pi, reveal.s),
+            "revealed": reveal.label(),
+        }))
+    })
+    .await??;
+    Ok(Json(body))
+}

@@ -32,6 +32,8 @@ const en: ConsoleMessages = {
   flags: { overdue: 'Overdue', dueSoon: 'Due soon', deadline: 'Deadline' },
   level: { grid: 'Grid', street: 'Street/town', district: 'District', city: 'City' },
   record: {
+    reveal: 'Show full numbers (written to the access log)',
+    revealed: 'Full numbers shown; this view is in the access log',
     details: 'Record',
     history: 'History',
     timeline: 'Timeline',
@@ -131,6 +133,7 @@ const en: ConsoleMessages = {
     csrf: 'The request was refused; reload the page',
     not_found: 'No such record in your grids',
     wrong_kind: 'This action does not apply to this record',
+    reveal_not_allowed: 'Your role may not see personal data in clear',
     comment_required: 'A return needs a comment',
     role_not_allowed: 'Your role may not do this',
     action_not_offered: 'The console does not offer this action',

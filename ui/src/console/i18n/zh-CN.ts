@@ -33,6 +33,8 @@ const zhCN = {
   flags: { overdue: '已超期', dueSoon: '将到期', deadline: '处置时限' },
   level: { grid: '网格', street: '街道/镇', district: '区/县', city: '市' },
   record: {
+    reveal: '显示完整号码（记入访问日志）',
+    revealed: '已显示完整号码，本次查看已记入访问日志',
     details: '记录内容',
     history: '修改历史',
     timeline: '流转记录',
@@ -132,6 +134,7 @@ const zhCN = {
     csrf: '请求被拒绝，请刷新页面',
     not_found: '记录不存在或不在您的管辖范围内',
     wrong_kind: '该记录不能进行此操作',
+    reveal_not_allowed: '您的角色无权查看未脱敏的个人信息',
     comment_required: '退回需要填写意见',
     role_not_allowed: '您的角色无权进行此操作',
     action_not_offered: '控制台不提供此操作',
