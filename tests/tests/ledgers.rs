@@ -80,14 +80,59 @@ fn row_where<'a>(rows: &'a [Vec<String>], key: &str, value: &str) -> Result<&'a 
         .with_context(|| format!("no row with {key} = {value}"))
 }
 
-#[tokio::test]
-async fn ledgers_are_scoped_masked_and_logged() -> Result<()> {
+/// A server where a worker of community A and one of community B have
+/// each registered a household and reported an incident, and A's
+/// community supervisor signed in to the console.
+struct Scene {
+    server: Server,
+    a: &'static User,
+    b: &'static User,
+    house_a: Uuid,
+    incident_a: Uuid,
+    house_b: Uuid,
+    cs: &'static User,
+    console: Console,
+}
+
+async fn scene() -> Result<Scene> {
     let server = Server::start()?;
     let (a, b) = two_communities();
     let (house_a, incident_a) = register(&server, a).await?;
-    let (house_b, _incident_b) = register(&server, b).await?;
+    let (house_b, _) = register(&server, b).await?;
     let cs = user_over(Role::CommunitySupervisor, &a.grid);
     let console = Console::open(&server, &cs.id).await?;
+    Ok(Scene {
+        server,
+        a,
+        b,
+        house_a,
+        incident_a,
+        house_b,
+        cs,
+        console,
+    })
+}
+
+fn admin() -> Result<&'static User> {
+    community()
+        .users
+        .iter()
+        .find(|u| u.role == Role::Admin)
+        .context("an admin")
+}
+
+#[tokio::test]
+async fn ledgers_are_scoped_masked_and_logged() -> Result<()> {
+    let Scene {
+        server,
+        a,
+        b,
+        house_a,
+        incident_a,
+        house_b,
+        cs,
+        console,
+    } = scene().await?;
 
     // XLSX, masked by default: Chinese headers, the community's one
     // household, every personal cell masked.
@@ -213,11 +258,7 @@ async fn ledgers_are_scoped_masked_and_logged() -> Result<()> {
         .download("/lists/households/export?format=xlsx&reveal=true")
         .await?;
     assert_eq!(sheet(&bytes, "房屋台账")?.len(), 3);
-    let admin = community()
-        .users
-        .iter()
-        .find(|u| u.role == Role::Admin)
-        .context("an admin")?;
+    let admin = admin()?;
     let admin = Console::open(&server, &admin.id).await?;
     let (status, _, bytes) = admin
         .download("/lists/households/export?format=xlsx&reveal=true")
@@ -302,12 +343,15 @@ async fn a_department_handler_exports_only_what_is_dispatched_to_them() -> Resul
 
 #[tokio::test]
 async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
-    let server = Server::start()?;
-    let (a, b) = two_communities();
-    let (house, incident) = register(&server, a).await?;
-    let (house_b, _) = register(&server, b).await?;
-    let cs = user_over(Role::CommunitySupervisor, &a.grid);
-    let console = Console::open(&server, &cs.id).await?;
+    let Scene {
+        server,
+        a,
+        house_a: house,
+        incident_a: incident,
+        house_b,
+        console,
+        ..
+    } = scene().await?;
 
     // The detail page is masked; a reveal shows the numbers in clear.
     let detail = console.get(&format!("/records/{house}")).await?.ok()?;
@@ -357,11 +401,7 @@ async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
     );
 
     // An admin may reveal nothing.
-    let admin = community()
-        .users
-        .iter()
-        .find(|u| u.role == Role::Admin)
-        .context("an admin")?;
+    let admin = admin()?;
     let admin = Console::open(&server, &admin.id).await?;
     let r = admin
         .post(&format!("/records/{house}/reveal"), serde_json::json!({}))
