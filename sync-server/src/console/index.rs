@@ -12,7 +12,7 @@ use gridwork_core::workflow::{self, Assignee, Derived, Level};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::storage::{Storage, StorageError};
+use crate::storage::{DocHead, Storage, StorageError, StoredDoc};
 
 /// Working days before a deadline when an incident counts as due soon
 /// (将到期).
@@ -208,26 +208,26 @@ impl Index {
                 .filter(|h| docs.get(&h.id).is_none_or(|(rev, _)| *rev != h.rev))
                 .collect()
         };
-        let mut fresh = Vec::with_capacity(stale.len());
+        // Reading is one connection's work; decoding Automerge is the cost,
+        // spread over the cores (a first listing of 50,000 documents).
+        let mut stored = Vec::with_capacity(stale.len());
         for head in stale {
-            let Some(stored) = storage.load_doc(head.id)? else {
-                continue;
-            };
-            match load(&stored.snapshot, cal) {
-                Ok(l) => fresh.push((
-                    head.id,
-                    stored.rev,
-                    Arc::new(Entry {
-                        summary: Summary::of(&l.record, l.derived.as_ref(), head.updated_at),
-                        record: l.record,
-                        derived: l.derived,
-                    }),
-                )),
-                Err(e) => {
-                    tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read")
-                }
+            if let Some(doc) = storage.load_doc(head.id)? {
+                stored.push((head, doc));
             }
         }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = stored.len().div_ceil(threads).max(256);
+        let fresh: Vec<(Uuid, i64, Arc<Entry>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = stored
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || decode(part, cal)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
         let mut docs = self.lock();
         for (id, rev, entry) in fresh {
             docs.insert(id, (rev, entry));
@@ -243,4 +243,26 @@ impl Index {
         // invariant: keep using it.
         self.docs.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Decodes stored documents into entries, skipping (and logging) any that
+/// cannot be read.
+fn decode(part: &[(&DocHead, StoredDoc)], cal: &WorkCalendar) -> Vec<(Uuid, i64, Arc<Entry>)> {
+    part.iter()
+        .filter_map(|(head, stored)| match load(&stored.snapshot, cal) {
+            Ok(l) => Some((
+                head.id,
+                stored.rev,
+                Arc::new(Entry {
+                    summary: Summary::of(&l.record, l.derived.as_ref(), head.updated_at),
+                    record: l.record,
+                    derived: l.derived,
+                }),
+            )),
+            Err(e) => {
+                tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read");
+                None
+            }
+        })
+        .collect()
 }
