@@ -4,9 +4,11 @@
 //! ```text
 //! cargo run --release -p gridwork-bench -- store
 //! cargo run --release -p gridwork-bench -- sync
+//! cargo run --release -p gridwork-bench -- console
 //! ```
 #![allow(clippy::print_stdout)]
 
+mod console;
 mod store;
 mod sync;
 
@@ -15,13 +17,14 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let suites: Vec<String> = std::env::args().skip(1).collect();
     if suites.is_empty() {
-        bail!("usage: gridwork-bench <suite>...  (suites: store, sync)");
+        bail!("usage: gridwork-bench <suite>...  (suites: store, sync, console)");
     }
     for suite in suites {
         match suite.as_str() {
             "store" => store::run()?,
             "sync" => sync::run()?,
-            other => bail!("unknown suite {other:?} (suites: store, sync)"),
+            "console" => console::run()?,
+            other => bail!("unknown suite {other:?} (suites: store, sync, console)"),
         }
     }
     Ok(())

@@ -99,6 +99,29 @@ impl Server {
         Ok(server)
     }
 
+    /// Initializes a data directory with `load-demo --seed --records` (the
+    /// demo's users get [`PASSWORD`]) and starts the server. The same demo
+    /// is `generate(&DemoConfig::with_total_records(seed, records))`.
+    pub fn start_with_demo(seed: u64, records: usize) -> Result<Server> {
+        let mut server = Server {
+            child: None,
+            data: tempfile::tempdir()?,
+            port: free_port()?,
+        };
+        server.admin(&["init"])?;
+        server.admin(&[
+            "load-demo",
+            "--seed",
+            &seed.to_string(),
+            "--records",
+            &records.to_string(),
+            "--password",
+            PASSWORD,
+        ])?;
+        server.spawn()?;
+        Ok(server)
+    }
+
     /// The server's data directory.
     pub fn data_dir(&self) -> &Path {
         self.data.path()

@@ -6,34 +6,13 @@
 mod console_support;
 
 use anyhow::Result;
-use console_support::{Console, two_communities, user_over, worker_reports};
+use console_support::{Console, add_handler, two_communities, user_over, worker_reports};
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::model::{Household, Incident, ReviewDecision, ReviewState, Role, review_state};
 use gridwork_core::workflow::{self, Level, Status};
-use gridwork_tests::{PASSWORD, Server};
+use gridwork_tests::Server;
 use reqwest::StatusCode;
 use serde_json::json;
-
-/// A department handler of 城管 for the street of `grid`.
-fn add_handler(server: &Server, grid: &str) -> Result<String> {
-    let street = user_over(Role::StreetSupervisor, grid);
-    server.admin(&[
-        "add-user",
-        "--id",
-        "dh-test",
-        "--name",
-        "城管李明",
-        "--role",
-        "department_handler",
-        "--grid",
-        &street.grid,
-        "--department",
-        "城管",
-        "--password",
-        PASSWORD,
-    ])?;
-    Ok("dh-test".into())
-}
 
 #[tokio::test]
 async fn roles_see_and_act_only_in_their_subtree() -> Result<()> {

@@ -2,7 +2,9 @@
 //! community supervisor signs in, returns a household with a comment,
 //! dispatches and escalates an incident (Debian's Chromium, headless,
 //! driven by `ui/e2e/console.mjs` with playwright-core); then the worker's
-//! tablet syncs and sees the return and the dispatch.
+//! tablet syncs and sees the return and the dispatch. The supervisor also
+//! opens the dashboard and the map and downloads the household ledger as
+//! XLSX, which the test reads back with calamine.
 //!
 //! Needs the built console (`npm run build:console` in `ui/`, which
 //! `scripts/test` runs first), Node and `/usr/bin/chromium`. Screenshots
@@ -14,7 +16,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
-use console_support::{two_communities, user_over, worker_reports};
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use console_support::{Console, two_communities, user_over, worker_reports};
 use gridwork_core::model::{Household, Incident, ReviewState, Role, review_state};
 use gridwork_core::workflow::{Action, AssigneeKind, Level};
 use gridwork_tests::{PASSWORD, Server};
@@ -82,9 +85,67 @@ async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Resul
         "{seen}"
     );
     assert_eq!(seen["englishBack"], "← Back to the queue", "{seen}");
-    for shot in ["queue.png", "incident-dispatched.png"] {
+    for shot in [
+        "queue.png",
+        "incident-dispatched.png",
+        "dashboard.png",
+        "ledger.png",
+        "map.png",
+    ] {
         ensure!(screenshots().join(shot).exists(), "{shot} was saved");
     }
+
+    // The dashboard counted the one incident and drilled down to it; the
+    // map drew the grids and the incident.
+    assert_eq!(seen["dashboardIncidents"], "1", "{seen}");
+    assert_eq!(seen["drillRows"], 1, "{seen}");
+    assert!(seen["mapShapes"].as_u64() >= Some(2), "{seen}");
+
+    // The XLSX the browser downloaded: the community's one household, as
+    // returned, with the owner's phone masked.
+    assert!(
+        seen["xlsxName"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("房屋台账") && n.ends_with(".xlsx")),
+        "{seen}"
+    );
+    let path = seen["xlsx"].as_str().context("the saved download")?;
+    let mut book: Xlsx<_> = open_workbook(path)?;
+    let range = book.worksheet_range("房屋台账")?;
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 2, "headers and one household: {rows:?}");
+    let col = |h: &str| rows[0].iter().position(|x| x == h).expect(h);
+    assert_eq!(rows[1][col("网格编码")], worker.grid);
+    assert_eq!(rows[1][col("审核状态")], "已退回");
+    let phone = &rows[1][col("户主电话")];
+    assert!(
+        phone.is_empty() || phone.contains("****"),
+        "masked: {phone}"
+    );
+    let name = &rows[1][col("户主姓名")];
+    assert!(name.chars().skip(1).all(|c| c == '*'), "masked: {name}");
+    // … and the export is in the access log.
+    let console = Console::open(&server, &supervisor.id).await?;
+    let log = console.get("/access-log").await?.ok()?;
+    assert_eq!(log[0]["target"], "households", "{log}");
+    assert_eq!(log[0]["format"], "xlsx");
+    assert_eq!(log[0]["record_ids"][0], house.to_string().as_str());
+    assert!(
+        log.as_array().is_some_and(|l| l
+            .iter()
+            .any(|e| e["action"] == "reveal" && e["record_ids"][0] == house.to_string().as_str())),
+        "the reveal of the household is logged: {log}"
+    );
 
     // The tablet sees the supervisor's decisions at its next sync.
     tablet.sync().await?;

@@ -57,6 +57,9 @@ try {
   await page.locator('[data-test=return]').click()
   seen.returnComment = (await page.locator('[data-test=return-comment]').textContent())?.trim()
   await page.screenshot({ path: join(shots, 'household-returned.png'), fullPage: true })
+  // Full numbers on request, which the server logs.
+  await page.locator('[data-test=reveal]').click()
+  await page.locator('[data-test=revealed]').waitFor()
 
   // Accept, dispatch and escalate the incident.
   await page.locator('[data-test=back]').click()
@@ -78,8 +81,39 @@ try {
   seen.timelineSteps = await page.locator('[data-test=timeline] li').count()
   await page.screenshot({ path: join(shots, 'incident-escalated.png'), fullPage: true })
 
+  // The dashboard: figures that link to their records.
+  await page.locator('[data-test=nav-dashboard]').click()
+  await page.locator('[data-test=dashboard]').waitFor()
+  seen.dashboardIncidents = (await page.locator('[data-test=figure-incidents] .value').textContent())?.trim()
+  await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true })
+  await page.locator('[data-test=figure-incidents]').click()
+  await page.locator('[data-test=ledger]').waitFor()
+  seen.drillRows = await page.locator('[data-test=ledger] tbody tr').count()
+
+  // The household ledger, exported as XLSX through the browser's download.
+  await page.locator('[data-test=ledger-households]').click()
+  await page.locator(`[data-test=ledger-row-${household}]`).waitFor()
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('[data-test=export-xlsx]').click(),
+  ])
+  const xlsx = join(shots, 'households.xlsx')
+  await download.saveAs(xlsx)
+  seen.xlsx = xlsx
+  seen.xlsxName = download.suggestedFilename()
+  await page.screenshot({ path: join(shots, 'ledger.png'), fullPage: true })
+
+  // The map: grids shaded by a figure, incidents as markers.
+  await page.locator('[data-test=nav-map]').click()
+  await page.locator('[data-test=map] path.leaflet-interactive').first().waitFor()
+  await page.locator('[data-test=map-figure]').selectOption('resolution_rate')
+  seen.mapShapes = await page.locator('[data-test=map] path.leaflet-interactive').count()
+  await page.screenshot({ path: join(shots, 'map.png'), fullPage: true })
+
   // English is one click away.
   await page.locator('[data-test=locale-en]').click()
+  await page.locator('[data-test=nav-queue]').click()
+  await page.locator(`[data-test=row-${incident}] [data-test=open]`).click()
   seen.englishBack = (await page.locator('[data-test=back]').textContent())?.trim()
 } finally {
   await browser.close()

@@ -18,7 +18,7 @@
 //!    server), `photo_prepare_*`.
 
 mod load;
-mod server;
+pub(crate) mod server;
 
 use std::cell::Cell;
 use std::time::Instant;

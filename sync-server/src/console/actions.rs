@@ -54,6 +54,8 @@ pub enum ConsoleError {
     CommentRequired,
     #[error("您的角色无权审核 (your role may not review records)")]
     RoleNotAllowed,
+    #[error("您的角色无权查看未脱敏的个人信息 (your role may not see personal data in clear)")]
+    RevealNotAllowed,
     #[error("控制台不提供此操作 (the console does not offer {0})")]
     ActionNotOffered(String),
     #[error("{}", .0.message(Lang::ZhCn))]
@@ -77,6 +79,7 @@ impl ConsoleError {
             ConsoleError::WrongKind(_) => "wrong_kind".into(),
             ConsoleError::CommentRequired => "comment_required".into(),
             ConsoleError::RoleNotAllowed => "role_not_allowed".into(),
+            ConsoleError::RevealNotAllowed => "reveal_not_allowed".into(),
             ConsoleError::ActionNotOffered(_) => "action_not_offered".into(),
             ConsoleError::Transition(e) => e.code().into(),
             ConsoleError::Refused { code, .. } => code.clone(),

@@ -137,16 +137,26 @@ pub fn mask(path: &str, value: &Json) -> Json {
 
 /// A record's JSON with every identity and phone number masked.
 pub fn mask_record(value: &Json) -> Json {
-    fn walk(key: &str, value: &Json) -> Json {
+    mask_record_revealing(value, false, false)
+}
+
+/// A record's JSON with phone numbers ([PI]) and identity numbers ([S])
+/// masked unless `phones` or `ids` says to show them.
+pub fn mask_record_revealing(value: &Json, phones: bool, ids: bool) -> Json {
+    let keep = |k: &str| (phones && k.ends_with("phone")) || (ids && k.ends_with("id_number"));
+    fn walk(key: &str, value: &Json, keep: &dyn Fn(&str) -> bool) -> Json {
         match value {
-            Json::Object(map) => {
-                Json::Object(map.iter().map(|(k, v)| (k.clone(), walk(k, v))).collect())
-            }
-            Json::Array(items) => Json::Array(items.iter().map(|v| walk(key, v)).collect()),
+            Json::Object(map) => Json::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), walk(k, v, keep)))
+                    .collect(),
+            ),
+            Json::Array(items) => Json::Array(items.iter().map(|v| walk(key, v, keep)).collect()),
+            scalar if keep(key) => scalar.clone(),
             scalar => mask(key, scalar),
         }
     }
-    walk("", value)
+    walk("", value, &keep)
 }
 
 #[cfg(test)]

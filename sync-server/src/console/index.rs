@@ -12,7 +12,7 @@ use gridwork_core::workflow::{self, Assignee, Derived, Level};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::storage::{Storage, StorageError};
+use crate::storage::{DocHead, Storage, StorageError, StoredDoc};
 
 /// Working days before a deadline when an incident counts as due soon
 /// (将到期).
@@ -160,10 +160,19 @@ pub fn load(snapshot: &[u8], cal: &WorkCalendar) -> Result<Loaded, String> {
     })
 }
 
-/// Summaries of the queue's kinds, kept by document revision.
+/// A record as the console keeps it: its queue line, the record itself
+/// and (for incidents) its derived state.
+#[derive(Debug)]
+pub struct Entry {
+    pub summary: Summary,
+    pub record: AnyRecord,
+    pub derived: Option<Derived>,
+}
+
+/// Every record of the server, read, kept by document revision.
 #[derive(Debug, Default)]
 pub struct Index {
-    docs: Mutex<HashMap<Uuid, (i64, Arc<Summary>)>>,
+    docs: Mutex<HashMap<Uuid, (i64, Arc<Entry>)>>,
 }
 
 impl Index {
@@ -174,11 +183,23 @@ impl Index {
         storage: &dyn Storage,
         scope_path: &str,
         cal: &WorkCalendar,
-    ) -> Result<Vec<Arc<Summary>>, StorageError> {
+    ) -> Result<Vec<Arc<Entry>>, StorageError> {
+        self.entries(storage, scope_path, cal, &QUEUE_KINDS)
+    }
+
+    /// Every record of `kinds` in the subtree at `scope_path`, decoding
+    /// only documents written since the last call.
+    pub fn entries(
+        &self,
+        storage: &dyn Storage,
+        scope_path: &str,
+        cal: &WorkCalendar,
+        kinds: &[RecordKind],
+    ) -> Result<Vec<Arc<Entry>>, StorageError> {
         let heads: Vec<_> = storage
             .doc_heads(scope_path)?
             .into_iter()
-            .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| QUEUE_KINDS.contains(&k)))
+            .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| kinds.contains(&k)))
             .collect();
         let stale: Vec<_> = {
             let docs = self.lock();
@@ -187,25 +208,29 @@ impl Index {
                 .filter(|h| docs.get(&h.id).is_none_or(|(rev, _)| *rev != h.rev))
                 .collect()
         };
-        let mut fresh = Vec::with_capacity(stale.len());
+        // Reading is one connection's work; decoding Automerge is the cost,
+        // spread over the cores (a first listing of 50,000 documents).
+        let mut stored = Vec::with_capacity(stale.len());
         for head in stale {
-            let Some(stored) = storage.load_doc(head.id)? else {
-                continue;
-            };
-            match load(&stored.snapshot, cal) {
-                Ok(l) => fresh.push((
-                    head.id,
-                    stored.rev,
-                    Arc::new(Summary::of(&l.record, l.derived.as_ref(), head.updated_at)),
-                )),
-                Err(e) => {
-                    tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read")
-                }
+            if let Some(doc) = storage.load_doc(head.id)? {
+                stored.push((head, doc));
             }
         }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = stored.len().div_ceil(threads).max(256);
+        let fresh: Vec<(Uuid, i64, Arc<Entry>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = stored
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || decode(part, cal)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
         let mut docs = self.lock();
-        for (id, rev, summary) in fresh {
-            docs.insert(id, (rev, summary));
+        for (id, rev, entry) in fresh {
+            docs.insert(id, (rev, entry));
         }
         Ok(heads
             .iter()
@@ -213,9 +238,31 @@ impl Index {
             .collect())
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (i64, Arc<Summary>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (i64, Arc<Entry>)>> {
         // A panic while holding the lock leaves a cache, not a broken
         // invariant: keep using it.
         self.docs.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Decodes stored documents into entries, skipping (and logging) any that
+/// cannot be read.
+fn decode(part: &[(&DocHead, StoredDoc)], cal: &WorkCalendar) -> Vec<(Uuid, i64, Arc<Entry>)> {
+    part.iter()
+        .filter_map(|(head, stored)| match load(&stored.snapshot, cal) {
+            Ok(l) => Some((
+                head.id,
+                stored.rev,
+                Arc::new(Entry {
+                    summary: Summary::of(&l.record, l.derived.as_ref(), head.updated_at),
+                    record: l.record,
+                    derived: l.derived,
+                }),
+            )),
+            Err(e) => {
+                tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read");
+                None
+            }
+        })
+        .collect()
 }

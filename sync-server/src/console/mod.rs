@@ -14,8 +14,10 @@
 //! decodes only what changed since the last listing.
 
 pub mod actions;
+pub mod dashboard;
 pub mod history;
 pub mod index;
+pub mod ledger;
 
 use gridwork_core::model::{Role, User};
 use gridwork_core::workflow::{Assignee, AssigneeKind};

@@ -206,6 +206,32 @@ pub struct PullPage {
     pub cursor: u64,
 }
 
+/// One row of the append-only access log: an export or a reveal.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AccessEntry {
+    /// Assigned when appended; ignored by [`Storage::append_access`].
+    pub seq: i64,
+    /// Unix ms, server clock.
+    pub at: i64,
+    pub user_id: String,
+    /// The console session's enrolment or the device.
+    pub device_id: String,
+    /// `export` or `reveal`.
+    pub action: String,
+    /// The list or page: `incidents`, `households`, `residents`, `queue`,
+    /// `dashboard`.
+    pub target: String,
+    /// The list's filter, as JSON.
+    pub filter: String,
+    /// `xlsx`, `csv`, `geojson`.
+    pub format: Option<String>,
+    /// The records the rows came from.
+    pub record_ids: Vec<Uuid>,
+    pub row_count: usize,
+    /// Protected classes sent in clear: `""`, `"pi"` or `"pi,s"`.
+    pub revealed: String,
+}
+
 /// The storage operations the server needs.
 pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Checks the database answers (readiness).
@@ -258,4 +284,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn commit_push(&self, push: &PushCommit) -> Result<CommitOutcome, StorageError>;
     /// The next page of the log for a device.
     fn pull(&self, query: &PullQuery) -> Result<PullPage, StorageError>;
+
+    /// Appends to the access log; returns the row's sequence number.
+    fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError>;
+    /// The newest access-log rows first, of one user or everyone.
+    fn access_log(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessEntry>, StorageError>;
 }

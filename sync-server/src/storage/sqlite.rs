@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery, PulledChange,
-    PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
+    AccessEntry, Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery,
+    PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
 use gridwork_core::model::grid::WGS84;
 
@@ -30,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20260520120000_grid_centroid",
         include_str!("migrations/20260520120000_grid_centroid.sql"),
+    ),
+    (
+        "20261129010000_access_log",
+        include_str!("migrations/20261129010000_access_log.sql"),
     ),
 ];
 
@@ -462,6 +466,66 @@ impl Storage for SqliteStorage {
         .transpose()
     }
 
+    fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError> {
+        let ids = serde_json::to_string(&entry.record_ids).map_err(|e| corrupt(e.to_string()))?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO access_log (at, user_id, device_id, action, target, filter, format, \
+             record_ids, row_count, revealed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                entry.at,
+                entry.user_id,
+                entry.device_id,
+                entry.action,
+                entry.target,
+                entry.filter,
+                entry.format,
+                ids,
+                entry.row_count as i64,
+                entry.revealed,
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn access_log(
+        &self,
+        user_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AccessEntry>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT seq, at, user_id, device_id, action, target, filter, format, record_ids, \
+             row_count, revealed FROM access_log WHERE ?1 IS NULL OR user_id = ?1 \
+             ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![user_id, limit as i64], |r| {
+            Ok((
+                AccessEntry {
+                    seq: r.get(0)?,
+                    at: r.get(1)?,
+                    user_id: r.get(2)?,
+                    device_id: r.get(3)?,
+                    action: r.get(4)?,
+                    target: r.get(5)?,
+                    filter: r.get(6)?,
+                    format: r.get(7)?,
+                    record_ids: Vec::new(),
+                    row_count: r.get::<_, i64>(9)? as usize,
+                    revealed: r.get(10)?,
+                },
+                r.get::<_, String>(8)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (mut entry, ids) = row?;
+            entry.record_ids = serde_json::from_str(&ids)
+                .map_err(|e| corrupt(format!("access log {}: {e}", entry.seq)))?;
+            Ok(entry)
+        })
+        .collect()
+    }
+
     fn revoke_device(&self, device_id: &str, at: i64) -> Result<bool, StorageError> {
         let conn = self.conn();
         let changed = conn.execute(
@@ -807,6 +871,50 @@ mod tests {
         let err = SqliteStorage::open(dir.path()).unwrap_err();
         assert!(matches!(err, StorageError::TooNew { found: 99, .. }));
         assert!(err.to_string().contains("newer gridwork-server"), "{err}");
+    }
+
+    #[test]
+    fn the_access_log_is_append_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let entry = AccessEntry {
+            seq: 0,
+            at: 1_000,
+            user_id: "cs-1".into(),
+            device_id: "console-1".into(),
+            action: "export".into(),
+            target: "households".into(),
+            filter: "{}".into(),
+            format: Some("xlsx".into()),
+            record_ids: vec![Uuid::nil()],
+            row_count: 1,
+            revealed: "pi,s".into(),
+        };
+        let first = storage.append_access(&entry).unwrap();
+        let second = storage
+            .append_access(&AccessEntry {
+                user_id: "cs-2".into(),
+                ..entry.clone()
+            })
+            .unwrap();
+        assert!(second > first);
+        let mine = storage.access_log(Some("cs-1"), 10).unwrap();
+        assert_eq!(
+            mine,
+            vec![AccessEntry {
+                seq: first,
+                ..entry
+            }]
+        );
+        assert_eq!(storage.access_log(None, 10).unwrap().len(), 2);
+        let conn = storage.conn();
+        for sql in [
+            "UPDATE access_log SET row_count = 0",
+            "DELETE FROM access_log",
+        ] {
+            let err = conn.execute(sql, []).unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
     }
 
     #[test]

@@ -97,6 +97,27 @@ pub async fn worker_reports(server: &Server, worker: &User) -> Result<(Device, U
     Ok((device, h.meta.id, i.meta.id))
 }
 
+/// A department handler of 城管 for the street of `grid`.
+pub fn add_handler(server: &Server, grid: &str) -> Result<String> {
+    let street = user_over(Role::StreetSupervisor, grid);
+    server.admin(&[
+        "add-user",
+        "--id",
+        "dh-test",
+        "--name",
+        "城管李明",
+        "--role",
+        "department_handler",
+        "--grid",
+        &street.grid,
+        "--department",
+        "城管",
+        "--password",
+        PASSWORD,
+    ])?;
+    Ok("dh-test".into())
+}
+
 /// A console session: the cookie the server set at sign-in.
 #[derive(Debug)]
 pub struct Console {
@@ -171,14 +192,17 @@ impl Console {
         }
     }
 
-    pub async fn get(&self, path: &str) -> Result<Answer> {
-        let response = self
+    async fn get_raw(&self, path: &str) -> Result<reqwest::Response> {
+        Ok(self
             .http
             .get(format!("{}{path}", self.base))
             .header(reqwest::header::COOKIE, &self.cookie)
             .send()
-            .await?;
-        to_answer(response).await
+            .await?)
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Answer> {
+        to_answer(self.get_raw(path).await?).await
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Result<Answer> {
@@ -191,6 +215,19 @@ impl Console {
             .send()
             .await?;
         to_answer(response).await
+    }
+
+    /// A GET whose answer is a file: status, content type and bytes.
+    pub async fn download(&self, path: &str) -> Result<(StatusCode, String, Vec<u8>)> {
+        let response = self.get_raw(path).await?;
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        Ok((status, kind, response.bytes().await?.to_vec()))
     }
 
     /// A POST without the console header, as a cross-site form would send.

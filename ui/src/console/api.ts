@@ -174,6 +174,96 @@ export const api = {
   record: (id: string) => call<Detail>('GET', `/records/${id}`),
   review: (id: string, decision: 'accept' | 'return', comment: string) =>
     call<Detail>('POST', `/records/${id}/review`, { decision, comment }),
+  reveal: (id: string) =>
+    call<{ record: Record<string, unknown>; revealed: string }>('POST', `/records/${id}/reveal`),
   transition: (id: string, action: IncidentAction, opinion: string) =>
     call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion }),
+}
+
+/** A ledger (台账) page: Chinese headers and masked rows. */
+export interface LedgerPage {
+  title: string
+  headers: string[]
+  total: number
+  rows: Array<{ id: string; cells: Array<string | number | null> }>
+}
+
+export type LedgerList = 'queue' | 'incidents' | 'households' | 'residents'
+export type ExportFormat = 'xlsx' | 'csv' | 'geojson'
+
+/** A list's filters, as the server takes them. */
+export interface LedgerFilter {
+  kind?: string | undefined
+  status?: string | undefined
+  grid?: string | undefined
+  figure?: string | undefined
+  at?: number | undefined
+}
+
+export interface Share {
+  count: number
+  of: number
+  rate: number | null
+}
+
+export interface WorkerPatrol {
+  worker: string
+  grid: string
+  patrols: number
+  hours: number
+  coverage: number | null
+}
+
+export interface DashboardPage {
+  grid: string
+  at: number
+  incidents: number
+  by_status: Record<string, number>
+  by_category: Record<string, number>
+  by_grid: Record<string, number>
+  resolved: Share
+  on_the_spot: Share
+  within_village: Share
+  within_town: Share
+  median_accept_ms: number | null
+  median_close_ms: number | null
+  overdue: number
+  due_soon: number
+  satisfaction: Share
+  patrols: WorkerPatrol[]
+  visited_in_cycle: Share
+  grid_names: Record<string, string>
+  /** Figure → its drill-down list query, relative to /console/api. */
+  drill: Record<string, string>
+}
+
+/** `?a=b&…` of the filters that are set. */
+export function query(filter: object): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(filter)) {
+    if (v !== undefined && v !== null && v !== '') q.set(k, String(v))
+  }
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+/** Where a list's export is downloaded from (a plain GET: a link). */
+export function exportUrl(
+  list: LedgerList | 'dashboard',
+  format: ExportFormat,
+  filter: LedgerFilter = {},
+  reveal = false,
+): string {
+  const path = list === 'dashboard' ? '/dashboard/export' : `/lists/${list}/export`
+  return BASE + path + query({ ...filter, format, reveal: reveal ? 'true' : undefined })
+}
+
+export const ledgers = {
+  list: (list: LedgerList, filter: LedgerFilter & { offset?: number; limit?: number }) =>
+    call<LedgerPage>('GET', `/lists/${list}${query(filter)}`),
+  dashboard: (filter: { grid?: string | undefined; at?: number | undefined }) =>
+    call<DashboardPage>('GET', `/dashboard${query(filter)}`),
+  mapGrids: (grid?: string) => call<GeoJSON.FeatureCollection>('GET', `/map/grids${query({ grid })}`),
+  mapIncidents: (filter: LedgerFilter) =>
+    call<GeoJSON.FeatureCollection>('GET', `/map/incidents${query(filter)}`),
 }

@@ -1,6 +1,9 @@
 import { createRouter, createWebHistory, type RouterHistory } from 'vue-router'
 import LoginView from './views/LoginView.vue'
 import QueueView from './views/QueueView.vue'
+import DashboardView from './views/DashboardView.vue'
+import LedgerView from './views/LedgerView.vue'
+import MapView from './views/MapView.vue'
 import RecordView from './views/RecordView.vue'
 
 export function createConsoleRouter(history?: RouterHistory) {
@@ -11,6 +14,9 @@ export function createConsoleRouter(history?: RouterHistory) {
       { path: '/login', name: 'login', component: LoginView },
       { path: '/queue', name: 'queue', component: QueueView },
       { path: '/records/:id', name: 'record', component: RecordView, props: true },
+      { path: '/dashboard', name: 'dashboard', component: DashboardView },
+      { path: '/lists/:list(incidents|households|residents|queue)', name: 'ledger', component: LedgerView },
+      { path: '/map', name: 'map', component: MapView },
     ],
   })
 }

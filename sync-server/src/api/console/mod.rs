@@ -16,8 +16,18 @@
 //! | GET | `/console/api/queue` | `?kind=&status=&grid=&limit=&offset=`, oldest first |
 //! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline |
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
+//! | POST | `/console/api/records/{id}/reveal` | the record with phone/ID numbers in clear as the role may; logged |
 //! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
+//! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
+//! | GET | `/console/api/lists/{list}/export` | `?format=xlsx\|csv\|geojson&reveal=true&…` the whole ledger as a file; logged |
+//! | GET | `/console/api/dashboard` | `?grid=&at=` the figures, each with its drill-down list query |
+//! | GET | `/console/api/dashboard/export` | `?format=` the figures as a ledger (GeoJSON: the grids); logged |
+//! | GET | `/console/api/map/grids` | the grids' boundaries with their figures, GeoJSON |
+//! | GET | `/console/api/map/incidents` | the list filters' incidents with a point, masked, GeoJSON |
+//! | GET | `/console/api/access-log` | exports and reveals, newest first (admin: everyone's) |
 
+mod dashboard;
+mod ledgers;
 mod records;
 mod session;
 
@@ -48,7 +58,15 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/queue", get(records::queue))
         .route("/records/{id}", get(records::detail))
         .route("/records/{id}/review", post(records::review))
+        .route("/records/{id}/reveal", post(ledgers::reveal))
         .route("/incidents/{id}/transition", post(records::transition))
+        .route("/lists/{list}", get(ledgers::view))
+        .route("/lists/{list}/export", get(ledgers::export))
+        .route("/access-log", get(ledgers::access_log))
+        .route("/dashboard", get(dashboard::view))
+        .route("/dashboard/export", get(dashboard::export))
+        .route("/map/grids", get(dashboard::map))
+        .route("/map/incidents", get(ledgers::map_incidents))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(require_csrf_header));
     let dir = &state.console().dir;
@@ -132,7 +150,7 @@ fn console_status(e: &ConsoleError) -> StatusCode {
     use gridwork_core::workflow::TransitionError as T;
     match e {
         ConsoleError::NotFound => StatusCode::NOT_FOUND,
-        ConsoleError::RoleNotAllowed => StatusCode::FORBIDDEN,
+        ConsoleError::RoleNotAllowed | ConsoleError::RevealNotAllowed => StatusCode::FORBIDDEN,
         ConsoleError::Transition(
             T::RoleNotAllowed { .. } | T::NotAssignee { .. } | T::OwnWork { .. },
         ) => StatusCode::FORBIDDEN,

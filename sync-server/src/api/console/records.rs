@@ -15,7 +15,7 @@ use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::actions::{self, ConsoleError, Decision, may_see};
 use crate::console::history::{self, HistoryEntry};
-use crate::console::index::{Flags, Summary};
+use crate::console::index::{Entry, Flags, Summary};
 use crate::error::ApiError;
 
 /// Longest page of the queue.
@@ -94,30 +94,24 @@ pub async fn queue(
         };
         let today = shanghai_date(jiff::Timestamp::now());
         let status = q.status.as_deref().unwrap_or("todo");
-        let mut rows: Vec<Arc<Summary>> = worker
+        let mut rows: Vec<Arc<Entry>> = worker
             .console()
             .index
             .list(storage, &scope, cal)?
             .into_iter()
-            .filter(|s| !s.deleted)
-            .filter(|s| kind.is_none_or(|k| s.kind == k))
-            .filter(|s| match status {
-                "all" => true,
-                "todo" => todo(s),
-                other => s.status == other,
-            })
-            .filter(|s| visible_in_list(&who, s))
+            .filter(|e| queue_filter(&e.summary, kind, status))
+            .filter(|e| visible_in_list(&who, &e.summary))
             .collect();
-        rows.sort_by_key(|s| (s.updated_at, s.id));
+        rows.sort_by_key(|e| (e.summary.updated_at, e.summary.id));
         let total = rows.len();
         let limit = q.limit.unwrap_or(100).min(PAGE_MAX);
         let items = rows
             .into_iter()
             .skip(q.offset.unwrap_or(0))
             .take(limit)
-            .map(|summary| QueueItem {
-                flags: summary.flags(today, cal),
-                summary: Summary::clone(&summary),
+            .map(|e| QueueItem {
+                flags: e.summary.flags(today, cal),
+                summary: e.summary.clone(),
             })
             .collect();
         Ok(QueuePage { total, items })
@@ -126,9 +120,20 @@ pub async fn queue(
     Ok(Json(page))
 }
 
+/// Whether a queue line passes the kind and status filters.
+pub fn queue_filter(s: &Summary, kind: Option<RecordKind>, status: &str) -> bool {
+    !s.deleted
+        && kind.is_none_or(|k| s.kind == k)
+        && match status {
+            "all" => true,
+            "todo" => todo(s),
+            other => s.status == other,
+        }
+}
+
 /// Department handlers see only incidents dispatched to them; the
 /// summary holds what that needs.
-fn visible_in_list(who: &actions::ConsoleUser, s: &Summary) -> bool {
+pub fn visible_in_list(who: &actions::ConsoleUser, s: &Summary) -> bool {
     let user = &who.session.user;
     if user.role != gridwork_core::model::Role::DepartmentHandler {
         return true;

@@ -1,0 +1,112 @@
+//! The console suite: the supervisor dashboard over the 50,000-record demo.
+//!
+//! The demo (`DemoConfig::with_total_records(1, 50_000)`) is loaded with
+//! the server's own admin code, the release server is started on it, and
+//! the district admin (whose subtree is the whole demo) signs in to the
+//! console. `console_dashboard_cold_ms` is the first dashboard, which reads
+//! and decodes every document; `console_dashboard_ms` the median of the
+//! next ones (the console's index keeps decoded records by revision);
+//! `console_export_incidents_xlsx_ms` one XLSX export of every incident.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+use gridwork_core::demo::{DemoConfig, generate};
+use gridwork_core::model::Role;
+
+use crate::figure;
+use crate::sync::server;
+
+const PASSWORD: &str = "bench-password";
+const RECORDS: usize = 50_000;
+
+pub fn run() -> Result<()> {
+    let binary = server::binary()?;
+    let data = tempfile::tempdir()?;
+    let demo = generate(&DemoConfig::with_total_records(1, RECORDS));
+    figure("console_demo_records", demo.len() as f64, "records");
+    {
+        let storage = gridwork_server::storage::SqliteStorage::open(data.path())?;
+        let started = Instant::now();
+        let summary = gridwork_server::admin::load_demo(&storage, &demo, PASSWORD)?;
+        ensure!(
+            summary.skipped.is_empty(),
+            "load_demo skipped {:?}",
+            summary.skipped
+        );
+        figure("console_load_demo_s", started.elapsed().as_secs_f64(), "s");
+    }
+    let admin = demo
+        .users
+        .iter()
+        .find(|u| u.role == Role::Admin)
+        .context("the demo has an admin")?
+        .id
+        .clone();
+    let server = server::Server::start(&binary, data.path())?;
+    let base = format!("{}/console/api", server.url());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let login = http
+            .post(format!("{base}/login"))
+            .header("x-gridwork-console", "1")
+            .json(&serde_json::json!({"user": admin, "password": PASSWORD}))
+            .send()
+            .await?;
+        ensure!(
+            login.status().is_success(),
+            "console sign-in: {}",
+            login.status()
+        );
+        let cookie = login
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .context("a session cookie")?
+            .to_string();
+        let get = |path: &str| {
+            http.get(format!("{base}{path}"))
+                .header(reqwest::header::COOKIE, &cookie)
+                .send()
+        };
+        let timed = |path: &'static str| async move {
+            let started = Instant::now();
+            let r = get(path).await?;
+            ensure!(r.status().is_success(), "{path}: {}", r.status());
+            let body = r.bytes().await?;
+            Ok::<_, anyhow::Error>((started.elapsed(), body))
+        };
+        let (cold, body) = timed("/dashboard").await?;
+        let dash: serde_json::Value = serde_json::from_slice(&body)?;
+        figure(
+            "console_dashboard_incidents",
+            dash["incidents"].as_f64().unwrap_or(0.0),
+            "records",
+        );
+        figure("console_dashboard_cold_ms", ms(cold), "ms");
+        let mut warm = Vec::new();
+        for _ in 0..5 {
+            warm.push(timed("/dashboard").await?.0);
+        }
+        warm.sort();
+        figure("console_dashboard_ms", ms(warm[warm.len() / 2]), "ms");
+        let (export, bytes) = timed("/lists/incidents/export?format=xlsx").await?;
+        figure("console_export_incidents_xlsx_ms", ms(export), "ms");
+        figure(
+            "console_export_incidents_xlsx_bytes",
+            bytes.len() as f64,
+            "bytes",
+        );
+        Ok(())
+    })?;
+    drop(server);
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round()
+}

@@ -1,0 +1,386 @@
+//! The console's lists (queue, incidents, households, residents) as
+//! ledgers (台账): shown as JSON, exported as XLSX, CSV or GeoJSON. Every
+//! export is written to the access log before its bytes leave.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use gridwork_core::calendar::shanghai_date;
+use gridwork_core::model::{RecordKind, Role};
+use serde::{Deserialize, Serialize};
+
+use super::records::{queue_filter, visible_in_list};
+use super::{ConsoleApiError, ConsoleAuth};
+use crate::AppState;
+use crate::console::actions::{ConsoleError, ConsoleUser};
+use crate::console::dashboard::{self, Facts};
+use crate::console::index::{Entry, Flags, QUEUE_KINDS};
+use crate::console::ledger::{Format, List, Reveal, Table};
+use crate::error::ApiError;
+use crate::storage::{AccessEntry, Storage};
+
+/// A list's filters, shared by the view and the export.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+pub struct ListQuery {
+    /// For the queue: `household`, `resident` or `incident`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// A review state or incident status; the queue's default is `todo`,
+    /// the other lists' `all`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// A grid code in the user's subtree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grid: Option<String>,
+    #[serde(skip_serializing)]
+    pub limit: Option<usize>,
+    #[serde(skip_serializing)]
+    pub offset: Option<usize>,
+    /// A dashboard figure whose records to list (its drill-down), e.g.
+    /// `overdue`, `resolved`, `status:closed`, `visited_in_cycle`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub figure: Option<String>,
+    /// Unix ms the visit cycles are judged at (default: now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<i64>,
+    /// Export only: `xlsx`, `csv` or `geojson`.
+    #[serde(skip_serializing)]
+    pub format: Option<String>,
+    /// Export only: ask for [PI]/[S] in clear, as far as the role may.
+    #[serde(skip_serializing)]
+    pub reveal: Option<bool>,
+}
+
+/// A page of a ledger as the console shows it (always masked).
+#[derive(Debug, Serialize)]
+pub struct LedgerPage {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub total: usize,
+    pub rows: Vec<serde_json::Value>,
+}
+
+fn parse_list(name: &str) -> Result<List, ConsoleApiError> {
+    List::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown list {name}")).into())
+}
+
+/// The records of a list the user may see, oldest change first, with their
+/// deadline flags for today.
+pub fn select(
+    state: &AppState,
+    who: &ConsoleUser,
+    list: List,
+    q: &ListQuery,
+) -> Result<Vec<(Arc<Entry>, Flags)>, ConsoleApiError> {
+    let storage = state.storage().as_ref();
+    let cal = &state.sync_context().calendar;
+    let scope = scope_of(storage, who, q.grid.as_deref())?;
+    let kind = match (list, q.kind.as_deref().filter(|k| !k.is_empty())) {
+        (List::Queue, Some(k)) => Some(
+            RecordKind::parse(k)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k}")))?,
+        ),
+        _ => list.kind(),
+    };
+    let default_status = if list == List::Queue { "todo" } else { "all" };
+    let status = q
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default_status);
+    let figure = q.figure.as_deref().filter(|f| !f.is_empty());
+    if let Some(f) = figure
+        && !dashboard::known(f)
+    {
+        return Err(ApiError::BadRequest(format!("unknown figure {f}")).into());
+    }
+    let today = shanghai_date(jiff::Timestamp::now());
+    // Figures about visits need the residents and visits too.
+    let kinds: &[RecordKind] = if figure.is_some() {
+        &RecordKind::ALL
+    } else {
+        &QUEUE_KINDS
+    };
+    let all = visible(state, who, &scope, kinds)?;
+    let facts = match figure {
+        Some(_) => Facts::of(&all, q.at.unwrap_or_else(now_ms)),
+        None => Facts::default(),
+    };
+    let mut rows: Vec<(Arc<Entry>, Flags)> = all
+        .into_iter()
+        .filter(|e| list.holds(e) && queue_filter(&e.summary, kind, status))
+        .map(|e| {
+            let flags = e.summary.flags(today, cal);
+            (e, flags)
+        })
+        .filter(|(e, f)| figure.is_none_or(|fig| dashboard::picks(fig, e, *f, &facts)))
+        .collect();
+    rows.sort_by_key(|(e, _)| (e.summary.updated_at, e.summary.id));
+    Ok(rows)
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Every record of `kinds` at `scope` the user may see.
+pub fn visible(
+    state: &AppState,
+    who: &ConsoleUser,
+    scope: &str,
+    kinds: &[RecordKind],
+) -> Result<Vec<Arc<Entry>>, ConsoleApiError> {
+    Ok(state
+        .console()
+        .index
+        .entries(
+            state.storage().as_ref(),
+            scope,
+            &state.sync_context().calendar,
+            kinds,
+        )?
+        .into_iter()
+        .filter(|e| visible_in_list(who, &e.summary))
+        .collect())
+}
+
+/// The materialized path of the user's subtree, or of a grid in it.
+pub fn scope_of(
+    storage: &dyn Storage,
+    who: &ConsoleUser,
+    grid: Option<&str>,
+) -> Result<String, ConsoleApiError> {
+    match grid.filter(|g| !g.is_empty()) {
+        None => Ok(who.scope_path.clone()),
+        Some(grid) => Ok(storage
+            .grid_path(grid)?
+            .filter(|p| p.starts_with(&who.scope_path))
+            .ok_or(ConsoleError::NotFound)?),
+    }
+}
+
+/// A list, masked, a page at a time.
+pub async fn view(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path(name): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<LedgerPage>, ConsoleApiError> {
+    let list = parse_list(&name)?;
+    let page = tokio::task::spawn_blocking(move || -> Result<LedgerPage, ConsoleApiError> {
+        let rows = select(&state, &who, list, &q)?;
+        let total = rows.len();
+        let limit = q.limit.unwrap_or(100).min(500);
+        let page: Vec<_> = rows
+            .iter()
+            .skip(q.offset.unwrap_or(0))
+            .take(limit)
+            .map(|(e, f)| (e.as_ref(), *f))
+            .collect();
+        let table = list.table(page, Reveal::MASKED);
+        Ok(LedgerPage {
+            rows: table.json_rows(),
+            title: table.title,
+            headers: table.headers,
+            total,
+        })
+    })
+    .await??;
+    Ok(Json(page))
+}
+
+/// Exports a whole list (every page) as a file, and logs it.
+pub async fn export(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path(name): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ConsoleApiError> {
+    let list = parse_list(&name)?;
+    let format = parse_format(q.format.as_deref())?;
+    let filter = serde_json::to_string(&q).unwrap_or_default();
+    tokio::task::spawn_blocking(move || {
+        let rows = select(&state, &who, list, &q)?;
+        let reveal = reveal_for(&who, q.reveal.unwrap_or(false));
+        let table = list.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), reveal);
+        deliver(
+            state.storage().as_ref(),
+            &who,
+            list.as_str(),
+            filter,
+            format,
+            reveal,
+            vec![table],
+        )
+    })
+    .await?
+}
+
+pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
+    let f = f.unwrap_or("xlsx");
+    Format::parse(f).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "不支持的导出格式 {f}，可选 xlsx、csv、geojson (unknown export format)"
+        ))
+        .into()
+    })
+}
+
+/// What goes out in clear: what was asked, as far as the role allows.
+pub fn reveal_for(who: &ConsoleUser, asked: bool) -> Reveal {
+    if asked {
+        Reveal::allowed(who.session.user.role)
+    } else {
+        Reveal::MASKED
+    }
+}
+
+/// Writes the file, logs the export, and answers with the file as an
+/// attachment. Nothing is sent if the log cannot be written.
+pub fn deliver(
+    storage: &dyn Storage,
+    who: &ConsoleUser,
+    target: &str,
+    filter: String,
+    format: Format,
+    reveal: Reveal,
+    tables: Vec<Table>,
+) -> Result<Response, ConsoleApiError> {
+    let (bytes, row_count) = format.write(&tables).map_err(ApiError::Internal)?;
+    let record_ids = tables
+        .iter()
+        .flat_map(|t| t.rows.iter())
+        .filter(|r| format != Format::GeoJson || r.point.is_some() || r.area.is_some())
+        .map(|r| r.id)
+        .filter(|id| !id.is_nil())
+        .collect();
+    let now = jiff::Timestamp::now();
+    storage.append_access(&AccessEntry {
+        seq: 0,
+        at: now.as_millisecond(),
+        user_id: who.session.user.id.clone(),
+        device_id: who.session.device_id.clone(),
+        action: "export".into(),
+        target: target.into(),
+        filter,
+        format: Some(format.as_str().into()),
+        record_ids,
+        row_count,
+        revealed: reveal.label().into(),
+    })?;
+    let stem = tables.first().map_or("台账", |t| t.title.as_str());
+    let file = format!(
+        "{stem}-{}.{}",
+        shanghai_date(now).strftime("%Y%m%d"),
+        format.as_str()
+    );
+    let disposition = format!(
+        "attachment; filename=\"{}.{}\"; filename*=UTF-8''{}",
+        target,
+        format.as_str(),
+        percent_encode(&file)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// RFC 5987 encoding of a file name.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `?limit=`.
+#[derive(Debug, Deserialize)]
+pub struct LogQuery {
+    pub limit: Option<usize>,
+}
+
+/// The access log, newest first: an admin sees everyone's, other users
+/// their own.
+pub async fn access_log(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Query(q): Query<LogQuery>,
+) -> Result<Json<Vec<AccessEntry>>, ConsoleApiError> {
+    let user = (who.session.user.role != Role::Admin).then(|| who.session.user.id.clone());
+    let limit = q.limit.unwrap_or(100).min(1000);
+    let rows =
+        tokio::task::spawn_blocking(move || state.storage().access_log(user.as_deref(), limit))
+            .await??;
+    Ok(Json(rows))
+}
+
+/// The incidents of the list's filters that have a point, masked, as
+/// GeoJSON for the map's markers (a view, not an export: not logged).
+pub async fn map_incidents(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, ConsoleApiError> {
+    let bytes = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
+        let rows = select(&state, &who, List::Incidents, &q)?;
+        let table =
+            List::Incidents.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), Reveal::MASKED);
+        let (bytes, _) = Format::GeoJson
+            .write(&[table])
+            .map_err(ApiError::Internal)?;
+        Ok(bytes)
+    })
+    .await??;
+    Ok(([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response())
+}
+
+/// A record with its phone numbers ([PI]) and identity numbers ([S]) in
+/// clear, as far as the role may see them; written to the access log
+/// first.
+pub async fn reveal(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path(id): Path<uuid::Uuid>,
+) -> Result<Json<serde_json::Value>, ConsoleApiError> {
+    let reveal = Reveal::allowed(who.session.user.role);
+    if reveal == Reveal::MASKED {
+        return Err(ConsoleError::RevealNotAllowed.into());
+    }
+    let body = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
+        let storage = state.storage().as_ref();
+        let (loaded, _, _) =
+            crate::console::actions::visible_record(storage, state.sync_context(), &who, id)?;
+        let record = serde_json::to_value(&loaded.record)
+            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        storage.append_access(&AccessEntry {
+            seq: 0,
+            at: now_ms(),
+            user_id: who.session.user.id.clone(),
+            device_id: who.session.device_id.clone(),
+            action: "reveal".into(),
+            target: loaded.record.kind().as_str().into(),
+            filter: "{}".into(),
+            format: None,
+            record_ids: vec![id],
+            row_count: 1,
+            revealed: reveal.label().into(),
+        })?;
+        Ok(serde_json::json!({
+            "record": crate::console::history::mask_record_revealing(&record, reveal.pi, reveal.s),
+            "revealed": reveal.label(),
+        }))
+    })
+    .await??;
+    Ok(Json(body))
+}

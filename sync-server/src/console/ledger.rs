@@ -1,0 +1,797 @@
+//! Ledgers (台账): the console's lists as tables with Chinese headers, and
+//! those tables written as XLSX, CSV (UTF-8 with a BOM, so Excel reads the
+//! Chinese) and GeoJSON (rows with a point).
+//!
+//! Every [PI] and [S] cell (DOMAIN.md) is masked when it is made unless the
+//! [`Reveal`] allows it, so no clear value reaches a writer by mistake.
+
+use gridwork_core::model::{
+    AnyRecord, Gender, Household, HouseholdUse, Incident, RecordKind, Resident, Role, mask_name,
+    review_state,
+};
+use gridwork_core::model::{IdType, PopulationType, Relation, ReviewState};
+use gridwork_core::validate::{mask_id_number, mask_mobile};
+use gridwork_core::workflow::{Derived, Level, Satisfaction};
+use jiff::tz::Offset;
+use uuid::Uuid;
+
+use super::index::{Entry, Flags};
+
+/// What stands in a masked [S] cell that has no masked form (flags, tags).
+pub const HIDDEN: &str = "***";
+
+/// Which protected classes go out in clear.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reveal {
+    /// Personal information [PI]: names, phones, birth dates, addresses of
+    /// origin.
+    pub pi: bool,
+    /// Sensitive personal information [S]: identity numbers, care and
+    /// management tags, low-income and living-alone flags.
+    pub s: bool,
+}
+
+impl Reveal {
+    /// Everything masked.
+    pub const MASKED: Reveal = Reveal {
+        pi: false,
+        s: false,
+    };
+
+    /// What a role may have in clear when it asks. Supervisors handle the
+    /// people of their subtree; a department handler needs the parties'
+    /// names and phones of what is dispatched to them, not identity
+    /// numbers or tags; an admin sets up the system and sees no one.
+    pub fn allowed(role: Role) -> Reveal {
+        match role {
+            Role::CommunitySupervisor | Role::StreetSupervisor => Reveal { pi: true, s: true },
+            Role::DepartmentHandler => Reveal { pi: true, s: false },
+            Role::Admin | Role::GridWorker | Role::GridLeader => Reveal::MASKED,
+        }
+    }
+
+    /// `""`, `"pi"` or `"pi,s"`, as the access log keeps it.
+    pub fn label(self) -> &'static str {
+        match (self.pi, self.s) {
+            (false, false) => "",
+            (true, false) => "pi",
+            (false, true) => "s",
+            (true, true) => "pi,s",
+        }
+    }
+}
+
+/// A cell of a ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        let s = s.into();
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
+    }
+
+    fn opt(s: Option<impl Into<String>>) -> Cell {
+        s.map_or(Cell::Empty, Cell::text)
+    }
+
+    fn yes_no(b: bool) -> Cell {
+        Cell::text(if b { "是" } else { "否" })
+    }
+
+    /// The cell as CSV and GeoJSON text.
+    pub fn as_text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Cell::Text(s) => s.clone().into(),
+            // Whole numbers as integers, so readers get counts as counts.
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => (*n as i64).into(),
+            Cell::Number(n) => {
+                serde_json::Number::from_f64(*n).map_or(serde_json::Value::Null, Into::into)
+            }
+            Cell::Empty => serde_json::Value::Null,
+        }
+    }
+}
+
+/// One row: the record it came from, its cells, its point.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: Uuid,
+    pub cells: Vec<Cell>,
+    /// `[lon, lat]`, WGS-84.
+    pub point: Option<[f64; 2]>,
+    /// A grid's boundary, for GeoJSON: polygons of rings of `[lon, lat]`.
+    pub area: Option<Vec<Vec<Vec<[f64; 2]>>>>,
+}
+
+/// A ledger: a sheet name, Chinese headers, rows.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    /// The rows as JSON objects keyed by header, with each row's id.
+    pub fn json_rows(&self) -> Vec<serde_json::Value> {
+        self.rows
+            .iter()
+            .map(|r| {
+                let mut o = serde_json::Map::new();
+                o.insert("id".into(), r.id.to_string().into());
+                let cells = r.cells.iter().map(Cell::json).collect();
+                o.insert("cells".into(), serde_json::Value::Array(cells));
+                serde_json::Value::Object(o)
+            })
+            .collect()
+    }
+}
+
+/// The lists a console user can open and export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    /// The review queue (queue lines only: nothing personal in them).
+    Queue,
+    Incidents,
+    Households,
+    Residents,
+}
+
+impl List {
+    pub fn parse(s: &str) -> Option<List> {
+        Some(match s {
+            "queue" => List::Queue,
+            "incidents" => List::Incidents,
+            "households" => List::Households,
+            "residents" => List::Residents,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            List::Queue => "queue",
+            List::Incidents => "incidents",
+            List::Households => "households",
+            List::Residents => "residents",
+        }
+    }
+
+    /// The record kind listed, `None` for the queue (several).
+    pub fn kind(self) -> Option<RecordKind> {
+        match self {
+            List::Queue => None,
+            List::Incidents => Some(RecordKind::Incident),
+            List::Households => Some(RecordKind::Household),
+            List::Residents => Some(RecordKind::Resident),
+        }
+    }
+
+    /// The sheet name and file name stem.
+    pub fn title(self) -> &'static str {
+        match self {
+            List::Queue => "审核队列",
+            List::Incidents => "事件台账",
+            List::Households => "房屋台账",
+            List::Residents => "人口台账",
+        }
+    }
+
+    fn headers(self) -> &'static [&'static str] {
+        match self {
+            List::Queue => &[
+                "类型",
+                "标题",
+                "说明",
+                "状态",
+                "网格编码",
+                "登记人",
+                "创建时间",
+                "更新时间",
+                "退回意见",
+                "已超期",
+                "将到期",
+            ],
+            List::Incidents => &[
+                "事件编号",
+                "标题",
+                "事件大类",
+                "事件小类",
+                "来源",
+                "紧急程度",
+                "状态",
+                "所在层级",
+                "网格编码",
+                "地址",
+                "发生时间",
+                "上报人",
+                "上报时间",
+                "受理时间",
+                "办结时间",
+                "结案时间",
+                "承办单位/人",
+                "办理期限",
+                "已超期",
+                "将到期",
+                "就地解决",
+                "群众评价",
+                "当事人姓名",
+                "当事人电话",
+                "当事人证件号码",
+                "热线工单号",
+                "经度",
+                "纬度",
+            ],
+            List::Households => &[
+                "网格编码",
+                "小区/自然村",
+                "楼栋/组",
+                "单元",
+                "室",
+                "详细地址",
+                "房屋用途",
+                "户主姓名",
+                "户主电话",
+                "户主身份证号",
+                "低保",
+                "独居",
+                "残疾",
+                "特困供养",
+                "重点关注",
+                "最近走访",
+                "审核状态",
+                "登记人",
+                "登记时间",
+                "经度",
+                "纬度",
+            ],
+            List::Residents => &[
+                "网格编码",
+                "姓名",
+                "性别",
+                "出生日期",
+                "证件类型",
+                "证件号码",
+                "联系电话",
+                "民族",
+                "户籍地",
+                "人口类型",
+                "与户主关系",
+                "关怀/管理标签",
+                "下次走访",
+                "审核状态",
+                "登记人",
+                "登记时间",
+            ],
+        }
+    }
+
+    /// Whether a record of the right kind belongs in this list (the queue
+    /// filters by its own rules before).
+    pub fn holds(self, e: &Entry) -> bool {
+        !e.summary.deleted && self.kind().is_none_or(|k| e.summary.kind == k)
+    }
+
+    /// The ledger of `entries`, in their order.
+    pub fn table<'a>(
+        self,
+        entries: impl IntoIterator<Item = (&'a Entry, Flags)>,
+        reveal: Reveal,
+    ) -> Table {
+        let m = Masker(reveal);
+        let rows = entries
+            .into_iter()
+            .map(|(e, flags)| match (self, &e.record) {
+                (List::Queue, _) => queue_row(e, flags),
+                (List::Incidents, AnyRecord::Incident(i)) => {
+                    incident_row(i, e.derived.as_ref(), flags, m)
+                }
+                (List::Households, AnyRecord::Household(h)) => household_row(h, m),
+                (List::Residents, AnyRecord::Resident(r)) => resident_row(r, m),
+                // A record of another kind is listed as its queue line.
+                _ => queue_row(e, flags),
+            })
+            .collect();
+        Table {
+            title: self.title().into(),
+            headers: self.headers().iter().map(|h| h.to_string()).collect(),
+            rows,
+        }
+    }
+}
+
+/// Masks [PI] and [S] values unless revealed.
+#[derive(Debug, Clone, Copy)]
+struct Masker(Reveal);
+
+impl Masker {
+    fn name(self, s: &str) -> Cell {
+        Cell::text(if self.0.pi {
+            s.to_string()
+        } else {
+            mask_name(s)
+        })
+    }
+    fn phone(self, s: Option<&str>) -> Cell {
+        match s.filter(|s| !s.is_empty()) {
+            None => Cell::Empty,
+            Some(s) if self.0.pi => Cell::text(s),
+            Some(s) => Cell::text(mask_mobile(s)),
+        }
+    }
+    /// Other [PI] text (birth date, place of origin): hidden whole.
+    fn pi_text(self, s: Option<&str>) -> Cell {
+        match s.filter(|s| !s.is_empty()) {
+            None => Cell::Empty,
+            Some(s) if self.0.pi => Cell::text(s),
+            Some(_) => Cell::text(HIDDEN),
+        }
+    }
+    fn id_number(self, s: Option<&str>) -> Cell {
+        match s.filter(|s| !s.is_empty()) {
+            None => Cell::Empty,
+            Some(s) if self.0.s => Cell::text(s),
+            Some(s) => Cell::text(mask_id_number(s)),
+        }
+    }
+    /// An [S] flag or tag list: hidden whole.
+    fn s_cell(self, c: Cell) -> Cell {
+        if self.0.s { c } else { Cell::text(HIDDEN) }
+    }
+}
+
+/// Unix ms as `2026-11-21 14:05`, Asia/Shanghai.
+pub fn when(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| {
+            Offset::constant(8)
+                .to_datetime(t)
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+fn when_opt(ms: Option<i64>) -> Cell {
+    Cell::opt(ms.map(when))
+}
+
+fn point_cells(p: Option<[f64; 2]>) -> [Cell; 2] {
+    match p {
+        Some([lon, lat]) => [Cell::Number(lon), Cell::Number(lat)],
+        None => [Cell::Empty, Cell::Empty],
+    }
+}
+
+fn review_label(s: ReviewState) -> &'static str {
+    match s {
+        ReviewState::Pending => "待审核",
+        ReviewState::Accepted => "已通过",
+        ReviewState::Returned => "已退回",
+    }
+}
+
+fn kind_label(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::Household => "房屋",
+        RecordKind::Resident => "人口",
+        RecordKind::Incident => "事件",
+        RecordKind::Patrol => "巡查",
+        RecordKind::Visit => "走访",
+    }
+}
+
+/// The Chinese label of a review state or incident status name.
+pub fn status_label(status: &str) -> String {
+    match status {
+        "pending" => "待审核".into(),
+        "accepted" => "已受理/已通过".into(),
+        "returned" => "已退回".into(),
+        other => serde_json::from_value::<gridwork_core::workflow::Status>(other.into())
+            .map_or_else(|_| other.to_string(), |s| s.label_zh().to_string()),
+    }
+}
+
+pub fn level_label(l: Level) -> &'static str {
+    match l {
+        Level::Grid => "网格/村社区",
+        Level::Street => "街道/镇",
+        Level::District => "区/县",
+        Level::City => "市",
+    }
+}
+
+fn queue_row(e: &Entry, flags: Flags) -> Row {
+    let s = &e.summary;
+    Row {
+        id: s.id,
+        point: None,
+        area: None,
+        cells: vec![
+            Cell::text(kind_label(s.kind)),
+            Cell::text(&s.title),
+            Cell::text(&s.subtitle),
+            Cell::text(status_label(&s.status)),
+            Cell::text(&s.grid),
+            Cell::text(&s.created_by),
+            Cell::text(when(s.created_at)),
+            Cell::text(when(s.updated_at)),
+            Cell::opt(s.return_comment.clone()),
+            Cell::yes_no(flags.overdue),
+            Cell::yes_no(flags.due_soon),
+        ],
+    }
+}
+
+fn incident_row(i: &Incident, d: Option<&Derived>, flags: Flags, m: Masker) -> Row {
+    let point = i.point.as_ref().map(|p| [p.lon, p.lat]);
+    let parties = |f: &dyn Fn(&gridwork_core::model::Party) -> Cell| {
+        let texts: Vec<String> = i.parties.iter().map(|p| f(p).as_text()).collect();
+        Cell::text(texts.join("、"))
+    };
+    let source = match i.source {
+        gridwork_core::model::IncidentSource::Patrol => "巡查发现",
+        gridwork_core::model::IncidentSource::Resident => "群众反映",
+        gridwork_core::model::IncidentSource::Hotline12345 => "12345热线",
+        gridwork_core::model::IncidentSource::Assigned => "上级交办",
+    };
+    let urgency = match i.urgency {
+        gridwork_core::model::Urgency::High => "紧急",
+        gridwork_core::model::Urgency::Medium => "一般",
+        gridwork_core::model::Urgency::Low => "不紧急",
+    };
+    let feedback = d.and_then(|d| d.feedback).map(|f| match f {
+        Satisfaction::Dissatisfied => "不满意",
+        Satisfaction::Satisfied => "满意",
+        Satisfaction::VerySatisfied => "非常满意",
+    });
+    let mut cells = vec![
+        Cell::text(&i.number),
+        Cell::text(&i.title),
+        Cell::text(i.category.major.label_zh()),
+        Cell::text(&i.category.minor),
+        Cell::text(source),
+        Cell::text(urgency),
+        Cell::opt(d.map(|d| d.status.label_zh())),
+        Cell::opt(d.map(|d| level_label(d.level))),
+        Cell::text(&i.meta.grid),
+        Cell::text(&i.address),
+        Cell::text(when(i.happened_at)),
+        Cell::text(&i.meta.created_by),
+        when_opt(d.and_then(|d| d.reported_at)),
+        when_opt(d.and_then(|d| d.accepted_at)),
+        when_opt(d.and_then(|d| d.resolved_at)),
+        when_opt(d.and_then(|d| d.closed_at)),
+        Cell::opt(d.and_then(|d| d.assignee.as_ref()).map(|a| a.name.clone())),
+        Cell::opt(d.and_then(|d| d.deadline).map(|d| d.to_string())),
+        Cell::yes_no(flags.overdue),
+        Cell::yes_no(flags.due_soon),
+        Cell::yes_no(d.is_some_and(|d| d.resolved_on_spot)),
+        Cell::opt(feedback),
+        parties(&|p| m.name(&p.name)),
+        parties(&|p| m.phone(Some(&p.phone))),
+        parties(&|p| m.id_number(Some(&p.id_number))),
+        Cell::opt(i.hotline_order.clone()),
+    ];
+    cells.extend(point_cells(point));
+    Row {
+        id: i.meta.id,
+        cells,
+        point,
+        area: None,
+    }
+}
+
+fn household_row(h: &Household, m: Masker) -> Row {
+    let point = h.point.as_ref().map(|p| [p.lon, p.lat]);
+    let a = &h.address;
+    let or = |x: &str, y: &str| {
+        if x.is_empty() {
+            Cell::text(y)
+        } else {
+            Cell::text(x)
+        }
+    };
+    let usage = match h.usage {
+        HouseholdUse::OwnerOccupied => "自住",
+        HouseholdUse::Rented => "出租",
+        HouseholdUse::Vacant => "空置",
+        HouseholdUse::Business => "经营",
+    };
+    let f = &h.flags;
+    let mut cells = vec![
+        Cell::text(&h.meta.grid),
+        or(&a.estate, &a.village),
+        or(&a.building, &a.group),
+        Cell::text(&a.unit),
+        Cell::text(&a.room),
+        Cell::text(&a.detail),
+        Cell::text(usage),
+        m.name(&h.owner_name),
+        m.phone(h.owner_phone.as_deref()),
+        m.id_number(h.owner_id_number.as_deref()),
+        m.s_cell(Cell::yes_no(f.low_income)),
+        m.s_cell(Cell::yes_no(f.living_alone)),
+        m.s_cell(Cell::yes_no(f.disability)),
+        m.s_cell(Cell::yes_no(f.special_support)),
+        m.s_cell(Cell::yes_no(f.key_concern)),
+        when_opt(h.last_visit_at),
+        Cell::text(review_label(review_state(&h.review))),
+        Cell::text(&h.meta.created_by),
+        Cell::text(when(h.meta.created_at)),
+    ];
+    cells.extend(point_cells(point));
+    Row {
+        id: h.meta.id,
+        cells,
+        point,
+        area: None,
+    }
+}
+
+fn resident_row(r: &Resident, m: Masker) -> Row {
+    let gender = match r.gender {
+        Gender::Male => "男",
+        Gender::Female => "女",
+        Gender::Unknown => "未知",
+    };
+    let id_type = match r.id_type {
+        IdType::ResidentId => "居民身份证",
+        IdType::ResidencePermit => "居住证",
+        IdType::Passport => "护照",
+        IdType::ForeignPermanentResident => "外国人永久居留身份证",
+        IdType::Other => "其他",
+    };
+    let population = match r.population_type {
+        PopulationType::Registered => "户籍人口",
+        PopulationType::Floating => "流动人口",
+        PopulationType::Foreign => "境外人员",
+        PopulationType::LeftBehind => "留守人员",
+    };
+    let relation = match r.relation {
+        Relation::Head => "户主",
+        Relation::Spouse => "配偶",
+        Relation::Child => "子女",
+        Relation::Parent => "父母",
+        Relation::Grandchild => "孙子女",
+        Relation::Sibling => "兄弟姐妹",
+        Relation::Tenant => "租户",
+        Relation::Other => "其他",
+    };
+    let tags: Vec<String> = r
+        .care_tags
+        .iter()
+        .map(|t| {
+            serde_json::to_value(t.tag)
+                .ok()
+                .and_then(|v| v.as_str().map(tag_label))
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    Row {
+        id: r.meta.id,
+        point: None,
+        area: None,
+        cells: vec![
+            Cell::text(&r.meta.grid),
+            m.name(&r.name),
+            Cell::text(gender),
+            m.pi_text(r.birth_date.as_deref()),
+            Cell::text(id_type),
+            m.id_number(r.id_number.as_deref()),
+            m.phone(r.phone.as_deref()),
+            Cell::text(&r.ethnicity),
+            m.pi_text(Some(&r.registered_residence)),
+            Cell::text(population),
+            Cell::text(relation),
+            if tags.is_empty() {
+                Cell::Empty
+            } else {
+                m.s_cell(Cell::text(tags.join("、")))
+            },
+            Cell::opt(r.next_visit_due.clone()),
+            Cell::text(review_label(review_state(&r.review))),
+            Cell::text(&r.meta.created_by),
+            Cell::text(when(r.meta.created_at)),
+        ],
+    }
+}
+
+fn tag_label(tag: &str) -> &'static str {
+    match tag {
+        "elderly_living_alone" => "独居老人",
+        "left_behind_child" => "留守儿童",
+        "disability" => "残疾人",
+        "low_income" => "低保",
+        "community_correction" => "社区矫正",
+        "released_prisoner" => "刑满释放",
+        "severe_mental_disorder" => "严重精神障碍",
+        "key_youth" => "重点青少年",
+        _ => "其他",
+    }
+}
+
+/// A file format of a ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+    GeoJson,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        Some(match s {
+            "xlsx" => Format::Xlsx,
+            "csv" => Format::Csv,
+            "geojson" => Format::GeoJson,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Csv => "csv",
+            Format::GeoJson => "geojson",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::GeoJson => "application/geo+json",
+        }
+    }
+
+    /// The file's bytes, and how many rows went in (GeoJSON takes only
+    /// rows with a point).
+    pub fn write(self, tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
+        match self {
+            Format::Xlsx => xlsx(tables).map_err(|e| e.to_string()),
+            Format::Csv => csv_bytes(tables),
+            Format::GeoJson => geojson(tables),
+        }
+    }
+}
+
+fn xlsx(tables: &[Table]) -> Result<(Vec<u8>, usize), rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format as XFormat, Workbook};
+    let mut book = Workbook::new();
+    let bold = XFormat::new().set_bold();
+    let mut count = 0;
+    for t in tables {
+        let sheet = book.add_worksheet();
+        sheet.set_name(&t.title)?;
+        for (c, h) in t.headers.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, h, &bold)?;
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.cells.iter().enumerate() {
+                match cell {
+                    Cell::Text(s) => sheet.write_string(r, c as u16, s)?,
+                    Cell::Number(n) => sheet.write_number(r, c as u16, *n)?,
+                    Cell::Empty => continue,
+                };
+            }
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        sheet.autofit();
+        count += t.rows.len();
+    }
+    Ok((book.save_to_buffer()?, count))
+}
+
+/// CSV with a UTF-8 BOM; several tables follow one another, each with its
+/// title line and headers.
+fn csv_bytes(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    let mut count = 0;
+    {
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
+        for (n, t) in tables.iter().enumerate() {
+            if tables.len() > 1 {
+                if n > 0 {
+                    w.write_record([""]).map_err(|e| e.to_string())?;
+                }
+                w.write_record([&t.title]).map_err(|e| e.to_string())?;
+            }
+            w.write_record(&t.headers).map_err(|e| e.to_string())?;
+            for row in &t.rows {
+                w.write_record(row.cells.iter().map(Cell::as_text))
+                    .map_err(|e| e.to_string())?;
+            }
+            count += t.rows.len();
+        }
+        w.flush().map_err(|e| e.to_string())?;
+    }
+    Ok((out, count))
+}
+
+/// A FeatureCollection of the rows with a point; properties keyed by the
+/// Chinese headers, plus `id`.
+fn geojson(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
+    use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
+    let mut features = Vec::new();
+    for t in tables {
+        for row in &t.rows {
+            let geometry = match (&row.area, row.point) {
+                (Some(polygons), _) => Geometry::new(geojson::GeometryValue::new_multi_polygon(
+                    polygons
+                        .iter()
+                        .map(|rings| rings.iter().map(|ring| ring.iter().copied())),
+                )),
+                (None, Some(p)) => Geometry::new_point(p),
+                (None, None) => continue,
+            };
+            let mut props = JsonObject::new();
+            props.insert("id".into(), row.id.to_string().into());
+            for (h, c) in t.headers.iter().zip(&row.cells) {
+                props.insert(h.clone(), c.json());
+            }
+            features.push(Feature {
+                geometry: Some(geometry),
+                id: Some(geojson::feature::Id::String(row.id.to_string())),
+                properties: Some(props),
+                ..Default::default()
+            });
+        }
+    }
+    let count = features.len();
+    let fc = FeatureCollection::new(features);
+    let bytes = serde_json::to_vec(&fc).map_err(|e| e.to_string())?;
+    Ok((bytes, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_masked_unless_revealed() {
+        let m = Masker(Reveal::MASKED);
+        assert_eq!(m.name("张三丰"), Cell::text("张**"));
+        assert_eq!(m.phone(Some("13812345678")), Cell::text("138****5678"));
+        assert_eq!(m.s_cell(Cell::yes_no(true)), Cell::text(HIDDEN));
+        let m = Masker(Reveal { pi: true, s: false });
+        assert_eq!(m.name("张三丰"), Cell::text("张三丰"));
+        assert_ne!(
+            m.id_number(Some("11010119900307803X")),
+            Cell::text("11010119900307803X")
+        );
+    }
+
+    #[test]
+    fn csv_starts_with_a_bom() {
+        let t = Table {
+            title: "t".into(),
+            headers: vec!["姓名".into()],
+            rows: vec![],
+        };
+        let (bytes, n) = Format::Csv.write(&[t]).unwrap();
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF\xE5\xA7\x93"));
+        assert_eq!(n, 0);
+    }
+}
