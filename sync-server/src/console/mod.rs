@@ -16,6 +16,7 @@
 pub mod actions;
 pub mod dashboard;
 pub mod history;
+pub mod hotline;
 pub mod index;
 pub mod ledger;
 

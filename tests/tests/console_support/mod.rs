@@ -192,6 +192,11 @@ impl Console {
         }
     }
 
+    /// The `name=value` cookie pair, for requests this helper does not make.
+    pub fn cookie(&self) -> &str {
+        &self.cookie
+    }
+
     async fn get_raw(&self, path: &str) -> Result<reqwest::Response> {
         Ok(self
             .http

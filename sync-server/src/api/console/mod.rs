@@ -18,6 +18,7 @@
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
 //! | POST | `/console/api/records/{id}/reveal` | the record with phone/ID numbers in clear as the role may; logged |
 //! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
+//! | POST | `/console/api/hotline/import` | a JSON or CSV file of 12345 work orders → incidents; supervisors (see [`crate::console::hotline`]) |
 //! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
 //! | GET | `/console/api/lists/{list}/export` | `?format=xlsx\|csv\|geojson&reveal=true&…` the whole ledger as a file; logged |
 //! | GET | `/console/api/dashboard` | `?grid=&at=` the figures, each with its drill-down list query |
@@ -27,6 +28,7 @@
 //! | GET | `/console/api/access-log` | exports and reveals, newest first (admin: everyone's) |
 
 mod dashboard;
+mod hotline;
 mod ledgers;
 mod records;
 mod session;
@@ -60,6 +62,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/records/{id}/review", post(records::review))
         .route("/records/{id}/reveal", post(ledgers::reveal))
         .route("/incidents/{id}/transition", post(records::transition))
+        .route("/hotline/import", post(hotline::import))
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))
         .route("/access-log", get(ledgers::access_log))

@@ -1,0 +1,56 @@
+//! `POST /console/api/hotline/import`: 12345 work orders become incidents
+//! (see [`crate::console::hotline`] for the format and the placement).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+
+use super::{ConsoleApiError, ConsoleAuth};
+use crate::AppState;
+use crate::console::hotline::{self, ImportReport};
+use crate::error::ApiError;
+
+/// Imports a JSON (`application/json`) or CSV (`text/csv`) file of work
+/// orders; a file that cannot be read stores nothing.
+pub async fn import(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ImportReport>, ConsoleApiError> {
+    let kind = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError::BadRequest("文件不是 UTF-8 编码 (the file is not UTF-8 text)".into())
+    })?;
+    let orders = if kind.starts_with("text/csv") {
+        hotline::parse_csv(text)
+    } else if kind.starts_with("application/json") {
+        hotline::parse_json(text)
+    } else {
+        return Err(ApiError::BadRequest(
+            "请上传 JSON (application/json) 或 CSV (text/csv) 文件 (send a JSON or CSV file)"
+                .into(),
+        )
+        .into());
+    }
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let worker = state.clone();
+    let report = tokio::task::spawn_blocking(move || {
+        hotline::import(
+            worker.storage().as_ref(),
+            worker.sync_context(),
+            &worker.console().index,
+            &who,
+            &orders,
+            jiff::Timestamp::now(),
+        )
+    })
+    .await??;
+    Ok(Json(report))
+}

@@ -1,0 +1,625 @@
+//! 12345 hotline work orders (工单) imported as incidents.
+//!
+//! A file of orders (JSON or CSV, see [`HotlineOrder`] for the fields)
+//! becomes one incident per order in the grid where it happened: by its
+//! WGS-84 point when it has one, else by its address matched against the
+//! addresses of the households and the names of the grids in the
+//! importer's subtree. An order that cannot be placed, or lands outside the
+//! importer's subtree, is answered with a reason and stores nothing.
+//!
+//! Each incident's id is derived from the order number, so importing the
+//! same order again finds the incident already there and stores nothing:
+//! the import is idempotent, even across two people importing one file.
+//! The incident is a new Automerge document written by the console
+//! enrolment's actor and pushed through [`crate::sync::run`], the same
+//! checks and log as a tablet's report; it reaches the grid worker's tablet
+//! at their next sync.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::geo::GridTree;
+use gridwork_core::model::grid::GridLevel;
+use gridwork_core::model::{
+    Category, CategoryMajor, GeoPoint, Incident, IncidentSource, Meta, Party, Record, RecordKind,
+    Urgency, ValidateCtx,
+};
+use gridwork_core::sync::wire::{DocChanges, SyncRequest};
+use gridwork_core::validate::Lang;
+use gridwork_core::workflow::{self, Action, Actor};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::actions::{ConsoleError, ConsoleUser};
+use super::index::Index;
+use crate::storage::Storage;
+use crate::sync::SyncContext;
+
+/// Most orders one import may carry.
+pub const MAX_ORDERS: usize = 5_000;
+
+/// One hotline work order, as the file gives it. JSON: an array of these
+/// objects (or `{"orders": [...]}`); CSV: a header row naming the same
+/// fields (the Chinese header names in brackets are accepted too).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct HotlineOrder {
+    /// The hotline's work order number (工单编号); required, unique.
+    #[serde(alias = "工单编号")]
+    pub order_no: String,
+    /// When the hotline received the call (受理时间): RFC 3339
+    /// (`2026-05-17T09:30:00+08:00`) or `YYYY-MM-DD HH:MM[:SS]` in Beijing
+    /// time.
+    #[serde(alias = "受理时间")]
+    pub received_at: String,
+    /// The caller's name (来电人) [PI].
+    #[serde(default, alias = "来电人")]
+    pub caller_name: String,
+    /// The caller's mobile number (来电号码) [PI], masked in the console.
+    #[serde(default, alias = "来电号码")]
+    pub caller_phone: String,
+    /// The major category (事件类别): a code such as `dispute` or its
+    /// Chinese name such as `矛盾纠纷`; `other` when empty.
+    #[serde(default, alias = "事件类别")]
+    pub category: String,
+    /// The second level (小类), free text.
+    #[serde(default, alias = "小类")]
+    pub subcategory: String,
+    /// What the caller reported (诉求内容); required.
+    #[serde(alias = "诉求内容")]
+    pub description: String,
+    /// Where (事发地址).
+    #[serde(default, alias = "事发地址")]
+    pub address: String,
+    /// WGS-84 longitude (经度), with `lat`.
+    #[serde(default, alias = "经度", deserialize_with = "number_or_blank")]
+    pub lon: Option<f64>,
+    /// WGS-84 latitude (纬度).
+    #[serde(default, alias = "纬度", deserialize_with = "number_or_blank")]
+    pub lat: Option<f64>,
+}
+
+/// CSV cells are text; an empty cell is no coordinate.
+fn number_or_blank<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Cell {
+        Number(f64),
+        Text(String),
+    }
+    match Option::<Cell>::deserialize(d)? {
+        None => Ok(None),
+        Some(Cell::Number(n)) => Ok(Some(n)),
+        Some(Cell::Text(t)) if t.trim().is_empty() => Ok(None),
+        Some(Cell::Text(t)) => t
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("坐标不是数字 (not a number): {t}"))),
+    }
+}
+
+/// Why a file could not be read at all (nothing stored).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("文件格式错误，无法读取工单 (the file is not valid {format}): {detail}")]
+    Unreadable {
+        format: &'static str,
+        detail: String,
+    },
+    #[error("文件中没有工单 (the file holds no work orders)")]
+    Empty,
+    #[error("一次最多导入 {MAX_ORDERS} 条工单 (at most {MAX_ORDERS} orders per import)")]
+    TooMany,
+}
+
+/// Reads a JSON file: an array of orders, or `{"orders": [...]}`.
+pub fn parse_json(text: &str) -> Result<Vec<HotlineOrder>, FileError> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum File {
+        List(Vec<HotlineOrder>),
+        Wrapped { orders: Vec<HotlineOrder> },
+    }
+    let unreadable = |e: serde_json::Error| FileError::Unreadable {
+        format: "JSON",
+        detail: e.to_string(),
+    };
+    // Parse twice so an error names the line: untagged enums lose it.
+    let value: serde_json::Value = serde_json::from_str(text).map_err(unreadable)?;
+    let orders = match value {
+        serde_json::Value::Array(_) => serde_json::from_value::<Vec<HotlineOrder>>(value),
+        other => serde_json::from_value::<File>(other).map(|f| match f {
+            File::List(l) | File::Wrapped { orders: l } => l,
+        }),
+    }
+    .map_err(unreadable)?;
+    checked_count(orders)
+}
+
+/// Reads a CSV file (UTF-8, an optional BOM, a header row).
+pub fn parse_csv(text: &str) -> Result<Vec<HotlineOrder>, FileError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut orders = Vec::new();
+    for row in reader.deserialize::<HotlineOrder>() {
+        orders.push(row.map_err(|e| FileError::Unreadable {
+            format: "CSV",
+            detail: e.to_string(),
+        })?);
+    }
+    checked_count(orders)
+}
+
+fn checked_count(orders: Vec<HotlineOrder>) -> Result<Vec<HotlineOrder>, FileError> {
+    match orders.len() {
+        0 => Err(FileError::Empty),
+        n if n > MAX_ORDERS => Err(FileError::TooMany),
+        _ => Ok(orders),
+    }
+}
+
+/// How an order was placed in its grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlacedBy {
+    Point,
+    Address,
+}
+
+/// An order that became an incident, or was one already.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed {
+    pub order_no: String,
+    pub id: Uuid,
+    pub grid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placed_by: Option<PlacedBy>,
+}
+
+/// An order that stored nothing, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unplaced {
+    /// 1-based position in the file.
+    pub row: usize,
+    pub order_no: String,
+    pub code: &'static str,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub imported: Vec<Placed>,
+    /// Orders imported before (by anyone): nothing new stored.
+    pub already: Vec<Placed>,
+    pub unplaced: Vec<Unplaced>,
+}
+
+/// The incident id of a hotline order number: the same order always gets
+/// the same document.
+pub fn incident_id(order_no: &str) -> Uuid {
+    let digest = Sha256::digest(format!("gridwork:hotline12345:{}", order_no.trim()));
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+/// Where an order's grid is looked for: the grid tree, and the subtree's
+/// household addresses and grid names.
+struct Places {
+    tree: GridTree,
+    /// Grid-level grids of the subtree.
+    grids: HashSet<String>,
+    /// (normalized name, grid code) of the subtree's grid-level grids.
+    grid_names: Vec<(String, String)>,
+    /// (normalized address, grid code) of the subtree's households.
+    addresses: Vec<(String, String)>,
+}
+
+fn normalize(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, ',' | '，' | '-' | '－' | '—'))
+        .collect()
+}
+
+impl Places {
+    fn new(
+        storage: &dyn Storage,
+        ctx: &SyncContext,
+        index: &Index,
+        scope_path: &str,
+    ) -> Result<Places, ConsoleError> {
+        let tree = GridTree::from_grids(storage.all_grids()?)
+            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        let subtree = storage.subtree(scope_path)?;
+        let grid_names: Vec<(String, String)> = subtree
+            .iter()
+            .filter(|g| g.level == GridLevel::Grid)
+            .map(|g| (normalize(&g.name), g.code.clone()))
+            .filter(|(n, _)| !n.is_empty())
+            .collect();
+        let grids = grid_names.iter().map(|(_, c)| c.clone()).collect();
+        let addresses = household_addresses(storage, ctx, index, scope_path)?;
+        Ok(Places {
+            tree,
+            grids,
+            grid_names,
+            addresses,
+        })
+    }
+
+    /// The grid of an order, or why there is none.
+    fn place(&self, order: &HotlineOrder) -> Result<(String, PlacedBy), (&'static str, String)> {
+        if let (Some(lon), Some(lat)) = (order.lon, order.lat) {
+            if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
+                return Err((
+                    "bad_point",
+                    format!("坐标超出范围 (the point {lon}, {lat} is not a WGS-84 coordinate)"),
+                ));
+            }
+            let Some(at) = self.tree.locate(lon, lat) else {
+                return Err((
+                    "no_grid_at_point",
+                    format!("坐标 {lon}, {lat} 不在任何网格内 (the point lies in no grid)"),
+                ));
+            };
+            if !self.grids.contains(&at.grid) {
+                return Err((
+                    "outside_scope",
+                    format!(
+                        "坐标所在网格 {} 不在您的管辖范围内 (the point lies in grid {}, outside your grids)",
+                        at.grid, at.grid
+                    ),
+                ));
+            }
+            return Ok((at.grid, PlacedBy::Point));
+        }
+        if order.lon.is_some() != order.lat.is_some() {
+            return Err((
+                "bad_point",
+                "经度和纬度须同时填写 (give both longitude and latitude)".into(),
+            ));
+        }
+        let address = normalize(&order.address);
+        if address.is_empty() {
+            return Err((
+                "no_location",
+                "工单没有坐标也没有地址，无法确定网格 (the order has neither a point nor an address)"
+                    .into(),
+            ));
+        }
+        // The longest household address the order's address contains (or,
+        // for a long enough order address, that contains it), then the
+        // longest grid name it contains.
+        let by_household = best(&self.addresses, |known| {
+            address.contains(known) || (address.chars().count() >= 6 && known.contains(&address))
+        });
+        let found = by_household.or_else(|| best(&self.grid_names, |name| address.contains(name)));
+        match found {
+            Some(grids) if grids.len() == 1 => Ok((
+                grids.into_iter().next().expect("one grid"),
+                PlacedBy::Address,
+            )),
+            Some(grids) => Err((
+                "ambiguous_address",
+                format!(
+                    "地址“{}”匹配到多个网格（{}），请补充坐标或更详细的地址 (the address matches several grids)",
+                    order.address.trim(),
+                    grids.into_iter().collect::<Vec<_>>().join("、")
+                ),
+            )),
+            None => Err((
+                "address_not_found",
+                format!(
+                    "地址“{}”在您的管辖范围内找不到对应的住户或网格，请补充坐标 (the address matches no household or grid in your grids)",
+                    order.address.trim()
+                ),
+            )),
+        }
+    }
+}
+
+/// The grids of the longest entries `matches` accepts, or `None`.
+fn best(entries: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<BTreeSet<String>> {
+    let mut longest = 0;
+    let mut grids = BTreeSet::new();
+    for (text, grid) in entries.iter().filter(|(t, _)| matches(t)) {
+        let len = text.chars().count();
+        if len > longest {
+            longest = len;
+            grids.clear();
+        }
+        if len == longest {
+            grids.insert(grid.clone());
+        }
+    }
+    (!grids.is_empty()).then_some(grids)
+}
+
+/// The subtree's household addresses, from the console's listing cache
+/// (a household's summary title is its one-line address).
+fn household_addresses(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    index: &Index,
+    scope_path: &str,
+) -> Result<Vec<(String, String)>, ConsoleError> {
+    Ok(index
+        .list(storage, scope_path, &ctx.calendar)?
+        .iter()
+        .map(|e| &e.summary)
+        .filter(|s| s.kind == RecordKind::Household && !s.deleted)
+        .map(|s| (normalize(&s.title), s.grid.clone()))
+        .filter(|(a, _)| !a.is_empty())
+        .collect())
+}
+
+fn parse_received(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(ts) = text.parse::<jiff::Timestamp>() {
+        return Ok(ts.as_millisecond());
+    }
+    let civil = text
+        .parse::<jiff::civil::DateTime>()
+        .or_else(|_| text.parse::<jiff::civil::Date>().map(|d| d.at(0, 0, 0, 0)));
+    match civil {
+        Ok(dt) => jiff::tz::Offset::constant(8)
+            .to_timestamp(dt)
+            .map(|t| t.as_millisecond())
+            .map_err(|e| e.to_string()),
+        Err(_) => Err(format!(
+            "受理时间“{text}”格式不对，应为 2026-05-17 09:30 或 RFC 3339 (received_at is not a time)"
+        )),
+    }
+}
+
+fn parse_category(text: &str) -> Option<CategoryMajor> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Some(CategoryMajor::Other);
+    }
+    CategoryMajor::ALL.into_iter().find(|c| {
+        c.label_zh() == text
+            || serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s == text))
+                .unwrap_or(false)
+    })
+}
+
+/// The incident an order becomes, or why it cannot.
+fn incident_of(
+    order: &HotlineOrder,
+    grid: &str,
+    who: &ConsoleUser,
+    ctx: &SyncContext,
+    now_ms: i64,
+) -> Result<Incident, (&'static str, String)> {
+    let happened_at = parse_received(&order.received_at).map_err(|m| ("bad_time", m))?;
+    let major = parse_category(&order.category).ok_or_else(|| {
+        (
+            "bad_category",
+            format!(
+                "事件类别“{}”不认识 (unknown category), 可用：{}",
+                order.category.trim(),
+                CategoryMajor::ALL
+                    .iter()
+                    .map(|c| c.label_zh())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        )
+    })?;
+    let description = order.description.trim().to_string();
+    let title_source = if order.subcategory.trim().is_empty() {
+        description.as_str()
+    } else {
+        order.subcategory.trim()
+    };
+    let title: String = format!(
+        "12345：{}",
+        title_source.chars().take(60).collect::<String>()
+    );
+    let user = &who.session.user;
+    let mut meta = Meta::new(grid, user.id.clone(), now_ms);
+    meta.id = incident_id(&order.order_no);
+    let parties = if order.caller_name.trim().is_empty() && order.caller_phone.trim().is_empty() {
+        Vec::new()
+    } else {
+        vec![Party {
+            name: order.caller_name.trim().to_string(),
+            phone: order.caller_phone.trim().to_string(),
+            id_number: String::new(),
+            role: "来电人".into(),
+        }]
+    };
+    let mut incident = Incident {
+        meta,
+        number: format!("12345-{}", order.order_no.trim()),
+        title,
+        description,
+        category: Category {
+            major,
+            minor: order.subcategory.trim().to_string(),
+        },
+        source: IncidentSource::Hotline12345,
+        urgency: Urgency::Medium,
+        point: match (order.lon, order.lat) {
+            (Some(lon), Some(lat)) => Some(GeoPoint::wgs84(lon, lat)),
+            _ => None,
+        },
+        address: order.address.trim().to_string(),
+        happened_at,
+        photos: Vec::new(),
+        parties,
+        hotline_order: Some(order.order_no.trim().to_string()),
+        patrol_id: None,
+        mediation: None,
+        log: Vec::new(),
+    };
+    let today = gridwork_core::calendar::shanghai_date(
+        jiff::Timestamp::from_millisecond(now_ms).unwrap_or_else(|_| jiff::Timestamp::now()),
+    );
+    incident
+        .normalize_and_validate(&ValidateCtx { today })
+        .map_err(|errors| {
+            (
+                "invalid_order",
+                errors
+                    .0
+                    .iter()
+                    .map(|e| e.message(Lang::ZhCn))
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            )
+        })?;
+    // The importer reports it, so it waits in the queue to be accepted.
+    workflow::transition(
+        &mut incident,
+        &ctx.calendar,
+        Actor {
+            user: &user.id,
+            role: user.role,
+        },
+        Action::Report,
+        "12345热线工单导入",
+        Vec::new(),
+        now_ms,
+    )
+    .map_err(|e| ("transition", e.message(Lang::ZhCn)))?;
+    if let Some(entry) = incident.log.last_mut() {
+        entry.received_at = Some(now_ms);
+    }
+    Ok(incident)
+}
+
+/// Imports `orders` as incidents of the user's subtree.
+pub fn import(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    index: &Index,
+    who: &ConsoleUser,
+    orders: &[HotlineOrder],
+    now: jiff::Timestamp,
+) -> Result<ImportReport, ConsoleError> {
+    if !who.session.user.role.is_supervisor() {
+        return Err(ConsoleError::RoleNotAllowed);
+    }
+    let places = Places::new(storage, ctx, index, &who.scope_path)?;
+    let now_ms = now.as_millisecond();
+    let author = Author::new(who.session.user.id.clone(), now_ms);
+    let mut report = ImportReport::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut pending: Vec<(Placed, DocChanges)> = Vec::new();
+    for (i, order) in orders.iter().enumerate() {
+        let row = i + 1;
+        let order_no = order.order_no.trim().to_string();
+        let refuse = |code: &'static str, reason: String| Unplaced {
+            row,
+            order_no: order_no.clone(),
+            code,
+            reason,
+        };
+        if order_no.is_empty() {
+            report.unplaced.push(refuse(
+                "order_no_required",
+                "缺少工单编号 (the order has no number)".into(),
+            ));
+            continue;
+        }
+        if order.description.trim().is_empty() {
+            report.unplaced.push(refuse(
+                "description_required",
+                "缺少诉求内容 (the order has no description)".into(),
+            ));
+            continue;
+        }
+        if let Some(first) = seen.insert(order_no.clone(), row) {
+            report.unplaced.push(refuse(
+                "duplicate_in_file",
+                format!("工单编号与第 {first} 行重复 (the same order number as row {first})"),
+            ));
+            continue;
+        }
+        let id = incident_id(&order_no);
+        if let Some(stored) = storage.load_doc(id)? {
+            let in_scope = storage
+                .grid_path(&stored.grid)?
+                .is_some_and(|p| p.starts_with(&who.scope_path));
+            if in_scope {
+                report.already.push(Placed {
+                    order_no,
+                    id,
+                    grid: stored.grid,
+                    placed_by: None,
+                });
+            } else {
+                report.unplaced.push(refuse(
+                    "imported_elsewhere",
+                    "该工单已由其他辖区导入 (this order was already imported outside your grids)"
+                        .into(),
+                ));
+            }
+            continue;
+        }
+        let (grid, placed_by) = match places.place(order) {
+            Ok(p) => p,
+            Err((code, reason)) => {
+                report.unplaced.push(refuse(code, reason));
+                continue;
+            }
+        };
+        let incident = match incident_of(order, &grid, who, ctx, now_ms) {
+            Ok(i) => i,
+            Err((code, reason)) => {
+                report.unplaced.push(refuse(code, reason));
+                continue;
+            }
+        };
+        let mut doc = RecordDoc::create(&incident, who.actor.clone(), &author)
+            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        let changes = doc
+            .changes_since(&[])
+            .iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        pending.push((
+            Placed {
+                order_no,
+                id,
+                grid,
+                placed_by: Some(placed_by),
+            },
+            DocChanges { doc: id, changes },
+        ));
+    }
+    for chunk in pending.chunks(100) {
+        let response = crate::sync::run(
+            storage,
+            ctx,
+            &who.session,
+            SyncRequest {
+                cursor: 0,
+                push: chunk.iter().map(|(_, d)| d.clone()).collect(),
+                budget: Some(1),
+            },
+            now,
+        )?;
+        for (placed, _) in chunk {
+            match response.rejected.iter().find(|r| r.doc == placed.id) {
+                Some(r) => report.unplaced.push(Unplaced {
+                    row: seen.get(&placed.order_no).copied().unwrap_or_default(),
+                    order_no: placed.order_no.clone(),
+                    code: "refused",
+                    reason: r.message.clone(),
+                }),
+                None => report.imported.push(placed.clone()),
+            }
+        }
+    }
+    report.unplaced.sort_by_key(|u| u.row);
+    Ok(report)
+}
