@@ -127,12 +127,18 @@ export class ConsoleApiError extends Error {
 
 const BASE = '/console/api'
 
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+/** A body sent as it is (an uploaded file) rather than as JSON. */
+interface RawBody {
+  text: string
+  type: string
+}
+
+async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw?: RawBody): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' }
   // Every state-changing request carries the console header (CSRF guard).
   if (method === 'POST') {
     headers['X-Gridwork-Console'] = '1'
-    headers['Content-Type'] = 'application/json'
+    headers['Content-Type'] = raw ? raw.type : 'application/json'
   }
   let response: Response
   try {
@@ -140,7 +146,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
       method,
       headers,
       credentials: 'same-origin',
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(raw ? { body: raw.text } : body === undefined ? {} : { body: JSON.stringify(body) }),
     })
   } catch {
     throw new ConsoleApiError('network', 'network error', 0)
@@ -178,6 +184,39 @@ export const api = {
     call<{ record: Record<string, unknown>; revealed: string }>('POST', `/records/${id}/reveal`),
   transition: (id: string, action: IncidentAction, opinion: string) =>
     call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion }),
+  /** Imports a JSON or CSV file of 12345 work orders. */
+  importHotline: (text: string, format: 'json' | 'csv') =>
+    call<HotlineReport>('POST', '/hotline/import', undefined, {
+      text,
+      type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json',
+    }),
+}
+
+/** A work order that became (or already was) an incident. */
+export interface HotlinePlaced {
+  order_no: string
+  id: string
+  grid: string
+  placed_by?: 'point' | 'address'
+}
+
+/** A work order that stored nothing, and why. */
+export interface HotlineUnplaced {
+  row: number
+  order_no: string
+  code: string
+  reason: string
+}
+
+export interface HotlineReport {
+  imported: HotlinePlaced[]
+  already: HotlinePlaced[]
+  unplaced: HotlineUnplaced[]
+}
+
+/** The import format a file name says (JSON unless it ends in .csv). */
+export function hotlineFormat(fileName: string): 'json' | 'csv' {
+  return fileName.toLowerCase().endsWith('.csv') ? 'csv' : 'json'
 }
 
 /** A ledger (台账) page: Chinese headers and masked rows. */

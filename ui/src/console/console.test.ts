@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConsoleApiError } from './api'
+import { ConsoleApiError, hotlineFormat } from './api'
 import { errorText } from './errors'
 import { formatTime, formatValue } from './format'
 import en from './i18n/en'
@@ -28,5 +28,11 @@ describe('the console', () => {
 
   it('has the same texts in English as in Chinese', () => {
     expect(keys(en).sort()).toEqual(keys(zhCN).sort())
+  })
+
+  it('sends a hotline file as CSV only when its name says so', () => {
+    expect(hotlineFormat('工单-2026-05.CSV')).toBe('csv')
+    expect(hotlineFormat('orders.json')).toBe('json')
+    expect(hotlineFormat('orders')).toBe('json')
   })
 })

@@ -5,6 +5,7 @@ import DashboardView from './views/DashboardView.vue'
 import LedgerView from './views/LedgerView.vue'
 import MapView from './views/MapView.vue'
 import RecordView from './views/RecordView.vue'
+import HotlineImportView from './views/HotlineImportView.vue'
 
 export function createConsoleRouter(history?: RouterHistory) {
   return createRouter({
@@ -17,6 +18,7 @@ export function createConsoleRouter(history?: RouterHistory) {
       { path: '/dashboard', name: 'dashboard', component: DashboardView },
       { path: '/lists/:list(incidents|households|residents|queue)', name: 'ledger', component: LedgerView },
       { path: '/map', name: 'map', component: MapView },
+      { path: '/hotline', name: 'hotline', component: HotlineImportView },
     ],
   })
 }
