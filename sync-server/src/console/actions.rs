@@ -11,7 +11,9 @@
 
 use automerge::{ActorId, AutoCommit};
 use gridwork_core::doc::{Author, RecordDoc};
-use gridwork_core::model::{AnyRecord, ReviewDecision, ReviewEntry, Role};
+use gridwork_core::model::{
+    AnyRecord, CategoryMajor, Mediation, ReviewDecision, ReviewEntry, Role,
+};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};
 use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Action, Actor, Derived, TransitionError};
@@ -39,6 +41,33 @@ pub enum Decision {
     Review { accept: bool, comment: String },
     /// A workflow step on an incident.
     Transition { action: Action, opinion: String },
+    /// The mediation record of a dispute (矛盾纠纷) incident; replaces
+    /// the one it has. `mediated_at` defaults to now.
+    Mediation(Mediation),
+}
+
+/// Longest mediator name and outcome the console takes.
+const MEDIATOR_MAX: usize = 50;
+const OUTCOME_MAX: usize = 2000;
+
+/// Checks a mediation record's fields, trimmed; the first problem found.
+fn checked_mediation(mut m: Mediation, now_ms: i64) -> Result<Mediation, ConsoleError> {
+    m.mediator = m.mediator.trim().to_string();
+    m.outcome = m.outcome.trim().to_string();
+    if m.mediator.is_empty() {
+        return Err(ConsoleError::MediationField("调解员 (mediator)".into()));
+    }
+    if m.outcome.is_empty() {
+        return Err(ConsoleError::MediationField("调解结果 (outcome)".into()));
+    }
+    if m.mediator.chars().count() > MEDIATOR_MAX || m.outcome.chars().count() > OUTCOME_MAX {
+        return Err(ConsoleError::MediationTooLong);
+    }
+    if m.mediated_at.is_some_and(|at| at > now_ms + 86_400_000) {
+        return Err(ConsoleError::MediationInFuture);
+    }
+    m.mediated_at = m.mediated_at.or(Some(now_ms));
+    Ok(m)
 }
 
 /// Why a console call failed.
@@ -60,6 +89,14 @@ pub enum ConsoleError {
     ActionNotOffered(String),
     #[error("{}", .0.message(Lang::ZhCn))]
     Transition(TransitionError),
+    #[error("只有矛盾纠纷类事件才有调解记录 (only a dispute incident has a mediation record)")]
+    NotADispute,
+    #[error("调解记录缺少{0} (the mediation record needs this field)")]
+    MediationField(String),
+    #[error("调解员姓名最多 50 字，调解结果最多 2000 字 (the mediator or outcome is too long)")]
+    MediationTooLong,
+    #[error("调解时间不能晚于今天 (the mediation date is in the future)")]
+    MediationInFuture,
     /// The push path refused or did not apply the change.
     #[error("{message}")]
     Refused { code: String, message: String },
@@ -82,6 +119,10 @@ impl ConsoleError {
             ConsoleError::RevealNotAllowed => "reveal_not_allowed".into(),
             ConsoleError::ActionNotOffered(_) => "action_not_offered".into(),
             ConsoleError::Transition(e) => e.code().into(),
+            ConsoleError::NotADispute => "not_a_dispute".into(),
+            ConsoleError::MediationField(_) => "mediation_required".into(),
+            ConsoleError::MediationTooLong => "mediation_too_long".into(),
+            ConsoleError::MediationInFuture => "mediation_in_future".into(),
             ConsoleError::Refused { code, .. } => code.clone(),
             ConsoleError::Damaged(_) => "server_error".into(),
             ConsoleError::Storage(_) => "internal".into(),
@@ -209,6 +250,20 @@ pub fn act(
             // The server is the receiver: deadlines count from its clock.
             if let Some(entry) = after.log.last_mut() {
                 entry.received_at = Some(now_ms);
+            }
+            doc.write_diff(&author, i, &after).map_err(damaged)?;
+        }
+        (Decision::Mediation(m), AnyRecord::Incident(i)) => {
+            if !user.role.is_supervisor() {
+                return Err(ConsoleError::RoleNotAllowed);
+            }
+            if i.category.major != CategoryMajor::Dispute {
+                return Err(ConsoleError::NotADispute);
+            }
+            let mut after = i.clone();
+            after.mediation = Some(checked_mediation(m, now_ms)?);
+            if after.mediation == i.mediation {
+                return Ok(());
             }
             doc.write_diff(&author, i, &after).map_err(damaged)?;
         }

@@ -18,6 +18,7 @@
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
 //! | POST | `/console/api/records/{id}/reveal` | the record with phone/ID numbers in clear as the role may; logged |
 //! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
+//! | POST | `/console/api/incidents/{id}/mediation` | `{mediator, method, outcome, success, mediated_at?}` on a dispute (矛盾纠纷); supervisors |
 //! | POST | `/console/api/hotline/import` | a JSON or CSV file of 12345 work orders → incidents; supervisors (see [`crate::console::hotline`]) |
 //! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
 //! | GET | `/console/api/lists/{list}/export` | `?format=xlsx\|csv\|geojson&reveal=true&…` the whole ledger as a file; logged |
@@ -62,6 +63,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/records/{id}/review", post(records::review))
         .route("/records/{id}/reveal", post(ledgers::reveal))
         .route("/incidents/{id}/transition", post(records::transition))
+        .route("/incidents/{id}/mediation", post(records::mediation))
         .route("/hotline/import", post(hotline::import))
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))
@@ -163,6 +165,10 @@ fn console_status(e: &ConsoleError) -> StatusCode {
         ConsoleError::WrongKind(_)
         | ConsoleError::CommentRequired
         | ConsoleError::ActionNotOffered(_)
+        | ConsoleError::NotADispute
+        | ConsoleError::MediationField(_)
+        | ConsoleError::MediationTooLong
+        | ConsoleError::MediationInFuture
         | ConsoleError::Transition(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ConsoleError::Sync(crate::sync::SyncError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
         ConsoleError::Damaged(_) | ConsoleError::Storage(_) | ConsoleError::Sync(_) => {

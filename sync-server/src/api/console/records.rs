@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::model::{AnyRecord, RecordKind};
+use gridwork_core::model::{AnyRecord, Mediation, RecordKind};
 use gridwork_core::workflow::{Action, Derived, Transition};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -287,6 +287,17 @@ pub async fn transition(
         },
     )
     .await
+}
+
+/// Records the mediation of a dispute incident.
+pub async fn mediation(
+    state: State<AppState>,
+    auth: ConsoleAuth,
+    Path(id): Path<Uuid>,
+    body: Result<Json<Mediation>, JsonRejection>,
+) -> Result<Json<Detail>, ConsoleApiError> {
+    let Json(m) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    decide(state, auth, id, Decision::Mediation(m)).await
 }
 
 async fn decide(
