@@ -184,12 +184,25 @@ export const api = {
     call<{ record: Record<string, unknown>; revealed: string }>('POST', `/records/${id}/reveal`),
   transition: (id: string, action: IncidentAction, opinion: string) =>
     call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion }),
+  mediation: (id: string, m: Mediation) => call<Detail>('POST', `/incidents/${id}/mediation`, m),
   /** Imports a JSON or CSV file of 12345 work orders. */
   importHotline: (text: string, format: 'json' | 'csv') =>
     call<HotlineReport>('POST', '/hotline/import', undefined, {
       text,
       type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json',
     }),
+}
+
+export const MEDIATION_METHODS = ['on_site', 'peoples_mediation_committee', 'joint', 'judicial_confirmation'] as const
+export type MediationMethod = (typeof MEDIATION_METHODS)[number]
+
+/** A dispute's mediation record (调解记录). */
+export interface Mediation {
+  mediator: string
+  method: MediationMethod
+  outcome: string
+  success: boolean
+  mediated_at?: number | null
 }
 
 /** A work order that became (or already was) an incident. */
