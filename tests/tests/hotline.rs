@@ -208,3 +208,85 @@ async fn a_community_supervisor_cannot_import_into_another_community() -> Result
     );
     Ok(())
 }
+
+/// The import page and a dispute's mediation panel in a real browser
+/// (`ui/e2e/hotline.mjs`); needs the built console, like `console_e2e`.
+#[tokio::test]
+async fn a_supervisor_imports_orders_and_records_a_mediation_in_the_browser() -> Result<()> {
+    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let ui = repo.join("ui");
+    anyhow::ensure!(
+        ui.join("dist-console/index.html").exists(),
+        "the console is not built: run `npm run build:console` in ui/ (scripts/test does)"
+    );
+    let shots = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repo.join("target"))
+        .join("e2e-screenshots");
+    let server = Server::start()?;
+    let (a, _) = two_communities();
+    let (mut tablet, _, _) = worker_reports(&server, a).await?;
+    let supervisor = user_over(Role::CommunitySupervisor, &a.grid);
+    let (lon, lat) = point_in(&a.grid);
+    let orders = json!([
+        {"order_no": "GD-E2E-1", "received_at": "2026-05-17 09:30", "category": "矛盾纠纷",
+         "subcategory": "邻里纠纷", "description": "楼上漏水，邻里协商不成", "lon": lon, "lat": lat},
+        {"order_no": "GD-E2E-2", "received_at": "2026-05-17 09:40", "description": "没有位置"},
+    ]);
+    let out = std::process::Command::new("node")
+        .arg(ui.join("e2e/hotline.mjs"))
+        .current_dir(&ui)
+        .env("GW_URL", server.url())
+        .env("GW_USER", &supervisor.id)
+        .env("GW_PASSWORD", gridwork_tests::PASSWORD)
+        .env("GW_ORDERS", orders.to_string())
+        .env("GW_SCREENSHOTS", &shots)
+        .output()
+        .context("run node ui/e2e/hotline.mjs")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "the browser run failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.lines().last().context("what it saw")?)?;
+    assert_eq!(
+        (seen["imported"].as_u64(), seen["unplaced"].as_u64()),
+        (Some(1), Some(1)),
+        "{seen}"
+    );
+    assert!(
+        seen["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("没有坐标也没有地址"),
+        "{seen}"
+    );
+    let shown = seen["mediation"].as_str().unwrap_or_default();
+    assert!(
+        shown.contains("王调解") && shown.contains("联合调解"),
+        "{seen}"
+    );
+    for shot in ["hotline-import.png", "incident-mediation.png"] {
+        anyhow::ensure!(shots.join(shot).exists(), "{shot} was saved");
+    }
+
+    let console = Console::open(&server, &supervisor.id).await?;
+    let queue = console.get("/queue?kind=incident&status=all").await?.ok()?;
+    let id = queue["items"]
+        .as_array()
+        .context("items")?
+        .iter()
+        .find(|i| i["incident"]["number"] == "12345-GD-E2E-1")
+        .and_then(|i| i["id"].as_str())
+        .context("the imported dispute is in the queue")?
+        .parse()?;
+    tablet.sync().await?;
+    let on_tablet: Incident = tablet.store.get(id)?.context("the imported dispute")?;
+    let m = on_tablet
+        .mediation
+        .context("its mediation reached the tablet")?;
+    assert_eq!((m.mediator.as_str(), m.success), ("王调解", true));
+    Ok(())
+}

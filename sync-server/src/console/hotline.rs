@@ -623,3 +623,59 @@ pub fn import(
     report.unplaced.sort_by_key(|u| u.row);
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn received_times_are_read_as_beijing_time_or_rfc3339() {
+        let beijing = parse_received("2026-05-17 09:30").unwrap();
+        assert_eq!(
+            beijing,
+            parse_received("2026-05-17T01:30:00Z").unwrap(),
+            "09:30 in Beijing is 01:30 UTC"
+        );
+        assert!(
+            parse_received("17/05/2026")
+                .unwrap_err()
+                .contains("受理时间")
+        );
+    }
+
+    #[test]
+    fn csv_takes_chinese_headers_a_bom_and_blank_coordinates() {
+        let orders = parse_csv(
+            "\u{feff}工单编号,受理时间,诉求内容,事发地址,经度,纬度\nA1,2026-05-17 09:30,噪音,幸福路1号,,\n",
+        )
+        .unwrap();
+        assert_eq!(orders[0].order_no, "A1");
+        assert_eq!((orders[0].lon, orders[0].lat), (None, None));
+        assert!(matches!(parse_csv("工单编号\n"), Err(FileError::Empty)));
+        assert!(matches!(
+            parse_json("{\"orders\": 3}"),
+            Err(FileError::Unreadable { .. })
+        ));
+    }
+
+    #[test]
+    fn an_order_number_always_names_the_same_incident() {
+        assert_eq!(incident_id(" GD1 "), incident_id("GD1"));
+        assert_ne!(incident_id("GD1"), incident_id("GD2"));
+    }
+
+    #[test]
+    fn the_longest_match_wins_and_ties_across_grids_are_ambiguous() {
+        let entries = vec![
+            ("幸福路1号".to_string(), "g1".to_string()),
+            ("幸福路1号3栋".to_string(), "g2".to_string()),
+            ("和平路".to_string(), "g3".to_string()),
+            ("和平路".to_string(), "g4".to_string()),
+        ];
+        let hit = best(&entries, |a| "广州市幸福路1号3栋201".contains(a)).unwrap();
+        assert_eq!(hit.into_iter().collect::<Vec<_>>(), ["g2"]);
+        let tie = best(&entries, |a| "和平路5号".contains(a)).unwrap();
+        assert_eq!(tie.len(), 2);
+        assert!(best(&entries, |a| "火星".contains(a)).is_none());
+    }
+}
