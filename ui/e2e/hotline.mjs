@@ -5,42 +5,15 @@
 // GW_URL, GW_USER, GW_PASSWORD, GW_ORDERS (the JSON file's text) and
 // GW_SCREENSHOTS; prints one JSON line with what it saw; exits non-zero on
 // any failure.
-import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
+import { env, launch, screenshots, signIn } from './browser.mjs'
 
-const env = (name) => {
-  const v = process.env[name]
-  if (!v) throw new Error(`${name} is not set`)
-  return v
-}
-const url = env('GW_URL')
-const shots = env('GW_SCREENSHOTS')
-mkdirSync(shots, { recursive: true })
+const shots = screenshots()
 
-const browser = await chromium.launch({
-  executablePath: process.env.GW_CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-  timeout: 30_000,
-})
+const browser = await launch()
 const seen = {}
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' })
-  page.setDefaultTimeout(20_000)
-  await page.goto(`${url}/console/`)
-  await page.locator('[data-test=login-user] input').fill(env('GW_USER'))
-  await page.locator('[data-test=login-password] input').fill(env('GW_PASSWORD'))
-  await page.locator('[data-test=login-submit]').click()
-  await page.locator('[data-test=queue]').waitFor()
+  const page = await signIn(browser)
 
   // Import the file through the picker.
   await page.locator('[data-test=nav-hotline]').click()
