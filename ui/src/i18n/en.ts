@@ -51,6 +51,7 @@ const en: MessageSchema = {
     dueToday: 'Due today',
     dueIn: 'Due in {n} days',
     form: 'Record a visit',
+    who: 'Visiting',
     date: 'Date of visit',
     method: 'Method',
     kind: 'Kind of visit',

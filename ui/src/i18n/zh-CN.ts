@@ -51,6 +51,7 @@ const zhCN = {
     dueToday: '今天到期',
     dueIn: '{n} 天后到期',
     form: '记录走访',
+    who: '走访对象',
     date: '走访日期',
     method: '走访方式',
     kind: '走访类型',

@@ -402,9 +402,11 @@ describe('visits', () => {
   it('records a visit with its method and notes, and refuses a future date', async () => {
     fakeBackend.dueVisits.mockResolvedValue([])
     fakeBackend.newVisit.mockResolvedValue(visit())
+    fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '李梅' })
     fakeBackend.recordVisit.mockImplementation((v: Visit) => Promise.resolve({ ...v, next_due: '2026-12-29' }))
     const { root, router, unmount } = await mountAt('/visits/new/r-1')
     expect(fakeBackend.newVisit).toHaveBeenCalledWith('r-1')
+    expect(text(root, '[data-test=visit-who]')).toContain('李*')
     await type(root, '[data-test=visit-date]', '2999-01-01')
     const notes = root.querySelector<HTMLTextAreaElement>('[data-test=visit-notes] textarea')!
     notes.value = '老人身体良好'
