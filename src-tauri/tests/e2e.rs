@@ -14,7 +14,10 @@
 //! and in the incident's timeline. The supervisor also puts a resident
 //! under care with a visit overdue: home counts it, the worker records the
 //! visit from the due list, and the server gets the visit and the
-//! resident's next due date 30 days on. Finally
+//! resident's next due date 30 days on. The worker and the supervisor
+//! change the household's door detail at once: the app shows the conflict
+//! with both values and who wrote them, the worker keeps the supervisor's,
+//! and the server ends with that value alone. Finally
 //! the app is started again and its cold start to the home screen is
 //! measured and printed (`cold_start_to_home_ms`).
 //!
@@ -943,6 +946,80 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     assert_eq!(visit.next_due.as_deref(), Some(due_next.as_str()));
     let li_now: Resident = sup.store.get(li)?.context("李梅")?;
     assert_eq!(li_now.next_visit_due.as_deref(), Some(due_next.as_str()));
+
+    // A same-field conflict: the supervisor (not synced) and the worker
+    // both change the household's door detail; the worker chooses.
+    sup.store.update::<Household>(
+        household_id,
+        &Author::new(&supervisor.id, now),
+        today,
+        |h| h.address.detail = "西侧门".into(),
+    )?;
+    d.script(
+        "location.hash = arguments[0]",
+        json!([format!("#/households/{household_id}")]),
+    )
+    .await?;
+    d.find("[data-test=household-form]").await?;
+    d.type_into("[data-test=detail] input", "东侧门").await?;
+    d.click("[data-test=save-household]").await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    let mut seen = false;
+    for _ in 0..40 {
+        let progress = sup.sync().await?;
+        assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+        let mut doc = sup.store.load(household_id)?.context("household doc")?;
+        if !doc.conflicts().is_empty() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(seen, "the two edits meet on the server as a conflict");
+    d.click("[data-test=sync-now]").await?;
+    d.script(
+        "location.hash = arguments[0]",
+        json!([format!("#/households/{household_id}")]),
+    )
+    .await?;
+    d.find("[data-test=conflict-banner]").await?;
+    d.click("[data-test=conflict-banner]").await?;
+    d.wait_for(
+        "both values shown",
+        || async {
+            d.count("[data-test=conflict-value]")
+                .await
+                .map(|n| n.to_string())
+        },
+        |n| n == "2",
+    )
+    .await?;
+    d.wait_text("[data-test=conflict]", supervisor.id.as_str())
+        .await?;
+    d.shot("16-conflict").await?;
+    d.script(
+        "[...document.querySelectorAll('[data-test=conflict-value]')]\
+         .find((e) => e.textContent.includes('西侧门'))\
+         .querySelector('[data-test=choose]').click()",
+        json!([]),
+    )
+    .await?;
+    d.find("[data-test=no-conflicts]").await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    let mut settled = None;
+    for _ in 0..40 {
+        sup.sync().await?;
+        let mut doc = sup.store.load(household_id)?.context("household doc")?;
+        if doc.conflicts().is_empty() {
+            settled = Some(doc.read::<Household>()?);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let settled = settled.context("the choice reached the server")?;
+    assert_eq!(settled.address.detail, "西侧门");
 
     d.quit().await?;
 
