@@ -9,12 +9,14 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::calendar::WorkCalendar;
+use crate::doc::{Author, Conflict, DocError, RecordDoc};
 use crate::geo::{PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
 use crate::model::grid::Grid;
 use crate::model::{
     Address, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint, Household,
     HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol, PopulationType,
-    Relation, Resident, Urgency,
+    Projection, Relation, Resident, Urgency, Visit, VisitForm, VisitKind, VisitTarget,
+    VisitTargetKind,
 };
 use crate::validate::Lang;
 use crate::workflow::{self, Derived, Status, Transition};
@@ -291,8 +293,291 @@ pub fn patrol_view(patrol: Patrol, grids: &[Grid], now_ms: i64) -> PatrolView {
     }
 }
 
+/// Days ahead within which a visit counts as due soon (将到期).
+pub const VISIT_DUE_SOON_DAYS: i64 = 7;
+
+/// When `resident` is next due for a visit after one on `visited_on`: the
+/// shortest cycle of their care tags later; `None` without tags (nobody
+/// requires them to be visited).
+pub fn next_visit_due(resident: &Resident, visited_on: jiff::civil::Date) -> Option<String> {
+    let days = resident
+        .distinct_care_tags()
+        .iter()
+        .map(|t| t.visit_cycle_days)
+        .min()?;
+    visited_on
+        .checked_add(jiff::Span::new().days(i64::from(days)))
+        .ok()
+        .map(|d| d.to_string())
+}
+
+/// One row of the visits due list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DueVisit {
+    /// The resident's masked list row (`due` is the date).
+    pub resident: Projection,
+    /// Days from today to the due date: negative when overdue.
+    pub days_left: i64,
+    pub overdue: bool,
+}
+
+/// The due list from residents' rows: overdue first (longest overdue at the
+/// top), then due within [`VISIT_DUE_SOON_DAYS`] (soonest first); rows
+/// without a due date or due later are left out.
+pub fn due_visits(rows: Vec<Projection>, today: jiff::civil::Date) -> Vec<DueVisit> {
+    let mut out: Vec<DueVisit> = rows
+        .into_iter()
+        .filter_map(|resident| {
+            let due: jiff::civil::Date = resident.due.as_deref()?.parse().ok()?;
+            let days_left = (due - today).get_days() as i64;
+            (days_left <= VISIT_DUE_SOON_DAYS).then_some(DueVisit {
+                resident,
+                days_left,
+                overdue: days_left < 0,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.days_left
+            .cmp(&b.days_left)
+            .then_with(|| a.resident.title.cmp(&b.resident.title))
+    });
+    out
+}
+
+/// A blank visit to `resident` by `user` now, for the form: a key-person
+/// visit for management tags, a care visit otherwise; in person.
+pub fn blank_visit(resident: &Resident, user: &str, now_ms: i64) -> Visit {
+    let key = resident
+        .distinct_care_tags()
+        .iter()
+        .any(|t| t.tag.is_restricted());
+    Visit {
+        meta: Meta::new(resident.meta.grid.clone(), user, now_ms),
+        target: VisitTarget {
+            kind: VisitTargetKind::Resident,
+            id: resident.meta.id,
+        },
+        kind: if key {
+            VisitKind::KeyPerson
+        } else {
+            VisitKind::Care
+        },
+        form: VisitForm::InPerson,
+        visitor: user.to_string(),
+        visited_at: now_ms,
+        point: None,
+        photos: Vec::new(),
+        content: String::new(),
+        measures: String::new(),
+        next_due: None,
+        review: Vec::new(),
+    }
+}
+
+/// A visit to `resident` was recorded: the visit and the resident both
+/// carry the next due date, counted from the visit's day (Asia/Shanghai).
+/// A visit dated before the resident's current due date cannot pull it
+/// back: two devices recording visits offline keep the later cycle.
+pub fn visit_recorded(visit: &mut Visit, resident: &mut Resident) {
+    let day = jiff::Timestamp::from_millisecond(visit.visited_at)
+        .map(crate::calendar::shanghai_date)
+        .unwrap_or(jiff::civil::date(1970, 1, 1));
+    let next = next_visit_due(resident, day);
+    visit.next_due = next.clone();
+    if let Some(next) = next {
+        let later = match resident.next_visit_due.as_deref() {
+            Some(current) => next.as_str() > current,
+            None => true,
+        };
+        if later {
+            resident.next_visit_due = Some(next);
+        }
+    }
+}
+
+/// Why a conflict could not be settled as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The field has one value now (settled meanwhile, maybe on another
+    /// device), or the chosen value is no longer among its values.
+    #[error("the conflict at {0} has changed; look at it again")]
+    Changed(String),
+    #[error(transparent)]
+    Doc(#[from] DocError),
+}
+
+impl ResolveError {
+    /// The stable code for the UI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ResolveError::Changed(_) => "conflict_changed",
+            ResolveError::Doc(e) => e.code(),
+        }
+    }
+
+    /// What went wrong, in the reader's language.
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ResolveError::Changed(_), Lang::ZhCn) => {
+                "这处冲突已经变化（可能已在别的设备上处理），请重新查看".into()
+            }
+            (ResolveError::Changed(_), _) => {
+                "This conflict has changed (perhaps settled on another device); look at it again"
+                    .into()
+            }
+            (ResolveError::Doc(e), _) => e.to_string(),
+        }
+    }
+}
+
+/// Settles the same-field conflict at `path` with `chosen`, which must be
+/// one of its current values: one ordinary change by `author`, synced like
+/// any edit, after which every device sees that value alone.
+pub fn resolve_conflict(
+    doc: &mut RecordDoc,
+    author: &Author,
+    path: &str,
+    chosen: &serde_json::Value,
+) -> Result<(), ResolveError> {
+    let conflicts: Vec<Conflict> = doc.conflicts();
+    let found = conflicts
+        .iter()
+        .find(|c| c.path == path)
+        .is_some_and(|c| c.values.iter().any(|v| &v.value == chosen));
+    if !found {
+        return Err(ResolveError::Changed(path.to_string()));
+    }
+    doc.resolve(author, path, chosen)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn resolving_a_conflict_leaves_the_chosen_value_alone_on_every_device() {
+        let h = blank_household("440106001001001", "gw-1", NOW);
+        let actor = |n: u8| automerge::ActorId::from(vec![n; 16]);
+        let mut a = RecordDoc::create(&h, actor(1), &Author::new("gw-1", NOW)).unwrap();
+        let mut b = a.fork(actor(2));
+        a.update::<Household>(&Author::new("gw-1", NOW), |h| {
+            h.owner_name = "王芳芳".into()
+        })
+        .unwrap();
+        b.update::<Household>(&Author::new("cs-1", NOW), |h| h.owner_name = "汪芳".into())
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        assert_eq!(a.conflicts().len(), 1);
+
+        let stale = resolve_conflict(
+            &mut a,
+            &Author::new("gw-1", NOW),
+            "owner_name",
+            &"王方".into(),
+        );
+        assert_eq!(stale.unwrap_err().code(), "conflict_changed");
+        let elsewhere =
+            resolve_conflict(&mut a, &Author::new("gw-1", NOW), "usage", &"rented".into());
+        assert_eq!(elsewhere.unwrap_err().code(), "conflict_changed");
+
+        resolve_conflict(
+            &mut a,
+            &Author::new("gw-1", NOW),
+            "owner_name",
+            &"汪芳".into(),
+        )
+        .unwrap();
+        assert!(a.conflicts().is_empty());
+        b.merge(&mut a).unwrap();
+        assert!(b.conflicts().is_empty(), "the choice syncs as an edit");
+        assert_eq!(b.read::<Household>().unwrap().owner_name, "汪芳");
+        // Settled: choosing again is refused, not written twice.
+        let again = resolve_conflict(
+            &mut a,
+            &Author::new("gw-1", NOW),
+            "owner_name",
+            &"汪芳".into(),
+        );
+        assert!(again.is_err());
+    }
+
+    fn tagged(cycles: &[(crate::model::CareTagKind, u32)]) -> Resident {
+        let h = blank_household("440106001001001", "gw-1", NOW);
+        let mut r = blank_resident(&h, "gw-1", NOW);
+        r.name = "李四".into();
+        r.care_tags = cycles
+            .iter()
+            .map(|&(tag, visit_cycle_days)| crate::model::CareTag {
+                tag,
+                visit_cycle_days,
+                since: NOW,
+            })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn the_next_visit_is_due_after_the_shortest_cycle() {
+        use crate::model::CareTagKind::{CommunityCorrection, ElderlyLivingAlone};
+        let r = tagged(&[(ElderlyLivingAlone, 30), (CommunityCorrection, 7)]);
+        let day = jiff::civil::date(2026, 12, 28);
+        assert_eq!(next_visit_due(&r, day).as_deref(), Some("2027-01-04"));
+        assert_eq!(next_visit_due(&tagged(&[]), day), None);
+    }
+
+    #[test]
+    fn recording_a_visit_moves_the_residents_due_date_forward_only() {
+        use crate::model::CareTagKind::ElderlyLivingAlone;
+        let mut r = tagged(&[(ElderlyLivingAlone, 30)]);
+        r.next_visit_due = Some("2026-05-01".into());
+        let mut v = blank_visit(&r, "gw-1", NOW); // 2026-05-17
+        assert_eq!(v.kind, VisitKind::Care);
+        visit_recorded(&mut v, &mut r);
+        assert_eq!(v.next_due.as_deref(), Some("2026-06-16"));
+        assert_eq!(r.next_visit_due.as_deref(), Some("2026-06-16"));
+        // An older visit entered late does not pull the date back.
+        let mut late = blank_visit(&r, "gw-1", NOW - 10 * 86_400_000);
+        visit_recorded(&mut late, &mut r);
+        assert_eq!(late.next_due.as_deref(), Some("2026-06-06"));
+        assert_eq!(r.next_visit_due.as_deref(), Some("2026-06-16"));
+    }
+
+    #[test]
+    fn the_due_list_puts_overdue_first_then_due_soon() {
+        let today = jiff::civil::date(2026, 5, 17);
+        let row = |title: &str, due: Option<&str>| {
+            let r = tagged(&[]);
+            let mut p = r.projection();
+            p.title = title.into();
+            p.due = due.map(str::to_string);
+            p
+        };
+        let list = due_visits(
+            vec![
+                row("soon", Some("2026-05-20")),
+                row("later", Some("2026-06-30")),
+                row("none", None),
+                row("overdue", Some("2026-05-10")),
+                row("today", Some("2026-05-17")),
+                row("week", Some("2026-05-24")),
+            ],
+            today,
+        );
+        let got: Vec<(&str, i64, bool)> = list
+            .iter()
+            .map(|d| (d.resident.title.as_str(), d.days_left, d.overdue))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("overdue", -7, true),
+                ("today", 0, false),
+                ("soon", 3, false),
+                ("week", 7, false)
+            ]
+        );
+    }
+
     use super::*;
     use crate::model::{Record, Role, ValidateCtx};
     use crate::workflow::{Action, Actor};

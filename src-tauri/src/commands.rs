@@ -6,10 +6,10 @@
 
 use gridwork_core::app_api::{self, FormOwned, IncidentView};
 use gridwork_core::calendar::{WorkCalendar, shanghai_date};
-use gridwork_core::doc::Author;
+use gridwork_core::doc::{Author, Conflict, RecordDoc};
 use gridwork_core::model::grid::Grid;
 use gridwork_core::model::{
-    Gender, Household, Incident, Projection, Record, RecordKind, Resident, Role,
+    Gender, Household, Incident, Projection, Record, RecordKind, Resident, Role, Visit,
 };
 use gridwork_core::store::{ListQuery, StoreError};
 use gridwork_core::sync::http::{self, LoginUser};
@@ -393,11 +393,7 @@ fn step(s: &mut Session, args: TransitionArgs, lang: Lang) -> Result<IncidentVie
     let role: Role = s.saved.login.user.role;
     let user = s.user().to_string();
     let author = Author::new(&user, now_ms());
-    let mut doc = s
-        .store
-        .load(args.id)
-        .map_err(|e| CommandError::store(e, lang))?
-        .ok_or_else(|| CommandError::store(StoreError::NotFound(args.id), lang))?;
+    let mut doc = load_doc(s, args.id, lang)?;
     let mut outcome = Ok(());
     doc.update::<Incident>(&author, |incident| {
         let actor = Actor { user: &user, role };
@@ -419,4 +415,110 @@ fn step(s: &mut Session, args: TransitionArgs, lang: Lang) -> Result<IncidentVie
         .map_err(|e| CommandError::store(e, lang))?;
     let incident: Incident = get(s, args.id, lang)?;
     Ok(app_api::incident_view(incident, &cal, lang))
+}
+
+/// Residents due for a visit: overdue first, then due within a week.
+#[tauri::command]
+pub fn due_visits(state: State<'_, AppState>) -> Result<Vec<app_api::DueVisit>, CommandError> {
+    state.with_session(|s, lang| {
+        let soon = today()
+            .checked_add(jiff::Span::new().days(app_api::VISIT_DUE_SOON_DAYS + 1))
+            .ok();
+        let q = ListQuery {
+            kind: Some(RecordKind::Resident),
+            due_before: soon,
+            limit: Some(1000),
+            ..ListQuery::default()
+        };
+        let rows = s.store.list(&q).map_err(|e| CommandError::store(e, lang))?;
+        Ok(app_api::due_visits(rows, today()))
+    })
+}
+
+/// A blank visit to a resident, for the form (not saved yet).
+#[tauri::command]
+pub fn new_visit(state: State<'_, AppState>, resident_id: Uuid) -> Result<Visit, CommandError> {
+    state.with_session(|s, lang| {
+        let resident: Resident = get(s, resident_id, lang)?;
+        Ok(app_api::blank_visit(&resident, s.user(), now_ms()))
+    })
+}
+
+/// Saves a visit and moves its resident's next due date on. The visit is
+/// stored first: should the resident's update fail, what was typed is kept.
+#[tauri::command]
+pub fn record_visit<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    record: Visit,
+) -> Result<Visit, CommandError> {
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            let mut visit = record;
+            let resident_id = visit.target.id;
+            let mut resident: Resident = get(s, resident_id, lang)?;
+            app_api::visit_recorded(&mut visit, &mut resident);
+            let author = Author::new(s.user(), now_ms());
+            let meta = visit.meta_mut();
+            meta.created_by = s.user().to_string();
+            meta.deleted = false;
+            let visit = s
+                .store
+                .insert(visit, &author, today())
+                .map_err(|e| CommandError::store(e, lang))?;
+            let next = resident.next_visit_due.clone();
+            s.store
+                .update::<Resident>(resident_id, &author, today(), |current| {
+                    current.next_visit_due = next;
+                })
+                .map_err(|e| CommandError::store(e, lang))?;
+            Ok(visit)
+        }),
+    )
+}
+
+fn load_doc(s: &Session, id: Uuid, lang: Lang) -> Result<RecordDoc, CommandError> {
+    s.store
+        .load(id)
+        .map_err(|e| CommandError::store(e, lang))?
+        .ok_or_else(|| CommandError::store(StoreError::NotFound(id), lang))
+}
+
+/// The record's fields written differently at once on two devices, each
+/// with every value, who wrote it and when.
+#[tauri::command]
+pub fn get_conflicts(state: State<'_, AppState>, id: Uuid) -> Result<Vec<Conflict>, CommandError> {
+    state.with_session(|s, lang| Ok(load_doc(s, id, lang)?.conflicts()))
+}
+
+/// The value a worker chose for a conflicted field.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ResolveArgs {
+    pub id: Uuid,
+    pub path: String,
+    pub value: serde_json::Value,
+}
+
+/// Settles one conflict with the chosen value (an ordinary edit that
+/// syncs); returns the conflicts left.
+#[tauri::command]
+pub fn resolve_conflict<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    args: ResolveArgs,
+) -> Result<Vec<Conflict>, CommandError> {
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            let mut doc = load_doc(s, args.id, lang)?;
+            let author = Author::new(s.user(), now_ms());
+            app_api::resolve_conflict(&mut doc, &author, &args.path, &args.value)
+                .map_err(|e| CommandError::new(e.code(), e.message(lang)))?;
+            s.store
+                .save_doc(&mut doc)
+                .map_err(|e| CommandError::store(e, lang))?;
+            Ok(doc.conflicts())
+        }),
+    )
 }

@@ -11,7 +11,13 @@
 //! through the server that every record, the photo byte for byte, and the
 //! patrol with the same figures, arrived intact. The supervisor returns
 //! the incident; after the next sync the app shows it on the home screen
-//! and in the incident's timeline. Finally
+//! and in the incident's timeline. The supervisor also puts a resident
+//! under care with a visit overdue: home counts it, the worker records the
+//! visit from the due list, and the server gets the visit and the
+//! resident's next due date 30 days on. The worker and the supervisor
+//! change the household's door detail at once: the app shows the conflict
+//! with both values and who wrote them, the worker keeps the supervisor's,
+//! and the server ends with that value alone. Finally
 //! the app is started again and its cold start to the home screen is
 //! measured and printed (`cold_start_to_home_ms`).
 //!
@@ -27,12 +33,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use gridwork_core::app_api;
-use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::calendar::{WorkCalendar, shanghai_date};
 use gridwork_core::doc::Author;
 use gridwork_core::media;
 use gridwork_core::model::{
-    CategoryMajor, Gender, Household, Incident, Patrol, Projection, RecordKind, Relation, Resident,
-    Role, User,
+    CareTag, CareTagKind, CategoryMajor, Gender, Household, Incident, Patrol, Projection,
+    RecordKind, Relation, Resident, Role, User, Visit, VisitForm,
 };
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
@@ -861,6 +867,20 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
             .expect("a supervisor may return a reported incident");
     })?;
     sup.store.save_doc(&mut doc)?;
+    // And puts 李梅 under care (living alone, a visit every 30 days), last
+    // due a week ago: she is overdue on the tablet.
+    let li = residents[1].meta.id;
+    let today = shanghai_date(jiff::Timestamp::now());
+    let overdue = today.checked_sub(jiff::Span::new().days(7))?.to_string();
+    sup.store
+        .update::<Resident>(li, &Author::new(&supervisor.id, now), today, |r| {
+            r.care_tags = vec![CareTag {
+                tag: CareTagKind::ElderlyLivingAlone,
+                visit_cycle_days: 30,
+                since: now,
+            }];
+            r.next_visit_due = Some(overdue.clone());
+        })?;
     let progress = sup.sync().await?;
     assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);
 
@@ -876,6 +896,130 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.wait_text("[data-test=timeline]", "退回").await?;
     d.wait_text("[data-test=incident-status]", "退回").await?;
     d.shot("12-incident-returned").await?;
+
+    // The overdue visit shows on home; the worker records it (by phone).
+    d.click("[data-test=tab-home]").await?;
+    d.wait_text("[data-test=overdue-visits]", "已超期 1 人")
+        .await?;
+    d.click("[data-test=home-visits-link]").await?;
+    d.wait_text("[data-test=due-visit]", "超期 7 天").await?;
+    d.shot("14-visits-due").await?;
+    d.click("[data-test=due-visit]").await?;
+    d.find("[data-test=visit-form]").await?;
+    d.select("[data-test=visit-method] select", "phone").await?;
+    d.type_into("[data-test=visit-notes] textarea", "电话联系，老人身体良好")
+        .await?;
+    d.shot("15-visit-form").await?;
+    d.click("[data-test=save-visit]").await?;
+    d.find("[data-test=visits]").await?;
+    d.wait_for(
+        "the visit leaves the due list",
+        || async {
+            d.count("[data-test=due-visit]")
+                .await
+                .map(|n| n.to_string())
+        },
+        |n| n == "0",
+    )
+    .await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    // On the server: the visit, and 李梅's next visit due in 30 days.
+    let due_next = today.checked_add(jiff::Span::new().days(30))?.to_string();
+    let mut visit = None;
+    for _ in 0..40 {
+        sup.sync().await?;
+        let rows = sup.store.list(&ListQuery {
+            kind: Some(RecordKind::Visit),
+            parent_id: Some(li),
+            ..ListQuery::default()
+        })?;
+        if let Some(row) = rows.first() {
+            visit = sup.store.get::<Visit>(row.id)?;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let visit = visit.context("the visit reached the server")?;
+    assert_eq!(visit.form, VisitForm::Phone);
+    assert_eq!(visit.content, "电话联系，老人身体良好");
+    assert_eq!(visit.next_due.as_deref(), Some(due_next.as_str()));
+    let li_now: Resident = sup.store.get(li)?.context("李梅")?;
+    assert_eq!(li_now.next_visit_due.as_deref(), Some(due_next.as_str()));
+
+    // A same-field conflict: the supervisor (not synced) and the worker
+    // both change the household's door detail; the worker chooses.
+    sup.store.update::<Household>(
+        household_id,
+        &Author::new(&supervisor.id, now),
+        today,
+        |h| h.address.detail = "西侧门".into(),
+    )?;
+    d.script(
+        "location.hash = arguments[0]",
+        json!([format!("#/households/{household_id}")]),
+    )
+    .await?;
+    d.find("[data-test=household-form]").await?;
+    d.type_into("[data-test=detail] input", "东侧门").await?;
+    d.click("[data-test=save-household]").await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    let mut seen = false;
+    for _ in 0..40 {
+        let progress = sup.sync().await?;
+        assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+        let mut doc = sup.store.load(household_id)?.context("household doc")?;
+        if !doc.conflicts().is_empty() {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(seen, "the two edits meet on the server as a conflict");
+    d.click("[data-test=sync-now]").await?;
+    d.script(
+        "location.hash = arguments[0]",
+        json!([format!("#/households/{household_id}")]),
+    )
+    .await?;
+    d.find("[data-test=conflict-banner]").await?;
+    d.click("[data-test=conflict-banner]").await?;
+    d.wait_for(
+        "both values shown",
+        || async {
+            d.count("[data-test=conflict-value]")
+                .await
+                .map(|n| n.to_string())
+        },
+        |n| n == "2",
+    )
+    .await?;
+    d.wait_text("[data-test=conflict]", supervisor.id.as_str())
+        .await?;
+    d.shot("16-conflict").await?;
+    d.script(
+        "[...document.querySelectorAll('[data-test=conflict-value]')]\
+         .find((e) => e.textContent.includes('西侧门'))\
+         .querySelector('[data-test=choose]').click()",
+        json!([]),
+    )
+    .await?;
+    d.find("[data-test=no-conflicts]").await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    let mut settled = None;
+    for _ in 0..40 {
+        sup.sync().await?;
+        let mut doc = sup.store.load(household_id)?.context("household doc")?;
+        if doc.conflicts().is_empty() {
+            settled = Some(doc.read::<Household>()?);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let settled = settled.context("the choice reached the server")?;
+    assert_eq!(settled.address.detail, "西侧门");
 
     d.quit().await?;
 

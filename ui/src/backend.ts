@@ -19,8 +19,11 @@ import type {
   PhotoRole,
   Projection,
   Resident,
+  Conflict,
+  DueVisit,
   SessionInfo,
   SyncStatus,
+  Visit,
 } from './types'
 
 /** What `app_info` returns (`AppInfo` in src-tauri/src/commands.rs). */
@@ -48,6 +51,15 @@ export interface Backend {
   saveIncident(record: Incident): Promise<IncidentView>
   reportIncident(record: Incident): Promise<IncidentView>
   transitionIncident(id: string, action: { type: string }, opinion: string): Promise<IncidentView>
+  /** Residents due for a visit: overdue first, then due within a week. */
+  dueVisits(): Promise<DueVisit[]>
+  newVisit(residentId: string): Promise<Visit>
+  /** Saves a visit; the resident's next due date moves on. */
+  recordVisit(record: Visit): Promise<Visit>
+  /** A record's same-field conflicts, each value with who wrote it and when. */
+  getConflicts(id: string): Promise<Conflict[]>
+  /** Keeps `value` at `path` (an ordinary edit that syncs); returns the conflicts left. */
+  resolveConflict(id: string, path: string, value: unknown): Promise<Conflict[]>
   startPatrol(): Promise<PatrolView>
   getPatrol(id: string): Promise<PatrolView>
   /** Records a point, a check-in or the stop; saved at once. */
@@ -136,6 +148,11 @@ export function tauriBackend(): Backend {
     reportIncident: (record) => call('report_incident', { record }),
     transitionIncident: (id, action, opinion) =>
       call('transition_incident', { args: { id, action, opinion } }),
+    dueVisits: () => call('due_visits'),
+    newVisit: (residentId) => call('new_visit', { residentId }),
+    recordVisit: (record) => call('record_visit', { record }),
+    getConflicts: (id) => call('get_conflicts', { id }),
+    resolveConflict: (id, path, value) => call('resolve_conflict', { args: { id, path, value } }),
     startPatrol: () => call('start_patrol'),
     getPatrol: (id) => call('get_patrol', { id }),
     editPatrol: (id, edit) => call('edit_patrol', { id, edit }),
@@ -174,6 +191,11 @@ export function unavailableBackend(): Backend {
     saveIncident: fail,
     reportIncident: fail,
     transitionIncident: fail,
+    dueVisits: fail,
+    newVisit: fail,
+    recordVisit: fail,
+    getConflicts: fail,
+    resolveConflict: fail,
     startPatrol: fail,
     getPatrol: fail,
     editPatrol: fail,

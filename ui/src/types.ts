@@ -244,3 +244,47 @@ export type PatrolEdit =
   | { type: 'check_in'; point: GeoPoint; at: number; note: string }
   | { type: 'incident'; id: string }
   | { type: 'stop'; at: number; notes: string }
+
+export type VisitKind = 'home' | 'key_person' | 'care' | 'incident_follow_up'
+export type VisitForm = 'in_person' | 'phone' | 'video'
+
+/** A visit (走访), `Visit` in core/src/model/visit.rs. */
+export interface Visit extends Meta {
+  target: { kind: 'household' | 'resident' | 'incident'; id: string }
+  visit_kind: VisitKind
+  form: VisitForm
+  visitor: string
+  visited_at: number
+  point: GeoPoint | null
+  photos: PhotoRef[]
+  content: string
+  measures: string
+  next_due: string | null
+  review: unknown[]
+}
+
+/** A row of the visits due list (`DueVisit` in core/src/app_api.rs). */
+export interface DueVisit {
+  resident: Projection
+  /** Days from today to the due date; negative when overdue. */
+  days_left: number
+  overdue: boolean
+}
+
+/** One value of a conflicted field (`ConflictValue` in core/src/doc.rs). */
+export interface ConflictValue {
+  value: unknown
+  /** User id that wrote it. */
+  user: string | null
+  /** Unix seconds on the writer's clock. */
+  time: number | null
+  actor: string
+}
+
+/** A field written differently at once on two devices. */
+export interface Conflict {
+  /** Dotted path: `address.room`, `parties.0.phone`. */
+  path: string
+  /** Every value; the first is the one shown now. */
+  values: ConflictValue[]
+}

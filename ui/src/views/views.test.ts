@@ -5,7 +5,7 @@ import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
 import { fakeBackend } from '../testing/fakeBackend'
 import { photoRef } from '../testing/fixtures'
-import type { Household, Incident, Projection, Resident, SessionInfo } from '../types'
+import type { Conflict, DueVisit, Household, Incident, Projection, Resident, SessionInfo, Visit } from '../types'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
@@ -342,6 +342,137 @@ describe('patrol screen', () => {
     await flushPromises()
     expect(root.querySelector('[data-test=patrol]')?.getAttribute('data-running')).toBe('false')
     expect(root.querySelector('[data-test=patrol-stop]')).toBeNull()
+    unmount()
+  })
+})
+
+describe('visits', () => {
+  function due(id: string, days_left: number): DueVisit {
+    return {
+      resident: {
+        id,
+        kind: 'resident',
+        grid: META.grid,
+        title: `李*${id}`,
+        subtitle: '',
+        status: null,
+        category: 'registered',
+        urgency: null,
+        parent_id: 'h-1',
+        due: '2026-05-10',
+        created_at: 0,
+      },
+      days_left,
+      overdue: days_left < 0,
+    }
+  }
+
+  function visit(): Visit {
+    return {
+      ...META,
+      id: 'v-1',
+      target: { kind: 'resident', id: 'r-1' },
+      visit_kind: 'care',
+      form: 'in_person',
+      visitor: 'wangfang',
+      visited_at: Date.now(),
+      point: null,
+      photos: [],
+      content: '',
+      measures: '',
+      next_due: null,
+      review: [],
+    }
+  }
+
+  it('counts overdue and due-soon visits on home and opens the due list from there', async () => {
+    fakeBackend.dueVisits.mockResolvedValue([due('r-1', -7), due('r-2', -1), due('r-3', 3)])
+    const { root, router, unmount } = await mountAt('/')
+    expect(text(root, '[data-test=overdue-visits]')).toBe('已超期 2 人')
+    expect(text(root, '[data-test=due-soon-visits]')).toBe('将到期 1 人')
+    root.querySelector<HTMLElement>('[data-test=home-visits-link]')?.click()
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('visits'))
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-test=due-visit]')).toHaveLength(3))
+    const rows = [...root.querySelectorAll('[data-test=due-visit]')].map((r) => r.textContent ?? '')
+    expect(rows[0]).toContain('超期 7 天')
+    expect(rows[2]).toContain('3 天后到期')
+    unmount()
+  })
+
+  it('records a visit with its method and notes, and refuses a future date', async () => {
+    fakeBackend.dueVisits.mockResolvedValue([])
+    fakeBackend.newVisit.mockResolvedValue(visit())
+    fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '李梅' })
+    fakeBackend.recordVisit.mockImplementation((v: Visit) => Promise.resolve({ ...v, next_due: '2026-12-29' }))
+    const { root, router, unmount } = await mountAt('/visits/new/r-1')
+    expect(fakeBackend.newVisit).toHaveBeenCalledWith('r-1')
+    expect(text(root, '[data-test=visit-who]')).toContain('李*')
+    await type(root, '[data-test=visit-date]', '2999-01-01')
+    const notes = root.querySelector<HTMLTextAreaElement>('[data-test=visit-notes] textarea')!
+    notes.value = '老人身体良好'
+    notes.dispatchEvent(new Event('input'))
+    root.querySelector<HTMLElement>('[data-test=save-visit]')?.click()
+    await flushPromises()
+    expect(fakeBackend.recordVisit).not.toHaveBeenCalled()
+    expect(root.textContent).toContain('走访日期应为今天或以前的日期')
+    const select = root.querySelector<HTMLSelectElement>('[data-test=visit-method] select')!
+    select.value = 'phone'
+    select.dispatchEvent(new Event('change'))
+    await type(root, '[data-test=visit-date]', '2026-05-10')
+    root.querySelector<HTMLElement>('[data-test=save-visit]')?.click()
+    await flushPromises()
+    const sent = fakeBackend.recordVisit.mock.calls[0]![0] as Visit
+    expect(sent.form).toBe('phone')
+    expect(sent.content).toBe('老人身体良好')
+    expect(sent.visited_at).toBe(Date.parse('2026-05-10T12:00:00+08:00'))
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('visits'))
+    unmount()
+  })
+})
+
+describe('conflicts', () => {
+  const conflict: Conflict = {
+    path: 'owner_name',
+    values: [
+      { value: '王芳芳', user: 'wangfang', time: 1_763_700_300, actor: 'aa' },
+      { value: '汪芳', user: 'cs-1', time: 1_763_700_360, actor: 'bb' },
+    ],
+  }
+
+  it('shows a banner on the record page that opens the conflict, and keeps the chosen value', async () => {
+    fakeBackend.getHousehold.mockResolvedValue(household())
+    fakeBackend.getConflicts.mockResolvedValue([conflict])
+    fakeBackend.resolveConflict.mockResolvedValue([])
+    const { root, router, unmount } = await mountAt('/households/h-1')
+    expect(fakeBackend.getConflicts).toHaveBeenCalledWith('h-1')
+    root.querySelector<HTMLElement>('[data-test=conflict-banner]')?.click()
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('conflicts'))
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-test=conflict-value]')).toHaveLength(2))
+    expect(text(root, '[data-test=conflict] .van-cell-group__title')).toBe('户主姓名')
+    const second = root.querySelectorAll('[data-test=conflict-value]')[1]!
+    expect(second.textContent).toContain('汪芳')
+    expect(second.textContent).toContain('cs-1 于 2025-11-21 12:46 填写')
+    second.querySelector<HTMLElement>('[data-test=choose]')?.click()
+    await flushPromises()
+    expect(fakeBackend.resolveConflict).toHaveBeenCalledWith('h-1', 'owner_name', '汪芳')
+    expect(root.querySelector('[data-test=no-conflicts]')).not.toBeNull()
+    unmount()
+  })
+
+  it('shows no banner without conflicts, and the reason when a choice is refused', async () => {
+    fakeBackend.getHousehold.mockResolvedValue(household())
+    fakeBackend.getConflicts.mockResolvedValue([])
+    const page = await mountAt('/households/h-1')
+    expect(page.root.querySelector('[data-test=conflict-banner]')).toBeNull()
+    page.unmount()
+
+    fakeBackend.getConflicts.mockResolvedValue([conflict])
+    fakeBackend.resolveConflict.mockRejectedValue({ code: 'conflict_changed', message: '这处冲突已经变化' })
+    const { root, unmount } = await mountAt('/conflicts/h-1')
+    root.querySelector<HTMLElement>('[data-test=choose]')?.click()
+    await flushPromises()
+    expect(text(root, '[data-test=conflict-error]')).toBe('这处冲突已经变化')
+    expect(root.querySelectorAll('[data-test=conflict-value]')).toHaveLength(2)
     unmount()
   })
 })
