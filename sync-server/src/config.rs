@@ -45,6 +45,10 @@ pub struct Settings {
     pub login_per_ip_per_minute: NonZeroU32,
     /// Requests taking longer are answered 408 (a slow 2G upload counts).
     pub request_timeout_secs: u64,
+    /// Threads that run syncs' database and Automerge work (and logins'
+    /// password hashing). The database takes one writer at a time, so more
+    /// threads only wait, each holding memory of its own.
+    pub blocking_threads: usize,
     /// A `tracing` filter: `info`, `gridwork_server=debug,tower_http=info` …
     pub log_level: String,
     /// The built supervisor console (`npm run build:console` in `ui/`),
@@ -72,6 +76,7 @@ impl Default for Settings {
             login_per_user_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_per_ip_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
             request_timeout_secs: 120,
+            blocking_threads: 16,
             log_level: "info".to_string(),
             // The source checkout's built console, so `scripts/demo` and the
             // tests find it from any working directory.
@@ -120,6 +125,7 @@ fn env() -> Env {
         "login_per_user_per_minute",
         "login_per_ip_per_minute",
         "request_timeout_secs",
+        "blocking_threads",
         "log_level",
         "console_dir",
         "console_session_hours",
@@ -169,6 +175,11 @@ impl Settings {
                 "max_body_bytes may be at most {} (the sync protocol's limit)",
                 gridwork_core::sync::wire::MAX_BODY_BYTES
             )));
+        }
+        if self.blocking_threads == 0 {
+            return Err(ConfigError::Inconsistent(
+                "blocking_threads must be at least 1".into(),
+            ));
         }
         Ok(())
     }
@@ -250,6 +261,17 @@ mod tests {
             let err =
                 Settings::load(Some(Path::new("budget.toml")), &Overrides::default()).unwrap_err();
             assert!(matches!(err, ConfigError::Inconsistent(_)), "{err}");
+
+            jail.set_env("GRIDWORK_BLOCKING_THREADS", "0");
+            let err = Settings::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("blocking_threads"), "{err}");
+            jail.set_env("GRIDWORK_BLOCKING_THREADS", "8");
+            assert_eq!(
+                Settings::load(None, &Overrides::default())
+                    .unwrap()
+                    .blocking_threads,
+                8
+            );
 
             let err =
                 Settings::load(Some(Path::new("missing.toml")), &Overrides::default()).unwrap_err();

@@ -361,6 +361,7 @@ fn init_tracing(filter: &str) -> anyhow::Result<()> {
 fn serve(settings: Settings) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(settings.blocking_threads)
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
