@@ -127,6 +127,24 @@ impl Server {
         self.data.path()
     }
 
+    /// Every file under the server's blob folder, partial uploads included.
+    pub fn blob_files(&self) -> Vec<String> {
+        fn walk(dir: &Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path.display().to_string());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.data_dir().join("blobs"), &mut out);
+        out.sort();
+        out
+    }
+
     /// The server's base URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)

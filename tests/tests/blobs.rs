@@ -4,8 +4,6 @@
 //! wrong hashes, non-images, decompression bombs and oversized blobs with
 //! a clear code, keeping nothing of them.
 
-use std::path::Path;
-
 use anyhow::Result;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
@@ -55,24 +53,6 @@ fn new_incident(grid: &str, worker: &str) -> Incident {
 
 fn blobs_of(device: &Device, server: &Server) -> Result<BlobTransport> {
     Ok(BlobTransport::new(&server.url(), &device.login.token)?.with_chunk_bytes(CHUNK))
-}
-
-/// Every file under the server's blob folder, partial uploads included.
-fn stored_files(server: &Server) -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path.display().to_string());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&server.data_dir().join("blobs"), &mut out);
-    out.sort();
-    out
 }
 
 fn code(e: TransportError) -> (u16, String) {
@@ -252,7 +232,7 @@ async fn bad_blobs_are_refused_with_a_code_and_nothing_is_kept() -> Result<()> {
         .send_chunk(&text_sha, 0, tlen, text[..half].to_vec())
         .await?;
     assert_eq!((r.offset, r.complete), (half as u64, false));
-    assert_eq!(stored_files(&server).len(), 1, "the partial upload is kept");
+    assert_eq!(server.blob_files().len(), 1, "the partial upload is kept");
     let e = api
         .send_chunk(&text_sha, half as u64, tlen, text[half..].to_vec())
         .await;
@@ -293,9 +273,9 @@ async fn bad_blobs_are_refused_with_a_code_and_nothing_is_kept() -> Result<()> {
     assert_eq!(code(e.unwrap_err()).0, 401);
 
     assert!(
-        stored_files(&server).is_empty(),
+        server.blob_files().is_empty(),
         "nothing refused was kept: {:?}",
-        stored_files(&server)
+        server.blob_files()
     );
 
     // A chunk at a stale offset is answered with the server's offset, and
@@ -308,7 +288,7 @@ async fn bad_blobs_are_refused_with_a_code_and_nothing_is_kept() -> Result<()> {
         .send_chunk(&sha, 4096, len, photo[4096..].to_vec())
         .await?;
     assert!(r.complete && r.offset == len);
-    assert_eq!(stored_files(&server).len(), 1);
+    assert_eq!(server.blob_files().len(), 1);
     let r = api.remote(&sha).await?;
     assert!(r.complete, "already have it");
     Ok(())

@@ -11,8 +11,9 @@
 
 use automerge::{ActorId, AutoCommit};
 use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::media::{self, MediaError};
 use gridwork_core::model::{
-    AnyRecord, CategoryMajor, Mediation, ReviewDecision, ReviewEntry, Role,
+    AnyRecord, CategoryMajor, Mediation, PhotoRef, PhotoRole, ReviewDecision, ReviewEntry, Role,
 };
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};
 use gridwork_core::validate::Lang;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 use super::dispatched_to;
 use super::index::{Loaded, load};
 use crate::auth::Session;
+use crate::blobs::{self, BlobError, BlobState, BlobStore};
 use crate::storage::{Storage, StorageError};
 use crate::sync::{SyncContext, SyncError};
 
@@ -39,8 +41,13 @@ pub struct ConsoleUser {
 pub enum Decision {
     /// Accept (`true`) or return a household or resident.
     Review { accept: bool, comment: String },
-    /// A workflow step on an incident.
-    Transition { action: Action, opinion: String },
+    /// A workflow step on an incident; a report-back (`resolve`) carries
+    /// the after-photos the handler uploaded (see [`store_photo`]).
+    Transition {
+        action: Action,
+        opinion: String,
+        photos: Vec<PhotoRef>,
+    },
     /// The mediation record of a dispute (矛盾纠纷) incident; replaces
     /// the one it has. `mediated_at` defaults to now.
     Mediation(Mediation),
@@ -100,6 +107,12 @@ pub enum ConsoleError {
     /// The push path refused or did not apply the change.
     #[error("{message}")]
     Refused { code: String, message: String },
+    #[error("{}", photo_message(.0))]
+    Photo(MediaError),
+    #[error("照片尚未上传到服务器 (the photo {0} has not been uploaded)")]
+    PhotoMissing(String),
+    #[error("办结反馈需要填写处置情况 (a report-back needs a short report)")]
+    ReportRequired,
     #[error("服务器上的该记录已损坏 (the server's copy of this record is damaged): {0}")]
     Damaged(String),
     #[error(transparent)]
@@ -124,11 +137,33 @@ impl ConsoleError {
             ConsoleError::MediationTooLong => "mediation_too_long".into(),
             ConsoleError::MediationInFuture => "mediation_in_future".into(),
             ConsoleError::Refused { code, .. } => code.clone(),
+            ConsoleError::Photo(e) => format!("photo_{}", e.code()),
+            ConsoleError::PhotoMissing(_) => "photo_missing".into(),
+            ConsoleError::ReportRequired => "report_required".into(),
             ConsoleError::Damaged(_) => "server_error".into(),
             ConsoleError::Storage(_) => "internal".into(),
             ConsoleError::Sync(SyncError::Busy) => "busy".into(),
             ConsoleError::Sync(_) => "internal".into(),
         }
+    }
+}
+
+/// The zh-CN first message of a refused photo.
+fn photo_message(e: &MediaError) -> String {
+    match e {
+        MediaError::NotAnImage => {
+            "文件不是 JPEG、PNG 或 WebP 图片，请选择照片 (the file is not a JPEG, PNG or WebP image)"
+                .into()
+        }
+        MediaError::TooManyPixels { width, height } => format!(
+            "照片像素过多（{width}×{height}），最多 {} 像素 (the image has too many pixels)",
+            media::MAX_PIXELS
+        ),
+        MediaError::TooLarge(n) => format!(
+            "照片文件过大（{n} 字节），最大 {} 字节 (the file is too large)",
+            media::MAX_INPUT_BYTES
+        ),
+        MediaError::Corrupt(d) => format!("照片已损坏，无法读取 (the image cannot be read): {d}"),
     }
 }
 
@@ -164,19 +199,79 @@ pub fn may_see(who: &ConsoleUser, record: &AnyRecord, derived: Option<&Derived>)
         && derived.is_some_and(|d| dispatched_to(user, d.assignee.as_ref()))
 }
 
-/// The actions the console offers on incidents; reporting and resolving
-/// need a tablet (photos, the reporter's own account).
-fn offered(action: &Action) -> bool {
-    !matches!(
-        action,
-        Action::Report | Action::ResolveOnSpot | Action::Resolve
-    )
+/// The actions the console offers on incidents to a role: reporting and
+/// resolving on the spot need a tablet (the reporter's own account); a
+/// report-back (`resolve`, with after-photos) is the department handler's.
+fn offered(action: &Action, role: Role) -> bool {
+    match action {
+        Action::Report | Action::ResolveOnSpot => false,
+        Action::Resolve => role == Role::DepartmentHandler,
+        _ => true,
+    }
+}
+
+/// Takes one after-photo of an incident the user may see, for a
+/// report-back: the image is made upload-ready ([`media::prepare`]:
+/// oriented, scaled, metadata dropped, thumbnailed) and photo and
+/// thumbnail are kept in the blob store by their SHA-256, through the
+/// same checks as a tablet's upload. Bad input stores nothing. Returns
+/// the reference the report-back names.
+pub fn store_photo(
+    storage: &dyn Storage,
+    store: &dyn BlobStore,
+    max_blob_bytes: u64,
+    ctx: &SyncContext,
+    who: &ConsoleUser,
+    id: Uuid,
+    bytes: &[u8],
+) -> Result<PhotoRef, ConsoleError> {
+    let (loaded, _, _) = visible_record(storage, ctx, who, id)?;
+    if !matches!(loaded.record, AnyRecord::Incident(_)) {
+        return Err(ConsoleError::WrongKind(
+            loaded.record.kind().as_str().into(),
+        ));
+    }
+    if who.session.user.role != Role::DepartmentHandler {
+        return Err(ConsoleError::ActionNotOffered(
+            Action::Resolve.name().into(),
+        ));
+    }
+    let prepared = media::prepare(bytes).map_err(ConsoleError::Photo)?;
+    for encoded in [&prepared.thumbnail, &prepared.photo] {
+        let len = encoded.bytes.len() as u64;
+        blobs::receive(
+            store,
+            max_blob_bytes,
+            &encoded.sha256,
+            0,
+            len,
+            &encoded.bytes,
+        )
+        .map_err(|e| match e {
+            BlobError::Media(m) => ConsoleError::Photo(m),
+            BlobError::TooLarge { size, .. } => {
+                ConsoleError::Photo(MediaError::TooLarge(size as usize))
+            }
+            other => ConsoleError::Damaged(other.to_string()),
+        })?;
+    }
+    Ok(PhotoRef {
+        sha256: prepared.photo.sha256,
+        thumb_sha256: Some(prepared.thumbnail.sha256),
+        role: PhotoRole::After,
+        bytes: prepared.photo.bytes.len() as u64,
+        width: prepared.photo.width,
+        height: prepared.photo.height,
+        // When it was taken is the camera's to say; re-encoding dropped it.
+        taken_at: None,
+    })
 }
 
 /// Takes a decision on a record: writes it as a change by the console's
 /// actor and stores it through the sync push path.
 pub fn act(
     storage: &dyn Storage,
+    store: &dyn BlobStore,
     ctx: &SyncContext,
     who: &ConsoleUser,
     id: Uuid,
@@ -229,11 +324,39 @@ pub fn act(
                 _ => unreachable!("matched above"),
             }
         }
-        (Decision::Transition { action, opinion }, AnyRecord::Incident(i)) => {
-            if !offered(&action) {
+        (
+            Decision::Transition {
+                action,
+                opinion,
+                photos,
+            },
+            AnyRecord::Incident(i),
+        ) => {
+            if !offered(&action, user.role) {
                 return Err(ConsoleError::ActionNotOffered(action.name().into()));
             }
             let mut after = i.clone();
+            let resolving = matches!(action, Action::Resolve);
+            if resolving && opinion.trim().is_empty() {
+                return Err(ConsoleError::ReportRequired);
+            }
+            // Only photos the server holds whole, and only on a report-back.
+            let photos: Vec<PhotoRef> = if resolving { photos } else { Vec::new() };
+            for p in &photos {
+                for sha in std::iter::once(&p.sha256).chain(p.thumb_sha256.as_ref()) {
+                    let held = store
+                        .state(sha)
+                        .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+                    if !matches!(held, BlobState::Complete(_)) {
+                        return Err(ConsoleError::PhotoMissing(sha.clone()));
+                    }
+                }
+            }
+            let hashes: Vec<String> = photos.iter().map(|p| p.sha256.clone()).collect();
+            after.photos.extend(photos.into_iter().map(|p| PhotoRef {
+                role: PhotoRole::After,
+                ..p
+            }));
             workflow::transition(
                 &mut after,
                 &ctx.calendar,
@@ -243,7 +366,7 @@ pub fn act(
                 },
                 action,
                 opinion.trim(),
-                Vec::new(),
+                hashes,
                 now_ms,
             )
             .map_err(ConsoleError::Transition)?;

@@ -44,7 +44,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::{ActorId, AutoCommit, Change};
 use gridwork_core::doc::{Author, DocError, RecordDoc};
 use gridwork_core::model::{
-    AnyRecord, Incident, Meta, ReviewDecision, ReviewEntry, Role, ValidateCtx,
+    AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
 use gridwork_core::sync::wire::{DocChanges, Notice, Rejection};
 use gridwork_core::validate::Lang;
@@ -642,11 +642,27 @@ fn write_diff_any(
     }
 }
 
-/// Puts every field of `old` back into `new` except the workflow log.
-/// Whether anything had changed.
+/// Puts every field of `old` back into `new` except the workflow log and
+/// the after-photos a report-back added (new photos of role `after` that a
+/// log entry names). Whether anything had changed.
 fn restore_all_but_log(old: &Incident, new: &mut Incident) -> bool {
     let mut restored = old.clone();
     restored.log = new.log.clone();
+    let named: std::collections::HashSet<&str> = new
+        .log
+        .iter()
+        .flat_map(|t| t.photos.iter().map(String::as_str))
+        .collect();
+    restored.photos.extend(
+        new.photos
+            .iter()
+            .filter(|p| {
+                p.role == PhotoRole::After
+                    && named.contains(p.sha256.as_str())
+                    && !old.photos.contains(p)
+            })
+            .cloned(),
+    );
     if restored == *new {
         return false;
     }

@@ -17,7 +17,8 @@
 //! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline |
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
 //! | POST | `/console/api/records/{id}/reveal` | the record with phone/ID numbers in clear as the role may; logged |
-//! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion}` |
+//! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion, photos?}`; `resolve` (report-back) is the dispatched handler's, with photos |
+//! | POST | `/console/api/incidents/{id}/photos` | an image file → an after-photo's reference (prepared, kept as blobs) |
 //! | POST | `/console/api/incidents/{id}/mediation` | `{mediator, method, outcome, success, mediated_at?}` on a dispute (矛盾纠纷); supervisors |
 //! | POST | `/console/api/hotline/import` | a JSON or CSV file of 12345 work orders → incidents; supervisors (see [`crate::console::hotline`]) |
 //! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
@@ -64,6 +65,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/records/{id}/reveal", post(ledgers::reveal))
         .route("/incidents/{id}/transition", post(records::transition))
         .route("/incidents/{id}/mediation", post(records::mediation))
+        .route("/incidents/{id}/photos", post(records::photo))
         .route("/hotline/import", post(hotline::import))
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))
@@ -169,7 +171,16 @@ fn console_status(e: &ConsoleError) -> StatusCode {
         | ConsoleError::MediationField(_)
         | ConsoleError::MediationTooLong
         | ConsoleError::MediationInFuture
+        | ConsoleError::PhotoMissing(_)
+        | ConsoleError::ReportRequired
         | ConsoleError::Transition(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        ConsoleError::Photo(gridwork_core::media::MediaError::NotAnImage) => {
+            StatusCode::UNSUPPORTED_MEDIA_TYPE
+        }
+        ConsoleError::Photo(gridwork_core::media::MediaError::TooLarge(_)) => {
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        ConsoleError::Photo(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ConsoleError::Sync(crate::sync::SyncError::Busy) => StatusCode::SERVICE_UNAVAILABLE,
         ConsoleError::Damaged(_) | ConsoleError::Storage(_) | ConsoleError::Sync(_) => {
             StatusCode::INTERNAL_SERVER_ERROR

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::model::{AnyRecord, Mediation, RecordKind};
+use gridwork_core::model::{AnyRecord, Mediation, PhotoRef, RecordKind};
 use gridwork_core::workflow::{Action, Derived, Transition};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -240,6 +241,10 @@ pub struct TransitionRequest {
     pub action: Action,
     #[serde(default)]
     pub opinion: String,
+    /// After-photos of a report-back (`resolve`), as answered by
+    /// `POST /console/api/incidents/{id}/photos`.
+    #[serde(default)]
+    pub photos: Vec<PhotoRef>,
 }
 
 /// Accepts or returns a household or resident.
@@ -284,6 +289,7 @@ pub async fn transition(
         Decision::Transition {
             action: req.action,
             opinion: req.opinion,
+            photos: req.photos,
         },
     )
     .await
@@ -311,6 +317,7 @@ async fn decide(
     tokio::task::spawn_blocking(move || {
         actions::act(
             worker.storage().as_ref(),
+            worker.blobs().as_ref(),
             worker.sync_context(),
             &acting,
             id,
@@ -320,4 +327,37 @@ async fn decide(
     })
     .await??;
     detail(State(state), ConsoleAuth(who), Path(id)).await
+}
+
+/// Takes one after-photo for a report-back: the body is the image file
+/// (JPEG, PNG or WebP). Answers the photo's reference.
+pub async fn photo(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path(id): Path<Uuid>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PhotoRef>, ConsoleApiError> {
+    let body = body.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge {
+                limit: state.max_body_bytes(),
+            }
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    let worker = state.clone();
+    let photo = tokio::task::spawn_blocking(move || {
+        actions::store_photo(
+            worker.storage().as_ref(),
+            worker.blobs().as_ref(),
+            worker.max_blob_bytes(),
+            worker.sync_context(),
+            &who,
+            id,
+            &body,
+        )
+    })
+    .await??;
+    Ok(Json(photo))
 }

@@ -1,0 +1,218 @@
+//! A department handler reports back from the console against a real
+//! `gridwork-server`: a short report and after-photos on an incident
+//! dispatched to them. The photo is prepared and kept as blobs, the
+//! resolve is written by the handler's console actor and reaches the grid
+//! worker's tablet, which downloads the photo. Only the handler it is
+//! dispatched to may report back; a non-image is refused and nothing kept.
+
+mod console_support;
+
+use anyhow::{Context, Result};
+use console_support::{Answer, Console, add_handler, two_communities, user_over, worker_reports};
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::media::sha256_hex;
+use gridwork_core::model::{Incident, PhotoRole, Role};
+use gridwork_core::workflow::{self, Status};
+use gridwork_tests::{PASSWORD, Server};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A JPEG camera photo, made here: a gradient so it is not trivial.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&img)
+        .expect("encode a JPEG");
+    out
+}
+
+/// Uploads one file as an after-photo of `incident`.
+async fn upload(
+    console: &Console,
+    server: &Server,
+    incident: Uuid,
+    bytes: Vec<u8>,
+) -> Result<Answer> {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/console/api/incidents/{incident}/photos",
+            server.url()
+        ))
+        .header(reqwest::header::COOKIE, console.cookie())
+        .header("x-gridwork-console", "1")
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Ok(Answer { status, body })
+}
+
+#[tokio::test]
+async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet() -> Result<()> {
+    let server = Server::start()?;
+    let (a, _) = two_communities();
+    let (mut tablet, _house, incident) = worker_reports(&server, a).await?;
+    let handler = add_handler(&server, &a.grid)?;
+    let street = user_over(Role::StreetSupervisor, &a.grid);
+    server.admin(&[
+        "add-user",
+        "--id",
+        "dh-env",
+        "--name",
+        "环保王芳",
+        "--role",
+        "department_handler",
+        "--grid",
+        &street.grid,
+        "--department",
+        "环保",
+        "--password",
+        PASSWORD,
+    ])?;
+    let cs = Console::open(&server, &user_over(Role::CommunitySupervisor, &a.grid).id).await?;
+    let dh = Console::open(&server, &handler).await?;
+    let other = Console::open(&server, "dh-env").await?;
+
+    // Before dispatch the handler cannot even upload to it.
+    let r = upload(&dh, &server, incident, jpeg(64, 48)).await?;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(server.blob_files().is_empty(), "nothing kept");
+
+    cs.transition(incident, json!({"type": "accept"}), "")
+        .await?
+        .ok()?;
+    cs.transition(
+        incident,
+        json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
+        "请三日内处理",
+    )
+    .await?
+    .ok()?;
+
+    // A non-image is refused with a clear zh-CN message; nothing is kept.
+    let r = upload(&dh, &server, incident, b"%PDF-1.4 not a photo".to_vec()).await?;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "photo_not_an_image"),
+        "{}",
+        r.body
+    );
+    let message = r.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("文件不是 JPEG、PNG 或 WebP 图片"),
+        "{message}"
+    );
+    assert!(
+        server.blob_files().is_empty(),
+        "a refused file keeps nothing"
+    );
+
+    // The handler of another department sees nothing and may do nothing.
+    let r = upload(&other, &server, incident, jpeg(64, 48)).await?;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert!(server.blob_files().is_empty(), "nothing kept for them");
+
+    // The dispatched handler uploads a camera JPEG: prepared (scaled, a thumbnail).
+    let original = jpeg(2400, 1800);
+    let r = upload(&dh, &server, incident, original.clone()).await?;
+    let photo = r.ok()?;
+    let sha = photo["sha256"].as_str().context("sha256")?.to_string();
+    let thumb = photo["thumb_sha256"].as_str().context("thumb")?.to_string();
+    assert_eq!(photo["width"], 1600, "scaled to the long side: {photo}");
+    assert_ne!(sha, sha256_hex(&original), "re-encoded, not kept as sent");
+    assert_eq!(server.blob_files().len(), 2, "photo and thumbnail");
+
+    // The other department cannot resolve with it; a supervisor is not offered
+    // report-back; without a report or a photo the handler is told why.
+    let r = other
+        .post(
+            &format!("/incidents/{incident}/transition"),
+            json!({"action": {"type": "resolve"}, "opinion": "已处理", "photos": [photo]}),
+        )
+        .await?;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let r = cs
+        .post(
+            &format!("/incidents/{incident}/transition"),
+            json!({"action": {"type": "resolve"}, "opinion": "已处理", "photos": [photo]}),
+        )
+        .await?;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "action_not_offered"),
+        "{}",
+        r.body
+    );
+    let r = dh
+        .post(
+            &format!("/incidents/{incident}/transition"),
+            json!({"action": {"type": "resolve"}, "opinion": "已处理", "photos": []}),
+        )
+        .await?;
+    assert_eq!(r.code(), "photos_required", "{}", r.body);
+    let r = dh
+        .post(
+            &format!("/incidents/{incident}/transition"),
+            json!({"action": {"type": "resolve"}, "opinion": " ", "photos": [photo]}),
+        )
+        .await?;
+    assert_eq!(r.code(), "report_required", "{}", r.body);
+    let mut unknown = photo.clone();
+    unknown["sha256"] = json!("0".repeat(64));
+    let r = dh
+        .post(
+            &format!("/incidents/{incident}/transition"),
+            json!({"action": {"type": "resolve"}, "opinion": "已处理", "photos": [unknown]}),
+        )
+        .await?;
+    assert_eq!(r.code(), "photo_missing", "{}", r.body);
+
+    // The report-back.
+    let done = dh
+        .post(
+            &format!("/incidents/{incident}/transition"),
+            json!({"action": {"type": "resolve"}, "opinion": "占道摊位已清理", "photos": [photo]}),
+        )
+        .await?
+        .ok()?;
+    assert_eq!(done["summary"]["status"], "resolved", "{done}");
+
+    // The worker's tablet syncs: resolved, by the handler, with the photo.
+    tablet.sync().await?;
+    let i: Incident = tablet
+        .store
+        .get(incident)?
+        .context("incident on the tablet")?;
+    let state = workflow::derive(&i, &WorkCalendar::bundled());
+    assert_eq!(state.status, Status::Resolved);
+    assert_eq!(state.resolved_by.as_deref(), Some(handler.as_str()));
+    let last = i.log.last().context("a log")?;
+    assert_eq!(last.opinion, "占道摊位已清理");
+    assert_eq!(last.photos, vec![sha.clone()]);
+    let after = i
+        .photos
+        .iter()
+        .find(|p| p.sha256 == sha)
+        .context("the photo ref")?;
+    assert_eq!(after.role, PhotoRole::After);
+    assert_eq!(after.thumb_sha256.as_deref(), Some(thumb.as_str()));
+
+    // …and downloads it through the blob API.
+    for want in [&sha, &thumb] {
+        let response = reqwest::Client::new()
+            .get(format!("{}/v1/blobs/{want}?doc={incident}", server.url()))
+            .bearer_auth(&tablet.login.token)
+            .send()
+            .await?;
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.bytes().await?;
+        assert_eq!(&sha256_hex(&bytes), want, "the bytes are the photo");
+    }
+    Ok(())
+}
