@@ -113,6 +113,18 @@ export type IncidentAction =
   | { type: 'close' }
   | { type: 'dispatch'; to: Assignee; deadline_days: number }
   | { type: 'escalate'; to: string }
+  | { type: 'resolve' }
+
+/** A photo the server keeps as blobs (answered by a photo upload). */
+export interface PhotoRef {
+  sha256: string
+  thumb_sha256: string | null
+  role: string
+  bytes: number
+  width: number
+  height: number
+  taken_at: number | null
+}
 
 /** A failure the server explained with a stable code. */
 export class ConsoleApiError extends Error {
@@ -129,7 +141,7 @@ const BASE = '/console/api'
 
 /** A body sent as it is (an uploaded file) rather than as JSON. */
 interface RawBody {
-  text: string
+  text: string | Blob
   type: string
 }
 
@@ -182,8 +194,14 @@ export const api = {
     call<Detail>('POST', `/records/${id}/review`, { decision, comment }),
   reveal: (id: string) =>
     call<{ record: Record<string, unknown>; revealed: string }>('POST', `/records/${id}/reveal`),
-  transition: (id: string, action: IncidentAction, opinion: string) =>
-    call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion }),
+  transition: (id: string, action: IncidentAction, opinion: string, photos: PhotoRef[] = []) =>
+    call<Detail>('POST', `/incidents/${id}/transition`, { action, opinion, photos }),
+  /** Uploads one after-photo of a report-back; the server prepares and keeps it. */
+  uploadPhoto: (id: string, file: Blob) =>
+    call<PhotoRef>('POST', `/incidents/${id}/photos`, undefined, {
+      text: file,
+      type: file.type || 'application/octet-stream',
+    }),
   mediation: (id: string, m: Mediation) => call<Detail>('POST', `/incidents/${id}/mediation`, m),
   /** Imports a JSON or CSV file of 12345 work orders. */
   importHotline: (text: string, format: 'json' | 'csv') =>
