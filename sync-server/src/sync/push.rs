@@ -810,7 +810,75 @@ fn check_reviews(
 
 #[cfg(test)]
 mod tests {
-    use super::new_entries;
+    use super::{new_entries, restore_all_but_log};
+    use gridwork_core::model::{
+        Category, CategoryMajor, Incident, IncidentSource, Meta, PhotoRef, PhotoRole, Role, Urgency,
+    };
+    use gridwork_core::workflow::{Action, Status, Transition};
+
+    fn incident() -> Incident {
+        Incident {
+            meta: Meta::new("440106001001001", "gw-1", 0),
+            number: "SJ-1".into(),
+            title: "占道经营".into(),
+            description: "路口占道摆摊".into(),
+            category: Category {
+                major: CategoryMajor::Other,
+                minor: String::new(),
+            },
+            source: IncidentSource::Patrol,
+            urgency: Urgency::Medium,
+            point: None,
+            address: String::new(),
+            happened_at: 0,
+            photos: Vec::new(),
+            parties: Vec::new(),
+            hotline_order: None,
+            patrol_id: None,
+            mediation: None,
+            log: Vec::new(),
+        }
+    }
+
+    fn photo(sha: &str, role: PhotoRole) -> PhotoRef {
+        PhotoRef {
+            sha256: sha.repeat(32),
+            thumb_sha256: None,
+            role,
+            bytes: 1,
+            width: 1,
+            height: 1,
+            taken_at: None,
+        }
+    }
+
+    #[test]
+    fn a_handler_keeps_only_after_photos_their_report_back_names() {
+        let old = incident();
+        let mut new = old.clone();
+        new.log.push(Transition {
+            action: Action::Resolve,
+            actor: "dh".into(),
+            role: Role::DepartmentHandler,
+            from: Status::InProgress,
+            to: Status::Resolved,
+            opinion: "已处理".into(),
+            photos: vec!["ab".repeat(32)],
+            at: 1,
+            received_at: None,
+        });
+        new.photos.push(photo("ab", PhotoRole::After));
+        let kept = new.clone();
+        assert!(!restore_all_but_log(&old, &mut new), "nothing to restore");
+        assert_eq!(new, kept);
+
+        // An after-photo no log entry names, a before-photo, a title edit: undone.
+        new.photos.push(photo("cd", PhotoRole::After));
+        new.photos.push(photo("ab", PhotoRole::Before));
+        new.title = "改过的标题".into();
+        assert!(restore_all_but_log(&old, &mut new));
+        assert_eq!(new, kept);
+    }
 
     #[test]
     fn new_log_entries_are_found_wherever_a_merge_put_them() {
