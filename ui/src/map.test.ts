@@ -47,7 +47,6 @@ describe('grid map scene', () => {
       [feature('inc', 'incident', 113.009, 23.009, 'high'), feature('hh', 'household', 113.001, 23.001)],
       null,
       640,
-      480,
     )!
     expect(scene.outlines.map((o) => [o.code, o.own])).toEqual([
       ['g1', true],
@@ -63,21 +62,25 @@ describe('grid map scene', () => {
     expect(hh.x).toBeLessThan(inc.x) // west is left
     expect(hh.y).toBeGreaterThan(inc.y) // south is down
     expect(scene.me).toBeNull()
+    // A square of degrees at 23°N is taller than wide on the ground.
+    expect(scene.height).toBe(Math.round(640 / Math.cos((23.005 * Math.PI) / 180)))
   })
 
   it('frames the markers and the worker when no grid has a boundary', () => {
-    const scene = buildMapScene([], 'g1', [feature('hh', 'household', 113.0, 23.0)], [113.01, 23.01], 640, 480)!
+    const scene = buildMapScene([], 'g1', [feature('hh', 'household', 113.0, 23.0)], [113.01, 23.01], 640)!
     expect(scene.outlines).toEqual([])
     expect(scene.markers).toHaveLength(1)
     const hh = scene.markers[0]!
     expect(scene.me![0]).toBeGreaterThan(hh.x)
-    for (const v of [...scene.me!, hh.x, hh.y]) {
-      expect(v).toBeGreaterThan(0)
-      expect(v).toBeLessThan(640)
+    for (const [x, y] of [scene.me!, [hh.x, hh.y]]) {
+      expect(x).toBeGreaterThan(0)
+      expect(x).toBeLessThan(scene.width)
+      expect(y).toBeGreaterThan(0)
+      expect(y).toBeLessThan(scene.height)
     }
   })
 
   it('has nothing to draw without boundaries, markers or a position', () => {
-    expect(buildMapScene([], 'g1', [], null, 640, 480)).toBeNull()
+    expect(buildMapScene([], 'g1', [], null, 640)).toBeNull()
   })
 })

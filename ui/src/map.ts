@@ -23,13 +23,18 @@ export interface MapMarker {
 
 export interface MapScene {
   box: Box
+  /** The view's size: the given width, and the height that keeps the
+   * ground's proportions (a degree of longitude is shorter than one of
+   * latitude away from the equator). */
+  width: number
+  height: number
   outlines: MapOutline[]
   markers: MapMarker[]
   me: [number, number] | null
 }
 
 /**
- * The grid map drawn in a `width`×`height` view, north up, WGS-84 as stored
+ * The grid map drawn in a view `width` wide, north up, WGS-84 as stored
  * (no base tiles, so no datum shift). The view frames the grid boundaries;
  * with none, it frames the markers; with neither there is nothing to draw.
  * Markers outside the boundaries still show (a household recorded just over
@@ -41,13 +46,16 @@ export function buildMapScene(
   features: MapFeature[],
   me: [number, number] | null,
   width: number,
-  height: number,
 ): MapScene | null {
   const rings = grids.flatMap((g) => outerRings(g).map((ring) => ({ grid: g, ring })))
   const points: [number, number][] = features.map((f) => [f.lon, f.lat])
   if (me) points.push(me)
   const box = boxOf([...rings.map((r) => r.ring), points])
   if (!box) return null
+  const midLat = ((box.minLat + box.maxLat) / 2) * (Math.PI / 180)
+  const ratio = (box.maxLat - box.minLat) / ((box.maxLon - box.minLon) * Math.cos(midLat))
+  // Clamped so a long, thin grid still gives a usable screen.
+  const height = Math.round(width * Math.min(Math.max(ratio, 0.4), 1.6))
   const outlines = rings.map(({ grid, ring }) => ({
     code: grid.code,
     name: grid.name,
@@ -73,5 +81,5 @@ export function buildMapScene(
     })
   // Incidents on top of households: they are what the worker acts on.
   markers.sort((a, b) => Number(a.kind === 'incident') - Number(b.kind === 'incident'))
-  return { box, outlines, markers, me: me ? viewAt(box, width, height, me[0], me[1]) : null }
+  return { box, width, height, outlines, markers, me: me ? viewAt(box, width, height, me[0], me[1]) : null }
 }
