@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "transition_incident",
     "report_incident",
     "due_visits",
+    "map_features",
     "new_visit",
     "record_visit",
     "get_conflicts",

@@ -311,6 +311,41 @@ pub fn next_visit_due(resident: &Resident, visited_on: jiff::civil::Date) -> Opt
         .map(|d| d.to_string())
 }
 
+/// A marker on the field app's grid map: a household or an open incident
+/// that has a point. Carries only the masked list row's text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MapFeature {
+    /// The record's masked list row.
+    pub row: Projection,
+    /// WGS-84 longitude and latitude, as stored.
+    pub lon: f64,
+    pub lat: f64,
+}
+
+/// Whether a listed row belongs on the map: every household, and incidents
+/// not yet closed (deleted rows are never listed).
+pub fn on_map(row: &Projection) -> bool {
+    match row.kind {
+        crate::model::RecordKind::Household => true,
+        crate::model::RecordKind::Incident => row.status.as_deref() != Some("closed"),
+        _ => false,
+    }
+}
+
+/// The marker of `row` at `point`, or `None` when the row does not belong on
+/// the map or has no point yet.
+pub fn map_feature(row: Projection, point: Option<&GeoPoint>) -> Option<MapFeature> {
+    let p = point?;
+    if !on_map(&row) || !p.lon.is_finite() || !p.lat.is_finite() {
+        return None;
+    }
+    Some(MapFeature {
+        row,
+        lon: p.lon,
+        lat: p.lat,
+    })
+}
+
 /// One row of the visits due list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DueVisit {
@@ -540,6 +575,33 @@ mod tests {
         visit_recorded(&mut late, &mut r);
         assert_eq!(late.next_due.as_deref(), Some("2026-06-06"));
         assert_eq!(r.next_visit_due.as_deref(), Some("2026-06-16"));
+    }
+
+    #[test]
+    fn the_map_shows_households_and_open_incidents_with_a_point() {
+        let at = GeoPoint {
+            lon: 113.3,
+            lat: 23.1,
+            crs: "EPSG:4326".into(),
+            accuracy_m: None,
+        };
+        let h = blank_household("440106001001001", "gw-1", NOW).projection();
+        let f = map_feature(h.clone(), Some(&at)).expect("a household with a point");
+        assert_eq!((f.lon, f.lat), (113.3, 23.1));
+        assert!(map_feature(h, None).is_none(), "no point, no marker");
+        let mut i = blank_incident("440106001001001", "gw-1", "dev-1", NOW).projection();
+        i.status = Some("reported".into());
+        assert!(map_feature(i.clone(), Some(&at)).is_some());
+        i.status = Some("closed".into());
+        assert!(
+            map_feature(i, Some(&at)).is_none(),
+            "closed incidents are left off"
+        );
+        let r = tagged(&[]).projection();
+        assert!(
+            map_feature(r, Some(&at)).is_none(),
+            "residents are not drawn"
+        );
     }
 
     #[test]

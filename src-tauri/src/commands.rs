@@ -417,6 +417,35 @@ fn step(s: &mut Session, args: TransitionArgs, lang: Lang) -> Result<IncidentVie
     Ok(app_api::incident_view(incident, &cal, lang))
 }
 
+/// The grid map's markers: households and open incidents that have a point.
+/// The rows come from the list; the points from the records themselves.
+#[tauri::command]
+pub fn map_features(state: State<'_, AppState>) -> Result<Vec<app_api::MapFeature>, CommandError> {
+    state.with_session(|s, lang| {
+        let mut out = Vec::new();
+        for kind in [RecordKind::Household, RecordKind::Incident] {
+            let q = ListQuery {
+                kind: Some(kind),
+                limit: Some(MAP_LIMIT),
+                ..ListQuery::default()
+            };
+            let rows = s.store.list(&q).map_err(|e| CommandError::store(e, lang))?;
+            for row in rows.into_iter().filter(app_api::on_map) {
+                let point = match kind {
+                    RecordKind::Household => get::<Household>(s, row.id, lang)?.point,
+                    _ => get::<Incident>(s, row.id, lang)?.point,
+                };
+                out.extend(app_api::map_feature(row, point.as_ref()));
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// At most this many records of each kind are drawn: a grid holds a few
+/// hundred households, so this is a guard, not a page.
+const MAP_LIMIT: u32 = 5000;
+
 /// Residents due for a visit: overdue first, then due within a week.
 #[tauri::command]
 pub fn due_visits(state: State<'_, AppState>) -> Result<Vec<app_api::DueVisit>, CommandError> {

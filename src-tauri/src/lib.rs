@@ -73,6 +73,7 @@ pub fn run() {
             commands::transition_incident,
             commands::report_incident,
             commands::due_visits,
+            commands::map_features,
             commands::new_visit,
             commands::record_visit,
             commands::get_conflicts,

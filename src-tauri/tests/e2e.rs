@@ -17,7 +17,8 @@
 //! resident's next due date 30 days on. The worker and the supervisor
 //! change the household's door detail at once: the app shows the conflict
 //! with both values and who wrote them, the worker keeps the supervisor's,
-//! and the server ends with that value alone. Finally
+//! and the server ends with that value alone. The grid map then shows the
+//! returned (still open) incident, and tapping its marker opens it. Finally
 //! the app is started again and its cold start to the home screen is
 //! measured and printed (`cold_start_to_home_ms`).
 //!
@@ -1020,6 +1021,24 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     }
     let settled = settled.context("the choice reached the server")?;
     assert_eq!(settled.address.detail, "西侧门");
+
+    // The grid map: the boundary and the returned (still open) incident,
+    // whose marker opens it.
+    d.click("[data-test=tab-map]").await?;
+    d.find("[data-test=map-grid]").await?;
+    let marker = format!("[data-test=map-incident][data-id='{incident_id}'] circle");
+    d.find(&marker).await?;
+    d.wait_text("[data-test=map-incident-count]", "未结事件")
+        .await?;
+    d.shot("map").await?;
+    d.click(&marker).await?;
+    d.wait_for(
+        "the marker opens its incident",
+        || d.hash(),
+        |h| *h == format!("#/incidents/{incident_id}"),
+    )
+    .await?;
+    d.find("[data-test=incident-detail]").await?;
 
     d.quit().await?;
 

@@ -21,6 +21,7 @@ import type {
   Resident,
   Conflict,
   DueVisit,
+  MapFeature,
   SessionInfo,
   SyncStatus,
   Visit,
@@ -53,6 +54,7 @@ export interface Backend {
   transitionIncident(id: string, action: { type: string }, opinion: string): Promise<IncidentView>
   /** Residents due for a visit: overdue first, then due within a week. */
   dueVisits(): Promise<DueVisit[]>
+  mapFeatures(): Promise<MapFeature[]>
   newVisit(residentId: string): Promise<Visit>
   /** Saves a visit; the resident's next due date moves on. */
   recordVisit(record: Visit): Promise<Visit>
@@ -149,6 +151,7 @@ export function tauriBackend(): Backend {
     transitionIncident: (id, action, opinion) =>
       call('transition_incident', { args: { id, action, opinion } }),
     dueVisits: () => call('due_visits'),
+    mapFeatures: () => call('map_features'),
     newVisit: (residentId) => call('new_visit', { residentId }),
     recordVisit: (record) => call('record_visit', { record }),
     getConflicts: (id) => call('get_conflicts', { id }),
@@ -192,6 +195,7 @@ export function unavailableBackend(): Backend {
     reportIncident: fail,
     transitionIncident: fail,
     dueVisits: fail,
+    mapFeatures: fail,
     newVisit: fail,
     recordVisit: fail,
     getConflicts: fail,

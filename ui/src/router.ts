@@ -29,6 +29,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
         props: true,
       },
       { path: '/conflicts/:id', name: 'conflicts', component: () => import('./views/ConflictsView.vue'), props: true },
+      { path: '/map', name: 'map', component: () => import('./views/MapView.vue') },
       { path: '/patrol', name: 'patrol', component: () => import('./views/PatrolView.vue') },
       { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
       { path: '/about', name: 'about', component: () => import('./views/AboutView.vue'), meta: { public: true } },

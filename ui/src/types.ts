@@ -288,3 +288,11 @@ export interface Conflict {
   /** Every value; the first is the one shown now. */
   values: ConflictValue[]
 }
+
+/** A marker on the grid map (`MapFeature` in core/src/app_api.rs): a
+ * household or an open incident, its masked row and WGS-84 point. */
+export interface MapFeature {
+  row: Projection
+  lon: number
+  lat: number
+}

@@ -11,6 +11,7 @@ const en: MessageSchema = {
     report: 'Report',
     sync: 'Sync',
     patrol: 'Patrol',
+    map: 'Map',
     back: 'Back',
   },
   setup: {
@@ -22,6 +23,15 @@ const en: MessageSchema = {
     password: 'Password',
     deviceName: 'Device name',
     login: 'Sign in',
+  },
+  map: {
+    title: 'Grid map',
+    households: '{n} households',
+    incidents: '{n} open incidents',
+    me: 'My position',
+    noPosition: 'No position yet',
+    noGrid: 'No grid boundary: sync first',
+    failed: 'Could not read the map data: {message}',
   },
   home: {
     about: 'About',

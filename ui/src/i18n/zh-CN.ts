@@ -11,6 +11,7 @@ const zhCN = {
     report: '上报',
     sync: '同步',
     patrol: '巡查',
+    map: '地图',
     back: '返回',
   },
   setup: {
@@ -22,6 +23,15 @@ const zhCN = {
     password: '密码',
     deviceName: '设备名称',
     login: '登录',
+  },
+  map: {
+    title: '网格地图',
+    households: '户 {n}',
+    incidents: '未结事件 {n}',
+    me: '我的位置',
+    noPosition: '暂无定位',
+    noGrid: '没有网格边界：请先同步',
+    failed: '地图数据读取失败：{message}',
   },
   home: {
     about: '关于本机',

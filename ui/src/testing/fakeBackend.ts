@@ -2,7 +2,7 @@
 // `mockResolvedValue`. Tests mock `../backend` to hand this one out.
 import { vi } from 'vitest'
 import type { Backend } from '../backend'
-import type { Conflict, DueVisit, ListArgs, Projection, SessionInfo, SyncStatus } from '../types'
+import type { Conflict, DueVisit, ListArgs, MapFeature, Projection, SessionInfo, SyncStatus } from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
 // the tests mock with this very module.
@@ -36,6 +36,7 @@ export const fakeBackend = {
   reportIncident: vi.fn(),
   transitionIncident: vi.fn(),
   dueVisits: vi.fn((): Promise<DueVisit[]> => Promise.resolve([])),
+  mapFeatures: vi.fn((): Promise<MapFeature[]> => Promise.resolve([])),
   newVisit: vi.fn(),
   recordVisit: vi.fn(),
   getConflicts: vi.fn((_id: string): Promise<Conflict[]> => Promise.resolve([])),

@@ -476,3 +476,41 @@ describe('conflicts', () => {
     unmount()
   })
 })
+
+describe('grid map', () => {
+  it('draws households and open incidents on the map; a marker opens its record', async () => {
+    const row = (id: string, kind: 'household' | 'incident'): Projection => ({
+      id,
+      kind,
+      grid: META.grid,
+      title: id,
+      subtitle: '',
+      status: kind === 'incident' ? 'reported' : null,
+      category: null,
+      urgency: null,
+      parent_id: null,
+      due: null,
+      created_at: 0,
+    })
+    fakeBackend.mapFeatures.mockResolvedValue([
+      { row: row('h-1', 'household'), lon: 113.3, lat: 23.1 },
+      { row: row('i-1', 'incident'), lon: 113.301, lat: 23.101 },
+    ])
+    // The incident screen stays loading: only where the tap leads matters here.
+    fakeBackend.getIncident.mockImplementation(() => new Promise(() => undefined))
+    const { root, router, unmount } = await mountAt('/map')
+    expect(root.querySelectorAll('[data-test=map-household]')).toHaveLength(1)
+    expect(text(root, '[data-test=map-incident-count]')).toBe('未结事件 1')
+    root.querySelector('[data-test=map-incident]')!.dispatchEvent(new MouseEvent('click', { bubbles: true }))
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/incidents/i-1'))
+    unmount()
+  })
+
+  it('says why the map has no markers when they cannot be read', async () => {
+    fakeBackend.mapFeatures.mockRejectedValue({ code: 'not_signed_in', message: '请先登录' })
+    const { root, unmount } = await mountAt('/map')
+    expect(text(root, '[data-test=map-error]')).toBe('地图数据读取失败：请先登录')
+    expect(root.querySelector('[data-test=map-empty]')).not.toBeNull()
+    unmount()
+  })
+})
