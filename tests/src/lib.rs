@@ -308,3 +308,49 @@ impl Device {
 fn hex_bytes(text: &str) -> Result<Vec<u8>> {
     hex::decode(text).context("actor id is not hex")
 }
+
+/// The repository's root.
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Where end-to-end runs save screenshots for a person to look at (not
+/// committed): `<target>/e2e-screenshots`.
+pub fn screenshots_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target"))
+        .join("e2e-screenshots")
+}
+
+/// Runs one of the console's browser scripts, `ui/e2e/<name>.mjs` (Debian's
+/// Chromium through playwright-core), against the built console, with
+/// `env` and `GW_SCREENSHOTS` set, and returns the JSON line it printed
+/// last: what it saw. Fails with the script's output if it fails.
+pub fn run_browser_script(name: &str, env: &[(&str, String)]) -> Result<serde_json::Value> {
+    let ui = repo().join("ui");
+    anyhow::ensure!(
+        ui.join("dist-console/index.html").exists(),
+        "the console is not built: run `npm run build:console` in ui/ (scripts/test does)"
+    );
+    let script = format!("e2e/{name}.mjs");
+    let out = Command::new("node")
+        .arg(&script)
+        .current_dir(&ui)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("GW_SCREENSHOTS", screenshots_dir())
+        .output()
+        .with_context(|| format!("run node ui/{script}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    anyhow::ensure!(
+        out.status.success(),
+        "the browser run of {script} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout
+        .lines()
+        .last()
+        .context("the script prints what it saw")?;
+    Ok(serde_json::from_str(last)?)
+}

@@ -12,62 +12,29 @@
 
 mod console_support;
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use anyhow::{Context, Result, ensure};
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use console_support::{Console, two_communities, user_over, worker_reports};
 use gridwork_core::model::{Household, Incident, ReviewState, Role, review_state};
 use gridwork_core::workflow::{Action, AssigneeKind, Level};
-use gridwork_tests::{PASSWORD, Server};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn screenshots() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"))
-        .join("e2e-screenshots")
-}
+use gridwork_tests::{PASSWORD, Server, run_browser_script, screenshots_dir};
 
 #[tokio::test]
 async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Result<()> {
-    let ui = repo().join("ui");
-    ensure!(
-        ui.join("dist-console/index.html").exists(),
-        "the console is not built: run `npm run build:console` in ui/ (scripts/test does)"
-    );
     let server = Server::start()?;
     let (worker, _) = two_communities();
     let (mut tablet, house, incident) = worker_reports(&server, worker).await?;
     let supervisor = user_over(Role::CommunitySupervisor, &worker.grid);
 
-    let out = Command::new("node")
-        .arg(ui.join("e2e/console.mjs"))
-        .current_dir(&ui)
-        .env("GW_URL", server.url())
-        .env("GW_USER", &supervisor.id)
-        .env("GW_PASSWORD", PASSWORD)
-        .env("GW_HOUSEHOLD", house.to_string())
-        .env("GW_INCIDENT", incident.to_string())
-        .env("GW_SCREENSHOTS", screenshots())
-        .output()
-        .context("run node ui/e2e/console.mjs")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    ensure!(
-        out.status.success(),
-        "the browser run failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: serde_json::Value = serde_json::from_str(
-        stdout
-            .lines()
-            .last()
-            .context("the script prints what it saw")?,
+    let seen = run_browser_script(
+        "console",
+        &[
+            ("GW_URL", server.url()),
+            ("GW_USER", supervisor.id.clone()),
+            ("GW_PASSWORD", PASSWORD.to_string()),
+            ("GW_HOUSEHOLD", house.to_string()),
+            ("GW_INCIDENT", incident.to_string()),
+        ],
     )?;
     assert!(
         seen["returnComment"]
@@ -92,7 +59,7 @@ async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Resul
         "ledger.png",
         "map.png",
     ] {
-        ensure!(screenshots().join(shot).exists(), "{shot} was saved");
+        ensure!(screenshots_dir().join(shot).exists(), "{shot} was saved");
     }
 
     // The dashboard counted the one incident and drilled down to it; the

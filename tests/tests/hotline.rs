@@ -213,16 +213,6 @@ async fn a_community_supervisor_cannot_import_into_another_community() -> Result
 /// (`ui/e2e/hotline.mjs`); needs the built console, like `console_e2e`.
 #[tokio::test]
 async fn a_supervisor_imports_orders_and_records_a_mediation_in_the_browser() -> Result<()> {
-    let repo = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let ui = repo.join("ui");
-    anyhow::ensure!(
-        ui.join("dist-console/index.html").exists(),
-        "the console is not built: run `npm run build:console` in ui/ (scripts/test does)"
-    );
-    let shots = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo.join("target"))
-        .join("e2e-screenshots");
     let server = Server::start()?;
     let (a, _) = two_communities();
     let (mut tablet, _, _) = worker_reports(&server, a).await?;
@@ -233,24 +223,15 @@ async fn a_supervisor_imports_orders_and_records_a_mediation_in_the_browser() ->
          "subcategory": "邻里纠纷", "description": "楼上漏水，邻里协商不成", "lon": lon, "lat": lat},
         {"order_no": "GD-E2E-2", "received_at": "2026-05-17 09:40", "description": "没有位置"},
     ]);
-    let out = std::process::Command::new("node")
-        .arg(ui.join("e2e/hotline.mjs"))
-        .current_dir(&ui)
-        .env("GW_URL", server.url())
-        .env("GW_USER", &supervisor.id)
-        .env("GW_PASSWORD", gridwork_tests::PASSWORD)
-        .env("GW_ORDERS", orders.to_string())
-        .env("GW_SCREENSHOTS", &shots)
-        .output()
-        .context("run node ui/e2e/hotline.mjs")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(
-        out.status.success(),
-        "the browser run failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_str(stdout.lines().last().context("what it saw")?)?;
+    let seen = gridwork_tests::run_browser_script(
+        "hotline",
+        &[
+            ("GW_URL", server.url()),
+            ("GW_USER", supervisor.id.clone()),
+            ("GW_PASSWORD", gridwork_tests::PASSWORD.to_string()),
+            ("GW_ORDERS", orders.to_string()),
+        ],
+    )?;
     assert_eq!(
         (seen["imported"].as_u64(), seen["unplaced"].as_u64()),
         (Some(1), Some(1)),
@@ -269,7 +250,10 @@ async fn a_supervisor_imports_orders_and_records_a_mediation_in_the_browser() ->
         "{seen}"
     );
     for shot in ["hotline-import.png", "incident-mediation.png"] {
-        anyhow::ensure!(shots.join(shot).exists(), "{shot} was saved");
+        anyhow::ensure!(
+            gridwork_tests::screenshots_dir().join(shot).exists(),
+            "{shot} was saved"
+        );
     }
 
     let console = Console::open(&server, &supervisor.id).await?;

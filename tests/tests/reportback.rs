@@ -217,17 +217,8 @@ async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet()
     Ok(())
 }
 
-fn repo() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 #[tokio::test]
 async fn a_handler_reports_back_in_the_browser() -> Result<()> {
-    let ui = repo().join("ui");
-    anyhow::ensure!(
-        ui.join("dist-console/index.html").exists(),
-        "the console is not built: run `npm run build:console` in ui/ (scripts/test does)"
-    );
     let server = Server::start()?;
     let (a, _) = two_communities();
     let (mut tablet, _house, incident) = worker_reports(&server, a).await?;
@@ -248,31 +239,18 @@ async fn a_handler_reports_back_in_the_browser() -> Result<()> {
     std::fs::write(&photo, jpeg(1200, 900))?;
     let not_photo = files.path().join("report.pdf");
     std::fs::write(&not_photo, b"%PDF-1.4 not a photo")?;
-    let shots = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repo().join("target"))
-        .join("e2e-screenshots");
 
-    let out = std::process::Command::new("node")
-        .arg(ui.join("e2e/reportback.mjs"))
-        .current_dir(&ui)
-        .env("GW_URL", server.url())
-        .env("GW_USER", &handler)
-        .env("GW_PASSWORD", PASSWORD)
-        .env("GW_INCIDENT", incident.to_string())
-        .env("GW_PHOTO", &photo)
-        .env("GW_NOT_PHOTO", &not_photo)
-        .env("GW_SCREENSHOTS", &shots)
-        .output()
-        .context("run node ui/e2e/reportback.mjs")?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    anyhow::ensure!(
-        out.status.success(),
-        "the browser run failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_str(stdout.lines().last().context("what it saw")?)?;
+    let seen = gridwork_tests::run_browser_script(
+        "reportback",
+        &[
+            ("GW_URL", server.url()),
+            ("GW_USER", handler.clone()),
+            ("GW_PASSWORD", PASSWORD.to_string()),
+            ("GW_INCIDENT", incident.to_string()),
+            ("GW_PHOTO", photo.display().to_string()),
+            ("GW_NOT_PHOTO", not_photo.display().to_string()),
+        ],
+    )?;
     assert_eq!(seen["heading"], "办结反馈", "{seen}");
     assert!(
         seen["notPhotoError"]
@@ -304,7 +282,9 @@ async fn a_handler_reports_back_in_the_browser() -> Result<()> {
     assert_eq!(after.len(), 1, "{:?}", i.photos);
     assert_eq!(last.photos, vec![after[0].sha256.clone()]);
     assert!(
-        shots.join("report-back-resolved.png").exists(),
+        gridwork_tests::screenshots_dir()
+            .join("report-back-resolved.png")
+            .exists(),
         "a screenshot for a person to look at"
     );
     Ok(())
