@@ -252,6 +252,10 @@ async fn a_handler_reports_back_in_the_browser() -> Result<()> {
         ],
     )?;
     assert_eq!(seen["heading"], "办结反馈", "{seen}");
+    assert_eq!(
+        seen["supervisorForms"], 0,
+        "a handler is not offered dispatch or escalation: {seen}"
+    );
     assert!(
         seen["notPhotoError"]
             .as_str()

@@ -20,6 +20,10 @@ try {
   await page.locator(`[data-test=row-${incident}] [data-test=open]`).click()
   await page.locator('[data-test=report-back]').waitFor()
   seen.heading = (await page.locator('[data-test=report-back] h2').textContent())?.trim()
+  // Dispatching and escalating are supervisors' work: not offered here.
+  seen.supervisorForms =
+    (await page.locator('[data-test=dispatch-form]').count()) +
+    (await page.locator('[data-test=escalate-form]').count())
 
   // A file that is not a photo is refused, and says why.
   await page.locator('[data-test=report-photos]').setInputFiles(env('GW_NOT_PHOTO'))
