@@ -129,6 +129,12 @@ impl FormOwned for Resident {
     }
 }
 
+impl FormOwned for Visit {
+    fn keep_stored(&mut self, stored: &Self) {
+        self.meta = stored.meta.clone();
+    }
+}
+
 impl FormOwned for Incident {
     fn keep_stored(&mut self, stored: &Self) {
         self.meta = stored.meta.clone();

@@ -488,14 +488,8 @@ pub fn record_visit<R: Runtime>(
             let resident_id = visit.target.id;
             let mut resident: Resident = get(s, resident_id, lang)?;
             app_api::visit_recorded(&mut visit, &mut resident);
+            let visit = save(s, visit, lang)?;
             let author = Author::new(s.user(), now_ms());
-            let meta = visit.meta_mut();
-            meta.created_by = s.user().to_string();
-            meta.deleted = false;
-            let visit = s
-                .store
-                .insert(visit, &author, today())
-                .map_err(|e| CommandError::store(e, lang))?;
             let next = resident.next_visit_due.clone();
             s.store
                 .update::<Resident>(resident_id, &author, today(), |current| {
