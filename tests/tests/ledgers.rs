@@ -316,16 +316,7 @@ async fn a_department_handler_exports_only_what_is_dispatched_to_them() -> Resul
     );
 
     let cs = Console::open(&server, &user_over(Role::CommunitySupervisor, &a.grid).id).await?;
-    cs.transition(incident, serde_json::json!({"type": "accept"}), "")
-        .await?
-        .ok()?;
-    cs.transition(
-        incident,
-        serde_json::json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
-        "",
-    )
-    .await?
-    .ok()?;
+    cs.accept_and_dispatch_to_chengguan(incident, "").await?;
     let (_, _, bytes) = dh
         .download("/lists/incidents/export?format=xlsx&reveal=true")
         .await?;
@@ -375,17 +366,8 @@ async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
     // A department handler sees parties' phones, never ID numbers.
     let handler = add_handler(&server, &a.grid)?;
     console
-        .transition(incident, serde_json::json!({"type": "accept"}), "")
-        .await?
-        .ok()?;
-    console
-        .transition(
-            incident,
-            serde_json::json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
-            "",
-        )
-        .await?
-        .ok()?;
+        .accept_and_dispatch_to_chengguan(incident, "")
+        .await?;
     let dh = Console::open(&server, &handler).await?;
     let shown = dh
         .post(

@@ -84,16 +84,8 @@ async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet()
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
     assert!(server.blob_files().is_empty(), "nothing kept");
 
-    cs.transition(incident, json!({"type": "accept"}), "")
-        .await?
-        .ok()?;
-    cs.transition(
-        incident,
-        json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
-        "请三日内处理",
-    )
-    .await?
-    .ok()?;
+    cs.accept_and_dispatch_to_chengguan(incident, "请三日内处理")
+        .await?;
 
     // A non-image is refused with a clear zh-CN message; nothing is kept.
     let r = upload(&dh, &server, incident, b"%PDF-1.4 not a photo".to_vec()).await?;
@@ -224,16 +216,7 @@ async fn a_handler_reports_back_in_the_browser() -> Result<()> {
     let (mut tablet, _house, incident) = worker_reports(&server, a).await?;
     let handler = add_handler(&server, &a.grid)?;
     let cs = Console::open(&server, &user_over(Role::CommunitySupervisor, &a.grid).id).await?;
-    cs.transition(incident, json!({"type": "accept"}), "")
-        .await?
-        .ok()?;
-    cs.transition(
-        incident,
-        json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
-        "",
-    )
-    .await?
-    .ok()?;
+    cs.accept_and_dispatch_to_chengguan(incident, "").await?;
     let files = tempfile::tempdir()?;
     let photo = files.path().join("after.jpg");
     std::fs::write(&photo, jpeg(1200, 900))?;

@@ -273,6 +273,22 @@ impl Console {
         )
         .await
     }
+
+    /// Accepts a reported incident and dispatches it to 城管 with three
+    /// working days, both of which must succeed.
+    pub async fn accept_and_dispatch_to_chengguan(&self, id: Uuid, opinion: &str) -> Result<()> {
+        self.transition(id, json!({"type": "accept"}), "")
+            .await?
+            .ok()?;
+        self.transition(
+            id,
+            json!({"type": "dispatch", "to": {"kind": "department", "id": "城管", "name": "城管"}, "deadline_days": 3}),
+            opinion,
+        )
+        .await?
+        .ok()?;
+        Ok(())
+    }
 }
 
 async fn to_answer(response: reqwest::Response) -> Result<Answer> {
