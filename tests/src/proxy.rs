@@ -27,8 +27,10 @@ pub struct Faults {
     pub cut_per_mille: u32,
     /// The range the byte count of a cut is drawn from.
     pub cut_bytes: (u64, u64),
-    /// Cut the next connection that carries this many bytes towards the
-    /// server, once, exactly there (then forward faithfully again).
+    /// Cut, once, the connection carrying the proxy's byte towards the
+    /// server that reaches this many over all connections, exactly there
+    /// (then forward faithfully again). Counted over all connections, as
+    /// the client may open a second connection whenever it likes.
     pub cut_once_after_up: Option<u64>,
     /// Close this share of new connections (per mille) at once.
     pub drop_per_mille: u32,
@@ -72,8 +74,9 @@ enum Cut {
     Never,
     /// After this many bytes in both directions together.
     Total(u64),
-    /// After this many bytes towards the server.
-    Up(u64),
+    /// Where the proxy's bytes towards the server reach
+    /// `Faults::cut_once_after_up`, if no connection was cut there yet.
+    UpOnce,
 }
 
 /// A running proxy; stops when dropped.
@@ -153,11 +156,8 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>) {
             drop(client);
             continue;
         }
-        let cut = if let Some(n) = faults.cut_once_after_up {
-            // Once: the next connection is cut there, the ones after not.
-            let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
-            f.cut_once_after_up = None;
-            Cut::Up(n)
+        let cut = if faults.cut_once_after_up.is_some() {
+            Cut::UpOnce
         } else if faults.cut_per_mille > 0 && shared.next() % 1000 < u64::from(faults.cut_per_mille)
         {
             let (lo, hi) = faults.cut_bytes;
@@ -177,7 +177,7 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let (mut up_total, mut total) = (0u64, 0u64);
+    let mut total = 0u64;
     let mut meter = RequestMeter::default();
     let mut from_client = vec![0u8; 16 * 1024];
     let mut from_server = vec![0u8; 16 * 1024];
@@ -194,8 +194,14 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
         let allowed = match cut {
             Cut::Never => n,
             Cut::Total(limit) => n.min(limit.saturating_sub(total)),
-            Cut::Up(limit) if towards_server => n.min(limit.saturating_sub(up_total)),
-            Cut::Up(_) => n,
+            Cut::UpOnce if towards_server => {
+                let faults = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+                match faults.cut_once_after_up {
+                    Some(limit) => n.min(limit.saturating_sub(shared.up.load(Ordering::SeqCst))),
+                    None => n,
+                }
+            }
+            Cut::UpOnce => n,
         };
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -211,11 +217,14 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
         counter.fetch_add(allowed, Ordering::SeqCst);
         total += allowed;
         if towards_server {
-            up_total += allowed;
             let body = meter.feed(&from_client[..allowed as usize]);
             shared.body_up.fetch_add(body, Ordering::SeqCst);
         }
         if allowed < n {
+            if matches!(cut, Cut::UpOnce) {
+                let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+                f.cut_once_after_up = None;
+            }
             shared.cuts.fetch_add(1, Ordering::SeqCst);
             return;
         }
