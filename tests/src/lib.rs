@@ -81,7 +81,7 @@ impl Server {
         server.admin(&["import-grids", grids.to_str().unwrap_or_default()])?;
         for user in &demo.users {
             let role = serde_json::to_value(user.role)?;
-            server.admin(&[
+            let mut args = vec![
                 "add-user",
                 "--id",
                 &user.id,
@@ -93,7 +93,11 @@ impl Server {
                 &user.grid,
                 "--password",
                 PASSWORD,
-            ])?;
+            ];
+            if let Some(department) = &user.department {
+                args.extend(["--department", department]);
+            }
+            server.admin(&args)?;
         }
         server.spawn()?;
         Ok(server)

@@ -65,8 +65,12 @@ enum Want {
     /// Stored, and a notice with this code (for `transition_refused`, the
     /// workflow rule's code, e.g. `role_not_allowed`).
     Noted(&'static str),
+    /// Never reaches the actor's tablet (a department handler and an
+    /// incident not dispatched to them); pushed anyway, as a tampered
+    /// tablet that got hold of it would, refused as `outside_scope`.
+    Hidden,
 }
-use Want::{Noted, Refused, Stored};
+use Want::{Hidden, Noted, Refused, Stored};
 
 const OUT: Want = Refused("outside_scope");
 const ROLE: Want = Refused("role_not_allowed");
@@ -109,8 +113,9 @@ const READ: [(Who, [bool; 3], [bool; 3]); 5] = [
     (Who::Worker, [true, false, false], [true, false, false]),
     (Who::Community, [true, true, false], [true, true, false]),
     (Who::Street, [true, true, true], [true, true, true]),
-    // The register's personal data is not the departments' business.
-    (Who::Handler, [false, false, false], [true, true, true]),
+    // The register's personal data is not the departments' business, and
+    // incidents are theirs only once dispatched to them (checked apart).
+    (Who::Handler, [false, false, false], [false, false, false]),
     (Who::Admin, [true, true, true], [true, true, true]),
 ];
 
@@ -148,7 +153,7 @@ const TRANSITIONS: [TransitionRow; 9] = [
             (Who::Worker, Noted("role_not_allowed")),
             (Who::Community, Stored),
             (Who::Street, Stored),
-            (Who::Handler, Noted("role_not_allowed")),
+            (Who::Handler, Hidden),
             (Who::Admin, Stored),
         ],
     ),
@@ -159,7 +164,7 @@ const TRANSITIONS: [TransitionRow; 9] = [
             (Who::Worker, Noted("role_not_allowed")),
             (Who::Community, Stored),
             (Who::Street, Stored),
-            (Who::Handler, Noted("role_not_allowed")),
+            (Who::Handler, Hidden),
             (Who::Admin, Stored),
         ],
     ),
@@ -170,7 +175,7 @@ const TRANSITIONS: [TransitionRow; 9] = [
             (Who::Worker, Noted("role_not_allowed")),
             (Who::Community, Stored),
             (Who::Street, Stored),
-            (Who::Handler, Noted("role_not_allowed")),
+            (Who::Handler, Hidden),
             (Who::Admin, Stored),
         ],
     ),
@@ -192,7 +197,7 @@ const TRANSITIONS: [TransitionRow; 9] = [
             (Who::Worker, Stored),
             (Who::Community, Stored),
             (Who::Street, Stored),
-            (Who::Handler, Noted("role_not_allowed")),
+            (Who::Handler, Hidden),
             (Who::Admin, Stored),
         ],
     ),
@@ -203,7 +208,7 @@ const TRANSITIONS: [TransitionRow; 9] = [
             (Who::Worker, Noted("role_not_allowed")),
             (Who::Community, Stored),
             (Who::Street, Stored),
-            (Who::Handler, Noted("role_not_allowed")),
+            (Who::Handler, Hidden),
             (Who::Admin, Stored),
         ],
     ),
@@ -214,7 +219,7 @@ const TRANSITIONS: [TransitionRow; 9] = [
             (Who::Worker, Noted("role_not_allowed")),
             (Who::Community, Stored),
             (Who::Street, Stored),
-            (Who::Handler, Noted("role_not_allowed")),
+            (Who::Handler, Hidden),
             (Who::Admin, Stored),
         ],
     ),
@@ -399,7 +404,11 @@ impl World {
                 assert!(rejected.is_empty() && noted.is_empty(), "{context}");
                 assert!(held, "{context}: the server must hold the change");
             }
-            Refused(code) => {
+            Refused(_) | Hidden => {
+                let code = match want {
+                    Refused(code) => code,
+                    _ => "outside_scope",
+                };
                 assert_eq!(rejected, [code], "{context}");
                 assert!(!held, "{context}: the server must hold none of it");
             }
@@ -544,8 +553,9 @@ fn to_chengguan() -> Action {
     Action::Dispatch {
         to: Assignee {
             kind: AssigneeKind::Department,
-            id: "chengguan".into(),
-            name: "城管执法队".into(),
+            // As the console names departments: the handler's `department`.
+            id: "城管".into(),
+            name: "城管".into(),
         },
         deadline_days: 5,
     }
@@ -802,7 +812,7 @@ async fn judge(
             assert_eq!(rejected, [code], "{what} by {who:?}");
             assert!(!held, "{what} by {who:?}: the server must hold none of it");
         }
-        Noted(_) => unreachable!("creations are stored or refused"),
+        Noted(_) | Hidden => unreachable!("creations are stored or refused"),
     }
     Ok(())
 }
@@ -839,6 +849,16 @@ async fn workflow_transitions_follow_the_role_matrix() -> Result<()> {
                 continue;
             };
             w.sync(who).await?;
+            let on_device = w.device(who).store.load(id)?.is_some();
+            assert_eq!(
+                on_device,
+                want != Hidden,
+                "{name} by {who:?}: the incident reaches the actor's tablet"
+            );
+            if !on_device {
+                let changes = w.observer_changes_after_sync(id).await?;
+                w.device(who).store.apply_remote(id, changes)?;
+            }
             let held: Incident = w.observed(id).await?.expect("stored").read()?;
             let before_len = held.log.len();
             let before = workflow::derive(&held, &w.cal);
@@ -852,6 +872,9 @@ async fn workflow_transitions_follow_the_role_matrix() -> Result<()> {
                 Ok(())
             })?;
             w.expect(who, name, id, &made, want).await?;
+            if want == Hidden {
+                continue;
+            }
             let seen: Incident = w.observed(id).await?.expect("stored").read()?;
             let after = workflow::derive(&seen, &w.cal);
             let last = seen.log.last().expect("the entry is in the log");
@@ -955,12 +978,29 @@ async fn each_role_receives_only_its_grids_and_kinds() -> Result<()> {
         device.store.insert(i, &author(by), today())?;
         assert!(device.sync().await?.rejected.is_empty());
     }
+    // Grid A's incident dispatched to 城管: the handler's, and whoever
+    // sees grid A's.
+    let dispatched = w
+        .incident_for(Setup::Dispatched, Who::Worker)
+        .await?
+        .expect("dispatched");
     for (who, sees_households, sees_incidents) in READ {
         let user = w.cast.user(who);
         // A fresh tablet: its first sync receives the whole scope.
         let mut fresh = Device::enrol(&w.server, &user.id).await?;
         let progress = fresh.sync().await?;
         assert_in_scope(&fresh, user, &progress)?;
+        let has_dispatched = fresh.store.get::<Incident>(dispatched)?;
+        assert_eq!(
+            has_dispatched.is_some(),
+            sees_incidents[0] || who == Who::Handler,
+            "{who:?} incident of grid A dispatched to 城管"
+        );
+        if let Some(i) = has_dispatched {
+            // Whole: every change up to the dispatch came along.
+            let status = workflow::derive(&i, &w.cal).status;
+            assert_eq!(status.as_str(), "dispatched", "{who:?}");
+        }
         for g in 0..3 {
             let has_h = fresh.store.load(households[g])?.is_some();
             let has_i = fresh.store.load(incidents[g])?.is_some();

@@ -795,12 +795,13 @@ fn plan(
         let to = match route {
             Route::Chengguan => Assignee {
                 kind: AssigneeKind::Department,
-                id: "chengguan".into(),
+                // The department as handlers and the console name it.
+                id: "城管".into(),
                 name: "石牌街综合行政执法队".into(),
             },
             Route::Huanbao => Assignee {
                 kind: AssigneeKind::Department,
-                id: "huanbao".into(),
+                id: "环保".into(),
                 name: "天河区生态环境分局".into(),
             },
             Route::Worker => Assignee {

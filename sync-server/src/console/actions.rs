@@ -14,6 +14,7 @@ use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::media::{self, MediaError};
 use gridwork_core::model::{
     AnyRecord, CategoryMajor, Mediation, PhotoRef, PhotoRole, ReviewDecision, ReviewEntry, Role,
+    User,
 };
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};
 use gridwork_core::validate::Lang;
@@ -182,16 +183,17 @@ pub fn visible_record(
         return Err(ConsoleError::NotFound);
     }
     let loaded = load(&stored.snapshot, &ctx.calendar).map_err(ConsoleError::Damaged)?;
-    if !may_see(who, &loaded.record, loaded.derived.as_ref()) {
+    if !may_see(&who.session.user, &loaded.record, loaded.derived.as_ref()) {
         return Err(ConsoleError::NotFound);
     }
     Ok((loaded, stored.snapshot, stored.rev))
 }
 
-/// Whether the user may see a record of their subtree: department
-/// handlers see only the incidents dispatched to them.
-pub fn may_see(who: &ConsoleUser, record: &AnyRecord, derived: Option<&Derived>) -> bool {
-    let user = &who.session.user;
+/// Whether the user may see a record of their subtree, in the console or
+/// on a device: department handlers see only the incidents dispatched to
+/// them, not the register's personal data (households, residents),
+/// patrols, visits or another department's incidents.
+pub fn may_see(user: &User, record: &AnyRecord, derived: Option<&Derived>) -> bool {
     if user.role != Role::DepartmentHandler {
         return true;
     }

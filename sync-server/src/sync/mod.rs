@@ -26,11 +26,13 @@ mod repair;
 use std::collections::{BTreeSet, HashMap};
 
 use gridwork_core::calendar::WorkCalendar;
-use gridwork_core::model::{RecordKind, Role};
+use gridwork_core::model::{RecordKind, Role, User};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest, SyncResponse};
 
 use crate::auth::Session;
-use crate::storage::{PullQuery, ServedScope, Storage, StorageError};
+use crate::console::actions::may_see;
+use crate::console::index::load;
+use crate::storage::{PullQuery, ServedScope, Storage, StorageError, StoredDoc};
 
 pub use push::PushError;
 pub use repair::{RepairError, repair};
@@ -112,7 +114,7 @@ pub fn run(
     let mut index: HashMap<uuid::Uuid, usize> = HashMap::new();
     let mut visible: HashMap<uuid::Uuid, bool> = HashMap::new();
     for change in page.changes {
-        if !kind_visible(storage, session, &mut visible, change.doc)? {
+        if !kind_visible(storage, ctx, session, &mut visible, change.doc)? {
             continue;
         }
         let i = *index.entry(change.doc).or_insert_with(|| {
@@ -133,12 +135,15 @@ pub fn run(
     })
 }
 
-/// Whether the user's role sees documents of this one's kind: department
-/// handlers receive incidents only, not the register's personal data
-/// (households, residents), patrols or visits. Their grids are a whole
-/// street, so grid scoping alone would hand them everyone's records.
+/// Whether the user's role receives this document, cached per sync:
+/// department handlers receive only the incidents dispatched to them
+/// (their grids are a whole street, so grid scoping alone would hand them
+/// everyone's records). When an incident is dispatched to a handler, its
+/// earlier changes were never sent: the device parks the new ones for
+/// their missing predecessors and the repair path brings the history.
 fn kind_visible(
     storage: &dyn Storage,
+    ctx: &SyncContext,
     session: &Session,
     known: &mut HashMap<uuid::Uuid, bool>,
     doc: uuid::Uuid,
@@ -149,16 +154,30 @@ fn kind_visible(
     if let Some(v) = known.get(&doc) {
         return Ok(*v);
     }
-    let v = storage
-        .load_doc(doc)?
-        .is_some_and(|d| role_sees_kind(session.user.role, &d.kind));
+    let v = match storage.load_doc(doc)? {
+        Some(stored) => role_receives(&session.user, &stored, &ctx.calendar)?,
+        None => false,
+    };
     known.insert(doc, v);
     Ok(v)
 }
 
-/// The rule behind [`kind_visible`], for a document already loaded.
-fn role_sees_kind(role: Role, kind: &str) -> bool {
-    role != Role::DepartmentHandler || kind == RecordKind::Incident.as_str()
+/// The rule behind [`kind_visible`], for a stored document already known to
+/// lie in the user's subtree; shared by the pull, the repair path and photo
+/// downloads, with the console's [`may_see`].
+pub(crate) fn role_receives(
+    user: &User,
+    stored: &StoredDoc,
+    calendar: &WorkCalendar,
+) -> Result<bool, StorageError> {
+    if user.role != Role::DepartmentHandler {
+        return Ok(true);
+    }
+    if stored.kind != RecordKind::Incident.as_str() {
+        return Ok(false);
+    }
+    let loaded = load(&stored.snapshot, calendar).map_err(StorageError::Corrupt)?;
+    Ok(may_see(user, &loaded.record, loaded.derived.as_ref()))
 }
 
 /// The device's scope epoch, bumped when the user's subtree now holds a

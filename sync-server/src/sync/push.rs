@@ -455,6 +455,20 @@ impl Checker<'_, '_> {
                 ),
             );
         }
+        // ... and only on those dispatched to them (to them by name or to
+        // their department), as they were before this push.
+        if let Some(AnyRecord::Incident(old)) = &before
+            && session.user.role == Role::DepartmentHandler
+            && !crate::console::dispatched_to(
+                &session.user,
+                workflow::derive(old, &self.ctx.calendar).assignee.as_ref(),
+            )
+        {
+            return refuse(
+                codes::OUTSIDE_SCOPE,
+                "此事件未分派给您或您的部门 (this incident is not dispatched to you or your department)".into(),
+            );
+        }
         if before.is_none() && after.meta().created_by != session.user.id {
             return refuse(
                 codes::IMMUTABLE_FIELD,

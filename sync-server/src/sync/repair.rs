@@ -17,7 +17,7 @@ use automerge::sync::{Message, State, SyncDoc};
 use gridwork_core::sync::wire::{RepairRequest, RepairResponse};
 use uuid::Uuid;
 
-use super::role_sees_kind;
+use super::{SyncContext, role_receives};
 use crate::auth::Session;
 use crate::storage::{Storage, StorageError};
 
@@ -34,13 +34,14 @@ pub enum RepairError {
 #[tracing::instrument(skip_all, err, fields(device = %session.device_id, %doc))]
 pub fn repair(
     storage: &dyn Storage,
+    ctx: &SyncContext,
     session: &Session,
     doc: Uuid,
     request: RepairRequest,
 ) -> Result<RepairResponse, RepairError> {
     let message =
         Message::decode(&request.message).map_err(|e| RepairError::BadMessage(e.to_string()))?;
-    let Some(mut am) = visible_doc(storage, session, doc)? else {
+    let Some(mut am) = visible_doc(storage, ctx, session, doc)? else {
         return Ok(RepairResponse {
             heads: Vec::new(),
             message: None,
@@ -58,10 +59,11 @@ pub fn repair(
     })
 }
 
-/// The stored document, if it is in the user's subtree and of a kind their
-/// role receives.
+/// The stored document, if it is in the user's subtree and their role
+/// receives it.
 fn visible_doc(
     storage: &dyn Storage,
+    ctx: &SyncContext,
     session: &Session,
     doc: Uuid,
 ) -> Result<Option<AutoCommit>, RepairError> {
@@ -73,7 +75,7 @@ fn visible_doc(
         (Some(scope), Some(path)) => path.starts_with(&scope),
         _ => false,
     };
-    if !in_scope || !role_sees_kind(session.user.role, &stored.kind) {
+    if !in_scope || !role_receives(&session.user, &stored, &ctx.calendar)? {
         return Ok(None);
     }
     AutoCommit::load(&stored.snapshot)

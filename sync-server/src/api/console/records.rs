@@ -182,7 +182,11 @@ pub async fn detail(
         let storage = worker.storage().as_ref();
         let ctx = worker.sync_context();
         let (loaded, snapshot, _) = actions::visible_record(storage, ctx, &who, id)?;
-        debug_assert!(may_see(&who, &loaded.record, loaded.derived.as_ref()));
+        debug_assert!(may_see(
+            &who.session.user,
+            &loaded.record,
+            loaded.derived.as_ref()
+        ));
         let grid_path = storage
             .grid_path(&loaded.record.meta().grid)?
             .unwrap_or_else(|| who.scope_path.clone());

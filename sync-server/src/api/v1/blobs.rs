@@ -272,8 +272,8 @@ fn parse_range(value: &str) -> Option<(u64, Option<u64>)> {
     Some((start, end))
 }
 
-/// The record exists, lies in the user's grid subtree and references the
-/// blob (as photo or thumbnail).
+/// The record exists, lies in the user's grid subtree, the user's role
+/// receives it and it references the blob (as photo or thumbnail).
 fn may_read(
     state: &AppState,
     session: &Session,
@@ -292,7 +292,10 @@ fn may_read(
         .map_err(ApiError::from)?
         .zip(root)
         .is_some_and(|(path, root)| path.starts_with(&root));
-    if !inside {
+    if !inside
+        || !crate::sync::role_receives(&session.user, &stored, &state.sync_context().calendar)
+            .map_err(ApiError::from)?
+    {
         return Ok(false);
     }
     let record = automerge::AutoCommit::load(&stored.snapshot)

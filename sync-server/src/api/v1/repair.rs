@@ -28,11 +28,17 @@ pub async fn repair(
     let worker = state.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
         let request: RepairRequest = wire::decode(&body)?;
-        let response = crate::sync::repair(worker.storage().as_ref(), &session, doc, request)
-            .map_err(|e| match e {
-                RepairError::BadMessage(m) => ApiError::BadRequest(m),
-                RepairError::Storage(s) => ApiError::Internal(s.to_string()),
-            })?;
+        let response = crate::sync::repair(
+            worker.storage().as_ref(),
+            worker.sync_context(),
+            &session,
+            doc,
+            request,
+        )
+        .map_err(|e| match e {
+            RepairError::BadMessage(m) => ApiError::BadRequest(m),
+            RepairError::Storage(s) => ApiError::Internal(s.to_string()),
+        })?;
         Ok(wire::encode(&response))
     })
     .await??;
