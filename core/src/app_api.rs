@@ -584,6 +584,50 @@ mod tests {
     }
 
     #[test]
+    fn two_tablets_visiting_offline_keep_the_later_due_date_without_asking() {
+        use crate::model::CareTagKind::ElderlyLivingAlone;
+        let r = tagged(&[(ElderlyLivingAlone, 30)]);
+        // A's actor sorts higher, so Automerge alone would keep A's earlier date.
+        let mut a =
+            RecordDoc::create(&r, ActorId::from(vec![2; 16]), &Author::new("gw-1", NOW)).unwrap();
+        let mut b = a.fork(ActorId::from(vec![1; 16]));
+        // Tablet A visits on 2026-05-17, tablet B (the supervisor's) ten
+        // days later; each moves the date from what it holds.
+        for (doc, at, who) in [
+            (&mut a, NOW, "gw-1"),
+            (&mut b, NOW + 10 * 86_400_000, "sup-1"),
+        ] {
+            doc.update::<Resident>(&Author::new(who, at), |r| {
+                let mut v = blank_visit(r, who, at);
+                visit_recorded(&mut v, r);
+            })
+            .unwrap();
+        }
+        a.merge(&mut b).unwrap();
+        b.merge(&mut a).unwrap();
+        for doc in [&mut a, &mut b] {
+            let merged: Resident = doc.read().unwrap();
+            assert_eq!(merged.next_visit_due.as_deref(), Some("2026-06-26"));
+            assert!(
+                doc.conflicts().is_empty(),
+                "a rule settles it, nobody is asked"
+            );
+        }
+    }
+
+    #[test]
+    fn a_tagged_resident_never_visited_is_due_from_the_day_of_tagging() {
+        use crate::model::CareTagKind::ElderlyLivingAlone;
+        let r = tagged(&[(ElderlyLivingAlone, 30)]);
+        assert_eq!(r.next_visit_due, None);
+        assert_eq!(r.projection().due.as_deref(), Some("2026-05-17"));
+        assert_eq!(tagged(&[]).projection().due, None, "untagged: nobody asks");
+        let list = due_visits(vec![r.projection()], jiff::civil::date(2026, 5, 20));
+        assert_eq!(list.len(), 1);
+        assert!(list[0].overdue);
+    }
+
+    #[test]
     fn the_map_shows_households_and_open_incidents_with_a_point() {
         let at = GeoPoint {
             lon: 113.3,
@@ -649,6 +693,7 @@ mod tests {
     use super::*;
     use crate::model::{Record, Role, ValidateCtx};
     use crate::workflow::{Action, Actor};
+    use automerge::ActorId;
 
     const NOW: i64 = 1_779_000_000_000; // 2026-05-17, Asia/Shanghai
 

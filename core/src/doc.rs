@@ -24,6 +24,10 @@ use uuid::Uuid;
 
 use crate::model::{AnyRecord, Record, RecordKind};
 
+/// The one root field besides `deleted` settled by a rule, not a person:
+/// a resident's next visit due date, where the latest wins.
+const LATEST_WINS: &str = "next_visit_due";
+
 /// The document layout version written at `v`. A document with a higher
 /// version was written by a newer Gridwork and is refused.
 pub const LAYOUT_VERSION: u64 = 1;
@@ -219,12 +223,35 @@ impl RecordDoc {
     /// tombstone rule applied. Includes `kind` and `v`.
     pub fn to_json(&self) -> Json {
         let mut json = read_value(&self.doc, &ROOT, ObjType::Map);
-        if self.is_deleted()
-            && let Json::Object(map) = &mut json
-        {
-            map.insert("deleted".into(), Json::Bool(true));
+        if let Json::Object(map) = &mut json {
+            if self.is_deleted() {
+                map.insert("deleted".into(), Json::Bool(true));
+            }
+            if let Some(due) = self.latest_due() {
+                map.insert(LATEST_WINS.into(), Json::String(due));
+            }
         }
         json
+    }
+
+    /// A resident's latest concurrent `next_visit_due`: two tablets
+    /// recording visits offline each move the date forward, and the later
+    /// cycle is kept (as one tablet does, [`crate::app_api::visit_recorded`]),
+    /// rather than Automerge's arbitrary winner. `None` for other kinds or
+    /// without a date.
+    fn latest_due(&self) -> Option<String> {
+        if self.kind != RecordKind::Resident {
+            return None;
+        }
+        self.doc
+            .get_all(ROOT, LATEST_WINS)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, _)| match v {
+                Value::Scalar(s) => s.as_str().map(str::to_string),
+                Value::Object(_) => None,
+            })
+            .max()
     }
 
     /// Reads the record as its typed struct.
@@ -303,12 +330,14 @@ impl RecordDoc {
             .any(|(v, _)| matches!(v, Value::Scalar(s) if s.as_bool() == Some(true)))
     }
 
-    /// Every field with more than one concurrent value. `deleted` is not
-    /// listed: the tombstone rule settles it.
+    /// Every field with more than one concurrent value. `deleted` and a
+    /// resident's `next_visit_due` are not listed: rules settle them (the
+    /// tombstone wins; the latest date wins).
     pub fn conflicts(&mut self) -> Vec<Conflict> {
         let mut raw = Vec::new();
         collect_conflicts(&self.doc, &ROOT, ObjType::Map, String::new(), &mut raw);
-        raw.retain(|c| c.path != "deleted");
+        let resident = self.kind == RecordKind::Resident;
+        raw.retain(|c| c.path != "deleted" && !(resident && c.path == LATEST_WINS));
         let mut found = Vec::with_capacity(raw.len());
         for conflict in raw {
             let mut values = Vec::with_capacity(conflict.values.len());

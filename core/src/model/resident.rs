@@ -269,13 +269,27 @@ impl Record for Resident {
         p.status = Some(enum_name(&review_state(&self.review)));
         p.category = Some(enum_name(&self.population_type));
         p.parent_id = self.household_id;
-        p.due = self.next_visit_due.clone();
+        p.due = self.visit_due();
         p.search_text = format!("{} {}", self.name, self.registered_residence);
         p
     }
 }
 
 impl Resident {
+    /// When the resident is due for a visit: the stored next due date, or,
+    /// for a tagged resident never visited yet, the day the first tag was
+    /// added (Asia/Shanghai): care is due from the start. `None` when no
+    /// tag asks for visits.
+    pub fn visit_due(&self) -> Option<String> {
+        if self.next_visit_due.is_some() {
+            return self.next_visit_due.clone();
+        }
+        let since = self.care_tags.iter().map(|t| t.since).min()?;
+        jiff::Timestamp::from_millisecond(since)
+            .ok()
+            .map(|t| crate::calendar::shanghai_date(t).to_string())
+    }
+
     /// Care tags with duplicates of the same kind merged (two devices may
     /// add the same tag offline; the shortest cycle wins).
     pub fn distinct_care_tags(&self) -> Vec<CareTag> {

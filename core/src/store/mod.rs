@@ -67,6 +67,12 @@ const BIG_BATCH: usize = 500;
 /// Rows a list or search returns when the query sets no limit.
 pub const DEFAULT_LIMIT: u32 = 100;
 
+/// The derivation of list rows this build writes: bump it when what a
+/// record's projection holds changes, and stores opened by this build
+/// derive their rows again. 1: a tagged resident never visited is due
+/// from registration.
+pub const PROJECTIONS_VERSION: i64 = 1;
+
 /// What can go wrong in the local store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -207,7 +213,26 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, actor: ActorId) -> Result<Store, StoreError> {
         let mut conn = Connection::open(path)?;
         schema::prepare(&mut conn, true)?;
-        Ok(Store::with_connection(conn, actor))
+        let mut store = Store::with_connection(conn, actor);
+        store.refresh_stale_projections()?;
+        Ok(store)
+    }
+
+    /// Derives every list row again when they were written by an older
+    /// derivation ([`PROJECTIONS_VERSION`]), once, after an app update.
+    fn refresh_stale_projections(&mut self) -> Result<(), StoreError> {
+        let written: i64 =
+            self.conn
+                .query_row("SELECT version FROM projection_version", [], |r| r.get(0))?;
+        if written < PROJECTIONS_VERSION {
+            let changed = self.rebuild_projections()?;
+            self.conn.execute(
+                "UPDATE projection_version SET version = ?1",
+                [PROJECTIONS_VERSION],
+            )?;
+            tracing::info!(changed, "list rows derived again after an update");
+        }
+        Ok(())
     }
 
     /// A store that lives in memory only, for unit tests.

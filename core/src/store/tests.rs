@@ -992,3 +992,37 @@ fn projections_can_be_rebuilt_from_the_documents() {
     assert_eq!(search_ids(&store, "501室"), vec![h.meta.id]);
     assert!(search_ids(&store, "old").is_empty());
 }
+
+#[test]
+fn an_update_that_changes_list_rows_derives_them_again_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = {
+        let mut store = open(dir.path(), 1);
+        let h = store
+            .insert(
+                household(GRID, "阳光花园", "3", "501", 1),
+                &author(1),
+                today(),
+            )
+            .unwrap();
+        // As if an older app had written the row and never set the version.
+        store
+            .conn
+            .execute_batch(
+                "UPDATE projections SET title = 'old'; UPDATE projection_version SET version = 0",
+            )
+            .unwrap();
+        h
+    };
+    let store = open(dir.path(), 1);
+    assert!(
+        store.check_integrity().unwrap().is_empty(),
+        "rows derived again"
+    );
+    assert_eq!(search_ids(&store, "501室"), vec![h.meta.id]);
+    let version: i64 = store
+        .conn
+        .query_row("SELECT version FROM projection_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, PROJECTIONS_VERSION, "once, not on every open");
+}
