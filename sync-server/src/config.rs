@@ -62,6 +62,11 @@ pub struct Settings {
     /// Departments incidents can be dispatched to; a department handler
     /// whose `department` is one of these receives them.
     pub console_departments: Vec<String>,
+    /// Read every document into the console's index when the server
+    /// starts, in the background, so a supervisor's first dashboard does
+    /// not wait for it (over 50,000 records, seconds). Costs the index's
+    /// memory even if nobody opens the console.
+    pub console_warm_index: bool,
 }
 
 impl Default for Settings {
@@ -86,6 +91,7 @@ impl Default for Settings {
             console_departments: ["城管", "环保", "市场监管", "应急管理", "住建", "公安"]
                 .map(String::from)
                 .to_vec(),
+            console_warm_index: true,
         }
     }
 }
@@ -130,6 +136,7 @@ fn env() -> Env {
         "console_dir",
         "console_session_hours",
         "console_secure_cookie",
+        "console_warm_index",
     ])
 }
 

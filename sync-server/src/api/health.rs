@@ -16,7 +16,12 @@ pub async fn healthz() -> Json<Value> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let storage = state.storage().clone();
     match tokio::task::spawn_blocking(move || storage.ping()).await? {
-        Ok(()) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(()) => Ok(Json(json!({
+            "status": "ready",
+            // The console answers either way; warm, without reading every
+            // document first.
+            "console_index": if state.console().index.is_warm() { "warm" } else { "warming" },
+        }))),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             Err(ApiError::NotReady)

@@ -2,6 +2,7 @@
 //! console's queue, and the cache that keeps those lines by revision.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use automerge::AutoCommit;
@@ -173,9 +174,32 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct Index {
     docs: Mutex<HashMap<Uuid, (i64, Arc<Entry>)>>,
+    /// Held while stale documents are read and decoded, so two listings
+    /// (or a listing and the warm-up at start) never decode the same
+    /// documents twice: the second waits, then finds them fresh.
+    filling: Mutex<()>,
+    /// Every document has been read once (the warm-up finished).
+    warm: AtomicBool,
 }
 
 impl Index {
+    /// Reads every document of the server into the index: the warm-up at
+    /// start. Returns how many records it holds.
+    pub fn warm_up(
+        &self,
+        storage: &dyn Storage,
+        cal: &WorkCalendar,
+    ) -> Result<usize, StorageError> {
+        let n = self.entries(storage, "/", cal, &RecordKind::ALL)?.len();
+        self.warm.store(true, Ordering::Release);
+        Ok(n)
+    }
+
+    /// Whether the warm-up has finished.
+    pub fn is_warm(&self) -> bool {
+        self.warm.load(Ordering::Acquire)
+    }
+
     /// Every household, resident and incident in the subtree at
     /// `scope_path`, decoding only documents written since the last call.
     pub fn list(
@@ -201,6 +225,7 @@ impl Index {
             .into_iter()
             .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| kinds.contains(&k)))
             .collect();
+        let _filling = self.filling.lock().unwrap_or_else(|p| p.into_inner());
         let stale: Vec<_> = {
             let docs = self.lock();
             heads

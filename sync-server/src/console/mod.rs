@@ -61,6 +61,8 @@ pub struct ConsoleState {
     pub session_ms: i64,
     pub secure_cookie: bool,
     pub departments: Vec<String>,
+    /// Fill the index at start ([`Settings::console_warm_index`]).
+    pub warm_index: bool,
     pub index: index::Index,
 }
 
@@ -72,6 +74,7 @@ impl ConsoleState {
             session_ms: i64::from(settings.console_session_hours) * 3_600_000,
             secure_cookie: settings.console_secure_cookie,
             departments: settings.console_departments.clone(),
+            warm_index: settings.console_warm_index,
             index: index::Index::default(),
         }
     }
