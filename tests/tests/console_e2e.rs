@@ -52,7 +52,14 @@ async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Resul
         "{seen}"
     );
     assert_eq!(seen["englishBack"], "← Back to the queue", "{seen}");
+    // The newest line of the access log page is that export, as XLSX.
+    let logged = seen["accessLogFirst"].as_str().unwrap_or_default();
+    assert!(
+        logged.contains("导出 (XLSX)") && logged.contains("households"),
+        "{seen}"
+    );
     for shot in [
+        "access-log.png",
         "queue.png",
         "incident-dispatched.png",
         "dashboard.png",

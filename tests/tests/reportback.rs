@@ -206,6 +206,31 @@ async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet()
         let bytes = response.bytes().await?;
         assert_eq!(&sha256_hex(&bytes), want, "the bytes are the photo");
     }
+
+    // The supervisor sees the after-photo on the record page; the handler
+    // of another department, a hash the record does not name and another
+    // community's supervisor get nothing.
+    for want in [&sha, &thumb] {
+        let (status, kind, bytes) = cs
+            .download(&format!("/records/{incident}/photos/{want}"))
+            .await?;
+        assert_eq!((status, kind.as_str()), (StatusCode::OK, "image/jpeg"));
+        assert_eq!(&sha256_hex(&bytes), want, "the console shows the photo");
+    }
+    let (_, b) = two_communities();
+    let elsewhere =
+        Console::open(&server, &user_over(Role::CommunitySupervisor, &b.grid).id).await?;
+    for (who, path) in [
+        (&other, format!("/records/{incident}/photos/{sha}")),
+        (&elsewhere, format!("/records/{incident}/photos/{sha}")),
+        (
+            &cs,
+            format!("/records/{incident}/photos/{}", "0".repeat(64)),
+        ),
+    ] {
+        let (status, _, _) = who.download(&path).await?;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
     Ok(())
 }
 

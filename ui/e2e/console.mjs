@@ -81,6 +81,12 @@ try {
   seen.mapShapes = await page.locator('[data-test=map] path.leaflet-interactive').count()
   await page.screenshot({ path: join(shots, 'map.png'), fullPage: true })
 
+  // The export is in the access log.
+  await page.locator('[data-test=nav-access-log]').click()
+  await page.locator('[data-test=access-row]').first().waitFor()
+  seen.accessLogFirst = (await page.locator('[data-test=access-row]').first().textContent())?.trim()
+  await page.screenshot({ path: join(shots, 'access-log.png'), fullPage: true })
+
   // English is one click away.
   await page.locator('[data-test=locale-en]').click()
   await page.locator('[data-test=nav-queue]').click()

@@ -126,6 +126,12 @@ export interface PhotoRef {
   taken_at: number | null
 }
 
+/** Where a record's photo (or its thumbnail) is shown from: a plain GET
+ * with the session cookie, so an `<img>` can load it. */
+export function photoUrl(recordId: string, sha256: string): string {
+  return `${BASE}/records/${encodeURIComponent(recordId)}/photos/${sha256}`
+}
+
 /** A failure the server explained with a stable code. */
 export class ConsoleApiError extends Error {
   constructor(
@@ -336,4 +342,21 @@ export const ledgers = {
   mapGrids: (grid?: string) => call<GeoJSON.FeatureCollection>('GET', `/map/grids${query({ grid })}`),
   mapIncidents: (filter: LedgerFilter) =>
     call<GeoJSON.FeatureCollection>('GET', `/map/incidents${query(filter)}`),
+  accessLog: (limit = 200) => call<AccessEntry[]>('GET', `/access-log${query({ limit })}`),
+}
+
+/** One line of the access log: who revealed or exported what, when, from
+ * which device or console session. */
+export interface AccessEntry {
+  seq: number
+  at: number
+  user_id: string
+  device_id: string
+  action: string
+  target: string
+  filter: string
+  format: string | null
+  record_ids: string[]
+  row_count: number
+  revealed: string
 }

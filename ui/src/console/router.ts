@@ -6,6 +6,7 @@ import LedgerView from './views/LedgerView.vue'
 import MapView from './views/MapView.vue'
 import RecordView from './views/RecordView.vue'
 import HotlineImportView from './views/HotlineImportView.vue'
+import AccessLogView from './views/AccessLogView.vue'
 
 export function createConsoleRouter(history?: RouterHistory) {
   return createRouter({
@@ -19,6 +20,7 @@ export function createConsoleRouter(history?: RouterHistory) {
       { path: '/lists/:list(incidents|households|residents|queue)', name: 'ledger', component: LedgerView },
       { path: '/map', name: 'map', component: MapView },
       { path: '/hotline', name: 'hotline', component: HotlineImportView },
+      { path: '/access-log', name: 'access-log', component: AccessLogView },
     ],
   })
 }

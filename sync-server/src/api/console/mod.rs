@@ -66,6 +66,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/incidents/{id}/transition", post(records::transition))
         .route("/incidents/{id}/mediation", post(records::mediation))
         .route("/incidents/{id}/photos", post(records::photo))
+        .route("/records/{id}/photos/{sha256}", get(records::photo_file))
         .route("/hotline/import", post(hotline::import))
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))

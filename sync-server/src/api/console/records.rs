@@ -6,14 +6,18 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::model::{AnyRecord, Mediation, PhotoRef, RecordKind};
+use gridwork_core::store::photo_hashes;
 use gridwork_core::workflow::{Action, Derived, Transition};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
+use crate::blobs::{BlobError, BlobState};
 use crate::console::actions::{self, ConsoleError, Decision, may_see};
 use crate::console::history::{self, HistoryEntry};
 use crate::console::index::{Entry, Flags, Summary};
@@ -364,4 +368,44 @@ pub async fn photo(
     })
     .await??;
     Ok(Json(photo))
+}
+
+/// `GET /console/api/records/{id}/photos/{sha256}`: a photo or thumbnail
+/// of a record the user may see, for the record page (a tablet downloads
+/// the same blob with its device token). Anything else is not found.
+pub async fn photo_file(
+    State(state): State<AppState>,
+    ConsoleAuth(who): ConsoleAuth,
+    Path((id, sha256)): Path<(Uuid, String)>,
+) -> Result<Response, ConsoleApiError> {
+    let worker = state.clone();
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ConsoleApiError> {
+        let (loaded, _, _) =
+            actions::visible_record(worker.storage().as_ref(), worker.sync_context(), &who, id)?;
+        let referenced = photo_hashes(&loaded.record)
+            .iter()
+            .any(|(h, _)| *h == sha256);
+        let missing = || ConsoleApiError::Api(ApiError::NotFound);
+        if !referenced {
+            return Err(missing());
+        }
+        let blobs = worker.blobs();
+        let internal = |e: BlobError| ConsoleApiError::Api(ApiError::Internal(e.to_string()));
+        let BlobState::Complete(total) = blobs.state(&sha256).map_err(internal)? else {
+            return Err(missing());
+        };
+        blobs.read(&sha256, 0, total).map_err(internal)
+    })
+    .await??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (
+                header::CACHE_CONTROL,
+                "private, max-age=31536000, immutable",
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
