@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
 use console_support::{Console, add_handler, new_household, two_communities, user_over};
+use gridwork_core::app_api::tick_task;
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::doc::Author;
 use gridwork_core::model::{Meta, RecordKind, Role, Task, TaskItem, TaskKind, User};
@@ -168,10 +169,8 @@ async fn a_campaign_reaches_every_grid_and_its_completion_is_tracked() -> Result
     device
         .store
         .update::<Task>(check.meta.id, &author, today(), |t| {
-            t.items[0].done = true;
-            t.items[0].done_by = Some(a.id.clone());
-            t.items[0].done_at = Some(now_ms());
-            t.items[0].note = "3 辆电动车已劝离".into();
+            // The app's own rule for a tick.
+            tick_task(t, 0, true, "3 辆电动车已劝离", &a.id, now_ms()).expect("line 0 exists");
         })?;
     let progress = device.sync().await?;
     assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);

@@ -1,6 +1,8 @@
 // The one module that talks to gridwork-server's console API. Views call
 // these functions and never `fetch` themselves.
 
+import type { TaskItem } from '../types'
+
 export type Kind = 'household' | 'resident' | 'incident'
 
 export interface UserInfo {
@@ -341,15 +343,8 @@ export const ledgers = {
 /** A checklist, or a screening campaign (专项排查) over the grid's register. */
 export type TaskKind = 'checklist' | 'screening'
 
-/** One line of a grid's task. */
-export interface TaskItem {
-  text: string
-  target: { kind: 'household' | 'resident' | 'incident'; id: string } | null
-  done: boolean
-  done_by: string | null
-  done_at: number | null
-  note: string
-}
+/** One line of a grid's task (the same shape the app reads). */
+export type { TaskItem } from '../types'
 
 /** What a supervisor sends to issue a task to every grid of a subtree. */
 export interface IssueForm {
