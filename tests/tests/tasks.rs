@@ -9,7 +9,9 @@ mod console_support;
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
-use console_support::{Console, add_handler, new_household, two_communities, user_over};
+use console_support::{
+    Console, add_handler, new_household, two_communities, user_over, worker_reports,
+};
 use gridwork_core::app_api::tick_task;
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::doc::Author;
@@ -346,4 +348,74 @@ fn forged_task(worker: &User) -> Task {
         filter: None,
         items: vec![TaskItem::open("随便", None)],
     }
+}
+
+/// The Tasks page in a real browser (`ui/e2e/tasks.mjs`): a community
+/// supervisor issues a checklist to the community; a worker's tablet
+/// receives it and ticks a line; the console counts it. Needs the built
+/// console (`npm run build:console` in `ui/`), like `console_e2e`.
+#[tokio::test]
+async fn a_supervisor_issues_a_checklist_in_the_browser_and_a_tablet_ticks_it() -> Result<()> {
+    let server = Server::start()?;
+    let (a, _) = two_communities();
+    let cs = user_over(Role::CommunitySupervisor, &a.grid);
+    let grids = worker_grids(&cs.grid);
+    // Something in the queue, where the console opens.
+    let (mut tablet, _, _) = worker_reports(&server, a).await?;
+    let seen = gridwork_tests::run_browser_script(
+        "tasks",
+        &[
+            ("GW_URL", server.url()),
+            ("GW_USER", cs.id.clone()),
+            ("GW_PASSWORD", gridwork_tests::PASSWORD.to_string()),
+            ("GW_DUE", due_in(4)),
+        ],
+    )?;
+    assert!(
+        seen["problems"]
+            .as_str()
+            .is_some_and(|p| p.contains("请填写任务名称") && p.contains("任务事项")),
+        "{seen}"
+    );
+    let issued = seen["issued"].as_str().unwrap_or_default();
+    assert!(
+        issued.contains("已向") && issued.contains("个网格下发"),
+        "{seen}"
+    );
+    assert_eq!(seen["campaigns"], 1, "{seen}");
+    assert_eq!(seen["completion"], format!("0/{} (0%)", 2 * grids.len()));
+    assert!(
+        seen["gridRows"].as_u64() >= Some(grids.len() as u64),
+        "{seen}"
+    );
+    assert_eq!(seen["englishHeading"], "Issue a task", "{seen}");
+    for shot in ["tasks.png", "task-campaign.png"] {
+        anyhow::ensure!(
+            gridwork_tests::screenshots_dir().join(shot).exists(),
+            "{shot} was saved"
+        );
+    }
+
+    tablet.sync().await?;
+    let tasks = tasks_on(&tablet)?;
+    let task = tasks.first().context("the task reached the tablet")?;
+    assert_eq!(task.title, "冬季消防安全检查");
+    assert_eq!(task.due, due_in(4));
+    assert_eq!(
+        task.items
+            .iter()
+            .map(|i| i.text.as_str())
+            .collect::<Vec<_>>(),
+        ["检查楼道电动车", "检查燃气报警器"]
+    );
+    tablet
+        .store
+        .update::<Task>(task.meta.id, &Author::new(&a.id, now_ms()), today(), |t| {
+            tick_task(t, 1, true, "", &a.id, now_ms()).expect("line 1 exists");
+        })?;
+    tablet.sync().await?;
+    let console = Console::open(&server, &cs.id).await?;
+    let list = console.get("/tasks").await?.ok()?;
+    assert_eq!(list[0]["items_done"], 1, "{list}");
+    Ok(())
 }
