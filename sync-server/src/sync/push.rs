@@ -15,7 +15,8 @@
 //!   unreadable or invalid record, a change by someone else's actor
 //!   (the server's own included), a log entry in someone else's name or a
 //!   rewritten log entry, a kind of record the user's role may not write
-//!   at all (a department handler's household). An honest device never
+//!   at all (a department handler's household, a task a grid worker made
+//!   or deleted: tasks come from above). An honest device never
 //!   makes these; its local checks are the same.
 //! - **Stored and answered with a [`Notice`]**, for what the user did to a
 //!   record they may otherwise edit:
