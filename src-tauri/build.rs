@@ -34,6 +34,8 @@ const COMMANDS: &[&str] = &[
     "photo_url",
     "sync_now",
     "sync_status",
+    "get_task",
+    "tick_task",
 ];
 
 fn main() {

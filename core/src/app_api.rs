@@ -1,6 +1,7 @@
 //! What the field app's screens need from a record beyond the record
 //! itself: blank records for a new form, incident numbers, the fields a
-//! form must never overwrite, and an incident's timeline.
+//! form must never overwrite, an incident's timeline, and ticking a task's
+//! line.
 //!
 //! The app shell stays glue: it calls these and the store, and turns the
 //! results into JSON. Nothing here touches the network or the disk.
@@ -15,8 +16,8 @@ use crate::model::grid::Grid;
 use crate::model::{
     Address, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint, Household,
     HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol, PopulationType,
-    Projection, Relation, Resident, Urgency, Visit, VisitForm, VisitKind, VisitTarget,
-    VisitTargetKind,
+    Projection, Relation, Resident, TASK_NOTE_MAX, Task, Urgency, Visit, VisitForm, VisitKind,
+    VisitTarget, VisitTargetKind,
 };
 use crate::validate::Lang;
 use crate::workflow::{self, Derived, Status, Transition};
@@ -437,6 +438,68 @@ pub fn visit_recorded(visit: &mut Visit, resident: &mut Resident) {
     }
 }
 
+/// Why a task's line could not be ticked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TickError {
+    #[error("the task has no line {0}")]
+    NoSuchLine(usize),
+    #[error("a note is at most {TASK_NOTE_MAX} characters")]
+    NoteTooLong,
+}
+
+impl TickError {
+    /// The stable code for the UI.
+    pub fn code(self) -> &'static str {
+        match self {
+            TickError::NoSuchLine(_) => "task_line_missing",
+            TickError::NoteTooLong => "task_note_too_long",
+        }
+    }
+
+    /// What went wrong, in the reader's language.
+    pub fn message(self, lang: Lang) -> String {
+        match (self, lang) {
+            (TickError::NoSuchLine(_), Lang::ZhCn) => "任务中没有这一项，请刷新后重试".into(),
+            (TickError::NoteTooLong, Lang::ZhCn) => {
+                format!("备注最多 {TASK_NOTE_MAX} 字")
+            }
+            (TickError::NoSuchLine(_), _) => {
+                "The task has no such line; refresh and try again".into()
+            }
+            (TickError::NoteTooLong, _) => format!("A note is at most {TASK_NOTE_MAX} characters"),
+        }
+    }
+}
+
+/// Ticks (or unticks) line `index` of a task with a note: the one edit a
+/// grid worker makes to a task from above (the server undoes any other,
+/// see [`Task::worker_edit_only`]). Ticking records who and when; unticking
+/// clears them.
+pub fn tick_task(
+    task: &mut Task,
+    index: usize,
+    done: bool,
+    note: &str,
+    user: &str,
+    now_ms: i64,
+) -> Result<(), TickError> {
+    let note = note.trim();
+    if note.chars().count() > TASK_NOTE_MAX {
+        return Err(TickError::NoteTooLong);
+    }
+    let line = task
+        .items
+        .get_mut(index)
+        .ok_or(TickError::NoSuchLine(index))?;
+    if line.done != done {
+        line.done = done;
+        line.done_by = done.then(|| user.to_string());
+        line.done_at = done.then_some(now_ms);
+    }
+    line.note = note.to_string();
+    Ok(())
+}
+
 /// Why a conflict could not be settled as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -495,6 +558,45 @@ pub fn resolve_conflict(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_worker_ticks_a_task_line_with_who_and_when_and_only_that() {
+        let mut task = Task {
+            meta: Meta::new("440106001001001", "cs-1", NOW),
+            campaign: Uuid::now_v7(),
+            title: "独居老人走访".into(),
+            description: String::new(),
+            kind: crate::model::TaskKind::Checklist,
+            due: "2026-12-04".into(),
+            issued_by: "cs-1".into(),
+            issued_at: NOW,
+            filter: None,
+            items: vec![crate::model::TaskItem::open("走访", None)],
+        };
+        let before = task.clone();
+        tick_task(&mut task, 0, true, " 老人身体好 ", "gw-1", NOW + 1).unwrap();
+        assert!(task.items[0].done);
+        assert_eq!(task.items[0].done_by.as_deref(), Some("gw-1"));
+        assert_eq!(task.items[0].done_at, Some(NOW + 1));
+        assert_eq!(task.items[0].note, "老人身体好");
+        assert_eq!(
+            before.worker_edit_only(&task, "gw-1"),
+            task,
+            "a tick is allowed"
+        );
+        tick_task(&mut task, 0, false, "", "gw-1", NOW + 2).unwrap();
+        assert_eq!(task.items[0].done_by, None);
+        assert_eq!(
+            tick_task(&mut task, 3, true, "", "gw-1", NOW),
+            Err(TickError::NoSuchLine(3))
+        );
+        let long = "字".repeat(TASK_NOTE_MAX + 1);
+        assert_eq!(
+            tick_task(&mut task, 0, true, &long, "gw-1", NOW),
+            Err(TickError::NoteTooLong)
+        );
+        assert!(!task.items[0].done, "a refused tick changes nothing");
+    }
+
     #[test]
     fn resolving_a_conflict_leaves_the_chosen_value_alone_on_every_device() {
         let h = blank_household("440106001001001", "gw-1", NOW);

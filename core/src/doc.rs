@@ -163,6 +163,7 @@ impl RecordDoc {
             AnyRecord::Incident(r) => RecordDoc::create(r, actor, author),
             AnyRecord::Patrol(r) => RecordDoc::create(r, actor, author),
             AnyRecord::Visit(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::Task(r) => RecordDoc::create(r, actor, author),
         }
     }
 
@@ -273,6 +274,7 @@ impl RecordDoc {
             RecordKind::Incident => AnyRecord::Incident(self.read()?),
             RecordKind::Patrol => AnyRecord::Patrol(self.read()?),
             RecordKind::Visit => AnyRecord::Visit(self.read()?),
+            RecordKind::Task => AnyRecord::Task(self.read()?),
         })
     }
 
@@ -868,7 +870,20 @@ mod tests {
             ..crate::demo::DemoConfig::default()
         });
         let mut kinds = std::collections::BTreeSet::new();
-        for record in demo.records() {
+        // The demo has no tasks: supervisors issue them from the console.
+        let task = crate::model::Task {
+            meta: crate::model::Meta::new("440106001001001", "cs-1", 1),
+            campaign: Uuid::now_v7(),
+            title: "独居老人走访".into(),
+            description: String::new(),
+            kind: crate::model::TaskKind::Screening,
+            due: "2026-12-04".into(),
+            issued_by: "cs-1".into(),
+            issued_at: 1,
+            filter: Some("household:living_alone".into()),
+            items: vec![crate::model::TaskItem::open("阳光花园3栋501室", None)],
+        };
+        for record in demo.records().chain([AnyRecord::Task(task)]) {
             let mut doc = RecordDoc::create_any(&record, actor(1), &author("gw-1")).unwrap();
             let loaded = RecordDoc::load(&doc.save(), actor(2)).unwrap();
             assert_eq!(loaded.kind(), record.kind());

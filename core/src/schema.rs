@@ -5,7 +5,7 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 
 use crate::model::{
-    AccessLogEntry, Household, Incident, Patrol, Resident, User, Visit, grid::Grid,
+    AccessLogEntry, Household, Incident, Patrol, Resident, Task, User, Visit, grid::Grid,
 };
 
 /// Every schema as (file name, pretty JSON text ending in a newline).
@@ -17,6 +17,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("incident.schema.json", render::<Incident>()),
         ("patrol.schema.json", render::<Patrol>()),
         ("visit.schema.json", render::<Visit>()),
+        ("task.schema.json", render::<Task>()),
         ("user.schema.json", render::<User>()),
         ("access-log-entry.schema.json", render::<AccessLogEntry>()),
     ]

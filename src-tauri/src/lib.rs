@@ -18,6 +18,7 @@ pub mod patrols;
 pub mod photos;
 pub mod state;
 pub mod sync;
+pub mod tasks;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -85,6 +86,8 @@ pub fn run() {
             photos::photo_url,
             sync::sync_now,
             sync::sync_status,
+            tasks::get_task,
+            tasks::tick_task,
         ])
         .run(tauri::generate_context!())
         .expect("Gridwork could not start its window");

@@ -14,7 +14,9 @@
 //! and in the incident's timeline. The supervisor also puts a resident
 //! under care with a visit overdue: home counts it, the worker records the
 //! visit from the due list, and the server gets the visit and the
-//! resident's next due date 30 days on. The worker and the supervisor
+//! resident's next due date 30 days on. The supervisor issues a checklist
+//! task to the grid: home lists it, the worker ticks a line with a note,
+//! and the server gets who ticked it. The worker and the supervisor
 //! change the household's door detail at once: the app shows the conflict
 //! with both values and who wrote them, the worker keeps the supervisor's,
 //! and the server ends with that value alone. The grid map then shows the
@@ -38,8 +40,8 @@ use gridwork_core::calendar::{WorkCalendar, shanghai_date};
 use gridwork_core::doc::Author;
 use gridwork_core::media;
 use gridwork_core::model::{
-    CareTag, CareTagKind, CategoryMajor, Gender, Household, Incident, Patrol, Projection,
-    RecordKind, Relation, Resident, Role, User, Visit, VisitForm,
+    CareTag, CareTagKind, CategoryMajor, Gender, Household, Incident, Meta, Patrol, Projection,
+    RecordKind, Relation, Resident, Role, Task, TaskItem, TaskKind, User, Visit, VisitForm,
 };
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
@@ -947,6 +949,59 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     assert_eq!(visit.next_due.as_deref(), Some(due_next.as_str()));
     let li_now: Resident = sup.store.get(li)?.context("李梅")?;
     assert_eq!(li_now.next_visit_due.as_deref(), Some(due_next.as_str()));
+
+    // A task from above: the supervisor issues a checklist to the grid; the
+    // app lists it on home, the worker ticks a line with a note, and the
+    // supervisor sees who ticked it.
+    let task = Task {
+        meta: Meta::new(&worker.grid, &supervisor.id, now),
+        campaign: uuid::Uuid::now_v7(),
+        title: "冬季消防安全检查".into(),
+        description: "逐户检查电动车充电".into(),
+        kind: TaskKind::Checklist,
+        due: today.checked_add(jiff::Span::new().days(3))?.to_string(),
+        issued_by: supervisor.id.clone(),
+        issued_at: now,
+        filter: None,
+        items: vec![
+            TaskItem::open("检查楼道电动车", None),
+            TaskItem::open("检查燃气报警器", None),
+        ],
+    };
+    let task_id = task.meta.id;
+    sup.store
+        .insert(task, &Author::new(&supervisor.id, now), today)?;
+    let progress = sup.sync().await?;
+    assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    d.click("[data-test=tab-home]").await?;
+    d.wait_text("[data-test=home-tasks]", "冬季消防安全检查")
+        .await?;
+    d.click("[data-test=home-task]").await?;
+    d.wait_text("[data-test=task-progress]", "0/2").await?;
+    d.type_into("[data-test=task-note-0] input", "已劝离 3 辆")
+        .await?;
+    d.click("[data-test=task-tick-0] .van-checkbox__icon")
+        .await?;
+    d.wait_text("[data-test=task-progress]", "1/2").await?;
+    d.shot("17-task").await?;
+    d.click("[data-test=tab-sync]").await?;
+    d.click("[data-test=sync-now]").await?;
+    let mut ticked = None;
+    for _ in 0..40 {
+        sup.sync().await?;
+        let t: Task = sup.store.get(task_id)?.context("the task")?;
+        if t.items[0].done {
+            ticked = Some(t);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let ticked = ticked.context("the tick reached the server")?;
+    assert_eq!(ticked.items[0].done_by.as_deref(), Some(worker.id.as_str()));
+    assert_eq!(ticked.items[0].note, "已劝离 3 辆");
+    assert!(!ticked.items[1].done);
 
     // A same-field conflict: the supervisor (not synced) and the worker
     // both change the household's door detail; the worker chooses.

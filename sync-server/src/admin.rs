@@ -286,14 +286,7 @@ pub(crate) fn server_actor(storage: &dyn Storage, grid: &str) -> Result<String, 
 fn demo_doc(record: &AnyRecord, actor: &ActorId) -> Result<RecordDoc, DocError> {
     let meta = record.meta();
     let author = Author::new(meta.created_by.clone(), meta.created_at);
-    let actor = actor.clone();
-    match record {
-        AnyRecord::Household(r) => RecordDoc::create(r, actor, &author),
-        AnyRecord::Resident(r) => RecordDoc::create(r, actor, &author),
-        AnyRecord::Incident(r) => RecordDoc::create(r, actor, &author),
-        AnyRecord::Patrol(r) => RecordDoc::create(r, actor, &author),
-        AnyRecord::Visit(r) => RecordDoc::create(r, actor, &author),
-    }
+    RecordDoc::create_any(record, actor.clone(), &author)
 }
 
 /// Stores one batch of demo records in one transaction, skipping what the

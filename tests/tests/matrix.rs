@@ -3,7 +3,8 @@
 //! and a grid of another community, against a real `gridwork-server`.
 //!
 //! The policy is written once, in the tables below (`CREATE`, `EDIT`,
-//! `MOVE`, `READ`, `TRANSITIONS`), so a person can read it. For every cell
+//! `MOVE`, `READ`, `TASK_CREATE`, `TASK_EDIT`, `TRANSITIONS`), so a person
+//! can read it. For every cell
 //! the test makes the change on the role's own device (bypassing the
 //! device's checks, as a tampered tablet would), syncs, and asserts:
 //! - `Stored`: nothing refused, no notice, and an observer (the admin's
@@ -21,10 +22,12 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use automerge::ChangeHash;
+use gridwork_core::app_api::tick_task;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
-    Household, Incident, Meta, RecordKind, Resident, ReviewDecision, ReviewEntry, Role, User,
+    Household, Incident, Meta, RecordKind, Resident, ReviewDecision, ReviewEntry, Role, Task,
+    TaskItem, TaskKind, User,
 };
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::client::Progress;
@@ -117,6 +120,28 @@ const READ: [(Who, [bool; 3], [bool; 3]); 5] = [
     // incidents are theirs only once dispatched to them (checked apart).
     (Who::Handler, [false, false, false], [false, false, false]),
     (Who::Admin, [true, true, true], [true, true, true]),
+];
+
+/// Creating a task from above (a checklist) in each grid: supervisors and
+/// admins issue them within their subtree; grid staff and handlers never.
+const TASK_CREATE: [(Who, [Want; 3]); 5] = [
+    (Who::Worker, [ROLE, OUT, OUT]),
+    (Who::Community, [Stored, Stored, OUT]),
+    (Who::Street, [Stored, Stored, Stored]),
+    (Who::Handler, [ROLE, ROLE, ROLE]),
+    (Who::Admin, [Stored, Stored, Stored]),
+];
+
+/// On a task of grid A the community supervisor issued: ticking a line,
+/// and retitling the task. A worker only ticks; the retitle is undone.
+const TASK_EDIT: [(Who, Want, Want); 5] = [
+    //               tick     retitle
+    (Who::Worker, Stored, Noted("field_not_allowed")),
+    (Who::Community, Stored, Stored),
+    (Who::Street, Stored, Stored),
+    // Handlers never receive tasks; a tampered tablet's edit is refused.
+    (Who::Handler, ROLE, ROLE),
+    (Who::Admin, Stored, Stored),
 ];
 
 /// The incident's state before the action, made by the right people.
@@ -474,6 +499,21 @@ fn new_resident(grid: &str, by: &str, household: Uuid) -> Resident {
     r.household_id = Some(household);
     r.review.clear();
     r
+}
+
+fn new_task(grid: &str, by: &str) -> Task {
+    Task {
+        meta: Meta::new(grid, by, NOW),
+        campaign: Uuid::now_v7(),
+        title: "冬季消防安全检查".into(),
+        description: String::new(),
+        kind: TaskKind::Checklist,
+        due: "2026-05-22".into(),
+        issued_by: by.into(),
+        issued_at: NOW,
+        filter: None,
+        items: vec![TaskItem::open("检查楼道电动车", None)],
+    }
 }
 
 fn new_incident(grid: &str, by: &str) -> Incident {
@@ -958,6 +998,62 @@ impl World {
         self.observer.sync().await?;
         self.observer_changes(id)
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_are_issued_from_above_and_only_ticked_below() -> Result<()> {
+    let mut w = World::start().await?;
+    for (who, row) in TASK_CREATE {
+        let user = w.cast.user(who);
+        for (g, want) in row.into_iter().enumerate() {
+            let task = new_task(&w.cast.grids[g], &user.id);
+            let id = task.meta.id;
+            let device = w.device(who);
+            device.store.insert(task, &author(user), today())?;
+            let made = all_changes(device, id)?;
+            let what = format!("issue a task in grid {}", "ABC".as_bytes()[g] as char);
+            w.expect(who, &what, id, &made, want).await?;
+        }
+    }
+
+    for (who, tick, retitle) in TASK_EDIT {
+        let user = w.cast.user(who);
+        for (what, want) in [("tick a task's line", tick), ("retitle a task", retitle)] {
+            let task = new_task(&w.cast.grids[0], &w.cast.user(Who::Community).id);
+            let id = task.meta.id;
+            let community = w.cast.user(Who::Community);
+            let device = w.device(Who::Community);
+            device.store.insert(task, &author(community), today())?;
+            assert!(device.sync().await?.rejected.is_empty());
+            // The actor's tablet holds the task (a handler's only as a
+            // tampered one would).
+            let changes = w.observer_changes_after_sync(id).await?;
+            let device = w.device(who);
+            device.store.apply_remote(id, changes)?;
+            let made = tamper(device, id, |doc| {
+                doc.update::<Task>(&author(user), |t| {
+                    if what.starts_with("tick") {
+                        tick_task(t, 0, true, "已检查", &user.id, NOW).expect("line 0");
+                    } else {
+                        t.title = "不用查了".into();
+                    }
+                })?;
+                Ok(())
+            })?;
+            w.expect(who, what, id, &made, want).await?;
+            let held = w
+                .observed(id)
+                .await?
+                .expect("the task stays")
+                .read::<Task>()?;
+            if want == Stored && what.starts_with("tick") {
+                assert_eq!(held.items[0].done_by.as_deref(), Some(user.id.as_str()));
+            } else if want != Stored {
+                assert_eq!(held.title, "冬季消防安全检查", "{what} by {who:?}");
+            }
+        }
+    }
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

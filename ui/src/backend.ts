@@ -24,6 +24,7 @@ import type {
   MapFeature,
   SessionInfo,
   SyncStatus,
+  Task,
   Visit,
 } from './types'
 
@@ -70,6 +71,10 @@ export interface Backend {
   addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
   /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
   photoUrl(sha256: string): Promise<string | null>
+  /** A task from above, as stored on the tablet. */
+  getTask(id: string): Promise<Task>
+  /** Ticks or unticks line `index` with a note; saved at once, synced later. */
+  tickTask(id: string, index: number, done: boolean, note: string): Promise<Task>
   syncNow(): Promise<SyncStatus>
   syncStatus(): Promise<SyncStatus>
   /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
@@ -166,6 +171,8 @@ export function tauriBackend(): Backend {
         ...(takenAt === null ? {} : { 'x-photo-taken-at': String(takenAt) }),
       }),
     photoUrl: (sha256) => call('photo_url', { sha256 }),
+    getTask: (id) => call('get_task', { id }),
+    tickTask: (id, index, done, note) => call('tick_task', { args: { id, index, done, note } }),
     syncNow: () => call('sync_now'),
     syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
@@ -205,6 +212,8 @@ export function unavailableBackend(): Backend {
     editPatrol: fail,
     addPhoto: fail,
     photoUrl: fail,
+    getTask: fail,
+    tickTask: fail,
     syncNow: fail,
     syncStatus: fail,
     onSyncStatus: fail,

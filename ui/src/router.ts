@@ -29,6 +29,8 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
         props: true,
       },
       { path: '/conflicts/:id', name: 'conflicts', component: () => import('./views/ConflictsView.vue'), props: true },
+      { path: '/tasks', name: 'tasks', component: () => import('./views/TasksView.vue') },
+      { path: '/tasks/:id', name: 'task', component: () => import('./views/TaskView.vue'), props: true },
       { path: '/map', name: 'map', component: () => import('./views/MapView.vue') },
       { path: '/patrol', name: 'patrol', component: () => import('./views/PatrolView.vue') },
       { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },

@@ -3,7 +3,7 @@
 // screens read is typed closely; the rest travels through untouched.
 
 export type Lang = 'zh-CN' | 'en'
-export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit'
+export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit' | 'task'
 export type Gender = 'male' | 'female' | 'unknown'
 
 export interface Meta {
@@ -295,4 +295,29 @@ export interface MapFeature {
   row: Projection
   lon: number
   lat: number
+}
+
+/** One line of a task (`TaskItem` in core/src/model/task.rs). */
+export interface TaskItem {
+  text: string
+  /** The household or resident a screening line is about. */
+  target: { kind: 'household' | 'resident' | 'incident'; id: string } | null
+  done: boolean
+  done_by: string | null
+  done_at: number | null
+  note: string
+}
+
+/** A task from above for the worker's grid (`Task` in core/src/model/task.rs). */
+export interface Task extends Meta {
+  campaign: string
+  title: string
+  description: string
+  task_kind: 'checklist' | 'screening'
+  /** YYYY-MM-DD, Asia/Shanghai. */
+  due: string
+  issued_by: string
+  issued_at: number
+  filter: string | null
+  items: TaskItem[]
 }

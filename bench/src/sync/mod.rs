@@ -205,6 +205,7 @@ pub fn run() -> Result<()> {
                     x.review.clear();
                     &mut x.meta
                 }
+                AnyRecord::Task(x) => &mut x.meta,
             };
             meta.grid = worker.grid.clone();
             meta.created_by = worker.id.clone();

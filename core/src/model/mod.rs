@@ -1,6 +1,6 @@
 //! The record model: one typed struct per record kind DOMAIN.md lists.
 //!
-//! Household, resident, incident, patrol and visit are *records*: created on
+//! Household, resident, incident, patrol, visit and task are *records*: created on
 //! a device, stored as one Automerge document each ([`crate::doc`]) and
 //! merged. Grids and users are reference data owned by the server and sent
 //! down, never merged. Every record starts with the same [`Meta`] fields.
@@ -14,6 +14,7 @@ mod household;
 mod incident;
 mod patrol;
 mod resident;
+mod task;
 mod user;
 mod visit;
 
@@ -22,6 +23,7 @@ pub use household::*;
 pub use incident::*;
 pub use patrol::*;
 pub use resident::*;
+pub use task::*;
 pub use user::*;
 pub use visit::*;
 
@@ -41,16 +43,18 @@ pub enum RecordKind {
     Incident,
     Patrol,
     Visit,
+    Task,
 }
 
 impl RecordKind {
     /// Every record kind, in a fixed order.
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Household,
         RecordKind::Resident,
         RecordKind::Incident,
         RecordKind::Patrol,
         RecordKind::Visit,
+        RecordKind::Task,
     ];
 
     /// The stable snake_case name used in documents, tables and the wire.
@@ -61,6 +65,7 @@ impl RecordKind {
             RecordKind::Incident => "incident",
             RecordKind::Patrol => "patrol",
             RecordKind::Visit => "visit",
+            RecordKind::Task => "task",
         }
     }
 
@@ -110,6 +115,7 @@ pub enum AnyRecord {
     Incident(Incident),
     Patrol(Patrol),
     Visit(Visit),
+    Task(Task),
 }
 
 macro_rules! any_record_dispatch {
@@ -120,6 +126,7 @@ macro_rules! any_record_dispatch {
             AnyRecord::Incident($r) => $body,
             AnyRecord::Patrol($r) => $body,
             AnyRecord::Visit($r) => $body,
+            AnyRecord::Task($r) => $body,
         }
     };
 }
@@ -133,6 +140,7 @@ impl AnyRecord {
             AnyRecord::Incident(_) => RecordKind::Incident,
             AnyRecord::Patrol(_) => RecordKind::Patrol,
             AnyRecord::Visit(_) => RecordKind::Visit,
+            AnyRecord::Task(_) => RecordKind::Task,
         }
     }
 

@@ -22,6 +22,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// Community and street supervisors (and admins) issue tasks and
+    /// screening campaigns (专项排查) to the grids of their subtree; a grid
+    /// leader works a grid and receives them.
+    pub fn may_issue_tasks(self) -> bool {
+        matches!(
+            self,
+            Role::CommunitySupervisor | Role::StreetSupervisor | Role::Admin
+        )
+    }
+
     /// Supervisors review, return, dispatch, verify and close.
     pub fn is_supervisor(self) -> bool {
         matches!(

@@ -13,10 +13,10 @@ use automerge::{ActorId, AutoCommit};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::media::{self, MediaError};
 use gridwork_core::model::{
-    AnyRecord, CategoryMajor, Mediation, PhotoRef, PhotoRole, ReviewDecision, ReviewEntry, Role,
-    User,
+    AnyRecord, CategoryMajor, Mediation, PhotoRef, PhotoRole, Record, ReviewDecision, ReviewEntry,
+    Role, User,
 };
-use gridwork_core::sync::wire::{DocChanges, SyncRequest};
+use gridwork_core::sync::wire::{DocChanges, Rejection, SyncRequest};
 use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Action, Actor, Derived, TransitionError};
 use uuid::Uuid;
@@ -105,6 +105,22 @@ pub enum ConsoleError {
     MediationTooLong,
     #[error("调解时间不能晚于今天 (the mediation date is in the future)")]
     MediationInFuture,
+    #[error("任务缺少{0} (the task needs this field)")]
+    TaskField(String),
+    #[error(
+        "任务名称最多 100 字、说明最多 2000 字、每条事项最多 200 字、最多 2000 条 (the task is too long)"
+    )]
+    TaskTooLong,
+    #[error(
+        "截止日期 {0} 无效或早于今天，请按 YYYY-MM-DD 填写 (the due date is not a date, or is before today)"
+    )]
+    TaskDue(String),
+    #[error("不能按“{0}”排查，请选择列出的房屋标记或关爱对象 (unknown screening filter)")]
+    TaskFilter(String),
+    #[error("所选范围内没有网格，任务无人接收 (the chosen area has no grids to receive the task)")]
+    TaskNoGrids,
+    #[error("网格 {0} 的排查对象超过 2000 个，请缩小范围 (too many screening targets in one grid)")]
+    TaskTooMany(String),
     /// The push path refused or did not apply the change.
     #[error("{message}")]
     Refused { code: String, message: String },
@@ -137,6 +153,12 @@ impl ConsoleError {
             ConsoleError::MediationField(_) => "mediation_required".into(),
             ConsoleError::MediationTooLong => "mediation_too_long".into(),
             ConsoleError::MediationInFuture => "mediation_in_future".into(),
+            ConsoleError::TaskField(_) => "task_required".into(),
+            ConsoleError::TaskTooLong => "task_too_long".into(),
+            ConsoleError::TaskDue(_) => "task_due".into(),
+            ConsoleError::TaskFilter(_) => "task_filter".into(),
+            ConsoleError::TaskNoGrids => "task_no_grids".into(),
+            ConsoleError::TaskTooMany(_) => "task_too_many".into(),
             ConsoleError::Refused { code, .. } => code.clone(),
             ConsoleError::Photo(e) => format!("photo_{}", e.code()),
             ConsoleError::PhotoMissing(_) => "photo_missing".into(),
@@ -399,23 +421,62 @@ pub fn act(
         .iter()
         .map(|c| c.raw_bytes().to_vec())
         .collect();
-    let response = crate::sync::run(
+    let rejected = push(
         storage,
         ctx,
-        &who.session,
-        SyncRequest {
-            cursor: 0,
-            push: vec![DocChanges { doc: id, changes }],
-            // The console reads documents itself; the pull is not used.
-            budget: Some(1),
-        },
+        who,
+        vec![DocChanges { doc: id, changes }],
         now,
     )?;
-    if let Some(r) = response.rejected.into_iter().find(|r| r.doc == id) {
+    if let Some(r) = rejected.into_iter().next() {
         return Err(ConsoleError::Refused {
             code: r.code,
             message: r.message,
         });
     }
     Ok(())
+}
+
+/// A new record's document as one change by the console's actor, ready
+/// to [`push`].
+pub fn created<T: Record>(
+    record: &T,
+    who: &ConsoleUser,
+    author: &Author,
+) -> Result<DocChanges, ConsoleError> {
+    let mut doc = RecordDoc::create(record, who.actor.clone(), author)
+        .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+    let changes = doc
+        .changes_since(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    Ok(DocChanges {
+        doc: record.meta().id,
+        changes,
+    })
+}
+
+/// Stores the console's changes through the sync push path, with the
+/// same checks and log as a tablet's push; the documents refused.
+pub fn push(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    who: &ConsoleUser,
+    docs: Vec<DocChanges>,
+    now: jiff::Timestamp,
+) -> Result<Vec<Rejection>, ConsoleError> {
+    let response = crate::sync::run(
+        storage,
+        ctx,
+        &who.session,
+        SyncRequest {
+            cursor: 0,
+            push: docs,
+            // The console reads documents itself; the pull is not used.
+            budget: Some(1),
+        },
+        now,
+    )?;
+    Ok(response.rejected)
 }

@@ -17,21 +17,21 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::doc::Author;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::grid::GridLevel;
 use gridwork_core::model::{
     Category, CategoryMajor, GeoPoint, Incident, IncidentSource, Meta, Party, Record, RecordKind,
     Urgency, ValidateCtx,
 };
-use gridwork_core::sync::wire::{DocChanges, SyncRequest};
+use gridwork_core::sync::wire::DocChanges;
 use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Action, Actor};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::actions::{ConsoleError, ConsoleUser};
+use super::actions::{ConsoleError, ConsoleUser, created, push};
 use super::index::Index;
 use crate::storage::Storage;
 use crate::sync::SyncContext;
@@ -579,13 +579,7 @@ pub fn import(
                 continue;
             }
         };
-        let mut doc = RecordDoc::create(&incident, who.actor.clone(), &author)
-            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
-        let changes = doc
-            .changes_since(&[])
-            .iter()
-            .map(|c| c.raw_bytes().to_vec())
-            .collect();
+        let changes = created(&incident, who, &author)?;
         pending.push((
             Placed {
                 order_no,
@@ -593,23 +587,19 @@ pub fn import(
                 grid,
                 placed_by: Some(placed_by),
             },
-            DocChanges { doc: id, changes },
+            changes,
         ));
     }
     for chunk in pending.chunks(100) {
-        let response = crate::sync::run(
+        let rejected = push(
             storage,
             ctx,
-            &who.session,
-            SyncRequest {
-                cursor: 0,
-                push: chunk.iter().map(|(_, d)| d.clone()).collect(),
-                budget: Some(1),
-            },
+            who,
+            chunk.iter().map(|(_, d)| d.clone()).collect(),
             now,
         )?;
         for (placed, _) in chunk {
-            match response.rejected.iter().find(|r| r.doc == placed.id) {
+            match rejected.iter().find(|r| r.doc == placed.id) {
                 Some(r) => report.unplaced.push(Unplaced {
                     row: seen.get(&placed.order_no).copied().unwrap_or_default(),
                     order_no: placed.order_no.clone(),

@@ -395,6 +395,7 @@ fn kind_label(k: RecordKind) -> &'static str {
         RecordKind::Incident => "事件",
         RecordKind::Patrol => "巡查",
         RecordKind::Visit => "走访",
+        RecordKind::Task => "任务",
     }
 }
 

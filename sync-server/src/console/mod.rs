@@ -1,6 +1,7 @@
 //! The supervisor console's server side, without HTTP: who may use it,
 //! what they may see, the review queue, a record's field history, and the
-//! decisions (accept, return, dispatch, escalate …) they take.
+//! decisions (accept, return, dispatch, escalate …) they take, and the
+//! tasks they issue to the grids below them.
 //!
 //! A console sign-in is a device enrolment like a tablet's (its id starts
 //! with [`DEVICE_PREFIX`]): the session token is stored hashed, revoking
@@ -19,6 +20,7 @@ pub mod history;
 pub mod hotline;
 pub mod index;
 pub mod ledger;
+pub mod tasks;
 
 use gridwork_core::model::{Role, User};
 use gridwork_core::workflow::{Assignee, AssigneeKind};

@@ -15,7 +15,8 @@
 //!   unreadable or invalid record, a change by someone else's actor
 //!   (the server's own included), a log entry in someone else's name or a
 //!   rewritten log entry, a kind of record the user's role may not write
-//!   at all (a department handler's household). An honest device never
+//!   at all (a department handler's household, a task a grid worker made
+//!   or deleted: tasks come from above). An honest device never
 //!   makes these; its local checks are the same.
 //! - **Stored and answered with a [`Notice`]**, for what the user did to a
 //!   record they may otherwise edit:
@@ -29,7 +30,10 @@
 //!     (`immutable_field`), a review decision the user's role may not take
 //!     (`review_refused`, since review state is "last entry wins"), a
 //!     department handler's edit of an incident's fields
-//!     (`field_not_allowed`). The server stores the change and makes a
+//!     (`field_not_allowed`), a grid worker's edit of a task beyond ticking
+//!     its lines (`field_not_allowed`; only community and street
+//!     supervisors and admins create, change or delete tasks, see
+//!     [`gridwork_core::model::Task::worker_edit_only`]). The server stores the change and makes a
 //!     **compensating change** with its own actor that restores the
 //!     previous values; it is logged like any change, so the pushing device
 //!     receives it in the same answer's pull, and every other device too.
@@ -469,6 +473,18 @@ impl Checker<'_, '_> {
                 "此事件未分派给您或您的部门 (this incident is not dispatched to you or your department)".into(),
             );
         }
+        // Tasks come from above: only an issuer creates or deletes one (a
+        // tombstone cannot be compensated); a worker's other edits are
+        // narrowed to ticking items below.
+        if let AnyRecord::Task(_) = &after
+            && !session.user.role.may_issue_tasks()
+            && (before.is_none() || after.meta().deleted)
+        {
+            return refuse(
+                codes::ROLE_NOT_ALLOWED,
+                "只有社区、街道主管可以下发或删除任务 (only a community or street supervisor may issue or delete a task)".into(),
+            );
+        }
         if before.is_none() && after.meta().created_by != session.user.id {
             return refuse(
                 codes::IMMUTABLE_FIELD,
@@ -542,6 +558,22 @@ impl Checker<'_, '_> {
                     "a department handler may act on an incident's workflow but not edit its fields; the server restored them",
                     true,
                 ));
+            }
+        } else if let (AnyRecord::Task(task), Some(AnyRecord::Task(old))) =
+            (&mut corrected, &before)
+        {
+            if !session.user.role.may_issue_tasks() {
+                let allowed = old.worker_edit_only(task, &session.user.id);
+                if allowed != *task {
+                    *task = allowed;
+                    notices.push(notice(
+                        doc_id,
+                        codes::FIELD_NOT_ALLOWED,
+                        "网格员只能勾选任务事项和填写备注，不能修改任务内容，服务器已恢复原值",
+                        "a grid worker may tick a task's items and add notes but not change the task; the server restored it",
+                        true,
+                    ));
+                }
             }
         } else if let Some(log) = review_log_mut(&mut corrected) {
             let old = before.as_ref().map(review_log).unwrap_or_default();
@@ -626,6 +658,7 @@ fn kind_zh(record: &AnyRecord) -> &'static str {
         AnyRecord::Incident(_) => "事件",
         AnyRecord::Patrol(_) => "巡查",
         AnyRecord::Visit(_) => "走访",
+        AnyRecord::Task(_) => "任务",
     }
 }
 
@@ -636,6 +669,7 @@ fn meta_mut(record: &mut AnyRecord) -> &mut Meta {
         AnyRecord::Incident(r) => &mut r.meta,
         AnyRecord::Patrol(r) => &mut r.meta,
         AnyRecord::Visit(r) => &mut r.meta,
+        AnyRecord::Task(r) => &mut r.meta,
     }
 }
 
@@ -652,6 +686,7 @@ fn write_diff_any(
         (AnyRecord::Incident(a), AnyRecord::Incident(b)) => doc.write_diff(author, a, b),
         (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => doc.write_diff(author, a, b),
         (AnyRecord::Visit(a), AnyRecord::Visit(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::Task(a), AnyRecord::Task(b)) => doc.write_diff(author, a, b),
         _ => Err(DocError::NotARecord("a record cannot change kind".into())),
     }
 }

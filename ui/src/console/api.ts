@@ -1,6 +1,8 @@
 // The one module that talks to gridwork-server's console API. Views call
 // these functions and never `fetch` themselves.
 
+import type { TaskItem } from '../types'
+
 export type Kind = 'household' | 'resident' | 'incident'
 
 export interface UserInfo {
@@ -359,4 +361,65 @@ export interface AccessEntry {
   record_ids: string[]
   row_count: number
   revealed: string
+}
+
+/** A checklist, or a screening campaign (专项排查) over the grid's register. */
+export type TaskKind = 'checklist' | 'screening'
+
+/** One line of a grid's task (the same shape the app reads). */
+export type { TaskItem } from '../types'
+
+/** What a supervisor sends to issue a task to every grid of a subtree. */
+export interface IssueForm {
+  title: string
+  description: string
+  kind: TaskKind
+  /** YYYY-MM-DD */
+  due: string
+  grid: string
+  items?: string[]
+  filter?: string
+}
+
+export interface Issued {
+  campaign: string
+  tasks: Array<{ id: string; grid: string; items: number }>
+}
+
+/** A campaign's completion over the grids the user sees. */
+export interface CampaignSummary {
+  campaign: string
+  title: string
+  kind: TaskKind
+  due: string
+  issued_by: string
+  issued_at: number
+  filter: string | null
+  grids: number
+  grids_done: number
+  items: number
+  items_done: number
+  overdue: boolean
+}
+
+export interface GridTask {
+  id: string
+  grid: string
+  grid_name: string
+  done: number
+  total: number
+  finished: boolean
+  overdue: boolean
+  items: TaskItem[]
+}
+
+export interface CampaignDetail extends CampaignSummary {
+  description: string
+  tasks: GridTask[]
+}
+
+export const tasks = {
+  list: () => call<CampaignSummary[]>('GET', '/tasks'),
+  issue: (form: IssueForm) => call<Issued>('POST', '/tasks', form),
+  campaign: (id: string) => call<CampaignDetail>('GET', `/tasks/${id}`),
 }

@@ -6,6 +6,8 @@ import LedgerView from './views/LedgerView.vue'
 import MapView from './views/MapView.vue'
 import RecordView from './views/RecordView.vue'
 import HotlineImportView from './views/HotlineImportView.vue'
+import TasksView from './views/TasksView.vue'
+import TaskCampaignView from './views/TaskCampaignView.vue'
 import AccessLogView from './views/AccessLogView.vue'
 
 export function createConsoleRouter(history?: RouterHistory) {
@@ -20,6 +22,8 @@ export function createConsoleRouter(history?: RouterHistory) {
       { path: '/lists/:list(incidents|households|residents|queue)', name: 'ledger', component: LedgerView },
       { path: '/map', name: 'map', component: MapView },
       { path: '/hotline', name: 'hotline', component: HotlineImportView },
+      { path: '/tasks', name: 'tasks', component: TasksView },
+      { path: '/tasks/:campaign', name: 'task', component: TaskCampaignView, props: true },
       { path: '/access-log', name: 'access-log', component: AccessLogView },
     ],
   })

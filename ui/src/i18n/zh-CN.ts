@@ -51,6 +51,26 @@ const zhCN = {
     visits: '待走访',
     overdueVisits: '已超期 {n} 人',
     dueSoonVisits: '将到期 {n} 人',
+    tasks: '上级任务',
+    noTasks: '没有待办的上级任务',
+    allTasks: '全部任务',
+  },
+  tasks: {
+    title: '上级任务',
+    task: '任务',
+    fromAbove: '主管下发的任务（未完成在前）',
+    none: '还没有收到任务',
+    noLines: '本网格没有需要排查的对象',
+    lines: '任务事项',
+    dueOn: '截止',
+    overdue: '已超期',
+    finished: '已完成',
+    progress: '已完成 {done}/{total}',
+    notePlaceholder: '备注（可选）',
+    recordVisit: '登记走访',
+    openRecord: '查看住户',
+    offline: '勾选即时保存在本机，联网后自动同步给主管。',
+    kinds: { checklist: '清单任务', screening: '专项排查' },
   },
   visits: {
     title: '走访',
@@ -297,6 +317,8 @@ const zhCN = {
   errors: {
     // One text per stable error code the UI may meet without a message of
     // its own (the backend's messages already come in the UI's language).
+    task_line_missing: '任务中没有这一项，请刷新后重试',
+    task_note_too_long: '备注最多 500 字',
     internal: '出现内部错误，请稍后重试',
     invalid_input: '输入的内容有误',
     invalid: '有些内容需要修改',

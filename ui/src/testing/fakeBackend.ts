@@ -46,6 +46,8 @@ export const fakeBackend = {
   editPatrol: vi.fn(),
   addPhoto: vi.fn(),
   photoUrl: vi.fn((_sha256: string): Promise<string | null> => Promise.resolve(null)),
+  getTask: vi.fn(),
+  tickTask: vi.fn(),
   syncNow: vi.fn(),
   syncStatus: vi.fn(() => Promise.resolve({ ...idle })),
   onSyncStatus: vi.fn(() => Promise.resolve(() => undefined)),

@@ -1,5 +1,5 @@
 // Records for unit tests.
-import type { PhotoRef } from '../types'
+import type { PhotoRef, Projection } from '../types'
 
 /** A photo reference whose hashes are made of the digit `n` (and `n + 1` for the thumbnail). */
 export function photoRef(n: number): PhotoRef {
@@ -11,5 +11,22 @@ export function photoRef(n: number): PhotoRef {
     width: 1600,
     height: 1200,
     taken_at: null,
+  }
+}
+
+/** A task's list row: `subtitle` is `done/total`, `status` `open` or `done`. */
+export function taskProjection(id: string, title: string, subtitle: string, status: string, due: string): Projection {
+  return {
+    id,
+    kind: 'task',
+    grid: '440106001001001',
+    title,
+    subtitle,
+    status,
+    category: 'checklist',
+    urgency: null,
+    parent_id: 'c-1',
+    due,
+    created_at: 0,
   }
 }

@@ -4,8 +4,8 @@ import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
 import { fakeBackend } from '../testing/fakeBackend'
-import { photoRef } from '../testing/fixtures'
-import type { Conflict, DueVisit, Household, Incident, Projection, Resident, SessionInfo, Visit } from '../types'
+import { photoRef, taskProjection } from '../testing/fixtures'
+import type { Conflict, DueVisit, Household, Incident, Projection, Resident, SessionInfo, Task, Visit } from '../types'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
@@ -511,6 +511,82 @@ describe('grid map', () => {
     const { root, unmount } = await mountAt('/map')
     expect(text(root, '[data-test=map-error]')).toBe('地图数据读取失败：请先登录')
     expect(root.querySelector('[data-test=map-empty]')).not.toBeNull()
+    unmount()
+  })
+})
+
+describe('tasks from above', () => {
+  function task(): Task {
+    return {
+      ...META,
+      created_by: 'cs-1',
+      id: 't-1',
+      campaign: 'c-1',
+      title: '独居老人专项排查',
+      description: '逐户上门',
+      task_kind: 'screening',
+      due: '2999-12-31',
+      issued_by: 'cs-1',
+      issued_at: 0,
+      filter: 'household:living_alone',
+      items: [
+        { text: '阳光花园3栋501室', target: { kind: 'household', id: 'h-1' }, done: false, done_by: null, done_at: null, note: '' },
+        { text: '李* · 阳光花园3栋502室', target: { kind: 'resident', id: 'r-1' }, done: false, done_by: null, done_at: null, note: '' },
+      ],
+    }
+  }
+
+  it('shows open tasks on home, overdue ones flagged, and opens the list', async () => {
+    fakeBackend.listRecords.mockImplementation((q) =>
+      Promise.resolve(
+        q.kind === 'task'
+          ? [
+              taskProjection('t-1', '冬季消防检查', '1/3', 'open', '2000-01-01'),
+              taskProjection('t-2', '独居老人专项排查', '0/2', 'open', '2999-12-31'),
+              taskProjection('t-3', '已完成的任务', '2/2', 'done', '2000-01-01'),
+            ]
+          : [],
+      ),
+    )
+    const { root, router, unmount } = await mountAt('/')
+    const rows = [...root.querySelectorAll('[data-test=home-task]')].map((r) => r.textContent ?? '')
+    expect(rows).toHaveLength(2)
+    expect(rows[0]).toContain('冬季消防检查')
+    expect(rows[0]).toContain('已超期')
+    expect(rows[1]).toContain('已完成 0/2')
+    root.querySelector<HTMLElement>('[data-test=home-tasks-link]')?.click()
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('tasks'))
+    await vi.waitFor(() => expect(root.querySelectorAll('[data-test=task-row]')).toHaveLength(3))
+    unmount()
+  })
+
+  it('ticks a line with its note, offline, and links a resident line to a visit', async () => {
+    fakeBackend.getTask.mockResolvedValue(task())
+    fakeBackend.tickTask.mockImplementation((_id: string, index: number, done: boolean, note: string) => {
+      const t = task()
+      t.items[index] = { ...t.items[index]!, done, note, done_by: 'wangfang', done_at: 1 }
+      return Promise.resolve(t)
+    })
+    const { root, unmount } = await mountAt('/tasks/t-1')
+    expect(text(root, '[data-test=task-title]')).toBe('独居老人专项排查')
+    expect(text(root, '[data-test=task-progress]')).toBe('已完成 0/2')
+    await type(root, '[data-test=task-note-0]', '老人不在家，已电话联系')
+    root.querySelector<HTMLElement>('[data-test=task-tick-0] .van-checkbox__icon')?.click()
+    await flushPromises()
+    expect(fakeBackend.tickTask).toHaveBeenCalledWith('t-1', 0, true, '老人不在家，已电话联系')
+    expect(text(root, '[data-test=task-progress]')).toBe('已完成 1/2')
+    const visit = root.querySelector<HTMLAnchorElement>('[data-test=task-line-1] a, [data-test=task-line-1] button')
+    expect(visit?.textContent).toContain('登记走访')
+    unmount()
+  })
+
+  it('says why a tick was refused', async () => {
+    fakeBackend.getTask.mockResolvedValue(task())
+    fakeBackend.tickTask.mockRejectedValue(new BackendError('task_line_missing', '任务中没有这一项，请刷新后重试'))
+    const { root, unmount } = await mountAt('/tasks/t-1')
+    root.querySelector<HTMLElement>('[data-test=task-tick-1] .van-checkbox__icon')?.click()
+    await flushPromises()
+    expect(text(root, '[data-test=task-error]')).toBe('任务中没有这一项，请刷新后重试')
     unmount()
   })
 })

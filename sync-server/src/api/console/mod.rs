@@ -21,6 +21,9 @@
 //! | POST | `/console/api/incidents/{id}/photos` | an image file → an after-photo's reference (prepared, kept as blobs) |
 //! | POST | `/console/api/incidents/{id}/mediation` | `{mediator, method, outcome, success, mediated_at?}` on a dispute (矛盾纠纷); supervisors |
 //! | POST | `/console/api/hotline/import` | a JSON or CSV file of 12345 work orders → incidents; supervisors (see [`crate::console::hotline`]) |
+//! | GET | `/console/api/tasks` | the campaigns of the subtree with their completion; community/street supervisors and admins |
+//! | POST | `/console/api/tasks` | `{title, description, kind: checklist\|screening, due, grid, items?, filter?}` → one task per grid of the subtree (see [`crate::console::tasks`]) |
+//! | GET | `/console/api/tasks/{campaign}` | the campaign grid by grid, every line |
 //! | GET | `/console/api/lists/{list}` | a ledger (`queue`, `incidents`, `households`, `residents`), masked |
 //! | GET | `/console/api/lists/{list}/export` | `?format=xlsx\|csv\|geojson&reveal=true&…` the whole ledger as a file; logged |
 //! | GET | `/console/api/dashboard` | `?grid=&at=` the figures, each with its drill-down list query |
@@ -34,6 +37,7 @@ mod hotline;
 mod ledgers;
 mod records;
 mod session;
+mod tasks;
 
 use axum::Router;
 use axum::extract::Request;
@@ -68,6 +72,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/incidents/{id}/photos", post(records::photo))
         .route("/records/{id}/photos/{sha256}", get(records::photo_file))
         .route("/hotline/import", post(hotline::import))
+        .route("/tasks", get(tasks::list).post(tasks::issue))
+        .route("/tasks/{campaign}", get(tasks::detail))
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))
         .route("/access-log", get(ledgers::access_log))
@@ -174,6 +180,12 @@ fn console_status(e: &ConsoleError) -> StatusCode {
         | ConsoleError::MediationInFuture
         | ConsoleError::PhotoMissing(_)
         | ConsoleError::ReportRequired
+        | ConsoleError::TaskField(_)
+        | ConsoleError::TaskTooLong
+        | ConsoleError::TaskDue(_)
+        | ConsoleError::TaskFilter(_)
+        | ConsoleError::TaskNoGrids
+        | ConsoleError::TaskTooMany(_)
         | ConsoleError::Transition(_) => StatusCode::UNPROCESSABLE_ENTITY,
         ConsoleError::Photo(gridwork_core::media::MediaError::NotAnImage) => {
             StatusCode::UNSUPPORTED_MEDIA_TYPE
