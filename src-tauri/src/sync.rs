@@ -7,12 +7,13 @@
 //! answer, never across the network, so the screens stay responsive while
 //! a slow exchange runs. Photos move after the records (a slow photo never
 //! holds up the data), through a second connection to the same store file
-//! that only the photo sync uses, since core's photo sync keeps its store
+//! that only the photo sync (and the access log's upload) uses, since core's photo sync keeps its store
 //! across every chunk it sends.
 
 use std::time::Duration;
 
 use gridwork_core::store::{PhotoKind, Store};
+use gridwork_core::sync::access_log::upload_reveals;
 use gridwork_core::sync::blobs::{PhotoProgress, sync_photos};
 use gridwork_core::sync::client::{Progress, SyncClient, Transport};
 use serde::Serialize;
@@ -194,14 +195,27 @@ async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
     }
 }
 
-/// Uploads the photos the server lacks, then downloads those records here
-/// reference that this device lacks.
+/// Uploads the access log's unsent reveals, then the photos the server
+/// lacks, then downloads those records here reference that this device
+/// lacks.
 async fn photos(state: &AppState) -> Result<PhotoProgress, CommandError> {
-    let (blobs, actor) =
-        state.with_session(|s, _| Ok((s.blobs.clone(), s.store.actor().clone())))?;
+    let (transport, blobs, actor) = state.with_session(|s, _| {
+        Ok((
+            s.transport.clone(),
+            s.blobs.clone(),
+            s.store.actor().clone(),
+        ))
+    })?;
     let lang = state.lang();
     let mut store = Store::open(state.data_dir.join(STORE_FILE), actor)
         .map_err(|e| CommandError::store(e, lang))?;
+    upload_reveals(
+        &mut store,
+        &transport,
+        jiff::Timestamp::now().as_millisecond(),
+    )
+    .await
+    .map_err(|e| CommandError::sync(e, lang))?;
     let progress = sync_photos(&mut store, &blobs)
         .await
         .map_err(|e| CommandError::sync(e, lang))?;

@@ -19,6 +19,7 @@ import type {
   PhotoRole,
   Projection,
   Resident,
+  RevealArgs,
   Conflict,
   DueVisit,
   MapFeature,
@@ -70,6 +71,8 @@ export interface Backend {
   addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
   /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
   photoUrl(sha256: string): Promise<string | null>
+  /** Writes a reveal of a masked field to the device's access log (uploaded at sync). */
+  logReveal(args: RevealArgs): Promise<void>
   syncNow(): Promise<SyncStatus>
   syncStatus(): Promise<SyncStatus>
   /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
@@ -166,6 +169,7 @@ export function tauriBackend(): Backend {
         ...(takenAt === null ? {} : { 'x-photo-taken-at': String(takenAt) }),
       }),
     photoUrl: (sha256) => call('photo_url', { sha256 }),
+    logReveal: (args) => call('log_reveal', { ...args }),
     syncNow: () => call('sync_now'),
     syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
@@ -205,6 +209,7 @@ export function unavailableBackend(): Backend {
     editPatrol: fail,
     addPhoto: fail,
     photoUrl: fail,
+    logReveal: fail,
     syncNow: fail,
     syncStatus: fail,
     onSyncStatus: fail,

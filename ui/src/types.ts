@@ -4,6 +4,18 @@
 
 export type Lang = 'zh-CN' | 'en'
 export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit'
+
+/** How protected a field is: [PI] personal, [S] sensitive (DOMAIN.md). */
+export type Protection = 'pi' | 's'
+
+/** Which masked field of which saved record the worker reveals (logged). */
+export interface RevealArgs {
+  kind: RecordKind
+  recordId: string
+  /** The record's field name, e.g. `id_number`. */
+  field: string
+  protection: Protection
+}
 export type Gender = 'male' | 'female' | 'unknown'
 
 export interface Meta {

@@ -38,6 +38,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261129_0004_notices",
         sql: include_str!("migrations/20261129_0004_notices.sql"),
     },
+    Migration {
+        name: "20261129_0005_access_log",
+        sql: include_str!("migrations/20261129_0005_access_log.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -286,6 +286,7 @@ const en: MessageSchema = {
   common: {
     save: 'Save',
     reveal: 'Show',
+    revealFailed: 'This view could not be logged, so the value stays hidden: {reason}',
     hide: 'Hide',
     masked: 'Hidden',
     none: 'None',

@@ -286,6 +286,7 @@ const zhCN = {
   common: {
     save: '保存',
     reveal: '显示',
+    revealFailed: '无法记录本次查看，信息仍保持隐藏：{reason}',
     hide: '隐藏',
     masked: '已隐藏',
     none: '无',

@@ -46,6 +46,7 @@ export const fakeBackend = {
   editPatrol: vi.fn(),
   addPhoto: vi.fn(),
   photoUrl: vi.fn((_sha256: string): Promise<string | null> => Promise.resolve(null)),
+  logReveal: vi.fn(() => Promise.resolve()),
   syncNow: vi.fn(),
   syncStatus: vi.fn(() => Promise.resolve({ ...idle })),
   onSyncStatus: vi.fn(() => Promise.resolve(() => undefined)),

@@ -210,6 +210,28 @@ describe('resident form', () => {
     expect(text(root, '[data-test=id-number]')).not.toContain('校验位错误')
     unmount()
   })
+  it('logs a reveal of a saved resident ID number before showing it, and keeps it hidden when logging fails', async () => {
+    fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '欧阳娜娜', id_number: '11010519491231002X' })
+    fakeBackend.logReveal.mockRejectedValueOnce(new BackendError('store_database', '磁盘已满'))
+    const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
+    const idField = () => root.querySelector<HTMLInputElement>('[data-test=id-number] input')
+    expect(idField()?.value).toBe('110105********002X')
+    root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(idField()?.value).not.toBe('11010519491231002X')
+    expect(text(root, '[data-test=id-number]')).toContain('磁盘已满')
+
+    root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(fakeBackend.logReveal).toHaveBeenLastCalledWith({
+      kind: 'resident',
+      recordId: 'r-1',
+      field: 'id_number',
+      protection: 's',
+    })
+    expect(idField()?.value).toBe('11010519491231002X')
+    unmount()
+  })
 })
 
 describe('incident photos', () => {
