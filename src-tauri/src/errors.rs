@@ -4,6 +4,7 @@
 //! text for it; `message` is already in the UI's language; `fields` lists
 //! what is wrong with each form field, so a form shows it at the field.
 
+use gridwork_core::app_api::OutsideGrid;
 use gridwork_core::media::MediaError;
 use gridwork_core::store::{PhotoError, StoreError};
 use gridwork_core::sync::client::{SyncError, TransportError};
@@ -76,6 +77,20 @@ impl CommandError {
             code: "invalid".into(),
             message,
             fields,
+        }
+    }
+
+    /// A point outside the worker's grids, shown at the form's point field.
+    pub fn outside_grid(e: &OutsideGrid, lang: Lang) -> Self {
+        let message = e.message(lang);
+        Self {
+            code: OutsideGrid::CODE.into(),
+            fields: vec![FieldError {
+                field: "point".into(),
+                code: OutsideGrid::CODE.into(),
+                message: message.clone(),
+            }],
+            message,
         }
     }
 

@@ -4,6 +4,8 @@
 
 import { invoke, isTauri } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
+import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
+import { FIX_TIMEOUT_MS, pointOf } from './location'
 import type {
   FieldError,
   Household,
@@ -22,6 +24,7 @@ import type {
   RevealArgs,
   Conflict,
   DueVisit,
+  GeoPoint,
   MapFeature,
   SessionInfo,
   SyncStatus,
@@ -71,6 +74,12 @@ export interface Backend {
   addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
   /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
   photoUrl(sha256: string): Promise<string | null>
+  /**
+   * The device's position from the Tauri geolocation plugin (Android/iOS
+   * only; elsewhere it rejects and the caller tries the web API), or `null`
+   * when the worker refuses location access.
+   */
+  devicePosition(): Promise<GeoPoint | null>
   /** Writes a reveal of a masked field to the device's access log (uploaded at sync). */
   logReveal(args: RevealArgs): Promise<void>
   syncNow(): Promise<SyncStatus>
@@ -170,6 +179,15 @@ export function tauriBackend(): Backend {
       }),
     photoUrl: (sha256) => call('photo_url', { sha256 }),
     logReveal: (args) => call('log_reveal', { ...args }),
+    devicePosition: async () => {
+      let allowed = await checkPermissions()
+      if (allowed.location === 'prompt' || allowed.location === 'prompt-with-rationale') {
+        allowed = await requestPermissions(['location'])
+      }
+      if (allowed.location !== 'granted') return null
+      const fix = await getCurrentPosition({ enableHighAccuracy: true, timeout: FIX_TIMEOUT_MS, maximumAge: 30_000 })
+      return pointOf(fix.coords)
+    },
     syncNow: () => call('sync_now'),
     syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
@@ -210,6 +228,7 @@ export function unavailableBackend(): Backend {
     addPhoto: fail,
     photoUrl: fail,
     logReveal: fail,
+    devicePosition: fail,
     syncNow: fail,
     syncStatus: fail,
     onSyncStatus: fail,

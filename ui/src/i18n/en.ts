@@ -181,9 +181,6 @@ const en: MessageSchema = {
     description: 'Description',
     location: 'Location',
     address: 'Address',
-    pickOnMap: 'Tap the grid map to set the location',
-    useDevice: 'Use device location',
-    noLocation: 'No device location: tap the map instead',
     point: 'Point',
     saveDraft: 'Save draft',
     submit: 'Report',
@@ -282,6 +279,12 @@ const en: MessageSchema = {
     suspend: 'Suspend',
     resume: 'Resume',
     escalate: 'Escalate',
+  },
+  location: {
+    title: 'Location',
+    pickOnMap: 'Tap the grid map to set the location',
+    useDevice: 'Use device location',
+    noLocation: 'No device location: tap the map instead',
   },
   common: {
     save: 'Save',

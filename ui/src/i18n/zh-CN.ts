@@ -181,9 +181,6 @@ const zhCN = {
     description: '事件描述',
     location: '位置',
     address: '地址',
-    pickOnMap: '在网格图上点选位置',
-    useDevice: '使用设备定位',
-    noLocation: '设备无法定位，请在图上点选',
     point: '坐标',
     saveDraft: '暂存',
     submit: '上报',
@@ -282,6 +279,12 @@ const zhCN = {
     suspend: '挂起',
     resume: '恢复',
     escalate: '吹哨上报',
+  },
+  location: {
+    title: '位置',
+    pickOnMap: '在网格图上点选位置',
+    useDevice: '使用设备定位',
+    noLocation: '设备无法定位，请在图上点选',
   },
   common: {
     save: '保存',

@@ -183,6 +183,33 @@ describe('household form', () => {
   })
 })
 
+describe('household location', () => {
+  it('takes the device position and shows why a point outside the grid is refused', async () => {
+    fakeBackend.getHousehold.mockResolvedValue(household())
+    fakeBackend.devicePosition.mockResolvedValueOnce({ lon: 113.34, lat: 23.1275, crs: 'EPSG:4326', accuracy_m: 5 })
+    fakeBackend.saveHousehold.mockRejectedValueOnce(
+      new BackendError('point_outside_grid', '所选位置（113.34, 23.1275）不在您负责的网格内，请在网格范围内重新选点', [
+        {
+          field: 'point',
+          code: 'point_outside_grid',
+          message: '所选位置（113.34, 23.1275）不在您负责的网格内，请在网格范围内重新选点',
+        },
+      ]),
+    )
+    const { root, unmount } = await mountAt('/households/h-1')
+    root.querySelector<HTMLButtonElement>('[data-test=household-location] [data-test=locate]')?.click()
+    await flushPromises()
+    expect(root.querySelector<HTMLInputElement>('[data-test=household-point] input')?.value).toBe('113.34, 23.1275')
+    root.querySelector<HTMLButtonElement>('[data-test=save-household]')?.click()
+    await flushPromises()
+    expect(fakeBackend.saveHousehold).toHaveBeenLastCalledWith(
+      expect.objectContaining({ point: expect.objectContaining({ lon: 113.34, lat: 23.1275 }) }),
+    )
+    expect(text(root, '[data-test=household-point]')).toContain('不在您负责的网格内')
+    unmount()
+  })
+})
+
 describe('resident form', () => {
   it('fills birth date and gender from a good ID number, and says what is wrong with a bad one', async () => {
     fakeBackend.newResident.mockResolvedValue(resident())
