@@ -41,6 +41,10 @@ pub const SYNC_INTERVAL_ENV: &str = "GRIDWORK_SYNC_INTERVAL";
 pub fn run() {
     tauri::Builder::default()
         .setup(|app| {
+            // The device's position on Android/iOS; the UI falls back to
+            // the web view's geolocation, then to a tap on the map.
+            #[cfg(mobile)]
+            app.handle().plugin(tauri_plugin_geolocation::init())?;
             let data_dir = match std::env::var_os(DATA_DIR_ENV) {
                 Some(dir) => PathBuf::from(dir),
                 None => app.path().app_data_dir()?,
