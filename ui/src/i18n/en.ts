@@ -103,6 +103,9 @@ const en: MessageSchema = {
     now: 'Sync now',
     photosPending: 'Photos waiting for upload',
     rejections: 'Records the server refused',
+    uploads: 'Photo uploads',
+    photosRefused: 'Photos the server refused (still kept on this device)',
+    photo: 'Photo {n}',
     done: 'Synced',
   },
   households: {

@@ -103,6 +103,9 @@ const zhCN = {
     now: '立即同步',
     photosPending: '待上传的照片',
     rejections: '服务器未接受的记录',
+    uploads: '照片上传进度',
+    photosRefused: '服务器未接受的照片（仍保存在本机）',
+    photo: '照片 {n}',
     done: '同步完成',
   },
   households: {

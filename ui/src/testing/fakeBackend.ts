@@ -14,6 +14,8 @@ const idle: SyncStatus = {
   last_sync_at: null,
   last_error: null,
   rejections: [],
+  uploads: [],
+  photos_refused: [],
   changed: 0,
 }
 

@@ -183,6 +183,35 @@ describe('household form', () => {
   })
 })
 
+describe('sync screen', () => {
+  it('draws a bar per photo being uploaded and says in plain words which photos were refused', async () => {
+    fakeBackend.syncStatus.mockResolvedValueOnce({
+      online: true,
+      syncing: true,
+      pending: 0,
+      photos_pending: 2,
+      last_sync_at: null,
+      last_error: null,
+      rejections: [],
+      uploads: [
+        { sha256: 'aa'.repeat(32), sent: 131_072, total: 262_144 },
+        { sha256: 'bb'.repeat(32), sent: 0, total: 200_000 },
+      ],
+      photos_refused: [
+        { sha256: 'cc'.repeat(32), code: 'blob_not_an_image', message: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片' },
+      ],
+      changed: 0,
+    })
+    const { root, unmount } = await mountAt('/sync')
+    const bars = [...root.querySelectorAll('[data-test=sync-upload]')]
+    expect(bars.map((b) => b.getAttribute('data-percent'))).toEqual(['50', '0'])
+    expect(bars[0]?.textContent).toContain('128 KB / 256 KB')
+    expect(bars[0]?.querySelector('.van-progress')).not.toBeNull()
+    expect(text(root, '[data-test=sync-photo-refused]')).toContain('不是 JPEG、PNG 或 WebP 图片')
+    unmount()
+  })
+})
+
 describe('household location', () => {
   it('takes the device position and shows why a point outside the grid is refused', async () => {
     fakeBackend.getHousehold.mockResolvedValue(household())
