@@ -283,6 +283,13 @@ const en: MessageSchema = {
     resume: 'Resume',
     escalate: 'Escalate',
   },
+  pin: {
+    title: 'Unlock',
+    hint: "Enter this device's 6-digit PIN",
+    unlock: 'Unlock',
+    wrong: 'Wrong PIN; try again',
+    unavailable: 'The PIN cannot be checked on this device right now; try again later',
+  },
   location: {
     title: 'Location',
     pickOnMap: 'Tap the grid map to set the location',
@@ -318,6 +325,8 @@ const en: MessageSchema = {
     photo_bad_address: 'Not a valid photo address',
     unknown: 'Something unexpected went wrong',
     patrol_ended: 'This patrol has ended: nothing more can be recorded',
+    bad_field: 'A reveal must name the field',
+    point_outside_grid: 'The point is outside your grid: pick a point inside it',
   },
 }
 

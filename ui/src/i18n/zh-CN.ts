@@ -283,6 +283,13 @@ const zhCN = {
     resume: '恢复',
     escalate: '吹哨上报',
   },
+  pin: {
+    title: '解锁',
+    hint: '请输入本机的 6 位 PIN 码',
+    unlock: '解锁',
+    wrong: 'PIN 码不正确，请重试',
+    unavailable: '本机暂时无法校验 PIN 码，请稍后重试',
+  },
   location: {
     title: '位置',
     pickOnMap: '在网格图上点选位置',
@@ -320,6 +327,8 @@ const zhCN = {
     photo_bad_address: '照片编号不正确',
     unknown: '发生未知错误',
     patrol_ended: '这次巡查已经结束，不能再记录',
+    bad_field: '查看记录需要写明字段名',
+    point_outside_grid: '所选位置不在您负责的网格内，请在网格范围内重新选点',
   },
 }
 

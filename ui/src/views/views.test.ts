@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
+import { pinLock } from '../pin'
 import { fakeBackend } from '../testing/fakeBackend'
 import { photoRef } from '../testing/fixtures'
 import type { Conflict, DueVisit, Household, Incident, Projection, Resident, SessionInfo, Visit } from '../types'
@@ -117,6 +118,47 @@ describe('first run', () => {
     expect(router.currentRoute.value.name).toBe('setup')
     expect(root.querySelector('[data-test=server-url]')).not.toBeNull()
     unmount()
+  })
+})
+
+describe('PIN screen', () => {
+  /** Presses the on-screen keys of `digits` (Vant's keys answer touches). */
+  async function press(root: Element, digits: string): Promise<void> {
+    for (const d of digits) {
+      const key = [...root.querySelectorAll('.van-key')].find((k) => k.textContent?.trim() === d)
+      if (!key) throw new Error(`no key ${d}`)
+      const start = new Event('touchstart', { bubbles: true })
+      Object.defineProperty(start, 'touches', { value: [{ clientX: 0, clientY: 0 }] })
+      key.dispatchEvent(start)
+      key.dispatchEvent(new Event('touchend', { bubbles: true }))
+      await flushPromises()
+    }
+  }
+
+  it('lets the worker straight through while no PIN is set', async () => {
+    const { router, unmount } = await mountAt('/pin?next=/visits')
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/visits'))
+    unmount()
+  })
+
+  it('holds every screen behind the PIN when one is set; a wrong PIN says so', async () => {
+    const isSet = vi.spyOn(pinLock, 'isSet').mockResolvedValue(true)
+    const unlock = vi.spyOn(pinLock, 'unlock').mockImplementation((pin) => Promise.resolve(pin === '246810'))
+    try {
+      const { root, router, unmount } = await mountAt('/households')
+      expect(router.currentRoute.value.name).toBe('pin')
+      expect(router.currentRoute.value.query.next).toBe('/households')
+      await press(root, '111111')
+      expect(unlock).toHaveBeenLastCalledWith('111111')
+      expect(text(root, '[data-test=pin]')).toContain('PIN 码不正确')
+      expect(router.currentRoute.value.name).toBe('pin')
+      await press(root, '246810')
+      await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/households'))
+      unmount()
+    } finally {
+      isSet.mockRestore()
+      unlock.mockRestore()
+    }
   })
 })
 
