@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "edit_patrol",
     "add_photo",
     "photo_url",
+    "log_reveal",
     "sync_now",
     "sync_status",
     "get_task",

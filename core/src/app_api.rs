@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::calendar::WorkCalendar;
 use crate::doc::{Author, Conflict, DocError, RecordDoc};
 use crate::geo::{PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
-use crate::model::grid::Grid;
+use crate::model::grid::{Grid, GridLevel};
 use crate::model::{
     Address, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint, Household,
     HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol, PopulationType,
@@ -471,6 +471,30 @@ impl TickError {
     }
 }
 
+/// A point outside every grid of the worker's subtree.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the point {lon}, {lat} is outside your grid")]
+pub struct OutsideGrid {
+    pub lon: f64,
+    pub lat: f64,
+}
+
+impl OutsideGrid {
+    /// The stable code for the UI.
+    pub const CODE: &'static str = "point_outside_grid";
+
+    /// What is wrong and what to do, in the reader's language.
+    pub fn message(&self, lang: Lang) -> String {
+        let (lon, lat) = (self.lon, self.lat);
+        match lang {
+            Lang::ZhCn => {
+                format!("所选位置（{lon}, {lat}）不在您负责的网格内，请在网格范围内重新选点")
+            }
+            _ => format!("The point ({lon}, {lat}) is outside your grid: pick a point inside it"),
+        }
+    }
+}
+
 /// Ticks (or unticks) line `index` of a task with a note: the one edit a
 /// grid worker makes to a task from above (the server undoes any other,
 /// see [`Task::worker_edit_only`]). Ticking records who and when; unticking
@@ -498,6 +522,51 @@ pub fn tick_task(
     }
     line.note = note.to_string();
     Ok(())
+}
+
+/// The grid (网格) of `grids`, the worker's subtree, whose boundary holds
+/// `point` (a point on the line counts as inside); where several do, the
+/// smallest code. A point inside a micro-grid only (a sloppy grid
+/// boundary) belongs to the micro-grid's grid. `None` when no boundary
+/// holds it.
+pub fn grid_of_point(grids: &[Grid], point: &GeoPoint) -> Option<String> {
+    use ::geo::Intersects;
+    let at = ::geo::Point::new(point.lon, point.lat);
+    let holding = |level: GridLevel| {
+        grids
+            .iter()
+            .filter(move |g| g.level == level)
+            .filter(|g| boundary_of(g).is_some_and(|b| b.intersects(&at)))
+    };
+    if let Some(grid) = holding(GridLevel::Grid).map(|g| &g.code).min() {
+        return Some(grid.clone());
+    }
+    holding(GridLevel::MicroGrid)
+        .filter_map(|g| g.parent.clone())
+        .min()
+}
+
+/// Places a household by its point: the household belongs to the grid
+/// holding the point ([`grid_of_point`]); a point outside the worker's
+/// grids is refused. A household without a point keeps its grid; so does
+/// one when no grid here has a boundary to check against.
+pub fn place_household(household: &mut Household, grids: &[Grid]) -> Result<(), OutsideGrid> {
+    let Some(point) = &household.point else {
+        return Ok(());
+    };
+    if !grids.iter().any(|g| g.boundary.is_some()) {
+        return Ok(());
+    }
+    match grid_of_point(grids, point) {
+        Some(code) => {
+            household.meta.grid = code;
+            Ok(())
+        }
+        None => Err(OutsideGrid {
+            lon: point.lon,
+            lat: point.lat,
+        }),
+    }
 }
 
 /// Why a conflict could not be settled as asked.
@@ -867,6 +936,28 @@ mod tests {
             "crs": "EPSG:4326"
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn a_household_is_placed_in_the_grid_holding_its_point() {
+        let grids = [square_grid()];
+        let mut h = blank_household("440106001001", "gw-1", NOW);
+        place_household(&mut h, &grids).unwrap();
+        assert_eq!(h.meta.grid, "440106001001", "no point: the grid stays");
+
+        h.point = Some(GeoPoint::wgs84(113.3275, 23.1275));
+        place_household(&mut h, &grids).unwrap();
+        assert_eq!(h.meta.grid, "440106001001001");
+
+        h.point = Some(GeoPoint::wgs84(113.3400, 23.1275));
+        let err = place_household(&mut h, &grids).unwrap_err();
+        assert_eq!(err.lon, 113.34);
+        assert!(err.message(Lang::ZhCn).contains("不在您负责的网格内"));
+        assert!(err.message(Lang::En).contains("outside your grid"));
+        assert_eq!(
+            h.meta.grid, "440106001001001",
+            "a refused point changes nothing"
+        );
     }
 
     #[test]

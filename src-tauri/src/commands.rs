@@ -233,13 +233,22 @@ pub fn get_household(state: State<'_, AppState>, id: Uuid) -> Result<Household, 
 }
 
 /// Validates and saves a household; invalid fields come back one by one.
+/// A household with a point belongs to the grid holding it, which must be
+/// one of the worker's.
 #[tauri::command]
 pub fn save_household<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    record: Household,
+    mut record: Household,
 ) -> Result<Household, CommandError> {
-    saved(&app, state.with_session(|s, lang| save(s, record, lang)))
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            app_api::place_household(&mut record, &s.saved.login.grids)
+                .map_err(|e| CommandError::outside_grid(&e, lang))?;
+            save(s, record, lang)
+        }),
+    )
 }
 
 /// A blank resident of a household, for the form (not saved yet).

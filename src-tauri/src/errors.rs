@@ -4,6 +4,7 @@
 //! text for it; `message` is already in the UI's language; `fields` lists
 //! what is wrong with each form field, so a form shows it at the field.
 
+use gridwork_core::app_api::OutsideGrid;
 use gridwork_core::media::MediaError;
 use gridwork_core::store::{PhotoError, StoreError};
 use gridwork_core::sync::client::{SyncError, TransportError};
@@ -76,6 +77,20 @@ impl CommandError {
             code: "invalid".into(),
             message,
             fields,
+        }
+    }
+
+    /// A point outside the worker's grids, shown at the form's point field.
+    pub fn outside_grid(e: &OutsideGrid, lang: Lang) -> Self {
+        let message = e.message(lang);
+        Self {
+            code: OutsideGrid::CODE.into(),
+            fields: vec![FieldError {
+                field: "point".into(),
+                code: OutsideGrid::CODE.into(),
+                message: message.clone(),
+            }],
+            message,
         }
     }
 
@@ -205,6 +220,34 @@ impl CommandError {
     }
 }
 
+/// Why the server refused a photo, in plain words, from its code.
+pub fn photo_refusal(code: &str, lang: Lang) -> String {
+    let (zh, en) = match code {
+        "blob_not_an_image" => (
+            "服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片",
+            "Refused by the server: the file is not a JPEG, PNG or WebP image",
+        ),
+        "blob_too_large" => (
+            "服务器拒收：照片文件太大",
+            "Refused by the server: the photo file is too large",
+        ),
+        "blob_too_many_pixels" => (
+            "服务器拒收：照片像素过多",
+            "Refused by the server: the photo has too many pixels",
+        ),
+        "blob_corrupt_image" => (
+            "服务器拒收：照片已损坏，无法读取",
+            "Refused by the server: the photo is damaged and cannot be read",
+        ),
+        "blob_hash_mismatch" | "photo_hash_mismatch" => (
+            "照片在传输中出错，下次同步时会重新传输",
+            "The photo was garbled in transit; it moves again at the next sync",
+        ),
+        _ => ("服务器拒收了这张照片", "The server refused this photo"),
+    };
+    format!("{} ({code})", pick(lang, zh, en))
+}
+
 fn pick(lang: Lang, zh: &str, en: &str) -> String {
     match lang {
         Lang::ZhCn => zh.to_string(),
@@ -217,6 +260,14 @@ mod tests {
     use super::*;
     use gridwork_core::validate::{Code, ValidationError};
     use serde_json::json;
+
+    #[test]
+    fn a_refused_photo_says_why_in_plain_words() {
+        let zh = photo_refusal("blob_not_an_image", Lang::ZhCn);
+        assert!(zh.contains("不是 JPEG、PNG 或 WebP 图片"), "{zh}");
+        assert!(photo_refusal("blob_too_large", Lang::En).contains("too large"));
+        assert!(photo_refusal("something_new", Lang::ZhCn).contains("(something_new)"));
+    }
 
     // The UI's `backend.ts` relies on these exact shapes.
     #[test]

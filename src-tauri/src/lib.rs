@@ -6,12 +6,13 @@
 //! cross the IPC boundary as [`errors::CommandError`], a `{code, message,
 //! fields}` object with a stable code and a message in the UI's language.
 //! [`state`] holds the signed-in session and its local store; [`photos`]
-//! takes the photos a form picks; [`patrols`] records patrols; [`sync`] runs "sync now" and the
+//! takes the photos a form picks; [`access`] logs reveals of masked fields; [`patrols`] records patrols; [`sync`] runs "sync now" and the
 //! background sync (records, then photos) and tells the UI how it went.
 //!
 //! The app lives in [`run`] rather than in `main.rs` so that the same code is
 //! the desktop binary and the library Android and iOS load.
 
+pub mod access;
 pub mod commands;
 pub mod errors;
 pub mod patrols;
@@ -41,6 +42,10 @@ pub const SYNC_INTERVAL_ENV: &str = "GRIDWORK_SYNC_INTERVAL";
 pub fn run() {
     tauri::Builder::default()
         .setup(|app| {
+            // The device's position on Android/iOS; the UI falls back to
+            // the web view's geolocation, then to a tap on the map.
+            #[cfg(mobile)]
+            app.handle().plugin(tauri_plugin_geolocation::init())?;
             let data_dir = match std::env::var_os(DATA_DIR_ENV) {
                 Some(dir) => PathBuf::from(dir),
                 None => app.path().app_data_dir()?,
@@ -84,6 +89,7 @@ pub fn run() {
             patrols::edit_patrol,
             photos::add_photo,
             photos::photo_url,
+            access::log_reveal,
             sync::sync_now,
             sync::sync_status,
             tasks::get_task,

@@ -7,18 +7,20 @@
 //! answer, never across the network, so the screens stay responsive while
 //! a slow exchange runs. Photos move after the records (a slow photo never
 //! holds up the data), through a second connection to the same store file
-//! that only the photo sync uses, since core's photo sync keeps its store
+//! that only the photo sync (and the access log's upload) uses, since core's photo sync keeps its store
 //! across every chunk it sends.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use gridwork_core::store::{PhotoKind, Store};
-use gridwork_core::sync::blobs::{PhotoProgress, sync_photos};
+use gridwork_core::sync::access_log::upload_reveals;
+use gridwork_core::sync::blobs::{PhotoProgress, UploadStep, sync_photos_reporting};
 use gridwork_core::sync::client::{Progress, SyncClient, Transport};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::errors::CommandError;
+use crate::errors::{CommandError, photo_refusal};
 use crate::state::{AppState, STORE_FILE, lock};
 
 /// The event the UI listens to.
@@ -40,9 +42,31 @@ pub struct SyncStatus {
     pub last_error: Option<CommandError>,
     /// Records the server refused, with its reasons, as stored.
     pub rejections: Vec<RejectionView>,
+    /// The photos (not thumbnails) the current or last sync uploaded:
+    /// bytes the server confirmed of each, for progress bars.
+    pub uploads: Vec<UploadView>,
+    /// Photos the server refused in the last sync, in plain words. They
+    /// stay on the device and are offered again at the next sync.
+    pub photos_refused: Vec<RefusedPhoto>,
     /// Records changed, and photos received, by the last sync, for the
     /// screens to refresh.
     pub changed: usize,
+}
+
+/// One photo's upload: bytes the server holds of it, of its whole length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UploadView {
+    pub sha256: String,
+    pub sent: u64,
+    pub total: u64,
+}
+
+/// A photo the server would not take, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefusedPhoto {
+    pub sha256: String,
+    pub code: String,
+    pub message: String,
 }
 
 /// A refusal from the server, for the worker to read.
@@ -133,12 +157,26 @@ fn refresh_counts(state: &AppState) {
 pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandError> {
     let state = app.state::<AppState>();
     let _one_at_a_time = state.sync_lock.lock().await;
-    lock(&state.status).syncing = true;
+    {
+        let mut status = lock(&state.status);
+        status.syncing = true;
+        status.uploads.clear();
+    }
     publish(app);
     let result = match rounds(&state).await {
-        Ok(progress) => photos(&state)
-            .await
-            .map(|photos| (progress, photos.received as usize)),
+        Ok(progress) => photos(app, &state).await.map(|photos| {
+            let lang = state.lang();
+            lock(&state.status).photos_refused = photos
+                .refused
+                .iter()
+                .map(|(sha256, code)| RefusedPhoto {
+                    sha256: sha256.clone(),
+                    code: code.clone(),
+                    message: photo_refusal(code, lang),
+                })
+                .collect();
+            (progress, photos.received as usize)
+        }),
         Err(e) => Err(e),
     };
     {
@@ -194,15 +232,58 @@ async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
     }
 }
 
-/// Uploads the photos the server lacks, then downloads those records here
-/// reference that this device lacks.
-async fn photos(state: &AppState) -> Result<PhotoProgress, CommandError> {
-    let (blobs, actor) =
-        state.with_session(|s, _| Ok((s.blobs.clone(), s.store.actor().clone())))?;
+/// Uploads the access log's unsent reveals, then the photos the server
+/// lacks (telling the UI how far each photo is), then downloads those
+/// records here reference that this device lacks.
+async fn photos<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+) -> Result<PhotoProgress, CommandError> {
+    let (transport, blobs, actor) = state.with_session(|s, _| {
+        Ok((
+            s.transport.clone(),
+            s.blobs.clone(),
+            s.store.actor().clone(),
+        ))
+    })?;
     let lang = state.lang();
     let mut store = Store::open(state.data_dir.join(STORE_FILE), actor)
         .map_err(|e| CommandError::store(e, lang))?;
-    let progress = sync_photos(&mut store, &blobs)
+    upload_reveals(
+        &mut store,
+        &transport,
+        jiff::Timestamp::now().as_millisecond(),
+    )
+    .await
+    .map_err(|e| CommandError::sync(e, lang))?;
+    // Bars for photos only: a thumbnail is a few kilobytes.
+    let photos: HashSet<String> = store
+        .pending_photos()
+        .map_err(|e| CommandError::store(e, lang))?
+        .into_iter()
+        .filter(|p| p.kind == PhotoKind::Photo)
+        .map(|p| p.sha256)
+        .collect();
+    let on_upload = |step: &UploadStep| {
+        if !photos.contains(&step.sha256) {
+            return;
+        }
+        let status = {
+            let mut status = lock(&state.status);
+            let view = UploadView {
+                sha256: step.sha256.clone(),
+                sent: step.sent,
+                total: step.total,
+            };
+            match status.uploads.iter_mut().find(|u| u.sha256 == step.sha256) {
+                Some(u) => *u = view,
+                None => status.uploads.push(view),
+            }
+            status.clone()
+        };
+        let _ = app.emit(STATUS_EVENT, status);
+    };
+    let progress = sync_photos_reporting(&mut store, &blobs, on_upload)
         .await
         .map_err(|e| CommandError::sync(e, lang))?;
     if !progress.refused.is_empty() {

@@ -9,7 +9,7 @@ use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::media::{sha256_hex, synthetic_photo};
 use gridwork_core::model::{Incident, Meta, PhotoRole, Role, User};
-use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
+use gridwork_core::sync::blobs::{BlobTransport, UploadStep, sync_photos, sync_photos_reporting};
 use gridwork_core::sync::client::TransportError;
 use gridwork_core::workflow::{self, Action, Actor};
 use gridwork_tests::{Device, Server, community};
@@ -95,8 +95,26 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
     assert_eq!(tablet.store.pending_photos()?.len(), 2);
     tablet.sync().await?;
     let api = blobs_of(&tablet, &server)?;
-    let up = sync_photos(&mut tablet.store, &api).await?;
+    let mut steps: Vec<UploadStep> = Vec::new();
+    let up = sync_photos_reporting(&mut tablet.store, &api, |s| steps.push(s.clone())).await?;
     let before_bytes = tablet.store.photo_bytes(&before.sha256)?.unwrap();
+    // The sync screen's bars: from 0, one confirmed chunk at a time, to
+    // the whole photo.
+    let bar: Vec<u64> = steps
+        .iter()
+        .filter(|s| s.sha256 == before.sha256)
+        .map(|s| s.sent)
+        .collect();
+    let total = before_bytes.len() as u64;
+    assert_eq!(bar.first(), Some(&0), "{bar:?}");
+    assert_eq!(bar.last(), Some(&total), "{bar:?}");
+    assert!(
+        bar.windows(2)
+            .all(|w| w[0] < w[1] && w[1] - w[0] <= CHUNK as u64),
+        "{bar:?}"
+    );
+    assert_eq!(bar.len() as u64, 1 + total.div_ceil(CHUNK as u64));
+    assert!(steps.iter().all(|s| s.sent <= s.total));
     let before_thumb = tablet
         .store
         .photo_bytes(before.thumb_sha256.as_deref().unwrap())?

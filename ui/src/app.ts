@@ -5,6 +5,7 @@ import App from './App.vue'
 import { backend } from './backend'
 import { applyLocale, createAppI18n } from './i18n'
 import { createAppRouter } from './router'
+import { useLockStore } from './stores/lock'
 import { useSessionStore } from './stores/session'
 import { useSettingsStore } from './stores/settings'
 import { useSyncStore } from './stores/sync'
@@ -21,6 +22,7 @@ export function createGridworkApp(history?: RouterHistory) {
   const settings = useSettingsStore(pinia)
   const session = useSessionStore(pinia)
   const sync = useSyncStore(pinia)
+  const lock = useLockStore(pinia)
   const i18n = createAppI18n(settings.locale)
   app.use(i18n)
   app.use(router)
@@ -34,7 +36,8 @@ export function createGridworkApp(history?: RouterHistory) {
     },
     { immediate: true },
   )
-  // First run goes to the setup screen until a sign-in succeeds.
+  // First run goes to the setup screen until a sign-in succeeds; then the
+  // PIN screen, until unlocked.
   router.beforeEach(async (to) => {
     if (!session.loaded) {
       await session.load()
@@ -42,6 +45,11 @@ export function createGridworkApp(history?: RouterHistory) {
     }
     if (!session.signedIn && !to.meta.public && session.error?.code !== 'unavailable') {
       return { name: 'setup' }
+    }
+    // Signed in: every screen but the public and PIN ones waits for the
+    // PIN screen (pin.ts; with no PIN set it lets the worker through).
+    if (session.signedIn && !to.meta.public && !to.meta.locked && !(await lock.check())) {
+      return { name: 'pin', query: { next: to.fullPath } }
     }
     return true
   })

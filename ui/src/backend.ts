@@ -4,6 +4,8 @@
 
 import { invoke, isTauri } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
+import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
+import { FIX_TIMEOUT_MS, pointOf } from './location'
 import type {
   FieldError,
   Household,
@@ -19,8 +21,10 @@ import type {
   PhotoRole,
   Projection,
   Resident,
+  RevealArgs,
   Conflict,
   DueVisit,
+  GeoPoint,
   MapFeature,
   SessionInfo,
   SyncStatus,
@@ -75,6 +79,14 @@ export interface Backend {
   getTask(id: string): Promise<Task>
   /** Ticks or unticks line `index` with a note; saved at once, synced later. */
   tickTask(id: string, index: number, done: boolean, note: string): Promise<Task>
+  /**
+   * The device's position from the Tauri geolocation plugin (Android/iOS
+   * only; elsewhere it rejects and the caller tries the web API), or `null`
+   * when the worker refuses location access.
+   */
+  devicePosition(): Promise<GeoPoint | null>
+  /** Writes a reveal of a masked field to the device's access log (uploaded at sync). */
+  logReveal(args: RevealArgs): Promise<void>
   syncNow(): Promise<SyncStatus>
   syncStatus(): Promise<SyncStatus>
   /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
@@ -173,6 +185,16 @@ export function tauriBackend(): Backend {
     photoUrl: (sha256) => call('photo_url', { sha256 }),
     getTask: (id) => call('get_task', { id }),
     tickTask: (id, index, done, note) => call('tick_task', { args: { id, index, done, note } }),
+    logReveal: (args) => call('log_reveal', { ...args }),
+    devicePosition: async () => {
+      let allowed = await checkPermissions()
+      if (allowed.location === 'prompt' || allowed.location === 'prompt-with-rationale') {
+        allowed = await requestPermissions(['location'])
+      }
+      if (allowed.location !== 'granted') return null
+      const fix = await getCurrentPosition({ enableHighAccuracy: true, timeout: FIX_TIMEOUT_MS, maximumAge: 30_000 })
+      return pointOf(fix.coords)
+    },
     syncNow: () => call('sync_now'),
     syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
@@ -214,6 +236,8 @@ export function unavailableBackend(): Backend {
     photoUrl: fail,
     getTask: fail,
     tickTask: fail,
+    logReveal: fail,
+    devicePosition: fail,
     syncNow: fail,
     syncStatus: fail,
     onSyncStatus: fail,

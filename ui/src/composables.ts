@@ -1,5 +1,6 @@
 import { computed, ref, watch, type Ref } from 'vue'
 import { draftKey, dropDraft, readDraft, writeDraft } from './drafts'
+import type { Protection, RecordKind, RevealArgs } from './types'
 
 /**
  * A record form whose content is written to local storage on every change:
@@ -54,4 +55,16 @@ export function textField<T extends object>(form: Ref<T | null>, key: keyof T, e
       if (form.value) (form.value as Record<keyof T, unknown>)[key] = value || empty
     },
   })
+}
+
+/**
+ * What a masked field of a `kind` record logs when revealed: nothing until
+ * the record is saved (`savedId` returns its id then), since a value the
+ * worker is typing in is theirs, not a stored record's.
+ */
+export function useRevealLog(kind: RecordKind, savedId: () => string | null) {
+  return (field: string, protection: Protection): RevealArgs | undefined => {
+    const recordId = savedId()
+    return recordId ? { kind, recordId, field, protection } : undefined
+  }
 }

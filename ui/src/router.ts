@@ -10,6 +10,8 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
     routes: [
       { path: '/', name: 'home', component: HomeView },
       { path: '/setup', name: 'setup', component: () => import('./views/SetupView.vue'), meta: { public: true } },
+      // The PIN screen (hook: pin.ts); `locked` screens are reachable before unlocking.
+      { path: '/pin', name: 'pin', component: () => import('./views/PinView.vue'), meta: { locked: true } },
       { path: '/households', name: 'households', component: () => import('./views/HouseholdsView.vue') },
       { path: '/households/:id', name: 'household', component: () => import('./views/HouseholdView.vue'), props: true },
       {

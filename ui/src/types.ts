@@ -4,6 +4,18 @@
 
 export type Lang = 'zh-CN' | 'en'
 export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit' | 'task'
+
+/** How protected a field is: [PI] personal, [S] sensitive (DOMAIN.md). */
+export type Protection = 'pi' | 's'
+
+/** Which masked field of which saved record the worker reveals (logged). */
+export interface RevealArgs {
+  kind: RecordKind
+  recordId: string
+  /** The record's field name, e.g. `id_number`. */
+  field: string
+  protection: Protection
+}
 export type Gender = 'male' | 'female' | 'unknown'
 
 export interface Meta {
@@ -195,7 +207,18 @@ export interface SyncStatus {
   last_sync_at: number | null
   last_error: { code: string; message: string } | null
   rejections: { doc_id: string; code: string; message: string }[]
+  /** Photos the current (or last) sync uploads: bytes the server holds of each. */
+  uploads: PhotoUpload[]
+  /** Photos the server refused in the last sync, with why in plain words. */
+  photos_refused: { sha256: string; code: string; message: string }[]
   changed: number
+}
+
+/** One photo's upload: `sent` bytes confirmed by the server, of `total`. */
+export interface PhotoUpload {
+  sha256: string
+  sent: number
+  total: number
 }
 
 /** One position of a patrol's track (WGS-84), with its time. */

@@ -25,6 +25,7 @@
 //! timestamped SQL files applied in one transaction; a database from a
 //! newer Gridwork is refused untouched ([`StoreError::TooNew`]).
 
+mod access_log;
 mod photos;
 mod schema;
 mod search;
@@ -47,6 +48,7 @@ use crate::model::{AnyRecord, Projection, Record, RecordKind, ValidateCtx};
 use crate::validate::ValidationErrors;
 use crate::workflow;
 
+pub use access_log::{MAX_FIELD_CHARS, Protection, RevealEntry};
 pub use photos::{MissingPhoto, PendingPhoto, PhotoError, PhotoKind, is_sha256, photo_hashes};
 pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;

@@ -39,8 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/20261129_0004_notices.sql"),
     },
     Migration {
-        name: "20261129_0005_projection_version",
-        sql: include_str!("migrations/20261129_0005_projection_version.sql"),
+        name: "20261129_0005_access_log",
+        sql: include_str!("migrations/20261129_0005_access_log.sql"),
+    },
+    Migration {
+        name: "20261129_0006_projection_version",
+        sql: include_str!("migrations/20261129_0006_projection_version.sql"),
     },
 ];
 

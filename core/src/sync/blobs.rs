@@ -245,9 +245,37 @@ pub async fn sync_photos(
     store: &mut Store,
     transport: &BlobTransport,
 ) -> Result<PhotoProgress, SyncError> {
+    sync_photos_reporting(store, transport, |_| {}).await
+}
+
+/// Where one photo's upload stands: the bytes the server holds of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadStep {
+    pub sha256: String,
+    /// Bytes the server has confirmed.
+    pub sent: u64,
+    /// The photo's whole length.
+    pub total: u64,
+}
+
+/// [`sync_photos`], telling `on_upload` where each upload stands when it
+/// starts and after every chunk the server confirmed (for progress bars).
+pub async fn sync_photos_reporting(
+    store: &mut Store,
+    transport: &BlobTransport,
+    mut on_upload: impl FnMut(&UploadStep),
+) -> Result<PhotoProgress, SyncError> {
     let mut progress = PhotoProgress::default();
     for photo in store.pending_photos()? {
-        match upload(store, transport, &photo.sha256, &mut progress).await {
+        match upload(
+            store,
+            transport,
+            &photo.sha256,
+            &mut progress,
+            &mut on_upload,
+        )
+        .await
+        {
             Ok(()) => {}
             Err(SyncError::Transport(e)) => {
                 let (code, _) = refusal(e)?;
@@ -299,19 +327,29 @@ async fn upload(
     transport: &BlobTransport,
     sha256: &str,
     progress: &mut PhotoProgress,
+    on_upload: &mut impl FnMut(&UploadStep),
 ) -> Result<(), SyncError> {
     let Some(bytes) = store.photo_bytes(sha256)? else {
         return Ok(());
     };
     let total = bytes.len() as u64;
+    let mut report = |sent: u64| {
+        on_upload(&UploadStep {
+            sha256: sha256.to_string(),
+            sent,
+            total,
+        })
+    };
     let remote = transport.remote(sha256).await?;
     if remote.complete {
         store.mark_uploaded(sha256)?;
         progress.already_there += 1;
+        report(total);
         return Ok(());
     }
     let mut offset = remote.offset.min(total);
     store.set_upload_offset(sha256, offset)?;
+    report(offset);
     let mut retries = 0;
     loop {
         let end = (offset + transport.chunk_bytes as u64).min(total);
@@ -322,6 +360,7 @@ async fn upload(
             progress.bytes_sent += sent;
             store.mark_uploaded(sha256)?;
             progress.sent += 1;
+            report(total);
             return Ok(());
         }
         if answer.offset == end {
@@ -341,6 +380,7 @@ async fn upload(
         }
         offset = answer.offset.min(total);
         store.set_upload_offset(sha256, offset)?;
+        report(offset);
         if offset == total {
             // Everything is there but the server has not said it is whole
             // and checked: ask once more.
@@ -348,6 +388,7 @@ async fn upload(
             if remote.complete {
                 store.mark_uploaded(sha256)?;
                 progress.sent += 1;
+                report(total);
                 return Ok(());
             }
             retries += 1;

@@ -75,16 +75,23 @@ pub async fn login(
     password: &str,
     device_name: &str,
 ) -> Result<Login, TransportError> {
-    let response = client()?
-        .post(format!("{}/v1/login", base_url.trim_end_matches('/')))
-        .json(&serde_json::json!({
-            "user": user,
-            "password": password,
-            "device_name": device_name,
-        }))
-        .send()
-        .await
-        .map_err(unreachable)?;
+    json_answer(
+        client()?
+            .post(format!("{}/v1/login", base_url.trim_end_matches('/')))
+            .json(&serde_json::json!({
+                "user": user,
+                "password": password,
+                "device_name": device_name,
+            })),
+    )
+    .await
+}
+
+/// Sends a request whose successful answer is JSON.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, TransportError> {
+    let response = request.send().await.map_err(unreachable)?;
     if !response.status().is_success() {
         return Err(failure(response).await);
     }
@@ -125,6 +132,22 @@ impl HttpTransport {
             return Err(failure(response).await);
         }
         Ok(response.bytes().await.map_err(unreachable)?.to_vec())
+    }
+}
+
+impl HttpTransport {
+    /// Sends reveals to the server's access log.
+    pub async fn upload_reveals(
+        &self,
+        upload: &super::access_log::RevealUpload,
+    ) -> Result<super::access_log::RevealReceipt, TransportError> {
+        json_answer(
+            self.client
+                .post(format!("{}{}", self.base, super::access_log::PATH))
+                .bearer_auth(&self.token)
+                .json(upload),
+        )
+        .await
     }
 }
 

@@ -7,6 +7,7 @@
 //! one twice is harmless, and the cursor only advances when the device
 //! sends it back, so a connection cut at any byte loses nothing.
 
+pub mod access_log;
 pub mod blobs;
 pub mod client;
 pub mod http;

@@ -20,6 +20,7 @@ mod sqlite;
 pub use sqlite::SqliteStorage;
 
 use gridwork_core::model::User;
+use gridwork_core::store::RevealEntry;
 use uuid::Uuid;
 
 use crate::grids::{Grid, PlacedGrid};
@@ -287,6 +288,16 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Appends to the access log; returns the row's sequence number.
     fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError>;
+    /// Appends reveals made on a device (action `reveal`, target the record
+    /// kind, the field and device time in `filter`), skipping entry ids
+    /// already stored; returns how many were new.
+    fn append_device_reveals(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        at: i64,
+        entries: &[RevealEntry],
+    ) -> Result<usize, StorageError>;
     /// The newest access-log rows first, of one user or everyone.
     fn access_log(
         &self,

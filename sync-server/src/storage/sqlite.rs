@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use gridwork_core::model::{Role, User};
+use gridwork_core::store::RevealEntry;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
@@ -34,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261129010000_access_log",
         include_str!("migrations/20261129010000_access_log.sql"),
+    ),
+    (
+        "20261129050000_device_reveals",
+        include_str!("migrations/20261129050000_device_reveals.sql"),
     ),
 ];
 
@@ -486,6 +491,48 @@ impl Storage for SqliteStorage {
             ],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    fn append_device_reveals(
+        &self,
+        user_id: &str,
+        device_id: &str,
+        at: i64,
+        entries: &[RevealEntry],
+    ) -> Result<usize, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut added = 0;
+        {
+            // OR IGNORE: an entry id already stored (a retried upload) is
+            // skipped, never written twice.
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO access_log (at, user_id, device_id, action, target, filter, \
+                 format, record_ids, row_count, revealed, entry_id) \
+                 VALUES (?1, ?2, ?3, 'reveal', ?4, ?5, NULL, ?6, 1, ?7, ?8)",
+            )?;
+            for e in entries {
+                let filter = serde_json::json!({
+                    "field": e.field,
+                    "device_at": e.at,
+                    "device_user": e.user_id,
+                })
+                .to_string();
+                let ids = serde_json::json!([e.record_id]).to_string();
+                added += insert.execute(params![
+                    at,
+                    user_id,
+                    device_id,
+                    e.record_kind.as_str(),
+                    filter,
+                    ids,
+                    e.protection.as_str(),
+                    e.id.to_string(),
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
     }
 
     fn access_log(

@@ -123,6 +123,9 @@ const en: MessageSchema = {
     now: 'Sync now',
     photosPending: 'Photos waiting for upload',
     rejections: 'Records the server refused',
+    uploads: 'Photo uploads',
+    photosRefused: 'Photos the server refused (still kept on this device)',
+    photo: 'Photo {n}',
     done: 'Synced',
   },
   households: {
@@ -201,9 +204,6 @@ const en: MessageSchema = {
     description: 'Description',
     location: 'Location',
     address: 'Address',
-    pickOnMap: 'Tap the grid map to set the location',
-    useDevice: 'Use device location',
-    noLocation: 'No device location: tap the map instead',
     point: 'Point',
     saveDraft: 'Save draft',
     submit: 'Report',
@@ -303,9 +303,23 @@ const en: MessageSchema = {
     resume: 'Resume',
     escalate: 'Escalate',
   },
+  pin: {
+    title: 'Unlock',
+    hint: "Enter this device's 6-digit PIN",
+    unlock: 'Unlock',
+    wrong: 'Wrong PIN; try again',
+    unavailable: 'The PIN cannot be checked on this device right now; try again later',
+  },
+  location: {
+    title: 'Location',
+    pickOnMap: 'Tap the grid map to set the location',
+    useDevice: 'Use device location',
+    noLocation: 'No device location: tap the map instead',
+  },
   common: {
     save: 'Save',
     reveal: 'Show',
+    revealFailed: 'This view could not be logged, so the value stays hidden: {reason}',
     hide: 'Hide',
     masked: 'Hidden',
     none: 'None',
@@ -333,6 +347,8 @@ const en: MessageSchema = {
     photo_bad_address: 'Not a valid photo address',
     unknown: 'Something unexpected went wrong',
     patrol_ended: 'This patrol has ended: nothing more can be recorded',
+    bad_field: 'A reveal must name the field',
+    point_outside_grid: 'The point is outside your grid: pick a point inside it',
   },
 }
 

@@ -42,7 +42,7 @@ describe('i18n messages', () => {
   // the places the UI shows a code without the backend's message.
   it('have a text for every fixed error code the Tauri shell makes', () => {
     const here = dirname(fileURLToPath(import.meta.url))
-    const codes = ['errors.rs', 'commands.rs', 'photos.rs', 'patrols.rs'].flatMap((file) => {
+    const codes = ['errors.rs', 'commands.rs', 'photos.rs', 'patrols.rs', 'access.rs'].flatMap((file) => {
       const source = readFileSync(resolve(here, '../../../src-tauri/src', file), 'utf8')
       return [...source.matchAll(/text\(\s*"([a-z_]+)"/g)].map((m) => m[1])
     })

@@ -123,6 +123,9 @@ const zhCN = {
     now: '立即同步',
     photosPending: '待上传的照片',
     rejections: '服务器未接受的记录',
+    uploads: '照片上传进度',
+    photosRefused: '服务器未接受的照片（仍保存在本机）',
+    photo: '照片 {n}',
     done: '同步完成',
   },
   households: {
@@ -201,9 +204,6 @@ const zhCN = {
     description: '事件描述',
     location: '位置',
     address: '地址',
-    pickOnMap: '在网格图上点选位置',
-    useDevice: '使用设备定位',
-    noLocation: '设备无法定位，请在图上点选',
     point: '坐标',
     saveDraft: '暂存',
     submit: '上报',
@@ -303,9 +303,23 @@ const zhCN = {
     resume: '恢复',
     escalate: '吹哨上报',
   },
+  pin: {
+    title: '解锁',
+    hint: '请输入本机的 6 位 PIN 码',
+    unlock: '解锁',
+    wrong: 'PIN 码不正确，请重试',
+    unavailable: '本机暂时无法校验 PIN 码，请稍后重试',
+  },
+  location: {
+    title: '位置',
+    pickOnMap: '在网格图上点选位置',
+    useDevice: '使用设备定位',
+    noLocation: '设备无法定位，请在图上点选',
+  },
   common: {
     save: '保存',
     reveal: '显示',
+    revealFailed: '无法记录本次查看，信息仍保持隐藏：{reason}',
     hide: '隐藏',
     masked: '已隐藏',
     none: '无',
@@ -335,6 +349,8 @@ const zhCN = {
     photo_bad_address: '照片编号不正确',
     unknown: '发生未知错误',
     patrol_ended: '这次巡查已经结束，不能再记录',
+    bad_field: '查看记录需要写明字段名',
+    point_outside_grid: '所选位置不在您负责的网格内，请在网格范围内重新选点',
   },
 }
 

@@ -6,7 +6,7 @@ import type { SessionInfo, SyncStatus } from '../types'
 import { useAppInfoStore } from './appInfo'
 import { SERVER_URL_KEY, useSessionStore } from './session'
 import { LOCALE_STORAGE_KEY, useSettingsStore } from './settings'
-import { emptyStatus, useSyncStore } from './sync'
+import { emptyStatus, formatBytes, uploadBar, useSyncStore } from './sync'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
@@ -122,3 +122,16 @@ describe('sync store', () => {
     expect(store.revision).toBe(1)
   })
 })
+
+describe('photo upload bars', () => {
+  it('show a whole percentage and the bytes sent of the total', () => {
+    expect(uploadBar({ sha256: 'a', sent: 0, total: 300_000 })).toEqual({ percent: 0, text: '0 B / 293 KB' })
+    expect(uploadBar({ sha256: 'a', sent: 262_144, total: 300_000 }).percent).toBe(87)
+    expect(uploadBar({ sha256: 'a', sent: 300_000, total: 300_000 }).percent).toBe(100)
+    // An empty file or a wrong count never draws past the end.
+    expect(uploadBar({ sha256: 'a', sent: 0, total: 0 }).percent).toBe(100)
+    expect(uploadBar({ sha256: 'a', sent: 9, total: 3 }).percent).toBe(100)
+    expect(formatBytes(1_572_864)).toBe('1.5 MB')
+  })
+})
+

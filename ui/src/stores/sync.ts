@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { backend, BackendError } from '../backend'
-import type { SyncStatus } from '../types'
+import type { PhotoUpload, SyncStatus } from '../types'
 
 export function emptyStatus(): SyncStatus {
   return {
@@ -12,8 +12,23 @@ export function emptyStatus(): SyncStatus {
     last_sync_at: null,
     last_error: null,
     rejections: [],
+    uploads: [],
+    photos_refused: [],
     changed: 0,
   }
+}
+
+/** A size for people: bytes up to 1 KB, then KB, then MB with one decimal. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${Math.round(n / 1024)} KB`
+  return `${(n / (1024 * 1024)).toFixed(1)} MB`
+}
+
+/** One photo's progress bar: a whole percentage and "sent / total". */
+export function uploadBar(u: PhotoUpload): { percent: number; text: string } {
+  const percent = u.total > 0 ? Math.min(100, Math.floor((u.sent / u.total) * 100)) : 100
+  return { percent, text: `${formatBytes(u.sent)} / ${formatBytes(u.total)}` }
 }
 
 /** The sync state the backend publishes, and "sync now". */

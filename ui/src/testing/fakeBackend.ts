@@ -2,7 +2,7 @@
 // `mockResolvedValue`. Tests mock `../backend` to hand this one out.
 import { vi } from 'vitest'
 import type { Backend } from '../backend'
-import type { Conflict, DueVisit, ListArgs, MapFeature, Projection, SessionInfo, SyncStatus } from '../types'
+import type { Conflict, DueVisit, GeoPoint, ListArgs, MapFeature, Projection, SessionInfo, SyncStatus } from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
 // the tests mock with this very module.
@@ -14,6 +14,8 @@ const idle: SyncStatus = {
   last_sync_at: null,
   last_error: null,
   rejections: [],
+  uploads: [],
+  photos_refused: [],
   changed: 0,
 }
 
@@ -48,6 +50,8 @@ export const fakeBackend = {
   photoUrl: vi.fn((_sha256: string): Promise<string | null> => Promise.resolve(null)),
   getTask: vi.fn(),
   tickTask: vi.fn(),
+  logReveal: vi.fn(() => Promise.resolve()),
+  devicePosition: vi.fn((): Promise<GeoPoint | null> => Promise.resolve(null)),
   syncNow: vi.fn(),
   syncStatus: vi.fn(() => Promise.resolve({ ...idle })),
   onSyncStatus: vi.fn(() => Promise.resolve(() => undefined)),

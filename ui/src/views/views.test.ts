@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
+import { pinLock } from '../pin'
 import { fakeBackend } from '../testing/fakeBackend'
 import { photoRef, taskProjection } from '../testing/fixtures'
 import type { Conflict, DueVisit, Household, Incident, Projection, Resident, SessionInfo, Task, Visit } from '../types'
@@ -120,6 +121,47 @@ describe('first run', () => {
   })
 })
 
+describe('PIN screen', () => {
+  /** Presses the on-screen keys of `digits` (Vant's keys answer touches). */
+  async function press(root: Element, digits: string): Promise<void> {
+    for (const d of digits) {
+      const key = [...root.querySelectorAll('.van-key')].find((k) => k.textContent?.trim() === d)
+      if (!key) throw new Error(`no key ${d}`)
+      const start = new Event('touchstart', { bubbles: true })
+      Object.defineProperty(start, 'touches', { value: [{ clientX: 0, clientY: 0 }] })
+      key.dispatchEvent(start)
+      key.dispatchEvent(new Event('touchend', { bubbles: true }))
+      await flushPromises()
+    }
+  }
+
+  it('lets the worker straight through while no PIN is set', async () => {
+    const { router, unmount } = await mountAt('/pin?next=/visits')
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/visits'))
+    unmount()
+  })
+
+  it('holds every screen behind the PIN when one is set; a wrong PIN says so', async () => {
+    const isSet = vi.spyOn(pinLock, 'isSet').mockResolvedValue(true)
+    const unlock = vi.spyOn(pinLock, 'unlock').mockImplementation((pin) => Promise.resolve(pin === '246810'))
+    try {
+      const { root, router, unmount } = await mountAt('/households')
+      expect(router.currentRoute.value.name).toBe('pin')
+      expect(router.currentRoute.value.query.next).toBe('/households')
+      await press(root, '111111')
+      expect(unlock).toHaveBeenLastCalledWith('111111')
+      expect(text(root, '[data-test=pin]')).toContain('PIN 码不正确')
+      expect(router.currentRoute.value.name).toBe('pin')
+      await press(root, '246810')
+      await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/households'))
+      unmount()
+    } finally {
+      isSet.mockRestore()
+      unlock.mockRestore()
+    }
+  })
+})
+
 describe('home', () => {
   it('greets the worker and lists incidents a supervisor returned', async () => {
     const row: Projection = {
@@ -183,6 +225,62 @@ describe('household form', () => {
   })
 })
 
+describe('sync screen', () => {
+  it('draws a bar per photo being uploaded and says in plain words which photos were refused', async () => {
+    fakeBackend.syncStatus.mockResolvedValueOnce({
+      online: true,
+      syncing: true,
+      pending: 0,
+      photos_pending: 2,
+      last_sync_at: null,
+      last_error: null,
+      rejections: [],
+      uploads: [
+        { sha256: 'aa'.repeat(32), sent: 131_072, total: 262_144 },
+        { sha256: 'bb'.repeat(32), sent: 0, total: 200_000 },
+      ],
+      photos_refused: [
+        { sha256: 'cc'.repeat(32), code: 'blob_not_an_image', message: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片' },
+      ],
+      changed: 0,
+    })
+    const { root, unmount } = await mountAt('/sync')
+    const bars = [...root.querySelectorAll('[data-test=sync-upload]')]
+    expect(bars.map((b) => b.getAttribute('data-percent'))).toEqual(['50', '0'])
+    expect(bars[0]?.textContent).toContain('128 KB / 256 KB')
+    expect(bars[0]?.querySelector('.van-progress')).not.toBeNull()
+    expect(text(root, '[data-test=sync-photo-refused]')).toContain('不是 JPEG、PNG 或 WebP 图片')
+    unmount()
+  })
+})
+
+describe('household location', () => {
+  it('takes the device position and shows why a point outside the grid is refused', async () => {
+    fakeBackend.getHousehold.mockResolvedValue(household())
+    fakeBackend.devicePosition.mockResolvedValueOnce({ lon: 113.34, lat: 23.1275, crs: 'EPSG:4326', accuracy_m: 5 })
+    fakeBackend.saveHousehold.mockRejectedValueOnce(
+      new BackendError('point_outside_grid', '所选位置（113.34, 23.1275）不在您负责的网格内，请在网格范围内重新选点', [
+        {
+          field: 'point',
+          code: 'point_outside_grid',
+          message: '所选位置（113.34, 23.1275）不在您负责的网格内，请在网格范围内重新选点',
+        },
+      ]),
+    )
+    const { root, unmount } = await mountAt('/households/h-1')
+    root.querySelector<HTMLButtonElement>('[data-test=household-location] [data-test=locate]')?.click()
+    await flushPromises()
+    expect(root.querySelector<HTMLInputElement>('[data-test=household-point] input')?.value).toBe('113.34, 23.1275')
+    root.querySelector<HTMLButtonElement>('[data-test=save-household]')?.click()
+    await flushPromises()
+    expect(fakeBackend.saveHousehold).toHaveBeenLastCalledWith(
+      expect.objectContaining({ point: expect.objectContaining({ lon: 113.34, lat: 23.1275 }) }),
+    )
+    expect(text(root, '[data-test=household-point]')).toContain('不在您负责的网格内')
+    unmount()
+  })
+})
+
 describe('resident form', () => {
   it('fills birth date and gender from a good ID number, and says what is wrong with a bad one', async () => {
     fakeBackend.newResident.mockResolvedValue(resident())
@@ -208,6 +306,28 @@ describe('resident form', () => {
     await flushPromises()
     expect(root.querySelector<HTMLInputElement>('[data-test=birth-date] input')?.value).toBe('1949-12-31')
     expect(text(root, '[data-test=id-number]')).not.toContain('校验位错误')
+    unmount()
+  })
+  it('logs a reveal of a saved resident ID number before showing it, and keeps it hidden when logging fails', async () => {
+    fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '欧阳娜娜', id_number: '11010519491231002X' })
+    fakeBackend.logReveal.mockRejectedValueOnce(new BackendError('store_database', '磁盘已满'))
+    const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
+    const idField = () => root.querySelector<HTMLInputElement>('[data-test=id-number] input')
+    expect(idField()?.value).toBe('110105********002X')
+    root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(idField()?.value).not.toBe('11010519491231002X')
+    expect(text(root, '[data-test=id-number]')).toContain('磁盘已满')
+
+    root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(fakeBackend.logReveal).toHaveBeenLastCalledWith({
+      kind: 'resident',
+      recordId: 'r-1',
+      field: 'id_number',
+      protection: 's',
+    })
+    expect(idField()?.value).toBe('11010519491231002X')
     unmount()
   })
 })

@@ -1,5 +1,6 @@
 //! Version 1 of the API.
 
+pub mod access_log;
 pub mod auth;
 pub mod blobs;
 pub mod repair;
@@ -15,6 +16,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login", post(auth::login))
         .route("/sync", post(sync::sync))
+        .route("/access-log", post(access_log::upload))
         .route("/repair/{doc}", post(repair::repair))
         .route(
             "/blobs/{sha256}",

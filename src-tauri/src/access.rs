@@ -1,0 +1,39 @@
+//! Revealing a masked [PI]/[S] field writes an entry to the device's
+//! append-only access log ([`gridwork_core::store::RevealEntry`]); the
+//! sync uploads it to the server's access log with this device's id.
+
+use gridwork_core::model::RecordKind;
+use gridwork_core::store::{MAX_FIELD_CHARS, Protection, RevealEntry};
+use tauri::State;
+use uuid::Uuid;
+
+use crate::commands::now_ms;
+use crate::errors::CommandError;
+use crate::state::AppState;
+
+/// Logs that the worker revealed `field` of a record. The screen shows
+/// the value only after this returned: a reveal that could not be logged
+/// is not a reveal.
+#[tauri::command]
+pub fn log_reveal(
+    state: State<'_, AppState>,
+    kind: RecordKind,
+    record_id: Uuid,
+    field: String,
+    protection: Protection,
+) -> Result<(), CommandError> {
+    state.with_session(|s, lang| {
+        if !RevealEntry::field_ok(&field) {
+            return Err(CommandError::text(
+                "bad_field",
+                lang,
+                &format!("查看记录需要写明字段名（不超过 {MAX_FIELD_CHARS} 个字符）"),
+                &format!("A reveal must name the field (at most {MAX_FIELD_CHARS} characters)"),
+            ));
+        }
+        let entry = RevealEntry::new(s.user(), kind, record_id, &field, protection, now_ms());
+        s.store
+            .record_reveal(&entry)
+            .map_err(|e| CommandError::store(e, lang))
+    })
+}
