@@ -546,12 +546,27 @@ pub fn grid_of_point(grids: &[Grid], point: &GeoPoint) -> Option<String> {
         .min()
 }
 
-/// Places a household by its point: the household belongs to the grid
-/// holding the point ([`grid_of_point`]); a point outside the worker's
-/// grids is refused. A household without a point keeps its grid; so does
-/// one when no grid here has a boundary to check against.
+/// Places a household by its point: see [`place_by_point`].
 pub fn place_household(household: &mut Household, grids: &[Grid]) -> Result<(), OutsideGrid> {
-    let Some(point) = &household.point else {
+    place_by_point(&mut household.meta, household.point.as_ref(), grids)
+}
+
+/// Places an incident by its point (DOMAIN.md: the grid is assigned from
+/// the point): see [`place_by_point`].
+pub fn place_incident(incident: &mut Incident, grids: &[Grid]) -> Result<(), OutsideGrid> {
+    place_by_point(&mut incident.meta, incident.point.as_ref(), grids)
+}
+
+/// A record with a point belongs to the grid holding the point
+/// ([`grid_of_point`]); a point outside the worker's grids is refused and
+/// changes nothing. A record without a point keeps its grid; so does one
+/// when no grid here has a boundary to check against.
+fn place_by_point(
+    meta: &mut Meta,
+    point: Option<&GeoPoint>,
+    grids: &[Grid],
+) -> Result<(), OutsideGrid> {
+    let Some(point) = point else {
         return Ok(());
     };
     if !grids.iter().any(|g| g.boundary.is_some()) {
@@ -559,7 +574,7 @@ pub fn place_household(household: &mut Household, grids: &[Grid]) -> Result<(), 
     }
     match grid_of_point(grids, point) {
         Some(code) => {
-            household.meta.grid = code;
+            meta.grid = code;
             Ok(())
         }
         None => Err(OutsideGrid {
@@ -958,6 +973,13 @@ mod tests {
             h.meta.grid, "440106001001001",
             "a refused point changes nothing"
         );
+
+        let mut i = blank_incident("440106001001", "gw-1", "dev-1", NOW);
+        i.point = Some(GeoPoint::wgs84(113.3275, 23.1275));
+        place_incident(&mut i, &grids).unwrap();
+        assert_eq!(i.meta.grid, "440106001001001", "an incident too");
+        i.point = Some(GeoPoint::wgs84(113.3400, 23.1275));
+        assert!(place_incident(&mut i, &grids).is_err());
     }
 
     #[test]

@@ -346,6 +346,9 @@ pub fn save_incident<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
+            let mut record = record;
+            app_api::place_incident(&mut record, &s.saved.login.grids)
+                .map_err(|e| CommandError::outside_grid(&e, lang))?;
             let incident = save(s, record, lang)?;
             Ok(app_api::incident_view(
                 incident,
@@ -386,6 +389,9 @@ pub fn report_incident<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
+            let mut record = record;
+            app_api::place_incident(&mut record, &s.saved.login.grids)
+                .map_err(|e| CommandError::outside_grid(&e, lang))?;
             let incident = save(s, record, lang)?;
             let args = TransitionArgs {
                 id: incident.meta.id,
