@@ -42,6 +42,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261129_0005_projection_version",
         sql: include_str!("migrations/20261129_0005_projection_version.sql"),
     },
+    Migration {
+        name: "20261129_0006_photo_referenced",
+        sql: include_str!("migrations/20261129_0006_photo_referenced.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -246,6 +246,7 @@ pub async fn sync_photos(
     transport: &BlobTransport,
 ) -> Result<PhotoProgress, SyncError> {
     let mut progress = PhotoProgress::default();
+    store.drop_released_photos()?;
     for photo in store.pending_photos()? {
         match upload(store, transport, &photo.sha256, &mut progress).await {
             Ok(()) => {}
