@@ -244,6 +244,8 @@ export type PatrolEdit =
   | { type: 'check_in'; point: GeoPoint; at: number; note: string }
   | { type: 'incident'; id: string }
   | { type: 'stop'; at: number; notes: string }
+  /** Saves the GPS fixes the backend holds (it saves them in batches). */
+  | { type: 'flush' }
 
 export type VisitKind = 'home' | 'key_person' | 'care' | 'incident_follow_up'
 export type VisitForm = 'in_person' | 'phone' | 'video'
