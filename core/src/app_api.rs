@@ -14,10 +14,10 @@ use crate::doc::{Author, Conflict, DocError, RecordDoc};
 use crate::geo::{PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
 use crate::model::grid::Grid;
 use crate::model::{
-    Address, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint, Household,
-    HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol, PopulationType,
-    Projection, Relation, Resident, TASK_NOTE_MAX, Task, Urgency, Visit, VisitForm, VisitKind,
-    VisitTarget, VisitTargetKind,
+    Address, CareTagKind, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint,
+    Household, HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol,
+    PopulationType, Projection, Relation, Resident, TASK_NOTE_MAX, Task, Urgency, Visit, VisitForm,
+    VisitKind, VisitTarget, VisitTargetKind,
 };
 use crate::validate::Lang;
 use crate::workflow::{self, Derived, Status, Transition};
@@ -227,6 +227,29 @@ pub enum PatrolEdit {
     /// Save the fixes held in a [`TrackBuffer`] now (the app is hidden or
     /// closing); changes nothing else.
     Flush,
+}
+
+/// A care tag kind as the resident form offers it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CareTagOption {
+    pub tag: CareTagKind,
+    /// The cycle a new tag of this kind starts with.
+    pub default_cycle_days: u32,
+    /// Visible to restricted roles only.
+    pub restricted: bool,
+}
+
+/// Every care tag kind with its default visit cycle, for the resident
+/// form: the rule lives in core ([`CareTagKind::default_cycle_days`]).
+pub fn care_tag_options() -> Vec<CareTagOption> {
+    CareTagKind::ALL
+        .into_iter()
+        .map(|tag| CareTagOption {
+            tag,
+            default_cycle_days: tag.default_cycle_days(),
+            restricted: tag.is_restricted(),
+        })
+        .collect()
 }
 
 /// Held GPS fixes are saved once this many have come…

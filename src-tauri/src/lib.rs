@@ -66,6 +66,7 @@ pub fn run() {
             commands::save_household,
             commands::new_resident,
             commands::get_resident,
+            commands::care_tag_options,
             commands::save_resident,
             commands::check_id_number,
             commands::new_incident,

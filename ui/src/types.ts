@@ -43,6 +43,32 @@ export interface Household extends Meta {
   [other: string]: unknown
 }
 
+/** Core's `CareTagKind`: a care or management tag (关爱/管理对象). [S] */
+export type CareTagKind =
+  | 'elderly_living_alone'
+  | 'left_behind_child'
+  | 'disability'
+  | 'low_income'
+  | 'community_correction'
+  | 'released_prisoner'
+  | 'severe_mental_disorder'
+  | 'key_youth'
+
+/** A resident's tag with its visit cycle (core's `CareTag`). [S] */
+export interface CareTag {
+  tag: CareTagKind
+  visit_cycle_days: number
+  /** Unix milliseconds when the tag was added. */
+  since: number
+}
+
+/** A kind the form offers, with core's default cycle (`care_tag_options`). */
+export interface CareTagOption {
+  tag: CareTagKind
+  default_cycle_days: number
+  restricted: boolean
+}
+
 export interface Resident extends Meta {
   household_id: string | null
   relation: string
@@ -55,6 +81,7 @@ export interface Resident extends Meta {
   ethnicity: string
   registered_residence: string
   population_type: string
+  care_tags: CareTag[]
   [other: string]: unknown
 }
 
