@@ -37,8 +37,13 @@ pub fn flush_all(s: &mut Session) {
 }
 
 /// Saves the held fixes of patrol `id` and then `edit`, as one change.
+/// Should the store fail, the fixes stay held for the next try.
 fn save(s: &mut Session, id: Uuid, edit: PatrolEdit, lang: Lang) -> Result<Patrol, CommandError> {
-    let held = s.track.get_mut(&id).map(|b| b.take()).unwrap_or_default();
+    let held = s
+        .track
+        .get(&id)
+        .map(|b| b.points().to_vec())
+        .unwrap_or_default();
     let author = Author::new(s.user(), now_ms());
     let mut outcome = Ok(());
     let saved = s
@@ -50,8 +55,9 @@ fn save(s: &mut Session, id: Uuid, edit: PatrolEdit, lang: Lang) -> Result<Patro
             outcome = outcome.and(app_api::edit_patrol(p, edit));
         })
         .map_err(|e| CommandError::store(e, lang));
-    s.track.remove(&id);
     let patrol = saved?;
+    // Saved, or refused for good (the patrol had ended elsewhere).
+    s.track.remove(&id);
     outcome.map_err(|_| ended(lang))?;
     Ok(patrol)
 }
