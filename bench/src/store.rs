@@ -166,6 +166,7 @@ pub fn patrol_document_sizes() -> Result<()> {
                 }
             })
         };
+        let saving = Instant::now();
         for i in 0..FIXES {
             let at = start + i * 5_000;
             if !batched {
@@ -175,6 +176,8 @@ pub fn patrol_document_sizes() -> Result<()> {
             }
         }
         save(held.take(), start + FIXES * 5_000)?;
+        // Every save is a transaction with an fsync, and reads the patrol.
+        let save_s = saving.elapsed().as_secs_f64();
         let mut doc = store.load(id)?.expect("the patrol");
         let mut changes = doc.changes_since(&[]);
         // What the sync sends and the server keeps: every change whole.
@@ -202,6 +205,7 @@ pub fn patrol_document_sizes() -> Result<()> {
             "bytes",
         );
         figure(&format!("patrol_2h_load_ms_{name}"), load_ms, "ms");
+        figure(&format!("patrol_2h_save_s_{name}"), save_s, "s");
     }
     Ok(())
 }
