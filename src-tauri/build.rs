@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "save_household",
     "new_resident",
     "get_resident",
+    "care_tag_options",
     "save_resident",
     "check_id_number",
     "new_incident",

@@ -5,6 +5,7 @@
 //! cargo run --release -p gridwork-bench -- store
 //! cargo run --release -p gridwork-bench -- sync
 //! cargo run --release -p gridwork-bench -- console
+//! cargo run --release -p gridwork-bench -- patrol   # also at the end of `store`
 //! ```
 #![allow(clippy::print_stdout)]
 
@@ -17,14 +18,15 @@ use anyhow::{Result, bail};
 fn main() -> Result<()> {
     let suites: Vec<String> = std::env::args().skip(1).collect();
     if suites.is_empty() {
-        bail!("usage: gridwork-bench <suite>...  (suites: store, sync, console)");
+        bail!("usage: gridwork-bench <suite>...  (suites: store, sync, console, patrol)");
     }
     for suite in suites {
         match suite.as_str() {
             "store" => store::run()?,
             "sync" => sync::run()?,
             "console" => console::run()?,
-            other => bail!("unknown suite {other:?} (suites: store, sync, console)"),
+            "patrol" => store::patrol_document_sizes()?,
+            other => bail!("unknown suite {other:?} (suites: store, sync, console, patrol)"),
         }
     }
     Ok(())

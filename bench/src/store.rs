@@ -131,5 +131,81 @@ pub fn run() -> Result<()> {
         std::hint::black_box(rows);
     }
     figure("store_search_p95_ms", p95_ms(&mut samples), "ms");
+    patrol_document_sizes()
+}
+
+/// A 2-hour patrol with a GPS fix every 5 s (1,440 fixes), saved the way
+/// the app did (every fix its own write) and the way it does now (held
+/// fixes saved together, `TrackBuffer`): the patrol document's size and
+/// its change count.
+pub fn patrol_document_sizes() -> Result<()> {
+    use gridwork_core::app_api::{PatrolEdit, TrackBuffer, blank_patrol, edit_patrol};
+    use gridwork_core::geo::TrackPoint;
+    use gridwork_core::model::Patrol;
+
+    const FIXES: i64 = 2 * 3600 / 5;
+    let today = jiff::civil::date(2026, 5, 17);
+    let start = 1_779_000_000_000_i64;
+    let fix = |i: i64| TrackPoint {
+        lon: 113.3271 + i as f64 * 0.00001,
+        lat: 23.1275 + (i % 40) as f64 * 0.00001,
+        t_ms: start + i * 5_000,
+    };
+    for (name, batched) in [("per_fix", false), ("batched", true)] {
+        let dir = tempfile::tempdir()?;
+        let mut store = Store::open(dir.path().join("patrol.sqlite"), ActorId::random())?;
+        let author = Author::new("gw-1", start);
+        let patrol = blank_patrol("440106001001001", "gw-1", start);
+        let id = patrol.meta.id;
+        store.insert(patrol, &author, today)?;
+        let mut held = TrackBuffer::default();
+        let mut save = |points: Vec<TrackPoint>, at: i64| {
+            store.update::<Patrol>(id, &Author::new("gw-1", at), today, |p| {
+                for point in points {
+                    edit_patrol(p, PatrolEdit::Point { point }).expect("running");
+                }
+            })
+        };
+        let saving = Instant::now();
+        for i in 0..FIXES {
+            let at = start + i * 5_000;
+            if !batched {
+                save(vec![fix(i)], at)?;
+            } else if held.push(fix(i), at) {
+                save(held.take(), at)?;
+            }
+        }
+        save(held.take(), start + FIXES * 5_000)?;
+        // Every save is a transaction with an fsync, and reads the patrol.
+        let save_s = saving.elapsed().as_secs_f64();
+        let mut doc = store.load(id)?.expect("the patrol");
+        let mut changes = doc.changes_since(&[]);
+        // What the sync sends and the server keeps: every change whole.
+        let change_bytes: usize = changes.iter_mut().map(|c| c.raw_bytes().len()).sum();
+        let loading = Instant::now();
+        for _ in 0..20 {
+            std::hint::black_box(store.load(id)?);
+        }
+        let load_ms = loading.elapsed().as_secs_f64() * 1000.0 / 20.0;
+        figure(
+            &format!("patrol_2h_changes_{name}"),
+            changes.len() as f64,
+            "changes",
+        );
+        figure(
+            &format!("patrol_2h_change_bytes_{name}"),
+            change_bytes as f64,
+            "bytes",
+        );
+        // The compacted snapshot: Automerge's columnar format folds the
+        // metadata of regular changes down to almost nothing.
+        figure(
+            &format!("patrol_2h_doc_bytes_{name}"),
+            doc.save().len() as f64,
+            "bytes",
+        );
+        figure(&format!("patrol_2h_load_ms_{name}"), load_ms, "ms");
+        figure(&format!("patrol_2h_save_s_{name}"), save_s, "s");
+    }
     Ok(())
 }

@@ -14,10 +14,10 @@ use crate::doc::{Author, Conflict, DocError, RecordDoc};
 use crate::geo::{PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
 use crate::model::grid::{Grid, GridLevel};
 use crate::model::{
-    Address, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint, Household,
-    HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol, PopulationType,
-    Projection, Relation, Resident, TASK_NOTE_MAX, Task, Urgency, Visit, VisitForm, VisitKind,
-    VisitTarget, VisitTargetKind,
+    Address, CareTagKind, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint,
+    Household, HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol,
+    PopulationType, Projection, Relation, Resident, TASK_NOTE_MAX, Task, Urgency, Visit, VisitForm,
+    VisitKind, VisitTarget, VisitTargetKind,
 };
 use crate::validate::Lang;
 use crate::workflow::{self, Derived, Status, Transition};
@@ -224,6 +224,78 @@ pub enum PatrolEdit {
         #[serde(default)]
         notes: String,
     },
+    /// Save the fixes held in a [`TrackBuffer`] now (the app is hidden or
+    /// closing); changes nothing else.
+    Flush,
+}
+
+/// A care tag kind as the resident form offers it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CareTagOption {
+    pub tag: CareTagKind,
+    /// The cycle a new tag of this kind starts with.
+    pub default_cycle_days: u32,
+    /// Visible to restricted roles only.
+    pub restricted: bool,
+}
+
+/// Every care tag kind with its default visit cycle, for the resident
+/// form: the rule lives in core ([`CareTagKind::default_cycle_days`]).
+pub fn care_tag_options() -> Vec<CareTagOption> {
+    CareTagKind::ALL
+        .into_iter()
+        .map(|tag| CareTagOption {
+            tag,
+            default_cycle_days: tag.default_cycle_days(),
+            restricted: tag.is_restricted(),
+        })
+        .collect()
+}
+
+/// Held GPS fixes are saved once this many have come…
+pub const TRACK_FLUSH_FIXES: usize = 12;
+/// …or once the oldest held one is this old (milliseconds), whichever is
+/// first. With a fix every 5 s both come to a minute: a 2-hour patrol is
+/// about 120 changes instead of 1,440.
+pub const TRACK_FLUSH_MS: i64 = 60_000;
+
+/// GPS fixes of a running patrol not saved yet. Every save of a patrol is
+/// one Automerge change that its document keeps for good, so saving each
+/// fix made a long patrol's document grow by a change's overhead every
+/// 5 seconds. Fixes are held here and saved together when
+/// [`TrackBuffer::push`] says so, and always with a check-in, the stop, and
+/// when the app is hidden or closed ([`PatrolEdit::Flush`]).
+///
+/// The price: the held fixes live only in memory, so a crash (or the
+/// system killing the app without warning) loses at most the fixes of the
+/// last [`TRACK_FLUSH_MS`] (at most [`TRACK_FLUSH_FIXES`] of them). Check-ins
+/// and everything else a worker types are saved at once as before.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackBuffer {
+    points: Vec<TrackPoint>,
+    /// When (device clock) the oldest held fix was taken in.
+    since_ms: Option<i64>,
+}
+
+impl TrackBuffer {
+    /// Holds a fix taken in at `now_ms`; true when the held fixes should be
+    /// saved now.
+    pub fn push(&mut self, point: TrackPoint, now_ms: i64) -> bool {
+        let since = *self.since_ms.get_or_insert(now_ms);
+        self.points.push(point);
+        self.points.len() >= TRACK_FLUSH_FIXES || now_ms - since >= TRACK_FLUSH_MS
+    }
+
+    /// The held fixes, oldest first, to save; the buffer is empty after.
+    pub fn take(&mut self) -> Vec<TrackPoint> {
+        self.since_ms = None;
+        std::mem::take(&mut self.points)
+    }
+
+    /// The held fixes, to draw with the saved track.
+    pub fn points(&self) -> &[TrackPoint] {
+        &self.points
+    }
 }
 
 /// An ended patrol takes no more points, check-ins or stops.
@@ -244,11 +316,14 @@ pub fn edit_patrol(patrol: &mut Patrol, edit: PatrolEdit) -> Result<(), PatrolEn
         }
         return Ok(());
     }
+    if edit == PatrolEdit::Flush {
+        return Ok(());
+    }
     if patrol.ended_at.is_some() {
         return Err(PatrolEnded);
     }
     match edit {
-        PatrolEdit::Incident { .. } => {}
+        PatrolEdit::Incident { .. } | PatrolEdit::Flush => {}
         PatrolEdit::Point { point } => patrol.track.push(point),
         PatrolEdit::CheckIn { point, at, note } => {
             patrol.track.push(TrackPoint {
@@ -980,6 +1055,27 @@ mod tests {
         assert_eq!(i.meta.grid, "440106001001001", "an incident too");
         i.point = Some(GeoPoint::wgs84(113.3400, 23.1275));
         assert!(place_incident(&mut i, &grids).is_err());
+    }
+
+    #[test]
+    fn held_fixes_are_saved_every_twelve_or_every_minute() {
+        let fix = |t: i64| TrackPoint {
+            lon: 113.3271,
+            lat: 23.1275,
+            t_ms: NOW + t,
+        };
+        let mut b = TrackBuffer::default();
+        for i in 0..11 {
+            assert!(!b.push(fix(i * 1_000), NOW + i * 1_000), "fix {i}");
+        }
+        assert!(b.push(fix(11_000), NOW + 11_000), "the twelfth");
+        assert_eq!(b.take().len(), 12);
+        assert!(b.points().is_empty());
+        // Slow fixes: the minute comes first.
+        assert!(!b.push(fix(0), NOW));
+        assert!(!b.push(fix(30_000), NOW + 30_000));
+        assert!(b.push(fix(60_000), NOW + 60_000));
+        assert_eq!(b.points().len(), 3);
     }
 
     #[test]

@@ -263,6 +263,13 @@ pub fn new_resident(
     })
 }
 
+/// Every care tag kind with its default visit cycle, for the resident
+/// form's tag editor (the defaults are core's).
+#[tauri::command]
+pub fn care_tag_options() -> Vec<app_api::CareTagOption> {
+    app_api::care_tag_options()
+}
+
 /// A resident as stored.
 #[tauri::command]
 pub fn get_resident(state: State<'_, AppState>, id: Uuid) -> Result<Resident, CommandError> {

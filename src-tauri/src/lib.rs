@@ -71,6 +71,7 @@ pub fn run() {
             commands::save_household,
             commands::new_resident,
             commands::get_resident,
+            commands::care_tag_options,
             commands::save_resident,
             commands::check_id_number,
             commands::new_incident,
@@ -95,6 +96,15 @@ pub fn run() {
             tasks::get_task,
             tasks::tick_task,
         ])
-        .run(tauri::generate_context!())
-        .expect("Gridwork could not start its window");
+        .build(tauri::generate_context!())
+        .expect("Gridwork could not start its window")
+        .run(|app, event| {
+            // Held GPS fixes are saved before the app goes.
+            if let tauri::RunEvent::Exit = event {
+                let state = app.state::<state::AppState>();
+                if let Some(session) = state.session().as_mut() {
+                    patrols::flush_all(session);
+                }
+            }
+        });
 }

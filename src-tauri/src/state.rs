@@ -32,6 +32,9 @@ pub struct Session {
     pub store: Store,
     pub transport: HttpTransport,
     pub blobs: BlobTransport,
+    /// GPS fixes of running patrols not saved yet (see core's
+    /// `TrackBuffer`), by patrol.
+    pub track: std::collections::HashMap<uuid::Uuid, gridwork_core::app_api::TrackBuffer>,
 }
 
 impl Session {
@@ -140,6 +143,7 @@ fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError
         store,
         transport,
         blobs,
+        track: Default::default(),
     })
 }
 

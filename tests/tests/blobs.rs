@@ -197,9 +197,12 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
 
     // Another tablet that took the same photo sends nothing.
     let mut second = Device::enrol(&server, &worker.id).await?;
-    second
+    let same = second
         .store
         .add_photo(&synthetic_photo(1000, 750, 1), PhotoRole::Before, None)?;
+    let mut copy = new_incident(&grid, &worker.id);
+    copy.photos.push(same);
+    second.store.insert(copy, &author, today())?;
     let api = blobs_of(&second, &server)?;
     let again = sync_photos(&mut second.store, &api).await?;
     assert_eq!(
@@ -320,4 +323,57 @@ fn synthetic_png() -> Vec<u8> {
         .write_image(&[0u8; 3], 1, 1, image::ExtendedColorType::Rgb8)
         .expect("encode a PNG");
     png
+}
+
+/// Regression: a photo taken for an incident and removed from it before
+/// the sync was uploaded all the same, and stayed on the tablet for good.
+/// Now the server never receives it, and the tablet drops its bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_removed_before_the_sync_never_reaches_the_server() -> Result<()> {
+    let server = Server::start()?;
+    let grid = community().incidents[0].meta.grid.clone();
+    let worker = user_with(Role::GridWorker, &grid);
+    let mut tablet = Device::enrol(&server, &worker.id).await?;
+    let author = Author::new(&worker.id, NOW);
+
+    let kept = tablet
+        .store
+        .add_photo(&synthetic_photo(800, 600, 11), PhotoRole::Before, None)?;
+    let removed =
+        tablet
+            .store
+            .add_photo(&synthetic_photo(800, 600, 13), PhotoRole::Before, None)?;
+    let mut incident = new_incident(&grid, &worker.id);
+    incident.photos = vec![kept.clone(), removed.clone()];
+    let id = incident.meta.id;
+    tablet.store.insert(incident, &author, today())?;
+    // The worker takes the second photo out again, still offline.
+    tablet.store.update::<Incident>(id, &author, today(), |i| {
+        i.photos.retain(|p| p.sha256 != removed.sha256);
+    })?;
+
+    tablet.sync().await?;
+    let api = blobs_of(&tablet, &server)?;
+    let up = sync_photos(&mut tablet.store, &api).await?;
+    assert_eq!(
+        (up.sent, up.pending),
+        (2, 0),
+        "the kept photo and its thumbnail: {up:?}"
+    );
+
+    let on_server = server.blob_files().join("\n");
+    assert!(on_server.contains(&kept.sha256), "{on_server}");
+    for gone in [&removed.sha256, removed.thumb_sha256.as_ref().unwrap()] {
+        assert!(
+            !on_server.contains(gone.as_str()),
+            "{gone} uploaded: {on_server}"
+        );
+        assert_eq!(
+            tablet.store.photo_bytes(gone)?,
+            None,
+            "{gone} kept on the tablet"
+        );
+    }
+    assert!(tablet.store.photo_bytes(&kept.sha256)?.is_some());
+    Ok(())
 }

@@ -218,6 +218,10 @@ async fn an_upload_cut_in_the_middle_resends_at_most_one_chunk() -> Result<()> {
         PhotoRole::Evidence,
         Some(NOW),
     )?;
+    // Only photos a record references are sent.
+    let mut household = new_household(&grid, &worker.id);
+    household.door_plate_photo = Some(photo.clone());
+    store.insert(household, &Author::new(&worker.id, NOW), today())?;
     let payload: u64 = store.pending_photos()?.iter().map(|p| p.size).sum();
     assert!(
         photo.bytes > 3 * CHUNK as u64,

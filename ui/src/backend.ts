@@ -21,6 +21,7 @@ import type {
   PhotoRole,
   Projection,
   Resident,
+  CareTagOption,
   RevealArgs,
   Conflict,
   DueVisit,
@@ -50,6 +51,8 @@ export interface Backend {
   saveHousehold(record: Household): Promise<Household>
   newResident(householdId: string): Promise<Resident>
   getResident(id: string): Promise<Resident>
+  /** Every care tag kind with its default visit cycle (core's rule). */
+  careTagOptions(): Promise<CareTagOption[]>
   saveResident(record: Resident): Promise<Resident>
   checkIdNumber(number: string): Promise<IdNumberInfo>
   newIncident(): Promise<Incident>
@@ -159,6 +162,7 @@ export function tauriBackend(): Backend {
     saveHousehold: (record) => call('save_household', { record }),
     newResident: (householdId) => call('new_resident', { householdId }),
     getResident: (id) => call('get_resident', { id }),
+    careTagOptions: () => call('care_tag_options'),
     saveResident: (record) => call('save_resident', { record }),
     checkIdNumber: (number) => call('check_id_number', { number }),
     newIncident: () => call('new_incident'),
@@ -216,6 +220,7 @@ export function unavailableBackend(): Backend {
     saveHousehold: fail,
     newResident: fail,
     getResident: fail,
+    careTagOptions: fail,
     saveResident: fail,
     checkIdNumber: fail,
     newIncident: fail,

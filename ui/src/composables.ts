@@ -1,4 +1,5 @@
 import { computed, ref, watch, type Ref } from 'vue'
+import { backend, BackendError } from './backend'
 import { draftKey, dropDraft, readDraft, writeDraft } from './drafts'
 import type { Protection, RecordKind, RevealArgs } from './types'
 
@@ -67,4 +68,37 @@ export function useRevealLog(kind: RecordKind, savedId: () => string | null) {
     const recordId = savedId()
     return recordId ? { kind, recordId, field, protection } : undefined
   }
+}
+
+/**
+ * Masked until revealed: `show()` writes the reveal to the device's access
+ * log first (`args()`: absent for a record not saved yet, nothing to log)
+ * and reveals only once that is written; if it fails, `error` says why and
+ * the value stays masked. Shared by every [PI]/[S] field.
+ */
+export function useReveal(
+  open: boolean,
+  args: () => RevealArgs | undefined,
+  failed: (reason: string) => string,
+) {
+  const revealed = ref(open)
+  const revealing = ref(false)
+  const error = ref('')
+  async function show(): Promise<void> {
+    error.value = ''
+    const what = args()
+    if (what) {
+      revealing.value = true
+      try {
+        await backend.logReveal(what)
+      } catch (reason) {
+        error.value = failed(BackendError.from(reason).message)
+        return
+      } finally {
+        revealing.value = false
+      }
+    }
+    revealed.value = true
+  }
+  return { revealed, revealing, error, show }
 }

@@ -55,6 +55,32 @@ export interface Household extends Meta {
   [other: string]: unknown
 }
 
+/** Core's `CareTagKind`: a care or management tag (关爱/管理对象). [S] */
+export type CareTagKind =
+  | 'elderly_living_alone'
+  | 'left_behind_child'
+  | 'disability'
+  | 'low_income'
+  | 'community_correction'
+  | 'released_prisoner'
+  | 'severe_mental_disorder'
+  | 'key_youth'
+
+/** A resident's tag with its visit cycle (core's `CareTag`). [S] */
+export interface CareTag {
+  tag: CareTagKind
+  visit_cycle_days: number
+  /** Unix milliseconds when the tag was added. */
+  since: number
+}
+
+/** A kind the form offers, with core's default cycle (`care_tag_options`). */
+export interface CareTagOption {
+  tag: CareTagKind
+  default_cycle_days: number
+  restricted: boolean
+}
+
 export interface Resident extends Meta {
   household_id: string | null
   relation: string
@@ -67,6 +93,7 @@ export interface Resident extends Meta {
   ethnicity: string
   registered_residence: string
   population_type: string
+  care_tags: CareTag[]
   [other: string]: unknown
 }
 
@@ -267,6 +294,8 @@ export type PatrolEdit =
   | { type: 'check_in'; point: GeoPoint; at: number; note: string }
   | { type: 'incident'; id: string }
   | { type: 'stop'; at: number; notes: string }
+  /** Saves the GPS fixes the backend holds (it saves them in batches). */
+  | { type: 'flush' }
 
 export type VisitKind = 'home' | 'key_person' | 'care' | 'incident_follow_up'
 export type VisitForm = 'in_person' | 'phone' | 'video'

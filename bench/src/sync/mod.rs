@@ -287,8 +287,15 @@ pub fn run() -> Result<()> {
 
     // 7. Photos: one camera photo prepared on the device and uploaded.
     let original = gridwork_core::media::synthetic_photo(4000, 3000, 7);
-    store.add_photo(&original, PhotoRole::Before, None)?;
+    let photo = store.add_photo(&original, PhotoRole::Before, None)?;
+    // Only photos a record references are uploaded: the door plate's,
+    // its record synced first as the app does.
+    store.update::<Household>(household, &author, cfg.today(), |h| {
+        h.door_plate_photo = Some(photo);
+    })?;
+    runtime.block_on(client.sync(&mut store, &transport, |_| {}))?;
     let progress = runtime.block_on(sync_photos(&mut store, &blobs))?;
+    ensure!(progress.sent > 0, "no photo was uploaded: {progress:?}");
     ensure!(
         progress.pending == 0 && progress.refused.is_empty(),
         "the photo upload did not finish: {progress:?}"

@@ -163,7 +163,7 @@ pub(super) fn generate(g: &mut Gen, ctx: &GridCtx) -> Homes {
                 .iter()
                 .map(|&tag| CareTag {
                     tag,
-                    visit_cycle_days: cycle_days(tag),
+                    visit_cycle_days: tag.default_cycle_days(),
                     since: tag_since(g, ctx, m.birth),
                 })
                 .collect();
@@ -542,19 +542,6 @@ fn care(g: &mut Gen, today: Date, family: Family, members: &mut [Member]) -> Hou
     flags.special_support =
         registered && members[0].birth.year() < today.year() - 50 && g.chance(0.01);
     flags
-}
-
-/// Days between visits a tag asks for.
-pub(super) fn cycle_days(tag: CareTagKind) -> u32 {
-    match tag {
-        CareTagKind::ElderlyLivingAlone | CareTagKind::CommunityCorrection => 7,
-        CareTagKind::SevereMentalDisorder => 14,
-        CareTagKind::LeftBehindChild
-        | CareTagKind::Disability
-        | CareTagKind::LowIncome
-        | CareTagKind::ReleasedPrisoner
-        | CareTagKind::KeyYouth => 30,
-    }
 }
 
 /// When a tag was added: some time in the last three years, after birth.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::clock::{self, DAY_MS, HOUR_MS, MINUTE_MS};
-use super::households::{Homes, cycle_days};
+use super::households::Homes;
 use super::random::Gen;
 use super::{GridCtx, review_log};
 use crate::model::{
@@ -307,7 +307,7 @@ fn care_visit(g: &mut Gen, ctx: &GridCtx, r: &Resident) -> Draft {
         visited_at: past_working_time(g, ctx),
         content,
         measures: measures.to_string(),
-        cycle: Some(i64::from(cycle_days(tag).min(min_cycle(r)))),
+        cycle: Some(i64::from(tag.default_cycle_days().min(min_cycle(r)))),
     }
 }
 

@@ -98,7 +98,38 @@ pub enum CareTagKind {
     KeyYouth,
 }
 
+/// The longest visit cycle a tag may ask for, in days.
+pub const VISIT_CYCLE_MAX_DAYS: u32 = 366;
+
 impl CareTagKind {
+    /// Every kind, in the order forms list them.
+    pub const ALL: [CareTagKind; 8] = [
+        CareTagKind::ElderlyLivingAlone,
+        CareTagKind::LeftBehindChild,
+        CareTagKind::Disability,
+        CareTagKind::LowIncome,
+        CareTagKind::CommunityCorrection,
+        CareTagKind::ReleasedPrisoner,
+        CareTagKind::SevereMentalDisorder,
+        CareTagKind::KeyYouth,
+    ];
+
+    /// Days between visits a new tag of this kind asks for unless the
+    /// worker sets another cycle: weekly for people most at risk alone or
+    /// under supervision, fortnightly for severe mental disorders, monthly
+    /// for the rest.
+    pub fn default_cycle_days(self) -> u32 {
+        match self {
+            CareTagKind::ElderlyLivingAlone | CareTagKind::CommunityCorrection => 7,
+            CareTagKind::SevereMentalDisorder => 14,
+            CareTagKind::LeftBehindChild
+            | CareTagKind::Disability
+            | CareTagKind::LowIncome
+            | CareTagKind::ReleasedPrisoner
+            | CareTagKind::KeyYouth => 30,
+        }
+    }
+
     /// Restricted tags are visible to restricted roles only.
     pub fn is_restricted(self) -> bool {
         matches!(
@@ -248,11 +279,12 @@ impl Record for Resident {
             }
         }
         for tag in &self.care_tags {
-            if tag.visit_cycle_days == 0 || tag.visit_cycle_days > 366 {
+            if !(1..=VISIT_CYCLE_MAX_DAYS).contains(&tag.visit_cycle_days) {
                 errors.push(validate::ValidationError {
                     field: "care_tags".into(),
                     code: validate::Code::OutOfRange,
-                    detail: Some(tag.visit_cycle_days.to_string()),
+                    // The allowed range, as the message says ("allowed: …").
+                    detail: Some(format!("1..={VISIT_CYCLE_MAX_DAYS}")),
                 });
             }
         }
@@ -335,6 +367,48 @@ mod tests {
             next_visit_due: None,
             review: Vec::new(),
         }
+    }
+
+    #[test]
+    fn each_care_tag_kind_has_a_default_cycle_within_the_allowed_range() {
+        use CareTagKind::*;
+        assert_eq!(ElderlyLivingAlone.default_cycle_days(), 7);
+        assert_eq!(CommunityCorrection.default_cycle_days(), 7);
+        assert_eq!(SevereMentalDisorder.default_cycle_days(), 14);
+        assert_eq!(LeftBehindChild.default_cycle_days(), 30);
+        assert_eq!(KeyYouth.default_cycle_days(), 30);
+        let distinct: std::collections::HashSet<_> = CareTagKind::ALL.iter().collect();
+        assert_eq!(distinct.len(), 8, "ALL lists every kind once");
+        for kind in CareTagKind::ALL {
+            assert!((1..=VISIT_CYCLE_MAX_DAYS).contains(&kind.default_cycle_days()));
+        }
+    }
+
+    #[test]
+    fn a_care_tag_cycle_outside_one_to_366_days_says_the_allowed_range() {
+        for days in [0, 367] {
+            let mut r = resident("");
+            r.care_tags = vec![CareTag {
+                tag: CareTagKind::Disability,
+                visit_cycle_days: days,
+                since: 0,
+            }];
+            let errors = r.normalize_and_validate(&ctx()).unwrap_err();
+            let e = errors.0.iter().find(|e| e.field == "care_tags").unwrap();
+            assert_eq!(e.code, Code::OutOfRange);
+            assert_eq!(e.message(Lang::ZhCn), "care_tags 超出允许范围（1..=366）");
+        }
+        let mut r = resident("");
+        r.care_tags = vec![CareTag {
+            tag: CareTagKind::Disability,
+            visit_cycle_days: 366,
+            since: 0,
+        }];
+        let care_errors = match r.normalize_and_validate(&ctx()) {
+            Ok(()) => 0,
+            Err(e) => e.0.iter().filter(|e| e.field == "care_tags").count(),
+        };
+        assert_eq!(care_errors, 0, "366 days is allowed");
     }
 
     #[test]

@@ -911,7 +911,7 @@ fn persist_new(
         return Ok(0);
     }
     // Everything that can fail on the document's content comes first.
-    let projection = projection_of(doc, calendar)?;
+    let (projection, record) = projection_and_record(doc, calendar)?;
     let updated_at = updated_at.unwrap_or_else(|| {
         new.iter()
             .map(|c| c.timestamp().saturating_mul(1000))
@@ -981,6 +981,7 @@ fn persist_new(
         }
     }
     write_projection(tx, rid, &projection, updated_at, row.is_none())?;
+    photos::mark_referenced(tx, &record)?;
     Ok(new.len())
 }
 
@@ -1087,6 +1088,14 @@ fn read_projection(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Projectio
 /// The projection of a document: the record's own, with an incident's
 /// status and deadline derived from its transition log.
 fn projection_of(doc: &RecordDoc, calendar: &WorkCalendar) -> Result<Projection, DocError> {
+    Ok(projection_and_record(doc, calendar)?.0)
+}
+
+/// [`projection_of`], with the record it was derived from.
+fn projection_and_record(
+    doc: &RecordDoc,
+    calendar: &WorkCalendar,
+) -> Result<(Projection, AnyRecord), DocError> {
     let record = doc.read_any()?;
     let mut projection = record.projection();
     if let AnyRecord::Incident(incident) = &record {
@@ -1094,7 +1103,7 @@ fn projection_of(doc: &RecordDoc, calendar: &WorkCalendar) -> Result<Projection,
         projection.status = Some(derived.status.as_str().to_string());
         projection.due = derived.deadline.map(|d| d.to_string());
     }
-    Ok(projection)
+    Ok((projection, record))
 }
 
 /// Merges one record's changes from the server (and any that were waiting

@@ -10,6 +10,14 @@
 //! it stopped. Nothing is deleted when an upload is refused: the bytes stay
 //! until the server holds them.
 //!
+//! Only photos a record references are uploaded ([`Store::pending_photos`]):
+//! one taken for a form and removed before the record was saved, or removed
+//! from a record before the sync, never reaches the server. A photo a
+//! record once referenced and none references any more is dropped from the
+//! device ([`Store::drop_released_photos`], run before every upload pass);
+//! one no record has referenced yet stays, as a form's draft (kept by the
+//! UI) may hold it.
+//!
 //! [`Store::missing_photos`] lists the hashes records reference whose bytes
 //! are not here (a supervisor's after-photo, a colleague's door plate),
 //! with a record that references each, which the server asks for before it
@@ -121,6 +129,26 @@ pub fn photo_hashes(record: &AnyRecord) -> Vec<(&str, PhotoKind)> {
     out
 }
 
+/// Notes that a record being written references its photos, so that
+/// they are dropped once no record does ([`Store::drop_released_photos`]).
+/// Done on the write path: a photo added and removed again between two
+/// upload passes is still known to have been let go.
+pub(super) fn mark_referenced(
+    tx: &rusqlite::Transaction<'_>,
+    record: &AnyRecord,
+) -> Result<(), StoreError> {
+    let hashes = photo_hashes(record);
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let mut mark =
+        tx.prepare_cached("UPDATE photos SET referenced = 1 WHERE sha256 = ?1 AND referenced = 0")?;
+    for (sha256, _) in hashes {
+        mark.execute([sha256])?;
+    }
+    Ok(())
+}
+
 /// Whether `text` is a lowercase hex SHA-256.
 pub fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -145,9 +173,13 @@ impl Store {
         let now = now_ms();
         let tx = self.conn.transaction()?;
         {
+            // Taken again after its record let it go: a form holds it now,
+            // so it is no longer one to drop.
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO photos (sha256, kind, bytes, size, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO photos (sha256, kind, bytes, size, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (sha256) DO UPDATE SET referenced = 0 \
+                 WHERE NOT EXISTS (SELECT 1 FROM photo_refs r WHERE r.sha256 = excluded.sha256)",
             )?;
             for (encoded, kind) in [
                 (&prepared.thumbnail, PhotoKind::Thumb),
@@ -183,12 +215,18 @@ impl Store {
             .optional()?)
     }
 
-    /// Photos the server does not hold whole yet, thumbnails first, oldest
-    /// first.
+    /// Photos a record references that the server does not hold whole
+    /// yet, thumbnails first, oldest first. A photo no record references
+    /// (only a form's draft holds it, or it was removed from its record)
+    /// is not sent: the server would hold bytes nothing points to.
     pub fn pending_photos(&self) -> Result<Vec<PendingPhoto>, StoreError> {
+        self.refresh_photo_refs()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT sha256, kind, size, upload_offset FROM photos WHERE uploaded = 0 \
-             ORDER BY created_at, kind DESC, sha256",
+            "SELECT f.sha256, f.kind, f.size, f.upload_offset FROM photos f \
+             WHERE f.uploaded = 0 AND EXISTS (SELECT 1 FROM photo_refs r \
+               JOIN projections p ON p.id = r.doc_id AND p.deleted = 0 \
+               WHERE r.sha256 = f.sha256) \
+             ORDER BY f.created_at, f.kind DESC, f.sha256",
         )?;
         let rows = stmt.query_map([], |row| {
             Ok(PendingPhoto {
@@ -199,6 +237,20 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Drops the photos a record referenced once and no record (deleted
+    /// ones included) references any more: removed from their record here
+    /// or on another device. Returns how many photos and thumbnails went.
+    pub fn drop_released_photos(&mut self) -> Result<usize, StoreError> {
+        self.refresh_photo_refs()?;
+        Ok(self
+            .conn
+            .prepare_cached(
+                "DELETE FROM photos WHERE referenced = 1 AND NOT EXISTS \
+                 (SELECT 1 FROM photo_refs r WHERE r.sha256 = photos.sha256)",
+            )?
+            .execute([])?)
     }
 
     /// Records how many bytes of a photo the server has confirmed.
@@ -270,7 +322,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.prepare_cached(
             "INSERT OR IGNORE INTO photos (sha256, kind, bytes, size, uploaded, upload_offset, \
-             created_at) VALUES (?1, ?2, ?3, ?4, 1, ?4, ?5)",
+             created_at, referenced) VALUES (?1, ?2, ?3, ?4, 1, ?4, ?5, 1)",
         )?
         .execute(params![
             sha256,
@@ -375,18 +427,20 @@ impl Store {
                  ON CONFLICT (doc_id) DO UPDATE SET heads = excluded.heads",
             )?;
             for (id, heads) in stale {
-                clear.execute([&id])?;
                 let Some(row) = doc_row(&tx, super::parse_uuid(&id)?)? else {
+                    clear.execute([&id])?;
                     continue;
                 };
                 match load_doc(&tx, &row, self.actor.clone()).and_then(|d| Ok(d.read_any()?)) {
                     Ok(record) => {
+                        clear.execute([&id])?;
                         for (sha256, kind) in photo_hashes(&record) {
                             insert.execute(params![id, sha256, kind.as_str()])?;
                         }
                     }
                     // An unreadable record shows its own error where it is
-                    // opened; it references nothing to download here.
+                    // opened; it keeps the references last read from it, so
+                    // its photos are not dropped as let go.
                     Err(e) => tracing::warn!(doc = %id, error = %e, "photo references unreadable"),
                 }
                 scanned.execute(params![id, heads])?;
@@ -437,6 +491,14 @@ mod tests {
         assert_eq!(bytes.len() as u64, r.bytes);
         let thumb = r.thumb_sha256.clone().unwrap();
         assert!(s.photo_bytes(&thumb).unwrap().is_some());
+        assert!(
+            s.pending_photos().unwrap().is_empty(),
+            "no record references it yet"
+        );
+        let author = Author::new("w1", 1_779_000_000_000);
+        let today = jiff::civil::date(2026, 5, 17);
+        s.insert(incident_with(vec![r.clone()]), &author, today)
+            .unwrap();
         let pending = s.pending_photos().unwrap();
         assert_eq!(pending.len(), 2);
         assert_eq!(pending[0].sha256, thumb, "thumbnails go first");
@@ -457,6 +519,57 @@ mod tests {
         assert!(s.pending_photos().unwrap().is_empty());
         // Uploaded photos stay: the record still shows them.
         assert!(s.photo_bytes(&r.sha256).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_photo_removed_from_its_record_before_the_upload_is_not_sent_and_is_dropped() {
+        let (_dir, mut s) = store();
+        let author = Author::new("w1", 1_779_000_000_000);
+        let today = jiff::civil::date(2026, 5, 17);
+        let kept = s
+            .add_photo(&synthetic_photo(640, 480, 1), PhotoRole::Before, None)
+            .unwrap();
+        let removed = s
+            .add_photo(&synthetic_photo(640, 480, 4), PhotoRole::Before, None)
+            .unwrap();
+        let drafted = s
+            .add_photo(&synthetic_photo(640, 480, 6), PhotoRole::Before, None)
+            .unwrap();
+        let incident = s
+            .insert(
+                incident_with(vec![kept.clone(), removed.clone()]),
+                &author,
+                today,
+            )
+            .unwrap();
+        s.update::<Incident>(incident.meta.id, &author, today, |i| {
+            i.photos.retain(|p| p.sha256 != removed.sha256);
+        })
+        .unwrap();
+
+        let pending: Vec<String> = s
+            .pending_photos()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.sha256)
+            .collect();
+        assert_eq!(pending.len(), 2, "{pending:?}");
+        assert!(pending.contains(&kept.sha256));
+        assert!(!pending.contains(&removed.sha256));
+        assert!(!pending.contains(&drafted.sha256), "only a form holds it");
+
+        assert_eq!(s.drop_released_photos().unwrap(), 2, "photo and thumbnail");
+        assert!(s.photo_bytes(&removed.sha256).unwrap().is_none());
+        assert!(
+            s.photo_bytes(removed.thumb_sha256.as_deref().unwrap())
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.photo_bytes(&kept.sha256).unwrap().is_some());
+        assert!(
+            s.photo_bytes(&drafted.sha256).unwrap().is_some(),
+            "a photo no record has held yet may be in a form's draft"
+        );
     }
 
     #[test]

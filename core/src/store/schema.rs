@@ -46,6 +46,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261129_0006_projection_version",
         sql: include_str!("migrations/20261129_0006_projection_version.sql"),
     },
+    Migration {
+        name: "20261129_0007_photo_referenced",
+        sql: include_str!("migrations/20261129_0007_photo_referenced.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -266,6 +266,7 @@ pub async fn sync_photos_reporting(
     mut on_upload: impl FnMut(&UploadStep),
 ) -> Result<PhotoProgress, SyncError> {
     let mut progress = PhotoProgress::default();
+    store.drop_released_photos()?;
     for photo in store.pending_photos()? {
         match upload(
             store,

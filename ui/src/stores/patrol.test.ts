@@ -150,3 +150,24 @@ describe('patrol figures', () => {
     expect(durationParts(-5)).toEqual({ key: 'minutes', n: 0 })
   })
 })
+
+describe('held points are saved when the app is hidden', () => {
+  it('sends a flush for a running patrol when the page is hidden, and none without one', async () => {
+    setActivePinia(createPinia())
+    applyingBackend()
+    const store = usePatrolStore()
+    const hide = async () => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange'))
+      Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true })
+      await store.fix(113.3, 23.1, T0 + 60_000)
+    }
+    await hide()
+    expect(fakeBackend.editPatrol).not.toHaveBeenCalledWith('p-1', { type: 'flush' })
+
+    await store.start()
+    await store.fix(113.3, 23.1, T0)
+    await hide()
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith('p-1', { type: 'flush' })
+  })
+})

@@ -8,10 +8,22 @@ export const MIN_FIX_GAP_MS = 5_000
 /** Map taps record positions while no GPS fix came for this long. */
 export const TAP_AFTER_NO_FIX_MS = 30_000
 
+/** What the newest patrol store does when the app is hidden or closed. */
+let onHide: () => void = () => undefined
+
+// A tablet's system may kill a hidden app without warning: hiding saves.
+// Listened to once, for whichever store is current.
+globalThis.document?.addEventListener('visibilitychange', () => {
+  if (globalThis.document.visibilityState === 'hidden') onHide()
+})
+globalThis.addEventListener?.('pagehide', () => onHide())
+
 /**
- * The patrol on screen: the running one, or the last one ended. Every
- * point, check-in and the stop is saved by the backend as it happens, one
- * at a time in the order they came.
+ * The patrol on screen: the running one, or the last one ended. Points,
+ * check-ins and the stop go to the backend one at a time in the order they
+ * came. The backend holds GPS points and saves them in batches (about a
+ * minute's worth); check-ins and the stop are saved at once, and the held
+ * points are saved too when the app is hidden or closed (`flush`).
  */
 export const usePatrolStore = defineStore('patrol', () => {
   const view = ref<PatrolView | null>(null)
@@ -100,7 +112,16 @@ export const usePatrolStore = defineStore('patrol', () => {
     return edit(() => ({ type: 'stop', at: now, notes: notes.trim() }))
   }
 
-  return { view, error, lastFixAt, running, loadLatest, start, fix, tapsRecord, tap, checkIn, stop }
+  /** Saves the points the backend holds: the app goes to the background or closes. */
+  function flush(): Promise<boolean> {
+    return edit(() => ({ type: 'flush' }))
+  }
+
+  onHide = () => {
+    if (running()) void flush()
+  }
+
+  return { view, error, lastFixAt, running, loadLatest, start, fix, tapsRecord, tap, checkIn, stop, flush }
 })
 
 /** Metres as the summary shows them: `850 米`, `1.25 公里`. */

@@ -30,6 +30,7 @@ export const fakeBackend = {
   saveHousehold: vi.fn(),
   newResident: vi.fn(),
   getResident: vi.fn(),
+  careTagOptions: vi.fn(),
   saveResident: vi.fn(),
   checkIdNumber: vi.fn(),
   newIncident: vi.fn(),

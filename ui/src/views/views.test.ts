@@ -51,6 +51,7 @@ function resident(): Resident {
     ethnicity: '汉族',
     registered_residence: '',
     population_type: 'registered',
+    care_tags: [],
   }
 }
 
@@ -98,6 +99,7 @@ async function type(root: Element, selector: string, value: string): Promise<voi
 beforeEach(() => {
   fakeBackend.currentSession.mockResolvedValue(SESSION)
   fakeBackend.listRecords.mockResolvedValue([])
+  fakeBackend.careTagOptions.mockResolvedValue([])
 })
 
 afterEach(() => {
@@ -328,6 +330,62 @@ describe('resident form', () => {
       protection: 's',
     })
     expect(idField()?.value).toBe('11010519491231002X')
+    unmount()
+  })
+})
+
+describe('care tags in the resident form', () => {
+  const OPTIONS = [
+    { tag: 'elderly_living_alone', default_cycle_days: 7, restricted: false },
+    { tag: 'disability', default_cycle_days: 30, restricted: false },
+  ] as const
+
+  it('masks the tags until revealed, then adds with the default cycle, edits, removes, and shows core\'s message', async () => {
+    fakeBackend.careTagOptions.mockResolvedValue([...OPTIONS])
+    fakeBackend.getResident.mockResolvedValue({
+      ...resident(),
+      name: '李梅',
+      care_tags: [{ tag: 'disability', visit_cycle_days: 30, since: 1_780_000_000_000 }],
+    })
+    const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
+    const masked = root.querySelector<HTMLInputElement>('[data-test=care-tags] input')
+    expect(masked?.value).toBe('1 项（已隐藏）')
+    expect(root.querySelector('[data-test=care-tags]')?.innerHTML).not.toContain('残疾人')
+
+    root.querySelector<HTMLElement>('[data-test=care-tags] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(text(root, '[data-test=care-tag-disability]')).toContain('残疾人')
+    // [S]: the reveal is in the device's access log.
+    expect(fakeBackend.logReveal).toHaveBeenCalledWith({
+      kind: 'resident',
+      recordId: 'r-1',
+      field: 'care_tags',
+      protection: 's',
+    })
+
+    const kind = root.querySelector<HTMLSelectElement>('[data-test=care-tag-kind] select')!
+    expect([...kind.options].map((o) => o.value)).toEqual(['', 'elderly_living_alone'])
+    kind.value = 'elderly_living_alone'
+    kind.dispatchEvent(new Event('change'))
+    await flushPromises()
+    root.querySelector<HTMLElement>('[data-test=add-care-tag]')?.click()
+    await flushPromises()
+    const added = root.querySelector<HTMLInputElement>('[data-test=care-tag-elderly_living_alone] input')
+    expect(added?.value).toBe('7')
+
+    await type(root, '[data-test=care-tag-disability]', '0')
+    root.querySelector<HTMLElement>('[data-test=remove-elderly_living_alone]')?.click()
+    await flushPromises()
+    fakeBackend.saveResident.mockRejectedValueOnce(
+      new BackendError('invalid', '…', [
+        { field: 'care_tags', code: 'out_of_range', message: 'care_tags 超出允许范围（1..=366）' },
+      ]),
+    )
+    root.querySelector<HTMLElement>('[data-test=save-resident]')?.click()
+    await flushPromises()
+    const sent = fakeBackend.saveResident.mock.calls.at(-1)?.[0] as Resident
+    expect(sent.care_tags).toEqual([{ tag: 'disability', visit_cycle_days: 0, since: 1_780_000_000_000 }])
+    expect(text(root, '[data-test=care-tags-error]')).toBe('超出允许范围（1..=366）')
     unmount()
   })
 })
