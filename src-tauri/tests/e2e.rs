@@ -1081,7 +1081,7 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     // whose marker opens it.
     d.click("[data-test=tab-map]").await?;
     d.find("[data-test=map-grid]").await?;
-    let marker = format!("[data-test=map-incident][data-id='{incident_id}'] circle");
+    let marker = format!("[data-test=map-incident][data-id='{incident_id}']");
     d.find(&marker).await?;
     d.wait_text("[data-test=map-incident-count]", "未结事件")
         .await?;

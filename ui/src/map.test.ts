@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildMapScene } from './map'
+import { buildMapScene, tappedPoint } from './map'
 import type { Grid, MapFeature, Projection } from './types'
 
 const square = (code: string, lon: number, lat: number, size: number): Grid => ({
@@ -39,48 +39,65 @@ const feature = (id: string, kind: 'household' | 'incident', lon: number, lat: n
   lat,
 })
 
+// Bounds are padded by a twentieth on each side.
+const expectBounds = (bounds: [number, number][], want: number[]): void =>
+  bounds.flat().forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 9))
+
 describe('grid map scene', () => {
-  it('draws the own grid under its micro-grids and places markers north up', () => {
-    const scene = buildMapScene(
-      [square('g1-01', 113.0, 23.0, 0.005), square('g1', 113.0, 23.0, 0.01)],
-      'g1',
-      [feature('inc', 'incident', 113.009, 23.009, 'high'), feature('hh', 'household', 113.001, 23.001)],
-      null,
-      640,
-    )!
+  it('draws the own grid under its micro-grids and places markers as [lat, lon]', () => {
+    const scene = buildMapScene([square('g1-01', 113.0, 23.0, 0.005), square('g1', 113.0, 23.0, 0.01)], {
+      userGrid: 'g1',
+      features: [feature('inc', 'incident', 113.009, 23.009, 'high'), feature('hh', 'household', 113.001, 23.001)],
+    })!
     expect(scene.outlines.map((o) => [o.code, o.own])).toEqual([
       ['g1', true],
       ['g1-01', false],
     ])
+    // Leaflet takes latitude first.
+    expect(scene.outlines[0]!.ring[1]).toEqual([23.0, 113.01])
     // Households first, incidents drawn over them.
-    expect(scene.markers.map((m) => [m.id, m.to, m.urgent])).toEqual([
-      ['hh', '/households/hh', false],
-      ['inc', '/incidents/inc', true],
+    expect(scene.markers.map((m) => [m.id, m.to, m.urgent, m.at])).toEqual([
+      ['hh', '/households/hh', false, [23.001, 113.001]],
+      ['inc', '/incidents/inc', true, [23.009, 113.009]],
     ])
-    const hh = scene.markers[0]!
-    const inc = scene.markers[1]!
-    expect(hh.x).toBeLessThan(inc.x) // west is left
-    expect(hh.y).toBeGreaterThan(inc.y) // south is down
     expect(scene.me).toBeNull()
-    // A square of degrees at 23°N is taller than wide on the ground.
-    expect(scene.height).toBe(Math.round(640 / Math.cos((23.005 * Math.PI) / 180)))
+    expectBounds(scene.bounds, [22.9995, 112.9995, 23.0105, 113.0105])
+  })
+
+  it('frames the grids, not the patrol track, so the view stays put under taps', () => {
+    const scene = buildMapScene([square('g1', 113.0, 23.0, 0.01)], {
+      track: [
+        [113.005, 23.005],
+        [113.02, 23.02],
+      ],
+      marks: [[113.005, 23.005]],
+    })!
+    expectBounds(scene.bounds, [22.9995, 112.9995, 23.0105, 113.0105])
+    expect(scene.track).toEqual([
+      [23.005, 113.005],
+      [23.02, 113.02],
+    ])
+    expect(scene.marks).toEqual([[23.005, 113.005]])
   })
 
   it('frames the markers and the worker when no grid has a boundary', () => {
-    const scene = buildMapScene([], 'g1', [feature('hh', 'household', 113.0, 23.0)], [113.01, 23.01], 640)!
+    const scene = buildMapScene([], { features: [feature('hh', 'household', 113.0, 23.0)], me: [113.01, 23.01] })!
     expect(scene.outlines).toEqual([])
     expect(scene.markers).toHaveLength(1)
-    const hh = scene.markers[0]!
-    expect(scene.me![0]).toBeGreaterThan(hh.x)
-    for (const [x, y] of [scene.me!, [hh.x, hh.y]]) {
-      expect(x).toBeGreaterThan(0)
-      expect(x).toBeLessThan(scene.width)
-      expect(y).toBeGreaterThan(0)
-      expect(y).toBeLessThan(scene.height)
-    }
+    expect(scene.me).toEqual([23.01, 113.01])
+    expectBounds(scene.bounds, [22.9995, 112.9995, 23.0105, 113.0105])
   })
 
   it('has nothing to draw without boundaries, markers or a position', () => {
-    expect(buildMapScene([], 'g1', [], null, 640)).toBeNull()
+    expect(buildMapScene([], { userGrid: 'g1' })).toBeNull()
+  })
+
+  it('stores a tapped point as WGS-84 to six decimals', () => {
+    expect(tappedPoint(23.123456789, 113.987654321)).toEqual({
+      lon: 113.987654,
+      lat: 23.123457,
+      crs: 'EPSG:4326',
+      accuracy_m: null,
+    })
   })
 })

@@ -1,5 +1,8 @@
-import { boxOf, outerRings, viewAt, type Box } from './forms'
-import type { Grid, MapFeature } from './types'
+import { boxOf, outerRings } from './forms'
+import type { GeoPoint, Grid, MapFeature } from './types'
+
+/** A point as Leaflet takes it: `[lat, lon]`, WGS-84 as stored. */
+export type LatLon = [number, number]
 
 /** One outline on the grid map: the worker's grid or one of its micro-grids. */
 export interface MapOutline {
@@ -7,7 +10,7 @@ export interface MapOutline {
   name: string
   /** The worker's own grid (drawn bold) rather than a micro-grid inside it. */
   own: boolean
-  d: string
+  ring: LatLon[]
 }
 
 /** A tappable marker: where it is drawn and which record it opens. */
@@ -15,71 +18,84 @@ export interface MapMarker {
   id: string
   kind: 'household' | 'incident'
   title: string
-  x: number
-  y: number
+  at: LatLon
   to: string
   urgent: boolean
 }
 
 export interface MapScene {
-  box: Box
-  /** The view's size: the given width, and the height that keeps the
-   * ground's proportions (a degree of longitude is shorter than one of
-   * latitude away from the equator). */
-  width: number
-  height: number
+  /** South-west and north-east corners the view is fitted to. */
+  bounds: [LatLon, LatLon]
   outlines: MapOutline[]
   markers: MapMarker[]
-  me: [number, number] | null
+  me: LatLon | null
+  track: LatLon[]
+  marks: LatLon[]
 }
 
+/** What the grid map draws over its grids (all optional, `[lon, lat]` as stored). */
+export interface MapLayers {
+  userGrid?: string
+  features?: MapFeature[]
+  me?: [number, number] | null
+  track?: [number, number][]
+  marks?: [number, number][]
+}
+
+const flip = ([lon, lat]: [number, number]): LatLon => [lat, lon]
+
 /**
- * The grid map drawn in a view `width` wide, north up, WGS-84 as stored
- * (no base tiles, so no datum shift). The view frames the grid boundaries;
- * with none, it frames the markers; with neither there is nothing to draw.
- * Markers outside the boundaries still show (a household recorded just over
- * the line): the box grows to hold them.
+ * The grid map for Leaflet, north up, WGS-84 as stored (no base tiles, so no
+ * datum shift). The view frames the grid boundaries, so a tap in the middle
+ * of the map lands in the grid; with none, it frames the markers and the
+ * worker; with neither there is nothing to draw. Markers outside the
+ * boundaries still show (a household recorded just over the line): the
+ * bounds grow to hold them. A patrol's track does not move the frame.
  */
-export function buildMapScene(
-  grids: Grid[],
-  userGrid: string,
-  features: MapFeature[],
-  me: [number, number] | null,
-  width: number,
-): MapScene | null {
+export function buildMapScene(grids: Grid[], layers: MapLayers = {}): MapScene | null {
+  const { userGrid = '', features = [], me = null, track = [], marks = [] } = layers
   const rings = grids.flatMap((g) => outerRings(g).map((ring) => ({ grid: g, ring })))
   const points: [number, number][] = features.map((f) => [f.lon, f.lat])
   if (me) points.push(me)
   const box = boxOf([...rings.map((r) => r.ring), points])
   if (!box) return null
-  const midLat = ((box.minLat + box.maxLat) / 2) * (Math.PI / 180)
-  const ratio = (box.maxLat - box.minLat) / ((box.maxLon - box.minLon) * Math.cos(midLat))
-  // Clamped so a long, thin grid still gives a usable screen.
-  const height = Math.round(width * Math.min(Math.max(ratio, 0.4), 1.6))
   const outlines = rings.map(({ grid, ring }) => ({
     code: grid.code,
     name: grid.name,
     own: grid.code === userGrid,
-    d: ring.map(([lon, lat], i) => `${i === 0 ? 'M' : 'L'}${viewAt(box, width, height, lon, lat).join(',')}`).join(' ') + ' Z',
+    ring: ring.map(flip),
   }))
   // The worker's grid first, so its micro-grids are drawn over it.
   outlines.sort((a, b) => Number(b.own) - Number(a.own))
   const markers = features
     .filter((f) => f.row.kind === 'household' || f.row.kind === 'incident')
     .map((f): MapMarker => {
-      const [x, y] = viewAt(box, width, height, f.lon, f.lat)
       const kind = f.row.kind as 'household' | 'incident'
       return {
         id: f.row.id,
         kind,
         title: f.row.title,
-        x,
-        y,
+        at: [f.lat, f.lon],
         to: kind === 'household' ? `/households/${f.row.id}` : `/incidents/${f.row.id}`,
         urgent: kind === 'incident' && f.row.urgency === 'high',
       }
     })
   // Incidents on top of households: they are what the worker acts on.
   markers.sort((a, b) => Number(a.kind === 'incident') - Number(b.kind === 'incident'))
-  return { box, width, height, outlines, markers, me: me ? viewAt(box, width, height, me[0], me[1]) : null }
+  return {
+    bounds: [
+      [box.minLat, box.minLon],
+      [box.maxLat, box.maxLon],
+    ],
+    outlines,
+    markers,
+    me: me ? flip(me) : null,
+    track: track.map(flip),
+    marks: marks.map(flip),
+  }
+}
+
+/** The point a tap on the map picks, to the stored precision (~0.1 m). */
+export function tappedPoint(lat: number, lng: number): GeoPoint {
+  return { lon: Number(lng.toFixed(6)), lat: Number(lat.toFixed(6)), crs: 'EPSG:4326', accuracy_m: null }
 }
