@@ -659,8 +659,10 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     .await?;
     let patrol_id = uuid::Uuid::parse_str(&d.attr("[data-test=patrol]", "data-id").await?)?;
     // A few steps along the map, at walking pace: core drops a move faster
-    // than 10 m/s as a GPS jump, so taps a moment apart must be close.
-    for (n, x) in [(1, 0.5), (2, 0.52), (3, 0.54)] {
+    // than 10 m/s as a GPS jump, so taps a moment apart must be close. The
+    // map keeps the ground's proportions (a ~420 m grid fills about a third
+    // of the map's width), so half a percent of that width is ~6 m.
+    for (n, x) in [(1, 0.5), (2, 0.505), (3, 0.51)] {
         if n > 1 {
             tokio::time::sleep(Duration::from_millis(2500)).await;
         }
