@@ -284,6 +284,46 @@ async fn every_figure_matches_the_records_and_drills_down_to_them() -> Result<()
     let url = drills["status:closed"].as_str().context("status:closed")?;
     assert_eq!(drill(&console, url).await?, closed);
 
+    // A worker's patrol hours drill down to their patrols in that grid.
+    for w in served {
+        let (worker, grid) = (w["worker"].as_str().unwrap(), w["grid"].as_str().unwrap());
+        let want: BTreeSet<String> = demo
+            .patrols
+            .iter()
+            .filter(|p| !p.meta.deleted && p.worker == worker && p.meta.grid == grid)
+            .map(|p| p.meta.id.to_string())
+            .collect();
+        let url = drills[format!("patrol:{worker}:{grid}")]
+            .as_str()
+            .context("a patrol drill-down")?;
+        assert!(url.starts_with("/lists/patrols?"), "{url}");
+        assert_eq!(
+            drill(&console, url).await?,
+            want,
+            "patrols of {worker} in {grid}"
+        );
+    }
+
+    // The patrol ledger: the track is [S], so a masked export places no
+    // patrol on a map; revealed (a community supervisor may), each patrol
+    // with a track is at its start point.
+    let tracked = demo
+        .patrols
+        .iter()
+        .filter(|p| mine(&p.meta.grid) && !p.meta.deleted && !p.track.is_empty())
+        .count();
+    assert!(tracked > 0);
+    for (reveal, want) in [(false, 0), (true, tracked)] {
+        let (status, _, bytes) = console
+            .download(&format!(
+                "/lists/patrols/export?format=geojson&reveal={reveal}"
+            ))
+            .await?;
+        assert_eq!(status, StatusCode::OK);
+        let fc: geojson::FeatureCollection = std::str::from_utf8(&bytes)?.parse()?;
+        assert_eq!(fc.features.len(), want, "reveal {reveal}");
+    }
+
     // The dashboard as a ledger: the summary sheet says the same.
     let (status, _, bytes) = console
         .download(&format!("/dashboard/export?format=xlsx&at={at}"))

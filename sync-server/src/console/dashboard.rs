@@ -216,6 +216,10 @@ pub fn picks(figure: &str, e: &Entry, flags: Flags, facts: &Facts) -> bool {
                 counted(e) && e.summary.incident.as_ref().is_some_and(|i| i.category == c)
             }
             Some(("grid", g)) => counted(e) && e.summary.grid == g,
+            // A worker's patrols (the patrol table's drill-down).
+            Some(("worker", w)) => {
+                matches!(&e.record, AnyRecord::Patrol(p) if !p.meta.deleted && p.worker == w)
+            }
             _ => false,
         },
     }
@@ -230,7 +234,7 @@ pub fn known(figure: &str) -> bool {
         )
         || figure
             .split_once(':')
-            .is_some_and(|(k, _)| matches!(k, "status" | "category" | "grid"))
+            .is_some_and(|(k, _)| matches!(k, "status" | "category" | "grid" | "worker"))
 }
 
 fn median(mut v: Vec<i64>) -> Option<i64> {

@@ -5,9 +5,11 @@
 //! Every [PI] and [S] cell (DOMAIN.md) is masked when it is made unless the
 //! [`Reveal`] allows it, so no clear value reaches a writer by mistake.
 
+use geo::MultiPolygon;
+use gridwork_core::geo::patrol_metrics;
 use gridwork_core::model::{
-    AnyRecord, Gender, Household, HouseholdUse, Incident, RecordKind, Resident, Role, mask_name,
-    review_state,
+    AnyRecord, Gender, Household, HouseholdUse, Incident, Patrol, RecordKind, Resident, Role,
+    mask_name, review_state,
 };
 use gridwork_core::model::{IdType, PopulationType, Relation, ReviewState};
 use gridwork_core::validate::{mask_id_number, mask_mobile};
@@ -152,6 +154,8 @@ pub enum List {
     Incidents,
     Households,
     Residents,
+    /// Patrols: who walked where and how long (no track: it is [S]).
+    Patrols,
 }
 
 impl List {
@@ -161,6 +165,7 @@ impl List {
             "incidents" => List::Incidents,
             "households" => List::Households,
             "residents" => List::Residents,
+            "patrols" => List::Patrols,
             _ => return None,
         })
     }
@@ -171,6 +176,7 @@ impl List {
             List::Incidents => "incidents",
             List::Households => "households",
             List::Residents => "residents",
+            List::Patrols => "patrols",
         }
     }
 
@@ -181,6 +187,7 @@ impl List {
             List::Incidents => Some(RecordKind::Incident),
             List::Households => Some(RecordKind::Household),
             List::Residents => Some(RecordKind::Resident),
+            List::Patrols => Some(RecordKind::Patrol),
         }
     }
 
@@ -191,6 +198,7 @@ impl List {
             List::Incidents => "事件台账",
             List::Households => "房屋台账",
             List::Residents => "人口台账",
+            List::Patrols => "巡查台账",
         }
     }
 
@@ -280,6 +288,19 @@ impl List {
                 "登记人",
                 "登记时间",
             ],
+            List::Patrols => &[
+                "网格编码",
+                "巡查人",
+                "开始时间",
+                "结束时间",
+                "时长（小时）",
+                "里程（米）",
+                "打卡次数",
+                "上报事件数",
+                "备注",
+                "起点经度",
+                "起点纬度",
+            ],
         }
     }
 
@@ -305,6 +326,7 @@ impl List {
                 }
                 (List::Households, AnyRecord::Household(h)) => household_row(h, m),
                 (List::Residents, AnyRecord::Resident(r)) => resident_row(r, m),
+                (List::Patrols, AnyRecord::Patrol(p)) => patrol_row(p, m),
                 // A record of another kind is listed as its queue line.
                 _ => queue_row(e, flags),
             })
@@ -541,6 +563,34 @@ fn household_row(h: &Household, m: Masker) -> Row {
     cells.extend(point_cells(point));
     Row {
         id: h.meta.id,
+        cells,
+        point,
+        area: None,
+    }
+}
+
+/// A patrol's line. The track is [S] (whereabouts): only its distance is
+/// listed, and its start point only when [S] is revealed.
+fn patrol_row(p: &Patrol, m: Masker) -> Row {
+    let hours = p
+        .ended_at
+        .map(|end| Cell::Number(((end - p.started_at).max(0) as f64 / 36_000.0).round() / 100.0));
+    let distance = patrol_metrics(&p.track, &MultiPolygon::new(Vec::new())).distance_m;
+    let point = p.track.first().filter(|_| m.0.s).map(|t| [t.lon, t.lat]);
+    let mut cells = vec![
+        Cell::text(&p.meta.grid),
+        Cell::text(&p.worker),
+        Cell::text(when(p.started_at)),
+        when_opt(p.ended_at),
+        hours.unwrap_or(Cell::Empty),
+        Cell::Number(distance.round()),
+        Cell::Number(p.check_ins.len() as f64),
+        Cell::Number(p.incident_ids.len() as f64),
+        Cell::text(&p.notes),
+    ];
+    cells.extend(point_cells(point));
+    Row {
+        id: p.meta.id,
         cells,
         point,
         area: None,

@@ -266,7 +266,7 @@ export interface LedgerPage {
   rows: Array<{ id: string; cells: Array<string | number | null> }>
 }
 
-export type LedgerList = 'queue' | 'incidents' | 'households' | 'residents'
+export type LedgerList = 'queue' | 'incidents' | 'households' | 'residents' | 'patrols'
 export type ExportFormat = 'xlsx' | 'csv' | 'geojson'
 
 /** A list's filters, as the server takes them. */

@@ -20,6 +20,10 @@ describe('dashboard figures', () => {
       list: 'households',
       filter: { figure: 'visited_in_cycle' },
     })
+    expect(drillTarget('/lists/patrols?figure=worker:gw-1&grid=G1')).toEqual({
+      list: 'patrols',
+      filter: { figure: 'worker:gw-1', grid: 'G1' },
+    })
     expect(drillTarget('/records/1')).toBeNull()
     expect(drillTarget('/lists/secrets?x=1')).toBeNull()
   })

@@ -17,7 +17,7 @@ export function formatHours(ms: number | null | undefined): string {
 
 /** The list and filters of a drill-down query the server gave. */
 export function drillTarget(url: string): { list: LedgerList; filter: LedgerFilter } | null {
-  const m = /^\/lists\/(queue|incidents|households|residents)(?:\?(.*))?$/.exec(url)
+  const m = /^\/lists\/(queue|incidents|households|residents|patrols)(?:\?(.*))?$/.exec(url)
   if (!m) return null
   const params = new URLSearchParams(m[2] ?? '')
   const filter: LedgerFilter = {}

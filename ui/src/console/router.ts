@@ -19,7 +19,7 @@ export function createConsoleRouter(history?: RouterHistory) {
       { path: '/queue', name: 'queue', component: QueueView },
       { path: '/records/:id', name: 'record', component: RecordView, props: true },
       { path: '/dashboard', name: 'dashboard', component: DashboardView },
-      { path: '/lists/:list(incidents|households|residents|queue)', name: 'ledger', component: LedgerView },
+      { path: '/lists/:list(incidents|households|residents|patrols|queue)', name: 'ledger', component: LedgerView },
       { path: '/map', name: 'map', component: MapView },
       { path: '/hotline', name: 'hotline', component: HotlineImportView },
       { path: '/tasks', name: 'tasks', component: TasksView },

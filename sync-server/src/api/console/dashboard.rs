@@ -110,6 +110,14 @@ pub async fn view(
             let f = format!("grid:{g}");
             drill.insert(f.clone(), drill_url("incidents", &f, &c.grid, c.at));
         }
+        // A worker's patrol hours and coverage in a grid: their patrols there.
+        for p in &c.dashboard.patrols {
+            let f = format!("worker:{}", p.worker);
+            drill.insert(
+                format!("patrol:{}:{}", p.worker, p.grid),
+                drill_url("patrols", &f, &p.grid, c.at),
+            );
+        }
         Ok(DashboardPage {
             grid_names: c
                 .grids

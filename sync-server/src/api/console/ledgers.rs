@@ -99,10 +99,10 @@ pub fn select(
     }
     let today = shanghai_date(jiff::Timestamp::now());
     // Figures about visits need the residents and visits too.
-    let kinds: &[RecordKind] = if figure.is_some() {
-        &RecordKind::ALL
-    } else {
-        &QUEUE_KINDS
+    let kinds: &[RecordKind] = match (list, figure) {
+        (List::Patrols, _) => &[RecordKind::Patrol],
+        (_, Some(_)) => &RecordKind::ALL,
+        _ => &QUEUE_KINDS,
     };
     let all = visible(state, who, &scope, kinds)?;
     let facts = match figure {

@@ -97,6 +97,7 @@ const en: ConsoleMessages = {
     incidents: 'Incident ledger',
     households: 'Household ledger',
     residents: 'Resident ledger',
+    patrols: 'Patrol ledger',
     queue: 'Review queue',
     figure: 'Figure',
     total: '{n} in all',

@@ -98,6 +98,7 @@ const zhCN = {
     incidents: '事件台账',
     households: '房屋台账',
     residents: '人口台账',
+    patrols: '巡查台账',
     queue: '审核队列',
     figure: '指标',
     total: '共 {n} 条',
