@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "log_reveal",
     "sync_now",
     "sync_status",
+    "list_tasks",
     "get_task",
     "tick_task",
 ];

@@ -570,6 +570,39 @@ impl OutsideGrid {
     }
 }
 
+/// A task on the tablet's lists: its list row and where it stands.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskRow {
+    pub row: Projection,
+    pub done: usize,
+    pub total: usize,
+    pub open: bool,
+    /// Past its due date (Asia/Shanghai) and not finished.
+    pub overdue: bool,
+}
+
+/// The tablet's tasks as listed: open ones first, the earliest due first,
+/// then by title; finished ones after.
+pub fn task_rows(tasks: &[Task], today: jiff::civil::Date) -> Vec<TaskRow> {
+    let mut rows: Vec<TaskRow> = tasks
+        .iter()
+        .map(|t| TaskRow {
+            row: crate::model::Record::projection(t),
+            done: t.done_count(),
+            total: t.items.len(),
+            open: !t.finished(),
+            overdue: t.overdue(today),
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.open
+            .cmp(&a.open)
+            .then_with(|| a.row.due.cmp(&b.row.due))
+            .then_with(|| a.row.title.cmp(&b.row.title))
+    });
+    rows
+}
+
 /// Ticks (or unticks) line `index` of a task with a note: the one edit a
 /// grid worker makes to a task from above (the server undoes any other,
 /// see [`Task::worker_edit_only`]). Ticking records who and when; unticking
@@ -717,6 +750,50 @@ pub fn resolve_conflict(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn task_rows_count_lines_flag_overdue_after_the_due_day_and_put_open_ones_first() {
+        use crate::model::{TaskItem, TaskKind};
+        let make = |title: &str, done: usize, total: usize, due: &str| {
+            let mut items: Vec<TaskItem> =
+                (0..total).map(|_| TaskItem::open("走访", None)).collect();
+            for item in items.iter_mut().take(done) {
+                item.done = true;
+            }
+            Task {
+                meta: Meta::new("440106001001001", "cs-1", NOW),
+                campaign: Uuid::now_v7(),
+                title: title.into(),
+                description: String::new(),
+                kind: TaskKind::Checklist,
+                due: due.into(),
+                issued_by: "cs-1".into(),
+                issued_at: NOW,
+                filter: None,
+                items,
+            }
+        };
+        let day = |d: &str| d.parse::<jiff::civil::Date>().unwrap();
+        let one = |t: Task, today: &str| task_rows(&[t], day(today)).remove(0);
+        let row = one(make("a", 3, 4, "2026-12-01"), "2026-12-01");
+        assert_eq!(
+            (row.done, row.total, row.open, row.overdue),
+            (3, 4, true, false)
+        );
+        assert!(one(make("a", 3, 4, "2026-12-01"), "2026-12-02").overdue);
+        assert!(!one(make("a", 4, 4, "2026-12-01"), "2026-12-02").overdue);
+
+        let ordered = task_rows(
+            &[
+                make("done", 1, 1, "2026-11-01"),
+                make("later", 0, 1, "2026-12-09"),
+                make("soon", 0, 1, "2026-12-02"),
+            ],
+            day("2026-12-01"),
+        );
+        let titles: Vec<&str> = ordered.iter().map(|r| r.row.title.as_str()).collect();
+        assert_eq!(titles, ["soon", "later", "done"]);
+    }
+
     #[test]
     fn a_worker_ticks_a_task_line_with_who_and_when_and_only_that() {
         let mut task = Task {

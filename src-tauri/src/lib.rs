@@ -93,6 +93,7 @@ pub fn run() {
             access::log_reveal,
             sync::sync_now,
             sync::sync_status,
+            tasks::list_tasks,
             tasks::get_task,
             tasks::tick_task,
         ])

@@ -1,12 +1,13 @@
 //! Tasks from above (上级任务) on the tablet: read one, tick its lines.
 //! Tasks arrive by sync (a supervisor issues them in the console); the
-//! tasks list is `list_records` with kind `task`. A worker only ticks
+//! tasks list is `list_tasks`. A worker only ticks
 //! lines and writes notes (`app_api::tick_task`, the same rule the server
 //! holds a push to); this is glue.
 
-use gridwork_core::app_api::{self, TickError};
+use gridwork_core::app_api;
 use gridwork_core::doc::Author;
-use gridwork_core::model::Task;
+use gridwork_core::model::{RecordKind, Task};
+use gridwork_core::store::ListQuery;
 use serde::Deserialize;
 use tauri::{AppHandle, Runtime, State};
 use uuid::Uuid;
@@ -14,6 +15,25 @@ use uuid::Uuid;
 use crate::commands::{get, now_ms, saved, today};
 use crate::errors::CommandError;
 use crate::state::AppState;
+
+/// The tablet's tasks, open ones first, with progress and the overdue
+/// flag (`app_api::task_rows`).
+#[tauri::command]
+pub fn list_tasks(state: State<'_, AppState>) -> Result<Vec<app_api::TaskRow>, CommandError> {
+    state.with_session(|s, lang| {
+        let q = ListQuery {
+            kind: Some(RecordKind::Task),
+            limit: Some(500),
+            ..ListQuery::default()
+        };
+        let rows = s.store.list(&q).map_err(|e| CommandError::store(e, lang))?;
+        let tasks = rows
+            .iter()
+            .map(|r| get::<Task>(s, r.id, lang))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(app_api::task_rows(&tasks, today()))
+    })
+}
 
 /// A task as stored.
 #[tauri::command]
@@ -44,18 +64,21 @@ pub fn tick_task<R: Runtime>(
         state.with_session(|s, lang| {
             let user = s.user().to_string();
             let now = now_ms();
-            let mut task: Task = get(s, args.id, lang)?;
-            let refused = |e: TickError| CommandError::new(e.code(), e.message(lang));
-            app_api::tick_task(&mut task, args.index, args.done, &args.note, &user, now)
-                .map_err(refused)?;
-            let line = task.items[args.index].clone();
-            s.store
-                .update::<Task>(args.id, &Author::new(&user, now), today(), |current| {
-                    if let Some(l) = current.items.get_mut(args.index) {
-                        *l = line;
-                    }
+            // One read: the rule runs on the stored task inside the update;
+            // a refused tick leaves it unchanged, so nothing is written.
+            let mut refused = None;
+            let task = s
+                .store
+                .update::<Task>(args.id, &Author::new(&user, now), today(), |task| {
+                    refused =
+                        app_api::tick_task(task, args.index, args.done, &args.note, &user, now)
+                            .err();
                 })
-                .map_err(|e| CommandError::store(e, lang))
+                .map_err(|e| CommandError::store(e, lang))?;
+            match refused {
+                Some(e) => Err(CommandError::new(e.code(), e.message(lang))),
+                None => Ok(task),
+            }
         }),
     )
 }

@@ -30,6 +30,7 @@ import type {
   SessionInfo,
   SyncStatus,
   Task,
+  TaskRow,
   Visit,
 } from './types'
 
@@ -78,6 +79,8 @@ export interface Backend {
   addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
   /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
   photoUrl(sha256: string): Promise<string | null>
+  /** The tablet's tasks from above, open first, with progress and overdue flags. */
+  listTasks(): Promise<TaskRow[]>
   /** A task from above, as stored on the tablet. */
   getTask(id: string): Promise<Task>
   /** Ticks or unticks line `index` with a note; saved at once, synced later. */
@@ -187,6 +190,7 @@ export function tauriBackend(): Backend {
         ...(takenAt === null ? {} : { 'x-photo-taken-at': String(takenAt) }),
       }),
     photoUrl: (sha256) => call('photo_url', { sha256 }),
+    listTasks: () => call('list_tasks'),
     getTask: (id) => call('get_task', { id }),
     tickTask: (id, index, done, note) => call('tick_task', { args: { id, index, done, note } }),
     logReveal: (args) => call('log_reveal', { ...args }),
@@ -239,6 +243,7 @@ export function unavailableBackend(): Backend {
     editPatrol: fail,
     addPhoto: fail,
     photoUrl: fail,
+    listTasks: fail,
     getTask: fail,
     tickTask: fail,
     logReveal: fail,

@@ -373,3 +373,13 @@ export interface Task extends Meta {
   filter: string | null
   items: TaskItem[]
 }
+
+/** A task on the tablet's lists (core's `task_rows`: open first, earliest due first). */
+export interface TaskRow {
+  row: Projection
+  done: number
+  total: number
+  open: boolean
+  /** Past its due date (Asia/Shanghai) and not finished. */
+  overdue: boolean
+}

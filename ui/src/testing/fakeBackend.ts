@@ -2,7 +2,7 @@
 // `mockResolvedValue`. Tests mock `../backend` to hand this one out.
 import { vi } from 'vitest'
 import type { Backend } from '../backend'
-import type { Conflict, DueVisit, GeoPoint, ListArgs, MapFeature, Projection, SessionInfo, SyncStatus } from '../types'
+import type { Conflict, DueVisit, GeoPoint, ListArgs, MapFeature, Projection, SessionInfo, SyncStatus, TaskRow } from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
 // the tests mock with this very module.
@@ -49,6 +49,7 @@ export const fakeBackend = {
   editPatrol: vi.fn(),
   addPhoto: vi.fn(),
   photoUrl: vi.fn((_sha256: string): Promise<string | null> => Promise.resolve(null)),
+  listTasks: vi.fn((): Promise<TaskRow[]> => Promise.resolve([])),
   getTask: vi.fn(),
   tickTask: vi.fn(),
   logReveal: vi.fn(() => Promise.resolve()),

@@ -715,17 +715,12 @@ describe('tasks from above', () => {
   }
 
   it('shows open tasks on home, overdue ones flagged, and opens the list', async () => {
-    fakeBackend.listRecords.mockImplementation((q) =>
-      Promise.resolve(
-        q.kind === 'task'
-          ? [
-              taskProjection('t-1', '冬季消防检查', '1/3', 'open', '2000-01-01'),
-              taskProjection('t-2', '独居老人专项排查', '0/2', 'open', '2999-12-31'),
-              taskProjection('t-3', '已完成的任务', '2/2', 'done', '2000-01-01'),
-            ]
-          : [],
-      ),
-    )
+    // As core orders and flags them (app_api::task_rows).
+    fakeBackend.listTasks.mockResolvedValue([
+      { row: taskProjection('t-1', '冬季消防检查', '1/3', 'open', '2000-01-01'), done: 1, total: 3, open: true, overdue: true },
+      { row: taskProjection('t-2', '独居老人专项排查', '0/2', 'open', '2999-12-31'), done: 0, total: 2, open: true, overdue: false },
+      { row: taskProjection('t-3', '已完成的任务', '2/2', 'done', '2000-01-01'), done: 2, total: 2, open: false, overdue: false },
+    ])
     const { root, router, unmount } = await mountAt('/')
     const rows = [...root.querySelectorAll('[data-test=home-task]')].map((r) => r.textContent ?? '')
     expect(rows).toHaveLength(2)
