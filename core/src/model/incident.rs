@@ -234,7 +234,15 @@ impl Record for Incident {
     }
 
     fn projection(&self) -> Projection {
-        let mut p = Projection::new(RecordKind::Incident, &self.meta, self.title.clone());
+        // The title is free text: a party's name or phone typed into it
+        // stays masked in lists.
+        let title = crate::privacy::scrub_for(
+            RecordKind::Incident,
+            &serde_json::json!({ "parties": &self.parties }),
+            &self.title,
+            crate::privacy::Reveal::MASKED,
+        );
+        let mut p = Projection::new(RecordKind::Incident, &self.meta, title);
         p.subtitle = format!("{} · {}", self.number, self.category.major.label_zh());
         // Status and due date need the working-day calendar; the store fills
         // them in with `workflow::derive`.

@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::console::actions::{ConsoleError, ConsoleUser};
 use crate::console::dashboard::{self, Facts};
 use crate::console::index::{Entry, Flags, QUEUE_KINDS};
-use crate::console::ledger::{Format, List, Reveal, Table};
+use crate::console::ledger::{Format, List, Reveal, Table, reveal_allowed};
 use crate::error::ApiError;
 use crate::storage::{AccessEntry, Storage};
 
@@ -232,7 +232,7 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
 /// What goes out in clear: what was asked, as far as the role allows.
 pub fn reveal_for(who: &ConsoleUser, asked: bool) -> Reveal {
     if asked {
-        Reveal::allowed(who.session.user.role)
+        reveal_allowed(who.session.user.role)
     } else {
         Reveal::MASKED
     }
@@ -345,15 +345,15 @@ pub async fn map_incidents(
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response())
 }
 
-/// A record with its phone numbers ([PI]) and identity numbers ([S]) in
-/// clear, as far as the role may see them; written to the access log
-/// first.
+/// A record with its [PI] and [S] fields in clear as far as the role may
+/// see them (and masked, as its page masks them, where it may not);
+/// written to the access log first.
 pub async fn reveal(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<serde_json::Value>, ConsoleApiError> {
-    let reveal = Reveal::allowed(who.session.user.role);
+    let reveal = reveal_allowed(who.session.user.role);
     if reveal == Reveal::MASKED {
         return Err(ConsoleError::RevealNotAllowed.into());
     }
@@ -361,8 +361,6 @@ pub async fn reveal(
         let storage = state.storage().as_ref();
         let (loaded, _, _) =
             crate::console::actions::visible_record(storage, state.sync_context(), &who, id)?;
-        let record = serde_json::to_value(&loaded.record)
-            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
         storage.append_access(&AccessEntry {
             seq: 0,
             at: now_ms(),
@@ -377,7 +375,7 @@ pub async fn reveal(
             revealed: reveal.label().into(),
         })?;
         Ok(serde_json::json!({
-            "record": crate::console::history::mask_record_revealing(&record, reveal.pi, reveal.s),
+            "record": gridwork_core::privacy::mask_any(&loaded.record, reveal),
             "revealed": reveal.label(),
         }))
     })

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::model::{AnyRecord, Mediation, PhotoRef, RecordKind};
+use gridwork_core::privacy::{self, Reveal};
 use gridwork_core::store::photo_hashes;
 use gridwork_core::workflow::{Action, Derived, Transition};
 use serde::{Deserialize, Serialize};
@@ -154,7 +155,8 @@ pub struct Detail {
     pub summary: Summary,
     #[serde(flatten)]
     pub flags: Flags,
-    /// The record, identity and phone numbers masked.
+    /// The record as [`gridwork_core::privacy::mask_record`] masks it for
+    /// a view that reveals nothing (a reveal shows what the role may see).
     pub record: serde_json::Value,
     /// For incidents: the derived state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -219,12 +221,10 @@ pub async fn detail(
                 .collect(),
             _ => Vec::new(),
         };
-        let record = serde_json::to_value(&loaded.record)
-            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
         Ok(Detail {
             flags: summary.flags(today, &ctx.calendar),
             summary,
-            record: history::mask_record(&record),
+            record: privacy::mask_any(&loaded.record, Reveal::MASKED),
             state: loaded.derived,
             timeline,
             history,
