@@ -772,3 +772,98 @@ async fn item03_no_console_filter_or_sort_probes_a_masked_field() -> Result<()> 
     ensure!(asked > 0, "no probe was answered at all");
     trial.finish().await
 }
+
+/// A department handler who asks for the parties in clear gets their
+/// names and phones, never a way back to their ID numbers: the exports
+/// and the revealed record keep the ID numbers masked (with the region
+/// code, since the names beside them are in clear) and many numbers fit
+/// each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item03_a_handler_who_reveals_parties_cannot_rebuild_their_id_numbers() -> Result<()> {
+    let trial = Trial::start().await?;
+    let today = shanghai_date(jiff::Timestamp::now());
+    let secrets = Secrets::of_demo();
+    // The demo dispatches no incident whose parties carry an ID number to
+    // a department: a street supervisor accepts and dispatches a dispute
+    // that has some.
+    let department = user(Role::DepartmentHandler)
+        .department
+        .clone()
+        .context("the demo handler's department")?;
+    let street = trial.console(&user(Role::StreetSupervisor).id).await?;
+    let step = |id: Uuid, action: Value| {
+        let street = &street;
+        async move {
+            let body = serde_json::json!({"action": action, "opinion": ""});
+            street
+                .post_json(&format!("/console/api/incidents/{id}/transition"), &body)
+                .await
+        }
+    };
+    let mut dispatched = 0;
+    for incident in demo()
+        .incidents
+        .iter()
+        .filter(|i| i.parties.iter().any(|p| p.id_number.len() == 18))
+    {
+        let id = incident.meta.id;
+        step(id, serde_json::json!({"type": "accept"})).await?;
+        let to = serde_json::json!({"kind": "department", "id": department, "name": department});
+        let answer = step(
+            id,
+            serde_json::json!({"type": "dispatch", "to": to, "deadline_days": 3}),
+        )
+        .await?;
+        if answer.status == 200 {
+            dispatched += 1;
+        }
+        if dispatched == 3 {
+            break;
+        }
+    }
+    ensure!(
+        dispatched > 0,
+        "no incident with parties' ID numbers could be dispatched"
+    );
+    let handler = trial.console(&user(Role::DepartmentHandler).id).await?;
+    let revealed = |name: String, units| View {
+        name,
+        pi_masked: false,
+        units,
+    };
+    let mut views = Vec::new();
+    for format in ["xlsx", "csv", "geojson"] {
+        let answer = handler
+            .get(&format!(
+                "/console/api/lists/incidents/export?format={format}&reveal=true"
+            ))
+            .await?;
+        let units = file_units(format, &answer.ok()?.body)?;
+        views.push(revealed(format!("revealed incidents.{format}"), units));
+    }
+    let rows = pages(&handler, "/console/api/lists/incidents?status=all", "rows").await?;
+    let mut shown = Vec::new();
+    for row in &rows {
+        let id = row["id"].as_str().context("a row id")?;
+        let answer = handler
+            .post_json(
+                &format!("/console/api/records/{id}/reveal"),
+                &serde_json::json!({}),
+            )
+            .await?;
+        shown.push(json_unit(id, &answer.ok()?.json()));
+    }
+    views.push(revealed("revealed record".into(), shown));
+
+    let mut findings = Findings::default();
+    for view in &views {
+        findings.check(view, &secrets, today);
+    }
+    ensure!(
+        findings.ids_checked > 0,
+        "the handler's incidents name no party with an ID number ({} incidents)",
+        rows.len()
+    );
+    findings.ok()?;
+    trial.finish().await
+}
