@@ -72,6 +72,11 @@
 //! - **A name with `·`** (热依拉·买买提) is starred whole after its first
 //!   character, the dot too, so the mask does not show the parts' lengths.
 //!
+//! Staff acting in their role (an incident's assignee, a mediator, the
+//! actors of a timeline, who created a record) are shown as they act, not
+//! masked: a supervisor must see who handles what, and the console shows
+//! them by user id or by the name they act under.
+//!
 //! Who may ask for a value in clear (a role, a channel) is not decided
 //! here: callers pass the [`Reveal`] they are entitled to.
 
@@ -231,7 +236,6 @@ pub const FIELDS: &[Field] = &[
     field(Incident, "parties.*.name", Pi, Mask::Name),
     field(Incident, "parties.*.phone", Pi, Mask::Phone),
     field(Incident, "parties.*.id_number", S, Mask::IdNumber),
-    field(Incident, "mediation.mediator", Pi, Mask::Name),
     field(Patrol, "track", S, Mask::Presence),
     field(Patrol, "check_ins.*.point", S, Mask::Whole),
     field(Visit, "content", Pi, Mask::Whole),

@@ -139,7 +139,8 @@ pub enum MediationMethod {
 /// The mediation record a dispute (矛盾纠纷) incident carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mediation {
-    /// [PI] The mediator's name.
+    /// The mediator's name: staff acting in their role, shown like an
+    /// assignee (see [`crate::privacy`]).
     pub mediator: String,
     pub method: MediationMethod,
     /// What was agreed.
