@@ -344,6 +344,18 @@ describe('resident form', () => {
       protection: 's',
     })
     expect(idField()?.value).toBe('11010519491231002X')
+
+    // The whole birth date gives the ID number back: its reveal is [S],
+    // as core says.
+    root.querySelector<HTMLButtonElement>('[data-test=birth-date] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(fakeBackend.logReveal).toHaveBeenLastCalledWith({
+      kind: 'resident',
+      recordId: 'r-1',
+      field: 'birth_date',
+      protection: 's',
+    })
+    expect(root.querySelector<HTMLInputElement>('[data-test=birth-date] input')?.value).toBe('1949-12-31')
     unmount()
   })
 })
