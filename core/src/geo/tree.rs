@@ -189,7 +189,10 @@ impl GridTree {
         for (index, feature) in collection.features.into_iter().enumerate() {
             let properties = feature.properties.unwrap_or_default();
             let geometry = feature.geometry.map(|g| g.value);
-            vertices += geometry.as_ref().map_or(0, |g| shape_size(g).0);
+            let size = geometry.as_ref().map_or(0, |g| shape_size(g).0);
+            // The feature's own limit first: it names the node.
+            grids.push(grid_from_feature(index, &properties, geometry)?);
+            vertices += size;
             if vertices > MAX_VERTICES_TOTAL {
                 return Err(GeoError::TooLargeInTotal {
                     what: "vertices",
@@ -197,7 +200,6 @@ impl GridTree {
                     index,
                 });
             }
-            grids.push(grid_from_feature(index, &properties, geometry)?);
         }
         // What only an import is held to: stored trees are not re-checked
         // by `from_grids`, so a tree stored before these rules still loads.
