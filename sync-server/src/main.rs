@@ -51,7 +51,11 @@ enum Command {
     /// Each feature has properties code, name, level (city, district, street,
     /// community, grid, micro_grid), parent (a code in the file or already
     /// imported) and kind (comprehensive or dedicated), and a Polygon or
-    /// MultiPolygon geometry (required from grid level down).
+    /// MultiPolygon geometry (required from grid level down). Codes are
+    /// digits, 4 (or 6 ending in 00) / 6 / 9 / 12 / 15 / 18 of them from
+    /// city to micro-grid, each beginning with its parent's; boundaries
+    /// valid polygons of at most 10,000 vertices. Nothing is stored if any
+    /// feature is refused; the message names it and says why.
     ImportGrids {
         /// The GeoJSON file.
         file: PathBuf,
