@@ -104,7 +104,10 @@ pub struct LoginLimits {
 /// Each guess still costs an argon2id hash on the server, every failure is
 /// logged with its source ([`authenticate`]), and the password rules make
 /// guessing slow; locking the account instead would hand the same botnet a
-/// way to keep any supervisor out.
+/// way to keep any supervisor out. The source is the connection's peer
+/// address: behind a reverse proxy every client is the proxy, so the
+/// server should face clients directly until it learns which forwarded
+/// header to trust.
 #[derive(Debug)]
 pub struct LoginLimiter {
     limits: LoginLimits,
