@@ -216,8 +216,30 @@ impl Store {
         let mut conn = Connection::open(path)?;
         schema::prepare(&mut conn, true)?;
         let mut store = Store::with_connection(conn, actor);
+        store.remember_actor()?;
         store.refresh_stale_projections()?;
         Ok(store)
+    }
+
+    /// Records this store's actor among the ones it has made changes with.
+    fn remember_actor(&self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO own_actors (actor) VALUES (?1)",
+            [self.actor.to_bytes()],
+        )?;
+        Ok(())
+    }
+
+    /// Every actor this store has made changes with: the current one and
+    /// those of earlier sign-ins on this device.
+    pub fn own_actors(&self) -> Result<Vec<ActorId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT actor FROM own_actors")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut actors = Vec::new();
+        for row in rows {
+            actors.push(ActorId::from(row?));
+        }
+        Ok(actors)
     }
 
     /// Derives every list row again when they were written by an older
@@ -241,7 +263,9 @@ impl Store {
     pub fn open_in_memory(actor: ActorId) -> Result<Store, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         schema::prepare(&mut conn, false)?;
-        Ok(Store::with_connection(conn, actor))
+        let store = Store::with_connection(conn, actor);
+        store.remember_actor()?;
+        Ok(store)
     }
 
     fn with_connection(conn: Connection, actor: ActorId) -> Store {

@@ -226,3 +226,61 @@ impl Places {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn household() -> AnyRecord {
+        let demo = gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
+            households_per_grid: 1,
+            ..Default::default()
+        });
+        AnyRecord::Household(demo.households[0].clone())
+    }
+
+    fn ctx() -> ValidateCtx {
+        ValidateCtx {
+            today: jiff::civil::date(2026, 12, 4),
+        }
+    }
+
+    #[test]
+    fn a_deleted_state_is_validated_unless_it_only_deletes_an_old_record() {
+        let AnyRecord::Household(mut old) = household() else {
+            unreachable!()
+        };
+        // Stored before today's rules: a phone no longer accepted.
+        old.owner_phone = Some("12345".into());
+        let before = AnyRecord::Household(old.clone());
+        let mut deleted = old.clone();
+        deleted.meta.deleted = true;
+        let pure = AnyRecord::Household(deleted.clone());
+        assert_eq!(validate(Some(&before), &pure, &ctx()), Ok(()));
+        // Made deleted from the start, or deleted with an edit: checked.
+        assert!(validate(None, &pure, &ctx()).is_err());
+        deleted.owner_name = "<script>1</script>".into();
+        let edited = AnyRecord::Household(deleted);
+        let message = validate(Some(&before), &edited, &ctx()).unwrap_err();
+        assert!(message.contains("owner_name"), "{message}");
+    }
+
+    #[test]
+    fn a_resurrection_puts_the_deleted_record_back() {
+        let AnyRecord::Household(mut old) = household() else {
+            unreachable!()
+        };
+        old.meta.deleted = true;
+        let before = AnyRecord::Household(old.clone());
+        let mut live = old.clone();
+        live.meta.deleted = false;
+        live.owner_name = "复活".into();
+        let mut corrected = AnyRecord::Household(live);
+        let notice = keep_tombstone(old.meta.id, Some(&before), &mut corrected).unwrap();
+        assert_eq!(notice.code, codes::RECORD_DELETED);
+        assert_eq!(corrected, before);
+        // An edit that leaves it deleted (an older device's, merged) stays.
+        let mut still = before.clone();
+        assert!(keep_tombstone(old.meta.id, Some(&before), &mut still).is_none());
+    }
+}
