@@ -12,6 +12,7 @@
 
 mod edges;
 mod harness;
+mod history;
 
 use anyhow::Result;
 use gridwork_core::doc::Author;
