@@ -398,6 +398,28 @@ fn mask_walk(
     }
 }
 
+/// One value found at `path` of a `kind` record (a conflict's value, say)
+/// as a view with `reveal` shows it: masked by the protected field it is
+/// or lies in (a value inside a field hidden whole is hidden), free text
+/// scrubbed of numbers shaped like a mobile or ID number, anything else as
+/// it is. Prefer [`mask_record`] where the whole record is at hand: it
+/// also scrubs the record's own protected values out of free text.
+pub fn mask_at(kind: RecordKind, path: &str, value: &Json, reveal: Reveal) -> Json {
+    match field_over(kind, path) {
+        Some(f) if f.shown(reveal) => value.clone(),
+        Some(f) if f.path.split('.').count() == path.split('.').count() => {
+            mask_value(f.mask, value, reveal)
+        }
+        Some(_) => Json::String(HIDDEN.into()),
+        None => {
+            let key = path.rsplit('.').find(|k| k.parse::<usize>().is_err());
+            let mut out = value.clone();
+            scrub_walk(&mut out, key, &[], reveal);
+            out
+        }
+    }
+}
+
 /// One value masked with `mask` for a view that does not reveal it.
 pub fn mask_value(mask: Mask, value: &Json, reveal: Reveal) -> Json {
     let hidden = || Json::String(HIDDEN.into());
@@ -778,6 +800,36 @@ mod tests {
         assert_eq!(m["track"], HIDDEN);
         assert_eq!(m["check_ins"][0]["point"], HIDDEN);
         assert_eq!(m["check_ins"][0]["note"], "ok");
+    }
+
+    #[test]
+    fn a_value_alone_is_masked_by_its_path() {
+        let r = Reveal::MASKED;
+        let k = RecordKind::Resident;
+        assert_eq!(mask_at(k, "phone", &json!("13812345678"), r), "138****5678");
+        assert_eq!(mask_at(k, "birth_date", &json!("1941-03-16"), r), "1941");
+        assert_eq!(
+            mask_at(k, "care_tags.0.tag", &json!("disability"), r),
+            HIDDEN
+        );
+        assert_eq!(
+            mask_at(k, "review.0.comment", &json!("电话13812345678"), r),
+            "电话138****5678"
+        );
+        assert_eq!(mask_at(k, "ethnicity", &json!("汉族"), r), "汉族");
+        assert_eq!(
+            mask_at(
+                RecordKind::Incident,
+                "parties.1.id_number",
+                &json!("11010519491231002X"),
+                r
+            ),
+            "11************002X"
+        );
+        assert_eq!(
+            mask_at(k, "phone", &json!("13812345678"), Reveal::ALL),
+            "13812345678"
+        );
     }
 
     #[test]

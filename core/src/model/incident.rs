@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{GeoPoint, Meta, PhotoRef, Projection, Record, RecordKind, ValidateCtx, enum_name};
 use crate::validate::{self, ValidationErrors};
 use crate::workflow::Transition;
@@ -80,6 +81,7 @@ impl CategoryMajor {
 pub struct Category {
     pub major: CategoryMajor,
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub minor: String,
 }
 
@@ -111,14 +113,18 @@ pub enum Urgency {
 /// A person involved in an incident. [PI]; the ID number is [S].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Party {
+    #[schemars(length(max = limits::NAME))]
     pub name: String,
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub phone: String,
     /// [S]
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub id_number: String,
     /// e.g. 申请人, 被申请人, 当事人.
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub role: String,
 }
 
@@ -141,10 +147,12 @@ pub enum MediationMethod {
 pub struct Mediation {
     /// The mediator's name: staff acting in their role, shown like an
     /// assignee (see [`crate::privacy`]).
+    #[schemars(length(max = limits::NAME))]
     pub mediator: String,
     pub method: MediationMethod,
     /// What was agreed.
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub outcome: String,
     pub success: bool,
     /// Unix milliseconds.
@@ -159,9 +167,12 @@ pub struct Incident {
     pub meta: Meta,
     /// Human-readable number, unique per device and day, e.g.
     /// `SJ20261122-3F9A-0001`.
+    #[schemars(length(max = limits::CODE))]
     pub number: String,
+    #[schemars(length(max = limits::TITLE))]
     pub title: String,
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub description: String,
     pub category: Category,
     pub source: IncidentSource,
@@ -169,17 +180,21 @@ pub struct Incident {
     #[serde(default)]
     pub point: Option<GeoPoint>,
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS))]
     pub address: String,
     /// Unix milliseconds when it happened.
     pub happened_at: i64,
     /// Before and after photos.
     #[serde(default)]
+    #[schemars(length(max = limits::PHOTOS))]
     pub photos: Vec<PhotoRef>,
     /// [PI/S]
     #[serde(default)]
+    #[schemars(length(max = limits::PARTIES))]
     pub parties: Vec<Party>,
     /// The 12345 hotline work order number, if it came from one.
     #[serde(default)]
+    #[schemars(length(max = limits::CODE))]
     pub hotline_order: Option<String>,
     /// The patrol it was found on.
     #[serde(default)]
@@ -189,6 +204,7 @@ pub struct Incident {
     pub mediation: Option<Mediation>,
     /// The append-only transition log (see [`crate::workflow`]).
     #[serde(default)]
+    #[schemars(length(max = limits::LOG_ENTRIES))]
     pub log: Vec<Transition>,
 }
 

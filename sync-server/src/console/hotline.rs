@@ -464,7 +464,7 @@ fn incident_of(
         jiff::Timestamp::from_millisecond(now_ms).unwrap_or_else(|_| jiff::Timestamp::now()),
     );
     incident
-        .normalize_and_validate(&ValidateCtx { today })
+        .validate_state(&ValidateCtx { today })
         .map_err(|errors| {
             (
                 "invalid_order",

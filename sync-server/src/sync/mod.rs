@@ -20,8 +20,10 @@
 //! `Rejection`s and everything else in the batch is stored, some with a
 //! `Notice` (and the server's compensating change in the pull).
 
+mod authorship;
 mod push;
 mod repair;
+mod state;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -36,6 +38,7 @@ use crate::storage::{PullQuery, ServedScope, Storage, StorageError, StoredDoc};
 
 pub use push::PushError;
 pub use repair::{RepairError, repair};
+pub use state::Places;
 
 /// Bits of a cursor that hold the log position.
 const POSITION_BITS: u32 = 48;
@@ -57,6 +60,8 @@ pub struct SyncContext {
     pub calendar: WorkCalendar,
     pub budget_default: u32,
     pub budget_max: u32,
+    /// The stored grid tree, for checking a record's point is in its grid.
+    pub places: Places,
 }
 
 /// Why a sync failed as a whole (a refused document is not a failure).
@@ -178,6 +183,31 @@ pub(crate) fn role_receives(
     }
     let loaded = load(&stored.snapshot, calendar).map_err(StorageError::Corrupt)?;
     Ok(may_see(user, &loaded.record, loaded.derived.as_ref()))
+}
+
+/// The stored document, if it lies in the user's grid subtree and their
+/// role receives it: what a device of theirs may hold. The repair path and
+/// the reveal-log upload ask this.
+pub(crate) fn device_may_hold(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    user: &User,
+    doc: uuid::Uuid,
+) -> Result<Option<StoredDoc>, StorageError> {
+    let Some(stored) = storage.load_doc(doc)? else {
+        return Ok(None);
+    };
+    let in_scope = match (
+        storage.grid_path(&user.grid)?,
+        storage.grid_path(&stored.grid)?,
+    ) {
+        (Some(scope), Some(path)) => path.starts_with(&scope),
+        _ => false,
+    };
+    if !in_scope || !role_receives(user, &stored, &ctx.calendar)? {
+        return Ok(None);
+    }
+    Ok(Some(stored))
 }
 
 /// The device's scope epoch, bumped when the user's subtree now holds a

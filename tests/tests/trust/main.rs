@@ -10,7 +10,9 @@
 //! the well-behaved tablet succeeded. Tests are named after the issue's
 //! items: `item01_…` to `item20_…`.
 
+mod edges;
 mod harness;
+mod history;
 mod masking;
 
 use anyhow::Result;
