@@ -1,7 +1,10 @@
 //! Incidents (事件): something found, reported and handled in a closed loop.
 //!
 //! The status, level, assignee and deadline are not fields: they are derived
-//! from the append-only transition log by [`crate::workflow`].
+//! from the append-only transition log by [`crate::workflow`]. The people
+//! involved are not fields either: they are the linked
+//! [`super::IncidentParties`] record, which not every role that receives
+//! the incident may receive.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -108,7 +111,8 @@ pub enum Urgency {
     Low,
 }
 
-/// A person involved in an incident. [PI]; the ID number is [S].
+/// A person involved in an incident. [PI]; the ID number is [S]. Kept in
+/// the incident's [`super::IncidentParties`] record, not in the incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Party {
     pub name: String,
@@ -174,9 +178,6 @@ pub struct Incident {
     /// Before and after photos.
     #[serde(default)]
     pub photos: Vec<PhotoRef>,
-    /// [PI/S]
-    #[serde(default)]
-    pub parties: Vec<Party>,
     /// The 12345 hotline work order number, if it came from one.
     #[serde(default)]
     pub hotline_order: Option<String>,
@@ -215,17 +216,6 @@ impl Record for Incident {
                 code: validate::Code::Required,
                 detail: None,
             });
-        }
-        for party in &mut self.parties {
-            if !party.phone.trim().is_empty() {
-                match validate::parse_mobile(&party.phone) {
-                    Ok(p) => party.phone = p,
-                    Err(mut e) => {
-                        e.field = "parties.phone".into();
-                        errors.push(e);
-                    }
-                }
-            }
         }
         if let Some(m) = &self.mediation {
             errors.require("mediation.mediator", &m.mediator);
