@@ -224,6 +224,44 @@ async fn console_text(console: &Raw, incidents: &[Uuid]) -> Result<String> {
     Ok(text)
 }
 
+/// Fails unless `handler`'s pull (from a new device), repair of each of
+/// `incidents` and of its parties record, and console views of them
+/// (ledger, exports revealed as far as the role may, pages with their
+/// histories, reveals) carry none of `ids`. Returns the device, the
+/// console and the documents pulled.
+async fn handler_sees_no_id(
+    base: &str,
+    handler: &User,
+    incidents: &[Uuid],
+    ids: &[String],
+) -> Result<(Raw, Raw, BTreeSet<Uuid>)> {
+    let device = Raw::login(base, &handler.id).await?;
+    let pulls = device.pull_all().await?;
+    let text: String = pulls.iter().map(|(body, r)| sync_text(body, r)).collect();
+    let leaked = found_in(&text, ids);
+    ensure!(leaked.is_empty(), "the handler's pull carried {leaked:?}");
+    for id in incidents {
+        for doc in [*id, IncidentParties::id_for(*id)] {
+            let (status, text) = repair(&device, doc).await?;
+            ensure!(status == 200, "repair {doc}: {status}");
+            let leaked = found_in(&text, ids);
+            ensure!(leaked.is_empty(), "repairing {doc} carried {leaked:?}");
+        }
+    }
+    let console = Raw::console(base, &handler.id).await?;
+    let text = console_text(&console, incidents).await?;
+    let leaked = found_in(&text, ids);
+    ensure!(
+        leaked.is_empty(),
+        "the handler's console carried {leaked:?}"
+    );
+    let pulled = pulls
+        .iter()
+        .flat_map(|(_, r)| r.pull.iter().map(|d| d.doc))
+        .collect();
+    Ok((device, console, pulled))
+}
+
 // ---------------------------------------------------------------- item 1
 
 /// An admin cannot sign in on a device (403 `role_not_allowed`, said in
@@ -368,32 +406,22 @@ async fn item01_a_handler_never_receives_a_party_id_number() -> Result<()> {
         !found_in(&sup_pull, &ids).is_empty(),
         "the search finds the ID numbers in a supervisor's pull"
     );
-    let device = trial.login(&handler.id).await?;
-    let pulls = device.pull_all().await?;
-    let pulled: BTreeSet<Uuid> = pulls
-        .iter()
-        .flat_map(|(_, r)| r.pull.iter().map(|d| d.doc))
-        .collect();
-    for id in &dispatched {
-        ensure!(pulled.contains(id), "the handler receives incident {id}");
-    }
-    let text: String = pulls.iter().map(|(body, r)| sync_text(body, r)).collect();
-    let leaked = found_in(&text, &ids);
-    ensure!(leaked.is_empty(), "the handler's pull carried {leaked:?}");
-
-    // Repair: the incidents come, their parties records do not.
     let (_, control) = repair(&sup_device, IncidentParties::id_for(with_ids)).await?;
     ensure!(
         !found_in(&control, &ids).is_empty(),
         "the search finds the ID numbers in a supervisor's repair"
     );
+    let control = console_text(&sup_console, &dispatched[..1]).await?;
+    ensure!(
+        !found_in(&control, &ids).is_empty(),
+        "the search finds the ID numbers in a supervisor's revealed export"
+    );
+
+    // The handler: pull, repair, console.
+    let (device, console, pulled) =
+        handler_sees_no_id(&trial.url(), handler, &dispatched, &ids).await?;
     for id in &dispatched {
-        for doc in [*id, IncidentParties::id_for(*id)] {
-            let (status, text) = repair(&device, doc).await?;
-            ensure!(status == 200, "repair {doc}: {status}");
-            let leaked = found_in(&text, &ids);
-            ensure!(leaked.is_empty(), "repairing {doc} carried {leaked:?}");
-        }
+        ensure!(pulled.contains(id), "the handler receives incident {id}");
     }
 
     // Blob downloads of the dispatched incidents' photos.
@@ -414,21 +442,7 @@ async fn item01_a_handler_never_receives_a_party_id_number() -> Result<()> {
         }
     }
 
-    // The console: ledger, exports (revealed as far as the role may),
-    // record pages with their histories, reveals.
-    let control = console_text(&sup_console, &dispatched[..1]).await?;
-    ensure!(
-        !found_in(&control, &ids).is_empty(),
-        "the search finds the ID numbers in a supervisor's revealed export"
-    );
-    let console = trial.console(&handler.id).await?;
-    let text = console_text(&console, &dispatched).await?;
-    let leaked = found_in(&text, &ids);
-    ensure!(
-        leaked.is_empty(),
-        "the handler's console carried {leaked:?}"
-    );
-    // ... while it does show the parties, as far as the handler may.
+    // The console shows the parties, as far as the handler may.
     let page = console
         .post_json(
             &format!("/console/api/records/{}/reveal", dispatched[0]),
@@ -626,30 +640,13 @@ async fn item01_stored_parties_are_migrated_out_of_their_incidents() -> Result<(
             "the handler's tablet was sent more of {id}"
         );
     }
-    let raw = Raw::login(&server.url(), &handler.id).await?;
-    let text: String = raw
-        .pull_all()
-        .await?
-        .iter()
-        .map(|(body, r)| sync_text(body, r))
-        .collect();
-    let leaked = found_in(&text, &ids);
-    ensure!(leaked.is_empty(), "the handler's pull carried {leaked:?}");
     let mut dispatched = vec![with_ids];
     dispatched.extend(dispatched_with_parties(&cal));
-    for id in &dispatched {
-        for doc in [*id, IncidentParties::id_for(*id)] {
-            let (_, text) = repair(&raw, doc).await?;
-            let leaked = found_in(&text, &ids);
-            ensure!(leaked.is_empty(), "repairing {doc} carried {leaked:?}");
-        }
-    }
-    let console = Raw::console(&server.url(), &handler.id).await?;
-    let text = console_text(&console, &dispatched).await?;
-    let leaked = found_in(&text, &ids);
+    let (_, console, pulled) =
+        handler_sees_no_id(&server.url(), handler, &dispatched, &ids).await?;
     ensure!(
-        leaked.is_empty(),
-        "the handler's console carried {leaked:?}"
+        !pulled.contains(&with_ids),
+        "a migrated incident is no longer sent to a handler's device"
     );
     let page = console
         .get(&format!("/console/api/records/{}", dispatched[0]))
