@@ -551,3 +551,76 @@ fn scope_is_the_subtree_and_nothing_beside_it() {
         Err(ConsoleError::NotFound)
     ));
 }
+
+#[test]
+fn a_push_may_not_put_parties_where_their_readers_may_not_see_them() {
+    use gridwork_core::doc::Author;
+    use gridwork_core::model::IncidentWithParties;
+
+    let s = scene();
+    let worker = s.session(Role::GridWorker);
+    let incident = s
+        .demo
+        .incidents
+        .iter()
+        .find(|i| i.meta.id == s.dispatched)
+        .unwrap()
+        .clone();
+    let actor = automerge::ActorId::random();
+    let author = Author::new(worker.user.id.clone(), 0);
+
+    // An incident carrying its parties itself, as no app writes any more.
+    let mut fresh = incident.clone();
+    fresh.meta.id = Uuid::now_v7();
+    let old = IncidentWithParties {
+        incident: fresh.clone(),
+        parties: vec![party()],
+    };
+    let mut doc = RecordDoc::create(&old, actor.clone(), &author).unwrap();
+    let after = AnyRecord::Incident(fresh.clone());
+    let refused = refused_push(&s.storage, &worker, None, doc.automerge(), &after).unwrap();
+    assert_eq!(refused.map(|r| r.0), Some(codes::INVALID_RECORD));
+    // Without parties it passes.
+    let mut doc = RecordDoc::create(&fresh, actor.clone(), &author).unwrap();
+    let refused = refused_push(&s.storage, &worker, None, doc.automerge(), &after).unwrap();
+    assert_eq!(refused, None);
+
+    // A parties record: its incident's creator makes it, in its grid;
+    // nobody else does.
+    let parties = IncidentParties::of(&incident, vec![party()], &incident.meta.created_by, 0);
+    let mut doc = RecordDoc::create(&parties, actor.clone(), &author).unwrap();
+    let after = AnyRecord::IncidentParties(parties.clone());
+    let creator = Session {
+        device_id: "tablet".into(),
+        user: User {
+            id: incident.meta.created_by.clone(),
+            ..worker.user.clone()
+        },
+    };
+    let check = |session: &Session, doc: &mut RecordDoc, after: &AnyRecord| {
+        refused_push(&s.storage, session, None, doc.automerge(), after)
+            .unwrap()
+            .map(|r| r.0)
+    };
+    assert_eq!(check(&creator, &mut doc, &after), None);
+    let supervisor = s.session(Role::CommunitySupervisor);
+    assert_eq!(
+        check(&supervisor, &mut doc, &after),
+        Some(codes::ROLE_NOT_ALLOWED)
+    );
+    let server = Session {
+        device_id: crate::admin::SERVER_DEVICE.into(),
+        user: User {
+            id: SERVER_USER.into(),
+            ..worker.user.clone()
+        },
+    };
+    assert_eq!(check(&server, &mut doc, &after), None);
+    let mut elsewhere = parties.clone();
+    elsewhere.meta.grid = s.users[&Role::CommunitySupervisor].grid.clone();
+    let after = AnyRecord::IncidentParties(elsewhere);
+    assert_eq!(
+        check(&creator, &mut doc, &after),
+        Some(codes::INVALID_RECORD)
+    );
+}

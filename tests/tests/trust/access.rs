@@ -469,6 +469,65 @@ async fn item01_a_handler_never_receives_a_party_id_number() -> Result<()> {
     trial.finish().await
 }
 
+/// A device that still writes an incident's parties into the incident
+/// (an app from before the split, or a tampered one) is refused
+/// `invalid_record`, told to update the app, and nothing is stored: a
+/// handler would receive that incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item01_an_incident_carrying_its_parties_is_refused() -> Result<()> {
+    let trial = Trial::start().await?;
+    let worker = workers()[1];
+    let raw = trial.login(&worker.id).await?;
+    let mut incident = demo()
+        .incidents
+        .iter()
+        .find(|i| i.meta.grid == worker.grid)
+        .context("an incident of the grid")?
+        .clone();
+    let now = jiff::Timestamp::now().as_millisecond();
+    incident.meta = gridwork_core::model::Meta::new(&worker.grid, &worker.id, now);
+    incident.log.clear();
+    let parties = demo()
+        .incident_parties
+        .iter()
+        .find(|p| !p.parties.is_empty())
+        .context("some parties")?
+        .parties
+        .clone();
+    let old = IncidentWithParties {
+        incident: incident.clone(),
+        parties,
+    };
+    let actor = automerge::ActorId::from(hex::decode(&raw.actor_id)?);
+    let mut doc = RecordDoc::create(&old, actor, &Author::new(&worker.id, now))?;
+    let changes = doc
+        .changes_since(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    let before = trial.digest()?;
+    let response = raw
+        .sync(&SyncRequest {
+            cursor: 0,
+            push: vec![wire::DocChanges {
+                doc: incident.meta.id,
+                changes,
+            }],
+            budget: Some(1),
+        })
+        .await?
+        .sync_response()?;
+    let refusal = response
+        .rejected
+        .iter()
+        .find(|r| r.doc == incident.meta.id)
+        .context("the incident is refused")?;
+    ensure!(refusal.code == "invalid_record", "{refusal:?}");
+    ensure!(refusal.message.contains("更新应用"), "{refusal:?}");
+    trial.unchanged(&before)?;
+    trial.finish().await
+}
+
 /// Incidents stored with their parties inside (as the code before the
 /// split stored them) are migrated when the new server starts: each gets
 /// its parties record and a server change clearing its own list, every
