@@ -11,6 +11,7 @@
 //! items: `item01_…` to `item20_…`.
 
 mod access;
+mod edges;
 mod harness;
 
 use anyhow::Result;
