@@ -87,6 +87,7 @@ impl AppState {
                 calendar: WorkCalendar::bundled(),
                 budget_default: settings.sync_budget_default,
                 budget_max: settings.sync_budget_max,
+                places: Default::default(),
             },
             limiter: LoginLimiter::new(LoginLimits {
                 per_user_source: settings.login_per_user_per_minute,

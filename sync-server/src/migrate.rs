@@ -248,7 +248,6 @@ fn split_one(
         device_id: SERVER_DEVICE.into(),
         user_id: SERVER_USER.into(),
         received_at: now_ms,
-        new_actors: Vec::new(),
         docs: std::iter::once(incident_write)
             .chain(parties_write)
             .collect(),
@@ -327,7 +326,6 @@ mod tests {
             device_id: SERVER_DEVICE.into(),
             user_id: SERVER_USER.into(),
             received_at: 1_000,
-            new_actors: Vec::new(),
             docs: vec![DocWrite {
                 id: incident.meta.id,
                 kind: "incident".into(),

@@ -29,8 +29,8 @@ use gridwork_core::app_api::tick_task;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
-    Household, Incident, IncidentParties, Meta, Party, RecordKind, Resident, ReviewDecision,
-    ReviewEntry, Role, Task, TaskItem, TaskKind, User,
+    GeoPoint, Household, Incident, IncidentParties, Meta, Party, RecordKind, Resident,
+    ReviewDecision, ReviewEntry, Role, Task, TaskItem, TaskKind, User,
 };
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::client::Progress;
@@ -526,9 +526,20 @@ fn author(user: &User) -> Author {
     Author::new(user.id.clone(), NOW)
 }
 
+/// A point of the demo inside `grid` (a record's point must lie in its
+/// grid).
+fn point_in(grid: &str) -> Option<GeoPoint> {
+    community()
+        .households
+        .iter()
+        .find(|h| h.meta.grid == grid)
+        .and_then(|h| h.point.clone())
+}
+
 fn new_household(grid: &str, by: &str) -> Household {
     let mut h = community().households[0].clone();
     h.meta = Meta::new(grid, by, NOW);
+    h.point = point_in(grid);
     h.review.clear();
     h
 }
@@ -559,6 +570,7 @@ fn new_task(grid: &str, by: &str) -> Task {
 fn new_incident(grid: &str, by: &str) -> Incident {
     let mut i = community().incidents[0].clone();
     i.meta = Meta::new(grid, by, NOW);
+    i.point = point_in(grid);
     i.number = format!("SJ-{}", i.meta.id.simple());
     i.log.clear();
     i
@@ -854,6 +866,7 @@ async fn creating_editing_and_moving_records_follow_the_grid_and_role_matrix() -
             let made = tamper(device, id, |doc| {
                 doc.update::<Household>(&author(user), |h| {
                     h.meta.grid = to.clone();
+                    h.point = point_in(&to);
                     h.address.detail = "搬迁".into();
                 })?;
                 Ok(())

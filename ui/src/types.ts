@@ -338,6 +338,8 @@ export interface ConflictValue {
   /** Unix seconds on the writer's clock. */
   time: number | null
   actor: string
+  /** Hex hash of the change that wrote it. */
+  change?: string | null
 }
 
 /** A field written differently at once on two devices. */

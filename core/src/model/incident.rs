@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{GeoPoint, Meta, PhotoRef, Projection, Record, RecordKind, ValidateCtx, enum_name};
 use crate::validate::{self, ValidationErrors};
 use crate::workflow::Transition;
@@ -83,6 +84,7 @@ impl CategoryMajor {
 pub struct Category {
     pub major: CategoryMajor,
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub minor: String,
 }
 
@@ -115,14 +117,18 @@ pub enum Urgency {
 /// the incident's [`super::IncidentParties`] record, not in the incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Party {
+    #[schemars(length(max = limits::NAME))]
     pub name: String,
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub phone: String,
     /// [S]
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub id_number: String,
     /// e.g. 申请人, 被申请人, 当事人.
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub role: String,
 }
 
@@ -144,10 +150,12 @@ pub enum MediationMethod {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mediation {
     /// [PI] The mediator's name.
+    #[schemars(length(max = limits::NAME))]
     pub mediator: String,
     pub method: MediationMethod,
     /// What was agreed.
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub outcome: String,
     pub success: bool,
     /// Unix milliseconds.
@@ -162,9 +170,12 @@ pub struct Incident {
     pub meta: Meta,
     /// Human-readable number, unique per device and day, e.g.
     /// `SJ20261122-3F9A-0001`.
+    #[schemars(length(max = limits::CODE))]
     pub number: String,
+    #[schemars(length(max = limits::TITLE))]
     pub title: String,
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub description: String,
     pub category: Category,
     pub source: IncidentSource,
@@ -172,14 +183,17 @@ pub struct Incident {
     #[serde(default)]
     pub point: Option<GeoPoint>,
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS))]
     pub address: String,
     /// Unix milliseconds when it happened.
     pub happened_at: i64,
     /// Before and after photos.
     #[serde(default)]
+    #[schemars(length(max = limits::PHOTOS))]
     pub photos: Vec<PhotoRef>,
     /// The 12345 hotline work order number, if it came from one.
     #[serde(default)]
+    #[schemars(length(max = limits::CODE))]
     pub hotline_order: Option<String>,
     /// The patrol it was found on.
     #[serde(default)]
@@ -189,6 +203,7 @@ pub struct Incident {
     pub mediation: Option<Mediation>,
     /// The append-only transition log (see [`crate::workflow`]).
     #[serde(default)]
+    #[schemars(length(max = limits::LOG_ENTRIES))]
     pub log: Vec<Transition>,
 }
 

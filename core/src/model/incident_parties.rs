@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::{Incident, Meta, Party, Projection, Record, RecordKind, ValidateCtx};
+use super::{Incident, Meta, Party, Projection, Record, RecordKind, ValidateCtx, limits};
 use crate::validate::{self, ValidationErrors};
 
 /// The parties of one incident.
@@ -42,6 +42,7 @@ pub struct IncidentParties {
     pub incident: Uuid,
     /// [PI/S]
     #[serde(default)]
+    #[schemars(length(max = limits::PARTIES))]
     pub parties: Vec<Party>,
 }
 

@@ -13,6 +13,7 @@ pub mod grid;
 mod household;
 mod incident;
 mod incident_parties;
+pub mod limits;
 mod patrol;
 mod resident;
 mod task;
@@ -108,6 +109,20 @@ pub trait Record: Serialize + DeserializeOwned + JsonSchema + Clone + std::fmt::
     /// spaces) and fills what follows from other fields (a resident's birth
     /// date and gender from the ID number).
     fn normalize_and_validate(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors>;
+    /// Every check a state of the record must pass before it is saved on a
+    /// device or accepted by the server: the kind's own checks
+    /// ([`Record::normalize_and_validate`], which may normalize) and the
+    /// size limits declared in the model ([`limits::check`]).
+    fn validate_state(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
+        let mut errors = match self.normalize_and_validate(ctx) {
+            Ok(()) => ValidationErrors::default(),
+            Err(errors) => errors,
+        };
+        if let Err(over) = limits::check(self) {
+            errors.0.extend(over.0);
+        }
+        errors.into_result()
+    }
     /// The plain row the store lists, filters and searches.
     fn projection(&self) -> Projection;
 }
@@ -166,6 +181,11 @@ impl AnyRecord {
     /// Validates the record as its kind does.
     pub fn normalize_and_validate(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
         any_record_dispatch!(self, r => r.normalize_and_validate(ctx))
+    }
+
+    /// Every check a saved state must pass: [`Record::validate_state`].
+    pub fn validate_state(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
+        any_record_dispatch!(self, r => r.validate_state(ctx))
     }
 }
 

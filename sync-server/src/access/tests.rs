@@ -194,6 +194,7 @@ fn the_history_drops_party_paths_where_s_is_withheld() {
         hash: String::new(),
         user: None,
         at: 0,
+        device_at: 0,
         actor: String::new(),
         created: false,
         fields: ["parties.0.id_number", "parties.0.name", "title"]

@@ -479,12 +479,12 @@ fn incident_of(
         )
     };
     let ctx_v = ValidateCtx { today };
-    incident.normalize_and_validate(&ctx_v).map_err(invalid)?;
+    incident.validate_state(&ctx_v).map_err(invalid)?;
     let parties = if parties.is_empty() {
         None
     } else {
         let mut p = IncidentParties::of(&incident, parties, user.id.clone(), now_ms);
-        p.normalize_and_validate(&ctx_v).map_err(invalid)?;
+        p.validate_state(&ctx_v).map_err(invalid)?;
         Some(p)
     };
     // The importer reports it, so it waits in the queue to be accepted.

@@ -20,6 +20,7 @@ pub mod history;
 pub mod hotline;
 pub mod index;
 pub mod ledger;
+pub mod provenance;
 pub mod tasks;
 
 use crate::config::Settings;

@@ -14,8 +14,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    AccessEntry, Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery,
-    PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
+    AccessEntry, Account, ActorOwner, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage,
+    PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
 use gridwork_core::model::grid::WGS84;
 
@@ -681,16 +681,41 @@ impl Storage for SqliteStorage {
         Ok(known)
     }
 
-    fn actor_devices(&self, actors: &[String]) -> Result<Vec<(String, String)>, StorageError> {
+    fn actor_owners(&self, actors: &[String]) -> Result<Vec<(String, ActorOwner)>, StorageError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT device_id FROM actors WHERE actor = ?1")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT device_id, user_id FROM actors WHERE actor = ?1")?;
         let mut found = Vec::new();
         for a in actors {
-            if let Some(device) = stmt.query_row([a], |r| r.get::<_, String>(0)).optional()? {
-                found.push((a.clone(), device));
+            let owner = stmt
+                .query_row([a], |r| {
+                    Ok(ActorOwner {
+                        device_id: r.get(0)?,
+                        user_id: r.get(1)?,
+                    })
+                })
+                .optional()?;
+            if let Some(owner) = owner {
+                found.push((a.clone(), owner));
             }
         }
         Ok(found)
+    }
+
+    fn change_receipts(&self, doc: Uuid) -> Result<Vec<([u8; 32], i64)>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT hash, received_at FROM log WHERE doc = ?1")?;
+        let rows = stmt.query_map([&doc.as_bytes()[..]], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (hash, at) = row?;
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| corrupt("a change hash is not 32 bytes"))?;
+            Ok((hash, at))
+        })
+        .collect()
     }
 
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
@@ -776,16 +801,6 @@ impl Storage for SqliteStorage {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut bind = tx.prepare_cached(
-                "INSERT INTO actors (actor, device_id, user_id) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (actor) DO NOTHING",
-            )?;
-            for actor in &push.new_actors {
-                if bind.execute(params![actor, push.device_id, push.user_id])? == 0 {
-                    // Someone else bound it since we looked.
-                    return Ok(CommitOutcome::Conflict);
-                }
-            }
             let mut append = tx.prepare_cached(
                 "INSERT INTO log (doc, grid, hash, change, device_id, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",

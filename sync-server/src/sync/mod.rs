@@ -20,8 +20,10 @@
 //! `Rejection`s and everything else in the batch is stored, some with a
 //! `Notice` (and the server's compensating change in the pull).
 
+mod authorship;
 mod push;
 mod repair;
+mod state;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -34,6 +36,7 @@ use crate::storage::{PullQuery, ServedScope, Storage, StorageError};
 
 pub use push::{PushError, codes};
 pub use repair::{RepairError, repair};
+pub use state::Places;
 
 /// Bits of a cursor that hold the log position.
 const POSITION_BITS: u32 = 48;
@@ -55,6 +58,8 @@ pub struct SyncContext {
     pub calendar: WorkCalendar,
     pub budget_default: u32,
     pub budget_max: u32,
+    /// The stored grid tree, for checking a record's point is in its grid.
+    pub places: Places,
 }
 
 /// Why a sync failed as a whole (a refused document is not a failure).

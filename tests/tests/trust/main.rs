@@ -13,6 +13,7 @@
 mod access;
 mod edges;
 mod harness;
+mod history;
 
 use anyhow::Result;
 use gridwork_core::doc::Author;

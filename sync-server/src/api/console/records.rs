@@ -23,6 +23,7 @@ use crate::console::actions::{self, ConsoleError, Decision};
 use crate::console::history::{self, HistoryEntry};
 use crate::console::index::{Entry, Flags, Summary};
 use crate::console::ledger::Reveal;
+use crate::console::provenance::{self, ConsoleConflict, Provenance};
 use crate::error::ApiError;
 
 /// Longest page of the queue.
@@ -148,6 +149,9 @@ pub struct Detail {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,
     pub history: Vec<HistoryEntry>,
+    /// Fields with concurrent values, each with who wrote it and when the
+    /// server received it.
+    pub conflicts: Vec<ConsoleConflict>,
 }
 
 /// One step of an incident's timeline.
@@ -182,7 +186,10 @@ pub async fn detail(
             .unwrap_or_default();
         let summary = Summary::of(&loaded.record, loaded.derived.as_ref(), updated_at);
         let today = shanghai_date(jiff::Timestamp::now());
-        let history = history::history(&snapshot).map_err(ConsoleError::Damaged)?;
+        let provenance = Provenance::load(storage, id, &snapshot)?;
+        let history = history::history(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
+        let conflicts =
+            provenance::conflicts(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
         let user = &who.session.user;
         let history = access::history_shown(user, loaded.record.kind(), history);
         let timeline = match (&loaded.record, &loaded.derived) {
@@ -218,6 +225,7 @@ pub async fn detail(
             state: loaded.derived,
             timeline,
             history,
+            conflicts,
         })
     })
     .await??;
