@@ -81,7 +81,6 @@ pub fn blank_incident(grid: &str, user: &str, device: &str, now_ms: i64) -> Inci
         address: String::new(),
         happened_at: now_ms,
         photos: Vec::new(),
-        parties: Vec::new(),
         hotline_order: None,
         patrol_id: None,
         mediation: None,

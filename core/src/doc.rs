@@ -170,6 +170,7 @@ impl RecordDoc {
             AnyRecord::Patrol(r) => RecordDoc::create(r, actor, author),
             AnyRecord::Visit(r) => RecordDoc::create(r, actor, author),
             AnyRecord::Task(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::IncidentParties(r) => RecordDoc::create(r, actor, author),
         }
     }
 
@@ -281,6 +282,7 @@ impl RecordDoc {
             RecordKind::Patrol => AnyRecord::Patrol(self.read()?),
             RecordKind::Visit => AnyRecord::Visit(self.read()?),
             RecordKind::Task => AnyRecord::Task(self.read()?),
+            RecordKind::IncidentParties => AnyRecord::IncidentParties(self.read()?),
         })
     }
 

@@ -215,7 +215,7 @@ const fn field(kind: RecordKind, path: &'static str, protection: Protection, mas
 }
 
 use Protection::{Pi, S};
-use RecordKind::{Household, Incident, Patrol, Resident, Visit};
+use RecordKind::{Household, Incident, IncidentParties, Patrol, Resident, Visit};
 
 /// Every protected field, by record kind and path (DOMAIN.md's [PI] and
 /// [S] marks, plus what gives them away: see the module doc).
@@ -236,6 +236,9 @@ pub const FIELDS: &[Field] = &[
     field(Incident, "parties.*.name", Pi, Mask::Name),
     field(Incident, "parties.*.phone", Pi, Mask::Phone),
     field(Incident, "parties.*.id_number", S, Mask::IdNumber),
+    field(IncidentParties, "parties.*.name", Pi, Mask::Name),
+    field(IncidentParties, "parties.*.phone", Pi, Mask::Phone),
+    field(IncidentParties, "parties.*.id_number", S, Mask::IdNumber),
     field(Patrol, "track", S, Mask::Presence),
     field(Patrol, "check_ins.*.point", S, Mask::Whole),
     field(Visit, "content", Pi, Mask::Whole),

@@ -772,7 +772,6 @@ mod tests {
             address: "阳光花园3栋".into(),
             happened_at: ms(date(2025, 9, 29)),
             photos: Vec::new(),
-            parties: Vec::new(),
             hotline_order: None,
             patrol_id: None,
             mediation: None,

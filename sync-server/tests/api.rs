@@ -252,7 +252,6 @@ fn incident(grid: &str, user: &str) -> Incident {
         address: "阳光花园3栋".into(),
         happened_at: now_ms(),
         photos: Vec::new(),
-        parties: Vec::new(),
         hotline_order: None,
         patrol_id: None,
         mediation: None,

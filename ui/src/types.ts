@@ -3,7 +3,14 @@
 // screens read is typed closely; the rest travels through untouched.
 
 export type Lang = 'zh-CN' | 'en'
-export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit' | 'task'
+export type RecordKind =
+  | 'household'
+  | 'resident'
+  | 'incident'
+  | 'patrol'
+  | 'visit'
+  | 'task'
+  | 'incident_parties'
 
 /** How protected a field is: [PI] personal, [S] sensitive (DOMAIN.md). */
 export type Protection = 'pi' | 's'

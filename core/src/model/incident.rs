@@ -1,7 +1,10 @@
 //! Incidents (事件): something found, reported and handled in a closed loop.
 //!
 //! The status, level, assignee and deadline are not fields: they are derived
-//! from the append-only transition log by [`crate::workflow`].
+//! from the append-only transition log by [`crate::workflow`]. The people
+//! involved are not fields either: they are the linked
+//! [`super::IncidentParties`] record, which not every role that receives
+//! the incident may receive.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -110,7 +113,8 @@ pub enum Urgency {
     Low,
 }
 
-/// A person involved in an incident. [PI]; the ID number is [S].
+/// A person involved in an incident. [PI]; the ID number is [S]. Kept in
+/// the incident's [`super::IncidentParties`] record, not in the incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Party {
     #[schemars(length(max = limits::NAME))]
@@ -188,10 +192,6 @@ pub struct Incident {
     #[serde(default)]
     #[schemars(length(max = limits::PHOTOS))]
     pub photos: Vec<PhotoRef>,
-    /// [PI/S]
-    #[serde(default)]
-    #[schemars(length(max = limits::PARTIES))]
-    pub parties: Vec<Party>,
     /// The 12345 hotline work order number, if it came from one.
     #[serde(default)]
     #[schemars(length(max = limits::CODE))]
@@ -233,17 +233,6 @@ impl Record for Incident {
                 detail: None,
             });
         }
-        for party in &mut self.parties {
-            if !party.phone.trim().is_empty() {
-                match validate::parse_mobile(&party.phone) {
-                    Ok(p) => party.phone = p,
-                    Err(mut e) => {
-                        e.field = "parties.phone".into();
-                        errors.push(e);
-                    }
-                }
-            }
-        }
         if let Some(m) = &self.mediation {
             errors.require("mediation.mediator", &m.mediator);
         }
@@ -251,11 +240,12 @@ impl Record for Incident {
     }
 
     fn projection(&self) -> Projection {
-        // The title is free text: a party's name or phone typed into it
-        // stays masked in lists.
+        // The title is free text: a phone or ID number typed into it stays
+        // masked in lists. (The parties live in their own record; a name
+        // typed into the title is the writer's choice.)
         let title = crate::privacy::scrub_for(
             RecordKind::Incident,
-            &serde_json::json!({ "parties": &self.parties }),
+            &serde_json::Value::Null,
             &self.title,
             crate::privacy::Reveal::MASKED,
         );

@@ -209,6 +209,7 @@ mod tests {
                 AnyRecord::Patrol(r) => check(r),
                 AnyRecord::Visit(r) => check(r),
                 AnyRecord::Task(r) => check(r),
+                AnyRecord::IncidentParties(r) => check(r),
             };
             assert!(result.is_ok(), "{:?}: {result:?}", record.kind());
         }

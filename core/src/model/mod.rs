@@ -1,8 +1,8 @@
 //! The record model: one typed struct per record kind DOMAIN.md lists.
 //!
-//! Household, resident, incident, patrol, visit and task are *records*: created on
-//! a device, stored as one Automerge document each ([`crate::doc`]) and
-//! merged. Grids and users are reference data owned by the server and sent
+//! Household, resident, incident (and its parties), patrol, visit and task
+//! are *records*: created on a device, stored as one Automerge document
+//! each ([`crate::doc`]) and merged. Grids and users are reference data owned by the server and sent
 //! down, never merged. Every record starts with the same [`Meta`] fields.
 //! Fields marked **[PI]** are personal information, **[S]** sensitive
 //! personal information (masked by default, reveals logged, encrypted at
@@ -12,6 +12,7 @@ mod common;
 pub mod grid;
 mod household;
 mod incident;
+mod incident_parties;
 pub mod limits;
 mod patrol;
 mod resident;
@@ -22,6 +23,7 @@ mod visit;
 pub use common::*;
 pub use household::*;
 pub use incident::*;
+pub use incident_parties::*;
 pub use patrol::*;
 pub use resident::*;
 pub use task::*;
@@ -45,17 +47,20 @@ pub enum RecordKind {
     Patrol,
     Visit,
     Task,
+    /// An incident's parties, linked to it (see [`IncidentParties`]).
+    IncidentParties,
 }
 
 impl RecordKind {
     /// Every record kind, in a fixed order.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Household,
         RecordKind::Resident,
         RecordKind::Incident,
         RecordKind::Patrol,
         RecordKind::Visit,
         RecordKind::Task,
+        RecordKind::IncidentParties,
     ];
 
     /// The stable snake_case name used in documents, tables and the wire.
@@ -67,6 +72,7 @@ impl RecordKind {
             RecordKind::Patrol => "patrol",
             RecordKind::Visit => "visit",
             RecordKind::Task => "task",
+            RecordKind::IncidentParties => "incident_parties",
         }
     }
 
@@ -131,6 +137,7 @@ pub enum AnyRecord {
     Patrol(Patrol),
     Visit(Visit),
     Task(Task),
+    IncidentParties(IncidentParties),
 }
 
 macro_rules! any_record_dispatch {
@@ -142,6 +149,7 @@ macro_rules! any_record_dispatch {
             AnyRecord::Patrol($r) => $body,
             AnyRecord::Visit($r) => $body,
             AnyRecord::Task($r) => $body,
+            AnyRecord::IncidentParties($r) => $body,
         }
     };
 }
@@ -156,6 +164,7 @@ impl AnyRecord {
             AnyRecord::Patrol(_) => RecordKind::Patrol,
             AnyRecord::Visit(_) => RecordKind::Visit,
             AnyRecord::Task(_) => RecordKind::Task,
+            AnyRecord::IncidentParties(_) => RecordKind::IncidentParties,
         }
     }
 

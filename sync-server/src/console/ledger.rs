@@ -11,7 +11,7 @@
 use geo::MultiPolygon;
 use gridwork_core::geo::patrol_metrics;
 use gridwork_core::model::{
-    AnyRecord, Gender, Household, HouseholdUse, Incident, Patrol, RecordKind, Resident, Role,
+    AnyRecord, Gender, Household, HouseholdUse, Incident, Party, Patrol, RecordKind, Resident,
     review_state,
 };
 use gridwork_core::model::{IdType, PopulationType, Relation, ReviewState};
@@ -24,17 +24,9 @@ use uuid::Uuid;
 
 use super::index::{Entry, Flags};
 
-/// What a role may have in clear when it asks. Supervisors handle the
-/// people of their subtree; a department handler needs the parties'
-/// names and phones of what is dispatched to them, not identity numbers
-/// or tags; an admin sets up the system and sees no one.
-pub fn reveal_allowed(role: Role) -> Reveal {
-    match role {
-        Role::CommunitySupervisor | Role::StreetSupervisor => Reveal { pi: true, s: true },
-        Role::DepartmentHandler => Reveal { pi: true, s: false },
-        Role::Admin | Role::GridWorker | Role::GridLeader => Reveal::MASKED,
-    }
-}
+/// The parties of incidents, by incident id, as the reader gets them
+/// ([`crate::access::ledger_parties`]).
+pub type Parties = std::collections::HashMap<Uuid, Vec<Party>>;
 
 /// A cell of a ledger.
 #[derive(Debug, Clone, PartialEq)]
@@ -288,6 +280,7 @@ impl List {
         self,
         entries: impl IntoIterator<Item = (&'a Entry, Flags)>,
         reveal: Reveal,
+        parties: &Parties,
     ) -> Table {
         let rows = entries
             .into_iter()
@@ -296,7 +289,9 @@ impl List {
                 match (self, &e.record) {
                     (List::Queue, _) => queue_row(e, flags),
                     (List::Incidents, AnyRecord::Incident(i)) => {
-                        incident_row(i, e.derived.as_ref(), flags, &m())
+                        let involved = parties.get(&i.meta.id).map_or(&[][..], Vec::as_slice);
+                        let m = Masked::incident(i, involved, reveal);
+                        incident_row(i, involved.len(), e.derived.as_ref(), flags, &m)
                     }
                     (List::Households, AnyRecord::Household(h)) => household_row(h, &m()),
                     (List::Residents, AnyRecord::Resident(r)) => resident_row(r, &m()),
@@ -319,6 +314,20 @@ impl List {
 struct Masked(Json);
 
 impl Masked {
+    /// An incident with its parties (from their own record) under
+    /// `parties`, masked as one record: a party's name in the incident's
+    /// text is scrubbed like the incident's own values.
+    fn incident(i: &Incident, involved: &[Party], reveal: Reveal) -> Masked {
+        let mut json = serde_json::to_value(i).unwrap_or(Json::Null);
+        if let Json::Object(map) = &mut json {
+            map.insert(
+                "parties".into(),
+                serde_json::to_value(involved).unwrap_or(Json::Null),
+            );
+        }
+        Masked(privacy::mask_record(RecordKind::Incident, &json, reveal))
+    }
+
     /// The value at a dotted path; a field hidden whole (flags, tags)
     /// answers its mark for every path inside it.
     fn at(&self, path: &str) -> Option<&Json> {
@@ -391,6 +400,7 @@ fn kind_label(k: RecordKind) -> &'static str {
         RecordKind::Patrol => "巡查",
         RecordKind::Visit => "走访",
         RecordKind::Task => "任务",
+        RecordKind::IncidentParties => "事件当事人",
     }
 }
 
@@ -436,12 +446,22 @@ fn queue_row(e: &Entry, flags: Flags) -> Row {
     }
 }
 
-fn incident_row(i: &Incident, d: Option<&Derived>, flags: Flags, m: &Masked) -> Row {
+fn incident_row(
+    i: &Incident,
+    involved: usize,
+    d: Option<&Derived>,
+    flags: Flags,
+    m: &Masked,
+) -> Row {
     let point = i.point.as_ref().map(|p| [p.lon, p.lat]);
     let parties = |key: &str| {
-        let texts: Vec<String> = (0..i.parties.len())
+        let texts: Vec<String> = (0..involved)
             .map(|n| m.text(&format!("parties.{n}.{key}")).as_text())
             .collect();
+        // Aligned with the other parties columns; empty when nobody has one.
+        if texts.iter().all(String::is_empty) {
+            return Cell::Empty;
+        }
         Cell::text(texts.join("、"))
     };
     let source = match i.source {

@@ -114,6 +114,9 @@ pub struct StoredDoc {
     /// Automerge `save()` bytes.
     pub snapshot: Vec<u8>,
     pub rev: i64,
+    /// Its history holds fields that not every role receiving the record
+    /// may see (see [`crate::access`]); set by [`Storage::mark_pi_history`].
+    pub pi_history: bool,
 }
 
 /// Where a stored document is and how recent it is, without its bytes.
@@ -286,6 +289,16 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// on the server's clock), from the log.
     fn change_receipts(&self, doc: Uuid) -> Result<Vec<([u8; 32], i64)>, StorageError>;
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError>;
+    /// Marks a document as holding, in its history, fields not every role
+    /// receiving it may see; `false` if it already was. Never undone.
+    fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError>;
+    /// The ids of every stored document of `kind`, in id order.
+    fn docs_of_kind(&self, kind: &str) -> Result<Vec<Uuid>, StorageError>;
+    /// Whether the data migration `name` ([`crate::migrate`]) has run to
+    /// the end.
+    fn data_migration_done(&self, name: &str) -> Result<bool, StorageError>;
+    /// Records that the data migration `name` ran to the end.
+    fn mark_data_migration(&self, name: &str, at: i64) -> Result<(), StorageError>;
     /// Every document in the subtree at `scope_path`, without its bytes
     /// (the console's listings).
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError>;

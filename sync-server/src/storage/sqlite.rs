@@ -40,6 +40,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261129050000_device_reveals",
         include_str!("migrations/20261129050000_device_reveals.sql"),
     ),
+    (
+        "20261204100000_docs_pi_history",
+        include_str!("migrations/20261204100000_docs_pi_history.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -716,8 +720,9 @@ impl Storage for SqliteStorage {
 
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT kind, grid, snapshot, rev FROM docs WHERE id = ?1")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, grid, snapshot, rev, pi_history FROM docs WHERE id = ?1",
+        )?;
         Ok(stmt
             .query_row([&id.as_bytes()[..]], |r| {
                 Ok(StoredDoc {
@@ -725,9 +730,43 @@ impl Storage for SqliteStorage {
                     grid: r.get(1)?,
                     snapshot: r.get(2)?,
                     rev: r.get(3)?,
+                    pi_history: r.get(4)?,
                 })
             })
             .optional()?)
+    }
+
+    fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "UPDATE docs SET pi_history = 1 WHERE id = ?1 AND pi_history = 0",
+            [&id.as_bytes()[..]],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn data_migration_done(&self, name: &str) -> Result<bool, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM data_migrations WHERE name = ?1")?;
+        Ok(stmt.exists([name])?)
+    }
+
+    fn mark_data_migration(&self, name: &str, at: i64) -> Result<(), StorageError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO data_migrations (name, done_at) VALUES (?1, ?2)
+             ON CONFLICT (name) DO NOTHING",
+            params![name, at],
+        )?;
+        Ok(())
+    }
+
+    fn docs_of_kind(&self, kind: &str) -> Result<Vec<Uuid>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM docs WHERE kind = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([kind], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|row| Uuid::from_slice(&row?).map_err(|_| corrupt("a document id is not a UUID")))
+            .collect()
     }
 
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError> {

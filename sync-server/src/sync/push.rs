@@ -265,7 +265,7 @@ impl<'a> ScopeCheck<'a> {
         let inside = self
             .storage
             .grid_path(grid)?
-            .is_some_and(|p| p.starts_with(self.root_path));
+            .is_some_and(|p| crate::access::within(&p, self.root_path));
         self.known.insert(grid.to_string(), inside);
         Ok(inside)
     }
@@ -452,7 +452,7 @@ impl Checker<'_, '_> {
         // their department), as they were before this push.
         if let Some(AnyRecord::Incident(old)) = &before
             && session.user.role == Role::DepartmentHandler
-            && !crate::console::dispatched_to(
+            && !crate::access::dispatched_to(
                 &session.user,
                 workflow::derive(old, &self.ctx.calendar).assignee.as_ref(),
             )
@@ -484,6 +484,15 @@ impl Checker<'_, '_> {
             );
         }
 
+        if let Some((code, message)) = crate::access::refused_push(
+            self.storage,
+            session,
+            stored.as_ref(),
+            doc.automerge(),
+            &after,
+        )? {
+            return refuse(code, message);
+        }
         let today = gridwork_core::calendar::shanghai_date(self.now);
         if let Err(message) = state::validate(before.as_ref(), &after, &ValidateCtx { today }) {
             return refuse(codes::INVALID_RECORD, message);
@@ -654,6 +663,7 @@ fn kind_zh(record: &AnyRecord) -> &'static str {
         AnyRecord::Patrol(_) => "巡查",
         AnyRecord::Visit(_) => "走访",
         AnyRecord::Task(_) => "任务",
+        AnyRecord::IncidentParties(_) => "事件当事人",
     }
 }
 
@@ -665,6 +675,7 @@ fn meta_mut(record: &mut AnyRecord) -> &mut Meta {
         AnyRecord::Patrol(r) => &mut r.meta,
         AnyRecord::Visit(r) => &mut r.meta,
         AnyRecord::Task(r) => &mut r.meta,
+        AnyRecord::IncidentParties(r) => &mut r.meta,
     }
 }
 
@@ -682,6 +693,9 @@ fn write_diff_any(
         (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => doc.write_diff(author, a, b),
         (AnyRecord::Visit(a), AnyRecord::Visit(b)) => doc.write_diff(author, a, b),
         (AnyRecord::Task(a), AnyRecord::Task(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::IncidentParties(a), AnyRecord::IncidentParties(b)) => {
+            doc.write_diff(author, a, b)
+        }
         _ => Err(DocError::NotARecord("a record cannot change kind".into())),
     }
 }
@@ -876,7 +890,6 @@ mod tests {
             address: String::new(),
             happened_at: 0,
             photos: Vec::new(),
-            parties: Vec::new(),
             hotline_order: None,
             patrol_id: None,
             mediation: None,

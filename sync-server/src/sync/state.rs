@@ -97,6 +97,7 @@ fn set_deleted(record: &mut AnyRecord, deleted: bool) {
         AnyRecord::Patrol(r) => r.meta.deleted = deleted,
         AnyRecord::Visit(r) => r.meta.deleted = deleted,
         AnyRecord::Task(r) => r.meta.deleted = deleted,
+        AnyRecord::IncidentParties(r) => r.meta.deleted = deleted,
     }
 }
 

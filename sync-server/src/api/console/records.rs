@@ -18,8 +18,9 @@ use uuid::Uuid;
 
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
+use crate::access;
 use crate::blobs::{BlobError, BlobState};
-use crate::console::actions::{self, ConsoleError, Decision, may_see};
+use crate::console::actions::{self, ConsoleError, Decision};
 use crate::console::history::{self, HistoryEntry};
 use crate::console::index::{Entry, Flags, Summary};
 use crate::console::provenance::{self, ConsoleConflict, Provenance};
@@ -92,13 +93,8 @@ pub async fn queue(
     let page = tokio::task::spawn_blocking(move || -> Result<QueuePage, ConsoleApiError> {
         let storage = worker.storage().as_ref();
         let cal = &worker.sync_context().calendar;
-        let scope = match q.grid.as_deref().filter(|g| !g.is_empty()) {
-            None => who.scope_path.clone(),
-            Some(grid) => storage
-                .grid_path(grid)?
-                .filter(|p| p.starts_with(&who.scope_path))
-                .ok_or(ConsoleError::NotFound)?,
-        };
+        let scope = access::narrowed(storage, &who.scope_path, q.grid.as_deref())?
+            .ok_or(ConsoleError::NotFound)?;
         let today = shanghai_date(jiff::Timestamp::now());
         let status = q.status.as_deref().unwrap_or("todo");
         let mut rows: Vec<Arc<Entry>> = worker
@@ -107,7 +103,7 @@ pub async fn queue(
             .list(storage, &scope, cal)?
             .into_iter()
             .filter(|e| queue_filter(&e.summary, kind, status))
-            .filter(|e| visible_in_list(&who, &e.summary))
+            .filter(|e| access::listed(&who.session.user, &e.summary))
             .collect();
         rows.sort_by_key(|e| (e.summary.updated_at, e.summary.id));
         let total = rows.len();
@@ -136,18 +132,6 @@ pub fn queue_filter(s: &Summary, kind: Option<RecordKind>, status: &str) -> bool
             "todo" => todo(s),
             other => s.status == other,
         }
-}
-
-/// Department handlers see only incidents dispatched to them; the
-/// summary holds what that needs.
-pub fn visible_in_list(who: &actions::ConsoleUser, s: &Summary) -> bool {
-    let user = &who.session.user;
-    if user.role != gridwork_core::model::Role::DepartmentHandler {
-        return true;
-    }
-    s.incident
-        .as_ref()
-        .is_some_and(|i| crate::console::dispatched_to(user, i.assignee.as_ref()))
 }
 
 /// A record with everything its page shows.
@@ -191,12 +175,7 @@ pub async fn detail(
     let detail = tokio::task::spawn_blocking(move || -> Result<Detail, ConsoleApiError> {
         let storage = worker.storage().as_ref();
         let ctx = worker.sync_context();
-        let (loaded, snapshot, _) = actions::visible_record(storage, ctx, &who, id)?;
-        debug_assert!(may_see(
-            &who.session.user,
-            &loaded.record,
-            loaded.derived.as_ref()
-        ));
+        let (loaded, snapshot, _) = access::console_record(storage, &ctx.calendar, &who, id)?;
         let grid_path = storage
             .grid_path(&loaded.record.meta().grid)?
             .unwrap_or_else(|| who.scope_path.clone());
@@ -212,6 +191,8 @@ pub async fn detail(
         let history = history::history(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
         let conflicts =
             provenance::conflicts(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
+        let user = &who.session.user;
+        let history = access::history_shown(user, loaded.record.kind(), history);
         let timeline = match (&loaded.record, &loaded.derived) {
             (AnyRecord::Incident(i), Some(d)) => i
                 .log
@@ -228,10 +209,13 @@ pub async fn detail(
                 .collect(),
             _ => Vec::new(),
         };
+        let record = serde_json::to_value(&loaded.record)
+            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        let record = access::with_parties(storage, &ctx.calendar, &who, &loaded.record, record)?;
         Ok(Detail {
             flags: summary.flags(today, &ctx.calendar),
             summary,
-            record: privacy::mask_any(&loaded.record, Reveal::MASKED),
+            record: privacy::mask_record(loaded.record.kind(), &record, Reveal::MASKED),
             state: loaded.derived,
             timeline,
             history,
@@ -388,8 +372,12 @@ pub async fn photo_file(
 ) -> Result<Response, ConsoleApiError> {
     let worker = state.clone();
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ConsoleApiError> {
-        let (loaded, _, _) =
-            actions::visible_record(worker.storage().as_ref(), worker.sync_context(), &who, id)?;
+        let (loaded, _, _) = access::console_record(
+            worker.storage().as_ref(),
+            &worker.sync_context().calendar,
+            &who,
+            id,
+        )?;
         let referenced = photo_hashes(&loaded.record)
             .iter()
             .any(|(h, _)| *h == sha256);

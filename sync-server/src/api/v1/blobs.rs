@@ -266,24 +266,17 @@ fn may_read(
     doc: Uuid,
     sha256: &str,
 ) -> Result<bool, BlobApiError> {
-    let storage = state.storage();
-    let Some(stored) = storage.load_doc(doc).map_err(ApiError::from)? else {
+    let Some(stored) = crate::access::device_doc(
+        state.storage().as_ref(),
+        &state.sync_context().calendar,
+        session,
+        doc,
+        crate::access::Channel::Blobs,
+    )
+    .map_err(ApiError::from)?
+    else {
         return Ok(false);
     };
-    let root = storage
-        .grid_path(&session.user.grid)
-        .map_err(ApiError::from)?;
-    let inside = storage
-        .grid_path(&stored.grid)
-        .map_err(ApiError::from)?
-        .zip(root)
-        .is_some_and(|(path, root)| path.starts_with(&root));
-    if !inside
-        || !crate::sync::role_receives(&session.user, &stored, &state.sync_context().calendar)
-            .map_err(ApiError::from)?
-    {
-        return Ok(false);
-    }
     let record = automerge::AutoCommit::load(&stored.snapshot)
         .map_err(|e| e.to_string())
         .and_then(|am| RecordDoc::from_automerge(am).map_err(|e| e.to_string()))
