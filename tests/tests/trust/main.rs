@@ -14,6 +14,7 @@ mod access;
 mod edges;
 mod harness;
 mod history;
+mod masking;
 
 use anyhow::Result;
 use gridwork_core::doc::Author;
