@@ -120,24 +120,20 @@ impl AppState {
         let other_user = guard
             .as_ref()
             .is_some_and(|s| s.user() != saved.login.user.id);
-        if other_user {
-            if let Some(session) = guard.as_ref() {
-                let unsent =
-                    unsent_work(&session.store).map_err(|e| CommandError::store(e, lang))?;
-                if unsent > 0 {
-                    return Err(CommandError::text(
-                        "previous_user_unsent",
-                        lang,
-                        &format!(
-                            "本机还有 {} 的 {unsent} 项工作未上传。请该用户登录并同步完成后，再换人登录",
-                            session.user()
-                        ),
-                        &format!(
-                            "This tablet still holds {unsent} unsent item(s) of {}. Let them sign in and sync first, then sign in as someone else",
-                            session.user()
-                        ),
-                    ));
-                }
+        if other_user && let Some(session) = guard.as_ref() {
+            let unsent = unsent_work(&session.store).map_err(|e| CommandError::store(e, lang))?;
+            if unsent > 0 {
+                let who = session.user();
+                return Err(CommandError::text(
+                    "previous_user_unsent",
+                    lang,
+                    &format!(
+                        "本机还有 {who} 的 {unsent} 项工作未上传。请该用户登录并同步完成后，再换人登录"
+                    ),
+                    &format!(
+                        "This tablet still holds {unsent} unsent item(s) of {who}. Let them sign in and sync first, then sign in as someone else"
+                    ),
+                ));
             }
         }
         let json =
