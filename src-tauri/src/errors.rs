@@ -197,6 +197,12 @@ impl CommandError {
         match e {
             SyncError::Transport(t) => Self::transport(&t, lang),
             SyncError::Store(s) => Self::store(s, lang),
+            SyncError::StoreClosed => Self::text(
+                "not_signed_in",
+                lang,
+                "同步中途已换人登录，本次同步已停止",
+                "Someone else signed in during the sync; it stopped",
+            ),
             other => Self::new(
                 other.code().to_string(),
                 pick(

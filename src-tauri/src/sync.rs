@@ -13,10 +13,11 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use backon::ExponentialBuilder;
 use gridwork_core::store::{PhotoKind, Store};
 use gridwork_core::sync::access_log::upload_reveals;
 use gridwork_core::sync::blobs::{PhotoProgress, UploadStep, sync_photos_reporting};
-use gridwork_core::sync::client::{Progress, SyncClient, Transport};
+use gridwork_core::sync::client::{Progress, StoreAccess, SyncClient, SyncError};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
@@ -51,6 +52,19 @@ pub struct SyncStatus {
     /// Records changed, and photos received, by the last sync, for the
     /// screens to refresh.
     pub changed: usize,
+    /// Tries of the current or last sync (1 unless a try failed).
+    pub attempts: u32,
+    /// While a failed try waits to be tried again: why, and how long.
+    pub retry: Option<RetryView>,
+}
+
+/// A sync waiting to try again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RetryView {
+    /// The failed try's error code (`unreachable`, `timeout`, `busy` …).
+    pub after: String,
+    /// Milliseconds until the next try.
+    pub in_ms: u64,
 }
 
 /// One photo's upload: bytes the server holds of it, of its whole length.
@@ -161,9 +175,11 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
         let mut status = lock(&state.status);
         status.syncing = true;
         status.uploads.clear();
+        status.attempts = 0;
+        status.retry = None;
     }
     publish(app);
-    let result = match rounds(&state).await {
+    let result = match rounds(app, &state).await {
         Ok(progress) => photos(app, &state).await.map(|photos| {
             let lang = state.lang();
             lock(&state.status).photos_refused = photos
@@ -182,6 +198,7 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
     {
         let mut status = lock(&state.status);
         status.syncing = false;
+        status.retry = None;
         match &result {
             Ok((progress, received)) => {
                 status.online = Some(true);
@@ -199,35 +216,56 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
     result.map(|(progress, _)| progress)
 }
 
-async fn rounds(state: &AppState) -> Result<Progress, CommandError> {
-    let client = SyncClient::default();
+/// Core's sync client, as the tests run it: rounds until caught up, the
+/// repair path for what the batched sync cannot settle, and a few tries
+/// with backoff after a cut connection, each reported to the sync screen.
+/// Longer outages are the background loop's: it tries again every
+/// interval.
+async fn rounds<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+) -> Result<Progress, CommandError> {
+    let client = SyncClient {
+        retry: ExponentialBuilder::default()
+            .with_min_delay(Duration::from_secs(1))
+            .with_max_delay(Duration::from_secs(30))
+            .with_max_times(4)
+            .with_jitter(),
+        ..SyncClient::default()
+    };
     let lang = state.lang();
-    let transport = state.with_session(|s, _| Ok(s.transport.clone()))?;
-    let mut total = Progress::default();
-    loop {
-        let outgoing = state.with_session(|s, lang| {
-            client
-                .prepare(&s.store)
-                .map_err(|e| CommandError::sync(e, lang))
-        })?;
-        let answer = transport
-            .exchange(outgoing.body.clone())
-            .await
-            .map_err(|e| CommandError::transport(&e, lang))?;
-        let round = state.with_session(|s, lang| {
-            client
-                .receive(&mut s.store, &outgoing, &answer)
-                .map_err(|e| CommandError::sync(e, lang))
-        })?;
-        let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
-        total.rounds += 1;
-        total.changes_sent += round.changes_sent;
-        total.changes_received += round.changes_received;
-        total.changed.extend(round.changed);
-        total.rejected.extend(round.rejected);
-        total.pending = round.pending;
-        if !again || total.rounds >= client.max_rounds {
-            return Ok(total);
+    let (transport, user) =
+        state.with_session(|s, _| Ok((s.transport.clone(), s.user().to_string())))?;
+    let store = SessionStore { state, user };
+    client
+        .sync_with_retry(store, &transport, |p| {
+            {
+                let mut status = lock(&state.status);
+                status.attempts = p.attempts;
+                status.retry = p.retrying_after.as_ref().map(|code| RetryView {
+                    after: code.clone(),
+                    in_ms: p.retry_in.map_or(0, |d| d.as_millis() as u64),
+                });
+            }
+            publish(app);
+        })
+        .await
+        .map_err(|e| CommandError::sync(e, lang))
+}
+
+/// The signed-in session's store, for as long as the user who started
+/// the sync is the one signed in.
+struct SessionStore<'a> {
+    state: &'a AppState,
+    user: String,
+}
+
+impl StoreAccess for SessionStore<'_> {
+    fn with<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> Result<T, SyncError> {
+        let mut guard = self.state.session();
+        match guard.as_mut() {
+            Some(session) if session.user() == self.user => Ok(f(&mut session.store)),
+            _ => Err(SyncError::StoreClosed),
         }
     }
 }

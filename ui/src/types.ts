@@ -256,6 +256,10 @@ export interface SyncStatus {
   /** Photos the server refused in the last sync, with why in plain words. */
   photos_refused: { sha256: string; code: string; message: string }[]
   changed: number
+  /** Tries of the current (or last) sync: 1 unless a try failed. */
+  attempts: number
+  /** While a failed try waits to be tried again: its error code and the wait. */
+  retry: { after: string; in_ms: number } | null
 }
 
 /** One photo's upload: `sent` bytes confirmed by the server, of `total`. */

@@ -42,6 +42,10 @@ pub enum SyncError {
     Transport(#[from] TransportError),
     #[error("a change from the server could not be read: {0}")]
     BadChange(String),
+    /// The store this sync was for was closed meanwhile (another user
+    /// signed in): the sync stops; nothing of the store is touched.
+    #[error("the store was closed during the sync")]
+    StoreClosed,
 }
 
 impl SyncError {
@@ -52,6 +56,7 @@ impl SyncError {
             SyncError::Wire(e) => e.code(),
             SyncError::Transport(e) => e.code(),
             SyncError::BadChange(_) => "bad_change",
+            SyncError::StoreClosed => "not_signed_in",
         }
     }
 
@@ -61,7 +66,7 @@ impl SyncError {
         match self {
             SyncError::Transport(e) => e.is_retryable(),
             SyncError::Wire(_) | SyncError::BadChange(_) => true,
-            SyncError::Store(_) => false,
+            SyncError::Store(_) | SyncError::StoreClosed => false,
         }
     }
 }
@@ -206,26 +211,27 @@ impl Default for SyncClient {
 }
 
 /// Access to the device's store for the length of one call: a store the
-/// caller holds (`&mut Store`) or one shared with the app's writes
+/// caller holds (`&mut Store`), one shared with the app's writes
 /// (`&Mutex<Store>`, locked only while a request is prepared or an answer
-/// stored).
+/// stored), or the app's signed-in session, which may be gone by the next
+/// call ([`SyncError::StoreClosed`]).
 pub trait StoreAccess {
-    /// Runs `f` with the store.
-    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R;
+    /// Runs `f` with the store, if it is still open.
+    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> Result<R, SyncError>;
 }
 
 impl StoreAccess for &mut Store {
-    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
-        f(self)
+    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> Result<R, SyncError> {
+        Ok(f(self))
     }
 }
 
 impl StoreAccess for &Mutex<Store> {
-    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> R {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Store) -> R) -> Result<R, SyncError> {
         // A panic elsewhere while holding the lock left no half-written
         // state behind: every store write is one SQLite transaction.
         let mut guard = self.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
+        Ok(f(&mut guard))
     }
 }
 
@@ -340,9 +346,9 @@ impl SyncClient {
     /// only while a request is built or an answer stored, never across the
     /// network or a wait, so local writes go on. Progress carries the try
     /// count, and while waiting, what failed and how long the wait is.
-    pub async fn sync_with_retry<T: Transport>(
+    pub async fn sync_with_retry<S: StoreAccess, T: Transport>(
         &self,
-        store: &Mutex<Store>,
+        store: S,
         transport: &T,
         mut on_progress: impl FnMut(&Progress),
     ) -> Result<Progress, SyncError> {
@@ -372,7 +378,7 @@ impl SyncClient {
             );
             total.retrying_after = Some(error.code().to_string());
             total.retry_in = Some(delay);
-            total.pending = access.with(|s| s.pending_count())?;
+            total.pending = access.with(|s| s.pending_count())??;
             on_progress(&total);
             backon::TokioSleeper.sleep(delay).await;
         }
@@ -389,9 +395,9 @@ impl SyncClient {
         let first = total.rounds;
         let mut repaired = false;
         loop {
-            let outgoing = store.with(|s| self.prepare(s))?;
+            let outgoing = store.with(|s| self.prepare(s))??;
             let answer = transport.exchange(outgoing.body.clone()).await?;
-            let round = store.with(|s| self.receive(s, &outgoing, &answer))?;
+            let round = store.with(|s| self.receive(s, &outgoing, &answer))??;
             let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
             let caught_up = !round.more;
             total.add(round);
@@ -423,7 +429,7 @@ impl SyncClient {
         transport: &T,
         total: &mut Progress,
     ) -> Result<u64, SyncError> {
-        let docs = store.with(|s| s.divergent_docs(REPAIRS_PER_SYNC))?;
+        let docs = store.with(|s| s.divergent_docs(REPAIRS_PER_SYNC))??;
         let mut requeued = 0;
         for doc in docs {
             let repaired = self.repair(store, transport, doc).await?;
@@ -431,7 +437,7 @@ impl SyncClient {
             requeued += repaired.requeued;
             total.repaired += 1;
         }
-        total.pending = store.with(|s| s.pending_count())?;
+        total.pending = store.with(|s| s.pending_count())??;
         Ok(requeued)
     }
 }

@@ -55,7 +55,7 @@ impl SyncClient {
         for _ in 0..MAX_ROUNDS {
             let message = store.with(|s| -> Result<Option<Message>, SyncError> {
                 Ok(local_doc(s, doc)?.sync().generate_sync_message(&mut state))
-            })?;
+            })??;
             let Some(message) = message else {
                 break;
             };
@@ -65,7 +65,7 @@ impl SyncClient {
             let answer = transport.repair(doc, body).await?;
             repaired.rounds += 1;
             let response: RepairResponse = wire::decode(&answer)?;
-            let round = store.with(|s| take_answer(s, doc, &mut state, response))?;
+            let round = store.with(|s| take_answer(s, doc, &mut state, response))??;
             repaired.received += round.received;
             repaired.requeued += round.requeued;
             if round.settled {

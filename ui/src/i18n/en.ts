@@ -127,6 +127,8 @@ const en: MessageSchema = {
     photosRefused: 'Photos the server refused (still kept on this device)',
     photo: 'Photo {n}',
     done: 'Synced',
+    retrying: 'Connection lost; trying again by itself',
+    retryIn: 'Try {n} did not get through; next try in {s} s',
   },
   households: {
     title: 'Households',

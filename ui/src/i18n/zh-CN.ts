@@ -127,6 +127,8 @@ const zhCN = {
     photosRefused: '服务器未接受的照片（仍保存在本机）',
     photo: '照片 {n}',
     done: '同步完成',
+    retrying: '连接中断，将自动重试',
+    retryIn: '第 {n} 次同步未成功，{s} 秒后重试',
   },
   households: {
     title: '人房信息',

@@ -15,6 +15,8 @@ export function emptyStatus(): SyncStatus {
     uploads: [],
     photos_refused: [],
     changed: 0,
+    attempts: 0,
+    retry: null,
   }
 }
 

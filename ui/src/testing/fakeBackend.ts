@@ -29,6 +29,8 @@ const idle: SyncStatus = {
   uploads: [],
   photos_refused: [],
   changed: 0,
+  attempts: 0,
+  retry: null,
 }
 
 export const fakeBackend = {

@@ -246,13 +246,38 @@ describe('sync screen', () => {
         { sha256: 'cc'.repeat(32), code: 'blob_not_an_image', message: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片' },
       ],
       changed: 0,
+      attempts: 1,
+      retry: null,
     })
     const { root, unmount } = await mountAt('/sync')
+    expect(root.querySelector('[data-test=sync-retry]')).toBeNull()
     const bars = [...root.querySelectorAll('[data-test=sync-upload]')]
     expect(bars.map((b) => b.getAttribute('data-percent'))).toEqual(['50', '0'])
     expect(bars[0]?.textContent).toContain('128 KB / 256 KB')
     expect(bars[0]?.querySelector('.van-progress')).not.toBeNull()
     expect(text(root, '[data-test=sync-photo-refused]')).toContain('不是 JPEG、PNG 或 WebP 图片')
+    unmount()
+  })
+})
+
+describe('sync screen, connection cut', () => {
+  it('says which try failed and when the next one comes', async () => {
+    fakeBackend.syncStatus.mockResolvedValueOnce({
+      online: false,
+      syncing: true,
+      pending: 3,
+      photos_pending: 0,
+      last_sync_at: null,
+      last_error: null,
+      rejections: [],
+      uploads: [],
+      photos_refused: [],
+      changed: 0,
+      attempts: 2,
+      retry: { after: 'unreachable', in_ms: 3_400 },
+    })
+    const { root, unmount } = await mountAt('/sync')
+    expect(text(root, '[data-test=sync-retry]')).toContain('第 2 次同步未成功，4 秒后重试')
     unmount()
   })
 })
