@@ -319,6 +319,7 @@ fn store_demo_batch(
                 base_rev: None,
                 moved: false,
                 changes,
+                photos: crate::blob_grants::references(record),
             },
         ));
     }
@@ -347,6 +348,7 @@ fn store_demo_batch(
         user_id: SERVER_USER.into(),
         received_at: jiff::Timestamp::now().as_millisecond(),
         new_actors: Vec::new(),
+        blob_refs: crate::blob_grants::granted_by_server(&fresh),
         docs: fresh,
     };
     match storage.commit_push(&commit)? {

@@ -183,6 +183,13 @@ pub(super) fn store(
             user_id: session.user.id.clone(),
             received_at: now.as_millisecond(),
             new_actors: new_actors.into_iter().collect(),
+            blob_refs: crate::blob_grants::for_push(
+                storage,
+                &ctx.calendar,
+                &session.user,
+                scope_path,
+                &writes,
+            )?,
             docs: writes,
         };
         match storage.commit_push(&commit)? {
@@ -645,6 +652,7 @@ impl Checker<'_, '_> {
                 base_rev: stored.map(|s| s.rev),
                 moved,
                 changes: new_changes,
+                photos: crate::blob_grants::references(&corrected),
             },
             notices,
         })

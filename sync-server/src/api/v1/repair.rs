@@ -1,5 +1,6 @@
 //! `POST /v1/repair/{doc}`: one round of the per-document repair path
-//! (`crate::sync::repair`). Same framing and content type as `/v1/sync`.
+//! (`crate::sync::repair`). Same framing, content type and decoding
+//! limits as `/v1/sync`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use gridwork_core::sync::wire::{self, RepairRequest};
 use uuid::Uuid;
 
-use super::sync::{CONTENT_TYPE, read_body};
+use super::sync::{CONTENT_TYPE, decode, read_body};
 use crate::AppState;
 use crate::auth::Session;
 use crate::error::ApiError;
@@ -25,9 +26,10 @@ pub async fn repair(
     let doc = Uuid::parse_str(&doc)
         .map_err(|_| ApiError::BadRequest(format!("{doc:?} is not a record id")))?;
     let body = read_body(&state, body)?;
+    let _slot = state.limits().sync().await;
     let worker = state.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let request: RepairRequest = wire::decode(&body)?;
+        let request: RepairRequest = decode(&worker, &body)?;
         let response = crate::sync::repair(
             worker.storage().as_ref(),
             worker.sync_context(),

@@ -4,6 +4,11 @@
 //! answer a framed [`SyncResponse`] with content type
 //! `application/x-gridwork-sync`. A body that cannot be read is answered
 //! 400 or 413 with the wire error's code, and nothing is stored.
+//!
+//! A body may decompress and decode to at most `max_body_bytes` (413
+//! `expands_too_large` past it), and at most `max_concurrent_syncs` sync
+//! and repair requests decode and check at once ([`crate::limits`]): a
+//! flood of small bodies that expand cannot take the server's memory.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -27,9 +32,10 @@ pub async fn sync(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = read_body(&state, body)?;
+    let _slot = state.limits().sync().await;
     let worker = state.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let request: SyncRequest = wire::decode(&body)?;
+        let request: SyncRequest = decode(&worker, &body)?;
         let response = crate::sync::run(
             worker.storage().as_ref(),
             worker.sync_context(),
@@ -45,6 +51,14 @@ pub async fn sync(
     })
     .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
+}
+
+/// Decodes a sync or repair body within the server's limit.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    Ok(wire::decode_within(body, state.max_body_bytes())?)
 }
 
 /// The request body, or the error that says why it could not be read.
