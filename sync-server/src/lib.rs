@@ -36,6 +36,7 @@ pub mod blobs;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod escape;
 pub mod grids;
 pub mod limits;
 pub mod storage;
@@ -54,7 +55,7 @@ use gridwork_core::calendar::WorkCalendar;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::LoginLimiter;
+use crate::auth::{LoginLimiter, LoginLimits};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::storage::Storage;
@@ -88,10 +89,12 @@ impl AppState {
                 budget_default: settings.sync_budget_default,
                 budget_max: settings.sync_budget_max,
             },
-            limiter: LoginLimiter::new(
-                settings.login_per_user_per_minute,
-                settings.login_per_ip_per_minute,
-            ),
+            limiter: LoginLimiter::new(LoginLimits {
+                per_user_source: settings.login_per_user_per_minute,
+                per_source: settings.login_per_ip_per_minute,
+                free_failures: settings.login_free_failures,
+                backoff_max: Duration::from_secs(settings.login_backoff_max_secs),
+            }),
             max_body_bytes: settings.max_body_bytes,
             request_timeout: Duration::from_secs(settings.request_timeout_secs),
             blobs: Arc::new(blobs::FsBlobStore::new(settings.data_dir.join("blobs"))),

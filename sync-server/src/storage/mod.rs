@@ -328,8 +328,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Appends to the access log; returns the row's sequence number.
     fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError>;
     /// Appends reveals made on a device (action `reveal`, target the record
-    /// kind, the field and device time in `filter`), skipping entry ids
-    /// already stored; returns how many were new.
+    /// kind, the field and device time in `filter`) by `user_id` on
+    /// `device_id`, received at `at`, skipping entry ids already stored;
+    /// returns how many were new. The entries' own `user_id` is not stored:
+    /// callers pass entries already checked against the device's scope.
     fn append_device_reveals(
         &self,
         user_id: &str,

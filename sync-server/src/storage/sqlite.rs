@@ -517,10 +517,11 @@ impl Storage for SqliteStorage {
                  VALUES (?1, ?2, ?3, 'reveal', ?4, ?5, NULL, ?6, 1, ?7, ?8)",
             )?;
             for e in entries {
+                // The device's own claims end here: the field and its
+                // clock. User, device and receipt time are the server's.
                 let filter = serde_json::json!({
                     "field": e.field,
                     "device_at": e.at,
-                    "device_user": e.user_id,
                 })
                 .to_string();
                 let ids = serde_json::json!([e.record_id]).to_string();

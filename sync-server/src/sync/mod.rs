@@ -180,6 +180,31 @@ pub(crate) fn role_receives(
     Ok(may_see(user, &loaded.record, loaded.derived.as_ref()))
 }
 
+/// The stored document, if it lies in the user's grid subtree and their
+/// role receives it: what a device of theirs may hold. The repair path and
+/// the reveal-log upload ask this.
+pub(crate) fn device_may_hold(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    user: &User,
+    doc: uuid::Uuid,
+) -> Result<Option<StoredDoc>, StorageError> {
+    let Some(stored) = storage.load_doc(doc)? else {
+        return Ok(None);
+    };
+    let in_scope = match (
+        storage.grid_path(&user.grid)?,
+        storage.grid_path(&stored.grid)?,
+    ) {
+        (Some(scope), Some(path)) => path.starts_with(&scope),
+        _ => false,
+    };
+    if !in_scope || !role_receives(user, &stored, &ctx.calendar)? {
+        return Ok(None);
+    }
+    Ok(Some(stored))
+}
+
 /// The device's scope epoch, bumped when the user's subtree now holds a
 /// grid the device was not served in the current one.
 fn current_epoch(

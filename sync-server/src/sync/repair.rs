@@ -17,7 +17,7 @@ use automerge::sync::{Message, State, SyncDoc};
 use gridwork_core::sync::wire::{RepairRequest, RepairResponse};
 use uuid::Uuid;
 
-use super::{SyncContext, role_receives};
+use super::{SyncContext, device_may_hold};
 use crate::auth::Session;
 use crate::storage::{Storage, StorageError};
 
@@ -67,17 +67,9 @@ fn visible_doc(
     session: &Session,
     doc: Uuid,
 ) -> Result<Option<AutoCommit>, RepairError> {
-    let Some(stored) = storage.load_doc(doc)? else {
+    let Some(stored) = device_may_hold(storage, ctx, &session.user, doc)? else {
         return Ok(None);
     };
-    let scope = storage.grid_path(&session.user.grid)?;
-    let in_scope = match (scope, storage.grid_path(&stored.grid)?) {
-        (Some(scope), Some(path)) => path.starts_with(&scope),
-        _ => false,
-    };
-    if !in_scope || !role_receives(&session.user, &stored, &ctx.calendar)? {
-        return Ok(None);
-    }
     AutoCommit::load(&stored.snapshot)
         .map(Some)
         .map_err(|e| RepairError::Storage(StorageError::Corrupt(format!("document {doc}: {e}"))))

@@ -14,7 +14,7 @@ use super::ConsoleApiError;
 use crate::AppState;
 use crate::api::ClientIp;
 use crate::api::v1::auth::UserInfo;
-use crate::auth::{Session, new_actor_hex, new_token, token_hash, verify_dummy, verify_password};
+use crate::auth::{Session, authenticate, new_actor_hex, new_token, token_hash};
 use crate::console::actions::ConsoleUser;
 use crate::console::{DEVICE_NAME, DEVICE_PREFIX, role_allowed};
 use crate::error::ApiError;
@@ -71,24 +71,20 @@ pub async fn login(
     if user_id.is_empty() || req.password.is_empty() {
         return Err(ApiError::BadCredentials.into());
     }
-    state
-        .login_limiter()
-        .check(&user_id, ip)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    let storage = state.storage().clone();
+    let state2 = state.clone();
     let (token, me) = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
-        let Some(account) = storage.account(&user_id)? else {
-            verify_dummy(&req.password);
-            return Err(ApiError::BadCredentials.into());
-        };
-        if !verify_password(&req.password, &account.password_hash) {
-            return Err(ApiError::BadCredentials.into());
-        }
-        if account.disabled {
-            return Err(ApiError::AccountDisabled.into());
-        }
+        let storage = state2.storage();
+        let account = authenticate(
+            storage.as_ref(),
+            state2.login_limiter(),
+            "console",
+            &user_id,
+            &req.password,
+            ip,
+        )?;
         let user = account.user;
         if !role_allowed(user.role) {
+            tracing::warn!(user = %user.id, source = %ip, reason = "console_role", "console sign-in refused");
             return Err(ConsoleApiError::RoleNotAllowed);
         }
         let path = storage

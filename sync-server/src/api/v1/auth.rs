@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::api::ClientIp;
-use crate::auth::{new_actor_hex, new_token, verify_dummy, verify_password};
+use crate::auth::{authenticate, new_actor_hex, new_token};
 use crate::error::ApiError;
+use crate::escape::is_unsafe;
 use crate::grids::Grid;
 use crate::storage::{NewDevice, ServedScope};
 
@@ -73,31 +74,25 @@ pub async fn login(
     if user_id.is_empty() || req.password.is_empty() {
         return Err(ApiError::BadCredentials);
     }
-    if device_name.is_empty() || device_name.chars().count() > DEVICE_NAME_MAX {
+    if device_name.is_empty()
+        || device_name.chars().count() > DEVICE_NAME_MAX
+        || device_name.chars().any(is_unsafe)
+    {
         return Err(ApiError::BadRequest(format!(
-            "device_name must be 1 to {DEVICE_NAME_MAX} characters"
+            "device_name must be 1 to {DEVICE_NAME_MAX} characters, without control characters"
         )));
     }
-    state
-        .login_limiter()
-        .check(&user_id, ip)
-        .map_err(|retry_after_secs| {
-            tracing::warn!(user = %user_id, %ip, "login rate limited");
-            ApiError::RateLimited { retry_after_secs }
-        })?;
 
-    let storage = state.storage().clone();
     let response = tokio::task::spawn_blocking(move || -> Result<LoginResponse, ApiError> {
-        let Some(account) = storage.account(&user_id)? else {
-            verify_dummy(&req.password);
-            return Err(ApiError::BadCredentials);
-        };
-        if !verify_password(&req.password, &account.password_hash) {
-            return Err(ApiError::BadCredentials);
-        }
-        if account.disabled {
-            return Err(ApiError::AccountDisabled);
-        }
+        let storage = state.storage();
+        let account = authenticate(
+            storage.as_ref(),
+            state.login_limiter(),
+            "device",
+            &user_id,
+            &req.password,
+            ip,
+        )?;
         let user = account.user;
         let path = storage.grid_path(&user.grid)?.ok_or_else(|| {
             ApiError::Internal(format!(

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::api::ByteRange;
 use crate::auth::Session;
 use crate::blobs::{self, BlobError, BlobState, Received, Uploader};
 use crate::error::ApiError;
@@ -258,10 +259,7 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, BlobApiError> {
     checked(&sha256)?;
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let range = headers.get(header::RANGE).map(|v| v.as_bytes().to_vec());
     let worker = state.clone();
     tokio::task::spawn_blocking(move || -> Result<Response, BlobApiError> {
         let storage = worker.storage().as_ref();
@@ -284,10 +282,10 @@ pub async fn download(
         let Some(total) = worker.blobs().complete(&sha256)? else {
             return Err(BlobApiError::NotFound);
         };
-        let (start, end) = match range.as_deref().and_then(parse_range) {
-            Some((start, _)) if start >= total => return Err(BlobApiError::BadRange { total }),
-            Some((start, end)) => (start, end.unwrap_or(total - 1).min(total - 1)),
-            None => (0, total.saturating_sub(1)),
+        let (start, end, partial) = match ByteRange::of(range.as_deref(), total) {
+            ByteRange::Unsatisfiable => return Err(BlobApiError::BadRange { total }),
+            ByteRange::Part { start, end } => (start, end, true),
+            ByteRange::Whole => (0, total.saturating_sub(1), false),
         };
         let bytes = worker
             .blobs()
@@ -300,7 +298,7 @@ pub async fn download(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, max-age=31536000, immutable"),
         );
-        if range.is_some() {
+        if partial {
             *response.status_mut() = StatusCode::PARTIAL_CONTENT;
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
                 response.headers_mut().insert(header::CONTENT_RANGE, v);
@@ -309,29 +307,4 @@ pub async fn download(
         Ok(response)
     })
     .await?
-}
-
-/// `bytes=a-` or `bytes=a-b` (one range; suffix ranges are not needed by
-/// the app and read as "whole").
-fn parse_range(value: &str) -> Option<(u64, Option<u64>)> {
-    let (start, end) = value.trim().strip_prefix("bytes=")?.split_once('-')?;
-    let start = start.trim().parse().ok()?;
-    let end = match end.trim() {
-        "" => None,
-        e => Some(e.parse::<u64>().ok().filter(|e| *e >= start)?),
-    };
-    Some((start, end))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_are_read() {
-        assert_eq!(parse_range("bytes=0-99"), Some((0, Some(99))));
-        assert_eq!(parse_range("bytes=100-"), Some((100, None)));
-        assert_eq!(parse_range("bytes=9-3"), None);
-        assert_eq!(parse_range("items=0-1"), None);
-    }
 }
