@@ -50,9 +50,9 @@ pub struct Settings {
     /// photos and checking finished uploads, each counted at its peak as
     /// read from the file's header. An image larger than this runs alone.
     pub image_memory_bytes: u64,
-    /// Sync and repair requests decoding and checking at once; more wait
-    /// their turn. Each may hold its body decompressed (at most
-    /// `max_body_bytes`) and its decoded changes.
+    /// Threads that decode, check and store sync and repair requests;
+    /// more requests wait their turn. Each may hold its body decompressed
+    /// (at most `max_body_bytes`) and its decoded changes.
     pub max_concurrent_syncs: usize,
     /// Login attempts per minute for one user id from one client address
     /// (an IPv6 address counts by its /64). No limit counts a user id
@@ -68,9 +68,11 @@ pub struct Settings {
     pub login_backoff_max_secs: u64,
     /// Requests taking longer are answered 408 (a slow 2G upload counts).
     pub request_timeout_secs: u64,
-    /// Threads that run syncs' database and Automerge work (and logins'
-    /// password hashing). The database takes one writer at a time, so more
-    /// threads only wait, each holding memory of its own.
+    /// Threads for blocking work besides syncs and image work (which have
+    /// threads of their own, `max_concurrent_syncs` and
+    /// `limits::IMAGE_THREADS`): logins' password hashing, photo uploads
+    /// and downloads, the console. More threads only wait, each holding
+    /// memory of its own.
     pub blocking_threads: usize,
     /// A `tracing` filter: `info`, `gridwork_server=debug,tower_http=info` …
     pub log_level: String,

@@ -361,20 +361,22 @@ pub async fn photo(
         gridwork_core::media::prepare_cost(&header).unwrap_or(0)
     })
     .await?;
-    let _share = state.limits().image(cost).await;
     let worker = state.clone();
-    let photo = tokio::task::spawn_blocking(move || {
-        actions::store_photo(
-            worker.storage().as_ref(),
-            worker.blobs().as_ref(),
-            worker.upload_limits(),
-            worker.sync_context(),
-            &who,
-            id,
-            &body,
-        )
-    })
-    .await??;
+    let photo = state
+        .limits()
+        .image(cost, move || {
+            actions::store_photo(
+                worker.storage().as_ref(),
+                worker.blobs().as_ref(),
+                worker.upload_limits(),
+                worker.sync_context(),
+                &who,
+                id,
+                &body,
+            )
+        })
+        .await
+        .map_err(ApiError::from)??;
     Ok(Json(photo))
 }
 

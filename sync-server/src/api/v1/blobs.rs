@@ -213,15 +213,9 @@ pub async fn upload(
     })?;
     let offset = header_u64(&headers, UPLOAD_OFFSET)?;
     let length = header_u64(&headers, UPLOAD_LENGTH)?;
-    // The last chunk makes the server read the whole blob to check it.
-    let last = offset.saturating_add(body.len() as u64) == length
-        && length <= state.upload_limits().max_bytes;
-    let _share = match last {
-        true => Some(state.limits().image(blobs::check_cost(length)).await),
-        false => None,
-    };
+    let chunk_len = body.len() as u64;
     let worker = state.clone();
-    let received = tokio::task::spawn_blocking(move || {
+    let receive = move || {
         blobs::receive(
             worker.blobs().as_ref(),
             worker.storage().as_ref(),
@@ -234,8 +228,19 @@ pub async fn upload(
                 bytes: &body,
             },
         )
-    })
-    .await??;
+    };
+    // The last chunk makes the server read the whole blob to check it:
+    // image work, within its budget.
+    let last = offset.saturating_add(chunk_len) == length && length <= state.max_blob_bytes();
+    let received = if last {
+        state
+            .limits()
+            .image(blobs::check_cost(length), receive)
+            .await
+            .map_err(ApiError::from)??
+    } else {
+        tokio::task::spawn_blocking(receive).await??
+    };
     let headers = match received {
         Received::Partial(n) => offset_headers(n, false),
         Received::Complete(n) => offset_headers(n, true),

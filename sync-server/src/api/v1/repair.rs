@@ -26,23 +26,24 @@ pub async fn repair(
     let doc = Uuid::parse_str(&doc)
         .map_err(|_| ApiError::BadRequest(format!("{doc:?} is not a record id")))?;
     let body = read_body(&state, body)?;
-    let _slot = state.limits().sync().await;
     let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let request: RepairRequest = decode(&worker, &body)?;
-        let response = crate::sync::repair(
-            worker.storage().as_ref(),
-            worker.sync_context(),
-            &session,
-            doc,
-            request,
-        )
-        .map_err(|e| match e {
-            RepairError::BadMessage(m) => ApiError::BadRequest(m),
-            RepairError::Storage(s) => ApiError::Internal(s.to_string()),
-        })?;
-        Ok(wire::encode(&response))
-    })
-    .await??;
+    let answer = state
+        .limits()
+        .sync(move || -> Result<Vec<u8>, ApiError> {
+            let request: RepairRequest = decode(&worker, &body)?;
+            let response = crate::sync::repair(
+                worker.storage().as_ref(),
+                worker.sync_context(),
+                &session,
+                doc,
+                request,
+            )
+            .map_err(|e| match e {
+                RepairError::BadMessage(m) => ApiError::BadRequest(m),
+                RepairError::Storage(s) => ApiError::Internal(s.to_string()),
+            })?;
+            Ok(wire::encode(&response))
+        })
+        .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
 }

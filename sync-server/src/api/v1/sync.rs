@@ -6,8 +6,8 @@
 //! 400 or 413 with the wire error's code, and nothing is stored.
 //!
 //! A body may decompress and decode to at most `max_body_bytes` (413
-//! `expands_too_large` past it), and at most `max_concurrent_syncs` sync
-//! and repair requests decode and check at once ([`crate::limits`]): a
+//! `expands_too_large` past it), and sync and repair requests run on
+//! `max_concurrent_syncs` threads of their own ([`crate::limits`]): a
 //! flood of small bodies that expand cannot take the server's memory.
 
 use axum::body::Bytes;
@@ -32,24 +32,25 @@ pub async fn sync(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = read_body(&state, body)?;
-    let _slot = state.limits().sync().await;
     let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let request: SyncRequest = decode(&worker, &body)?;
-        let response = crate::sync::run(
-            worker.storage().as_ref(),
-            worker.sync_context(),
-            &session,
-            request,
-            jiff::Timestamp::now(),
-        )
-        .map_err(|e| match e {
-            SyncError::Busy => ApiError::Busy,
-            other => ApiError::Internal(other.to_string()),
-        })?;
-        Ok(wire::encode(&response))
-    })
-    .await??;
+    let answer = state
+        .limits()
+        .sync(move || -> Result<Vec<u8>, ApiError> {
+            let request: SyncRequest = decode(&worker, &body)?;
+            let response = crate::sync::run(
+                worker.storage().as_ref(),
+                worker.sync_context(),
+                &session,
+                request,
+                jiff::Timestamp::now(),
+            )
+            .map_err(|e| match e {
+                SyncError::Busy => ApiError::Busy,
+                other => ApiError::Internal(other.to_string()),
+            })?;
+            Ok(wire::encode(&response))
+        })
+        .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
 }
 
