@@ -112,6 +112,13 @@ impl Server {
     /// demo's users get [`PASSWORD`]) and starts the server. The same demo
     /// is `generate(&DemoConfig::with_total_records(seed, records))`.
     pub fn start_with_demo(seed: u64, records: usize) -> Result<Server> {
+        Server::start_with_demo_config(seed, records, "")
+    }
+
+    /// [`Server::start_with_demo`] with `config` (TOML settings, say
+    /// `blob_partial_expiry_secs = 2`) as the data directory's
+    /// `gridwork.toml`.
+    pub fn start_with_demo_config(seed: u64, records: usize, config: &str) -> Result<Server> {
         let mut server = Server {
             child: None,
             data: tempfile::tempdir()?,
@@ -128,8 +135,23 @@ impl Server {
             "--password",
             PASSWORD,
         ])?;
+        if !config.is_empty() {
+            std::fs::write(server.data.path().join("gridwork.toml"), config)?;
+        }
         server.spawn()?;
         Ok(server)
+    }
+
+    /// The server process's peak resident memory so far (`VmHWM` in
+    /// `/proc/<pid>/status`), in KiB; `None` when it is not running or
+    /// the system has no `/proc`.
+    pub fn peak_memory_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// The server's data directory.

@@ -9,7 +9,9 @@ use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::media::{sha256_hex, synthetic_photo};
 use gridwork_core::model::{Incident, Meta, PhotoRole, Role, User};
-use gridwork_core::sync::blobs::{BlobTransport, UploadStep, sync_photos, sync_photos_reporting};
+use gridwork_core::sync::blobs::{
+    BlobTransport, PhotoProgress, UploadStep, sync_photos, sync_photos_reporting,
+};
 use gridwork_core::sync::client::TransportError;
 use gridwork_core::workflow::{self, Action, Actor};
 use gridwork_tests::{Device, Server, community};
@@ -53,6 +55,12 @@ fn new_incident(grid: &str, worker: &str) -> Incident {
 
 fn blobs_of(device: &Device, server: &Server) -> Result<BlobTransport> {
     Ok(BlobTransport::new(&server.url(), &device.login.token)?.with_chunk_bytes(CHUNK))
+}
+
+/// Moves the device's photos: uploads, then downloads.
+async fn photo_sync(device: &mut Device, server: &Server) -> Result<PhotoProgress> {
+    let api = blobs_of(device, server)?;
+    Ok(sync_photos(&mut device.store, &api).await?)
 }
 
 fn code(e: TransportError) -> (u16, String) {
@@ -375,5 +383,141 @@ async fn a_photo_removed_before_the_sync_never_reaches_the_server() -> Result<()
         );
     }
     assert!(tablet.store.photo_bytes(&kept.sha256)?.is_some());
+    Ok(())
+}
+
+/// A photo is opened by a record granted it, not by its hash (issue #10,
+/// item 4), and honest copies keep working: a supervisor copies a
+/// worker's photo into another record of the grid (a record they see is
+/// granted it), and the worker reads it through the copy; the worker's
+/// second tablet copies it into a record of its own (the same user
+/// uploaded it). A worker of another grid who names the hash is granted
+/// nothing until they send every byte of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Result<()> {
+    let server = Server::start()?;
+    let grid = community().incidents[0].meta.grid.clone();
+    let worker = user_with(Role::GridWorker, &grid);
+    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let stranger = worker_elsewhere(&grid);
+    let cal = WorkCalendar::bundled();
+    let report = |i: &mut Incident, who: &User, role: Role| {
+        let actor = Actor {
+            user: &who.id,
+            role,
+        };
+        workflow::transition(i, &cal, actor, Action::Report, "", vec![], NOW)
+    };
+
+    let mut tablet = Device::enrol(&server, &worker.id).await?;
+    let photo = tablet
+        .store
+        .add_photo(&synthetic_photo(900, 600, 21), PhotoRole::Before, None)?;
+    let mut first = new_incident(&grid, &worker.id);
+    first.photos.push(photo.clone());
+    report(&mut first, worker, Role::GridWorker)?;
+    tablet
+        .store
+        .insert(first, &Author::new(&worker.id, NOW), today())?;
+    tablet.sync().await?;
+    let up = photo_sync(&mut tablet, &server).await?;
+    assert_eq!((up.sent, up.pending), (2, 0), "{up:?}");
+
+    // The supervisor receives the record and its photo, and copies the
+    // photo into a record of their own in the worker's grid.
+    let mut sup = Device::enrol(&server, &supervisor.id).await?;
+    sup.sync().await?;
+    let down = photo_sync(&mut sup, &server).await?;
+    assert_eq!(down.received, 2, "{down:?}");
+    let mut copy = new_incident(&grid, &supervisor.id);
+    copy.photos.push(photo.clone());
+    report(&mut copy, supervisor, Role::CommunitySupervisor)?;
+    let copy_id = copy.meta.id;
+    sup.store
+        .insert(copy, &Author::new(&supervisor.id, NOW), today())?;
+    let pushed = sup.sync().await?;
+    assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
+    let up = photo_sync(&mut sup, &server).await?;
+    assert_eq!(
+        (up.sent, up.refused.len()),
+        (0, 0),
+        "nothing to send: {up:?}"
+    );
+
+    // The worker's tablet reads the photo through the copy.
+    let theirs = blobs_of(&tablet, &server)?;
+    let piece = theirs.fetch(&photo.sha256, copy_id, 0).await?;
+    assert_eq!(piece.start, 0);
+    assert_eq!(
+        Some(piece.total),
+        tablet
+            .store
+            .photo_bytes(&photo.sha256)?
+            .map(|b| b.len() as u64)
+    );
+
+    // The worker's second tablet takes the same photo for a new record:
+    // already there, and readable through the new record.
+    let mut second = Device::enrol(&server, &worker.id).await?;
+    let same = second
+        .store
+        .add_photo(&synthetic_photo(900, 600, 21), PhotoRole::Before, None)?;
+    assert_eq!(same.sha256, photo.sha256);
+    let mut again = new_incident(&grid, &worker.id);
+    again.photos.push(same);
+    report(&mut again, worker, Role::GridWorker)?;
+    let again_id = again.meta.id;
+    second
+        .store
+        .insert(again, &Author::new(&worker.id, NOW), today())?;
+    second.sync().await?;
+    let up = photo_sync(&mut second, &server).await?;
+    assert_eq!((up.already_there, up.sent), (2, 0), "{up:?}");
+    blobs_of(&sup, &server)?
+        .fetch(&photo.sha256, again_id, 0)
+        .await?;
+
+    // A stranger who names the hash in a record of their grid reads
+    // nothing, until they upload the very bytes themselves.
+    let mut other = Device::enrol(&server, &stranger.id).await?;
+    let stranger_grid = stranger.grid.clone();
+    let mut named = new_incident(
+        &community()
+            .incidents
+            .iter()
+            .find(|i| i.meta.grid.starts_with(&stranger_grid))
+            .expect("an incident of the stranger's grid")
+            .meta
+            .grid,
+        &stranger.id,
+    );
+    named.photos.push(photo.clone());
+    report(&mut named, stranger, Role::GridWorker)?;
+    let named_id = named.meta.id;
+    other
+        .store
+        .insert(named, &Author::new(&stranger.id, NOW), today())?;
+    other.sync().await?;
+    let theirs = blobs_of(&other, &server)?;
+    let (status, c) = code(theirs.fetch(&photo.sha256, named_id, 0).await.unwrap_err());
+    assert_eq!((status, c.as_str()), (403, "blob_forbidden"));
+    let remote = theirs.remote(&photo.sha256).await?;
+    assert_eq!((remote.offset, remote.complete), (0, false));
+    let bytes = tablet.store.photo_bytes(&photo.sha256)?.unwrap();
+    let r = theirs
+        .send_chunk(&photo.sha256, 0, bytes.len() as u64, bytes.clone())
+        .await?;
+    assert!(r.complete);
+    let piece = theirs.fetch(&photo.sha256, named_id, 0).await?;
+    assert_eq!(piece.total, bytes.len() as u64);
+    assert_eq!(
+        server
+            .blob_files()
+            .iter()
+            .filter(|f| f.ends_with(&photo.sha256))
+            .count(),
+        1,
+        "one copy on the server"
+    );
     Ok(())
 }

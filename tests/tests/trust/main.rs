@@ -10,6 +10,7 @@
 //! the well-behaved tablet succeeded. Tests are named after the issue's
 //! items: `item01_…` to `item20_…`.
 
+mod blobs;
 mod edges;
 mod harness;
 
