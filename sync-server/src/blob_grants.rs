@@ -8,16 +8,20 @@
 //! upload grants. A reference already granted or claimed for the record
 //! is not judged again, so only what a push adds counts, judged for the
 //! user who added it. Downloads need the record to be visible and granted.
+//! What "visible" means is [`crate::access`]'s to say: the blobs channel
+//! for a device, the record page for the console's own pushes.
 
 use std::collections::{BTreeSet, HashMap};
 
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::RecordDoc;
-use gridwork_core::model::{AnyRecord, User};
+use gridwork_core::model::AnyRecord;
 use gridwork_core::store::photo_hashes;
 use uuid::Uuid;
 
-use crate::storage::{BlobRef, DocWrite, Storage, StorageError, StoredDoc};
+use crate::access::{self, Channel};
+use crate::auth::Session;
+use crate::storage::{BlobRef, DocWrite, Storage, StorageError};
 
 /// How many records granted a photo are looked at for "a record the user
 /// may see has it": a photo is in a handful of records, and a user who
@@ -41,39 +45,20 @@ pub fn references_in_snapshot(snapshot: &[u8]) -> Result<Vec<String>, String> {
     Ok(references(&doc.read_any().map_err(|e| e.to_string())?))
 }
 
-/// Whether a stored record is one the user may read photos through: in
-/// the user's grid subtree (`scope_path`) and of a kind their role
-/// receives.
-pub fn record_visible(
-    storage: &dyn Storage,
-    calendar: &WorkCalendar,
-    user: &User,
-    scope_path: &str,
-    stored: &StoredDoc,
-) -> Result<bool, StorageError> {
-    let inside = storage
-        .grid_path(&stored.grid)?
-        .is_some_and(|p| p.starts_with(scope_path));
-    Ok(inside && crate::sync::role_receives(user, stored, calendar)?)
-}
-
-/// Whether the user may download a photo through a record: the record
-/// exists, is visible to them ([`record_visible`]) and is granted it.
+/// Whether the device may download a photo through a record: the record
+/// goes to the device on the blobs channel ([`access::device_doc`]) and is
+/// granted the photo.
 pub fn may_download(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
-    user: &User,
-    scope_path: &str,
+    session: &Session,
     doc: Uuid,
     sha256: &str,
 ) -> Result<bool, StorageError> {
-    if !storage.blob_granted(doc, sha256)? {
-        return Ok(false);
-    }
-    match storage.load_doc(doc)? {
-        Some(stored) => record_visible(storage, calendar, user, scope_path, &stored),
-        None => Ok(false),
-    }
+    Ok(
+        access::device_doc(storage, calendar, session, doc, Channel::Blobs)?.is_some()
+            && storage.blob_granted(doc, sha256)?,
+    )
 }
 
 /// Judges the photo references a push adds to its records (see the module
@@ -81,8 +66,7 @@ pub fn may_download(
 pub fn for_push(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
-    user: &User,
-    scope_path: &str,
+    session: &Session,
     writes: &[DocWrite],
 ) -> Result<Vec<BlobRef>, StorageError> {
     let mut judged: HashMap<String, bool> = HashMap::new();
@@ -96,8 +80,8 @@ pub fn for_push(
             let granted = match judged.get(sha) {
                 Some(g) => *g,
                 None => {
-                    let g = storage.has_uploaded(&user.id, sha)?
-                        || seen_elsewhere(storage, calendar, user, scope_path, sha)?;
+                    let g = storage.has_uploaded(&session.user.id, sha)?
+                        || seen_elsewhere(storage, calendar, session, sha)?;
                     judged.insert(sha.clone(), g);
                     g
                 }
@@ -116,14 +100,11 @@ pub fn for_push(
 fn seen_elsewhere(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
-    user: &User,
-    scope_path: &str,
+    session: &Session,
     sha256: &str,
 ) -> Result<bool, StorageError> {
     for doc in storage.blob_grant_docs(sha256, GRANTED_RECORDS_LOOKED_AT)? {
-        if let Some(stored) = storage.load_doc(doc)?
-            && record_visible(storage, calendar, user, scope_path, &stored)?
-        {
+        if access::photos_readable(storage, calendar, session, doc)? {
             return Ok(true);
         }
     }

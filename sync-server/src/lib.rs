@@ -1,8 +1,9 @@
 //! Gridwork's sync server, as a library: the HTTP API ([`router`],
-//! [`launch`]), storage behind a trait ([`storage`]), users and devices
-//! ([`auth`]), the grid tree ([`grids`]), the sync round trip ([`sync`]),
-//! layered settings ([`config`]) and what the admin commands do
-//! ([`admin`]). The `gridwork-server` binary is glue over these.
+//! [`launch`]), storage behind a trait ([`storage`]) and the data
+//! migrations run at start ([`migrate`]), users and devices ([`auth`]), who
+//! sees what on every channel ([`access`]), the grid tree ([`grids`]), the
+//! sync round trip ([`sync`]), layered settings ([`config`]) and what the
+//! admin commands do ([`admin`]). The `gridwork-server` binary is glue over these.
 //!
 //! Tablets keep records as Automerge documents and sync them in one
 //! batched round trip: they push their unsent changes and a cursor, the
@@ -28,6 +29,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -39,6 +41,7 @@ pub mod error;
 pub mod escape;
 pub mod grids;
 pub mod limits;
+pub mod migrate;
 pub mod storage;
 pub mod sync;
 
@@ -88,6 +91,7 @@ impl AppState {
                 calendar: WorkCalendar::bundled(),
                 budget_default: settings.sync_budget_default,
                 budget_max: settings.sync_budget_max,
+                places: Default::default(),
             },
             limiter: LoginLimiter::new(LoginLimits {
                 per_user_source: settings.login_per_user_per_minute,

@@ -392,6 +392,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
             format!("opening the data directory {}", settings.data_dir.display())
         })?;
+        gridwork_server::migrate::run(&storage).context("migrating stored documents")?;
         let state = AppState::new(Arc::new(storage), &settings);
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await

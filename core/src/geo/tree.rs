@@ -362,29 +362,7 @@ impl GridTree {
     /// a micro-grid but outside every grid polygon (a sloppy boundary) is
     /// placed in the micro-grid's grid. `None` when no grid contains it.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<Location> {
-        if !lon.is_finite() || !lat.is_finite() {
-            return None;
-        }
-        let point = Point::new(lon, lat);
-        let mut grids = Vec::new();
-        let mut micro_grids = Vec::new();
-        for entry in self
-            .index
-            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
-        {
-            let i = entry.data;
-            if !self.shapes[i]
-                .as_ref()
-                .is_some_and(|s| s.intersects(&point))
-            {
-                continue;
-            }
-            match self.grids[i].level {
-                GridLevel::Grid => grids.push(i),
-                _ => micro_grids.push(i),
-            }
-        }
-
+        let (grids, micro_grids) = self.holding(lon, lat);
         let grid = match self.best(grids.iter().copied()) {
             Some(g) => g,
             None => {
@@ -436,6 +414,65 @@ impl GridTree {
     }
 
     /// Among candidate nodes, the comprehensive one with the smallest code.
+    /// Whether a WGS-84 point lies in the area of node `code`: inside (or
+    /// on the line of) its own boundary or the boundary of a grid or
+    /// micro-grid below it. This is the rule [`GridTree::locate`] places
+    /// by: wherever `locate` over any part of the tree puts a point, the
+    /// grid it answers contains the point here. `None` when `code` is
+    /// unknown or neither it nor anything below it has a boundary to check
+    /// against.
+    pub fn contains(&self, code: &str, lon: f64, lat: f64) -> Option<bool> {
+        self.by_code.get(code)?;
+        let within = |i: usize| self.is_within(&self.grids[i].code, code);
+        if !(0..self.grids.len()).any(|i| self.shapes[i].is_some() && within(i)) {
+            return None;
+        }
+        let (grids, micro_grids) = self.holding(lon, lat);
+        Some(grids.into_iter().chain(micro_grids).any(within))
+    }
+
+    /// Builds the tree of one user's subtree (a device's grids): a node
+    /// whose parent is not among `grids` becomes a root. Otherwise as
+    /// [`GridTree::from_grids`].
+    pub fn from_subtree(mut grids: Vec<Grid>) -> Result<GridTree, GeoError> {
+        let codes: std::collections::HashSet<String> =
+            grids.iter().map(|g| g.code.clone()).collect();
+        for grid in &mut grids {
+            if grid.parent.as_ref().is_some_and(|p| !codes.contains(p)) {
+                grid.parent = None;
+            }
+        }
+        GridTree::from_grids(grids)
+    }
+
+    /// The grids and the micro-grids whose boundary holds the point (on
+    /// the line counts), as indexes.
+    fn holding(&self, lon: f64, lat: f64) -> (Vec<usize>, Vec<usize>) {
+        let mut grids = Vec::new();
+        let mut micro_grids = Vec::new();
+        if !lon.is_finite() || !lat.is_finite() {
+            return (grids, micro_grids);
+        }
+        let point = Point::new(lon, lat);
+        for entry in self
+            .index
+            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
+        {
+            let i = entry.data;
+            if !self.shapes[i]
+                .as_ref()
+                .is_some_and(|s| s.intersects(&point))
+            {
+                continue;
+            }
+            match self.grids[i].level {
+                GridLevel::Grid => grids.push(i),
+                _ => micro_grids.push(i),
+            }
+        }
+        (grids, micro_grids)
+    }
+
     fn best(&self, candidates: impl Iterator<Item = usize>) -> Option<usize> {
         candidates.min_by(|&a, &b| {
             let key = |i: usize| {

@@ -54,6 +54,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261204_0008_access_log_refused",
         sql: include_str!("migrations/20261204_0008_access_log_refused.sql"),
     },
+    Migration {
+        name: "20261204_0009_own_actors",
+        sql: include_str!("migrations/20261204_0009_own_actors.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -70,7 +70,6 @@ fn incident(grid: &str, title: &str, description: &str, created_at: i64) -> Inci
         address: "阳光花园3栋".into(),
         happened_at: created_at,
         photos: Vec::new(),
-        parties: Vec::new(),
         hotline_order: None,
         patrol_id: None,
         mediation: None,

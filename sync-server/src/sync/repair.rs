@@ -9,15 +9,18 @@
 //! sent along are merged into the copy only to shape the answer; the
 //! device pushes its own through `/v1/sync`, where they are checked.
 //!
-//! A document the user may not see is answered exactly like one the server
-//! does not have (no heads, no message), so the answer leaks nothing.
+//! A document the user may not see, or any document for a role that
+//! receives nothing on a device (an admin), is answered exactly like one
+//! the server does not have (no heads, no message), so the answer leaks
+//! nothing.
 
 use automerge::AutoCommit;
 use automerge::sync::{Message, State, SyncDoc};
 use gridwork_core::sync::wire::{RepairRequest, RepairResponse};
 use uuid::Uuid;
 
-use super::{SyncContext, device_may_hold};
+use super::SyncContext;
+use crate::access::{self, Channel};
 use crate::auth::Session;
 use crate::storage::{Storage, StorageError};
 
@@ -59,15 +62,16 @@ pub fn repair(
     })
 }
 
-/// The stored document, if it is in the user's subtree and their role
-/// receives it.
+/// The stored document, if it goes to the user's device
+/// ([`access::device_doc`]).
 fn visible_doc(
     storage: &dyn Storage,
     ctx: &SyncContext,
     session: &Session,
     doc: Uuid,
 ) -> Result<Option<AutoCommit>, RepairError> {
-    let Some(stored) = device_may_hold(storage, ctx, &session.user, doc)? else {
+    let Some(stored) = access::device_doc(storage, &ctx.calendar, session, doc, Channel::Repair)?
+    else {
         return Ok(None);
     };
     AutoCommit::load(&stored.snapshot)

@@ -10,9 +10,11 @@
 //! the well-behaved tablet succeeded. Tests are named after the issue's
 //! items: `item01_…` to `item20_…`.
 
+mod access;
 mod blobs;
 mod edges;
 mod harness;
+mod history;
 
 use anyhow::Result;
 use gridwork_core::doc::Author;

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::ConsoleApiError;
 use crate::AppState;
+use crate::access;
 use crate::api::ClientIp;
 use crate::api::v1::auth::UserInfo;
 use crate::auth::{Session, authenticate, new_actor_hex, new_token, token_hash};
 use crate::console::actions::ConsoleUser;
-use crate::console::{DEVICE_NAME, DEVICE_PREFIX, role_allowed};
+use crate::console::{DEVICE_NAME, DEVICE_PREFIX};
 use crate::error::ApiError;
 use crate::storage::{NewDevice, ServedScope};
 
@@ -83,12 +84,11 @@ pub async fn login(
             ip,
         )?;
         let user = account.user;
-        if !role_allowed(user.role) {
+        if !access::may_use_console(user.role) {
             tracing::warn!(user = %user.id, source = %ip, reason = "console_role", "console sign-in refused");
             return Err(ConsoleApiError::RoleNotAllowed);
         }
-        let path = storage
-            .grid_path(&user.grid)?
+        let path = access::scope_path(storage.as_ref(), &user)?
             .ok_or_else(|| ApiError::Internal(format!("user {}'s grid does not exist", user.id)))?;
         let (token, token_hash) = new_token();
         let device = NewDevice {
@@ -210,7 +210,7 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             if owner.revoked || owner.account_disabled {
                 return Err(ApiError::TokenRevoked.into());
             }
-            if !role_allowed(owner.user.role) {
+            if !access::may_use_console(owner.user.role) {
                 return Err(ConsoleApiError::RoleNotAllowed);
             }
             let device = storage
@@ -223,9 +223,10 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             }
             let actor = ActorId::try_from(device.actor.as_str())
                 .map_err(|_| ApiError::Internal(format!("device {} has a bad actor", device.id)))?;
-            let scope_path = storage.grid_path(&owner.user.grid)?.ok_or_else(|| {
-                ApiError::Internal(format!("user {}'s grid does not exist", owner.user.id))
-            })?;
+            let scope_path =
+                access::scope_path(storage.as_ref(), &owner.user)?.ok_or_else(|| {
+                    ApiError::Internal(format!("user {}'s grid does not exist", owner.user.id))
+                })?;
             Ok(ConsoleUser {
                 session: Session {
                     device_id: owner.device_id,

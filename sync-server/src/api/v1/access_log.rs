@@ -36,10 +36,10 @@ use gridwork_core::sync::access_log::{
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::access::{self, Channel};
 use crate::auth::Session;
 use crate::error::ApiError;
 use crate::storage::StorageError;
-use crate::sync::device_may_hold;
 
 /// Stores a device's reveals of records it may hold; refuses the others.
 pub async fn upload(
@@ -102,11 +102,12 @@ fn screen(
         let kind = match kinds.get(&entry.record_id) {
             Some(kind) => *kind,
             None => {
-                let kind = device_may_hold(
+                let kind = access::device_doc(
                     state.storage().as_ref(),
-                    state.sync_context(),
-                    &session.user,
+                    &state.sync_context().calendar,
+                    session,
                     entry.record_id,
+                    Channel::DeviceSync,
                 )?
                 .and_then(|stored| RecordKind::parse(&stored.kind));
                 kinds.insert(entry.record_id, kind);

@@ -1,4 +1,7 @@
-//! `POST /v1/login`: password login that enrols a device.
+//! `POST /v1/login`: password login that enrols a device. Only roles that
+//! receive records on a device sign in here ([`access::may_enrol_device`]):
+//! an admin is refused with `403 role_not_allowed`, after the password
+//! checked out (a wrong password says nothing about the role).
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +10,7 @@ use gridwork_core::model::{Role, User};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::access;
 use crate::api::ClientIp;
 use crate::auth::{authenticate, new_actor_hex, new_token};
 use crate::error::ApiError;
@@ -94,7 +98,11 @@ pub async fn login(
             ip,
         )?;
         let user = account.user;
-        let path = storage.grid_path(&user.grid)?.ok_or_else(|| {
+        if !access::may_enrol_device(user.role) {
+            tracing::warn!(user = %user.id, source = %ip, reason = "role_not_allowed", "device sign-in refused: this role syncs no records to a device");
+            return Err(ApiError::RoleNotAllowed);
+        }
+        let path = access::scope_path(storage.as_ref(), &user)?.ok_or_else(|| {
             ApiError::Internal(format!(
                 "user {}'s grid {} does not exist",
                 user.id, user.grid

@@ -267,16 +267,10 @@ pub async fn download(
     let range = headers.get(header::RANGE).map(|v| v.as_bytes().to_vec());
     let worker = state.clone();
     tokio::task::spawn_blocking(move || -> Result<Response, BlobApiError> {
-        let storage = worker.storage().as_ref();
-        let scope_path = storage
-            .grid_path(&session.user.grid)
-            .map_err(ApiError::from)?
-            .ok_or(BlobApiError::Forbidden)?;
         let readable = crate::blob_grants::may_download(
-            storage,
+            worker.storage().as_ref(),
             &worker.sync_context().calendar,
-            &session.user,
-            &scope_path,
+            &session,
             through.doc,
             &sha256,
         )
