@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "add_photo",
     "photo_url",
     "log_reveal",
+    "mask_record",
     "sync_now",
     "sync_status",
     "list_tasks",

@@ -2,7 +2,7 @@
 //!
 //! A record (household, resident, incident, patrol, visit) is one Automerge
 //! document ([`doc`]), mapped to and from typed structs ([`model`]) and
-//! checked by [`validate`]. An incident's status is derived from an
+//! checked by [`validate`] and masked for display by [`privacy`]. An incident's status is derived from an
 //! append-only log of transitions inside its document ([`workflow`]), with
 //! deadlines counted in working days ([`calendar`]). On a device the
 //! documents live in a local SQLite store with query projections, Chinese
@@ -22,6 +22,7 @@ pub mod doc;
 pub mod geo;
 pub mod media;
 pub mod model;
+pub mod privacy;
 pub mod schema;
 pub mod store;
 pub mod sync;

@@ -1,8 +1,11 @@
 //! Revealing a masked [PI]/[S] field writes an entry to the device's
 //! append-only access log ([`gridwork_core::store::RevealEntry`]); the
 //! sync uploads it to the server's access log with this device's id.
+//! Until then a form shows the masked values core makes
+//! ([`gridwork_core::privacy`]), never a mask of its own.
 
 use gridwork_core::model::RecordKind;
+use gridwork_core::privacy::{self, MaskedView};
 use gridwork_core::store::{MAX_FIELD_CHARS, Protection, RevealEntry};
 use tauri::State;
 use uuid::Uuid;
@@ -36,4 +39,12 @@ pub fn log_reveal(
             .record_reveal(&entry)
             .map_err(|e| CommandError::store(e, lang))
     })
+}
+
+/// A record as a form shows it before a reveal: masked by core, with the
+/// class each field's reveal is logged as. The form sends what it holds
+/// (unsaved edits included), so the masks match what is on screen.
+#[tauri::command]
+pub fn mask_record(kind: RecordKind, record: serde_json::Value) -> MaskedView {
+    privacy::masked_view(kind, &record)
 }

@@ -91,6 +91,7 @@ pub fn run() {
             photos::add_photo,
             photos::photo_url,
             access::log_reveal,
+            access::mask_record,
             sync::sync_now,
             sync::sync_status,
             tasks::list_tasks,

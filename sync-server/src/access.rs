@@ -45,7 +45,8 @@ use std::collections::HashMap;
 use automerge::{AutoCommit, ROOT, ReadDoc};
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::RecordDoc;
-use gridwork_core::model::{AnyRecord, IncidentParties, Party, RecordKind, Role, User, mask_name};
+use gridwork_core::model::{AnyRecord, IncidentParties, Party, RecordKind, Role, User};
+use gridwork_core::privacy::Reveal;
 use gridwork_core::workflow::{Assignee, AssigneeKind, Derived};
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -55,7 +56,6 @@ use crate::auth::Session;
 use crate::console::actions::{ConsoleError, ConsoleUser};
 use crate::console::history::HistoryEntry;
 use crate::console::index::{Index, Loaded, Summary, load};
-use crate::console::ledger::Reveal;
 use crate::storage::{Storage, StorageError, StoredDoc};
 use crate::sync::codes;
 
@@ -504,17 +504,17 @@ pub fn ledger_parties(
 }
 
 /// A console page's record JSON with an incident's parties (from its
-/// linked record) put under `parties`, as the user gets them: names
-/// masked unless `reveal.pi`; phones and ID numbers are masked by the
-/// caller's masking of the whole record. Other records are returned as
-/// they are.
+/// linked record) put under `parties`, as the user gets them, in clear:
+/// the caller masks the whole record with
+/// [`gridwork_core::privacy::mask_record`], parties and all, so a party's
+/// name in the incident's text is masked like the party. Other records are
+/// returned as they are.
 pub fn with_parties(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
     who: &ConsoleUser,
     record: &AnyRecord,
     mut json: Json,
-    reveal: Reveal,
 ) -> Result<Json, ConsoleError> {
     let AnyRecord::Incident(incident) = record else {
         return Ok(json);
@@ -536,12 +536,7 @@ pub fn with_parties(
         }
         _ => Vec::new(),
     };
-    let mut parties = parties_shown(&who.session.user, Channel::ConsolePage, parties);
-    if !reveal.pi {
-        for p in &mut parties {
-            p.name = mask_name(&p.name);
-        }
-    }
+    let parties = parties_shown(&who.session.user, Channel::ConsolePage, parties);
     if let Json::Object(map) = &mut json {
         let value =
             serde_json::to_value(parties).map_err(|e| ConsoleError::Damaged(e.to_string()))?;

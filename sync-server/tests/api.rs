@@ -8,7 +8,7 @@ use automerge::{ActorId, Change};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
     Address, Category, CategoryMajor, GeoPoint, Household, HouseholdFlags, HouseholdUse, Incident,
-    IncidentSource, Meta, Role, Urgency, User,
+    IncidentParties, IncidentSource, Meta, Party, Role, Urgency, User,
 };
 use gridwork_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
 use gridwork_core::workflow::{self, Action, Status, Transition};
@@ -1052,6 +1052,67 @@ async fn a_record_moved_into_a_grid_arrives_there_whole() {
     let theirs = rebuild(&pulled(&r), h.meta.id, b.actor.clone());
     assert_eq!(theirs.read::<Household>().unwrap().meta.grid, GRID_B);
     assert_eq!(theirs.read::<Household>().unwrap().address.room, "801");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_incident_moved_into_a_grid_takes_its_parties_along() {
+    let server = TestServer::start().await;
+    let mut a = server.login("gw-a").await;
+    let mut b = server.login("gw-b").await;
+    let mut sup = server.login("sup").await;
+    let mut inc = incident(GRID_A, "gw-a");
+    inc.point = Some(point_in(GRID_A));
+    let parties = IncidentParties::of(
+        &inc,
+        vec![Party {
+            name: "张三".into(),
+            phone: "13812345678".into(),
+            id_number: "11010519491231002X".into(),
+            role: "当事人".into(),
+        }],
+        "gw-a",
+        now_ms(),
+    );
+    let mut doc = RecordDoc::create(&inc, a.actor.clone(), &a.author()).unwrap();
+    let mut pdoc = RecordDoc::create(&parties, a.actor.clone(), &a.author()).unwrap();
+    let r = server
+        .sync_all(&mut a, vec![all_changes(&mut doc), all_changes(&mut pdoc)])
+        .await;
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+    assert!(pulled(&server.sync_all(&mut b, vec![]).await).is_empty());
+
+    // The supervisor moves the incident to grid B; the parties follow.
+    let mut copy = rebuild(
+        &pulled(&server.sync_all(&mut sup, vec![]).await),
+        inc.meta.id,
+        sup.actor.clone(),
+    );
+    let heads = copy.heads();
+    copy.update::<Incident>(&sup.author(), |i| {
+        i.meta.grid = GRID_B.into();
+        i.point = Some(point_in(GRID_B));
+    })
+    .unwrap();
+    let r = server
+        .sync_all(&mut sup, vec![changes_since(&mut copy, &heads)])
+        .await;
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+
+    let r = server.sync_all(&mut b, vec![]).await;
+    let got = pulled(&r);
+    let theirs = rebuild(&got, parties.meta.id, b.actor.clone());
+    let held = theirs.read::<IncidentParties>().unwrap();
+    assert_eq!(held.meta.grid, GRID_B);
+    assert_eq!(held.parties, parties.parties);
+    assert_eq!(
+        rebuild(&got, inc.meta.id, b.actor.clone())
+            .read::<Incident>()
+            .unwrap()
+            .meta
+            .grid,
+        GRID_B
+    );
     server.stop().await;
 }
 

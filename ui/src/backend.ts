@@ -15,6 +15,7 @@ import type {
   Lang,
   ListArgs,
   LoginArgs,
+  MaskedView,
   PatrolEdit,
   PatrolView,
   PhotoRef,
@@ -22,6 +23,7 @@ import type {
   Projection,
   Resident,
   CareTagOption,
+  RecordKind,
   RevealArgs,
   Conflict,
   DueVisit,
@@ -91,6 +93,8 @@ export interface Backend {
    * when the worker refuses location access.
    */
   devicePosition(): Promise<GeoPoint | null>
+  /** A record (as the form holds it) masked by core, as shown before a reveal. */
+  maskRecord(kind: RecordKind, record: object): Promise<MaskedView>
   /** Writes a reveal of a masked field to the device's access log (uploaded at sync). */
   logReveal(args: RevealArgs): Promise<void>
   syncNow(): Promise<SyncStatus>
@@ -193,6 +197,7 @@ export function tauriBackend(): Backend {
     listTasks: () => call('list_tasks'),
     getTask: (id) => call('get_task', { id }),
     tickTask: (id, index, done, note) => call('tick_task', { args: { id, index, done, note } }),
+    maskRecord: (kind, record) => call('mask_record', { kind, record }),
     logReveal: (args) => call('log_reveal', { ...args }),
     devicePosition: async () => {
       let allowed = await checkPermissions()
@@ -246,6 +251,7 @@ export function unavailableBackend(): Backend {
     listTasks: fail,
     getTask: fail,
     tickTask: fail,
+    maskRecord: fail,
     logReveal: fail,
     devicePosition: fail,
     syncNow: fail,

@@ -1,7 +1,10 @@
 import { computed, ref, watch, type Ref } from 'vue'
 import { backend, BackendError } from './backend'
 import { draftKey, dropDraft, readDraft, writeDraft } from './drafts'
-import type { Protection, RecordKind, RevealArgs } from './types'
+import type { MaskedView, Protection, RecordKind, RevealArgs } from './types'
+
+/** What a masked field shows until core has masked it. */
+const HIDDEN = '***'
 
 /**
  * A record form whose content is written to local storage on every change:
@@ -59,15 +62,44 @@ export function textField<T extends object>(form: Ref<T | null>, key: keyof T, e
 }
 
 /**
- * What a masked field of a `kind` record logs when revealed: nothing until
- * the record is saved (`savedId` returns its id then), since a value the
- * worker is typing in is theirs, not a stored record's.
+ * A form's masked view: `masked(path)` is the value core masks for the
+ * form's record as it stands (recomputed as the form changes), `revealOf(path)`
+ * what revealing it logs: nothing until the record is saved (`savedId`
+ * returns its id then), since a value the worker is typing in is theirs,
+ * not a stored record's. The class logged is core's (a birth date beside
+ * an ID number is [S]); until core has answered, [S], the stricter.
  */
-export function useRevealLog(kind: RecordKind, savedId: () => string | null) {
-  return (field: string, protection: Protection): RevealArgs | undefined => {
-    const recordId = savedId()
-    return recordId ? { kind, recordId, field, protection } : undefined
+export function useMaskedView<T extends object>(kind: RecordKind, form: Ref<T | null>, savedId: () => string | null) {
+  const view = ref<MaskedView | null>(null)
+  let asked = 0
+  watch(
+    form,
+    async (record) => {
+      if (!record) return
+      const ask = ++asked
+      let answer: MaskedView | null = null
+      try {
+        answer = await backend.maskRecord(kind, record)
+      } catch {
+        answer = null
+      }
+      // An older answer arriving late must not replace a newer one.
+      if (ask === asked) view.value = answer
+    },
+    { deep: true, immediate: true },
+  )
+  function masked(path: string): string {
+    const value = path
+      .split('.')
+      .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), view.value?.record)
+    return typeof value === 'string' ? value : HIDDEN
   }
+  function revealOf(path: string): RevealArgs | undefined {
+    const recordId = savedId()
+    const protection: Protection = view.value?.classes[path] ?? 's'
+    return recordId ? { kind, recordId, field: path, protection } : undefined
+  }
+  return { masked, revealOf }
 }
 
 /**

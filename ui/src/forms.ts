@@ -1,5 +1,5 @@
-// Form logic shared by the record screens: field errors from the backend,
-// masks for personal information, and small conversions.
+// Form logic shared by the record screens: field errors from the backend
+// and small conversions. Masks are core's (`backend.maskRecord`).
 
 import type { BackendError } from './backend'
 import type { Address, Grid } from './types'
@@ -16,26 +16,6 @@ export function fieldErrors(error: BackendError | null): Record<string, string> 
     out[f.field] = out[f.field] ? `${out[f.field]}；${message}` : message
   }
   return out
-}
-
-/** 110101********123X: region code and the last four stay. */
-export function maskIdNumber(id: string | null | undefined): string {
-  const s = (id ?? '').trim()
-  if (s.length <= 10) return s.replace(/./g, '*')
-  return s.slice(0, 6) + '*'.repeat(s.length - 10) + s.slice(-4)
-}
-
-/** 138****5678 */
-export function maskMobile(phone: string | null | undefined): string {
-  const s = (phone ?? '').trim()
-  if (s.length < 7) return s.replace(/./g, '*')
-  return s.slice(0, 3) + '*'.repeat(s.length - 7) + s.slice(-4)
-}
-
-/** 张** : the first character stays. */
-export function maskName(name: string | null | undefined): string {
-  const chars = Array.from((name ?? '').trim())
-  return chars.length === 0 ? '' : chars[0] + '*'.repeat(chars.length - 1)
 }
 
 /** The address as people write it: 阳光花园3栋2单元501室. */

@@ -15,6 +15,16 @@ export type RecordKind =
 /** How protected a field is: [PI] personal, [S] sensitive (DOMAIN.md). */
 export type Protection = 'pi' | 's'
 
+/**
+ * A record as a form shows it before a reveal, masked by core
+ * (`gridwork_core::privacy::MaskedView`): the UI has no masks of its own.
+ */
+export interface MaskedView {
+  record: Record<string, unknown>
+  /** The class each protected path's reveal is logged as (`*` for any list index). */
+  classes: Record<string, Protection>
+}
+
 /** Which masked field of which saved record the worker reveals (logged). */
 export interface RevealArgs {
   kind: RecordKind

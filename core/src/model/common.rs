@@ -165,13 +165,3 @@ pub fn return_comment(log: &[ReviewEntry]) -> Option<&str> {
         _ => None,
     }
 }
-
-/// Masks a [PI] name for lists: the first character stays, the rest become
-/// `*` (张三丰 → 张**).
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.trim().chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
-}

@@ -200,7 +200,7 @@ impl Record for Household {
         p.subtitle = if self.owner_name.is_empty() {
             String::new()
         } else {
-            super::mask_name(&self.owner_name)
+            crate::privacy::mask_name(&self.owner_name)
         };
         p.status = Some(enum_name(&review_state(&self.review)));
         p.category = Some(enum_name(&self.usage));

@@ -149,7 +149,8 @@ pub enum MediationMethod {
 /// The mediation record a dispute (矛盾纠纷) incident carries.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mediation {
-    /// [PI] The mediator's name.
+    /// The mediator's name: staff acting in their role, shown like an
+    /// assignee (see [`crate::privacy`]).
     #[schemars(length(max = limits::NAME))]
     pub mediator: String,
     pub method: MediationMethod,
@@ -239,7 +240,16 @@ impl Record for Incident {
     }
 
     fn projection(&self) -> Projection {
-        let mut p = Projection::new(RecordKind::Incident, &self.meta, self.title.clone());
+        // The title is free text: a phone or ID number typed into it stays
+        // masked in lists. (The parties live in their own record; a name
+        // typed into the title is the writer's choice.)
+        let title = crate::privacy::scrub_for(
+            RecordKind::Incident,
+            &serde_json::Value::Null,
+            &self.title,
+            crate::privacy::Reveal::MASKED,
+        );
+        let mut p = Projection::new(RecordKind::Incident, &self.meta, title);
         p.subtitle = format!("{} · {}", self.number, self.category.major.label_zh());
         // Status and due date need the working-day calendar; the store fills
         // them in with `workflow::derive`.

@@ -214,7 +214,10 @@ pub struct Projection {
     pub created_at: i64,
     pub created_by: String,
     pub deleted: bool,
-    /// Text indexed for full-text search (no [S] values).
+    /// Text indexed for full-text search (no [S] values). Never
+    /// serialized: it holds [PI] in clear, and a list row is a masked view
+    /// (see [`crate::privacy`]).
+    #[serde(skip_serializing, default)]
     pub search_text: String,
 }
 

@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use super::limits;
 use super::{
-    Gender, Meta, Projection, Record, RecordKind, ReviewEntry, ValidateCtx, enum_name, mask_name,
-    review_state,
+    Gender, Meta, Projection, Record, RecordKind, ReviewEntry, ValidateCtx, enum_name, review_state,
 };
+use crate::privacy::{mask_id_number, mask_name};
 use crate::validate::{self, ValidationErrors};
 
 /// A resident's relation to the head of their household.
@@ -309,7 +309,7 @@ impl Record for Resident {
         p.subtitle = self
             .id_number
             .as_deref()
-            .map(validate::mask_id_number)
+            .map(|id| mask_id_number(id, false))
             .unwrap_or_default();
         p.status = Some(enum_name(&review_state(&self.review)));
         p.category = Some(enum_name(&self.population_type));
@@ -433,7 +433,8 @@ mod tests {
         assert_eq!(r.gender, Gender::Female);
         assert_eq!(r.phone.as_deref(), Some("13812345678"));
         let p = r.projection();
-        assert_eq!(p.subtitle, "110105********002X");
+        // A list row masks [PI] too, so the district goes with the name.
+        assert_eq!(p.subtitle, "11************002X");
         assert_eq!(p.title, "热******");
     }
 

@@ -26,32 +26,7 @@ use uuid::Uuid;
 
 use super::{Store, StoreError, parse_uuid};
 use crate::model::RecordKind;
-
-/// How protected a revealed field is (DOMAIN.md's marks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Protection {
-    /// [PI]: personal information.
-    Pi,
-    /// [S]: sensitive personal information.
-    S,
-}
-
-impl Protection {
-    /// The stable name stored and sent: `pi` or `s`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protection::Pi => "pi",
-            Protection::S => "s",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Protection> {
-        [Protection::Pi, Protection::S]
-            .into_iter()
-            .find(|p| p.as_str() == s)
-    }
-}
+pub use crate::privacy::Protection;
 
 /// One reveal of one field of one record, made on this device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

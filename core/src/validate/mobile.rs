@@ -1,4 +1,4 @@
-//! Mainland mobile numbers: parsing and masking.
+//! Mainland mobile numbers: parsing (masking is [`crate::privacy`]'s).
 
 use super::{Code, ValidationError};
 
@@ -31,26 +31,6 @@ pub fn parse_mobile(input: &str) -> Result<String, ValidationError> {
             cleaned,
         ))
     }
-}
-
-/// A mobile number for display in lists: `138****5678`.
-///
-/// A number [`parse_mobile`] accepts is masked in its 11-digit form. Anything
-/// else is masked without failing: the first 3 and last 4 characters kept
-/// when there are more than 7, otherwise every character starred.
-pub fn mask_mobile(s: &str) -> String {
-    let chars: Vec<char> = match parse_mobile(s) {
-        Ok(digits) => digits.chars().collect(),
-        Err(_) => s.trim().chars().collect(),
-    };
-    let n = chars.len();
-    if n <= 7 {
-        return "*".repeat(n);
-    }
-    let mut masked: String = chars[..3].iter().collect();
-    masked.push_str(&"*".repeat(n - 7));
-    masked.extend(&chars[n - 4..]);
-    masked
 }
 
 #[cfg(test)]
@@ -110,14 +90,5 @@ mod tests {
         assert!(e.message(Lang::ZhCn).contains("1381234567"));
         assert!(e.message(Lang::En).contains("1381234567"));
         assert!(e.message(Lang::ZhCn).starts_with("手机号码"));
-    }
-
-    #[test]
-    fn masks() {
-        assert_eq!(mask_mobile("13812345678"), "138****5678");
-        assert_eq!(mask_mobile("+86 138-1234-5678"), "138****5678");
-        assert_eq!(mask_mobile("010-12345678"), "010*****5678");
-        assert_eq!(mask_mobile("1234567"), "*******");
-        assert_eq!(mask_mobile(""), "");
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! This module owns the rules a form field must pass before a record is
 //! saved: required and length checks, resident ID numbers (GB 11643), mobile
-//! numbers and personal names, plus the masked forms of ID and mobile numbers
-//! shown in lists. Every failure is a [`ValidationError`] carrying the field
+//! numbers and personal names (their masked forms are [`crate::privacy`]'s).
+//! Every failure is a [`ValidationError`] carrying the field
 //! key, a stable [`Code`] the UI can translate and an optional detail (the
 //! offending value or part of it); [`ValidationError::message`] renders a
 //! sentence in Simplified Chinese or English. Field keys stay as they are in
@@ -31,8 +31,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use id_number::{IdNumber, id_check_character, mask_id_number, parse_id_number};
-pub use mobile::{mask_mobile, parse_mobile};
+pub use id_number::{IdNumber, id_check_character, parse_id_number};
+pub use mobile::parse_mobile;
 pub use name::{NAME_MAX_CHARS, check_name};
 
 /// The language a message is rendered in. Simplified Chinese is the default.

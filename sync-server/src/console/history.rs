@@ -5,12 +5,22 @@
 //! are the device's word and are not shown as the truth. The fields are
 //! found by replaying the changes one by one and comparing the record
 //! before and after each.
+//!
+//! Values are shown as the record page shows them before a reveal: each
+//! version masked whole by [`gridwork_core::privacy::mask_record`] with
+//! [`Reveal::MASKED`], so a value is masked with what stands beside it in
+//! mind. Changes are found on the clear values (a phone whose hidden
+//! digits changed is listed, masked on both sides), and a change inside a
+//! field hidden whole (a care tag, a household flag, a track point) is
+//! listed once under the field's own path, never under the paths inside
+//! it, whose names and indexes would say what it holds.
 
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
 use gridwork_core::doc::RecordDoc;
-use gridwork_core::validate::{mask_id_number, mask_mobile};
+use gridwork_core::model::RecordKind;
+use gridwork_core::privacy::{self, Reveal};
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -49,7 +59,7 @@ pub fn history(snapshot: &[u8], provenance: &Provenance) -> Result<Vec<HistoryEn
     let mut full = AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
     let changes = full.get_changes(&[]);
     let mut replay = AutoCommit::new();
-    let mut before: BTreeMap<String, Json> = BTreeMap::new();
+    let mut before = Version::default();
     let mut out = Vec::with_capacity(changes.len());
     for (i, change) in changes.into_iter().enumerate() {
         let actor = change.actor_id().to_hex_string();
@@ -66,8 +76,7 @@ pub fn history(snapshot: &[u8], provenance: &Provenance) -> Result<Vec<HistoryEn
         replay.apply_changes([change]).map_err(|e| e.to_string())?;
         let mut doc =
             RecordDoc::from_automerge(std::mem::take(&mut replay)).map_err(|e| e.to_string())?;
-        let mut after = BTreeMap::new();
-        flatten("", &doc.to_json(), &mut after);
+        let after = Version::of(&doc.to_json());
         replay = std::mem::take(doc.automerge());
         let fields = if entry.created {
             Vec::new()
@@ -80,25 +89,80 @@ pub fn history(snapshot: &[u8], provenance: &Provenance) -> Result<Vec<HistoryEn
     Ok(out)
 }
 
-fn diff(before: &BTreeMap<String, Json>, after: &BTreeMap<String, Json>) -> Vec<FieldChange> {
-    let mut fields = Vec::new();
-    for (path, new) in after {
-        if before.get(path) != Some(new) {
-            fields.push(FieldChange {
-                path: path.clone(),
-                before: before.get(path).map(|v| mask(path, v)),
-                after: Some(mask(path, new)),
-            });
+/// One version of the record: its leaves in clear (to find what changed)
+/// and masked (to show it).
+#[derive(Default)]
+struct Version {
+    kind: Option<RecordKind>,
+    clear: BTreeMap<String, Json>,
+    masked: BTreeMap<String, Json>,
+}
+
+impl Version {
+    fn of(json: &Json) -> Version {
+        let kind = json
+            .get("kind")
+            .and_then(Json::as_str)
+            .and_then(RecordKind::parse);
+        let mut clear = BTreeMap::new();
+        flatten("", json, &mut clear);
+        let mut masked = BTreeMap::new();
+        if let Some(kind) = kind {
+            flatten(
+                "",
+                &privacy::mask_record(kind, json, Reveal::MASKED),
+                &mut masked,
+            );
+        }
+        Version {
+            kind,
+            clear,
+            masked,
         }
     }
-    for (path, old) in before {
-        if !after.contains_key(path) {
-            fields.push(FieldChange {
-                path: path.clone(),
-                before: Some(mask(path, old)),
-                after: None,
-            });
+
+    /// The path a change at `path` is listed under, and its value as
+    /// shown: a path inside a field hidden whole is listed as the field.
+    fn shown(&self, kind: Option<RecordKind>, path: &str) -> (String, Option<Json>) {
+        let listed = match kind.and_then(|k| privacy::field_over(k, path)) {
+            Some(f) => path
+                .split('.')
+                .take(f.path.split('.').count())
+                .collect::<Vec<_>>()
+                .join("."),
+            None => path.to_string(),
+        };
+        // A document of no known kind shows nothing (`masked` is empty).
+        let value = self.masked.get(&listed).cloned();
+        (listed, value)
+    }
+}
+
+fn diff(before: &Version, after: &Version) -> Vec<FieldChange> {
+    let kind = after.kind.or(before.kind);
+    let changed = after
+        .clear
+        .iter()
+        .filter(|(path, new)| before.clear.get(*path) != Some(new))
+        .map(|(path, _)| path)
+        .chain(
+            before
+                .clear
+                .keys()
+                .filter(|path| !after.clear.contains_key(*path)),
+        );
+    let mut fields: Vec<FieldChange> = Vec::new();
+    for path in changed {
+        let (listed, old) = before.shown(kind, path);
+        let (_, new) = after.shown(kind, path);
+        if fields.iter().any(|f| f.path == listed) {
+            continue;
         }
+        fields.push(FieldChange {
+            path: listed,
+            before: old,
+            after: new,
+        });
     }
     fields
 }
@@ -131,44 +195,6 @@ fn flatten(prefix: &str, value: &Json, out: &mut BTreeMap<String, Json>) {
     }
 }
 
-/// Masks identity numbers ([S]) and phone numbers ([PI]) by field name.
-pub fn mask(path: &str, value: &Json) -> Json {
-    let field = path.rsplit('.').next().unwrap_or(path);
-    match value {
-        Json::String(s) if field.ends_with("id_number") && !s.is_empty() => {
-            Json::String(mask_id_number(s))
-        }
-        Json::String(s) if field.ends_with("phone") && !s.is_empty() => {
-            Json::String(mask_mobile(s))
-        }
-        other => other.clone(),
-    }
-}
-
-/// A record's JSON with every identity and phone number masked.
-pub fn mask_record(value: &Json) -> Json {
-    mask_record_revealing(value, false, false)
-}
-
-/// A record's JSON with phone numbers ([PI]) and identity numbers ([S])
-/// masked unless `phones` or `ids` says to show them.
-pub fn mask_record_revealing(value: &Json, phones: bool, ids: bool) -> Json {
-    let keep = |k: &str| (phones && k.ends_with("phone")) || (ids && k.ends_with("id_number"));
-    fn walk(key: &str, value: &Json, keep: &dyn Fn(&str) -> bool) -> Json {
-        match value {
-            Json::Object(map) => Json::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), walk(k, v, keep)))
-                    .collect(),
-            ),
-            Json::Array(items) => Json::Array(items.iter().map(|v| walk(key, v, keep)).collect()),
-            scalar if keep(key) => scalar.clone(),
-            scalar => mask(key, scalar),
-        }
-    }
-    walk("", value, &keep)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,8 +202,7 @@ mod tests {
     use gridwork_core::doc::Author;
     use gridwork_core::model::{Household, ReviewDecision, ReviewEntry};
 
-    #[test]
-    fn history_names_who_changed_which_field() {
+    fn household() -> Household {
         let demo = gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
             households_per_grid: 1,
             incidents_per_grid: 0,
@@ -185,7 +210,12 @@ mod tests {
             visits_per_grid: 0,
             ..Default::default()
         });
-        let h: Household = demo.households[0].clone();
+        demo.households[0].clone()
+    }
+
+    #[test]
+    fn history_names_who_changed_which_field() {
+        let h = household();
         let mut doc = RecordDoc::create(
             &h,
             ActorId::from(&[1u8; 16][..]),
@@ -238,6 +268,32 @@ mod tests {
             phone.after,
             Some(Json::String("138****5678".into())),
             "masked"
+        );
+    }
+
+    #[test]
+    fn a_change_inside_a_field_hidden_whole_is_listed_as_the_field() {
+        let h = household();
+        let low_income = h.flags.low_income;
+        let mut doc = RecordDoc::create(
+            &h,
+            ActorId::from(&[1u8; 16][..]),
+            &Author::new("gw-1", 1_000_000),
+        )
+        .unwrap();
+        doc.update::<Household>(&Author::new("gw-1", 2_000_000), |h| {
+            h.flags.low_income = !low_income;
+        })
+        .unwrap();
+        let h = history(&doc.save(), &Provenance::default()).unwrap();
+        let hidden = Some(Json::String(privacy::HIDDEN.into()));
+        assert_eq!(
+            h[1].fields,
+            vec![FieldChange {
+                path: "flags".into(),
+                before: hidden.clone(),
+                after: hidden,
+            }]
         );
     }
 }

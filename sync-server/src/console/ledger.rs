@@ -2,19 +2,24 @@
 //! those tables written as XLSX, CSV (UTF-8 with a BOM, so Excel reads the
 //! Chinese) and GeoJSON (rows with a point).
 //!
-//! Every [PI] and [S] cell (DOMAIN.md) is masked when it is made unless the
-//! [`Reveal`] allows it, so no clear value reaches a writer by mistake.
+//! Every [PI] and [S] cell (DOMAIN.md) is read from the record as
+//! [`gridwork_core::privacy::mask_record`] masks it for the [`Reveal`], so
+//! no clear value reaches a writer by mistake and a cell is masked with
+//! what stands beside it in mind (a birth date beside a masked ID number
+//! shows its year alone).
 
 use geo::MultiPolygon;
 use gridwork_core::geo::patrol_metrics;
 use gridwork_core::model::{
     AnyRecord, Gender, Household, HouseholdUse, Incident, Party, Patrol, RecordKind, Resident,
-    mask_name, review_state,
+    review_state,
 };
 use gridwork_core::model::{IdType, PopulationType, Relation, ReviewState};
-use gridwork_core::validate::{mask_id_number, mask_mobile};
+use gridwork_core::privacy;
+pub use gridwork_core::privacy::{HIDDEN, Reveal};
 use gridwork_core::workflow::{Derived, Level, Satisfaction};
 use jiff::tz::Offset;
+use serde_json::Value as Json;
 use uuid::Uuid;
 
 use super::index::{Entry, Flags};
@@ -22,39 +27,6 @@ use super::index::{Entry, Flags};
 /// The parties of incidents, by incident id, as the reader gets them
 /// ([`crate::access::ledger_parties`]).
 pub type Parties = std::collections::HashMap<Uuid, Vec<Party>>;
-
-/// What stands in a masked [S] cell that has no masked form (flags, tags).
-pub const HIDDEN: &str = "***";
-
-/// Which protected classes go out in clear; what a role may ask for is
-/// [`crate::access::reveal_allowed`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Reveal {
-    /// Personal information [PI]: names, phones, birth dates, addresses of
-    /// origin.
-    pub pi: bool,
-    /// Sensitive personal information [S]: identity numbers, care and
-    /// management tags, low-income and living-alone flags.
-    pub s: bool,
-}
-
-impl Reveal {
-    /// Everything masked.
-    pub const MASKED: Reveal = Reveal {
-        pi: false,
-        s: false,
-    };
-
-    /// `""`, `"pi"` or `"pi,s"`, as the access log keeps it.
-    pub fn label(self) -> &'static str {
-        match (self.pi, self.s) {
-            (false, false) => "",
-            (true, false) => "pi",
-            (false, true) => "s",
-            (true, true) => "pi,s",
-        }
-    }
-}
 
 /// A cell of a ledger.
 #[derive(Debug, Clone, PartialEq)]
@@ -310,20 +282,23 @@ impl List {
         reveal: Reveal,
         parties: &Parties,
     ) -> Table {
-        let m = Masker(reveal);
         let rows = entries
             .into_iter()
-            .map(|(e, flags)| match (self, &e.record) {
-                (List::Queue, _) => queue_row(e, flags),
-                (List::Incidents, AnyRecord::Incident(i)) => {
-                    let involved = parties.get(&i.meta.id).map_or(&[][..], Vec::as_slice);
-                    incident_row(i, involved, e.derived.as_ref(), flags, m)
+            .map(|(e, flags)| {
+                let m = || Masked(privacy::mask_any(&e.record, reveal));
+                match (self, &e.record) {
+                    (List::Queue, _) => queue_row(e, flags),
+                    (List::Incidents, AnyRecord::Incident(i)) => {
+                        let involved = parties.get(&i.meta.id).map_or(&[][..], Vec::as_slice);
+                        let m = Masked::incident(i, involved, reveal);
+                        incident_row(i, involved.len(), e.derived.as_ref(), flags, &m)
+                    }
+                    (List::Households, AnyRecord::Household(h)) => household_row(h, &m()),
+                    (List::Residents, AnyRecord::Resident(r)) => resident_row(r, &m()),
+                    (List::Patrols, AnyRecord::Patrol(p)) => patrol_row(p, &m()),
+                    // A record of another kind is listed as its queue line.
+                    _ => queue_row(e, flags),
                 }
-                (List::Households, AnyRecord::Household(h)) => household_row(h, m),
-                (List::Residents, AnyRecord::Resident(r)) => resident_row(r, m),
-                (List::Patrols, AnyRecord::Patrol(p)) => patrol_row(p, m),
-                // A record of another kind is listed as its queue line.
-                _ => queue_row(e, flags),
             })
             .collect();
         Table {
@@ -334,43 +309,55 @@ impl List {
     }
 }
 
-/// Masks [PI] and [S] values unless revealed.
-#[derive(Debug, Clone, Copy)]
-struct Masker(Reveal);
+/// A record's JSON as masked for the ledger's [`Reveal`]: the protected
+/// cells are read from it, never from the record.
+struct Masked(Json);
 
-impl Masker {
-    fn name(self, s: &str) -> Cell {
-        Cell::text(if self.0.pi {
-            s.to_string()
-        } else {
-            mask_name(s)
+impl Masked {
+    /// An incident with its parties (from their own record) under
+    /// `parties`, masked as one record: a party's name in the incident's
+    /// text is scrubbed like the incident's own values.
+    fn incident(i: &Incident, involved: &[Party], reveal: Reveal) -> Masked {
+        let mut json = serde_json::to_value(i).unwrap_or(Json::Null);
+        if let Json::Object(map) = &mut json {
+            map.insert(
+                "parties".into(),
+                serde_json::to_value(involved).unwrap_or(Json::Null),
+            );
+        }
+        Masked(privacy::mask_record(RecordKind::Incident, &json, reveal))
+    }
+
+    /// The value at a dotted path; a field hidden whole (flags, tags)
+    /// answers its mark for every path inside it.
+    fn at(&self, path: &str) -> Option<&Json> {
+        path.split('.').try_fold(&self.0, |v, key| match v {
+            Json::Array(items) => items.get(key.parse::<usize>().ok()?),
+            Json::String(_) => Some(v),
+            other => other.get(key),
         })
     }
-    fn phone(self, s: Option<&str>) -> Cell {
-        match s.filter(|s| !s.is_empty()) {
-            None => Cell::Empty,
-            Some(s) if self.0.pi => Cell::text(s),
-            Some(s) => Cell::text(mask_mobile(s)),
+
+    /// A text cell.
+    fn text(&self, path: &str) -> Cell {
+        match self.at(path) {
+            Some(Json::String(s)) => Cell::text(s),
+            _ => Cell::Empty,
         }
     }
-    /// Other [PI] text (birth date, place of origin): hidden whole.
-    fn pi_text(self, s: Option<&str>) -> Cell {
-        match s.filter(|s| !s.is_empty()) {
-            None => Cell::Empty,
-            Some(s) if self.0.pi => Cell::text(s),
-            Some(_) => Cell::text(HIDDEN),
+
+    /// A yes/no cell, or the mask standing for it.
+    fn yes_no(&self, path: &str) -> Cell {
+        match self.at(path) {
+            Some(Json::Bool(b)) => Cell::yes_no(*b),
+            Some(Json::String(s)) => Cell::text(s),
+            _ => Cell::Empty,
         }
     }
-    fn id_number(self, s: Option<&str>) -> Cell {
-        match s.filter(|s| !s.is_empty()) {
-            None => Cell::Empty,
-            Some(s) if self.0.s => Cell::text(s),
-            Some(s) => Cell::text(mask_id_number(s)),
-        }
-    }
-    /// An [S] flag or tag list: hidden whole.
-    fn s_cell(self, c: Cell) -> Cell {
-        if self.0.s { c } else { Cell::text(HIDDEN) }
+
+    /// Whether the field holds its value, not a mask.
+    fn shown(&self, path: &str) -> bool {
+        !matches!(self.at(path), Some(Json::String(s)) if s == HIDDEN)
     }
 }
 
@@ -461,14 +448,16 @@ fn queue_row(e: &Entry, flags: Flags) -> Row {
 
 fn incident_row(
     i: &Incident,
-    involved: &[Party],
+    involved: usize,
     d: Option<&Derived>,
     flags: Flags,
-    m: Masker,
+    m: &Masked,
 ) -> Row {
     let point = i.point.as_ref().map(|p| [p.lon, p.lat]);
-    let parties = |f: &dyn Fn(&Party) -> Cell| {
-        let texts: Vec<String> = involved.iter().map(|p| f(p).as_text()).collect();
+    let parties = |key: &str| {
+        let texts: Vec<String> = (0..involved)
+            .map(|n| m.text(&format!("parties.{n}.{key}")).as_text())
+            .collect();
         // Aligned with the other parties columns; empty when nobody has one.
         if texts.iter().all(String::is_empty) {
             return Cell::Empty;
@@ -493,7 +482,7 @@ fn incident_row(
     });
     let mut cells = vec![
         Cell::text(&i.number),
-        Cell::text(&i.title),
+        m.text("title"),
         Cell::text(i.category.major.label_zh()),
         Cell::text(&i.category.minor),
         Cell::text(source),
@@ -501,7 +490,7 @@ fn incident_row(
         Cell::opt(d.map(|d| d.status.label_zh())),
         Cell::opt(d.map(|d| level_label(d.level))),
         Cell::text(&i.meta.grid),
-        Cell::text(&i.address),
+        m.text("address"),
         Cell::text(when(i.happened_at)),
         Cell::text(&i.meta.created_by),
         when_opt(d.and_then(|d| d.reported_at)),
@@ -514,9 +503,9 @@ fn incident_row(
         Cell::yes_no(flags.due_soon),
         Cell::yes_no(d.is_some_and(|d| d.resolved_on_spot)),
         Cell::opt(feedback),
-        parties(&|p| m.name(&p.name)),
-        parties(&|p| m.phone(Some(&p.phone))),
-        parties(&|p| m.id_number(Some(&p.id_number))),
+        parties("name"),
+        parties("phone"),
+        parties("id_number"),
         Cell::opt(i.hotline_order.clone()),
     ];
     cells.extend(point_cells(point));
@@ -528,7 +517,7 @@ fn incident_row(
     }
 }
 
-fn household_row(h: &Household, m: Masker) -> Row {
+fn household_row(h: &Household, m: &Masked) -> Row {
     let point = h.point.as_ref().map(|p| [p.lon, p.lat]);
     let a = &h.address;
     let or = |x: &str, y: &str| {
@@ -544,23 +533,22 @@ fn household_row(h: &Household, m: Masker) -> Row {
         HouseholdUse::Vacant => "空置",
         HouseholdUse::Business => "经营",
     };
-    let f = &h.flags;
     let mut cells = vec![
         Cell::text(&h.meta.grid),
         or(&a.estate, &a.village),
         or(&a.building, &a.group),
         Cell::text(&a.unit),
         Cell::text(&a.room),
-        Cell::text(&a.detail),
+        m.text("address.detail"),
         Cell::text(usage),
-        m.name(&h.owner_name),
-        m.phone(h.owner_phone.as_deref()),
-        m.id_number(h.owner_id_number.as_deref()),
-        m.s_cell(Cell::yes_no(f.low_income)),
-        m.s_cell(Cell::yes_no(f.living_alone)),
-        m.s_cell(Cell::yes_no(f.disability)),
-        m.s_cell(Cell::yes_no(f.special_support)),
-        m.s_cell(Cell::yes_no(f.key_concern)),
+        m.text("owner_name"),
+        m.text("owner_phone"),
+        m.text("owner_id_number"),
+        m.yes_no("flags.low_income"),
+        m.yes_no("flags.living_alone"),
+        m.yes_no("flags.disability"),
+        m.yes_no("flags.special_support"),
+        m.yes_no("flags.key_concern"),
         when_opt(h.last_visit_at),
         Cell::text(review_label(review_state(&h.review))),
         Cell::text(&h.meta.created_by),
@@ -577,12 +565,16 @@ fn household_row(h: &Household, m: Masker) -> Row {
 
 /// A patrol's line. The track is [S] (whereabouts): only its distance is
 /// listed, and its start point only when [S] is revealed.
-fn patrol_row(p: &Patrol, m: Masker) -> Row {
+fn patrol_row(p: &Patrol, m: &Masked) -> Row {
     let hours = p
         .ended_at
         .map(|end| Cell::Number(((end - p.started_at).max(0) as f64 / 36_000.0).round() / 100.0));
     let distance = patrol_metrics(&p.track, &MultiPolygon::new(Vec::new())).distance_m;
-    let point = p.track.first().filter(|_| m.0.s).map(|t| [t.lon, t.lat]);
+    let point = p
+        .track
+        .first()
+        .filter(|_| m.shown("track"))
+        .map(|t| [t.lon, t.lat]);
     let mut cells = vec![
         Cell::text(&p.meta.grid),
         Cell::text(&p.worker),
@@ -592,7 +584,7 @@ fn patrol_row(p: &Patrol, m: Masker) -> Row {
         Cell::Number(distance.round()),
         Cell::Number(p.check_ins.len() as f64),
         Cell::Number(p.incident_ids.len() as f64),
-        Cell::text(&p.notes),
+        m.text("notes"),
     ];
     cells.extend(point_cells(point));
     Row {
@@ -603,7 +595,7 @@ fn patrol_row(p: &Patrol, m: Masker) -> Row {
     }
 }
 
-fn resident_row(r: &Resident, m: Masker) -> Row {
+fn resident_row(r: &Resident, m: &Masked) -> Row {
     let gender = match r.gender {
         Gender::Male => "男",
         Gender::Female => "女",
@@ -649,22 +641,22 @@ fn resident_row(r: &Resident, m: Masker) -> Row {
         area: None,
         cells: vec![
             Cell::text(&r.meta.grid),
-            m.name(&r.name),
+            m.text("name"),
             Cell::text(gender),
-            m.pi_text(r.birth_date.as_deref()),
+            m.text("birth_date"),
             Cell::text(id_type),
-            m.id_number(r.id_number.as_deref()),
-            m.phone(r.phone.as_deref()),
+            m.text("id_number"),
+            m.text("phone"),
             Cell::text(&r.ethnicity),
-            m.pi_text(Some(&r.registered_residence)),
+            m.text("registered_residence"),
             Cell::text(population),
             Cell::text(relation),
-            if tags.is_empty() {
-                Cell::Empty
+            if m.shown("care_tags") {
+                Cell::text(tags.join("、"))
             } else {
-                m.s_cell(Cell::text(tags.join("、")))
+                Cell::text(HIDDEN)
             },
-            Cell::opt(r.next_visit_due.clone()),
+            m.text("next_visit_due"),
             Cell::text(review_label(review_state(&r.review))),
             Cell::text(&r.meta.created_by),
             Cell::text(when(r.meta.created_at)),
@@ -826,18 +818,72 @@ fn geojson(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
 mod tests {
     use super::*;
 
+    fn demo() -> gridwork_core::demo::Demo {
+        gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
+            communities: 1,
+            grids_per_community: 1,
+            households_per_grid: 5,
+            incidents_per_grid: 0,
+            patrols_per_grid: 0,
+            visits_per_grid: 0,
+            ..Default::default()
+        })
+    }
+
+    fn cell(headers: &[&str], row: &Row, header: &str) -> String {
+        let i = headers.iter().position(|h| *h == header).unwrap();
+        row.cells[i].as_text()
+    }
+
     #[test]
-    fn cells_are_masked_unless_revealed() {
-        let m = Masker(Reveal::MASKED);
-        assert_eq!(m.name("张三丰"), Cell::text("张**"));
-        assert_eq!(m.phone(Some("13812345678")), Cell::text("138****5678"));
-        assert_eq!(m.s_cell(Cell::yes_no(true)), Cell::text(HIDDEN));
-        let m = Masker(Reveal { pi: true, s: false });
-        assert_eq!(m.name("张三丰"), Cell::text("张三丰"));
-        assert_ne!(
-            m.id_number(Some("11010119900307803X")),
-            Cell::text("11010119900307803X")
+    fn cells_are_read_masked_for_the_reveal() {
+        let d = demo();
+        let h = d
+            .households
+            .iter()
+            .find(|h| h.owner_id_number.is_some() && h.owner_phone.is_some())
+            .unwrap();
+        let r = d
+            .residents
+            .iter()
+            .find(|r| r.id_number.as_deref().is_some_and(|i| i.len() == 18))
+            .unwrap();
+        let masked = |record: AnyRecord, reveal| Masked(privacy::mask_any(&record, reveal));
+        let hh = List::Households.headers();
+        let rh = List::Residents.headers();
+
+        let row = household_row(h, &masked(AnyRecord::Household(h.clone()), Reveal::MASKED));
+        let id = h.owner_id_number.as_deref().unwrap();
+        assert_eq!(
+            cell(hh, &row, "户主姓名"),
+            privacy::mask_name(&h.owner_name)
         );
+        assert_eq!(
+            cell(hh, &row, "户主身份证号"),
+            privacy::mask_id_number(id, false)
+        );
+        assert_eq!(cell(hh, &row, "低保"), HIDDEN);
+
+        let row = resident_row(r, &masked(AnyRecord::Resident(r.clone()), Reveal::MASKED));
+        let birth = r.birth_date.as_deref().unwrap();
+        assert_eq!(cell(rh, &row, "出生日期"), &birth[..4], "the year alone");
+        assert_eq!(cell(rh, &row, "关怀/管理标签"), HIDDEN, "tags or none");
+
+        // A handler's reveal: names and phones, the ID number still masked,
+        // so the birth date still shows its year alone.
+        let pi = Reveal { pi: true, s: false };
+        let row = resident_row(r, &masked(AnyRecord::Resident(r.clone()), pi));
+        assert_eq!(cell(rh, &row, "姓名"), r.name);
+        assert_eq!(cell(rh, &row, "出生日期"), &birth[..4]);
+        let id = r.id_number.as_deref().unwrap();
+        assert_eq!(
+            cell(rh, &row, "证件号码"),
+            privacy::mask_id_number(id, true)
+        );
+
+        let row = resident_row(r, &masked(AnyRecord::Resident(r.clone()), Reveal::ALL));
+        assert_eq!(cell(rh, &row, "出生日期"), birth);
+        assert_eq!(cell(rh, &row, "证件号码"), id);
     }
 
     #[test]

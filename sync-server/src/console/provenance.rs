@@ -13,11 +13,12 @@ use std::collections::HashMap;
 
 use automerge::{AutoCommit, ChangeHash};
 use gridwork_core::doc::{Conflict, RecordDoc};
+use gridwork_core::model::RecordKind;
+use gridwork_core::privacy::{self, Reveal};
 use serde::Serialize;
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use crate::console::history::mask;
 use crate::storage::{Storage, StorageError};
 
 /// The server's facts about a document's changes.
@@ -104,14 +105,15 @@ pub struct ConsoleConflict {
 pub fn conflicts(snapshot: &[u8], provenance: &Provenance) -> Result<Vec<ConsoleConflict>, String> {
     let am = AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
     let mut doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
+    let kind = doc.kind();
     Ok(doc
         .conflicts()
         .into_iter()
-        .map(|c| shown(c, provenance))
+        .map(|c| shown(kind, c, provenance))
         .collect())
 }
 
-fn shown(conflict: Conflict, provenance: &Provenance) -> ConsoleConflict {
+fn shown(kind: RecordKind, conflict: Conflict, provenance: &Provenance) -> ConsoleConflict {
     let values = conflict
         .values
         .into_iter()
@@ -121,7 +123,7 @@ fn shown(conflict: Conflict, provenance: &Provenance) -> ConsoleConflict {
                 .as_deref()
                 .and_then(|h| h.parse::<ChangeHash>().ok());
             ConflictValue {
-                value: mask(&conflict.path, &v.value),
+                value: privacy::mask_at(kind, &conflict.path, &v.value, Reveal::MASKED),
                 user: provenance.user(&v.actor).map(str::to_string),
                 at: hash.and_then(|h| provenance.received_at(&h)),
                 device_at: v.time.map(|s| s * 1000),

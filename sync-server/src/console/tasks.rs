@@ -23,7 +23,7 @@ use gridwork_core::doc::Author;
 use gridwork_core::model::grid::GridLevel;
 use gridwork_core::model::{
     AnyRecord, CareTagKind, Household, Meta, RecordKind, Resident, Task, TaskItem, TaskKind,
-    VisitTarget, VisitTargetKind, mask_name,
+    VisitTarget, VisitTargetKind,
 };
 use gridwork_core::model::{TASK_DESCRIPTION_MAX, TASK_ITEM_MAX, TASK_ITEMS_MAX, TASK_TITLE_MAX};
 use serde::{Deserialize, Serialize};
@@ -346,7 +346,7 @@ fn screening_lines(
                 (
                     &r.meta.grid,
                     TaskItem::open(
-                        format!("{}{address}", mask_name(&r.name)),
+                        format!("{}{address}", gridwork_core::privacy::mask_name(&r.name)),
                         Some(VisitTarget {
                             kind: VisitTargetKind::Resident,
                             id: r.meta.id,

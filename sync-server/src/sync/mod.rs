@@ -21,6 +21,7 @@
 //! `Notice` (and the server's compensating change in the pull).
 
 mod authorship;
+mod follow;
 mod push;
 mod repair;
 mod state;

@@ -56,7 +56,7 @@ use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
-use super::{SyncContext, authorship, state};
+use super::{SyncContext, authorship, follow, state};
 use crate::admin::{SERVER_DEVICE, SERVER_USER};
 use crate::auth::Session;
 use crate::storage::{
@@ -163,6 +163,8 @@ pub(super) fn store(
         if writes.is_empty() {
             return Ok(Pushed { rejected, notices });
         }
+        let follow = follow::parties_follow(storage, &mut server, &writes, now)?;
+        writes.extend(follow);
         let commit = PushCommit {
             device_id: session.device_id.clone(),
             user_id: session.user.id.clone(),
@@ -301,7 +303,7 @@ fn notice(doc: Uuid, code: &str, zh: &str, en: &str, compensated: bool) -> Notic
 
 /// The server's own actor, looked up (or made) once per push and only
 /// when the server has a change of its own to write.
-struct ServerActor<'a> {
+pub(super) struct ServerActor<'a> {
     storage: &'a dyn Storage,
     scope_path: &'a str,
     actor: Option<ActorId>,
@@ -316,7 +318,7 @@ impl<'a> ServerActor<'a> {
         }
     }
 
-    fn get(&mut self) -> Result<ActorId, StorageError> {
+    pub(super) fn get(&mut self) -> Result<ActorId, StorageError> {
         if let Some(actor) = &self.actor {
             return Ok(actor.clone());
         }

@@ -21,9 +21,9 @@ use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
     AnyRecord, Incident, IncidentParties, IncidentWithParties, RecordKind, Role, User,
 };
+use gridwork_core::privacy::mask_id_number;
 use gridwork_core::sync::http::CONTENT_TYPE;
 use gridwork_core::sync::wire::{self, RepairRequest, RepairResponse, SyncRequest, SyncResponse};
-use gridwork_core::validate::mask_id_number;
 use gridwork_core::workflow;
 use gridwork_tests::{Device, Server};
 use uuid::Uuid;
@@ -41,7 +41,14 @@ fn id_numbers() -> Vec<String> {
         .flat_map(|p| p.parties.iter())
         .map(|p| p.id_number.clone())
         .filter(|n| !n.is_empty())
-        .flat_map(|n| [mask_id_number(&n), format!("{}*", &n[..6]), n])
+        .flat_map(|n| {
+            [
+                mask_id_number(&n, true),
+                mask_id_number(&n, false),
+                format!("{}*", &n[..6]),
+                n,
+            ]
+        })
         .collect();
     ids.into_iter().collect()
 }

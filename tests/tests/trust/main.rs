@@ -15,6 +15,7 @@ mod blobs;
 mod edges;
 mod harness;
 mod history;
+mod masking;
 
 use anyhow::Result;
 use gridwork_core::doc::Author;

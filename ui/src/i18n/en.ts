@@ -174,7 +174,7 @@ const en: MessageSchema = {
   },
   careTags: {
     label: 'Care and management tags',
-    masked: '{n} (hidden)',
+    masked: 'Hidden',
     none: 'None',
     add: 'Add a tag',
     remove: 'Remove',

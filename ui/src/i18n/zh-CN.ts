@@ -174,7 +174,7 @@ const zhCN = {
   },
   careTags: {
     label: '关爱/管理标签',
-    masked: '{n} 项（已隐藏）',
+    masked: '已隐藏',
     none: '无',
     add: '添加标签',
     remove: '移除',

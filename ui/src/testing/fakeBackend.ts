@@ -2,7 +2,19 @@
 // `mockResolvedValue`. Tests mock `../backend` to hand this one out.
 import { vi } from 'vitest'
 import type { Backend } from '../backend'
-import type { Conflict, DueVisit, GeoPoint, ListArgs, MapFeature, Projection, SessionInfo, SyncStatus, TaskRow } from '../types'
+import type {
+  Conflict,
+  DueVisit,
+  GeoPoint,
+  ListArgs,
+  MapFeature,
+  MaskedView,
+  Projection,
+  RecordKind,
+  SessionInfo,
+  SyncStatus,
+  TaskRow,
+} from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
 // the tests mock with this very module.
@@ -52,6 +64,10 @@ export const fakeBackend = {
   listTasks: vi.fn((): Promise<TaskRow[]> => Promise.resolve([])),
   getTask: vi.fn(),
   tickTask: vi.fn(),
+  // Core masks; a test that reads a masked value sets what core answers.
+  maskRecord: vi.fn(
+    (_kind: RecordKind, _record: object): Promise<MaskedView> => Promise.resolve({ record: {}, classes: {} }),
+  ),
   logReveal: vi.fn(() => Promise.resolve()),
   devicePosition: vi.fn((): Promise<GeoPoint | null> => Promise.resolve(null)),
   syncNow: vi.fn(),

@@ -100,6 +100,7 @@ beforeEach(() => {
   fakeBackend.currentSession.mockResolvedValue(SESSION)
   fakeBackend.listRecords.mockResolvedValue([])
   fakeBackend.careTagOptions.mockResolvedValue([])
+  fakeBackend.maskRecord.mockResolvedValue({ record: {}, classes: {} })
 })
 
 afterEach(() => {
@@ -311,11 +312,24 @@ describe('resident form', () => {
     unmount()
   })
   it('logs a reveal of a saved resident ID number before showing it, and keeps it hidden when logging fails', async () => {
-    fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '欧阳娜娜', id_number: '11010519491231002X' })
+    fakeBackend.getResident.mockResolvedValue({
+      ...resident(),
+      name: '欧阳娜娜',
+      id_number: '11010519491231002X',
+      birth_date: '1949-12-31',
+    })
+    fakeBackend.maskRecord.mockResolvedValue({
+      record: { name: '欧***', id_number: '11************002X', birth_date: '1949' },
+      classes: { name: 'pi', id_number: 's', birth_date: 's' },
+    })
     fakeBackend.logReveal.mockRejectedValueOnce(new BackendError('store_database', '磁盘已满'))
     const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
+    // The masks are core's, for the record the form holds.
+    expect(fakeBackend.maskRecord).toHaveBeenCalledWith('resident', expect.objectContaining({ id: 'r-1' }))
     const idField = () => root.querySelector<HTMLInputElement>('[data-test=id-number] input')
-    expect(idField()?.value).toBe('110105********002X')
+    expect(idField()?.value).toBe('11************002X')
+    // Beside a masked ID number the birth date shows its year alone.
+    expect(root.querySelector<HTMLInputElement>('[data-test=birth-date] input')?.value).toBe('1949')
     root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
     await flushPromises()
     expect(idField()?.value).not.toBe('11010519491231002X')
@@ -330,6 +344,18 @@ describe('resident form', () => {
       protection: 's',
     })
     expect(idField()?.value).toBe('11010519491231002X')
+
+    // The whole birth date gives the ID number back: its reveal is [S],
+    // as core says.
+    root.querySelector<HTMLButtonElement>('[data-test=birth-date] [data-test=reveal]')?.click()
+    await flushPromises()
+    expect(fakeBackend.logReveal).toHaveBeenLastCalledWith({
+      kind: 'resident',
+      recordId: 'r-1',
+      field: 'birth_date',
+      protection: 's',
+    })
+    expect(root.querySelector<HTMLInputElement>('[data-test=birth-date] input')?.value).toBe('1949-12-31')
     unmount()
   })
 })
@@ -349,7 +375,7 @@ describe('care tags in the resident form', () => {
     })
     const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
     const masked = root.querySelector<HTMLInputElement>('[data-test=care-tags] input')
-    expect(masked?.value).toBe('1 项（已隐藏）')
+    expect(masked?.value).toBe('已隐藏')
     expect(root.querySelector('[data-test=care-tags]')?.innerHTML).not.toContain('残疾人')
 
     root.querySelector<HTMLElement>('[data-test=care-tags] [data-test=reveal]')?.click()
@@ -581,6 +607,7 @@ describe('visits', () => {
     fakeBackend.dueVisits.mockResolvedValue([])
     fakeBackend.newVisit.mockResolvedValue(visit())
     fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '李梅' })
+    fakeBackend.maskRecord.mockResolvedValue({ record: { name: '李*' }, classes: { name: 'pi' } })
     fakeBackend.recordVisit.mockImplementation((v: Visit) => Promise.resolve({ ...v, next_due: '2026-12-29' }))
     const { root, router, unmount } = await mountAt('/visits/new/r-1')
     expect(fakeBackend.newVisit).toHaveBeenCalledWith('r-1')

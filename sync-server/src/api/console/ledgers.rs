@@ -367,9 +367,9 @@ pub async fn map_incidents(
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response())
 }
 
-/// A record with its phone numbers ([PI]) and identity numbers ([S]) in
-/// clear, as far as the role may see them; written to the access log
-/// first.
+/// A record with its [PI] and [S] fields in clear as far as the role may
+/// see them (and masked, as its page masks them, where it may not);
+/// written to the access log first.
 pub async fn reveal(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
@@ -385,7 +385,7 @@ pub async fn reveal(
         let (loaded, _, _) = access::console_record(storage, cal, &who, id)?;
         let record = serde_json::to_value(&loaded.record)
             .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
-        let record = access::with_parties(storage, cal, &who, &loaded.record, record, reveal)?;
+        let record = access::with_parties(storage, cal, &who, &loaded.record, record)?;
         storage.append_access(&AccessEntry {
             seq: 0,
             at: now_ms(),
@@ -400,7 +400,7 @@ pub async fn reveal(
             revealed: reveal.label().into(),
         })?;
         Ok(serde_json::json!({
-            "record": crate::console::history::mask_record_revealing(&record, reveal.pi, reveal.s),
+            "record": gridwork_core::privacy::mask_record(loaded.record.kind(), &record, reveal),
             "revealed": reveal.label(),
         }))
     })

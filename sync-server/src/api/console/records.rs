@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::model::{AnyRecord, Mediation, PhotoRef, RecordKind};
+use gridwork_core::privacy::{self, Reveal};
 use gridwork_core::store::photo_hashes;
 use gridwork_core::workflow::{Action, Derived, Transition};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,6 @@ use crate::blobs::BlobError;
 use crate::console::actions::{self, ConsoleError, Decision};
 use crate::console::history::{self, HistoryEntry};
 use crate::console::index::{Entry, Flags, Summary};
-use crate::console::ledger::Reveal;
 use crate::console::provenance::{self, ConsoleConflict, Provenance};
 use crate::error::ApiError;
 
@@ -140,7 +140,8 @@ pub struct Detail {
     pub summary: Summary,
     #[serde(flatten)]
     pub flags: Flags,
-    /// The record, identity and phone numbers masked.
+    /// The record as [`gridwork_core::privacy::mask_record`] masks it for
+    /// a view that reveals nothing (a reveal shows what the role may see).
     pub record: serde_json::Value,
     /// For incidents: the derived state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,18 +211,11 @@ pub async fn detail(
         };
         let record = serde_json::to_value(&loaded.record)
             .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
-        let record = access::with_parties(
-            storage,
-            &ctx.calendar,
-            &who,
-            &loaded.record,
-            record,
-            Reveal::MASKED,
-        )?;
+        let record = access::with_parties(storage, &ctx.calendar, &who, &loaded.record, record)?;
         Ok(Detail {
             flags: summary.flags(today, &ctx.calendar),
             summary,
-            record: history::mask_record(&record),
+            record: privacy::mask_record(loaded.record.kind(), &record, Reveal::MASKED),
             state: loaded.derived,
             timeline,
             history,
