@@ -5,12 +5,11 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use gridwork_core::sync::wire::{self, RepairRequest};
+use axum::response::Response;
+use gridwork_core::sync::wire::RepairRequest;
 use uuid::Uuid;
 
-use super::sync::{CONTENT_TYPE, decode, read_body};
+use super::sync::round_trip;
 use crate::AppState;
 use crate::auth::Session;
 use crate::error::ApiError;
@@ -25,25 +24,18 @@ pub async fn repair(
 ) -> Result<Response, ApiError> {
     let doc = Uuid::parse_str(&doc)
         .map_err(|_| ApiError::BadRequest(format!("{doc:?} is not a record id")))?;
-    let body = read_body(&state, body)?;
-    let worker = state.clone();
-    let answer = state
-        .limits()
-        .sync(move || -> Result<Vec<u8>, ApiError> {
-            let request: RepairRequest = decode(&worker, &body)?;
-            let response = crate::sync::repair(
-                worker.storage().as_ref(),
-                worker.sync_context(),
-                &session,
-                doc,
-                request,
-            )
-            .map_err(|e| match e {
-                RepairError::BadMessage(m) => ApiError::BadRequest(m),
-                RepairError::Storage(s) => ApiError::Internal(s.to_string()),
-            })?;
-            Ok(wire::encode(&response))
+    round_trip(&state, body, move |worker, request: RepairRequest| {
+        crate::sync::repair(
+            worker.storage().as_ref(),
+            worker.sync_context(),
+            &session,
+            doc,
+            request,
+        )
+        .map_err(|e| match e {
+            RepairError::BadMessage(m) => ApiError::BadRequest(m),
+            RepairError::Storage(s) => ApiError::Internal(s.to_string()),
         })
-        .await??;
-    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
+    })
+    .await
 }

@@ -31,42 +31,48 @@ pub async fn sync(
     session: Session,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = read_body(&state, body)?;
+    round_trip(&state, body, move |worker, request: SyncRequest| {
+        crate::sync::run(
+            worker.storage().as_ref(),
+            worker.sync_context(),
+            &session,
+            request,
+            jiff::Timestamp::now(),
+        )
+        .map_err(|e| match e {
+            SyncError::Busy => ApiError::Busy,
+            other => ApiError::Internal(other.to_string()),
+        })
+    })
+    .await
+}
+
+/// One sync or repair round trip: reads the body, and on a sync thread
+/// ([`crate::limits`]) decodes it within the server's limit, has `handle`
+/// answer it and encodes the answer as a wire frame.
+pub(super) async fn round_trip<Req, Resp>(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    handle: impl FnOnce(&AppState, Req) -> Result<Resp, ApiError> + Send + 'static,
+) -> Result<Response, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: serde::Serialize,
+{
+    let body = read_body(state, body)?;
     let worker = state.clone();
     let answer = state
         .limits()
         .sync(move || -> Result<Vec<u8>, ApiError> {
-            let request: SyncRequest = decode(&worker, &body)?;
-            let response = crate::sync::run(
-                worker.storage().as_ref(),
-                worker.sync_context(),
-                &session,
-                request,
-                jiff::Timestamp::now(),
-            )
-            .map_err(|e| match e {
-                SyncError::Busy => ApiError::Busy,
-                other => ApiError::Internal(other.to_string()),
-            })?;
-            Ok(wire::encode(&response))
+            let request: Req = wire::decode_within(&body, worker.max_body_bytes())?;
+            Ok(wire::encode(&handle(&worker, request)?))
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
 }
 
-/// Decodes a sync or repair body within the server's limit.
-pub(super) fn decode<T: serde::de::DeserializeOwned>(
-    state: &AppState,
-    body: &[u8],
-) -> Result<T, ApiError> {
-    Ok(wire::decode_within(body, state.max_body_bytes())?)
-}
-
 /// The request body, or the error that says why it could not be read.
-pub(super) fn read_body(
-    state: &AppState,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Bytes, ApiError> {
+fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge {
