@@ -53,6 +53,34 @@ fn new_incident(grid: &str, worker: &str) -> Incident {
     i
 }
 
+/// A server, the grid of the demo's first incident, its worker and
+/// community supervisor, and a worker of another grid.
+fn cast() -> Result<(Server, String, &'static User, &'static User, &'static User)> {
+    let grid = community().incidents[0].meta.grid.clone();
+    let worker = user_with(Role::GridWorker, &grid);
+    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let stranger = worker_elsewhere(&grid);
+    Ok((Server::start()?, grid, worker, supervisor, stranger))
+}
+
+/// Reports `incident` as `who`, at [`NOW`].
+fn report(incident: &mut Incident, who: &User) -> Result<()> {
+    let actor = Actor {
+        user: &who.id,
+        role: who.role,
+    };
+    workflow::transition(
+        incident,
+        &WorkCalendar::bundled(),
+        actor,
+        Action::Report,
+        "",
+        vec![],
+        NOW,
+    )?;
+    Ok(())
+}
+
 fn blobs_of(device: &Device, server: &Server) -> Result<BlobTransport> {
     Ok(BlobTransport::new(&server.url(), &device.login.token)?.with_chunk_bytes(CHUNK))
 }
@@ -61,6 +89,20 @@ fn blobs_of(device: &Device, server: &Server) -> Result<BlobTransport> {
 async fn photo_sync(device: &mut Device, server: &Server) -> Result<PhotoProgress> {
     let api = blobs_of(device, server)?;
     Ok(sync_photos(&mut device.store, &api).await?)
+}
+
+/// Stores `incident` on the device as its user, syncs it (nothing may be
+/// refused), then moves the device's photos.
+async fn push_with_photos(
+    device: &mut Device,
+    server: &Server,
+    incident: Incident,
+) -> Result<PhotoProgress> {
+    let author = Author::new(device.user(), NOW);
+    device.store.insert(incident, &author, today())?;
+    let pushed = device.sync().await?;
+    assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
+    photo_sync(device, server).await
 }
 
 fn code(e: TransportError) -> (u16, String) {
@@ -76,11 +118,7 @@ fn code(e: TransportError) -> (u16, String) {
 /// tablet with the same photo sends nothing ("already have it").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<()> {
-    let server = Server::start()?;
-    let grid = community().incidents[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
-    let stranger = worker_elsewhere(&grid);
+    let (server, grid, worker, supervisor, stranger) = cast()?;
     let cal = WorkCalendar::bundled();
 
     let mut tablet = Device::enrol(&server, &worker.id).await?;
@@ -90,11 +128,7 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
             .add_photo(&synthetic_photo(1000, 750, 1), PhotoRole::Before, Some(NOW))?;
     let mut incident = new_incident(&grid, &worker.id);
     incident.photos.push(before.clone());
-    let actor = Actor {
-        user: &worker.id,
-        role: Role::GridWorker,
-    };
-    workflow::transition(&mut incident, &cal, actor, Action::Report, "", vec![], NOW)?;
+    report(&mut incident, worker)?;
     let id = incident.meta.id;
     let author = Author::new(&worker.id, NOW);
     tablet.store.insert(incident, &author, today())?;
@@ -145,6 +179,10 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
     let later = Author::new(&worker.id, NOW + 3_600_000);
     tablet.store.update::<Incident>(id, &later, today(), |i| {
         i.photos.push(after.clone());
+        let actor = Actor {
+            user: &worker.id,
+            role: worker.role,
+        };
         workflow::transition(
             i,
             &cal,
@@ -395,19 +433,7 @@ async fn a_photo_removed_before_the_sync_never_reaches_the_server() -> Result<()
 /// nothing until they send every byte of it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Result<()> {
-    let server = Server::start()?;
-    let grid = community().incidents[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
-    let stranger = worker_elsewhere(&grid);
-    let cal = WorkCalendar::bundled();
-    let report = |i: &mut Incident, who: &User, role: Role| {
-        let actor = Actor {
-            user: &who.id,
-            role,
-        };
-        workflow::transition(i, &cal, actor, Action::Report, "", vec![], NOW)
-    };
+    let (server, grid, worker, supervisor, stranger) = cast()?;
 
     let mut tablet = Device::enrol(&server, &worker.id).await?;
     let photo = tablet
@@ -415,12 +441,8 @@ async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Re
         .add_photo(&synthetic_photo(900, 600, 21), PhotoRole::Before, None)?;
     let mut first = new_incident(&grid, &worker.id);
     first.photos.push(photo.clone());
-    report(&mut first, worker, Role::GridWorker)?;
-    tablet
-        .store
-        .insert(first, &Author::new(&worker.id, NOW), today())?;
-    tablet.sync().await?;
-    let up = photo_sync(&mut tablet, &server).await?;
+    report(&mut first, worker)?;
+    let up = push_with_photos(&mut tablet, &server, first).await?;
     assert_eq!((up.sent, up.pending), (2, 0), "{up:?}");
 
     // The supervisor receives the record and its photo, and copies the
@@ -431,13 +453,9 @@ async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Re
     assert_eq!(down.received, 2, "{down:?}");
     let mut copy = new_incident(&grid, &supervisor.id);
     copy.photos.push(photo.clone());
-    report(&mut copy, supervisor, Role::CommunitySupervisor)?;
+    report(&mut copy, supervisor)?;
     let copy_id = copy.meta.id;
-    sup.store
-        .insert(copy, &Author::new(&supervisor.id, NOW), today())?;
-    let pushed = sup.sync().await?;
-    assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
-    let up = photo_sync(&mut sup, &server).await?;
+    let up = push_with_photos(&mut sup, &server, copy).await?;
     assert_eq!(
         (up.sent, up.refused.len()),
         (0, 0),
@@ -465,13 +483,9 @@ async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Re
     assert_eq!(same.sha256, photo.sha256);
     let mut again = new_incident(&grid, &worker.id);
     again.photos.push(same);
-    report(&mut again, worker, Role::GridWorker)?;
+    report(&mut again, worker)?;
     let again_id = again.meta.id;
-    second
-        .store
-        .insert(again, &Author::new(&worker.id, NOW), today())?;
-    second.sync().await?;
-    let up = photo_sync(&mut second, &server).await?;
+    let up = push_with_photos(&mut second, &server, again).await?;
     assert_eq!((up.already_there, up.sent), (2, 0), "{up:?}");
     blobs_of(&sup, &server)?
         .fetch(&photo.sha256, again_id, 0)
@@ -492,7 +506,7 @@ async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Re
         &stranger.id,
     );
     named.photos.push(photo.clone());
-    report(&mut named, stranger, Role::GridWorker)?;
+    report(&mut named, stranger)?;
     let named_id = named.meta.id;
     other
         .store

@@ -89,6 +89,18 @@ fn worker_far_from(who: &User) -> Result<&'static User> {
         .context("a worker of another community")
 }
 
+/// Fails unless the answer's message begins with `zh`: zh-CN first.
+fn says_first(answer: &Answer, zh: &str) -> Result<()> {
+    ensure!(
+        answer.json()["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(zh)),
+        "the message should begin with {zh:?}: {}",
+        answer.text()
+    );
+    Ok(())
+}
+
 /// A hash-named blob path of the device API.
 fn blob(sha: &str) -> String {
     format!("/v1/blobs/{sha}")
@@ -417,11 +429,7 @@ async fn item12_a_png_announcing_too_many_pixels_is_refused_before_decoding() ->
     .await?;
     for a in &answers {
         a.refused(422, "photo_too_many_pixels")?;
-        ensure!(
-            a.json()["message"]
-                .as_str()
-                .is_some_and(|m| m.starts_with("照片"))
-        );
+        says_first(a, "照片")?;
     }
     ensure!(
         peak_mib(&trial)? <= IMAGE_PEAK_BOUND_MIB,
@@ -494,13 +502,7 @@ async fn item13_sixteen_zstd_bombs_at_once_are_refused_within_the_memory_bound()
     .await?
     .refused(413, "expands_too_large")?;
     let refused = raw.sync_bytes(big.clone()).await?;
-    ensure!(
-        refused.json()["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("消息")),
-        "zh-CN first: {}",
-        refused.text()
-    );
+    says_first(&refused, "消息")?;
     let peak = peak_mib(&trial)?;
     eprintln!(
         "item 13: 48 bombs in {:.1} s; server peak RSS {start_mib} MiB before, {peak} MiB after (bound {SYNC_PEAK_BOUND_MIB} MiB)",
@@ -546,13 +548,7 @@ async fn item14_a_devices_unfinished_uploads_are_held_to_its_quota() -> Result<(
     let before = trial.digest()?;
     let fifth = start(&raw, 4).await?;
     fifth.refused(413, "upload_quota_exceeded")?;
-    ensure!(
-        fifth.json()["message"]
-            .as_str()
-            .is_some_and(|m| m.starts_with("本设备")),
-        "{}",
-        fifth.text()
-    );
+    says_first(&fifth, "本设备")?;
     trial.unchanged(&before)?;
     let held: u64 = std::fs::read_dir(
         trial
