@@ -102,20 +102,77 @@ impl AppState {
     }
 
     /// Saves a new session and opens its store.
+    ///
+    /// The store holds one user's work: their grid's records, their sync
+    /// cursor, their unsent changes (made under actors the server bound to
+    /// them). A different user signing in on the same tablet therefore
+    /// starts from an empty store, so they neither see the previous user's
+    /// records nor miss their own behind the previous user's cursor; and
+    /// while the previous user has anything unsent (changes, photos,
+    /// reveal log entries) the sign-in is refused, since the server would
+    /// refuse it under the new user's token and the work would never
+    /// arrive. The same user signing in again keeps everything.
     pub fn sign_in(&self, saved: SavedSession) -> Result<(), CommandError> {
-        let json = serde_json::to_vec_pretty(&saved)
-            .map_err(|e| CommandError::internal(e, self.lang()))?;
+        let lang = self.lang();
+        let mut guard = self.session();
+        // With no session open there is no store open either (the app
+        // opens the saved session's store at start, or fails to start).
+        let other_user = guard
+            .as_ref()
+            .is_some_and(|s| s.user() != saved.login.user.id);
+        if other_user && let Some(session) = guard.as_ref() {
+            let unsent = unsent_work(&session.store).map_err(|e| CommandError::store(e, lang))?;
+            if unsent > 0 {
+                let who = session.user();
+                return Err(CommandError::text(
+                    "previous_user_unsent",
+                    lang,
+                    &format!(
+                        "本机还有 {who} 的 {unsent} 项工作未上传。请该用户登录并同步完成后，再换人登录"
+                    ),
+                    &format!(
+                        "This tablet still holds {unsent} unsent item(s) of {who}. Let them sign in and sync first, then sign in as someone else"
+                    ),
+                ));
+            }
+        }
+        let json =
+            serde_json::to_vec_pretty(&saved).map_err(|e| CommandError::internal(e, lang))?;
         let path = self.data_dir.join(SESSION_FILE);
         let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, json)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| CommandError::internal(e, self.lang()))?;
-        let mut guard = self.session();
         // The old store closes before the new one opens on the same file.
         *guard = None;
+        if other_user {
+            erase_store(&self.data_dir).map_err(|e| CommandError::internal(e, lang))?;
+        }
+        std::fs::write(&tmp, json)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| CommandError::internal(e, lang))?;
         *guard = Some(open_session(&self.data_dir, saved)?);
         Ok(())
     }
+}
+
+/// What the store holds that the server has not yet got: changes, photos
+/// and reveal log entries.
+fn unsent_work(store: &Store) -> Result<u64, gridwork_core::store::StoreError> {
+    let photos = store.pending_photos()?.len() as u64;
+    Ok(store.pending_count()? + photos + store.unsent_reveal_count()?)
+}
+
+/// Deletes the store file and its journal files.
+fn erase_store(dir: &Path) -> std::io::Result<()> {
+    for name in [
+        STORE_FILE.to_string(),
+        format!("{STORE_FILE}-wal"),
+        format!("{STORE_FILE}-shm"),
+    ] {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 const SESSION_FILE: &str = "session.json";
@@ -151,4 +208,100 @@ fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError
 /// (every store write is one transaction), so the data is still good.
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use gridwork_core::app_api::blank_household;
+    use gridwork_core::doc::Author;
+    use gridwork_core::model::{Household, RecordKind, Role};
+    use gridwork_core::store::ListQuery;
+    use gridwork_core::sync::http::LoginUser;
+
+    use super::*;
+
+    fn saved(user: &str, actor: u8) -> SavedSession {
+        SavedSession {
+            server_url: "http://127.0.0.1:9".into(),
+            login: Login {
+                token: format!("token-{user}"),
+                device_id: format!("device-{user}"),
+                actor_id: hex::encode([actor; 16]),
+                user: LoginUser {
+                    id: user.into(),
+                    name: user.into(),
+                    role: Role::GridWorker,
+                    grid: "g1".into(),
+                    department: None,
+                },
+                grids: Vec::new(),
+            },
+        }
+    }
+
+    fn households(state: &AppState) -> usize {
+        state
+            .with_session(|s, _| {
+                let q = ListQuery {
+                    kind: Some(RecordKind::Household),
+                    ..ListQuery::default()
+                };
+                Ok(s.store.list(&q).unwrap().len())
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn another_user_waits_for_the_unsent_work_and_then_starts_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::open(dir.path().to_path_buf()).unwrap();
+        state.sign_in(saved("gw-a", 1)).unwrap();
+        state
+            .with_session(|s, _| {
+                let mut h: Household = blank_household("g1", "gw-a", 1_000);
+                h.address.room = "801".into();
+                let today = jiff::civil::date(2026, 12, 4);
+                s.store
+                    .insert(h, &Author::new("gw-a", 1_000), today)
+                    .unwrap();
+                Ok(())
+            })
+            .unwrap();
+
+        // gw-b may not sign in over gw-a's unsent household.
+        let refused = state.sign_in(saved("gw-b", 2)).unwrap_err();
+        assert_eq!(refused.code, "previous_user_unsent");
+        assert!(refused.message.contains("gw-a"), "{}", refused.message);
+        assert_eq!(
+            state.with_session(|s, _| Ok(s.user().to_string())).unwrap(),
+            "gw-a"
+        );
+        assert_eq!(households(&state), 1, "nothing of gw-a's is touched");
+
+        // gw-a signing in again keeps it; once sent, gw-b starts empty.
+        state.sign_in(saved("gw-a", 3)).unwrap();
+        assert_eq!(households(&state), 1);
+        state
+            .with_session(|s, _| {
+                let sent: Vec<_> = s
+                    .store
+                    .outbox(100)
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.hash)
+                    .collect();
+                s.store.ack(&sent).unwrap();
+                Ok(())
+            })
+            .unwrap();
+        state.sign_in(saved("gw-b", 2)).unwrap();
+        assert_eq!(households(&state), 0, "gw-b sees nothing of gw-a's grid");
+        let reopened = AppState::open(dir.path().to_path_buf()).unwrap();
+        assert_eq!(
+            reopened
+                .with_session(|s, _| Ok(s.user().to_string()))
+                .unwrap(),
+            "gw-b"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use automerge::ActorId;
 use gridwork_core::demo::{Demo, DemoConfig, generate};
 use gridwork_core::store::Store;
@@ -41,6 +41,63 @@ pub fn server_binary() -> &'static Path {
             .path()
             .to_path_buf()
     })
+}
+
+/// A data directory holding `init` and `load-demo --seed --records` of
+/// the current server binary, made once and kept under the system's temp
+/// directory, named after the binary's size and time, so a rebuilt server
+/// loads afresh. Made in a directory of its own and renamed into place,
+/// so tests starting at once never see half of one.
+fn demo_data(seed: u64, records: usize) -> Result<PathBuf> {
+    let bin = server_binary();
+    let meta = std::fs::metadata(bin)?;
+    let built = meta
+        .modified()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let root = std::env::temp_dir().join("gridwork-demo-data");
+    let ready = root.join(format!("{seed}-{records}-{}-{built}", meta.len()));
+    if ready.is_dir() {
+        return Ok(ready);
+    }
+    std::fs::create_dir_all(&root)?;
+    let making = tempfile::tempdir_in(&root)?;
+    let admin = |args: &[&str]| -> Result<()> {
+        let out = Command::new(bin)
+            .arg("--data")
+            .arg(making.path())
+            .args(args)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "gridwork-server {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(())
+    };
+    admin(&["init"])?;
+    admin(&[
+        "load-demo",
+        "--seed",
+        &seed.to_string(),
+        "--records",
+        &records.to_string(),
+        "--password",
+        PASSWORD,
+    ])?;
+    let made = making.keep();
+    if std::fs::rename(&made, &ready).is_err() {
+        // Another test made it first: theirs stands.
+        std::fs::remove_dir_all(&made)?;
+        ensure!(
+            ready.is_dir(),
+            "the demo data at {} is missing",
+            ready.display()
+        );
+    }
+    Ok(ready)
 }
 
 /// The small demo community the stories run in: its grid tree and users.
@@ -110,7 +167,9 @@ impl Server {
 
     /// Initializes a data directory with `load-demo --seed --records` (the
     /// demo's users get [`PASSWORD`]) and starts the server. The same demo
-    /// is `generate(&DemoConfig::with_total_records(seed, records))`.
+    /// is `generate(&DemoConfig::with_total_records(seed, records))`. The
+    /// loaded directory is made once per server binary and copied for
+    /// each server ([`demo_data`]): every test starts from the same bytes.
     pub fn start_with_demo(seed: u64, records: usize) -> Result<Server> {
         Server::start_with_demo_config(seed, records, "")
     }
@@ -125,16 +184,7 @@ impl Server {
             port: free_port()?,
             log: Arc::default(),
         };
-        server.admin(&["init"])?;
-        server.admin(&[
-            "load-demo",
-            "--seed",
-            &seed.to_string(),
-            "--records",
-            &records.to_string(),
-            "--password",
-            PASSWORD,
-        ])?;
+        copy_dir(&demo_data(seed, records)?, server.data.path())?;
         if !config.is_empty() {
             std::fs::write(server.data.path().join("gridwork.toml"), config)?;
         }
