@@ -8,12 +8,24 @@
 //! check of an uploaded blob: a real JPEG/PNG/WebP within size limits,
 //! refused before decoding when its dimensions announce a decompression
 //! bomb.
+//!
+//! **Decoding memory.** A small file can announce many pixels: a 143 KB
+//! PNG of 7,000 × 7,000 decodes to 147 MB. [`prepare`] checks the pixel
+//! count from the header first, decodes with [`image::Limits`] (at most
+//! [`MAX_DECODE_BYTES`]), and keeps one full-size copy at a time: the
+//! decoded buffer is scaled down in its own pixel layout and only the
+//! scaled image is converted, oriented and encoded (it used to hold three
+//! full-size copies, about 650 MiB for that PNG). [`prepare_cost`] says
+//! from the header what a decode will hold at its peak, so a server can
+//! bound how many run at once by their memory (`sync-server`'s
+//! `limits.rs`).
 
 use std::io::Cursor;
 
 use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer, images::Image as FrImage};
 use image::{
-    DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, codecs::jpeg::JpegEncoder,
+    ColorType, DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits,
+    codecs::jpeg::JpegEncoder,
 };
 use sha2::{Digest, Sha256};
 
@@ -27,6 +39,9 @@ const THUMB_QUALITY: u8 = 70;
 pub const MAX_PIXELS: u64 = 50_000_000;
 /// The largest input file accepted, in bytes.
 pub const MAX_INPUT_BYTES: usize = 40 * 1024 * 1024;
+/// The most a decoded image may take in memory (4 bytes a pixel at
+/// [`MAX_PIXELS`]); a 16-bit image of that many pixels is refused.
+pub const MAX_DECODE_BYTES: u64 = MAX_PIXELS * 4;
 
 /// Why a photo was refused.
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +135,39 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspected, MediaError> {
     })
 }
 
+/// What [`prepare`] will hold in memory at its peak for this file, in
+/// bytes, read from the header without decoding: the decoded image (a
+/// JPEG decoder may hold its coefficients besides, a WebP its YUV
+/// planes), the input, and the scaled copies. Fails as [`inspect`] does.
+pub fn prepare_cost(bytes: &[u8]) -> Result<u64, MediaError> {
+    let info = inspect(bytes)?;
+    let (reader, format) = reader(bytes)?;
+    let decoder = reader
+        .into_decoder()
+        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    let decoded = decoder.total_bytes();
+    let working = match format {
+        // A progressive JPEG keeps 16-bit coefficients of every component.
+        ImageFormat::Jpeg => decoded * 3,
+        ImageFormat::WebP => decoded * 2,
+        _ => decoded,
+    };
+    // Not RGB/RGBA/grey: converted to RGB at full size once.
+    let converted = if matches!(
+        decoder.color_type(),
+        ColorType::Rgb8 | ColorType::Rgba8 | ColorType::L8 | ColorType::La8
+    ) {
+        0
+    } else {
+        u64::from(info.width) * u64::from(info.height) * 3
+    };
+    let scaled = u64::from(PHOTO_LONG_SIDE) * u64::from(PHOTO_LONG_SIDE) * 4 * 2;
+    Ok(working + converted + scaled + bytes.len() as u64)
+}
+
 /// Makes a camera photo upload-ready: orientation applied, long side about
-/// [`PHOTO_LONG_SIDE`], JPEG without metadata, and a thumbnail.
+/// [`PHOTO_LONG_SIDE`], JPEG without metadata, and a thumbnail. Holds one
+/// full-size copy of the pixels (see the module doc).
 pub fn prepare(bytes: &[u8]) -> Result<Prepared, MediaError> {
     let info = inspect(bytes)?;
     let (reader, _) = reader(bytes)?;
@@ -131,21 +177,22 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, MediaError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(info.width);
     limits.max_image_height = Some(info.height);
-    limits.max_alloc = Some(MAX_PIXELS * 4);
-    decoder
-        .set_limits(limits)
-        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    // Over a limit (a 16-bit image of many pixels) reads as too many.
+    let refused = |e: ImageError| match e {
+        ImageError::Limits(_) => MediaError::TooManyPixels {
+            width: info.width,
+            height: info.height,
+        },
+        other => MediaError::Corrupt(other.to_string()),
+    };
+    decoder.set_limits(limits).map_err(refused)?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|e| MediaError::Corrupt(e.to_string()))?;
-    let rgb = DynamicImage::ImageRgb8(image.to_rgb8());
-    image = rgb;
-    let photo = scale(&image, PHOTO_LONG_SIDE)?;
-    let thumb = scale(&photo, THUMB_LONG_SIDE)?;
-    let mut photo = photo;
-    let mut thumb = thumb;
+    let image = DynamicImage::from_decoder(decoder).map_err(refused)?;
+    let mut photo = scale_owned(image, PHOTO_LONG_SIDE)?;
+    let mut thumb = scale(&photo, THUMB_LONG_SIDE)?;
     // Orientation last, on the smaller images: the same result, less work.
     photo.apply_orientation(orientation);
     thumb.apply_orientation(orientation);
@@ -155,25 +202,63 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, MediaError> {
     })
 }
 
-fn scale(image: &DynamicImage, long_side: u32) -> Result<DynamicImage, MediaError> {
-    let (w, h) = (image.width(), image.height());
+/// The target size of an image of `w` × `h` whose long side becomes
+/// `long_side`, or `None` when it is no longer than that already.
+fn scaled_size(w: u32, h: u32, long_side: u32) -> Option<(u32, u32)> {
     if w.max(h) <= long_side {
-        return Ok(image.clone());
+        return None;
     }
-    let (nw, nh) = if w >= h {
-        (
-            long_side,
-            ((u64::from(h) * u64::from(long_side)) / u64::from(w)).max(1) as u32,
-        )
+    let short =
+        |s: u32, l: u32| ((u64::from(s) * u64::from(long_side)) / u64::from(l)).max(1) as u32;
+    Some(if w >= h {
+        (long_side, short(h, w))
     } else {
-        (
-            ((u64::from(w) * u64::from(long_side)) / u64::from(h)).max(1) as u32,
-            long_side,
-        )
+        (short(w, h), long_side)
+    })
+}
+
+/// Scales a decoded image down to `long_side` as RGB, consuming it: the
+/// full-size pixels are resized in the layout they were decoded in (RGB,
+/// RGBA, grey, grey with alpha) without a converted full-size copy.
+fn scale_owned(image: DynamicImage, long_side: u32) -> Result<DynamicImage, MediaError> {
+    let (w, h) = (image.width(), image.height());
+    let Some((nw, nh)) = scaled_size(w, h, long_side) else {
+        return Ok(DynamicImage::ImageRgb8(image.into_rgb8()));
     };
-    let src = FrImage::from_vec_u8(w, h, image.to_rgb8().into_raw(), PixelType::U8x3)
-        .map_err(|e| MediaError::Corrupt(e.to_string()))?;
-    let mut dst = FrImage::new(nw, nh, PixelType::U8x3);
+    let (pixels, raw) = match image {
+        DynamicImage::ImageRgb8(b) => (PixelType::U8x3, b.into_raw()),
+        DynamicImage::ImageRgba8(b) => (PixelType::U8x4, b.into_raw()),
+        DynamicImage::ImageLuma8(b) => (PixelType::U8, b.into_raw()),
+        DynamicImage::ImageLumaA8(b) => (PixelType::U8x2, b.into_raw()),
+        other => (PixelType::U8x3, other.into_rgb8().into_raw()),
+    };
+    let resized = resize(raw, w, h, nw, nh, pixels)?;
+    let small = match pixels {
+        PixelType::U8x4 => image::RgbaImage::from_raw(nw, nh, resized).map(DynamicImage::from),
+        PixelType::U8 => image::GrayImage::from_raw(nw, nh, resized).map(DynamicImage::from),
+        PixelType::U8x2 => image::GrayAlphaImage::from_raw(nw, nh, resized).map(DynamicImage::from),
+        _ => image::RgbImage::from_raw(nw, nh, resized).map(DynamicImage::from),
+    }
+    .ok_or_else(|| MediaError::Corrupt("resize produced a wrong buffer".into()))?;
+    Ok(DynamicImage::ImageRgb8(small.into_rgb8()))
+}
+
+/// Scales an (already small) RGB image down to `long_side`.
+fn scale(image: &DynamicImage, long_side: u32) -> Result<DynamicImage, MediaError> {
+    scale_owned(image.clone(), long_side)
+}
+
+fn resize(
+    raw: Vec<u8>,
+    w: u32,
+    h: u32,
+    nw: u32,
+    nh: u32,
+    pixels: PixelType,
+) -> Result<Vec<u8>, MediaError> {
+    let src =
+        FrImage::from_vec_u8(w, h, raw, pixels).map_err(|e| MediaError::Corrupt(e.to_string()))?;
+    let mut dst = FrImage::new(nw, nh, pixels);
     Resizer::new()
         .resize(
             &src,
@@ -183,9 +268,7 @@ fn scale(image: &DynamicImage, long_side: u32) -> Result<DynamicImage, MediaErro
             )),
         )
         .map_err(|e| MediaError::Corrupt(e.to_string()))?;
-    let buf = image::RgbImage::from_raw(nw, nh, dst.into_vec())
-        .ok_or_else(|| MediaError::Corrupt("resize produced a wrong buffer".into()))?;
-    Ok(DynamicImage::ImageRgb8(buf))
+    Ok(dst.into_vec())
 }
 
 fn encode(image: &DynamicImage, quality: u8) -> Result<Encoded, MediaError> {

@@ -413,6 +413,35 @@ fn refused_device(session: &Session, channel: Channel) {
     );
 }
 
+/// Whether `session` may read the photos of the stored document `doc` (a
+/// push naming a photo that such a record already holds is as good as the
+/// user's own upload, see [`crate::blob_grants`]): the record lies in the
+/// user's subtree and, from a device, goes to it on [`Channel::Blobs`]
+/// ([`device_doc`]); from the console, whose pushes run with its own
+/// enrolment, it is a record page of theirs ([`console_record`]'s rule).
+pub fn photos_readable(
+    storage: &dyn Storage,
+    calendar: &WorkCalendar,
+    session: &Session,
+    doc: Uuid,
+) -> Result<bool, StorageError> {
+    if !session.device_id.starts_with(crate::console::DEVICE_PREFIX) {
+        return Ok(device_doc(storage, calendar, session, doc, Channel::Blobs)?.is_some());
+    }
+    let user = &session.user;
+    if gets(user.role, Class::Plain, Channel::ConsolePage) == Nothing {
+        return Ok(false);
+    }
+    let (Some(stored), Some(scope)) = (storage.load_doc(doc)?, scope_path(storage, user)?) else {
+        return Ok(false);
+    };
+    if !grid_within(storage, &stored.grid, &scope)? {
+        return Ok(false);
+    }
+    let loaded = load(&stored.snapshot, calendar).map_err(StorageError::Corrupt)?;
+    Ok(needs_to_know(user, &loaded.record, loaded.derived.as_ref()))
+}
+
 // ---------------------------------------------------------------- console
 
 /// Loads a record the console user may see: in their subtree and needed by

@@ -391,6 +391,7 @@ fn store_demo_batch(
                 base_rev: None,
                 moved: false,
                 changes,
+                photos: crate::blob_grants::references(record),
             },
         ));
     }
@@ -418,6 +419,7 @@ fn store_demo_batch(
         device_id: SERVER_DEVICE.into(),
         user_id: SERVER_USER.into(),
         received_at: jiff::Timestamp::now().as_millisecond(),
+        blob_refs: crate::blob_grants::granted_by_server(&fresh),
         docs: fresh,
     };
     match storage.commit_push(&commit)? {

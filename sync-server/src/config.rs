@@ -39,6 +39,21 @@ pub struct Settings {
     /// Largest photo blob accepted (bytes); uploads come in chunks, each
     /// a request body.
     pub max_blob_bytes: u64,
+    /// Bytes of unfinished photo uploads one device may hold; a chunk past
+    /// it is refused (`upload_quota_exceeded`). At least `max_blob_bytes`.
+    pub blob_partial_quota_bytes: u64,
+    /// An unfinished upload not written to for this long is deleted (the
+    /// device starts that photo again). The server looks every quarter of
+    /// this, at most every 10 minutes.
+    pub blob_partial_expiry_secs: u64,
+    /// Memory that image work may hold at once: preparing the console's
+    /// photos and checking finished uploads, each counted at its peak as
+    /// read from the file's header. An image larger than this runs alone.
+    pub image_memory_bytes: u64,
+    /// Threads that decode, check and store sync and repair requests;
+    /// more requests wait their turn. Each may hold its body decompressed
+    /// (at most `max_body_bytes`) and its decoded changes.
+    pub max_concurrent_syncs: usize,
     /// Login attempts per minute for one user id from one client address
     /// (an IPv6 address counts by its /64). No limit counts a user id
     /// alone, so nobody can lock a user out (see [`crate::auth::LoginLimiter`]).
@@ -53,9 +68,11 @@ pub struct Settings {
     pub login_backoff_max_secs: u64,
     /// Requests taking longer are answered 408 (a slow 2G upload counts).
     pub request_timeout_secs: u64,
-    /// Threads that run syncs' database and Automerge work (and logins'
-    /// password hashing). The database takes one writer at a time, so more
-    /// threads only wait, each holding memory of its own.
+    /// Threads for blocking work besides syncs and image work (which have
+    /// threads of their own, `max_concurrent_syncs` and
+    /// `limits::IMAGE_THREADS`): logins' password hashing, photo uploads
+    /// and downloads, the console. More threads only wait, each holding
+    /// memory of its own.
     pub blocking_threads: usize,
     /// A `tracing` filter: `info`, `gridwork_server=debug,tower_http=info` …
     pub log_level: String,
@@ -86,6 +103,10 @@ impl Default for Settings {
             sync_budget_max: 8 * 1024 * 1024,
             max_body_bytes: 16 * 1024 * 1024,
             max_blob_bytes: 8 * 1024 * 1024,
+            blob_partial_quota_bytes: 32 * 1024 * 1024,
+            blob_partial_expiry_secs: 48 * 3600,
+            image_memory_bytes: 256 * 1024 * 1024,
+            max_concurrent_syncs: 4,
             login_per_user_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_per_ip_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
             login_free_failures: 5,
@@ -138,6 +159,10 @@ fn env() -> Env {
         "sync_budget_max",
         "max_body_bytes",
         "max_blob_bytes",
+        "blob_partial_quota_bytes",
+        "blob_partial_expiry_secs",
+        "image_memory_bytes",
+        "max_concurrent_syncs",
         "login_per_user_per_minute",
         "login_per_ip_per_minute",
         "login_free_failures",
@@ -194,6 +219,17 @@ impl Settings {
                 "max_body_bytes may be at most {} (the sync protocol's limit)",
                 gridwork_core::sync::wire::MAX_BODY_BYTES
             )));
+        }
+        if self.blob_partial_quota_bytes < self.max_blob_bytes {
+            return Err(ConfigError::Inconsistent(format!(
+                "blob_partial_quota_bytes ({}) must be at least max_blob_bytes ({}): a device must be able to upload one whole photo",
+                self.blob_partial_quota_bytes, self.max_blob_bytes
+            )));
+        }
+        if self.blob_partial_expiry_secs == 0 || self.max_concurrent_syncs == 0 {
+            return Err(ConfigError::Inconsistent(
+                "blob_partial_expiry_secs and max_concurrent_syncs must be at least 1".into(),
+            ));
         }
         if self.blocking_threads == 0 {
             return Err(ConfigError::Inconsistent(
@@ -280,6 +316,14 @@ mod tests {
             let err =
                 Settings::load(Some(Path::new("budget.toml")), &Overrides::default()).unwrap_err();
             assert!(matches!(err, ConfigError::Inconsistent(_)), "{err}");
+
+            jail.create_file("quota.toml", "blob_partial_quota_bytes = 1000")?;
+            let err =
+                Settings::load(Some(Path::new("quota.toml")), &Overrides::default()).unwrap_err();
+            assert!(
+                err.to_string().contains("blob_partial_quota_bytes"),
+                "{err}"
+            );
 
             jail.set_env("GRIDWORK_BLOCKING_THREADS", "0");
             let err = Settings::load(None, &Overrides::default()).unwrap_err();

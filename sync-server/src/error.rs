@@ -86,9 +86,8 @@ impl ApiError {
             }
             ApiError::AccountDisabled | ApiError::RoleNotAllowed => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Wire(WireError::TooLarge) | ApiError::TooLarge { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::Wire(WireError::TooLarge | WireError::Expands { .. })
+            | ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Wire(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotReady | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,

@@ -33,12 +33,14 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod blob_grants;
 pub mod blobs;
 pub mod config;
 pub mod console;
 pub mod error;
 pub mod escape;
 pub mod grids;
+pub mod limits;
 pub mod migrate;
 pub mod storage;
 pub mod sync;
@@ -74,7 +76,9 @@ struct Shared {
     max_body_bytes: usize,
     request_timeout: Duration,
     blobs: Arc<dyn blobs::BlobStore>,
-    max_blob_bytes: u64,
+    uploads: blobs::UploadLimits,
+    partial_expiry: Duration,
+    limits: limits::WorkLimits,
     console: console::ConsoleState,
 }
 
@@ -98,7 +102,15 @@ impl AppState {
             max_body_bytes: settings.max_body_bytes,
             request_timeout: Duration::from_secs(settings.request_timeout_secs),
             blobs: Arc::new(blobs::FsBlobStore::new(settings.data_dir.join("blobs"))),
-            max_blob_bytes: settings.max_blob_bytes,
+            uploads: blobs::UploadLimits {
+                max_bytes: settings.max_blob_bytes,
+                partial_quota: settings.blob_partial_quota_bytes,
+            },
+            partial_expiry: Duration::from_secs(settings.blob_partial_expiry_secs),
+            limits: limits::WorkLimits::new(
+                settings.image_memory_bytes,
+                settings.max_concurrent_syncs,
+            ),
             console: console::ConsoleState::new(settings),
         }))
     }
@@ -135,7 +147,17 @@ impl AppState {
 
     /// Largest photo blob accepted.
     pub fn max_blob_bytes(&self) -> u64 {
-        self.0.max_blob_bytes
+        self.0.uploads.max_bytes
+    }
+
+    /// The limits uploads are received within.
+    pub fn upload_limits(&self) -> &blobs::UploadLimits {
+        &self.0.uploads
+    }
+
+    /// The budgets of memory-heavy work.
+    pub fn limits(&self) -> &limits::WorkLimits {
+        &self.0.limits
     }
 }
 
@@ -169,6 +191,10 @@ pub async fn launch(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "gridwork-server listening");
     }
+    let sweep = tokio::spawn(blobs::sweep_partials(
+        state.blobs().clone(),
+        state.0.partial_expiry,
+    ));
     if state.console().warm_index {
         let warm = state.clone();
         tokio::task::spawn_blocking(move || {
@@ -189,10 +215,12 @@ pub async fn launch(
             }
         });
     }
-    axum::serve(
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    sweep.abort();
+    served
 }

@@ -31,7 +31,7 @@
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ROOT, ReadDoc};
 use gridwork_core::doc::{Author, DocError, RecordDoc};
-use gridwork_core::model::{IncidentParties, IncidentWithParties, RecordKind};
+use gridwork_core::model::{AnyRecord, IncidentParties, IncidentWithParties, RecordKind};
 use uuid::Uuid;
 
 use crate::admin::{AdminError, SERVER_DEVICE, SERVER_USER, server_actor};
@@ -186,6 +186,7 @@ fn split_one(
             bytes: cleared.1,
             device_id: None,
         }],
+        photos: crate::blob_grants::references(&AnyRecord::Incident(incident.clone())),
     };
 
     // The parties record: made, or given the parties it lacks.
@@ -212,6 +213,7 @@ fn split_one(
                 base_rev: None,
                 moved: false,
                 changes: new_changes(made.changes_since(&[])),
+                photos: Vec::new(),
             })
         }
         Some(existing) => {
@@ -240,6 +242,7 @@ fn split_one(
                 base_rev: Some(existing.rev),
                 moved: false,
                 changes,
+                photos: Vec::new(),
             })
         }
     };
@@ -251,6 +254,9 @@ fn split_one(
         docs: std::iter::once(incident_write)
             .chain(parties_write)
             .collect(),
+        // The server adds no photo: the incident keeps its references and
+        // their grants, and a parties record holds none.
+        blob_refs: Vec::new(),
     };
     match storage.commit_push(&commit)? {
         CommitOutcome::Committed => Ok(Split::Moved),
@@ -334,7 +340,9 @@ mod tests {
                 base_rev: None,
                 moved: false,
                 changes: new_changes(doc.changes_since(&[])),
+                photos: Vec::new(),
             }],
+            blob_refs: Vec::new(),
         };
         assert_eq!(
             storage.commit_push(&commit).unwrap(),

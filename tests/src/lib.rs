@@ -171,6 +171,13 @@ impl Server {
     /// loaded directory is made once per server binary and copied for
     /// each server ([`demo_data`]): every test starts from the same bytes.
     pub fn start_with_demo(seed: u64, records: usize) -> Result<Server> {
+        Server::start_with_demo_config(seed, records, "")
+    }
+
+    /// [`Server::start_with_demo`] with `config` (TOML settings, say
+    /// `blob_partial_expiry_secs = 2`) as the data directory's
+    /// `gridwork.toml`.
+    pub fn start_with_demo_config(seed: u64, records: usize, config: &str) -> Result<Server> {
         let mut server = Server {
             child: None,
             data: tempfile::tempdir()?,
@@ -178,8 +185,23 @@ impl Server {
             log: Arc::default(),
         };
         copy_dir(&demo_data(seed, records)?, server.data.path())?;
+        if !config.is_empty() {
+            std::fs::write(server.data.path().join("gridwork.toml"), config)?;
+        }
         server.spawn()?;
         Ok(server)
+    }
+
+    /// The server process's peak resident memory so far (`VmHWM` in
+    /// `/proc/<pid>/status`), in KiB; `None` when it is not running or
+    /// the system has no `/proc`.
+    pub fn peak_memory_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     /// The server's data directory.

@@ -9,7 +9,9 @@ use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::media::{sha256_hex, synthetic_photo};
 use gridwork_core::model::{Incident, Meta, PhotoRole, Role, User};
-use gridwork_core::sync::blobs::{BlobTransport, UploadStep, sync_photos, sync_photos_reporting};
+use gridwork_core::sync::blobs::{
+    BlobTransport, PhotoProgress, UploadStep, sync_photos, sync_photos_reporting,
+};
 use gridwork_core::sync::client::TransportError;
 use gridwork_core::workflow::{self, Action, Actor};
 use gridwork_tests::{Device, Server, community};
@@ -51,8 +53,56 @@ fn new_incident(grid: &str, worker: &str) -> Incident {
     i
 }
 
+/// A server, the grid of the demo's first incident, its worker and
+/// community supervisor, and a worker of another grid.
+fn cast() -> Result<(Server, String, &'static User, &'static User, &'static User)> {
+    let grid = community().incidents[0].meta.grid.clone();
+    let worker = user_with(Role::GridWorker, &grid);
+    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let stranger = worker_elsewhere(&grid);
+    Ok((Server::start()?, grid, worker, supervisor, stranger))
+}
+
+/// Reports `incident` as `who`, at [`NOW`].
+fn report(incident: &mut Incident, who: &User) -> Result<()> {
+    let actor = Actor {
+        user: &who.id,
+        role: who.role,
+    };
+    workflow::transition(
+        incident,
+        &WorkCalendar::bundled(),
+        actor,
+        Action::Report,
+        "",
+        vec![],
+        NOW,
+    )?;
+    Ok(())
+}
+
 fn blobs_of(device: &Device, server: &Server) -> Result<BlobTransport> {
     Ok(BlobTransport::new(&server.url(), &device.login.token)?.with_chunk_bytes(CHUNK))
+}
+
+/// Moves the device's photos: uploads, then downloads.
+async fn photo_sync(device: &mut Device, server: &Server) -> Result<PhotoProgress> {
+    let api = blobs_of(device, server)?;
+    Ok(sync_photos(&mut device.store, &api).await?)
+}
+
+/// Stores `incident` on the device as its user, syncs it (nothing may be
+/// refused), then moves the device's photos.
+async fn push_with_photos(
+    device: &mut Device,
+    server: &Server,
+    incident: Incident,
+) -> Result<PhotoProgress> {
+    let author = Author::new(device.user(), NOW);
+    device.store.insert(incident, &author, today())?;
+    let pushed = device.sync().await?;
+    assert!(pushed.rejected.is_empty(), "{:?}", pushed.rejected);
+    photo_sync(device, server).await
 }
 
 fn code(e: TransportError) -> (u16, String) {
@@ -68,11 +118,7 @@ fn code(e: TransportError) -> (u16, String) {
 /// tablet with the same photo sends nothing ("already have it").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<()> {
-    let server = Server::start()?;
-    let grid = community().incidents[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
-    let stranger = worker_elsewhere(&grid);
+    let (server, grid, worker, supervisor, stranger) = cast()?;
     let cal = WorkCalendar::bundled();
 
     let mut tablet = Device::enrol(&server, &worker.id).await?;
@@ -82,11 +128,7 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
             .add_photo(&synthetic_photo(1000, 750, 1), PhotoRole::Before, Some(NOW))?;
     let mut incident = new_incident(&grid, &worker.id);
     incident.photos.push(before.clone());
-    let actor = Actor {
-        user: &worker.id,
-        role: Role::GridWorker,
-    };
-    workflow::transition(&mut incident, &cal, actor, Action::Report, "", vec![], NOW)?;
+    report(&mut incident, worker)?;
     let id = incident.meta.id;
     let author = Author::new(&worker.id, NOW);
     tablet.store.insert(incident, &author, today())?;
@@ -137,6 +179,10 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
     let later = Author::new(&worker.id, NOW + 3_600_000);
     tablet.store.update::<Incident>(id, &later, today(), |i| {
         i.photos.push(after.clone());
+        let actor = Actor {
+            user: &worker.id,
+            role: worker.role,
+        };
         workflow::transition(
             i,
             &cal,
@@ -375,5 +421,117 @@ async fn a_photo_removed_before_the_sync_never_reaches_the_server() -> Result<()
         );
     }
     assert!(tablet.store.photo_bytes(&kept.sha256)?.is_some());
+    Ok(())
+}
+
+/// A photo is opened by a record granted it, not by its hash (issue #10,
+/// item 4), and honest copies keep working: a supervisor copies a
+/// worker's photo into another record of the grid (a record they see is
+/// granted it), and the worker reads it through the copy; the worker's
+/// second tablet copies it into a record of its own (the same user
+/// uploaded it). A worker of another grid who names the hash is granted
+/// nothing until they send every byte of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_copied_between_records_of_a_grid_opens_through_the_copy() -> Result<()> {
+    let (server, grid, worker, supervisor, stranger) = cast()?;
+
+    let mut tablet = Device::enrol(&server, &worker.id).await?;
+    let photo = tablet
+        .store
+        .add_photo(&synthetic_photo(900, 600, 21), PhotoRole::Before, None)?;
+    let mut first = new_incident(&grid, &worker.id);
+    first.photos.push(photo.clone());
+    report(&mut first, worker)?;
+    let up = push_with_photos(&mut tablet, &server, first).await?;
+    assert_eq!((up.sent, up.pending), (2, 0), "{up:?}");
+
+    // The supervisor receives the record and its photo, and copies the
+    // photo into a record of their own in the worker's grid.
+    let mut sup = Device::enrol(&server, &supervisor.id).await?;
+    sup.sync().await?;
+    let down = photo_sync(&mut sup, &server).await?;
+    assert_eq!(down.received, 2, "{down:?}");
+    let mut copy = new_incident(&grid, &supervisor.id);
+    copy.photos.push(photo.clone());
+    report(&mut copy, supervisor)?;
+    let copy_id = copy.meta.id;
+    let up = push_with_photos(&mut sup, &server, copy).await?;
+    assert_eq!(
+        (up.sent, up.refused.len()),
+        (0, 0),
+        "nothing to send: {up:?}"
+    );
+
+    // The worker's tablet reads the photo through the copy.
+    let theirs = blobs_of(&tablet, &server)?;
+    let piece = theirs.fetch(&photo.sha256, copy_id, 0).await?;
+    assert_eq!(piece.start, 0);
+    assert_eq!(
+        Some(piece.total),
+        tablet
+            .store
+            .photo_bytes(&photo.sha256)?
+            .map(|b| b.len() as u64)
+    );
+
+    // The worker's second tablet takes the same photo for a new record:
+    // already there, and readable through the new record.
+    let mut second = Device::enrol(&server, &worker.id).await?;
+    let same = second
+        .store
+        .add_photo(&synthetic_photo(900, 600, 21), PhotoRole::Before, None)?;
+    assert_eq!(same.sha256, photo.sha256);
+    let mut again = new_incident(&grid, &worker.id);
+    again.photos.push(same);
+    report(&mut again, worker)?;
+    let again_id = again.meta.id;
+    let up = push_with_photos(&mut second, &server, again).await?;
+    assert_eq!((up.already_there, up.sent), (2, 0), "{up:?}");
+    blobs_of(&sup, &server)?
+        .fetch(&photo.sha256, again_id, 0)
+        .await?;
+
+    // A stranger who names the hash in a record of their grid reads
+    // nothing, until they upload the very bytes themselves.
+    let mut other = Device::enrol(&server, &stranger.id).await?;
+    let stranger_grid = stranger.grid.clone();
+    let mut named = new_incident(
+        &community()
+            .incidents
+            .iter()
+            .find(|i| i.meta.grid.starts_with(&stranger_grid))
+            .expect("an incident of the stranger's grid")
+            .meta
+            .grid,
+        &stranger.id,
+    );
+    named.photos.push(photo.clone());
+    report(&mut named, stranger)?;
+    let named_id = named.meta.id;
+    other
+        .store
+        .insert(named, &Author::new(&stranger.id, NOW), today())?;
+    other.sync().await?;
+    let theirs = blobs_of(&other, &server)?;
+    let (status, c) = code(theirs.fetch(&photo.sha256, named_id, 0).await.unwrap_err());
+    assert_eq!((status, c.as_str()), (403, "blob_forbidden"));
+    let remote = theirs.remote(&photo.sha256).await?;
+    assert_eq!((remote.offset, remote.complete), (0, false));
+    let bytes = tablet.store.photo_bytes(&photo.sha256)?.unwrap();
+    let r = theirs
+        .send_chunk(&photo.sha256, 0, bytes.len() as u64, bytes.clone())
+        .await?;
+    assert!(r.complete);
+    let piece = theirs.fetch(&photo.sha256, named_id, 0).await?;
+    assert_eq!(piece.total, bytes.len() as u64);
+    assert_eq!(
+        server
+            .blob_files()
+            .iter()
+            .filter(|f| f.ends_with(&photo.sha256))
+            .count(),
+        1,
+        "one copy on the server"
+    );
     Ok(())
 }

@@ -5,6 +5,18 @@
 //! (flag bit 0). A body from a different protocol version is refused with
 //! [`WireError::UnsupportedVersion`], so a future format change is detected
 //! and answered clearly instead of being misread.
+//!
+//! **Decoding is bounded.** A small body must not cost a large amount of
+//! memory: [`decode_within`] refuses a body whose compressed payload
+//! would decompress to more than its limit (the zstd frame must declare
+//! its size, which this encoder always writes, so a bomb is refused from
+//! its header without decompressing anything), and charges every decoded
+//! change and record id against the same limit, so CBOR full of empty
+//! byte strings (one byte each on the wire, dozens in memory) is refused
+//! too ([`WireError::Expands`]). The server passes its `max_body_bytes`:
+//! a body never decodes to more than the server would accept as a plain,
+//! uncompressed body. How many decodes run at once is the server's to
+//! bound (`sync-server/src/limits.rs`).
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -20,6 +32,13 @@ const FLAG_ZSTD: u8 = 1;
 const COMPRESS_ABOVE: usize = 96;
 /// The largest body either side accepts, compressed or not.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+/// What [`decode`] lets a body decode to: decompressed bytes, and the
+/// memory its decoded changes take (see [`decode_within`]).
+pub const MAX_DECODED_BYTES: usize = MAX_BODY_BYTES;
+/// What one decoded byte string (a change, a head, a record id) is
+/// charged besides its bytes: its `Vec`, the slack of the list holding it,
+/// the allocator's overhead.
+const ITEM_OVERHEAD: usize = 64;
 
 /// Changes of one record document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,12 +175,17 @@ mod uuid_bytes {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Uuid, D::Error> {
         let bytes = ByteBuf::deserialize(d)?;
+        // Charged for the struct around it (a `DocChanges`, a notice).
+        super::budget::charge::<D::Error>(bytes.len())?;
         Uuid::from_slice(&bytes).map_err(|_| D::Error::invalid_length(bytes.len(), &"16 bytes"))
     }
 }
 
 mod change_list {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::fmt;
+
+    use serde::de::{SeqAccess, Visitor};
+    use serde::{Deserializer, Serialize, Serializer};
     use serde_bytes::ByteBuf;
 
     pub fn serialize<S: Serializer>(changes: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
@@ -171,8 +195,79 @@ mod change_list {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        let bufs: Vec<ByteBuf> = Vec::deserialize(d)?;
-        Ok(bufs.into_iter().map(ByteBuf::into_vec).collect())
+        d.deserialize_seq(Changes)
+    }
+
+    /// A list of byte strings, each charged to the decode budget as it
+    /// is read, so the list never grows past what the limit allows.
+    struct Changes;
+
+    impl<'de> Visitor<'de> for Changes {
+        type Value = Vec<Vec<u8>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list of byte strings")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            // A list announces its length; trust it only a little.
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(buf) = seq.next_element::<ByteBuf>()? {
+                super::budget::charge::<A::Error>(buf.len())?;
+                out.push(buf.into_vec());
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// What the body being decoded on this thread may still take. Decoding
+/// is synchronous, so a thread-local carries the limit into the serde
+/// visitors without threading it through every message type.
+mod budget {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Bytes left, while a [`super::decode_within`] runs on this thread.
+        static LEFT: Cell<Option<usize>> = const { Cell::new(None) };
+        /// Set when a visitor ran out.
+        static SPENT: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The message serde reports when the budget is spent (the decoder
+    /// turns it into `WireError::Expands`).
+    const SPENT_MESSAGE: &str = "the decoded message exceeds its limit";
+
+    /// Charges one decoded byte string of `len` bytes.
+    pub fn charge<E: serde::de::Error>(len: usize) -> Result<(), E> {
+        let cost = len.saturating_add(super::ITEM_OVERHEAD);
+        LEFT.with(|left| match left.get() {
+            None => Ok(()),
+            Some(n) if n >= cost => {
+                left.set(Some(n - cost));
+                Ok(())
+            }
+            Some(_) => {
+                SPENT.with(|s| s.set(true));
+                Err(E::custom(SPENT_MESSAGE))
+            }
+        })
+    }
+
+    /// Runs `f` with `limit` bytes to spend; whether it ran out.
+    pub fn within<R>(limit: usize, f: impl FnOnce() -> R) -> (R, bool) {
+        struct Restore(Option<usize>, bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                LEFT.with(|l| l.set(self.0));
+                SPENT.with(|s| s.set(self.1));
+            }
+        }
+        let _restore = Restore(LEFT.with(Cell::get), SPENT.with(Cell::get));
+        LEFT.with(|l| l.set(Some(limit)));
+        SPENT.with(|s| s.set(false));
+        let out = f();
+        (out, SPENT.with(Cell::get))
     }
 }
 
@@ -189,6 +284,10 @@ pub enum WireError {
     UnsupportedVersion { found: u8, supported: u8 },
     #[error("the body is larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
+    #[error(
+        "消息解压或解码后超过 {limit} 字节的上限 (the body expands to more than {limit} bytes when decompressed or decoded)"
+    )]
+    Expands { limit: usize },
     #[error("the body is malformed: {0}")]
     Malformed(String),
 }
@@ -201,6 +300,7 @@ impl WireError {
             WireError::Truncated => "truncated",
             WireError::UnsupportedVersion { .. } => "unsupported_version",
             WireError::TooLarge => "too_large",
+            WireError::Expands { .. } => "expands_too_large",
             WireError::Malformed(_) => "malformed",
         }
     }
@@ -228,8 +328,16 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
 }
 
 /// Reads a framed message, refusing other versions, oversized and
-/// malformed bodies.
+/// malformed bodies; [`decode_within`] [`MAX_DECODED_BYTES`].
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    decode_within(body, MAX_DECODED_BYTES)
+}
+
+/// Reads a framed message whose payload decompresses to at most `limit`
+/// bytes and whose decoded changes take at most `limit` bytes of memory
+/// (see the module doc); refuses other versions, oversized and malformed
+/// bodies.
+pub fn decode_within<T: DeserializeOwned>(body: &[u8], limit: usize) -> Result<T, WireError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(WireError::TooLarge);
     }
@@ -253,20 +361,39 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
     }
     let payload = &body[4..];
     let read = |bytes: &[u8]| {
-        ciborium::from_reader::<T, _>(bytes).map_err(|e| match e {
+        let (read, spent) = budget::within(limit, || ciborium::from_reader::<T, _>(bytes));
+        read.map_err(|e| match e {
+            _ if spent => WireError::Expands { limit },
             ciborium::de::Error::Io(_) => WireError::Truncated,
             other => WireError::Malformed(other.to_string()),
         })
     };
     match body[3] {
         0 => read(payload),
-        FLAG_ZSTD => {
-            let raw = zstd::bulk::decompress(payload, MAX_BODY_BYTES)
-                .map_err(|e| WireError::Malformed(format!("compression: {e}")))?;
-            read(&raw)
-        }
+        FLAG_ZSTD => read(&decompress(payload, limit)?),
         other => Err(WireError::Malformed(format!("unknown flags {other}"))),
     }
+}
+
+/// Decompresses a zstd payload that declares its size in the frame
+/// header, at most `limit` bytes: a larger declaration is refused before
+/// anything is decompressed, and the output buffer is the declared size,
+/// so a frame that lies about its size fails instead of growing it.
+fn decompress(payload: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
+    let declared = match zstd::zstd_safe::get_frame_content_size(payload) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            return Err(WireError::Malformed(
+                "compression: the zstd frame does not declare its size".into(),
+            ));
+        }
+        Err(_) => return Err(WireError::Malformed("compression: not a zstd frame".into())),
+    };
+    if declared > limit as u64 {
+        return Err(WireError::Expands { limit });
+    }
+    zstd::bulk::decompress(payload, declared as usize)
+        .map_err(|e| WireError::Malformed(format!("compression: {e}")))
 }
 
 #[cfg(test)]
@@ -357,6 +484,81 @@ mod tests {
         let mut garbage = good[..4].to_vec();
         garbage.extend_from_slice(&[0xff, 0x00, 0x13]);
         assert!(decode::<SyncRequest>(&garbage).is_err());
+    }
+
+    /// Regression (issue #10, item 13): a 1 KB body that decompressed to
+    /// 31 MiB was accepted. A frame declaring more than the limit is
+    /// refused from its header, and one that does not declare its size
+    /// is refused.
+    #[test]
+    fn a_zstd_bomb_is_refused_before_it_expands() {
+        let zeros = vec![0u8; 31 * 1024 * 1024];
+        let bomb = [
+            b"GW".as_slice(),
+            &[PROTOCOL_VERSION, FLAG_ZSTD],
+            &zstd::bulk::compress(&zeros, 19).unwrap(),
+        ]
+        .concat();
+        assert!(bomb.len() < 2048, "{} bytes", bomb.len());
+        let limit = 16 * 1024 * 1024;
+        let err = decode_within::<SyncRequest>(&bomb, limit).unwrap_err();
+        assert_eq!(err, WireError::Expands { limit });
+        assert_eq!(err.code(), "expands_too_large");
+        assert!(err.to_string().starts_with("消息"), "zh-CN first: {err}");
+
+        // A streamed frame does not declare its size: refused.
+        let mut streamed = Vec::new();
+        {
+            let mut enc = zstd::stream::write::Encoder::new(&mut streamed, 3).unwrap();
+            std::io::Write::write_all(&mut enc, &zeros[..4096]).unwrap();
+            enc.finish().unwrap();
+        }
+        let framed = [b"GW".as_slice(), &[PROTOCOL_VERSION, FLAG_ZSTD], &streamed].concat();
+        assert!(matches!(
+            decode_within::<SyncRequest>(&framed, limit),
+            Err(WireError::Malformed(_))
+        ));
+    }
+
+    /// CBOR of empty byte strings costs one byte each on the wire and
+    /// dozens in memory: charged against the limit, compressed or not.
+    #[test]
+    fn a_list_of_empty_changes_is_charged_for_its_memory() {
+        let request = SyncRequest {
+            cursor: 0,
+            push: vec![DocChanges {
+                doc: Uuid::nil(),
+                changes: vec![Vec::new(); 200_000],
+            }],
+            budget: None,
+        };
+        let body = encode(&request);
+        assert!(body.len() < 50_000, "{} bytes", body.len());
+        let limit = 1024 * 1024;
+        assert_eq!(
+            decode_within::<SyncRequest>(&body, limit).unwrap_err(),
+            WireError::Expands { limit }
+        );
+        // The default limit takes it, and an honest push well within the
+        // limit reads whole.
+        assert_eq!(decode::<SyncRequest>(&body).unwrap(), request);
+        let honest = SyncRequest {
+            cursor: 3,
+            push: (0..2000)
+                .map(|i| DocChanges {
+                    doc: Uuid::from_u128(i),
+                    changes: vec![vec![(i % 251) as u8; 300]],
+                })
+                .collect(),
+            budget: None,
+        };
+        assert_eq!(
+            decode_within::<SyncRequest>(&encode(&honest), limit).unwrap(),
+            honest
+        );
+        // The budget ends with the decode: the next one on this thread
+        // starts afresh.
+        assert_eq!(decode::<SyncRequest>(&body).unwrap(), request);
     }
 
     /// A body from a build without `notices` reads the same, and a body

@@ -409,6 +409,42 @@ fn a_document_with_parties_in_its_history_is_not_sent_where_s_is_withheld() {
     }
 }
 
+/// A push's photo references are judged by where the pushing session may
+/// read photos: a device where the record goes to it on the blobs channel,
+/// the console where the record's page is the user's. The two differ for
+/// a handler's dispatched incident that once held parties.
+#[test]
+fn photos_are_readable_where_the_record_goes_to_the_session() {
+    let s = scene();
+    s.storage.mark_pi_history(s.dispatched).unwrap();
+    for role in ROLES {
+        let device = s.session(role);
+        let console = s.console(role);
+        for (what, id, _, _) in s.samples() {
+            let got = photos_readable(&s.storage, &s.cal, &device, id).unwrap();
+            let want = device_doc(&s.storage, &s.cal, &device, id, Channel::Blobs)
+                .unwrap()
+                .is_some();
+            assert_eq!(got, want, "{role:?} device, {what}");
+            let got = photos_readable(&s.storage, &s.cal, &console.session, id).unwrap();
+            let want =
+                may_use_console(role) && console_record(&s.storage, &s.cal, &console, id).is_ok();
+            assert_eq!(got, want, "{role:?} console, {what}");
+        }
+    }
+    let handler = Role::DepartmentHandler;
+    assert!(!photos_readable(&s.storage, &s.cal, &s.session(handler), s.dispatched).unwrap());
+    assert!(
+        photos_readable(
+            &s.storage,
+            &s.cal,
+            &s.console(handler).session,
+            s.dispatched
+        )
+        .unwrap()
+    );
+}
+
 #[test]
 fn the_console_shows_what_the_role_needs_with_parties_as_the_table_allows() {
     let s = scene();

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::access;
 use crate::auth::Session;
-use crate::blobs::{self, BlobError, BlobState, BlobStore};
+use crate::blobs::{self, BlobError, BlobState, BlobStore, UploadLimits, Uploader};
 use crate::storage::{Storage, StorageError};
 use crate::sync::{SyncContext, SyncError};
 
@@ -205,12 +205,15 @@ fn offered(action: &Action, role: Role) -> bool {
 /// report-back: the image is made upload-ready ([`media::prepare`]:
 /// oriented, scaled, metadata dropped, thumbnailed) and photo and
 /// thumbnail are kept in the blob store by their SHA-256, through the
-/// same checks as a tablet's upload. Bad input stores nothing. Returns
-/// the reference the report-back names.
+/// same checks as a tablet's upload, as the user's own upload (so the
+/// report-back that names them is granted them). Bad input stores
+/// nothing. Returns the reference the report-back names. Decoding holds
+/// memory: the caller runs it within the server's image budget
+/// (`media::prepare_cost`).
 pub fn store_photo(
     storage: &dyn Storage,
     store: &dyn BlobStore,
-    max_blob_bytes: u64,
+    limits: &UploadLimits,
     ctx: &SyncContext,
     who: &ConsoleUser,
     id: Uuid,
@@ -228,15 +231,20 @@ pub fn store_photo(
         ));
     }
     let prepared = media::prepare(bytes).map_err(ConsoleError::Photo)?;
+    let me = uploader(who);
     for encoded in [&prepared.thumbnail, &prepared.photo] {
         let len = encoded.bytes.len() as u64;
         blobs::receive(
             store,
-            max_blob_bytes,
-            &encoded.sha256,
-            0,
-            len,
-            &encoded.bytes,
+            storage,
+            limits,
+            &me,
+            blobs::Chunk {
+                sha256: &encoded.sha256,
+                offset: 0,
+                length: len,
+                bytes: &encoded.bytes,
+            },
         )
         .map_err(|e| match e {
             BlobError::Media(m) => ConsoleError::Photo(m),
@@ -256,6 +264,13 @@ pub fn store_photo(
         // When it was taken is the camera's to say; re-encoding dropped it.
         taken_at: None,
     })
+}
+
+fn uploader(who: &ConsoleUser) -> Uploader<'_> {
+    Uploader {
+        device_id: &who.session.device_id,
+        user_id: &who.session.user.id,
+    }
 }
 
 /// Takes a decision on a record: writes it as a change by the console's
@@ -331,13 +346,14 @@ pub fn act(
             if resolving && opinion.trim().is_empty() {
                 return Err(ConsoleError::ReportRequired);
             }
-            // Only photos the server holds whole, and only on a report-back.
+            // Only photos the user uploaded whole, and only on a report-back.
             let photos: Vec<PhotoRef> = if resolving { photos } else { Vec::new() };
             for p in &photos {
                 for sha in std::iter::once(&p.sha256).chain(p.thumb_sha256.as_ref()) {
-                    let held = store
-                        .state(sha)
-                        .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+                    let held = match blobs::held_for(store, storage, &uploader(who), sha) {
+                        Err(BlobError::BadAddress) => BlobState::Absent,
+                        other => other.map_err(|e| ConsoleError::Damaged(e.to_string()))?,
+                    };
                     if !matches!(held, BlobState::Complete(_)) {
                         return Err(ConsoleError::PhotoMissing(sha.clone()));
                     }

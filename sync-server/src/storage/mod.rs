@@ -15,6 +15,7 @@
 //! Log sequence numbers are assigned at commit, so a reader never sees a
 //! later number before an earlier one.
 
+mod grants;
 mod sqlite;
 
 pub use sqlite::SqliteStorage;
@@ -153,6 +154,9 @@ pub struct DocWrite {
     /// new grid's users at this push's sequence number.
     pub moved: bool,
     pub changes: Vec<NewChange>,
+    /// Every photo and thumbnail the written record references
+    /// (`crate::blob_grants::references`).
+    pub photos: Vec<String>,
 }
 
 /// Everything one sync request stores, in one transaction.
@@ -163,6 +167,28 @@ pub struct PushCommit {
     /// Unix ms, server clock.
     pub received_at: i64,
     pub docs: Vec<DocWrite>,
+    /// Photo references the push adds to records (`crate::blob_grants`).
+    pub blob_refs: Vec<BlobRef>,
+}
+
+/// A photo reference a push adds to a record: granted when the push-time
+/// check allowed it, otherwise a pending claim of the pushing user (made a
+/// grant at once if that user has uploaded the blob).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobRef {
+    pub doc: Uuid,
+    pub sha256: String,
+    pub granted: bool,
+}
+
+/// A finished, checked upload of a blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobUpload {
+    pub sha256: String,
+    pub device_id: String,
+    pub user_id: String,
+    /// Unix ms, server clock.
+    pub at: i64,
 }
 
 /// Who an actor id belongs to: the enrolment (device) the server assigned
@@ -307,6 +333,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn commit_push(&self, push: &PushCommit) -> Result<CommitOutcome, StorageError>;
     /// The next page of the log for a device.
     fn pull(&self, query: &PullQuery) -> Result<PullPage, StorageError>;
+
+    // Photo grants (see `crate::blobs`).
+    /// Stores a finished upload and turns the user's pending claims on the
+    /// blob into grants; returns how many grants that made.
+    fn record_upload(&self, upload: &BlobUpload) -> Result<usize, StorageError>;
+    /// Whether the user finished uploading the blob (on any device).
+    fn has_uploaded(&self, user_id: &str, sha256: &str) -> Result<bool, StorageError>;
+    /// Whether the record is granted the photo.
+    fn blob_granted(&self, doc: Uuid, sha256: &str) -> Result<bool, StorageError>;
+    /// Records granted the photo, at most `limit`.
+    fn blob_grant_docs(&self, sha256: &str, limit: usize) -> Result<Vec<Uuid>, StorageError>;
+    /// Every photo the record is granted or has a pending claim for.
+    fn blob_refs_known(&self, doc: Uuid) -> Result<Vec<String>, StorageError>;
 
     /// Appends to the access log; returns the row's sequence number.
     fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError>;

@@ -14,8 +14,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    AccessEntry, Account, ActorOwner, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage,
-    PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
+    AccessEntry, Account, ActorOwner, BlobUpload, CommitOutcome, DeviceInfo, DocHead, NewDevice,
+    PullPage, PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc,
+    TokenOwner,
 };
 use gridwork_core::model::grid::WGS84;
 
@@ -43,6 +44,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261204100000_docs_pi_history",
         include_str!("migrations/20261204100000_docs_pi_history.sql"),
+    ),
+    (
+        "20261204120000_blob_grants",
+        include_str!("migrations/20261204120000_blob_grants.sql"),
     ),
 ];
 
@@ -79,6 +84,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
+        super::grants::backfill(&mut conn)?;
         Ok(SqliteStorage {
             conn: Mutex::new(conn),
             path,
@@ -718,6 +724,26 @@ impl Storage for SqliteStorage {
         .collect()
     }
 
+    fn record_upload(&self, upload: &BlobUpload) -> Result<usize, StorageError> {
+        super::grants::record_upload(&mut self.conn(), upload)
+    }
+
+    fn has_uploaded(&self, user_id: &str, sha256: &str) -> Result<bool, StorageError> {
+        super::grants::has_uploaded(&self.conn(), user_id, sha256)
+    }
+
+    fn blob_granted(&self, doc: Uuid, sha256: &str) -> Result<bool, StorageError> {
+        super::grants::granted(&self.conn(), doc, sha256)
+    }
+
+    fn blob_grant_docs(&self, sha256: &str, limit: usize) -> Result<Vec<Uuid>, StorageError> {
+        super::grants::grant_docs(&self.conn(), sha256, limit)
+    }
+
+    fn blob_refs_known(&self, doc: Uuid) -> Result<Vec<String>, StorageError> {
+        super::grants::known_refs(&self.conn(), doc)
+    }
+
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
@@ -855,6 +881,7 @@ impl Storage for SqliteStorage {
                     return Ok(CommitOutcome::Conflict);
                 }
             }
+            super::grants::commit_refs(&tx, push)?;
         }
         tx.commit()?;
         Ok(CommitOutcome::Committed)

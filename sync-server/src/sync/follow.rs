@@ -70,6 +70,8 @@ pub(super) fn parties_follow(
                 bytes,
                 device_id: Some(SERVER_DEVICE.to_string()),
             }],
+            // A parties record holds no photo.
+            photos: Vec::new(),
         });
     }
     Ok(follow)

@@ -169,6 +169,7 @@ pub(super) fn store(
             device_id: session.device_id.clone(),
             user_id: session.user.id.clone(),
             received_at: now.as_millisecond(),
+            blob_refs: crate::blob_grants::for_push(storage, &ctx.calendar, session, &writes)?,
             docs: writes,
         };
         match storage.commit_push(&commit)? {
@@ -651,6 +652,7 @@ impl Checker<'_, '_> {
                 base_rev: stored.map(|s| s.rev),
                 moved,
                 changes: new_changes,
+                photos: crate::blob_grants::references(&corrected),
             },
             notices,
         })

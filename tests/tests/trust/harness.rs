@@ -100,7 +100,13 @@ impl Trial {
     /// Starts a server on the demo data and the well-behaved tablet (the
     /// first grid's worker), after its first sync.
     pub async fn start() -> Result<Trial> {
-        let server = Server::start_with_demo(SEED, RECORDS)?;
+        Trial::start_with_config("").await
+    }
+
+    /// [`Trial::start`] with settings for the server (TOML, as in its
+    /// `gridwork.toml`).
+    pub async fn start_with_config(config: &str) -> Result<Trial> {
+        let server = Server::start_with_demo_config(SEED, RECORDS, config)?;
         let honest = Honest::start(&server, workers()[0]).await?;
         Ok(Trial {
             server,
@@ -428,6 +434,15 @@ impl Digest {
     pub fn without(mut self, tables: &[&str]) -> Digest {
         for t in tables {
             self.tables.remove(*t);
+        }
+        self
+    }
+
+    /// The digest without these files of the blob folder (paths relative
+    /// to it, say a blob the case expects to be stored).
+    pub fn without_files(mut self, files: &[String]) -> Digest {
+        for f in files {
+            self.files.remove(f);
         }
         self
     }

@@ -11,6 +11,7 @@
 //! items: `item01_…` to `item20_…`.
 
 mod access;
+mod blobs;
 mod edges;
 mod harness;
 mod history;

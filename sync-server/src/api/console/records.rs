@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::access;
-use crate::blobs::{BlobError, BlobState};
+use crate::blobs::BlobError;
 use crate::console::actions::{self, ConsoleError, Decision};
 use crate::console::history::{self, HistoryEntry};
 use crate::console::index::{Entry, Flags, Summary};
@@ -346,19 +346,29 @@ pub async fn photo(
             ApiError::BadRequest(e.body_text())
         }
     })?;
-    let worker = state.clone();
-    let photo = tokio::task::spawn_blocking(move || {
-        actions::store_photo(
-            worker.storage().as_ref(),
-            worker.blobs().as_ref(),
-            worker.max_blob_bytes(),
-            worker.sync_context(),
-            &who,
-            id,
-            &body,
-        )
+    // Decoding waits for its share of the image budget (the header says
+    // how much it will hold).
+    let header = body.clone();
+    let cost = tokio::task::spawn_blocking(move || {
+        gridwork_core::media::prepare_cost(&header).unwrap_or(0)
     })
-    .await??;
+    .await?;
+    let worker = state.clone();
+    let photo = state
+        .limits()
+        .image(cost, move || {
+            actions::store_photo(
+                worker.storage().as_ref(),
+                worker.blobs().as_ref(),
+                worker.upload_limits(),
+                worker.sync_context(),
+                &who,
+                id,
+                &body,
+            )
+        })
+        .await
+        .map_err(ApiError::from)??;
     Ok(Json(photo))
 }
 
@@ -382,12 +392,13 @@ pub async fn photo_file(
             .iter()
             .any(|(h, _)| *h == sha256);
         let missing = || ConsoleApiError::Api(ApiError::NotFound);
-        if !referenced {
+        // Referenced, and granted (a hash alone opens nothing).
+        if !referenced || !worker.storage().blob_granted(id, &sha256)? {
             return Err(missing());
         }
         let blobs = worker.blobs();
         let internal = |e: BlobError| ConsoleApiError::Api(ApiError::Internal(e.to_string()));
-        let BlobState::Complete(total) = blobs.state(&sha256).map_err(internal)? else {
+        let Some(total) = blobs.complete(&sha256).map_err(internal)? else {
             return Err(missing());
         };
         blobs.read(&sha256, 0, total).map_err(internal)

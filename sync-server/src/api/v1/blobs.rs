@@ -1,34 +1,37 @@
 //! `/v1/blobs/{sha256}`: photo uploads that resume, and downloads.
 //!
-//! - `HEAD` answers `Upload-Offset` (bytes held) and `Upload-Complete: ?1`
-//!   when the blob is whole: the device then sends nothing.
+//! - `HEAD` answers for the caller's own uploads only: `Upload-Offset`
+//!   (the bytes this device has sent of an unfinished upload) and
+//!   `Upload-Complete: ?1` when the same user finished uploading the blob
+//!   (the device then sends nothing). Of anyone else's upload it says
+//!   nothing: offset 0.
 //! - `PATCH` with `Upload-Offset` and `Upload-Length` appends the body as
-//!   one chunk; a wrong offset is answered 409 `upload_offset_mismatch`
-//!   with the server's `Upload-Offset`. The last chunk is checked (hash,
-//!   image type, pixel count, size): refused blobs are deleted and answered
+//!   one chunk of this device's upload; a wrong offset is answered 409
+//!   `upload_offset_mismatch` with the server's `Upload-Offset`. The last
+//!   chunk is checked (hash, image type, pixel count, size) within the
+//!   server's image-work budget: refused blobs are deleted and answered
 //!   with a coded 4xx. Any signed-in device may upload; only images pass.
-//! - `GET ?doc={record id}` reads a blob, whole or a `Range: bytes=a-b`.
-//!   The device names a record that references the blob; it must be a
-//!   record of the user's grid subtree as the server holds it now. The
-//!   answer is then derived from the stored record itself, so no separate
-//!   index can drift from what the records say.
+//!   A device's unfinished uploads are held to a quota (413
+//!   `upload_quota_exceeded`).
+//! - `GET ?doc={record id}` reads a blob, whole or a `Range: bytes=a-b`,
+//!   through a record the user may see that is granted the blob.
 //!
-//! All need the device token, like `/v1/sync`.
+//! Why a hash alone opens nothing: [`crate::blobs`]' module doc. All need
+//! the device token, like `/v1/sync`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gridwork_core::doc::RecordDoc;
-use gridwork_core::store::{is_sha256, photo_hashes};
+use gridwork_core::store::is_sha256;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::api::ByteRange;
 use crate::auth::Session;
-use crate::blobs::{self, BlobError, BlobState, Received};
+use crate::blobs::{self, BlobError, BlobState, Received, Uploader};
 use crate::error::ApiError;
 
 const UPLOAD_OFFSET: &str = "upload-offset";
@@ -44,7 +47,7 @@ pub enum BlobApiError {
     Blob(#[from] BlobError),
     #[error("缺少请求头 {0} (the {0} header is required)")]
     MissingHeader(&'static str),
-    #[error("无权查看此照片 (the record does not reference this photo, or is not yours to see)")]
+    #[error("无权查看此照片 (the record is not granted this photo, or is not yours to see)")]
     Forbidden,
     #[error("服务器还没有这张照片 (the server does not hold this photo yet)")]
     NotFound,
@@ -70,13 +73,15 @@ impl BlobApiError {
             BlobApiError::Blob(e) => match e {
                 BlobError::BadAddress | BlobError::PastLength => StatusCode::BAD_REQUEST,
                 BlobError::OffsetMismatch { .. } => StatusCode::CONFLICT,
-                BlobError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+                BlobError::TooLarge { .. } | BlobError::QuotaExceeded { .. } => {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                }
                 BlobError::HashMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 BlobError::Media(gridwork_core::media::MediaError::NotAnImage) => {
                     StatusCode::UNSUPPORTED_MEDIA_TYPE
                 }
                 BlobError::Media(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                BlobError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                BlobError::Io(_) | BlobError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
             },
             BlobApiError::MissingHeader(_) => StatusCode::BAD_REQUEST,
             BlobApiError::Forbidden => StatusCode::FORBIDDEN,
@@ -97,7 +102,7 @@ impl IntoResponse for BlobApiError {
         match self {
             BlobApiError::Api(e) => e.into_response(),
             // Internal details are logged, never shown.
-            BlobApiError::Blob(BlobError::Io(e)) => {
+            BlobApiError::Blob(e @ (BlobError::Io(_) | BlobError::Storage(_))) => {
                 ApiError::Internal(e.to_string()).into_response()
             }
             other => {
@@ -149,15 +154,30 @@ fn offset_headers(held: u64, complete: bool) -> HeaderMap {
     headers
 }
 
-/// `HEAD`: how much of the blob the server holds.
+fn uploader(session: &Session) -> Uploader<'_> {
+    Uploader {
+        device_id: &session.device_id,
+        user_id: &session.user.id,
+    }
+}
+
+/// `HEAD`: how much of the blob the server holds of this caller's upload.
 pub async fn offset(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
     Path(sha256): Path<String>,
 ) -> Result<Response, BlobApiError> {
     checked(&sha256)?;
-    let store = state.blobs().clone();
-    let held = tokio::task::spawn_blocking(move || store.state(&sha256)).await??;
+    let worker = state.clone();
+    let held = tokio::task::spawn_blocking(move || {
+        blobs::held_for(
+            worker.blobs().as_ref(),
+            worker.storage().as_ref(),
+            &uploader(&session),
+            &sha256,
+        )
+    })
+    .await??;
     Ok((
         offset_headers(held.offset(), matches!(held, BlobState::Complete(_))),
         StatusCode::OK,
@@ -176,7 +196,7 @@ fn header_u64(headers: &HeaderMap, name: &'static str) -> Result<u64, BlobApiErr
 /// `PATCH`: one chunk of an upload.
 pub async fn upload(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
     Path(sha256): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -193,12 +213,34 @@ pub async fn upload(
     })?;
     let offset = header_u64(&headers, UPLOAD_OFFSET)?;
     let length = header_u64(&headers, UPLOAD_LENGTH)?;
-    let store = state.blobs().clone();
-    let max = state.max_blob_bytes();
-    let received = tokio::task::spawn_blocking(move || {
-        blobs::receive(store.as_ref(), max, &sha256, offset, length, &body)
-    })
-    .await??;
+    let chunk_len = body.len() as u64;
+    let worker = state.clone();
+    let receive = move || {
+        blobs::receive(
+            worker.blobs().as_ref(),
+            worker.storage().as_ref(),
+            worker.upload_limits(),
+            &uploader(&session),
+            blobs::Chunk {
+                sha256: &sha256,
+                offset,
+                length,
+                bytes: &body,
+            },
+        )
+    };
+    // The last chunk makes the server read the whole blob to check it:
+    // image work, within its budget.
+    let last = offset.saturating_add(chunk_len) == length && length <= state.max_blob_bytes();
+    let received = if last {
+        state
+            .limits()
+            .image(blobs::check_cost(length), receive)
+            .await
+            .map_err(ApiError::from)??
+    } else {
+        tokio::task::spawn_blocking(receive).await??
+    };
     let headers = match received {
         Received::Partial(n) => offset_headers(n, false),
         Received::Complete(n) => offset_headers(n, true),
@@ -212,8 +254,8 @@ pub struct Through {
     doc: Uuid,
 }
 
-/// `GET`: a blob, whole or a range, for a device that may see a record
-/// referencing it.
+/// `GET`: a blob, whole or a range, through a record the user may see
+/// that is granted it.
 pub async fn download(
     State(state): State<AppState>,
     session: Session,
@@ -225,10 +267,18 @@ pub async fn download(
     let range = headers.get(header::RANGE).map(|v| v.as_bytes().to_vec());
     let worker = state.clone();
     tokio::task::spawn_blocking(move || -> Result<Response, BlobApiError> {
-        if !may_read(&worker, &session, through.doc, &sha256)? {
+        let readable = crate::blob_grants::may_download(
+            worker.storage().as_ref(),
+            &worker.sync_context().calendar,
+            &session,
+            through.doc,
+            &sha256,
+        )
+        .map_err(ApiError::from)?;
+        if !readable {
             return Err(BlobApiError::Forbidden);
         }
-        let BlobState::Complete(total) = worker.blobs().state(&sha256)? else {
+        let Some(total) = worker.blobs().complete(&sha256)? else {
             return Err(BlobApiError::NotFound);
         };
         let (start, end, partial) = match ByteRange::of(range.as_deref(), total) {
@@ -256,31 +306,4 @@ pub async fn download(
         Ok(response)
     })
     .await?
-}
-
-/// The record exists, lies in the user's grid subtree, the user's role
-/// receives it and it references the blob (as photo or thumbnail).
-fn may_read(
-    state: &AppState,
-    session: &Session,
-    doc: Uuid,
-    sha256: &str,
-) -> Result<bool, BlobApiError> {
-    let Some(stored) = crate::access::device_doc(
-        state.storage().as_ref(),
-        &state.sync_context().calendar,
-        session,
-        doc,
-        crate::access::Channel::Blobs,
-    )
-    .map_err(ApiError::from)?
-    else {
-        return Ok(false);
-    };
-    let record = automerge::AutoCommit::load(&stored.snapshot)
-        .map_err(|e| e.to_string())
-        .and_then(|am| RecordDoc::from_automerge(am).map_err(|e| e.to_string()))
-        .and_then(|d| d.read_any().map_err(|e| e.to_string()))
-        .map_err(|e| ApiError::Internal(format!("stored record {doc} unreadable: {e}")))?;
-    Ok(photo_hashes(&record).iter().any(|(h, _)| *h == sha256))
 }

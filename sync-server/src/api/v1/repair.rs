@@ -1,15 +1,15 @@
 //! `POST /v1/repair/{doc}`: one round of the per-document repair path
-//! (`crate::sync::repair`). Same framing and content type as `/v1/sync`.
+//! (`crate::sync::repair`). Same framing, content type and decoding
+//! limits as `/v1/sync`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use gridwork_core::sync::wire::{self, RepairRequest};
+use axum::response::Response;
+use gridwork_core::sync::wire::RepairRequest;
 use uuid::Uuid;
 
-use super::sync::{CONTENT_TYPE, read_body};
+use super::sync::round_trip;
 use crate::AppState;
 use crate::auth::Session;
 use crate::error::ApiError;
@@ -24,11 +24,8 @@ pub async fn repair(
 ) -> Result<Response, ApiError> {
     let doc = Uuid::parse_str(&doc)
         .map_err(|_| ApiError::BadRequest(format!("{doc:?} is not a record id")))?;
-    let body = read_body(&state, body)?;
-    let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let request: RepairRequest = wire::decode(&body)?;
-        let response = crate::sync::repair(
+    round_trip(&state, body, move |worker, request: RepairRequest| {
+        crate::sync::repair(
             worker.storage().as_ref(),
             worker.sync_context(),
             &session,
@@ -38,9 +35,7 @@ pub async fn repair(
         .map_err(|e| match e {
             RepairError::BadMessage(m) => ApiError::BadRequest(m),
             RepairError::Storage(s) => ApiError::Internal(s.to_string()),
-        })?;
-        Ok(wire::encode(&response))
+        })
     })
-    .await??;
-    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
+    .await
 }

@@ -4,6 +4,11 @@
 //! answer a framed [`SyncResponse`] with content type
 //! `application/x-gridwork-sync`. A body that cannot be read is answered
 //! 400 or 413 with the wire error's code, and nothing is stored.
+//!
+//! A body may decompress and decode to at most `max_body_bytes` (413
+//! `expands_too_large` past it), and sync and repair requests run on
+//! `max_concurrent_syncs` threads of their own ([`crate::limits`]): a
+//! flood of small bodies that expand cannot take the server's memory.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,11 +31,8 @@ pub async fn sync(
     session: Session,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = read_body(&state, body)?;
-    let worker = state.clone();
-    let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let request: SyncRequest = wire::decode(&body)?;
-        let response = crate::sync::run(
+    round_trip(&state, body, move |worker, request: SyncRequest| {
+        crate::sync::run(
             worker.storage().as_ref(),
             worker.sync_context(),
             &session,
@@ -40,18 +42,37 @@ pub async fn sync(
         .map_err(|e| match e {
             SyncError::Busy => ApiError::Busy,
             other => ApiError::Internal(other.to_string()),
-        })?;
-        Ok(wire::encode(&response))
+        })
     })
-    .await??;
+    .await
+}
+
+/// One sync or repair round trip: reads the body, and on a sync thread
+/// ([`crate::limits`]) decodes it within the server's limit, has `handle`
+/// answer it and encodes the answer as a wire frame.
+pub(super) async fn round_trip<Req, Resp>(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    handle: impl FnOnce(&AppState, Req) -> Result<Resp, ApiError> + Send + 'static,
+) -> Result<Response, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    Resp: serde::Serialize,
+{
+    let body = read_body(state, body)?;
+    let worker = state.clone();
+    let answer = state
+        .limits()
+        .sync(move || -> Result<Vec<u8>, ApiError> {
+            let request: Req = wire::decode_within(&body, worker.max_body_bytes())?;
+            Ok(wire::encode(&handle(&worker, request)?))
+        })
+        .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
 }
 
 /// The request body, or the error that says why it could not be read.
-pub(super) fn read_body(
-    state: &AppState,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Bytes, ApiError> {
+fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge {
