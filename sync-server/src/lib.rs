@@ -166,7 +166,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
-        .nest("/v1", api::v1::routes())
+        .merge(api::v1::routes())
         .merge(api::console::routes(&state))
         .fallback(|| async { ApiError::NotFound })
         // Bodies over the limit are refused by the extractor, which the

@@ -10,9 +10,9 @@ use gridwork_core::model::{
     Address, Category, CategoryMajor, GeoPoint, Household, HouseholdFlags, HouseholdUse, Incident,
     IncidentParties, IncidentSource, Meta, Party, Role, Urgency, User,
 };
+use gridwork_core::sync::api::Login;
 use gridwork_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
 use gridwork_core::workflow::{self, Action, Status, Transition};
-use gridwork_server::api::v1::auth::LoginResponse;
 use gridwork_server::config::Settings;
 use gridwork_server::storage::{SqliteStorage, Storage};
 use gridwork_server::{AppState, admin};
@@ -121,7 +121,7 @@ impl TestServer {
     async fn login(&self, user: &str) -> Device {
         let resp = self.login_raw(user, PASSWORD).await;
         assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-        let login: LoginResponse = resp.json().await.unwrap();
+        let login: Login = resp.json().await.unwrap();
         Device {
             actor: ActorId::try_from(login.actor_id.as_str()).unwrap(),
             login,
@@ -190,7 +190,7 @@ impl TestServer {
 }
 
 struct Device {
-    login: LoginResponse,
+    login: Login,
     actor: ActorId,
     cursor: u64,
 }

@@ -10,8 +10,8 @@ use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::doc::RecordDoc;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::Role;
+use gridwork_core::sync::api::Login;
 use gridwork_core::sync::wire::{self, SyncRequest, SyncResponse};
-use gridwork_server::api::v1::auth::LoginResponse;
 use gridwork_server::config::Settings;
 use gridwork_server::storage::SqliteStorage;
 use gridwork_server::{AppState, admin};
@@ -98,7 +98,7 @@ async fn a_grid_worker_gets_exactly_their_grids_demo_records() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
-    let login: LoginResponse = resp.json().await.unwrap();
+    let login: Login = resp.json().await.unwrap();
     assert!(login.grids.iter().any(|g| g.code == worker.grid));
     assert!(login.grids.iter().all(|g| g.code != other_grid));
 

@@ -18,8 +18,6 @@ use super::client::SyncError;
 use super::http::HttpTransport;
 use crate::store::{RevealEntry, Store};
 
-/// The endpoint, under the server's base URL.
-pub const PATH: &str = "/v1/access-log";
 /// At most this many entries go in one request (the server refuses more).
 pub const MAX_PER_UPLOAD: usize = 500;
 

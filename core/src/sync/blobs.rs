@@ -28,12 +28,7 @@ use super::client::{SyncError, TransportError};
 use super::http::{client, failure, unreachable};
 use crate::store::{PhotoError, Store, StoreError};
 
-/// The header carrying a byte offset (request and answer).
-pub const UPLOAD_OFFSET: &str = "upload-offset";
-/// The header carrying the whole blob's length (request).
-pub const UPLOAD_LENGTH: &str = "upload-length";
-/// `?1` when the server holds the blob whole (answer).
-pub const UPLOAD_COMPLETE: &str = "upload-complete";
+pub use super::api::{UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_OFFSET};
 /// Chunk size when none is set: small enough for a 2G link to finish one
 /// between drop-outs, large enough that headers are a small overhead.
 pub const DEFAULT_CHUNK_BYTES: usize = 256 * 1024;
@@ -88,7 +83,7 @@ impl BlobTransport {
     pub fn new(base_url: &str, token: &str) -> Result<BlobTransport, TransportError> {
         Ok(BlobTransport {
             client: client()?,
-            base: format!("{}/v1/blobs", base_url.trim_end_matches('/')),
+            base: base_url.trim_end_matches('/').to_string(),
             token: token.to_string(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
         })
@@ -106,7 +101,7 @@ impl BlobTransport {
     }
 
     fn url(&self, sha256: &str) -> String {
-        format!("{}/{sha256}", self.base)
+        format!("{}{}", self.base, super::api::blob_path(sha256))
     }
 
     /// Asks how much of a blob the server holds.
@@ -145,7 +140,7 @@ impl BlobTransport {
             .bearer_auth(&self.token)
             .header(UPLOAD_OFFSET, offset)
             .header(UPLOAD_LENGTH, total)
-            .header(CONTENT_TYPE, "application/offset+octet-stream")
+            .header(CONTENT_TYPE, super::api::UPLOAD_CONTENT_TYPE)
             .body(chunk)
             .send()
             .await

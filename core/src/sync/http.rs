@@ -2,37 +2,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::api::{self, LoginRequest};
 use super::client::{Transport, TransportError};
-use crate::model::Role;
 
-/// The content type of framed sync bodies.
-pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
-
-/// The user a login enrolled the device for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LoginUser {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub grid: String,
-    #[serde(default)]
-    pub department: Option<String>,
-}
-
-/// What a successful login gives the device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Login {
-    /// Bearer token for every later request. Keep it secret.
-    pub token: String,
-    pub device_id: String,
-    /// Hex Automerge actor id this device must use.
-    pub actor_id: String,
-    pub user: LoginUser,
-    /// The user's grid subtree, with boundaries, as GeoJSON-ready grids.
-    pub grids: Vec<crate::model::grid::Grid>,
-}
+pub use super::api::{CONTENT_TYPE, Login, LoginUser};
 
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -77,12 +52,12 @@ pub async fn login(
 ) -> Result<Login, TransportError> {
     json_answer(
         client()?
-            .post(format!("{}/v1/login", base_url.trim_end_matches('/')))
-            .json(&serde_json::json!({
-                "user": user,
-                "password": password,
-                "device_name": device_name,
-            })),
+            .post(format!("{}{}", base_url.trim_end_matches('/'), api::LOGIN))
+            .json(&LoginRequest {
+                user: user.to_string(),
+                password: password.to_string(),
+                device_name: device_name.to_string(),
+            }),
     )
     .await
 }
@@ -143,7 +118,7 @@ impl HttpTransport {
     ) -> Result<super::access_log::RevealReceipt, TransportError> {
         json_answer(
             self.client
-                .post(format!("{}{}", self.base, super::access_log::PATH))
+                .post(format!("{}{}", self.base, api::ACCESS_LOG))
                 .bearer_auth(&self.token)
                 .json(upload),
         )
@@ -153,10 +128,10 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        self.post("/v1/sync", body).await
+        self.post(api::SYNC, body).await
     }
 
     async fn repair(&self, doc: uuid::Uuid, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        self.post(&format!("/v1/repair/{doc}"), body).await
+        self.post(&api::repair_path(doc), body).await
     }
 }

@@ -8,6 +8,7 @@
 //! sends it back, so a connection cut at any byte loses nothing.
 
 pub mod access_log;
+pub mod api;
 pub mod blobs;
 pub mod client;
 pub mod http;

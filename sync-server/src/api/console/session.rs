@@ -14,12 +14,12 @@ use super::ConsoleApiError;
 use crate::AppState;
 use crate::access;
 use crate::api::ClientIp;
-use crate::api::v1::auth::UserInfo;
 use crate::auth::{Session, authenticate, new_actor_hex, new_token, token_hash};
 use crate::console::actions::ConsoleUser;
 use crate::console::{DEVICE_NAME, DEVICE_PREFIX};
 use crate::error::ApiError;
 use crate::storage::{NewDevice, ServedScope};
+use gridwork_core::sync::api::LoginUser;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "gw_console";
@@ -34,7 +34,7 @@ pub struct LoginRequest {
 /// The signed-in user, with what the console's menus need.
 #[derive(Debug, Serialize)]
 pub struct Me {
-    pub user: UserInfo,
+    pub user: LoginUser,
     /// The user's grid and every grid below it: code, name, level.
     pub grids: Vec<GridName>,
     /// Departments incidents can be dispatched to.
@@ -108,7 +108,7 @@ pub async fn login(
         storage.enrol_device(&device)?;
         tracing::info!(user = %user.id, device = %device.id, "console sign-in");
         let grids = grid_names(storage.as_ref(), &path)?;
-        Ok((token, (UserInfo::from(&user), grids)))
+        Ok((token, (LoginUser::from(&user), grids)))
     })
     .await??;
     let max_age = state.console().session_ms / 1000;
@@ -169,7 +169,7 @@ pub async fn me(
     let path = auth.0.scope_path.clone();
     let grids = tokio::task::spawn_blocking(move || grid_names(storage.as_ref(), &path)).await??;
     Ok(Json(Me {
-        user: UserInfo::from(&auth.0.session.user),
+        user: LoginUser::from(&auth.0.session.user),
         grids,
         departments: state.console().departments.clone(),
     }))

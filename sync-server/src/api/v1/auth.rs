@@ -6,8 +6,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use gridwork_core::model::{Role, User};
-use serde::{Deserialize, Serialize};
+use gridwork_core::sync::api::{Login, LoginRequest, LoginUser};
 
 use crate::AppState;
 use crate::access;
@@ -15,63 +14,17 @@ use crate::api::ClientIp;
 use crate::auth::{authenticate, new_actor_hex, new_token};
 use crate::error::ApiError;
 use crate::escape::is_unsafe;
-use crate::grids::Grid;
 use crate::storage::{NewDevice, ServedScope};
 
 /// Longest accepted device name, in characters.
 const DEVICE_NAME_MAX: usize = 100;
-
-/// What the app sends to sign in on a device.
-#[derive(Debug, Deserialize)]
-pub struct LoginRequest {
-    pub user: String,
-    pub password: String,
-    /// Shown to admins in `list-devices` ("王芳的平板").
-    pub device_name: String,
-}
-
-/// The user, as the app shows and checks them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct UserInfo {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub grid: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub department: Option<String>,
-}
-
-impl From<&User> for UserInfo {
-    fn from(u: &User) -> UserInfo {
-        UserInfo {
-            id: u.id.clone(),
-            name: u.name.clone(),
-            role: u.role,
-            grid: u.grid.clone(),
-            department: u.department.clone(),
-        }
-    }
-}
-
-/// What a successful login returns.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    /// Bearer token for every other call; shown once, stored hashed.
-    pub token: String,
-    pub device_id: String,
-    /// Hex Automerge actor id the device must use for its changes.
-    pub actor_id: String,
-    pub user: UserInfo,
-    /// The user's grid and every grid below it, with boundaries.
-    pub grids: Vec<Grid>,
-}
 
 /// Signs a user in and enrols the device.
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     body: Result<Json<LoginRequest>, JsonRejection>,
-) -> Result<Json<LoginResponse>, ApiError> {
+) -> Result<Json<Login>, ApiError> {
     let Json(req) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let user_id = req.user.trim().to_string();
     let device_name = req.device_name.trim().to_string();
@@ -87,7 +40,7 @@ pub async fn login(
         )));
     }
 
-    let response = tokio::task::spawn_blocking(move || -> Result<LoginResponse, ApiError> {
+    let response = tokio::task::spawn_blocking(move || -> Result<Login, ApiError> {
         let storage = state.storage();
         let account = authenticate(
             storage.as_ref(),
@@ -125,11 +78,11 @@ pub async fn login(
         };
         storage.enrol_device(&device)?;
         tracing::info!(user = %user.id, device = %device.id, "device enrolled");
-        Ok(LoginResponse {
+        Ok(Login {
             token,
             device_id: device.id,
             actor_id: device.actor,
-            user: UserInfo::from(&user),
+            user: LoginUser::from(&user),
             grids: storage.subtree(&path)?,
         })
     })

@@ -34,9 +34,7 @@ use crate::auth::Session;
 use crate::blobs::{self, BlobError, BlobState, Received, Uploader};
 use crate::error::ApiError;
 
-const UPLOAD_OFFSET: &str = "upload-offset";
-const UPLOAD_LENGTH: &str = "upload-length";
-const UPLOAD_COMPLETE: &str = "upload-complete";
+use gridwork_core::sync::api::{UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_OFFSET};
 
 /// A blob request's failure, as the API's usual `{code, message}`.
 #[derive(Debug, thiserror::Error)]

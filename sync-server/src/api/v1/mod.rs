@@ -8,18 +8,19 @@ pub mod sync;
 
 use axum::Router;
 use axum::routing::{get, post};
+use gridwork_core::sync::api;
 
 use crate::AppState;
 
-/// The `/v1` routes.
+/// The `/v1` routes, at the paths core defines for both sides.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/login", post(auth::login))
-        .route("/sync", post(sync::sync))
-        .route("/access-log", post(access_log::upload))
-        .route("/repair/{doc}", post(repair::repair))
+        .route(api::LOGIN, post(auth::login))
+        .route(api::SYNC, post(sync::sync))
+        .route(api::ACCESS_LOG, post(access_log::upload))
+        .route(api::REPAIR_ROUTE, post(repair::repair))
         .route(
-            "/blobs/{sha256}",
+            api::BLOB_ROUTE,
             get(blobs::download)
                 .head(blobs::offset)
                 .patch(blobs::upload),

@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::sync::SyncError;
 
 /// The content type of sync bodies.
-pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
+pub use gridwork_core::sync::api::CONTENT_TYPE;
 
 /// Stores the device's changes and answers with what it has not seen.
 pub async fn sync(

@@ -1,0 +1,109 @@
+//! The device API's surface, written once for both sides: the paths, the
+//! content type and headers, and the login's request and answer. The app's
+//! transports (`http`, `blobs`, `access_log`) call these paths and the
+//! server (`gridwork-server`'s `api::v1`) routes them, so the two cannot
+//! drift apart.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::model::grid::Grid;
+use crate::model::{Role, User};
+
+/// `POST`: [`LoginRequest`] → [`Login`].
+pub const LOGIN: &str = "/v1/login";
+/// `POST`: a framed [`crate::sync::wire::SyncRequest`] → a framed
+/// [`crate::sync::wire::SyncResponse`], both [`CONTENT_TYPE`].
+pub const SYNC: &str = "/v1/sync";
+/// `POST`: the tablet's reveal log (see [`crate::sync::access_log`]).
+pub const ACCESS_LOG: &str = "/v1/access-log";
+/// `POST`: one document's Automerge sync message; the route, as the
+/// server's router writes it. Clients call [`repair_path`].
+pub const REPAIR_ROUTE: &str = "/v1/repair/{doc}";
+/// `HEAD`, `PATCH`, `GET` a photo by its SHA-256; the route, as the
+/// server's router writes it. Clients call [`blob_path`].
+pub const BLOB_ROUTE: &str = "/v1/blobs/{sha256}";
+
+/// The repair path of document `doc`.
+pub fn repair_path(doc: Uuid) -> String {
+    REPAIR_ROUTE.replace("{doc}", &doc.to_string())
+}
+
+/// The path of the photo whose SHA-256 is `sha256` (hex).
+pub fn blob_path(sha256: &str) -> String {
+    BLOB_ROUTE.replace("{sha256}", sha256)
+}
+
+/// The content type of framed sync and repair bodies.
+pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
+
+/// Bytes of an upload the server holds (`HEAD`, `PATCH` and their answers).
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+/// The whole length of an upload (`PATCH`).
+pub const UPLOAD_LENGTH: &str = "upload-length";
+/// `?1` when the server holds the blob whole and checked (`HEAD`).
+pub const UPLOAD_COMPLETE: &str = "upload-complete";
+/// The content type of an upload's chunk.
+pub const UPLOAD_CONTENT_TYPE: &str = "application/offset+octet-stream";
+
+/// What the app sends to sign in on a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+    /// Shown to admins in `list-devices` ("王芳的平板").
+    pub device_name: String,
+}
+
+/// The user a login enrolled the device for (and the console's signed-in
+/// user).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginUser {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub grid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
+
+impl From<&User> for LoginUser {
+    fn from(u: &User) -> LoginUser {
+        LoginUser {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            grid: u.grid.clone(),
+            department: u.department.clone(),
+        }
+    }
+}
+
+/// What a successful login gives the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Login {
+    /// Bearer token for every later request; the server keeps only its
+    /// hash. Keep it secret.
+    pub token: String,
+    pub device_id: String,
+    /// Hex Automerge actor id this device must use for its changes.
+    pub actor_id: String,
+    pub user: LoginUser,
+    /// The user's grid and every grid below it, with boundaries.
+    pub grids: Vec<Grid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_fill_their_routes() {
+        let doc = Uuid::nil();
+        assert_eq!(
+            repair_path(doc),
+            "/v1/repair/00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(blob_path("ab12"), "/v1/blobs/ab12");
+    }
+}
