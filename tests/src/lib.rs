@@ -5,7 +5,6 @@
 pub mod proxy;
 
 use std::io::{BufRead, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -136,7 +135,7 @@ impl Server {
         let mut server = Server {
             child: None,
             data,
-            port: free_port()?,
+            port: 0,
             log: Arc::default(),
         };
         server.admin(&["init"])?;
@@ -181,7 +180,7 @@ impl Server {
         let mut server = Server {
             child: None,
             data: tempfile::tempdir()?,
-            port: free_port()?,
+            port: 0,
             log: Arc::default(),
         };
         copy_dir(&demo_data(seed, records)?, server.data.path())?;
@@ -255,6 +254,10 @@ impl Server {
         String::from_utf8_lossy(&log).into_owned()
     }
 
+    /// Starts the process: the first time on port 0, reading the port it
+    /// got from the line it prints once bound (no race between picking a
+    /// free port and binding it); later on that same port, since devices
+    /// hold the URL.
     fn spawn(&mut self) -> Result<()> {
         let mut child = Command::new(server_binary())
             .arg("--data")
@@ -264,7 +267,7 @@ impl Server {
             .arg("serve")
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .context("start gridwork-server")?;
@@ -282,11 +285,26 @@ impl Server {
                 }
             });
         }
+        let (bound, port) = std::sync::mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(port) = line
+                        .strip_prefix("listening on http://")
+                        .and_then(|addr| addr.rsplit_once(':'))
+                        .and_then(|(_, port)| port.trim().parse::<u16>().ok())
+                    {
+                        let _ = bound.send(port);
+                    }
+                }
+            });
+        }
         self.child = Some(child);
-        self.wait_ready()
+        self.wait_ready(&port)
     }
 
-    fn wait_ready(&mut self) -> Result<()> {
+    fn wait_ready(&mut self, bound: &std::sync::mpsc::Receiver<u16>) -> Result<()> {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
             if let Some(child) = self.child.as_mut()
@@ -294,10 +312,10 @@ impl Server {
             {
                 bail!("gridwork-server exited early: {status}");
             }
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if let Ok(port) = bound.recv_timeout(Duration::from_millis(50)) {
+                self.port = port;
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(50));
         }
         bail!("gridwork-server not ready after 30 s")
     }
@@ -362,10 +380,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.kill();
     }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// A tablet: a real local store on disk and a login.
