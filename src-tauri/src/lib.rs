@@ -18,6 +18,7 @@ pub mod errors;
 pub mod patrols;
 pub mod photos;
 pub mod state;
+pub mod status;
 pub mod sync;
 pub mod tasks;
 

@@ -16,7 +16,7 @@ use gridwork_core::validate::Lang;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::CommandError;
-use crate::sync::SyncStatus;
+use crate::status::SyncStatus;
 
 /// What is kept on disk about the signed-in device.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -18,78 +18,14 @@ use gridwork_core::store::{PhotoKind, Store};
 use gridwork_core::sync::access_log::upload_reveals;
 use gridwork_core::sync::blobs::{PhotoProgress, UploadStep, sync_photos_reporting};
 use gridwork_core::sync::client::{Progress, StoreAccess, SyncClient, SyncError};
-use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::{CommandError, photo_refusal};
 use crate::state::{AppState, STORE_FILE, lock};
+use crate::status::{RefusedPhoto, RejectionView, RetryView, SyncStatus, UploadView};
 
 /// The event the UI listens to.
 pub const STATUS_EVENT: &str = "sync-status";
-
-/// What the sync screen and the home screen show.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct SyncStatus {
-    /// `None` until the first attempt; then whether the server answered.
-    pub online: Option<bool>,
-    pub syncing: bool,
-    /// Local changes not yet acknowledged by the server.
-    pub pending: u64,
-    /// Photos the server does not hold whole yet (thumbnails not counted).
-    pub photos_pending: u64,
-    /// Unix milliseconds of the last successful sync.
-    pub last_sync_at: Option<i64>,
-    /// Why the last attempt failed, in plain words; cleared by a success.
-    pub last_error: Option<CommandError>,
-    /// Records the server refused, with its reasons, as stored.
-    pub rejections: Vec<RejectionView>,
-    /// The photos (not thumbnails) the current or last sync uploaded:
-    /// bytes the server confirmed of each, for progress bars.
-    pub uploads: Vec<UploadView>,
-    /// Photos the server refused in the last sync, in plain words. They
-    /// stay on the device and are offered again at the next sync.
-    pub photos_refused: Vec<RefusedPhoto>,
-    /// Records changed, and photos received, by the last sync, for the
-    /// screens to refresh.
-    pub changed: usize,
-    /// Tries of the current or last sync (1 unless a try failed).
-    pub attempts: u32,
-    /// While a failed try waits to be tried again: why, and how long.
-    pub retry: Option<RetryView>,
-}
-
-/// A sync waiting to try again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RetryView {
-    /// The failed try's error code (`unreachable`, `timeout`, `busy` …).
-    pub after: String,
-    /// Milliseconds until the next try.
-    pub in_ms: u64,
-}
-
-/// One photo's upload: bytes the server holds of it, of its whole length.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UploadView {
-    pub sha256: String,
-    pub sent: u64,
-    pub total: u64,
-}
-
-/// A photo the server would not take, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RefusedPhoto {
-    pub sha256: String,
-    pub code: String,
-    pub message: String,
-}
-
-/// A refusal from the server, for the worker to read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RejectionView {
-    pub doc_id: String,
-    pub code: String,
-    pub message: String,
-}
 
 /// The current sync status, with the pending count read fresh.
 #[tauri::command]

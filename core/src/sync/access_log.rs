@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::client::SyncError;
+use super::client::{SyncError, TransportError};
 use super::http::HttpTransport;
 use crate::store::{RevealEntry, Store};
 
@@ -52,6 +52,16 @@ pub struct RevealRefusal {
     pub code: String,
     /// The reason in Chinese, then English.
     pub message: String,
+}
+
+impl HttpTransport {
+    /// Sends reveals to the server's access log.
+    pub async fn upload_reveals(
+        &self,
+        upload: &RevealUpload,
+    ) -> Result<RevealReceipt, TransportError> {
+        self.post_json(super::api::ACCESS_LOG, upload).await
+    }
 }
 
 /// Sends every unsent reveal, in batches, marking each entry sent or

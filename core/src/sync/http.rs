@@ -111,16 +111,18 @@ impl HttpTransport {
 }
 
 impl HttpTransport {
-    /// Sends reveals to the server's access log.
-    pub async fn upload_reveals(
+    /// Posts `body` as JSON to `path` with the device token; the answer is
+    /// JSON too.
+    pub async fn post_json<B: serde::Serialize, T: serde::de::DeserializeOwned>(
         &self,
-        upload: &super::access_log::RevealUpload,
-    ) -> Result<super::access_log::RevealReceipt, TransportError> {
+        path: &str,
+        body: &B,
+    ) -> Result<T, TransportError> {
         json_answer(
             self.client
-                .post(format!("{}{}", self.base, api::ACCESS_LOG))
+                .post(format!("{}{path}", self.base))
                 .bearer_auth(&self.token)
-                .json(upload),
+                .json(body),
         )
         .await
     }
