@@ -4,12 +4,12 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use gridwork_core::sync::wire::{self, RepairRequest};
 use uuid::Uuid;
 
-use super::sync::{CONTENT_TYPE, read_body};
+use super::sync::{CONTENT_TYPE, labelled, read_body};
 use crate::AppState;
 use crate::auth::Session;
 use crate::error::ApiError;
@@ -20,10 +20,12 @@ pub async fn repair(
     State(state): State<AppState>,
     session: Session,
     Path(doc): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let doc = Uuid::parse_str(&doc)
         .map_err(|_| ApiError::BadRequest(format!("{doc:?} is not a record id")))?;
+    labelled(&headers)?;
     let body = read_body(&state, body)?;
     let worker = state.clone();
     let answer = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
