@@ -11,6 +11,7 @@
 //! items: `item01_…` to `item20_…`.
 
 mod harness;
+mod malformed;
 
 use anyhow::Result;
 use gridwork_core::doc::Author;
