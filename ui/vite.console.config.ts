@@ -18,9 +18,30 @@ function consoleIndex(): Plugin {
   }
 }
 
+/**
+ * Vant's icon font names a copy on a CDN (at.alicdn.com) after its inline
+ * WOFF2. The console loads nothing from elsewhere (a supervisor's desk
+ * may have no internet, and its Content-Security-Policy allows fonts from
+ * the server and `data:` only), so remote font sources are dropped from
+ * the built CSS.
+ */
+function noRemoteFonts(): Plugin {
+  return {
+    name: 'gridwork-console-no-remote-fonts',
+    enforce: 'post',
+    generateBundle(_options, bundle) {
+      for (const file of Object.values(bundle)) {
+        if (file.type === 'asset' && file.fileName.endsWith('.css') && typeof file.source === 'string') {
+          file.source = file.source.replace(/,\s*url\((?:https?:)?\/\/[^)]*\)\s*format\([^)]*\)/g, '')
+        }
+      }
+    },
+  }
+}
+
 export default defineConfig({
   base: '/console/',
-  plugins: [vue(), consoleIndex()],
+  plugins: [vue(), consoleIndex(), noRemoteFonts()],
   build: {
     outDir: 'dist-console',
     emptyOutDir: true,

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::calendar::WorkCalendar;
 use crate::doc::{Author, Conflict, DocError, RecordDoc};
-use crate::geo::{PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
-use crate::model::grid::{Grid, GridLevel};
+use crate::geo::{GridTree, PatrolMetrics, TrackPoint, boundary_of, patrol_metrics};
+use crate::model::grid::Grid;
 use crate::model::{
     Address, CareTagKind, Category, CategoryMajor, CheckIn, EmergencyContact, Gender, GeoPoint,
     Household, HouseholdFlags, HouseholdUse, IdType, Incident, IncidentSource, Meta, Patrol,
@@ -81,7 +81,6 @@ pub fn blank_incident(grid: &str, user: &str, device: &str, now_ms: i64) -> Inci
         address: String::new(),
         happened_at: now_ms,
         photos: Vec::new(),
-        parties: Vec::new(),
         hotline_order: None,
         patrol_id: None,
         mediation: None,
@@ -632,28 +631,6 @@ pub fn tick_task(
     Ok(())
 }
 
-/// The grid (网格) of `grids`, the worker's subtree, whose boundary holds
-/// `point` (a point on the line counts as inside); where several do, the
-/// smallest code. A point inside a micro-grid only (a sloppy grid
-/// boundary) belongs to the micro-grid's grid. `None` when no boundary
-/// holds it.
-pub fn grid_of_point(grids: &[Grid], point: &GeoPoint) -> Option<String> {
-    use ::geo::Intersects;
-    let at = ::geo::Point::new(point.lon, point.lat);
-    let holding = |level: GridLevel| {
-        grids
-            .iter()
-            .filter(move |g| g.level == level)
-            .filter(|g| boundary_of(g).is_some_and(|b| b.intersects(&at)))
-    };
-    if let Some(grid) = holding(GridLevel::Grid).map(|g| &g.code).min() {
-        return Some(grid.clone());
-    }
-    holding(GridLevel::MicroGrid)
-        .filter_map(|g| g.parent.clone())
-        .min()
-}
-
 /// Places a household by its point: see [`place_by_point`].
 pub fn place_household(household: &mut Household, grids: &[Grid]) -> Result<(), OutsideGrid> {
     place_by_point(&mut household.meta, household.point.as_ref(), grids)
@@ -665,10 +642,13 @@ pub fn place_incident(incident: &mut Incident, grids: &[Grid]) -> Result<(), Out
     place_by_point(&mut incident.meta, incident.point.as_ref(), grids)
 }
 
-/// A record with a point belongs to the grid holding the point
-/// ([`grid_of_point`]); a point outside the worker's grids is refused and
-/// changes nothing. A record without a point keeps its grid; so does one
-/// when no grid here has a boundary to check against.
+/// A record with a point belongs to the grid holding the point, placed by
+/// the one rule the hotline import and the server's check use too
+/// ([`GridTree::locate`] over the worker's subtree; the server accepts
+/// what it places, see [`GridTree::contains`]); a point outside the
+/// worker's grids is refused and changes nothing. A record without a
+/// point keeps its grid; so does one when no grid here has a boundary to
+/// check against (or the grids cannot be read as a tree).
 fn place_by_point(
     meta: &mut Meta,
     point: Option<&GeoPoint>,
@@ -680,9 +660,16 @@ fn place_by_point(
     if !grids.iter().any(|g| g.boundary.is_some()) {
         return Ok(());
     }
-    match grid_of_point(grids, point) {
-        Some(code) => {
-            meta.grid = code;
+    let tree = match GridTree::from_subtree(grids.to_vec()) {
+        Ok(tree) => tree,
+        Err(e) => {
+            tracing::warn!(error = %e, "the device's grids are not a tree; the record keeps its grid");
+            return Ok(());
+        }
+    };
+    match tree.locate(point.lon, point.lat) {
+        Some(location) => {
+            meta.grid = location.grid;
             Ok(())
         }
         None => Err(OutsideGrid {

@@ -98,12 +98,18 @@ impl Author {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConflictValue {
     pub value: Json,
-    /// User id that wrote it (from the change's message).
+    /// User id that wrote it, from the change's message. The server
+    /// refuses a change whose message names anyone but the pushing user,
+    /// and the console shows the user it bound the actor to instead.
     pub user: Option<String>,
     /// Unix seconds on the writer's clock.
     pub time: Option<i64>,
     /// Hex actor id of the device that wrote it.
     pub actor: String,
+    /// Hex hash of the change that wrote it, where the server looks up
+    /// who it bound the actor to and when it received the change.
+    #[serde(default)]
+    pub change: Option<String>,
 }
 
 /// A field with more than one concurrent value.
@@ -164,6 +170,7 @@ impl RecordDoc {
             AnyRecord::Patrol(r) => RecordDoc::create(r, actor, author),
             AnyRecord::Visit(r) => RecordDoc::create(r, actor, author),
             AnyRecord::Task(r) => RecordDoc::create(r, actor, author),
+            AnyRecord::IncidentParties(r) => RecordDoc::create(r, actor, author),
         }
     }
 
@@ -275,6 +282,7 @@ impl RecordDoc {
             RecordKind::Patrol => AnyRecord::Patrol(self.read()?),
             RecordKind::Visit => AnyRecord::Visit(self.read()?),
             RecordKind::Task => AnyRecord::Task(self.read()?),
+            RecordKind::IncidentParties => AnyRecord::IncidentParties(self.read()?),
         })
     }
 
@@ -344,18 +352,20 @@ impl RecordDoc {
         for conflict in raw {
             let mut values = Vec::with_capacity(conflict.values.len());
             for (value, op) in conflict.values {
-                let (mut user, mut time) = (None, None);
-                if let Some(hash) = self.doc.hash_for_opid(&op)
-                    && let Some(meta) = self.doc.get_change_meta_by_hash(&hash)
-                {
-                    user = meta.message.as_deref().map(str::to_string);
-                    time = Some(meta.timestamp);
+                let (mut user, mut time, mut change) = (None, None, None);
+                if let Some(hash) = self.doc.hash_for_opid(&op) {
+                    if let Some(meta) = self.doc.get_change_meta_by_hash(&hash) {
+                        user = meta.message.as_deref().map(str::to_string);
+                        time = Some(meta.timestamp);
+                    }
+                    change = Some(hash.to_string());
                 }
                 values.push(ConflictValue {
                     value,
                     user,
                     time,
                     actor: op_actor(&op),
+                    change,
                 });
             }
             found.push(Conflict {

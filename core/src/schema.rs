@@ -5,7 +5,8 @@
 use schemars::{JsonSchema, generate::SchemaSettings};
 
 use crate::model::{
-    AccessLogEntry, Household, Incident, Patrol, Resident, Task, User, Visit, grid::Grid,
+    AccessLogEntry, Household, Incident, IncidentParties, Patrol, Resident, Task, User, Visit,
+    grid::Grid,
 };
 
 /// Every schema as (file name, pretty JSON text ending in a newline).
@@ -15,6 +16,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("household.schema.json", render::<Household>()),
         ("resident.schema.json", render::<Resident>()),
         ("incident.schema.json", render::<Incident>()),
+        ("incident-parties.schema.json", render::<IncidentParties>()),
         ("patrol.schema.json", render::<Patrol>()),
         ("visit.schema.json", render::<Visit>()),
         ("task.schema.json", render::<Task>()),

@@ -123,8 +123,10 @@ pub struct Assignee {
     /// `department` or `person`.
     pub kind: AssigneeKind,
     /// Department code or user id.
+    #[schemars(length(max = crate::model::limits::CODE))]
     pub id: String,
     /// Display name (城管执法队, 李明).
+    #[schemars(length(max = crate::model::limits::TITLE))]
     pub name: String,
 }
 
@@ -204,6 +206,7 @@ impl Action {
 pub struct Transition {
     pub action: Action,
     /// User id of who acted.
+    #[schemars(length(max = crate::model::limits::USER_ID))]
     pub actor: String,
     /// Their role when they acted.
     pub role: Role,
@@ -213,9 +216,11 @@ pub struct Transition {
     pub to: Status,
     /// Opinion or reason (处理意见, 退回原因).
     #[serde(default)]
+    #[schemars(length(max = crate::model::limits::NOTE))]
     pub opinion: String,
     /// SHA-256 of photos attached to this step (after-photos of a resolve).
     #[serde(default)]
+    #[schemars(length(max = crate::model::limits::PHOTOS), inner(length(max = crate::model::limits::SHA256)))]
     pub photos: Vec<String>,
     /// Unix milliseconds on the actor's device clock.
     pub at: i64,
@@ -767,7 +772,6 @@ mod tests {
             address: "阳光花园3栋".into(),
             happened_at: ms(date(2025, 9, 29)),
             photos: Vec::new(),
-            parties: Vec::new(),
             hotline_order: None,
             patrol_id: None,
             mediation: None,

@@ -1,7 +1,7 @@
 //! What the admin commands do, as library functions: the binary parses
 //! flags and prints, tests call these directly.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::ActorId;
 use gridwork_core::demo::{Demo, DemoConfig};
@@ -151,8 +151,8 @@ pub fn demo_config(seed: u64, records: Option<usize>) -> DemoConfig {
 
 /// Loads a generated demo: imports its grid tree, adds its users with
 /// `password` (users that exist are left alone) and stores every record as
-/// an Automerge document made by the server's own actor, appended to the
-/// log like an accepted push. Running it again stores nothing twice: a
+/// an Automerge document made by its creator's demo pseudo-device (see
+/// [`DemoAuthors`]), appended to the log like an accepted push. Running it again stores nothing twice: a
 /// record whose first change is already in the log (or whose document
 /// exists) is skipped.
 pub fn load_demo(
@@ -199,9 +199,12 @@ pub fn load_demo(
         .or(demo.users.first())
         .map(|u| u.grid.clone())
         .ok_or_else(|| AdminError::Invalid("the demo has no users".into()))?;
-    let actor = server_actor(storage, &root)?;
-    let actor = ActorId::try_from(actor.as_str())
-        .map_err(|_| StorageError::Corrupt(format!("the server's actor {actor} is not hex")))?;
+    let actor = hex_actor(&server_actor(storage, &root)?)?;
+    let mut authors = DemoAuthors {
+        server: actor.clone(),
+        users: demo.users.iter().map(|u| u.id.clone()).collect(),
+        actors: HashMap::new(),
+    };
 
     // A kind whose document does not read back would wedge every device
     // that pulls it: check one of each kind first and leave such kinds out.
@@ -232,7 +235,7 @@ pub fn load_demo(
         }
     }
     for chunk in records.chunks(DEMO_BATCH) {
-        store_demo_batch(storage, chunk, &actor, &mut summary)?;
+        store_demo_batch(storage, chunk, &mut authors, &mut summary)?;
     }
     Ok(summary)
 }
@@ -281,8 +284,76 @@ pub(crate) fn server_actor(storage: &dyn Storage, grid: &str) -> Result<String, 
     Ok(actor)
 }
 
-/// The record's document, as the server's actor makes it on behalf of
-/// the record's creator.
+fn hex_actor(hex: &str) -> Result<ActorId, StorageError> {
+    ActorId::try_from(hex).map_err(|_| StorageError::Corrupt(format!("the actor {hex} is not hex")))
+}
+
+/// The id of a demo user's pseudo-device.
+pub const DEMO_DEVICE_PREFIX: &str = "demo-";
+
+/// Who writes the demo's records. The history shows the user the server
+/// bound a change's actor to, so a record the demo says a worker made is
+/// written with an actor of that worker: each demo user gets a
+/// pseudo-device (`demo-<user>`, named 演示数据, revoked at once: nobody
+/// holds its token) whose actor writes the records they created. The
+/// history then names the demo worker, with the load's time as the
+/// server's receipt time and the record's own creation time as the
+/// device's. A record whose creator is not a demo user is written by the
+/// server's own actor.
+struct DemoAuthors {
+    server: ActorId,
+    users: HashSet<String>,
+    actors: HashMap<String, ActorId>,
+}
+
+impl DemoAuthors {
+    fn actor_for(&mut self, storage: &dyn Storage, user: &str) -> Result<ActorId, AdminError> {
+        if !self.users.contains(user) {
+            return Ok(self.server.clone());
+        }
+        if let Some(actor) = self.actors.get(user) {
+            return Ok(actor.clone());
+        }
+        let device_id = format!("{DEMO_DEVICE_PREFIX}{user}");
+        let existing = storage
+            .list_devices(Some(user))?
+            .into_iter()
+            .find(|d| d.id == device_id);
+        let hex = match existing {
+            Some(device) => device.actor,
+            None => {
+                let hex = new_actor_hex();
+                let now = jiff::Timestamp::now().as_millisecond();
+                let grid = storage
+                    .account(user)?
+                    .map(|a| a.user.grid)
+                    .unwrap_or_default();
+                storage.enrol_device(&NewDevice {
+                    id: device_id.clone(),
+                    user_id: user.into(),
+                    name: "演示数据 (demo data)".into(),
+                    token_hash: rand::random(),
+                    actor: hex.clone(),
+                    created_at: now,
+                    scope: ServedScope {
+                        epoch: 0,
+                        root: grid,
+                        grids_version: storage.grids_version()?,
+                        grids: Vec::new(),
+                    },
+                })?;
+                storage.revoke_device(&device_id, now)?;
+                hex
+            }
+        };
+        let actor = hex_actor(&hex)?;
+        self.actors.insert(user.to_string(), actor.clone());
+        Ok(actor)
+    }
+}
+
+/// The record's document, made by `actor` on behalf of the record's
+/// creator (the change's message) at the creation time the demo gives.
 fn demo_doc(record: &AnyRecord, actor: &ActorId) -> Result<RecordDoc, DocError> {
     let meta = record.meta();
     let author = Author::new(meta.created_by.clone(), meta.created_at);
@@ -294,12 +365,13 @@ fn demo_doc(record: &AnyRecord, actor: &ActorId) -> Result<RecordDoc, DocError> 
 fn store_demo_batch(
     storage: &dyn Storage,
     records: &[AnyRecord],
-    actor: &ActorId,
+    authors: &mut DemoAuthors,
     summary: &mut DemoSummary,
 ) -> Result<(), AdminError> {
     let mut writes = Vec::with_capacity(records.len());
     for record in records {
-        let mut doc = demo_doc(record, actor)?;
+        let actor = authors.actor_for(storage, &record.meta().created_by)?;
+        let mut doc = demo_doc(record, &actor)?;
         let changes: Vec<NewChange> = doc
             .changes_since(&[])
             .into_iter()
@@ -346,7 +418,6 @@ fn store_demo_batch(
         device_id: SERVER_DEVICE.into(),
         user_id: SERVER_USER.into(),
         received_at: jiff::Timestamp::now().as_millisecond(),
-        new_actors: Vec::new(),
         docs: fresh,
     };
     match storage.commit_push(&commit)? {

@@ -39,10 +39,18 @@ pub struct Settings {
     /// Largest photo blob accepted (bytes); uploads come in chunks, each
     /// a request body.
     pub max_blob_bytes: u64,
-    /// Login attempts per minute for one user id.
+    /// Login attempts per minute for one user id from one client address
+    /// (an IPv6 address counts by its /64). No limit counts a user id
+    /// alone, so nobody can lock a user out (see [`crate::auth::LoginLimiter`]).
     pub login_per_user_per_minute: NonZeroU32,
-    /// Login attempts per minute from one client address.
+    /// Login attempts per minute from one client address, whatever the user.
     pub login_per_ip_per_minute: NonZeroU32,
+    /// Wrong passwords in a row for one user from one address before each
+    /// further one makes that user wait there: 1 s, then twice as long
+    /// after each failure.
+    pub login_free_failures: u32,
+    /// The longest such wait, in seconds.
+    pub login_backoff_max_secs: u64,
     /// Requests taking longer are answered 408 (a slow 2G upload counts).
     pub request_timeout_secs: u64,
     /// Threads that run syncs' database and Automerge work (and logins'
@@ -80,6 +88,8 @@ impl Default for Settings {
             max_blob_bytes: 8 * 1024 * 1024,
             login_per_user_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             login_per_ip_per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
+            login_free_failures: 5,
+            login_backoff_max_secs: 15 * 60,
             request_timeout_secs: 120,
             blocking_threads: 16,
             log_level: "info".to_string(),
@@ -130,6 +140,8 @@ fn env() -> Env {
         "max_blob_bytes",
         "login_per_user_per_minute",
         "login_per_ip_per_minute",
+        "login_free_failures",
+        "login_backoff_max_secs",
         "request_timeout_secs",
         "blocking_threads",
         "log_level",

@@ -28,6 +28,11 @@ pub enum ApiError {
     /// The password was right but the account is disabled.
     #[error("this account is disabled; ask an administrator")]
     AccountDisabled,
+    /// The account's role does not sign in here (an admin on a device).
+    #[error(
+        "管理员不在设备上同步记录，请使用监督控制台 (an admin does not sync records to a device; use the console)"
+    )]
+    RoleNotAllowed,
     /// Too many login attempts.
     #[error("too many attempts; try again in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
@@ -61,6 +66,7 @@ impl ApiError {
             ApiError::TokenRevoked => "token_revoked",
             ApiError::BadCredentials => "bad_credentials",
             ApiError::AccountDisabled => "account_disabled",
+            ApiError::RoleNotAllowed => "role_not_allowed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Wire(e) => e.code(),
             ApiError::TooLarge { .. } => "too_large",
@@ -78,7 +84,7 @@ impl ApiError {
             ApiError::Unauthenticated | ApiError::TokenRevoked | ApiError::BadCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::AccountDisabled => StatusCode::FORBIDDEN,
+            ApiError::AccountDisabled | ApiError::RoleNotAllowed => StatusCode::FORBIDDEN,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Wire(WireError::TooLarge) | ApiError::TooLarge { .. } => {
                 StatusCode::PAYLOAD_TOO_LARGE

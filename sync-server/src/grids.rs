@@ -156,14 +156,19 @@ mod tests {
         let text = collection(&[
             feature("4401", "city", None, None),
             feature("440106", "district", Some("4401"), None),
-            feature("440106001", "grid", Some("440106"), Some(square(113.3))),
+            feature(
+                "440106001001001",
+                "grid",
+                Some("440106"),
+                Some(square(113.3)),
+            ),
         ]);
         let import = import(&[], &text).unwrap();
         assert_eq!(import.imported, 3);
         let paths = paths(&import);
         assert_eq!(
             paths,
-            ["/4401/", "/4401/440106/", "/4401/440106/440106001/"]
+            ["/4401/", "/4401/440106/", "/4401/440106/440106001001001/"]
         );
         let (lo, hi) = subtree_range("/4401/440106/");
         assert!(
@@ -194,14 +199,19 @@ mod tests {
             &stored,
             &collection(&[
                 renamed,
-                feature("440106001", "grid", Some("440106"), Some(square(113.3))),
+                feature(
+                    "440106001001001",
+                    "grid",
+                    Some("440106"),
+                    Some(square(113.3)),
+                ),
             ]),
         )
         .unwrap();
         assert_eq!(second.imported, 2);
         assert_eq!(
             paths(&second),
-            ["/4401/", "/4401/440106/", "/4401/440106/440106001/"]
+            ["/4401/", "/4401/440106/", "/4401/440106/440106001001001/"]
         );
         assert_eq!(second.placed[1].grid.name, "天河区");
         // Boundaries come back as core's type, with a centroid.
@@ -210,34 +220,50 @@ mod tests {
 
     #[test]
     fn bad_imports_say_what_is_wrong() {
-        let missing_parent =
-            collection(&[feature("g1", "grid", Some("nowhere"), Some(square(113.0)))]);
+        let missing_parent = collection(&[feature(
+            "440106001001001",
+            "grid",
+            Some("440106001001"),
+            Some(square(113.0)),
+        )]);
         let err = import(&[], &missing_parent).unwrap_err();
         assert!(matches!(err, GeoError::UnknownParent { .. }), "{err}");
 
         let dup = collection(&[
-            feature("c", "city", None, None),
-            feature("c", "city", None, None),
+            feature("4401", "city", None, None),
+            feature("4401", "city", None, None),
         ]);
         assert!(matches!(
             import(&[], &dup),
             Err(GeoError::DuplicateCode { .. })
         ));
 
+        // A city cannot extend a grid's code.
         let upside_down = collection(&[
-            feature("g", "grid", None, Some(square(113.0))),
-            feature("c", "city", Some("g"), None),
+            feature("440106001001001", "grid", None, Some(square(113.0))),
+            feature("4401", "city", Some("440106001001001"), None),
         ]);
         assert!(matches!(
             import(&[], &upside_down),
-            Err(GeoError::ParentNotAbove { .. })
+            Err(GeoError::InvalidCode { .. })
         ));
 
-        let no_boundary = collection(&[feature("g", "grid", None, None)]);
+        // A code holding a slash would have become a root inside another
+        // community's stored path.
+        let slash = collection(&[
+            feature("440106001001", "community", None, None),
+            feature("440106001001/9", "grid", None, Some(square(113.0))),
+        ]);
+        assert!(matches!(
+            import(&[], &slash),
+            Err(GeoError::InvalidCode { index: 1, .. })
+        ));
+
+        let no_boundary = collection(&[feature("440106001001001", "grid", None, None)]);
         assert!(import(&[], &no_boundary).is_err());
 
         let point = collection(&[feature(
-            "g",
+            "440106001001001",
             "grid",
             None,
             Some(serde_json::json!({"type": "Point", "coordinates": [113.0, 23.0]})),

@@ -1,8 +1,9 @@
 //! Gridwork's sync server, as a library: the HTTP API ([`router`],
-//! [`launch`]), storage behind a trait ([`storage`]), users and devices
-//! ([`auth`]), the grid tree ([`grids`]), the sync round trip ([`sync`]),
-//! layered settings ([`config`]) and what the admin commands do
-//! ([`admin`]). The `gridwork-server` binary is glue over these.
+//! [`launch`]), storage behind a trait ([`storage`]) and the data
+//! migrations run at start ([`migrate`]), users and devices ([`auth`]), who
+//! sees what on every channel ([`access`]), the grid tree ([`grids`]), the
+//! sync round trip ([`sync`]), layered settings ([`config`]) and what the
+//! admin commands do ([`admin`]). The `gridwork-server` binary is glue over these.
 //!
 //! Tablets keep records as Automerge documents and sync them in one
 //! batched round trip: they push their unsent changes and a cursor, the
@@ -28,6 +29,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod auth;
@@ -35,7 +37,9 @@ pub mod blobs;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod escape;
 pub mod grids;
+pub mod migrate;
 pub mod storage;
 pub mod sync;
 
@@ -52,7 +56,7 @@ use gridwork_core::calendar::WorkCalendar;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::LoginLimiter;
+use crate::auth::{LoginLimiter, LoginLimits};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::storage::Storage;
@@ -83,11 +87,14 @@ impl AppState {
                 calendar: WorkCalendar::bundled(),
                 budget_default: settings.sync_budget_default,
                 budget_max: settings.sync_budget_max,
+                places: Default::default(),
             },
-            limiter: LoginLimiter::new(
-                settings.login_per_user_per_minute,
-                settings.login_per_ip_per_minute,
-            ),
+            limiter: LoginLimiter::new(LoginLimits {
+                per_user_source: settings.login_per_user_per_minute,
+                per_source: settings.login_per_ip_per_minute,
+                free_failures: settings.login_free_failures,
+                backoff_max: Duration::from_secs(settings.login_backoff_max_secs),
+            }),
             max_body_bytes: settings.max_body_bytes,
             request_timeout: Duration::from_secs(settings.request_timeout_secs),
             blobs: Arc::new(blobs::FsBlobStore::new(settings.data_dir.join("blobs"))),

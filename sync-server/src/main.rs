@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gridwork_core::model::{Role, User};
 use gridwork_server::config::{Overrides, Settings};
+use gridwork_server::escape::{Escaped, log_fields};
 use gridwork_server::storage::{SqliteStorage, Storage};
 use gridwork_server::{AppState, admin};
 
@@ -50,7 +51,11 @@ enum Command {
     /// Each feature has properties code, name, level (city, district, street,
     /// community, grid, micro_grid), parent (a code in the file or already
     /// imported) and kind (comprehensive or dedicated), and a Polygon or
-    /// MultiPolygon geometry (required from grid level down).
+    /// MultiPolygon geometry (required from grid level down). Codes are
+    /// digits, 4 (or 6 ending in 00) / 6 / 9 / 12 / 15 / 18 of them from
+    /// city to micro-grid, each beginning with its parent's; boundaries
+    /// valid polygons of at most 10,000 vertices. Nothing is stored if any
+    /// feature is refused; the message names it and says why.
     ImportGrids {
         /// The GeoJSON file.
         file: PathBuf,
@@ -132,7 +137,19 @@ fn parse_role(s: &str) -> Result<Role, String> {
     })
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, escaped: the chain of contexts can quote an import
+            // file's codes and names, which must not drive the terminal.
+            let _ = writeln!(std::io::stderr(), "error: {}", Escaped(format!("{e:#}")));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let listen = match &cli.command {
         Command::Serve { listen } => *listen,
@@ -242,12 +259,13 @@ fn main() -> anyhow::Result<()> {
                     Some(at) => format!("revoked {}", time(at)),
                     None => "active".to_string(),
                 };
+                // The name is the device's own (sent at login): escaped.
                 writeln!(
                     out,
                     "{:<36}  {:<16}  {:<24}  {:<20}  {status}",
-                    d.id,
-                    d.user_id,
-                    d.name,
+                    Escaped(&d.id),
+                    Escaped(&d.user_id),
+                    Escaped(&d.name),
                     time(d.created_at)
                 )?;
             }
@@ -305,7 +323,9 @@ fn print_demo_summary(
             writeln!(
                 out,
                 "demo login, {what}: user {} ({}, grid {}), password {password}",
-                u.id, u.name, u.grid
+                Escaped(&u.id),
+                Escaped(&u.name),
+                Escaped(&u.grid)
             )?;
         }
     }
@@ -351,8 +371,12 @@ fn password_from(given: Option<String>) -> anyhow::Result<String> {
 fn init_tracing(filter: &str) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .with_context(|| format!("log_level {filter:?} is not a tracing filter"))?;
+    // Every field through `Escaped`: client text never forges a line.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .fmt_fields(log_fields())
+        // Colours only for a person watching; a log file gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     Ok(())
@@ -368,6 +392,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
             format!("opening the data directory {}", settings.data_dir.display())
         })?;
+        gridwork_server::migrate::run(&storage).context("migrating stored documents")?;
         let state = AppState::new(Arc::new(storage), &settings);
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await

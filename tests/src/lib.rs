@@ -4,10 +4,11 @@
 
 pub mod proxy;
 
+use std::io::{BufRead, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -62,6 +63,9 @@ pub struct Server {
     child: Option<Child>,
     data: tempfile::TempDir,
     port: u16,
+    /// Everything the process wrote to standard error (its log), across
+    /// restarts; also passed on to the test's own standard error.
+    log: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Server {
@@ -76,6 +80,7 @@ impl Server {
             child: None,
             data,
             port: free_port()?,
+            log: Arc::default(),
         };
         server.admin(&["init"])?;
         server.admin(&["import-grids", grids.to_str().unwrap_or_default()])?;
@@ -111,6 +116,7 @@ impl Server {
             child: None,
             data: tempfile::tempdir()?,
             port: free_port()?,
+            log: Arc::default(),
         };
         server.admin(&["init"])?;
         server.admin(&[
@@ -170,8 +176,15 @@ impl Server {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// What the server has logged so far (its standard error, `warn`
+    /// and above), as text.
+    pub fn log(&self) -> String {
+        let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&log).into_owned()
+    }
+
     fn spawn(&mut self) -> Result<()> {
-        let child = Command::new(server_binary())
+        let mut child = Command::new(server_binary())
             .arg("--data")
             .arg(self.data.path())
             .arg("--log-level")
@@ -180,9 +193,23 @@ impl Server {
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .context("start gridwork-server")?;
+        if let Some(stderr) = child.stderr.take() {
+            let log = self.log.clone();
+            std::thread::spawn(move || {
+                let mut reader = std::io::BufReader::new(stderr);
+                let mut line = Vec::new();
+                while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                    let _ = std::io::stderr().write_all(&line);
+                    if let Ok(mut log) = log.lock() {
+                        log.extend_from_slice(&line);
+                    }
+                    line.clear();
+                }
+            });
+        }
         self.child = Some(child);
         self.wait_ready()
     }

@@ -2,15 +2,17 @@
 //! a masked field made with the server down is kept on the device, reaches
 //! the server's access log at the next sync with the device's id, and is
 //! stored there once even when the upload is retried after its answer was
-//! lost.
+//! lost. The server keeps its own user and the record's own kind, and
+//! refuses a reveal of a record outside the device's scope, which the
+//! device then keeps to itself.
 
 mod console_support;
 
 use anyhow::{Context, Result};
-use console_support::{Console, NOW};
+use console_support::{Console, NOW, two_communities, worker_reports};
 use gridwork_core::model::{RecordKind, Role};
 use gridwork_core::store::{Protection, RevealEntry};
-use gridwork_core::sync::access_log::{RevealUpload, upload_reveals};
+use gridwork_core::sync::access_log::{REFUSED_OUTSIDE_SCOPE, RevealUpload, upload_reveals};
 use gridwork_tests::{Device, Server, community};
 use serde_json::Value;
 use uuid::Uuid;
@@ -43,16 +45,15 @@ async fn reveals_of(console: &Console, record: Uuid) -> Result<Vec<Value>> {
 async fn a_reveal_made_offline_reaches_the_server_access_log_once() -> Result<()> {
     let mut server = Server::start()?;
     let worker = user(Role::GridWorker);
-    let mut tablet = Device::enrol(&server, &worker.id).await?;
+    let (mut tablet, household, _) = worker_reports(&server, worker).await?;
 
-    // The network is gone; the worker reveals a resident's ID number.
+    // The network is gone; the worker reveals the owner's ID number.
     server.kill()?;
-    let resident = Uuid::now_v7();
     let reveal = RevealEntry::new(
         &worker.id,
-        RecordKind::Resident,
-        resident,
-        "id_number",
+        RecordKind::Household,
+        household,
+        "owner_id_number",
         Protection::S,
         NOW,
     );
@@ -87,17 +88,74 @@ async fn a_reveal_made_offline_reaches_the_server_access_log_once() -> Result<()
     assert!(tablet.store.unsent_reveals(10)?.is_empty());
 
     let admin = Console::open(&server, &user(Role::Admin).id).await?;
-    let rows = reveals_of(&admin, resident).await?;
+    let rows = reveals_of(&admin, household).await?;
     assert_eq!(rows.len(), 1, "stored once: {rows:?}");
     let row = &rows[0];
     assert_eq!(row["user_id"], worker.id.as_str());
     assert_eq!(row["device_id"], tablet.login.device_id.as_str());
-    assert_eq!(row["target"], "resident");
+    assert_eq!(row["target"], "household");
     assert_eq!(row["revealed"], "s");
     let filter: Value = serde_json::from_str(row["filter"].as_str().unwrap_or_default())?;
-    assert_eq!(filter["field"], "id_number");
+    assert_eq!(filter["field"], "owner_id_number");
     assert_eq!(filter["device_at"], NOW);
 
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_server_keeps_its_own_user_and_kind_and_refuses_records_outside_scope() -> Result<()> {
+    let server = Server::start()?;
+    let (a, b) = two_communities();
+    let (mut tablet, mine, _) = worker_reports(&server, a).await?;
+    let (_, theirs, _) = worker_reports(&server, b).await?;
+    let supervisor = user(Role::StreetSupervisor);
+
+    // Both entries claim to be the supervisor's and about a resident.
+    let claim = |record| {
+        RevealEntry::new(
+            &supervisor.id,
+            RecordKind::Resident,
+            record,
+            "id_number",
+            Protection::S,
+            NOW,
+        )
+    };
+    let (own, other) = (claim(mine), claim(theirs));
+    tablet.store.record_reveal(&own)?;
+    tablet.store.record_reveal(&other)?;
+    let receipt = tablet
+        .transport
+        .upload_reveals(&RevealUpload {
+            entries: vec![own.clone(), other.clone()],
+        })
+        .await?;
+    assert_eq!(receipt.stored, vec![own.id]);
+    assert_eq!(receipt.refused.len(), 1, "{receipt:?}");
+    assert_eq!(receipt.refused[0].id, other.id);
+    assert_eq!(receipt.refused[0].code, REFUSED_OUTSIDE_SCOPE);
+
+    // The client marks both: the refused one is kept here, not resent.
+    upload_reveals(&mut tablet.store, &tablet.transport, NOW).await?;
+    assert_eq!(tablet.store.unsent_reveal_count()?, 0);
+    assert_eq!(
+        tablet.store.reveal_refusal(other.id)?.as_deref(),
+        Some(REFUSED_OUTSIDE_SCOPE)
+    );
+
+    let admin = Console::open(&server, &user(Role::Admin).id).await?;
+    assert!(reveals_of(&admin, theirs).await?.is_empty());
+    let rows = reveals_of(&admin, mine).await?;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["user_id"], a.id.as_str());
+    assert_eq!(rows[0]["target"], "household");
+    assert!(
+        !rows[0]["filter"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&supervisor.id),
+        "{rows:?}"
+    );
     Ok(())
 }
 

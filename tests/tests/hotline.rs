@@ -8,7 +8,7 @@ mod console_support;
 use anyhow::{Context, Result};
 use console_support::{Console, two_communities, user_over, worker_reports};
 use gridwork_core::geo::GridTree;
-use gridwork_core::model::{Incident, IncidentSource, Role};
+use gridwork_core::model::{Incident, IncidentParties, IncidentSource, Role};
 use gridwork_tests::{Server, community};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -107,12 +107,14 @@ async fn hotline_orders_become_incidents_in_the_right_grid() -> Result<()> {
     assert_eq!(detail["record"]["source"], "hotline12345");
     assert_eq!(detail["record"]["hotline_order"], "GD2026051700001");
     assert_eq!(detail["summary"]["status"], "reported");
-    let phone = detail["record"]["parties"][0]["phone"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(
-        !phone.contains("00138"),
-        "the caller's phone is masked: {phone}"
+    // The caller is a party (来电人) of the incident's parties record,
+    // shown on its page masked.
+    let caller = &detail["record"]["parties"][0];
+    assert_eq!(caller["role"], "来电人", "{detail}");
+    assert_eq!(caller["name"], "张*", "the caller's name is masked");
+    assert_eq!(
+        caller["phone"], "138****8000",
+        "the caller's phone is masked"
     );
 
     // CSV (with a BOM and Chinese headers); a re-imported order is not duplicated.
@@ -158,6 +160,20 @@ async fn hotline_orders_become_incidents_in_the_right_grid() -> Result<()> {
         .context("the imported incident is on the worker's tablet")?;
     assert_eq!(on_tablet.source, IncidentSource::Hotline12345);
     assert_eq!(on_tablet.hotline_order.as_deref(), Some("GD2026051700001"));
+    // ... and the caller in the incident's own parties record.
+    let id_a: uuid::Uuid = id_a.parse()?;
+    let caller: IncidentParties = dev_a
+        .store
+        .get(IncidentParties::id_for(id_a))?
+        .context("the caller's parties record is on the worker's tablet")?;
+    assert_eq!(caller.incident, id_a);
+    assert_eq!(
+        (
+            caller.parties[0].name.as_str(),
+            caller.parties[0].phone.as_str()
+        ),
+        ("张三", "13800138000")
+    );
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use console_support::{
     Console, NOW, add_handler, new_household, reported_incident, today, two_communities, user_over,
 };
 use gridwork_core::doc::Author;
-use gridwork_core::model::{Party, Role, User};
+use gridwork_core::model::{IncidentParties, Party, Role, User};
 use gridwork_tests::{Device, Server, community};
 use reqwest::StatusCode;
 use uuid::Uuid;
@@ -32,16 +32,23 @@ async fn register(server: &Server, worker: &User) -> Result<(Uuid, Uuid)> {
     h.owner_phone = Some(PHONE.into());
     h.owner_id_number = Some(ID_NUMBER.into());
     h.flags.low_income = true;
-    let mut i = reported_incident(&worker.grid, &worker.id);
-    i.parties = vec![Party {
-        name: OWNER.into(),
-        phone: PHONE.into(),
-        id_number: ID_NUMBER.into(),
-        role: "申请人".into(),
-    }];
+    let i = reported_incident(&worker.grid, &worker.id);
+    // The incident's parties, in their own record made by its reporter.
+    let parties = IncidentParties::of(
+        &i,
+        vec![Party {
+            name: OWNER.into(),
+            phone: PHONE.into(),
+            id_number: ID_NUMBER.into(),
+            role: "申请人".into(),
+        }],
+        &worker.id,
+        NOW,
+    );
     let author = Author::new(&worker.id, NOW);
     device.store.insert(h.clone(), &author, today())?;
     device.store.insert(i.clone(), &author, today())?;
+    device.store.insert(parties, &author, today())?;
     let progress = device.sync().await?;
     anyhow::ensure!(progress.rejected.is_empty(), "{:?}", progress.rejected);
     Ok((h.meta.id, i.meta.id))
@@ -322,12 +329,11 @@ async fn a_department_handler_exports_only_what_is_dispatched_to_them() -> Resul
         .await?;
     let rows = sheet(&bytes, "事件台账")?;
     assert_eq!(rows.len(), 2);
-    // A handler may have the parties' names and phones, not their ID numbers.
+    // A handler may have the parties' names and phones, never their ID
+    // numbers, not even masked.
+    assert_eq!(rows[1][column(&rows, "当事人姓名")?], OWNER);
     assert_eq!(rows[1][column(&rows, "当事人电话")?], PHONE);
-    assert_eq!(
-        rows[1][column(&rows, "当事人证件号码")?],
-        "110101********803X"
-    );
+    assert_eq!(rows[1][column(&rows, "当事人证件号码")?], "");
     assert_eq!(rows[1][column(&rows, "承办单位/人")?], "城管");
     Ok(())
 }
@@ -363,7 +369,8 @@ async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
         .await?;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
-    // A department handler sees parties' phones, never ID numbers.
+    // A department handler sees parties' names and phones, never ID
+    // numbers.
     let handler = add_handler(&server, &a.grid)?;
     console
         .accept_and_dispatch_to_chengguan(incident, "")
@@ -376,11 +383,9 @@ async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
         )
         .await?
         .ok()?;
+    assert_eq!(shown["record"]["parties"][0]["name"], OWNER);
     assert_eq!(shown["record"]["parties"][0]["phone"], PHONE);
-    assert_eq!(
-        shown["record"]["parties"][0]["id_number"],
-        "110101********803X"
-    );
+    assert_eq!(shown["record"]["parties"][0]["id_number"], "");
 
     // An admin may reveal nothing.
     let admin = admin()?;

@@ -3,7 +3,14 @@
 // screens read is typed closely; the rest travels through untouched.
 
 export type Lang = 'zh-CN' | 'en'
-export type RecordKind = 'household' | 'resident' | 'incident' | 'patrol' | 'visit' | 'task'
+export type RecordKind =
+  | 'household'
+  | 'resident'
+  | 'incident'
+  | 'patrol'
+  | 'visit'
+  | 'task'
+  | 'incident_parties'
 
 /** How protected a field is: [PI] personal, [S] sensitive (DOMAIN.md). */
 export type Protection = 'pi' | 's'
@@ -331,6 +338,8 @@ export interface ConflictValue {
   /** Unix seconds on the writer's clock. */
   time: number | null
   actor: string
+  /** Hex hash of the change that wrote it. */
+  change?: string | null
 }
 
 /** A field written differently at once on two devices. */

@@ -206,6 +206,7 @@ pub fn run() -> Result<()> {
                     &mut x.meta
                 }
                 AnyRecord::Task(x) => &mut x.meta,
+                AnyRecord::IncidentParties(x) => &mut x.meta,
             };
             meta.grid = worker.grid.clone();
             meta.created_by = worker.id.clone();

@@ -12,8 +12,8 @@ use super::clock::{self, DAY_MS, MINUTE_MS};
 use super::people::{self, LOCAL, MIGRANT};
 use super::random::Gen;
 use crate::model::{
-    Category, CategoryMajor, GeoPoint, Household, Incident, IncidentSource, Mediation,
-    MediationMethod, Meta, Party, Patrol, PhotoRole, Role, Urgency,
+    Category, CategoryMajor, GeoPoint, Household, Incident, IncidentParties, IncidentSource,
+    Mediation, MediationMethod, Meta, Party, Patrol, PhotoRole, Role, Urgency,
 };
 use crate::workflow::{self, Action, Actor, Assignee, AssigneeKind, Level, Satisfaction};
 
@@ -347,16 +347,17 @@ const MEDIATED: &[&str] = &[
 ];
 const MEDIATION_FAILED: &str = "双方分歧较大，暂未达成一致，约定择日再次调解";
 
-/// Generates a grid's incidents. `first` is the demo-wide index of the
-/// grid's first incident. Patrol-found incidents are linked to a patrol
-/// of the grid, both ways.
+/// Generates a grid's incidents, and the parties records of those that
+/// involve people (made by the incident's creator, as the incident is).
+/// `first` is the demo-wide index of the grid's first incident.
+/// Patrol-found incidents are linked to a patrol of the grid, both ways.
 pub(super) fn generate(
     g: &mut Gen,
     ctx: &GridCtx,
     households: &[Household],
     patrols: &mut [Patrol],
     first: u64,
-) -> Vec<Incident> {
+) -> (Vec<Incident>, Vec<IncidentParties>) {
     let village = !ctx.area.villages.is_empty();
     let templates: Vec<(&Template, u32)> = TEMPLATES
         .iter()
@@ -369,7 +370,8 @@ pub(super) fn generate(
         .map(|t| (t, t.weight))
         .collect();
     let mut per_day: HashMap<jiff::civil::Date, u32> = HashMap::new();
-    (0..u64::from(ctx.cfg.incidents_per_grid))
+    let mut parties = Vec::new();
+    let incidents = (0..u64::from(ctx.cfg.incidents_per_grid))
         .map(|j| {
             let index = first + j;
             let scenario = match SCENARIOS.get(index as usize) {
@@ -377,7 +379,7 @@ pub(super) fn generate(
                 None => g.weighted(SCENARIOS),
             };
             let template = g.weighted(&templates);
-            incident(
+            let (incident, involved) = incident(
                 g,
                 ctx,
                 template,
@@ -385,9 +387,20 @@ pub(super) fn generate(
                 households,
                 patrols,
                 &mut per_day,
-            )
+            );
+            if !involved.is_empty() {
+                let m = &incident.meta;
+                parties.push(IncidentParties::of(
+                    &incident,
+                    involved,
+                    m.created_by.clone(),
+                    m.created_at,
+                ));
+            }
+            incident
         })
-        .collect()
+        .collect();
+    (incidents, parties)
 }
 
 fn needs_site(t: &Template) -> bool {
@@ -463,7 +476,7 @@ fn incident(
     households: &[Household],
     patrols: &mut [Patrol],
     per_day: &mut HashMap<jiff::civil::Date, u32>,
-) -> Incident {
+) -> (Incident, Vec<Party>) {
     let now = ctx.cfg.now_ms;
     let urgency = match t.major {
         C::Fire | C::WorkSafety => g.weighted(&[
@@ -589,12 +602,14 @@ fn incident(
         },
         happened_at,
         photos,
-        parties: parties(g, ctx, t, source),
         hotline_order,
         patrol_id: patrol_index.map(|i| patrols[i].meta.id),
         mediation: None,
         log: Vec::new(),
     };
+    // Drawn where the incident's own field was, so a seed gives the same
+    // demo as before the parties moved to their own record.
+    let involved = parties(g, ctx, t, source);
     if let Some(i) = patrol_index {
         patrols[i].incident_ids.push(incident.meta.id);
     }
@@ -636,7 +651,7 @@ fn incident(
             incident.log.last().map(|e| e.at),
         );
     }
-    incident
+    (incident, involved)
 }
 
 /// The people an incident involves: both sides of a dispute, or whoever

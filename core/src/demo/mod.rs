@@ -37,14 +37,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::WorkCalendar;
 use crate::model::{
-    AnyRecord, Household, Incident, Patrol, Resident, ReviewDecision, ReviewEntry, Role, User,
-    Visit,
+    AnyRecord, Household, Incident, IncidentParties, Patrol, Resident, ReviewDecision, ReviewEntry,
+    Role, User, Visit,
 };
 use random::Gen;
 
 /// 2026-05-15 17:30 Asia/Shanghai: a fixed "now" so the default demo is
 /// the same on every run.
 const DEFAULT_NOW_MS: i64 = 1_778_837_400_000;
+
+/// About this share of incidents involve people (disputes, residents'
+/// reports, hotline calls) and come with a parties record.
+const PARTIES_SHARE: f64 = 0.6;
 
 /// Codes give communities and grids three digits each.
 const MAX_PER_LEVEL: u32 = 999;
@@ -130,7 +134,8 @@ impl DemoConfig {
     /// The expected records in one grid.
     fn records_per_grid(&self) -> f64 {
         f64::from(self.households_per_grid) * (1.0 + self.residents_per_household)
-            + f64::from(self.incidents_per_grid + self.patrols_per_grid + self.visits_per_grid)
+            + f64::from(self.incidents_per_grid) * (1.0 + PARTIES_SHARE)
+            + f64::from(self.patrols_per_grid + self.visits_per_grid)
     }
 
     /// Today (Asia/Shanghai) at `now_ms`: what validation compares birth
@@ -164,17 +169,21 @@ pub struct Demo {
     pub households: Vec<Household>,
     pub residents: Vec<Resident>,
     pub incidents: Vec<Incident>,
+    /// The parties of the incidents that involve people, each in its
+    /// own record linked to its incident.
+    pub incident_parties: Vec<IncidentParties>,
     pub patrols: Vec<Patrol>,
     pub visits: Vec<Visit>,
 }
 
 impl Demo {
-    /// The number of records (households, residents, incidents, patrols
-    /// and visits; not users or grids).
+    /// The number of records (households, residents, incidents and their
+    /// parties, patrols and visits; not users or grids).
     pub fn len(&self) -> usize {
         self.households.len()
             + self.residents.len()
             + self.incidents.len()
+            + self.incident_parties.len()
             + self.patrols.len()
             + self.visits.len()
     }
@@ -189,11 +198,17 @@ impl Demo {
         let households = self.households.iter().cloned().map(AnyRecord::Household);
         let residents = self.residents.iter().cloned().map(AnyRecord::Resident);
         let incidents = self.incidents.iter().cloned().map(AnyRecord::Incident);
+        let parties = self
+            .incident_parties
+            .iter()
+            .cloned()
+            .map(AnyRecord::IncidentParties);
         let patrols = self.patrols.iter().cloned().map(AnyRecord::Patrol);
         let visits = self.visits.iter().cloned().map(AnyRecord::Visit);
         households
             .chain(residents)
             .chain(incidents)
+            .chain(parties)
             .chain(patrols)
             .chain(visits)
     }
@@ -203,11 +218,16 @@ impl Demo {
         let households = self.households.into_iter().map(AnyRecord::Household);
         let residents = self.residents.into_iter().map(AnyRecord::Resident);
         let incidents = self.incidents.into_iter().map(AnyRecord::Incident);
+        let parties = self
+            .incident_parties
+            .into_iter()
+            .map(AnyRecord::IncidentParties);
         let patrols = self.patrols.into_iter().map(AnyRecord::Patrol);
         let visits = self.visits.into_iter().map(AnyRecord::Visit);
         households
             .chain(residents)
             .chain(incidents)
+            .chain(parties)
             .chain(patrols)
             .chain(visits)
     }
@@ -388,6 +408,7 @@ pub fn generate(cfg: &DemoConfig) -> Demo {
         households: Vec::with_capacity(households_cap),
         residents: Vec::with_capacity(households_cap * 3),
         incidents: Vec::with_capacity(cap(cfg.incidents_per_grid)),
+        incident_parties: Vec::new(),
         patrols: Vec::with_capacity(cap(cfg.patrols_per_grid)),
         visits: Vec::with_capacity(cap(cfg.visits_per_grid)),
     };
@@ -405,7 +426,7 @@ pub fn generate(cfg: &DemoConfig) -> Demo {
         let mut homes = households::generate(&mut g, &ctx);
         let mut patrols = patrols::generate(&mut g, &ctx, &homes.households, track_points);
         let first_incident = index as u64 * u64::from(cfg.incidents_per_grid);
-        let incidents = incidents::generate(
+        let (incidents, parties) = incidents::generate(
             &mut g,
             &ctx,
             &homes.households,
@@ -416,6 +437,7 @@ pub fn generate(cfg: &DemoConfig) -> Demo {
         demo.households.extend(homes.households);
         demo.residents.extend(homes.residents);
         demo.incidents.extend(incidents);
+        demo.incident_parties.extend(parties);
         demo.patrols.extend(patrols);
         demo.visits.extend(visits);
     }

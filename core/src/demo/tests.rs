@@ -85,7 +85,10 @@ fn total_records_scale_to_the_target() {
         let cfg = DemoConfig::with_total_records(5, n);
         let demo = generate(&cfg);
         let off = (demo.len() as f64 - n as f64).abs() / n as f64;
-        assert!(off < 0.06, "{n}: got {}", demo.len());
+        // A hundred records are two dozen households with their residents:
+        // one household and its parties records more or less is 5%.
+        let tolerance = if n < 1_000 { 0.1 } else { 0.06 };
+        assert!(off < tolerance, "{n}: got {}", demo.len());
     }
     let cfg = DemoConfig::with_total_records(1, 50_000);
     assert_eq!((cfg.communities, cfg.grids_per_community), (14, 6));
@@ -112,7 +115,7 @@ fn every_record_passes_validation() {
     for mut record in default_demo().into_records() {
         let id = record.meta().id;
         let kind = record.kind();
-        if let Err(e) = record.normalize_and_validate(&ctx) {
+        if let Err(e) = record.validate_state(&ctx) {
             panic!("{kind} {id}: {e:?}");
         }
     }
@@ -207,7 +210,15 @@ fn people_follow_the_domain_rules() {
     }
     assert!(rare > 0, "no rare characters in names");
     assert!(dotted > 0, "no names with ·");
-    for i in &demo.incidents {
+    let incidents: HashMap<_, _> = demo.incidents.iter().map(|i| (i.meta.id, i)).collect();
+    assert!(!demo.incident_parties.is_empty(), "no incident has parties");
+    for i in &demo.incident_parties {
+        let incident = incidents[&i.incident];
+        assert_eq!(i.meta.id, IncidentParties::id_for(incident.meta.id));
+        assert_eq!(
+            (&i.meta.grid, &i.meta.created_by),
+            (&incident.meta.grid, &incident.meta.created_by)
+        );
         for p in &i.parties {
             assert!(is_name(&p.name), "{}", p.name);
             assert!(p.phone.is_empty() || is_mobile(&p.phone), "{}", p.phone);
@@ -535,7 +546,9 @@ fn ids_numbers_and_addresses_are_unique() {
     let mut ids = HashSet::new();
     for r in demo.records() {
         assert!(ids.insert(r.meta().id), "duplicate id {}", r.meta().id);
-        assert_eq!(r.meta().id.get_version_num(), 7);
+        // A parties record's id is derived from its incident's.
+        let derived = matches!(r, AnyRecord::IncidentParties(_));
+        assert_eq!(r.meta().id.get_version_num(), if derived { 8 } else { 7 });
     }
     let numbers: HashSet<_> = demo.incidents.iter().map(|i| &i.number).collect();
     assert_eq!(numbers.len(), demo.incidents.len());

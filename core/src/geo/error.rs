@@ -34,6 +34,42 @@ pub enum GeoError {
         /// The feature's `name` property, if it has one, to help find it.
         name: Option<String>,
     },
+    /// A feature's `code` (or the `parent` it names) is not of the
+    /// documented form ([`crate::geo::code_digits`]): digits only, as many
+    /// as its level has, extending its parent's code.
+    #[error("features[{index}]{}: code {code:?} {reason}", name_hint(.name))]
+    InvalidCode {
+        /// Position of the feature in the `features` array (from 0).
+        index: usize,
+        /// The feature's `name` property, if it has one.
+        name: Option<String>,
+        /// The code as written (quoted with escapes when shown).
+        code: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A feature's boundary has more vertices, or rings, than one grid may.
+    #[error("grid {code}: the boundary has {count} {what}, at most {max} are allowed")]
+    TooLarge {
+        /// Code of the offending node.
+        code: String,
+        /// `vertices` or `rings`.
+        what: &'static str,
+        /// How many it has.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The file as a whole holds more features or vertices than a tree may.
+    #[error("the file holds more than {max} {what} (counted up to features[{index}])")]
+    TooLargeInTotal {
+        /// `features` or `vertices`.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+        /// The feature at which the count went over.
+        index: usize,
+    },
     /// A property other than `code` is missing or has an unusable value.
     #[error("grid {code}: property `{property}` {reason}")]
     InvalidProperty {
@@ -122,6 +158,9 @@ impl GeoError {
             GeoError::InvalidGeoJson { .. } => "geo.invalid_geojson",
             GeoError::NotFeatureCollection { .. } => "geo.not_feature_collection",
             GeoError::MissingCode { .. } => "geo.missing_code",
+            GeoError::InvalidCode { .. } => "geo.invalid_code",
+            GeoError::TooLarge { .. } => "geo.too_large",
+            GeoError::TooLargeInTotal { .. } => "geo.too_large_in_total",
             GeoError::InvalidProperty { .. } => "geo.invalid_property",
             GeoError::DuplicateCode { .. } => "geo.duplicate_code",
             GeoError::UnknownParent { .. } => "geo.unknown_parent",

@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use ::geo::{BoundingRect, Centroid, Intersects, MultiPolygon, Point};
+use ::geo::{Area, BoundingRect, Centroid, Intersects, MultiPolygon, Point, Polygon};
 use geojson::{GeoJson, GeometryValue, JsonObject, JsonValue, Position};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::valid::{multi_polygon_error, polygon_error};
 use super::{GeoError, in_china, to_multi_polygon};
 use crate::model::grid::{Boundary, Grid, GridKind, GridLevel, WGS84};
 
@@ -26,6 +27,83 @@ pub struct Location {
 
 /// A bounding box in the R-tree, tagged with the node's index in `grids`.
 type IndexEntry = GeomWithData<Rectangle<[f64; 2]>, usize>;
+
+/// The most vertices one node's boundary may have (every ring's
+/// positions, as written). A grid's outline traced by hand or from a survey
+/// has tens to hundreds; ten thousand is a district's coastline. A node's
+/// boundary goes to every device of every user above it at login, so one
+/// huge polygon makes every such login huge.
+pub const MAX_VERTICES_PER_NODE: usize = 10_000;
+/// The most rings (outlines and holes, over all its polygons) one node's
+/// boundary may have.
+pub const MAX_RINGS_PER_NODE: usize = 100;
+/// The most vertices one import may hold in all.
+pub const MAX_VERTICES_TOTAL: usize = 1_000_000;
+/// The most features one import may hold (Guangzhou runs about 20,000
+/// grids).
+pub const MAX_FEATURES: usize = 200_000;
+
+/// How many digits a node's code has at each level: the documented form of
+/// codes (the demo's and the README's). A city is the first four digits
+/// of its GB/T 2260 code (`4401`), or all six with their trailing `00`
+/// (`440100`); a district its six (`440106`); a street or town adds three
+/// (`440106001`), a community or village three more: the statistics
+/// bureau's 12-digit division code (`440106001001`); a grid adds three
+/// (`440106001001001`) and a micro-grid three more. Codes are digits only,
+/// and a node's code begins with its parent's (a six-digit city's without
+/// its `00`), so a code says where the node is and can never hold a `/`,
+/// the separator of the server's stored paths.
+pub fn code_digits(level: GridLevel) -> &'static [usize] {
+    match level {
+        GridLevel::City => &[4, 6],
+        GridLevel::District => &[6],
+        GridLevel::Street => &[9],
+        GridLevel::Community => &[12],
+        GridLevel::Grid => &[15],
+        GridLevel::MicroGrid => &[18],
+    }
+}
+
+/// Codes are digits only.
+fn check_digits(code: &str) -> Result<(), String> {
+    if code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("may hold only the digits 0-9".into())
+    }
+}
+
+/// Whether `code` is of the documented form for a node at `level` under
+/// `parent` ([`code_digits`]); `Err` says what is wrong.
+fn check_code_form(code: &str, level: GridLevel, parent: Option<&str>) -> Result<(), String> {
+    check_digits(code)?;
+    let lengths = code_digits(level);
+    if !lengths.contains(&code.len()) {
+        let want = lengths
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ");
+        return Err(format!(
+            "has {} digits; a {level} code has {want}",
+            code.len()
+        ));
+    }
+    if level == GridLevel::City && code.len() == 6 && !code.ends_with("00") {
+        return Err("is a six-digit city code that does not end in 00".into());
+    }
+    if let Some(parent) = parent {
+        let stem = if parent.len() == 6 && parent.ends_with("00") {
+            &parent[..4]
+        } else {
+            parent
+        };
+        if stem.is_empty() || !code.starts_with(stem) || code.len() <= stem.len() {
+            return Err(format!("does not begin with its parent's code {parent:?}"));
+        }
+    }
+    Ok(())
+}
 
 /// A validated grid tree: every code unique, every parent present and at a
 /// higher level, every grid and micro-grid with a boundary in China.
@@ -76,7 +154,16 @@ impl GridTree {
     /// in WGS-84, required for grids and micro-grids and optional above.
     /// Codes and parents may also be written as integers. Positions beyond
     /// `[lon, lat]` (altitude) are dropped and unclosed rings are closed.
-    /// Then everything [`GridTree::from_grids`] checks is checked.
+    ///
+    /// An import is held to more than a stored tree: codes of the
+    /// documented form ([`code_digits`]), names without control characters
+    /// and at most [`MAX_NAME_CHARS`] long, boundaries valid by OGC Simple
+    /// Features (no self-intersection, holes inside their outline, the parts
+    /// of a MultiPolygon apart: `geo`'s `Validation` rules) of at most
+    /// [`MAX_VERTICES_PER_NODE`] vertices and [`MAX_RINGS_PER_NODE`] rings,
+    /// and at most [`MAX_FEATURES`] features and [`MAX_VERTICES_TOTAL`]
+    /// vertices in all. Then everything [`GridTree::from_grids`] checks is
+    /// checked. The first problem found is returned, naming the feature.
     pub fn from_geojson(text: &str) -> Result<GridTree, GeoError> {
         let geojson: GeoJson =
             text.parse()
@@ -90,15 +177,36 @@ impl GridTree {
                 return Err(GeoError::NotFeatureCollection { found: "Geometry" });
             }
         };
-        let grids = collection
-            .features
-            .into_iter()
-            .enumerate()
-            .map(|(index, feature)| {
-                let properties = feature.properties.unwrap_or_default();
-                grid_from_feature(index, &properties, feature.geometry.map(|g| g.value))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        if collection.features.len() > MAX_FEATURES {
+            return Err(GeoError::TooLargeInTotal {
+                what: "features",
+                max: MAX_FEATURES,
+                index: MAX_FEATURES,
+            });
+        }
+        let mut vertices = 0usize;
+        let mut grids = Vec::with_capacity(collection.features.len());
+        for (index, feature) in collection.features.into_iter().enumerate() {
+            let properties = feature.properties.unwrap_or_default();
+            let geometry = feature.geometry.map(|g| g.value);
+            let size = geometry.as_ref().map_or(0, |g| shape_size(g).0);
+            // The feature's own limit first: it names the node.
+            grids.push(grid_from_feature(index, &properties, geometry)?);
+            vertices += size;
+            if vertices > MAX_VERTICES_TOTAL {
+                return Err(GeoError::TooLargeInTotal {
+                    what: "vertices",
+                    max: MAX_VERTICES_TOTAL,
+                    index,
+                });
+            }
+        }
+        // What only an import is held to: stored trees are not re-checked
+        // by `from_grids`, so a tree stored before these rules still loads.
+        for grid in &mut grids {
+            check_node(grid)?;
+            check_shape(grid)?;
+        }
         GridTree::from_grids(grids)
     }
 
@@ -254,29 +362,7 @@ impl GridTree {
     /// a micro-grid but outside every grid polygon (a sloppy boundary) is
     /// placed in the micro-grid's grid. `None` when no grid contains it.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<Location> {
-        if !lon.is_finite() || !lat.is_finite() {
-            return None;
-        }
-        let point = Point::new(lon, lat);
-        let mut grids = Vec::new();
-        let mut micro_grids = Vec::new();
-        for entry in self
-            .index
-            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
-        {
-            let i = entry.data;
-            if !self.shapes[i]
-                .as_ref()
-                .is_some_and(|s| s.intersects(&point))
-            {
-                continue;
-            }
-            match self.grids[i].level {
-                GridLevel::Grid => grids.push(i),
-                _ => micro_grids.push(i),
-            }
-        }
-
+        let (grids, micro_grids) = self.holding(lon, lat);
         let grid = match self.best(grids.iter().copied()) {
             Some(g) => g,
             None => {
@@ -328,6 +414,65 @@ impl GridTree {
     }
 
     /// Among candidate nodes, the comprehensive one with the smallest code.
+    /// Whether a WGS-84 point lies in the area of node `code`: inside (or
+    /// on the line of) its own boundary or the boundary of a grid or
+    /// micro-grid below it. This is the rule [`GridTree::locate`] places
+    /// by: wherever `locate` over any part of the tree puts a point, the
+    /// grid it answers contains the point here. `None` when `code` is
+    /// unknown or neither it nor anything below it has a boundary to check
+    /// against.
+    pub fn contains(&self, code: &str, lon: f64, lat: f64) -> Option<bool> {
+        self.by_code.get(code)?;
+        let within = |i: usize| self.is_within(&self.grids[i].code, code);
+        if !(0..self.grids.len()).any(|i| self.shapes[i].is_some() && within(i)) {
+            return None;
+        }
+        let (grids, micro_grids) = self.holding(lon, lat);
+        Some(grids.into_iter().chain(micro_grids).any(within))
+    }
+
+    /// Builds the tree of one user's subtree (a device's grids): a node
+    /// whose parent is not among `grids` becomes a root. Otherwise as
+    /// [`GridTree::from_grids`].
+    pub fn from_subtree(mut grids: Vec<Grid>) -> Result<GridTree, GeoError> {
+        let codes: std::collections::HashSet<String> =
+            grids.iter().map(|g| g.code.clone()).collect();
+        for grid in &mut grids {
+            if grid.parent.as_ref().is_some_and(|p| !codes.contains(p)) {
+                grid.parent = None;
+            }
+        }
+        GridTree::from_grids(grids)
+    }
+
+    /// The grids and the micro-grids whose boundary holds the point (on
+    /// the line counts), as indexes.
+    fn holding(&self, lon: f64, lat: f64) -> (Vec<usize>, Vec<usize>) {
+        let mut grids = Vec::new();
+        let mut micro_grids = Vec::new();
+        if !lon.is_finite() || !lat.is_finite() {
+            return (grids, micro_grids);
+        }
+        let point = Point::new(lon, lat);
+        for entry in self
+            .index
+            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
+        {
+            let i = entry.data;
+            if !self.shapes[i]
+                .as_ref()
+                .is_some_and(|s| s.intersects(&point))
+            {
+                continue;
+            }
+            match self.grids[i].level {
+                GridLevel::Grid => grids.push(i),
+                _ => micro_grids.push(i),
+            }
+        }
+        (grids, micro_grids)
+    }
+
     fn best(&self, candidates: impl Iterator<Item = usize>) -> Option<usize> {
         candidates.min_by(|&a, &b| {
             let key = |i: usize| {
@@ -450,21 +595,38 @@ fn check_position(code: &str, lon: f64, lat: f64) -> Result<(), GeoError> {
     Ok(())
 }
 
-/// Reads one feature into a grid record (checks of the tree come later).
+/// The longest grid name an import may give (names are shown on every
+/// device and menu).
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Reads one feature into a grid record, checking what concerns the
+/// feature alone: its code's form, its name, its boundary's size (the
+/// tree's checks come later).
 fn grid_from_feature(
     index: usize,
     properties: &JsonObject,
     geometry: Option<GeometryValue>,
 ) -> Result<Grid, GeoError> {
+    let name_hint = || {
+        properties
+            .get("name")
+            .and_then(JsonValue::as_str)
+            .map(str::to_owned)
+    };
     let Some(code) = properties.get("code").and_then(code_like) else {
         return Err(GeoError::MissingCode {
             index,
-            name: properties
-                .get("name")
-                .and_then(JsonValue::as_str)
-                .map(str::to_owned),
+            name: name_hint(),
         });
     };
+    let bad_code = |code: &str, reason: String| GeoError::InvalidCode {
+        index,
+        name: name_hint(),
+        code: code.to_owned(),
+        reason,
+    };
+    // Digits first: every later message names the node by its code.
+    check_digits(&code).map_err(|reason| bad_code(&code, reason))?;
     let invalid = |property: &'static str, reason: String| GeoError::InvalidProperty {
         code: code.clone(),
         property,
@@ -475,6 +637,15 @@ fn grid_from_feature(
         Some(JsonValue::String(name)) if !name.trim().is_empty() => name.clone(),
         _ => return Err(invalid("name", "is missing or empty".into())),
     };
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name", "holds control characters".into()));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            format!("is longer than {MAX_NAME_CHARS} characters"),
+        ));
+    }
     let level = match properties.get("level") {
         Some(JsonValue::String(level)) => level
             .parse::<GridLevel>()
@@ -488,6 +659,7 @@ fn grid_from_feature(
                 invalid("parent", format!("must be a code or null, found {value}"))
             })?),
         };
+    check_code_form(&code, level, parent.as_deref()).map_err(|reason| bad_code(&code, reason))?;
     let kind = match properties.get("kind") {
         None | Some(JsonValue::Null) => GridKind::default(),
         Some(JsonValue::String(kind)) => kind
@@ -504,7 +676,23 @@ fn grid_from_feature(
     };
     let boundary = match geometry {
         None => None,
-        Some(geometry) => Some(boundary_from_geojson(&code, geometry)?),
+        Some(geometry) => {
+            let (vertices, rings) = shape_size(&geometry);
+            for (what, count, max) in [
+                ("vertices", vertices, MAX_VERTICES_PER_NODE),
+                ("rings", rings, MAX_RINGS_PER_NODE),
+            ] {
+                if count > max {
+                    return Err(GeoError::TooLarge {
+                        code,
+                        what,
+                        count,
+                        max,
+                    });
+                }
+            }
+            Some(boundary_from_geojson(&code, geometry)?)
+        }
     };
 
     Ok(Grid {
@@ -517,6 +705,59 @@ fn grid_from_feature(
         crs: WGS84.to_owned(),
         centroid,
     })
+}
+
+/// The positions and rings of a (Multi)Polygon, as written; zero for
+/// other geometries (refused later for their type).
+fn shape_size(geometry: &GeometryValue) -> (usize, usize) {
+    let polygon =
+        |rings: &Vec<Vec<Position>>| (rings.iter().map(Vec::len).sum::<usize>(), rings.len());
+    match geometry {
+        GeometryValue::Polygon { coordinates } => polygon(coordinates),
+        GeometryValue::MultiPolygon { coordinates } => coordinates
+            .iter()
+            .map(polygon)
+            .fold((0, 0), |(v, r), (pv, pr)| (v + pv, r + pr)),
+        _ => (0, 0),
+    }
+}
+
+/// Refuses a boundary that is not a valid polygon by OGC Simple Features
+/// (`geo`'s validation rules, checked by [`super::valid`]): rings crossing
+/// themselves or each other, holes outside their outline, parts of a
+/// MultiPolygon overlapping or sharing an edge. Point location and
+/// coverage are meaningless on such a shape.
+fn check_shape(grid: &Grid) -> Result<(), GeoError> {
+    let Some(boundary) = &grid.boundary else {
+        return Ok(());
+    };
+    let Some(shape) = to_multi_polygon(boundary) else {
+        return Ok(());
+    };
+    let reason = match boundary {
+        Boundary::Polygon { .. } => shape
+            .0
+            .iter()
+            .find_map(polygon_error)
+            .map(|e| e.to_string()),
+        Boundary::MultiPolygon { .. } => multi_polygon_error(&shape).map(|e| e.to_string()),
+    }
+    .or_else(|| {
+        // Valid by OGC, yet useless as a grid: an outline with no area
+        // (its corners on one line) contains no point and no cell.
+        shape
+            .0
+            .iter()
+            .position(|p| Polygon::new(p.exterior().clone(), vec![]).unsigned_area() == 0.0)
+            .map(|i| format!("polygon {i}'s outline encloses no area"))
+    });
+    match reason {
+        Some(reason) => Err(GeoError::InvalidGeometry {
+            code: grid.code.clone(),
+            reason,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// A non-empty string, or an integer written as a number (codes are digits
@@ -706,32 +947,41 @@ mod tests {
 
     #[test]
     fn unknown_parent_names_the_code() {
-        let text = edited(NE, |f| f["properties"]["parent"] = "440106009009".into());
+        // The fixture's city is 440100; its short form is not in the file.
+        let text = edited(NE, |f| f["properties"]["parent"] = "4401".into());
         let err = GridTree::from_geojson(&text).unwrap_err();
         assert_eq!(err.code(), "geo.unknown_parent");
         let message = err.to_string();
         assert!(
-            message.contains(NE) && message.contains("440106009009"),
+            message.contains(NE) && message.contains("4401"),
             "{message}"
         );
     }
 
     #[test]
     fn child_above_its_parent_is_refused() {
-        let text = edited(WEST_MICRO, |f| {
-            f["properties"]["level"] = "community".into()
-        });
-        let err = GridTree::from_geojson(&text).unwrap_err();
+        let at_level = |level: GridLevel| {
+            let mut grids = fixture().grids().to_vec();
+            let micro = grids.iter_mut().find(|g| g.code == WEST_MICRO).unwrap();
+            micro.level = level;
+            GridTree::from_grids(grids).unwrap_err()
+        };
+        let err = at_level(GridLevel::Community);
         assert_eq!(err.code(), "geo.parent_not_above");
         let message = err.to_string();
         assert!(
             message.contains(WEST_MICRO) && message.contains(SW),
             "{message}"
         );
+        assert_eq!(at_level(GridLevel::Grid).code(), "geo.parent_not_above");
 
-        let same_level = edited(WEST_MICRO, |f| f["properties"]["level"] = "网格".into());
-        let err = GridTree::from_geojson(&same_level).unwrap_err();
-        assert_eq!(err.code(), "geo.parent_not_above");
+        // In an import the code already gives the level away.
+        let text = edited(WEST_MICRO, |f| {
+            f["properties"]["level"] = "community".into()
+        });
+        let err = GridTree::from_geojson(&text).unwrap_err();
+        assert_eq!(err.code(), "geo.invalid_code");
+        assert!(err.to_string().contains("a community code has 12"), "{err}");
     }
 
     #[test]
@@ -826,6 +1076,141 @@ mod tests {
         grids[5].crs = "GCJ-02".into();
         let err = GridTree::from_grids(grids).unwrap_err();
         assert_eq!(err.code(), "geo.unsupported_crs");
+    }
+
+    /// A closed ring of `n` vertices on a circle around the fixture's SE
+    /// grid (valid, about 100 m across).
+    fn circle(n: usize) -> JsonValue {
+        let mut ring: Vec<[f64; 2]> = (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                [113.333 + 0.001 * a.cos(), 23.128 + 0.001 * a.sin()]
+            })
+            .collect();
+        ring.push(ring[0]);
+        serde_json::json!({"type": "Polygon", "coordinates": [ring]})
+    }
+
+    #[test]
+    fn invalid_geometry_is_refused_naming_the_feature_and_the_reason() {
+        let bow_tie = serde_json::json!({"type": "Polygon", "coordinates": [[
+            [113.33, 23.13], [113.331, 23.131], [113.331, 23.13], [113.33, 23.131], [113.33, 23.13]
+        ]]});
+        let hole_outside = serde_json::json!({"type": "Polygon", "coordinates": [
+            [[113.33, 23.13], [113.331, 23.13], [113.331, 23.131], [113.33, 23.131], [113.33, 23.13]],
+            [[113.34, 23.14], [113.341, 23.14], [113.341, 23.141], [113.34, 23.14]]
+        ]});
+        let overlapping_parts = serde_json::json!({"type": "MultiPolygon", "coordinates": [
+            [[[113.33, 23.13], [113.332, 23.13], [113.332, 23.132], [113.33, 23.132], [113.33, 23.13]]],
+            [[[113.331, 23.131], [113.333, 23.131], [113.333, 23.133], [113.331, 23.133], [113.331, 23.131]]]
+        ]});
+        let flat = serde_json::json!({"type": "Polygon", "coordinates": [[
+            [113.33, 23.13], [113.331, 23.13], [113.332, 23.13], [113.33, 23.13]
+        ]]});
+        for (shape, why) in [
+            (flat, "no area"),
+            (bow_tie, "self-intersection"),
+            (hole_outside, "not contained"),
+            (overlapping_parts, "overlap"),
+        ] {
+            let text = edited(SE, |f| f["geometry"] = shape);
+            let err = GridTree::from_geojson(&text).unwrap_err();
+            assert_eq!(err.code(), "geo.invalid_geometry", "{err}");
+            let message = err.to_string();
+            assert!(message.contains(SE) && message.contains(why), "{message}");
+        }
+    }
+
+    #[test]
+    fn boundaries_are_capped_per_node_and_in_total() {
+        // At the cap a boundary is taken (and checked in reasonable time).
+        let started = std::time::Instant::now();
+        let text = edited(SE, |f| f["geometry"] = circle(MAX_VERTICES_PER_NODE - 1));
+        assert!(GridTree::from_geojson(&text).is_ok());
+        let took = started.elapsed();
+        // geo's own validation took 23 s here (every pair of segments).
+        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+
+        let text = edited(SE, |f| f["geometry"] = circle(MAX_VERTICES_PER_NODE));
+        let err = GridTree::from_geojson(&text).unwrap_err();
+        assert_eq!(err.code(), "geo.too_large", "{err}");
+        assert!(err.to_string().contains(SE), "{err}");
+
+        let text = edited(SE, |f| {
+            let ring = f["geometry"]["coordinates"][0].clone();
+            f["geometry"]["coordinates"] = JsonValue::Array(vec![ring; MAX_RINGS_PER_NODE + 1]);
+        });
+        let err = GridTree::from_geojson(&text).unwrap_err();
+        assert_eq!(err.code(), "geo.too_large", "{err}");
+        assert!(err.to_string().contains("rings"), "{err}");
+
+        // Many nodes, each under the cap, over the total.
+        let mut value: JsonValue = serde_json::from_str(FIXTURE).unwrap();
+        let features = value["features"].as_array_mut().unwrap();
+        let per = MAX_VERTICES_PER_NODE - 1;
+        for i in 0..=(MAX_VERTICES_TOTAL / per) {
+            features.push(serde_json::json!({"type": "Feature",
+                "properties": {"code": format!("440106001001{:03}", 100 + i), "name": "大", "level": "grid", "parent": "440106001001"},
+                "geometry": circle(per - 1)}));
+        }
+        let err = GridTree::from_geojson(&value.to_string()).unwrap_err();
+        assert_eq!(err.code(), "geo.too_large_in_total", "{err}");
+    }
+
+    #[test]
+    fn codes_must_have_the_documented_form() {
+        let cases = [
+            // A slash made a root inside another community's stored path.
+            (
+                edited(SE, |f| f["properties"]["code"] = "440106001001/9".into()),
+                "digits",
+            ),
+            (
+                edited(SE, |f| f["properties"]["code"] = "44010600100200".into()),
+                "15",
+            ),
+            // A grid whose code is not under its parent's.
+            (
+                edited(SE, |f| f["properties"]["code"] = "440106001003001".into()),
+                "parent",
+            ),
+            (
+                edited(SE, |f| f["properties"]["parent"] = "4401060010/2".into()),
+                "parent",
+            ),
+            (
+                edited("440100", |f| f["properties"]["code"] = "440101".into()),
+                "00",
+            ),
+        ];
+        for (text, why) in cases {
+            let err = GridTree::from_geojson(&text).unwrap_err();
+            assert_eq!(err.code(), "geo.invalid_code", "{err}");
+            assert!(err.to_string().contains(why), "{err}");
+        }
+        // The message quotes a code with escapes: it cannot drive a terminal.
+        let text = edited(SE, |f| f["properties"]["code"] = "4401\u{1b}[2J".into());
+        let err = GridTree::from_geojson(&text).unwrap_err().to_string();
+        assert!(
+            !err.contains('\u{1b}') && err.contains("features[7]"),
+            "{err}"
+        );
+
+        for name in ["第1网格\n[INFO] forged", &"长".repeat(MAX_NAME_CHARS + 1)] {
+            let text = edited(SE, |f| f["properties"]["name"] = name.into());
+            let err = GridTree::from_geojson(&text).unwrap_err();
+            assert_eq!(err.code(), "geo.invalid_property", "{err}");
+        }
+        // A four-digit city code works as well as GB/T 2260's six.
+        let mut value: JsonValue = serde_json::from_str(FIXTURE).unwrap();
+        for f in value["features"].as_array_mut().unwrap() {
+            for key in ["code", "parent"] {
+                if f["properties"][key] == "440100" {
+                    f["properties"][key] = "4401".into();
+                }
+            }
+        }
+        assert!(GridTree::from_geojson(&value.to_string()).is_ok());
     }
 
     #[test]
@@ -976,8 +1361,12 @@ mod tests {
                         coordinates: rect(x, y),
                     }),
                 };
+                // The documented form: the parent's code and a serial
+                // filling the level's digits (never 0, so no two paths meet).
+                let width = code_digits(level)[0] - parent.code.len();
+                let code = format!("{}{:0width$}", parent.code, k + 1);
                 grids.push(Grid {
-                    code: format!("4401{k:04}"),
+                    code,
                     name,
                     level,
                     parent: Some(parent.code.clone()),

@@ -4,14 +4,18 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
+
 /// The fields every record has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Meta {
     /// Device-generated UUIDv7.
     pub id: Uuid,
     /// Code of the grid the record belongs to.
+    #[schemars(length(max = limits::CODE))]
     pub grid: String,
     /// User id of the creator.
+    #[schemars(length(max = limits::USER_ID))]
     pub created_by: String,
     /// Unix milliseconds (device clock) when the record was created.
     pub created_at: i64,
@@ -42,6 +46,7 @@ pub struct GeoPoint {
     pub lat: f64,
     /// Always "EPSG:4326" (WGS-84) for stored points.
     #[serde(default = "wgs84")]
+    #[schemars(length(max = limits::CRS))]
     pub crs: String,
     /// Horizontal accuracy in metres, when the device reported one.
     #[serde(default)]
@@ -83,9 +88,11 @@ pub enum PhotoRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PhotoRef {
     /// Lowercase hex SHA-256 of the upload-ready JPEG.
+    #[schemars(length(max = limits::SHA256))]
     pub sha256: String,
     /// Lowercase hex SHA-256 of the thumbnail, when one was made.
     #[serde(default)]
+    #[schemars(length(max = limits::SHA256))]
     pub thumb_sha256: Option<String>,
     pub role: PhotoRole,
     pub bytes: u64,
@@ -121,10 +128,12 @@ pub enum ReviewDecision {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReviewEntry {
     pub decision: ReviewDecision,
+    #[schemars(length(max = limits::USER_ID))]
     pub by: String,
     /// Unix milliseconds (the reviewer's clock).
     pub at: i64,
     #[serde(default)]
+    #[schemars(length(max = limits::NOTE))]
     pub comment: String,
 }
 

@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::limits;
 use super::{
     GeoPoint, Meta, PhotoRef, Projection, Record, RecordKind, ReviewEntry, ValidateCtx, enum_name,
     review_state,
@@ -15,24 +16,31 @@ use crate::validate::{self, ValidationErrors};
 pub struct Address {
     /// 小区 estate.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS_PART))]
     pub estate: String,
     /// 楼栋 building.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS_PART))]
     pub building: String,
     /// 单元 unit.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS_PART))]
     pub unit: String,
     /// 室 room.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS_PART))]
     pub room: String,
     /// 自然村 natural village.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS_PART))]
     pub village: String,
     /// 组 village group.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS_PART))]
     pub group: String,
     /// Anything else (a street number, a landmark).
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS))]
     pub detail: String,
 }
 
@@ -111,12 +119,15 @@ pub struct Household {
     pub usage: HouseholdUse,
     /// [PI] Owner's full name.
     #[serde(default)]
+    #[schemars(length(max = limits::NAME))]
     pub owner_name: String,
     /// [PI] Owner's mobile number.
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub owner_phone: Option<String>,
     /// [S] Owner's resident ID number.
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub owner_id_number: Option<String>,
     #[serde(default)]
     pub door_plate_photo: Option<PhotoRef>,
@@ -128,6 +139,7 @@ pub struct Household {
     pub last_visit_at: Option<i64>,
     /// Supervisors' reviews, append-only.
     #[serde(default)]
+    #[schemars(length(max = limits::REVIEWS))]
     pub review: Vec<ReviewEntry>,
 }
 

@@ -1,12 +1,16 @@
 //! Incidents (事件): something found, reported and handled in a closed loop.
 //!
 //! The status, level, assignee and deadline are not fields: they are derived
-//! from the append-only transition log by [`crate::workflow`].
+//! from the append-only transition log by [`crate::workflow`]. The people
+//! involved are not fields either: they are the linked
+//! [`super::IncidentParties`] record, which not every role that receives
+//! the incident may receive.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{GeoPoint, Meta, PhotoRef, Projection, Record, RecordKind, ValidateCtx, enum_name};
 use crate::validate::{self, ValidationErrors};
 use crate::workflow::Transition;
@@ -80,6 +84,7 @@ impl CategoryMajor {
 pub struct Category {
     pub major: CategoryMajor,
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub minor: String,
 }
 
@@ -108,17 +113,22 @@ pub enum Urgency {
     Low,
 }
 
-/// A person involved in an incident. [PI]; the ID number is [S].
+/// A person involved in an incident. [PI]; the ID number is [S]. Kept in
+/// the incident's [`super::IncidentParties`] record, not in the incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Party {
+    #[schemars(length(max = limits::NAME))]
     pub name: String,
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub phone: String,
     /// [S]
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub id_number: String,
     /// e.g. 申请人, 被申请人, 当事人.
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub role: String,
 }
 
@@ -140,10 +150,12 @@ pub enum MediationMethod {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Mediation {
     /// [PI] The mediator's name.
+    #[schemars(length(max = limits::NAME))]
     pub mediator: String,
     pub method: MediationMethod,
     /// What was agreed.
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub outcome: String,
     pub success: bool,
     /// Unix milliseconds.
@@ -158,9 +170,12 @@ pub struct Incident {
     pub meta: Meta,
     /// Human-readable number, unique per device and day, e.g.
     /// `SJ20261122-3F9A-0001`.
+    #[schemars(length(max = limits::CODE))]
     pub number: String,
+    #[schemars(length(max = limits::TITLE))]
     pub title: String,
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub description: String,
     pub category: Category,
     pub source: IncidentSource,
@@ -168,17 +183,17 @@ pub struct Incident {
     #[serde(default)]
     pub point: Option<GeoPoint>,
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS))]
     pub address: String,
     /// Unix milliseconds when it happened.
     pub happened_at: i64,
     /// Before and after photos.
     #[serde(default)]
+    #[schemars(length(max = limits::PHOTOS))]
     pub photos: Vec<PhotoRef>,
-    /// [PI/S]
-    #[serde(default)]
-    pub parties: Vec<Party>,
     /// The 12345 hotline work order number, if it came from one.
     #[serde(default)]
+    #[schemars(length(max = limits::CODE))]
     pub hotline_order: Option<String>,
     /// The patrol it was found on.
     #[serde(default)]
@@ -188,6 +203,7 @@ pub struct Incident {
     pub mediation: Option<Mediation>,
     /// The append-only transition log (see [`crate::workflow`]).
     #[serde(default)]
+    #[schemars(length(max = limits::LOG_ENTRIES))]
     pub log: Vec<Transition>,
 }
 
@@ -215,17 +231,6 @@ impl Record for Incident {
                 code: validate::Code::Required,
                 detail: None,
             });
-        }
-        for party in &mut self.parties {
-            if !party.phone.trim().is_empty() {
-                match validate::parse_mobile(&party.phone) {
-                    Ok(p) => party.phone = p,
-                    Err(mut e) => {
-                        e.field = "parties.phone".into();
-                        errors.push(e);
-                    }
-                }
-            }
         }
         if let Some(m) = &self.mediation {
             errors.require("mediation.mediator", &m.mediator);

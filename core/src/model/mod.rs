@@ -1,8 +1,8 @@
 //! The record model: one typed struct per record kind DOMAIN.md lists.
 //!
-//! Household, resident, incident, patrol, visit and task are *records*: created on
-//! a device, stored as one Automerge document each ([`crate::doc`]) and
-//! merged. Grids and users are reference data owned by the server and sent
+//! Household, resident, incident (and its parties), patrol, visit and task
+//! are *records*: created on a device, stored as one Automerge document
+//! each ([`crate::doc`]) and merged. Grids and users are reference data owned by the server and sent
 //! down, never merged. Every record starts with the same [`Meta`] fields.
 //! Fields marked **[PI]** are personal information, **[S]** sensitive
 //! personal information (masked by default, reveals logged, encrypted at
@@ -12,6 +12,8 @@ mod common;
 pub mod grid;
 mod household;
 mod incident;
+mod incident_parties;
+pub mod limits;
 mod patrol;
 mod resident;
 mod task;
@@ -21,6 +23,7 @@ mod visit;
 pub use common::*;
 pub use household::*;
 pub use incident::*;
+pub use incident_parties::*;
 pub use patrol::*;
 pub use resident::*;
 pub use task::*;
@@ -44,17 +47,20 @@ pub enum RecordKind {
     Patrol,
     Visit,
     Task,
+    /// An incident's parties, linked to it (see [`IncidentParties`]).
+    IncidentParties,
 }
 
 impl RecordKind {
     /// Every record kind, in a fixed order.
-    pub const ALL: [RecordKind; 6] = [
+    pub const ALL: [RecordKind; 7] = [
         RecordKind::Household,
         RecordKind::Resident,
         RecordKind::Incident,
         RecordKind::Patrol,
         RecordKind::Visit,
         RecordKind::Task,
+        RecordKind::IncidentParties,
     ];
 
     /// The stable snake_case name used in documents, tables and the wire.
@@ -66,6 +72,7 @@ impl RecordKind {
             RecordKind::Patrol => "patrol",
             RecordKind::Visit => "visit",
             RecordKind::Task => "task",
+            RecordKind::IncidentParties => "incident_parties",
         }
     }
 
@@ -102,6 +109,20 @@ pub trait Record: Serialize + DeserializeOwned + JsonSchema + Clone + std::fmt::
     /// spaces) and fills what follows from other fields (a resident's birth
     /// date and gender from the ID number).
     fn normalize_and_validate(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors>;
+    /// Every check a state of the record must pass before it is saved on a
+    /// device or accepted by the server: the kind's own checks
+    /// ([`Record::normalize_and_validate`], which may normalize) and the
+    /// size limits declared in the model ([`limits::check`]).
+    fn validate_state(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
+        let mut errors = match self.normalize_and_validate(ctx) {
+            Ok(()) => ValidationErrors::default(),
+            Err(errors) => errors,
+        };
+        if let Err(over) = limits::check(self) {
+            errors.0.extend(over.0);
+        }
+        errors.into_result()
+    }
     /// The plain row the store lists, filters and searches.
     fn projection(&self) -> Projection;
 }
@@ -116,6 +137,7 @@ pub enum AnyRecord {
     Patrol(Patrol),
     Visit(Visit),
     Task(Task),
+    IncidentParties(IncidentParties),
 }
 
 macro_rules! any_record_dispatch {
@@ -127,6 +149,7 @@ macro_rules! any_record_dispatch {
             AnyRecord::Patrol($r) => $body,
             AnyRecord::Visit($r) => $body,
             AnyRecord::Task($r) => $body,
+            AnyRecord::IncidentParties($r) => $body,
         }
     };
 }
@@ -141,6 +164,7 @@ impl AnyRecord {
             AnyRecord::Patrol(_) => RecordKind::Patrol,
             AnyRecord::Visit(_) => RecordKind::Visit,
             AnyRecord::Task(_) => RecordKind::Task,
+            AnyRecord::IncidentParties(_) => RecordKind::IncidentParties,
         }
     }
 
@@ -157,6 +181,11 @@ impl AnyRecord {
     /// Validates the record as its kind does.
     pub fn normalize_and_validate(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
         any_record_dispatch!(self, r => r.normalize_and_validate(ctx))
+    }
+
+    /// Every check a saved state must pass: [`Record::validate_state`].
+    pub fn validate_state(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
+        any_record_dispatch!(self, r => r.validate_state(ctx))
     }
 }
 

@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{GeoPoint, Meta, PhotoRef, Projection, Record, RecordKind, ValidateCtx};
 use crate::geo::TrackPoint;
 use crate::validate::{self, ValidationErrors};
@@ -18,8 +19,10 @@ pub struct CheckIn {
     pub photo: Option<PhotoRef>,
     /// The QR code scanned, if the check-in point has one.
     #[serde(default)]
+    #[schemars(length(max = limits::NOTE))]
     pub qr: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = limits::NOTE))]
     pub note: String,
 }
 
@@ -30,6 +33,7 @@ pub struct Patrol {
     #[serde(flatten)]
     pub meta: Meta,
     /// User id of the worker on patrol.
+    #[schemars(length(max = limits::USER_ID))]
     pub worker: String,
     /// Unix milliseconds.
     pub started_at: i64,
@@ -38,13 +42,17 @@ pub struct Patrol {
     pub ended_at: Option<i64>,
     /// [S] GPS track, recorded only while on duty.
     #[serde(default)]
+    #[schemars(length(max = limits::TRACK_POINTS))]
     pub track: Vec<TrackPoint>,
     #[serde(default)]
+    #[schemars(length(max = limits::CHECK_INS))]
     pub check_ins: Vec<CheckIn>,
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub notes: String,
     /// Incidents reported from this patrol.
     #[serde(default)]
+    #[schemars(length(max = limits::PATROL_INCIDENTS))]
     pub incident_ids: Vec<Uuid>,
 }
 

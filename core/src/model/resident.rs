@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{
     Gender, Meta, Projection, Record, RecordKind, ReviewEntry, ValidateCtx, enum_name, mask_name,
     review_state,
@@ -156,10 +157,13 @@ pub struct CareTag {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct EmergencyContact {
     #[serde(default)]
+    #[schemars(length(max = limits::NAME))]
     pub name: String,
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub phone: String,
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub relation: String,
 }
 
@@ -173,25 +177,31 @@ pub struct Resident {
     pub household_id: Option<Uuid>,
     pub relation: Relation,
     /// [PI] One full-name field (姓名); `·` and rare characters allowed.
+    #[schemars(length(max = limits::NAME))]
     pub name: String,
     pub gender: Gender,
     /// [PI] YYYY-MM-DD; filled from a resident ID number.
     #[serde(default)]
+    #[schemars(length(max = limits::DATE))]
     pub birth_date: Option<String>,
     pub id_type: IdType,
     /// [S]
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub id_number: Option<String>,
     /// [PI]
     #[serde(default)]
+    #[schemars(length(max = limits::PHONE))]
     pub phone: Option<String>,
     /// 民族, e.g. 汉族.
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub ethnicity: String,
     #[serde(default)]
     pub education: Option<Education>,
     /// [PI] 户籍地.
     #[serde(default)]
+    #[schemars(length(max = limits::ADDRESS))]
     pub registered_residence: String,
     pub population_type: PopulationType,
     /// [PI]
@@ -199,11 +209,14 @@ pub struct Resident {
     pub emergency_contact: EmergencyContact,
     /// [S] Care and management tags; duplicates of a tag are merged on read.
     #[serde(default)]
+    #[schemars(length(max = limits::CARE_TAGS))]
     pub care_tags: Vec<CareTag>,
     /// Next visit due (YYYY-MM-DD), from the shortest cycle of the tags.
     #[serde(default)]
+    #[schemars(length(max = limits::DATE))]
     pub next_visit_due: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = limits::REVIEWS))]
     pub review: Vec<ReviewEntry>,
 }
 

@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{Meta, Projection, Record, RecordKind, ValidateCtx, VisitTarget, enum_name};
 use crate::validate::{self, ValidationErrors};
 
@@ -40,6 +41,7 @@ pub enum TaskKind {
 pub struct TaskItem {
     /// What to do, or a screening target's label (an address, a masked
     /// name: nothing the worker does not already see in their grid).
+    #[schemars(length(max = TASK_ITEM_MAX))]
     pub text: String,
     /// The household or resident a screening line is about.
     #[serde(default)]
@@ -48,11 +50,13 @@ pub struct TaskItem {
     pub done: bool,
     /// User id of the worker who ticked it.
     #[serde(default)]
+    #[schemars(length(max = limits::USER_ID))]
     pub done_by: Option<String>,
     /// Unix milliseconds (device clock).
     #[serde(default)]
     pub done_at: Option<i64>,
     #[serde(default)]
+    #[schemars(length(max = TASK_NOTE_MAX))]
     pub note: String,
 }
 
@@ -77,23 +81,29 @@ pub struct Task {
     pub meta: Meta,
     /// Shared by every grid's document of one issue.
     pub campaign: Uuid,
+    #[schemars(length(max = TASK_TITLE_MAX))]
     pub title: String,
     #[serde(default)]
+    #[schemars(length(max = TASK_DESCRIPTION_MAX))]
     pub description: String,
     /// Stored as `task_kind`: the document's root `kind` names the record kind.
     #[serde(rename = "task_kind")]
     pub kind: TaskKind,
     /// Due date, `YYYY-MM-DD` (Asia/Shanghai); overdue the day after.
+    #[schemars(length(max = limits::DATE))]
     pub due: String,
     /// User id of the supervisor who issued it.
+    #[schemars(length(max = limits::USER_ID))]
     pub issued_by: String,
     /// Unix milliseconds, server clock.
     pub issued_at: i64,
     /// For screening: what was screened for (`household:living_alone`,
     /// `resident:elderly_living_alone` …).
     #[serde(default)]
+    #[schemars(length(max = limits::LABEL))]
     pub filter: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = TASK_ITEMS_MAX))]
     pub items: Vec<TaskItem>,
 }
 
@@ -159,8 +169,8 @@ impl Record for Task {
         errors.require("issued_by", &self.issued_by);
         self.title = self.title.trim().to_string();
         errors.require("title", &self.title);
-        errors.max_len("title", &self.title, TASK_TITLE_MAX);
-        errors.max_len("description", &self.description, TASK_DESCRIPTION_MAX);
+        // Lengths and the number of lines are the limits on the fields
+        // (`Record::validate_state`).
         if self.due.parse::<jiff::civil::Date>().is_err() {
             errors.push(validate::ValidationError {
                 field: "due".into(),
@@ -175,17 +185,8 @@ impl Record for Task {
                 detail: None,
             });
         }
-        if self.items.len() > TASK_ITEMS_MAX {
-            errors.push(validate::ValidationError {
-                field: "items".into(),
-                code: validate::Code::OutOfRange,
-                detail: Some(format!("0..={TASK_ITEMS_MAX}")),
-            });
-        }
         for (i, item) in self.items.iter().enumerate() {
             errors.require(&format!("items.{i}.text"), &item.text);
-            errors.max_len(&format!("items.{i}.text"), &item.text, TASK_ITEM_MAX);
-            errors.max_len(&format!("items.{i}.note"), &item.note, TASK_NOTE_MAX);
         }
         errors.into_result()
     }

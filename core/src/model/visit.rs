@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::limits;
 use super::{
     GeoPoint, Meta, PhotoRef, Projection, Record, RecordKind, ReviewEntry, ValidateCtx, enum_name,
     review_state,
@@ -61,23 +62,29 @@ pub struct Visit {
     pub kind: VisitKind,
     pub form: VisitForm,
     /// User id of the worker who visited.
+    #[schemars(length(max = limits::USER_ID))]
     pub visitor: String,
     /// Unix milliseconds.
     pub visited_at: i64,
     #[serde(default)]
     pub point: Option<GeoPoint>,
     #[serde(default)]
+    #[schemars(length(max = limits::PHOTOS))]
     pub photos: Vec<PhotoRef>,
     /// [PI] What was found and said.
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub content: String,
     /// Measures taken (帮扶措施).
     #[serde(default)]
+    #[schemars(length(max = limits::TEXT))]
     pub measures: String,
     /// Next visit due, YYYY-MM-DD.
     #[serde(default)]
+    #[schemars(length(max = limits::DATE))]
     pub next_due: Option<String>,
     #[serde(default)]
+    #[schemars(length(max = limits::REVIEWS))]
     pub review: Vec<ReviewEntry>,
 }
 

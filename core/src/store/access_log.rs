@@ -4,11 +4,23 @@
 //! A reveal is written the moment the worker taps "show", with or without
 //! a network; the sync uploads the entries the server has not taken yet
 //! ([`Store::unsent_reveals`]) and marks them sent
-//! ([`Store::mark_reveals_sent`]) in a table of its own, so the log rows
-//! themselves are never updated or deleted (triggers refuse it). Each
-//! entry's id is made here, so the server stores a retried upload once.
+//! ([`Store::mark_reveals_sent`]) or refused ([`Store::mark_reveals_refused`])
+//! in tables of their own, so the log rows themselves are never updated or
+//! deleted (triggers refuse it). Each entry's id is made here, so the
+//! server stores a retried upload once.
+//!
+//! The server takes a reveal only of a record it holds in the device's
+//! scope. A record made on this device reaches the server with its changes,
+//! so a reveal of a record whose changes still wait in the outbox is not
+//! sent until they are: the server would not know the record yet. Once
+//! they are sent, the server's answer about the reveal is final: stored, or
+//! refused (the record's push was refused, or the record left the device's
+//! scope before the reveal was uploaded), and a refused entry stays here,
+//! in the device's own log, with its code, and is never sent again. So an
+//! honest entry is never dropped for arriving early and a refused one is
+//! not retried at every sync.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -61,9 +73,11 @@ pub const MAX_FIELD_CHARS: usize = 64;
 
 impl RevealEntry {
     /// Whether `field` can name a revealed field: not blank, at most
-    /// [`MAX_FIELD_CHARS`] characters.
+    /// [`MAX_FIELD_CHARS`] characters, no control characters.
     pub fn field_ok(field: &str) -> bool {
-        !field.trim().is_empty() && field.chars().count() <= MAX_FIELD_CHARS
+        !field.trim().is_empty()
+            && field.chars().count() <= MAX_FIELD_CHARS
+            && !field.chars().any(char::is_control)
     }
 
     /// A reveal happening now, with a fresh id.
@@ -112,11 +126,16 @@ impl Store {
         Ok(())
     }
 
-    /// Up to `limit` reveals the server has not taken yet, oldest first.
+    /// Up to `limit` reveals to send: neither taken nor refused by the
+    /// server, of records whose own changes have all been sent; oldest
+    /// first.
     pub fn unsent_reveals(&self, limit: u32) -> Result<Vec<RevealEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, at, user_id, record_kind, record_id, field, class FROM access_log
-             WHERE id NOT IN (SELECT id FROM access_log_sent) ORDER BY at, id LIMIT ?1",
+             WHERE id NOT IN (SELECT id FROM access_log_sent)
+               AND id NOT IN (SELECT id FROM access_log_refused)
+               AND record_id NOT IN (SELECT doc_id FROM outbox)
+             ORDER BY at, id LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit], |r| {
             Ok((
@@ -147,14 +166,48 @@ impl Store {
         Ok(out)
     }
 
-    /// How many reveals still wait for the server.
+    /// How many reveals still wait for the server (including those whose
+    /// record's changes are not sent yet).
     pub fn unsent_reveal_count(&self) -> Result<u64, StoreError> {
         let count: i64 = self.conn.query_row(
-            "SELECT count(*) FROM access_log WHERE id NOT IN (SELECT id FROM access_log_sent)",
+            "SELECT count(*) FROM access_log WHERE id NOT IN (SELECT id FROM access_log_sent)
+             AND id NOT IN (SELECT id FROM access_log_refused)",
             [],
             |r| r.get(0),
         )?;
         Ok(count as u64)
+    }
+
+    /// Notes that the server refused these reveals, with its code: they
+    /// stay in this log and are not sent again.
+    pub fn mark_reveals_refused(
+        &mut self,
+        refused: &[(Uuid, &str)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO access_log_refused (id, refused_at, code) VALUES (?1, ?2, ?3)",
+            )?;
+            for (id, code) in refused {
+                insert.execute(params![id.to_string(), now_ms, code])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The code the server refused this reveal with, if it did.
+    pub fn reveal_refusal(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT code FROM access_log_refused WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Notes that the server has stored these reveals.
@@ -215,5 +268,31 @@ mod tests {
             assert!(err.to_string().contains("append-only"), "{sql}: {err}");
         }
         assert!(store.record_reveal(&entry(" ")).is_err());
+        assert!(store.record_reveal(&entry("phone\n")).is_err());
+    }
+
+    #[test]
+    fn a_refused_reveal_is_kept_and_not_sent_again() {
+        let mut store = Store::open_in_memory(ActorId::random()).unwrap();
+        let a = entry("id_number");
+        let b = entry("phone");
+        store.record_reveal(&a).unwrap();
+        store.record_reveal(&b).unwrap();
+        store
+            .mark_reveals_refused(&[(a.id, "outside_scope")], 1)
+            .unwrap();
+        assert_eq!(store.unsent_reveals(10).unwrap(), vec![b]);
+        assert_eq!(store.unsent_reveal_count().unwrap(), 1);
+        assert_eq!(
+            store.reveal_refusal(a.id).unwrap().as_deref(),
+            Some("outside_scope")
+        );
+        for sql in [
+            "UPDATE access_log_refused SET code = 'x'",
+            "DELETE FROM access_log_refused",
+        ] {
+            let err = store.conn.execute(sql, []).unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
     }
 }

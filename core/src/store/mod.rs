@@ -44,7 +44,7 @@ use uuid::Uuid;
 
 use crate::calendar::WorkCalendar;
 use crate::doc::{Author, DocError, RecordDoc};
-use crate::model::{AnyRecord, Projection, Record, RecordKind, ValidateCtx};
+use crate::model::{AnyRecord, Projection, Record, RecordKind, ValidateCtx, limits};
 use crate::validate::ValidationErrors;
 use crate::workflow;
 
@@ -216,8 +216,30 @@ impl Store {
         let mut conn = Connection::open(path)?;
         schema::prepare(&mut conn, true)?;
         let mut store = Store::with_connection(conn, actor);
+        store.remember_actor()?;
         store.refresh_stale_projections()?;
         Ok(store)
+    }
+
+    /// Records this store's actor among the ones it has made changes with.
+    fn remember_actor(&self) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO own_actors (actor) VALUES (?1)",
+            [self.actor.to_bytes()],
+        )?;
+        Ok(())
+    }
+
+    /// Every actor this store has made changes with: the current one and
+    /// those of earlier sign-ins on this device.
+    pub fn own_actors(&self) -> Result<Vec<ActorId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT actor FROM own_actors")?;
+        let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut actors = Vec::new();
+        for row in rows {
+            actors.push(ActorId::from(row?));
+        }
+        Ok(actors)
     }
 
     /// Derives every list row again when they were written by an older
@@ -241,7 +263,9 @@ impl Store {
     pub fn open_in_memory(actor: ActorId) -> Result<Store, StoreError> {
         let mut conn = Connection::open_in_memory()?;
         schema::prepare(&mut conn, false)?;
-        Ok(Store::with_connection(conn, actor))
+        let store = Store::with_connection(conn, actor);
+        store.remember_actor()?;
+        Ok(store)
     }
 
     fn with_connection(conn: Connection, actor: ActorId) -> Store {
@@ -277,7 +301,7 @@ impl Store {
         today: jiff::civil::Date,
     ) -> Result<usize, StoreError> {
         for record in &mut records {
-            record.normalize_and_validate(&ValidateCtx { today })?;
+            record.validate_state(&ValidateCtx { today })?;
         }
         let tx = self
             .conn
@@ -312,7 +336,7 @@ impl Store {
         author: &Author,
         today: jiff::civil::Date,
     ) -> Result<T, StoreError> {
-        record.normalize_and_validate(&ValidateCtx { today })?;
+        record.validate_state(&ValidateCtx { today })?;
         let id = record.meta().id;
         let tx = self
             .conn
@@ -355,7 +379,7 @@ impl Store {
         let before: T = doc.read()?;
         let mut after = before.clone();
         edit(&mut after);
-        after.normalize_and_validate(&ValidateCtx { today })?;
+        after.validate_state(&ValidateCtx { today })?;
         let heads = doc.heads();
         doc.write_diff(author, &before, &after)?;
         persist(
@@ -912,6 +936,9 @@ fn persist_new(
     }
     // Everything that can fail on the document's content comes first.
     let (projection, record) = projection_and_record(doc, calendar)?;
+    if origin == Origin::Local {
+        check_sizes(tx, row, doc, &mut new)?;
+    }
     let updated_at = updated_at.unwrap_or_else(|| {
         new.iter()
             .map(|c| c.timestamp().saturating_mul(1000))
@@ -983,6 +1010,47 @@ fn persist_new(
     write_projection(tx, rid, &projection, updated_at, row.is_none())?;
     photos::mark_referenced(tx, &record)?;
     Ok(new.len())
+}
+
+/// The server refuses a change or a document over the model's size limits
+/// ([`crate::model::limits`]): a local write over them is refused here
+/// first, so the device never makes a change the server refuses. The
+/// document is compacted only when the bytes stored for it (snapshot and
+/// changes, never less than compacted) and the new changes could be over.
+fn check_sizes(
+    tx: &Transaction<'_>,
+    row: Option<&DocRow>,
+    doc: &mut RecordDoc,
+    new: &mut [Change],
+) -> Result<(), StoreError> {
+    let mut errors = ValidationErrors::default();
+    let mut added = 0;
+    for change in new.iter_mut() {
+        let bytes = change.bytes().len();
+        added += bytes;
+        if let Err(e) = limits::check_change_bytes(bytes) {
+            errors.push(e);
+            break;
+        }
+    }
+    let stored: i64 = match row {
+        Some(row) => tx.query_row(
+            "SELECT length(snapshot) + COALESCE((SELECT sum(length(bytes)) FROM changes \
+             WHERE doc = ?1), 0) FROM documents WHERE rid = ?1",
+            [row.rid],
+            |r| r.get(0),
+        )?,
+        None => 0,
+    };
+    if usize::try_from(stored)
+        .unwrap_or(usize::MAX)
+        .saturating_add(added)
+        > limits::MAX_DOCUMENT_BYTES
+        && let Err(e) = limits::check_document_bytes(doc.save().len())
+    {
+        errors.push(e);
+    }
+    Ok(errors.into_result()?)
 }
 
 fn len_i64<T>(items: &[T]) -> i64 {

@@ -112,7 +112,7 @@ pub fn photo_hashes(record: &AnyRecord) -> Vec<(&str, PhotoKind)> {
             .filter_map(|c| c.photo.as_ref())
             .collect(),
         AnyRecord::Visit(v) => v.photos.iter().collect(),
-        AnyRecord::Task(_) => Vec::new(),
+        AnyRecord::Task(_) | AnyRecord::IncidentParties(_) => Vec::new(),
     };
     let mut out = Vec::new();
     for r in refs {

@@ -50,6 +50,14 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261129_0007_photo_referenced",
         sql: include_str!("migrations/20261129_0007_photo_referenced.sql"),
     },
+    Migration {
+        name: "20261204_0008_access_log_refused",
+        sql: include_str!("migrations/20261204_0008_access_log_refused.sql"),
+    },
+    Migration {
+        name: "20261204_0009_own_actors",
+        sql: include_str!("migrations/20261204_0009_own_actors.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -70,7 +70,6 @@ fn incident(grid: &str, title: &str, description: &str, created_at: i64) -> Inci
         address: "阳光花园3栋".into(),
         happened_at: created_at,
         photos: Vec::new(),
-        parties: Vec::new(),
         hotline_order: None,
         patrol_id: None,
         mediation: None,
@@ -1025,4 +1024,37 @@ fn an_update_that_changes_list_rows_derives_them_again_on_open() {
         .query_row("SELECT version FROM projection_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, PROJECTIONS_VERSION, "once, not on every open");
+}
+
+#[test]
+fn a_reveal_waits_until_its_records_changes_are_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open(dir.path(), 1);
+    let h = store
+        .insert(
+            household(GRID, "阳光花园", "3", "501", 1),
+            &author(1),
+            today(),
+        )
+        .unwrap();
+    let reveal = RevealEntry::new(
+        "wangfang",
+        crate::model::RecordKind::Household,
+        h.meta.id,
+        "owner_name",
+        Protection::Pi,
+        2,
+    );
+    store.record_reveal(&reveal).unwrap();
+    // The server does not know the household yet: the reveal waits.
+    assert!(store.unsent_reveals(10).unwrap().is_empty());
+    assert_eq!(store.unsent_reveal_count().unwrap(), 1);
+    let hashes: Vec<_> = store
+        .outbox(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.hash)
+        .collect();
+    store.ack(&hashes).unwrap();
+    assert_eq!(store.unsent_reveals(10).unwrap(), vec![reveal]);
 }

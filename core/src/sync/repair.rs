@@ -123,11 +123,12 @@ fn take_answer(
         // A Bloom filter false positive kept something back: another round.
         return Ok(round);
     }
-    let me = store.actor().clone();
+    // This device's own: under its actor or an earlier sign-in's.
+    let mine = store.own_actors()?;
     let missing: Vec<Change> = am
         .get_changes(&server_heads)
         .into_iter()
-        .filter(|c| *c.actor_id() == me)
+        .filter(|c| mine.contains(c.actor_id()))
         .collect();
     round.requeued = store.requeue(doc, &missing)? as u64;
     round.settled = true;

@@ -60,6 +60,11 @@ pub enum Code {
     Required,
     /// The value has too many characters. Detail: the maximum, e.g. `"50"`.
     TooLong,
+    /// A list has too many entries. Detail: the maximum, e.g. `"30"`.
+    TooMany,
+    /// A change or a record's document is larger than allowed (field
+    /// `change` or `document`). Detail: the maximum in bytes.
+    TooLarge,
     /// The value is not one of the allowed choices. Detail: the value given.
     InvalidEnum,
     /// The value does not have the expected shape. Detail: the value given.
@@ -100,6 +105,8 @@ impl Code {
         match self {
             Code::Required => "required",
             Code::TooLong => "too_long",
+            Code::TooMany => "too_many",
+            Code::TooLarge => "too_large",
             Code::InvalidEnum => "invalid_enum",
             Code::InvalidFormat => "invalid_format",
             Code::IdLength => "id_length",
@@ -186,6 +193,23 @@ impl ValidationError {
                 Some(max) => format!("{field} is too long: at most {max} characters"),
                 None => format!("{field} is too long"),
             },
+            (Lang::ZhCn, Code::TooMany) => match detail {
+                Some(max) => format!("{field} 条目过多：最多 {max} 项"),
+                None => format!("{field} 条目过多"),
+            },
+            (Lang::En, Code::TooMany) => match detail {
+                Some(max) => format!("{field} has too many entries: at most {max}"),
+                None => format!("{field} has too many entries"),
+            },
+            (Lang::ZhCn, Code::TooLarge) => {
+                let what = if field == "change" {
+                    "这次修改"
+                } else {
+                    "记录"
+                };
+                format!("{what}过大：最多 {d} 字节")
+            }
+            (Lang::En, Code::TooLarge) => format!("the {field} is too large: at most {d} bytes"),
             (Lang::ZhCn, Code::InvalidEnum) => match detail {
                 Some(v) => format!("{field} 的取值“{v}”不在可选范围内"),
                 None => format!("{field} 的取值不在可选范围内"),
@@ -386,7 +410,7 @@ impl From<ValidationError> for ValidationErrors {
 mod tests {
     use super::*;
 
-    const ALL_CODES: [Code; 15] = [
+    const ALL_CODES: [Code; 17] = [
         Code::Required,
         Code::TooLong,
         Code::InvalidEnum,
@@ -402,6 +426,8 @@ mod tests {
         Code::NameInvalid,
         Code::DateInvalid,
         Code::OutOfRange,
+        Code::TooMany,
+        Code::TooLarge,
     ];
 
     #[test]

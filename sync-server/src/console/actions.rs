@@ -1,6 +1,7 @@
-//! What a supervisor or department handler may see, and the decisions
-//! they take: a review (accept, return with a comment) of a household or
-//! resident, a workflow transition of an incident.
+//! The decisions a supervisor or department handler takes in the console:
+//! a review (accept, return with a comment) of a household or resident, a
+//! workflow transition of an incident. What they may see is
+//! [`crate::access`]'s.
 //!
 //! A decision is written into the record's document as one Automerge
 //! change by the console enrolment's actor, then pushed through
@@ -14,15 +15,14 @@ use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::media::{self, MediaError};
 use gridwork_core::model::{
     AnyRecord, CategoryMajor, Mediation, PhotoRef, PhotoRole, Record, ReviewDecision, ReviewEntry,
-    Role, User,
+    Role,
 };
 use gridwork_core::sync::wire::{DocChanges, Rejection, SyncRequest};
 use gridwork_core::validate::Lang;
-use gridwork_core::workflow::{self, Action, Actor, Derived, TransitionError};
+use gridwork_core::workflow::{self, Action, Actor, TransitionError};
 use uuid::Uuid;
 
-use super::dispatched_to;
-use super::index::{Loaded, load};
+use crate::access;
 use crate::auth::Session;
 use crate::blobs::{self, BlobError, BlobState, BlobStore};
 use crate::storage::{Storage, StorageError};
@@ -190,39 +190,6 @@ fn photo_message(e: &MediaError) -> String {
     }
 }
 
-/// Loads a record the user may see, or `NotFound`.
-pub fn visible_record(
-    storage: &dyn Storage,
-    ctx: &SyncContext,
-    who: &ConsoleUser,
-    id: Uuid,
-) -> Result<(Loaded, Vec<u8>, i64), ConsoleError> {
-    let stored = storage.load_doc(id)?.ok_or(ConsoleError::NotFound)?;
-    let in_scope = storage
-        .grid_path(&stored.grid)?
-        .is_some_and(|p| p.starts_with(&who.scope_path));
-    if !in_scope {
-        return Err(ConsoleError::NotFound);
-    }
-    let loaded = load(&stored.snapshot, &ctx.calendar).map_err(ConsoleError::Damaged)?;
-    if !may_see(&who.session.user, &loaded.record, loaded.derived.as_ref()) {
-        return Err(ConsoleError::NotFound);
-    }
-    Ok((loaded, stored.snapshot, stored.rev))
-}
-
-/// Whether the user may see a record of their subtree, in the console or
-/// on a device: department handlers see only the incidents dispatched to
-/// them, not the register's personal data (households, residents),
-/// patrols, visits or another department's incidents.
-pub fn may_see(user: &User, record: &AnyRecord, derived: Option<&Derived>) -> bool {
-    if user.role != Role::DepartmentHandler {
-        return true;
-    }
-    matches!(record, AnyRecord::Incident(_))
-        && derived.is_some_and(|d| dispatched_to(user, d.assignee.as_ref()))
-}
-
 /// The actions the console offers on incidents to a role: reporting and
 /// resolving on the spot need a tablet (the reporter's own account); a
 /// report-back (`resolve`, with after-photos) is the department handler's.
@@ -249,7 +216,7 @@ pub fn store_photo(
     id: Uuid,
     bytes: &[u8],
 ) -> Result<PhotoRef, ConsoleError> {
-    let (loaded, _, _) = visible_record(storage, ctx, who, id)?;
+    let (loaded, _, _) = access::console_record(storage, &ctx.calendar, who, id)?;
     if !matches!(loaded.record, AnyRecord::Incident(_)) {
         return Err(ConsoleError::WrongKind(
             loaded.record.kind().as_str().into(),
@@ -302,7 +269,7 @@ pub fn act(
     decision: Decision,
     now: jiff::Timestamp,
 ) -> Result<(), ConsoleError> {
-    let (loaded, snapshot, _) = visible_record(storage, ctx, who, id)?;
+    let (loaded, snapshot, _) = access::console_record(storage, &ctx.calendar, who, id)?;
     let am = AutoCommit::load(&snapshot)
         .map_err(|e| ConsoleError::Damaged(e.to_string()))?
         .with_actor(who.actor.clone());

@@ -1,8 +1,10 @@
 //! A record's history from its Automerge changes: who changed which field
-//! when. Each change's message holds the user (see
-//! [`gridwork_core::doc::Author`]) and its time the author's clock; the
-//! fields are found by replaying the changes one by one and comparing the
-//! record before and after each.
+//! when. Who and when are the server's ([`Provenance`]): the user the
+//! server bound the change's actor to and the time it received the change,
+//! with the device's own time beside it; the change's message and time
+//! are the device's word and are not shown as the truth. The fields are
+//! found by replaying the changes one by one and comparing the record
+//! before and after each.
 
 use std::collections::BTreeMap;
 
@@ -12,15 +14,20 @@ use gridwork_core::validate::{mask_id_number, mask_mobile};
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::console::provenance::Provenance;
+
 /// One change of a record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HistoryEntry {
     /// Hex change hash.
     pub hash: String,
-    /// User id from the change's message.
+    /// The user the server bound the change's actor to.
     pub user: Option<String>,
-    /// Unix ms on the author's clock.
+    /// Unix ms, server clock: when the change reached the server (the
+    /// device's time for a change the log does not hold).
     pub at: i64,
+    /// Unix ms on the device's clock, as the change says.
+    pub device_at: i64,
     /// Hex actor id (the device).
     pub actor: String,
     /// The change that made the record: its fields are not listed.
@@ -38,18 +45,21 @@ pub struct FieldChange {
 }
 
 /// The history of a saved document, oldest first.
-pub fn history(snapshot: &[u8]) -> Result<Vec<HistoryEntry>, String> {
+pub fn history(snapshot: &[u8], provenance: &Provenance) -> Result<Vec<HistoryEntry>, String> {
     let mut full = AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
     let changes = full.get_changes(&[]);
     let mut replay = AutoCommit::new();
     let mut before: BTreeMap<String, Json> = BTreeMap::new();
     let mut out = Vec::with_capacity(changes.len());
     for (i, change) in changes.into_iter().enumerate() {
+        let actor = change.actor_id().to_hex_string();
+        let device_at = change.timestamp().saturating_mul(1000);
         let entry = HistoryEntry {
             hash: change.hash().to_string(),
-            user: change.message().map(str::to_string),
-            at: change.timestamp() * 1000,
-            actor: change.actor_id().to_hex_string(),
+            user: provenance.user(&actor).map(str::to_string),
+            at: provenance.received_at(&change.hash()).unwrap_or(device_at),
+            device_at,
+            actor,
             created: i == 0,
             fields: Vec::new(),
         };
@@ -193,12 +203,24 @@ mod tests {
             h.owner_phone = Some("13812345678".into());
         })
         .unwrap();
-        let h = history(&doc.save()).unwrap();
+        let second = doc.heads()[0];
+        // Who and when are the server's: the actors' bindings and the
+        // receipt times, not the messages.
+        let provenance = Provenance::new(
+            [(second.0, 9_000_000)],
+            [
+                (ActorId::from(&[1u8; 16][..]).to_hex_string(), "gw-9".into()),
+                (ActorId::from(&[2u8; 16][..]).to_hex_string(), "cs-9".into()),
+            ],
+        );
+        let h = history(&doc.save(), &provenance).unwrap();
         assert_eq!(h.len(), 2);
         assert!(h[0].created);
-        assert_eq!(h[0].user.as_deref(), Some("gw-1"));
-        assert_eq!(h[1].user.as_deref(), Some("cs-1"));
-        assert_eq!(h[1].at, 2_000_000);
+        assert_eq!(h[0].user.as_deref(), Some("gw-9"));
+        assert_eq!(h[1].user.as_deref(), Some("cs-9"));
+        assert_eq!(h[1].at, 9_000_000, "the server's receipt time");
+        assert_eq!(h[1].device_at, 2_000_000, "the device's time beside it");
+        assert_eq!(h[0].at, 1_000_000, "no receipt: the device's time");
         let n = h[0].fields.len();
         assert_eq!(n, 0, "creation lists no fields");
         let comment = h[1]

@@ -13,7 +13,10 @@
 //! The incident is a new Automerge document written by the console
 //! enrolment's actor and pushed through [`crate::sync::run`], the same
 //! checks and log as a tablet's report; it reaches the grid worker's tablet
-//! at their next sync.
+//! at their next sync. The caller (来电人), when the order names one, is a
+//! party in the incident's own parties record
+//! ([`gridwork_core::model::IncidentParties`]), made by the same importer
+//! right after the incident, so department handlers never receive them.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -21,8 +24,8 @@ use gridwork_core::doc::Author;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::grid::GridLevel;
 use gridwork_core::model::{
-    Category, CategoryMajor, GeoPoint, Incident, IncidentSource, Meta, Party, Record, RecordKind,
-    Urgency, ValidateCtx,
+    Category, CategoryMajor, GeoPoint, Incident, IncidentParties, IncidentSource, Meta, Party,
+    Record, RecordKind, Urgency, ValidateCtx,
 };
 use gridwork_core::sync::wire::DocChanges;
 use gridwork_core::validate::Lang;
@@ -33,6 +36,7 @@ use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser, created, push};
 use super::index::Index;
+use crate::access;
 use crate::storage::Storage;
 use crate::sync::SyncContext;
 
@@ -390,14 +394,15 @@ fn parse_category(text: &str) -> Option<CategoryMajor> {
     })
 }
 
-/// The incident an order becomes, or why it cannot.
+/// The incident an order becomes, with its caller as a party (来电人) in
+/// the incident's parties record, or why it cannot.
 fn incident_of(
     order: &HotlineOrder,
     grid: &str,
     who: &ConsoleUser,
     ctx: &SyncContext,
     now_ms: i64,
-) -> Result<Incident, (&'static str, String)> {
+) -> Result<(Incident, Option<IncidentParties>), (&'static str, String)> {
     let happened_at = parse_received(&order.received_at).map_err(|m| ("bad_time", m))?;
     let major = parse_category(&order.category).ok_or_else(|| {
         (
@@ -454,7 +459,6 @@ fn incident_of(
         address: order.address.trim().to_string(),
         happened_at,
         photos: Vec::new(),
-        parties,
         hotline_order: Some(order.order_no.trim().to_string()),
         patrol_id: None,
         mediation: None,
@@ -463,19 +467,26 @@ fn incident_of(
     let today = gridwork_core::calendar::shanghai_date(
         jiff::Timestamp::from_millisecond(now_ms).unwrap_or_else(|_| jiff::Timestamp::now()),
     );
-    incident
-        .normalize_and_validate(&ValidateCtx { today })
-        .map_err(|errors| {
-            (
-                "invalid_order",
-                errors
-                    .0
-                    .iter()
-                    .map(|e| e.message(Lang::ZhCn))
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            )
-        })?;
+    let invalid = |errors: gridwork_core::validate::ValidationErrors| {
+        (
+            "invalid_order",
+            errors
+                .0
+                .iter()
+                .map(|e| e.message(Lang::ZhCn))
+                .collect::<Vec<_>>()
+                .join("；"),
+        )
+    };
+    let ctx_v = ValidateCtx { today };
+    incident.validate_state(&ctx_v).map_err(invalid)?;
+    let parties = if parties.is_empty() {
+        None
+    } else {
+        let mut p = IncidentParties::of(&incident, parties, user.id.clone(), now_ms);
+        p.validate_state(&ctx_v).map_err(invalid)?;
+        Some(p)
+    };
     // The importer reports it, so it waits in the queue to be accepted.
     workflow::transition(
         &mut incident,
@@ -493,7 +504,7 @@ fn incident_of(
     if let Some(entry) = incident.log.last_mut() {
         entry.received_at = Some(now_ms);
     }
-    Ok(incident)
+    Ok((incident, parties))
 }
 
 /// Imports `orders` as incidents of the user's subtree.
@@ -513,7 +524,7 @@ pub fn import(
     let author = Author::new(who.session.user.id.clone(), now_ms);
     let mut report = ImportReport::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut pending: Vec<(Placed, DocChanges)> = Vec::new();
+    let mut pending: Vec<(Placed, DocChanges, Option<DocChanges>)> = Vec::new();
     for (i, order) in orders.iter().enumerate() {
         let row = i + 1;
         let order_no = order.order_no.trim().to_string();
@@ -546,9 +557,7 @@ pub fn import(
         }
         let id = incident_id(&order_no);
         if let Some(stored) = storage.load_doc(id)? {
-            let in_scope = storage
-                .grid_path(&stored.grid)?
-                .is_some_and(|p| p.starts_with(&who.scope_path));
+            let in_scope = access::grid_within(storage, &stored.grid, &who.scope_path)?;
             if in_scope {
                 report.already.push(Placed {
                     order_no,
@@ -572,7 +581,7 @@ pub fn import(
                 continue;
             }
         };
-        let incident = match incident_of(order, &grid, who, ctx, now_ms) {
+        let (incident, parties) = match incident_of(order, &grid, who, ctx, now_ms) {
             Ok(i) => i,
             Err((code, reason)) => {
                 report.unplaced.push(refuse(code, reason));
@@ -580,6 +589,7 @@ pub fn import(
             }
         };
         let changes = created(&incident, who, &author)?;
+        let parties = parties.map(|p| created(&p, who, &author)).transpose()?;
         pending.push((
             Placed {
                 order_no,
@@ -588,6 +598,7 @@ pub fn import(
                 placed_by: Some(placed_by),
             },
             changes,
+            parties,
         ));
     }
     for chunk in pending.chunks(100) {
@@ -595,10 +606,24 @@ pub fn import(
             storage,
             ctx,
             who,
-            chunk.iter().map(|(_, d)| d.clone()).collect(),
+            chunk.iter().map(|(_, d, _)| d.clone()).collect(),
             now,
         )?;
-        for (placed, _) in chunk {
+        // The callers' parties records of the incidents stored, once those
+        // are: the push checks that their creator made the incident. They
+        // were validated with their incident; a refusal here is the
+        // server's fault, logged, and the incident stays imported.
+        let parties: Vec<DocChanges> = chunk
+            .iter()
+            .filter(|(placed, _, _)| rejected.iter().all(|r| r.doc != placed.id))
+            .filter_map(|(_, _, p)| p.clone())
+            .collect();
+        if !parties.is_empty() {
+            for r in push(storage, ctx, who, parties, now)? {
+                tracing::error!(doc = %r.doc, code = %r.code, message = %r.message, "a hotline caller's parties record was refused");
+            }
+        }
+        for (placed, _, _) in chunk {
             match rejected.iter().find(|r| r.doc == placed.id) {
                 Some(r) => report.unplaced.push(Unplaced {
                     row: seen.get(&placed.order_no).copied().unwrap_or_default(),

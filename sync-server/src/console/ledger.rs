@@ -8,7 +8,7 @@
 use geo::MultiPolygon;
 use gridwork_core::geo::patrol_metrics;
 use gridwork_core::model::{
-    AnyRecord, Gender, Household, HouseholdUse, Incident, Patrol, RecordKind, Resident, Role,
+    AnyRecord, Gender, Household, HouseholdUse, Incident, Party, Patrol, RecordKind, Resident,
     mask_name, review_state,
 };
 use gridwork_core::model::{IdType, PopulationType, Relation, ReviewState};
@@ -19,10 +19,15 @@ use uuid::Uuid;
 
 use super::index::{Entry, Flags};
 
+/// The parties of incidents, by incident id, as the reader gets them
+/// ([`crate::access::ledger_parties`]).
+pub type Parties = std::collections::HashMap<Uuid, Vec<Party>>;
+
 /// What stands in a masked [S] cell that has no masked form (flags, tags).
 pub const HIDDEN: &str = "***";
 
-/// Which protected classes go out in clear.
+/// Which protected classes go out in clear; what a role may ask for is
+/// [`crate::access::reveal_allowed`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reveal {
     /// Personal information [PI]: names, phones, birth dates, addresses of
@@ -39,18 +44,6 @@ impl Reveal {
         pi: false,
         s: false,
     };
-
-    /// What a role may have in clear when it asks. Supervisors handle the
-    /// people of their subtree; a department handler needs the parties'
-    /// names and phones of what is dispatched to them, not identity
-    /// numbers or tags; an admin sets up the system and sees no one.
-    pub fn allowed(role: Role) -> Reveal {
-        match role {
-            Role::CommunitySupervisor | Role::StreetSupervisor => Reveal { pi: true, s: true },
-            Role::DepartmentHandler => Reveal { pi: true, s: false },
-            Role::Admin | Role::GridWorker | Role::GridLeader => Reveal::MASKED,
-        }
-    }
 
     /// `""`, `"pi"` or `"pi,s"`, as the access log keeps it.
     pub fn label(self) -> &'static str {
@@ -315,6 +308,7 @@ impl List {
         self,
         entries: impl IntoIterator<Item = (&'a Entry, Flags)>,
         reveal: Reveal,
+        parties: &Parties,
     ) -> Table {
         let m = Masker(reveal);
         let rows = entries
@@ -322,7 +316,8 @@ impl List {
             .map(|(e, flags)| match (self, &e.record) {
                 (List::Queue, _) => queue_row(e, flags),
                 (List::Incidents, AnyRecord::Incident(i)) => {
-                    incident_row(i, e.derived.as_ref(), flags, m)
+                    let involved = parties.get(&i.meta.id).map_or(&[][..], Vec::as_slice);
+                    incident_row(i, involved, e.derived.as_ref(), flags, m)
                 }
                 (List::Households, AnyRecord::Household(h)) => household_row(h, m),
                 (List::Residents, AnyRecord::Resident(r)) => resident_row(r, m),
@@ -418,6 +413,7 @@ fn kind_label(k: RecordKind) -> &'static str {
         RecordKind::Patrol => "巡查",
         RecordKind::Visit => "走访",
         RecordKind::Task => "任务",
+        RecordKind::IncidentParties => "事件当事人",
     }
 }
 
@@ -463,10 +459,20 @@ fn queue_row(e: &Entry, flags: Flags) -> Row {
     }
 }
 
-fn incident_row(i: &Incident, d: Option<&Derived>, flags: Flags, m: Masker) -> Row {
+fn incident_row(
+    i: &Incident,
+    involved: &[Party],
+    d: Option<&Derived>,
+    flags: Flags,
+    m: Masker,
+) -> Row {
     let point = i.point.as_ref().map(|p| [p.lon, p.lat]);
-    let parties = |f: &dyn Fn(&gridwork_core::model::Party) -> Cell| {
-        let texts: Vec<String> = i.parties.iter().map(|p| f(p).as_text()).collect();
+    let parties = |f: &dyn Fn(&Party) -> Cell| {
+        let texts: Vec<String> = involved.iter().map(|p| f(p).as_text()).collect();
+        // Aligned with the other parties columns; empty when nobody has one.
+        if texts.iter().all(String::is_empty) {
+            return Cell::Empty;
+        }
         Cell::text(texts.join("、"))
     };
     let source = match i.source {

@@ -1,7 +1,7 @@
-//! The supervisor console's server side, without HTTP: who may use it,
-//! what they may see, the review queue, a record's field history, and the
-//! decisions (accept, return, dispatch, escalate …) they take, and the
-//! tasks they issue to the grids below them.
+//! The supervisor console's server side, without HTTP: the review queue,
+//! a record's field history, the decisions (accept, return, dispatch,
+//! escalate …) they take, and the tasks they issue to the grids below
+//! them. Who may use it and what they may see is [`crate::access`]'s.
 //!
 //! A console sign-in is a device enrolment like a tablet's (its id starts
 //! with [`DEVICE_PREFIX`]): the session token is stored hashed, revoking
@@ -20,10 +20,8 @@ pub mod history;
 pub mod hotline;
 pub mod index;
 pub mod ledger;
+pub mod provenance;
 pub mod tasks;
-
-use gridwork_core::model::{Role, User};
-use gridwork_core::workflow::{Assignee, AssigneeKind};
 
 use crate::config::Settings;
 
@@ -32,29 +30,6 @@ pub const DEVICE_PREFIX: &str = "console-";
 
 /// The name console enrolments get in `list-devices`.
 pub const DEVICE_NAME: &str = "监督控制台 (console)";
-
-/// May this role sign in to the console?
-pub fn role_allowed(role: Role) -> bool {
-    matches!(
-        role,
-        Role::CommunitySupervisor | Role::StreetSupervisor | Role::DepartmentHandler | Role::Admin
-    )
-}
-
-/// Whether a department handler is the one an incident is dispatched to:
-/// in person, or through their department.
-pub fn dispatched_to(user: &User, assignee: Option<&Assignee>) -> bool {
-    match assignee {
-        None => false,
-        Some(a) => match a.kind {
-            AssigneeKind::Person => a.id == user.id,
-            AssigneeKind::Department => user
-                .department
-                .as_deref()
-                .is_some_and(|d| !d.is_empty() && (a.id == d || a.name == d)),
-        },
-    }
-}
 
 /// The console's settings and its listing cache.
 #[derive(Debug)]

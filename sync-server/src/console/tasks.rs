@@ -246,7 +246,7 @@ pub fn issue(
     let form = checked_form(form, shanghai_date(now))?;
     let path = storage
         .grid_path(form.grid.trim())?
-        .filter(|p| p.starts_with(&who.scope_path))
+        .filter(|p| crate::access::within(p, &who.scope_path))
         .ok_or(ConsoleError::NotFound)?;
     let grids: Vec<String> = storage
         .subtree(&path)?

@@ -114,6 +114,9 @@ pub struct StoredDoc {
     /// Automerge `save()` bytes.
     pub snapshot: Vec<u8>,
     pub rev: i64,
+    /// Its history holds fields that not every role receiving the record
+    /// may see (see [`crate::access`]); set by [`Storage::mark_pi_history`].
+    pub pi_history: bool,
 }
 
 /// Where a stored document is and how recent it is, without its bytes.
@@ -159,17 +162,23 @@ pub struct PushCommit {
     pub user_id: String,
     /// Unix ms, server clock.
     pub received_at: i64,
-    /// Actor ids seen for the first time, bound to this device.
-    pub new_actors: Vec<String>,
     pub docs: Vec<DocWrite>,
+}
+
+/// Who an actor id belongs to: the enrolment (device) the server assigned
+/// it to at login or sign-in, and that enrolment's user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorOwner {
+    pub device_id: String,
+    pub user_id: String,
 }
 
 /// Whether a push was stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
     Committed,
-    /// Another push changed one of the documents (or bound one of the
-    /// actors) since they were loaded: nothing was stored; check again.
+    /// Another push changed one of the documents since they were loaded:
+    /// nothing was stored; check again.
     Conflict,
 }
 
@@ -273,15 +282,28 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn confirm_cursor(&self, device_id: &str, cursor: u64, at: i64) -> Result<(), StorageError>;
     /// Which of these change hashes are already in the log.
     fn known_changes(&self, hashes: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StorageError>;
-    /// The device each of these actors is bound to, if any.
-    fn actor_devices(&self, actors: &[String]) -> Result<Vec<(String, String)>, StorageError>;
+    /// The enrolment and user each of these actors was assigned to, for
+    /// those the server assigned.
+    fn actor_owners(&self, actors: &[String]) -> Result<Vec<(String, ActorOwner)>, StorageError>;
+    /// When the server received each change of a document: (hash, Unix ms
+    /// on the server's clock), from the log.
+    fn change_receipts(&self, doc: Uuid) -> Result<Vec<([u8; 32], i64)>, StorageError>;
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError>;
+    /// Marks a document as holding, in its history, fields not every role
+    /// receiving it may see; `false` if it already was. Never undone.
+    fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError>;
+    /// The ids of every stored document of `kind`, in id order.
+    fn docs_of_kind(&self, kind: &str) -> Result<Vec<Uuid>, StorageError>;
+    /// Whether the data migration `name` ([`crate::migrate`]) has run to
+    /// the end.
+    fn data_migration_done(&self, name: &str) -> Result<bool, StorageError>;
+    /// Records that the data migration `name` ran to the end.
+    fn mark_data_migration(&self, name: &str, at: i64) -> Result<(), StorageError>;
     /// Every document in the subtree at `scope_path`, without its bytes
     /// (the console's listings).
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError>;
-    /// Stores a checked push in one transaction: new actor bindings, new
-    /// changes (a hash already in the log is skipped) and the documents'
-    /// new snapshots.
+    /// Stores a checked push in one transaction: new changes (a hash
+    /// already in the log is skipped) and the documents' new snapshots.
     fn commit_push(&self, push: &PushCommit) -> Result<CommitOutcome, StorageError>;
     /// The next page of the log for a device.
     fn pull(&self, query: &PullQuery) -> Result<PullPage, StorageError>;
@@ -289,8 +311,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Appends to the access log; returns the row's sequence number.
     fn append_access(&self, entry: &AccessEntry) -> Result<i64, StorageError>;
     /// Appends reveals made on a device (action `reveal`, target the record
-    /// kind, the field and device time in `filter`), skipping entry ids
-    /// already stored; returns how many were new.
+    /// kind, the field and device time in `filter`) by `user_id` on
+    /// `device_id`, received at `at`, skipping entry ids already stored;
+    /// returns how many were new. The entries' own `user_id` is not stored:
+    /// callers pass entries already checked against the device's scope.
     fn append_device_reveals(
         &self,
         user_id: &str,

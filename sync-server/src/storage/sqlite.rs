@@ -14,8 +14,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    AccessEntry, Account, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage, PullQuery,
-    PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
+    AccessEntry, Account, ActorOwner, CommitOutcome, DeviceInfo, DocHead, NewDevice, PullPage,
+    PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
 use gridwork_core::model::grid::WGS84;
 
@@ -39,6 +39,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261129050000_device_reveals",
         include_str!("migrations/20261129050000_device_reveals.sql"),
+    ),
+    (
+        "20261204100000_docs_pi_history",
+        include_str!("migrations/20261204100000_docs_pi_history.sql"),
     ),
 ];
 
@@ -512,10 +516,11 @@ impl Storage for SqliteStorage {
                  VALUES (?1, ?2, ?3, 'reveal', ?4, ?5, NULL, ?6, 1, ?7, ?8)",
             )?;
             for e in entries {
+                // The device's own claims end here: the field and its
+                // clock. User, device and receipt time are the server's.
                 let filter = serde_json::json!({
                     "field": e.field,
                     "device_at": e.at,
-                    "device_user": e.user_id,
                 })
                 .to_string();
                 let ids = serde_json::json!([e.record_id]).to_string();
@@ -676,22 +681,48 @@ impl Storage for SqliteStorage {
         Ok(known)
     }
 
-    fn actor_devices(&self, actors: &[String]) -> Result<Vec<(String, String)>, StorageError> {
+    fn actor_owners(&self, actors: &[String]) -> Result<Vec<(String, ActorOwner)>, StorageError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT device_id FROM actors WHERE actor = ?1")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT device_id, user_id FROM actors WHERE actor = ?1")?;
         let mut found = Vec::new();
         for a in actors {
-            if let Some(device) = stmt.query_row([a], |r| r.get::<_, String>(0)).optional()? {
-                found.push((a.clone(), device));
+            let owner = stmt
+                .query_row([a], |r| {
+                    Ok(ActorOwner {
+                        device_id: r.get(0)?,
+                        user_id: r.get(1)?,
+                    })
+                })
+                .optional()?;
+            if let Some(owner) = owner {
+                found.push((a.clone(), owner));
             }
         }
         Ok(found)
     }
 
+    fn change_receipts(&self, doc: Uuid) -> Result<Vec<([u8; 32], i64)>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT hash, received_at FROM log WHERE doc = ?1")?;
+        let rows = stmt.query_map([&doc.as_bytes()[..]], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (hash, at) = row?;
+            let hash: [u8; 32] = hash
+                .try_into()
+                .map_err(|_| corrupt("a change hash is not 32 bytes"))?;
+            Ok((hash, at))
+        })
+        .collect()
+    }
+
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare_cached("SELECT kind, grid, snapshot, rev FROM docs WHERE id = ?1")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, grid, snapshot, rev, pi_history FROM docs WHERE id = ?1",
+        )?;
         Ok(stmt
             .query_row([&id.as_bytes()[..]], |r| {
                 Ok(StoredDoc {
@@ -699,9 +730,43 @@ impl Storage for SqliteStorage {
                     grid: r.get(1)?,
                     snapshot: r.get(2)?,
                     rev: r.get(3)?,
+                    pi_history: r.get(4)?,
                 })
             })
             .optional()?)
+    }
+
+    fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError> {
+        let conn = self.conn();
+        let n = conn.execute(
+            "UPDATE docs SET pi_history = 1 WHERE id = ?1 AND pi_history = 0",
+            [&id.as_bytes()[..]],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn data_migration_done(&self, name: &str) -> Result<bool, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT 1 FROM data_migrations WHERE name = ?1")?;
+        Ok(stmt.exists([name])?)
+    }
+
+    fn mark_data_migration(&self, name: &str, at: i64) -> Result<(), StorageError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO data_migrations (name, done_at) VALUES (?1, ?2)
+             ON CONFLICT (name) DO NOTHING",
+            params![name, at],
+        )?;
+        Ok(())
+    }
+
+    fn docs_of_kind(&self, kind: &str) -> Result<Vec<Uuid>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare("SELECT id FROM docs WHERE kind = ?1 ORDER BY id")?;
+        let rows = stmt.query_map([kind], |r| r.get::<_, Vec<u8>>(0))?;
+        rows.map(|row| Uuid::from_slice(&row?).map_err(|_| corrupt("a document id is not a UUID")))
+            .collect()
     }
 
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError> {
@@ -736,16 +801,6 @@ impl Storage for SqliteStorage {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
-            let mut bind = tx.prepare_cached(
-                "INSERT INTO actors (actor, device_id, user_id) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (actor) DO NOTHING",
-            )?;
-            for actor in &push.new_actors {
-                if bind.execute(params![actor, push.device_id, push.user_id])? == 0 {
-                    // Someone else bound it since we looked.
-                    return Ok(CommitOutcome::Conflict);
-                }
-            }
             let mut append = tx.prepare_cached(
                 "INSERT INTO log (doc, grid, hash, change, device_id, received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (hash) DO NOTHING",

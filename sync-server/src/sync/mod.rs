@@ -20,22 +20,23 @@
 //! `Rejection`s and everything else in the batch is stored, some with a
 //! `Notice` (and the server's compensating change in the pull).
 
+mod authorship;
 mod push;
 mod repair;
+mod state;
 
 use std::collections::{BTreeSet, HashMap};
 
 use gridwork_core::calendar::WorkCalendar;
-use gridwork_core::model::{RecordKind, Role, User};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest, SyncResponse};
 
+use crate::access::{self, Channel};
 use crate::auth::Session;
-use crate::console::actions::may_see;
-use crate::console::index::load;
-use crate::storage::{PullQuery, ServedScope, Storage, StorageError, StoredDoc};
+use crate::storage::{PullQuery, ServedScope, Storage, StorageError};
 
-pub use push::PushError;
+pub use push::{PushError, codes};
 pub use repair::{RepairError, repair};
+pub use state::Places;
 
 /// Bits of a cursor that hold the log position.
 const POSITION_BITS: u32 = 48;
@@ -57,6 +58,8 @@ pub struct SyncContext {
     pub calendar: WorkCalendar,
     pub budget_default: u32,
     pub budget_max: u32,
+    /// The stored grid tree, for checking a record's point is in its grid.
+    pub places: Places,
 }
 
 /// Why a sync failed as a whole (a refused document is not a failure).
@@ -95,6 +98,15 @@ pub fn run(
 
     let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
 
+    if !access::device_channel_open(session, Channel::DeviceSync) {
+        return Ok(SyncResponse {
+            cursor: request.cursor,
+            more: false,
+            rejected: pushed.rejected,
+            pull: Vec::new(),
+            notices: pushed.notices,
+        });
+    }
     let (cursor_epoch, position) = split_cursor(request.cursor);
     let after = if cursor_epoch == epoch { position } else { 0 };
     let budget = request
@@ -113,8 +125,9 @@ pub fn run(
     let mut pull: Vec<DocChanges> = Vec::new();
     let mut index: HashMap<uuid::Uuid, usize> = HashMap::new();
     let mut visible: HashMap<uuid::Uuid, bool> = HashMap::new();
+    let everything = access::sends_whole_subtree(session.user.role, Channel::DeviceSync);
     for change in page.changes {
-        if !kind_visible(storage, ctx, session, &mut visible, change.doc)? {
+        if !everything && !sends(storage, ctx, session, &mut visible, change.doc)? {
             continue;
         }
         let i = *index.entry(change.doc).or_insert_with(|| {
@@ -135,49 +148,28 @@ pub fn run(
     })
 }
 
-/// Whether the user's role receives this document, cached per sync:
-/// department handlers receive only the incidents dispatched to them
-/// (their grids are a whole street, so grid scoping alone would hand them
-/// everyone's records). When an incident is dispatched to a handler, its
+/// Whether the device receives this document ([`access::device_sends`]),
+/// cached per sync. When an incident is dispatched to a handler, its
 /// earlier changes were never sent: the device parks the new ones for
 /// their missing predecessors and the repair path brings the history.
-fn kind_visible(
+fn sends(
     storage: &dyn Storage,
     ctx: &SyncContext,
     session: &Session,
     known: &mut HashMap<uuid::Uuid, bool>,
     doc: uuid::Uuid,
 ) -> Result<bool, StorageError> {
-    if session.user.role != Role::DepartmentHandler {
-        return Ok(true);
-    }
     if let Some(v) = known.get(&doc) {
         return Ok(*v);
     }
     let v = match storage.load_doc(doc)? {
-        Some(stored) => role_receives(&session.user, &stored, &ctx.calendar)?,
+        Some(stored) => {
+            access::device_sends(&session.user, Channel::DeviceSync, &stored, &ctx.calendar)?
+        }
         None => false,
     };
     known.insert(doc, v);
     Ok(v)
-}
-
-/// The rule behind [`kind_visible`], for a stored document already known to
-/// lie in the user's subtree; shared by the pull, the repair path and photo
-/// downloads, with the console's [`may_see`].
-pub(crate) fn role_receives(
-    user: &User,
-    stored: &StoredDoc,
-    calendar: &WorkCalendar,
-) -> Result<bool, StorageError> {
-    if user.role != Role::DepartmentHandler {
-        return Ok(true);
-    }
-    if stored.kind != RecordKind::Incident.as_str() {
-        return Ok(false);
-    }
-    let loaded = load(&stored.snapshot, calendar).map_err(StorageError::Corrupt)?;
-    Ok(may_see(user, &loaded.record, loaded.derived.as_ref()))
 }
 
 /// The device's scope epoch, bumped when the user's subtree now holds a

@@ -1,8 +1,9 @@
 //! Checking and storing pushed changes.
 //!
 //! For each pushed document: drop changes the log already holds (a re-push
-//! is harmless), refuse changes made with an actor id bound to another
-//! device, apply the rest to the server's copy, and check the result with
+//! is harmless), refuse changes whose actor the server did not assign to
+//! the user or whose message names someone else ([`super::authorship`]),
+//! apply the rest to the server's copy, and check the result with
 //! the same code the device runs: the document is a readable record with
 //! the pushed id, its grid before and after is in the user's subtree, it
 //! validates, and every new workflow or review entry is the user's own and
@@ -55,11 +56,11 @@ use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
-use super::SyncContext;
+use super::{SyncContext, authorship, state};
 use crate::admin::{SERVER_DEVICE, SERVER_USER};
 use crate::auth::Session;
 use crate::storage::{
-    CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError, StoredDoc,
+    ActorOwner, CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError, StoredDoc,
 };
 
 /// How often a push is re-checked after losing a race for a document.
@@ -78,7 +79,6 @@ pub enum PushError {
 pub mod codes {
     pub const MALFORMED_CHANGE: &str = "malformed_change";
     pub const MISSING_DEPENDENCIES: &str = "missing_dependencies";
-    pub const ACTOR_MISMATCH: &str = "actor_mismatch";
     pub const OUTSIDE_SCOPE: &str = "outside_scope";
     pub const INVALID_RECORD: &str = "invalid_record";
     pub const DOC_ID_MISMATCH: &str = "doc_id_mismatch";
@@ -124,7 +124,6 @@ pub(super) fn store(
         let mut rejected = malformed.clone();
         let mut notices = Vec::new();
         let mut writes = Vec::new();
-        let mut new_actors = HashSet::new();
         let fresh = unseen(storage, &batches)?;
         let actors: Vec<String> = fresh
             .iter()
@@ -132,27 +131,14 @@ pub(super) fn store(
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        let owners: HashMap<String, String> = storage.actor_devices(&actors)?.into_iter().collect();
+        let owners: HashMap<String, ActorOwner> =
+            storage.actor_owners(&actors)?.into_iter().collect();
         for (batch, changes) in &fresh {
             if changes.is_empty() {
                 continue;
             }
-            let mut doc_actors = Vec::new();
-            let mut mismatch = false;
-            for c in changes {
-                let actor = c.actor_id().to_hex_string();
-                match owners.get(&actor) {
-                    Some(device) if *device != session.device_id => mismatch = true,
-                    Some(_) => {}
-                    None => doc_actors.push(actor),
-                }
-            }
-            if mismatch {
-                rejected.push(reject(
-                    batch.doc,
-                    codes::ACTOR_MISMATCH,
-                    "这些修改的作者身份属于另一台设备，服务器拒收 (the changes were made with another device's actor id)",
-                ));
+            if let Some(refused) = authorship::check(&owners, session, batch.doc, changes) {
+                rejected.push(refused);
                 continue;
             }
             let mut checker = Checker {
@@ -169,7 +155,6 @@ pub(super) fn store(
                     write,
                     notices: told,
                 } => {
-                    new_actors.extend(doc_actors);
                     notices.extend(told);
                     writes.push(write);
                 }
@@ -182,7 +167,6 @@ pub(super) fn store(
             device_id: session.device_id.clone(),
             user_id: session.user.id.clone(),
             received_at: now.as_millisecond(),
-            new_actors: new_actors.into_iter().collect(),
             docs: writes,
         };
         match storage.commit_push(&commit)? {
@@ -281,7 +265,7 @@ impl<'a> ScopeCheck<'a> {
         let inside = self
             .storage
             .grid_path(grid)?
-            .is_some_and(|p| p.starts_with(self.root_path));
+            .is_some_and(|p| crate::access::within(&p, self.root_path));
         self.known.insert(grid.to_string(), inside);
         Ok(inside)
     }
@@ -373,6 +357,11 @@ impl Checker<'_, '_> {
         let refuse =
             |code: &str, message: String| Ok(Checked::Refused(reject(doc_id, code, &message)));
         let session = self.session;
+        if let Some((code, message)) =
+            state::change_sizes(changes.iter().map(|c| c.raw_bytes().len()))
+        {
+            return refuse(code, message);
+        }
         let stored = self.storage.load_doc(doc_id)?;
         let (mut am, before) = match &stored {
             None => (AutoCommit::new(), None),
@@ -463,7 +452,7 @@ impl Checker<'_, '_> {
         // their department), as they were before this push.
         if let Some(AnyRecord::Incident(old)) = &before
             && session.user.role == Role::DepartmentHandler
-            && !crate::console::dispatched_to(
+            && !crate::access::dispatched_to(
                 &session.user,
                 workflow::derive(old, &self.ctx.calendar).assignee.as_ref(),
             )
@@ -495,24 +484,35 @@ impl Checker<'_, '_> {
             );
         }
 
-        if !after.meta().deleted {
-            let today = gridwork_core::calendar::shanghai_date(self.now);
-            // Validation may normalize; the normalized copy is thrown away;
-            // the device writes normalizations itself.
-            if let Err(errors) = after.clone().normalize_and_validate(&ValidateCtx { today }) {
-                let message = errors
-                    .0
-                    .iter()
-                    .map(|e| e.message(Lang::ZhCn))
-                    .collect::<Vec<_>>()
-                    .join("；");
-                return refuse(codes::INVALID_RECORD, message);
-            }
+        if let Some((code, message)) = crate::access::refused_push(
+            self.storage,
+            session,
+            stored.as_ref(),
+            doc.automerge(),
+            &after,
+        )? {
+            return refuse(code, message);
+        }
+        let today = gridwork_core::calendar::shanghai_date(self.now);
+        if let Err(message) = state::validate(before.as_ref(), &after, &ValidateCtx { today }) {
+            return refuse(codes::INVALID_RECORD, message);
+        }
+        if let Some(message) = self
+            .ctx
+            .places
+            .check(self.storage, before.as_ref(), &after)?
+        {
+            return refuse(state::codes::POINT_OUTSIDE_GRID, message);
         }
 
         // What the server writes back: restored fields, receipt times.
         let mut corrected = after.clone();
         let mut notices = Vec::new();
+        notices.extend(state::keep_tombstone(
+            doc_id,
+            before.as_ref(),
+            &mut corrected,
+        ));
         if let Some(b) = &before {
             let (old, new) = (b.meta(), after.meta());
             if old.created_by != new.created_by || old.created_at != new.created_at {
@@ -636,12 +636,16 @@ impl Checker<'_, '_> {
         }
 
         let moved = before.as_ref().is_some_and(|b| b.meta().grid != grid_after);
+        let snapshot = doc.save();
+        if let Some((code, message)) = state::document_size(snapshot.len()) {
+            return refuse(code, message);
+        }
         Ok(Checked::Accepted {
             write: DocWrite {
                 id: doc_id,
                 kind: doc.kind().as_str().to_string(),
                 grid: grid_after,
-                snapshot: doc.save(),
+                snapshot,
                 base_rev: stored.map(|s| s.rev),
                 moved,
                 changes: new_changes,
@@ -659,6 +663,7 @@ fn kind_zh(record: &AnyRecord) -> &'static str {
         AnyRecord::Patrol(_) => "巡查",
         AnyRecord::Visit(_) => "走访",
         AnyRecord::Task(_) => "任务",
+        AnyRecord::IncidentParties(_) => "事件当事人",
     }
 }
 
@@ -670,6 +675,7 @@ fn meta_mut(record: &mut AnyRecord) -> &mut Meta {
         AnyRecord::Patrol(r) => &mut r.meta,
         AnyRecord::Visit(r) => &mut r.meta,
         AnyRecord::Task(r) => &mut r.meta,
+        AnyRecord::IncidentParties(r) => &mut r.meta,
     }
 }
 
@@ -687,6 +693,9 @@ fn write_diff_any(
         (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => doc.write_diff(author, a, b),
         (AnyRecord::Visit(a), AnyRecord::Visit(b)) => doc.write_diff(author, a, b),
         (AnyRecord::Task(a), AnyRecord::Task(b)) => doc.write_diff(author, a, b),
+        (AnyRecord::IncidentParties(a), AnyRecord::IncidentParties(b)) => {
+            doc.write_diff(author, a, b)
+        }
         _ => Err(DocError::NotARecord("a record cannot change kind".into())),
     }
 }
@@ -881,7 +890,6 @@ mod tests {
             address: String::new(),
             happened_at: 0,
             photos: Vec::new(),
-            parties: Vec::new(),
             hotline_order: None,
             patrol_id: None,
             mediation: None,

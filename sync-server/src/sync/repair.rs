@@ -9,15 +9,18 @@
 //! sent along are merged into the copy only to shape the answer; the
 //! device pushes its own through `/v1/sync`, where they are checked.
 //!
-//! A document the user may not see is answered exactly like one the server
-//! does not have (no heads, no message), so the answer leaks nothing.
+//! A document the user may not see, or any document for a role that
+//! receives nothing on a device (an admin), is answered exactly like one
+//! the server does not have (no heads, no message), so the answer leaks
+//! nothing.
 
 use automerge::AutoCommit;
 use automerge::sync::{Message, State, SyncDoc};
 use gridwork_core::sync::wire::{RepairRequest, RepairResponse};
 use uuid::Uuid;
 
-use super::{SyncContext, role_receives};
+use super::SyncContext;
+use crate::access::{self, Channel};
 use crate::auth::Session;
 use crate::storage::{Storage, StorageError};
 
@@ -59,25 +62,18 @@ pub fn repair(
     })
 }
 
-/// The stored document, if it is in the user's subtree and their role
-/// receives it.
+/// The stored document, if it goes to the user's device
+/// ([`access::device_doc`]).
 fn visible_doc(
     storage: &dyn Storage,
     ctx: &SyncContext,
     session: &Session,
     doc: Uuid,
 ) -> Result<Option<AutoCommit>, RepairError> {
-    let Some(stored) = storage.load_doc(doc)? else {
+    let Some(stored) = access::device_doc(storage, &ctx.calendar, session, doc, Channel::Repair)?
+    else {
         return Ok(None);
     };
-    let scope = storage.grid_path(&session.user.grid)?;
-    let in_scope = match (scope, storage.grid_path(&stored.grid)?) {
-        (Some(scope), Some(path)) => path.starts_with(&scope),
-        _ => false,
-    };
-    if !in_scope || !role_receives(&session.user, &stored, &ctx.calendar)? {
-        return Ok(None);
-    }
     AutoCommit::load(&stored.snapshot)
         .map(Some)
         .map_err(|e| RepairError::Storage(StorageError::Corrupt(format!("document {doc}: {e}"))))

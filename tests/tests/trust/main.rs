@@ -10,7 +10,10 @@
 //! the well-behaved tablet succeeded. Tests are named after the issue's
 //! items: `item01_…` to `item20_…`.
 
+mod access;
+mod edges;
 mod harness;
+mod history;
 mod malformed;
 
 use anyhow::Result;

@@ -71,8 +71,12 @@ export interface FieldChange {
 
 export interface HistoryEntry {
   hash: string
+  /** The user the server bound the change's actor to. */
   user: string | null
+  /** When the server received the change (ms). */
   at: number
+  /** The device's own clock (ms), shown beside. */
+  device_at: number
   actor: string
   created: boolean
   fields: FieldChange[]

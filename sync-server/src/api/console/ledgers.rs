@@ -12,13 +12,14 @@ use gridwork_core::calendar::shanghai_date;
 use gridwork_core::model::{RecordKind, Role};
 use serde::{Deserialize, Serialize};
 
-use super::records::{queue_filter, visible_in_list};
+use super::records::queue_filter;
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
+use crate::access::{self, Channel};
 use crate::console::actions::{ConsoleError, ConsoleUser};
 use crate::console::dashboard::{self, Facts};
 use crate::console::index::{Entry, Flags, QUEUE_KINDS};
-use crate::console::ledger::{Format, List, Reveal, Table};
+use crate::console::ledger::{Format, List, Parties, Reveal, Table};
 use crate::error::ApiError;
 use crate::storage::{AccessEntry, Storage};
 
@@ -143,8 +144,32 @@ pub fn visible(
             kinds,
         )?
         .into_iter()
-        .filter(|e| visible_in_list(who, &e.summary))
+        .filter(|e| access::listed(&who.session.user, &e.summary))
         .collect())
+}
+
+/// The parties of the incidents a list may show, as the user gets them on
+/// `channel` (only the incidents ledger has parties columns).
+fn parties_of(
+    state: &AppState,
+    who: &ConsoleUser,
+    list: List,
+    q: &ListQuery,
+    channel: Channel,
+) -> Result<Parties, ConsoleApiError> {
+    if list != List::Incidents {
+        return Ok(Parties::new());
+    }
+    let storage = state.storage().as_ref();
+    let scope = scope_of(storage, who, q.grid.as_deref())?;
+    Ok(access::ledger_parties(
+        storage,
+        &state.sync_context().calendar,
+        &state.console().index,
+        &who.session.user,
+        &scope,
+        channel,
+    )?)
 }
 
 /// The materialized path of the user's subtree, or of a grid in it.
@@ -153,13 +178,7 @@ pub fn scope_of(
     who: &ConsoleUser,
     grid: Option<&str>,
 ) -> Result<String, ConsoleApiError> {
-    match grid.filter(|g| !g.is_empty()) {
-        None => Ok(who.scope_path.clone()),
-        Some(grid) => Ok(storage
-            .grid_path(grid)?
-            .filter(|p| p.starts_with(&who.scope_path))
-            .ok_or(ConsoleError::NotFound)?),
-    }
+    Ok(access::narrowed(storage, &who.scope_path, grid)?.ok_or(ConsoleError::NotFound)?)
 }
 
 /// A list, masked, a page at a time.
@@ -180,7 +199,8 @@ pub async fn view(
             .take(limit)
             .map(|(e, f)| (e.as_ref(), *f))
             .collect();
-        let table = list.table(page, Reveal::MASKED);
+        let parties = parties_of(&state, &who, list, &q, Channel::ConsoleList)?;
+        let table = list.table(page, Reveal::MASKED, &parties);
         Ok(LedgerPage {
             rows: table.json_rows(),
             title: table.title,
@@ -205,7 +225,8 @@ pub async fn export(
     tokio::task::spawn_blocking(move || {
         let rows = select(&state, &who, list, &q)?;
         let reveal = reveal_for(&who, q.reveal.unwrap_or(false));
-        let table = list.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), reveal);
+        let parties = parties_of(&state, &who, list, &q, Channel::Export)?;
+        let table = list.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), reveal, &parties);
         deliver(
             state.storage().as_ref(),
             &who,
@@ -232,7 +253,7 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
 /// What goes out in clear: what was asked, as far as the role allows.
 pub fn reveal_for(who: &ConsoleUser, asked: bool) -> Reveal {
     if asked {
-        Reveal::allowed(who.session.user.role)
+        access::reveal_allowed(who.session.user.role)
     } else {
         Reveal::MASKED
     }
@@ -334,8 +355,9 @@ pub async fn map_incidents(
 ) -> Result<Response, ConsoleApiError> {
     let bytes = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
         let rows = select(&state, &who, List::Incidents, &q)?;
-        let table =
-            List::Incidents.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), Reveal::MASKED);
+        let parties = parties_of(&state, &who, List::Incidents, &q, Channel::ConsoleList)?;
+        let entries = rows.iter().map(|(e, f)| (e.as_ref(), *f));
+        let table = List::Incidents.table(entries, Reveal::MASKED, &parties);
         let (bytes, _) = Format::GeoJson
             .write(&[table])
             .map_err(ApiError::Internal)?;
@@ -353,16 +375,17 @@ pub async fn reveal(
     ConsoleAuth(who): ConsoleAuth,
     Path(id): Path<uuid::Uuid>,
 ) -> Result<Json<serde_json::Value>, ConsoleApiError> {
-    let reveal = Reveal::allowed(who.session.user.role);
+    let reveal = access::reveal_allowed(who.session.user.role);
     if reveal == Reveal::MASKED {
         return Err(ConsoleError::RevealNotAllowed.into());
     }
     let body = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
         let storage = state.storage().as_ref();
-        let (loaded, _, _) =
-            crate::console::actions::visible_record(storage, state.sync_context(), &who, id)?;
+        let cal = &state.sync_context().calendar;
+        let (loaded, _, _) = access::console_record(storage, cal, &who, id)?;
         let record = serde_json::to_value(&loaded.record)
             .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        let record = access::with_parties(storage, cal, &who, &loaded.record, record, reveal)?;
         storage.append_access(&AccessEntry {
             seq: 0,
             at: now_ms(),

@@ -31,6 +31,18 @@
 //! | GET | `/console/api/map/grids` | the grids' boundaries with their figures, GeoJSON |
 //! | GET | `/console/api/map/incidents` | the list filters' incidents with a point, masked, GeoJSON |
 //! | GET | `/console/api/access-log` | exports and reveals, newest first (admin: everyone's) |
+//!
+//! Any other path under `/console/api` answers a JSON `404 not_found`
+//! (never the console's page). The built console is served with a `Range`
+//! read as [`crate::api::ByteRange`] says.
+//!
+//! **Headers.** Every console answer, page or API, carries
+//! [`CONTENT_SECURITY_POLICY`] (scripts, styles, fonts and connections from
+//! this server only; images also as `data:` and `blob:` URLs, which Leaflet,
+//! Vant's icons and photo previews use; no plugins; never framed),
+//! `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff` and
+//! `Referrer-Policy: same-origin`. The console's browser tests fail on any
+//! policy violation, so the policy is the one the built console runs under.
 
 mod dashboard;
 mod hotline;
@@ -41,7 +53,7 @@ mod tasks;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -84,11 +96,63 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(require_csrf_header));
     let dir = &state.console().dir;
-    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    let files: Router = Router::new()
+        .fallback_service(ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html"))))
+        .layer(middleware::from_fn(static_files));
     // `/console` and everything below it; the API's routes take precedence.
     Router::new()
         .nest("/console/api", api)
         .nest_service("/console", files)
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// The console's Content-Security-Policy: what the built console (Vue,
+/// Vant, Leaflet, bundled by Vite into same-origin files) needs and
+/// nothing more.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+    ] {
+        h.insert(name, value);
+    }
+    response
+}
+
+/// In front of the built console's files: a path under `/console/api`
+/// that no API route took is a JSON 404, not the console's page; a `Range`
+/// header to ignore (see [`crate::api::ByteRange`]) is dropped, so the
+/// whole file is answered.
+async fn static_files(mut request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path == "/api" || path.starts_with("/api/") {
+        return ApiError::NotFound.into_response();
+    }
+    let ignored = request
+        .headers()
+        .get(header::RANGE)
+        .is_some_and(|v| !crate::api::ByteRange::is_honoured(v.as_bytes()));
+    if ignored {
+        request.headers_mut().remove(header::RANGE);
+    }
+    next.run(request).await
 }
 
 async fn require_csrf_header(request: Request, next: Next) -> Response {

@@ -17,10 +17,13 @@ use uuid::Uuid;
 
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
+use crate::access;
 use crate::blobs::{BlobError, BlobState};
-use crate::console::actions::{self, ConsoleError, Decision, may_see};
+use crate::console::actions::{self, ConsoleError, Decision};
 use crate::console::history::{self, HistoryEntry};
 use crate::console::index::{Entry, Flags, Summary};
+use crate::console::ledger::Reveal;
+use crate::console::provenance::{self, ConsoleConflict, Provenance};
 use crate::error::ApiError;
 
 /// Longest page of the queue.
@@ -90,13 +93,8 @@ pub async fn queue(
     let page = tokio::task::spawn_blocking(move || -> Result<QueuePage, ConsoleApiError> {
         let storage = worker.storage().as_ref();
         let cal = &worker.sync_context().calendar;
-        let scope = match q.grid.as_deref().filter(|g| !g.is_empty()) {
-            None => who.scope_path.clone(),
-            Some(grid) => storage
-                .grid_path(grid)?
-                .filter(|p| p.starts_with(&who.scope_path))
-                .ok_or(ConsoleError::NotFound)?,
-        };
+        let scope = access::narrowed(storage, &who.scope_path, q.grid.as_deref())?
+            .ok_or(ConsoleError::NotFound)?;
         let today = shanghai_date(jiff::Timestamp::now());
         let status = q.status.as_deref().unwrap_or("todo");
         let mut rows: Vec<Arc<Entry>> = worker
@@ -105,7 +103,7 @@ pub async fn queue(
             .list(storage, &scope, cal)?
             .into_iter()
             .filter(|e| queue_filter(&e.summary, kind, status))
-            .filter(|e| visible_in_list(&who, &e.summary))
+            .filter(|e| access::listed(&who.session.user, &e.summary))
             .collect();
         rows.sort_by_key(|e| (e.summary.updated_at, e.summary.id));
         let total = rows.len();
@@ -136,18 +134,6 @@ pub fn queue_filter(s: &Summary, kind: Option<RecordKind>, status: &str) -> bool
         }
 }
 
-/// Department handlers see only incidents dispatched to them; the
-/// summary holds what that needs.
-pub fn visible_in_list(who: &actions::ConsoleUser, s: &Summary) -> bool {
-    let user = &who.session.user;
-    if user.role != gridwork_core::model::Role::DepartmentHandler {
-        return true;
-    }
-    s.incident
-        .as_ref()
-        .is_some_and(|i| crate::console::dispatched_to(user, i.assignee.as_ref()))
-}
-
 /// A record with everything its page shows.
 #[derive(Debug, Serialize)]
 pub struct Detail {
@@ -163,6 +149,9 @@ pub struct Detail {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,
     pub history: Vec<HistoryEntry>,
+    /// Fields with concurrent values, each with who wrote it and when the
+    /// server received it.
+    pub conflicts: Vec<ConsoleConflict>,
 }
 
 /// One step of an incident's timeline.
@@ -185,12 +174,7 @@ pub async fn detail(
     let detail = tokio::task::spawn_blocking(move || -> Result<Detail, ConsoleApiError> {
         let storage = worker.storage().as_ref();
         let ctx = worker.sync_context();
-        let (loaded, snapshot, _) = actions::visible_record(storage, ctx, &who, id)?;
-        debug_assert!(may_see(
-            &who.session.user,
-            &loaded.record,
-            loaded.derived.as_ref()
-        ));
+        let (loaded, snapshot, _) = access::console_record(storage, &ctx.calendar, &who, id)?;
         let grid_path = storage
             .grid_path(&loaded.record.meta().grid)?
             .unwrap_or_else(|| who.scope_path.clone());
@@ -202,7 +186,12 @@ pub async fn detail(
             .unwrap_or_default();
         let summary = Summary::of(&loaded.record, loaded.derived.as_ref(), updated_at);
         let today = shanghai_date(jiff::Timestamp::now());
-        let history = history::history(&snapshot).map_err(ConsoleError::Damaged)?;
+        let provenance = Provenance::load(storage, id, &snapshot)?;
+        let history = history::history(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
+        let conflicts =
+            provenance::conflicts(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
+        let user = &who.session.user;
+        let history = access::history_shown(user, loaded.record.kind(), history);
         let timeline = match (&loaded.record, &loaded.derived) {
             (AnyRecord::Incident(i), Some(d)) => i
                 .log
@@ -221,6 +210,14 @@ pub async fn detail(
         };
         let record = serde_json::to_value(&loaded.record)
             .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+        let record = access::with_parties(
+            storage,
+            &ctx.calendar,
+            &who,
+            &loaded.record,
+            record,
+            Reveal::MASKED,
+        )?;
         Ok(Detail {
             flags: summary.flags(today, &ctx.calendar),
             summary,
@@ -228,6 +225,7 @@ pub async fn detail(
             state: loaded.derived,
             timeline,
             history,
+            conflicts,
         })
     })
     .await??;
@@ -380,8 +378,12 @@ pub async fn photo_file(
 ) -> Result<Response, ConsoleApiError> {
     let worker = state.clone();
     let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ConsoleApiError> {
-        let (loaded, _, _) =
-            actions::visible_record(worker.storage().as_ref(), worker.sync_context(), &who, id)?;
+        let (loaded, _, _) = access::console_record(
+            worker.storage().as_ref(),
+            &worker.sync_context().calendar,
+            &who,
+            id,
+        )?;
         let referenced = photo_hashes(&loaded.record)
             .iter()
             .any(|(h, _)| *h == sha256);

@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use super::ConsoleApiError;
 use crate::AppState;
+use crate::access;
 use crate::api::ClientIp;
 use crate::api::v1::auth::UserInfo;
-use crate::auth::{Session, new_actor_hex, new_token, token_hash, verify_dummy, verify_password};
+use crate::auth::{Session, authenticate, new_actor_hex, new_token, token_hash};
 use crate::console::actions::ConsoleUser;
-use crate::console::{DEVICE_NAME, DEVICE_PREFIX, role_allowed};
+use crate::console::{DEVICE_NAME, DEVICE_PREFIX};
 use crate::error::ApiError;
 use crate::storage::{NewDevice, ServedScope};
 
@@ -71,28 +72,23 @@ pub async fn login(
     if user_id.is_empty() || req.password.is_empty() {
         return Err(ApiError::BadCredentials.into());
     }
-    state
-        .login_limiter()
-        .check(&user_id, ip)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
-    let storage = state.storage().clone();
+    let state2 = state.clone();
     let (token, me) = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
-        let Some(account) = storage.account(&user_id)? else {
-            verify_dummy(&req.password);
-            return Err(ApiError::BadCredentials.into());
-        };
-        if !verify_password(&req.password, &account.password_hash) {
-            return Err(ApiError::BadCredentials.into());
-        }
-        if account.disabled {
-            return Err(ApiError::AccountDisabled.into());
-        }
+        let storage = state2.storage();
+        let account = authenticate(
+            storage.as_ref(),
+            state2.login_limiter(),
+            "console",
+            &user_id,
+            &req.password,
+            ip,
+        )?;
         let user = account.user;
-        if !role_allowed(user.role) {
+        if !access::may_use_console(user.role) {
+            tracing::warn!(user = %user.id, source = %ip, reason = "console_role", "console sign-in refused");
             return Err(ConsoleApiError::RoleNotAllowed);
         }
-        let path = storage
-            .grid_path(&user.grid)?
+        let path = access::scope_path(storage.as_ref(), &user)?
             .ok_or_else(|| ApiError::Internal(format!("user {}'s grid does not exist", user.id)))?;
         let (token, token_hash) = new_token();
         let device = NewDevice {
@@ -214,7 +210,7 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             if owner.revoked || owner.account_disabled {
                 return Err(ApiError::TokenRevoked.into());
             }
-            if !role_allowed(owner.user.role) {
+            if !access::may_use_console(owner.user.role) {
                 return Err(ConsoleApiError::RoleNotAllowed);
             }
             let device = storage
@@ -227,9 +223,10 @@ impl FromRequestParts<AppState> for ConsoleAuth {
             }
             let actor = ActorId::try_from(device.actor.as_str())
                 .map_err(|_| ApiError::Internal(format!("device {} has a bad actor", device.id)))?;
-            let scope_path = storage.grid_path(&owner.user.grid)?.ok_or_else(|| {
-                ApiError::Internal(format!("user {}'s grid does not exist", owner.user.id))
-            })?;
+            let scope_path =
+                access::scope_path(storage.as_ref(), &owner.user)?.ok_or_else(|| {
+                    ApiError::Internal(format!("user {}'s grid does not exist", owner.user.id))
+                })?;
             Ok(ConsoleUser {
                 session: Session {
                     device_id: owner.device_id,

@@ -1,4 +1,7 @@
-//! `POST /v1/login`: password login that enrols a device.
+//! `POST /v1/login`: password login that enrols a device. Only roles that
+//! receive records on a device sign in here ([`access::may_enrol_device`]):
+//! an admin is refused with `403 role_not_allowed`, after the password
+//! checked out (a wrong password says nothing about the role).
 
 use axum::Json;
 use axum::extract::State;
@@ -7,9 +10,11 @@ use gridwork_core::model::{Role, User};
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::access;
 use crate::api::ClientIp;
-use crate::auth::{new_actor_hex, new_token, verify_dummy, verify_password};
+use crate::auth::{authenticate, new_actor_hex, new_token};
 use crate::error::ApiError;
+use crate::escape::is_unsafe;
 use crate::grids::Grid;
 use crate::storage::{NewDevice, ServedScope};
 
@@ -73,33 +78,31 @@ pub async fn login(
     if user_id.is_empty() || req.password.is_empty() {
         return Err(ApiError::BadCredentials);
     }
-    if device_name.is_empty() || device_name.chars().count() > DEVICE_NAME_MAX {
+    if device_name.is_empty()
+        || device_name.chars().count() > DEVICE_NAME_MAX
+        || device_name.chars().any(is_unsafe)
+    {
         return Err(ApiError::BadRequest(format!(
-            "device_name must be 1 to {DEVICE_NAME_MAX} characters"
+            "device_name must be 1 to {DEVICE_NAME_MAX} characters, without control characters"
         )));
     }
-    state
-        .login_limiter()
-        .check(&user_id, ip)
-        .map_err(|retry_after_secs| {
-            tracing::warn!(user = %user_id, %ip, "login rate limited");
-            ApiError::RateLimited { retry_after_secs }
-        })?;
 
-    let storage = state.storage().clone();
     let response = tokio::task::spawn_blocking(move || -> Result<LoginResponse, ApiError> {
-        let Some(account) = storage.account(&user_id)? else {
-            verify_dummy(&req.password);
-            return Err(ApiError::BadCredentials);
-        };
-        if !verify_password(&req.password, &account.password_hash) {
-            return Err(ApiError::BadCredentials);
-        }
-        if account.disabled {
-            return Err(ApiError::AccountDisabled);
-        }
+        let storage = state.storage();
+        let account = authenticate(
+            storage.as_ref(),
+            state.login_limiter(),
+            "device",
+            &user_id,
+            &req.password,
+            ip,
+        )?;
         let user = account.user;
-        let path = storage.grid_path(&user.grid)?.ok_or_else(|| {
+        if !access::may_enrol_device(user.role) {
+            tracing::warn!(user = %user.id, source = %ip, reason = "role_not_allowed", "device sign-in refused: this role syncs no records to a device");
+            return Err(ApiError::RoleNotAllowed);
+        }
+        let path = access::scope_path(storage.as_ref(), &user)?.ok_or_else(|| {
             ApiError::Internal(format!(
                 "user {}'s grid {} does not exist",
                 user.id, user.grid

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::api::ByteRange;
 use crate::auth::Session;
 use crate::blobs::{self, BlobError, BlobState, Received};
 use crate::error::ApiError;
@@ -221,10 +222,7 @@ pub async fn download(
     headers: HeaderMap,
 ) -> Result<Response, BlobApiError> {
     checked(&sha256)?;
-    let range = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let range = headers.get(header::RANGE).map(|v| v.as_bytes().to_vec());
     let worker = state.clone();
     tokio::task::spawn_blocking(move || -> Result<Response, BlobApiError> {
         if !may_read(&worker, &session, through.doc, &sha256)? {
@@ -233,10 +231,10 @@ pub async fn download(
         let BlobState::Complete(total) = worker.blobs().state(&sha256)? else {
             return Err(BlobApiError::NotFound);
         };
-        let (start, end) = match range.as_deref().and_then(parse_range) {
-            Some((start, _)) if start >= total => return Err(BlobApiError::BadRange { total }),
-            Some((start, end)) => (start, end.unwrap_or(total - 1).min(total - 1)),
-            None => (0, total.saturating_sub(1)),
+        let (start, end, partial) = match ByteRange::of(range.as_deref(), total) {
+            ByteRange::Unsatisfiable => return Err(BlobApiError::BadRange { total }),
+            ByteRange::Part { start, end } => (start, end, true),
+            ByteRange::Whole => (0, total.saturating_sub(1), false),
         };
         let bytes = worker
             .blobs()
@@ -249,7 +247,7 @@ pub async fn download(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, max-age=31536000, immutable"),
         );
-        if range.is_some() {
+        if partial {
             *response.status_mut() = StatusCode::PARTIAL_CONTENT;
             if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}")) {
                 response.headers_mut().insert(header::CONTENT_RANGE, v);
@@ -260,18 +258,6 @@ pub async fn download(
     .await?
 }
 
-/// `bytes=a-` or `bytes=a-b` (one range; suffix ranges are not needed by
-/// the app and read as "whole").
-fn parse_range(value: &str) -> Option<(u64, Option<u64>)> {
-    let (start, end) = value.trim().strip_prefix("bytes=")?.split_once('-')?;
-    let start = start.trim().parse().ok()?;
-    let end = match end.trim() {
-        "" => None,
-        e => Some(e.parse::<u64>().ok().filter(|e| *e >= start)?),
-    };
-    Some((start, end))
-}
-
 /// The record exists, lies in the user's grid subtree, the user's role
 /// receives it and it references the blob (as photo or thumbnail).
 fn may_read(
@@ -280,41 +266,21 @@ fn may_read(
     doc: Uuid,
     sha256: &str,
 ) -> Result<bool, BlobApiError> {
-    let storage = state.storage();
-    let Some(stored) = storage.load_doc(doc).map_err(ApiError::from)? else {
+    let Some(stored) = crate::access::device_doc(
+        state.storage().as_ref(),
+        &state.sync_context().calendar,
+        session,
+        doc,
+        crate::access::Channel::Blobs,
+    )
+    .map_err(ApiError::from)?
+    else {
         return Ok(false);
     };
-    let root = storage
-        .grid_path(&session.user.grid)
-        .map_err(ApiError::from)?;
-    let inside = storage
-        .grid_path(&stored.grid)
-        .map_err(ApiError::from)?
-        .zip(root)
-        .is_some_and(|(path, root)| path.starts_with(&root));
-    if !inside
-        || !crate::sync::role_receives(&session.user, &stored, &state.sync_context().calendar)
-            .map_err(ApiError::from)?
-    {
-        return Ok(false);
-    }
     let record = automerge::AutoCommit::load(&stored.snapshot)
         .map_err(|e| e.to_string())
         .and_then(|am| RecordDoc::from_automerge(am).map_err(|e| e.to_string()))
         .and_then(|d| d.read_any().map_err(|e| e.to_string()))
         .map_err(|e| ApiError::Internal(format!("stored record {doc} unreadable: {e}")))?;
     Ok(photo_hashes(&record).iter().any(|(h, _)| *h == sha256))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_are_read() {
-        assert_eq!(parse_range("bytes=0-99"), Some((0, Some(99))));
-        assert_eq!(parse_range("bytes=100-"), Some((100, None)));
-        assert_eq!(parse_range("bytes=9-3"), None);
-        assert_eq!(parse_range("items=0-1"), None);
-    }
 }

@@ -35,6 +35,7 @@ const en: ConsoleMessages = {
     reveal: 'Show full numbers (written to the access log)',
     revealed: 'Full numbers shown; this view is in the access log',
     details: 'Record',
+    deviceTime: '(device time {time})',
     history: 'History',
     timeline: 'Timeline',
     created: 'created the record',

@@ -36,6 +36,7 @@ const zhCN = {
     reveal: '显示完整号码（记入访问日志）',
     revealed: '已显示完整号码，本次查看已记入访问日志',
     details: '记录内容',
+    deviceTime: '（设备时间 {time}）',
     history: '修改历史',
     timeline: '流转记录',
     created: '创建了记录',

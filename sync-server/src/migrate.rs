@@ -1,0 +1,400 @@
+//! Data migrations: changes to stored documents that the server makes at
+//! start, after the schema migrations (`storage`) and before it answers any
+//! request ([`run`]).
+//!
+//! A schema migration cannot change a record: a document changes only by an
+//! Automerge change in the log, so every device holding it receives the
+//! change at its next sync. A data migration writes such changes with the
+//! server's own actor, credited to the server's device, like the server's
+//! compensating changes.
+//!
+//! **Why at start, and not an admin command.** A server started without
+//! running it would go on serving documents laid out the old way (to
+//! department handlers: the parties' ID numbers), so the server runs it
+//! itself, before it listens. Each migration is idempotent: a document
+//! already migrated is skipped, so a crash half-way loses nothing and the
+//! next start finishes the job; once one has run to the end it is recorded
+//! (`data_migrations`) and later starts skip the scan.
+//!
+//! **Incident parties** ([`split_incident_parties`]): an incident's parties
+//! moved from the incident to their own linked record
+//! ([`gridwork_core::model::IncidentParties`], see [`crate::access`] for
+//! why). For every stored incident whose document holds parties, the server
+//! writes the linked record (or adds to it) and a change deleting the
+//! incident's `parties` key, both in one transaction, and marks the
+//! incident as holding personal data in its history (`pi_history`): a CRDT
+//! change cannot be redacted, so department handlers are no longer sent
+//! that incident on a device and work it in the console. The mark is
+//! written first: if the process dies between the two writes, the next
+//! start finds the parties still there and does the rest.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ROOT, ReadDoc};
+use gridwork_core::doc::{Author, DocError, RecordDoc};
+use gridwork_core::model::{IncidentParties, IncidentWithParties, RecordKind};
+use uuid::Uuid;
+
+use crate::admin::{AdminError, SERVER_DEVICE, SERVER_USER, server_actor};
+use crate::storage::{CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError};
+
+/// The name [`split_incident_parties`] is recorded under once it ran.
+pub const INCIDENT_PARTIES: &str = "20261204100000_incident_parties";
+
+/// How often one document is retried after losing a race.
+const MAX_ATTEMPTS: usize = 5;
+
+/// Why a data migration stopped. The server does not start: it would
+/// serve documents laid out the old way.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("the server's own device: {0}")]
+    ServerActor(String),
+    #[error("document {id} cannot be migrated: {source}")]
+    Doc { id: Uuid, source: Box<DocError> },
+    #[error("document {0} kept changing while it was migrated")]
+    Busy(Uuid),
+}
+
+/// Runs every data migration not yet run to the end.
+pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
+    if !storage.data_migration_done(INCIDENT_PARTIES)? {
+        let started = std::time::Instant::now();
+        let moved = split_incident_parties(storage, jiff::Timestamp::now())?;
+        storage.mark_data_migration(INCIDENT_PARTIES, jiff::Timestamp::now().as_millisecond())?;
+        tracing::info!(
+            incidents = moved,
+            secs = started.elapsed().as_secs_f64(),
+            "data migration {INCIDENT_PARTIES}: incident parties moved to their own records"
+        );
+    }
+    Ok(())
+}
+
+/// Moves the parties of every stored incident that holds some into the
+/// incident's parties record. Returns how many incidents it changed.
+pub fn split_incident_parties(
+    storage: &dyn Storage,
+    now: jiff::Timestamp,
+) -> Result<usize, MigrateError> {
+    let mut actor = None;
+    let mut moved = 0;
+    for id in storage.docs_of_kind(RecordKind::Incident.as_str())? {
+        let mut done = false;
+        for _ in 0..MAX_ATTEMPTS {
+            match split_one(storage, &mut actor, id, now)? {
+                Split::Nothing => {
+                    done = true;
+                    break;
+                }
+                Split::Moved => {
+                    moved += 1;
+                    done = true;
+                    break;
+                }
+                Split::Conflict => continue,
+            }
+        }
+        if !done {
+            return Err(MigrateError::Busy(id));
+        }
+    }
+    Ok(moved)
+}
+
+enum Split {
+    /// The incident holds no parties.
+    Nothing,
+    Moved,
+    /// Someone wrote the document meanwhile: read it again.
+    Conflict,
+}
+
+fn split_one(
+    storage: &dyn Storage,
+    actor: &mut Option<ActorId>,
+    id: Uuid,
+    now: jiff::Timestamp,
+) -> Result<Split, MigrateError> {
+    let doc_error = |source| MigrateError::Doc {
+        id,
+        source: Box::new(source),
+    };
+    let Some(stored) = storage.load_doc(id)? else {
+        return Ok(Split::Nothing);
+    };
+    let mut doc = match AutoCommit::load(&stored.snapshot) {
+        Ok(am) => RecordDoc::from_automerge(am).map_err(doc_error)?,
+        Err(e) => {
+            // Unreadable documents are the admin's to look at; the pull
+            // cannot decode them either.
+            tracing::error!(doc = %id, error = %e, "a stored incident cannot be read; not migrated");
+            return Ok(Split::Nothing);
+        }
+    };
+    if doc
+        .automerge()
+        .get(ROOT, "parties")
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        return Ok(Split::Nothing);
+    }
+    let IncidentWithParties { incident, parties } = doc.read().map_err(doc_error)?;
+    if parties.is_empty() {
+        return Ok(Split::Nothing);
+    }
+    storage.mark_pi_history(id)?;
+
+    let actor = match actor {
+        Some(a) => a.clone(),
+        None => {
+            let a = own_actor(storage, &stored.grid)?;
+            *actor = Some(a.clone());
+            a
+        }
+    };
+    let now_ms = now.as_millisecond();
+    let options = CommitOptions::default()
+        .with_message(SERVER_USER.to_string())
+        .with_time(now_ms.div_euclid(1000));
+
+    // The incident: its parties key deleted, by the server.
+    let am = doc.automerge();
+    am.set_actor(actor.clone());
+    am.delete(ROOT, "parties")
+        .map_err(|e| doc_error(DocError::Automerge(e)))?;
+    let cleared = am
+        .commit_with(options)
+        .and_then(|h| {
+            am.get_change_by_hash(&h)
+                .map(|c| c.raw_bytes().to_vec())
+                .map(|b| (h, b))
+        })
+        .ok_or_else(|| MigrateError::Busy(id))?;
+    let incident_write = DocWrite {
+        id,
+        kind: stored.kind.clone(),
+        grid: stored.grid.clone(),
+        snapshot: am.save(),
+        base_rev: Some(stored.rev),
+        moved: false,
+        changes: vec![NewChange {
+            hash: cleared.0.0,
+            bytes: cleared.1,
+            device_id: None,
+        }],
+    };
+
+    // The parties record: made, or given the parties it lacks.
+    let author = Author::new(SERVER_USER, now_ms);
+    let parties_id = IncidentParties::id_for(id);
+    let parties_write = match storage.load_doc(parties_id)? {
+        None => {
+            let record = IncidentParties::of(
+                &incident,
+                parties,
+                incident.meta.created_by.clone(),
+                incident.meta.created_at,
+            );
+            let mut made =
+                RecordDoc::create(&record, actor, &author).map_err(|e| MigrateError::Doc {
+                    id: parties_id,
+                    source: Box::new(e),
+                })?;
+            Some(DocWrite {
+                id: parties_id,
+                kind: RecordKind::IncidentParties.as_str().into(),
+                grid: record.meta.grid.clone(),
+                snapshot: made.save(),
+                base_rev: None,
+                moved: false,
+                changes: new_changes(made.changes_since(&[])),
+            })
+        }
+        Some(existing) => {
+            let linked_error = |source| MigrateError::Doc {
+                id: parties_id,
+                source: Box::new(source),
+            };
+            let mut linked = RecordDoc::load(&existing.snapshot, actor).map_err(linked_error)?;
+            let before: IncidentParties = linked.read().map_err(linked_error)?;
+            let heads = linked.heads();
+            let mut after = before.clone();
+            for p in parties {
+                if !after.parties.contains(&p) {
+                    after.parties.push(p);
+                }
+            }
+            linked
+                .write_diff(&author, &before, &after)
+                .map_err(linked_error)?;
+            let changes = new_changes(linked.changes_since(&heads));
+            (!changes.is_empty()).then(|| DocWrite {
+                id: parties_id,
+                kind: existing.kind.clone(),
+                grid: existing.grid.clone(),
+                snapshot: linked.save(),
+                base_rev: Some(existing.rev),
+                moved: false,
+                changes,
+            })
+        }
+    };
+
+    let commit = PushCommit {
+        device_id: SERVER_DEVICE.into(),
+        user_id: SERVER_USER.into(),
+        received_at: now_ms,
+        docs: std::iter::once(incident_write)
+            .chain(parties_write)
+            .collect(),
+    };
+    match storage.commit_push(&commit)? {
+        CommitOutcome::Committed => Ok(Split::Moved),
+        CommitOutcome::Conflict => Ok(Split::Conflict),
+    }
+}
+
+fn new_changes(changes: Vec<automerge::Change>) -> Vec<NewChange> {
+    changes
+        .into_iter()
+        .map(|c| NewChange {
+            hash: c.hash().0,
+            bytes: c.raw_bytes().to_vec(),
+            device_id: None,
+        })
+        .collect()
+}
+
+/// The server's own actor; its pseudo-user hangs from the root of the
+/// tree `grid` is in.
+fn own_actor(storage: &dyn Storage, grid: &str) -> Result<ActorId, MigrateError> {
+    let root = storage
+        .grid_path(grid)?
+        .and_then(|p| p.split('/').find(|s| !s.is_empty()).map(str::to_string))
+        .unwrap_or_else(|| grid.to_string());
+    let hex = server_actor(storage, &root).map_err(|e| match e {
+        AdminError::Storage(s) => MigrateError::Storage(s),
+        other => MigrateError::ServerActor(other.to_string()),
+    })?;
+    ActorId::try_from(hex.as_str())
+        .map_err(|_| MigrateError::ServerActor(format!("the server's actor {hex} is not hex")))
+}
+
+#[cfg(test)]
+mod tests {
+    use gridwork_core::demo::{DemoConfig, generate};
+    use gridwork_core::model::{Incident, Meta, Party};
+
+    use super::*;
+    use crate::storage::SqliteStorage;
+
+    fn party(name: &str, id_number: &str) -> Party {
+        Party {
+            name: name.into(),
+            phone: "13812345678".into(),
+            id_number: id_number.into(),
+            role: "申请人".into(),
+        }
+    }
+
+    /// A store with the demo's grids and users, and an incident document
+    /// laid out as before the split, as the server's device stored it.
+    fn old_incident(parties: Vec<Party>) -> (tempfile::TempDir, SqliteStorage, Incident) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let demo = generate(&DemoConfig {
+            households_per_grid: 1,
+            incidents_per_grid: 1,
+            patrols_per_grid: 0,
+            visits_per_grid: 0,
+            ..DemoConfig::default()
+        });
+        crate::admin::load_demo(&storage, &demo, "gridwork-demo").unwrap();
+        let mut incident = demo.incidents[0].clone();
+        incident.meta = Meta::new(incident.meta.grid.clone(), "gw-1", 1_000);
+        let old = IncidentWithParties {
+            incident: incident.clone(),
+            parties,
+        };
+        let actor = own_actor(&storage, &incident.meta.grid).unwrap();
+        let mut doc = RecordDoc::create(&old, actor, &Author::new("gw-1", 1_000)).unwrap();
+        let commit = PushCommit {
+            device_id: SERVER_DEVICE.into(),
+            user_id: SERVER_USER.into(),
+            received_at: 1_000,
+            docs: vec![DocWrite {
+                id: incident.meta.id,
+                kind: "incident".into(),
+                grid: incident.meta.grid.clone(),
+                snapshot: doc.save(),
+                base_rev: None,
+                moved: false,
+                changes: new_changes(doc.changes_since(&[])),
+            }],
+        };
+        assert_eq!(
+            storage.commit_push(&commit).unwrap(),
+            CommitOutcome::Committed
+        );
+        (dir, storage, incident)
+    }
+
+    fn read(storage: &SqliteStorage, id: Uuid) -> (RecordDoc, bool) {
+        let stored = storage.load_doc(id).unwrap().expect("stored");
+        let doc = RecordDoc::load(&stored.snapshot, ActorId::random()).unwrap();
+        (doc, stored.pi_history)
+    }
+
+    #[test]
+    fn an_incidents_parties_move_to_their_record_once() {
+        let held = vec![party("张三", "11010119900307803X"), party("李四", "")];
+        let (_dir, storage, incident) = old_incident(held.clone());
+        let now = jiff::Timestamp::now();
+        assert_eq!(split_incident_parties(&storage, now).unwrap(), 1);
+
+        let (mut doc, pi_history) = read(&storage, incident.meta.id);
+        assert!(pi_history, "marked: its history holds the parties");
+        assert!(doc.to_json().get("parties").is_none(), "cleared");
+        let still: Incident = doc.read().unwrap();
+        assert_eq!(still, incident, "nothing else changed");
+        let last = doc.changes_since(&[]).pop().unwrap();
+        assert_eq!(last.message(), Some(SERVER_USER));
+
+        let (linked, linked_pi) = read(&storage, IncidentParties::id_for(incident.meta.id));
+        let linked: IncidentParties = linked.read().unwrap();
+        assert!(!linked_pi);
+        assert_eq!(linked.parties, held);
+        assert_eq!(linked.incident, incident.meta.id);
+        assert_eq!(linked.meta.grid, incident.meta.grid);
+        assert_eq!(linked.meta.created_by, "gw-1");
+
+        // Idempotent: a second run finds nothing to do and writes nothing.
+        let rev = storage.load_doc(incident.meta.id).unwrap().unwrap().rev;
+        assert_eq!(split_incident_parties(&storage, now).unwrap(), 0);
+        assert_eq!(
+            storage.load_doc(incident.meta.id).unwrap().unwrap().rev,
+            rev
+        );
+        run(&storage).unwrap();
+        assert!(storage.data_migration_done(INCIDENT_PARTIES).unwrap());
+    }
+
+    #[test]
+    fn an_incident_without_parties_is_left_alone() {
+        let (_dir, storage, incident) = old_incident(Vec::new());
+        assert_eq!(
+            split_incident_parties(&storage, jiff::Timestamp::now()).unwrap(),
+            0
+        );
+        let (_, pi_history) = read(&storage, incident.meta.id);
+        assert!(!pi_history);
+        let linked = storage
+            .load_doc(IncidentParties::id_for(incident.meta.id))
+            .unwrap();
+        assert!(linked.is_none());
+    }
+}
