@@ -47,7 +47,7 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, AutoCommit, Change};
-use gridwork_core::doc::{Author, DocError, RecordDoc};
+use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
     AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
@@ -606,7 +606,7 @@ impl Checker<'_, '_> {
         if corrected != after {
             doc.set_actor(self.server.get()?);
             let author = Author::new(SERVER_USER, self.now.as_millisecond());
-            match write_diff_any(&mut doc, &author, &after, &corrected) {
+            match doc.write_diff_any(&author, &after, &corrected) {
                 Ok(Some(hash)) => {
                     let bytes = doc
                         .automerge()
@@ -676,27 +676,6 @@ fn meta_mut(record: &mut AnyRecord) -> &mut Meta {
         AnyRecord::Visit(r) => &mut r.meta,
         AnyRecord::Task(r) => &mut r.meta,
         AnyRecord::IncidentParties(r) => &mut r.meta,
-    }
-}
-
-/// Writes the server's change turning `from` into `to` (same kind).
-fn write_diff_any(
-    doc: &mut RecordDoc,
-    author: &Author,
-    from: &AnyRecord,
-    to: &AnyRecord,
-) -> Result<Option<automerge::ChangeHash>, DocError> {
-    match (from, to) {
-        (AnyRecord::Household(a), AnyRecord::Household(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Resident(a), AnyRecord::Resident(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Incident(a), AnyRecord::Incident(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Visit(a), AnyRecord::Visit(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Task(a), AnyRecord::Task(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::IncidentParties(a), AnyRecord::IncidentParties(b)) => {
-            doc.write_diff(author, a, b)
-        }
-        _ => Err(DocError::NotARecord("a record cannot change kind".into())),
     }
 }
 
