@@ -363,6 +363,9 @@ impl Checker<'_, '_> {
             return refuse(code, message);
         }
         let stored = self.storage.load_doc(doc_id)?;
+        if let Some((code, message)) = state::created_once(stored.is_some(), changes) {
+            return refuse(code, message);
+        }
         let (mut am, before) = match &stored {
             None => (AutoCommit::new(), None),
             Some(StoredDoc { snapshot, .. }) => match load_stored(snapshot) {
