@@ -1,7 +1,8 @@
 //! Item 20's generic cases: bodies, paths and parameters no honest client
 //! sends. Each is answered with a status and a stable error code, stores
 //! nothing (the digest before and after is the same), and leaves the
-//! well-behaved tablet's syncs untouched ([`Trial::finish`]).
+//! well-behaved tablet's syncs untouched ([`Trial::finish`]). And item 19's
+//! findings: what the fuzz targets (`fuzz/`) found, each pinned here.
 //!
 //! Requests whose path must reach the server exactly as written (`..`,
 //! `%2e%2e`, bytes that are not UTF-8) go through [`wire_request`], a
@@ -11,7 +12,7 @@
 use anyhow::{Context, Result, ensure};
 use automerge::ActorId;
 use gridwork_core::doc::{Author, RecordDoc};
-use gridwork_core::model::{Household, Meta, Role};
+use gridwork_core::model::{AnyRecord, Household, Meta, Role};
 use gridwork_core::sync::http::CONTENT_TYPE;
 use gridwork_core::sync::wire::{self, DocChanges, PROTOCOL_VERSION, RepairRequest, SyncRequest};
 use gridwork_tests::PASSWORD;
@@ -216,6 +217,57 @@ async fn item20_malformed_truncated_and_wrongly_versioned_sync_bodies_are_refuse
 /// 3 bytes where a record id (16) belongs.
 fn serde_bytes_3() -> ciborium::Value {
     ciborium::Value::Bytes(vec![1, 2, 3])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item20_zstd_bombs_are_refused() -> Result<()> {
+    let trial = Trial::start().await?;
+    let raw = trial.login(&workers()[1].id).await?;
+    let before = trial.digest()?;
+
+    // A few kilobytes that decompress past what a sync body may be
+    // (`wire::MAX_BODY_BYTES`), and a push whose one change claims 4 GiB
+    // (with 1 MiB of it there): a reader that trusted either would hold
+    // gigabytes.
+    let zeros = vec![0u8; wire::MAX_BODY_BYTES + 1];
+    let mut claim = vec![
+        0xa2, 0x61, b'c', 0x00, 0x61, b'p', 0x81, 0xa2, 0x61, b'd', 0x50,
+    ];
+    claim.extend_from_slice(&[7; 16]);
+    claim.extend_from_slice(&[0x61, b'c', 0x81, 0x5a, 0xff, 0xff, 0xff, 0xff]);
+    claim.resize(claim.len() + (1 << 20), 0);
+    let bomb = |raw: &[u8]| -> Result<Vec<u8>> {
+        let z = zstd::bulk::compress(raw, 19).context("compress")?;
+        ensure!(z.len() < 64 * 1024, "a bomb is small: {} bytes", z.len());
+        Ok(frame(PROTOCOL_VERSION, 1, &z))
+    };
+    let cases = [
+        ("zeros past the limit", bomb(&zeros)?, 400, "malformed"),
+        ("a compressed 4 GiB change", bomb(&claim)?, 400, "truncated"),
+        (
+            "a 4 GiB change",
+            frame(PROTOCOL_VERSION, 0, &claim),
+            400,
+            "truncated",
+        ),
+    ];
+    refused_bodies(&raw, "/v1/sync", &cases).await?;
+    let repair = format!("/v1/repair/{}", Uuid::now_v7());
+    refused_bodies(&raw, &repair, &cases).await?;
+    // Eight at once, while the well-behaved tablet syncs.
+    let bombs: Vec<_> = (0..8)
+        .map(|_| {
+            let (raw, body) = (raw.clone(), cases[0].1.clone());
+            tokio::spawn(async move { raw.post("/v1/sync", CONTENT_TYPE, body).await })
+        })
+        .collect();
+    for bomb in bombs {
+        bomb.await??
+            .refused(400, "malformed")
+            .context("a bomb among eight")?;
+    }
+    trial.unchanged(&before)?;
+    trial.finish().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1007,10 +1059,12 @@ async fn item20_sql_metacharacters_are_plain_text() -> Result<()> {
         }
     }
     // The users are all still there, and the ones named in the
-    // injections still sign in.
+    // injections still sign in (an admin to the console: admins sync
+    // nothing to a device).
     trial.unchanged(&before)?;
-    trial.login(&user(Role::Admin).id).await?;
+    trial.console(&user(Role::Admin).id).await?;
     trial.console(&supervisor.id).await?;
+    trial.login(&workers()[1].id).await?;
     trial.finish().await
 }
 
@@ -1151,6 +1205,76 @@ async fn item20_oversized_bodies_are_refused() -> Result<()> {
         .await?
         .refused(413, "blob_too_large")
         .context("a photo over the limit")?;
+    trial.unchanged(&before)?;
+    trial.finish().await
+}
+
+/// Found by the `sync_push` fuzz target's seeds: a document the server
+/// holds, created a second time by another device (a change with no
+/// dependencies), was merged, so every field conflicted and each nested
+/// list or map existed twice, one hidden: a household's address and
+/// review log, an incident's parties. Refused whole now
+/// (`record_created_twice`, `sync::state`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item19_a_stored_record_cannot_be_created_again() -> Result<()> {
+    let trial = Trial::start().await?;
+    let worker = workers()[1];
+    let supervisor = demo()
+        .users
+        .iter()
+        .find(|u| u.role == Role::CommunitySupervisor && worker.grid.starts_with(&u.grid))
+        .context("the second grid's community supervisor")?;
+    let raw = trial.login(&supervisor.id).await?;
+    let actor = ActorId::from(hex::decode(&raw.actor_id)?);
+    let now = jiff::Timestamp::now().as_millisecond();
+    let author = Author::new(&supervisor.id, now);
+    // Demo records of the worker's grid, as stored: a household, and the
+    // parties of an incident.
+    let household = demo()
+        .households
+        .iter()
+        .find(|h| h.meta.grid == worker.grid)
+        .context("a household")?;
+    let parties = demo()
+        .incident_parties
+        .iter()
+        .find(|p| p.meta.grid == worker.grid)
+        .context("an incident's parties")?;
+    let mut copy = household.clone();
+    copy.owner_name = "重建者".into();
+    copy.address.room = "999".into();
+    let mut list = parties.clone();
+    list.parties.truncate(1);
+    list.parties[0].name = "另一份名单".into();
+    let before = trial.digest()?;
+    for record in [AnyRecord::Household(copy), AnyRecord::IncidentParties(list)] {
+        let id = record.meta().id;
+        let mut doc = RecordDoc::create_any(&record, actor.clone(), &author)?;
+        let push = SyncRequest {
+            cursor: 0,
+            push: vec![DocChanges {
+                doc: id,
+                changes: doc
+                    .changes_since(&[])
+                    .iter()
+                    .map(|c| c.raw_bytes().to_vec())
+                    .collect(),
+            }],
+            budget: Some(1),
+        };
+        let answer = raw.sync(&push).await?.sync_response()?;
+        let codes: Vec<_> = answer
+            .rejected
+            .iter()
+            .filter(|r| r.doc == id)
+            .map(|r| r.code.as_str())
+            .collect();
+        ensure!(
+            codes == ["record_created_twice"],
+            "a second {} of {id}: refused with {codes:?}",
+            record.kind()
+        );
+    }
     trial.unchanged(&before)?;
     trial.finish().await
 }
