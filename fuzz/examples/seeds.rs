@@ -16,12 +16,15 @@ use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::geo::GridTree;
 use gridwork_core::media::synthetic_photo;
-use gridwork_core::model::{AnyRecord, Household, Meta};
+use gridwork_core::model::grid::GridLevel;
+use gridwork_core::model::{AnyRecord, Household, Incident, IncidentParties, Meta, Party};
 use gridwork_core::sync::wire::{
     self, DocChanges, PROTOCOL_VERSION, RepairRequest, SyncRequest, SyncResponse,
 };
 use gridwork_core::workflow::Action;
-use gridwork_fuzz::fixture::{OWN_HOUSEHOLD, OWN_INCIDENT, act, demo};
+use gridwork_fuzz::fixture::{
+    OWN_HOUSEHOLD, OWN_INCIDENT, SUPERVISOR_INCIDENT, act, demo, own_parties,
+};
 use gridwork_fuzz::{Fixture, PushMode, fixture};
 use gridwork_server::storage::Storage;
 use image::ImageEncoder;
@@ -69,6 +72,13 @@ fn plain<T: Serialize>(message: &T) -> Vec<u8> {
     out
 }
 
+/// A `sync_push` input: `rest` in `mode` on device `device`.
+fn with(mode: PushMode, device: usize, rest: &[u8]) -> Vec<u8> {
+    let mut input = vec![mode.header(device)];
+    input.extend_from_slice(rest);
+    input
+}
+
 fn raw(changes: &[automerge::Change]) -> Vec<Vec<u8>> {
     changes.iter().map(|c| c.raw_bytes().to_vec()).collect()
 }
@@ -77,13 +87,25 @@ fn fresh_id(n: u128) -> Uuid {
     Uuid::from_u128(0x0192_f00d_0000_7000_8000_0000_0001_0000 + n)
 }
 
+/// A party as a tablet's form records one.
+fn party(name: &str, role: &str) -> Party {
+    Party {
+        name: name.into(),
+        phone: "13700137000".into(),
+        id_number: "44010319800101001X".into(),
+        role: role.into(),
+    }
+}
+
 /// New records of every kind in the worker's grid, as the worker's tablet
-/// would make them.
+/// would make them (the incident's parties in their own record, linked to
+/// the new incident).
 fn new_records(f: &Fixture, first_id: u128) -> Result<Vec<AnyRecord>> {
     let demo = demo();
     let worker = &f.devices[0].session.user;
     let now = f.now.as_millisecond();
-    let in_grid = |r: &AnyRecord| r.meta().grid == worker.grid;
+    let in_grid =
+        |r: &AnyRecord| r.meta().grid == worker.grid && !matches!(r, AnyRecord::IncidentParties(_));
     let mut out = Vec::new();
     for (n, record) in demo
         .records()
@@ -129,7 +151,14 @@ fn new_records(f: &Fixture, first_id: u128) -> Result<Vec<AnyRecord>> {
                 t.meta = meta;
                 AnyRecord::Task(t)
             }
+            AnyRecord::IncidentParties(_) => unreachable!("left out above"),
         };
+        if let AnyRecord::Incident(i) = &record {
+            let parties = IncidentParties::of(i, vec![party("陈某", "申请人")], &worker.id, now);
+            out.push(record.clone());
+            out.push(AnyRecord::IncidentParties(parties));
+            continue;
+        }
         out.push(record);
     }
     Ok(out)
@@ -250,11 +279,6 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     seeds.add(w, "truncated_zstd", zstd[..zstd.len() / 2].to_vec());
 
     let s = "sync_push";
-    let with = |mode: PushMode, device: usize, rest: &[u8]| {
-        let mut input = vec![mode.header(device)];
-        input.extend_from_slice(rest);
-        input
-    };
     seeds.add(
         s,
         "body_new_records",
@@ -382,9 +406,107 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
             &serde_json::to_vec(&AnyRecord::Incident(verified))?,
         ),
     );
+    parties_seeds(f, seeds)?;
     let mut rest = vec![0u8];
     rest.extend_from_slice(&message);
     seeds.add(s, "repair_own_household", with(PushMode::Repair, 0, &rest));
+    Ok(())
+}
+
+/// Pushes of incident parties records: the worker adds a party to their
+/// own incident's (as a raw change and as a record), the handler rewrites
+/// it, the worker creates one for the supervisor's incident, and the
+/// supervisor creates a second one for the worker's.
+fn parties_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
+    let s = "sync_push";
+    let worker = &f.devices[0];
+    let author = Author::new(&worker.session.user.id, f.now.as_millisecond());
+    let stored = f
+        .storage
+        .load_doc(own_parties())?
+        .context("the worker's parties record")?;
+    let mut doc = RecordDoc::load(&stored.snapshot, worker.actor.clone())?;
+    let heads = doc.heads();
+    doc.update::<IncidentParties>(&author, |p| {
+        p.parties.push(party("张伟", "当事人"));
+        p.parties[0].phone = "13911112222".into();
+    })?;
+    let mut rest = vec![2u8];
+    rest.extend_from_slice(&raw(&doc.changes_since(&heads))[0]);
+    seeds.add(s, "change_add_own_party", with(PushMode::Change, 0, &rest));
+
+    let mut own = doc.read::<IncidentParties>()?;
+    own.parties.remove(0);
+    seeds.add(
+        s,
+        "record_remove_own_party",
+        with(
+            PushMode::Record,
+            0,
+            &serde_json::to_vec(&AnyRecord::IncidentParties(own.clone()))?,
+        ),
+    );
+    own.parties[0].id_number = "110101199003070011".into();
+    seeds.add(
+        s,
+        "record_parties_rewritten_by_handler",
+        with(
+            PushMode::Record,
+            2,
+            &serde_json::to_vec(&AnyRecord::IncidentParties(own))?,
+        ),
+    );
+    // The worker makes the parties record of the incident the supervisor
+    // reported: only its reporter may.
+    let others = f
+        .storage
+        .load_doc(SUPERVISOR_INCIDENT)?
+        .context("the supervisor's incident")?;
+    let others = RecordDoc::load(&others.snapshot, worker.actor.clone())?.read::<Incident>()?;
+    let theirs = IncidentParties::of(
+        &others,
+        vec![party("冒名者", "当事人")],
+        &worker.session.user.id,
+        f.now.as_millisecond(),
+    );
+    seeds.add(
+        s,
+        "record_parties_of_anothers_incident",
+        with(
+            PushMode::Record,
+            0,
+            &serde_json::to_vec(&AnyRecord::IncidentParties(theirs))?,
+        ),
+    );
+    // The supervisor makes a second parties record of the worker's
+    // incident, as a new document: two lists at one key.
+    let supervisor = &f.devices[1];
+    let own_incident = RecordDoc::load(
+        &f.storage
+            .load_doc(OWN_INCIDENT)?
+            .context("the worker's incident")?
+            .snapshot,
+        supervisor.actor.clone(),
+    )?
+    .read::<Incident>()?;
+    let second = IncidentParties::of(
+        &own_incident,
+        vec![party("另一份名单", "当事人")],
+        &supervisor.session.user.id,
+        f.now.as_millisecond(),
+    );
+    let mut doc = RecordDoc::create_any(
+        &AnyRecord::IncidentParties(second),
+        supervisor.actor.clone(),
+        &Author::new(&supervisor.session.user.id, f.now.as_millisecond()),
+    )?;
+    let mut rest = vec![2u8];
+    rest.extend_from_slice(&raw(&doc.changes_since(&[]))[0]);
+    seeds.add(
+        s,
+        "change_second_parties_list",
+        with(PushMode::Change, 1, &rest),
+    );
     Ok(())
 }
 
@@ -406,7 +528,7 @@ fn grid_seeds(seeds: &mut Seeds) -> Result<()> {
     let grid = tree
         .grids()
         .iter()
-        .find(|g| g.boundary.is_some())
+        .find(|g| g.level == GridLevel::Grid && g.boundary.is_some())
         .context("a grid with a boundary")?;
     let value: serde_json::Value = serde_json::from_str(&tree.to_geojson())?;
     let mut feature = value["features"]
@@ -419,7 +541,7 @@ fn grid_seeds(seeds: &mut Seeds) -> Result<()> {
         .clone();
     feature["properties"]["name"] = "改名网格".into();
     let mut micro = feature.clone();
-    micro["properties"]["code"] = format!("{}01", grid.code).into();
+    micro["properties"]["code"] = format!("{}001", grid.code).into();
     micro["properties"]["level"] = "micro_grid".into();
     micro["properties"]["parent"] = grid.code.clone().into();
     micro["properties"]["name"] = "第1微网格".into();

@@ -8,10 +8,12 @@ use automerge::ActorId;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::demo::{Demo, DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
-use gridwork_core::model::{AnyRecord, Incident, Meta, Role, User};
+use gridwork_core::model::{AnyRecord, Incident, IncidentParties, Meta, Party, Role, User};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};
 use gridwork_core::workflow::{self, Action, Actor};
-use gridwork_server::admin::{SERVER_DEVICE, SERVER_USER, import_grids, load_demo};
+use gridwork_server::admin::{
+    DEMO_DEVICE_PREFIX, SERVER_DEVICE, SERVER_USER, import_grids, load_demo,
+};
 use gridwork_server::auth::Session;
 use gridwork_server::console::actions::ConsoleUser;
 use gridwork_server::console::index::Index;
@@ -42,9 +44,11 @@ pub struct Fixture {
     /// The console's listing cache.
     pub index: Index,
     /// Documents a raw change or a repair message goes to: `[0]` a
-    /// household and `[1]` an incident the worker's tablet made, then the
-    /// demo's household, resident and incident of the worker's grid, then
-    /// a household of another grid.
+    /// household, `[1]` an incident and `[2]` that incident's parties
+    /// record, all three made by the worker's tablet, `[3]` an incident
+    /// the supervisor reported in the worker's grid, then the demo's
+    /// household, resident, incident and incident parties of the worker's
+    /// grid, then a household of another grid.
     pub docs: Vec<Uuid>,
     /// Where the data directory is; removed when a later run finds its
     /// process gone (libFuzzer exits without running destructors).
@@ -55,6 +59,16 @@ pub struct Fixture {
 pub const OWN_HOUSEHOLD: Uuid = Uuid::from_u128(0x0192_f00d_0000_7000_8000_0000_0000_0001);
 /// The incident the worker's tablet reports in the fixture.
 pub const OWN_INCIDENT: Uuid = Uuid::from_u128(0x0192_f00d_0000_7000_8000_0000_0000_0002);
+
+/// An incident the community supervisor's tablet reports in the worker's
+/// grid, with no parties record: only its reporter may make one.
+pub const SUPERVISOR_INCIDENT: Uuid = Uuid::from_u128(0x0192_f00d_0000_7000_8000_0000_0000_0003);
+
+/// The parties record of [`OWN_INCIDENT`] (its id derives from the
+/// incident's).
+pub fn own_parties() -> Uuid {
+    IncidentParties::id_for(OWN_INCIDENT)
+}
 
 /// The demo street the fixture loads (small: 2 communities of 2 grids).
 pub fn demo() -> &'static Demo {
@@ -85,6 +99,13 @@ fn actor(n: u8) -> ActorId {
     ActorId::from([0x9f, 0x22, 0xd0, 0x0d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, n].as_slice())
 }
 
+/// The fixed actor of the `n`th demo user's pseudo-device.
+fn demo_actor(n: u32) -> ActorId {
+    let mut bytes = [0x9f, 0x22, 0xde, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    bytes[12..].copy_from_slice(&n.to_be_bytes());
+    ActorId::from(bytes.as_slice())
+}
+
 impl Fixture {
     fn build() -> anyhow::Result<Fixture> {
         let dir = data_dir()?;
@@ -111,11 +132,27 @@ impl Fixture {
             disabled: true,
         })?;
         enrol(&storage, &server, SERVER_DEVICE, actor(0xee), now)?;
+        // The demo writes each user's records with the actor of a
+        // pseudo-device of theirs, made when missing with a random actor:
+        // its users and those devices are made here first, the devices
+        // with fixed actors, revoked as the load revokes its own. Nobody
+        // signs in to the fixture: no password.
+        for (n, u) in demo.users.iter().enumerate() {
+            storage.add_user(&Account {
+                user: u.clone(),
+                password_hash: "!".into(),
+                disabled: false,
+            })?;
+            let id = format!("{DEMO_DEVICE_PREFIX}{}", u.id);
+            enrol(&storage, u, &id, demo_actor(n as u32), now)?;
+            storage.revoke_device(&id, now.as_millisecond())?;
+        }
         load_demo(&storage, demo, "fuzz-password")?;
         let ctx = SyncContext {
             calendar: WorkCalendar::bundled(),
             budget_default: 64 * 1024,
             budget_max: 256 * 1024,
+            places: Default::default(),
         };
 
         let worker = user(demo, |u| u.role == Role::GridWorker);
@@ -160,7 +197,6 @@ impl Fixture {
         // The worker's tablet registers a household and reports an
         // incident of its own: fixed ids, actor and time, so the same
         // changes every run and seeds can build on them.
-        let author = Author::new(&worker.id, now.as_millisecond());
         let mut own = demo
             .households
             .iter()
@@ -170,37 +206,80 @@ impl Fixture {
         own.meta = Meta::new(&worker.grid, &worker.id, now.as_millisecond());
         own.meta.id = OWN_HOUSEHOLD;
         own.review.clear();
-        let mut report = demo
-            .incidents
-            .iter()
-            .find(|i| i.meta.grid == worker.grid)
-            .context("an incident in the worker's grid")?
-            .clone();
-        report.meta = Meta::new(&worker.grid, &worker.id, now.as_millisecond());
-        report.meta.id = OWN_INCIDENT;
-        report.log.clear();
-        act(&mut report, &worker, Action::Report, &ctx.calendar, now)?;
-        let mut push = Vec::new();
-        for record in [AnyRecord::Household(own), AnyRecord::Incident(report)] {
-            let mut doc = RecordDoc::create_any(&record, devices[0].actor.clone(), &author)?;
-            push.push(DocChanges {
-                doc: record.meta().id,
-                changes: doc
-                    .changes_since(&[])
-                    .iter()
-                    .map(|c| c.raw_bytes().to_vec())
-                    .collect(),
-            });
-        }
-        let request = SyncRequest {
-            cursor: 0,
-            push,
-            budget: Some(1),
+        let reported = |by: &User, id: Uuid| -> anyhow::Result<Incident> {
+            let mut report = demo
+                .incidents
+                .iter()
+                .find(|i| i.meta.grid == worker.grid)
+                .context("an incident in the worker's grid")?
+                .clone();
+            report.meta = Meta::new(&worker.grid, &by.id, now.as_millisecond());
+            report.meta.id = id;
+            report.log.clear();
+            act(&mut report, by, Action::Report, &ctx.calendar, now)?;
+            Ok(report)
         };
-        let answer = sync::run(&storage, &ctx, &devices[0].session, request, now)?;
-        if !answer.rejected.is_empty() {
-            bail!("the fixture's records were refused: {:?}", answer.rejected);
-        }
+        let report = reported(&worker, OWN_INCIDENT)?;
+        // Its parties, in their own record, made with it as the app does.
+        let parties = IncidentParties::of(
+            &report,
+            vec![
+                Party {
+                    name: "王小明".into(),
+                    phone: "13800138000".into(),
+                    id_number: "440103194103165911".into(),
+                    role: "申请人".into(),
+                },
+                Party {
+                    name: "李华".into(),
+                    phone: String::new(),
+                    id_number: String::new(),
+                    role: "被申请人".into(),
+                },
+            ],
+            &worker.id,
+            now.as_millisecond(),
+        );
+        let push = |device: &Device, records: Vec<AnyRecord>| -> anyhow::Result<()> {
+            let author = Author::new(&device.session.user.id, now.as_millisecond());
+            let mut push = Vec::new();
+            for record in records {
+                let mut doc = RecordDoc::create_any(&record, device.actor.clone(), &author)?;
+                push.push(DocChanges {
+                    doc: record.meta().id,
+                    changes: doc
+                        .changes_since(&[])
+                        .iter()
+                        .map(|c| c.raw_bytes().to_vec())
+                        .collect(),
+                });
+            }
+            let request = SyncRequest {
+                cursor: 0,
+                push,
+                budget: Some(1),
+            };
+            let answer = sync::run(&storage, &ctx, &device.session, request, now)?;
+            if !answer.rejected.is_empty() {
+                bail!("the fixture's records were refused: {:?}", answer.rejected);
+            }
+            Ok(())
+        };
+        push(
+            &devices[0],
+            vec![
+                AnyRecord::Household(own),
+                AnyRecord::Incident(report),
+                AnyRecord::IncidentParties(parties),
+            ],
+        )?;
+        push(
+            &devices[1],
+            vec![AnyRecord::Incident(reported(
+                &supervisor,
+                SUPERVISOR_INCIDENT,
+            )?)],
+        )?;
 
         let in_grid = |grid: &str, kind: &str| -> anyhow::Result<Uuid> {
             let id = match kind {
@@ -214,6 +293,11 @@ impl Fixture {
                     .iter()
                     .find(|r| r.meta.grid == grid)
                     .map(|r| r.meta.id),
+                "incident parties" => demo
+                    .incident_parties
+                    .iter()
+                    .find(|p| p.meta.grid == grid)
+                    .map(|p| p.meta.id),
                 _ => demo
                     .incidents
                     .iter()
@@ -231,9 +315,12 @@ impl Fixture {
         let docs = vec![
             OWN_HOUSEHOLD,
             OWN_INCIDENT,
+            own_parties(),
+            SUPERVISOR_INCIDENT,
             in_grid(&worker.grid, "household")?,
             in_grid(&worker.grid, "resident")?,
             in_grid(&worker.grid, "incident")?,
+            in_grid(&worker.grid, "incident parties")?,
             in_grid(&other_grid, "household")?,
         ];
         Ok(Fixture {
@@ -291,8 +378,18 @@ fn enrol(
     now: jiff::Timestamp,
 ) -> anyhow::Result<Device> {
     let path = storage.grid_path(&user.grid)?.context("the user's grid")?;
+    // Unique per device (nobody signs in with it): the id's hash, then its
+    // first bytes.
     let mut token_hash = [0u8; 32];
-    token_hash[..id.len().min(32)].copy_from_slice(&id.as_bytes()[..id.len().min(32)]);
+    let hash = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish()
+    };
+    token_hash[..8].copy_from_slice(&hash.to_be_bytes());
+    let n = id.len().min(24);
+    token_hash[8..8 + n].copy_from_slice(&id.as_bytes()[..n]);
     storage.enrol_device(&NewDevice {
         id: id.to_string(),
         user_id: user.id.clone(),
