@@ -56,6 +56,7 @@ use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
+use super::contain::contained;
 use super::{SyncContext, authorship, state};
 use crate::admin::{SERVER_DEVICE, SERVER_USER};
 use crate::auth::Session;
@@ -149,7 +150,15 @@ pub(super) fn store(
                 server: &mut server,
                 now,
             };
-            match checker.check(batch.doc, changes)? {
+            let checked = contained("the push check", || checker.check(batch.doc, changes))
+                .unwrap_or_else(|panic| {
+                    Ok(Checked::Refused(reject(
+                        batch.doc,
+                        codes::MALFORMED_CHANGE,
+                        &format!("修改无法应用 (the changes cannot be applied: {panic})"),
+                    )))
+                })?;
+            match checked {
                 Checked::Refused(r) => rejected.push(r),
                 Checked::Accepted {
                     write,
@@ -191,8 +200,16 @@ fn parse(push: Vec<DocChanges>) -> (Vec<Batch>, Vec<Rejection>) {
         if bad.contains(&entry.doc) {
             continue;
         }
-        let parsed: Result<Vec<Change>, _> =
-            entry.changes.into_iter().map(Change::from_bytes).collect();
+        let parsed: Result<Vec<Change>, String> = entry
+            .changes
+            .into_iter()
+            .map(
+                |c| match contained("Change::from_bytes", || Change::from_bytes(c)) {
+                    Ok(parsed) => parsed.map_err(|e| e.to_string()),
+                    Err(panic) => Err(panic),
+                },
+            )
+            .collect();
         match parsed {
             Ok(changes) => {
                 let i = *index.entry(entry.doc).or_insert_with(|| {

@@ -1278,3 +1278,34 @@ async fn item19_a_stored_record_cannot_be_created_again() -> Result<()> {
     trial.unchanged(&before)?;
     trial.finish().await
 }
+
+/// Found by the `sync_push` fuzz target: a change whose object-id
+/// counter does not fit 32 bits made Automerge panic while the server
+/// parsed it (`Change::from_bytes`), and the push was answered 500. The
+/// change here is the smallest form of the fuzzer's input (a map made and
+/// put into, the put's object counter rewritten to 2^32). Now the
+/// document is refused like any change that cannot be read
+/// (`sync::contain`), and the server goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn item19_a_change_automerge_panics_on_is_refused() -> Result<()> {
+    const COUNTER_OVER_U32: &str = "856f4a8304c07d5401430010010101010101010101010101010101010101000000080104020815053401420356035701700200017f0000017f80808080107e016d016b027e00017e0014010200";
+    let trial = Trial::start().await?;
+    let raw = trial.login(&workers()[1].id).await?;
+    let doc = Uuid::now_v7();
+    let push = SyncRequest {
+        cursor: 0,
+        push: vec![DocChanges {
+            doc,
+            changes: vec![hex::decode(COUNTER_OVER_U32)?],
+        }],
+        budget: Some(1),
+    };
+    let before = trial.digest()?;
+    for _ in 0..3 {
+        let answer = raw.sync(&push).await?.sync_response()?;
+        let codes: Vec<_> = answer.rejected.iter().map(|r| r.code.as_str()).collect();
+        ensure!(codes == ["malformed_change"], "refused with {codes:?}");
+    }
+    trial.unchanged(&before)?;
+    trial.finish().await
+}
