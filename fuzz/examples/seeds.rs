@@ -407,6 +407,19 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
         ),
     );
     parties_seeds(f, seeds)?;
+    // What the target found (see the trust suite's item19 tests): a change
+    // with an object counter over 32 bits, on which Automerge panics.
+    let mut rest = vec![0u8];
+    rest.extend(
+        (0..COUNTER_OVER_U32.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&COUNTER_OVER_U32[i..i + 2], 16).expect("hex")),
+    );
+    seeds.add(
+        s,
+        "found_object_counter_over_u32",
+        with(PushMode::Change, 0, &rest),
+    );
     let mut rest = vec![0u8];
     rest.extend_from_slice(&message);
     seeds.add(s, "repair_own_household", with(PushMode::Repair, 0, &rest));
@@ -509,6 +522,10 @@ fn parties_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     );
     Ok(())
 }
+
+/// The smallest form of the change the `sync_push` target found
+/// Automerge panicking on (`gridwork_server::sync::contain`).
+const COUNTER_OVER_U32: &str = "856f4a8304c07d5401430010010101010101010101010101010101010101000000080104020815053401420356035701700200017f0000017f80808080107e016d016b027e00017e0014010200";
 
 fn grid_seeds(seeds: &mut Seeds) -> Result<()> {
     let g = "grid_import";

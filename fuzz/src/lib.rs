@@ -10,6 +10,13 @@
 //! one list of the report, a prepared photo is a JPEG within its sizes.
 //! Results go through [`black_box`] so the optimiser cannot drop the work.
 //!
+//! A panic the server contains on purpose (Automerge panicking on a
+//! device's bytes, `gridwork_server::sync::contain`) is a refusal here as
+//! it is on the server: every target first wraps libFuzzer's panic hook
+//! (which aborts at any panic, caught or not) so that such a panic
+//! unwinds to the server's `catch_unwind` ([`contain_like_the_server`]).
+//! Any other panic still stops the run.
+//!
 //! The server targets (`sync_push`, `hotline_*`) share one [`Fixture`],
 //! built once per process: a real [`SqliteStorage`] in a temporary
 //! directory (under `/dev/shm` when there is one), loaded with a small demo
@@ -35,23 +42,47 @@ use gridwork_core::sync::wire::{
 };
 use gridwork_server::console::hotline;
 use gridwork_server::storage::Storage;
+use gridwork_server::sync::contain::{contained, containing};
 use gridwork_server::sync::{self, RepairError, SyncError};
 use uuid::Uuid;
 
 pub use fixture::{Fixture, fixture};
 
+/// Lets a panic inside the server's [`contained`] unwind to it instead of
+/// aborting the run (see the module doc). Once per process.
+pub fn contain_like_the_server() {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let fuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if containing() {
+                if verbose() {
+                    eprintln!("contained: {info}");
+                }
+            } else {
+                fuzzer_hook(info);
+            }
+        }));
+    });
+}
+
 /// The sync message decoder: every message type from the same bytes. What
-/// decodes must encode and decode back to the same message.
+/// decodes must encode and decode back to the same message; a repair
+/// message is decoded as the server's repair path decodes it.
 pub fn wire_decode(data: &[u8]) {
+    contain_like_the_server();
     round_trip::<SyncRequest>(data);
     round_trip::<SyncResponse>(data);
+    let decode = |message: &[u8]| {
+        let _ = black_box(contained("Message::decode", || Message::decode(message)));
+    };
     if let Some(repair) = round_trip::<RepairRequest>(data) {
-        let _ = black_box(Message::decode(&repair.message));
+        decode(&repair.message);
     }
     if let Some(repair) = round_trip::<RepairResponse>(data)
         && let Some(message) = &repair.message
     {
-        let _ = black_box(Message::decode(message));
+        decode(message);
     }
 }
 
@@ -109,6 +140,7 @@ impl PushMode {
 /// the device) is not, and neither is storing a document a device cannot
 /// read back.
 pub fn sync_push(data: &[u8]) {
+    contain_like_the_server();
     let Some((&head, rest)) = data.split_first() else {
         return;
     };
@@ -294,6 +326,7 @@ fn verbose() -> bool {
 /// merge with a stored tree. A tree that imports writes GeoJSON that
 /// imports again to the same grids, and every grid's centroid finds a grid.
 pub fn grid_import(data: &[u8]) {
+    contain_like_the_server();
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -349,6 +382,7 @@ fn hotline_file(
     data: &[u8],
     parse: fn(&str) -> Result<Vec<hotline::HotlineOrder>, hotline::FileError>,
 ) {
+    contain_like_the_server();
     // The console refuses a file that is not UTF-8 before parsing it.
     let Ok(text) = std::str::from_utf8(data) else {
         return;
@@ -391,6 +425,7 @@ fn hotline_file(
 /// uploads: a photo that prepares is an image the server's check accepts,
 /// and the result is a JPEG within its sizes that the check accepts too.
 pub fn photo_prepare(data: &[u8]) {
+    contain_like_the_server();
     let inspected = media::inspect(data);
     match media::prepare(data) {
         Ok(prepared) => {
