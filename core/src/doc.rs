@@ -321,6 +321,28 @@ impl RecordDoc {
         Ok(self.doc.commit_with(author.commit_options()))
     }
 
+    /// [`RecordDoc::write_diff`] for records of any kind (both of one
+    /// kind: a record cannot change kind).
+    pub fn write_diff_any(
+        &mut self,
+        author: &Author,
+        before: &AnyRecord,
+        after: &AnyRecord,
+    ) -> Result<Option<ChangeHash>, DocError> {
+        match (before, after) {
+            (AnyRecord::Household(a), AnyRecord::Household(b)) => self.write_diff(author, a, b),
+            (AnyRecord::Resident(a), AnyRecord::Resident(b)) => self.write_diff(author, a, b),
+            (AnyRecord::Incident(a), AnyRecord::Incident(b)) => self.write_diff(author, a, b),
+            (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => self.write_diff(author, a, b),
+            (AnyRecord::Visit(a), AnyRecord::Visit(b)) => self.write_diff(author, a, b),
+            (AnyRecord::Task(a), AnyRecord::Task(b)) => self.write_diff(author, a, b),
+            (AnyRecord::IncidentParties(a), AnyRecord::IncidentParties(b)) => {
+                self.write_diff(author, a, b)
+            }
+            _ => Err(DocError::NotARecord("a record cannot change kind".into())),
+        }
+    }
+
     /// Marks the record deleted (a tombstone).
     pub fn delete(&mut self, author: &Author) -> Result<Option<ChangeHash>, DocError> {
         if self.is_deleted() {

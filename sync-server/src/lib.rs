@@ -169,8 +169,14 @@ pub fn router(state: AppState) -> Router {
         .merge(api::v1::routes())
         .merge(api::console::routes(&state))
         .fallback(|| async { ApiError::NotFound })
-        // Bodies over the limit are refused by the extractor, which the
-        // handlers turn into a JSON `too_large`.
+        .layer(axum::middleware::from_fn(api::refusals::as_json))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            api::refusals::declared_length,
+        ))
+        // Bodies found over the limit while read are refused by the
+        // extractor, which the handlers turn into a JSON `too_large`
+        // (those declared over it never reach them: `declared_length`).
         .layer(DefaultBodyLimit::max(state.max_body_bytes()))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -1147,7 +1147,7 @@ async fn shutdown_waits_for_a_sync_in_flight() {
     let addr = server.base.trim_start_matches("http://").to_string();
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
-        "POST /v1/sync HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "POST /v1/sync HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {}\r\ncontent-type: application/x-gridwork-sync\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
         device.login.token,
         body.len()
     );

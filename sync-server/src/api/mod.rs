@@ -15,6 +15,7 @@
 
 pub mod console;
 pub mod health;
+pub mod refusals;
 pub mod v1;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -21,6 +21,7 @@
 //! `Notice` (and the server's compensating change in the pull).
 
 mod authorship;
+pub mod contain;
 mod follow;
 mod push;
 mod repair;

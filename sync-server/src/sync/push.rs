@@ -47,7 +47,7 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, AutoCommit, Change};
-use gridwork_core::doc::{Author, DocError, RecordDoc};
+use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
     AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
@@ -56,6 +56,7 @@ use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
+use super::contain::contained;
 use super::{SyncContext, authorship, follow, state};
 use crate::admin::{SERVER_DEVICE, SERVER_USER};
 use crate::auth::Session;
@@ -149,7 +150,15 @@ pub(super) fn store(
                 server: &mut server,
                 now,
             };
-            match checker.check(batch.doc, changes)? {
+            let checked = contained("the push check", || checker.check(batch.doc, changes))
+                .unwrap_or_else(|panic| {
+                    Ok(Checked::Refused(reject(
+                        batch.doc,
+                        codes::MALFORMED_CHANGE,
+                        &format!("修改无法应用 (the changes cannot be applied: {panic})"),
+                    )))
+                })?;
+            match checked {
                 Checked::Refused(r) => rejected.push(r),
                 Checked::Accepted {
                     write,
@@ -194,8 +203,16 @@ fn parse(push: Vec<DocChanges>) -> (Vec<Batch>, Vec<Rejection>) {
         if bad.contains(&entry.doc) {
             continue;
         }
-        let parsed: Result<Vec<Change>, _> =
-            entry.changes.into_iter().map(Change::from_bytes).collect();
+        let parsed: Result<Vec<Change>, String> = entry
+            .changes
+            .into_iter()
+            .map(
+                |c| match contained("Change::from_bytes", || Change::from_bytes(c)) {
+                    Ok(parsed) => parsed.map_err(|e| e.to_string()),
+                    Err(panic) => Err(panic),
+                },
+            )
+            .collect();
         match parsed {
             Ok(changes) => {
                 let i = *index.entry(entry.doc).or_insert_with(|| {
@@ -366,6 +383,9 @@ impl Checker<'_, '_> {
             return refuse(code, message);
         }
         let stored = self.storage.load_doc(doc_id)?;
+        if let Some((code, message)) = state::created_once(stored.is_some(), changes) {
+            return refuse(code, message);
+        }
         let (mut am, before) = match &stored {
             None => (AutoCommit::new(), None),
             Some(StoredDoc { snapshot, .. }) => match load_stored(snapshot) {
@@ -609,7 +629,7 @@ impl Checker<'_, '_> {
         if corrected != after {
             doc.set_actor(self.server.get()?);
             let author = Author::new(SERVER_USER, self.now.as_millisecond());
-            match write_diff_any(&mut doc, &author, &after, &corrected) {
+            match doc.write_diff_any(&author, &after, &corrected) {
                 Ok(Some(hash)) => {
                     let bytes = doc
                         .automerge()
@@ -680,27 +700,6 @@ fn meta_mut(record: &mut AnyRecord) -> &mut Meta {
         AnyRecord::Visit(r) => &mut r.meta,
         AnyRecord::Task(r) => &mut r.meta,
         AnyRecord::IncidentParties(r) => &mut r.meta,
-    }
-}
-
-/// Writes the server's change turning `from` into `to` (same kind).
-fn write_diff_any(
-    doc: &mut RecordDoc,
-    author: &Author,
-    from: &AnyRecord,
-    to: &AnyRecord,
-) -> Result<Option<automerge::ChangeHash>, DocError> {
-    match (from, to) {
-        (AnyRecord::Household(a), AnyRecord::Household(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Resident(a), AnyRecord::Resident(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Incident(a), AnyRecord::Incident(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Patrol(a), AnyRecord::Patrol(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Visit(a), AnyRecord::Visit(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::Task(a), AnyRecord::Task(b)) => doc.write_diff(author, a, b),
-        (AnyRecord::IncidentParties(a), AnyRecord::IncidentParties(b)) => {
-            doc.write_diff(author, a, b)
-        }
-        _ => Err(DocError::NotARecord("a record cannot change kind".into())),
     }
 }
 

@@ -20,6 +20,7 @@ use gridwork_core::sync::wire::{RepairRequest, RepairResponse};
 use uuid::Uuid;
 
 use super::SyncContext;
+use super::contain::contained;
 use crate::access::{self, Channel};
 use crate::auth::Session;
 use crate::storage::{Storage, StorageError};
@@ -42,8 +43,9 @@ pub fn repair(
     doc: Uuid,
     request: RepairRequest,
 ) -> Result<RepairResponse, RepairError> {
-    let message =
-        Message::decode(&request.message).map_err(|e| RepairError::BadMessage(e.to_string()))?;
+    let message = contained("Message::decode", || Message::decode(&request.message))
+        .map_err(RepairError::BadMessage)?
+        .map_err(|e| RepairError::BadMessage(e.to_string()))?;
     let Some(mut am) = visible_doc(storage, ctx, session, doc)? else {
         return Ok(RepairResponse {
             heads: Vec::new(),
@@ -51,11 +53,13 @@ pub fn repair(
         });
     };
     let heads = am.get_heads().iter().map(|h| h.0.to_vec()).collect();
-    let mut state = State::new();
-    am.sync()
-        .receive_sync_message(&mut state, message)
-        .map_err(|e| RepairError::BadMessage(e.to_string()))?;
-    let reply = am.sync().generate_sync_message(&mut state);
+    let reply = contained("a repair round", || {
+        let mut state = State::new();
+        am.sync().receive_sync_message(&mut state, message)?;
+        Ok::<_, automerge::AutomergeError>(am.sync().generate_sync_message(&mut state))
+    })
+    .map_err(RepairError::BadMessage)?
+    .map_err(|e| RepairError::BadMessage(e.to_string()))?;
     Ok(RepairResponse {
         heads,
         message: reply.map(Message::encode),

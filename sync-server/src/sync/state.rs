@@ -33,9 +33,21 @@
 //!   refused for an old point; and only where the grid (or a grid below
 //!   it) has a boundary. The tree of the stored grids is cached by
 //!   `grids_version` ([`Places`]).
+//! - **A record is created once** (found by the `sync_push` fuzz target,
+//!   item 19). A change with no dependencies makes a document from
+//!   nothing. Pushed for a document the server already holds, it is a
+//!   second, independent creation: Automerge merges it, every field
+//!   conflicts, and each nested list or map (an address, a review log, an
+//!   incident's parties) exists twice, one hidden, so whatever a device
+//!   later writes into the hidden one vanishes from view. No app makes a
+//!   record twice (ids are random, a parties record's id is derived but
+//!   only the incident's creator makes it), so such a push is refused
+//!   whole (`record_created_twice`), and so is a push that makes a new
+//!   document twice over.
 
 use std::sync::{Arc, Mutex};
 
+use automerge::Change;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::{AnyRecord, GeoPoint, ValidateCtx, limits};
 use gridwork_core::sync::wire::Notice;
@@ -50,6 +62,7 @@ pub mod codes {
     pub const CHANGE_TOO_LARGE: &str = "change_too_large";
     pub const DOCUMENT_TOO_LARGE: &str = "document_too_large";
     pub const POINT_OUTSIDE_GRID: &str = "point_outside_grid";
+    pub const RECORD_CREATED_TWICE: &str = "record_created_twice";
 }
 
 /// Validates a pushed state; `Err` with the zh-CN and English messages of
@@ -121,6 +134,20 @@ pub(super) fn keep_tombstone(
         message_en: "this record was deleted and cannot come back; the server undid the change"
             .into(),
         compensated: true,
+    })
+}
+
+/// `Some((code, message))` when `changes` would create the document again:
+/// a change with no dependencies for a document the server holds
+/// (`stored`), or more than one for a new one.
+pub(super) fn created_once<'a>(stored: bool, changes: &[Change]) -> Option<(&'a str, String)> {
+    let roots = changes.iter().filter(|c| c.deps().is_empty()).count();
+    (roots > usize::from(!stored)).then(|| {
+        (
+            codes::RECORD_CREATED_TWICE,
+            "该记录已存在，不能再次新建 (this record exists already: it cannot be created a second time)"
+                .into(),
+        )
     })
 }
 

@@ -15,6 +15,7 @@ mod blobs;
 mod edges;
 mod harness;
 mod history;
+mod malformed;
 mod masking;
 
 use anyhow::Result;

@@ -5,11 +5,12 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use gridwork_core::sync::wire::RepairRequest;
 use uuid::Uuid;
 
-use super::sync::round_trip;
+use super::sync::{labelled, round_trip};
 use crate::AppState;
 use crate::auth::Session;
 use crate::error::ApiError;
@@ -20,10 +21,12 @@ pub async fn repair(
     State(state): State<AppState>,
     session: Session,
     Path(doc): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let doc = Uuid::parse_str(&doc)
         .map_err(|_| ApiError::BadRequest(format!("{doc:?} is not a record id")))?;
+    labelled(&headers)?;
     round_trip(&state, body, move |worker, request: RepairRequest| {
         crate::sync::repair(
             worker.storage().as_ref(),

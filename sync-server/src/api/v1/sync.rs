@@ -9,11 +9,18 @@
 //! `expands_too_large` past it), and sync and repair requests run on
 //! `max_concurrent_syncs` threads of their own ([`crate::limits`]): a
 //! flood of small bodies that expand cannot take the server's memory.
+//!
+//! **Content type.** A body sent as anything but
+//! `application/x-gridwork-sync` (or with none) is refused with 400
+//! `bad_request` before it is read, however well-formed: the app always
+//! labels its bodies, so anything else is a client confused about what it
+//! sends. 400 and not 415, as for the JSON endpoints, whose extractor's
+//! refusal the handlers answer as `bad_request` too.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gridwork_core::sync::wire::{self, SyncRequest};
 
@@ -29,8 +36,10 @@ pub use gridwork_core::sync::api::CONTENT_TYPE;
 pub async fn sync(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    labelled(&headers)?;
     round_trip(&state, body, move |worker, request: SyncRequest| {
         crate::sync::run(
             worker.storage().as_ref(),
@@ -69,6 +78,22 @@ where
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
+}
+
+/// Refuses a body not labelled as a sync frame.
+pub(super) fn labelled(headers: &HeaderMap) -> Result<(), ApiError> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    match kind {
+        Some(k) if k.eq_ignore_ascii_case(CONTENT_TYPE) => Ok(()),
+        other => Err(ApiError::BadRequest(format!(
+            "the body must be {CONTENT_TYPE}, not {}",
+            other.unwrap_or("unlabelled")
+        ))),
+    }
 }
 
 /// The request body, or the error that says why it could not be read.
