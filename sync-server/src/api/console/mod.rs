@@ -137,12 +137,13 @@ async fn security_headers(request: Request, next: Next) -> Response {
 }
 
 /// In front of the built console's files: a path under `/console/api`
-/// that no API route took is a JSON 404, not the console's page; a `Range`
-/// header to ignore (see [`crate::api::ByteRange`]) is dropped, so the
-/// whole file is answered.
+/// that no API route took is a JSON 404, not the console's page, and so is
+/// a path that tries to step out of the console's folder (see
+/// [`steps_out`]); a `Range` header to ignore (see
+/// [`crate::api::ByteRange`]) is dropped, so the whole file is answered.
 async fn static_files(mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if path == "/api" || path.starts_with("/api/") {
+    if path == "/api" || path.starts_with("/api/") || steps_out(path) {
         return ApiError::NotFound.into_response();
     }
     let ignored = request
@@ -153,6 +154,20 @@ async fn static_files(mut request: Request, next: Next) -> Response {
         request.headers_mut().remove(header::RANGE);
     }
     next.run(request).await
+}
+
+/// Whether a request path names a dot segment (`..`, `.`, also as
+/// `%2e`), an encoded separator (`%2f`, `%5c`) or a backslash: no file of
+/// the console is named so, and the client-side routes' fallback page is
+/// for plain names, so such a path is answered 404 rather than the page.
+fn steps_out(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("%2f") || lower.contains("%5c") || lower.contains('\\') {
+        return true;
+    }
+    lower
+        .split('/')
+        .any(|segment| matches!(segment.replace("%2e", ".").as_str(), "." | ".."))
 }
 
 async fn require_csrf_header(request: Request, next: Next) -> Response {
