@@ -66,9 +66,10 @@ pub fn contain_like_the_server() {
     });
 }
 
-/// The sync message decoder: every message type from the same bytes. What
-/// decodes must encode and decode back to the same message; a repair
-/// message is decoded as the server's repair path decodes it.
+/// The sync message decoder, within the server's default limit: every
+/// message type from the same bytes. What decodes must encode and decode
+/// back to the same message; a repair message is decoded as the server's
+/// repair path decodes it.
 pub fn wire_decode(data: &[u8]) {
     contain_like_the_server();
     round_trip::<SyncRequest>(data);
@@ -86,11 +87,18 @@ pub fn wire_decode(data: &[u8]) {
     }
 }
 
+/// What the server lets a sync body decompress and decode to: its
+/// default `max_body_bytes`.
+fn body_limit() -> usize {
+    static LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| gridwork_server::config::Settings::default().max_body_bytes)
+}
+
 fn round_trip<T>(data: &[u8]) -> Option<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    match wire::decode::<T>(data) {
+    match wire::decode_within::<T>(data, body_limit()) {
         Ok(message) => {
             let again = wire::decode::<T>(&wire::encode(&message));
             assert_eq!(
@@ -147,7 +155,7 @@ pub fn sync_push(data: &[u8]) {
     let f = fixture();
     let device = &f.devices[(head as usize / 4) % f.devices.len()];
     let request = match head % 4 {
-        0 => match wire::decode::<SyncRequest>(rest) {
+        0 => match wire::decode_within::<SyncRequest>(rest, body_limit()) {
             Ok(r) => r,
             Err(e) => {
                 black_box(e.code());
