@@ -13,6 +13,7 @@ use gridwork_core::model::{
 };
 use gridwork_core::store::{ListQuery, StoreError};
 use gridwork_core::sync::http::{self, LoginUser};
+use gridwork_core::sync::trust::{self, Trust};
 use gridwork_core::validate::{self, Lang};
 use gridwork_core::workflow::{self, Action, Actor};
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,14 @@ pub struct LoginArgs {
     pub password: String,
     #[serde(default)]
     pub device_name: String,
+    /// A CA certificate (PEM) the district's admin gives at setup, trusted
+    /// beside the system's roots.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
+    /// Plain `http://` to a server not on this machine (a trial on a
+    /// closed network; the admin's explicit choice).
+    #[serde(default)]
+    pub allow_plain_http: bool,
 }
 
 /// Signs in and enrols this device, then syncs once in the background.
@@ -96,25 +105,23 @@ pub async fn login<R: Runtime>(
 ) -> Result<SessionInfo, CommandError> {
     let state = app.state::<AppState>();
     let lang = state.lang();
-    let url = args.server_url.trim().trim_end_matches('/').to_string();
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(CommandError::text(
-            "bad_server_url",
-            lang,
-            "服务器地址应以 http:// 或 https:// 开头",
-            "The server address must start with http:// or https://",
-        ));
-    }
+    let trust = Trust {
+        ca_pem: args.ca_pem.filter(|pem| !pem.trim().is_empty()),
+        allow_plain_http: args.allow_plain_http,
+    };
+    let url = trust::server_address(&args.server_url, &trust)
+        .map_err(|e| CommandError::transport(&e, lang))?;
     let device_name = if args.device_name.trim().is_empty() {
         "网格通平板".to_string()
     } else {
         args.device_name
     };
-    let login = http::login(&url, args.user.trim(), &args.password, &device_name)
+    let login = http::login_trusting(&url, &trust, args.user.trim(), &args.password, &device_name)
         .await
         .map_err(|e| CommandError::transport(&e, lang))?;
     state.sign_in(SavedSession {
         server_url: url,
+        trust,
         login,
     })?;
     let info = state.with_session(|s, _| Ok(session_info(s)))?;

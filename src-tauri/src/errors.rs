@@ -166,6 +166,30 @@ impl CommandError {
                 "无法连接服务器：已保存的内容留在本机，联网后自动同步",
                 "The server cannot be reached: everything saved stays on this device and syncs once online",
             ),
+            TransportError::Untrusted(_) => Self::text(
+                e.code(),
+                lang,
+                "服务器的证书不受本机信任：请联系管理员，核对服务器地址和 CA 证书",
+                "The server's certificate is not trusted by this device: ask the admin to check the server address and the CA certificate",
+            ),
+            TransportError::PlainHttp(_) => Self::text(
+                e.code(),
+                lang,
+                "为保护个人信息，服务器地址须以 https:// 开头（本机地址除外）；如确需使用 http://，须由管理员在设置中明确允许",
+                "To protect personal data the server address must start with https:// (except this machine); plain http:// needs the admin's explicit permission in setup",
+            ),
+            TransportError::BadAddress(_) => Self::text(
+                e.code(),
+                lang,
+                "服务器地址应以 https:// 开头，例如 https://wg.example.gov.cn",
+                "The server address must start with https://, e.g. https://wg.example.gov.cn",
+            ),
+            TransportError::BadCa(_) => Self::text(
+                e.code(),
+                lang,
+                "CA 证书无法读取：请粘贴以 -----BEGIN CERTIFICATE----- 开头的完整证书",
+                "The CA certificate cannot be read: paste the whole certificate, starting with -----BEGIN CERTIFICATE-----",
+            ),
             TransportError::Server { code, message, .. } => {
                 let text = match code.as_str() {
                     "bad_credentials" => Some(("账号或密码不正确", "Wrong user name or password")),

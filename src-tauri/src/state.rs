@@ -12,6 +12,7 @@ use automerge::ActorId;
 use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::{HttpTransport, Login};
+use gridwork_core::sync::trust::Trust;
 use gridwork_core::validate::Lang;
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,9 @@ use crate::status::SyncStatus;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SavedSession {
     pub server_url: String,
+    /// How the device trusts its server, as set up at login.
+    #[serde(default)]
+    pub trust: Trust,
     pub login: Login,
 }
 
@@ -191,9 +195,9 @@ fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError
         .map_err(|e| CommandError::internal(e, lang))?;
     let store =
         Store::open(dir.join(STORE_FILE), actor).map_err(|e| CommandError::store(e, lang))?;
-    let transport = HttpTransport::new(&saved.server_url, &saved.login.token)
+    let transport = HttpTransport::trusting(&saved.server_url, &saved.trust, &saved.login.token)
         .map_err(|e| CommandError::transport(&e, lang))?;
-    let blobs = BlobTransport::new(&saved.server_url, &saved.login.token)
+    let blobs = BlobTransport::trusting(&saved.server_url, &saved.trust, &saved.login.token)
         .map_err(|e| CommandError::transport(&e, lang))?;
     Ok(Session {
         saved,
@@ -223,6 +227,7 @@ mod tests {
     fn saved(user: &str, actor: u8) -> SavedSession {
         SavedSession {
             server_url: "http://127.0.0.1:9".into(),
+            trust: Trust::default(),
             login: Login {
                 token: format!("token-{user}"),
                 device_id: format!("device-{user}"),

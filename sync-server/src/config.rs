@@ -92,6 +92,15 @@ pub struct Settings {
     /// not wait for it (over 50,000 records, seconds). Costs the index's
     /// memory even if nobody opens the console.
     pub console_warm_index: bool,
+    /// A PEM certificate chain (the server's certificate first): with
+    /// `tls_key_file`, the server speaks HTTPS itself (rustls). Without
+    /// both, it speaks plain HTTP, for loopback or behind a proxy that
+    /// terminates TLS (see the README, "Deploying with TLS").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of `tls_cert_file`'s certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -123,6 +132,8 @@ impl Default for Settings {
                 .map(String::from)
                 .to_vec(),
             console_warm_index: true,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -136,6 +147,10 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<PathBuf>,
 }
 
 /// Why the settings could not be read.
@@ -174,6 +189,8 @@ fn env() -> Env {
         "console_session_hours",
         "console_secure_cookie",
         "console_warm_index",
+        "tls_cert_file",
+        "tls_key_file",
     ])
 }
 
@@ -231,12 +248,23 @@ impl Settings {
                 "blob_partial_expiry_secs and max_concurrent_syncs must be at least 1".into(),
             ));
         }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return Err(ConfigError::Inconsistent(
+                "tls_cert_file and tls_key_file go together: set both to serve HTTPS, or neither"
+                    .into(),
+            ));
+        }
         if self.blocking_threads == 0 {
             return Err(ConfigError::Inconsistent(
                 "blocking_threads must be at least 1".into(),
             ));
         }
         Ok(())
+    }
+
+    /// Whether the server terminates TLS itself.
+    pub fn serves_tls(&self) -> bool {
+        self.tls_cert_file.is_some() && self.tls_key_file.is_some()
     }
 
     /// The settings as TOML, as `print-config` shows them.

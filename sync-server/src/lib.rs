@@ -44,6 +44,7 @@ pub mod limits;
 pub mod migrate;
 pub mod storage;
 pub mod sync;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -52,9 +53,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use gridwork_core::calendar::WorkCalendar;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -80,6 +82,8 @@ struct Shared {
     partial_expiry: Duration,
     limits: limits::WorkLimits,
     console: console::ConsoleState,
+    /// The server terminates TLS itself ([`Settings::serves_tls`]).
+    tls: bool,
 }
 
 impl AppState {
@@ -112,6 +116,7 @@ impl AppState {
                 settings.max_concurrent_syncs,
             ),
             console: console::ConsoleState::new(settings),
+            tls: settings.serves_tls(),
         }))
     }
 
@@ -163,7 +168,7 @@ impl AppState {
 
 /// The whole HTTP API, ready to serve or to drive in tests.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(api::health::healthz))
         .route("/readyz", get(api::health::readyz))
         .merge(api::v1::routes())
@@ -182,20 +187,39 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             state.0.request_timeout,
         ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    let app = if state.0.tls {
+        app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(tls::HSTS),
+        ))
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then stops
 /// accepting connections and waits for requests in flight (a sync being
-/// stored finishes).
+/// stored finishes). Plain HTTP: for loopback, tests, or behind a proxy
+/// that terminates TLS.
 pub async fn launch(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    launch_with(listener, None, state, shutdown).await
+}
+
+/// [`launch`], speaking HTTPS with `tls` when given ([`tls::load`]).
+pub async fn launch_with(
+    listener: tokio::net::TcpListener,
+    tls: Option<tls::RustlsConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "gridwork-server listening");
+        tracing::info!(%addr, tls = tls.is_some(), "gridwork-server listening");
     }
     let sweep = tokio::spawn(blobs::sweep_partials(
         state.blobs().clone(),
@@ -221,12 +245,29 @@ pub async fn launch(
             }
         });
     }
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let served = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            let stopping = tokio::spawn(async move {
+                shutdown.await;
+                // No grace limit, as axum::serve: requests in flight finish.
+                stop.graceful_shutdown(None);
+            });
+            let served = axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+                .handle(handle)
+                .serve(app)
+                .await;
+            stopping.abort();
+            served
+        }
+    };
     sweep.abort();
     served
 }

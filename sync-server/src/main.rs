@@ -43,6 +43,12 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Create the data directory and its database (or migrate an existing one).
     Init,
@@ -151,9 +157,13 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let listen = match &cli.command {
-        Command::Serve { listen } => *listen,
-        _ => None,
+    let (listen, tls_cert_file, tls_key_file) = match &cli.command {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => (*listen, tls_cert.clone(), tls_key.clone()),
+        _ => (None, None, None),
     };
     let settings = Settings::load(
         cli.config.as_deref(),
@@ -161,6 +171,8 @@ fn run() -> anyhow::Result<()> {
             listen,
             data_dir: cli.data_dir.clone(),
             log_level: cli.log_level.clone(),
+            tls_cert_file,
+            tls_key_file,
         },
     )
     .context("reading settings")?;
@@ -388,6 +400,13 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         .max_blocking_threads(settings.blocking_threads)
         .build()
         .context("starting the async runtime")?;
+    // Read before anything else, so a bad certificate stops the start
+    // before the database is opened.
+    let tls = match (&settings.tls_cert_file, &settings.tls_key_file) {
+        (Some(cert), Some(key)) => Some(gridwork_server::tls::load(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     runtime.block_on(async {
         let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
             format!("opening the data directory {}", settings.data_dir.display())
@@ -404,10 +423,10 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             .context("reading the listening address")?;
         {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "listening on http://{addr}")?;
+            writeln!(out, "listening on {scheme}://{addr}")?;
             out.flush()?;
         }
-        gridwork_server::launch(listener, state, shutdown_signal()).await?;
+        gridwork_server::launch_with(listener, tls, state, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok(())
     })

@@ -119,6 +119,8 @@ pub struct Server {
     child: Option<Child>,
     data: tempfile::TempDir,
     port: u16,
+    /// `http`, or `https` when the server terminates TLS itself.
+    scheme: String,
     /// Everything the process wrote to standard error (its log), across
     /// restarts; also passed on to the test's own standard error.
     log: Arc<Mutex<Vec<u8>>>,
@@ -128,6 +130,12 @@ impl Server {
     /// Initializes a data directory with the demo community's grids and
     /// users (all with [`PASSWORD`]) and starts the server on a free port.
     pub fn start() -> Result<Server> {
+        Server::start_with_config("")
+    }
+
+    /// [`Server::start`] with `config` (TOML settings) as the data
+    /// directory's `gridwork.toml`.
+    pub fn start_with_config(config: &str) -> Result<Server> {
         let data = tempfile::tempdir()?;
         let demo = community();
         let grids = data.path().join("grids.geojson");
@@ -136,6 +144,7 @@ impl Server {
             child: None,
             data,
             port: 0,
+            scheme: "http".into(),
             log: Arc::default(),
         };
         server.admin(&["init"])?;
@@ -160,6 +169,9 @@ impl Server {
             }
             server.admin(&args)?;
         }
+        if !config.is_empty() {
+            std::fs::write(server.data.path().join("gridwork.toml"), config)?;
+        }
         server.spawn()?;
         Ok(server)
     }
@@ -181,6 +193,7 @@ impl Server {
             child: None,
             data: tempfile::tempdir()?,
             port: 0,
+            scheme: "http".into(),
             log: Arc::default(),
         };
         copy_dir(&demo_data(seed, records)?, server.data.path())?;
@@ -226,9 +239,9 @@ impl Server {
         out
     }
 
-    /// The server's base URL.
+    /// The server's base URL (`https://` when it serves TLS).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
     /// Runs an admin command against this server's data directory.
@@ -290,12 +303,15 @@ impl Server {
             std::thread::spawn(move || {
                 for line in std::io::BufReader::new(stdout).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(port) = line
-                        .strip_prefix("listening on http://")
-                        .and_then(|addr| addr.rsplit_once(':'))
-                        .and_then(|(_, port)| port.trim().parse::<u16>().ok())
+                    if let Some((scheme, port)) = line
+                        .strip_prefix("listening on ")
+                        .and_then(|url| url.split_once("://"))
+                        .and_then(|(scheme, addr)| {
+                            let (_, port) = addr.rsplit_once(':')?;
+                            Some((scheme.to_string(), port.trim().parse::<u16>().ok()?))
+                        })
                     {
-                        let _ = bound.send(port);
+                        let _ = bound.send((scheme, port));
                     }
                 }
             });
@@ -304,7 +320,7 @@ impl Server {
         self.wait_ready(&port)
     }
 
-    fn wait_ready(&mut self, bound: &std::sync::mpsc::Receiver<u16>) -> Result<()> {
+    fn wait_ready(&mut self, bound: &std::sync::mpsc::Receiver<(String, u16)>) -> Result<()> {
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(30) {
             if let Some(child) = self.child.as_mut()
@@ -312,7 +328,8 @@ impl Server {
             {
                 bail!("gridwork-server exited early: {status}");
             }
-            if let Ok(port) = bound.recv_timeout(Duration::from_millis(50)) {
+            if let Ok((scheme, port)) = bound.recv_timeout(Duration::from_millis(50)) {
+                self.scheme = scheme;
                 self.port = port;
                 return Ok(());
             }

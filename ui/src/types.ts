@@ -220,6 +220,10 @@ export interface LoginArgs {
   user: string
   password: string
   device_name: string
+  /** A CA certificate (PEM) trusted beside the system's roots. */
+  ca_pem?: string | null
+  /** Plain http:// to a server not on this machine. */
+  allow_plain_http?: boolean
 }
 
 export interface ListArgs {

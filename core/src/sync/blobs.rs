@@ -25,7 +25,8 @@ use reqwest::header::{CONTENT_RANGE, CONTENT_TYPE, HeaderMap, RANGE};
 use uuid::Uuid;
 
 use super::client::{SyncError, TransportError};
-use super::http::{client, failure, unreachable};
+use super::http::failure;
+use super::trust::{self, Trust};
 use crate::store::{PhotoError, Store, StoreError};
 
 pub use super::api::{UPLOAD_COMPLETE, UPLOAD_LENGTH, UPLOAD_OFFSET};
@@ -79,11 +80,21 @@ fn content_range(headers: &HeaderMap) -> Option<(u64, u64)> {
 }
 
 impl BlobTransport {
-    /// The blob API of the server at `base_url`, with [`DEFAULT_CHUNK_BYTES`].
+    /// The blob API of the server at `base_url`, with [`DEFAULT_CHUNK_BYTES`],
+    /// trusting it as [`Trust::default`] does.
     pub fn new(base_url: &str, token: &str) -> Result<BlobTransport, TransportError> {
+        BlobTransport::trusting(base_url, &Trust::default(), token)
+    }
+
+    /// [`BlobTransport::new`] under `trust`.
+    pub fn trusting(
+        base_url: &str,
+        trust: &Trust,
+        token: &str,
+    ) -> Result<BlobTransport, TransportError> {
         Ok(BlobTransport {
-            client: client()?,
-            base: base_url.trim_end_matches('/').to_string(),
+            client: trust::client(trust)?,
+            base: trust::server_address(base_url, trust)?,
             token: token.to_string(),
             chunk_bytes: DEFAULT_CHUNK_BYTES,
         })
@@ -112,7 +123,7 @@ impl BlobTransport {
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(trust::failed)?;
         if !response.status().is_success() {
             return Err(failure(response).await);
         }
@@ -144,7 +155,7 @@ impl BlobTransport {
             .body(chunk)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(trust::failed)?;
         let status = response.status();
         let remote = RemoteBlob {
             offset: header_u64(response.headers(), UPLOAD_OFFSET).unwrap_or(0),
@@ -175,13 +186,13 @@ impl BlobTransport {
             .header(RANGE, format!("bytes={start}-{end}"))
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(trust::failed)?;
         let status = response.status();
         if !status.is_success() {
             return Err(failure(response).await);
         }
         let range = content_range(response.headers());
-        let bytes = response.bytes().await.map_err(unreachable)?.to_vec();
+        let bytes = response.bytes().await.map_err(trust::failed)?.to_vec();
         Ok(match (status, range) {
             (StatusCode::PARTIAL_CONTENT, Some((start, total))) => Piece {
                 start,

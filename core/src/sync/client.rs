@@ -82,6 +82,17 @@ pub enum TransportError {
         code: String,
         message: String,
     },
+    /// The server's certificate is not one this device trusts.
+    #[error("the server's certificate is not trusted: {0}")]
+    Untrusted(String),
+    /// Plain `http://` to a server not on this machine ([`super::trust`]).
+    #[error("plain http:// to {0} is refused: use https://")]
+    PlainHttp(String),
+    #[error("the server address is not valid: {0}")]
+    BadAddress(String),
+    /// The CA certificate given at setup cannot be read.
+    #[error("the CA certificate cannot be read: {0}")]
+    BadCa(String),
 }
 
 impl TransportError {
@@ -90,6 +101,10 @@ impl TransportError {
         match self {
             TransportError::Unreachable(_) => "unreachable",
             TransportError::Server { code, .. } => code,
+            TransportError::Untrusted(_) => "untrusted_certificate",
+            TransportError::PlainHttp(_) => "plain_http_refused",
+            TransportError::BadAddress(_) => "bad_server_url",
+            TransportError::BadCa(_) => "bad_ca_certificate",
         }
     }
 
@@ -97,6 +112,10 @@ impl TransportError {
         match self {
             TransportError::Unreachable(_) => true,
             TransportError::Server { status, .. } => *status >= 500 || *status == 429,
+            TransportError::Untrusted(_)
+            | TransportError::PlainHttp(_)
+            | TransportError::BadAddress(_)
+            | TransportError::BadCa(_) => false,
         }
     }
 }

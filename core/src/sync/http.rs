@@ -1,11 +1,10 @@
 //! HTTP, the thin transport under sync: login and `POST /v1/sync`.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use super::api::{self, LoginRequest};
 use super::client::{Transport, TransportError};
+use super::trust::{self, Trust};
 
 pub use super::api::{CONTENT_TYPE, Login, LoginUser};
 
@@ -13,14 +12,6 @@ pub use super::api::{CONTENT_TYPE, Login, LoginUser};
 struct ErrorBody {
     code: String,
     message: String,
-}
-
-pub(super) fn client() -> Result<reqwest::Client, TransportError> {
-    reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
-        .build()
-        .map_err(|e| TransportError::Unreachable(e.to_string()))
 }
 
 pub(super) async fn failure(response: reqwest::Response) -> TransportError {
@@ -39,20 +30,29 @@ pub(super) async fn failure(response: reqwest::Response) -> TransportError {
     }
 }
 
-pub(super) fn unreachable(e: reqwest::Error) -> TransportError {
-    TransportError::Unreachable(e.to_string())
-}
-
-/// Signs in with a password and enrols this device.
+/// Signs in with a password and enrols this device, trusting the server
+/// as [`Trust::default`] does (system roots; plain HTTP to loopback only).
 pub async fn login(
     base_url: &str,
     user: &str,
     password: &str,
     device_name: &str,
 ) -> Result<Login, TransportError> {
+    login_trusting(base_url, &Trust::default(), user, password, device_name).await
+}
+
+/// [`login`] under the trust the device was set up with.
+pub async fn login_trusting(
+    base_url: &str,
+    trust: &Trust,
+    user: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Login, TransportError> {
+    let base = trust::server_address(base_url, trust)?;
     json_answer(
-        client()?
-            .post(format!("{}{}", base_url.trim_end_matches('/'), api::LOGIN))
+        trust::client(trust)?
+            .post(format!("{base}{}", api::LOGIN))
             .json(&LoginRequest {
                 user: user.to_string(),
                 password: password.to_string(),
@@ -66,11 +66,11 @@ pub async fn login(
 async fn json_answer<T: serde::de::DeserializeOwned>(
     request: reqwest::RequestBuilder,
 ) -> Result<T, TransportError> {
-    let response = request.send().await.map_err(unreachable)?;
+    let response = request.send().await.map_err(trust::failed)?;
     if !response.status().is_success() {
         return Err(failure(response).await);
     }
-    response.json().await.map_err(unreachable)
+    response.json().await.map_err(trust::failed)
 }
 
 /// Sync over HTTP with a device token.
@@ -82,11 +82,21 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport to the server at `base_url` (e.g. `http://127.0.0.1:8080`).
+    /// A transport to the server at `base_url` (e.g. `http://127.0.0.1:8080`),
+    /// trusting it as [`Trust::default`] does.
     pub fn new(base_url: &str, token: &str) -> Result<HttpTransport, TransportError> {
+        HttpTransport::trusting(base_url, &Trust::default(), token)
+    }
+
+    /// A transport to the server at `base_url` under `trust`.
+    pub fn trusting(
+        base_url: &str,
+        trust: &Trust,
+        token: &str,
+    ) -> Result<HttpTransport, TransportError> {
         Ok(HttpTransport {
-            client: client()?,
-            base: base_url.trim_end_matches('/').to_string(),
+            client: trust::client(trust)?,
+            base: trust::server_address(base_url, trust)?,
             token: token.to_string(),
         })
     }
@@ -102,11 +112,11 @@ impl HttpTransport {
             .body(body)
             .send()
             .await
-            .map_err(unreachable)?;
+            .map_err(trust::failed)?;
         if !response.status().is_success() {
             return Err(failure(response).await);
         }
-        Ok(response.bytes().await.map_err(unreachable)?.to_vec())
+        Ok(response.bytes().await.map_err(trust::failed)?.to_vec())
     }
 }
 

@@ -13,4 +13,5 @@ pub mod blobs;
 pub mod client;
 pub mod http;
 pub mod repair;
+pub mod trust;
 pub mod wire;

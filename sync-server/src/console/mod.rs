@@ -49,7 +49,8 @@ impl ConsoleState {
         ConsoleState {
             dir: settings.console_dir.clone(),
             session_ms: i64::from(settings.console_session_hours) * 3_600_000,
-            secure_cookie: settings.console_secure_cookie,
+            // Under TLS in the server the cookie is always `Secure`.
+            secure_cookie: settings.console_secure_cookie || settings.serves_tls(),
             departments: settings.console_departments.clone(),
             warm_index: settings.console_warm_index,
             index: index::Index::default(),

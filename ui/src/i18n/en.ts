@@ -18,7 +18,12 @@ const en: MessageSchema = {
     title: 'First run',
     intro: 'Enter the server address and sign in to enrol this device. After that it works offline too.',
     server: 'Server address',
-    serverPlaceholder: 'e.g. http://192.168.1.10:8080',
+    serverPlaceholder: 'e.g. https://wg.example.gov.cn',
+    advanced: 'Admin settings',
+    caCert: 'CA certificate',
+    caCertPlaceholder: "Where the district runs its own CA, the admin pastes its certificate (-----BEGIN CERTIFICATE----- …)",
+    allowHttp: 'Allow unencrypted http://',
+    allowHttpHint: 'Only for a trial on a closed network: personal data travels in clear',
     user: 'User',
     password: 'Password',
     deviceName: 'Device name',
@@ -360,7 +365,13 @@ const en: MessageSchema = {
     not_signed_in: 'Please sign in first',
     unreachable: 'The server cannot be reached',
     unavailable: 'The app backend is not available',
-    bad_server_url: 'The server address must start with http:// or https://',
+    bad_server_url: 'The server address must start with https://, e.g. https://wg.example.gov.cn',
+    plain_http_refused:
+      'To protect personal data the server address must start with https:// (except this machine); plain http:// needs the admin to allow it in setup',
+    untrusted_certificate:
+      "The server's certificate is not trusted by this device: ask the admin to check the server address and the CA certificate",
+    bad_ca_certificate:
+      'The CA certificate cannot be read: paste the whole certificate, starting with -----BEGIN CERTIFICATE-----',
     not_an_image: 'The chosen file is not a photo (JPEG, PNG or WebP expected)',
     too_many_pixels: 'The photo has too many pixels: choose another',
     too_large: 'The photo file is too large: choose another',
