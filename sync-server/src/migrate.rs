@@ -292,8 +292,8 @@ fn own_actor(storage: &dyn Storage, grid: &str) -> Result<ActorId, MigrateError>
 
 #[cfg(test)]
 mod tests {
-    use gridwork_core::demo::{DemoConfig, generate};
     use gridwork_core::model::{Incident, Meta, Party};
+    use gridwork_demo::{DemoConfig, generate};
 
     use super::*;
     use crate::storage::SqliteStorage;
