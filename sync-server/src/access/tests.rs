@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use gridwork_core::calendar::WorkCalendar;
-use gridwork_core::demo::{Demo, DemoConfig, generate};
 use gridwork_core::model::{IncidentParties, Party, RecordKind, Role, User};
 use gridwork_core::privacy;
 use gridwork_core::workflow;
+use gridwork_demo::{Demo, DemoConfig, generate};
 
 use super::*;
 use crate::console::history::{FieldChange, HistoryEntry};

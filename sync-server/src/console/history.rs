@@ -203,7 +203,7 @@ mod tests {
     use gridwork_core::model::{Household, ReviewDecision, ReviewEntry};
 
     fn household() -> Household {
-        let demo = gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
+        let demo = gridwork_demo::generate(&gridwork_demo::DemoConfig {
             households_per_grid: 1,
             incidents_per_grid: 0,
             patrols_per_grid: 0,
