@@ -17,8 +17,7 @@ use gridwork_core::model::{Incident, PhotoRole, Role};
 use gridwork_core::workflow::{self, Status};
 use gridwork_tests::{PASSWORD, Server};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use uuid::Uuid;
+use serde_json::json;
 
 #[tokio::test]
 async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet() -> Result<()> {
