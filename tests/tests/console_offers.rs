@@ -177,7 +177,7 @@ async fn offered(console: &Console, id: Uuid) -> Result<BTreeSet<String>> {
     let levels = names("escalate_to")?;
     let actions = names("actions")?;
     ensure!(
-        actions.contains(&"escalate".to_string()) == !levels.is_empty(),
+        actions.contains(&"escalate".to_string()) != levels.is_empty(),
         "escalation is offered with its levels: {page}"
     );
     Ok(actions
