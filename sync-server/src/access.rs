@@ -473,6 +473,12 @@ pub fn console_record(
     Ok((loaded, stored.snapshot, stored.rev))
 }
 
+/// Whose entries of the access log `user` may read in the console: an
+/// admin everyone's (`None`), anyone else their own.
+pub fn access_log_of(user: &User) -> Option<&str> {
+    (user.role != Role::Admin).then_some(user.id.as_str())
+}
+
 /// Parties as `user` gets them on a console `channel`: a field class the
 /// role gets nothing of is emptied (a handler's parties have no ID
 /// numbers, not even masked). Masking what is left is the caller's.

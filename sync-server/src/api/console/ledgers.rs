@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::model::{RecordKind, Role};
+use gridwork_core::model::RecordKind;
 use serde::{Deserialize, Serialize};
 
 use super::{ConsoleApiError, ConsoleAuth};
@@ -317,7 +317,7 @@ pub async fn access_log(
     ConsoleAuth(who): ConsoleAuth,
     Query(q): Query<LogQuery>,
 ) -> Result<Json<Vec<AccessEntry>>, ConsoleApiError> {
-    let user = (who.session.user.role != Role::Admin).then(|| who.session.user.id.clone());
+    let user = access::access_log_of(&who.session.user).map(str::to_string);
     let limit = q.limit.unwrap_or(100).min(1000);
     let rows =
         tokio::task::spawn_blocking(move || state.storage().access_log(user.as_deref(), limit))
