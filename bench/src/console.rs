@@ -14,8 +14,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, ensure};
-use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::model::Role;
+use gridwork_demo::{DemoConfig, generate};
 
 use crate::figure;
 use crate::sync::server;

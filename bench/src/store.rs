@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use automerge::ActorId;
-use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{AnyRecord, RecordKind};
 use gridwork_core::store::{GridFilter, ListQuery, Store};
+use gridwork_demo::{DemoConfig, generate};
 
 use crate::{figure, p95_ms};
 

@@ -9,15 +9,14 @@
 //! full-text search and an outbox ([`store`]). Grid boundaries and patrol
 //! figures come from [`geo`]; photos are made upload-ready by [`media`];
 //! [`sync`] holds the wire protocol and the device's sync client;
-//! [`demo`] makes realistic, seeded demo data; [`schema`] renders the JSON
-//! Schemas checked in under `schemas/`.
+//! [`schema`] renders the JSON Schemas checked in under `schemas/`. Demo
+//! data lives in its own crate, `gridwork-demo`, so the app never ships it.
 //!
 //! This crate prints nothing and reads no environment variables: the app
 //! shell and the server translate to and from it.
 
 pub mod app_api;
 pub mod calendar;
-pub mod demo;
 pub mod doc;
 pub mod geo;
 pub mod media;

@@ -91,6 +91,24 @@ impl Status {
             Status::Reported | Status::Accepted | Status::Dispatched | Status::InProgress
         )
     }
+
+    /// Every status, in the closed loop's order.
+    pub const ALL: [Status; 11] = ALL_STATUSES;
+
+    /// The status of a stable name ([`Status::as_str`]).
+    pub fn parse(name: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Waiting for someone's decision or work: reported and not yet
+    /// closed, neither returned to the reporter nor suspended.
+    pub fn awaits_decision(self) -> bool {
+        self.is_open()
+            || matches!(
+                self,
+                Status::Resolved | Status::Verified | Status::FeedbackGiven
+            )
+    }
 }
 
 /// The escalation ladder: grid → street/town → district → city.
@@ -315,11 +333,7 @@ impl TransitionError {
 }
 
 fn status_label(name: &str) -> &'static str {
-    ALL_STATUSES
-        .iter()
-        .find(|s| s.as_str() == name)
-        .map(|s| s.label_zh())
-        .unwrap_or("未知")
+    Status::parse(name).map(Status::label_zh).unwrap_or("未知")
 }
 
 fn action_label(name: &str) -> &'static str {
@@ -734,6 +748,68 @@ pub fn transition(
     Ok(next)
 }
 
+/// What an actor may do to an incident now: the actions by name
+/// ([`Action::name`]) in the workflow's order, and the levels an
+/// escalation may go to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Offered {
+    pub actions: Vec<&'static str>,
+    /// Empty unless `escalate` is offered.
+    pub escalate_to: Vec<Level>,
+}
+
+/// The actions `actor` may take on an incident in `state` reported by
+/// `reporter`: each action that [`check`] accepts with the input it asks
+/// for (a reason, an after-photo, a deadline of one working day, a level
+/// above). [`check`] decides, so an action offered here is accepted when
+/// it is taken with such input, and one not offered is refused whatever
+/// the input: a screen that shows only these never shows a dead button.
+pub fn offered(state: &Derived, reporter: &str, actor: Actor<'_>) -> Offered {
+    let anyone = Assignee {
+        kind: AssigneeKind::Department,
+        id: String::new(),
+        name: String::new(),
+    };
+    let mut candidates = vec![
+        Action::Report,
+        Action::Accept,
+        Action::Return,
+        Action::Dispatch {
+            to: anyone,
+            deadline_days: 1,
+        },
+        Action::Start,
+        Action::Resolve,
+        Action::ResolveOnSpot,
+        Action::Verify,
+        Action::Feedback {
+            satisfaction: Satisfaction::Satisfied,
+        },
+        Action::Close,
+        Action::Suspend,
+        Action::Resume,
+    ];
+    let mut level = state.level;
+    while let Some(up) = level.up() {
+        candidates.push(Action::Escalate { to: up });
+        level = up;
+    }
+    let photo = [String::from("0").repeat(64)];
+    let mut offered = Offered::default();
+    for action in candidates {
+        if check(state, reporter, actor, &action, "-", &photo).is_err() {
+            continue;
+        }
+        if let Action::Escalate { to } = action {
+            offered.escalate_to.push(to);
+        }
+        if !offered.actions.contains(&action.name()) {
+            offered.actions.push(action.name());
+        }
+    }
+    offered
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1024,6 +1100,44 @@ mod tests {
         assert_eq!(da, db);
         assert_eq!(da.skipped.len(), 1, "the second one is kept but skipped");
         assert!(matches!(da.status, Status::Resolved | Status::Returned));
+    }
+
+    #[test]
+    fn what_is_offered_is_what_check_accepts_and_nothing_else() {
+        let cal = WorkCalendar::bundled();
+        let mut i = incident();
+        let now = ms(date(2025, 11, 3));
+        transition(&mut i, &cal, WORKER, Action::Report, "", vec![], now).unwrap();
+        let state = derive(&i, &cal);
+        let reporter = i.meta.created_by.clone();
+        let offered = |actor| offered(&state, &reporter, actor);
+        assert_eq!(
+            offered(SUPERVISOR).actions,
+            ["accept", "return", "resolve_on_spot", "suspend", "escalate"]
+        );
+        assert_eq!(
+            offered(WORKER),
+            Offered {
+                actions: vec!["resolve_on_spot", "escalate"],
+                escalate_to: vec![Level::Street, Level::District, Level::City],
+            }
+        );
+        assert_eq!(offered(HANDLER), Offered::default());
+        // At the top of the ladder there is nowhere to escalate to.
+        transition(
+            &mut i,
+            &cal,
+            WORKER,
+            Action::Escalate { to: Level::City },
+            "涉及全市",
+            vec![],
+            now,
+        )
+        .unwrap();
+        let top = derive(&i, &cal);
+        let at_top = super::offered(&top, &reporter, SUPERVISOR);
+        assert!(!at_top.actions.contains(&"escalate"), "{at_top:?}");
+        assert!(at_top.escalate_to.is_empty());
     }
 
     fn any_step() -> impl Strategy<Value = (usize, u8)> {

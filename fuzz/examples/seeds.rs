@@ -12,7 +12,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use automerge::sync::{State, SyncDoc};
-use gridwork_core::demo::{DemoConfig, generate};
+use gridwork_demo::{DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::geo::GridTree;
 use gridwork_core::media::synthetic_photo;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use anyhow::{Context, bail};
 use automerge::ActorId;
 use gridwork_core::calendar::WorkCalendar;
-use gridwork_core::demo::{Demo, DemoConfig, generate};
+use gridwork_demo::{Demo, DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{AnyRecord, Incident, IncidentParties, Meta, Party, Role, User};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};

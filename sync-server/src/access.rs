@@ -32,7 +32,7 @@
 //! history: the data migration ([`crate::migrate`]) marks them
 //! (`pi_history`), and handlers are no longer sent them on a device; they
 //! work them in the console, whose history drops the party paths for them
-//! ([`history_shown`]).
+//! ([`history_field_shown`]).
 //!
 //! **Admins do not sync records to a device.** They set up grids, users and
 //! devices; `/v1/login` refuses them ([`may_enrol_device`]), and a token
@@ -52,12 +52,9 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::admin::SERVER_USER;
-use crate::auth::Session;
-use crate::console::actions::{ConsoleError, ConsoleUser};
-use crate::console::history::HistoryEntry;
-use crate::console::index::{Index, Loaded, Summary, load};
+use crate::auth::{ConsoleUser, Session};
+use crate::index::{Index, Loaded, Summary, load};
 use crate::storage::{Storage, StorageError, StoredDoc};
-use crate::sync::codes;
 
 /// Where a record leaves the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -397,7 +394,7 @@ pub fn device_doc(
 /// with its enrolment and never read the pull: not logged.
 pub fn device_channel_open(session: &Session, channel: Channel) -> bool {
     let open = gets(session.user.role, Class::Plain, channel) != Nothing;
-    if !open && !session.device_id.starts_with(crate::console::DEVICE_PREFIX) {
+    if !open && !session.is_console() {
         refused_device(session, channel);
     }
     open
@@ -425,7 +422,7 @@ pub fn photos_readable(
     session: &Session,
     doc: Uuid,
 ) -> Result<bool, StorageError> {
-    if !session.device_id.starts_with(crate::console::DEVICE_PREFIX) {
+    if !session.is_console() {
         return Ok(device_doc(storage, calendar, session, doc, Channel::Blobs)?.is_some());
     }
     let user = &session.user;
@@ -444,6 +441,19 @@ pub fn photos_readable(
 
 // ---------------------------------------------------------------- console
 
+/// Why a console page cannot have a record.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// No such record, or not one the user may see: the same answer, so
+    /// the console does not reveal what exists elsewhere.
+    #[error("no such record in the user's grids")]
+    NotFound,
+    #[error("the stored record is damaged: {0}")]
+    Damaged(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
 /// Loads a record the console user may see: in their subtree and needed by
 /// their role; `NotFound` otherwise, whether or not it exists.
 pub fn console_record(
@@ -451,16 +461,22 @@ pub fn console_record(
     calendar: &WorkCalendar,
     who: &ConsoleUser,
     id: Uuid,
-) -> Result<(Loaded, Vec<u8>, i64), ConsoleError> {
-    let stored = storage.load_doc(id)?.ok_or(ConsoleError::NotFound)?;
+) -> Result<(Loaded, Vec<u8>, i64), RecordError> {
+    let stored = storage.load_doc(id)?.ok_or(RecordError::NotFound)?;
     if !grid_within(storage, &stored.grid, &who.scope_path)? {
-        return Err(ConsoleError::NotFound);
+        return Err(RecordError::NotFound);
     }
-    let loaded = load(&stored.snapshot, calendar).map_err(ConsoleError::Damaged)?;
+    let loaded = load(&stored.snapshot, calendar).map_err(RecordError::Damaged)?;
     if !needs_to_know(&who.session.user, &loaded.record, loaded.derived.as_ref()) {
-        return Err(ConsoleError::NotFound);
+        return Err(RecordError::NotFound);
     }
     Ok((loaded, stored.snapshot, stored.rev))
+}
+
+/// Whose entries of the access log `user` may read in the console: an
+/// admin everyone's (`None`), anyone else their own.
+pub fn access_log_of(user: &User) -> Option<&str> {
+    (user.role != Role::Admin).then_some(user.id.as_str())
 }
 
 /// Parties as `user` gets them on a console `channel`: a field class the
@@ -515,7 +531,7 @@ pub fn with_parties(
     who: &ConsoleUser,
     record: &AnyRecord,
     mut json: Json,
-) -> Result<Json, ConsoleError> {
+) -> Result<Json, RecordError> {
     let AnyRecord::Incident(incident) = record else {
         return Ok(json);
     };
@@ -523,7 +539,7 @@ pub fn with_parties(
     let parties = match storage.load_doc(id)? {
         Some(stored) if grid_within(storage, &stored.grid, &who.scope_path)? => {
             match load(&stored.snapshot, calendar)
-                .map_err(ConsoleError::Damaged)?
+                .map_err(RecordError::Damaged)?
                 .record
             {
                 AnyRecord::IncidentParties(p)
@@ -539,39 +555,46 @@ pub fn with_parties(
     let parties = parties_shown(&who.session.user, Channel::ConsolePage, parties);
     if let Json::Object(map) = &mut json {
         let value =
-            serde_json::to_value(parties).map_err(|e| ConsoleError::Damaged(e.to_string()))?;
+            serde_json::to_value(parties).map_err(|e| RecordError::Damaged(e.to_string()))?;
         map.insert("parties".into(), value);
     }
     Ok(json)
 }
 
-/// A record's field history as `user` gets it: the paths of fields whose
-/// class the role gets nothing of are dropped (an incident's old party
-/// list, for a department handler).
-pub fn history_shown(
-    user: &User,
-    kind: RecordKind,
-    history: Vec<HistoryEntry>,
-) -> Vec<HistoryEntry> {
+/// Whether the field at `path` of a record of `kind` is shown to `user` in
+/// its field history: not when the role gets nothing of its class (an
+/// incident's old party list, for a department handler).
+pub fn history_field_shown(user: &User, kind: RecordKind, path: &str) -> bool {
     let drop_parties =
         kind == RecordKind::Incident && gets(user.role, Class::S, Channel::History) == Nothing;
-    if !drop_parties {
-        return history;
-    }
-    history
-        .into_iter()
-        .map(|mut e| {
-            e.fields
-                .retain(|f| f.path != "parties" && !f.path.starts_with("parties."));
-            e
-        })
-        .collect()
+    !(drop_parties && (path == "parties" || path.starts_with("parties.")))
 }
 
 // ---------------------------------------------------------------- pushes
 
+/// Why [`refused_push`] refuses a pushed document (zh-CN first message);
+/// the sync answers it with its own code ([`crate::sync::codes`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushRefused {
+    /// An incident that puts party items in its old `parties` key.
+    #[error(
+        "事件当事人已改为单独记录，此版本的应用不能再写入，请更新应用 (an incident's parties are a record of their own now; this app writes them where they no longer go: update the app)"
+    )]
+    PartiesInIncident,
+    /// A new parties record of an incident someone else created.
+    #[error(
+        "只有事件的上报人可以建立该事件的当事人记录 (only the incident's creator may create its parties record)"
+    )]
+    PartiesNotByCreator,
+    /// A new parties record outside its incident's grid (named).
+    #[error(
+        "当事人记录必须与事件在同一网格 {0} (the parties record must be in the incident's grid)"
+    )]
+    PartiesOutsideGrid(String),
+}
+
 /// A pushed document that would put fields where their receivers may not
-/// see them, refused outright (code, zh-CN first message):
+/// see them, refused outright:
 /// - an incident whose state holds party items in its old `parties` key
 ///   (no Gridwork app writes them since they moved to their own record;
 ///   handlers receive incidents);
@@ -585,7 +608,7 @@ pub fn refused_push(
     stored: Option<&StoredDoc>,
     after_doc: &AutoCommit,
     after: &AnyRecord,
-) -> Result<Option<(&'static str, String)>, StorageError> {
+) -> Result<Option<PushRefused>, StorageError> {
     match after {
         AnyRecord::Incident(_) => {
             let now = party_list(after_doc);
@@ -595,10 +618,7 @@ pub fn refused_push(
                     .map(|d| party_list(&d))
                     .unwrap_or(Json::Null);
                 if before != now {
-                    return Ok(Some((
-                        codes::INVALID_RECORD,
-                        "事件当事人已改为单独记录，此版本的应用不能再写入，请更新应用 (an incident's parties are a record of their own now; this app writes them where they no longer go: update the app)".into(),
-                    )));
+                    return Ok(Some(PushRefused::PartiesInIncident));
                 }
             }
             Ok(None)
@@ -612,19 +632,10 @@ pub fn refused_push(
             let by_creator = creator.as_deref() == Some(session.user.id.as_str())
                 || session.user.id == SERVER_USER;
             if !by_creator {
-                return Ok(Some((
-                    codes::ROLE_NOT_ALLOWED,
-                    "只有事件的上报人可以建立该事件的当事人记录 (only the incident's creator may create its parties record)".into(),
-                )));
+                return Ok(Some(PushRefused::PartiesNotByCreator));
             }
             if incident.grid != p.meta.grid {
-                return Ok(Some((
-                    codes::INVALID_RECORD,
-                    format!(
-                        "当事人记录必须与事件在同一网格 {} (the parties record must be in the incident's grid)",
-                        incident.grid
-                    ),
-                )));
+                return Ok(Some(PushRefused::PartiesOutsideGrid(incident.grid)));
             }
             Ok(None)
         }

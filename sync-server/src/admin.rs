@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::ActorId;
-use gridwork_core::demo::{Demo, DemoConfig};
 use gridwork_core::doc::{Author, DocError, RecordDoc};
 use gridwork_core::model::{AnyRecord, Role, User};
+use gridwork_demo::{Demo, DemoConfig};
 
 use crate::auth::{hash_password, new_actor_hex};
 use crate::grids::{self, GeoError};

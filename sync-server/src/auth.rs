@@ -328,6 +328,26 @@ pub struct Session {
     pub user: User,
 }
 
+/// Console enrolments' device ids start with this: a console sign-in is a
+/// device enrolment of its own (see [`crate::console`]).
+pub const CONSOLE_DEVICE_PREFIX: &str = "console-";
+
+impl Session {
+    /// Whether this is a console sign-in rather than a tablet.
+    pub fn is_console(&self) -> bool {
+        self.device_id.starts_with(CONSOLE_DEVICE_PREFIX)
+    }
+}
+
+/// Who acts in the console: the signed-in enrolment and its actor.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser {
+    pub session: Session,
+    pub actor: automerge::ActorId,
+    /// Materialized path of the user's grid.
+    pub scope_path: String,
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = ApiError;
 
@@ -348,7 +368,7 @@ impl FromRequestParts<AppState> for Session {
             Some(o) if o.revoked || o.account_disabled => Err(ApiError::TokenRevoked),
             // A console session is a cookie for the browser, not a device:
             // its token does not open the device API.
-            Some(o) if o.device_id.starts_with(crate::console::DEVICE_PREFIX) => {
+            Some(o) if o.device_id.starts_with(CONSOLE_DEVICE_PREFIX) => {
                 Err(ApiError::Unauthenticated)
             }
             Some(o) => Ok(Session {

@@ -40,6 +40,7 @@ pub mod console;
 pub mod error;
 pub mod escape;
 pub mod grids;
+pub mod index;
 pub mod limits;
 pub mod migrate;
 pub mod storage;

@@ -254,7 +254,7 @@ fn run() -> anyhow::Result<()> {
             })?;
             let password = password.unwrap_or_else(|| admin::DEMO_PASSWORD.to_string());
             let started = std::time::Instant::now();
-            let demo = gridwork_core::demo::generate(&admin::demo_config(seed, records));
+            let demo = gridwork_demo::generate(&admin::demo_config(seed, records));
             let summary =
                 admin::load_demo(&storage, &demo, &password).context("loading the demo")?;
             print_demo_summary(out, &summary, &password, started.elapsed())?;

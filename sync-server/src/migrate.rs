@@ -292,8 +292,8 @@ fn own_actor(storage: &dyn Storage, grid: &str) -> Result<ActorId, MigrateError>
 
 #[cfg(test)]
 mod tests {
-    use gridwork_core::demo::{DemoConfig, generate};
     use gridwork_core::model::{Incident, Meta, Party};
+    use gridwork_demo::{DemoConfig, generate};
 
     use super::*;
     use crate::storage::SqliteStorage;
@@ -310,6 +310,21 @@ mod tests {
     /// A store with the demo's grids and users, and an incident document
     /// laid out as before the split, as the server's device stored it.
     fn old_incident(parties: Vec<Party>) -> (tempfile::TempDir, SqliteStorage, Incident) {
+        let (dir, storage, demo) = demo_storage();
+        let mut incident = demo.incidents[0].clone();
+        incident.meta = Meta::new(incident.meta.grid.clone(), "gw-1", 1_000);
+        let old = IncidentWithParties {
+            incident: incident.clone(),
+            parties,
+        };
+        let actor = own_actor(&storage, &incident.meta.grid).unwrap();
+        let mut doc = RecordDoc::create(&old, actor, &Author::new("gw-1", 1_000)).unwrap();
+        store(&storage, &mut doc);
+        (dir, storage, incident)
+    }
+
+    /// A store with the demo's grids and users.
+    fn demo_storage() -> (tempfile::TempDir, SqliteStorage, gridwork_demo::Demo) {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(dir.path()).unwrap();
         let demo = generate(&DemoConfig {
@@ -320,22 +335,20 @@ mod tests {
             ..DemoConfig::default()
         });
         crate::admin::load_demo(&storage, &demo, "gridwork-demo").unwrap();
-        let mut incident = demo.incidents[0].clone();
-        incident.meta = Meta::new(incident.meta.grid.clone(), "gw-1", 1_000);
-        let old = IncidentWithParties {
-            incident: incident.clone(),
-            parties,
-        };
-        let actor = own_actor(&storage, &incident.meta.grid).unwrap();
-        let mut doc = RecordDoc::create(&old, actor, &Author::new("gw-1", 1_000)).unwrap();
+        (dir, storage, demo)
+    }
+
+    /// Stores `doc` as the server's device pushed it.
+    fn store(storage: &SqliteStorage, doc: &mut RecordDoc) {
+        let record = doc.to_json();
         let commit = PushCommit {
             device_id: SERVER_DEVICE.into(),
             user_id: SERVER_USER.into(),
             received_at: 1_000,
             docs: vec![DocWrite {
-                id: incident.meta.id,
-                kind: "incident".into(),
-                grid: incident.meta.grid.clone(),
+                id: doc.id(),
+                kind: doc.kind().as_str().into(),
+                grid: record["grid"].as_str().unwrap().into(),
                 snapshot: doc.save(),
                 base_rev: None,
                 moved: false,
@@ -348,7 +361,6 @@ mod tests {
             storage.commit_push(&commit).unwrap(),
             CommitOutcome::Committed
         );
-        (dir, storage, incident)
     }
 
     fn read(storage: &SqliteStorage, id: Uuid) -> (RecordDoc, bool) {
@@ -404,5 +416,54 @@ mod tests {
             .load_doc(IncidentParties::id_for(incident.meta.id))
             .unwrap();
         assert!(linked.is_none());
+    }
+
+    /// The incident document the last build before the split wrote
+    /// (core/tests/fixtures/layout-v1-parties-in-incident, by commit
+    /// c098fe7), moved by today's migration.
+    #[test]
+    fn an_incident_written_before_the_split_has_its_parties_moved() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/tests/fixtures/layout-v1-parties-in-incident"
+        );
+        let bytes = std::fs::read(format!("{dir}/incident.automerge")).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/expected.json")).unwrap())
+                .unwrap();
+        let written = manifest["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["file"] == "incident.automerge")
+            .unwrap()["record"]
+            .clone();
+        let held: Vec<Party> = serde_json::from_value(written["parties"].clone()).unwrap();
+        assert!(!held.is_empty());
+
+        let (_dir, storage, _) = demo_storage();
+        let mut doc = RecordDoc::load(&bytes, ActorId::random()).unwrap();
+        let id = doc.id();
+        let before: Incident = doc.read().unwrap();
+        store(&storage, &mut doc);
+        assert_eq!(
+            split_incident_parties(&storage, jiff::Timestamp::now()).unwrap(),
+            1
+        );
+
+        let (doc, pi_history) = read(&storage, id);
+        assert!(pi_history);
+        assert!(doc.to_json().get("parties").is_none(), "cleared");
+        assert_eq!(
+            doc.read::<Incident>().unwrap(),
+            before,
+            "nothing else changed"
+        );
+        let (linked, _) = read(&storage, IncidentParties::id_for(id));
+        let linked: IncidentParties = linked.read().unwrap();
+        assert_eq!(linked.parties, held);
+        assert_eq!(linked.incident, id);
+        assert_eq!(linked.meta.grid, before.meta.grid);
+        assert_eq!(linked.meta.created_by, before.meta.created_by);
     }
 }

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use automerge::ActorId;
-use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::doc::RecordDoc;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::Role;
 use gridwork_core::sync::api::Login;
 use gridwork_core::sync::wire::{self, SyncRequest, SyncResponse};
+use gridwork_demo::{DemoConfig, generate};
 use gridwork_server::config::Settings;
 use gridwork_server::storage::SqliteStorage;
 use gridwork_server::{AppState, admin};

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use automerge::ActorId;
-use gridwork_core::demo::{Demo, DemoConfig, generate};
 use gridwork_core::store::Store;
 use gridwork_core::sync::client::{Progress, SyncClient, SyncError};
 use gridwork_core::sync::http::{HttpTransport, Login, login};
+use gridwork_demo::{Demo, DemoConfig, generate};
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery";

@@ -43,6 +43,33 @@ async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Resul
             .contains("门牌照片不清楚"),
         "{seen}"
     );
+    // The record page shows the buttons of what the server offers: on the
+    // reported incident, accepting, but not verifying or dispatching
+    // (which the server does not offer there); once it is accepted, the
+    // accept button is gone.
+    let listed = |key: &str| -> Vec<String> {
+        seen[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (offered, buttons) = (listed("offeredOnReported"), listed("buttonsOnReported"));
+    ensure!(
+        offered.iter().any(|a| a == "accept") && buttons.iter().any(|b| b == "incident-accept"),
+        "accept is offered and shown: {seen}"
+    );
+    ensure!(
+        !offered.iter().any(|a| a == "verify" || a == "dispatch")
+            && !buttons
+                .iter()
+                .any(|b| b == "verify" || b == "dispatch-form"),
+        "verify and dispatch are neither offered nor shown on a reported incident: {seen}"
+    );
+    assert_eq!(seen["acceptButtonsOnceAccepted"], 0, "{seen}");
     assert_eq!(seen["assignee"], "城管", "{seen}");
     assert!(
         seen["incidentState"]

@@ -8,50 +8,16 @@
 mod console_support;
 
 use anyhow::{Context, Result};
-use console_support::{Answer, Console, add_handler, two_communities, user_over, worker_reports};
+use console_support::{
+    Console, add_handler, jpeg, two_communities, upload, user_over, worker_reports,
+};
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::media::sha256_hex;
 use gridwork_core::model::{Incident, PhotoRole, Role};
 use gridwork_core::workflow::{self, Status};
 use gridwork_tests::{PASSWORD, Server};
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use uuid::Uuid;
-
-/// A JPEG camera photo, made here: a gradient so it is not trivial.
-fn jpeg(width: u32, height: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode_image(&img)
-        .expect("encode a JPEG");
-    out
-}
-
-/// Uploads one file as an after-photo of `incident`.
-async fn upload(
-    console: &Console,
-    server: &Server,
-    incident: Uuid,
-    bytes: Vec<u8>,
-) -> Result<Answer> {
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}/console/api/incidents/{incident}/photos",
-            server.url()
-        ))
-        .header(reqwest::header::COOKIE, console.cookie())
-        .header("x-gridwork-console", "1")
-        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-        .body(bytes)
-        .send()
-        .await?;
-    let status = response.status();
-    let body = response.json().await.unwrap_or(Value::Null);
-    Ok(Answer { status, body })
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet() -> Result<()> {

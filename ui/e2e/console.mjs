@@ -35,8 +35,18 @@ try {
   // Accept, dispatch and escalate the incident.
   await page.locator('[data-test=back]').click()
   await page.locator(`[data-test=row-${incident}] [data-test=open]`).click()
+  // The page shows a button for what the server offers and nothing else.
+  await page.locator('[data-test=incident-accept]').waitFor()
+  seen.offeredOnReported = await page.evaluate(
+    async (id) => (await (await fetch(`/console/api/records/${id}`)).json()).actions,
+    incident,
+  )
+  seen.buttonsOnReported = await page
+    .locator('[data-test=actions] [data-test]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-test')))
   await page.locator('[data-test=incident-accept]').click()
   await page.locator('[data-test=dispatch-form]').waitFor()
+  seen.acceptButtonsOnceAccepted = await page.locator('[data-test=incident-accept]').count()
   await page.locator('[data-test=dispatch-department]').selectOption('城管')
   await page.locator('[data-test=dispatch-days]').fill('3')
   await page.locator('[data-test=comment] textarea').fill('请三个工作日内处置')

@@ -26,13 +26,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 use automerge::ActorId;
 use automerge::sync::{State, SyncDoc};
-use gridwork_core::demo::{DemoConfig, generate};
 use gridwork_core::doc::Author;
 use gridwork_core::model::{AnyRecord, Household, PhotoRole};
 use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
 use gridwork_core::sync::client::{SyncClient, Transport, TransportError};
 use gridwork_core::sync::http::{HttpTransport, login};
+use gridwork_demo::{DemoConfig, generate};
 use uuid::Uuid;
 
 use crate::figure;

@@ -148,6 +148,24 @@ pub enum ReviewState {
     Returned,
 }
 
+impl ReviewState {
+    /// Every review state.
+    pub const ALL: [ReviewState; 3] = [
+        ReviewState::Pending,
+        ReviewState::Accepted,
+        ReviewState::Returned,
+    ];
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Pending => "pending",
+            ReviewState::Accepted => "accepted",
+            ReviewState::Returned => "returned",
+        }
+    }
+}
+
 /// Derives the review state: the last entry in log order decides. The log
 /// is an Automerge list, so every device sees the same order.
 pub fn review_state(log: &[ReviewEntry]) -> ReviewState {

@@ -245,7 +245,7 @@ impl Projection {
 }
 
 /// Serializes a unit-only enum value to its snake_case name.
-pub(crate) fn enum_name<T: Serialize>(value: &T) -> String {
+pub fn enum_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),

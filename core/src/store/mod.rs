@@ -72,8 +72,11 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// The derivation of list rows this build writes: bump it when what a
 /// record's projection holds changes, and stores opened by this build
 /// derive their rows again. 1: a tagged resident never visited is due
-/// from registration.
-pub const PROJECTIONS_VERSION: i64 = 1;
+/// from registration. 2: an ID number in a list row keeps only its
+/// province (`privacy::mask_id_number`); rows written before kept the
+/// whole region code, which gives the 户籍地 back (found by the fixture
+/// `core/tests/fixtures/layout-v1-parties-in-incident`).
+pub const PROJECTIONS_VERSION: i64 = 2;
 
 /// What can go wrong in the local store.
 #[derive(Debug, thiserror::Error)]

@@ -466,16 +466,9 @@ mod tests {
     }
 
     fn incident_with(photos: Vec<PhotoRef>) -> Incident {
-        let demo = crate::demo::generate(&crate::demo::DemoConfig {
-            households_per_grid: 1,
-            incidents_per_grid: 1,
-            patrols_per_grid: 0,
-            visits_per_grid: 0,
-            ..crate::demo::DemoConfig::default()
-        });
-        let mut i = demo.incidents[0].clone();
-        i.meta = Meta::new(&i.meta.grid, "w1", 1_779_000_000_000);
-        i.log.clear();
+        let at = 1_779_000_000_000;
+        let mut i = crate::store::tests::incident("440106001001001", "路灯损坏", "", at);
+        i.meta = Meta::new(&i.meta.grid, "w1", at);
         i.photos = photos;
         i
     }

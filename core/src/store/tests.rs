@@ -54,7 +54,7 @@ fn household(grid: &str, estate: &str, building: &str, room: &str, created_at: i
     }
 }
 
-fn incident(grid: &str, title: &str, description: &str, created_at: i64) -> Incident {
+pub(super) fn incident(grid: &str, title: &str, description: &str, created_at: i64) -> Incident {
     Incident {
         meta: Meta::new(grid, "wangfang", created_at),
         number: format!("SJ20261122-3F9A-{created_at:04}"),

@@ -10,32 +10,25 @@
 //! `gridwork_core::workflow`'s, checked before writing so an honest
 //! console never writes a transition the fold would skip.
 
-use automerge::{ActorId, AutoCommit};
+use automerge::AutoCommit;
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::media::{self, MediaError};
 use gridwork_core::model::{
-    AnyRecord, CategoryMajor, Mediation, PhotoRef, PhotoRole, Record, ReviewDecision, ReviewEntry,
-    Role,
+    AnyRecord, CategoryMajor, Incident, Mediation, PhotoRef, PhotoRole, Record, ReviewDecision,
+    ReviewEntry, Role, User,
 };
 use gridwork_core::sync::wire::{DocChanges, Rejection, SyncRequest};
 use gridwork_core::validate::Lang;
-use gridwork_core::workflow::{self, Action, Actor, TransitionError};
+use gridwork_core::workflow::{self, Action, Actor, Derived, Level, TransitionError};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::access;
-use crate::auth::Session;
 use crate::blobs::{self, BlobError, BlobState, BlobStore, UploadLimits, Uploader};
 use crate::storage::{Storage, StorageError};
 use crate::sync::{SyncContext, SyncError};
 
-/// Who acts in the console: the signed-in enrolment and its actor.
-#[derive(Debug, Clone)]
-pub struct ConsoleUser {
-    pub session: Session,
-    pub actor: ActorId,
-    /// Materialized path of the user's grid.
-    pub scope_path: String,
-}
+pub use crate::auth::ConsoleUser;
 
 /// A decision taken in the console.
 #[derive(Debug, Clone)]
@@ -76,6 +69,16 @@ fn checked_mediation(mut m: Mediation, now_ms: i64) -> Result<Mediation, Console
     }
     m.mediated_at = m.mediated_at.or(Some(now_ms));
     Ok(m)
+}
+
+impl From<access::RecordError> for ConsoleError {
+    fn from(e: access::RecordError) -> ConsoleError {
+        match e {
+            access::RecordError::NotFound => ConsoleError::NotFound,
+            access::RecordError::Damaged(d) => ConsoleError::Damaged(d),
+            access::RecordError::Storage(s) => ConsoleError::Storage(s),
+        }
+    }
 }
 
 /// Why a console call failed.
@@ -190,14 +193,93 @@ fn photo_message(e: &MediaError) -> String {
     }
 }
 
-/// The actions the console offers on incidents to a role: reporting and
-/// resolving on the spot need a tablet (the reporter's own account); a
-/// report-back (`resolve`, with after-photos) is the department handler's.
-fn offered(action: &Action, role: Role) -> bool {
+/// Whether the console offers a workflow action (by [`Action::name`]) to
+/// a role at all: reporting and resolving on the spot need a tablet (the
+/// reporter's own account); a report-back (`resolve`, with after-photos)
+/// is the department handler's. Whether it applies now is
+/// `gridwork_core::workflow`'s.
+fn console_offers(action: &str, role: Role) -> bool {
     match action {
-        Action::Report | Action::ResolveOnSpot => false,
-        Action::Resolve => role == Role::DepartmentHandler,
+        "report" | "resolve_on_spot" => false,
+        "resolve" => role == Role::DepartmentHandler,
         _ => true,
+    }
+}
+
+/// Whether `role` may accept or return a household or resident.
+fn may_review(role: Role) -> Result<(), ConsoleError> {
+    if role.is_supervisor() {
+        Ok(())
+    } else {
+        Err(ConsoleError::RoleNotAllowed)
+    }
+}
+
+/// Whether `role` may record the mediation of `incident`: a supervisor's,
+/// on a dispute (矛盾纠纷).
+fn may_mediate(role: Role, incident: &Incident) -> Result<(), ConsoleError> {
+    if !role.is_supervisor() {
+        return Err(ConsoleError::RoleNotAllowed);
+    }
+    if incident.category.major != CategoryMajor::Dispute {
+        return Err(ConsoleError::NotADispute);
+    }
+    Ok(())
+}
+
+/// What the signed-in user may do on a record now, as its page offers it.
+///
+/// The page shows a button for each of these and nothing else, and
+/// [`act`] decides a posted decision by the same rules
+/// ([`may_review`], [`may_mediate`], [`console_offers`] and
+/// `gridwork_core::workflow::offered`, which is `check`'s verdict): an
+/// offered action is accepted when posted with the input it asks for, and
+/// one not offered is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Offers {
+    /// `accept` and `return` (a review) on a household or resident; on an
+    /// incident its workflow actions by [`Action::name`] and `mediation`.
+    pub actions: Vec<String>,
+    /// The levels an escalation may go to (empty unless `escalate` is
+    /// offered).
+    pub escalate_to: Vec<Level>,
+}
+
+/// What `user` may do on `record` (an incident's `derived` state beside it).
+pub fn offers(user: &User, record: &AnyRecord, derived: Option<&Derived>) -> Offers {
+    match (record, derived) {
+        (AnyRecord::Household(_) | AnyRecord::Resident(_), _) => Offers {
+            actions: match may_review(user.role) {
+                Ok(()) => vec!["accept".into(), "return".into()],
+                Err(_) => Vec::new(),
+            },
+            escalate_to: Vec::new(),
+        },
+        (AnyRecord::Incident(i), Some(state)) => {
+            let actor = Actor {
+                user: &user.id,
+                role: user.role,
+            };
+            let offered = workflow::offered(state, &i.meta.created_by, actor);
+            let mut actions: Vec<String> = offered
+                .actions
+                .iter()
+                .filter(|a| console_offers(a, user.role))
+                .map(|a| a.to_string())
+                .collect();
+            if may_mediate(user.role, i).is_ok() {
+                actions.push("mediation".into());
+            }
+            Offers {
+                escalate_to: if actions.iter().any(|a| a == "escalate") {
+                    offered.escalate_to
+                } else {
+                    Vec::new()
+                },
+                actions,
+            }
+        }
+        _ => Offers::default(),
     }
 }
 
@@ -225,7 +307,7 @@ pub fn store_photo(
             loaded.record.kind().as_str().into(),
         ));
     }
-    if who.session.user.role != Role::DepartmentHandler {
+    if !console_offers(Action::Resolve.name(), who.session.user.role) {
         return Err(ConsoleError::ActionNotOffered(
             Action::Resolve.name().into(),
         ));
@@ -300,9 +382,7 @@ pub fn act(
             Decision::Review { accept, comment },
             record @ (AnyRecord::Household(_) | AnyRecord::Resident(_)),
         ) => {
-            if !user.role.is_supervisor() {
-                return Err(ConsoleError::RoleNotAllowed);
-            }
+            may_review(user.role)?;
             if !accept && comment.trim().is_empty() {
                 return Err(ConsoleError::CommentRequired);
             }
@@ -338,7 +418,7 @@ pub fn act(
             },
             AnyRecord::Incident(i),
         ) => {
-            if !offered(&action, user.role) {
+            if !console_offers(action.name(), user.role) {
                 return Err(ConsoleError::ActionNotOffered(action.name().into()));
             }
             let mut after = i.clone();
@@ -384,12 +464,7 @@ pub fn act(
             doc.write_diff(&author, i, &after).map_err(damaged)?;
         }
         (Decision::Mediation(m), AnyRecord::Incident(i)) => {
-            if !user.role.is_supervisor() {
-                return Err(ConsoleError::RoleNotAllowed);
-            }
-            if i.category.major != CategoryMajor::Dispute {
-                return Err(ConsoleError::NotADispute);
-            }
+            may_mediate(user.role, i)?;
             let mut after = i.clone();
             after.mediation = Some(checked_mediation(m, now_ms)?);
             if after.mediation == i.mediation {

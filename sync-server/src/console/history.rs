@@ -195,6 +195,23 @@ fn flatten(prefix: &str, value: &Json, out: &mut BTreeMap<String, Json>) {
     }
 }
 
+/// A record's field history as `user` gets it: each field
+/// [`crate::access::history_field_shown`] withholds is dropped.
+pub fn history_shown(
+    user: &gridwork_core::model::User,
+    kind: RecordKind,
+    history: Vec<HistoryEntry>,
+) -> Vec<HistoryEntry> {
+    history
+        .into_iter()
+        .map(|mut e| {
+            e.fields
+                .retain(|f| crate::access::history_field_shown(user, kind, &f.path));
+            e
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,7 +220,7 @@ mod tests {
     use gridwork_core::model::{Household, ReviewDecision, ReviewEntry};
 
     fn household() -> Household {
-        let demo = gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
+        let demo = gridwork_demo::generate(&gridwork_demo::DemoConfig {
             households_per_grid: 1,
             incidents_per_grid: 0,
             patrols_per_grid: 0,

@@ -818,8 +818,8 @@ fn geojson(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
 mod tests {
     use super::*;
 
-    fn demo() -> gridwork_core::demo::Demo {
-        gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
+    fn demo() -> gridwork_demo::Demo {
+        gridwork_demo::generate(&gridwork_demo::DemoConfig {
             communities: 1,
             grids_per_community: 1,
             households_per_grid: 5,

@@ -13,20 +13,29 @@
 //! Listing reads every document of the subtree; decoding Automerge is the
 //! cost, so [`index::Index`] keeps each document's summary by revision and
 //! decodes only what changed since the last listing.
+//!
+//! What a record page offers the user ([`actions::offers`]) and what a
+//! posted decision is allowed ([`actions::act`]) are decided by the same
+//! functions, over `gridwork_core::workflow`: the browser keeps no copy of
+//! who may do what in which status.
 
 pub mod actions;
 pub mod dashboard;
 pub mod history;
 pub mod hotline;
-pub mod index;
 pub mod ledger;
 pub mod provenance;
+pub mod queue;
 pub mod tasks;
 
 use crate::config::Settings;
 
+/// The records the console lists, kept by revision (a module of its own,
+/// which [`crate::access`] reads too).
+pub use crate::index;
+
 /// Console enrolments' device ids start with this.
-pub const DEVICE_PREFIX: &str = "console-";
+pub use crate::auth::CONSOLE_DEVICE_PREFIX as DEVICE_PREFIX;
 
 /// The name console enrolments get in `list-devices`.
 pub const DEVICE_NAME: &str = "监督控制台 (console)";

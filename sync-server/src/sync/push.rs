@@ -507,14 +507,18 @@ impl Checker<'_, '_> {
             );
         }
 
-        if let Some((code, message)) = crate::access::refused_push(
+        if let Some(refused) = crate::access::refused_push(
             self.storage,
             session,
             stored.as_ref(),
             doc.automerge(),
             &after,
         )? {
-            return refuse(code, message);
+            let code = match refused {
+                crate::access::PushRefused::PartiesNotByCreator => codes::ROLE_NOT_ALLOWED,
+                _ => codes::INVALID_RECORD,
+            };
+            return refuse(code, refused.to_string());
         }
         let today = gridwork_core::calendar::shanghai_date(self.now);
         if let Err(message) = state::validate(before.as_ref(), &after, &ValidateCtx { today }) {

@@ -260,7 +260,7 @@ mod tests {
     use super::*;
 
     fn household() -> AnyRecord {
-        let demo = gridwork_core::demo::generate(&gridwork_core::demo::DemoConfig {
+        let demo = gridwork_demo::generate(&gridwork_demo::DemoConfig {
             households_per_grid: 1,
             ..Default::default()
         });

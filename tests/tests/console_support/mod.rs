@@ -118,6 +118,41 @@ pub fn add_handler(server: &Server, grid: &str) -> Result<String> {
     Ok("dh-test".into())
 }
 
+/// A JPEG camera photo, made here: a gradient so it is not trivial.
+pub fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&img)
+        .expect("encode a JPEG");
+    out
+}
+
+/// Uploads one file as an after-photo of `incident`.
+pub async fn upload(
+    console: &Console,
+    server: &Server,
+    incident: Uuid,
+    bytes: Vec<u8>,
+) -> Result<Answer> {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/console/api/incidents/{incident}/photos",
+            server.url()
+        ))
+        .header(reqwest::header::COOKIE, console.cookie())
+        .header("x-gridwork-console", "1")
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(bytes)
+        .send()
+        .await?;
+    let status = response.status();
+    let body = response.json().await.unwrap_or(Value::Null);
+    Ok(Answer { status, body })
+}
+
 /// A console session: the cookie the server set at sign-in.
 #[derive(Debug)]
 pub struct Console {

@@ -41,11 +41,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::demo::{Demo, DemoConfig, generate};
 use gridwork_core::doc::Author;
 use gridwork_core::model::{Household, Meta, Role, User};
 use gridwork_core::sync::http::CONTENT_TYPE;
 use gridwork_core::sync::wire::{self, SyncRequest, SyncResponse};
+use gridwork_demo::{Demo, DemoConfig, generate};
 use gridwork_tests::{Device, PASSWORD, Server};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;

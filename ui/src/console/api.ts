@@ -23,6 +23,9 @@ export interface Me {
   user: UserInfo
   grids: GridName[]
   departments: string[]
+  /** The statuses the lists filter by (review states, then incident
+   * statuses), from the server. */
+  statuses: string[]
 }
 
 export interface Assignee {
@@ -91,7 +94,7 @@ export interface TimelineEntry {
   opinion: string
   at: number
   received_at: number | null
-  skipped?: string
+  skipped?: string | null
 }
 
 export interface IncidentState {
@@ -109,6 +112,12 @@ export interface Detail {
   state?: IncidentState
   timeline?: TimelineEntry[]
   history: HistoryEntry[]
+  /** What the signed-in user may do on the record now, by name: `accept`
+   * and `return` (a review) on a household or resident; an incident's
+   * workflow actions and `mediation`. Show these and nothing else. */
+  actions: string[]
+  /** The levels an escalation may go to. */
+  escalate_to: string[]
 }
 
 export type IncidentAction =
@@ -120,6 +129,9 @@ export type IncidentAction =
   | { type: 'dispatch'; to: Assignee; deadline_days: number }
   | { type: 'escalate'; to: string }
   | { type: 'resolve' }
+  | { type: 'suspend' }
+  | { type: 'resume' }
+  | { type: 'feedback'; satisfaction: 'dissatisfied' | 'satisfied' | 'very_satisfied' }
 
 /** A photo the server keeps as blobs (answered by a photo upload). */
 export interface PhotoRef {

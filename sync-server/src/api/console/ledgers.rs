@@ -9,17 +9,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::model::{RecordKind, Role};
+use gridwork_core::model::RecordKind;
 use serde::{Deserialize, Serialize};
 
-use super::records::queue_filter;
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::access::{self, Channel};
 use crate::console::actions::{ConsoleError, ConsoleUser};
-use crate::console::dashboard::{self, Facts};
-use crate::console::index::{Entry, Flags, QUEUE_KINDS};
+use crate::console::dashboard;
+use crate::console::index::{Entry, Flags};
 use crate::console::ledger::{Format, List, Parties, Reveal, Table};
+use crate::console::queue;
 use crate::error::ApiError;
 use crate::storage::{AccessEntry, Storage};
 
@@ -68,84 +68,63 @@ fn parse_list(name: &str) -> Result<List, ConsoleApiError> {
     List::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown list {name}")).into())
 }
 
-/// The records of a list the user may see, oldest change first, with their
-/// deadline flags for today.
+/// The records of a list the user may see ([`queue::select`]).
 pub fn select(
     state: &AppState,
     who: &ConsoleUser,
     list: List,
     q: &ListQuery,
 ) -> Result<Vec<(Arc<Entry>, Flags)>, ConsoleApiError> {
-    let storage = state.storage().as_ref();
-    let cal = &state.sync_context().calendar;
-    let scope = scope_of(storage, who, q.grid.as_deref())?;
     let kind = match (list, q.kind.as_deref().filter(|k| !k.is_empty())) {
         (List::Queue, Some(k)) => Some(
             RecordKind::parse(k)
                 .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k}")))?,
         ),
-        _ => list.kind(),
+        _ => None,
     };
-    let default_status = if list == List::Queue { "todo" } else { "all" };
-    let status = q
-        .status
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .unwrap_or(default_status);
     let figure = q.figure.as_deref().filter(|f| !f.is_empty());
     if let Some(f) = figure
         && !dashboard::known(f)
     {
         return Err(ApiError::BadRequest(format!("unknown figure {f}")).into());
     }
-    let today = shanghai_date(jiff::Timestamp::now());
-    // Figures about visits need the residents and visits too.
-    let kinds: &[RecordKind] = match (list, figure) {
-        (List::Patrols, _) => &[RecordKind::Patrol],
-        (_, Some(_)) => &RecordKind::ALL,
-        _ => &QUEUE_KINDS,
+    let filter = queue::Filter {
+        kind,
+        status: q.status.as_deref(),
+        grid: q.grid.as_deref(),
+        figure,
+        at: q.at,
     };
-    let all = visible(state, who, &scope, kinds)?;
-    let facts = match figure {
-        Some(_) => Facts::of(&all, q.at.unwrap_or_else(now_ms)),
-        None => Facts::default(),
-    };
-    let mut rows: Vec<(Arc<Entry>, Flags)> = all
-        .into_iter()
-        .filter(|e| list.holds(e) && queue_filter(&e.summary, kind, status))
-        .map(|e| {
-            let flags = e.summary.flags(today, cal);
-            (e, flags)
-        })
-        .filter(|(e, f)| figure.is_none_or(|fig| dashboard::picks(fig, e, *f, &facts)))
-        .collect();
-    rows.sort_by_key(|(e, _)| (e.summary.updated_at, e.summary.id));
-    Ok(rows)
+    Ok(queue::select(
+        state.storage().as_ref(),
+        &state.sync_context().calendar,
+        &state.console().index,
+        who,
+        list,
+        &filter,
+        jiff::Timestamp::now(),
+    )?)
 }
 
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
-/// Every record of `kinds` at `scope` the user may see.
+/// Every record of `kinds` at `scope` the user may see ([`queue::visible`]).
 pub fn visible(
     state: &AppState,
     who: &ConsoleUser,
     scope: &str,
     kinds: &[RecordKind],
 ) -> Result<Vec<Arc<Entry>>, ConsoleApiError> {
-    Ok(state
-        .console()
-        .index
-        .entries(
-            state.storage().as_ref(),
-            scope,
-            &state.sync_context().calendar,
-            kinds,
-        )?
-        .into_iter()
-        .filter(|e| access::listed(&who.session.user, &e.summary))
-        .collect())
+    Ok(queue::visible(
+        state.storage().as_ref(),
+        &state.sync_context().calendar,
+        &state.console().index,
+        who,
+        scope,
+        kinds,
+    )?)
 }
 
 /// The parties of the incidents a list may show, as the user gets them on
@@ -178,7 +157,7 @@ pub fn scope_of(
     who: &ConsoleUser,
     grid: Option<&str>,
 ) -> Result<String, ConsoleApiError> {
-    Ok(access::narrowed(storage, &who.scope_path, grid)?.ok_or(ConsoleError::NotFound)?)
+    Ok(queue::scope_of(storage, who, grid)?)
 }
 
 /// A list, masked, a page at a time.
@@ -338,7 +317,7 @@ pub async fn access_log(
     ConsoleAuth(who): ConsoleAuth,
     Query(q): Query<LogQuery>,
 ) -> Result<Json<Vec<AccessEntry>>, ConsoleApiError> {
-    let user = (who.session.user.role != Role::Admin).then(|| who.session.user.id.clone());
+    let user = access::access_log_of(&who.session.user).map(str::to_string);
     let limit = q.limit.unwrap_or(100).min(1000);
     let rows =
         tokio::task::spawn_blocking(move || state.storage().access_log(user.as_deref(), limit))

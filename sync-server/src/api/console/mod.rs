@@ -12,9 +12,9 @@
 //! | --- | --- | --- |
 //! | POST | `/console/api/login` | `{user, password}` → the user; sets the cookie |
 //! | POST | `/console/api/logout` | ends the session |
-//! | GET | `/console/api/me` | the user, their grids, the departments |
+//! | GET | `/console/api/me` | the user, their grids, the departments, the statuses the lists filter by |
 //! | GET | `/console/api/queue` | `?kind=&status=&grid=&limit=&offset=`, oldest first |
-//! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline |
+//! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline, and what the user may do on it (`actions`, `escalate_to`; [`crate::console::actions::offers`]) |
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |
 //! | POST | `/console/api/records/{id}/reveal` | the record with phone/ID numbers in clear as the role may; logged |
 //! | POST | `/console/api/incidents/{id}/transition` | `{action: {type, …}, opinion, photos?}`; `resolve` (report-back) is the dispatched handler's, with photos |
@@ -196,6 +196,12 @@ pub enum ConsoleApiError {
 impl From<tokio::task::JoinError> for ConsoleApiError {
     fn from(e: tokio::task::JoinError) -> ConsoleApiError {
         ConsoleApiError::Api(e.into())
+    }
+}
+
+impl From<crate::access::RecordError> for ConsoleApiError {
+    fn from(e: crate::access::RecordError) -> ConsoleApiError {
+        ConsoleApiError::Console(e.into())
     }
 }
 

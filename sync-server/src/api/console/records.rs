@@ -1,28 +1,30 @@
 //! The review queue, a record's detail, and the decisions taken on it.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use gridwork_core::app_api::{TimelineEntry, incident_view};
 use gridwork_core::calendar::shanghai_date;
-use gridwork_core::model::{AnyRecord, Mediation, PhotoRef, RecordKind};
+use gridwork_core::model::{AnyRecord, Mediation, PhotoRef};
 use gridwork_core::privacy::{self, Reveal};
 use gridwork_core::store::photo_hashes;
-use gridwork_core::workflow::{Action, Derived, Transition};
+use gridwork_core::validate::Lang;
+use gridwork_core::workflow::{Action, Derived};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::ledgers::{self, ListQuery};
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::access;
 use crate::blobs::BlobError;
-use crate::console::actions::{self, ConsoleError, Decision};
+use crate::console::actions::{self, ConsoleError, Decision, Offers};
 use crate::console::history::{self, HistoryEntry};
-use crate::console::index::{Entry, Flags, Summary};
+use crate::console::index::{Flags, Summary};
+use crate::console::ledger::List;
 use crate::console::provenance::{self, ConsoleConflict, Provenance};
 use crate::error::ApiError;
 
@@ -59,61 +61,29 @@ pub struct QueuePage {
     pub items: Vec<QueueItem>,
 }
 
-/// Waiting for a supervisor's decision.
-fn todo(s: &Summary) -> bool {
-    match s.kind {
-        RecordKind::Incident => matches!(
-            s.status.as_str(),
-            "reported"
-                | "accepted"
-                | "dispatched"
-                | "in_progress"
-                | "resolved"
-                | "verified"
-                | "feedback_given"
-        ),
-        _ => s.status == "pending",
-    }
-}
-
 /// The queue: records of the user's subtree, oldest change first.
 pub async fn queue(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<QueuePage>, ConsoleApiError> {
-    let kind = match q.kind.as_deref().filter(|k| !k.is_empty()) {
-        None => None,
-        Some(k) => Some(
-            RecordKind::parse(k)
-                .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k}")))?,
-        ),
-    };
     let worker = state.clone();
     let page = tokio::task::spawn_blocking(move || -> Result<QueuePage, ConsoleApiError> {
-        let storage = worker.storage().as_ref();
-        let cal = &worker.sync_context().calendar;
-        let scope = access::narrowed(storage, &who.scope_path, q.grid.as_deref())?
-            .ok_or(ConsoleError::NotFound)?;
-        let today = shanghai_date(jiff::Timestamp::now());
-        let status = q.status.as_deref().unwrap_or("todo");
-        let mut rows: Vec<Arc<Entry>> = worker
-            .console()
-            .index
-            .list(storage, &scope, cal)?
-            .into_iter()
-            .filter(|e| queue_filter(&e.summary, kind, status))
-            .filter(|e| access::listed(&who.session.user, &e.summary))
-            .collect();
-        rows.sort_by_key(|e| (e.summary.updated_at, e.summary.id));
+        let list = ListQuery {
+            kind: q.kind,
+            status: q.status,
+            grid: q.grid,
+            ..ListQuery::default()
+        };
+        let rows = ledgers::select(&worker, &who, List::Queue, &list)?;
         let total = rows.len();
         let limit = q.limit.unwrap_or(100).min(PAGE_MAX);
         let items = rows
             .into_iter()
             .skip(q.offset.unwrap_or(0))
             .take(limit)
-            .map(|e| QueueItem {
-                flags: e.summary.flags(today, cal),
+            .map(|(e, flags)| QueueItem {
+                flags,
                 summary: e.summary.clone(),
             })
             .collect();
@@ -121,17 +91,6 @@ pub async fn queue(
     })
     .await??;
     Ok(Json(page))
-}
-
-/// Whether a queue line passes the kind and status filters.
-pub fn queue_filter(s: &Summary, kind: Option<RecordKind>, status: &str) -> bool {
-    !s.deleted
-        && kind.is_none_or(|k| s.kind == k)
-        && match status {
-            "all" => true,
-            "todo" => todo(s),
-            other => s.status == other,
-        }
 }
 
 /// A record with everything its page shows.
@@ -146,23 +105,18 @@ pub struct Detail {
     /// For incidents: the derived state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<Derived>,
-    /// For incidents: the transition log, with whether each entry applied.
+    /// For incidents: the transition log, with whether each entry applied
+    /// (core's, as the app's detail screen shows it).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineEntry>,
     pub history: Vec<HistoryEntry>,
     /// Fields with concurrent values, each with who wrote it and when the
     /// server received it.
     pub conflicts: Vec<ConsoleConflict>,
-}
-
-/// One step of an incident's timeline.
-#[derive(Debug, Serialize)]
-pub struct TimelineEntry {
+    /// What the signed-in user may do on the record now: the page shows
+    /// these and nothing else.
     #[serde(flatten)]
-    pub transition: Transition,
-    /// Why the fold skipped it, if it did (two people acted at once).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<String>,
+    pub offers: Offers,
 }
 
 /// One record, its history and (for incidents) its timeline.
@@ -192,23 +146,12 @@ pub async fn detail(
         let conflicts =
             provenance::conflicts(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
         let user = &who.session.user;
-        let history = access::history_shown(user, loaded.record.kind(), history);
-        let timeline = match (&loaded.record, &loaded.derived) {
-            (AnyRecord::Incident(i), Some(d)) => i
-                .log
-                .iter()
-                .enumerate()
-                .map(|(index, t)| TimelineEntry {
-                    transition: t.clone(),
-                    skipped: d
-                        .skipped
-                        .iter()
-                        .find(|s| s.index == index)
-                        .map(|s| s.reason.message(gridwork_core::validate::Lang::ZhCn)),
-                })
-                .collect(),
+        let history = history::history_shown(user, loaded.record.kind(), history);
+        let timeline = match &loaded.record {
+            AnyRecord::Incident(i) => incident_view(i.clone(), &ctx.calendar, Lang::ZhCn).timeline,
             _ => Vec::new(),
         };
+        let offers = actions::offers(user, &loaded.record, loaded.derived.as_ref());
         let record = serde_json::to_value(&loaded.record)
             .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
         let record = access::with_parties(storage, &ctx.calendar, &who, &loaded.record, record)?;
@@ -220,6 +163,7 @@ pub async fn detail(
             timeline,
             history,
             conflicts,
+            offers,
         })
     })
     .await??;

@@ -16,7 +16,7 @@ use crate::access;
 use crate::api::ClientIp;
 use crate::auth::{Session, authenticate, new_actor_hex, new_token, token_hash};
 use crate::console::actions::ConsoleUser;
-use crate::console::{DEVICE_NAME, DEVICE_PREFIX};
+use crate::console::{DEVICE_NAME, DEVICE_PREFIX, queue};
 use crate::error::ApiError;
 use crate::storage::{NewDevice, ServedScope};
 use gridwork_core::sync::api::LoginUser;
@@ -39,6 +39,9 @@ pub struct Me {
     pub grids: Vec<GridName>,
     /// Departments incidents can be dispatched to.
     pub departments: Vec<String>,
+    /// The statuses the lists filter by ([`queue::statuses`]: core's
+    /// review states and incident statuses).
+    pub statuses: Vec<&'static str>,
 }
 
 /// A grid as menus show it.
@@ -116,6 +119,7 @@ pub async fn login(
         user: me.0,
         grids: me.1,
         departments: state.console().departments.clone(),
+        statuses: queue::statuses(),
     })
     .into_response();
     if let Some(c) = cookie(&state, &token, max_age) {
@@ -172,6 +176,7 @@ pub async fn me(
         user: LoginUser::from(&auth.0.session.user),
         grids,
         departments: state.console().departments.clone(),
+        statuses: queue::statuses(),
     }))
 }
 

@@ -31,6 +31,7 @@ const en: ConsoleMessages = {
   review: { accepted: 'Accepted' },
   flags: { overdue: 'Overdue', dueSoon: 'Due soon', deadline: 'Deadline' },
   level: { grid: 'Grid', street: 'Street/town', district: 'District', city: 'City' },
+  satisfaction: { very_satisfied: 'Very satisfied', satisfied: 'Satisfied', dissatisfied: 'Dissatisfied' },
   record: {
     reveal: 'Show full numbers (written to the access log)',
     revealed: 'Full numbers shown; this view is in the access log',
@@ -58,6 +59,9 @@ const en: ConsoleMessages = {
     verify: 'Verify',
     close: 'Close',
     start: 'Start',
+    suspend: 'Suspend',
+    resume: 'Resume',
+    feedback: 'Feedback',
     comment: 'Comment',
     commentPlaceholder: 'Why it is returned, or your opinion',
     department: 'Department',

@@ -32,6 +32,7 @@ const zhCN = {
   review: { accepted: '已审核通过' },
   flags: { overdue: '已超期', dueSoon: '将到期', deadline: '处置时限' },
   level: { grid: '网格', street: '街道/镇', district: '区/县', city: '市' },
+  satisfaction: { very_satisfied: '非常满意', satisfied: '满意', dissatisfied: '不满意' },
   record: {
     reveal: '显示完整号码（记入访问日志）',
     revealed: '已显示完整号码，本次查看已记入访问日志',
@@ -59,6 +60,9 @@ const zhCN = {
     verify: '核查',
     close: '结案',
     start: '开始处置',
+    suspend: '挂起',
+    resume: '恢复',
+    feedback: '回访评价',
     comment: '意见',
     commentPlaceholder: '请填写退回原因或处理意见',
     department: '部门',

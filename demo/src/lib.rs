@@ -9,13 +9,13 @@
 //! as the real validator applies them: ID numbers carry a correct check
 //! character, a real birth date and the gender in the sequence; mobiles
 //! match `^1[3-9]\d{9}$`; names hold only Han characters, `·` or Latin
-//! letters. Incident logs are built with [`crate::workflow::transition`],
+//! letters. Incident logs are built with [`gridwork_core::workflow::transition`],
 //! so every entry passes the workflow rules and every status occurs.
 //! [`DemoConfig::with_total_records`] sizes a demo to a record count, from
 //! a handful to hundreds of thousands.
 //!
 //! ```
-//! use gridwork_core::demo::{DemoConfig, generate};
+//! use gridwork_demo::{DemoConfig, generate};
 //!
 //! let demo = generate(&DemoConfig::with_total_records(7, 2_000));
 //! assert!((1_800..2_200).contains(&demo.len()));
@@ -35,8 +35,8 @@ mod visits;
 
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::WorkCalendar;
-use crate::model::{
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::model::{
     AnyRecord, Household, Incident, IncidentParties, Patrol, Resident, ReviewDecision, ReviewEntry,
     Role, User, Visit,
 };

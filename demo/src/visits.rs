@@ -10,11 +10,11 @@ use super::clock::{self, DAY_MS, HOUR_MS, MINUTE_MS};
 use super::households::Homes;
 use super::random::Gen;
 use super::{GridCtx, review_log};
-use crate::model::{
+use gridwork_core::model::{
     CareTagKind, Incident, Meta, PhotoRole, Resident, Visit, VisitForm, VisitKind, VisitTarget,
     VisitTargetKind,
 };
-use crate::workflow::{self, Status};
+use gridwork_core::workflow::{self, Status};
 
 const ELDERLY: &[&str] = &[
     "入户看望{who}，老人精神状态良好，家中水电燃气使用正常，冰箱内食物充足，提醒其按时服药。",
@@ -259,7 +259,7 @@ fn address_as(r: &Resident, today: jiff::civil::Date) -> String {
         Some(s) => s.to_string(),
         None => r.name.chars().take(1).collect(),
     };
-    let suffix = if r.gender == crate::model::Gender::Male {
+    let suffix = if r.gender == gridwork_core::model::Gender::Male {
         "伯"
     } else {
         "姨"

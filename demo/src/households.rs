@@ -12,7 +12,7 @@ use super::people::{self, COMPATRIOT, LOCAL, MIGRANT, Region};
 use super::place::GridArea;
 use super::random::Gen;
 use super::{GridCtx, review_log};
-use crate::model::{
+use gridwork_core::model::{
     Address, CareTag, CareTagKind, EmergencyContact, Gender, GeoPoint, Household, HouseholdFlags,
     HouseholdUse, IdType, Meta, PhotoRole, PopulationType, Relation, Resident,
 };

@@ -5,7 +5,7 @@
 use jiff::civil::Date;
 
 use super::random::Gen;
-use crate::model::Education;
+use gridwork_core::model::Education;
 
 /// A birth-registration region: the first six digits of an ID number and
 /// the registered residence (户籍地) it stands for.

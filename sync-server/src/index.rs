@@ -1,5 +1,12 @@
-//! One line per reviewable record (household, resident, incident) for the
-//! console's queue, and the cache that keeps those lines by revision.
+//! The server's decoded view of stored records: a stored document read
+//! into its record and (for an incident) its derived state ([`load`]),
+//! one summary line per record ([`Summary`]), and the cache that keeps
+//! them by revision ([`Index`]).
+//!
+//! Its own module, below [`crate::access`] (which decides who sees these)
+//! and [`crate::console`] (which lists them): both read records through
+//! here, so neither depends on the other for it, and `sync` → `access`,
+//! `console` → `access`, `console` → `sync` stay one-way.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -118,7 +125,7 @@ impl Summary {
 
     /// Overdue (已超期) or due soon (将到期) on `today`.
     pub fn flags(&self, today: jiff::civil::Date, cal: &WorkCalendar) -> Flags {
-        let open = workflow_open(&self.status);
+        let open = workflow::Status::parse(&self.status).is_some_and(workflow::Status::is_open);
         match self.incident.as_ref().and_then(|i| i.deadline) {
             Some(d) if open => Flags {
                 overdue: today > d,
@@ -127,13 +134,6 @@ impl Summary {
             _ => Flags::default(),
         }
     }
-}
-
-fn workflow_open(status: &str) -> bool {
-    matches!(
-        status,
-        "reported" | "accepted" | "dispatched" | "in_progress"
-    )
 }
 
 /// A stored document, read.

@@ -11,11 +11,11 @@ use super::GridCtx;
 use super::clock::{self, DAY_MS, MINUTE_MS};
 use super::people::{self, LOCAL, MIGRANT};
 use super::random::Gen;
-use crate::model::{
+use gridwork_core::model::{
     Category, CategoryMajor, GeoPoint, Household, Incident, IncidentParties, IncidentSource,
     Mediation, MediationMethod, Meta, Party, Patrol, PhotoRole, Role, Urgency,
 };
-use crate::workflow::{self, Action, Actor, Assignee, AssigneeKind, Level, Satisfaction};
+use gridwork_core::workflow::{self, Action, Actor, Assignee, AssigneeKind, Level, Satisfaction};
 
 /// Who handles an incident once it is dispatched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

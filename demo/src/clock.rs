@@ -14,7 +14,7 @@ const SHANGHAI: Offset = Offset::constant(8);
 /// The Asia/Shanghai date at `ms`.
 pub(super) fn shanghai_date(ms: i64) -> Date {
     let ts = Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH);
-    SHANGHAI.to_datetime(ts).date()
+    gridwork_core::calendar::shanghai_date(ts)
 }
 
 /// Unix milliseconds of `date` at `hour:minute` in Asia/Shanghai.

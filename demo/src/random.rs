@@ -6,7 +6,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
-use crate::model::{PhotoRef, PhotoRole};
+use gridwork_core::model::{PhotoRef, PhotoRole};
 
 /// A ChaCha8 stream. The layout draws from stream 0 and grid `i` from
 /// stream `i + 1`, so a grid's data does not shift when another grid's

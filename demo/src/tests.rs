@@ -4,13 +4,24 @@ use serde_json::Value;
 
 use super::people::check_character;
 use super::*;
-use crate::model::{
-    CareTagKind, Gender, HouseholdUse, IdType, PopulationType, Relation, ValidateCtx, enum_name,
+use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::model::{
+    CareTagKind, Gender, HouseholdUse, IdType, Meta, PopulationType, RecordKind, Relation, Task,
+    TaskItem, TaskKind, ValidateCtx, enum_name, limits,
 };
-use crate::workflow::{self, Level, Status};
+use gridwork_core::workflow::{self, Level, Status};
 
 fn default_demo() -> Demo {
     generate(&DemoConfig::default())
+}
+
+/// The default street with three households a grid: every kind of record,
+/// quickly.
+fn small_demo() -> Demo {
+    generate(&DemoConfig {
+        households_per_grid: 3,
+        ..DemoConfig::default()
+    })
 }
 
 #[test]
@@ -357,7 +368,7 @@ fn incidents_cover_every_status_and_their_logs_fold_cleanly() {
     assert!(demo.incidents.iter().any(|i| i.hotline_order.is_some()));
     assert!(demo.incidents.iter().any(|i| i.title.contains("漏水")));
     let majors: HashSet<_> = demo.incidents.iter().map(|i| i.category.major).collect();
-    assert_eq!(majors.len(), crate::model::CategoryMajor::ALL.len());
+    assert_eq!(majors.len(), gridwork_core::model::CategoryMajor::ALL.len());
 
     // Patrol links go both ways.
     let patrols: HashMap<_, _> = demo.patrols.iter().map(|p| (p.meta.id, p)).collect();
@@ -599,7 +610,7 @@ fn odd_sizes_do_not_panic() {
 #[test]
 fn the_grid_tree_imports_and_locates_every_household_in_its_grid() {
     let demo = default_demo();
-    let tree = crate::geo::GridTree::from_geojson(&demo.grid_tree_geojson).unwrap();
+    let tree = gridwork_core::geo::GridTree::from_geojson(&demo.grid_tree_geojson).unwrap();
     for h in &demo.households {
         let p = h.point.as_ref().unwrap();
         let found = tree
@@ -614,4 +625,50 @@ fn the_grid_tree_imports_and_locates_every_household_in_its_grid() {
             user.id
         );
     }
+}
+
+#[test]
+fn every_demo_record_is_within_its_limits() {
+    for record in small_demo().records() {
+        let result = match &record {
+            AnyRecord::Household(r) => limits::check(r),
+            AnyRecord::Resident(r) => limits::check(r),
+            AnyRecord::Incident(r) => limits::check(r),
+            AnyRecord::Patrol(r) => limits::check(r),
+            AnyRecord::Visit(r) => limits::check(r),
+            AnyRecord::Task(r) => limits::check(r),
+            AnyRecord::IncidentParties(r) => limits::check(r),
+        };
+        assert!(result.is_ok(), "{:?}: {result:?}", record.kind());
+    }
+}
+
+/// Regression: a visit's own `kind` field once overwrote the document's
+/// root `kind`, and every visit document became unreadable.
+#[test]
+fn every_demo_record_of_every_kind_round_trips_through_its_document() {
+    let actor = |n: u8| automerge::ActorId::from(vec![n; 16]);
+    let author = Author::new("gw-1", 1_763_000_100_000);
+    let mut kinds = std::collections::BTreeSet::new();
+    // The demo has no tasks: supervisors issue them from the console.
+    let task = Task {
+        meta: Meta::new("440106001001001", "cs-1", 1),
+        campaign: uuid::Uuid::now_v7(),
+        title: "独居老人走访".into(),
+        description: String::new(),
+        kind: TaskKind::Screening,
+        due: "2026-12-04".into(),
+        issued_by: "cs-1".into(),
+        issued_at: 1,
+        filter: Some("household:living_alone".into()),
+        items: vec![TaskItem::open("阳光花园3栋501室", None)],
+    };
+    for record in small_demo().records().chain([AnyRecord::Task(task)]) {
+        let mut doc = RecordDoc::create_any(&record, actor(1), &author).unwrap();
+        let loaded = RecordDoc::load(&doc.save(), actor(2)).unwrap();
+        assert_eq!(loaded.kind(), record.kind());
+        assert_eq!(loaded.read_any().unwrap(), record);
+        kinds.insert(record.kind());
+    }
+    assert_eq!(kinds.len(), RecordKind::ALL.len());
 }

@@ -6,8 +6,8 @@ use super::GridCtx;
 use super::clock::{self, MINUTE_MS};
 use super::place::GridArea;
 use super::random::Gen;
-use crate::geo::TrackPoint;
-use crate::model::{CheckIn, GeoPoint, Meta, Patrol, PhotoRole};
+use gridwork_core::geo::TrackPoint;
+use gridwork_core::model::{CheckIn, GeoPoint, Meta, Patrol, PhotoRole};
 
 /// Lanes run along these lines of the grid's unit square, both ways.
 const LANES: [f64; 5] = [0.1, 0.3, 0.5, 0.7, 0.9];
@@ -31,7 +31,7 @@ const CHECK_IN_NOTES: &[&str] = &[
 pub(super) fn generate(
     g: &mut Gen,
     ctx: &GridCtx,
-    households: &[crate::model::Household],
+    households: &[gridwork_core::model::Household],
     max_points: usize,
 ) -> Vec<Patrol> {
     let mut starts: Vec<(i64, i64)> = (0..ctx.cfg.patrols_per_grid)
