@@ -8,11 +8,12 @@
 mod console_support;
 
 use anyhow::{Context, Result};
-use console_support::{Answer, Console, add_handler, two_communities, user_over, worker_reports};
+use console_support::{Console, add_handler, two_communities, user_over, worker_reports};
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::media::sha256_hex;
 use gridwork_core::model::{Incident, PhotoRole, Role};
 use gridwork_core::workflow::{self, Status};
+use gridwork_tests::console::Answer;
 use gridwork_tests::{PASSWORD, Server};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
