@@ -2,6 +2,7 @@
 //! process on a loopback port with its own data directory, and devices
 //! that are real local stores syncing through the real HTTP client.
 
+pub mod console;
 pub mod proxy;
 
 use std::io::{BufRead, Write};

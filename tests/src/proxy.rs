@@ -7,6 +7,11 @@
 //! reads each request's head for its `Content-Length`), so "how much
 //! payload was sent twice" does not depend on header sizes.
 //!
+//! It can also lose one answer on purpose: the request reaches the server,
+//! which does the work, and the connection is cut before the client hears
+//! back ([`Faults::lose_answer_to`]), checked on every connection, pooled
+//! ones included.
+//!
 //! Faults are drawn from a seeded generator, so a failing run can be
 //! replayed with its seed.
 
@@ -32,6 +37,11 @@ pub struct Faults {
     /// (then forward faithfully again). Counted over all connections, as
     /// the client may open a second connection whenever it likes.
     pub cut_once_after_up: Option<u64>,
+    /// Cut, once, the connection carrying the first request whose path
+    /// starts with this, when the server's answer to it arrives: the server
+    /// did the work, the client never hears of it (then forward faithfully
+    /// again).
+    pub lose_answer_to: Option<String>,
     /// Close this share of new connections (per mille) at once.
     pub drop_per_mille: u32,
     /// Wait this long before forwarding each piece.
@@ -179,6 +189,8 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
     let _ = server.set_nodelay(true);
     let mut total = 0u64;
     let mut meter = RequestMeter::default();
+    // A request on this connection is the one whose answer is to be lost.
+    let mut doomed = false;
     let mut from_client = vec![0u8; 16 * 1024];
     let mut from_server = vec![0u8; 16 * 1024];
     loop {
@@ -190,6 +202,14 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
             Ok(0) | Err(_) => return,
             Ok(n) => n as u64,
         };
+        if doomed && !towards_server {
+            let mut f = shared.faults.lock().unwrap_or_else(|e| e.into_inner());
+            if f.lose_answer_to.take().is_some() {
+                shared.cuts.fetch_add(1, Ordering::SeqCst);
+                return;
+            }
+            doomed = false;
+        }
         // How much of this piece may pass before the cut.
         let allowed = match cut {
             Cut::Never => n,
@@ -219,6 +239,14 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
         if towards_server {
             let body = meter.feed(&from_client[..allowed as usize]);
             shared.body_up.fetch_add(body, Ordering::SeqCst);
+            let lines = std::mem::take(&mut meter.request_lines);
+            if let Some(prefix) = shared.faults().lose_answer_to {
+                doomed |= lines.iter().any(|line| {
+                    line.split(' ')
+                        .nth(1)
+                        .is_some_and(|path| path.starts_with(&prefix))
+                });
+            }
         }
         if allowed < n {
             if matches!(cut, Cut::UpOnce) {
@@ -238,6 +266,9 @@ async fn forward(mut client: TcpStream, shared: Arc<Shared>, cut: Cut, delay: Du
 struct RequestMeter {
     head: Vec<u8>,
     body_left: u64,
+    /// The request lines (`POST /v1/sync HTTP/1.1`) of the heads read
+    /// since the caller last took them.
+    request_lines: Vec<String>,
 }
 
 impl RequestMeter {
@@ -256,6 +287,9 @@ impl RequestMeter {
             bytes = &bytes[1..];
             if self.head.ends_with(b"\r\n\r\n") {
                 self.body_left = content_length(&self.head);
+                let head = String::from_utf8_lossy(&self.head);
+                self.request_lines
+                    .push(head.lines().next().unwrap_or_default().to_string());
                 self.head.clear();
             }
         }
@@ -283,5 +317,6 @@ mod tests {
         assert_eq!(m.feed(&req[..30]), 0);
         assert_eq!(m.feed(&req[30..]), 5);
         assert!(m.head.is_empty() && m.body_left == 0);
+        assert_eq!(m.request_lines, ["PATCH /x HTTP/1.1", "HEAD /y HTTP/1.1"]);
     }
 }
