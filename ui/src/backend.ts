@@ -7,6 +7,7 @@ import { listen } from '@tauri-apps/api/event'
 import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
 import { FIX_TIMEOUT_MS, pointOf } from './location'
 import type {
+  AppInfo,
   FieldError,
   Household,
   IdNumberInfo,
@@ -36,11 +37,7 @@ import type {
   Visit,
 } from './types'
 
-/** What `app_info` returns (`AppInfo` in src-tauri/src/commands.rs). */
-export interface AppInfo {
-  name: string
-  version: string
-}
+export type { AppInfo }
 
 /** Everything the front end can ask of the backend. */
 export interface Backend {
