@@ -7,7 +7,6 @@ import { listen } from '@tauri-apps/api/event'
 import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
 import { FIX_TIMEOUT_MS, pointOf } from './location'
 import type {
-  AppInfo,
   FieldError,
   Household,
   IdNumberInfo,
@@ -37,7 +36,11 @@ import type {
   Visit,
 } from './types'
 
-export type { AppInfo }
+/** What `app_info` returns (`AppInfo` in src-tauri/src/commands.rs). */
+export interface AppInfo {
+  name: string
+  version: string
+}
 
 /** Everything the front end can ask of the backend. */
 export interface Backend {

@@ -44,7 +44,7 @@ pub struct QueueQuery {
 }
 
 /// One line of the queue.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct QueueItem {
     #[serde(flatten)]
     pub summary: Summary,
@@ -53,7 +53,7 @@ pub struct QueueItem {
 }
 
 /// A page of the queue.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct QueuePage {
     pub total: usize,
     pub items: Vec<QueueItem>,
@@ -135,7 +135,7 @@ pub fn queue_filter(s: &Summary, kind: Option<RecordKind>, status: &str) -> bool
 }
 
 /// A record with everything its page shows.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Detail {
     pub summary: Summary,
     #[serde(flatten)]
@@ -156,7 +156,7 @@ pub struct Detail {
 }
 
 /// One step of an incident's timeline.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TimelineEntry {
     #[serde(flatten)]
     pub transition: Transition,
