@@ -144,7 +144,7 @@ impl FormOwned for Incident {
 }
 
 /// One step of an incident's timeline, as the detail screen shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct TimelineEntry {
     #[serde(flatten)]
     pub transition: Transition,
@@ -154,7 +154,7 @@ pub struct TimelineEntry {
 }
 
 /// An incident with its derived state and its timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct IncidentView {
     pub incident: Incident,
     pub status: Status,
@@ -202,7 +202,7 @@ pub fn blank_patrol(grid: &str, worker: &str, now_ms: i64) -> Patrol {
 }
 
 /// What the patrol screen records as the walk goes on.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PatrolEdit {
     /// A position: a GPS fix, or a tap on the map where there is none.
@@ -229,7 +229,7 @@ pub enum PatrolEdit {
 }
 
 /// A care tag kind as the resident form offers it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct CareTagOption {
     pub tag: CareTagKind,
     /// The cycle a new tag of this kind starts with.
@@ -348,7 +348,7 @@ pub fn edit_patrol(patrol: &mut Patrol, edit: PatrolEdit) -> Result<(), PatrolEn
 }
 
 /// A patrol with its figures, for the patrol screens.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct PatrolView {
     pub patrol: Patrol,
     /// Distance, time inside the grid and coverage so far; coverage is 0
@@ -394,7 +394,7 @@ pub fn next_visit_due(resident: &Resident, visited_on: jiff::civil::Date) -> Opt
 
 /// A marker on the field app's grid map: a household or an open incident
 /// that has a point. Carries only the masked list row's text.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct MapFeature {
     /// The record's masked list row.
     pub row: Projection,
@@ -428,7 +428,7 @@ pub fn map_feature(row: Projection, point: Option<&GeoPoint>) -> Option<MapFeatu
 }
 
 /// One row of the visits due list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DueVisit {
     /// The resident's masked list row (`due` is the date).
     pub resident: Projection,
@@ -570,7 +570,7 @@ impl OutsideGrid {
 }
 
 /// A task on the tablet's lists: its list row and where it stands.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct TaskRow {
     pub row: Projection,
     pub done: usize,

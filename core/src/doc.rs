@@ -95,7 +95,7 @@ impl Author {
 }
 
 /// One value among several written concurrently to the same field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ConflictValue {
     pub value: Json,
     /// User id that wrote it, from the change's message. The server
@@ -113,7 +113,7 @@ pub struct ConflictValue {
 }
 
 /// A field with more than one concurrent value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Conflict {
     /// Dotted path, with list indexes as numbers: `address.room`,
     /// `parties.0.phone`.

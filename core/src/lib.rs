@@ -25,5 +25,6 @@ pub mod privacy;
 pub mod schema;
 pub mod store;
 pub mod sync;
+pub mod typescript;
 pub mod validate;
 pub mod workflow;

@@ -90,7 +90,7 @@ use crate::validate::parse_mobile;
 pub const HIDDEN: &str = "***";
 
 /// How protected a field is (DOMAIN.md's marks).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Protection {
     /// [PI]: personal information.
@@ -117,7 +117,7 @@ impl Protection {
 }
 
 /// Which protected classes a view shows in clear.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Reveal {
     /// Personal information [PI]: names, phones, birth dates, places of
     /// origin.
@@ -318,7 +318,7 @@ pub fn mask_record(kind: RecordKind, record: &Json, reveal: Reveal) -> Json {
 /// A record as a form shows it before the user reveals anything: the
 /// record masked for [`Reveal::MASKED`], and the class each protected
 /// path's reveal must be logged as ([`Field::reveal_class`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct MaskedView {
     pub record: Json,
     /// Paths as in [`FIELDS`] (`*` for any list index).

@@ -22,7 +22,9 @@ use crate::model::{Incident, Role};
 use crate::validate::Lang;
 
 /// Where an incident is in its closed loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// 暂存: on the device, not yet reported.
@@ -113,7 +115,18 @@ impl Status {
 
 /// The escalation ladder: grid → street/town → district → city.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ts_rs::TS,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
@@ -136,7 +149,7 @@ impl Level {
 }
 
 /// Whom an incident is dispatched to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Assignee {
     /// `department` or `person`.
     pub kind: AssigneeKind,
@@ -149,7 +162,7 @@ pub struct Assignee {
 }
 
 /// Whether an incident went to a department or a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AssigneeKind {
     Department,
@@ -157,7 +170,7 @@ pub enum AssigneeKind {
 }
 
 /// A resident's satisfaction with how an incident was handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Satisfaction {
     Dissatisfied,
@@ -166,7 +179,7 @@ pub enum Satisfaction {
 }
 
 /// What a transition does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// 上报 (also: resubmit after a return).
@@ -220,7 +233,7 @@ impl Action {
 
 /// One entry of an incident's transition log. Never edited once appended,
 /// except that the server may fill in `received_at`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Transition {
     pub action: Action,
     /// User id of who acted.
@@ -256,7 +269,9 @@ pub struct Actor<'a> {
 }
 
 /// Why a transition is not allowed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, thiserror::Error, ts_rs::TS,
+)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum TransitionError {
     /// The action does not apply to the current status.
@@ -370,7 +385,7 @@ const ALL_STATUSES: [Status; 11] = [
 ];
 
 /// The state of an incident derived from its log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Derived {
     pub status: Status,
     pub level: Level,
@@ -401,7 +416,7 @@ pub struct Derived {
 }
 
 /// A log entry that did not apply where it landed in the merged log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Skipped {
     /// Index in the log.
     pub index: usize,

@@ -25,7 +25,7 @@ use crate::state::{AppState, SavedSession, Session};
 use crate::sync;
 
 /// The app's name and version, as shown on the home screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct AppInfo {
     /// The product name from `tauri.conf.json`.
     pub name: String,
@@ -55,7 +55,7 @@ pub fn set_language(state: State<'_, AppState>, lang: Lang) {
 }
 
 /// Who is signed in on this device, for the screens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct SessionInfo {
     pub server_url: String,
     pub device_id: String,
@@ -80,7 +80,7 @@ pub fn current_session(state: State<'_, AppState>) -> Option<SessionInfo> {
 }
 
 /// What the first-run screen sends.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct LoginArgs {
     pub server_url: String,
     pub user: String,
@@ -133,7 +133,7 @@ pub async fn login<R: Runtime>(
 }
 
 /// What a list screen asks for.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct ListArgs {
     pub kind: RecordKind,
     /// Full-text search (Chinese included); empty lists everything.
@@ -295,7 +295,7 @@ pub fn save_resident<R: Runtime>(
 }
 
 /// What an ID number says about its holder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct IdNumberInfo {
     pub normalized: String,
     pub birth_date: String,
@@ -374,7 +374,7 @@ pub fn save_incident<R: Runtime>(
 }
 
 /// What a workflow button sends.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct TransitionArgs {
     pub id: Uuid,
     pub action: Action,
@@ -545,7 +545,7 @@ pub fn get_conflicts(state: State<'_, AppState>, id: Uuid) -> Result<Vec<Conflic
 }
 
 /// The value a worker chose for a conflicted field.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct ResolveArgs {
     pub id: Uuid,
     pub path: String,

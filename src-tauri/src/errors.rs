@@ -13,7 +13,7 @@ use gridwork_core::workflow::TransitionError;
 use serde::Serialize;
 
 /// What a command failure looks like to the front end.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message} ({code})")]
 pub struct CommandError {
     /// The stable code the UI switches on (`internal`, `invalid`,
@@ -27,7 +27,7 @@ pub struct CommandError {
 }
 
 /// What is wrong with one form field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct FieldError {
     /// The record's field key, e.g. `id_number` or `address`.
     pub field: String,

@@ -13,6 +13,7 @@
 //! the desktop binary and the library Android and iOS load.
 
 pub mod access;
+pub mod bindings;
 pub mod commands;
 pub mod errors;
 pub mod patrols;

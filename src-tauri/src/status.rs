@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::errors::CommandError;
 
 /// What the sync screen and the home screen show.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {
     /// `None` until the first attempt; then whether the server answered.
     pub online: Option<bool>,
@@ -38,7 +38,7 @@ pub struct SyncStatus {
 }
 
 /// A sync waiting to try again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RetryView {
     /// The failed try's error code (`unreachable`, `timeout`, `busy` …).
     pub after: String,
@@ -47,7 +47,7 @@ pub struct RetryView {
 }
 
 /// One photo's upload: bytes the server holds of it, of its whole length.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct UploadView {
     pub sha256: String,
     pub sent: u64,
@@ -55,7 +55,7 @@ pub struct UploadView {
 }
 
 /// A photo the server would not take, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RefusedPhoto {
     pub sha256: String,
     pub code: String,
@@ -63,7 +63,7 @@ pub struct RefusedPhoto {
 }
 
 /// A refusal from the server, for the worker to read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RejectionView {
     pub doc_id: String,
     pub code: String,

@@ -42,7 +42,7 @@ pub fn get_task(state: State<'_, AppState>, id: Uuid) -> Result<Task, CommandErr
 }
 
 /// One line ticked or unticked, with its note.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct TickArgs {
     pub id: Uuid,
     pub index: usize,

@@ -35,7 +35,7 @@ pub const QUEUE_KINDS: [RecordKind; 3] = [
 
 /// What the queue shows of a record. Masked: no [PI] or [S] values in
 /// clear.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Summary {
     pub id: Uuid,
     pub kind: RecordKind,
@@ -57,7 +57,7 @@ pub struct Summary {
 }
 
 /// An incident's derived state, for lists.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct IncidentFacts {
     pub number: String,
     pub category: String,
@@ -70,7 +70,7 @@ pub struct IncidentFacts {
 }
 
 /// Deadline flags, computed for the day they are shown.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Flags {
     pub overdue: bool,
     pub due_soon: bool,

@@ -22,7 +22,7 @@ const MAX_CELLS: usize = 1_000_000;
 const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
 /// One GPS fix of a patrol track.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct TrackPoint {
     /// Longitude, WGS-84 degrees.
     pub lon: f64,
@@ -34,7 +34,7 @@ pub struct TrackPoint {
 
 /// The figures derived from a patrol track; see the [module
 /// doc](super#patrol-figures) for the exact rules.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct PatrolMetrics {
     /// Distance walked in metres, GPS jumps left out.
     pub distance_m: f64,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::limits;
 
 /// The fields every record has.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Meta {
     /// Device-generated UUIDv7.
     pub id: Uuid,
@@ -40,7 +40,7 @@ impl Meta {
 
 /// A point in WGS-84 with the reference system recorded. Chinese base maps
 /// use GCJ-02 or BD-09: convert only for display.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct GeoPoint {
     pub lon: f64,
     pub lat: f64,
@@ -70,7 +70,7 @@ impl GeoPoint {
 }
 
 /// What a photo shows in its record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PhotoRole {
     /// An incident as found.
@@ -85,7 +85,7 @@ pub enum PhotoRole {
 
 /// A photo referenced from a record by the SHA-256 of its compressed bytes.
 /// The bytes travel separately as a content-addressed blob.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct PhotoRef {
     /// Lowercase hex SHA-256 of the upload-ready JPEG.
     #[schemars(length(max = limits::SHA256))]
@@ -104,7 +104,7 @@ pub struct PhotoRef {
 }
 
 /// A person's gender as recorded (from the ID number where there is one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Gender {
     Male,
@@ -113,7 +113,7 @@ pub enum Gender {
 }
 
 /// A supervisor's review of a registered household or resident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     /// The worker (re)submitted the record for review.
@@ -125,7 +125,7 @@ pub enum ReviewDecision {
 }
 
 /// One entry of a record's append-only review log.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct ReviewEntry {
     pub decision: ReviewDecision,
     #[schemars(length(max = limits::USER_ID))]
@@ -138,7 +138,7 @@ pub struct ReviewEntry {
 }
 
 /// Where a household or resident stands in review, derived from its log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     /// Not yet seen by a supervisor (new or changed).

@@ -17,7 +17,18 @@ pub const WGS84: &str = "EPSG:4326";
 /// A level of the grid tree, ordered from the top (city) to the bottom
 /// (micro-grid): `City < District < … < MicroGrid`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ts_rs::TS,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum GridLevel {
@@ -125,7 +136,9 @@ impl FromStr for GridLevel {
 
 /// Whether a grid covers everything in its area or serves one department or
 /// site (a school, a hospital, an industrial park).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GridKind {
     /// Comprehensive grid (综合网格): the default, one per area.
@@ -183,7 +196,7 @@ impl FromStr for GridKind {
 /// handed to a map as is. Every position is `[longitude, latitude]` in
 /// degrees; the first ring of a polygon is its outline, the others are holes,
 /// and each ring is closed (its last position repeats the first).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(tag = "type")]
 pub enum Boundary {
     /// One polygon: an outline ring followed by any hole rings.
@@ -222,7 +235,7 @@ fn default_crs() -> String {
 }
 
 /// One node of the grid tree (网格), as set up by an admin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Grid {
     /// Unique code, by convention the parent's code plus a few digits
     /// (`"440106001001001"`: district 440106, street 001, community 001,

@@ -12,7 +12,7 @@ use crate::validate::{self, ValidationErrors};
 
 /// A structured address: estate › building › unit › room in towns, or
 /// natural village › group in the countryside. Empty parts are empty strings.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Address {
     /// 小区 estate.
     #[serde(default)]
@@ -73,7 +73,7 @@ impl Address {
 }
 
 /// What a household's dwelling is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum HouseholdUse {
     /// 自住
@@ -88,7 +88,7 @@ pub enum HouseholdUse {
 
 /// Flags a worker keeps on a household. [S]: visible to restricted roles.
 /// A fixed map created with the record, so concurrent edits set scalars.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct HouseholdFlags {
     /// 低保 minimum-living-allowance household.
     #[serde(default)]
@@ -108,7 +108,7 @@ pub struct HouseholdFlags {
 }
 
 /// A household (户).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Household {
     #[serde(flatten)]
     pub meta: Meta,

@@ -17,7 +17,9 @@ use crate::workflow::Transition;
 
 /// The first level of an incident's category; it routes the incident to a
 /// department.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CategoryMajor {
     /// 矛盾纠纷
@@ -80,7 +82,7 @@ impl CategoryMajor {
 
 /// A two-level category: a major category and a free second level
 /// (e.g. 环保 › 噪音扰民).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Category {
     pub major: CategoryMajor,
     #[serde(default)]
@@ -89,7 +91,7 @@ pub struct Category {
 }
 
 /// Where an incident came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentSource {
     /// Found on patrol (巡查发现).
@@ -104,7 +106,17 @@ pub enum IncidentSource {
 
 /// How urgent an incident is.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ts_rs::TS,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
@@ -115,7 +127,7 @@ pub enum Urgency {
 
 /// A person involved in an incident. [PI]; the ID number is [S]. Kept in
 /// the incident's [`super::IncidentParties`] record, not in the incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Party {
     #[schemars(length(max = limits::NAME))]
     pub name: String,
@@ -133,7 +145,7 @@ pub struct Party {
 }
 
 /// How a dispute was mediated (调解方式).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MediationMethod {
     /// 现场调解
@@ -147,7 +159,7 @@ pub enum MediationMethod {
 }
 
 /// The mediation record a dispute (矛盾纠纷) incident carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Mediation {
     /// The mediator's name: staff acting in their role, shown like an
     /// assignee (see [`crate::privacy`]).
@@ -165,7 +177,7 @@ pub struct Mediation {
 }
 
 /// An incident (事件).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Incident {
     #[serde(flatten)]
     pub meta: Meta,

@@ -32,7 +32,7 @@ use super::{Incident, Meta, Party, Projection, Record, RecordKind, ValidateCtx, 
 use crate::validate::{self, ValidationErrors};
 
 /// The parties of one incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct IncidentParties {
     /// Its id is [`IncidentParties::id_for`] the incident; its grid is the
     /// incident's.
@@ -82,7 +82,7 @@ impl IncidentParties {
 /// incident's fields and its parties side by side. The server's data
 /// migration reads old documents with it, and tests write such documents
 /// with it; no Gridwork app writes it any more.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct IncidentWithParties {
     #[serde(flatten)]
     pub incident: Incident,

@@ -37,7 +37,18 @@ use crate::validate::ValidationErrors;
 
 /// The kinds of record kept as Automerge documents.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ts_rs::TS,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
@@ -128,7 +139,7 @@ pub trait Record: Serialize + DeserializeOwned + JsonSchema + Clone + std::fmt::
 }
 
 /// Any record, for code that handles documents of every kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AnyRecord {
     Household(Household),
@@ -191,7 +202,7 @@ impl AnyRecord {
 
 /// The plain, denormalized row of a record that the local store keeps for
 /// listing, filtering and full-text search. Derived; never edited.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Projection {
     pub id: uuid::Uuid,
     pub kind: RecordKind,

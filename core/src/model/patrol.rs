@@ -10,7 +10,7 @@ use crate::geo::TrackPoint;
 use crate::validate::{self, ValidationErrors};
 
 /// A check-in at a point on the way (a building, a shop, a hazard).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct CheckIn {
     /// Unix milliseconds.
     pub at: i64,
@@ -28,7 +28,7 @@ pub struct CheckIn {
 
 /// A patrol (巡查). Distance, time inside the grid and the share of the grid
 /// covered are derived from the track by [`crate::geo::patrol_metrics`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Patrol {
     #[serde(flatten)]
     pub meta: Meta,

@@ -12,7 +12,7 @@ use crate::privacy::{mask_id_number, mask_name};
 use crate::validate::{self, ValidationErrors};
 
 /// A resident's relation to the head of their household.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// 户主
@@ -34,7 +34,7 @@ pub enum Relation {
 }
 
 /// The kind of identity document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum IdType {
     /// 居民身份证 (GB 11643, checked).
@@ -50,7 +50,7 @@ pub enum IdType {
 }
 
 /// Education level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Education {
     None,
@@ -64,7 +64,7 @@ pub enum Education {
 }
 
 /// Population type (人口类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PopulationType {
     /// 户籍人口
@@ -78,7 +78,9 @@ pub enum PopulationType {
 }
 
 /// A care or management tag (关爱/管理对象). All are [S].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CareTagKind {
     /// 独居老人
@@ -144,7 +146,7 @@ impl CareTagKind {
 }
 
 /// A care/management tag with its visit cycle. [S]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct CareTag {
     pub tag: CareTagKind,
     /// Days between visits required for this tag.
@@ -154,7 +156,7 @@ pub struct CareTag {
 }
 
 /// An emergency contact. [PI]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct EmergencyContact {
     #[serde(default)]
     #[schemars(length(max = limits::NAME))]
@@ -168,7 +170,7 @@ pub struct EmergencyContact {
 }
 
 /// A resident (人口).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Resident {
     #[serde(flatten)]
     pub meta: Meta,

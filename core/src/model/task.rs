@@ -27,7 +27,7 @@ pub const TASK_NOTE_MAX: usize = 500;
 pub const TASK_ITEMS_MAX: usize = 2000;
 
 /// What kind of task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskKind {
     /// 清单任务: lines the supervisor wrote.
@@ -37,7 +37,7 @@ pub enum TaskKind {
 }
 
 /// One line of a task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct TaskItem {
     /// What to do, or a screening target's label (an address, a masked
     /// name: nothing the worker does not already see in their grid).
@@ -75,7 +75,7 @@ impl TaskItem {
 }
 
 /// A task for one grid.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Task {
     #[serde(flatten)]
     pub meta: Meta,

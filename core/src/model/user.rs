@@ -4,7 +4,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What a user may do; with the grid subtree it decides every permission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 网格员
@@ -42,7 +44,7 @@ impl Role {
 }
 
 /// A user of Gridwork.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct User {
     /// Stable login id, e.g. "wangfang".
     pub id: String,
@@ -60,7 +62,7 @@ pub struct User {
 }
 
 /// What was done with a [S] field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessAction {
     /// Shown unmasked on a screen.
@@ -71,7 +73,7 @@ pub enum AccessAction {
 
 /// One entry of the append-only access log: who revealed or exported
 /// which [S] field, when, from which device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct AccessLogEntry {
     /// Unix milliseconds.
     pub at: i64,

@@ -13,7 +13,7 @@ use super::{
 use crate::validate::{self, ValidationErrors};
 
 /// What kind of record a visit is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum VisitTargetKind {
     Household,
@@ -22,14 +22,14 @@ pub enum VisitTargetKind {
 }
 
 /// The record a visit is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct VisitTarget {
     pub kind: VisitTargetKind,
     pub id: Uuid,
 }
 
 /// Why the visit was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum VisitKind {
     /// 入户走访
@@ -43,7 +43,7 @@ pub enum VisitKind {
 }
 
 /// How the visit was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum VisitForm {
     InPerson,
@@ -52,7 +52,7 @@ pub enum VisitForm {
 }
 
 /// A visit (走访).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ts_rs::TS)]
 pub struct Visit {
     #[serde(flatten)]
     pub meta: Meta,

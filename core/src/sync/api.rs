@@ -57,7 +57,7 @@ pub struct LoginRequest {
 
 /// The user a login enrolled the device for (and the console's signed-in
 /// user).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct LoginUser {
     pub id: String,
     pub name: String,

@@ -37,7 +37,17 @@ pub use name::{NAME_MAX_CHARS, check_name};
 
 /// The language a message is rendered in. Simplified Chinese is the default.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    ts_rs::TS,
 )]
 pub enum Lang {
     /// Simplified Chinese, as used in mainland China.

@@ -235,7 +235,7 @@ fn may_mediate(role: Role, incident: &Incident) -> Result<(), ConsoleError> {
 /// `gridwork_core::workflow::offered`, which is `check`'s verdict): an
 /// offered action is accepted when posted with the input it asks for, and
 /// one not offered is refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Offers {
     /// `accept` and `return` (a review) on a household or resident; on an
     /// incident its workflow actions by [`Action::name`] and `mediation`.

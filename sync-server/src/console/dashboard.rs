@@ -41,7 +41,7 @@ use super::index::{Entry, Flags};
 const DAY_MS: i64 = 86_400_000;
 
 /// A count and the share it is of its base.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct Share {
     pub count: usize,
     pub of: usize,
@@ -60,7 +60,7 @@ impl Share {
 }
 
 /// Patrol figures of one worker in one grid.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct WorkerPatrol {
     pub worker: String,
     pub grid: String,
@@ -71,7 +71,7 @@ pub struct WorkerPatrol {
 }
 
 /// Everything the dashboard shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Dashboard {
     /// Incidents counted (reported, not draft).
     pub incidents: usize,
@@ -312,7 +312,7 @@ pub fn compute(entries: &[(Arc<Entry>, Flags)], grids: &[Grid], facts: &Facts) -
 }
 
 /// The figures a map shades a grid by, over the records in that grid.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct GridFigures {
     pub incidents: usize,
     pub resolved: Share,

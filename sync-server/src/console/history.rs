@@ -27,7 +27,7 @@ use serde_json::Value as Json;
 use crate::console::provenance::Provenance;
 
 /// One change of a record.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct HistoryEntry {
     /// Hex change hash.
     pub hash: String,
@@ -46,7 +46,7 @@ pub struct HistoryEntry {
 }
 
 /// One field a change set, with [S] and [PI] values masked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct FieldChange {
     /// Dotted path, list indexes as numbers: `address.room`, `review.1.comment`.
     pub path: String,

@@ -46,7 +46,7 @@ pub const MAX_ORDERS: usize = 5_000;
 /// One hotline work order, as the file gives it. JSON: an array of these
 /// objects (or `{"orders": [...]}`); CSV: a header row naming the same
 /// fields (the Chinese header names in brackets are accepted too).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, ts_rs::TS)]
 pub struct HotlineOrder {
     /// The hotline's work order number (工单编号); required, unique.
     #[serde(alias = "工单编号")]
@@ -166,7 +166,7 @@ fn checked_count(orders: Vec<HotlineOrder>) -> Result<Vec<HotlineOrder>, FileErr
 }
 
 /// How an order was placed in its grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PlacedBy {
     Point,
@@ -174,7 +174,7 @@ pub enum PlacedBy {
 }
 
 /// An order that became an incident, or was one already.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Placed {
     pub order_no: String,
     pub id: Uuid,
@@ -184,7 +184,7 @@ pub struct Placed {
 }
 
 /// An order that stored nothing, and why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Unplaced {
     /// 1-based position in the file.
     pub row: usize,
@@ -194,7 +194,7 @@ pub struct Unplaced {
 }
 
 /// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct ImportReport {
     pub imported: Vec<Placed>,
     /// Orders imported before (by anyone): nothing new stored.

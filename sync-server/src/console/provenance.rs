@@ -79,7 +79,7 @@ impl Provenance {
 }
 
 /// One value of a conflicted field, as the console shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ConflictValue {
     /// Masked like the history's values.
     pub value: Json,
@@ -94,7 +94,7 @@ pub struct ConflictValue {
 }
 
 /// A field with several concurrent values, as the console shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ConsoleConflict {
     pub path: String,
     /// The first is the one currently shown.

@@ -35,7 +35,7 @@ use crate::storage::Storage;
 use crate::sync::SyncContext;
 
 /// What a supervisor fills in to issue a task.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct IssueForm {
     pub title: String,
     #[serde(default)]
@@ -117,7 +117,7 @@ impl Filter {
 }
 
 /// One grid's document of an issue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct IssuedTask {
     pub id: Uuid,
     pub grid: String,
@@ -125,14 +125,14 @@ pub struct IssuedTask {
 }
 
 /// What an issue wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Issued {
     pub campaign: Uuid,
     pub tasks: Vec<IssuedTask>,
 }
 
 /// A campaign's completion over the grids the user sees.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CampaignSummary {
     pub campaign: Uuid,
     pub title: String,
@@ -150,7 +150,7 @@ pub struct CampaignSummary {
 }
 
 /// One grid's task, for the drill-down.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct GridTask {
     pub id: Uuid,
     pub grid: String,
@@ -163,7 +163,7 @@ pub struct GridTask {
 }
 
 /// A campaign with every grid's task.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct CampaignDetail {
     #[serde(flatten)]
     pub summary: CampaignSummary,

@@ -243,7 +243,7 @@ pub struct PullPage {
 }
 
 /// One row of the append-only access log: an export or a reveal.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct AccessEntry {
     /// Assigned when appended; ignored by [`Storage::append_access`].
     pub seq: i64,

@@ -18,7 +18,7 @@ use crate::console::dashboard::{self, Dashboard, FIGURES, Facts, GridFigures, Sh
 use crate::console::ledger::{Cell, Row, Table, status_label};
 
 /// `?grid=&at=&format=`.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, ts_rs::TS)]
 pub struct DashQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grid: Option<String>,
@@ -30,7 +30,7 @@ pub struct DashQuery {
 }
 
 /// The dashboard as the console shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct DashboardPage {
     /// The grid the figures are of.
     pub grid: String,

@@ -24,7 +24,7 @@ use crate::error::ApiError;
 use crate::storage::{AccessEntry, Storage};
 
 /// A list's filters, shared by the view and the export.
-#[derive(Debug, Default, Clone, Deserialize, Serialize)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, ts_rs::TS)]
 pub struct ListQuery {
     /// For the queue: `household`, `resident` or `incident`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,7 +56,7 @@ pub struct ListQuery {
 }
 
 /// A page of a ledger as the console shows it (always masked).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct LedgerPage {
     pub title: String,
     pub headers: Vec<String>,

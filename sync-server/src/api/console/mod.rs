@@ -44,6 +44,7 @@
 //! `Referrer-Policy: same-origin`. The console's browser tests fail on any
 //! policy violation, so the policy is the one the built console runs under.
 
+mod bindings;
 mod dashboard;
 mod hotline;
 mod ledgers;
@@ -211,7 +212,7 @@ impl From<crate::storage::StorageError> for ConsoleApiError {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 struct Body {
     code: String,
     message: String,

@@ -46,7 +46,7 @@ pub struct QueueQuery {
 }
 
 /// One line of the queue.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct QueueItem {
     #[serde(flatten)]
     pub summary: Summary,
@@ -55,7 +55,7 @@ pub struct QueueItem {
 }
 
 /// A page of the queue.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct QueuePage {
     pub total: usize,
     pub items: Vec<QueueItem>,
@@ -94,7 +94,7 @@ pub async fn queue(
 }
 
 /// A record with everything its page shows.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Detail {
     pub summary: Summary,
     #[serde(flatten)]

@@ -32,7 +32,7 @@ pub struct LoginRequest {
 }
 
 /// The signed-in user, with what the console's menus need.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Me {
     pub user: LoginUser,
     /// The user's grid and every grid below it: code, name, level.
@@ -45,7 +45,7 @@ pub struct Me {
 }
 
 /// A grid as menus show it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct GridName {
     pub code: String,
     pub name: String,
