@@ -139,7 +139,7 @@ pub fn run() -> Result<()> {
 /// fixes saved together, `TrackBuffer`): the patrol document's size and
 /// its change count.
 pub fn patrol_document_sizes() -> Result<()> {
-    use gridwork_core::app_api::{PatrolEdit, TrackBuffer, blank_patrol, edit_patrol};
+    use gridwork_core::fieldwork::patrols::{PatrolEdit, TrackBuffer, blank_patrol, edit_patrol};
     use gridwork_core::geo::TrackPoint;
     use gridwork_core::model::Patrol;
 

@@ -244,7 +244,7 @@ impl RecordDoc {
 
     /// A resident's latest concurrent `next_visit_due`: two tablets
     /// recording visits offline each move the date forward, and the later
-    /// cycle is kept (as one tablet does, [`crate::app_api::visit_recorded`]),
+    /// cycle is kept (as one tablet does, [`crate::fieldwork::visits::visit_recorded`]),
     /// rather than Automerge's arbitrary winner. `None` for other kinds or
     /// without a date.
     fn latest_due(&self) -> Option<String> {

@@ -9,15 +9,18 @@
 //! full-text search and an outbox ([`store`]). Grid boundaries and patrol
 //! figures come from [`geo`]; photos are made upload-ready by [`media`];
 //! [`sync`] holds the wire protocol and the device's sync client;
-//! [`schema`] renders the JSON Schemas checked in under `schemas/`. Demo
-//! data lives in its own crate, `gridwork-demo`, so the app never ships it.
+//! [`fieldwork`] is what a signed-in worker does on the device (save a
+//! form, take a workflow step, record a visit …), each one call and one
+//! transaction over the store; [`schema`] renders the JSON Schemas checked
+//! in under `schemas/`. Demo data lives in its own crate, `gridwork-demo`,
+//! so the app never ships it.
 //!
 //! This crate prints nothing and reads no environment variables: the app
 //! shell and the server translate to and from it.
 
-pub mod app_api;
 pub mod calendar;
 pub mod doc;
+pub mod fieldwork;
 pub mod geo;
 pub mod media;
 pub mod model;

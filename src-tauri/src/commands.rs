@@ -4,18 +4,21 @@
 //! serializable value or a [`CommandError`] whose message is already in the
 //! UI's language. The front end reaches them only through `ui/src/backend.ts`.
 
-use gridwork_core::app_api::{self, FormOwned, IncidentView};
-use gridwork_core::calendar::{WorkCalendar, shanghai_date};
-use gridwork_core::doc::{Author, Conflict, RecordDoc};
+use gridwork_core::calendar::shanghai_date;
+use gridwork_core::doc::Conflict;
+use gridwork_core::fieldwork::incidents::{self, IncidentView};
+use gridwork_core::fieldwork::map::{self, MapFeature};
+use gridwork_core::fieldwork::visits::{self, DueVisit};
+use gridwork_core::fieldwork::{WorkError, conflicts, forms};
 use gridwork_core::model::grid::Grid;
 use gridwork_core::model::{
-    Gender, Household, Incident, Projection, Record, RecordKind, Resident, Role, Visit,
+    Gender, Household, Incident, Projection, Record, RecordKind, Resident, Visit,
 };
 use gridwork_core::store::{ListQuery, StoreError};
 use gridwork_core::sync::http::{self, LoginUser};
 use gridwork_core::sync::trust::{self, Trust};
 use gridwork_core::validate::{self, Lang};
-use gridwork_core::workflow::{self, Action, Actor};
+use gridwork_core::workflow::Action;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, PackageInfo, Runtime, State};
 use uuid::Uuid;
@@ -185,33 +188,9 @@ pub(crate) fn get<T: Record>(s: &Session, id: Uuid, lang: Lang) -> Result<T, Com
         .ok_or_else(|| CommandError::store(StoreError::NotFound(id), lang))
 }
 
-/// Saves what a form sent: a new record is inserted, a known one updated
-/// with only what the form changed (logs and common fields kept as stored).
-fn save<T: Record + FormOwned>(
-    s: &mut Session,
-    mut record: T,
-    lang: Lang,
-) -> Result<T, CommandError> {
-    let author = Author::new(s.user(), now_ms());
-    let id = record.meta().id;
-    let stored = s
-        .store
-        .get::<T>(id)
-        .map_err(|e| CommandError::store(e, lang))?;
-    let result = match stored {
-        Some(_) => s.store.update::<T>(id, &author, today(), |current| {
-            record.keep_stored(current);
-            *current = record;
-        }),
-        None => {
-            let user = s.user().to_string();
-            let meta = record.meta_mut();
-            meta.created_by = user;
-            meta.deleted = false;
-            s.store.insert(record, &author, today())
-        }
-    };
-    result.map_err(|e| CommandError::store(e, lang))
+/// Core's error in the UI's language: the one `map_err` of a command.
+fn work(lang: Lang) -> impl Fn(WorkError) -> CommandError {
+    move |e| CommandError::work(e, lang)
 }
 
 pub(crate) fn saved<R: Runtime, T>(
@@ -229,7 +208,7 @@ pub(crate) fn saved<R: Runtime, T>(
 pub fn new_household(state: State<'_, AppState>) -> Result<Household, CommandError> {
     state.with_session(|s, _| {
         let grid = s.saved.login.user.grid.clone();
-        Ok(app_api::blank_household(&grid, s.user(), now_ms()))
+        Ok(forms::blank_household(&grid, s.user(), now_ms()))
     })
 }
 
@@ -246,14 +225,12 @@ pub fn get_household(state: State<'_, AppState>, id: Uuid) -> Result<Household, 
 pub fn save_household<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    mut record: Household,
+    record: Household,
 ) -> Result<Household, CommandError> {
     saved(
         &app,
         state.with_session(|s, lang| {
-            app_api::place_household(&mut record, &s.saved.login.grids)
-                .map_err(|e| CommandError::outside_grid(&e, lang))?;
-            save(s, record, lang)
+            forms::save(&mut s.store, &s.saved.worker(), record, now_ms()).map_err(work(lang))
         }),
     )
 }
@@ -266,15 +243,15 @@ pub fn new_resident(
 ) -> Result<Resident, CommandError> {
     state.with_session(|s, lang| {
         let household: Household = get(s, household_id, lang)?;
-        Ok(app_api::blank_resident(&household, s.user(), now_ms()))
+        Ok(forms::blank_resident(&household, s.user(), now_ms()))
     })
 }
 
 /// Every care tag kind with its default visit cycle, for the resident
 /// form's tag editor (the defaults are core's).
 #[tauri::command]
-pub fn care_tag_options() -> Vec<app_api::CareTagOption> {
-    app_api::care_tag_options()
+pub fn care_tag_options() -> Vec<forms::CareTagOption> {
+    forms::care_tag_options()
 }
 
 /// A resident as stored.
@@ -291,7 +268,12 @@ pub fn save_resident<R: Runtime>(
     state: State<'_, AppState>,
     record: Resident,
 ) -> Result<Resident, CommandError> {
-    saved(&app, state.with_session(|s, lang| save(s, record, lang)))
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            forms::save(&mut s.store, &s.saved.worker(), record, now_ms()).map_err(work(lang))
+        }),
+    )
 }
 
 /// What an ID number says about its holder.
@@ -333,7 +315,12 @@ pub fn new_incident(state: State<'_, AppState>) -> Result<Incident, CommandError
     state.with_session(|s, _| {
         let grid = s.saved.login.user.grid.clone();
         let device = s.saved.login.device_id.clone();
-        Ok(app_api::blank_incident(&grid, s.user(), &device, now_ms()))
+        Ok(incidents::blank_incident(
+            &grid,
+            s.user(),
+            &device,
+            now_ms(),
+        ))
     })
 }
 
@@ -342,11 +329,7 @@ pub fn new_incident(state: State<'_, AppState>) -> Result<Incident, CommandError
 pub fn get_incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentView, CommandError> {
     state.with_session(|s, lang| {
         let incident: Incident = get(s, id, lang)?;
-        Ok(app_api::incident_view(
-            incident,
-            &WorkCalendar::bundled(),
-            lang,
-        ))
+        Ok(incidents::incident_view(incident, s.store.calendar(), lang))
     })
 }
 
@@ -360,15 +343,9 @@ pub fn save_incident<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
-            let mut record = record;
-            app_api::place_incident(&mut record, &s.saved.login.grids)
-                .map_err(|e| CommandError::outside_grid(&e, lang))?;
-            let incident = save(s, record, lang)?;
-            Ok(app_api::incident_view(
-                incident,
-                &WorkCalendar::bundled(),
-                lang,
-            ))
+            let incident = forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
+                .map_err(work(lang))?;
+            Ok(incidents::incident_view(incident, s.store.calendar(), lang))
         }),
     )
 }
@@ -390,7 +367,22 @@ pub fn transition_incident<R: Runtime>(
     state: State<'_, AppState>,
     args: TransitionArgs,
 ) -> Result<IncidentView, CommandError> {
-    saved(&app, state.with_session(|s, lang| step(s, args, lang)))
+    saved(
+        &app,
+        state.with_session(|s, lang| {
+            let worker = s.saved.worker();
+            let incident = incidents::step(
+                &mut s.store,
+                &worker,
+                args.id,
+                args.action,
+                &args.opinion,
+                now_ms(),
+            )
+            .map_err(work(lang))?;
+            Ok(incidents::incident_view(incident, s.store.calendar(), lang))
+        }),
+    )
 }
 
 /// Saves the form and reports the incident (上报) in one go.
@@ -403,93 +395,24 @@ pub fn report_incident<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
-            let mut record = record;
-            app_api::place_incident(&mut record, &s.saved.login.grids)
-                .map_err(|e| CommandError::outside_grid(&e, lang))?;
-            let incident = save(s, record, lang)?;
-            let args = TransitionArgs {
-                id: incident.meta.id,
-                action: Action::Report,
-                opinion: String::new(),
-            };
-            step(s, args, lang)
+            let incident = incidents::report(&mut s.store, &s.saved.worker(), record, now_ms())
+                .map_err(work(lang))?;
+            Ok(incidents::incident_view(incident, s.store.calendar(), lang))
         }),
     )
 }
 
-fn step(s: &mut Session, args: TransitionArgs, lang: Lang) -> Result<IncidentView, CommandError> {
-    let cal = WorkCalendar::bundled();
-    let role: Role = s.saved.login.user.role;
-    let user = s.user().to_string();
-    let author = Author::new(&user, now_ms());
-    let mut doc = load_doc(s, args.id, lang)?;
-    let mut outcome = Ok(());
-    doc.update::<Incident>(&author, |incident| {
-        let actor = Actor { user: &user, role };
-        outcome = workflow::transition(
-            incident,
-            &cal,
-            actor,
-            args.action,
-            &args.opinion,
-            Vec::new(),
-            author.now_ms,
-        )
-        .map(|_| ());
-    })
-    .map_err(|e| CommandError::store(e.into(), lang))?;
-    outcome.map_err(|e| CommandError::transition(&e, lang))?;
-    s.store
-        .save_doc(&mut doc)
-        .map_err(|e| CommandError::store(e, lang))?;
-    let incident: Incident = get(s, args.id, lang)?;
-    Ok(app_api::incident_view(incident, &cal, lang))
-}
-
 /// The grid map's markers: households and open incidents that have a point.
-/// The rows come from the list; the points from the records themselves.
 #[tauri::command]
-pub fn map_features(state: State<'_, AppState>) -> Result<Vec<app_api::MapFeature>, CommandError> {
-    state.with_session(|s, lang| {
-        let mut out = Vec::new();
-        for kind in [RecordKind::Household, RecordKind::Incident] {
-            let q = ListQuery {
-                kind: Some(kind),
-                limit: Some(MAP_LIMIT),
-                ..ListQuery::default()
-            };
-            let rows = s.store.list(&q).map_err(|e| CommandError::store(e, lang))?;
-            for row in rows.into_iter().filter(app_api::on_map) {
-                let point = match kind {
-                    RecordKind::Household => get::<Household>(s, row.id, lang)?.point,
-                    _ => get::<Incident>(s, row.id, lang)?.point,
-                };
-                out.extend(app_api::map_feature(row, point.as_ref()));
-            }
-        }
-        Ok(out)
-    })
+pub fn map_features(state: State<'_, AppState>) -> Result<Vec<MapFeature>, CommandError> {
+    state.with_session(|s, lang| map::features(&s.store).map_err(|e| CommandError::store(e, lang)))
 }
-
-/// At most this many records of each kind are drawn: a grid holds a few
-/// hundred households, so this is a guard, not a page.
-const MAP_LIMIT: u32 = 5000;
 
 /// Residents due for a visit: overdue first, then due within a week.
 #[tauri::command]
-pub fn due_visits(state: State<'_, AppState>) -> Result<Vec<app_api::DueVisit>, CommandError> {
+pub fn due_visits(state: State<'_, AppState>) -> Result<Vec<DueVisit>, CommandError> {
     state.with_session(|s, lang| {
-        let soon = today()
-            .checked_add(jiff::Span::new().days(app_api::VISIT_DUE_SOON_DAYS + 1))
-            .ok();
-        let q = ListQuery {
-            kind: Some(RecordKind::Resident),
-            due_before: soon,
-            limit: Some(1000),
-            ..ListQuery::default()
-        };
-        let rows = s.store.list(&q).map_err(|e| CommandError::store(e, lang))?;
-        Ok(app_api::due_visits(rows, today()))
+        visits::due(&s.store, today()).map_err(|e| CommandError::store(e, lang))
     })
 }
 
@@ -498,12 +421,12 @@ pub fn due_visits(state: State<'_, AppState>) -> Result<Vec<app_api::DueVisit>, 
 pub fn new_visit(state: State<'_, AppState>, resident_id: Uuid) -> Result<Visit, CommandError> {
     state.with_session(|s, lang| {
         let resident: Resident = get(s, resident_id, lang)?;
-        Ok(app_api::blank_visit(&resident, s.user(), now_ms()))
+        Ok(visits::blank_visit(&resident, s.user(), now_ms()))
     })
 }
 
-/// Saves a visit and moves its resident's next due date on. The visit is
-/// stored first: should the resident's update fail, what was typed is kept.
+/// Saves a visit and moves its resident's next due date on, together
+/// (core's `fieldwork::visits::record`).
 #[tauri::command]
 pub fn record_visit<R: Runtime>(
     app: AppHandle<R>,
@@ -513,35 +436,18 @@ pub fn record_visit<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
-            let mut visit = record;
-            let resident_id = visit.target.id;
-            let mut resident: Resident = get(s, resident_id, lang)?;
-            app_api::visit_recorded(&mut visit, &mut resident);
-            let visit = save(s, visit, lang)?;
-            let author = Author::new(s.user(), now_ms());
-            let next = resident.next_visit_due.clone();
-            s.store
-                .update::<Resident>(resident_id, &author, today(), |current| {
-                    current.next_visit_due = next;
-                })
-                .map_err(|e| CommandError::store(e, lang))?;
-            Ok(visit)
+            visits::record(&mut s.store, &s.saved.worker(), record, now_ms()).map_err(work(lang))
         }),
     )
-}
-
-fn load_doc(s: &Session, id: Uuid, lang: Lang) -> Result<RecordDoc, CommandError> {
-    s.store
-        .load(id)
-        .map_err(|e| CommandError::store(e, lang))?
-        .ok_or_else(|| CommandError::store(StoreError::NotFound(id), lang))
 }
 
 /// The record's fields written differently at once on two devices, each
 /// with every value, who wrote it and when.
 #[tauri::command]
 pub fn get_conflicts(state: State<'_, AppState>, id: Uuid) -> Result<Vec<Conflict>, CommandError> {
-    state.with_session(|s, lang| Ok(load_doc(s, id, lang)?.conflicts()))
+    state.with_session(|s, lang| {
+        conflicts::list(&s.store, id).map_err(|e| CommandError::store(e, lang))
+    })
 }
 
 /// The value a worker chose for a conflicted field.
@@ -563,14 +469,16 @@ pub fn resolve_conflict<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
-            let mut doc = load_doc(s, args.id, lang)?;
-            let author = Author::new(s.user(), now_ms());
-            app_api::resolve_conflict(&mut doc, &author, &args.path, &args.value)
-                .map_err(|e| CommandError::new(e.code(), e.message(lang)))?;
-            s.store
-                .save_doc(&mut doc)
-                .map_err(|e| CommandError::store(e, lang))?;
-            Ok(doc.conflicts())
+            let worker = s.saved.worker();
+            conflicts::resolve(
+                &mut s.store,
+                &worker,
+                args.id,
+                &args.path,
+                &args.value,
+                now_ms(),
+            )
+            .map_err(work(lang))
         }),
     )
 }

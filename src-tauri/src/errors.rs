@@ -4,7 +4,9 @@
 //! text for it; `message` is already in the UI's language; `fields` lists
 //! what is wrong with each form field, so a form shows it at the field.
 
-use gridwork_core::app_api::OutsideGrid;
+use gridwork_core::fieldwork::WorkError;
+use gridwork_core::fieldwork::forms::OutsideGrid;
+use gridwork_core::fieldwork::patrols::PatrolEnded;
 use gridwork_core::media::MediaError;
 use gridwork_core::store::{PhotoError, StoreError};
 use gridwork_core::sync::client::{SyncError, TransportError};
@@ -148,6 +150,34 @@ impl CommandError {
                 lang,
                 "照片已损坏，无法读取",
                 "The photo is damaged and cannot be read",
+            ),
+        }
+    }
+
+    /// A call of core's `fieldwork` that did nothing, in the UI's
+    /// language.
+    pub fn work(e: WorkError, lang: Lang) -> Self {
+        match e {
+            WorkError::Store(e) => Self::store(e, lang),
+            WorkError::OutsideGrid(e) => Self::outside_grid(&e, lang),
+            WorkError::Transition(e) => Self::transition(&e, lang),
+            WorkError::PatrolEnded(_) => Self::text(
+                PatrolEnded::CODE,
+                lang,
+                "这次巡查已经结束，不能再记录",
+                "This patrol has ended: nothing more can be recorded",
+            ),
+            WorkError::Tick(e) => Self::new(e.code(), e.message(lang)),
+            WorkError::Resolve(e) => Self::new(e.code(), e.message(lang)),
+            WorkError::PreviousUserUnsent { ref user, unsent } => Self::text(
+                e.code(),
+                lang,
+                &format!(
+                    "本机还有 {user} 的 {unsent} 项工作未上传。请该用户登录并同步完成后，再换人登录"
+                ),
+                &format!(
+                    "This tablet still holds {unsent} unsent item(s) of {user}. Let them sign in and sync first, then sign in as someone else"
+                ),
             ),
         }
     }

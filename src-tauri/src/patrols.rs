@@ -1,74 +1,21 @@
 //! Patrols (巡查) from the UI: start one, record its track and check-ins
 //! as the walk goes on, stop it, and read it back with its figures.
-//! Check-ins and the stop are saved at once; GPS fixes are held in core's
-//! `TrackBuffer` and saved together (every 12 fixes or every minute, and
-//! with a check-in, the stop, or a `flush` when the app is hidden or
-//! closed), so a crash loses at most the last minute of track.
-//! The rules and the figures are core's (`app_api::edit_patrol`,
-//! `app_api::patrol_view`, `app_api::TrackBuffer`); this is glue.
+//! The rules, the held GPS fixes and the figures are core's
+//! (`fieldwork::patrols`: `start`, `HeldTracks`); this is glue.
 
-use gridwork_core::app_api::{self, PatrolEdit, PatrolEnded, PatrolView};
-use gridwork_core::doc::Author;
-use gridwork_core::model::Patrol;
-use gridwork_core::validate::Lang;
+use gridwork_core::fieldwork::patrols::{self, PatrolEdit, PatrolView};
 use tauri::{AppHandle, Runtime, State};
 use uuid::Uuid;
 
-use crate::commands::{get, now_ms, saved, today};
+use crate::commands::{now_ms, saved};
 use crate::errors::CommandError;
 use crate::state::{AppState, Session};
 
-/// The patrol with its held fixes drawn after the saved ones.
-fn view(s: &Session, mut patrol: Patrol) -> PatrolView {
-    if let Some(held) = s.track.get(&patrol.meta.id) {
-        patrol.track.extend_from_slice(held.points());
-    }
-    app_api::patrol_view(patrol, &s.saved.login.grids, now_ms())
-}
-
 /// Saves the held fixes of every patrol: the app is closing.
 pub fn flush_all(s: &mut Session) {
-    let ids: Vec<Uuid> = s.track.keys().copied().collect();
-    for id in ids {
-        if let Err(e) = save(s, id, PatrolEdit::Flush, Lang::ZhCn) {
-            tracing::warn!(patrol = %id, error = %e.message, "held fixes not saved");
-        }
+    for (id, e) in s.track.flush_all(&mut s.store, &s.saved.worker(), now_ms()) {
+        tracing::warn!(patrol = %id, error = %e, "held fixes not saved");
     }
-}
-
-/// Saves the held fixes of patrol `id` and then `edit`, as one change.
-/// Should the store fail, the fixes stay held for the next try.
-fn save(s: &mut Session, id: Uuid, edit: PatrolEdit, lang: Lang) -> Result<Patrol, CommandError> {
-    let held = s
-        .track
-        .get(&id)
-        .map(|b| b.points().to_vec())
-        .unwrap_or_default();
-    let author = Author::new(s.user(), now_ms());
-    let mut outcome = Ok(());
-    let saved = s
-        .store
-        .update::<Patrol>(id, &author, today(), |p| {
-            for point in held {
-                outcome = outcome.and(app_api::edit_patrol(p, PatrolEdit::Point { point }));
-            }
-            outcome = outcome.and(app_api::edit_patrol(p, edit));
-        })
-        .map_err(|e| CommandError::store(e, lang));
-    let patrol = saved?;
-    // Saved, or refused for good (the patrol had ended elsewhere).
-    s.track.remove(&id);
-    outcome.map_err(|_| ended(lang))?;
-    Ok(patrol)
-}
-
-fn ended(lang: Lang) -> CommandError {
-    CommandError::text(
-        PatrolEnded::CODE,
-        lang,
-        "这次巡查已经结束，不能再记录",
-        "This patrol has ended: nothing more can be recorded",
-    )
 }
 
 /// Starts a patrol in the user's grid and saves it.
@@ -81,13 +28,10 @@ pub fn start_patrol<R: Runtime>(
         &app,
         state.with_session(|s, lang| {
             let now = now_ms();
-            let patrol = app_api::blank_patrol(&s.saved.login.user.grid, s.user(), now);
-            let author = Author::new(s.user(), now);
-            let patrol = s
-                .store
-                .insert(patrol, &author, today())
-                .map_err(|e| CommandError::store(e, lang))?;
-            Ok(view(s, patrol))
+            let worker = s.saved.worker();
+            let patrol = patrols::start(&mut s.store, &worker, now)
+                .map_err(|e| CommandError::work(e, lang))?;
+            Ok(s.track.view(patrol, worker.grids, now))
         }),
     )
 }
@@ -96,13 +40,14 @@ pub fn start_patrol<R: Runtime>(
 #[tauri::command]
 pub fn get_patrol(state: State<'_, AppState>, id: Uuid) -> Result<PatrolView, CommandError> {
     state.with_session(|s, lang| {
-        let patrol: Patrol = get(s, id, lang)?;
-        Ok(view(s, patrol))
+        s.track
+            .get(&s.store, &s.saved.worker(), id, now_ms())
+            .map_err(|e| CommandError::work(e, lang))
     })
 }
 
-/// Records a point (held, see the module doc), a check-in or the stop,
-/// or saves the held points (`flush`).
+/// Records a point (held, see core's `HeldTracks`), a check-in or the
+/// stop, or saves the held points (`flush`).
 #[tauri::command]
 pub fn edit_patrol<R: Runtime>(
     app: AppHandle<R>,
@@ -113,25 +58,9 @@ pub fn edit_patrol<R: Runtime>(
     saved(
         &app,
         state.with_session(|s, lang| {
-            let stored: Patrol = get(s, id, lang)?;
-            let links = matches!(edit, PatrolEdit::Incident { .. } | PatrolEdit::Flush);
-            if stored.ended_at.is_some() && !links {
-                // Checked first so that a refused edit writes nothing.
-                return Err(ended(lang));
-            }
-            if let PatrolEdit::Point { point } = edit {
-                let due = s.track.entry(id).or_default().push(point, now_ms());
-                if !due {
-                    return Ok(view(s, stored));
-                }
-                let patrol = save(s, id, PatrolEdit::Flush, lang)?;
-                return Ok(view(s, patrol));
-            }
-            if edit == PatrolEdit::Flush && !s.track.contains_key(&id) {
-                return Ok(view(s, stored));
-            }
-            let patrol = save(s, id, edit, lang)?;
-            Ok(view(s, patrol))
+            s.track
+                .edit(&mut s.store, &s.saved.worker(), id, edit, now_ms())
+                .map_err(|e| CommandError::work(e, lang))
         }),
     )
 }

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use automerge::ActorId;
+use gridwork_core::fieldwork::Worker;
+use gridwork_core::fieldwork::patrols::HeldTracks;
+use gridwork_core::fieldwork::sign_in::{HandOver, hand_over};
 use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::{HttpTransport, Login};
@@ -36,9 +39,22 @@ pub struct Session {
     pub store: Store,
     pub transport: HttpTransport,
     pub blobs: BlobTransport,
-    /// GPS fixes of running patrols not saved yet (see core's
-    /// `TrackBuffer`), by patrol.
-    pub track: std::collections::HashMap<uuid::Uuid, gridwork_core::app_api::TrackBuffer>,
+    /// GPS fixes of running patrols not saved yet (core's `HeldTracks`).
+    pub track: HeldTracks,
+}
+
+impl SavedSession {
+    /// The signed-in user as core's calls take them: who, in which role
+    /// and grids, on which device (all from the server's sign-in answer).
+    pub fn worker(&self) -> Worker<'_> {
+        Worker {
+            user: &self.login.user.id,
+            role: self.login.user.role,
+            grid: &self.login.user.grid,
+            device: &self.login.device_id,
+            grids: &self.login.grids,
+        }
+    }
 }
 
 impl Session {
@@ -105,49 +121,29 @@ impl AppState {
         }
     }
 
-    /// Saves a new session and opens its store.
-    ///
-    /// The store holds one user's work: their grid's records, their sync
-    /// cursor, their unsent changes (made under actors the server bound to
-    /// them). A different user signing in on the same tablet therefore
-    /// starts from an empty store, so they neither see the previous user's
-    /// records nor miss their own behind the previous user's cursor; and
-    /// while the previous user has anything unsent (changes, photos,
-    /// reveal log entries) the sign-in is refused, since the server would
-    /// refuse it under the new user's token and the work would never
-    /// arrive. The same user signing in again keeps everything.
+    /// Saves a new session and opens its store. Another user than the
+    /// signed-in one is refused while the store holds unsent work, and
+    /// otherwise starts from an empty store (core's
+    /// `fieldwork::sign_in::hand_over` holds the rule and says why).
     pub fn sign_in(&self, saved: SavedSession) -> Result<(), CommandError> {
         let lang = self.lang();
         let mut guard = self.session();
         // With no session open there is no store open either (the app
         // opens the saved session's store at start, or fails to start).
-        let other_user = guard
-            .as_ref()
-            .is_some_and(|s| s.user() != saved.login.user.id);
-        if other_user && let Some(session) = guard.as_ref() {
-            let unsent = unsent_work(&session.store).map_err(|e| CommandError::store(e, lang))?;
-            if unsent > 0 {
-                let who = session.user();
-                return Err(CommandError::text(
-                    "previous_user_unsent",
-                    lang,
-                    &format!(
-                        "本机还有 {who} 的 {unsent} 项工作未上传。请该用户登录并同步完成后，再换人登录"
-                    ),
-                    &format!(
-                        "This tablet still holds {unsent} unsent item(s) of {who}. Let them sign in and sync first, then sign in as someone else"
-                    ),
-                ));
-            }
-        }
+        let plan = match guard.as_ref() {
+            Some(session) => hand_over(&session.store, session.user(), &saved.login.user.id)
+                .map_err(|e| CommandError::work(e, lang))?,
+            None => HandOver::Keep,
+        };
         let json =
             serde_json::to_vec_pretty(&saved).map_err(|e| CommandError::internal(e, lang))?;
         let path = self.data_dir.join(SESSION_FILE);
         let tmp = path.with_extension("json.tmp");
         // The old store closes before the new one opens on the same file.
         *guard = None;
-        if other_user {
-            erase_store(&self.data_dir).map_err(|e| CommandError::internal(e, lang))?;
+        if plan == HandOver::Erase {
+            Store::erase(self.data_dir.join(STORE_FILE))
+                .map_err(|e| CommandError::store(e, lang))?;
         }
         std::fs::write(&tmp, json)
             .and_then(|()| std::fs::rename(&tmp, &path))
@@ -155,28 +151,6 @@ impl AppState {
         *guard = Some(open_session(&self.data_dir, saved)?);
         Ok(())
     }
-}
-
-/// What the store holds that the server has not yet got: changes, photos
-/// and reveal log entries.
-fn unsent_work(store: &Store) -> Result<u64, gridwork_core::store::StoreError> {
-    let photos = store.pending_photos()?.len() as u64;
-    Ok(store.pending_count()? + photos + store.unsent_reveal_count()?)
-}
-
-/// Deletes the store file and its journal files.
-fn erase_store(dir: &Path) -> std::io::Result<()> {
-    for name in [
-        STORE_FILE.to_string(),
-        format!("{STORE_FILE}-wal"),
-        format!("{STORE_FILE}-shm"),
-    ] {
-        match std::fs::remove_file(dir.join(name)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    Ok(())
 }
 
 const SESSION_FILE: &str = "session.json";
@@ -204,7 +178,7 @@ fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError
         store,
         transport,
         blobs,
-        track: Default::default(),
+        track: HeldTracks::default(),
     })
 }
 
@@ -216,8 +190,8 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests {
-    use gridwork_core::app_api::blank_household;
     use gridwork_core::doc::Author;
+    use gridwork_core::fieldwork::forms::blank_household;
     use gridwork_core::model::{Household, RecordKind, Role};
     use gridwork_core::store::ListQuery;
     use gridwork_core::sync::http::LoginUser;

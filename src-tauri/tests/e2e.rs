@@ -34,9 +34,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use app_support::{App, id_number, user_with, uuid_in_hash};
-use gridwork_core::app_api;
 use gridwork_core::calendar::{WorkCalendar, shanghai_date};
 use gridwork_core::doc::Author;
+use gridwork_core::fieldwork::patrols;
 use gridwork_core::media;
 use gridwork_core::model::{
     CareTag, CareTagKind, CategoryMajor, Gender, Household, Incident, Meta, Patrol, Projection,
@@ -406,7 +406,7 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
         .clone()
         .context("located where the patrol stood")?;
     assert!((at.lon - last.lon).abs() < 1e-6 && (at.lat - last.lat).abs() < 1e-6);
-    let figures = app_api::patrol_view(patrol, &sup.login.grids, ended);
+    let figures = patrols::patrol_view(patrol, &sup.login.grids, ended);
     assert!(
         (figures.metrics.distance_m - meters).abs() < 0.01,
         "{} m on the server, {meters} m on the tablet",

@@ -25,9 +25,9 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use automerge::ChangeHash;
-use gridwork_core::app_api::tick_task;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::{Author, RecordDoc};
+use gridwork_core::fieldwork::tasks::tick_task;
 use gridwork_core::model::{
     GeoPoint, Household, Incident, IncidentParties, Meta, Party, RecordKind, Resident,
     ReviewDecision, ReviewEntry, Role, Task, TaskItem, TaskKind, User,

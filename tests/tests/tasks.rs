@@ -12,9 +12,9 @@ use anyhow::{Context, Result};
 use console_support::{
     Console, add_handler, new_household, two_communities, user_over, worker_reports,
 };
-use gridwork_core::app_api::tick_task;
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::doc::Author;
+use gridwork_core::fieldwork::tasks::tick_task;
 use gridwork_core::model::{Meta, RecordKind, Role, Task, TaskItem, TaskKind, User};
 use gridwork_core::store::ListQuery;
 use gridwork_tests::{Device, Server, community};

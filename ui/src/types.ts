@@ -340,7 +340,7 @@ export interface Visit extends Meta {
   review: unknown[]
 }
 
-/** A row of the visits due list (`DueVisit` in core/src/app_api.rs). */
+/** A row of the visits due list (`DueVisit` in core/src/fieldwork/visits.rs). */
 export interface DueVisit {
   resident: Projection
   /** Days from today to the due date; negative when overdue. */
@@ -368,7 +368,7 @@ export interface Conflict {
   values: ConflictValue[]
 }
 
-/** A marker on the grid map (`MapFeature` in core/src/app_api.rs): a
+/** A marker on the grid map (`MapFeature` in core/src/fieldwork/map.rs): a
  * household or an open incident, its masked row and WGS-84 point. */
 export interface MapFeature {
   row: Projection

@@ -189,6 +189,18 @@ impl AnyRecord {
         any_record_dispatch!(self, r => r.projection())
     }
 
+    /// Where the record is, when its kind has one place and it is set:
+    /// a household's or an incident's point, a visit's. Patrols (a track)
+    /// and the rest have none.
+    pub fn point(&self) -> Option<&GeoPoint> {
+        match self {
+            AnyRecord::Household(h) => h.point.as_ref(),
+            AnyRecord::Incident(i) => i.point.as_ref(),
+            AnyRecord::Visit(v) => v.point.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Validates the record as its kind does.
     pub fn normalize_and_validate(&mut self, ctx: &ValidateCtx) -> Result<(), ValidationErrors> {
         any_record_dispatch!(self, r => r.normalize_and_validate(ctx))

@@ -32,6 +32,7 @@ mod search;
 mod sync_state;
 #[cfg(test)]
 mod tests;
+mod tx;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -44,7 +45,7 @@ use uuid::Uuid;
 
 use crate::calendar::WorkCalendar;
 use crate::doc::{Author, DocError, RecordDoc};
-use crate::model::{AnyRecord, Projection, Record, RecordKind, ValidateCtx, limits};
+use crate::model::{AnyRecord, GeoPoint, Projection, Record, RecordKind, ValidateCtx, limits};
 use crate::validate::ValidationErrors;
 use crate::workflow;
 
@@ -53,6 +54,7 @@ pub use photos::{MissingPhoto, PendingPhoto, PhotoError, PhotoKind, is_sha256, p
 pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;
 pub use sync_state::{MISSING_DEPENDENCIES, StoredNotice, StoredRejection};
+pub use tx::StoreTx;
 
 /// A document's stored changes are folded into its snapshot once this many
 /// have accumulated.
@@ -76,7 +78,8 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// province (`privacy::mask_id_number`); rows written before kept the
 /// whole region code, which gives the 户籍地 back (found by the fixture
 /// `core/tests/fixtures/layout-v1-parties-in-incident`).
-pub const PROJECTIONS_VERSION: i64 = 2;
+/// 3: rows carry the record's point (for the map).
+pub const PROJECTIONS_VERSION: i64 = 3;
 
 /// What can go wrong in the local store.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +105,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Photo(#[from] PhotoError),
+    #[error("the local data could not be erased: {0}")]
+    Erase(String),
 }
 
 impl StoreError {
@@ -117,6 +122,7 @@ impl StoreError {
             StoreError::WrongDocument { .. } => "wrong_document",
             StoreError::Corrupt(_) => "store_corrupt",
             StoreError::Photo(e) => e.code(),
+            StoreError::Erase(_) => "store_erase",
         }
     }
 }
@@ -288,6 +294,11 @@ impl Store {
         self
     }
 
+    /// The calendar incidents' deadlines are counted with.
+    pub fn calendar(&self) -> &WorkCalendar {
+        &self.calendar
+    }
+
     /// This device's actor id.
     pub fn actor(&self) -> &ActorId {
         &self.actor
@@ -331,39 +342,21 @@ impl Store {
 
     /// Validates and saves a new record, as one change by this device.
     /// Returns the record as saved (normalized). Nothing is written if the
-    /// record is invalid ([`StoreError::Invalid`]).
+    /// record is invalid ([`StoreError::Invalid`]). See [`StoreTx::insert`].
     #[instrument(skip_all, err, fields(kind = %T::KIND, id = %record.meta().id))]
     pub fn insert<T: Record>(
         &mut self,
-        mut record: T,
+        record: T,
         author: &Author,
         today: jiff::civil::Date,
     ) -> Result<T, StoreError> {
-        record.validate_state(&ValidateCtx { today })?;
-        let id = record.meta().id;
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if doc_row(&tx, id)?.is_some() {
-            return Err(StoreError::AlreadyExists(id));
-        }
-        let mut doc = RecordDoc::create(&record, self.actor.clone(), author)?;
-        persist(
-            &tx,
-            &self.calendar,
-            None,
-            &mut doc,
-            &[],
-            Origin::Local,
-            Some(author.now_ms),
-        )?;
-        tx.commit()?;
-        Ok(doc.read()?)
+        self.write(|tx| tx.insert(record, author, today))
     }
 
     /// Edits a record: `edit` changes a copy, the copy is validated, and
     /// only what changed is written, as one change. Nothing is written if
-    /// the edited record is invalid. Returns the record as saved.
+    /// the edited record is invalid. Returns the record as saved. See
+    /// [`StoreTx::update`].
     #[instrument(skip_all, err, fields(kind = %T::KIND, id = %id))]
     pub fn update<T: Record>(
         &mut self,
@@ -372,30 +365,7 @@ impl Store {
         today: jiff::civil::Date,
         edit: impl FnOnce(&mut T),
     ) -> Result<T, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(row) = doc_row(&tx, id)? else {
-            return Err(StoreError::NotFound(id));
-        };
-        let mut doc = load_doc(&tx, &row, self.actor.clone())?;
-        let before: T = doc.read()?;
-        let mut after = before.clone();
-        edit(&mut after);
-        after.validate_state(&ValidateCtx { today })?;
-        let heads = doc.heads();
-        doc.write_diff(author, &before, &after)?;
-        persist(
-            &tx,
-            &self.calendar,
-            Some(&row),
-            &mut doc,
-            &heads,
-            Origin::Local,
-            Some(author.now_ms),
-        )?;
-        tx.commit()?;
-        Ok(doc.read()?)
+        self.write(|tx| tx.update(id, author, today, edit))
     }
 
     /// Saves what was done to `doc` through the document API (a workflow
@@ -404,34 +374,7 @@ impl Store {
     /// `doc` also holds whatever the store had that it lacked.
     #[instrument(skip_all, err, fields(id = %doc.id()))]
     pub fn save_doc(&mut self, doc: &mut RecordDoc) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        match doc_row(&tx, doc.id())? {
-            None => {
-                persist(&tx, &self.calendar, None, doc, &[], Origin::Local, None)?;
-            }
-            Some(row) => {
-                let mut stored = load_doc(&tx, &row, self.actor.clone())?;
-                let before = stored.heads();
-                // Heads `doc` lacks are skipped, so this may resend changes
-                // the store has: merging ignores them.
-                stored.apply_changes(doc.changes_since(&before))?;
-                persist(
-                    &tx,
-                    &self.calendar,
-                    Some(&row),
-                    &mut stored,
-                    &before,
-                    Origin::Local,
-                    None,
-                )?;
-                let theirs = doc.heads();
-                doc.apply_changes(stored.changes_since(&theirs))?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| tx.save_doc(doc))
     }
 
     /// Merges changes from the server into one record, creating it if it
@@ -477,18 +420,12 @@ impl Store {
 
     /// Loads a record's document, with this device as its actor.
     pub fn load(&self, id: Uuid) -> Result<Option<RecordDoc>, StoreError> {
-        match doc_row(&self.conn, id)? {
-            Some(row) => Ok(Some(load_doc(&self.conn, &row, self.actor.clone())?)),
-            None => Ok(None),
-        }
+        load_id(&self.conn, id, &self.actor)
     }
 
     /// Reads a record as its typed struct.
     pub fn get<T: Record>(&self, id: Uuid) -> Result<Option<T>, StoreError> {
-        match self.load(id)? {
-            Some(doc) => Ok(Some(doc.read()?)),
-            None => Ok(None),
-        }
+        read_loaded(self.load(id)?)
     }
 
     /// The heads of a record's document as stored, sorted.
@@ -523,17 +460,25 @@ impl Store {
                 continue;
             };
             let doc = load_doc(&tx, &row, self.actor.clone())?;
-            let projection = projection_of(&doc, &self.calendar)?;
+            let (projection, record) = projection_and_record(&doc, &self.calendar)?;
+            let point = located(&record);
             let stored = tx
                 .prepare_cached(&format!(
-                    "SELECT {PROJECTION_COLUMNS} FROM projections p WHERE p.rid = ?1"
+                    "SELECT {PROJECTION_COLUMNS}, p.lon, p.lat FROM projections p WHERE p.rid = ?1"
                 ))?
-                .query_row([row.rid], read_projection)
+                .query_row([row.rid], |r| {
+                    let at: (Option<f64>, Option<f64>) = (
+                        r.get(PROJECTION_COLUMN_COUNT)?,
+                        r.get(PROJECTION_COLUMN_COUNT + 1)?,
+                    );
+                    Ok(read_projection(r)?.map(|p| (p, at)))
+                })
                 .optional()?
                 .transpose()?;
-            if stored.as_ref() != Some(&projection) {
+            let expected = (point.map(|g| g.lon), point.map(|g| g.lat));
+            if stored.as_ref() != Some(&(projection.clone(), expected)) {
                 // updated_at stays: the record itself did not change.
-                write_projection(&tx, row.rid, &projection, 0, false)?;
+                write_projection(&tx, row.rid, &projection, point, 0, false)?;
                 changed += 1;
             }
         }
@@ -589,6 +534,66 @@ impl Store {
             .conn
             .query_row("SELECT count(*) FROM outbox", [], |row| row.get(0))?;
         Ok(n.try_into().unwrap_or(0))
+    }
+
+    /// Everything this store holds that the server has not got yet:
+    /// unacknowledged changes, photos waiting for upload and reveal log
+    /// entries not yet uploaded. Zero means the store can be let go.
+    pub fn unsent_work(&self) -> Result<u64, StoreError> {
+        let photos = self.pending_photos()?.len() as u64;
+        Ok(self.pending_count()? + photos + self.unsent_reveal_count()?)
+    }
+
+    /// Deletes the store file at `path` with its journal files (`-wal`,
+    /// `-shm`); a missing file is no error. The store must be closed.
+    pub fn erase(path: impl AsRef<Path>) -> Result<(), StoreError> {
+        let path = path.as_ref();
+        let mut names = vec![path.to_path_buf()];
+        for suffix in ["-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            names.push(name.into());
+        }
+        for name in names {
+            match std::fs::remove_file(&name) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::Erase(format!("{}: {e}", name.display())));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Listed records of `kinds` that have a point (see
+    /// [`AnyRecord::point`]), with the point's longitude and latitude, in
+    /// list order, at most `limit`: one query over the list rows.
+    pub fn located(
+        &self,
+        kinds: &[RecordKind],
+        limit: u32,
+    ) -> Result<Vec<(Projection, f64, f64)>, StoreError> {
+        let marks: Vec<String> = (1..=kinds.len()).map(|i| format!("?{i}")).collect();
+        let sql = format!(
+            "SELECT {PROJECTION_COLUMNS}, p.lon, p.lat FROM projections p \
+             WHERE p.kind IN ({}) AND p.lon IS NOT NULL AND p.lat IS NOT NULL \
+             AND p.deleted = 0 ORDER BY p.created_at DESC, p.rid DESC LIMIT {limit}",
+            marks.join(", ")
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params_from_iter(kinds.iter().map(|k| k.as_str())),
+            |row| {
+                let lon: f64 = row.get(PROJECTION_COLUMN_COUNT)?;
+                let lat: f64 = row.get(PROJECTION_COLUMN_COUNT + 1)?;
+                Ok(read_projection(row)?.map(|p| (p, lon, lat)))
+            },
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
     }
 
     /// Records matching `query`, newest first.
@@ -888,6 +893,18 @@ fn doc_row(conn: &Connection, id: Uuid) -> Result<Option<DocRow>, StoreError> {
         .optional()?)
 }
 
+/// Record `id`'s document, if stored, with `actor` as its actor.
+fn load_id(conn: &Connection, id: Uuid, actor: &ActorId) -> Result<Option<RecordDoc>, StoreError> {
+    doc_row(conn, id)?
+        .map(|row| load_doc(conn, &row, actor.clone()))
+        .transpose()
+}
+
+/// A loaded document read as its typed record.
+fn read_loaded<T: Record>(doc: Option<RecordDoc>) -> Result<Option<T>, StoreError> {
+    Ok(doc.map(|doc| doc.read()).transpose()?)
+}
+
 /// The snapshot followed by the changes since, loaded as one document.
 fn load_doc(conn: &Connection, row: &DocRow, actor: ActorId) -> Result<RecordDoc, StoreError> {
     let mut bytes: Vec<u8> = conn
@@ -1010,7 +1027,14 @@ fn persist_new(
             insert.execute(params![id, &change.hash().0[..], change.bytes()])?;
         }
     }
-    write_projection(tx, rid, &projection, updated_at, row.is_none())?;
+    write_projection(
+        tx,
+        rid,
+        &projection,
+        located(&record),
+        updated_at,
+        row.is_none(),
+    )?;
     photos::mark_referenced(tx, &record)?;
     Ok(new.len())
 }
@@ -1066,6 +1090,7 @@ fn write_projection(
     tx: &Transaction<'_>,
     rid: i64,
     p: &Projection,
+    point: Option<&GeoPoint>,
     updated_at: i64,
     fresh: bool,
 ) -> Result<(), StoreError> {
@@ -1079,14 +1104,16 @@ fn write_projection(
     };
     tx.prepare_cached(
         "INSERT INTO projections (rid, id, kind, grid, title, subtitle, status, category, \
-         urgency, parent_id, due, created_at, created_by, deleted, updated_at, search_text) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+         urgency, parent_id, due, created_at, created_by, deleted, updated_at, search_text, \
+         lon, lat) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
          ON CONFLICT (rid) DO UPDATE SET kind = excluded.kind, grid = excluded.grid, \
          title = excluded.title, subtitle = excluded.subtitle, status = excluded.status, \
          category = excluded.category, urgency = excluded.urgency, \
          parent_id = excluded.parent_id, due = excluded.due, created_at = excluded.created_at, \
          created_by = excluded.created_by, deleted = excluded.deleted, \
-         updated_at = max(updated_at, excluded.updated_at), search_text = excluded.search_text",
+         updated_at = max(updated_at, excluded.updated_at), search_text = excluded.search_text, \
+         lon = excluded.lon, lat = excluded.lat",
     )?
     .execute(params![
         rid,
@@ -1105,6 +1132,8 @@ fn write_projection(
         p.deleted,
         updated_at,
         p.search_text,
+        point.map(|g| g.lon),
+        point.map(|g| g.lat),
     ])?;
     if old_text.is_some_and(|(title, text)| title == p.title && text == p.search_text) {
         return Ok(());
@@ -1127,6 +1156,8 @@ fn write_projection(
 const PROJECTION_COLUMNS: &str = "p.id, p.kind, p.grid, p.title, p.subtitle, p.status, \
     p.category, p.urgency, p.parent_id, p.due, p.created_at, p.created_by, p.deleted, \
     p.search_text";
+/// How many columns [`PROJECTION_COLUMNS`] names.
+const PROJECTION_COLUMN_COUNT: usize = 14;
 
 /// Reads a row of [`PROJECTION_COLUMNS`]. The outer error is SQLite's, the
 /// inner one a value SQLite cannot judge (an unknown kind, a bad id).
@@ -1154,6 +1185,14 @@ fn read_projection(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<Projectio
         })
     };
     Ok(build())
+}
+
+/// The point a list row keeps: the record's, when it is a real place
+/// (SQLite keeps no NaN, and the map draws no infinity).
+fn located(record: &AnyRecord) -> Option<&GeoPoint> {
+    record
+        .point()
+        .filter(|p| p.lon.is_finite() && p.lat.is_finite())
 }
 
 /// The projection of a document: the record's own, with an incident's

@@ -58,6 +58,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261204_0009_own_actors",
         sql: include_str!("migrations/20261204_0009_own_actors.sql"),
     },
+    Migration {
+        name: "20261205_0010_projection_point",
+        sql: include_str!("migrations/20261205_0010_projection_point.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

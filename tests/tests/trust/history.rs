@@ -537,7 +537,7 @@ async fn item11_tablet_and_server_agree_on_a_shared_edge() -> Result<()> {
         let mut h = household(w);
         h.point = Some(point.clone());
         // The tablet's placement: its grids, the core rule.
-        gridwork_core::app_api::place_household(&mut h, &device.login.grids)?;
+        gridwork_core::fieldwork::forms::place_household(&mut h, &device.login.grids)?;
         ensure!(h.meta.grid == grid, "placed in {}, not {grid}", h.meta.grid);
         let now = jiff::Timestamp::now();
         device.store.insert(

@@ -767,7 +767,7 @@ describe('tasks from above', () => {
   }
 
   it('shows open tasks on home, overdue ones flagged, and opens the list', async () => {
-    // As core orders and flags them (app_api::task_rows).
+    // As core orders and flags them (fieldwork::tasks::task_rows).
     fakeBackend.listTasks.mockResolvedValue([
       { row: taskProjection('t-1', '冬季消防检查', '1/3', 'open', '2000-01-01'), done: 1, total: 3, open: true, overdue: true },
       { row: taskProjection('t-2', '独居老人专项排查', '0/2', 'open', '2999-12-31'), done: 0, total: 2, open: true, overdue: false },

@@ -6,7 +6,7 @@ use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gridwork_core::app_api::{TimelineEntry, incident_view};
+use gridwork_core::fieldwork::incidents::{TimelineEntry, incident_view};
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::model::{AnyRecord, Mediation, PhotoRef};
 use gridwork_core::privacy::{self, Reveal};
