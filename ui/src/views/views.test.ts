@@ -124,6 +124,40 @@ describe('first run', () => {
   })
 })
 
+describe('setup screen', () => {
+  it("sends the admin's CA and the plain-HTTP permission with the login, and shows a refusal", async () => {
+    fakeBackend.currentSession.mockResolvedValue(null)
+    fakeBackend.login.mockRejectedValue({
+      code: 'plain_http_refused',
+      message: '为保护个人信息，服务器地址须以 https:// 开头（本机地址除外）',
+    })
+    const { root, unmount } = await mountAt('/')
+    await type(root, '[data-test=server-url]', 'http://10.0.0.5:8080')
+    await type(root, '[data-test=user]', 'gw-1')
+    await type(root, '[data-test=password]', 'secret')
+    root.querySelector<HTMLElement>('[data-test=setup-advanced] .van-cell')?.click()
+    await flushPromises()
+    const ca = root.querySelector<HTMLTextAreaElement>('[data-test=ca-pem] textarea')
+    if (!ca) throw new Error('no CA field')
+    ca.value = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
+    ca.dispatchEvent(new Event('input'))
+    root.querySelector<HTMLElement>('[data-test=allow-http]')?.click()
+    await flushPromises()
+    expect(text(root, '[data-test=allow-http-hint]')).toContain('明文')
+    root.querySelector<HTMLElement>('[data-test=login]')?.click()
+    await flushPromises()
+    expect(fakeBackend.login).toHaveBeenLastCalledWith(
+      expect.objectContaining({
+        server_url: 'http://10.0.0.5:8080',
+        ca_pem: expect.stringContaining('BEGIN CERTIFICATE'),
+        allow_plain_http: true,
+      }),
+    )
+    expect(text(root, '[data-test=login-error]')).toContain('https://')
+    unmount()
+  })
+})
+
 describe('PIN screen', () => {
   /** Presses the on-screen keys of `digits` (Vant's keys answer touches). */
   async function press(root: Element, digits: string): Promise<void> {
