@@ -543,7 +543,17 @@ text: string, status: Array<string>, parent_id: string | null, limit: number | n
 /**
  * What the first-run screen sends.
  */
-export type LoginArgs = { server_url: string, user: string, password: string, device_name: string, };
+export type LoginArgs = { server_url: string, user: string, password: string, device_name: string, 
+/**
+ * A CA certificate (PEM) the district's admin gives at setup, trusted
+ * beside the system's roots.
+ */
+ca_pem: string | null, 
+/**
+ * Plain `http://` to a server not on this machine (a trial on a
+ * closed network; the admin's explicit choice).
+ */
+allow_plain_http: boolean, };
 
 /**
  * The user a login enrolled the device for (and the console's signed-in

@@ -200,14 +200,25 @@ record: JsonValue,
  */
 state: Derived | null, 
 /**
- * For incidents: the transition log, with whether each entry applied.
+ * For incidents: the transition log, with whether each entry applied
+ * (core's, as the app's detail screen shows it).
  */
 timeline: Array<TimelineEntry>, history: Array<HistoryEntry>, 
 /**
  * Fields with concurrent values, each with who wrote it and when the
  * server received it.
  */
-conflicts: Array<ConsoleConflict>, overdue: boolean, due_soon: boolean, };
+conflicts: Array<ConsoleConflict>, overdue: boolean, due_soon: boolean, 
+/**
+ * `accept` and `return` (a review) on a household or resident; on an
+ * incident its workflow actions by [`Action::name`] and `mediation`.
+ */
+actions: Array<string>, 
+/**
+ * The levels an escalation may go to (empty unless `escalate` is
+ * offered).
+ */
+escalate_to: Array<Level>, };
 
 /**
  * One field a change set, with [S] and [PI] values masked.
@@ -336,7 +347,12 @@ grids: Array<GridName>,
 /**
  * Departments incidents can be dispatched to.
  */
-departments: Array<string>, };
+departments: Array<string>, 
+/**
+ * The statuses the lists filter by ([`queue::statuses`]: core's
+ * review states and incident statuses).
+ */
+statuses: Array<string>, };
 
 /**
  * A photo referenced from a record by the SHA-256 of its compressed bytes.
@@ -477,11 +493,12 @@ done_at: number | null, note: string, };
 export type TaskKind = "checklist" | "screening";
 
 /**
- * One step of an incident's timeline.
+ * One step of an incident's timeline, as the detail screen shows it.
  */
 export type TimelineEntry = { 
 /**
- * Why the fold skipped it, if it did (two people acted at once).
+ * Why the fold skipped this entry (two people acted at once and it
+ * came second), in the reader's language; `None` when it applied.
  */
 skipped: string | null, action: Action, 
 /**
