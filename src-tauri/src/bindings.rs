@@ -7,13 +7,13 @@
 //! committed file with a fresh rendering, so CI fails when a Rust type
 //! changed and the file was not regenerated (`scripts/bindings`).
 
+use gridwork_core::doc::Conflict;
 use gridwork_core::fieldwork::forms::CareTagOption;
 use gridwork_core::fieldwork::incidents::IncidentView;
 use gridwork_core::fieldwork::map::MapFeature;
 use gridwork_core::fieldwork::patrols::{PatrolEdit, PatrolView};
 use gridwork_core::fieldwork::tasks::TaskRow;
 use gridwork_core::fieldwork::visits::DueVisit;
-use gridwork_core::doc::Conflict;
 use gridwork_core::model::{
     Household, Incident, PhotoRef, Projection, RecordKind, Resident, Task, Visit,
 };
