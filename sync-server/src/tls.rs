@@ -112,9 +112,7 @@ mod tests {
         let cert = write(dir.path(), "cert.pem", &pair("localhost").cert.pem());
         let other = pair("localhost").signing_key.serialize_pem();
         let key = write(dir.path(), "other-key.pem", &other);
-        let e = load(&cert, &key)
-            .err()
-            .expect("a mismatched key must be refused");
+        let e = load(&cert, &key).expect_err("a mismatched key must be refused");
         assert!(matches!(e, TlsError::Mismatch { .. }), "{e}");
         let text = e.to_string();
         assert!(
@@ -129,16 +127,16 @@ mod tests {
         let p = pair("localhost");
         let key = write(dir.path(), "key.pem", &p.signing_key.serialize_pem());
         let empty = write(dir.path(), "empty.pem", "not a certificate\n");
-        let e = load(&empty, &key).err().expect("no certificate");
+        let e = load(&empty, &key).expect_err("no certificate");
         assert!(matches!(e, TlsError::NoCertificate(_)), "{e}");
         assert!(e.to_string().contains("empty.pem"));
 
         let missing = dir.path().join("missing.pem");
-        let e = load(&missing, &key).err().expect("missing file");
+        let e = load(&missing, &key).expect_err("missing file");
         assert!(e.to_string().contains("missing.pem"), "{e}");
 
         let cert = write(dir.path(), "cert.pem", &p.cert.pem());
-        let e = load(&cert, &empty).err().expect("no key");
+        let e = load(&cert, &empty).expect_err("no key");
         assert!(matches!(e, TlsError::Key { .. }), "{e}");
         assert!(e.to_string().contains("empty.pem"), "{e}");
     }

@@ -15,7 +15,6 @@ use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::media::sha256_hex;
 use gridwork_core::model::{Incident, PhotoRole, Role};
 use gridwork_core::workflow::{self, Status};
-use gridwork_tests::console::Answer;
 use gridwork_tests::{PASSWORD, Server};
 use reqwest::StatusCode;
 use serde_json::json;

@@ -8,7 +8,7 @@ use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::model::{Household, Incident, Meta, Role, User};
 use gridwork_core::workflow::{self, Action, Actor};
-use gridwork_tests::console::Answer;
+pub use gridwork_tests::console::Answer;
 pub use gridwork_tests::console::Console;
 use gridwork_tests::{Device, PASSWORD, Server, community};
 use serde_json::Value;

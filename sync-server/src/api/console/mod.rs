@@ -44,7 +44,7 @@
 //! `Referrer-Policy: same-origin`. The console's browser tests fail on any
 //! policy violation, so the policy is the one the built console runs under.
 
-mod bindings;
+pub mod bindings;
 mod dashboard;
 mod hotline;
 mod ledgers;
