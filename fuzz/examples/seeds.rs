@@ -12,7 +12,6 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use automerge::sync::{State, SyncDoc};
-use gridwork_demo::{DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::geo::GridTree;
 use gridwork_core::media::synthetic_photo;
@@ -22,6 +21,7 @@ use gridwork_core::sync::wire::{
     self, DocChanges, PROTOCOL_VERSION, RepairRequest, SyncRequest, SyncResponse,
 };
 use gridwork_core::workflow::Action;
+use gridwork_demo::{DemoConfig, generate};
 use gridwork_fuzz::fixture::{
     OWN_HOUSEHOLD, OWN_INCIDENT, SUPERVISOR_INCIDENT, act, demo, own_parties,
 };

@@ -6,11 +6,11 @@ use std::sync::OnceLock;
 use anyhow::{Context, bail};
 use automerge::ActorId;
 use gridwork_core::calendar::WorkCalendar;
-use gridwork_demo::{Demo, DemoConfig, generate};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{AnyRecord, Incident, IncidentParties, Meta, Party, Role, User};
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};
 use gridwork_core::workflow::{self, Action, Actor};
+use gridwork_demo::{Demo, DemoConfig, generate};
 use gridwork_server::admin::{
     DEMO_DEVICE_PREFIX, SERVER_DEVICE, SERVER_USER, import_grids, load_demo,
 };
