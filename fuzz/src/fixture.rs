@@ -11,10 +11,8 @@ use gridwork_core::model::{AnyRecord, Incident, IncidentParties, Meta, Party, Ro
 use gridwork_core::sync::wire::{DocChanges, SyncRequest};
 use gridwork_core::workflow::{self, Action, Actor};
 use gridwork_demo::{Demo, DemoConfig, generate};
-use gridwork_server::admin::{
-    DEMO_DEVICE_PREFIX, SERVER_DEVICE, SERVER_USER, import_grids, load_demo,
-};
-use gridwork_server::auth::Session;
+use gridwork_server::admin::{DEMO_DEVICE_PREFIX, import_grids, load_demo};
+use gridwork_server::auth::{SERVER_DEVICE, SERVER_USER, Session};
 use gridwork_server::console::actions::ConsoleUser;
 use gridwork_server::console::index::Index;
 use gridwork_server::storage::{Account, NewDevice, ServedScope, SqliteStorage, Storage};

@@ -40,6 +40,8 @@
 //! blob downloads (logged). In the console they see their subtree masked
 //! and may reveal nothing.
 
+pub mod reveals;
+
 use std::collections::HashMap;
 
 use automerge::{AutoCommit, ROOT, ReadDoc};
@@ -51,8 +53,7 @@ use gridwork_core::workflow::{Assignee, AssigneeKind, Derived};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
-use crate::admin::SERVER_USER;
-use crate::auth::{ConsoleUser, Session};
+use crate::auth::{ConsoleUser, SERVER_USER, Session};
 use crate::index::{Index, Loaded, Summary, load};
 use crate::storage::{Storage, StorageError, StoredDoc};
 

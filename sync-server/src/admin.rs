@@ -8,7 +8,7 @@ use gridwork_core::doc::{Author, DocError, RecordDoc};
 use gridwork_core::model::{AnyRecord, Role, User};
 use gridwork_demo::{Demo, DemoConfig};
 
-use crate::auth::{hash_password, new_actor_hex};
+use crate::auth::{SERVER_DEVICE, SERVER_USER, hash_password, new_actor_hex};
 use crate::grids::{self, GeoError};
 use crate::storage::{
     Account, CommitOutcome, DocWrite, NewChange, NewDevice, PushCommit, ServedScope, Storage,
@@ -92,15 +92,6 @@ pub fn reset_password(
 
 /// The password demo users get when none is given.
 pub const DEMO_PASSWORD: &str = "gridwork-demo";
-
-/// The pseudo-user that owns the server's own device. It is disabled, so
-/// it can never sign in; it exists because an actor binding names a device
-/// and a device names a user.
-pub const SERVER_USER: &str = "gridwork-server";
-
-/// The server's own device: its actor writes the documents the server
-/// makes (the demo records), and the log credits their changes to it.
-pub const SERVER_DEVICE: &str = "server";
 
 /// How many documents go into one transaction.
 const DEMO_BATCH: usize = 1_000;
@@ -391,7 +382,7 @@ fn store_demo_batch(
                 base_rev: None,
                 moved: false,
                 changes,
-                photos: crate::blob_grants::references(record),
+                photos: crate::storage::photo_references(record),
             },
         ));
     }

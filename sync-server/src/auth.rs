@@ -27,6 +27,17 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::storage::{Account, Storage};
 
+/// The pseudo-user that owns the server's own device. It is disabled, so
+/// it can never sign in; it exists because an actor binding names a device
+/// and a device names a user. It is kept here with the accounts because
+/// `access`, `admin`, `migrate` and `sync` all name it (in `admin` it made
+/// the cycle `access → admin → blob_grants → access`).
+pub const SERVER_USER: &str = "gridwork-server";
+
+/// The server's own device: its actor writes the documents the server
+/// makes (the demo records), and the log credits their changes to it.
+pub const SERVER_DEVICE: &str = "server";
+
 /// Hashes a password with argon2id and a random salt.
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt_bytes: [u8; 16] = rand::random();

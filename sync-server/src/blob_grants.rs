@@ -14,9 +14,6 @@
 use std::collections::{BTreeSet, HashMap};
 
 use gridwork_core::calendar::WorkCalendar;
-use gridwork_core::doc::RecordDoc;
-use gridwork_core::model::AnyRecord;
-use gridwork_core::store::photo_hashes;
 use uuid::Uuid;
 
 use crate::access::{self, Channel};
@@ -27,23 +24,6 @@ use crate::storage::{BlobRef, DocWrite, Storage, StorageError};
 /// may see has it": a photo is in a handful of records, and a user who
 /// sees none of the first ones can still upload it.
 const GRANTED_RECORDS_LOOKED_AT: usize = 32;
-
-/// Every photo and thumbnail a record references, sorted, once each.
-pub fn references(record: &AnyRecord) -> Vec<String> {
-    photo_hashes(record)
-        .into_iter()
-        .map(|(sha, _)| sha.to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// [`references`] of a stored document's snapshot.
-pub fn references_in_snapshot(snapshot: &[u8]) -> Result<Vec<String>, String> {
-    let am = automerge::AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
-    let doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
-    Ok(references(&doc.read_any().map_err(|e| e.to_string())?))
-}
 
 /// Whether the device may download a photo through a record: the record
 /// goes to the device on the blobs channel ([`access::device_doc`]) and is

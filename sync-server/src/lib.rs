@@ -37,6 +37,7 @@ pub mod blob_grants;
 pub mod blobs;
 pub mod config;
 pub mod console;
+pub mod enrol;
 pub mod error;
 pub mod escape;
 pub mod grids;
@@ -46,6 +47,9 @@ pub mod migrate;
 pub mod storage;
 pub mod sync;
 pub mod tls;
+
+#[cfg(test)]
+mod module_graph;
 
 use std::future::Future;
 use std::net::SocketAddr;

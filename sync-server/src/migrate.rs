@@ -34,7 +34,8 @@ use gridwork_core::doc::{Author, DocError, RecordDoc};
 use gridwork_core::model::{AnyRecord, IncidentParties, IncidentWithParties, RecordKind};
 use uuid::Uuid;
 
-use crate::admin::{AdminError, SERVER_DEVICE, SERVER_USER, server_actor};
+use crate::admin::{AdminError, server_actor};
+use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError};
 
 /// The name [`split_incident_parties`] is recorded under once it ran.
@@ -186,7 +187,7 @@ fn split_one(
             bytes: cleared.1,
             device_id: None,
         }],
-        photos: crate::blob_grants::references(&AnyRecord::Incident(incident.clone())),
+        photos: crate::storage::photo_references(&AnyRecord::Incident(incident.clone())),
     };
 
     // The parties record: made, or given the parties it lacks.

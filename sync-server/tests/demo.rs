@@ -14,7 +14,7 @@ use gridwork_core::sync::wire::{self, SyncRequest, SyncResponse};
 use gridwork_demo::{DemoConfig, generate};
 use gridwork_server::config::Settings;
 use gridwork_server::storage::SqliteStorage;
-use gridwork_server::{AppState, admin};
+use gridwork_server::{AppState, admin, auth};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -105,7 +105,7 @@ async fn a_grid_worker_gets_exactly_their_grids_demo_records() {
     // The server's pseudo-user cannot sign in.
     let resp = http
         .post(format!("{base}/v1/login"))
-        .json(&json!({"user": admin::SERVER_USER, "password": "!", "device_name": "x"}))
+        .json(&json!({"user": auth::SERVER_USER, "password": "!", "device_name": "x"}))
         .send()
         .await
         .unwrap();

@@ -630,7 +630,7 @@ fn a_push_may_not_put_parties_where_their_readers_may_not_see_them() {
         Some(PushRefused::PartiesNotByCreator)
     );
     let server = Session {
-        device_id: crate::admin::SERVER_DEVICE.into(),
+        device_id: crate::auth::SERVER_DEVICE.into(),
         user: User {
             id: SERVER_USER.into(),
             ..worker.user.clone()

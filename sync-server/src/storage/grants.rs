@@ -132,7 +132,7 @@ pub(super) fn backfill(conn: &mut Connection) -> Result<(), StorageError> {
             let id: Vec<u8> = row.get(0)?;
             let snapshot: Vec<u8> = row.get(1)?;
             docs += 1;
-            match crate::blob_grants::references_in_snapshot(&snapshot) {
+            match super::photo_references_in_snapshot(&snapshot) {
                 Ok(shas) => {
                     for sha in shas {
                         grants += grant.execute(params![id, sha, now])?;

@@ -20,8 +20,11 @@ mod sqlite;
 
 pub use sqlite::SqliteStorage;
 
-use gridwork_core::model::User;
-use gridwork_core::store::RevealEntry;
+use std::collections::BTreeSet;
+
+use gridwork_core::doc::RecordDoc;
+use gridwork_core::model::{AnyRecord, User};
+use gridwork_core::store::{RevealEntry, photo_hashes};
 use uuid::Uuid;
 
 use crate::grids::{Grid, PlacedGrid};
@@ -155,7 +158,7 @@ pub struct DocWrite {
     pub moved: bool,
     pub changes: Vec<NewChange>,
     /// Every photo and thumbnail the written record references
-    /// (`crate::blob_grants::references`).
+    /// ([`photo_references`]).
     pub photos: Vec<String>,
 }
 
@@ -169,6 +172,28 @@ pub struct PushCommit {
     pub docs: Vec<DocWrite>,
     /// Photo references the push adds to records (`crate::blob_grants`).
     pub blob_refs: Vec<BlobRef>,
+}
+
+/// Every photo and thumbnail a record references, sorted, once each: what
+/// [`DocWrite::photos`] stores. It is here, beside the rows it fills, so
+/// that the grants backfill and `crate::blob_grants` both read it without
+/// one depending on the other.
+pub fn photo_references(record: &AnyRecord) -> Vec<String> {
+    photo_hashes(record)
+        .into_iter()
+        .map(|(sha, _)| sha.to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// [`photo_references`] of a stored document's snapshot.
+pub fn photo_references_in_snapshot(snapshot: &[u8]) -> Result<Vec<String>, String> {
+    let am = automerge::AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
+    let doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
+    Ok(photo_references(
+        &doc.read_any().map_err(|e| e.to_string())?,
+    ))
 }
 
 /// A photo reference a push adds to a record: granted when the push-time

@@ -15,7 +15,7 @@ use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{IncidentParties, RecordKind};
 
 use super::push::ServerActor;
-use crate::admin::{SERVER_DEVICE, SERVER_USER};
+use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{DocWrite, NewChange, Storage, StorageError};
 
 /// The server's writes moving the parties record of every incident that

@@ -58,8 +58,8 @@ use uuid::Uuid;
 
 use super::contain::contained;
 use super::{SyncContext, authorship, follow, state};
-use crate::admin::{SERVER_DEVICE, SERVER_USER};
 use crate::auth::Session;
+use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{
     ActorOwner, CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError, StoredDoc,
 };
@@ -676,7 +676,7 @@ impl Checker<'_, '_> {
                 base_rev: stored.map(|s| s.rev),
                 moved,
                 changes: new_changes,
-                photos: crate::blob_grants::references(&corrected),
+                photos: crate::storage::photo_references(&corrected),
             },
             notices,
         })
