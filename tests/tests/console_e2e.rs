@@ -79,6 +79,17 @@ async fn a_supervisor_returns_dispatches_and_escalates_in_the_browser() -> Resul
         "{seen}"
     );
     assert_eq!(seen["englishBack"], "← Back to the queue", "{seen}");
+    // The menu is the sections the server lists for the role, in its
+    // order, and no other (`console_offers` proves the API refuses the
+    // sections it leaves out).
+    let menu: Vec<String> = listed("sections")
+        .iter()
+        .map(|s| format!("nav-{}", s.replace('_', "-")))
+        .collect();
+    ensure!(
+        !menu.is_empty() && listed("menu") == menu,
+        "the menu renders the server's sections: {seen}"
+    );
     // The newest line of the access log page is that export, as XLSX.
     let logged = seen["accessLogFirst"].as_str().unwrap_or_default();
     assert!(

@@ -348,3 +348,70 @@ async fn a_department_handler_is_offered_what_the_server_accepts() -> Result<()>
 async fn an_admin_is_offered_what_the_server_accepts() -> Result<()> {
     offers_are_what_the_server_accepts(Role::Admin).await
 }
+
+/// The console's menu is the server's: for every role that signs in, each
+/// section `/me` lists opens, and each one it leaves out is refused by the
+/// API (so the browser, which renders `sections` and nothing else, never
+/// shows a section its user cannot open).
+#[tokio::test]
+async fn each_role_is_shown_the_sections_it_may_open_and_no_other() -> Result<()> {
+    let server = Server::start()?;
+    let (worker, _) = two_communities();
+    let handler_id = add_handler(&server, &worker.grid)?;
+    for role in [
+        Role::CommunitySupervisor,
+        Role::StreetSupervisor,
+        Role::DepartmentHandler,
+        Role::Admin,
+    ] {
+        let user = match role {
+            Role::DepartmentHandler => handler_id.clone(),
+            _ => user_over(role, &worker.grid).id.clone(),
+        };
+        let console = Console::open(&server, &user).await?;
+        let me = console.get("/me").await?.ok()?;
+        let shown: BTreeSet<String> = me["sections"]
+            .as_array()
+            .context("sections in /me")?
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect();
+        ensure!(shown.contains("queue"), "{role:?}: {me}");
+        for section in [
+            "queue",
+            "dashboard",
+            "ledgers",
+            "map",
+            "hotline",
+            "tasks",
+            "access_log",
+        ] {
+            let answer = match section {
+                "queue" => console.get("/queue").await?,
+                "dashboard" => console.get("/dashboard").await?,
+                "ledgers" => console.get("/lists/incidents").await?,
+                "map" => console.get("/map/grids").await?,
+                "hotline" => console.post("/hotline/import", json!([])).await?,
+                "tasks" => console.get("/tasks").await?,
+                _ => console.get("/access-log").await?,
+            };
+            let refused = answer.status == reqwest::StatusCode::FORBIDDEN;
+            ensure!(
+                refused != shown.contains(section),
+                "{role:?}: {section} shown {}, answered {} {}",
+                shown.contains(section),
+                answer.status,
+                answer.body
+            );
+        }
+    }
+    let handler = Console::open(&server, &handler_id).await?;
+    let me = handler.get("/me").await?.ok()?;
+    ensure!(
+        !me["sections"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "hotline" || s == "tasks")),
+        "a department handler is shown neither the hotline nor tasks: {me}"
+    );
+    Ok(())
+}

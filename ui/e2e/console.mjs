@@ -19,6 +19,9 @@ try {
   const page = await signIn(browser)
   await page.locator(`[data-test=row-${household}]`).waitFor()
   seen.queueTitle = await page.title()
+  // The menu, and the sections the server says the user may open.
+  seen.menu = await page.locator('nav [data-test^=nav-]').evaluateAll((links) => links.map((a) => a.dataset.test))
+  seen.sections = await page.evaluate(async () => (await (await fetch('/console/api/me')).json()).sections)
   await page.screenshot({ path: join(shots, 'queue.png'), fullPage: true })
 
   // Return the household with a comment.

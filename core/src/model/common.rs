@@ -164,6 +164,20 @@ impl ReviewState {
             ReviewState::Returned => "returned",
         }
     }
+
+    /// The state of [`ReviewState::as_str`] name `name`.
+    pub fn parse(name: &str) -> Option<ReviewState> {
+        ReviewState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The Chinese label ledgers and exports show.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReviewState::Pending => "待审核",
+            ReviewState::Accepted => "已通过",
+            ReviewState::Returned => "已退回",
+        }
+    }
 }
 
 /// Derives the review state: the last entry in log order decides. The log

@@ -15,7 +15,7 @@ use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::media::{self, MediaError};
 use gridwork_core::model::{
     AnyRecord, CategoryMajor, Incident, Mediation, PhotoRef, PhotoRole, Record, ReviewDecision,
-    ReviewEntry, Role, User,
+    ReviewEntry, Role, User, limits,
 };
 use gridwork_core::sync::wire::{DocChanges, Rejection, SyncRequest};
 use gridwork_core::validate::Lang;
@@ -47,10 +47,6 @@ pub enum Decision {
     Mediation(Mediation),
 }
 
-/// Longest mediator name and outcome the console takes.
-const MEDIATOR_MAX: usize = 50;
-const OUTCOME_MAX: usize = 2000;
-
 /// Checks a mediation record's fields, trimmed; the first problem found.
 fn checked_mediation(mut m: Mediation, now_ms: i64) -> Result<Mediation, ConsoleError> {
     m.mediator = m.mediator.trim().to_string();
@@ -61,7 +57,9 @@ fn checked_mediation(mut m: Mediation, now_ms: i64) -> Result<Mediation, Console
     if m.outcome.is_empty() {
         return Err(ConsoleError::MediationField("调解结果 (outcome)".into()));
     }
-    if m.mediator.chars().count() > MEDIATOR_MAX || m.outcome.chars().count() > OUTCOME_MAX {
+    // The record's own limits (`gridwork_core::model::Mediation`), checked
+    // here to answer with the console's own message.
+    if m.mediator.chars().count() > limits::NAME || m.outcome.chars().count() > limits::TEXT {
         return Err(ConsoleError::MediationTooLong);
     }
     if m.mediated_at.is_some_and(|at| at > now_ms + 86_400_000) {

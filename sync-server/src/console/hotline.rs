@@ -36,6 +36,7 @@ use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser, created, push};
 use super::index::Index;
+use super::sections::{self, Section};
 use crate::access;
 use crate::storage::Storage;
 use crate::sync::SyncContext;
@@ -516,9 +517,7 @@ pub fn import(
     orders: &[HotlineOrder],
     now: jiff::Timestamp,
 ) -> Result<ImportReport, ConsoleError> {
-    if !who.session.user.role.is_supervisor() {
-        return Err(ConsoleError::RoleNotAllowed);
-    }
+    sections::require(who, Section::Hotline)?;
     let places = Places::new(storage, ctx, index, &who.scope_path)?;
     let now_ms = now.as_millisecond();
     let author = Author::new(who.session.user.id.clone(), now_ms);

@@ -17,7 +17,7 @@ use gridwork_core::model::{
 use gridwork_core::model::{IdType, PopulationType, Relation, ReviewState};
 use gridwork_core::privacy;
 pub use gridwork_core::privacy::{HIDDEN, Reveal};
-use gridwork_core::workflow::{Derived, Level, Satisfaction};
+use gridwork_core::workflow::{Derived, Level, Satisfaction, Status};
 use jiff::tz::Offset;
 use serde_json::Value as Json;
 use uuid::Uuid;
@@ -384,14 +384,6 @@ fn point_cells(p: Option<[f64; 2]>) -> [Cell; 2] {
     }
 }
 
-fn review_label(s: ReviewState) -> &'static str {
-    match s {
-        ReviewState::Pending => "待审核",
-        ReviewState::Accepted => "已通过",
-        ReviewState::Returned => "已退回",
-    }
-}
-
 fn kind_label(k: RecordKind) -> &'static str {
     match k {
         RecordKind::Household => "房屋",
@@ -404,15 +396,15 @@ fn kind_label(k: RecordKind) -> &'static str {
     }
 }
 
-/// The Chinese label of a review state or incident status name.
-pub fn status_label(status: &str) -> String {
-    match status {
-        "pending" => "待审核".into(),
-        "accepted" => "已受理/已通过".into(),
-        "returned" => "已退回".into(),
-        other => serde_json::from_value::<gridwork_core::workflow::Status>(other.into())
-            .map_or_else(|_| other.to_string(), |s| s.label_zh().to_string()),
-    }
+/// The Chinese label of a record's status name: an incident's workflow
+/// status, a household's or resident's review state (core's labels; a name
+/// neither knows is shown as it is).
+pub fn status_label(kind: RecordKind, status: &str) -> String {
+    let label = match kind {
+        RecordKind::Incident => Status::parse(status).map(Status::label_zh),
+        _ => ReviewState::parse(status).map(ReviewState::label_zh),
+    };
+    label.map_or_else(|| status.to_string(), str::to_string)
 }
 
 pub fn level_label(l: Level) -> &'static str {
@@ -434,7 +426,7 @@ fn queue_row(e: &Entry, flags: Flags) -> Row {
             Cell::text(kind_label(s.kind)),
             Cell::text(&s.title),
             Cell::text(&s.subtitle),
-            Cell::text(status_label(&s.status)),
+            Cell::text(status_label(s.kind, &s.status)),
             Cell::text(&s.grid),
             Cell::text(&s.created_by),
             Cell::text(when(s.created_at)),
@@ -550,7 +542,7 @@ fn household_row(h: &Household, m: &Masked) -> Row {
         m.yes_no("flags.special_support"),
         m.yes_no("flags.key_concern"),
         when_opt(h.last_visit_at),
-        Cell::text(review_label(review_state(&h.review))),
+        Cell::text(review_state(&h.review).label_zh()),
         Cell::text(&h.meta.created_by),
         Cell::text(when(h.meta.created_at)),
     ];
@@ -657,7 +649,7 @@ fn resident_row(r: &Resident, m: &Masked) -> Row {
                 Cell::text(HIDDEN)
             },
             m.text("next_visit_due"),
-            Cell::text(review_label(review_state(&r.review))),
+            Cell::text(review_state(&r.review).label_zh()),
             Cell::text(&r.meta.created_by),
             Cell::text(when(r.meta.created_at)),
         ],

@@ -14,6 +14,12 @@
 //! cost, so [`index::Index`] keeps each document's summary by revision and
 //! decodes only what changed since the last listing.
 //!
+//! The HTTP handlers (`crate::api::console`) hold no rule: each extracts
+//! the request, calls one function here and maps the error. Sign-in and
+//! the session are [`session`]'s, the menu [`sections`]', a record's page
+//! [`page`]'s, exports and their access log [`export`]'s, the dashboard's
+//! page and export [`overview`]'s.
+//!
 //! What a record page offers the user ([`actions::offers`]) and what a
 //! posted decision is allowed ([`actions::act`]) are decided by the same
 //! functions, over `gridwork_core::workflow`: the browser keeps no copy of
@@ -21,11 +27,16 @@
 
 pub mod actions;
 pub mod dashboard;
+pub mod export;
 pub mod history;
 pub mod hotline;
 pub mod ledger;
+pub mod overview;
+pub mod page;
 pub mod provenance;
 pub mod queue;
+pub mod sections;
+pub mod session;
 pub mod tasks;
 
 use crate::config::Settings;

@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser, created, push};
 use super::index::{Entry, Index};
+use super::sections::{self, Section};
 use crate::storage::Storage;
 use crate::sync::SyncContext;
 
@@ -171,14 +172,6 @@ pub struct CampaignDetail {
     pub tasks: Vec<GridTask>,
 }
 
-fn may_use_tasks(who: &ConsoleUser) -> Result<(), ConsoleError> {
-    if who.session.user.role.may_issue_tasks() {
-        Ok(())
-    } else {
-        Err(ConsoleError::RoleNotAllowed)
-    }
-}
-
 /// Checks the form's own fields, trimmed; the first problem found.
 fn checked_form(mut form: IssueForm, today: jiff::civil::Date) -> Result<IssueForm, ConsoleError> {
     form.title = form.title.trim().to_string();
@@ -242,7 +235,7 @@ pub fn issue(
     form: IssueForm,
     now: jiff::Timestamp,
 ) -> Result<Issued, ConsoleError> {
-    may_use_tasks(who)?;
+    sections::require(who, Section::Tasks)?;
     let form = checked_form(form, shanghai_date(now))?;
     let path = storage
         .grid_path(form.grid.trim())?
@@ -374,7 +367,7 @@ fn tasks_by_campaign(
     index: &Index,
     who: &ConsoleUser,
 ) -> Result<BTreeMap<Uuid, Vec<Task>>, ConsoleError> {
-    may_use_tasks(who)?;
+    sections::require(who, Section::Tasks)?;
     let mut out: BTreeMap<Uuid, Vec<Task>> = BTreeMap::new();
     for e in index.entries(storage, &who.scope_path, &ctx.calendar, &[RecordKind::Task])? {
         if let AnyRecord::Task(t) = &e.record

@@ -26,7 +26,12 @@ export interface Me {
   /** The statuses the lists filter by (review states, then incident
    * statuses), from the server. */
   statuses: string[]
+  /** The sections the user may open, in menu order: the server's answer
+   * (the API refuses the others), so the menu shows these and no more. */
+  sections: Section[]
 }
+
+export type Section = 'queue' | 'dashboard' | 'ledgers' | 'map' | 'hotline' | 'tasks' | 'access_log'
 
 export interface Assignee {
   kind: 'department' | 'person'

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { api, type Me } from './api'
+import { api, type Me, type Section } from './api'
 
 /** Who is signed in to the console, as the server says. */
 export const useConsoleSession = defineStore('consoleSession', () => {
@@ -31,5 +31,10 @@ export const useConsoleSession = defineStore('consoleSession', () => {
     return me.value?.grids.find((g) => g.code === code)?.name ?? code
   }
 
-  return { me, refresh, login, logout, gridName }
+  /** Whether the signed-in user may open `section` (the server's list). */
+  function may(section: Section): boolean {
+    return me.value?.sections.includes(section) ?? false
+  }
+
+  return { me, refresh, login, logout, gridName, may }
 })

@@ -8,7 +8,6 @@ import {
   filterLabelKey,
   issueAreas,
   issueForm,
-  mayIssueTasks,
   shanghaiDate,
   type TaskDraft,
 } from './tasks'
@@ -28,14 +27,6 @@ function lookup(messages: object, key: string): unknown {
 }
 
 describe('the tasks page', () => {
-  it('lets community and street supervisors and admins issue, nobody else', () => {
-    expect(mayIssueTasks('community_supervisor')).toBe(true)
-    expect(mayIssueTasks('street_supervisor')).toBe(true)
-    expect(mayIssueTasks('admin')).toBe(true)
-    expect(mayIssueTasks('department_handler')).toBe(false)
-    expect(mayIssueTasks('grid_worker')).toBe(false)
-  })
-
   it('sends a checklist without blank lines and a screening without lines', () => {
     expect(issueForm(draft)).toEqual({
       title: '冬季消防检查',

@@ -1,13 +1,7 @@
-// The Tasks page's logic, kept out of the views so it can be tested: who
-// may issue, which areas and screening filters the form offers, the form
+// The Tasks page's logic, kept out of the views so it can be tested: which areas and screening filters the form offers, the form
 // as the server takes it, and completion as the desk reads it.
 
 import type { CampaignSummary, GridName, IssueForm, TaskKind } from './api'
-
-/** Community and street supervisors (and admins) issue tasks. */
-export function mayIssueTasks(role: string): boolean {
-  return role === 'community_supervisor' || role === 'street_supervisor' || role === 'admin'
-}
 
 /** The screening filters the server knows (restricted care tags are left out). */
 export const SCREENING_FILTERS = [

@@ -10,6 +10,7 @@ use axum::http::header::CONTENT_TYPE;
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::hotline::{self, ImportReport};
+use crate::console::sections::{self, Section};
 use crate::error::ApiError;
 
 /// Imports a JSON (`application/json`) or CSV (`text/csv`) file of work
@@ -20,6 +21,8 @@ pub async fn import(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportReport>, ConsoleApiError> {
+    // A role that may not import is told so before anything about its file.
+    sections::require(&who, Section::Hotline)?;
     let kind = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -8,17 +8,18 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gridwork_core::calendar::shanghai_date;
 use gridwork_core::model::RecordKind;
 use serde::{Deserialize, Serialize};
 
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::access::{self, Channel};
-use crate::console::actions::{ConsoleError, ConsoleUser};
+use crate::console::actions::ConsoleUser;
 use crate::console::dashboard;
+use crate::console::export::{self, Export, ExportError, reveal_for};
 use crate::console::index::{Entry, Flags};
 use crate::console::ledger::{Format, List, Parties, Reveal, Table};
+use crate::console::page::{self, Revealed};
 use crate::console::queue;
 use crate::error::ApiError;
 use crate::storage::{AccessEntry, Storage};
@@ -106,27 +107,6 @@ pub fn select(
     )?)
 }
 
-fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
-}
-
-/// Every record of `kinds` at `scope` the user may see ([`queue::visible`]).
-pub fn visible(
-    state: &AppState,
-    who: &ConsoleUser,
-    scope: &str,
-    kinds: &[RecordKind],
-) -> Result<Vec<Arc<Entry>>, ConsoleApiError> {
-    Ok(queue::visible(
-        state.storage().as_ref(),
-        &state.sync_context().calendar,
-        &state.console().index,
-        who,
-        scope,
-        kinds,
-    )?)
-}
-
 /// The parties of the incidents a list may show, as the user gets them on
 /// `channel` (only the incidents ledger has parties columns).
 fn parties_of(
@@ -140,7 +120,7 @@ fn parties_of(
         return Ok(Parties::new());
     }
     let storage = state.storage().as_ref();
-    let scope = scope_of(storage, who, q.grid.as_deref())?;
+    let scope = queue::scope_of(storage, who, q.grid.as_deref())?;
     Ok(access::ledger_parties(
         storage,
         &state.sync_context().calendar,
@@ -149,15 +129,6 @@ fn parties_of(
         &scope,
         channel,
     )?)
-}
-
-/// The materialized path of the user's subtree, or of a grid in it.
-pub fn scope_of(
-    storage: &dyn Storage,
-    who: &ConsoleUser,
-    grid: Option<&str>,
-) -> Result<String, ConsoleApiError> {
-    Ok(queue::scope_of(storage, who, grid)?)
 }
 
 /// A list, masked, a page at a time.
@@ -209,11 +180,13 @@ pub async fn export(
         deliver(
             state.storage().as_ref(),
             &who,
-            list.as_str(),
-            filter,
-            format,
-            reveal,
-            vec![table],
+            Export {
+                target: list.as_str(),
+                filter,
+                format,
+                reveal,
+                tables: vec![table],
+            },
         )
     })
     .await?
@@ -229,67 +202,32 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
     })
 }
 
-/// What goes out in clear: what was asked, as far as the role allows.
-pub fn reveal_for(who: &ConsoleUser, asked: bool) -> Reveal {
-    if asked {
-        access::reveal_allowed(who.session.user.role)
-    } else {
-        Reveal::MASKED
-    }
-}
-
-/// Writes the file, logs the export, and answers with the file as an
-/// attachment. Nothing is sent if the log cannot be written.
+/// Writes the file and logs the export ([`export::export`]), and answers
+/// with the file as an attachment. Nothing is sent if the log cannot be
+/// written.
 pub fn deliver(
     storage: &dyn Storage,
     who: &ConsoleUser,
-    target: &str,
-    filter: String,
-    format: Format,
-    reveal: Reveal,
-    tables: Vec<Table>,
+    what: Export<'_>,
 ) -> Result<Response, ConsoleApiError> {
-    let (bytes, row_count) = format.write(&tables).map_err(ApiError::Internal)?;
-    let record_ids = tables
-        .iter()
-        .flat_map(|t| t.rows.iter())
-        .filter(|r| format != Format::GeoJson || r.point.is_some() || r.area.is_some())
-        .map(|r| r.id)
-        .filter(|id| !id.is_nil())
-        .collect();
-    let now = jiff::Timestamp::now();
-    storage.append_access(&AccessEntry {
-        seq: 0,
-        at: now.as_millisecond(),
-        user_id: who.session.user.id.clone(),
-        device_id: who.session.device_id.clone(),
-        action: "export".into(),
-        target: target.into(),
-        filter,
-        format: Some(format.as_str().into()),
-        record_ids,
-        row_count,
-        revealed: reveal.label().into(),
+    let target = what.target.to_string();
+    let file = export::export(storage, who, what, jiff::Timestamp::now()).map_err(|e| match e {
+        ExportError::Write(e) => ApiError::Internal(e),
+        ExportError::Storage(e) => e.into(),
     })?;
-    let stem = tables.first().map_or("台账", |t| t.title.as_str());
-    let file = format!(
-        "{stem}-{}.{}",
-        shanghai_date(now).strftime("%Y%m%d"),
-        format.as_str()
-    );
     let disposition = format!(
         "attachment; filename=\"{}.{}\"; filename*=UTF-8''{}",
         target,
-        format.as_str(),
-        percent_encode(&file)
+        file.format.as_str(),
+        percent_encode(&file.file_name)
     );
     Ok((
         [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_TYPE, file.format.content_type().to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        bytes,
+        file.bytes,
     )
         .into_response())
 }
@@ -347,41 +285,20 @@ pub async fn map_incidents(
 }
 
 /// A record with its [PI] and [S] fields in clear as far as the role may
-/// see them (and masked, as its page masks them, where it may not);
-/// written to the access log first.
+/// see them; written to the access log first ([`page::reveal`]).
 pub async fn reveal(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
     Path(id): Path<uuid::Uuid>,
-) -> Result<Json<serde_json::Value>, ConsoleApiError> {
-    let reveal = access::reveal_allowed(who.session.user.role);
-    if reveal == Reveal::MASKED {
-        return Err(ConsoleError::RevealNotAllowed.into());
-    }
-    let body = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
-        let storage = state.storage().as_ref();
-        let cal = &state.sync_context().calendar;
-        let (loaded, _, _) = access::console_record(storage, cal, &who, id)?;
-        let record = serde_json::to_value(&loaded.record)
-            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
-        let record = access::with_parties(storage, cal, &who, &loaded.record, record)?;
-        storage.append_access(&AccessEntry {
-            seq: 0,
-            at: now_ms(),
-            user_id: who.session.user.id.clone(),
-            device_id: who.session.device_id.clone(),
-            action: "reveal".into(),
-            target: loaded.record.kind().as_str().into(),
-            filter: "{}".into(),
-            format: None,
-            record_ids: vec![id],
-            row_count: 1,
-            revealed: reveal.label().into(),
-        })?;
-        Ok(serde_json::json!({
-            "record": gridwork_core::privacy::mask_record(loaded.record.kind(), &record, reveal),
-            "revealed": reveal.label(),
-        }))
+) -> Result<Json<Revealed>, ConsoleApiError> {
+    let body = tokio::task::spawn_blocking(move || {
+        page::reveal(
+            state.storage().as_ref(),
+            &state.sync_context().calendar,
+            &who,
+            id,
+            jiff::Timestamp::now(),
+        )
     })
     .await??;
     Ok(Json(body))

@@ -12,7 +12,7 @@
 //! | --- | --- | --- |
 //! | POST | `/console/api/login` | `{user, password}` → the user; sets the cookie |
 //! | POST | `/console/api/logout` | ends the session |
-//! | GET | `/console/api/me` | the user, their grids, the departments, the statuses the lists filter by |
+//! | GET | `/console/api/me` | the user, their grids, the departments, the statuses the lists filter by, the sections the role may open ([`crate::console::sections`]) |
 //! | GET | `/console/api/queue` | `?kind=&status=&grid=&limit=&offset=`, oldest first |
 //! | GET | `/console/api/records/{id}` | the record (masked), its state, history, timeline, and what the user may do on it (`actions`, `escalate_to`; [`crate::console::actions::offers`]) |
 //! | POST | `/console/api/records/{id}/review` | `{decision: accept\|return, comment}` |

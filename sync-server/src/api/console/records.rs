@@ -6,26 +6,18 @@ use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use gridwork_core::calendar::shanghai_date;
-use gridwork_core::fieldwork::incidents::{TimelineEntry, incident_view};
-use gridwork_core::model::{AnyRecord, Mediation, PhotoRef};
-use gridwork_core::privacy::{self, Reveal};
-use gridwork_core::store::photo_hashes;
-use gridwork_core::validate::Lang;
-use gridwork_core::workflow::{Action, Derived};
+use gridwork_core::model::{Mediation, PhotoRef};
+use gridwork_core::workflow::Action;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::ledgers::{self, ListQuery};
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
-use crate::access;
-use crate::blobs::BlobError;
-use crate::console::actions::{self, ConsoleError, Decision, Offers};
-use crate::console::history::{self, HistoryEntry};
+use crate::console::actions::{self, Decision};
 use crate::console::index::{Flags, Summary};
 use crate::console::ledger::List;
-use crate::console::provenance::{self, ConsoleConflict, Provenance};
+use crate::console::page;
 use crate::error::ApiError;
 
 /// Longest page of the queue.
@@ -93,78 +85,23 @@ pub async fn queue(
     Ok(Json(page))
 }
 
-/// A record with everything its page shows.
-#[derive(Debug, Serialize, ts_rs::TS)]
-pub struct Detail {
-    pub summary: Summary,
-    #[serde(flatten)]
-    pub flags: Flags,
-    /// The record as [`gridwork_core::privacy::mask_record`] masks it for
-    /// a view that reveals nothing (a reveal shows what the role may see).
-    pub record: serde_json::Value,
-    /// For incidents: the derived state.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<Derived>,
-    /// For incidents: the transition log, with whether each entry applied
-    /// (core's, as the app's detail screen shows it).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<TimelineEntry>,
-    pub history: Vec<HistoryEntry>,
-    /// Fields with concurrent values, each with who wrote it and when the
-    /// server received it.
-    pub conflicts: Vec<ConsoleConflict>,
-    /// What the signed-in user may do on the record now: the page shows
-    /// these and nothing else.
-    #[serde(flatten)]
-    pub offers: Offers,
-}
+pub use crate::console::page::Detail;
 
-/// One record, its history and (for incidents) its timeline.
+/// One record, its history and (for incidents) its timeline
+/// ([`page::detail`]).
 pub async fn detail(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Detail>, ConsoleApiError> {
-    let worker = state.clone();
-    let detail = tokio::task::spawn_blocking(move || -> Result<Detail, ConsoleApiError> {
-        let storage = worker.storage().as_ref();
-        let ctx = worker.sync_context();
-        let (loaded, snapshot, _) = access::console_record(storage, &ctx.calendar, &who, id)?;
-        let grid_path = storage
-            .grid_path(&loaded.record.meta().grid)?
-            .unwrap_or_else(|| who.scope_path.clone());
-        let updated_at = storage
-            .doc_heads(&grid_path)?
-            .into_iter()
-            .find(|h| h.id == id)
-            .map(|h| h.updated_at)
-            .unwrap_or_default();
-        let summary = Summary::of(&loaded.record, loaded.derived.as_ref(), updated_at);
-        let today = shanghai_date(jiff::Timestamp::now());
-        let provenance = Provenance::load(storage, id, &snapshot)?;
-        let history = history::history(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
-        let conflicts =
-            provenance::conflicts(&snapshot, &provenance).map_err(ConsoleError::Damaged)?;
-        let user = &who.session.user;
-        let history = history::history_shown(user, loaded.record.kind(), history);
-        let timeline = match &loaded.record {
-            AnyRecord::Incident(i) => incident_view(i.clone(), &ctx.calendar, Lang::ZhCn).timeline,
-            _ => Vec::new(),
-        };
-        let offers = actions::offers(user, &loaded.record, loaded.derived.as_ref());
-        let record = serde_json::to_value(&loaded.record)
-            .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
-        let record = access::with_parties(storage, &ctx.calendar, &who, &loaded.record, record)?;
-        Ok(Detail {
-            flags: summary.flags(today, &ctx.calendar),
-            summary,
-            record: privacy::mask_record(loaded.record.kind(), &record, Reveal::MASKED),
-            state: loaded.derived,
-            timeline,
-            history,
-            conflicts,
-            offers,
-        })
+    let detail = tokio::task::spawn_blocking(move || {
+        page::detail(
+            state.storage().as_ref(),
+            &state.sync_context().calendar,
+            &who,
+            id,
+            jiff::Timestamp::now(),
+        )
     })
     .await??;
     Ok(Json(detail))
@@ -317,35 +254,22 @@ pub async fn photo(
 }
 
 /// `GET /console/api/records/{id}/photos/{sha256}`: a photo or thumbnail
-/// of a record the user may see, for the record page (a tablet downloads
-/// the same blob with its device token). Anything else is not found.
+/// of a record the user may see, for the record page ([`page::photo`]; a
+/// tablet downloads the same blob with its device token).
 pub async fn photo_file(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
     Path((id, sha256)): Path<(Uuid, String)>,
 ) -> Result<Response, ConsoleApiError> {
-    let worker = state.clone();
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ConsoleApiError> {
-        let (loaded, _, _) = access::console_record(
-            worker.storage().as_ref(),
-            &worker.sync_context().calendar,
+    let bytes = tokio::task::spawn_blocking(move || {
+        page::photo(
+            state.storage().as_ref(),
+            state.blobs().as_ref(),
+            &state.sync_context().calendar,
             &who,
             id,
-        )?;
-        let referenced = photo_hashes(&loaded.record)
-            .iter()
-            .any(|(h, _)| *h == sha256);
-        let missing = || ConsoleApiError::Api(ApiError::NotFound);
-        // Referenced, and granted (a hash alone opens nothing).
-        if !referenced || !worker.storage().blob_granted(id, &sha256)? {
-            return Err(missing());
-        }
-        let blobs = worker.blobs();
-        let internal = |e: BlobError| ConsoleApiError::Api(ApiError::Internal(e.to_string()));
-        let Some(total) = blobs.complete(&sha256).map_err(internal)? else {
-            return Err(missing());
-        };
-        blobs.read(&sha256, 0, total).map_err(internal)
+            &sha256,
+        )
     })
     .await??;
     Ok((
