@@ -352,7 +352,12 @@ departments: Array<string>,
  * The statuses the lists filter by ([`queue::statuses`]: core's
  * review states and incident statuses).
  */
-statuses: Array<string>, };
+statuses: Array<string>, 
+/**
+ * The sections the user may open ([`sections::open_to`]); the menu
+ * shows these and nothing else.
+ */
+sections: Array<Section>, };
 
 /**
  * A photo referenced from a record by the SHA-256 of its compressed bytes.
@@ -423,6 +428,11 @@ export type Role = "grid_worker" | "grid_leader" | "community_supervisor" | "str
  * A resident's satisfaction with how an incident was handled.
  */
 export type Satisfaction = "dissatisfied" | "satisfied" | "very_satisfied";
+
+/**
+ * A section of the console.
+ */
+export type Section = "queue" | "dashboard" | "ledgers" | "map" | "hotline" | "tasks" | "access_log";
 
 /**
  * A count and the share it is of its base.

@@ -18,7 +18,7 @@ use crate::console::actions::ConsoleUser;
 use crate::console::dashboard;
 use crate::console::export::{self, Export, ExportError, reveal_for};
 use crate::console::index::{Entry, Flags};
-use crate::console::ledger::{Format, List, Parties, Reveal, Table};
+use crate::console::ledger::{Format, List, Parties, Reveal};
 use crate::console::page::{self, Revealed};
 use crate::console::queue;
 use crate::error::ApiError;
