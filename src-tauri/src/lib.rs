@@ -22,6 +22,7 @@ pub mod state;
 pub mod status;
 pub mod sync;
 pub mod tasks;
+pub mod wipe;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -116,6 +116,10 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
     }
     publish(app);
     let result = match rounds(app, &state).await {
+        // Reported lost: the outbox is on the server; erase, and stop.
+        Ok(progress) if progress.wipe => {
+            return Err(crate::wipe::erase(app, &state).await);
+        }
         Ok(progress) => photos(app, &state).await.map(|photos| {
             let lang = state.lang();
             lock(&state.status).photos_refused = photos

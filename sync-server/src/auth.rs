@@ -6,6 +6,8 @@
 //! token's SHA-256, so a copy of the database cannot be used to sign in.
 //! Revoking the device (or disabling the user) makes the token useless at
 //! once: the app gets `token_revoked` and asks for the password again.
+//! A device reported lost keeps a token good for its last push and its
+//! wipe report only ([`SyncSession`], [`crate::devices`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
@@ -359,7 +361,18 @@ pub struct ConsoleUser {
     pub scope_path: String,
 }
 
-impl FromRequestParts<AppState> for Session {
+/// A device as `POST /v1/sync` and `POST /v1/wiped` accept it: also one
+/// an admin reported lost, which may push and report its wipe but nothing
+/// else ([`crate::devices`]). Every other device endpoint takes a
+/// [`Session`], which refuses a lost device with `device_lost`.
+#[derive(Debug, Clone)]
+pub struct SyncSession {
+    pub session: Session,
+    /// Reported lost and not yet wiped.
+    pub lost: bool,
+}
+
+impl FromRequestParts<AppState> for SyncSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -374,18 +387,37 @@ impl FromRequestParts<AppState> for Session {
         let hash = token_hash(token);
         let storage = state.storage().clone();
         let owner = tokio::task::spawn_blocking(move || storage.token_owner(&hash)).await??;
+        let session = |o: crate::storage::TokenOwner, lost| SyncSession {
+            session: Session {
+                device_id: o.device_id,
+                user: o.user,
+            },
+            lost,
+        };
         match owner {
             None => Err(ApiError::Unauthenticated),
-            Some(o) if o.revoked || o.account_disabled => Err(ApiError::TokenRevoked),
             // A console session is a cookie for the browser, not a device:
             // its token does not open the device API.
             Some(o) if o.device_id.starts_with(CONSOLE_DEVICE_PREFIX) => {
                 Err(ApiError::Unauthenticated)
             }
-            Some(o) => Ok(Session {
-                device_id: o.device_id,
-                user: o.user,
-            }),
+            Some(o) if o.wiped => Err(ApiError::TokenRevoked),
+            // Lost outranks revoked and disabled: the token still opens
+            // the push and the wipe report, so the tablet gets erased.
+            Some(o) if o.lost => Ok(session(o, true)),
+            Some(o) if o.revoked || o.account_disabled => Err(ApiError::TokenRevoked),
+            Some(o) => Ok(session(o, false)),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match SyncSession::from_request_parts(parts, state).await? {
+            SyncSession { lost: true, .. } => Err(ApiError::DeviceLost),
+            SyncSession { session, .. } => Ok(session),
         }
     }
 }

@@ -22,6 +22,15 @@ pub enum ApiError {
     /// The device was revoked or the user disabled.
     #[error("this device has been signed out; sign in again")]
     TokenRevoked,
+    /// The device was reported lost: it may only sync (to push and hear
+    /// that it must wipe) and report its wipe ([`crate::devices`]).
+    #[error(
+        "此设备已挂失，只能同步后清除本机数据 (this device was reported lost: sync, then erase it)"
+    )]
+    DeviceLost,
+    /// A wipe report from a device that was not reported lost.
+    #[error("此设备未挂失 (this device was not reported lost)")]
+    DeviceNotLost,
     /// Wrong user or password (the same answer for both).
     #[error("wrong user name or password")]
     BadCredentials,
@@ -64,6 +73,8 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::TokenRevoked => "token_revoked",
+            ApiError::DeviceLost => "device_lost",
+            ApiError::DeviceNotLost => "device_not_lost",
             ApiError::BadCredentials => "bad_credentials",
             ApiError::AccountDisabled => "account_disabled",
             ApiError::RoleNotAllowed => "role_not_allowed",
@@ -84,7 +95,10 @@ impl ApiError {
             ApiError::Unauthenticated | ApiError::TokenRevoked | ApiError::BadCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            ApiError::AccountDisabled | ApiError::RoleNotAllowed => StatusCode::FORBIDDEN,
+            ApiError::AccountDisabled | ApiError::RoleNotAllowed | ApiError::DeviceLost => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::DeviceNotLost => StatusCode::CONFLICT,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Wire(WireError::TooLarge | WireError::Expands { .. })
             | ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

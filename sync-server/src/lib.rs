@@ -37,6 +37,7 @@ pub mod blob_grants;
 pub mod blobs;
 pub mod config;
 pub mod console;
+pub mod devices;
 pub mod enrol;
 pub mod error;
 pub mod escape;

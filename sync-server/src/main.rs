@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use gridwork_core::model::{Role, User};
 use gridwork_server::config::{Overrides, Settings};
+use gridwork_server::devices::DeviceState;
 use gridwork_server::escape::{Escaped, log_fields};
 use gridwork_server::storage::{SqliteStorage, Storage};
 use gridwork_server::{AppState, admin};
@@ -112,7 +113,13 @@ enum Command {
         /// The device id (see list-devices).
         device: String,
     },
-    /// List enrolled devices.
+    /// Mark a device lost: at its next sync it pushes its unsent work
+    /// (kept, flagged for review), erases its data and reports the wipe.
+    MarkLost {
+        /// The device id (see list-devices).
+        device: String,
+    },
+    /// List enrolled devices and their state (active, revoked, lost, wiped).
     ListDevices {
         /// Only this user's devices.
         #[arg(long)]
@@ -238,10 +245,22 @@ fn run() -> anyhow::Result<()> {
         Command::RevokeDevice { device } => {
             let storage = open(&settings.data_dir)?;
             let now = jiff::Timestamp::now().as_millisecond();
-            if storage.revoke_device(&device, now)? {
+            if gridwork_server::devices::revoke(&storage, &device, now)? {
                 writeln!(out, "device {device} revoked")?;
             } else {
                 writeln!(out, "device {device} was already revoked")?;
+            }
+        }
+        Command::MarkLost { device } => {
+            let storage = open(&settings.data_dir)?;
+            let now = jiff::Timestamp::now().as_millisecond();
+            if gridwork_server::devices::mark_lost(&storage, &device, now)? {
+                writeln!(
+                    out,
+                    "device {device} marked lost: it will be wiped at its next sync"
+                )?;
+            } else {
+                writeln!(out, "device {device} was already marked lost")?;
             }
         }
         Command::LoadDemo {
@@ -267,9 +286,16 @@ fn run() -> anyhow::Result<()> {
                 "device", "user", "name", "enrolled"
             )?;
             for d in storage.list_devices(user.as_deref())? {
-                let status = match d.revoked_at {
-                    Some(at) => format!("revoked {}", time(at)),
-                    None => "active".to_string(),
+                let state = d.state();
+                let since = match state {
+                    DeviceState::Active => None,
+                    DeviceState::Revoked => d.revoked_at,
+                    DeviceState::Lost => d.lost_at,
+                    DeviceState::Wiped => d.wiped_at,
+                };
+                let status = match since {
+                    Some(at) => format!("{} {}", state.as_str(), time(at)),
+                    None => state.as_str().to_string(),
                 };
                 // The name is the device's own (sent at login): escaped.
                 writeln!(

@@ -385,6 +385,7 @@ async fn each_role_is_shown_the_sections_it_may_open_and_no_other() -> Result<()
             "hotline",
             "tasks",
             "access_log",
+            "devices",
         ] {
             let answer = match section {
                 "queue" => console.get("/queue").await?,
@@ -393,6 +394,7 @@ async fn each_role_is_shown_the_sections_it_may_open_and_no_other() -> Result<()
                 "map" => console.get("/map/grids").await?,
                 "hotline" => console.post("/hotline/import", json!([])).await?,
                 "tasks" => console.get("/tasks").await?,
+                "devices" => console.get("/devices").await?,
                 _ => console.get("/access-log").await?,
             };
             let refused = answer.status == reqwest::StatusCode::FORBIDDEN;

@@ -36,6 +36,16 @@ export function createGridworkApp(history?: RouterHistory) {
     },
     { immediate: true },
   )
+  // A device an admin reported lost erases itself at its next sync
+  // (src-tauri/src/wipe.rs): back to the setup screen, signed out.
+  watch(
+    () => sync.status.last_error?.code,
+    (code) => {
+      if (code !== 'device_wiped') return
+      session.session = null
+      void router.replace({ name: 'setup' })
+    },
+  )
   // First run goes to the setup screen until a sign-in succeeds; then the
   // PIN screen, until unlocked.
   router.beforeEach(async (to) => {

@@ -33,6 +33,7 @@ mod sync_state;
 #[cfg(test)]
 mod tests;
 mod tx;
+pub mod wipe;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -55,6 +56,7 @@ pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;
 pub use sync_state::{MISSING_DEPENDENCIES, StoredNotice, StoredRejection};
 pub use tx::StoreTx;
+pub use wipe::wipe;
 
 /// A document's stored changes are folded into its snapshot once this many
 /// have accumulated.

@@ -15,6 +15,9 @@ pub const LOGIN: &str = "/v1/login";
 /// `POST`: a framed [`crate::sync::wire::SyncRequest`] → a framed
 /// [`crate::sync::wire::SyncResponse`], both [`CONTENT_TYPE`].
 pub const SYNC: &str = "/v1/sync";
+/// `POST`: a lost device's report that it erased its data, JSON
+/// [`WipeReport`] → [`Wiped`] (see [`crate::sync::client`]).
+pub const WIPED: &str = "/v1/wiped";
 /// `POST`: the tablet's reveal log (see [`crate::sync::access_log`]).
 pub const ACCESS_LOG: &str = "/v1/access-log";
 /// `POST`: one document's Automerge sync message; the route, as the
@@ -91,6 +94,21 @@ pub struct Login {
     pub user: LoginUser,
     /// The user's grid and every grid below it, with boundaries.
     pub grids: Vec<Grid>,
+}
+
+/// What a lost device sends once it erased its data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WipeReport {
+    /// When the erase finished, by the device's clock (Unix ms): logged
+    /// only; the server records its own time.
+    pub wiped_at: i64,
+}
+
+/// The server's answer to a [`WipeReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wiped {
+    /// When the server recorded the wipe (Unix ms, server clock).
+    pub wiped_at: i64,
 }
 
 #[cfg(test)]

@@ -13,6 +13,13 @@
 //! nothing: the next sync sends the same changes (the server ignores the
 //! ones it already has) and asks from the same cursor.
 //!
+//! **A lost device.** When an admin reported the device lost, the server
+//! keeps taking its pushes and answers each with the wipe flag and no
+//! changes: the rounds go on until the outbox is sent, and the progress
+//! comes back with [`Progress::wipe`] set. The caller then closes the store
+//! and runs [`super::wipe::erase_and_report`] (the app does so in its
+//! `sync` module).
+//!
 //! [`SyncClient::sync_with_retry`] retries retryable failures (no network,
 //! a busy or restarting server) with exponential backoff and jitter
 //! ([`backon`]), and holds the store only while it prepares a request or
@@ -174,6 +181,10 @@ pub struct Progress {
     pub pending: u64,
     /// The server has more to send.
     pub more: bool,
+    /// An admin reported this device lost: the outbox went to the server
+    /// (what it still holds could not be sent) and the device must now
+    /// erase its data and report it ([`super::wipe`]).
+    pub wipe: bool,
     /// Tries so far in [`SyncClient::sync_with_retry`] (1 when the first
     /// one went through).
     pub attempts: u32,
@@ -196,6 +207,7 @@ impl Progress {
         self.repaired += other.repaired;
         self.pending = other.pending;
         self.more = other.more;
+        self.wipe |= other.wipe;
     }
 }
 
@@ -339,6 +351,7 @@ impl SyncClient {
             changed: outcome.changed,
             pending: store.pending_count()?,
             more: response.more,
+            wipe: response.wipe,
             ..Progress::default()
         })
     }
@@ -419,8 +432,14 @@ impl SyncClient {
             let round = store.with(|s| self.receive(s, &outgoing, &answer))??;
             let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
             let caught_up = !round.more;
+            let wipe = round.wipe;
             total.add(round);
             on_progress(total);
+            if wipe && !again {
+                // A lost device: everything it could push is pushed;
+                // nothing comes down and nothing needs repair.
+                return Ok(());
+            }
             if total.rounds - first >= self.max_rounds {
                 return Ok(());
             }

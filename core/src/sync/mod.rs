@@ -14,4 +14,5 @@ pub mod client;
 pub mod http;
 pub mod repair;
 pub mod trust;
+pub mod wipe;
 pub mod wire;

@@ -126,6 +126,13 @@ pub struct SyncResponse {
     /// within protocol version 1: older apps ignore it).
     #[serde(rename = "n", default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<Notice>,
+    /// An admin reported this device lost: the pushed changes were stored
+    /// (flagged for review) and nothing is sent down. Push what is left,
+    /// then erase the device's data and report it at
+    /// [`super::api::WIPED`] (optional field, added within protocol
+    /// version 2: an older app ignores it and keeps pushing).
+    #[serde(rename = "w", default, skip_serializing_if = "is_false")]
+    pub wipe: bool,
 }
 
 /// The repair path's question about one document found divergent (a
@@ -599,7 +606,7 @@ mod tests {
             docs in prop::collection::vec((any::<u128>(), prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..4)), 0..5)) {
             let pull: Vec<DocChanges> = docs.into_iter().map(|(d, c)| DocChanges { doc: Uuid::from_u128(d), changes: c }).collect();
             let notices = vec![Notice { doc: Uuid::nil(), code: "immutable_field".into(), message_zh: "已撤销".into(), message_en: "undone".into(), compensated: more }];
-            let resp = SyncResponse { cursor, more, rejected: vec![Rejection { doc: Uuid::nil(), code: "x".into(), message: "不行".into() }], pull: pull.clone(), notices };
+            let resp = SyncResponse { cursor, more, rejected: vec![Rejection { doc: Uuid::nil(), code: "x".into(), message: "不行".into() }], pull: pull.clone(), notices, wipe: !more };
             prop_assert_eq!(decode::<SyncResponse>(&encode(&resp)).unwrap(), resp);
             let req = SyncRequest { cursor, push: pull, budget: Some(5) };
             prop_assert_eq!(decode::<SyncRequest>(&encode(&req)).unwrap(), req);

@@ -47,6 +47,10 @@ pub struct Detail {
     /// Fields with concurrent values, each with who wrote it and when the
     /// server received it.
     pub conflicts: Vec<ConsoleConflict>,
+    /// The history's changes pushed by a device after an admin reported it
+    /// lost (hex hashes): kept, and shown as 来自已挂失设备 for review
+    /// ([`crate::devices`]).
+    pub from_lost_device: Vec<String>,
     /// What the signed-in user may do on the record now: the page shows
     /// these and nothing else.
     #[serde(flatten)]
@@ -95,6 +99,7 @@ pub fn detail(
         timeline,
         history,
         conflicts,
+        from_lost_device: crate::devices::lost_changes(storage, id)?,
         offers,
     })
 }

@@ -7,7 +7,8 @@
 //! dashboard, the ledgers, the map and its own access log (what a role
 //! sees in them is [`crate::access`]'s); the hotline import is a
 //! supervisor's ([`Role::is_supervisor`]), tasks are issued by community
-//! and street supervisors ([`Role::may_issue_tasks`]).
+//! and street supervisors ([`Role::may_issue_tasks`]); the device page
+//! ([`crate::devices`]) is an admin's.
 
 use gridwork_core::model::Role;
 use serde::Serialize;
@@ -25,11 +26,12 @@ pub enum Section {
     Hotline,
     Tasks,
     AccessLog,
+    Devices,
 }
 
 impl Section {
     /// Every section, in menu order.
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Queue,
         Section::Dashboard,
         Section::Ledgers,
@@ -37,6 +39,7 @@ impl Section {
         Section::Hotline,
         Section::Tasks,
         Section::AccessLog,
+        Section::Devices,
     ];
 }
 
@@ -46,6 +49,7 @@ pub fn may_open(role: Role, section: Section) -> bool {
     match section {
         Section::Hotline => role.is_supervisor(),
         Section::Tasks => role.may_issue_tasks(),
+        Section::Devices => role == Role::Admin,
         Section::Queue
         | Section::Dashboard
         | Section::Ledgers

@@ -15,6 +15,7 @@
 //! Log sequence numbers are assigned at commit, so a reader never sees a
 //! later number before an earlier one.
 
+mod device_states;
 mod grants;
 mod sqlite;
 
@@ -96,9 +97,24 @@ pub struct DeviceInfo {
     pub actor: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// When an admin reported it lost (see [`crate::devices`]).
+    pub lost_at: Option<i64>,
+    /// When it reported that it erased its data (server clock).
+    pub wiped_at: Option<i64>,
     /// The last cursor the device confirmed.
     pub cursor: u64,
     pub confirmed_at: Option<i64>,
+}
+
+impl DeviceInfo {
+    /// Active, revoked, lost or wiped.
+    pub fn state(&self) -> crate::devices::DeviceState {
+        crate::devices::DeviceState::of(
+            self.revoked_at.is_some(),
+            self.lost_at.is_some(),
+            self.wiped_at.is_some(),
+        )
+    }
 }
 
 /// Who a bearer token belongs to.
@@ -106,6 +122,11 @@ pub struct DeviceInfo {
 pub struct TokenOwner {
     pub device_id: String,
     pub revoked: bool,
+    /// Reported lost and not yet wiped: the token is good for the last
+    /// push and the wipe report only ([`crate::devices`]).
+    pub lost: bool,
+    /// Reported wiped: the token is dead.
+    pub wiped: bool,
     pub account_disabled: bool,
     pub user: User,
 }
@@ -325,6 +346,16 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Marks a device revoked; `false` if it was already.
     fn revoke_device(&self, device_id: &str, at: i64) -> Result<bool, StorageError>;
     fn list_devices(&self, user_id: Option<&str>) -> Result<Vec<DeviceInfo>, StorageError>;
+    /// Marks a device lost at `at`; `false` if it was already lost (or
+    /// wiped). See [`crate::devices`].
+    fn mark_device_lost(&self, device_id: &str, at: i64) -> Result<bool, StorageError>;
+    /// Records that a lost device erased its data, at `at` (server clock);
+    /// `false` if it was already recorded, or the device is not lost.
+    fn record_device_wipe(&self, device_id: &str, at: i64) -> Result<bool, StorageError>;
+    /// The changes of `doc` that a device pushed after it was reported
+    /// lost: (hash, device id), in log order.
+    fn changes_from_lost_devices(&self, doc: Uuid)
+    -> Result<Vec<([u8; 32], String)>, StorageError>;
 
     // Sync.
     fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError>;

@@ -49,6 +49,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261204120000_blob_grants",
         include_str!("migrations/20261204120000_blob_grants.sql"),
     ),
+    (
+        "20261205120000_device_states",
+        include_str!("migrations/20261205120000_device_states.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -457,7 +461,8 @@ impl Storage for SqliteStorage {
     fn token_owner(&self, token_hash: &[u8; 32]) -> Result<Option<TokenOwner>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {USER_COLUMNS}, d.id, d.revoked_at IS NOT NULL, u.disabled
+            "SELECT {USER_COLUMNS}, d.id, d.revoked_at IS NOT NULL, u.disabled,
+                    d.lost_at IS NOT NULL, d.wiped_at IS NOT NULL
              FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1"
         ))?;
         let row = stmt
@@ -467,17 +472,22 @@ impl Storage for SqliteStorage {
                     r.get::<_, String>(6)?,
                     r.get::<_, bool>(7)?,
                     r.get::<_, bool>(8)?,
+                    (r.get::<_, bool>(9)?, r.get::<_, bool>(10)?),
                 ))
             })
             .optional()?;
-        row.map(|(user, device_id, revoked, account_disabled)| {
-            Ok(TokenOwner {
-                device_id,
-                revoked,
-                account_disabled,
-                user: checked_user(user)?,
-            })
-        })
+        row.map(
+            |(user, device_id, revoked, account_disabled, (lost, wiped))| {
+                Ok(TokenOwner {
+                    device_id,
+                    revoked,
+                    lost,
+                    wiped,
+                    account_disabled,
+                    user: checked_user(user)?,
+                })
+            },
+        )
         .transpose()
     }
 
@@ -610,7 +620,7 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT d.id, d.user_id, d.name, d.actor, d.created_at, d.revoked_at,
-                    COALESCE(c.cursor, 0), c.confirmed_at
+                    COALESCE(c.cursor, 0), c.confirmed_at, d.lost_at, d.wiped_at
              FROM devices d LEFT JOIN device_cursors c ON c.device_id = d.id
              WHERE ?1 IS NULL OR d.user_id = ?1
              ORDER BY d.user_id, d.created_at",
@@ -623,11 +633,28 @@ impl Storage for SqliteStorage {
                 actor: r.get(3)?,
                 created_at: r.get(4)?,
                 revoked_at: r.get(5)?,
+                lost_at: r.get(8)?,
+                wiped_at: r.get(9)?,
                 cursor: r.get::<_, i64>(6)? as u64,
                 confirmed_at: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mark_device_lost(&self, device_id: &str, at: i64) -> Result<bool, StorageError> {
+        super::device_states::mark_lost(&self.conn(), device_id, at)
+    }
+
+    fn record_device_wipe(&self, device_id: &str, at: i64) -> Result<bool, StorageError> {
+        super::device_states::record_wipe(&self.conn(), device_id, at)
+    }
+
+    fn changes_from_lost_devices(
+        &self,
+        doc: Uuid,
+    ) -> Result<Vec<([u8; 32], String)>, StorageError> {
+        super::device_states::changes_from_lost(&self.conn(), doc)
     }
 
     fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError> {

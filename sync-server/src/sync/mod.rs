@@ -84,6 +84,13 @@ impl From<PushError> for SyncError {
     }
 }
 
+/// The materialized path of the session user's grid.
+fn user_scope(storage: &dyn Storage, session: &Session) -> Result<String, SyncError> {
+    storage
+        .grid_path(&session.user.grid)?
+        .ok_or_else(|| SyncError::NoGrid(session.user.grid.clone()))
+}
+
 /// Runs one sync for an authenticated device. Blocking.
 #[tracing::instrument(skip_all, err, fields(device = %session.device_id, user = %session.user.id, pushed = request.push.len()))]
 pub fn run(
@@ -93,9 +100,7 @@ pub fn run(
     request: SyncRequest,
     now: jiff::Timestamp,
 ) -> Result<SyncResponse, SyncError> {
-    let scope_path = storage
-        .grid_path(&session.user.grid)?
-        .ok_or_else(|| SyncError::NoGrid(session.user.grid.clone()))?;
+    let scope_path = user_scope(storage, session)?;
     let epoch = current_epoch(storage, session, &scope_path)?;
 
     let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
@@ -107,6 +112,7 @@ pub fn run(
             rejected: pushed.rejected,
             pull: Vec::new(),
             notices: pushed.notices,
+            wipe: false,
         });
     }
     let (cursor_epoch, position) = split_cursor(request.cursor);
@@ -147,6 +153,30 @@ pub fn run(
         rejected: pushed.rejected,
         pull,
         notices: pushed.notices,
+        wipe: false,
+    })
+}
+
+/// A sync from a device an admin reported lost ([`crate::devices`]): its
+/// push is checked and stored like any other (the log's device and
+/// receipt time flag it for review), nothing is sent down and the cursor
+/// is not confirmed, and the answer tells the device to wipe itself.
+#[tracing::instrument(skip_all, err, fields(device = %session.device_id, user = %session.user.id, pushed = request.push.len()))]
+pub fn run_lost(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    session: &Session,
+    request: SyncRequest,
+    now: jiff::Timestamp,
+) -> Result<SyncResponse, SyncError> {
+    let scope_path = user_scope(storage, session)?;
+    let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
+    Ok(SyncResponse {
+        cursor: request.cursor,
+        rejected: pushed.rejected,
+        notices: pushed.notices,
+        wipe: true,
+        ..SyncResponse::default()
     })
 }
 

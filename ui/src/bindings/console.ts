@@ -208,7 +208,13 @@ timeline: Array<TimelineEntry>, history: Array<HistoryEntry>,
  * Fields with concurrent values, each with who wrote it and when the
  * server received it.
  */
-conflicts: Array<ConsoleConflict>, overdue: boolean, due_soon: boolean, 
+conflicts: Array<ConsoleConflict>, 
+/**
+ * The history's changes pushed by a device after an admin reported it
+ * lost (hex hashes): kept, and shown as 来自已挂失设备 for review
+ * ([`crate::devices`]).
+ */
+from_lost_device: Array<string>, overdue: boolean, due_soon: boolean, 
 /**
  * `accept` and `return` (a review) on a household or resident; on an
  * incident its workflow actions by [`Action::name`] and `mediation`.
@@ -219,6 +225,28 @@ actions: Array<string>,
  * offered).
  */
 escalate_to: Array<Level>, };
+
+/**
+ * Where a device stands.
+ */
+export type DeviceState = "active" | "revoked" | "lost" | "wiped";
+
+/**
+ * One device as the console's device page shows it.
+ */
+export type DeviceView = { id: string, user_id: string, 
+/**
+ * The name the device gave at login (its own words: shown as text).
+ */
+name: string, state: DeviceState, 
+/**
+ * Unix ms, server clock.
+ */
+created_at: number, revoked_at: number | null, lost_at: number | null, wiped_at: number | null, 
+/**
+ * When it last confirmed a cursor (its last sync).
+ */
+last_sync_at: number | null, };
 
 /**
  * One field a change set, with [S] and [PI] values masked.

@@ -1,6 +1,7 @@
 // The one module that talks to gridwork-server's console API. Views call
 // these functions and never `fetch` themselves.
 
+import type { DeviceView } from '../bindings/console'
 import type { TaskItem } from '../types'
 
 export type Kind = 'household' | 'resident' | 'incident'
@@ -31,7 +32,7 @@ export interface Me {
   sections: Section[]
 }
 
-export type Section = 'queue' | 'dashboard' | 'ledgers' | 'map' | 'hotline' | 'tasks' | 'access_log'
+export type Section = 'queue' | 'dashboard' | 'ledgers' | 'map' | 'hotline' | 'tasks' | 'access_log' | 'devices'
 
 export interface Assignee {
   kind: 'department' | 'person'
@@ -117,6 +118,9 @@ export interface Detail {
   state?: IncidentState
   timeline?: TimelineEntry[]
   history: HistoryEntry[]
+  /** The history's changes (hashes) pushed by a device after an admin
+   * reported it lost: kept, flagged for review. */
+  from_lost_device: string[]
   /** What the signed-in user may do on the record now, by name: `accept`
    * and `return` (a review) on a household or resident; an incident's
    * workflow actions and `mediation`. Show these and nothing else. */
@@ -366,6 +370,16 @@ export const ledgers = {
   mapIncidents: (filter: LedgerFilter) =>
     call<GeoJSON.FeatureCollection>('GET', `/map/incidents${query(filter)}`),
   accessLog: (limit = 200) => call<AccessEntry[]>('GET', `/access-log${query({ limit })}`),
+}
+
+/** One tablet and its state, for the admin's device page. */
+export type { DeviceState, DeviceView } from '../bindings/console'
+
+/** The admin's device page: list, mark lost, revoke. */
+export const devices = {
+  list: () => call<DeviceView[]>('GET', '/devices'),
+  markLost: (id: string) => call<DeviceView>('POST', `/devices/${encodeURIComponent(id)}/lost`, {}),
+  revoke: (id: string) => call<DeviceView>('POST', `/devices/${encodeURIComponent(id)}/revoke`, {}),
 }
 
 /** One line of the access log: who revealed or exported what, when, from

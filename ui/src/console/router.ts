@@ -9,6 +9,7 @@ import HotlineImportView from './views/HotlineImportView.vue'
 import TasksView from './views/TasksView.vue'
 import TaskCampaignView from './views/TaskCampaignView.vue'
 import AccessLogView from './views/AccessLogView.vue'
+import DevicesView from './views/DevicesView.vue'
 
 export function createConsoleRouter(history?: RouterHistory) {
   return createRouter({
@@ -25,6 +26,7 @@ export function createConsoleRouter(history?: RouterHistory) {
       { path: '/tasks', name: 'tasks', component: TasksView },
       { path: '/tasks/:campaign', name: 'task', component: TaskCampaignView, props: true },
       { path: '/access-log', name: 'access-log', component: AccessLogView },
+      { path: '/devices', name: 'devices', component: DevicesView },
     ],
   })
 }

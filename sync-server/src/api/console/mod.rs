@@ -31,6 +31,7 @@
 //! | GET | `/console/api/map/grids` | the grids' boundaries with their figures, GeoJSON |
 //! | GET | `/console/api/map/incidents` | the list filters' incidents with a point, masked, GeoJSON |
 //! | GET | `/console/api/access-log` | exports and reveals, newest first (admin: everyone's) |
+//! | GET | `/console/api/devices` | admin: the tablets and their states; `POST …/devices/{id}/lost`, `…/revoke` (see `devices`) |
 //!
 //! Any other path under `/console/api` answers a JSON `404 not_found`
 //! (never the console's page). The built console is served with a `Range`
@@ -46,6 +47,7 @@
 
 pub mod bindings;
 mod dashboard;
+mod devices;
 mod hotline;
 mod ledgers;
 mod records;
@@ -90,6 +92,9 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/lists/{list}", get(ledgers::view))
         .route("/lists/{list}/export", get(ledgers::export))
         .route("/access-log", get(ledgers::access_log))
+        .route("/devices", get(devices::list))
+        .route("/devices/{id}/lost", post(devices::mark_lost))
+        .route("/devices/{id}/revoke", post(devices::revoke))
         .route("/dashboard", get(dashboard::view))
         .route("/dashboard/export", get(dashboard::export))
         .route("/map/grids", get(dashboard::map))

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod blobs;
 pub mod repair;
 pub mod sync;
+pub mod wiped;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -17,6 +18,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(api::LOGIN, post(auth::login))
         .route(api::SYNC, post(sync::sync))
+        .route(api::WIPED, post(wiped::report))
         .route(api::ACCESS_LOG, post(access_log::upload))
         .route(api::REPAIR_ROUTE, post(repair::repair))
         .route(

@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use gridwork_core::sync::wire::{self, SyncRequest};
 
 use crate::AppState;
-use crate::auth::Session;
+use crate::auth::SyncSession;
 use crate::error::ApiError;
 use crate::sync::SyncError;
 
@@ -35,13 +35,19 @@ pub use gridwork_core::sync::api::CONTENT_TYPE;
 /// Stores the device's changes and answers with what it has not seen.
 pub async fn sync(
     State(state): State<AppState>,
-    session: Session,
+    SyncSession { session, lost }: SyncSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     labelled(&headers)?;
     round_trip(&state, body, move |worker, request: SyncRequest| {
-        crate::sync::run(
+        // A lost device's push is kept; the answer tells it to wipe.
+        let run = if lost {
+            crate::sync::run_lost
+        } else {
+            crate::sync::run
+        };
+        run(
             worker.storage().as_ref(),
             worker.sync_context(),
             &session,
