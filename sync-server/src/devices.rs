@@ -203,7 +203,7 @@ pub fn tablets(storage: &dyn Storage) -> Result<Vec<DeviceView>, StorageError> {
         .list_devices(None)?
         .into_iter()
         .filter(|d| {
-            !d.id.starts_with(CONSOLE_DEVICE_PREFIX) && d.user_id != crate::admin::SERVER_USER
+            !d.id.starts_with(CONSOLE_DEVICE_PREFIX) && d.user_id != crate::auth::SERVER_USER
         })
         .map(DeviceView::from)
         .collect())

@@ -460,7 +460,7 @@ export type Satisfaction = "dissatisfied" | "satisfied" | "very_satisfied";
 /**
  * A section of the console.
  */
-export type Section = "queue" | "dashboard" | "ledgers" | "map" | "hotline" | "tasks" | "access_log";
+export type Section = "queue" | "dashboard" | "ledgers" | "map" | "hotline" | "tasks" | "access_log" | "devices";
 
 /**
  * A count and the share it is of its base.
