@@ -19,6 +19,7 @@ use crate::console::ledger::{Cell, Row, Table, status_label};
 
 /// `?grid=&at=&format=`.
 #[derive(Debug, Default, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct DashQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grid: Option<String>,

@@ -25,6 +25,7 @@ use crate::storage::{AccessEntry, Storage};
 
 /// A list's filters, shared by the view and the export.
 #[derive(Debug, Default, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ListQuery {
     /// For the queue: `household`, `resident` or `incident`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +62,8 @@ pub struct LedgerPage {
     pub title: String,
     pub headers: Vec<String>,
     pub total: usize,
+    /// Each row's record id and its cells, as `Table::json_rows` writes them.
+    #[ts(type = "Array<{ id: string, cells: Array<string | number | null> }>")]
     pub rows: Vec<serde_json::Value>,
 }
 
@@ -346,6 +349,16 @@ pub async fn map_incidents(
     Ok(([(header::CONTENT_TYPE, "application/geo+json")], bytes).into_response())
 }
 
+/// What a reveal answers.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct RevealAnswer {
+    /// The record, masked as far as the role may not see.
+    #[ts(type = "{ [key in string]?: JsonValue }")]
+    pub record: serde_json::Value,
+    /// The classes sent in clear: `""`, `"pi"` or `"pi,s"`.
+    pub revealed: String,
+}
+
 /// A record with its [PI] and [S] fields in clear as far as the role may
 /// see them (and masked, as its page masks them, where it may not);
 /// written to the access log first.
@@ -353,7 +366,7 @@ pub async fn reveal(
     State(state): State<AppState>,
     ConsoleAuth(who): ConsoleAuth,
     Path(id): Path<uuid::Uuid>,
-) -> Result<Json<serde_json::Value>, ConsoleApiError> {
+) -> Result<Json<RevealAnswer>, ConsoleApiError> {
     let reveal = access::reveal_allowed(who.session.user.role);
     if reveal == Reveal::MASKED {
         return Err(ConsoleError::RevealNotAllowed.into());
@@ -378,10 +391,10 @@ pub async fn reveal(
             row_count: 1,
             revealed: reveal.label().into(),
         })?;
-        Ok(serde_json::json!({
-            "record": gridwork_core::privacy::mask_record(loaded.record.kind(), &record, reveal),
-            "revealed": reveal.label(),
-        }))
+        Ok(RevealAnswer {
+            record: gridwork_core::privacy::mask_record(loaded.record.kind(), &record, reveal),
+            revealed: reveal.label().into(),
+        })
     })
     .await??;
     Ok(Json(body))

@@ -25,7 +25,7 @@ use gridwork_core::sync::api::LoginUser;
 pub const COOKIE: &str = "gw_console";
 
 /// What the console sends to sign in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct LoginRequest {
     pub user: String,
     pub password: String,
