@@ -320,6 +320,8 @@ pub fn mask_record(kind: RecordKind, record: &Json, reveal: Reveal) -> Json {
 /// path's reveal must be logged as ([`Field::reveal_class`]).
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct MaskedView {
+    /// Always an object: the record's fields by name.
+    #[ts(type = "{ [key in string]?: JsonValue }")]
     pub record: Json,
     /// Paths as in [`FIELDS`] (`*` for any list index).
     pub classes: std::collections::BTreeMap<&'static str, Protection>,

@@ -89,14 +89,17 @@ pub struct LoginArgs {
     pub user: String,
     pub password: String,
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub device_name: String,
     /// A CA certificate (PEM) the district's admin gives at setup, trusted
     /// beside the system's roots.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub ca_pem: Option<String>,
     /// Plain `http://` to a server not on this machine (a trial on a
     /// closed network; the admin's explicit choice).
     #[serde(default)]
+    #[ts(as = "Option<bool>", optional)]
     pub allow_plain_http: bool,
 }
 
@@ -141,12 +144,16 @@ pub struct ListArgs {
     pub kind: RecordKind,
     /// Full-text search (Chinese included); empty lists everything.
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub text: String,
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub status: Vec<String>,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub parent_id: Option<Uuid>,
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub limit: Option<u32>,
 }
 
@@ -356,6 +363,7 @@ pub struct TransitionArgs {
     pub id: Uuid,
     pub action: Action,
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub opinion: String,
 }
 

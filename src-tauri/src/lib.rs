@@ -12,6 +12,9 @@
 //! The app lives in [`run`] rather than in `main.rs` so that the same code is
 //! the desktop binary and the library Android and iOS load.
 
+#[macro_use]
+mod command_list;
+
 pub mod access;
 pub mod bindings;
 pub mod commands;
@@ -34,6 +37,16 @@ use tauri::Manager;
 pub const DATA_DIR_ENV: &str = "GRIDWORK_DATA_DIR";
 /// Seconds between background syncs (default 30).
 pub const SYNC_INTERVAL_ENV: &str = "GRIDWORK_SYNC_INTERVAL";
+
+/// The commands' handlers: `with_commands!(handlers)`.
+macro_rules! handlers {
+    ($($module:ident::$name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        tauri::generate_handler![$($module::$name),*]
+    };
+}
+
+/// Every command's name (see `command_list.rs`).
+pub const COMMANDS: &[&str] = with_commands!(command_names);
 
 /// Builds and runs the app until its last window closes.
 ///
@@ -63,44 +76,7 @@ pub fn run() {
             sync::spawn_background(app.handle().clone(), Duration::from_secs(secs));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::set_language,
-            commands::current_session,
-            commands::login,
-            commands::list_records,
-            commands::new_household,
-            commands::get_household,
-            commands::save_household,
-            commands::new_resident,
-            commands::get_resident,
-            commands::care_tag_options,
-            commands::save_resident,
-            commands::check_id_number,
-            commands::new_incident,
-            commands::get_incident,
-            commands::save_incident,
-            commands::transition_incident,
-            commands::report_incident,
-            commands::due_visits,
-            commands::map_features,
-            commands::new_visit,
-            commands::record_visit,
-            commands::get_conflicts,
-            commands::resolve_conflict,
-            patrols::start_patrol,
-            patrols::get_patrol,
-            patrols::edit_patrol,
-            photos::add_photo,
-            photos::photo_url,
-            access::log_reveal,
-            access::mask_record,
-            sync::sync_now,
-            sync::sync_status,
-            tasks::list_tasks,
-            tasks::get_task,
-            tasks::tick_task,
-        ])
+        .invoke_handler(with_commands!(handlers))
         .build(tauri::generate_context!())
         .expect("Gridwork could not start its window")
         .run(|app, event| {

@@ -36,6 +36,7 @@ pub struct TickArgs {
     pub index: usize,
     pub done: bool,
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub note: String,
 }
 

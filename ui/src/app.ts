@@ -32,7 +32,7 @@ export function createGridworkApp(history?: RouterHistory) {
     () => settings.locale,
     (locale) => {
       applyLocale(i18n, locale)
-      backend.setLanguage(locale).catch(() => undefined)
+      backend.setLanguage({ lang: locale }).catch(() => undefined)
     },
     { immediate: true },
   )

@@ -1,106 +1,63 @@
 // The one module that talks to the backend. Views and stores call `backend`
-// and never care how: inside the Tauri app it is IPC (`invoke`); the web
-// console will later get an HTTP implementation of the same interface.
+// and never care how: inside the Tauri app it is IPC (`invoke`).
+//
+// Every command is typed from the generated `Commands` map
+// (`bindings/app.ts`, rendered from the Rust list of commands): `Backend`
+// has one method per command, named in camelCase and taking the command's
+// arguments as the shell receives them, and the backends below are built
+// from the generated `COMMAND_NAMES`. A command is added in Rust and
+// regenerated, never listed here.
 
-import { invoke, isTauri } from '@tauri-apps/api/core'
+import { invoke as tauriInvoke, isTauri } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
+import { COMMAND_NAMES, PHOTO_ROLE_HEADER, PHOTO_TAKEN_AT_HEADER, type Commands } from './bindings/app'
 import { FIX_TIMEOUT_MS, pointOf } from './location'
-import type {
-  FieldError,
-  Household,
-  IdNumberInfo,
-  Incident,
-  IncidentView,
-  Lang,
-  ListArgs,
-  LoginArgs,
-  MaskedView,
-  PatrolEdit,
-  PatrolView,
-  PhotoRef,
-  PhotoRole,
-  Projection,
-  Resident,
-  CareTagOption,
-  RecordKind,
-  RevealArgs,
-  Conflict,
-  DueVisit,
-  GeoPoint,
-  MapFeature,
-  SessionInfo,
-  SyncStatus,
-  Task,
-  TaskRow,
-  Visit,
-} from './types'
+import type { FieldError, GeoPoint, SyncStatus } from './types'
 
-/** What `app_info` returns (`AppInfo` in src-tauri/src/commands.rs). */
-export interface AppInfo {
-  name: string
-  version: string
-}
+export type { AppInfo } from './bindings/app'
 
-/** Everything the front end can ask of the backend. */
-export interface Backend {
-  appInfo(): Promise<AppInfo>
-  setLanguage(lang: Lang): Promise<void>
-  currentSession(): Promise<SessionInfo | null>
-  login(args: LoginArgs): Promise<SessionInfo>
-  listRecords(query: ListArgs): Promise<Projection[]>
-  newHousehold(): Promise<Household>
-  getHousehold(id: string): Promise<Household>
-  saveHousehold(record: Household): Promise<Household>
-  newResident(householdId: string): Promise<Resident>
-  getResident(id: string): Promise<Resident>
-  /** Every care tag kind with its default visit cycle (core's rule). */
-  careTagOptions(): Promise<CareTagOption[]>
-  saveResident(record: Resident): Promise<Resident>
-  checkIdNumber(number: string): Promise<IdNumberInfo>
-  newIncident(): Promise<Incident>
-  getIncident(id: string): Promise<IncidentView>
-  saveIncident(record: Incident): Promise<IncidentView>
-  reportIncident(record: Incident): Promise<IncidentView>
-  transitionIncident(id: string, action: { type: string }, opinion: string): Promise<IncidentView>
-  /** Residents due for a visit: overdue first, then due within a week. */
-  dueVisits(): Promise<DueVisit[]>
-  mapFeatures(): Promise<MapFeature[]>
-  newVisit(residentId: string): Promise<Visit>
-  /** Saves a visit; the resident's next due date moves on. */
-  recordVisit(record: Visit): Promise<Visit>
-  /** A record's same-field conflicts, each value with who wrote it and when. */
-  getConflicts(id: string): Promise<Conflict[]>
-  /** Keeps `value` at `path` (an ordinary edit that syncs); returns the conflicts left. */
-  resolveConflict(id: string, path: string, value: unknown): Promise<Conflict[]>
-  startPatrol(): Promise<PatrolView>
-  getPatrol(id: string): Promise<PatrolView>
-  /** Records a point, a check-in or the stop; saved at once. */
-  editPatrol(id: string, edit: PatrolEdit): Promise<PatrolView>
-  /** Stores a picked or taken image (compressed, thumbnailed) and returns its reference. */
-  addPhoto(bytes: Uint8Array, role: PhotoRole, takenAt: number | null): Promise<PhotoRef>
-  /** A stored photo as a `data:` URL, or `null` when this device lacks its bytes. */
-  photoUrl(sha256: string): Promise<string | null>
-  /** The tablet's tasks from above, open first, with progress and overdue flags. */
-  listTasks(): Promise<TaskRow[]>
-  /** A task from above, as stored on the tablet. */
-  getTask(id: string): Promise<Task>
-  /** Ticks or unticks line `index` with a note; saved at once, synced later. */
-  tickTask(id: string, index: number, done: boolean, note: string): Promise<Task>
+/** A command's name. */
+export type Command = keyof Commands
+/** What a command takes, as the front end sends it. */
+export type Args<C extends Command> = Commands[C]['args']
+/** What a command answers. */
+export type Answer<C extends Command> = Commands[C]['result']
+
+/** `list_records` → `listRecords`. */
+type Camel<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<Camel<Tail>>}` : S
+
+/** A command's method: its arguments are optional when it takes none. */
+type Method<C extends Command> =
+  Record<string, never> extends Args<C>
+    ? (args?: Args<C>) => Promise<Answer<C>>
+    : (args: Args<C>) => Promise<Answer<C>>
+
+/** One method per command. */
+export type CommandMethods = { [C in Command as Camel<C>]: Method<C> }
+
+/** Everything the front end can ask of the backend: the commands, and what
+ * the device itself gives (its position, the sync status as it changes). */
+export interface Backend extends CommandMethods {
   /**
    * The device's position from the Tauri geolocation plugin (Android/iOS
    * only; elsewhere it rejects and the caller tries the web API), or `null`
    * when the worker refuses location access.
    */
   devicePosition(): Promise<GeoPoint | null>
-  /** A record (as the form holds it) masked by core, as shown before a reveal. */
-  maskRecord(kind: RecordKind, record: object): Promise<MaskedView>
-  /** Writes a reveal of a masked field to the device's access log (uploaded at sync). */
-  logReveal(args: RevealArgs): Promise<void>
-  syncNow(): Promise<SyncStatus>
-  syncStatus(): Promise<SyncStatus>
   /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
   onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void>
+}
+
+/** Every method's name: the commands', then the device's. */
+export const METHOD_NAMES: readonly (keyof Backend)[] = [
+  ...COMMAND_NAMES.map(camel),
+  'devicePosition',
+  'onSyncStatus',
+]
+
+function camel<S extends string>(snake: S): Camel<S> {
+  return snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) as Camel<S>
 }
 
 /**
@@ -144,13 +101,14 @@ function isCodeAndMessage(
   )
 }
 
-async function call<T>(
-  command: string,
-  args?: Record<string, unknown> | Uint8Array,
+/** Calls a command over IPC; a failure becomes a `BackendError`. */
+export async function invoke<C extends Command>(
+  command: C,
+  args?: Args<C> | Uint8Array,
   headers?: Record<string, string>,
-): Promise<T> {
+): Promise<Answer<C>> {
   try {
-    return await invoke<T>(command, args, headers ? { headers } : undefined)
+    return await tauriInvoke<Answer<C>>(command, args, headers ? { headers } : undefined)
   } catch (reason) {
     throw BackendError.from(reason)
   }
@@ -158,47 +116,17 @@ async function call<T>(
 
 /** The backend inside the Tauri app: one IPC command per method. */
 export function tauriBackend(): Backend {
+  const commands = Object.fromEntries(
+    COMMAND_NAMES.map((name) => [camel(name), (args?: Args<typeof name>) => invoke(name, args)]),
+  ) as unknown as CommandMethods
   return {
-    appInfo: () => call('app_info'),
-    setLanguage: (lang) => call('set_language', { lang }),
-    currentSession: () => call('current_session'),
-    login: (args) => call('login', { args }),
-    listRecords: (query) => call('list_records', { query }),
-    newHousehold: () => call('new_household'),
-    getHousehold: (id) => call('get_household', { id }),
-    saveHousehold: (record) => call('save_household', { record }),
-    newResident: (householdId) => call('new_resident', { householdId }),
-    getResident: (id) => call('get_resident', { id }),
-    careTagOptions: () => call('care_tag_options'),
-    saveResident: (record) => call('save_resident', { record }),
-    checkIdNumber: (number) => call('check_id_number', { number }),
-    newIncident: () => call('new_incident'),
-    getIncident: (id) => call('get_incident', { id }),
-    saveIncident: (record) => call('save_incident', { record }),
-    reportIncident: (record) => call('report_incident', { record }),
-    transitionIncident: (id, action, opinion) =>
-      call('transition_incident', { args: { id, action, opinion } }),
-    dueVisits: () => call('due_visits'),
-    mapFeatures: () => call('map_features'),
-    newVisit: (residentId) => call('new_visit', { residentId }),
-    recordVisit: (record) => call('record_visit', { record }),
-    getConflicts: (id) => call('get_conflicts', { id }),
-    resolveConflict: (id, path, value) => call('resolve_conflict', { args: { id, path, value } }),
-    startPatrol: () => call('start_patrol'),
-    getPatrol: (id) => call('get_patrol', { id }),
-    editPatrol: (id, edit) => call('edit_patrol', { id, edit }),
+    ...commands,
     // The image is the raw body of the call, not a JSON array of numbers.
-    addPhoto: (bytes, role, takenAt) =>
-      call('add_photo', bytes, {
-        'x-photo-role': role,
-        ...(takenAt === null ? {} : { 'x-photo-taken-at': String(takenAt) }),
+    addPhoto: ({ body, role, takenAt }) =>
+      invoke('add_photo', body, {
+        [PHOTO_ROLE_HEADER]: role,
+        ...(takenAt === null || takenAt === undefined ? {} : { [PHOTO_TAKEN_AT_HEADER]: String(takenAt) }),
       }),
-    photoUrl: (sha256) => call('photo_url', { sha256 }),
-    listTasks: () => call('list_tasks'),
-    getTask: (id) => call('get_task', { id }),
-    tickTask: (id, index, done, note) => call('tick_task', { args: { id, index, done, note } }),
-    maskRecord: (kind, record) => call('mask_record', { kind, record }),
-    logReveal: (args) => call('log_reveal', { ...args }),
     devicePosition: async () => {
       let allowed = await checkPermissions()
       if (allowed.location === 'prompt' || allowed.location === 'prompt-with-rationale') {
@@ -208,56 +136,14 @@ export function tauriBackend(): Backend {
       const fix = await getCurrentPosition({ enableHighAccuracy: true, timeout: FIX_TIMEOUT_MS, maximumAge: 30_000 })
       return pointOf(fix.coords)
     },
-    syncNow: () => call('sync_now'),
-    syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
   }
 }
 
 /** Used where there is no backend (the UI opened in a plain browser). */
 export function unavailableBackend(): Backend {
-  const fail = () =>
-    Promise.reject(new BackendError('unavailable', 'not running inside the Gridwork app'))
-  return {
-    appInfo: fail,
-    setLanguage: fail,
-    currentSession: fail,
-    login: fail,
-    listRecords: fail,
-    newHousehold: fail,
-    getHousehold: fail,
-    saveHousehold: fail,
-    newResident: fail,
-    getResident: fail,
-    careTagOptions: fail,
-    saveResident: fail,
-    checkIdNumber: fail,
-    newIncident: fail,
-    getIncident: fail,
-    saveIncident: fail,
-    reportIncident: fail,
-    transitionIncident: fail,
-    dueVisits: fail,
-    mapFeatures: fail,
-    newVisit: fail,
-    recordVisit: fail,
-    getConflicts: fail,
-    resolveConflict: fail,
-    startPatrol: fail,
-    getPatrol: fail,
-    editPatrol: fail,
-    addPhoto: fail,
-    photoUrl: fail,
-    listTasks: fail,
-    getTask: fail,
-    tickTask: fail,
-    maskRecord: fail,
-    logReveal: fail,
-    devicePosition: fail,
-    syncNow: fail,
-    syncStatus: fail,
-    onSyncStatus: fail,
-  }
+  const fail = () => Promise.reject(new BackendError('unavailable', 'not running inside the Gridwork app'))
+  return Object.fromEntries(METHOD_NAMES.map((name) => [name, fail])) as unknown as Backend
 }
 
 export const backend: Backend = isTauri() ? tauriBackend() : unavailableBackend()

@@ -1,4 +1,4 @@
-import { computed, ref, watch, type Ref } from 'vue'
+import { computed, ref, shallowRef, watch, type Ref } from 'vue'
 import { backend, BackendError } from './backend'
 import { draftKey, dropDraft, readDraft, writeDraft } from './drafts'
 import type { MaskedView, Protection, RecordKind, RevealArgs } from './types'
@@ -70,7 +70,8 @@ export function textField<T extends object>(form: Ref<T | null>, key: keyof T, e
  * an ID number is [S]); until core has answered, [S], the stricter.
  */
 export function useMaskedView<T extends object>(kind: RecordKind, form: Ref<T | null>, savedId: () => string | null) {
-  const view = ref<MaskedView | null>(null)
+  // Replaced whole by each answer; shallow, as a record of JSON values needs no deep reactivity.
+  const view = shallowRef<MaskedView | null>(null)
   let asked = 0
   watch(
     form,
@@ -79,7 +80,7 @@ export function useMaskedView<T extends object>(kind: RecordKind, form: Ref<T | 
       const ask = ++asked
       let answer: MaskedView | null = null
       try {
-        answer = await backend.maskRecord(kind, record)
+        answer = await backend.maskRecord({ kind, record })
       } catch {
         answer = null
       }

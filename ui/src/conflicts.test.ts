@@ -22,11 +22,11 @@ describe('conflict display', () => {
   })
 
   it('says who wrote a value and when, in Beijing time, or the device when no user is known', () => {
-    expect(writtenBy({ value: 'a', user: 'gw-1', time: 1_763_700_300, actor: 'ab' })).toEqual({
+    expect(writtenBy({ value: 'a', user: 'gw-1', time: 1_763_700_300, actor: 'ab', change: null })).toEqual({
       user: 'gw-1',
       time: '2025-11-21 12:45',
     })
-    expect(writtenBy({ value: 'a', user: null, time: null, actor: '0123456789abcdef' })).toEqual({
+    expect(writtenBy({ value: 'a', user: null, time: null, actor: '0123456789abcdef', change: null })).toEqual({
       user: '01234567',
       time: '',
     })

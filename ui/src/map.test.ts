@@ -6,6 +6,9 @@ const square = (code: string, lon: number, lat: number, size: number): Grid => (
   code,
   name: code,
   level: 'grid',
+  parent: null,
+  kind: 'comprehensive',
+  crs: 'EPSG:4326',
   boundary: {
     type: 'Polygon',
     coordinates: [

@@ -173,6 +173,7 @@ pub struct Mediation {
     pub success: bool,
     /// Unix milliseconds.
     #[serde(default)]
+    #[ts(optional = nullable)]
     pub mediated_at: Option<i64>,
 }
 

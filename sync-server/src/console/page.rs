@@ -35,6 +35,7 @@ pub struct Detail {
     pub flags: Flags,
     /// The record as [`gridwork_core::privacy::mask_record`] masks it for
     /// a view that reveals nothing (a reveal shows what the role may see).
+    #[ts(type = "{ [key in string]?: JsonValue }")]
     pub record: serde_json::Value,
     /// For incidents: the derived state.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -136,6 +137,7 @@ pub fn photo(
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Revealed {
     /// The record, masked where the role may not see in clear.
+    #[ts(type = "{ [key in string]?: JsonValue }")]
     pub record: serde_json::Value,
     /// [`Reveal::label`] of what is in clear.
     pub revealed: String,

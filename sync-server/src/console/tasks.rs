@@ -40,6 +40,7 @@ use crate::sync::SyncContext;
 pub struct IssueForm {
     pub title: String,
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub description: String,
     pub kind: TaskKind,
     /// `YYYY-MM-DD`, today or later.
@@ -48,9 +49,11 @@ pub struct IssueForm {
     pub grid: String,
     /// A checklist's lines.
     #[serde(default)]
+    #[ts(as = "Option<Vec<String>>", optional)]
     pub items: Vec<String>,
     /// A screening's filter, e.g. `household:living_alone`.
     #[serde(default)]
+    #[ts(optional)]
     pub filter: Option<String>,
 }
 

@@ -1,6 +1,8 @@
 // Generated from the Rust types by ts-rs: do not edit.
 // Regenerate with `scripts/bindings`.
 
+import type { Action, Assignee, Derived, JsonValue, Level, LoginUser, PhotoRef, RecordKind, TaskItem, TaskKind, TimelineEntry } from './model'
+
 /**
  * One row of the append-only access log: an export or a reveal.
  */
@@ -42,33 +44,6 @@ record_ids: Array<string>, row_count: number,
  * Protected classes sent in clear: `""`, `"pi"` or `"pi,s"`.
  */
 revealed: string, };
-
-/**
- * What a transition does.
- */
-export type Action = { "type": "report" } | { "type": "accept" } | { "type": "return" } | { "type": "dispatch", to: Assignee, deadline_days: number, } | { "type": "start" } | { "type": "resolve" } | { "type": "resolve_on_spot" } | { "type": "verify" } | { "type": "feedback", satisfaction: Satisfaction, } | { "type": "close" } | { "type": "suspend" } | { "type": "resume" } | { "type": "escalate", to: Level, };
-
-/**
- * Whom an incident is dispatched to.
- */
-export type Assignee = { 
-/**
- * `department` or `person`.
- */
-kind: AssigneeKind, 
-/**
- * Department code or user id.
- */
-id: string, 
-/**
- * Display name (城管执法队, 李明).
- */
-name: string, };
-
-/**
- * Whether an incident went to a department or a person.
- */
-export type AssigneeKind = "department" | "person";
 
 /**
  * A campaign with every grid's task.
@@ -123,6 +98,15 @@ export type ConsoleConflict = { path: string,
 values: Array<ConflictValue>, };
 
 /**
+ * `?grid=&at=&format=`.
+ */
+export type DashQuery = { grid?: string, 
+/**
+ * Unix ms the visit cycles are judged at (default: now).
+ */
+at?: number, format?: string, };
+
+/**
  * The dashboard as the console shows it.
  */
 export type DashboardPage = { 
@@ -144,49 +128,6 @@ drill: { [key in string]: string },
 incidents: number, by_status: { [key in string]: number }, by_category: { [key in string]: number }, by_grid: { [key in string]: number }, resolved: Share, on_the_spot: Share, within_village: Share, within_town: Share, median_accept_ms: number | null, median_close_ms: number | null, overdue: number, due_soon: number, satisfaction: Share, patrols: Array<WorkerPatrol>, visited_in_cycle: Share, };
 
 /**
- * The state of an incident derived from its log.
- */
-export type Derived = { status: Status, level: Level, assignee: Assignee | null, 
-/**
- * The working-day deadline (Asia/Shanghai date), set by a dispatch.
- */
-deadline: string | null, 
-/**
- * Who resolved it last (verification must be by someone else).
- */
-resolved_by: string | null, 
-/**
- * Resolved straight from the report (就地解决).
- */
-resolved_on_spot: boolean, 
-/**
- * The latest feedback.
- */
-feedback: Satisfaction | null, 
-/**
- * How many times it went up the ladder.
- */
-escalations: number, 
-/**
- * The latest return's reason, while returned.
- */
-return_reason: string | null, 
-/**
- * Unix ms (server time when known) of the first report, acceptance,
- * resolution and closing, for the supervisors' figures.
- */
-reported_at: number | null, accepted_at: number | null, resolved_at: number | null, closed_at: number | null, 
-/**
- * Log entries the fold skipped, with why: two people acted at once and
- * this one came second. They stay in the log and the timeline.
- */
-skipped: Array<Skipped>, 
-/**
- * The status to go back to on resume.
- */
-suspended_from: Status | null, };
-
-/**
  * A record with everything its page shows.
  */
 export type Detail = { summary: Summary, 
@@ -194,7 +135,7 @@ export type Detail = { summary: Summary,
  * The record as [`gridwork_core::privacy::mask_record`] masks it for
  * a view that reveals nothing (a reveal shows what the role may see).
  */
-record: JsonValue, 
+record: { [key in string]?: JsonValue }, 
 /**
  * For incidents: the derived state.
  */
@@ -318,7 +259,7 @@ deadline: string | null, escalations: number, };
 /**
  * What a supervisor fills in to issue a task.
  */
-export type IssueForm = { title: string, description: string, kind: TaskKind, 
+export type IssueForm = { title: string, description?: string, kind: TaskKind, 
 /**
  * `YYYY-MM-DD`, today or later.
  */
@@ -330,11 +271,11 @@ grid: string,
 /**
  * A checklist's lines.
  */
-items: Array<string>, 
+items?: Array<string>, 
 /**
  * A screening's filter, e.g. `household:living_alone`.
  */
-filter: string | null, };
+filter?: string, };
 
 /**
  * What an issue wrote.
@@ -346,23 +287,54 @@ export type Issued = { campaign: string, tasks: Array<IssuedTask>, };
  */
 export type IssuedTask = { id: string, grid: string, items: number, };
 
-export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
-
 /**
  * A page of a ledger as the console shows it (always masked).
  */
-export type LedgerPage = { title: string, headers: Array<string>, total: number, rows: Array<JsonValue>, };
+export type LedgerPage = { title: string, headers: Array<string>, total: number, 
+/**
+ * Each row's record id and its cells, as `Table::json_rows` writes them.
+ */
+rows: Array<{ id: string, cells: Array<string | number | null> }>, };
 
 /**
- * The escalation ladder: grid → street/town → district → city.
+ * A list's filters, shared by the view and the export.
  */
-export type Level = "grid" | "street" | "district" | "city";
+export type ListQuery = { 
+/**
+ * For the queue: `household`, `resident` or `incident`.
+ */
+kind?: string, 
+/**
+ * A review state or incident status; the queue's default is `todo`,
+ * the other lists' `all`.
+ */
+status?: string, 
+/**
+ * A grid code in the user's subtree.
+ */
+grid?: string, limit?: number, offset?: number, 
+/**
+ * A dashboard figure whose records to list (its drill-down), e.g.
+ * `overdue`, `resolved`, `status:closed`, `visited_in_cycle`.
+ */
+figure?: string, 
+/**
+ * Unix ms the visit cycles are judged at (default: now).
+ */
+at?: number, 
+/**
+ * Export only: `xlsx`, `csv` or `geojson`.
+ */
+format?: string, 
+/**
+ * Export only: ask for [PI]/[S] in clear, as far as the role may.
+ */
+reveal?: boolean, };
 
 /**
- * The user a login enrolled the device for (and the console's signed-in
- * user).
+ * What the console sends to sign in.
  */
-export type LoginUser = { id: string, name: string, role: Role, grid: string, department?: string | null, };
+export type LoginRequest = { user: string, password: string, };
 
 /**
  * The signed-in user, with what the console's menus need.
@@ -386,29 +358,6 @@ statuses: Array<string>,
  * shows these and nothing else.
  */
 sections: Array<Section>, };
-
-/**
- * A photo referenced from a record by the SHA-256 of its compressed bytes.
- * The bytes travel separately as a content-addressed blob.
- */
-export type PhotoRef = { 
-/**
- * Lowercase hex SHA-256 of the upload-ready JPEG.
- */
-sha256: string, 
-/**
- * Lowercase hex SHA-256 of the thumbnail, when one was made.
- */
-thumb_sha256: string | null, role: PhotoRole, bytes: number, width: number, height: number, 
-/**
- * Unix milliseconds when the photo was taken (device clock).
- */
-taken_at: number | null, };
-
-/**
- * What a photo shows in its record.
- */
-export type PhotoRole = "before" | "after" | "door_plate" | "evidence";
 
 /**
  * An order that became an incident, or was one already.
@@ -443,19 +392,45 @@ return_comment: string | null, incident: IncidentFacts | null, overdue: boolean,
 export type QueuePage = { total: number, items: Array<QueueItem>, };
 
 /**
- * The kinds of record kept as Automerge documents.
+ * The queue's filters.
  */
-export type RecordKind = "household" | "resident" | "incident" | "patrol" | "visit" | "task" | "incident_parties";
+export type QueueQuery = { 
+/**
+ * `household`, `resident` or `incident`.
+ */
+kind?: string, 
+/**
+ * A review state or incident status; `todo` (the default) is what
+ * waits for a decision, `all` is everything.
+ */
+status?: string, 
+/**
+ * A grid code in the user's subtree (its subtree is listed).
+ */
+grid?: string, limit?: number, offset?: number, };
 
 /**
- * What a user may do; with the grid subtree it decides every permission.
+ * A record with its [PI] and [S] fields in clear as far as the role may
+ * see them.
  */
-export type Role = "grid_worker" | "grid_leader" | "community_supervisor" | "street_supervisor" | "department_handler" | "admin";
+export type Revealed = { 
+/**
+ * The record, masked where the role may not see in clear.
+ */
+record: { [key in string]?: JsonValue }, 
+/**
+ * [`Reveal::label`] of what is in clear.
+ */
+revealed: string, };
 
 /**
- * A resident's satisfaction with how an incident was handled.
+ * A review decision.
  */
-export type Satisfaction = "dissatisfied" | "satisfied" | "very_satisfied";
+export type ReviewRequest = { 
+/**
+ * `accept` or `return`.
+ */
+decision: string, comment?: string, };
 
 /**
  * A section of the console.
@@ -470,20 +445,6 @@ export type Share = { count: number, of: number,
  * `count / of`, `None` when `of` is 0.
  */
 rate: number | null, };
-
-/**
- * A log entry that did not apply where it landed in the merged log.
- */
-export type Skipped = { 
-/**
- * Index in the log.
- */
-index: number, reason: TransitionError, };
-
-/**
- * Where an incident is in its closed loop.
- */
-export type Status = "draft" | "reported" | "accepted" | "returned" | "dispatched" | "in_progress" | "resolved" | "verified" | "feedback_given" | "closed" | "suspended";
 
 /**
  * What the queue shows of a record. Masked: no [PI] or [S] values in
@@ -504,79 +465,14 @@ updated_at: number, deleted: boolean,
 return_comment: string | null, incident: IncidentFacts | null, };
 
 /**
- * One line of a task.
+ * A workflow step.
  */
-export type TaskItem = { 
+export type TransitionRequest = { action: Action, opinion?: string, 
 /**
- * What to do, or a screening target's label (an address, a masked
- * name: nothing the worker does not already see in their grid).
+ * After-photos of a report-back (`resolve`), as answered by
+ * `POST /console/api/incidents/{id}/photos`.
  */
-text: string, 
-/**
- * The household or resident a screening line is about.
- */
-target: VisitTarget | null, done: boolean, 
-/**
- * User id of the worker who ticked it.
- */
-done_by: string | null, 
-/**
- * Unix milliseconds (device clock).
- */
-done_at: number | null, note: string, };
-
-/**
- * What kind of task.
- */
-export type TaskKind = "checklist" | "screening";
-
-/**
- * One step of an incident's timeline, as the detail screen shows it.
- */
-export type TimelineEntry = { 
-/**
- * Why the fold skipped this entry (two people acted at once and it
- * came second), in the reader's language; `None` when it applied.
- */
-skipped: string | null, action: Action, 
-/**
- * User id of who acted.
- */
-actor: string, 
-/**
- * Their role when they acted.
- */
-role: Role, 
-/**
- * The status the actor saw before acting.
- */
-from: Status, 
-/**
- * The status the actor expected after acting.
- */
-to: Status, 
-/**
- * Opinion or reason (处理意见, 退回原因).
- */
-opinion: string, 
-/**
- * SHA-256 of photos attached to this step (after-photos of a resolve).
- */
-photos: Array<string>, 
-/**
- * Unix milliseconds on the actor's device clock.
- */
-at: number, 
-/**
- * Unix milliseconds when the server first received it. Deadlines count
- * from this when known, because device clocks lie.
- */
-received_at: number | null, };
-
-/**
- * Why a transition is not allowed.
- */
-export type TransitionError = { "code": "wrong_status", action: string, status: string, } | { "code": "role_not_allowed", action: string, role: string, } | { "code": "own_work", action: string, } | { "code": "reason_required", action: string, } | { "code": "photos_required", action: string, } | { "code": "not_up", from: string, to: string, } | { "code": "bad_deadline" } | { "code": "not_assignee", action: string, };
+photos?: Array<PhotoRef>, };
 
 /**
  * An order that stored nothing, and why.
@@ -588,16 +484,6 @@ export type Unplaced = {
 row: number, order_no: string, code: string, reason: string, };
 
 /**
- * The record a visit is about.
- */
-export type VisitTarget = { kind: VisitTargetKind, id: string, };
-
-/**
- * What kind of record a visit is about.
- */
-export type VisitTargetKind = "household" | "resident" | "incident";
-
-/**
  * Patrol figures of one worker in one grid.
  */
 export type WorkerPatrol = { worker: string, grid: string, patrols: number, hours: number, 
@@ -605,3 +491,37 @@ export type WorkerPatrol = { worker: string, grid: string, patrols: number, hour
  * 0 to 1; `None` when the grid has no boundary.
  */
 coverage: number | null, };
+
+/** Where the console API is mounted; `CONSOLE_PATHS` are relative to it. */
+export const CONSOLE_API_BASE = "/console/api"
+
+/** The console API's paths (`{id}` and the like to fill in). */
+export const CONSOLE_PATHS = {
+  LOGIN: "/login",
+  LOGOUT: "/logout",
+  ME: "/me",
+  QUEUE: "/queue",
+  RECORD: "/records/{id}",
+  REVIEW: "/records/{id}/review",
+  REVEAL: "/records/{id}/reveal",
+  TRANSITION: "/incidents/{id}/transition",
+  MEDIATION: "/incidents/{id}/mediation",
+  INCIDENT_PHOTOS: "/incidents/{id}/photos",
+  RECORD_PHOTO: "/records/{id}/photos/{sha256}",
+  HOTLINE_IMPORT: "/hotline/import",
+  TASKS: "/tasks",
+  CAMPAIGN: "/tasks/{campaign}",
+  LIST: "/lists/{list}",
+  LIST_EXPORT: "/lists/{list}/export",
+  ACCESS_LOG: "/access-log",
+  DEVICES: "/devices",
+  DEVICE_LOST: "/devices/{id}/lost",
+  DEVICE_REVOKE: "/devices/{id}/revoke",
+  DASHBOARD: "/dashboard",
+  DASHBOARD_EXPORT: "/dashboard/export",
+  MAP_GRIDS: "/map/grids",
+  MAP_INCIDENTS: "/map/incidents",
+} as const
+
+/** The header every state-changing console request carries (CSRF guard). */
+export const CSRF_HEADER = "x-gridwork-console"

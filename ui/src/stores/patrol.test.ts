@@ -40,7 +40,7 @@ function viewOf(p: Patrol): PatrolView {
 function applyingBackend() {
   let current = patrol()
   fakeBackend.startPatrol.mockImplementation(() => Promise.resolve(viewOf(current)))
-  fakeBackend.editPatrol.mockImplementation((_id: string, edit: PatrolEdit) => {
+  fakeBackend.editPatrol.mockImplementation(({ edit }: { id: string; edit: PatrolEdit }) => {
     current = structuredClone(current)
     if (current.ended_at !== null) return Promise.reject({ code: 'patrol_ended', message: '这次巡查已经结束' })
     if (edit.type === 'point') current.track.push(edit.point)
@@ -133,7 +133,7 @@ describe('patrol store', () => {
     fakeBackend.getPatrol.mockResolvedValue(viewOf({ ...patrol(), ended_at: T0 + 1 }))
     const store = usePatrolStore()
     await store.loadLatest()
-    expect(fakeBackend.listRecords).toHaveBeenCalledWith({ kind: 'patrol', limit: 1 })
+    expect(fakeBackend.listRecords).toHaveBeenCalledWith({ query: { kind: 'patrol', limit: 1 } })
     expect(store.view?.patrol.ended_at).toBe(T0 + 1)
   })
 })
@@ -163,11 +163,11 @@ describe('held points are saved when the app is hidden', () => {
       await store.fix(113.3, 23.1, T0 + 60_000)
     }
     await hide()
-    expect(fakeBackend.editPatrol).not.toHaveBeenCalledWith('p-1', { type: 'flush' })
+    expect(fakeBackend.editPatrol).not.toHaveBeenCalledWith({ id: 'p-1', edit: { type: 'flush' } })
 
     await store.start()
     await store.fix(113.3, 23.1, T0)
     await hide()
-    expect(fakeBackend.editPatrol).toHaveBeenCalledWith('p-1', { type: 'flush' })
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith({ id: 'p-1', edit: { type: 'flush' } })
   })
 })

@@ -53,7 +53,7 @@ export const usePatrolStore = defineStore('patrol', () => {
       const v = view.value
       const change = make()
       if (!v || v.patrol.ended_at !== null || !change) return false
-      return guard(() => backend.editPatrol(v.patrol.id, change))
+      return guard(() => backend.editPatrol({ id: v.patrol.id, edit: change }))
     })
     queue = next
     return next
@@ -62,8 +62,8 @@ export const usePatrolStore = defineStore('patrol', () => {
   /** Shows the newest patrol: the running one, or the last summary. */
   async function loadLatest(): Promise<void> {
     try {
-      const [latest] = await backend.listRecords({ kind: 'patrol', limit: 1 })
-      view.value = latest ? await backend.getPatrol(latest.id) : null
+      const [latest] = await backend.listRecords({ query: { kind: 'patrol', limit: 1 } })
+      view.value = latest ? await backend.getPatrol({ id: latest.id }) : null
       error.value = null
     } catch (reason) {
       error.value = BackendError.from(reason)

@@ -22,8 +22,8 @@ describe('photos store', () => {
     const { added, refused } = await usePhotosStore().add(files, 'after')
     expect(added).toEqual([photoRef(1), photoRef(3)])
     expect(refused).toEqual([])
-    expect(fakeBackend.addPhoto).toHaveBeenNthCalledWith(1, new Uint8Array([1, 2, 3]), 'after', 1700000000000)
-    expect(fakeBackend.addPhoto).toHaveBeenNthCalledWith(2, new Uint8Array([4, 5]), 'after', 1700000001000)
+    expect(fakeBackend.addPhoto).toHaveBeenNthCalledWith(1, { body: new Uint8Array([1, 2, 3]), role: 'after', takenAt: 1700000000000 })
+    expect(fakeBackend.addPhoto).toHaveBeenNthCalledWith(2, { body: new Uint8Array([4, 5]), role: 'after', takenAt: 1700000001000 })
   })
 
   it('names the file the backend refused and why, and still takes the others', async () => {

@@ -31,7 +31,7 @@ export const usePhotosStore = defineStore('photos', () => {
     const pending = loading.get(sha256)
     if (pending) return pending
     const read = backend
-      .photoUrl(sha256)
+      .photoUrl({ sha256 })
       .catch(() => null)
       .then((url) => {
         urls.set(sha256, url)
@@ -56,7 +56,7 @@ export const usePhotosStore = defineStore('photos', () => {
       try {
         const bytes = new Uint8Array(await file.arrayBuffer())
         const taken = file.lastModified > 0 ? file.lastModified : null
-        added.push(await backend.addPhoto(bytes, role, taken))
+        added.push(await backend.addPhoto({ body: bytes, role, takenAt: taken }))
       } catch (reason) {
         refused.push({ name: file.name, error: BackendError.from(reason) })
       }

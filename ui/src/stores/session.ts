@@ -37,7 +37,7 @@ export const useSessionStore = defineStore('session', () => {
     error.value = null
     globalThis.localStorage?.setItem(SERVER_URL_KEY, args.server_url)
     try {
-      session.value = await backend.login(args)
+      session.value = await backend.login({ args })
       return true
     } catch (reason) {
       error.value = BackendError.from(reason)

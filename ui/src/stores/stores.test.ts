@@ -111,7 +111,7 @@ describe('sync store', () => {
     await store.syncNow()
     expect(store.status.online).toBe(false)
     expect(store.status.syncing).toBe(false)
-    expect(store.status.last_error).toEqual({ code: 'unreachable', message: '无法连接服务器' })
+    expect(store.status.last_error).toEqual({ code: 'unreachable', message: '无法连接服务器', fields: [] })
   })
 
   it('refreshes lists after a sync now', async () => {

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { backend, BackendError } from '../backend'
-import type { PhotoUpload, SyncStatus } from '../types'
+import type { SyncStatus, UploadView } from '../types'
 
 export function emptyStatus(): SyncStatus {
   return {
@@ -28,7 +28,7 @@ export function formatBytes(n: number): string {
 }
 
 /** One photo's progress bar: a whole percentage and "sent / total". */
-export function uploadBar(u: PhotoUpload): { percent: number; text: string } {
+export function uploadBar(u: UploadView): { percent: number; text: string } {
   const percent = u.total > 0 ? Math.min(100, Math.floor((u.sent / u.total) * 100)) : 100
   return { percent, text: `${formatBytes(u.sent)} / ${formatBytes(u.total)}` }
 }
@@ -67,7 +67,7 @@ export const useSyncStore = defineStore('sync', () => {
         ...status.value,
         syncing: false,
         online: e.code === 'unreachable' ? false : status.value.online,
-        last_error: { code: e.code, message: e.message },
+        last_error: { code: e.code, message: e.message, fields: e.fields },
       }
     }
   }

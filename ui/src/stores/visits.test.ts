@@ -23,6 +23,8 @@ function row(id: string, days_left: number): DueVisit {
       parent_id: 'h-1',
       due: null,
       created_at: 0,
+      created_by: 'wangfang',
+      deleted: false,
     },
     days_left,
     overdue: days_left < 0,

@@ -1,23 +1,15 @@
 // A backend for unit tests: every method a `vi.fn()`, set per test with
-// `mockResolvedValue`. Tests mock `../backend` to hand this one out.
-import { vi } from 'vitest'
+// `mockResolvedValue`. Tests mock `../backend` to hand this one out. The
+// methods come from the generated list of commands, so a new command needs
+// nothing here unless its tests want a default answer.
+import { vi, type Mock } from 'vitest'
+import { COMMAND_NAMES } from '../bindings/app'
 import type { Backend } from '../backend'
-import type {
-  Conflict,
-  DueVisit,
-  GeoPoint,
-  ListArgs,
-  MapFeature,
-  MaskedView,
-  Projection,
-  RecordKind,
-  SessionInfo,
-  SyncStatus,
-  TaskRow,
-} from '../types'
+import type { SyncStatus } from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
-// the tests mock with this very module.
+// the tests mock with this very module. Not `METHOD_NAMES` from
+// `../backend` either, for the same reason.
 const idle: SyncStatus = {
   online: null,
   syncing: false,
@@ -33,46 +25,32 @@ const idle: SyncStatus = {
   retry: null,
 }
 
-export const fakeBackend = {
-  appInfo: vi.fn(),
-  setLanguage: vi.fn(() => Promise.resolve()),
-  currentSession: vi.fn((): Promise<SessionInfo | null> => Promise.resolve(null)),
-  login: vi.fn(),
-  listRecords: vi.fn((_query: ListArgs): Promise<Projection[]> => Promise.resolve([])),
-  newHousehold: vi.fn(),
-  getHousehold: vi.fn(),
-  saveHousehold: vi.fn(),
-  newResident: vi.fn(),
-  getResident: vi.fn(),
-  careTagOptions: vi.fn(),
-  saveResident: vi.fn(),
-  checkIdNumber: vi.fn(),
-  newIncident: vi.fn(),
-  getIncident: vi.fn(),
-  saveIncident: vi.fn(),
-  reportIncident: vi.fn(),
-  transitionIncident: vi.fn(),
-  dueVisits: vi.fn((): Promise<DueVisit[]> => Promise.resolve([])),
-  mapFeatures: vi.fn((): Promise<MapFeature[]> => Promise.resolve([])),
-  newVisit: vi.fn(),
-  recordVisit: vi.fn(),
-  getConflicts: vi.fn((_id: string): Promise<Conflict[]> => Promise.resolve([])),
-  resolveConflict: vi.fn(),
-  startPatrol: vi.fn(),
-  getPatrol: vi.fn(),
-  editPatrol: vi.fn(),
-  addPhoto: vi.fn(),
-  photoUrl: vi.fn((_sha256: string): Promise<string | null> => Promise.resolve(null)),
-  listTasks: vi.fn((): Promise<TaskRow[]> => Promise.resolve([])),
-  getTask: vi.fn(),
-  tickTask: vi.fn(),
+type Fake = { [M in keyof Backend]: Mock }
+
+const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+
+// The answers of an empty tablet, where most screens start (`vi.fn` keeps
+// them through `mockReset`).
+const answers: Partial<Record<keyof Backend, () => Promise<unknown>>> = {
+  setLanguage: () => Promise.resolve(null),
+  currentSession: () => Promise.resolve(null),
+  listRecords: () => Promise.resolve([]),
+  dueVisits: () => Promise.resolve([]),
+  mapFeatures: () => Promise.resolve([]),
+  getConflicts: () => Promise.resolve([]),
+  photoUrl: () => Promise.resolve(null),
+  listTasks: () => Promise.resolve([]),
   // Core masks; a test that reads a masked value sets what core answers.
-  maskRecord: vi.fn(
-    (_kind: RecordKind, _record: object): Promise<MaskedView> => Promise.resolve({ record: {}, classes: {} }),
-  ),
-  logReveal: vi.fn(() => Promise.resolve()),
-  devicePosition: vi.fn((): Promise<GeoPoint | null> => Promise.resolve(null)),
-  syncNow: vi.fn(),
-  syncStatus: vi.fn(() => Promise.resolve({ ...idle })),
-  onSyncStatus: vi.fn(() => Promise.resolve(() => undefined)),
-} satisfies Backend
+  maskRecord: () => Promise.resolve({ record: {}, classes: {} }),
+  logReveal: () => Promise.resolve(null),
+  devicePosition: () => Promise.resolve(null),
+  syncStatus: () => Promise.resolve({ ...idle }),
+  onSyncStatus: () => Promise.resolve(() => undefined),
+}
+
+export const fakeBackend = Object.fromEntries(
+  [...COMMAND_NAMES.map(camel), 'devicePosition', 'onSyncStatus'].map((name) => [
+    name,
+    vi.fn(answers[name as keyof Backend]),
+  ]),
+) as Fake

@@ -28,5 +28,7 @@ export function taskProjection(id: string, title: string, subtitle: string, stat
     parent_id: 'c-1',
     due,
     created_at: 0,
+    created_by: 'wangfang',
+    deleted: false,
   }
 }

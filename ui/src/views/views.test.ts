@@ -6,7 +6,19 @@ import { BackendError } from '../backend'
 import { pinLock } from '../pin'
 import { fakeBackend } from '../testing/fakeBackend'
 import { photoRef, taskProjection } from '../testing/fixtures'
-import type { Conflict, DueVisit, Household, Incident, Projection, Resident, SessionInfo, Task, Visit } from '../types'
+import type {
+  Conflict,
+  DueVisit,
+  Household,
+  Incident,
+  ListArgs,
+  PatrolEdit,
+  Projection,
+  Resident,
+  SessionInfo,
+  Task,
+  Visit,
+} from '../types'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
@@ -32,6 +44,9 @@ function household(): Household {
     owner_name: '',
     owner_phone: null,
     owner_id_number: null,
+    door_plate_photo: null,
+    flags: { low_income: false, living_alone: false, disability: false, special_support: false, key_concern: false },
+    last_visit_at: null,
     review: [],
   }
 }
@@ -52,6 +67,10 @@ function resident(): Resident {
     registered_residence: '',
     population_type: 'registered',
     care_tags: [],
+    education: null,
+    emergency_contact: { name: '', phone: '', relation: '' },
+    next_visit_due: null,
+    review: [],
   }
 }
 
@@ -69,6 +88,9 @@ function incident(): Incident {
     address: '',
     happened_at: 0,
     photos: [],
+    hotline_order: null,
+    patrol_id: null,
+    mediation: null,
     log: [],
   }
 }
@@ -146,13 +168,13 @@ describe('setup screen', () => {
     expect(text(root, '[data-test=allow-http-hint]')).toContain('明文')
     root.querySelector<HTMLElement>('[data-test=login]')?.click()
     await flushPromises()
-    expect(fakeBackend.login).toHaveBeenLastCalledWith(
-      expect.objectContaining({
+    expect(fakeBackend.login).toHaveBeenLastCalledWith({
+      args: expect.objectContaining({
         server_url: 'http://10.0.0.5:8080',
         ca_pem: expect.stringContaining('BEGIN CERTIFICATE'),
         allow_plain_http: true,
       }),
-    )
+    })
     expect(text(root, '[data-test=login-error]')).toContain('https://')
     unmount()
   })
@@ -213,9 +235,11 @@ describe('home', () => {
       parent_id: null,
       due: null,
       created_at: 0,
+      created_by: 'wangfang',
+      deleted: false,
     }
-    fakeBackend.listRecords.mockImplementation((q) =>
-      Promise.resolve(q.status?.includes('returned') ? [row] : []),
+    fakeBackend.listRecords.mockImplementation(({ query }: { query: ListArgs }) =>
+      Promise.resolve(query.status?.includes('returned') ? [row] : []),
     )
     const { root, unmount } = await mountAt('/')
     expect(text(root, '[data-test=greeting]')).toContain('王芳')
@@ -335,9 +359,9 @@ describe('household location', () => {
     expect(root.querySelector<HTMLInputElement>('[data-test=household-point] input')?.value).toBe('113.34, 23.1275')
     root.querySelector<HTMLButtonElement>('[data-test=save-household]')?.click()
     await flushPromises()
-    expect(fakeBackend.saveHousehold).toHaveBeenLastCalledWith(
-      expect.objectContaining({ point: expect.objectContaining({ lon: 113.34, lat: 23.1275 }) }),
-    )
+    expect(fakeBackend.saveHousehold).toHaveBeenLastCalledWith({
+      record: expect.objectContaining({ point: expect.objectContaining({ lon: 113.34, lat: 23.1275 }) }),
+    })
     expect(text(root, '[data-test=household-point]')).toContain('不在您负责的网格内')
     unmount()
   })
@@ -384,7 +408,7 @@ describe('resident form', () => {
     fakeBackend.logReveal.mockRejectedValueOnce(new BackendError('store_database', '磁盘已满'))
     const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
     // The masks are core's, for the record the form holds.
-    expect(fakeBackend.maskRecord).toHaveBeenCalledWith('resident', expect.objectContaining({ id: 'r-1' }))
+    expect(fakeBackend.maskRecord).toHaveBeenCalledWith({ kind: 'resident', record: expect.objectContaining({ id: 'r-1' }) })
     const idField = () => root.querySelector<HTMLInputElement>('[data-test=id-number] input')
     expect(idField()?.value).toBe('11************002X')
     // Beside a masked ID number the birth date shows its year alone.
@@ -468,7 +492,7 @@ describe('care tags in the resident form', () => {
     )
     root.querySelector<HTMLElement>('[data-test=save-resident]')?.click()
     await flushPromises()
-    const sent = fakeBackend.saveResident.mock.calls.at(-1)?.[0] as Resident
+    const sent = fakeBackend.saveResident.mock.calls.at(-1)?.[0].record as Resident
     expect(sent.care_tags).toEqual([{ tag: 'disability', visit_cycle_days: 0, since: 1_780_000_000_000 }])
     expect(text(root, '[data-test=care-tags-error]')).toBe('超出允许范围（1..=366）')
     unmount()
@@ -480,7 +504,7 @@ describe('incident photos', () => {
     fakeBackend.newIncident.mockResolvedValue(incident())
     fakeBackend.addPhoto.mockResolvedValue(photoRef(1))
     fakeBackend.photoUrl.mockResolvedValue('data:image/jpeg;base64,/9j/')
-    fakeBackend.reportIncident.mockImplementation((record: Incident) =>
+    fakeBackend.reportIncident.mockImplementation(({ record }: { record: Incident }) =>
       Promise.resolve({ incident: record, status: 'reported', derived: {}, timeline: [] }),
     )
     fakeBackend.getIncident.mockImplementation(() => new Promise(() => undefined))
@@ -496,17 +520,21 @@ describe('incident photos', () => {
     input.dispatchEvent(new Event('change'))
     await flushPromises()
 
-    expect(fakeBackend.addPhoto).toHaveBeenCalledWith(new Uint8Array([0xff, 0xd8, 0xff]), 'before', expect.anything())
+    expect(fakeBackend.addPhoto).toHaveBeenCalledWith({
+      body: new Uint8Array([0xff, 0xd8, 0xff]),
+      role: 'before',
+      takenAt: expect.anything(),
+    })
     const thumb = root.querySelector<HTMLImageElement>('[data-test=photo-thumb]')
     expect(thumb?.getAttribute('src')).toBe('data:image/jpeg;base64,/9j/')
-    expect(fakeBackend.photoUrl).toHaveBeenCalledWith(photoRef(1).thumb_sha256)
+    expect(fakeBackend.photoUrl).toHaveBeenCalledWith({ sha256: photoRef(1).thumb_sha256 })
 
     // The draft keeps the reference: the bytes are in the store already.
     expect(localStorage.getItem('gridwork.draft.incident.new')).toContain(photoRef(1).sha256)
 
     root.querySelector<HTMLButtonElement>('[data-test=report]')?.click()
     await flushPromises()
-    expect(fakeBackend.reportIncident.mock.calls[0]?.[0].photos).toEqual([photoRef(1)])
+    expect(fakeBackend.reportIncident.mock.calls[0]?.[0].record.photos).toEqual([photoRef(1)])
     unmount()
   })
 
@@ -528,8 +556,8 @@ describe('incident photos', () => {
       derived: { status: 'reported', return_reason: null, deadline: null },
       timeline: [],
     })
-    fakeBackend.photoUrl.mockImplementation((sha: string) =>
-      Promise.resolve(sha === photoRef(1).thumb_sha256 ? 'data:image/jpeg;base64,/9j/' : null),
+    fakeBackend.photoUrl.mockImplementation(({ sha256 }: { sha256: string }) =>
+      Promise.resolve(sha256 === photoRef(1).thumb_sha256 ? 'data:image/jpeg;base64,/9j/' : null),
     )
     const { root, unmount } = await mountAt('/incidents/i-1')
     expect(root.querySelectorAll('[data-test=photo]')).toHaveLength(2)
@@ -542,7 +570,7 @@ describe('incident photos', () => {
 describe('an incident reported from a patrol', () => {
   it('is located where the patrol stands, names the patrol, and is listed on it once reported', async () => {
     fakeBackend.newIncident.mockResolvedValue({ ...incident(), patrol_id: null })
-    fakeBackend.reportIncident.mockImplementation((record: Incident) =>
+    fakeBackend.reportIncident.mockImplementation(({ record }: { record: Incident }) =>
       Promise.resolve({ incident: record, status: 'reported', derived: {}, timeline: [] }),
     )
     fakeBackend.editPatrol.mockResolvedValue({})
@@ -551,10 +579,10 @@ describe('an incident reported from a patrol', () => {
     expect(root.querySelector<HTMLInputElement>('[data-test=incident-point] input')?.value).toBe('113.3279, 23.1276')
     root.querySelector<HTMLButtonElement>('[data-test=report]')?.click()
     await flushPromises()
-    const sent = fakeBackend.reportIncident.mock.lastCall?.[0]
+    const sent = fakeBackend.reportIncident.mock.lastCall?.[0].record
     expect(sent?.patrol_id).toBe('p-1')
     expect(sent?.point).toMatchObject({ lon: 113.3279, lat: 23.1276, crs: 'EPSG:4326' })
-    expect(fakeBackend.editPatrol).toHaveBeenCalledWith('p-1', { type: 'incident', id: 'i-1' })
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith({ id: 'p-1', edit: { type: 'incident', id: 'i-1' } })
     unmount()
   })
 })
@@ -577,7 +605,7 @@ describe('patrol screen', () => {
       duration_ms: 65 * 60_000,
     }
     fakeBackend.startPatrol.mockResolvedValue(started)
-    fakeBackend.editPatrol.mockImplementation((_id, edit) =>
+    fakeBackend.editPatrol.mockImplementation(({ edit }: { edit: PatrolEdit }) =>
       Promise.resolve(
         edit.type === 'stop'
           ? { ...started, patrol: { ...started.patrol, ended_at: edit.at, notes: edit.notes } }
@@ -596,10 +624,10 @@ describe('patrol screen', () => {
     await type(root, '[data-test=check-in-note]', '消防通道畅通')
     root.querySelector<HTMLButtonElement>('[data-test=check-in]')?.click()
     await flushPromises()
-    expect(fakeBackend.editPatrol).toHaveBeenCalledWith(
-      'p-1',
-      expect.objectContaining({ type: 'check_in', note: '消防通道畅通', point: expect.objectContaining({ lon: 113.3271 }) }),
-    )
+    expect(fakeBackend.editPatrol).toHaveBeenCalledWith({
+      id: 'p-1',
+      edit: expect.objectContaining({ type: 'check_in', note: '消防通道畅通', point: expect.objectContaining({ lon: 113.3271 }) }),
+    })
 
     root.querySelector<HTMLButtonElement>('[data-test=patrol-stop]')?.click()
     await flushPromises()
@@ -624,6 +652,8 @@ describe('visits', () => {
         parent_id: 'h-1',
         due: '2026-05-10',
         created_at: 0,
+        created_by: 'wangfang',
+        deleted: false,
       },
       days_left,
       overdue: days_left < 0,
@@ -667,9 +697,9 @@ describe('visits', () => {
     fakeBackend.newVisit.mockResolvedValue(visit())
     fakeBackend.getResident.mockResolvedValue({ ...resident(), name: '李梅' })
     fakeBackend.maskRecord.mockResolvedValue({ record: { name: '李*' }, classes: { name: 'pi' } })
-    fakeBackend.recordVisit.mockImplementation((v: Visit) => Promise.resolve({ ...v, next_due: '2026-12-29' }))
+    fakeBackend.recordVisit.mockImplementation(({ record: v }: { record: Visit }) => Promise.resolve({ ...v, next_due: '2026-12-29' }))
     const { root, router, unmount } = await mountAt('/visits/new/r-1')
-    expect(fakeBackend.newVisit).toHaveBeenCalledWith('r-1')
+    expect(fakeBackend.newVisit).toHaveBeenCalledWith({ residentId: 'r-1' })
     expect(text(root, '[data-test=visit-who]')).toContain('李*')
     await type(root, '[data-test=visit-date]', '2999-01-01')
     const notes = root.querySelector<HTMLTextAreaElement>('[data-test=visit-notes] textarea')!
@@ -685,7 +715,7 @@ describe('visits', () => {
     await type(root, '[data-test=visit-date]', '2026-05-10')
     root.querySelector<HTMLElement>('[data-test=save-visit]')?.click()
     await flushPromises()
-    const sent = fakeBackend.recordVisit.mock.calls[0]![0] as Visit
+    const sent = fakeBackend.recordVisit.mock.calls[0]![0].record as Visit
     expect(sent.form).toBe('phone')
     expect(sent.content).toBe('老人身体良好')
     expect(sent.visited_at).toBe(Date.parse('2026-05-10T12:00:00+08:00'))
@@ -698,8 +728,8 @@ describe('conflicts', () => {
   const conflict: Conflict = {
     path: 'owner_name',
     values: [
-      { value: '王芳芳', user: 'wangfang', time: 1_763_700_300, actor: 'aa' },
-      { value: '汪芳', user: 'cs-1', time: 1_763_700_360, actor: 'bb' },
+      { value: '王芳芳', user: 'wangfang', time: 1_763_700_300, actor: 'aa', change: null },
+      { value: '汪芳', user: 'cs-1', time: 1_763_700_360, actor: 'bb', change: null },
     ],
   }
 
@@ -708,7 +738,7 @@ describe('conflicts', () => {
     fakeBackend.getConflicts.mockResolvedValue([conflict])
     fakeBackend.resolveConflict.mockResolvedValue([])
     const { root, router, unmount } = await mountAt('/households/h-1')
-    expect(fakeBackend.getConflicts).toHaveBeenCalledWith('h-1')
+    expect(fakeBackend.getConflicts).toHaveBeenCalledWith({ id: 'h-1' })
     root.querySelector<HTMLElement>('[data-test=conflict-banner]')?.click()
     await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('conflicts'))
     await vi.waitFor(() => expect(root.querySelectorAll('[data-test=conflict-value]')).toHaveLength(2))
@@ -718,7 +748,7 @@ describe('conflicts', () => {
     expect(second.textContent).toContain('cs-1 于 2025-11-21 12:46 填写')
     second.querySelector<HTMLElement>('[data-test=choose]')?.click()
     await flushPromises()
-    expect(fakeBackend.resolveConflict).toHaveBeenCalledWith('h-1', 'owner_name', '汪芳')
+    expect(fakeBackend.resolveConflict).toHaveBeenCalledWith({ args: { id: 'h-1', path: 'owner_name', value: '汪芳' } })
     expect(root.querySelector('[data-test=no-conflicts]')).not.toBeNull()
     unmount()
   })
@@ -755,6 +785,8 @@ describe('grid map', () => {
       parent_id: null,
       due: null,
       created_at: 0,
+      created_by: 'wangfang',
+      deleted: false,
     })
     fakeBackend.mapFeatures.mockResolvedValue([
       { row: row('h-1', 'household'), lon: 113.3, lat: 23.1 },
@@ -821,7 +853,7 @@ describe('tasks from above', () => {
 
   it('ticks a line with its note, offline, and links a resident line to a visit', async () => {
     fakeBackend.getTask.mockResolvedValue(task())
-    fakeBackend.tickTask.mockImplementation((_id: string, index: number, done: boolean, note: string) => {
+    fakeBackend.tickTask.mockImplementation(({ args: { index, done, note = '' } }: { args: { index: number; done: boolean; note?: string } }) => {
       const t = task()
       t.items[index] = { ...t.items[index]!, done, note, done_by: 'wangfang', done_at: 1 }
       return Promise.resolve(t)
@@ -832,7 +864,7 @@ describe('tasks from above', () => {
     await type(root, '[data-test=task-note-0]', '老人不在家，已电话联系')
     root.querySelector<HTMLElement>('[data-test=task-tick-0] .van-checkbox__icon')?.click()
     await flushPromises()
-    expect(fakeBackend.tickTask).toHaveBeenCalledWith('t-1', 0, true, '老人不在家，已电话联系')
+    expect(fakeBackend.tickTask).toHaveBeenCalledWith({ args: { id: 't-1', index: 0, done: true, note: '老人不在家，已电话联系' } })
     expect(text(root, '[data-test=task-progress]')).toBe('已完成 1/2')
     const visit = root.querySelector<HTMLAnchorElement>('[data-test=task-line-1] a, [data-test=task-line-1] button')
     expect(visit?.textContent).toContain('登记走访')

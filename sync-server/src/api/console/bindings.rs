@@ -1,16 +1,18 @@
 //! The TypeScript declarations of what the console API answers, generated
 //! into `ui/src/bindings/console.ts` (see [`gridwork_core::typescript`] for
-//! why ts-rs and how). A unit test compares the committed file with a
+//! why ts-rs and how), with the API's paths ([`super::paths`]) and its CSRF
+//! header as constants. Core's types are imported from `model.ts`, declared
+//! once for both UIs. A unit test compares the committed file with a
 //! fresh rendering, so CI fails when a Rust type changed and the file was
 //! not regenerated (`scripts/bindings`).
 
-use gridwork_core::model::PhotoRef;
+use gridwork_core::model::{Mediation, PhotoRef};
 use gridwork_core::typescript::Bindings;
 
-use super::dashboard::DashboardPage;
-use super::ledgers::LedgerPage;
-use super::records::{Detail, QueuePage};
-use super::session::Me;
+use super::dashboard::{DashQuery, DashboardPage};
+use super::ledgers::{LedgerPage, ListQuery};
+use super::records::{Detail, QueuePage, QueueQuery, ReviewRequest, TransitionRequest};
+use super::session::{LoginRequest, Me};
 use crate::console::hotline::ImportReport;
 use crate::console::tasks::{CampaignDetail, CampaignSummary, IssueForm, Issued};
 use crate::storage::AccessEntry;
@@ -19,9 +21,21 @@ use crate::storage::AccessEntry;
 pub const PATH: &str = "../ui/src/bindings/console.ts";
 
 /// The module `ui/src/bindings/console.ts` holds.
+///
+/// # Panics
+/// If a core type the answers reach is missing from
+/// [`gridwork_core::typescript::model`] (a test catches it first).
 pub fn typescript() -> String {
     let mut b = Bindings::new();
-    b.add::<Me>()
+    b.add::<LoginRequest>()
+        .add::<Me>()
+        .add::<QueueQuery>()
+        .add::<ReviewRequest>()
+        .add::<TransitionRequest>()
+        .add::<crate::console::page::Revealed>()
+        .add::<ListQuery>()
+        .add::<DashQuery>()
+        .add::<Mediation>()
         .add::<QueuePage>()
         .add::<Detail>()
         .add::<PhotoRef>()
@@ -34,7 +48,31 @@ pub fn typescript() -> String {
         .add::<IssueForm>()
         .add::<Issued>()
         .add::<crate::devices::DeviceView>();
-    b.render("scripts/bindings")
+    let paths = super::paths::ALL
+        .iter()
+        .map(|(name, path)| format!("  {name}: {path:?},\n"))
+        .collect::<String>();
+    b.add_const(
+        "Where the console API is mounted; `CONSOLE_PATHS` are relative to it.",
+        "CONSOLE_API_BASE",
+        super::paths::BASE,
+    )
+    .add_tail(format!(
+        "/** The console API's paths (`{{id}}` and the like to fill in). */\nexport const CONSOLE_PATHS = {{\n{paths}}} as const\n"
+    ))
+    .add_const(
+        "The header every state-changing console request carries (CSRF guard).",
+        "CSRF_HEADER",
+        super::CSRF_HEADER,
+    );
+    match b.render_with(
+        "scripts/bindings",
+        &gridwork_core::typescript::model(),
+        "./model",
+    ) {
+        Ok(ts) => ts,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::console::overview::{self, Computed};
 
 /// `?grid=&at=&format=`.
 #[derive(Debug, Default, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct DashQuery {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grid: Option<String>,

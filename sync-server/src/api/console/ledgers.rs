@@ -26,6 +26,7 @@ use crate::storage::{AccessEntry, Storage};
 
 /// A list's filters, shared by the view and the export.
 #[derive(Debug, Default, Clone, Deserialize, Serialize, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct ListQuery {
     /// For the queue: `household`, `resident` or `incident`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,6 +63,8 @@ pub struct LedgerPage {
     pub title: String,
     pub headers: Vec<String>,
     pub total: usize,
+    /// Each row's record id and its cells, as `Table::json_rows` writes them.
+    #[ts(type = "Array<{ id: string, cells: Array<string | number | null> }>")]
     pub rows: Vec<serde_json::Value>,
 }
 

@@ -50,6 +50,7 @@ mod dashboard;
 mod devices;
 mod hotline;
 mod ledgers;
+pub mod paths;
 mod records;
 mod session;
 mod tasks;
@@ -75,30 +76,30 @@ pub const CSRF_HEADER: &str = "x-gridwork-console";
 /// `/console/api/...` and the built console at `/console/`.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let api = Router::new()
-        .route("/login", post(session::login))
-        .route("/logout", post(session::logout))
-        .route("/me", get(session::me))
-        .route("/queue", get(records::queue))
-        .route("/records/{id}", get(records::detail))
-        .route("/records/{id}/review", post(records::review))
-        .route("/records/{id}/reveal", post(ledgers::reveal))
-        .route("/incidents/{id}/transition", post(records::transition))
-        .route("/incidents/{id}/mediation", post(records::mediation))
-        .route("/incidents/{id}/photos", post(records::photo))
-        .route("/records/{id}/photos/{sha256}", get(records::photo_file))
-        .route("/hotline/import", post(hotline::import))
-        .route("/tasks", get(tasks::list).post(tasks::issue))
-        .route("/tasks/{campaign}", get(tasks::detail))
-        .route("/lists/{list}", get(ledgers::view))
-        .route("/lists/{list}/export", get(ledgers::export))
-        .route("/access-log", get(ledgers::access_log))
-        .route("/devices", get(devices::list))
-        .route("/devices/{id}/lost", post(devices::mark_lost))
-        .route("/devices/{id}/revoke", post(devices::revoke))
-        .route("/dashboard", get(dashboard::view))
-        .route("/dashboard/export", get(dashboard::export))
-        .route("/map/grids", get(dashboard::map))
-        .route("/map/incidents", get(ledgers::map_incidents))
+        .route(paths::LOGIN, post(session::login))
+        .route(paths::LOGOUT, post(session::logout))
+        .route(paths::ME, get(session::me))
+        .route(paths::QUEUE, get(records::queue))
+        .route(paths::RECORD, get(records::detail))
+        .route(paths::REVIEW, post(records::review))
+        .route(paths::REVEAL, post(ledgers::reveal))
+        .route(paths::TRANSITION, post(records::transition))
+        .route(paths::MEDIATION, post(records::mediation))
+        .route(paths::INCIDENT_PHOTOS, post(records::photo))
+        .route(paths::RECORD_PHOTO, get(records::photo_file))
+        .route(paths::HOTLINE_IMPORT, post(hotline::import))
+        .route(paths::TASKS, get(tasks::list).post(tasks::issue))
+        .route(paths::CAMPAIGN, get(tasks::detail))
+        .route(paths::LIST, get(ledgers::view))
+        .route(paths::LIST_EXPORT, get(ledgers::export))
+        .route(paths::ACCESS_LOG, get(ledgers::access_log))
+        .route(paths::DEVICES, get(devices::list))
+        .route(paths::DEVICE_LOST, post(devices::mark_lost))
+        .route(paths::DEVICE_REVOKE, post(devices::revoke))
+        .route(paths::DASHBOARD, get(dashboard::view))
+        .route(paths::DASHBOARD_EXPORT, get(dashboard::export))
+        .route(paths::MAP_GRIDS, get(dashboard::map))
+        .route(paths::MAP_INCIDENTS, get(ledgers::map_incidents))
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(require_csrf_header));
     let dir = &state.console().dir;
@@ -107,7 +108,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn(static_files));
     // `/console` and everything below it; the API's routes take precedence.
     Router::new()
-        .nest("/console/api", api)
+        .nest(paths::BASE, api)
         .nest_service("/console", files)
         .layer(middleware::from_fn(security_headers))
 }

@@ -24,7 +24,8 @@ use crate::error::ApiError;
 const PAGE_MAX: usize = 500;
 
 /// The queue's filters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ts_rs::TS)]
+#[ts(optional_fields)]
 pub struct QueueQuery {
     /// `household`, `resident` or `incident`.
     pub kind: Option<String>,
@@ -108,23 +109,26 @@ pub async fn detail(
 }
 
 /// A review decision.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct ReviewRequest {
     /// `accept` or `return`.
     pub decision: String,
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub comment: String,
 }
 
 /// A workflow step.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct TransitionRequest {
     pub action: Action,
     #[serde(default)]
+    #[ts(as = "Option<String>", optional)]
     pub opinion: String,
     /// After-photos of a report-back (`resolve`), as answered by
     /// `POST /console/api/incidents/{id}/photos`.
     #[serde(default)]
+    #[ts(as = "Option<Vec<PhotoRef>>", optional)]
     pub photos: Vec<PhotoRef>,
 }
 

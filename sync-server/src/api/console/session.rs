@@ -21,7 +21,7 @@ use crate::error::ApiError;
 pub const COOKIE: &str = "gw_console";
 
 /// What the console sends to sign in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct LoginRequest {
     pub user: String,
     pub password: String,
