@@ -5,7 +5,6 @@
 /// UI's calls together.
 const COMMANDS: &[&str] = &[
     "app_info",
-    "set_language",
     "current_session",
     "login",
     "list_records",

@@ -20,7 +20,6 @@ use gridwork_core::model::{
 use gridwork_core::privacy::MaskedView;
 use gridwork_core::store::Protection;
 use gridwork_core::typescript::Bindings;
-use gridwork_core::validate::Lang;
 
 use crate::commands::{AppInfo, IdNumberInfo, ListArgs, LoginArgs, SessionInfo};
 use crate::errors::CommandError;
@@ -33,7 +32,6 @@ pub const PATH: &str = "../ui/src/bindings/app.ts";
 pub fn typescript() -> String {
     let mut b = Bindings::new();
     b.add::<AppInfo>()
-        .add::<Lang>()
         .add::<SessionInfo>()
         .add::<LoginArgs>()
         .add::<ListArgs>()

@@ -3,8 +3,8 @@
 //! The shell is deliberately thin. Each IPC command in [`commands`] turns a
 //! call from the Vue front end (`ui/`) into a call of `gridwork-core` and its
 //! result, or its error, into JSON; no business logic lives here. Errors
-//! cross the IPC boundary as [`errors::CommandError`], a `{code, message,
-//! fields}` object with a stable code and a message in the UI's language.
+//! cross the IPC boundary as [`errors::CommandError`], a `{code, params,
+//! fields}` object with a stable code the UI translates.
 //! [`state`] holds the signed-in session and its local store; [`photos`]
 //! takes the photos a form picks; [`access`] logs reveals of masked fields; [`patrols`] records patrols; [`sync`] runs "sync now" and the
 //! background sync (records, then photos) and tells the UI how it went.
@@ -64,7 +64,6 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
-            commands::set_language,
             commands::current_session,
             commands::login,
             commands::list_records,

@@ -2,7 +2,8 @@
 // them (gridwork-core's model and src-tauri's commands). Only what the
 // screens read is typed closely; the rest travels through untouched.
 
-export type Lang = 'zh-CN' | 'en'
+import type { CommandError, TransitionError } from './bindings/app'
+
 export type RecordKind =
   | 'household'
   | 'resident'
@@ -171,8 +172,8 @@ export interface Transition {
 }
 
 export interface TimelineEntry extends Transition {
-  /** Why the entry did not apply (raced), in the UI's language. */
-  skipped: string | null
+  /** Why the entry did not apply (raced): a workflow refusal, translated by the UI. */
+  skipped: TransitionError | null
 }
 
 export interface IncidentView {
@@ -240,11 +241,7 @@ export interface IdNumberInfo {
   gender: Gender
 }
 
-export interface FieldError {
-  field: string
-  code: string
-  message: string
-}
+export type { CommandError, ErrorCode, FieldError, TransitionError } from './bindings/app'
 
 export interface SyncStatus {
   online: boolean | null
@@ -253,12 +250,12 @@ export interface SyncStatus {
   /** Photos (and thumbnails) the server does not hold whole yet. */
   photos_pending: number
   last_sync_at: number | null
-  last_error: { code: string; message: string } | null
+  last_error: CommandError | null
   rejections: { doc_id: string; code: string; message: string }[]
   /** Photos the current (or last) sync uploads: bytes the server holds of each. */
   uploads: PhotoUpload[]
-  /** Photos the server refused in the last sync, with why in plain words. */
-  photos_refused: { sha256: string; code: string; message: string }[]
+  /** Photos the server refused in the last sync, with the server's code. */
+  photos_refused: { sha256: string; code: string }[]
   changed: number
   /** Tries of the current (or last) sync: 1 unless a try failed. */
   attempts: number

@@ -155,14 +155,13 @@ qr: string | null, note: string, };
  */
 export type CommandError = { 
 /**
- * The stable code the UI switches on (`internal`, `invalid`,
- * `not_found`, `unreachable`, `bad_credentials`, a workflow code …).
+ * The stable code the UI translates.
  */
-code: string, 
+code: ErrorCode, 
 /**
- * A sentence for a person in the UI's language, never a stack trace.
+ * What the code's message needs, by name.
  */
-message: string, 
+params: { [key in string]: Param }, 
 /**
  * One entry per invalid form field; empty otherwise.
  */
@@ -273,6 +272,22 @@ export type Education = "none" | "primary" | "junior_high" | "senior_high" | "vo
 export type EmergencyContact = { name: string, phone: string, relation: string, };
 
 /**
+ * Every code a command of the app fails with. The serialized names are
+ * the codes core and the server use (`StoreError::code`,
+ * `TransitionError::code`, the server's API codes …) where those reach a
+ * person as they are; the few the shell adds say so.
+ */
+export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable";
+
+/**
+ * A stable code for what is wrong with a field, for the UI to translate.
+ *
+ * The serialized form (see [`Code::as_str`]) never changes once shipped.
+ * Each variant documents what [`ValidationError::detail`] holds for it.
+ */
+export type FieldCode = "required" | "too_long" | "too_many" | "too_large" | "invalid_enum" | "invalid_format" | "id_length" | "id_characters" | "id_region" | "id_birth_date_impossible" | "id_birth_date_future" | "id_birth_date_too_early" | "id_check_character" | "mobile_invalid" | "name_invalid" | "date_invalid" | "out_of_range";
+
+/**
  * What is wrong with one form field.
  */
 export type FieldError = { 
@@ -281,13 +296,19 @@ export type FieldError = {
  */
 field: string, 
 /**
- * The validation code, e.g. `id_check_character`.
+ * What is wrong: a validation code, or `point_outside_grid`.
  */
-code: string, 
+code: FieldErrorCode, 
 /**
- * The sentence core renders for it, in the UI's language.
+ * What the code's message needs, by name.
  */
-message: string, };
+params: { [key in string]: Param }, };
+
+/**
+ * The code of a field's error: core's validation [`Code`], or a point
+ * outside the worker's grids.
+ */
+export type FieldErrorCode = FieldCode | PointCode;
 
 /**
  * A person's gender as recorded (from the ID number where there is one).
@@ -522,11 +543,6 @@ export type IncidentView = { incident: Incident, status: Status, derived: Derive
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 /**
- * The language a message is rendered in. Simplified Chinese is the default.
- */
-export type Lang = "zh-CN" | "en";
-
-/**
  * The escalation ladder: grid → street/town → district → city.
  */
 export type Level = "grid" | "street" | "district" | "city";
@@ -608,6 +624,11 @@ mediated_at: number | null, };
  * How a dispute was mediated (调解方式).
  */
 export type MediationMethod = "on_site" | "peoples_mediation_committee" | "joint" | "judicial_confirmation";
+
+/**
+ * One parameter of an error: a number or a text.
+ */
+export type Param = number | string;
 
 /**
  * A patrol (巡查). Distance, time inside the grid and the share of the grid
@@ -725,6 +746,11 @@ taken_at: number | null, };
 export type PhotoRole = "before" | "after" | "door_plate" | "evidence";
 
 /**
+ * The one field code that is not a validation code.
+ */
+export type PointCode = "point_outside_grid";
+
+/**
  * Population type (人口类型).
  */
 export type PopulationType = "registered" | "floating" | "foreign" | "left_behind";
@@ -783,7 +809,12 @@ export type RecordKind = "household" | "resident" | "incident" | "patrol" | "vis
 /**
  * A photo the server would not take, and why.
  */
-export type RefusedPhoto = { sha256: string, code: string, message: string, };
+export type RefusedPhoto = { sha256: string, 
+/**
+ * The server's code (`blob_not_an_image`, `blob_too_large` …), which
+ * the UI translates.
+ */
+code: string, };
 
 /**
  * A refusal from the server, for the worker to read.
@@ -942,7 +973,7 @@ photos_pending: number,
  */
 last_sync_at: number | null, 
 /**
- * Why the last attempt failed, in plain words; cleared by a success.
+ * Why the last attempt failed; cleared by a success.
  */
 last_error: CommandError | null, 
 /**
@@ -955,7 +986,7 @@ rejections: Array<RejectionView>,
  */
 uploads: Array<UploadView>, 
 /**
- * Photos the server refused in the last sync, in plain words. They
+ * Photos the server refused in the last sync, with its codes. They
  * stay on the device and are offered again at the next sync.
  */
 photos_refused: Array<RefusedPhoto>, 
@@ -1066,9 +1097,10 @@ overdue: boolean, };
 export type TimelineEntry = { 
 /**
  * Why the fold skipped this entry (two people acted at once and it
- * came second), in the reader's language; `None` when it applied.
+ * came second), as a code and params the UI translates; `None` when
+ * it applied.
  */
-skipped: string | null, action: Action, 
+skipped: TransitionError | null, action: Action, 
 /**
  * User id of who acted.
  */

@@ -123,6 +123,19 @@ export type ConsoleConflict = { path: string,
 values: Array<ConflictValue>, };
 
 /**
+ * The body of a console refusal.
+ */
+export type ConsoleRefusal = { 
+/**
+ * The stable code the console translates.
+ */
+code: string, 
+/**
+ * What the code's message needs, by name.
+ */
+params: { [key in string]: Param }, };
+
+/**
  * The dashboard as the console shows it.
  */
 export type DashboardPage = { 
@@ -355,6 +368,11 @@ departments: Array<string>,
 statuses: Array<string>, };
 
 /**
+ * One parameter of an error: a number or a text.
+ */
+export type Param = number | string;
+
+/**
  * A photo referenced from a record by the SHA-256 of its compressed bytes.
  * The bytes travel separately as a content-addressed blob.
  */
@@ -498,9 +516,10 @@ export type TaskKind = "checklist" | "screening";
 export type TimelineEntry = { 
 /**
  * Why the fold skipped this entry (two people acted at once and it
- * came second), in the reader's language; `None` when it applied.
+ * came second), as a code and params the UI translates; `None` when
+ * it applied.
  */
-skipped: string | null, action: Action, 
+skipped: TransitionError | null, action: Action, 
 /**
  * User id of who acted.
  */

@@ -1,7 +1,8 @@
 // The one module that talks to gridwork-server's console API. Views call
 // these functions and never `fetch` themselves.
 
-import type { TaskItem } from '../types'
+import type { Params } from '../i18n/errors'
+import type { TaskItem, TransitionError } from '../types'
 
 export type Kind = 'household' | 'resident' | 'incident'
 
@@ -94,7 +95,7 @@ export interface TimelineEntry {
   opinion: string
   at: number
   received_at: number | null
-  skipped?: string | null
+  skipped?: TransitionError | null
 }
 
 export interface IncidentState {
@@ -150,14 +151,18 @@ export function photoUrl(recordId: string, sha256: string): string {
   return `${BASE}/records/${encodeURIComponent(recordId)}/photos/${sha256}`
 }
 
-/** A failure the server explained with a stable code. */
+/**
+ * A failure the server explained with a stable code and its params
+ * (`{code, params}`); `errors.ts` makes the sentence. The message is the
+ * code, for logs.
+ */
 export class ConsoleApiError extends Error {
   constructor(
     readonly code: string,
-    message: string,
+    readonly params: Params,
     readonly status: number,
   ) {
-    super(message)
+    super(code)
   }
 }
 
@@ -185,7 +190,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw
       ...(raw ? { body: raw.text } : body === undefined ? {} : { body: JSON.stringify(body) }),
     })
   } catch {
-    throw new ConsoleApiError('network', 'network error', 0)
+    throw new ConsoleApiError('network', {}, 0)
   }
   if (response.status === 204) return undefined as T
   const text = await response.text()
@@ -196,8 +201,11 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw
     json = null
   }
   if (!response.ok) {
-    const e = (json ?? {}) as { code?: string; message?: string }
-    throw new ConsoleApiError(e.code ?? 'unknown', e.message ?? text, response.status)
+    // A refusal the server wrote before reading the request (an
+    // extractor's) is `{code, message}`: its text is the detail.
+    const e = (json ?? {}) as { code?: string; params?: Params; message?: string }
+    const params = e.params ?? { detail: e.message ?? text }
+    throw new ConsoleApiError(e.code ?? 'unknown', params, response.status)
   }
   return json as T
 }

@@ -35,7 +35,6 @@ const idle: SyncStatus = {
 
 export const fakeBackend = {
   appInfo: vi.fn(),
-  setLanguage: vi.fn(() => Promise.resolve()),
   currentSession: vi.fn((): Promise<SessionInfo | null> => Promise.resolve(null)),
   login: vi.fn(),
   listRecords: vi.fn((_query: ListArgs): Promise<Projection[]> => Promise.resolve([])),

@@ -32,7 +32,8 @@ pub fn typescript() -> String {
         .add::<CampaignSummary>()
         .add::<CampaignDetail>()
         .add::<IssueForm>()
-        .add::<Issued>();
+        .add::<Issued>()
+        .add::<super::ConsoleRefusal>();
     b.render("scripts/bindings")
 }
 

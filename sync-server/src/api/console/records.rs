@@ -11,7 +11,6 @@ use gridwork_core::fieldwork::incidents::{TimelineEntry, incident_view};
 use gridwork_core::model::{AnyRecord, Mediation, PhotoRef};
 use gridwork_core::privacy::{self, Reveal};
 use gridwork_core::store::photo_hashes;
-use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{Action, Derived};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -148,7 +147,7 @@ pub async fn detail(
         let user = &who.session.user;
         let history = history::history_shown(user, loaded.record.kind(), history);
         let timeline = match &loaded.record {
-            AnyRecord::Incident(i) => incident_view(i.clone(), &ctx.calendar, Lang::ZhCn).timeline,
+            AnyRecord::Incident(i) => incident_view(i.clone(), &ctx.calendar).timeline,
             _ => Vec::new(),
         };
         let offers = actions::offers(user, &loaded.record, loaded.derived.as_ref());
