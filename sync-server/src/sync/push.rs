@@ -827,7 +827,7 @@ fn check_transitions(
         ) {
             refused.push((
                 format!("流程规则不允许此操作，已记录但不生效（{}）", e.code()),
-                format!("{e}; kept in the timeline, not applied"),
+                format!("{e} ({}; kept in the timeline, not applied)", e.code()),
             ));
         }
     }
