@@ -25,6 +25,7 @@ pub mod geo;
 pub mod media;
 pub mod model;
 pub mod privacy;
+pub mod problem;
 pub mod schema;
 pub mod store;
 pub mod sync;

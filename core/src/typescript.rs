@@ -150,9 +150,10 @@ impl Bindings {
         }
         let mut body = String::new();
         self.push_body(&mut body, |(name, (decl, _))| !shared(name, decl));
-        // Only what this module names itself: the rest the model file
-        // reaches on its own.
-        imported.retain(|name| names(&body, name));
+        // Only what this module names itself (in code, not in a doc
+        // comment): the rest the model file reaches on its own.
+        let code = without_comments(&body);
+        imported.retain(|name| names(&code, name));
         let mut out = header(regenerate);
         if !imported.is_empty() {
             out.push_str(&format!(
@@ -178,6 +179,27 @@ impl Bindings {
             out.push_str(code);
         }
     }
+}
+
+/// `ts` without its `/* … */` and `// …` comments (the generated files
+/// have no string holding either).
+fn without_comments(ts: &str) -> String {
+    let mut out = String::with_capacity(ts.len());
+    let mut rest = ts;
+    while let Some(at) = rest.find('/') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("/*") {
+            rest = after.find("*/").map_or("", |end| &after[end + 2..]);
+        } else if tail.starts_with("//") {
+            rest = tail.find('\n').map_or("", |end| &tail[end..]);
+        } else {
+            out.push('/');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether `code` names the identifier `name` (not as part of a longer one).
@@ -213,9 +235,10 @@ pub fn model() -> Bindings {
     use crate::model::grid::Grid;
     use crate::model::{AnyRecord, Meta, PhotoRef, Projection, RecordKind};
     use crate::privacy::MaskedView;
+    use crate::problem::Param;
     use crate::store::Protection;
     use crate::sync::api::LoginUser;
-    use crate::validate::Lang;
+    use crate::validate::Code;
 
     let mut b = Bindings::new();
     b.add::<AnyRecord>()
@@ -234,8 +257,9 @@ pub fn model() -> Bindings {
         .add::<MaskedView>()
         .add::<Protection>()
         .add::<LoginUser>()
-        .add::<Lang>()
         .add::<Grid>()
+        .add::<Code>()
+        .add::<Param>()
         .add::<serde_json::Value>();
     b
 }

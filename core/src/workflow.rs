@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{WorkCalendar, shanghai_date};
 use crate::model::{Incident, Role};
-use crate::validate::Lang;
+use crate::problem::{Params, params_of_tagged};
 
 /// Where an incident is in its closed loop.
 #[derive(
@@ -315,58 +315,11 @@ impl TransitionError {
         }
     }
 
-    /// A sentence for a person, in their language.
-    pub fn message(&self, lang: Lang) -> String {
-        match lang {
-            Lang::En => self.to_string(),
-            Lang::ZhCn => match self {
-                TransitionError::WrongStatus { action, status } => format!(
-                    "事件当前为“{}”，不能{}",
-                    status_label(status),
-                    action_label(action)
-                ),
-                TransitionError::RoleNotAllowed { action, .. } => {
-                    format!("您的角色无权{}事件", action_label(action))
-                }
-                TransitionError::OwnWork { action } => {
-                    format!("不能{}自己上报或办结的事件", action_label(action))
-                }
-                TransitionError::ReasonRequired { action } => {
-                    format!("{}需要填写原因", action_label(action))
-                }
-                TransitionError::PhotosRequired { action } => {
-                    format!("{}需要至少一张处置后照片", action_label(action))
-                }
-                TransitionError::NotUp { .. } => "只能向上一级吹哨上报".to_string(),
-                TransitionError::BadDeadline => "处置时限应为 1 至 365 个工作日".to_string(),
-                TransitionError::NotAssignee { action } => {
-                    format!("只有承办人或主管人员可以{}此事件", action_label(action))
-                }
-            },
-        }
-    }
-}
-
-fn status_label(name: &str) -> &'static str {
-    Status::parse(name).map(Status::label_zh).unwrap_or("未知")
-}
-
-fn action_label(name: &str) -> &'static str {
-    match name {
-        "report" => "上报",
-        "accept" => "受理",
-        "return" => "退回",
-        "dispatch" => "分派",
-        "start" => "开始处置",
-        "resolve" => "办结",
-        "resolve_on_spot" => "就地解决",
-        "verify" => "核查",
-        "feedback" => "回访评价",
-        "close" => "结案",
-        "suspend" => "挂起",
-        "resume" => "恢复",
-        "escalate" => "吹哨上报",
-        _ => "处理",
+    /// The params the UI interpolates into the message of [`Self::code`]
+    /// (`action`, `status`, `role`, `from`, `to`: the names as
+    /// serialized, which the UI labels).
+    pub fn params(&self) -> Params {
+        params_of_tagged(self)
     }
 }
 
@@ -971,7 +924,10 @@ mod tests {
         let err =
             transition(&mut i, &cal, SUPERVISOR, Action::Return, " ", vec![], now).unwrap_err();
         assert_eq!(err.code(), "reason_required");
-        assert!(err.message(Lang::ZhCn).contains("退回"));
+        assert_eq!(
+            err.params(),
+            crate::problem::params([("action", "return".into())])
+        );
         // Resolving on the spot needs an after-photo.
         let err =
             transition(&mut i, &cal, WORKER, Action::ResolveOnSpot, "", vec![], now).unwrap_err();
@@ -1006,7 +962,10 @@ mod tests {
         .unwrap();
         let err = transition(&mut own, &cal, leader, Action::Verify, "", vec![], now).unwrap_err();
         assert_eq!(err.code(), "own_work");
-        assert!(err.message(Lang::ZhCn).contains("自己"));
+        assert_eq!(
+            err.params(),
+            crate::problem::params([("action", "verify".into())])
+        );
         // A worker cannot verify at all.
         let err = transition(&mut i, &cal, WORKER, Action::Verify, "", vec![], now).unwrap_err();
         assert_eq!(err.code(), "role_not_allowed");

@@ -11,8 +11,9 @@ use tauri::State;
 use uuid::Uuid;
 
 use crate::commands::now_ms;
-use crate::errors::CommandError;
+use crate::errors::{CommandError, ErrorCode};
 use crate::state::AppState;
+use gridwork_core::problem::params;
 
 /// Logs that the worker revealed `field` of a record. The screen shows
 /// the value only after this returned: a reveal that could not be logged
@@ -25,19 +26,15 @@ pub fn log_reveal(
     field: String,
     protection: Protection,
 ) -> Result<(), CommandError> {
-    state.with_session(|s, lang| {
+    state.with_session(|s| {
         if !RevealEntry::field_ok(&field) {
-            return Err(CommandError::text(
-                "bad_field",
-                lang,
-                &format!("查看记录需要写明字段名（不超过 {MAX_FIELD_CHARS} 个字符）"),
-                &format!("A reveal must name the field (at most {MAX_FIELD_CHARS} characters)"),
+            return Err(CommandError::new(
+                ErrorCode::BadField,
+                params([("max", MAX_FIELD_CHARS.into())]),
             ));
         }
         let entry = RevealEntry::new(s.user(), kind, record_id, &field, protection, now_ms());
-        s.store
-            .record_reveal(&entry)
-            .map_err(|e| CommandError::store(e, lang))
+        s.store.record_reveal(&entry).map_err(CommandError::store)
     })
 }
 

@@ -27,7 +27,6 @@ use gridwork_core::model::{
 use gridwork_core::privacy::MaskedView;
 use gridwork_core::store::Protection;
 use gridwork_core::typescript::Bindings;
-use gridwork_core::validate::Lang;
 use uuid::Uuid;
 
 use crate::commands::{

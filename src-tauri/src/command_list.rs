@@ -19,7 +19,6 @@ macro_rules! with_commands {
     ($then:ident) => {
         $then! {
             commands::app_info() -> AppInfo;
-            commands::set_language(lang: Lang) -> ();
             commands::current_session() -> Option<SessionInfo>;
             commands::login(args: LoginArgs) -> SessionInfo;
             commands::list_records(query: ListArgs) -> Vec<Projection>;

@@ -1,15 +1,15 @@
 //! The IPC commands the front end calls with `invoke`.
 //!
 //! Each command is glue: it calls `gridwork-core` and returns either a
-//! serializable value or a [`CommandError`] whose message is already in the
-//! UI's language. The front end reaches them only through `ui/src/backend.ts`.
+//! serializable value or a [`CommandError`] (a code and params the UI
+//! translates). The front end reaches them only through `ui/src/backend.ts`.
 
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::doc::Conflict;
 use gridwork_core::fieldwork::incidents::{self, IncidentView};
 use gridwork_core::fieldwork::map::{self, MapFeature};
 use gridwork_core::fieldwork::visits::{self, DueVisit};
-use gridwork_core::fieldwork::{WorkError, conflicts, forms};
+use gridwork_core::fieldwork::{conflicts, forms};
 use gridwork_core::model::grid::Grid;
 use gridwork_core::model::{
     Gender, Household, Incident, Projection, Record, RecordKind, Resident, Visit,
@@ -17,7 +17,7 @@ use gridwork_core::model::{
 use gridwork_core::store::{ListQuery, StoreError};
 use gridwork_core::sync::http::{self, LoginUser};
 use gridwork_core::sync::trust::{self, Trust};
-use gridwork_core::validate::{self, Lang};
+use gridwork_core::validate;
 use gridwork_core::workflow::Action;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Manager, PackageInfo, Runtime, State};
@@ -49,12 +49,6 @@ impl From<&PackageInfo> for AppInfo {
 #[tauri::command]
 pub fn app_info<R: Runtime>(app: AppHandle<R>) -> Result<AppInfo, CommandError> {
     Ok(AppInfo::from(app.package_info()))
-}
-
-/// Sets the language of the messages commands return (`zh-CN` or `en`).
-#[tauri::command]
-pub fn set_language(state: State<'_, AppState>, lang: Lang) {
-    state.set_lang(lang);
 }
 
 /// Who is signed in on this device, for the screens.
@@ -110,13 +104,12 @@ pub async fn login<R: Runtime>(
     args: LoginArgs,
 ) -> Result<SessionInfo, CommandError> {
     let state = app.state::<AppState>();
-    let lang = state.lang();
     let trust = Trust {
         ca_pem: args.ca_pem.filter(|pem| !pem.trim().is_empty()),
         allow_plain_http: args.allow_plain_http,
     };
-    let url = trust::server_address(&args.server_url, &trust)
-        .map_err(|e| CommandError::transport(&e, lang))?;
+    let url =
+        trust::server_address(&args.server_url, &trust).map_err(|e| CommandError::transport(&e))?;
     let device_name = if args.device_name.trim().is_empty() {
         "网格通平板".to_string()
     } else {
@@ -124,13 +117,13 @@ pub async fn login<R: Runtime>(
     };
     let login = http::login_trusting(&url, &trust, args.user.trim(), &args.password, &device_name)
         .await
-        .map_err(|e| CommandError::transport(&e, lang))?;
+        .map_err(|e| CommandError::transport(&e))?;
     state.sign_in(SavedSession {
         server_url: url,
         trust,
         login,
     })?;
-    let info = state.with_session(|s, _| Ok(session_info(s)))?;
+    let info = state.with_session(|s| Ok(session_info(s)))?;
     let handle = app.clone();
     tauri::async_runtime::spawn(async move {
         let _ = sync::run(&handle).await;
@@ -163,7 +156,7 @@ pub fn list_records(
     state: State<'_, AppState>,
     query: ListArgs,
 ) -> Result<Vec<Projection>, CommandError> {
-    state.with_session(|s, lang| {
+    state.with_session(|s| {
         let q = ListQuery {
             kind: Some(query.kind),
             status: query.status,
@@ -176,7 +169,7 @@ pub fn list_records(
         } else {
             s.store.search(&query.text, &q)
         };
-        rows.map_err(|e| CommandError::store(e, lang))
+        rows.map_err(CommandError::store)
     })
 }
 
@@ -188,16 +181,11 @@ pub(crate) fn today() -> jiff::civil::Date {
     shanghai_date(jiff::Timestamp::now())
 }
 
-pub(crate) fn get<T: Record>(s: &Session, id: Uuid, lang: Lang) -> Result<T, CommandError> {
+pub(crate) fn get<T: Record>(s: &Session, id: Uuid) -> Result<T, CommandError> {
     s.store
         .get::<T>(id)
-        .map_err(|e| CommandError::store(e, lang))?
-        .ok_or_else(|| CommandError::store(StoreError::NotFound(id), lang))
-}
-
-/// Core's error in the UI's language: the one `map_err` of a command.
-fn work(lang: Lang) -> impl Fn(WorkError) -> CommandError {
-    move |e| CommandError::work(e, lang)
+        .map_err(CommandError::store)?
+        .ok_or_else(|| CommandError::store(StoreError::NotFound(id)))
 }
 
 pub(crate) fn saved<R: Runtime, T>(
@@ -213,7 +201,7 @@ pub(crate) fn saved<R: Runtime, T>(
 /// A blank household in the user's grid, for the form (not saved yet).
 #[tauri::command]
 pub fn new_household(state: State<'_, AppState>) -> Result<Household, CommandError> {
-    state.with_session(|s, _| {
+    state.with_session(|s| {
         let grid = s.saved.login.user.grid.clone();
         Ok(forms::blank_household(&grid, s.user(), now_ms()))
     })
@@ -222,7 +210,7 @@ pub fn new_household(state: State<'_, AppState>) -> Result<Household, CommandErr
 /// A household as stored.
 #[tauri::command]
 pub fn get_household(state: State<'_, AppState>, id: Uuid) -> Result<Household, CommandError> {
-    state.with_session(|s, lang| get(s, id, lang))
+    state.with_session(|s| get(s, id))
 }
 
 /// Validates and saves a household; invalid fields come back one by one.
@@ -236,8 +224,9 @@ pub fn save_household<R: Runtime>(
 ) -> Result<Household, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
-            forms::save(&mut s.store, &s.saved.worker(), record, now_ms()).map_err(work(lang))
+        state.with_session(|s| {
+            forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
+                .map_err(CommandError::work)
         }),
     )
 }
@@ -248,8 +237,8 @@ pub fn new_resident(
     state: State<'_, AppState>,
     household_id: Uuid,
 ) -> Result<Resident, CommandError> {
-    state.with_session(|s, lang| {
-        let household: Household = get(s, household_id, lang)?;
+    state.with_session(|s| {
+        let household: Household = get(s, household_id)?;
         Ok(forms::blank_resident(&household, s.user(), now_ms()))
     })
 }
@@ -264,7 +253,7 @@ pub fn care_tag_options() -> Vec<forms::CareTagOption> {
 /// A resident as stored.
 #[tauri::command]
 pub fn get_resident(state: State<'_, AppState>, id: Uuid) -> Result<Resident, CommandError> {
-    state.with_session(|s, lang| get(s, id, lang))
+    state.with_session(|s| get(s, id))
 }
 
 /// Validates and saves a resident; a good ID number fills birth date and
@@ -277,8 +266,9 @@ pub fn save_resident<R: Runtime>(
 ) -> Result<Resident, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
-            forms::save(&mut s.store, &s.saved.worker(), record, now_ms()).map_err(work(lang))
+        state.with_session(|s| {
+            forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
+                .map_err(CommandError::work)
         }),
     )
 }
@@ -294,11 +284,7 @@ pub struct IdNumberInfo {
 /// Checks a resident ID number as it is typed (GB 11643): birth date and
 /// gender when good, the field error when not.
 #[tauri::command]
-pub fn check_id_number(
-    state: State<'_, AppState>,
-    number: String,
-) -> Result<IdNumberInfo, CommandError> {
-    let lang = state.lang();
+pub fn check_id_number(number: String) -> Result<IdNumberInfo, CommandError> {
     match validate::parse_id_number(&number, today()) {
         Ok(id) => Ok(IdNumberInfo {
             normalized: id.normalized,
@@ -309,17 +295,16 @@ pub fn check_id_number(
                 Gender::Female
             },
         }),
-        Err(e) => Err(CommandError::invalid(
-            &validate::ValidationErrors::from(e.for_field("id_number")),
-            lang,
-        )),
+        Err(e) => Err(CommandError::invalid(&validate::ValidationErrors::from(
+            e.for_field("id_number"),
+        ))),
     }
 }
 
 /// A blank incident in the user's grid, numbered, for the form.
 #[tauri::command]
 pub fn new_incident(state: State<'_, AppState>) -> Result<Incident, CommandError> {
-    state.with_session(|s, _| {
+    state.with_session(|s| {
         let grid = s.saved.login.user.grid.clone();
         let device = s.saved.login.device_id.clone();
         Ok(incidents::blank_incident(
@@ -334,9 +319,9 @@ pub fn new_incident(state: State<'_, AppState>) -> Result<Incident, CommandError
 /// An incident with its status and whole timeline.
 #[tauri::command]
 pub fn get_incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentView, CommandError> {
-    state.with_session(|s, lang| {
-        let incident: Incident = get(s, id, lang)?;
-        Ok(incidents::incident_view(incident, s.store.calendar(), lang))
+    state.with_session(|s| {
+        let incident: Incident = get(s, id)?;
+        Ok(incidents::incident_view(incident, s.store.calendar()))
     })
 }
 
@@ -349,10 +334,10 @@ pub fn save_incident<R: Runtime>(
 ) -> Result<IncidentView, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             let incident = forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
-                .map_err(work(lang))?;
-            Ok(incidents::incident_view(incident, s.store.calendar(), lang))
+                .map_err(CommandError::work)?;
+            Ok(incidents::incident_view(incident, s.store.calendar()))
         }),
     )
 }
@@ -377,7 +362,7 @@ pub fn transition_incident<R: Runtime>(
 ) -> Result<IncidentView, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             let worker = s.saved.worker();
             let incident = incidents::step(
                 &mut s.store,
@@ -387,8 +372,8 @@ pub fn transition_incident<R: Runtime>(
                 &args.opinion,
                 now_ms(),
             )
-            .map_err(work(lang))?;
-            Ok(incidents::incident_view(incident, s.store.calendar(), lang))
+            .map_err(CommandError::work)?;
+            Ok(incidents::incident_view(incident, s.store.calendar()))
         }),
     )
 }
@@ -402,10 +387,10 @@ pub fn report_incident<R: Runtime>(
 ) -> Result<IncidentView, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             let incident = incidents::report(&mut s.store, &s.saved.worker(), record, now_ms())
-                .map_err(work(lang))?;
-            Ok(incidents::incident_view(incident, s.store.calendar(), lang))
+                .map_err(CommandError::work)?;
+            Ok(incidents::incident_view(incident, s.store.calendar()))
         }),
     )
 }
@@ -413,22 +398,20 @@ pub fn report_incident<R: Runtime>(
 /// The grid map's markers: households and open incidents that have a point.
 #[tauri::command]
 pub fn map_features(state: State<'_, AppState>) -> Result<Vec<MapFeature>, CommandError> {
-    state.with_session(|s, lang| map::features(&s.store).map_err(|e| CommandError::store(e, lang)))
+    state.with_session(|s| map::features(&s.store).map_err(CommandError::store))
 }
 
 /// Residents due for a visit: overdue first, then due within a week.
 #[tauri::command]
 pub fn due_visits(state: State<'_, AppState>) -> Result<Vec<DueVisit>, CommandError> {
-    state.with_session(|s, lang| {
-        visits::due(&s.store, today()).map_err(|e| CommandError::store(e, lang))
-    })
+    state.with_session(|s| visits::due(&s.store, today()).map_err(CommandError::store))
 }
 
 /// A blank visit to a resident, for the form (not saved yet).
 #[tauri::command]
 pub fn new_visit(state: State<'_, AppState>, resident_id: Uuid) -> Result<Visit, CommandError> {
-    state.with_session(|s, lang| {
-        let resident: Resident = get(s, resident_id, lang)?;
+    state.with_session(|s| {
+        let resident: Resident = get(s, resident_id)?;
         Ok(visits::blank_visit(&resident, s.user(), now_ms()))
     })
 }
@@ -443,8 +426,9 @@ pub fn record_visit<R: Runtime>(
 ) -> Result<Visit, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
-            visits::record(&mut s.store, &s.saved.worker(), record, now_ms()).map_err(work(lang))
+        state.with_session(|s| {
+            visits::record(&mut s.store, &s.saved.worker(), record, now_ms())
+                .map_err(CommandError::work)
         }),
     )
 }
@@ -453,9 +437,7 @@ pub fn record_visit<R: Runtime>(
 /// with every value, who wrote it and when.
 #[tauri::command]
 pub fn get_conflicts(state: State<'_, AppState>, id: Uuid) -> Result<Vec<Conflict>, CommandError> {
-    state.with_session(|s, lang| {
-        conflicts::list(&s.store, id).map_err(|e| CommandError::store(e, lang))
-    })
+    state.with_session(|s| conflicts::list(&s.store, id).map_err(CommandError::store))
 }
 
 /// The value a worker chose for a conflicted field.
@@ -476,7 +458,7 @@ pub fn resolve_conflict<R: Runtime>(
 ) -> Result<Vec<Conflict>, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             let worker = s.saved.worker();
             conflicts::resolve(
                 &mut s.store,
@@ -486,7 +468,7 @@ pub fn resolve_conflict<R: Runtime>(
                 &args.value,
                 now_ms(),
             )
-            .map_err(work(lang))
+            .map_err(CommandError::work)
         }),
     )
 }

@@ -26,11 +26,10 @@ pub fn start_patrol<R: Runtime>(
 ) -> Result<PatrolView, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             let now = now_ms();
             let worker = s.saved.worker();
-            let patrol = patrols::start(&mut s.store, &worker, now)
-                .map_err(|e| CommandError::work(e, lang))?;
+            let patrol = patrols::start(&mut s.store, &worker, now).map_err(CommandError::work)?;
             Ok(s.track.view(patrol, worker.grids, now))
         }),
     )
@@ -39,10 +38,10 @@ pub fn start_patrol<R: Runtime>(
 /// A patrol with its distance, time inside the grid and coverage.
 #[tauri::command]
 pub fn get_patrol(state: State<'_, AppState>, id: Uuid) -> Result<PatrolView, CommandError> {
-    state.with_session(|s, lang| {
+    state.with_session(|s| {
         s.track
             .get(&s.store, &s.saved.worker(), id, now_ms())
-            .map_err(|e| CommandError::work(e, lang))
+            .map_err(CommandError::work)
     })
 }
 
@@ -57,10 +56,10 @@ pub fn edit_patrol<R: Runtime>(
 ) -> Result<PatrolView, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             s.track
                 .edit(&mut s.store, &s.saved.worker(), id, edit, now_ms())
-                .map_err(|e| CommandError::work(e, lang))
+                .map_err(CommandError::work)
         }),
     )
 }

@@ -13,11 +13,10 @@ use base64::Engine;
 use gridwork_core::media::MediaError;
 use gridwork_core::model::{PhotoRef, PhotoRole};
 use gridwork_core::store::is_sha256;
-use gridwork_core::validate::Lang;
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, Manager, Runtime, State};
 
-use crate::errors::CommandError;
+use crate::errors::{CommandError, ErrorCode};
 use crate::state::AppState;
 
 /// The header naming the photo's role (`before`, `after` …).
@@ -29,8 +28,8 @@ fn header<'a>(request: &'a Request<'_>, name: &str) -> Option<&'a str> {
     request.headers().get(name)?.to_str().ok()
 }
 
-fn bad_photo(lang: Lang) -> CommandError {
-    CommandError::media(&MediaError::NotAnImage, lang)
+fn bad_photo() -> CommandError {
+    CommandError::media(&MediaError::NotAnImage)
 }
 
 /// Stores a photo (the raw body of the call) and returns its reference.
@@ -40,37 +39,28 @@ pub async fn add_photo<R: Runtime>(
     app: AppHandle<R>,
     request: Request<'_>,
 ) -> Result<PhotoRef, CommandError> {
-    let lang = app.state::<AppState>().lang();
     let bytes = match request.body() {
         InvokeBody::Raw(bytes) => bytes.clone(),
         InvokeBody::Json(value) => {
-            serde_json::from_value::<Vec<u8>>(value.clone()).map_err(|_| bad_photo(lang))?
+            serde_json::from_value::<Vec<u8>>(value.clone()).map_err(|_| bad_photo())?
         }
     };
     let role = match header(&request, ROLE_HEADER) {
         None => PhotoRole::Before,
-        Some(text) => {
-            serde_json::from_value(serde_json::Value::String(text.to_string())).map_err(|_| {
-                CommandError::text(
-                    "invalid_input",
-                    lang,
-                    "照片用途不正确",
-                    "Unknown photo role",
-                )
-            })?
-        }
+        Some(text) => serde_json::from_value(serde_json::Value::String(text.to_string()))
+            .map_err(|_| CommandError::code(ErrorCode::InvalidInput))?,
     };
     let taken_at = header(&request, TAKEN_AT_HEADER).and_then(|t| t.parse::<i64>().ok());
     tauri::async_runtime::spawn_blocking(move || {
         let state = app.state::<AppState>();
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             s.store
                 .add_photo(&bytes, role, taken_at)
-                .map_err(|e| CommandError::store(e, lang))
+                .map_err(CommandError::store)
         })
     })
     .await
-    .map_err(|e| CommandError::internal(e, lang))?
+    .map_err(CommandError::internal)?
 }
 
 /// A stored photo's thumbnail (or the photo itself when it has none) as a
@@ -80,19 +70,11 @@ pub fn photo_url(
     state: State<'_, AppState>,
     sha256: String,
 ) -> Result<Option<String>, CommandError> {
-    state.with_session(|s, lang| {
+    state.with_session(|s| {
         if !is_sha256(&sha256) {
-            return Err(CommandError::text(
-                "invalid_input",
-                lang,
-                "照片地址不正确",
-                "Not a photo address",
-            ));
+            return Err(CommandError::code(ErrorCode::InvalidInput));
         }
-        let bytes = s
-            .store
-            .photo_bytes(&sha256)
-            .map_err(|e| CommandError::store(e, lang))?;
+        let bytes = s.store.photo_bytes(&sha256).map_err(CommandError::store)?;
         Ok(bytes.map(|b| data_url(&b)))
     })
 }

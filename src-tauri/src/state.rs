@@ -1,4 +1,4 @@
-//! The app's state: where its files live, the UI's language, the signed-in
+//! The app's state: where its files live, the signed-in
 //! session with its local store, and the sync status the UI shows.
 //!
 //! The session (server address, token, user and grids) is kept as
@@ -16,7 +16,6 @@ use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::{HttpTransport, Login};
 use gridwork_core::sync::trust::Trust;
-use gridwork_core::validate::Lang;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::CommandError;
@@ -68,7 +67,6 @@ impl Session {
 #[derive(Debug)]
 pub struct AppState {
     pub data_dir: PathBuf,
-    lang: Mutex<Lang>,
     session: Mutex<Option<Session>>,
     pub status: Mutex<SyncStatus>,
     /// Held for the whole of a sync, so two never run at once.
@@ -81,26 +79,15 @@ impl AppState {
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
         let session = match read_saved(&data_dir) {
-            Some(saved) => Some(open_session(&data_dir, saved).map_err(|e| e.message)?),
+            Some(saved) => Some(open_session(&data_dir, saved).map_err(|e| e.to_string())?),
             None => None,
         };
         Ok(AppState {
             data_dir,
-            lang: Mutex::new(Lang::ZhCn),
             session: Mutex::new(session),
             status: Mutex::new(SyncStatus::default()),
             sync_lock: tokio::sync::Mutex::new(()),
         })
-    }
-
-    /// The UI's language, for messages.
-    pub fn lang(&self) -> Lang {
-        *lock(&self.lang)
-    }
-
-    /// Sets the UI's language.
-    pub fn set_lang(&self, lang: Lang) {
-        *lock(&self.lang) = lang;
     }
 
     /// The session, locked; `None` before sign-in.
@@ -111,13 +98,12 @@ impl AppState {
     /// Runs `f` with the signed-in session, or fails with `not_signed_in`.
     pub fn with_session<T>(
         &self,
-        f: impl FnOnce(&mut Session, Lang) -> Result<T, CommandError>,
+        f: impl FnOnce(&mut Session) -> Result<T, CommandError>,
     ) -> Result<T, CommandError> {
-        let lang = self.lang();
         let mut guard = self.session();
         match guard.as_mut() {
-            Some(session) => f(session, lang),
-            None => Err(CommandError::not_signed_in(lang)),
+            Some(session) => f(session),
+            None => Err(CommandError::not_signed_in()),
         }
     }
 
@@ -126,28 +112,25 @@ impl AppState {
     /// otherwise starts from an empty store (core's
     /// `fieldwork::sign_in::hand_over` holds the rule and says why).
     pub fn sign_in(&self, saved: SavedSession) -> Result<(), CommandError> {
-        let lang = self.lang();
         let mut guard = self.session();
         // With no session open there is no store open either (the app
         // opens the saved session's store at start, or fails to start).
         let plan = match guard.as_ref() {
             Some(session) => hand_over(&session.store, session.user(), &saved.login.user.id)
-                .map_err(|e| CommandError::work(e, lang))?,
+                .map_err(CommandError::work)?,
             None => HandOver::Keep,
         };
-        let json =
-            serde_json::to_vec_pretty(&saved).map_err(|e| CommandError::internal(e, lang))?;
+        let json = serde_json::to_vec_pretty(&saved).map_err(CommandError::internal)?;
         let path = self.data_dir.join(SESSION_FILE);
         let tmp = path.with_extension("json.tmp");
         // The old store closes before the new one opens on the same file.
         *guard = None;
         if plan == HandOver::Erase {
-            Store::erase(self.data_dir.join(STORE_FILE))
-                .map_err(|e| CommandError::store(e, lang))?;
+            Store::erase(self.data_dir.join(STORE_FILE)).map_err(CommandError::store)?;
         }
         std::fs::write(&tmp, json)
             .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| CommandError::internal(e, lang))?;
+            .map_err(CommandError::internal)?;
         *guard = Some(open_session(&self.data_dir, saved)?);
         Ok(())
     }
@@ -163,16 +146,14 @@ fn read_saved(dir: &Path) -> Option<SavedSession> {
 }
 
 fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError> {
-    let lang = Lang::ZhCn;
     let actor = hex::decode(&saved.login.actor_id)
         .map(ActorId::from)
-        .map_err(|e| CommandError::internal(e, lang))?;
-    let store =
-        Store::open(dir.join(STORE_FILE), actor).map_err(|e| CommandError::store(e, lang))?;
+        .map_err(CommandError::internal)?;
+    let store = Store::open(dir.join(STORE_FILE), actor).map_err(CommandError::store)?;
     let transport = HttpTransport::trusting(&saved.server_url, &saved.trust, &saved.login.token)
-        .map_err(|e| CommandError::transport(&e, lang))?;
+        .map_err(|e| CommandError::transport(&e))?;
     let blobs = BlobTransport::trusting(&saved.server_url, &saved.trust, &saved.login.token)
-        .map_err(|e| CommandError::transport(&e, lang))?;
+        .map_err(|e| CommandError::transport(&e))?;
     Ok(Session {
         saved,
         store,
@@ -220,7 +201,7 @@ mod tests {
 
     fn households(state: &AppState) -> usize {
         state
-            .with_session(|s, _| {
+            .with_session(|s| {
                 let q = ListQuery {
                     kind: Some(RecordKind::Household),
                     ..ListQuery::default()
@@ -236,7 +217,7 @@ mod tests {
         let state = AppState::open(dir.path().to_path_buf()).unwrap();
         state.sign_in(saved("gw-a", 1)).unwrap();
         state
-            .with_session(|s, _| {
+            .with_session(|s| {
                 let mut h: Household = blank_household("g1", "gw-a", 1_000);
                 h.address.room = "801".into();
                 let today = jiff::civil::date(2026, 12, 4);
@@ -249,10 +230,13 @@ mod tests {
 
         // gw-b may not sign in over gw-a's unsent household.
         let refused = state.sign_in(saved("gw-b", 2)).unwrap_err();
-        assert_eq!(refused.code, "previous_user_unsent");
-        assert!(refused.message.contains("gw-a"), "{}", refused.message);
+        assert_eq!(refused.code, crate::errors::ErrorCode::PreviousUserUnsent);
         assert_eq!(
-            state.with_session(|s, _| Ok(s.user().to_string())).unwrap(),
+            refused.params.get("user"),
+            Some(&gridwork_core::problem::Param::from("gw-a"))
+        );
+        assert_eq!(
+            state.with_session(|s| Ok(s.user().to_string())).unwrap(),
             "gw-a"
         );
         assert_eq!(households(&state), 1, "nothing of gw-a's is touched");
@@ -261,7 +245,7 @@ mod tests {
         state.sign_in(saved("gw-a", 3)).unwrap();
         assert_eq!(households(&state), 1);
         state
-            .with_session(|s, _| {
+            .with_session(|s| {
                 let sent: Vec<_> = s
                     .store
                     .outbox(100)
@@ -277,9 +261,7 @@ mod tests {
         assert_eq!(households(&state), 0, "gw-b sees nothing of gw-a's grid");
         let reopened = AppState::open(dir.path().to_path_buf()).unwrap();
         assert_eq!(
-            reopened
-                .with_session(|s, _| Ok(s.user().to_string()))
-                .unwrap(),
+            reopened.with_session(|s| Ok(s.user().to_string())).unwrap(),
             "gw-b"
         );
     }

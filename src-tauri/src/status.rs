@@ -18,14 +18,14 @@ pub struct SyncStatus {
     pub photos_pending: u64,
     /// Unix milliseconds of the last successful sync.
     pub last_sync_at: Option<i64>,
-    /// Why the last attempt failed, in plain words; cleared by a success.
+    /// Why the last attempt failed; cleared by a success.
     pub last_error: Option<CommandError>,
     /// Records the server refused, with its reasons, as stored.
     pub rejections: Vec<RejectionView>,
     /// The photos (not thumbnails) the current or last sync uploaded:
     /// bytes the server confirmed of each, for progress bars.
     pub uploads: Vec<UploadView>,
-    /// Photos the server refused in the last sync, in plain words. They
+    /// Photos the server refused in the last sync, with its codes. They
     /// stay on the device and are offered again at the next sync.
     pub photos_refused: Vec<RefusedPhoto>,
     /// Records changed, and photos received, by the last sync, for the
@@ -58,8 +58,9 @@ pub struct UploadView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct RefusedPhoto {
     pub sha256: String,
+    /// The server's code (`blob_not_an_image`, `blob_too_large` …), which
+    /// the UI translates.
     pub code: String,
-    pub message: String,
 }
 
 /// A refusal from the server, for the worker to read.

@@ -20,7 +20,7 @@ use gridwork_core::sync::blobs::{PhotoProgress, UploadStep, sync_photos_reportin
 use gridwork_core::sync::client::{Progress, StoreAccess, SyncClient, SyncError};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
-use crate::errors::{CommandError, photo_refusal};
+use crate::errors::{CommandError, ErrorCode};
 use crate::state::{AppState, STORE_FILE, lock};
 use crate::status::{RefusedPhoto, RejectionView, RetryView, SyncStatus, UploadView};
 
@@ -121,14 +121,12 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
             return Err(crate::wipe::erase(app, &state).await);
         }
         Ok(progress) => photos(app, &state).await.map(|photos| {
-            let lang = state.lang();
             lock(&state.status).photos_refused = photos
                 .refused
                 .iter()
                 .map(|(sha256, code)| RefusedPhoto {
                     sha256: sha256.clone(),
                     code: code.clone(),
-                    message: photo_refusal(code, lang),
                 })
                 .collect();
             (progress, photos.received as usize)
@@ -147,7 +145,7 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
                 status.changed = progress.changed.len() + received;
             }
             Err(e) => {
-                status.online = Some(e.code != "unreachable");
+                status.online = Some(e.code != ErrorCode::Unreachable);
                 status.last_error = Some(e.clone());
             }
         }
@@ -173,9 +171,8 @@ async fn rounds<R: Runtime>(
             .with_jitter(),
         ..SyncClient::default()
     };
-    let lang = state.lang();
     let (transport, user) =
-        state.with_session(|s, _| Ok((s.transport.clone(), s.user().to_string())))?;
+        state.with_session(|s| Ok((s.transport.clone(), s.user().to_string())))?;
     let store = SessionStore { state, user };
     client
         .sync_with_retry(store, &transport, |p| {
@@ -190,7 +187,7 @@ async fn rounds<R: Runtime>(
             publish(app);
         })
         .await
-        .map_err(|e| CommandError::sync(e, lang))
+        .map_err(CommandError::sync)
 }
 
 /// The signed-in session's store, for as long as the user who started
@@ -217,27 +214,26 @@ async fn photos<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
 ) -> Result<PhotoProgress, CommandError> {
-    let (transport, blobs, actor) = state.with_session(|s, _| {
+    let (transport, blobs, actor) = state.with_session(|s| {
         Ok((
             s.transport.clone(),
             s.blobs.clone(),
             s.store.actor().clone(),
         ))
     })?;
-    let lang = state.lang();
-    let mut store = Store::open(state.data_dir.join(STORE_FILE), actor)
-        .map_err(|e| CommandError::store(e, lang))?;
+    let mut store =
+        Store::open(state.data_dir.join(STORE_FILE), actor).map_err(CommandError::store)?;
     upload_reveals(
         &mut store,
         &transport,
         jiff::Timestamp::now().as_millisecond(),
     )
     .await
-    .map_err(|e| CommandError::sync(e, lang))?;
+    .map_err(CommandError::sync)?;
     // Bars for photos only: a thumbnail is a few kilobytes.
     let photos: HashSet<String> = store
         .pending_photos()
-        .map_err(|e| CommandError::store(e, lang))?
+        .map_err(CommandError::store)?
         .into_iter()
         .filter(|p| p.kind == PhotoKind::Photo)
         .map(|p| p.sha256)
@@ -263,7 +259,7 @@ async fn photos<R: Runtime>(
     };
     let progress = sync_photos_reporting(&mut store, &blobs, on_upload)
         .await
-        .map_err(|e| CommandError::sync(e, lang))?;
+        .map_err(CommandError::sync)?;
     if !progress.refused.is_empty() {
         tracing::warn!(refused = ?progress.refused, "the server refused photos");
     }

@@ -18,15 +18,13 @@ use crate::state::AppState;
 /// flag (`fieldwork::tasks::list`).
 #[tauri::command]
 pub fn list_tasks(state: State<'_, AppState>) -> Result<Vec<TaskRow>, CommandError> {
-    state.with_session(|s, lang| {
-        tasks::list(&s.store, today()).map_err(|e| CommandError::store(e, lang))
-    })
+    state.with_session(|s| tasks::list(&s.store, today()).map_err(CommandError::store))
 }
 
 /// A task as stored.
 #[tauri::command]
 pub fn get_task(state: State<'_, AppState>, id: Uuid) -> Result<Task, CommandError> {
-    state.with_session(|s, lang| get(s, id, lang))
+    state.with_session(|s| get(s, id))
 }
 
 /// One line ticked or unticked, with its note.
@@ -50,7 +48,7 @@ pub fn tick_task<R: Runtime>(
 ) -> Result<Task, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        state.with_session(|s| {
             let worker = s.saved.worker();
             tasks::tick(
                 &mut s.store,
@@ -61,7 +59,7 @@ pub fn tick_task<R: Runtime>(
                 &args.note,
                 now_ms(),
             )
-            .map_err(|e| CommandError::work(e, lang))
+            .map_err(CommandError::work)
         }),
     )
 }

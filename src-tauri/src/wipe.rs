@@ -5,24 +5,20 @@
 //! (`gridwork_core::store::wipe`: key and session files overwritten, then
 //! every file deleted; with the store encrypted, a crypto-erase), reports
 //! the wipe to the server, and returns to the setup screen: the sync
-//! status carries the code [`WIPED`], on which the UI drops its signed-in
+//! status carries the code [`ErrorCode::DeviceWiped`], on which the UI drops its signed-in
 //! state. See `gridwork-server`'s `devices` module for the whole flow.
 
 use gridwork_core::sync::wipe::erase_and_report;
 use tauri::{AppHandle, Emitter, Runtime};
 
-use crate::errors::CommandError;
+use crate::errors::{CommandError, ErrorCode};
 use crate::state::{AppState, lock};
 use crate::status::SyncStatus;
-
-/// The code the UI returns to setup on.
-pub const WIPED: &str = "device_wiped";
 
 /// Erases the device and reports it; the error every caller of the sync
 /// then answers with (also when the report could not be sent: the data
 /// is gone either way).
 pub async fn erase<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> CommandError {
-    let lang = state.lang();
     let transport = {
         let mut guard = state.session();
         // Closing the session closes the store before its files go.
@@ -40,25 +36,15 @@ pub async fn erase<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> CommandE
             .map_err(Into::into),
     };
     let error = match erased {
-        Ok(_) => CommandError::text(
-            WIPED,
-            lang,
-            "此设备已被管理员挂失：未发送的数据已交给服务器，本机数据已清除。请重新设置后登录",
-            "An admin reported this device lost: its unsent work went to the server and its data is erased. Set it up again to sign in",
-        ),
+        Ok(_) => CommandError::code(ErrorCode::DeviceWiped),
         Err(e) if matches!(e, gridwork_core::sync::client::SyncError::Store(_)) => {
             tracing::error!(error = %e, "the wipe did not finish");
-            CommandError::sync(e, lang)
+            CommandError::sync(e)
         }
         Err(e) => {
             // Erased, not reported: the server keeps showing "lost".
             tracing::warn!(error = %e, "the data is erased; the wipe report did not reach the server");
-            CommandError::text(
-                WIPED,
-                lang,
-                "此设备已被管理员挂失，本机数据已清除（未能通知服务器）。请重新设置后登录",
-                "An admin reported this device lost and its data is erased (the server could not be told). Set it up again to sign in",
-            )
+            CommandError::code(ErrorCode::DeviceWiped)
         }
     };
     let status = SyncStatus {

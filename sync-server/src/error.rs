@@ -8,6 +8,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use gridwork_core::problem::{Params, params};
 use gridwork_core::sync::wire::WireError;
 use serde::Serialize;
 
@@ -38,9 +39,7 @@ pub enum ApiError {
     #[error("this account is disabled; ask an administrator")]
     AccountDisabled,
     /// The account's role does not sign in here (an admin on a device).
-    #[error(
-        "管理员不在设备上同步记录，请使用监督控制台 (an admin does not sync records to a device; use the console)"
-    )]
+    #[error("an admin does not sync records to a device; use the console")]
     RoleNotAllowed,
     /// Too many login attempts.
     #[error("too many attempts; try again in {retry_after_secs} s")]
@@ -123,33 +122,49 @@ impl From<tokio::task::JoinError> for ApiError {
 }
 
 #[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
+struct Body {
+    code: &'static str,
     message: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let message = match &self {
-            ApiError::Internal(detail) => {
-                tracing::error!(error = %detail, "internal error");
-                "internal server error".to_string()
+impl ApiError {
+    /// The params of the code's message, for the console (see
+    /// `api::console`'s `ConsoleRefusal`): the wait of a rate limit, the
+    /// limit of a body, the reader's detail of a bad request (English).
+    pub fn params(&self) -> Params {
+        match self {
+            ApiError::RateLimited { retry_after_secs } => {
+                params([("seconds", (*retry_after_secs).into())])
             }
-            other => other.to_string(),
-        };
-        let mut response = (
-            self.status(),
-            Json(Body {
-                code: self.code(),
-                message,
-            }),
-        )
-            .into_response();
+            ApiError::TooLarge { limit } => params([("limit", (*limit).into())]),
+            ApiError::BadRequest(detail) => params([("detail", detail.as_str().into())]),
+            _ => Params::new(),
+        }
+    }
+
+    /// The answer with `body`: the status, and `Retry-After` for a rate
+    /// limit. An internal error is logged here, its detail never sent.
+    pub fn respond(self, body: impl Serialize) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let mut response = (self.status(), Json(body)).into_response();
         if let ApiError::RateLimited { retry_after_secs } = self
             && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(_) => "internal server error".to_string(),
+            other => other.to_string(),
+        };
+        let code = self.code();
+        self.respond(Body { code, message })
     }
 }

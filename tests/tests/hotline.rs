@@ -215,11 +215,12 @@ async fn a_community_supervisor_cannot_import_into_another_community() -> Result
     )
     .await?;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "bad_request", "{body}");
     assert!(
-        body["message"]
+        body["params"]["detail"]
             .as_str()
             .unwrap_or_default()
-            .contains("文件格式错误"),
+            .contains("not valid JSON"),
         "{body}"
     );
     Ok(())

@@ -61,11 +61,7 @@ async fn the_dispatched_handler_reports_back_with_photos_that_reach_the_tablet()
         "{}",
         r.body
     );
-    let message = r.body["message"].as_str().unwrap_or_default();
-    assert!(
-        message.starts_with("文件不是 JPEG、PNG 或 WebP 图片"),
-        "{message}"
-    );
+    assert!(r.body.get("message").is_none(), "no sentence: {}", r.body);
     assert!(
         server.blob_files().is_empty(),
         "a refused file keeps nothing"

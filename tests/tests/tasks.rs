@@ -270,7 +270,7 @@ async fn only_supervisors_issue_tasks_in_their_subtree_and_handlers_get_none() -
             "{}",
             r.body
         );
-        assert!(r.body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(r.body["params"].is_object(), "{}", r.body);
     }
     assert_eq!(console.get("/tasks").await?.ok()?, json!([]));
     let r = console

@@ -2,7 +2,6 @@ import { createPinia } from 'pinia'
 import { createApp, watch } from 'vue'
 import type { RouterHistory } from 'vue-router'
 import App from './App.vue'
-import { backend } from './backend'
 import { applyLocale, createAppI18n } from './i18n'
 import { createAppRouter } from './router'
 import { useLockStore } from './stores/lock'
@@ -26,13 +25,12 @@ export function createGridworkApp(history?: RouterHistory) {
   const i18n = createAppI18n(settings.locale)
   app.use(i18n)
   app.use(router)
-  // The settings store owns the choice; vue-i18n, Vant and the backend's
+  // The settings store owns the choice; vue-i18n, Vant and the error
   // messages follow it.
   watch(
     () => settings.locale,
     (locale) => {
       applyLocale(i18n, locale)
-      backend.setLanguage({ lang: locale }).catch(() => undefined)
     },
     { immediate: true },
   )

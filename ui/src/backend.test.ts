@@ -40,11 +40,15 @@ describe('tauri backend', () => {
 
   it('turns a command error into a BackendError with its code', async () => {
     mockIPC(() => {
-      throw { code: 'not_found', message: 'no such household' }
+      throw { code: 'wrong_status', params: { action: 'verify', status: 'reported' }, fields: [] }
     })
     const error = await tauriBackend().appInfo().catch((reason: unknown) => reason)
     expect(error).toBeInstanceOf(BackendError)
-    expect(error).toMatchObject({ code: 'not_found', message: 'no such household' })
+    expect(error).toMatchObject({
+      code: 'wrong_status',
+      params: { action: 'verify', status: 'reported' },
+      message: '事件当前为“已上报”，不能核查',
+    })
   })
 
   it('sends a photo as the raw body of add_photo, its role and time as headers', async () => {
@@ -69,13 +73,13 @@ describe('tauri backend', () => {
     ])
   })
 
-  it('calls anything that is not {code, message} unknown', async () => {
+  it('calls anything that is not {code, params} unknown', async () => {
     mockIPC(() => {
       throw 'command app_info not found'
     })
     await expect(tauriBackend().appInfo()).rejects.toMatchObject({
       code: 'unknown',
-      message: 'command app_info not found',
+      message: '发生未知错误',
     })
   })
 })

@@ -13,7 +13,8 @@ import { listen } from '@tauri-apps/api/event'
 import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
 import { COMMAND_NAMES, PHOTO_ROLE_HEADER, PHOTO_TAKEN_AT_HEADER, type Commands } from './bindings/app'
 import { FIX_TIMEOUT_MS, pointOf } from './location'
-import type { FieldError, GeoPoint, SyncStatus } from './types'
+import { errorMessage, type Params, type UiErrorCode } from './i18n/errors'
+import type { CommandError, ErrorCode, FieldError, GeoPoint, SyncStatus } from './types'
 
 export type { AppInfo } from './bindings/app'
 
@@ -61,43 +62,43 @@ function camel<S extends string>(snake: S): Camel<S> {
 }
 
 /**
- * A failed backend call: the backend's `{code, message, fields}`. `code` is
- * stable (translate it with `errors.<code>`); `message` is already in the
- * UI's language; `fields` says what is wrong with each form field.
- * Codes made here: `unavailable` (no backend to talk to) and `unknown`
- * (something that was not a `{code, message}` at all).
+ * A failed backend call: the backend's `{code, params, fields}`. `code` is
+ * stable and `params` fill its message, which `message` holds in the UI's
+ * language (`i18n/errors.ts`, the one place errors are translated);
+ * `fields` says what is wrong with each form field. Codes made here:
+ * `unavailable` (no backend to talk to) and `unknown` (something that was
+ * not a `{code}` at all).
  */
 export class BackendError extends Error {
-  readonly code: string
+  readonly code: ErrorCode | UiErrorCode
+  readonly params: Params
   readonly fields: FieldError[]
 
-  constructor(code: string, message: string, fields: FieldError[] = []) {
-    super(message)
+  constructor(code: ErrorCode | UiErrorCode, params: Params = {}, fields: FieldError[] = []) {
+    super(errorMessage(code, params))
     this.name = 'BackendError'
     this.code = code
+    this.params = params
     this.fields = fields
   }
 
   /** Turns whatever a call rejected with into a `BackendError`. */
   static from(reason: unknown): BackendError {
     if (reason instanceof BackendError) return reason
-    if (isCodeAndMessage(reason)) {
-      const fields = Array.isArray(reason.fields) ? (reason.fields as FieldError[]) : []
-      return new BackendError(reason.code, reason.message, fields)
+    if (isCommandError(reason)) {
+      const fields = Array.isArray(reason.fields) ? reason.fields : []
+      return new BackendError(reason.code, reason.params ?? {}, fields)
     }
-    const message = reason instanceof Error ? reason.message : String(reason)
-    return new BackendError('unknown', message)
+    console.warn('a backend call failed without a code', reason)
+    return new BackendError('unknown')
   }
 }
 
-function isCodeAndMessage(
-  value: unknown,
-): value is { code: string; message: string; fields?: unknown } {
+function isCommandError(value: unknown): value is Partial<CommandError> & { code: ErrorCode } {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    typeof (value as { message?: unknown }).message === 'string'
+    typeof (value as { code?: unknown }).code === 'string'
   )
 }
 
@@ -142,7 +143,7 @@ export function tauriBackend(): Backend {
 
 /** Used where there is no backend (the UI opened in a plain browser). */
 export function unavailableBackend(): Backend {
-  const fail = () => Promise.reject(new BackendError('unavailable', 'not running inside the Gridwork app'))
+  const fail = () => Promise.reject(new BackendError('unavailable'))
   return Object.fromEntries(METHOD_NAMES.map((name) => [name, fail])) as unknown as Backend
 }
 

@@ -4,24 +4,24 @@ import { dropDraft, incidentDraftRoute, listDrafts, readDraft, writeDraft } from
 import { addressLine, boxOf, fieldErrors, formatTime, pointAt, viewAt } from './forms'
 
 describe('field errors', () => {
-  it('puts each message under its field, without the field key core names', () => {
-    const error = new BackendError('invalid', '…', [
-      { field: 'name', code: 'required', message: 'name 为必填项' },
-      { field: 'id_number', code: 'id_check_character', message: '身份证号码校验位错误：应为 X，实际为 5' },
+  it('puts each message under its field, translated from its code and params', () => {
+    const error = new BackendError('invalid', {}, [
+      { field: 'name', code: 'required', params: {} },
+      { field: 'id_number', code: 'id_check_character', params: { expected: 'X', found: '5' } },
     ])
     expect(fieldErrors(error)).toEqual({
-      name: '为必填项',
+      name: '必填',
       id_number: '身份证号码校验位错误：应为 X，实际为 5',
     })
     expect(fieldErrors(null)).toEqual({})
   })
 
   it('joins two messages for one field', () => {
-    const error = new BackendError('invalid', '…', [
-      { field: 'phone', code: 'a', message: 'one' },
-      { field: 'phone', code: 'b', message: 'two' },
+    const error = new BackendError('invalid', {}, [
+      { field: 'phone', code: 'required', params: {} },
+      { field: 'phone', code: 'mobile_invalid', params: { value: '123' } },
     ])
-    expect(fieldErrors(error).phone).toBe('one；two')
+    expect(fieldErrors(error).phone).toBe('必填；手机号码“123”无效：应为以 13–19 开头的 11 位数字')
   })
 })
 

@@ -2,17 +2,14 @@
 // and small conversions. Masks are core's (`backend.maskRecord`).
 
 import type { BackendError } from './backend'
+import { fieldMessage } from './i18n/errors'
 import type { Address, Grid } from './types'
 
 /** `{field: message}` from a failed save; the field keys are the record's. */
 export function fieldErrors(error: BackendError | null): Record<string, string> {
   const out: Record<string, string> = {}
   for (const f of error?.fields ?? []) {
-    // Core names the field in some messages ("name 为必填项"); the form
-    // shows the message under the field, so the key is left out.
-    const message = f.message.startsWith(`${f.field} `)
-      ? f.message.slice(f.field.length + 1)
-      : f.message
+    const message = fieldMessage(f.code, f.params)
     out[f.field] = out[f.field] ? `${out[f.field]}；${message}` : message
   }
   return out

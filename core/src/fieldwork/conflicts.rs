@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::{WorkError, Worker};
 use crate::doc::{Author, Conflict, DocError, RecordDoc};
+use crate::problem::{Params, params};
 use crate::store::{Store, StoreError};
-use crate::validate::Lang;
 
 /// Why a conflict could not be settled as asked.
 #[derive(Debug, thiserror::Error)]
@@ -29,17 +29,11 @@ impl ResolveError {
         }
     }
 
-    /// What went wrong, in the reader's language.
-    pub fn message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (ResolveError::Changed(_), Lang::ZhCn) => {
-                "这处冲突已经变化（可能已在别的设备上处理），请重新查看".into()
-            }
-            (ResolveError::Changed(_), _) => {
-                "This conflict has changed (perhaps settled on another device); look at it again"
-                    .into()
-            }
-            (ResolveError::Doc(e), _) => e.to_string(),
+    /// The params of the UI's message: the conflict's `path`.
+    pub fn params(&self) -> Params {
+        match self {
+            ResolveError::Changed(path) => params([("path", path.clone().into())]),
+            ResolveError::Doc(_) => Params::new(),
         }
     }
 }

@@ -11,8 +11,8 @@ use crate::model::{
     Address, CareTagKind, EmergencyContact, Gender, GeoPoint, Household, HouseholdFlags,
     HouseholdUse, IdType, Incident, Meta, PopulationType, Record, Relation, Resident, Visit,
 };
+use crate::problem::{Params, params};
 use crate::store::{Store, StoreTx};
-use crate::validate::Lang;
 
 /// An empty household of `grid`, made by `user`, for a new form.
 pub fn blank_household(grid: &str, user: &str, now_ms: i64) -> Household {
@@ -196,15 +196,9 @@ impl OutsideGrid {
     /// The stable code for the UI.
     pub const CODE: &'static str = "point_outside_grid";
 
-    /// What is wrong and what to do, in the reader's language.
-    pub fn message(&self, lang: Lang) -> String {
-        let (lon, lat) = (self.lon, self.lat);
-        match lang {
-            Lang::ZhCn => {
-                format!("所选位置（{lon}, {lat}）不在您负责的网格内，请在网格范围内重新选点")
-            }
-            _ => format!("The point ({lon}, {lat}) is outside your grid: pick a point inside it"),
-        }
+    /// The params of the UI's message: the point's `lon` and `lat`.
+    pub fn params(&self) -> Params {
+        params([("lon", self.lon.into()), ("lat", self.lat.into())])
     }
 }
 
@@ -311,8 +305,10 @@ mod tests {
         h.point = Some(GeoPoint::wgs84(113.3400, 23.1275));
         let err = place_household(&mut h, &grids).unwrap_err();
         assert_eq!(err.lon, 113.34);
-        assert!(err.message(Lang::ZhCn).contains("不在您负责的网格内"));
-        assert!(err.message(Lang::En).contains("outside your grid"));
+        assert_eq!(
+            err.params(),
+            params([("lon", 113.34.into()), ("lat", 23.1275.into())])
+        );
         assert_eq!(
             h.meta.grid, "440106001001001",
             "a refused point changes nothing"

@@ -11,8 +11,7 @@ use super::{WorkError, Worker};
 use crate::calendar::WorkCalendar;
 use crate::model::{Category, CategoryMajor, Incident, IncidentSource, Meta, Urgency};
 use crate::store::{Store, StoreError, StoreTx};
-use crate::validate::Lang;
-use crate::workflow::{self, Action, Derived, Status, Transition};
+use crate::workflow::{self, Action, Derived, Status, Transition, TransitionError};
 
 /// An empty incident found on patrol in `grid`, numbered for `device`.
 pub fn blank_incident(grid: &str, user: &str, device: &str, now_ms: i64) -> Incident {
@@ -64,8 +63,9 @@ pub struct TimelineEntry {
     #[serde(flatten)]
     pub transition: Transition,
     /// Why the fold skipped this entry (two people acted at once and it
-    /// came second), in the reader's language; `None` when it applied.
-    pub skipped: Option<String>,
+    /// came second), as a code and params the UI translates; `None` when
+    /// it applied.
+    pub skipped: Option<TransitionError>,
 }
 
 /// An incident with its derived state and its timeline.
@@ -78,7 +78,7 @@ pub struct IncidentView {
 }
 
 /// Derives an incident's state and timeline.
-pub fn incident_view(incident: Incident, cal: &WorkCalendar, lang: Lang) -> IncidentView {
+pub fn incident_view(incident: Incident, cal: &WorkCalendar) -> IncidentView {
     let derived = workflow::derive(&incident, cal);
     let timeline = incident
         .log
@@ -90,7 +90,7 @@ pub fn incident_view(incident: Incident, cal: &WorkCalendar, lang: Lang) -> Inci
                 .skipped
                 .iter()
                 .find(|s| s.index == index)
-                .map(|s| s.reason.message(lang)),
+                .map(|s| s.reason.clone()),
         })
         .collect();
     IncidentView {
@@ -189,11 +189,15 @@ mod tests {
         let mut again = i.log[0].clone();
         again.at += 1;
         i.log.push(again);
-        let view = incident_view(i, &cal, Lang::ZhCn);
+        let view = incident_view(i, &cal);
         assert_eq!(view.status, Status::Reported);
         assert_eq!(view.timeline[0].skipped, None);
-        let why = view.timeline[1].skipped.as_deref().unwrap();
-        assert!(why.contains("已上报"), "{why}");
+        let why = view.timeline[1].skipped.as_ref().unwrap();
+        assert_eq!(why.code(), "wrong_status");
+        assert_eq!(
+            why.params(),
+            crate::problem::params([("action", "report".into()), ("status", "reported".into())])
+        );
     }
 
     fn incidents(store: &Store) -> usize {
@@ -223,7 +227,7 @@ mod tests {
         assert_eq!(reported.meta.created_by, "gw-1");
         assert_eq!(reported.log.len(), 1);
         assert_eq!(reported.log[0].actor, "gw-1");
-        let view = incident_view(reported.clone(), store.calendar(), Lang::ZhCn);
+        let view = incident_view(reported.clone(), store.calendar());
         assert_eq!(view.status, Status::Reported);
         assert_eq!(
             store.get::<Incident>(reported.meta.id).unwrap().unwrap(),

@@ -12,7 +12,8 @@
 //! from what a form sent; the time is the caller's `now_ms` (device clock,
 //! Unix milliseconds), the day is its date in Asia/Shanghai. Nothing here
 //! touches the network, and errors are typed ([`WorkError`]), never
-//! rendered in a language: the shell translates them.
+//! rendered in a language: the UI translates their codes and params
+//! ([`crate::problem`]).
 
 pub mod conflicts;
 pub mod forms;

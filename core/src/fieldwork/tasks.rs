@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{WorkError, Worker, day_of};
 use crate::model::{Projection, RecordKind, TASK_NOTE_MAX, Task};
+use crate::problem::{Params, params};
 use crate::store::{ListQuery, Store, StoreError};
-use crate::validate::Lang;
 
 /// Why a task's line could not be ticked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -28,17 +28,12 @@ impl TickError {
         }
     }
 
-    /// What went wrong, in the reader's language.
-    pub fn message(self, lang: Lang) -> String {
-        match (self, lang) {
-            (TickError::NoSuchLine(_), Lang::ZhCn) => "任务中没有这一项，请刷新后重试".into(),
-            (TickError::NoteTooLong, Lang::ZhCn) => {
-                format!("备注最多 {TASK_NOTE_MAX} 字")
-            }
-            (TickError::NoSuchLine(_), _) => {
-                "The task has no such line; refresh and try again".into()
-            }
-            (TickError::NoteTooLong, _) => format!("A note is at most {TASK_NOTE_MAX} characters"),
+    /// The params of the UI's message: the `line` (counted from 0) or
+    /// the `max` length of a note.
+    pub fn params(self) -> Params {
+        match self {
+            TickError::NoSuchLine(line) => params([("line", line.into())]),
+            TickError::NoteTooLong => params([("max", TASK_NOTE_MAX.into())]),
         }
     }
 }

@@ -229,8 +229,8 @@ mod tests {
             ("address.estate", Code::TooLong)
         );
         assert_eq!(
-            e.message(crate::validate::Lang::ZhCn),
-            format!("address.estate 过长：最多 {ADDRESS_PART} 个字符")
+            e.params(),
+            crate::problem::params([("max", ADDRESS_PART.into())])
         );
 
         let mut t = Task {
@@ -255,10 +255,9 @@ mod tests {
             (errors.0[0].field.as_str(), errors.0[0].code),
             ("items", Code::TooMany)
         );
-        assert!(
-            errors.0[0]
-                .message(crate::validate::Lang::ZhCn)
-                .contains(&crate::model::TASK_ITEMS_MAX.to_string())
+        assert_eq!(
+            errors.0[0].params(),
+            crate::problem::params([("max", crate::model::TASK_ITEMS_MAX.into())])
         );
     }
 

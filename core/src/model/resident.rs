@@ -354,7 +354,8 @@ impl Resident {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::{Code, Lang};
+    use crate::problem::{Param, params};
+    use crate::validate::Code;
 
     fn ctx() -> ValidateCtx {
         ValidateCtx {
@@ -411,7 +412,7 @@ mod tests {
             let errors = r.normalize_and_validate(&ctx()).unwrap_err();
             let e = errors.0.iter().find(|e| e.field == "care_tags").unwrap();
             assert_eq!(e.code, Code::OutOfRange);
-            assert_eq!(e.message(Lang::ZhCn), "care_tags 超出允许范围（1..=366）");
+            assert_eq!(e.params(), params([("range", Param::from("1..=366"))]));
         }
         let mut r = resident("");
         r.care_tags = vec![CareTag {
@@ -450,10 +451,9 @@ mod tests {
             (e.field.as_str(), e.code),
             ("id_number", Code::IdCheckCharacter)
         );
-        assert!(
-            e.message(Lang::ZhCn).contains("校验"),
-            "{}",
-            e.message(Lang::ZhCn)
+        assert_eq!(
+            e.params(),
+            params([("expected", "X".into()), ("found", "1".into())])
         );
 
         let mut r = resident("110105199902300021");

@@ -5,12 +5,13 @@
 //! numbers and personal names (their masked forms are [`crate::privacy`]'s).
 //! Every failure is a [`ValidationError`] carrying the field
 //! key, a stable [`Code`] the UI can translate and an optional detail (the
-//! offending value or part of it); [`ValidationError::message`] renders a
-//! sentence in Simplified Chinese or English. Field keys stay as they are in
-//! messages: mapping them to labels is the UI's job.
+//! offending value or part of it), which [`ValidationError::params`] names
+//! for the UI's message (see [`crate::problem`]: no sentence is rendered
+//! here). Mapping field keys to labels is the UI's job too.
 //!
 //! ```
-//! use gridwork_core::validate::{parse_id_number, Code, Lang};
+//! use gridwork_core::problem::{params, Param};
+//! use gridwork_core::validate::{parse_id_number, Code};
 //! use jiff::civil::date;
 //!
 //! let id = parse_id_number(" 11010519491231002x ", date(2025, 6, 1)).unwrap();
@@ -20,7 +21,10 @@
 //!
 //! let err = parse_id_number("110105194912310025", date(2025, 6, 1)).unwrap_err();
 //! assert_eq!(err.code, Code::IdCheckCharacter);
-//! assert_eq!(err.message(Lang::ZhCn), "身份证号码校验位错误：应为 X，实际为 5");
+//! assert_eq!(
+//!     err.params(),
+//!     params([("expected", Param::from("X")), ("found", Param::from("5"))])
+//! );
 //! ```
 
 mod id_number;
@@ -31,40 +35,21 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::problem::{Param, Params, params};
+
 pub use id_number::{IdNumber, id_check_character, parse_id_number};
 pub use mobile::parse_mobile;
 pub use name::{NAME_MAX_CHARS, check_name};
-
-/// The language a message is rendered in. Simplified Chinese is the default.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-    ts_rs::TS,
-)]
-pub enum Lang {
-    /// Simplified Chinese, as used in mainland China.
-    #[default]
-    #[serde(rename = "zh-CN")]
-    ZhCn,
-    /// English.
-    #[serde(rename = "en")]
-    En,
-}
 
 /// A stable code for what is wrong with a field, for the UI to translate.
 ///
 /// The serialized form (see [`Code::as_str`]) never changes once shipped.
 /// Each variant documents what [`ValidationError::detail`] holds for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
+#[ts(rename = "FieldCode")]
 pub enum Code {
     /// The field is empty or only whitespace. Detail: none.
     Required,
@@ -142,12 +127,11 @@ impl fmt::Display for Code {
 
 /// One thing wrong with one field.
 ///
-/// `Display` gives the English message; use [`ValidationError::message`] for
-/// the user's language.
+/// `Display` is for logs; the UI translates [`Self::code`] with
+/// [`Self::params`].
 #[derive(
     Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, thiserror::Error,
 )]
-#[error("{}", self.message(Lang::En))]
 pub struct ValidationError {
     /// The field key, e.g. `"id_number"`; the UI maps it to a label.
     pub field: String,
@@ -184,136 +168,57 @@ impl ValidationError {
         self
     }
 
-    /// A sentence saying what is wrong, in `lang`.
-    pub fn message(&self, lang: Lang) -> String {
-        let field = self.field.as_str();
-        let detail = self.detail.as_deref();
-        // Details with two parts are "a:b"; a missing part renders as "?"
-        // rather than failing, since errors may be deserialized from elsewhere.
-        let pair = || detail.and_then(|d| d.split_once(':')).unwrap_or(("?", "?"));
-        let d = detail.unwrap_or("?");
-        match (lang, self.code) {
-            (Lang::ZhCn, Code::Required) => format!("{field} 为必填项"),
-            (Lang::En, Code::Required) => format!("{field} is required"),
-            (Lang::ZhCn, Code::TooLong) => match detail {
-                Some(max) => format!("{field} 过长：最多 {max} 个字符"),
-                None => format!("{field} 过长"),
-            },
-            (Lang::En, Code::TooLong) => match detail {
-                Some(max) => format!("{field} is too long: at most {max} characters"),
-                None => format!("{field} is too long"),
-            },
-            (Lang::ZhCn, Code::TooMany) => match detail {
-                Some(max) => format!("{field} 条目过多：最多 {max} 项"),
-                None => format!("{field} 条目过多"),
-            },
-            (Lang::En, Code::TooMany) => match detail {
-                Some(max) => format!("{field} has too many entries: at most {max}"),
-                None => format!("{field} has too many entries"),
-            },
-            (Lang::ZhCn, Code::TooLarge) => {
-                let what = if field == "change" {
-                    "这次修改"
-                } else {
-                    "记录"
-                };
-                format!("{what}过大：最多 {d} 字节")
+    /// The named parameters the UI interpolates into the message of
+    /// [`Self::code`] (see [`crate::problem`]): `detail` split into its
+    /// parts, e.g. `{expected: "X", found: "5"}` for an
+    /// [`Code::IdCheckCharacter`]. A part that is missing is `"?"`, since
+    /// errors may be deserialized from elsewhere.
+    pub fn params(&self) -> Params {
+        let d = || Param::from(self.detail.as_deref().unwrap_or("?"));
+        let pair = || {
+            let (a, b) = self
+                .detail
+                .as_deref()
+                .and_then(|d| d.split_once(':'))
+                .unwrap_or(("?", "?"));
+            (Param::from(a), Param::from(b))
+        };
+        let max = || match self.detail.as_deref().map(str::parse::<f64>) {
+            Some(Ok(n)) => Param::Number(n),
+            _ => d(),
+        };
+        match self.code {
+            Code::Required => Params::new(),
+            Code::TooLong | Code::TooMany | Code::TooLarge => params([("max", max())]),
+            Code::InvalidEnum | Code::InvalidFormat | Code::MobileInvalid | Code::DateInvalid => {
+                params([("value", d())])
             }
-            (Lang::En, Code::TooLarge) => format!("the {field} is too large: at most {d} bytes"),
-            (Lang::ZhCn, Code::InvalidEnum) => match detail {
-                Some(v) => format!("{field} 的取值“{v}”不在可选范围内"),
-                None => format!("{field} 的取值不在可选范围内"),
-            },
-            (Lang::En, Code::InvalidEnum) => match detail {
-                Some(v) => format!("{field} has a value that is not one of the choices: “{v}”"),
-                None => format!("{field} has a value that is not one of the choices"),
-            },
-            (Lang::ZhCn, Code::InvalidFormat) => match detail {
-                Some(v) => format!("{field} 格式不正确：“{v}”"),
-                None => format!("{field} 格式不正确"),
-            },
-            (Lang::En, Code::InvalidFormat) => match detail {
-                Some(v) => format!("{field} has an invalid format: “{v}”"),
-                None => format!("{field} has an invalid format"),
-            },
-            (Lang::ZhCn, Code::IdLength) => {
-                format!("身份证号码应为 18 位，实际为 {d} 位")
+            Code::IdLength => params([("length", max())]),
+            Code::IdCharacters => {
+                let (position, character) = pair();
+                params([("position", position), ("character", character)])
             }
-            (Lang::En, Code::IdLength) => {
-                format!("ID number must have 18 characters, found {d}")
+            Code::IdRegion => params([("region", d())]),
+            Code::IdBirthDateImpossible | Code::IdBirthDateFuture | Code::IdBirthDateTooEarly => {
+                params([("date", d())])
             }
-            (Lang::ZhCn, Code::IdCharacters) => {
-                let (pos, ch) = pair();
-                format!("身份证号码第 {pos} 位的“{ch}”无效：前 17 位应为数字，最后一位应为数字或 X")
-            }
-            (Lang::En, Code::IdCharacters) => {
-                let (pos, ch) = pair();
-                format!(
-                    "ID number has an invalid character “{ch}” at position {pos}: \
-                     the first 17 must be digits and the last a digit or X"
-                )
-            }
-            (Lang::ZhCn, Code::IdRegion) => {
-                format!("身份证号码开头的 {d} 不是有效的省级行政区划代码")
-            }
-            (Lang::En, Code::IdRegion) => {
-                format!("ID number starts with {d}, which is not a province-level region code")
-            }
-            (Lang::ZhCn, Code::IdBirthDateImpossible) => {
-                format!("身份证号码中的出生日期 {d} 不存在")
-            }
-            (Lang::En, Code::IdBirthDateImpossible) => {
-                format!("the birth date {d} in the ID number does not exist")
-            }
-            (Lang::ZhCn, Code::IdBirthDateFuture) => {
-                format!("身份证号码中的出生日期 {d} 晚于今天")
-            }
-            (Lang::En, Code::IdBirthDateFuture) => {
-                format!("the birth date {d} in the ID number is in the future")
-            }
-            (Lang::ZhCn, Code::IdBirthDateTooEarly) => {
-                format!("身份证号码中的出生日期 {d} 早于 1900 年")
-            }
-            (Lang::En, Code::IdBirthDateTooEarly) => {
-                format!("the birth date {d} in the ID number is before 1900")
-            }
-            (Lang::ZhCn, Code::IdCheckCharacter) => {
+            Code::IdCheckCharacter => {
                 let (expected, found) = pair();
-                format!("身份证号码校验位错误：应为 {expected}，实际为 {found}")
+                params([("expected", expected), ("found", found)])
             }
-            (Lang::En, Code::IdCheckCharacter) => {
-                let (expected, found) = pair();
-                format!("ID number check character is wrong: expected {expected}, found {found}")
-            }
-            (Lang::ZhCn, Code::MobileInvalid) => {
-                format!("手机号码“{d}”无效：应为以 13–19 开头的 11 位数字")
-            }
-            (Lang::En, Code::MobileInvalid) => {
-                format!("mobile number “{d}” is not valid: expected 11 digits starting 13 to 19")
-            }
-            (Lang::ZhCn, Code::NameInvalid) => {
-                format!("{field} 中含有不允许的字符“{d}”：姓名只能包含汉字、字母、空格和间隔号“·”")
-            }
-            (Lang::En, Code::NameInvalid) => format!(
-                "{field} contains “{d}”, which a name cannot have: use Chinese characters, \
-                 letters, spaces and the middle dot “·”"
-            ),
-            (Lang::ZhCn, Code::DateInvalid) => match detail {
-                Some(v) => format!("{field} 不是有效日期：“{v}”"),
-                None => format!("{field} 不是有效日期"),
-            },
-            (Lang::En, Code::DateInvalid) => match detail {
-                Some(v) => format!("{field} is not a valid date: “{v}”"),
-                None => format!("{field} is not a valid date"),
-            },
-            (Lang::ZhCn, Code::OutOfRange) => match detail {
-                Some(range) => format!("{field} 超出允许范围（{range}）"),
-                None => format!("{field} 超出允许范围"),
-            },
-            (Lang::En, Code::OutOfRange) => match detail {
-                Some(range) => format!("{field} is out of range (allowed: {range})"),
-                None => format!("{field} is out of range"),
-            },
+            Code::NameInvalid => params([("character", d())]),
+            Code::OutOfRange => params([("range", d())]),
+        }
+    }
+}
+
+impl fmt::Display for ValidationError {
+    /// `field: code (detail)`, for logs; people read the UI's message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.code)?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
         }
     }
 }
@@ -322,7 +227,7 @@ impl ValidationError {
 ///
 /// Collect with [`push`](Self::push), [`require`](Self::require),
 /// [`max_len`](Self::max_len) and [`check`](Self::check), then finish with
-/// [`into_result`](Self::into_result). `Display` joins the English messages.
+/// [`into_result`](Self::into_result). `Display` joins the errors' for logs.
 #[derive(
     Debug,
     Clone,
@@ -340,7 +245,7 @@ pub struct ValidationErrors(pub Vec<ValidationError>);
 fn join_messages(errors: &[ValidationError]) -> String {
     errors
         .iter()
-        .map(|e| e.message(Lang::En))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -451,52 +356,40 @@ mod tests {
     }
 
     #[test]
-    fn every_code_has_a_message_in_both_languages_with_and_without_detail() {
+    fn every_code_but_required_names_its_detail_in_params() {
         for code in ALL_CODES {
-            for lang in [Lang::ZhCn, Lang::En] {
-                // Required has nothing to show but the field.
-                let shows_detail = code != Code::Required;
-                let bare = ValidationError::new("f", code).message(lang);
-                assert!(!bare.trim().is_empty(), "{code} {lang:?}");
-                let with = ValidationError::with_detail("f", code, "Q:Z").message(lang);
-                assert!(!with.trim().is_empty(), "{code} {lang:?}");
-                assert_eq!(
-                    with.contains('Q') || with.contains('Z'),
-                    shows_detail,
-                    "{code} {lang:?}: {with}"
-                );
-            }
+            let with = ValidationError::with_detail("f", code, "Q:Z").params();
+            let shows_detail = code != Code::Required;
+            let json = serde_json::to_string(&with).unwrap();
+            assert_eq!(
+                json.contains('Q') || json.contains('Z'),
+                shows_detail,
+                "{code}: {json}"
+            );
+            // Without a detail, the params are still all there.
+            let bare = ValidationError::new("f", code).params();
+            assert_eq!(
+                bare.keys().collect::<Vec<_>>(),
+                with.keys().collect::<Vec<_>>(),
+                "{code}"
+            );
         }
     }
 
     #[test]
-    fn zh_messages_are_chinese_and_en_messages_are_not() {
-        let han = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-        for code in ALL_CODES {
-            let e = ValidationError::with_detail("f", code, "1:2");
-            assert!(han(&e.message(Lang::ZhCn)), "{code}");
-            assert!(!han(&e.message(Lang::En)), "{code}");
-        }
-    }
-
-    #[test]
-    fn display_is_the_english_message() {
+    fn a_wrong_check_character_gives_what_was_expected_and_found() {
         let e = ValidationError::with_detail("id_number", Code::IdCheckCharacter, "X:5");
         assert_eq!(
-            e.to_string(),
-            "ID number check character is wrong: expected X, found 5"
+            e.params(),
+            params([("expected", "X".into()), ("found", "5".into())])
         );
-        assert_eq!(
-            e.message(Lang::ZhCn),
-            "身份证号码校验位错误：应为 X，实际为 5"
-        );
+        assert_eq!(e.to_string(), "id_number: id_check_character (X:5)");
     }
 
     #[test]
-    fn lang_defaults_to_zh_cn_and_serializes_as_a_locale_tag() {
-        assert_eq!(Lang::default(), Lang::ZhCn);
-        assert_eq!(serde_json::to_string(&Lang::ZhCn).unwrap(), "\"zh-CN\"");
-        assert_eq!(serde_json::to_string(&Lang::En).unwrap(), "\"en\"");
+    fn a_maximum_is_a_number() {
+        let e = ValidationError::with_detail("title", Code::TooLong, "50");
+        assert_eq!(e.params(), params([("max", Param::Number(50.0))]));
     }
 
     #[test]
@@ -512,10 +405,7 @@ mod tests {
             errors.0[1],
             ValidationError::with_detail("title", Code::TooLong, "6")
         );
-        assert_eq!(
-            errors.to_string(),
-            "address is required; title is too long: at most 6 characters"
-        );
+        assert_eq!(errors.to_string(), "address: required; title: too_long (6)");
         assert_eq!(errors.clone().into_result(), Err(errors));
     }
 

@@ -17,8 +17,8 @@ use gridwork_core::model::{
     AnyRecord, CategoryMajor, Incident, Mediation, PhotoRef, PhotoRole, Record, ReviewDecision,
     ReviewEntry, Role, User, limits,
 };
+use gridwork_core::problem::{Params, params};
 use gridwork_core::sync::wire::{DocChanges, Rejection, SyncRequest};
-use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Action, Actor, Derived, Level, TransitionError};
 use serde::Serialize;
 use uuid::Uuid;
@@ -52,10 +52,10 @@ fn checked_mediation(mut m: Mediation, now_ms: i64) -> Result<Mediation, Console
     m.mediator = m.mediator.trim().to_string();
     m.outcome = m.outcome.trim().to_string();
     if m.mediator.is_empty() {
-        return Err(ConsoleError::MediationField("调解员 (mediator)".into()));
+        return Err(ConsoleError::MediationField("mediator".into()));
     }
     if m.outcome.is_empty() {
-        return Err(ConsoleError::MediationField("调解结果 (outcome)".into()));
+        return Err(ConsoleError::MediationField("outcome".into()));
     }
     // The record's own limits (`gridwork_core::model::Mediation`), checked
     // here to answer with the console's own message.
@@ -79,59 +79,57 @@ impl From<access::RecordError> for ConsoleError {
     }
 }
 
-/// Why a console call failed.
+/// Why a console call failed. The console shows [`Self::code`] with
+/// [`Self::params`] in the user's language (`ui/src/console/i18n`); the
+/// `Display` text is English, for the log.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
     /// No such record, or not one the user may see (the same answer, so
     /// the console does not reveal what exists elsewhere).
-    #[error("记录不存在或不在您的管辖范围内 (no such record in your grids)")]
+    #[error("no such record in your grids")]
     NotFound,
-    #[error("该记录不能进行此操作 (this action does not apply to a {0})")]
+    #[error("this action does not apply to a {0}")]
     WrongKind(String),
-    #[error("退回需要填写意见 (a return needs a comment)")]
+    #[error("a return needs a comment")]
     CommentRequired,
-    #[error("您的角色无权审核 (your role may not review records)")]
+    #[error("your role may not review records")]
     RoleNotAllowed,
-    #[error("您的角色无权查看未脱敏的个人信息 (your role may not see personal data in clear)")]
+    #[error("your role may not see personal data in clear")]
     RevealNotAllowed,
-    #[error("控制台不提供此操作 (the console does not offer {0})")]
+    #[error("the console does not offer {0}")]
     ActionNotOffered(String),
-    #[error("{}", .0.message(Lang::ZhCn))]
+    #[error(transparent)]
     Transition(TransitionError),
-    #[error("只有矛盾纠纷类事件才有调解记录 (only a dispute incident has a mediation record)")]
+    #[error("only a dispute incident has a mediation record")]
     NotADispute,
-    #[error("调解记录缺少{0} (the mediation record needs this field)")]
+    #[error("the mediation record needs its {0}")]
     MediationField(String),
-    #[error("调解员姓名最多 50 字，调解结果最多 2000 字 (the mediator or outcome is too long)")]
+    #[error("the mediator or outcome is too long")]
     MediationTooLong,
-    #[error("调解时间不能晚于今天 (the mediation date is in the future)")]
+    #[error("the mediation date is in the future")]
     MediationInFuture,
-    #[error("任务缺少{0} (the task needs this field)")]
+    #[error("the task needs its {0}")]
     TaskField(String),
-    #[error(
-        "任务名称最多 100 字、说明最多 2000 字、每条事项最多 200 字、最多 2000 条 (the task is too long)"
-    )]
+    #[error("the task is too long")]
     TaskTooLong,
-    #[error(
-        "截止日期 {0} 无效或早于今天，请按 YYYY-MM-DD 填写 (the due date is not a date, or is before today)"
-    )]
+    #[error("the due date {0} is not a date, or is before today")]
     TaskDue(String),
-    #[error("不能按“{0}”排查，请选择列出的房屋标记或关爱对象 (unknown screening filter)")]
+    #[error("unknown screening filter {0}")]
     TaskFilter(String),
-    #[error("所选范围内没有网格，任务无人接收 (the chosen area has no grids to receive the task)")]
+    #[error("the chosen area has no grids to receive the task")]
     TaskNoGrids,
-    #[error("网格 {0} 的排查对象超过 2000 个，请缩小范围 (too many screening targets in one grid)")]
+    #[error("too many screening targets in grid {0}")]
     TaskTooMany(String),
     /// The push path refused or did not apply the change.
     #[error("{message}")]
     Refused { code: String, message: String },
-    #[error("{}", photo_message(.0))]
+    #[error(transparent)]
     Photo(MediaError),
-    #[error("照片尚未上传到服务器 (the photo {0} has not been uploaded)")]
+    #[error("the photo {0} has not been uploaded")]
     PhotoMissing(String),
-    #[error("办结反馈需要填写处置情况 (a report-back needs a short report)")]
+    #[error("a report-back needs a short report")]
     ReportRequired,
-    #[error("服务器上的该记录已损坏 (the server's copy of this record is damaged): {0}")]
+    #[error("the server's copy of this record is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -170,24 +168,31 @@ impl ConsoleError {
             ConsoleError::Sync(_) => "internal".into(),
         }
     }
-}
 
-/// The zh-CN first message of a refused photo.
-fn photo_message(e: &MediaError) -> String {
-    match e {
-        MediaError::NotAnImage => {
-            "文件不是 JPEG、PNG 或 WebP 图片，请选择照片 (the file is not a JPEG, PNG or WebP image)"
-                .into()
+    /// The params of the code's message, by name.
+    pub fn params(&self) -> Params {
+        match self {
+            ConsoleError::WrongKind(kind) => params([("kind", kind.as_str().into())]),
+            ConsoleError::ActionNotOffered(action) => params([("action", action.as_str().into())]),
+            ConsoleError::Transition(e) => e.params(),
+            ConsoleError::MediationField(field) | ConsoleError::TaskField(field) => {
+                params([("field", field.as_str().into())])
+            }
+            ConsoleError::TaskDue(due) => params([("due", due.as_str().into())]),
+            ConsoleError::TaskFilter(filter) => params([("filter", filter.as_str().into())]),
+            ConsoleError::TaskTooMany(grid) => params([("grid", grid.as_str().into())]),
+            ConsoleError::Photo(MediaError::TooManyPixels { width, height }) => params([
+                ("width", f64::from(*width).into()),
+                ("height", f64::from(*height).into()),
+                ("max", media::MAX_PIXELS.into()),
+            ]),
+            ConsoleError::Photo(MediaError::TooLarge(bytes)) => params([
+                ("bytes", (*bytes).into()),
+                ("max", media::MAX_INPUT_BYTES.into()),
+            ]),
+            ConsoleError::PhotoMissing(sha256) => params([("sha256", sha256.as_str().into())]),
+            _ => Params::new(),
         }
-        MediaError::TooManyPixels { width, height } => format!(
-            "照片像素过多（{width}×{height}），最多 {} 像素 (the image has too many pixels)",
-            media::MAX_PIXELS
-        ),
-        MediaError::TooLarge(n) => format!(
-            "照片文件过大（{n} 字节），最大 {} 字节 (the file is too large)",
-            media::MAX_INPUT_BYTES
-        ),
-        MediaError::Corrupt(d) => format!("照片已损坏，无法读取 (the image cannot be read): {d}"),
     }
 }
 

@@ -28,7 +28,6 @@ use gridwork_core::model::{
     Record, RecordKind, Urgency, ValidateCtx,
 };
 use gridwork_core::sync::wire::DocChanges;
-use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Action, Actor};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -107,14 +106,14 @@ fn number_or_blank<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>
 /// Why a file could not be read at all (nothing stored).
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("文件格式错误，无法读取工单 (the file is not valid {format}): {detail}")]
+    #[error("the file is not valid {format}: {detail}")]
     Unreadable {
         format: &'static str,
         detail: String,
     },
-    #[error("文件中没有工单 (the file holds no work orders)")]
+    #[error("the file holds no work orders")]
     Empty,
-    #[error("一次最多导入 {MAX_ORDERS} 条工单 (at most {MAX_ORDERS} orders per import)")]
+    #[error("at most {MAX_ORDERS} orders per import")]
     TooMany,
 }
 
@@ -468,17 +467,8 @@ fn incident_of(
     let today = gridwork_core::calendar::shanghai_date(
         jiff::Timestamp::from_millisecond(now_ms).unwrap_or_else(|_| jiff::Timestamp::now()),
     );
-    let invalid = |errors: gridwork_core::validate::ValidationErrors| {
-        (
-            "invalid_order",
-            errors
-                .0
-                .iter()
-                .map(|e| e.message(Lang::ZhCn))
-                .collect::<Vec<_>>()
-                .join("；"),
-        )
-    };
+    let invalid =
+        |errors: gridwork_core::validate::ValidationErrors| ("invalid_order", errors.to_string());
     let ctx_v = ValidateCtx { today };
     incident.validate_state(&ctx_v).map_err(invalid)?;
     let parties = if parties.is_empty() {
@@ -501,7 +491,7 @@ fn incident_of(
         Vec::new(),
         now_ms,
     )
-    .map_err(|e| ("transition", e.message(Lang::ZhCn)))?;
+    .map_err(|e| ("transition", e.to_string()))?;
     if let Some(entry) = incident.log.last_mut() {
         entry.received_at = Some(now_ms);
     }

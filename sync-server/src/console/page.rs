@@ -13,7 +13,6 @@ use gridwork_core::fieldwork::incidents::{TimelineEntry, incident_view};
 use gridwork_core::model::AnyRecord;
 use gridwork_core::privacy::{self, Reveal};
 use gridwork_core::store::photo_hashes;
-use gridwork_core::validate::Lang;
 use gridwork_core::workflow::Derived;
 use serde::Serialize;
 use uuid::Uuid;
@@ -85,7 +84,7 @@ pub fn detail(
     let user = &who.session.user;
     let history = history::history_shown(user, loaded.record.kind(), history);
     let timeline = match &loaded.record {
-        AnyRecord::Incident(i) => incident_view(i.clone(), calendar, Lang::ZhCn).timeline,
+        AnyRecord::Incident(i) => incident_view(i.clone(), calendar).timeline,
         _ => Vec::new(),
     };
     let offers = actions::offers(user, &loaded.record, loaded.derived.as_ref());

@@ -180,7 +180,7 @@ fn checked_form(mut form: IssueForm, today: jiff::civil::Date) -> Result<IssueFo
     form.title = form.title.trim().to_string();
     form.description = form.description.trim().to_string();
     if form.title.is_empty() {
-        return Err(ConsoleError::TaskField("任务名称 (title)".into()));
+        return Err(ConsoleError::TaskField("title".into()));
     }
     if form.title.chars().count() > TASK_TITLE_MAX
         || form.description.chars().count() > TASK_DESCRIPTION_MAX
@@ -205,7 +205,7 @@ fn checked_form(mut form: IssueForm, today: jiff::civil::Date) -> Result<IssueFo
                 .filter(|l| !l.is_empty())
                 .collect();
             if form.items.is_empty() {
-                return Err(ConsoleError::TaskField("任务事项 (checklist lines)".into()));
+                return Err(ConsoleError::TaskField("items".into()));
             }
             if form.items.len() > TASK_ITEMS_MAX
                 || form.items.iter().any(|l| l.chars().count() > TASK_ITEM_MAX)
@@ -217,9 +217,7 @@ fn checked_form(mut form: IssueForm, today: jiff::civil::Date) -> Result<IssueFo
         TaskKind::Screening => {
             let filter = form.filter.as_deref().unwrap_or_default().trim();
             if filter.is_empty() {
-                return Err(ConsoleError::TaskField(
-                    "排查对象 (screening filter)".into(),
-                ));
+                return Err(ConsoleError::TaskField("filter".into()));
             }
             Filter::parse(filter)?;
             form.filter = Some(filter.to_string());

@@ -52,7 +52,6 @@ use gridwork_core::model::{
     AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
 use gridwork_core::sync::wire::{DocChanges, Notice, Rejection};
-use gridwork_core::validate::Lang;
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
@@ -827,12 +826,8 @@ fn check_transitions(
             &entry.photos,
         ) {
             refused.push((
-                format!("{}（该操作已记录但不生效）", e.message(Lang::ZhCn)),
-                format!(
-                    "{} ({}; kept in the timeline, not applied)",
-                    e.message(Lang::En),
-                    e.code()
-                ),
+                format!("流程规则不允许此操作，已记录但不生效（{}）", e.code()),
+                format!("{e} ({}; kept in the timeline, not applied)", e.code()),
             ));
         }
     }

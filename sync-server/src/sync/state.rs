@@ -51,7 +51,7 @@ use automerge::Change;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::{AnyRecord, GeoPoint, ValidateCtx, limits};
 use gridwork_core::sync::wire::Notice;
-use gridwork_core::validate::{Lang, ValidationErrors};
+use gridwork_core::validate::ValidationErrors;
 use uuid::Uuid;
 
 use crate::storage::{Storage, StorageError};
@@ -87,9 +87,9 @@ pub(super) fn validate(
 }
 
 fn messages(errors: &ValidationErrors) -> String {
-    let zh: Vec<String> = errors.0.iter().map(|e| e.message(Lang::ZhCn)).collect();
-    let en: Vec<String> = errors.0.iter().map(|e| e.message(Lang::En)).collect();
-    format!("{} ({})", zh.join("；"), en.join("; "))
+    // For the log and a developer reading the wire: the device shows the
+    // rejection's code in its own language.
+    errors.to_string()
 }
 
 /// The pushed state is the stored one with the tombstone set.
@@ -159,11 +159,7 @@ pub(super) fn change_sizes<'a>(
         limits::check_change_bytes(bytes).err().map(|e| {
             (
                 codes::CHANGE_TOO_LARGE,
-                format!(
-                    "{}（这次修改 {bytes} 字节）({}; this one has {bytes})",
-                    e.message(Lang::ZhCn),
-                    e.message(Lang::En)
-                ),
+                format!("{e}; this change has {bytes} bytes"),
             )
         })
     })
@@ -175,11 +171,7 @@ pub(super) fn document_size<'a>(bytes: usize) -> Option<(&'a str, String)> {
     limits::check_document_bytes(bytes).err().map(|e| {
         (
             codes::DOCUMENT_TOO_LARGE,
-            format!(
-                "{}（修改后为 {bytes} 字节）({}; it would be {bytes})",
-                e.message(Lang::ZhCn),
-                e.message(Lang::En)
-            ),
+            format!("{e}; it would have {bytes} bytes"),
         )
     })
 }

@@ -1,7 +1,7 @@
 // Generated from the Rust types by ts-rs: do not edit.
 // Regenerate with `scripts/bindings`.
 
-import type { Action, CareTagOption, Conflict, DueVisit, Gender, Grid, Household, Incident, IncidentView, JsonValue, Lang, LoginUser, MapFeature, MaskedView, PatrolEdit, PatrolView, PhotoRef, PhotoRole, Projection, Protection, RecordKind, Resident, Task, TaskRow, Visit } from './model'
+import type { Action, CareTagOption, Conflict, DueVisit, FieldCode, Gender, Grid, Household, Incident, IncidentView, JsonValue, LoginUser, MapFeature, MaskedView, Param, PatrolEdit, PatrolView, PhotoRef, PhotoRole, Projection, Protection, RecordKind, Resident, Task, TaskRow, Visit } from './model'
 
 /**
  * The app's name and version, as shown on the home screen.
@@ -21,18 +21,25 @@ version: string, };
  */
 export type CommandError = { 
 /**
- * The stable code the UI switches on (`internal`, `invalid`,
- * `not_found`, `unreachable`, `bad_credentials`, a workflow code …).
+ * The stable code the UI translates.
  */
-code: string, 
+code: ErrorCode, 
 /**
- * A sentence for a person in the UI's language, never a stack trace.
+ * What the code's message needs, by name.
  */
-message: string, 
+params: { [key in string]: Param }, 
 /**
  * One entry per invalid form field; empty otherwise.
  */
 fields: Array<FieldError>, };
+
+/**
+ * Every code a command of the app fails with. The serialized names are
+ * the codes core and the server use (`StoreError::code`,
+ * `TransitionError::code`, the server's API codes …) where those reach a
+ * person as they are; the few the shell adds say so.
+ */
+export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "device_wiped";
 
 /**
  * What is wrong with one form field.
@@ -43,13 +50,19 @@ export type FieldError = {
  */
 field: string, 
 /**
- * The validation code, e.g. `id_check_character`.
+ * What is wrong: a validation code, or `point_outside_grid`.
  */
-code: string, 
+code: FieldErrorCode, 
 /**
- * The sentence core renders for it, in the UI's language.
+ * What the code's message needs, by name.
  */
-message: string, };
+params: { [key in string]: Param }, };
+
+/**
+ * The code of a field's error: core's validation [`Code`], or a point
+ * outside the worker's grids.
+ */
+export type FieldErrorCode = FieldCode | PointCode;
 
 /**
  * What an ID number says about its holder.
@@ -81,6 +94,11 @@ ca_pem?: string | null,
 allow_plain_http?: boolean, };
 
 /**
+ * The one field code that is not a validation code.
+ */
+export type PointCode = "point_outside_grid";
+
+/**
  * The raw body of a command that takes bytes rather than JSON
  * (`add_photo`'s image).
  */
@@ -94,7 +112,12 @@ export type RecordJson = object;
 /**
  * A photo the server would not take, and why.
  */
-export type RefusedPhoto = { sha256: string, code: string, message: string, };
+export type RefusedPhoto = { sha256: string, 
+/**
+ * The server's code (`blob_not_an_image`, `blob_too_large` …), which
+ * the UI translates.
+ */
+code: string, };
 
 /**
  * A refusal from the server, for the worker to read.
@@ -149,7 +172,7 @@ photos_pending: number,
  */
 last_sync_at: number | null, 
 /**
- * Why the last attempt failed, in plain words; cleared by a success.
+ * Why the last attempt failed; cleared by a success.
  */
 last_error: CommandError | null, 
 /**
@@ -162,7 +185,7 @@ rejections: Array<RejectionView>,
  */
 uploads: Array<UploadView>, 
 /**
- * Photos the server refused in the last sync, in plain words. They
+ * Photos the server refused in the last sync, with its codes. They
  * stay on the device and are offered again at the next sync.
  */
 photos_refused: Array<RefusedPhoto>, 
@@ -198,7 +221,6 @@ export type UploadView = { sha256: string, sent: number, total: number, };
 /** Every command: the arguments the front end sends, the result it receives. */
 export type Commands = {
   app_info: { args: Record<string, never>, result: AppInfo },
-  set_language: { args: { lang: Lang }, result: null },
   current_session: { args: Record<string, never>, result: SessionInfo | null },
   login: { args: { args: LoginArgs }, result: SessionInfo },
   list_records: { args: { query: ListArgs }, result: Array<Projection> },
@@ -236,7 +258,7 @@ export type Commands = {
 }
 
 /** The commands' names, as `Commands` has them. */
-export const COMMAND_NAMES = ['app_info', 'set_language', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'list_tasks', 'get_task', 'tick_task'] as const
+export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'list_tasks', 'get_task', 'tick_task'] as const
 
 /** The header naming an added photo's role. */
 export const PHOTO_ROLE_HEADER = "x-photo-role"

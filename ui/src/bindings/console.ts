@@ -1,7 +1,7 @@
 // Generated from the Rust types by ts-rs: do not edit.
 // Regenerate with `scripts/bindings`.
 
-import type { Action, Assignee, Derived, JsonValue, Level, LoginUser, PhotoRef, RecordKind, TaskItem, TaskKind, TimelineEntry } from './model'
+import type { Action, Assignee, Derived, JsonValue, Level, LoginUser, Param, PhotoRef, RecordKind, TaskItem, TaskKind, TimelineEntry } from './model'
 
 /**
  * One row of the append-only access log: an export or a reveal.
@@ -96,6 +96,19 @@ export type ConsoleConflict = { path: string,
  * The first is the one currently shown.
  */
 values: Array<ConflictValue>, };
+
+/**
+ * The body of a console refusal.
+ */
+export type ConsoleRefusal = { 
+/**
+ * The stable code the console translates.
+ */
+code: string, 
+/**
+ * What the code's message needs, by name.
+ */
+params: { [key in string]: Param }, };
 
 /**
  * `?grid=&at=&format=`.

@@ -247,6 +247,14 @@ export type Education = "none" | "primary" | "junior_high" | "senior_high" | "vo
 export type EmergencyContact = { name: string, phone: string, relation: string, };
 
 /**
+ * A stable code for what is wrong with a field, for the UI to translate.
+ *
+ * The serialized form (see [`Code::as_str`]) never changes once shipped.
+ * Each variant documents what [`ValidationError::detail`] holds for it.
+ */
+export type FieldCode = "required" | "too_long" | "too_many" | "too_large" | "invalid_enum" | "invalid_format" | "id_length" | "id_characters" | "id_region" | "id_birth_date_impossible" | "id_birth_date_future" | "id_birth_date_too_early" | "id_check_character" | "mobile_invalid" | "name_invalid" | "date_invalid" | "out_of_range";
+
+/**
  * A person's gender as recorded (from the ID number where there is one).
  */
 export type Gender = "male" | "female" | "unknown";
@@ -508,11 +516,6 @@ export type IncidentView = { incident: Incident, status: Status, derived: Derive
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 /**
- * The language a message is rendered in. Simplified Chinese is the default.
- */
-export type Lang = "zh-CN" | "en";
-
-/**
  * The escalation ladder: grid → street/town → district → city.
  */
 export type Level = "grid" | "street" | "district" | "city";
@@ -600,6 +603,11 @@ created_at: number,
  * Once any device sets it, it stays set (see [`crate::doc`]).
  */
 deleted: boolean, };
+
+/**
+ * One parameter of an error: a number or a text.
+ */
+export type Param = number | string;
 
 /**
  * A person involved in an incident. [PI]; the ID number is [S]. Kept in
@@ -988,9 +996,10 @@ overdue: boolean, };
 export type TimelineEntry = { 
 /**
  * Why the fold skipped this entry (two people acted at once and it
- * came second), in the reader's language; `None` when it applied.
+ * came second), as a code and params the UI translates; `None` when
+ * it applied.
  */
-skipped: string | null, action: Action, 
+skipped: TransitionError | null, action: Action, 
 /**
  * User id of who acted.
  */

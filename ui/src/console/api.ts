@@ -25,6 +25,7 @@ import type {
 import type { AccessEntry } from '../bindings/console'
 import { CONSOLE_API_BASE, CONSOLE_PATHS as P, CSRF_HEADER } from '../bindings/console'
 import type { Mediation, MediationMethod, PhotoRef } from '../bindings/model'
+import type { Params as ErrorParams } from '../i18n/errors'
 
 export type * from '../bindings/console'
 export type {
@@ -56,14 +57,18 @@ export function photoUrl(recordId: string, sha256: string): string {
   return BASE + pathOf(P.RECORD_PHOTO, { id: recordId, sha256 })
 }
 
-/** A failure the server explained with a stable code. */
+/**
+ * A failure the server explained with a stable code and its params
+ * (`{code, params}`); `errors.ts` makes the sentence. The message is the
+ * code, for logs.
+ */
 export class ConsoleApiError extends Error {
   constructor(
     readonly code: string,
-    message: string,
+    readonly params: ErrorParams,
     readonly status: number,
   ) {
-    super(message)
+    super(code)
   }
 }
 
@@ -91,7 +96,7 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw
       ...(raw ? { body: raw.text } : body === undefined ? {} : { body: JSON.stringify(body) }),
     })
   } catch {
-    throw new ConsoleApiError('network', 'network error', 0)
+    throw new ConsoleApiError('network', {}, 0)
   }
   if (response.status === 204) return undefined as T
   const text = await response.text()
@@ -102,8 +107,11 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown, raw
     json = null
   }
   if (!response.ok) {
-    const e = (json ?? {}) as { code?: string; message?: string }
-    throw new ConsoleApiError(e.code ?? 'unknown', e.message ?? text, response.status)
+    // A refusal the server wrote before reading the request (an
+    // extractor's) is `{code, message}`: its text is the detail.
+    const e = (json ?? {}) as { code?: string; params?: ErrorParams; message?: string }
+    const params = e.params ?? { detail: e.message ?? text }
+    throw new ConsoleApiError(e.code ?? 'unknown', params, response.status)
   }
   return json as T
 }

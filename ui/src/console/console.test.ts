@@ -21,9 +21,9 @@ describe('the console', () => {
 
   it('translates every server error code it knows, and falls back for the rest', () => {
     const t = (key: string) => key
-    expect(errorText(t, new ConsoleApiError('comment_required', '', 422))).toBe('errors.comment_required')
-    expect(errorText(t, new ConsoleApiError('too_large', '', 413))).toBe('errors.too_large')
-    expect(errorText(t, new ConsoleApiError('something_new', '', 500))).toBe('errors.unknown')
+    expect(errorText(t, new ConsoleApiError('comment_required', {}, 422))).toBe('errors.comment_required')
+    expect(errorText(t, new ConsoleApiError('too_large', {}, 413))).toBe('errors.too_large')
+    expect(errorText(t, new ConsoleApiError('something_new', {}, 500))).toBe('发生未知错误')
     expect(errorText(t, new Error('boom'))).toBe('errors.unknown')
   })
 

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_LOCALE, LOCALES, messages } from '.'
 
@@ -38,18 +35,4 @@ describe('i18n messages', () => {
     }
   })
 
-  // The backend's fixed error codes are a contract: each needs a text for
-  // the places the UI shows a code without the backend's message.
-  it('have a text for every fixed error code the Tauri shell makes', () => {
-    const here = dirname(fileURLToPath(import.meta.url))
-    const codes = ['errors.rs', 'commands.rs', 'photos.rs', 'patrols.rs', 'access.rs'].flatMap((file) => {
-      const source = readFileSync(resolve(here, '../../../src-tauri/src', file), 'utf8')
-      return [...source.matchAll(/text\(\s*"([a-z_]+)"/g)].map((m) => m[1])
-    })
-    expect(codes).toContain('internal')
-    expect(codes).toContain('unreachable')
-    for (const code of codes) {
-      expect(Object.keys(messages['zh-CN'].errors), code).toContain(code)
-    }
-  })
 })

@@ -3,6 +3,7 @@ import vantEnUS from 'vant/es/locale/lang/en-US'
 import vantZhCN from 'vant/es/locale/lang/zh-CN'
 import { createI18n } from 'vue-i18n'
 import en from './en'
+import { setErrorLocale } from './errors'
 import zhCN from './zh-CN'
 
 /** The shape every locale's messages must have: zh-CN's. */
@@ -37,6 +38,7 @@ export type AppI18n = ReturnType<typeof createAppI18n>
 /** Switches both vue-i18n and Vant to `locale` and marks the document. */
 export function applyLocale(i18n: AppI18n, locale: AppLocale): void {
   i18n.global.locale.value = locale
+  setErrorLocale(locale)
   VantLocale.use(vantNames[locale], vantMessages[locale])
   if (typeof document !== 'undefined') document.documentElement.lang = locale
 }

@@ -1,5 +1,8 @@
 // The source of truth for the UI's texts: Chinese first. `en.ts` must have
 // exactly the same keys (the type checker and `i18n.test.ts` both hold it).
+import type { ErrorCode, FieldErrorCode } from '../bindings/app'
+import type { UiErrorCode } from './errors'
+
 const zhCN = {
   app: {
     title: '网格通 Gridwork',
@@ -355,33 +358,88 @@ const zhCN = {
     'zh-CN': '简体中文',
     en: 'English',
   },
+  // One message per error code, params in braces (ui/src/i18n/errors.ts
+  // fills them in). The codes come from Rust (bindings/app.ts): the type
+  // check fails when one has no message here.
   errors: {
-    // One text per stable error code the UI may meet without a message of
-    // its own (the backend's messages already come in the UI's language).
-    task_line_missing: '任务中没有这一项，请刷新后重试',
-    task_note_too_long: '备注最多 500 字',
     internal: '出现内部错误，请稍后重试',
-    invalid_input: '输入的内容有误',
-    invalid: '有些内容需要修改',
-    not_found: '没有找到相关内容',
     not_signed_in: '请先登录',
-    unreachable: '无法连接服务器',
-    unavailable: '无法连接到应用后台',
-    bad_server_url: '服务器地址应以 https:// 开头，例如 https://wg.example.gov.cn',
-    plain_http_refused:
-      '为保护个人信息，服务器地址须以 https:// 开头（本机地址除外）；如确需使用 http://，须由管理员在设置中明确允许',
-    untrusted_certificate: '服务器的证书不受本机信任：请联系管理员，核对服务器地址和 CA 证书',
-    bad_ca_certificate: 'CA 证书无法读取：请粘贴以 -----BEGIN CERTIFICATE----- 开头的完整证书',
+    invalid_input: '输入的内容有误',
+    bad_field: '查看记录需要写明字段名（不超过 {max} 个字符）',
+    invalid: '有些内容需要修改',
+    not_found: '没有找到这条记录',
+    already_exists: '这条记录已经存在',
+    store_too_new: '本机数据来自更新版本的网格通，请升级应用',
+    store_failed: '本机数据读写出错，请稍后重试',
+    photo_hash_mismatch: '照片内容与编号不符，已丢弃，稍后重新下载',
+    photo_bad_address: '照片编号不正确',
     not_an_image: '所选文件不是照片（应为 JPEG、PNG 或 WebP 图片）',
     too_many_pixels: '照片像素过多，请换一张',
     too_large: '照片文件过大，请换一张',
     corrupt_image: '照片已损坏，无法读取',
-    photo_hash_mismatch: '照片内容与编号不符，已丢弃，稍后重新下载',
-    photo_bad_address: '照片编号不正确',
-    unknown: '发生未知错误',
+    point_outside_grid: '所选位置（{lon}, {lat}）不在您负责的网格内，请在网格范围内重新选点',
     patrol_ended: '这次巡查已经结束，不能再记录',
-    bad_field: '查看记录需要写明字段名',
-    point_outside_grid: '所选位置不在您负责的网格内，请在网格范围内重新选点',
+    task_line_missing: '任务中没有这一项，请刷新后重试',
+    task_note_too_long: '备注最多 {max} 字',
+    conflict_changed: '这处冲突已经变化（可能已在别的设备上处理），请重新查看',
+    previous_user_unsent: '本机还有 {user} 的 {unsent} 项工作未上传。请该用户登录并同步完成后，再换人登录',
+    wrong_status: '事件当前为“{status}”，不能{action}',
+    role_not_allowed: '您的角色无权{action}事件',
+    own_work: '不能{action}自己上报或办结的事件',
+    reason_required: '{action}需要填写原因',
+    photos_required: '{action}需要至少一张处置后照片',
+    not_up: '只能向上一级吹哨上报',
+    bad_deadline: '处置时限应为 1 至 365 个工作日',
+    not_assignee: '只有承办人或主管人员可以{action}此事件',
+    unreachable: '无法连接服务器：已保存的内容留在本机，联网后自动同步',
+    untrusted_certificate: '服务器的证书不受本机信任：请联系管理员，核对服务器地址和 CA 证书',
+    plain_http_refused:
+      '为保护个人信息，服务器地址须以 https:// 开头（本机地址除外）；如确需使用 http://，须由管理员在设置中明确允许',
+    bad_server_url: '服务器地址应以 https:// 开头，例如 https://wg.example.gov.cn',
+    bad_ca_certificate: 'CA 证书无法读取：请粘贴以 -----BEGIN CERTIFICATE----- 开头的完整证书',
+    bad_credentials: '账号或密码不正确',
+    account_disabled: '该账号已停用',
+    console_only_account: '管理员不在设备上同步记录，请使用监督控制台',
+    signed_out: '本设备的登录已失效，请重新登录',
+    rate_limited: '尝试次数过多，请稍后再试',
+    busy: '服务器繁忙，稍后自动重试',
+    server_refused: '服务器拒绝了这次请求（{code}）',
+    sync_unreadable: '同步数据无法读取（{code}），稍后自动重试',
+    device_wiped: '此设备已被管理员挂失：未发送的数据已交给服务器，本机数据已清除。请重新设置后登录',
+    unavailable: '无法连接到应用后台',
+    unknown: '发生未知错误',
+  } satisfies Record<ErrorCode | UiErrorCode, string>,
+  // What is wrong with one form field, shown under the field (so the
+  // field is not named). Codes: core's validation (bindings/app.ts).
+  fieldErrors: {
+    required: '必填',
+    too_long: '过长：最多 {max} 个字符',
+    too_many: '条目过多：最多 {max} 项',
+    too_large: '内容过大：最多 {max} 字节',
+    invalid_enum: '取值“{value}”不在可选范围内',
+    invalid_format: '格式不正确：“{value}”',
+    id_length: '身份证号码应为 18 位，实际为 {length} 位',
+    id_characters: '身份证号码第 {position} 位的“{character}”无效：前 17 位应为数字，最后一位应为数字或 X',
+    id_region: '身份证号码开头的 {region} 不是有效的省级行政区划代码',
+    id_birth_date_impossible: '身份证号码中的出生日期 {date} 不存在',
+    id_birth_date_future: '身份证号码中的出生日期 {date} 晚于今天',
+    id_birth_date_too_early: '身份证号码中的出生日期 {date} 早于 1900 年',
+    id_check_character: '身份证号码校验位错误：应为 {expected}，实际为 {found}',
+    mobile_invalid: '手机号码“{value}”无效：应为以 13–19 开头的 11 位数字',
+    name_invalid: '含有不允许的字符“{character}”：姓名只能包含汉字、字母、空格和间隔号“·”',
+    date_invalid: '不是有效日期：“{value}”',
+    out_of_range: '超出允许范围（{range}）',
+    point_outside_grid: '所选位置（{lon}, {lat}）不在您负责的网格内，请在网格范围内重新选点',
+  } satisfies Record<FieldErrorCode, string>,
+  // Why the server refused a photo at sync, by the server's code.
+  photoRefusals: {
+    blob_not_an_image: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片',
+    blob_too_large: '服务器拒收：照片文件太大',
+    blob_too_many_pixels: '服务器拒收：照片像素过多',
+    blob_corrupt_image: '服务器拒收：照片已损坏，无法读取',
+    blob_hash_mismatch: '照片在传输中出错，下次同步时会重新传输',
+    photo_hash_mismatch: '照片在传输中出错，下次同步时会重新传输',
+    other: '服务器拒收了这张照片（{code}）',
   },
 }
 

@@ -50,7 +50,7 @@ describe('app info store', () => {
   })
 
   it('keeps the backend error code when the call fails', async () => {
-    fakeBackend.appInfo.mockRejectedValue(new BackendError('internal', 'disk full'))
+    fakeBackend.appInfo.mockRejectedValue(new BackendError('internal'))
     const store = useAppInfoStore()
     await store.load()
     expect(store.info).toBeNull()
@@ -83,7 +83,7 @@ describe('session store', () => {
   })
 
   it('keeps the translated reason when sign-in fails', async () => {
-    fakeBackend.login.mockRejectedValue(new BackendError('bad_credentials', '账号或密码不正确'))
+    fakeBackend.login.mockRejectedValue(new BackendError('bad_credentials'))
     const store = useSessionStore()
     expect(await store.login({ server_url: 'http://x', user: 'a', password: 'b', device_name: '' })).toBe(false)
     expect(store.signedIn).toBe(false)
@@ -106,12 +106,12 @@ describe('sync store', () => {
   })
 
   it('shows an unreachable server as offline, with its plain-words reason', async () => {
-    fakeBackend.syncNow.mockRejectedValue(new BackendError('unreachable', '无法连接服务器'))
+    fakeBackend.syncNow.mockRejectedValue(new BackendError('unreachable'))
     const store = useSyncStore()
     await store.syncNow()
     expect(store.status.online).toBe(false)
     expect(store.status.syncing).toBe(false)
-    expect(store.status.last_error).toEqual({ code: 'unreachable', message: '无法连接服务器', fields: [] })
+    expect(store.status.last_error).toEqual({ code: 'unreachable', params: {}, fields: [] })
   })
 
   it('refreshes lists after a sync now', async () => {

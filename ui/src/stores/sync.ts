@@ -67,7 +67,7 @@ export const useSyncStore = defineStore('sync', () => {
         ...status.value,
         syncing: false,
         online: e.code === 'unreachable' ? false : status.value.online,
-        last_error: { code: e.code, message: e.message, fields: e.fields },
+        last_error: e.code === 'unavailable' || e.code === 'unknown' ? null : { code: e.code, params: e.params, fields: e.fields },
       }
     }
   }

@@ -32,7 +32,6 @@ const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) =>
 // The answers of an empty tablet, where most screens start (`vi.fn` keeps
 // them through `mockReset`).
 const answers: Partial<Record<keyof Backend, () => Promise<unknown>>> = {
-  setLanguage: () => Promise.resolve(null),
   currentSession: () => Promise.resolve(null),
   listRecords: () => Promise.resolve([]),
   dueVisits: () => Promise.resolve([]),

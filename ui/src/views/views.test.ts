@@ -151,7 +151,6 @@ describe('setup screen', () => {
     fakeBackend.currentSession.mockResolvedValue(null)
     fakeBackend.login.mockRejectedValue({
       code: 'plain_http_refused',
-      message: '为保护个人信息，服务器地址须以 https:// 开头（本机地址除外）',
     })
     const { root, unmount } = await mountAt('/')
     await type(root, '[data-test=server-url]', 'http://10.0.0.5:8080')
@@ -274,14 +273,12 @@ describe('household form', () => {
   it('shows the message core gives at the field it is about', async () => {
     fakeBackend.newHousehold.mockResolvedValue(household())
     fakeBackend.saveHousehold.mockRejectedValue(
-      new BackendError('invalid', 'address 为必填项', [
-        { field: 'address', code: 'required', message: 'address 为必填项' },
-      ]),
+      new BackendError('invalid', {}, [{ field: 'address', code: 'required', params: {} }]),
     )
     const { root, unmount } = await mountAt('/households/new')
     root.querySelector<HTMLButtonElement>('[data-test=save-household]')?.click()
     await flushPromises()
-    expect(text(root, '[data-test=estate]')).toContain('为必填项')
+    expect(text(root, '[data-test=estate]')).toContain('必填')
     unmount()
   })
 })
@@ -301,7 +298,7 @@ describe('sync screen', () => {
         { sha256: 'bb'.repeat(32), sent: 0, total: 200_000 },
       ],
       photos_refused: [
-        { sha256: 'cc'.repeat(32), code: 'blob_not_an_image', message: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片' },
+        { sha256: 'cc'.repeat(32), code: 'blob_not_an_image' },
       ],
       changed: 0,
       attempts: 1,
@@ -345,12 +342,8 @@ describe('household location', () => {
     fakeBackend.getHousehold.mockResolvedValue(household())
     fakeBackend.devicePosition.mockResolvedValueOnce({ lon: 113.34, lat: 23.1275, crs: 'EPSG:4326', accuracy_m: 5 })
     fakeBackend.saveHousehold.mockRejectedValueOnce(
-      new BackendError('point_outside_grid', '所选位置（113.34, 23.1275）不在您负责的网格内，请在网格范围内重新选点', [
-        {
-          field: 'point',
-          code: 'point_outside_grid',
-          message: '所选位置（113.34, 23.1275）不在您负责的网格内，请在网格范围内重新选点',
-        },
+      new BackendError('point_outside_grid', { lon: 113.34, lat: 23.1275 }, [
+        { field: 'point', code: 'point_outside_grid', params: { lon: 113.34, lat: 23.1275 } },
       ]),
     )
     const { root, unmount } = await mountAt('/households/h-1')
@@ -373,8 +366,8 @@ describe('resident form', () => {
     const { root, unmount } = await mountAt('/households/h-1/residents/new')
 
     fakeBackend.checkIdNumber.mockRejectedValueOnce(
-      new BackendError('invalid', '…', [
-        { field: 'id_number', code: 'id_check_character', message: '身份证号码校验位错误：应为 X，实际为 1' },
+      new BackendError('invalid', {}, [
+        { field: 'id_number', code: 'id_check_character', params: { expected: 'X', found: '1' } },
       ]),
     )
     await type(root, '[data-test=id-number]', '110105194912310021')
@@ -405,7 +398,7 @@ describe('resident form', () => {
       record: { name: '欧***', id_number: '11************002X', birth_date: '1949' },
       classes: { name: 'pi', id_number: 's', birth_date: 's' },
     })
-    fakeBackend.logReveal.mockRejectedValueOnce(new BackendError('store_database', '磁盘已满'))
+    fakeBackend.logReveal.mockRejectedValueOnce(new BackendError('store_failed'))
     const { root, unmount } = await mountAt('/households/h-1/residents/r-1')
     // The masks are core's, for the record the form holds.
     expect(fakeBackend.maskRecord).toHaveBeenCalledWith({ kind: 'resident', record: expect.objectContaining({ id: 'r-1' }) })
@@ -416,7 +409,7 @@ describe('resident form', () => {
     root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
     await flushPromises()
     expect(idField()?.value).not.toBe('11010519491231002X')
-    expect(text(root, '[data-test=id-number]')).toContain('磁盘已满')
+    expect(text(root, '[data-test=id-number]')).toContain('本机数据读写出错')
 
     root.querySelector<HTMLButtonElement>('[data-test=id-number] [data-test=reveal]')?.click()
     await flushPromises()
@@ -486,8 +479,8 @@ describe('care tags in the resident form', () => {
     root.querySelector<HTMLElement>('[data-test=remove-elderly_living_alone]')?.click()
     await flushPromises()
     fakeBackend.saveResident.mockRejectedValueOnce(
-      new BackendError('invalid', '…', [
-        { field: 'care_tags', code: 'out_of_range', message: 'care_tags 超出允许范围（1..=366）' },
+      new BackendError('invalid', {}, [
+        { field: 'care_tags', code: 'out_of_range', params: { range: '1..=366' } },
       ]),
     )
     root.querySelector<HTMLElement>('[data-test=save-resident]')?.click()
@@ -761,11 +754,11 @@ describe('conflicts', () => {
     page.unmount()
 
     fakeBackend.getConflicts.mockResolvedValue([conflict])
-    fakeBackend.resolveConflict.mockRejectedValue({ code: 'conflict_changed', message: '这处冲突已经变化' })
+    fakeBackend.resolveConflict.mockRejectedValue({ code: 'conflict_changed', params: { path: 'phone' }, fields: [] })
     const { root, unmount } = await mountAt('/conflicts/h-1')
     root.querySelector<HTMLElement>('[data-test=choose]')?.click()
     await flushPromises()
-    expect(text(root, '[data-test=conflict-error]')).toBe('这处冲突已经变化')
+    expect(text(root, '[data-test=conflict-error]')).toBe('这处冲突已经变化（可能已在别的设备上处理），请重新查看')
     expect(root.querySelectorAll('[data-test=conflict-value]')).toHaveLength(2)
     unmount()
   })
@@ -803,7 +796,7 @@ describe('grid map', () => {
   })
 
   it('says why the map has no markers when they cannot be read', async () => {
-    fakeBackend.mapFeatures.mockRejectedValue({ code: 'not_signed_in', message: '请先登录' })
+    fakeBackend.mapFeatures.mockRejectedValue({ code: 'not_signed_in', params: {}, fields: [] })
     const { root, unmount } = await mountAt('/map')
     expect(text(root, '[data-test=map-error]')).toBe('地图数据读取失败：请先登录')
     expect(root.querySelector('[data-test=map-empty]')).not.toBeNull()
@@ -873,7 +866,7 @@ describe('tasks from above', () => {
 
   it('says why a tick was refused', async () => {
     fakeBackend.getTask.mockResolvedValue(task())
-    fakeBackend.tickTask.mockRejectedValue(new BackendError('task_line_missing', '任务中没有这一项，请刷新后重试'))
+    fakeBackend.tickTask.mockRejectedValue(new BackendError('task_line_missing', { line: 3 }))
     const { root, unmount } = await mountAt('/tasks/t-1')
     root.querySelector<HTMLElement>('[data-test=task-tick-1] .van-checkbox__icon')?.click()
     await flushPromises()

@@ -47,7 +47,8 @@ pub fn typescript() -> String {
         .add::<CampaignDetail>()
         .add::<IssueForm>()
         .add::<Issued>()
-        .add::<crate::devices::DeviceView>();
+        .add::<crate::devices::DeviceView>()
+        .add::<super::ConsoleRefusal>();
     let paths = super::paths::ALL
         .iter()
         .map(|(name, path)| format!("  {name}: {path:?},\n"))

@@ -28,17 +28,15 @@ pub async fn import(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let text = std::str::from_utf8(&body).map_err(|_| {
-        ApiError::BadRequest("文件不是 UTF-8 编码 (the file is not UTF-8 text)".into())
-    })?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the file is not UTF-8 text".into()))?;
     let orders = if kind.starts_with("text/csv") {
         hotline::parse_csv(text)
     } else if kind.starts_with("application/json") {
         hotline::parse_json(text)
     } else {
         return Err(ApiError::BadRequest(
-            "请上传 JSON (application/json) 或 CSV (text/csv) 文件 (send a JSON or CSV file)"
-                .into(),
+            "send a JSON (application/json) or CSV (text/csv) file".into(),
         )
         .into());
     }

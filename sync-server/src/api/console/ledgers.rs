@@ -198,10 +198,7 @@ pub async fn export(
 pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
     let f = f.unwrap_or("xlsx");
     Format::parse(f).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "不支持的导出格式 {f}，可选 xlsx、csv、geojson (unknown export format)"
-        ))
-        .into()
+        ApiError::BadRequest(format!("unknown export format {f}: xlsx, csv or geojson")).into()
     })
 }
 

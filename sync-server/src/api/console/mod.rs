@@ -67,6 +67,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::AppState;
 use crate::console::actions::ConsoleError;
 use crate::error::ApiError;
+use gridwork_core::problem::Params;
 
 pub use session::{COOKIE, ConsoleAuth};
 
@@ -185,18 +186,20 @@ async fn require_csrf_header(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// A console API failure: `{code, message}` with a fitting status.
+/// A console API failure: `{code, params}` with a fitting status. The
+/// console translates the code (`ui/src/console/i18n`); no sentence for a
+/// person is written here.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleApiError {
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error(transparent)]
     Console(#[from] ConsoleError),
-    #[error("请求缺少控制台标头，已拒绝 (the request lacks the console header)")]
+    #[error("the request lacks the console header")]
     Csrf,
-    #[error("您的角色不能使用监督控制台 (your role cannot use the console)")]
+    #[error("your role cannot use the console")]
     RoleNotAllowed,
-    #[error("登录已过期，请重新登录 (the session has expired; sign in again)")]
+    #[error("the session has expired; sign in again")]
     SessionExpired,
 }
 
@@ -218,16 +221,25 @@ impl From<crate::storage::StorageError> for ConsoleApiError {
     }
 }
 
-#[derive(Serialize, ts_rs::TS)]
-struct Body {
-    code: String,
-    message: String,
+/// The body of a console refusal.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct ConsoleRefusal {
+    /// The stable code the console translates.
+    pub code: String,
+    /// What the code's message needs, by name.
+    pub params: Params,
 }
 
 impl IntoResponse for ConsoleApiError {
     fn into_response(self) -> Response {
         let this = match self {
-            ConsoleApiError::Api(e) => return e.into_response(),
+            ConsoleApiError::Api(e) => {
+                let body = ConsoleRefusal {
+                    code: e.code().to_string(),
+                    params: e.params(),
+                };
+                return e.respond(body);
+            }
             other => other,
         };
         let (status, code) = match &this {
@@ -239,16 +251,17 @@ impl IntoResponse for ConsoleApiError {
             }
             ConsoleApiError::Console(e) => (console_status(e), e.code()),
         };
-        let message = match &this {
+        let params = match &this {
             ConsoleApiError::Console(
                 e @ (ConsoleError::Storage(_) | ConsoleError::Sync(_) | ConsoleError::Damaged(_)),
             ) => {
                 tracing::error!(error = %e, "console request failed");
-                "服务器内部错误 (internal server error)".to_string()
+                Params::new()
             }
-            other => other.to_string(),
+            ConsoleApiError::Console(e) => e.params(),
+            _ => Params::new(),
         };
-        (status, axum::Json(Body { code, message })).into_response()
+        (status, axum::Json(ConsoleRefusal { code, params })).into_response()
     }
 }
 

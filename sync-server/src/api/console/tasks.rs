@@ -37,11 +37,8 @@ pub async fn issue(
     ConsoleAuth(who): ConsoleAuth,
     body: Result<Json<IssueForm>, JsonRejection>,
 ) -> Result<Json<Issued>, ConsoleApiError> {
-    let Json(form) = body.map_err(|e| {
-        ApiError::BadRequest(format!(
-            "任务表单格式错误 (the task form is malformed): {e}"
-        ))
-    })?;
+    let Json(form) =
+        body.map_err(|e| ApiError::BadRequest(format!("the task form is malformed: {e}")))?;
     let worker = state.clone();
     let issued = tokio::task::spawn_blocking(move || {
         tasks::issue(

@@ -3,6 +3,7 @@ import vantEnUS from 'vant/es/locale/lang/en-US'
 import vantZhCN from 'vant/es/locale/lang/zh-CN'
 import { createI18n } from 'vue-i18n'
 import { type AppLocale, DEFAULT_LOCALE } from '../../i18n'
+import { setErrorLocale } from '../../i18n/errors'
 import en from './en'
 import zhCN from './zh-CN'
 
@@ -28,6 +29,7 @@ export type ConsoleI18n = ReturnType<typeof createConsoleI18n>
 /** Switches vue-i18n and Vant to `locale`, as the app's `applyLocale` does. */
 export function applyConsoleLocale(i18n: ConsoleI18n, locale: AppLocale): void {
   i18n.global.locale.value = locale
+  setErrorLocale(locale)
   VantLocale.use(vantNames[locale], vantMessages[locale])
   document.documentElement.lang = locale
 }

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { BackendError } from '../backend'
+import { ConsoleApiError } from '../console/api'
+import { errorText } from '../console/errors'
+import { createConsoleI18n } from '../console/i18n'
+import { fieldErrors } from '../forms'
+import { errorMessage, fieldMessage, photoRefusalMessage, setErrorLocale } from './errors'
+
+// Errors arrive from Rust as a code and params; these are the sentences a
+// person reads, in both languages, from the one table per language.
+describe('error messages', () => {
+  afterEach(() => setErrorLocale('zh-CN'))
+
+  it('fill a validation error with its params in both languages', () => {
+    const params = { expected: 'X', found: '5' }
+    expect(fieldMessage('id_check_character', params, 'zh-CN')).toBe(
+      '身份证号码校验位错误：应为 X，实际为 5',
+    )
+    expect(fieldMessage('id_check_character', params, 'en')).toBe(
+      'The ID number check character is wrong: expected X, found 5',
+    )
+    expect(fieldMessage('too_long', { max: 50 }, 'zh-CN')).toBe('过长：最多 50 个字符')
+    expect(fieldMessage('too_long', { max: 50 }, 'en')).toBe('Too long: at most 50 characters')
+  })
+
+  it('name the action and status of a workflow refusal by their labels', () => {
+    const params = { action: 'verify', status: 'reported' }
+    expect(errorMessage('wrong_status', params, 'zh-CN')).toBe('事件当前为“已上报”，不能核查')
+    expect(errorMessage('wrong_status', params, 'en')).toMatch(/^Cannot “.+” an incident that is “.+”$/)
+    expect(errorMessage('wrong_status', params, 'en')).not.toMatch(/[\u4e00-\u9fff]/)
+    expect(errorMessage('reason_required', { action: 'return' }, 'zh-CN')).toBe('退回需要填写原因')
+  })
+
+  it('follow the language the UI switched to', () => {
+    const error = { code: 'previous_user_unsent', params: { user: 'gw-a', unsent: 3 }, fields: [] }
+    expect(BackendError.from(error).message).toBe(
+      '本机还有 gw-a 的 3 项工作未上传。请该用户登录并同步完成后，再换人登录',
+    )
+    setErrorLocale('en')
+    expect(BackendError.from(error).message).toBe(
+      'This tablet still holds 3 unsent item(s) of gw-a. Let them sign in and sync first, then sign in as someone else',
+    )
+  })
+
+  it('show a point outside the grid at the point field', () => {
+    const error = BackendError.from({
+      code: 'point_outside_grid',
+      params: { lon: 113.34, lat: 23.1 },
+      fields: [{ field: 'point', code: 'point_outside_grid', params: { lon: 113.34, lat: 23.1 } }],
+    })
+    expect(fieldErrors(error).point).toBe('所选位置（113.34, 23.1）不在您负责的网格内，请在网格范围内重新选点')
+  })
+
+  it('fall back to a generic sentence for a code they do not know', () => {
+    expect(errorMessage('no_such_code', {}, 'zh-CN')).toBe('发生未知错误')
+    expect(photoRefusalMessage('blob_new_reason', 'en')).toBe('The server refused this photo (blob_new_reason)')
+  })
+
+  it('give the console the same mechanism: its own refusals and the workflow refusals, in both languages', () => {
+    const zh = createConsoleI18n('zh-CN').global.t as (key: string, named?: Record<string, unknown>) => string
+    expect(errorText(zh, new ConsoleApiError('comment_required', {}, 422))).toBe('退回需要填写意见')
+    expect(errorText(zh, new ConsoleApiError('bad_request', { detail: 'unknown export format' }, 400))).toBe(
+      '请求有误：unknown export format',
+    )
+    expect(errorText(zh, new ConsoleApiError('reason_required', { action: 'return' }, 422))).toBe('退回需要填写原因')
+    setErrorLocale('en')
+    const en = createConsoleI18n('en').global.t as (key: string, named?: Record<string, unknown>) => string
+    expect(errorText(en, new ConsoleApiError('comment_required', {}, 422))).toBe('A return needs a comment')
+    expect(errorText(en, new ConsoleApiError('reason_required', { action: 'return' }, 422))).not.toMatch(
+      /[\u4e00-\u9fff]/,
+    )
+  })
+})

@@ -1,0 +1,73 @@
+// Errors become sentences here, and only here. Rust sends a stable code and
+// named params (`{code, params}`, see core's `problem` module); the message
+// for each code lives once per language in `zh-CN.ts` and `en.ts`, whose
+// tables are typed by the codes exported from Rust, so a code without a
+// message fails the type check. Params named after a workflow action or
+// status are shown by their label in the same language.
+
+import type { ErrorCode, FieldErrorCode } from '../bindings/app'
+import type { Param } from '../bindings/model'
+import en from './en'
+import zhCN from './zh-CN'
+
+/** Codes the UI makes itself: no backend to talk to, or a failure that was no `{code}` at all. */
+export type UiErrorCode = 'unavailable' | 'unknown'
+
+/** Params as they cross from Rust: a name to a text or a number. */
+export type Params = { [name in string]: Param }
+
+type Locale = 'zh-CN' | 'en'
+const tables: Record<Locale, typeof zhCN> = { 'zh-CN': zhCN, en }
+
+/** The tables of `locale`, Chinese when it is none of the UI's. */
+function messagesOf(locale: string): typeof zhCN {
+  return tables[locale as Locale] ?? zhCN
+}
+
+let current: Locale = 'zh-CN'
+
+/** The language error messages are given in; `applyLocale` keeps it in step with the UI's. */
+export function setErrorLocale(locale: Locale): void {
+  current = locale
+}
+
+function fill(template: string, params: Params, locale: string): string {
+  const m = messagesOf(locale)
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = params[name]
+    if (value === undefined) return whole
+    const text = String(value)
+    if (name === 'action') return (m.actions as Record<string, string>)[text] ?? text
+    if (name === 'status') return (m.statuses as Record<string, string>)[text] ?? text
+    return text
+  })
+}
+
+/** The sentence for an error code and its params. */
+export function errorMessage(
+  code: string,
+  params: Params = {},
+  locale: string = current,
+): string {
+  const table = messagesOf(locale).errors as Record<string, string>
+  return fill(table[code] ?? table.unknown ?? code, params, locale)
+}
+
+/** The sentence shown under a form field for a field error. */
+export function fieldMessage(
+  code: FieldErrorCode | string,
+  params: Params = {},
+  locale: string = current,
+): string {
+  const table = messagesOf(locale).fieldErrors as Record<string, string>
+  const template = table[code]
+  return template === undefined ? errorMessage(code, params, locale) : fill(template, params, locale)
+}
+
+/** Why the server refused a photo at sync, from the server's code. */
+export function photoRefusalMessage(code: string, locale: string = current): string {
+  const table = messagesOf(locale).photoRefusals as Record<string, string>
+  return fill(table[code] ?? table.other ?? code, { code }, locale)
+}
+
+export type { ErrorCode, FieldErrorCode }
