@@ -40,6 +40,11 @@ const COMMANDS: &[&str] = &[
     "list_tasks",
     "get_task",
     "tick_task",
+    "pin_status",
+    "set_pin",
+    "unlock",
+    "change_pin",
+    "lock_app",
 ];
 
 fn main() {

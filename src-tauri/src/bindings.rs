@@ -24,6 +24,7 @@ use gridwork_core::validate::Lang;
 
 use crate::commands::{AppInfo, IdNumberInfo, ListArgs, LoginArgs, SessionInfo};
 use crate::errors::CommandError;
+use crate::lock::PinView;
 use crate::status::SyncStatus;
 
 /// Where the file lives, relative to this crate.
@@ -57,6 +58,7 @@ pub fn typescript() -> String {
         .add::<MaskedView>()
         .add::<Protection>()
         .add::<SyncStatus>()
+        .add::<PinView>()
         .add::<CommandError>();
     b.render("scripts/bindings")
 }

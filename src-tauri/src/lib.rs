@@ -16,6 +16,7 @@ pub mod access;
 pub mod bindings;
 pub mod commands;
 pub mod errors;
+pub mod lock;
 pub mod patrols;
 pub mod photos;
 pub mod state;
@@ -99,6 +100,11 @@ pub fn run() {
             tasks::list_tasks,
             tasks::get_task,
             tasks::tick_task,
+            lock::pin_status,
+            lock::set_pin,
+            lock::unlock,
+            lock::change_pin,
+            lock::lock_app,
         ])
         .build(tauri::generate_context!())
         .expect("Gridwork could not start its window")

@@ -57,7 +57,8 @@ pub fn edit_patrol<R: Runtime>(
 ) -> Result<PatrolView, CommandError> {
     saved(
         &app,
-        state.with_session(|s, lang| {
+        // The GPS track goes on while the app is locked.
+        state.with_session_while_locked(|s, lang| {
             s.track
                 .edit(&mut s.store, &s.saved.worker(), id, edit, now_ms())
                 .map_err(|e| CommandError::work(e, lang))

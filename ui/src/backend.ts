@@ -6,6 +6,7 @@ import { invoke, isTauri } from '@tauri-apps/api/core'
 import { listen } from '@tauri-apps/api/event'
 import { checkPermissions, getCurrentPosition, requestPermissions } from '@tauri-apps/plugin-geolocation'
 import { FIX_TIMEOUT_MS, pointOf } from './location'
+import type { PinView } from './pin'
 import type {
   FieldError,
   Household,
@@ -98,6 +99,12 @@ export interface Backend {
   /** Writes a reveal of a masked field to the device's access log (uploaded at sync). */
   logReveal(args: RevealArgs): Promise<void>
   syncNow(): Promise<SyncStatus>
+  /** The PIN lock (pin.ts): its state, choosing, unlocking, changing, locking. */
+  pinStatus(): Promise<PinView>
+  setPin(pin: string): Promise<PinView>
+  unlock(pin: string): Promise<PinView>
+  changePin(oldPin: string, newPin: string): Promise<PinView>
+  lockApp(): Promise<PinView>
   syncStatus(): Promise<SyncStatus>
   /** Calls `handler` with every status the backend publishes; returns an unsubscribe. */
   onSyncStatus(handler: (status: SyncStatus) => void): Promise<() => void>
@@ -209,6 +216,11 @@ export function tauriBackend(): Backend {
       return pointOf(fix.coords)
     },
     syncNow: () => call('sync_now'),
+    pinStatus: () => call('pin_status'),
+    setPin: (pin) => call('set_pin', { pin }),
+    unlock: (pin) => call('unlock', { pin }),
+    changePin: (oldPin, newPin) => call('change_pin', { oldPin, newPin }),
+    lockApp: () => call('lock_app'),
     syncStatus: () => call('sync_status'),
     onSyncStatus: (handler) => listen<SyncStatus>('sync-status', (e) => handler(e.payload)),
   }
@@ -255,6 +267,11 @@ export function unavailableBackend(): Backend {
     logReveal: fail,
     devicePosition: fail,
     syncNow: fail,
+    pinStatus: fail,
+    setPin: fail,
+    unlock: fail,
+    changePin: fail,
+    lockApp: fail,
     syncStatus: fail,
     onSyncStatus: fail,
   }

@@ -725,6 +725,35 @@ taken_at: number | null, };
 export type PhotoRole = "before" | "after" | "door_plate" | "evidence";
 
 /**
+ * The lock's state for the UI.
+ */
+export type PinView = { 
+/**
+ * A PIN is set on this device.
+ */
+set: boolean, 
+/**
+ * The app is open: no PIN is asked for now.
+ */
+unlocked: boolean, 
+/**
+ * Wrong PINs in a row.
+ */
+failures: number, 
+/**
+ * Milliseconds until the next try is allowed.
+ */
+wait_ms: number, 
+/**
+ * Too many wrong PINs: sign in to the server again.
+ */
+locked_out: boolean, 
+/**
+ * Wrong PINs left before the lock-out.
+ */
+tries_left: number, };
+
+/**
  * Population type (人口类型).
  */
 export type PopulationType = "registered" | "floating" | "foreign" | "left_behind";

@@ -2,6 +2,7 @@
 // `mockResolvedValue`. Tests mock `../backend` to hand this one out.
 import { vi } from 'vitest'
 import type { Backend } from '../backend'
+import type { PinView } from '../pin'
 import type {
   Conflict,
   DueVisit,
@@ -32,6 +33,8 @@ const idle: SyncStatus = {
   attempts: 0,
   retry: null,
 }
+
+const unlocked: PinView = { set: true, unlocked: true, failures: 0, wait_ms: 0, locked_out: false, tries_left: 10 }
 
 export const fakeBackend = {
   appInfo: vi.fn(),
@@ -73,6 +76,12 @@ export const fakeBackend = {
   logReveal: vi.fn(() => Promise.resolve()),
   devicePosition: vi.fn((): Promise<GeoPoint | null> => Promise.resolve(null)),
   syncNow: vi.fn(),
+  // A PIN set and typed: every screen is open.
+  pinStatus: vi.fn((): Promise<PinView> => Promise.resolve({ ...unlocked })),
+  setPin: vi.fn(),
+  unlock: vi.fn(),
+  changePin: vi.fn(),
+  lockApp: vi.fn((): Promise<PinView> => Promise.resolve({ ...unlocked, unlocked: false })),
   syncStatus: vi.fn(() => Promise.resolve({ ...idle })),
   onSyncStatus: vi.fn(() => Promise.resolve(() => undefined)),
 } satisfies Backend
