@@ -1,5 +1,9 @@
 //! The local store over the 50,000-record demo: insert, list, search, and
-//! the size of a household's document.
+//! the size of a household's document. Each figure is measured twice in
+//! the same run: on a plain SQLite file (the baseline, names as before)
+//! and on the app's encrypted store (SQLCipher, names ending in
+//! `_encrypted`), with the overhead in percent; then `unlock_ms`, from a
+//! PIN entered to the first list shown.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +12,8 @@ use automerge::ActorId;
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{AnyRecord, RecordKind};
 use gridwork_core::store::{GridFilter, ListQuery, Store};
+use gridwork_core::vault::pin::Pin;
+use gridwork_core::vault::{DataKey, KdfParams, KeyFile};
 use gridwork_demo::{DemoConfig, generate};
 
 use crate::{figure, p95_ms};
@@ -28,10 +34,7 @@ pub fn run() -> Result<()> {
         .into_iter()
         .collect();
 
-    let dir = tempfile::tempdir()?;
-    let mut store = Store::open(dir.path().join("bench.sqlite"), ActorId::random())?;
     let author = Author::new("bench", cfg.now_ms);
-    let total = demo.len();
     let mut household_bytes = 0usize;
     let mut households = 0usize;
     for h in &demo.households {
@@ -39,41 +42,101 @@ pub fn run() -> Result<()> {
         household_bytes += doc.save().len();
         households += 1;
     }
-    let mut records: Vec<AnyRecord> = demo.into_records().collect();
+    figure(
+        "doc_bytes_household_avg",
+        (household_bytes / households.max(1)) as f64,
+        "bytes",
+    );
+    let records: Vec<AnyRecord> = demo.into_records().collect();
+    let dir = tempfile::tempdir()?;
+    let plain = Store::open(dir.path().join("plain.sqlite"), ActorId::random())?;
+    let base = measure(plain, records.clone(), &grids, &author, today, "")?;
+    let key = DataKey::generate();
+    let path = dir.path().join("encrypted.sqlite");
+    let encrypted = Store::open_encrypted(&path, ActorId::random(), &key)?;
+    let enc = measure(encrypted, records, &grids, &author, today, "_encrypted")?;
+    for (name, plain, encrypted) in [
+        ("store_list", base[0], enc[0]),
+        ("store_search", base[1], enc[1]),
+        ("store_save_one", base[2], enc[2]),
+    ] {
+        figure(
+            &format!("{name}_encryption_overhead_pct"),
+            (encrypted / plain - 1.0) * 100.0,
+            "%",
+        );
+    }
+    unlock(dir.path(), &path, &key, &grids[0])?;
+    patrol_document_sizes()
+}
+
+/// From a PIN entered to the first list shown: the key file read, the
+/// PIN's argon2id (the app's parameters), the store opened, one list.
+fn unlock(dir: &std::path::Path, path: &std::path::Path, key: &DataKey, grid: &str) -> Result<()> {
+    let pin = Pin::parse("135792")?;
+    KeyFile::new(dir).set_pin(key, &pin, KdfParams::DEFAULT)?;
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let mut file = KeyFile::load(dir)?.ok_or_else(|| anyhow::anyhow!("no key file"))?;
+        let key = file.unlock(&pin, 0)?;
+        let store = Store::open_encrypted(path, ActorId::random(), &key)?;
+        let rows = store.list(&ListQuery {
+            kind: Some(RecordKind::Household),
+            grids: GridFilter::In(vec![grid.to_string()]),
+            ..ListQuery::default()
+        })?;
+        samples.push(t.elapsed());
+        std::hint::black_box(rows);
+    }
+    samples.sort();
+    figure(
+        "unlock_ms",
+        samples[samples.len() / 2].as_secs_f64() * 1000.0,
+        "ms",
+    );
+    Ok(())
+}
+
+/// Saves, imports, lists and searches on `store`; prints the figures with
+/// `suffix` and returns list p95, search p95 and save p50, in ms.
+fn measure(
+    mut store: Store,
+    mut records: Vec<AnyRecord>,
+    grids: &[String],
+    author: &Author,
+    today: jiff::civil::Date,
+    suffix: &str,
+) -> Result<[f64; 3]> {
+    let total = records.len();
     // A worker's save is one transaction with an fsync (synchronous=FULL):
     // time a few hundred of those on their own.
     let singles: Vec<AnyRecord> = records.drain(..300).collect();
     let mut samples = Vec::with_capacity(singles.len());
     for record in singles {
         let t = Instant::now();
-        store.insert_all(vec![record], &author, today)?;
+        store.insert_all(vec![record], author, today)?;
         samples.push(t.elapsed());
     }
     samples.sort();
-    figure(
-        "store_save_one_p50_ms",
-        samples[samples.len() / 2].as_secs_f64() * 1000.0,
-        "ms",
-    );
+    let save_p50 = samples[samples.len() / 2].as_secs_f64() * 1000.0;
+    figure(&format!("store_save_one_p50_ms{suffix}"), save_p50, "ms");
     // The rest as an import (a new device's first load, a sync bundle),
     // in transactions of 1,000 records.
     let started = Instant::now();
     while !records.is_empty() {
         let batch: Vec<AnyRecord> = records.drain(..records.len().min(1_000)).collect();
-        store.insert_all(batch, &author, today)?;
+        store.insert_all(batch, author, today)?;
     }
     let imported = total - 300;
     figure(
-        "store_insert_50k_s",
+        &format!("store_insert_50k_s{suffix}"),
         started.elapsed().as_secs_f64() * total as f64 / imported as f64,
         "s",
     );
-    figure("store_records", total as f64, "records");
-    figure(
-        "doc_bytes_household_avg",
-        (household_bytes / households.max(1)) as f64,
-        "bytes",
-    );
+    if suffix.is_empty() {
+        figure("store_records", total as f64, "records");
+    }
 
     // Filtered lists a worker opens all day: by grid and kind, by status,
     // by category, due soon.
@@ -109,7 +172,8 @@ pub fn run() -> Result<()> {
         samples.push(t.elapsed());
         std::hint::black_box(rows);
     }
-    figure("store_list_p95_ms", p95_ms(&mut samples), "ms");
+    let list_p95 = p95_ms(&mut samples);
+    figure(&format!("store_list_p95_ms{suffix}"), list_p95, "ms");
 
     // Full-text search in Chinese: names, addresses, two-character words.
     let terms = [
@@ -130,8 +194,9 @@ pub fn run() -> Result<()> {
         samples.push(t.elapsed());
         std::hint::black_box(rows);
     }
-    figure("store_search_p95_ms", p95_ms(&mut samples), "ms");
-    patrol_document_sizes()
+    let search_p95 = p95_ms(&mut samples);
+    figure(&format!("store_search_p95_ms{suffix}"), search_p95, "ms");
+    Ok([list_p95, search_p95, save_p50])
 }
 
 /// A 2-hour patrol with a GPS fix every 5 s (1,440 fixes), saved the way

@@ -13,7 +13,9 @@
 //! form, take a workflow step, record a visit …), each one call and one
 //! transaction over the store; [`schema`] renders the JSON Schemas checked
 //! in under `schemas/`. Demo data lives in its own crate, `gridwork-demo`,
-//! so the app never ships it.
+//! so the app never ships it. [`vault`] holds the device's keys: the
+//! store and every file the app writes are encrypted with a data key the
+//! worker's PIN unwraps.
 //!
 //! This crate prints nothing and reads no environment variables: the app
 //! shell and the server translate to and from it.
@@ -31,4 +33,5 @@ pub mod store;
 pub mod sync;
 pub mod typescript;
 pub mod validate;
+pub mod vault;
 pub mod workflow;

@@ -33,6 +33,7 @@ use crate::commands::{
     AppInfo, IdNumberInfo, ListArgs, LoginArgs, ResolveArgs, SessionInfo, TransitionArgs,
 };
 use crate::errors::CommandError;
+use crate::lock::PinView;
 use crate::photos::{ROLE_HEADER, TAKEN_AT_HEADER};
 use crate::status::SyncStatus;
 use crate::tasks::TickArgs;

@@ -55,6 +55,11 @@ macro_rules! with_commands {
             tasks::list_tasks() -> Vec<TaskRow>;
             tasks::get_task(id: Uuid) -> Task;
             tasks::tick_task(args: TickArgs) -> Task;
+            lock::pin_status() -> PinView;
+            lock::set_pin(pin: String) -> PinView;
+            lock::unlock(pin: String) -> PinView;
+            lock::change_pin(old_pin: String, new_pin: String) -> PinView;
+            lock::lock_app() -> PinView;
         }
     };
 }

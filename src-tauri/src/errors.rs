@@ -96,6 +96,27 @@ pub enum ErrorCode {
     /// A sync answer that could not be read. Params: `code`
     /// (`malformed`, `bad_change` …).
     SyncUnreadable,
+    // The device's lock (`crate::lock`, core's `vault`).
+    /// The app is locked: the PIN is asked for first.
+    Locked,
+    /// Params: `left` (tries before the lock-out).
+    PinWrong,
+    /// Params: `left`, `wait_s` (the wait before the next try).
+    PinWrongWait,
+    /// Params: `wait_s`.
+    PinThrottled,
+    /// Too many wrong PINs: a fresh server sign-in sets a new one.
+    PinLockedOut,
+    PinNotSet,
+    PinAlreadySet,
+    // A PIN refused when chosen (core's `PinRefused::code`).
+    PinNotSixDigits,
+    PinSameDigit,
+    PinRun,
+    PinAlternating,
+    PinBirthDate,
+    /// The device's keys could not be read or written (detail in the log).
+    VaultFailed,
     // The device's.
     /// An admin reported this device lost: its unsent work went to the
     /// server and its data is erased ([`crate::wipe`]).

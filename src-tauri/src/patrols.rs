@@ -56,7 +56,8 @@ pub fn edit_patrol<R: Runtime>(
 ) -> Result<PatrolView, CommandError> {
     saved(
         &app,
-        state.with_session(|s| {
+        // The GPS track goes on while the app is locked.
+        state.with_session_while_locked(|s| {
             s.track
                 .edit(&mut s.store, &s.saved.worker(), id, edit, now_ms())
                 .map_err(CommandError::work)

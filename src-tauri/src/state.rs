@@ -1,9 +1,13 @@
 //! The app's state: where its files live, the signed-in
 //! session with its local store, and the sync status the UI shows.
 //!
-//! The session (server address, token, user and grids) is kept as
-//! `session.json` beside the store `device.sqlite` in the data directory:
-//! the app's data dir, or `GRIDWORK_DATA_DIR` when set (tests).
+//! The session (server address, token, user and grids) is kept sealed
+//! with the data key as `session.sealed` beside the encrypted store
+//! `device.sqlite` and the key file `keys.json` in the data directory: the
+//! app's data dir, or `GRIDWORK_DATA_DIR` when set (tests). An earlier
+//! version kept it in clear as `session.json`; that device keeps working
+//! on its plain store until the worker chooses a PIN, which encrypts both
+//! (see `lock.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -16,9 +20,11 @@ use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::{HttpTransport, Login};
 use gridwork_core::sync::trust::Trust;
+use gridwork_core::vault::{DataKey, KeyFile};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::CommandError;
+use crate::lock::Keys;
 use crate::status::SyncStatus;
 
 /// What is kept on disk about the signed-in device.
@@ -71,22 +77,32 @@ pub struct AppState {
     pub status: Mutex<SyncStatus>,
     /// Held for the whole of a sync, so two never run at once.
     pub sync_lock: tokio::sync::Mutex<()>,
+    /// The data key while the app runs, and the idle lock (`lock.rs`).
+    pub keys: Mutex<Keys>,
 }
 
 impl AppState {
-    /// The state for `data_dir`, signed in again if a session was saved.
+    /// The state for `data_dir`. With a PIN set it starts locked: the
+    /// session opens at `unlock`. A session an earlier version saved in
+    /// clear opens at once, on its plain store, until a PIN is chosen.
     pub fn open(data_dir: PathBuf) -> Result<AppState, String> {
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-        let session = match read_saved(&data_dir) {
-            Some(saved) => Some(open_session(&data_dir, saved).map_err(|e| e.to_string())?),
-            None => None,
+        let has_keys = KeyFile::load(&data_dir)
+            .map_err(|e| e.to_string())?
+            .is_some();
+        let session = match read_plain_saved(&data_dir) {
+            Some(saved) if !has_keys => {
+                Some(open_session(&data_dir, saved, None).map_err(|e| e.to_string())?)
+            }
+            _ => None,
         };
         Ok(AppState {
             data_dir,
             session: Mutex::new(session),
             status: Mutex::new(SyncStatus::default()),
             sync_lock: tokio::sync::Mutex::new(()),
+            keys: Mutex::new(Keys::default()),
         })
     }
 
@@ -100,6 +116,18 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut Session) -> Result<T, CommandError>,
     ) -> Result<T, CommandError> {
+        if lock(&self.keys).idle_locked() {
+            return Err(CommandError::locked());
+        }
+        self.with_session_while_locked(f)
+    }
+
+    /// [`AppState::with_session`], also while the app is locked: for the
+    /// patrol's GPS track, which goes on under the lock screen.
+    pub fn with_session_while_locked<T>(
+        &self,
+        f: impl FnOnce(&mut Session) -> Result<T, CommandError>,
+    ) -> Result<T, CommandError> {
         let mut guard = self.session();
         match guard.as_mut() {
             Some(session) => f(session),
@@ -107,11 +135,24 @@ impl AppState {
         }
     }
 
+    /// Opens another connection to the session's store (a sync's photo
+    /// pass), with the data key when it is encrypted.
+    pub fn open_store(&self, actor: ActorId) -> Result<Store, CommandError> {
+        let key = lock(&self.keys).key().cloned();
+        let path = self.data_dir.join(STORE_FILE);
+        match key {
+            Some(key) => Store::open_encrypted(path, actor, &key),
+            None => Store::open(path, actor),
+        }
+        .map_err(CommandError::store)
+    }
+
     /// Saves a new session and opens its store. Another user than the
     /// signed-in one is refused while the store holds unsent work, and
     /// otherwise starts from an empty store (core's
     /// `fieldwork::sign_in::hand_over` holds the rule and says why).
     pub fn sign_in(&self, saved: SavedSession) -> Result<(), CommandError> {
+        let (key, fresh) = crate::lock::key_for_sign_in(self)?;
         let mut guard = self.session();
         // With no session open there is no store open either (the app
         // opens the saved session's store at start, or fails to start).
@@ -120,36 +161,73 @@ impl AppState {
                 .map_err(CommandError::work)?,
             None => HandOver::Keep,
         };
-        let json = serde_json::to_vec_pretty(&saved).map_err(CommandError::internal)?;
-        let path = self.data_dir.join(SESSION_FILE);
-        let tmp = path.with_extension("json.tmp");
+        let store_path = self.data_dir.join(STORE_FILE);
         // The old store closes before the new one opens on the same file.
         *guard = None;
-        if plan == HandOver::Erase {
-            Store::erase(self.data_dir.join(STORE_FILE)).map_err(CommandError::store)?;
+        // A fresh key cannot open a store encrypted before (its key was
+        // never kept, or was destroyed): that store is random bytes.
+        let unreadable = fresh
+            && store_path.exists()
+            && !Store::is_plain_file(&store_path).map_err(CommandError::store)?;
+        if plan == HandOver::Erase || unreadable {
+            Store::erase(&store_path).map_err(CommandError::store)?;
         }
-        std::fs::write(&tmp, json)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(CommandError::internal)?;
-        *guard = Some(open_session(&self.data_dir, saved)?);
+        write_saved(&self.data_dir, &saved, &key)?;
+        *guard = Some(open_session(&self.data_dir, saved, Some(&key))?);
+        lock(&self.keys).hold(key);
         Ok(())
     }
 }
 
-const SESSION_FILE: &str = "session.json";
+/// Where an earlier version kept the session in clear.
+const PLAIN_SESSION_FILE: &str = "session.json";
+/// The session, sealed with the data key.
+const SESSION_FILE: &str = "session.sealed";
 /// The local store, in the data directory.
 pub const STORE_FILE: &str = "device.sqlite";
 
-fn read_saved(dir: &Path) -> Option<SavedSession> {
-    let bytes = std::fs::read(dir.join(SESSION_FILE)).ok()?;
+/// The session an earlier version saved in clear, if any.
+pub fn read_plain_saved(dir: &Path) -> Option<SavedSession> {
+    let bytes = std::fs::read(dir.join(PLAIN_SESSION_FILE)).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-fn open_session(dir: &Path, saved: SavedSession) -> Result<Session, CommandError> {
+/// The sealed session, if any (`None` also when it does not open).
+pub fn read_saved(dir: &Path, key: &DataKey) -> Option<SavedSession> {
+    let bytes = key.open_file(&dir.join(SESSION_FILE)).ok()??;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Seals the session to the data directory, and removes a copy in clear
+/// an earlier version left.
+pub fn write_saved(dir: &Path, saved: &SavedSession, key: &DataKey) -> Result<(), CommandError> {
+    let json = gridwork_core::vault::Zeroizing::new(
+        serde_json::to_vec(saved).map_err(CommandError::internal)?,
+    );
+    key.seal_file(&dir.join(SESSION_FILE), &json)
+        .map_err(CommandError::internal)?;
+    match std::fs::remove_file(dir.join(PLAIN_SESSION_FILE)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CommandError::internal(e)),
+        _ => Ok(()),
+    }
+}
+
+/// Opens the session's store: encrypted with `key`, or the plain store of
+/// an earlier version when there is no key yet.
+pub fn open_session(
+    dir: &Path,
+    saved: SavedSession,
+    key: Option<&DataKey>,
+) -> Result<Session, CommandError> {
     let actor = hex::decode(&saved.login.actor_id)
         .map(ActorId::from)
         .map_err(CommandError::internal)?;
-    let store = Store::open(dir.join(STORE_FILE), actor).map_err(CommandError::store)?;
+    let path = dir.join(STORE_FILE);
+    let store = match key {
+        Some(key) => Store::open_encrypted(path, actor, key),
+        None => Store::open(path, actor),
+    }
+    .map_err(CommandError::store)?;
     let transport = HttpTransport::trusting(&saved.server_url, &saved.trust, &saved.login.token)
         .map_err(|e| CommandError::transport(&e))?;
     let blobs = BlobTransport::trusting(&saved.server_url, &saved.trust, &saved.login.token)
@@ -259,7 +337,10 @@ mod tests {
             .unwrap();
         state.sign_in(saved("gw-b", 2)).unwrap();
         assert_eq!(households(&state), 0, "gw-b sees nothing of gw-a's grid");
+        crate::lock::set_pin_in(&state, "135792".into()).unwrap();
+        drop(state);
         let reopened = AppState::open(dir.path().to_path_buf()).unwrap();
+        crate::lock::unlock_in(&reopened, "135792".into()).unwrap();
         assert_eq!(
             reopened.with_session(|s| Ok(s.user().to_string())).unwrap(),
             "gw-b"

@@ -21,7 +21,7 @@ use gridwork_core::sync::client::{Progress, StoreAccess, SyncClient, SyncError};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::{CommandError, ErrorCode};
-use crate::state::{AppState, STORE_FILE, lock};
+use crate::state::{AppState, lock};
 use crate::status::{RefusedPhoto, RejectionView, RetryView, SyncStatus, UploadView};
 
 /// The event the UI listens to.
@@ -221,8 +221,7 @@ async fn photos<R: Runtime>(
             s.store.actor().clone(),
         ))
     })?;
-    let mut store =
-        Store::open(state.data_dir.join(STORE_FILE), actor).map_err(CommandError::store)?;
+    let mut store = state.open_store(actor)?;
     upload_reveals(
         &mut store,
         &transport,

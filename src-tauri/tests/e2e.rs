@@ -71,6 +71,7 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.type_into("[data-test=user] input", &worker.id).await?;
     d.type_into("[data-test=password] input", PASSWORD).await?;
     d.click("[data-test=login]").await?;
+    d.choose_pin("135792").await?;
     d.find("[data-test=home]").await?;
     d.wait_text("[data-test=greeting]", &worker.name).await?;
     d.wait_text("[data-test=sync-state]", "已连接").await?;

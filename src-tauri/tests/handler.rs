@@ -147,6 +147,7 @@ async fn an_incident_dispatched_after_the_handlers_first_sync_arrives_whole_thro
     d.type_into("[data-test=user] input", &handler.id).await?;
     d.type_into("[data-test=password] input", PASSWORD).await?;
     d.click("[data-test=login]").await?;
+    d.choose_pin("135792").await?;
     d.find("[data-test=home]").await?;
     d.wait_text("[data-test=greeting]", &handler.name).await?;
     d.wait_text("[data-test=sync-state]", "已连接").await?;

@@ -44,22 +44,27 @@ export function createGridworkApp(history?: RouterHistory) {
       void router.replace({ name: 'setup' })
     },
   )
-  // First run goes to the setup screen until a sign-in succeeds; then the
-  // PIN screen, until unlocked.
+  // A device with a PIN starts at the PIN screen (its session opens with
+  // the PIN); first run goes to the setup screen until a sign-in
+  // succeeds, then to the PIN screen to choose a PIN.
   router.beforeEach(async (to) => {
     if (!session.loaded) {
       await session.load()
       if (session.signedIn) void sync.start()
     }
-    if (!session.signedIn && !to.meta.public && session.error?.code !== 'unavailable') {
+    if (to.meta.public) return true
+    const open = await lock.check(session.signedIn)
+    if (!open && !to.meta.locked) return { name: 'pin', query: { next: to.fullPath } }
+    if (open && !session.signedIn && session.error?.code !== 'unavailable') {
       return { name: 'setup' }
     }
-    // Signed in: every screen but the public and PIN ones waits for the
-    // PIN screen (pin.ts; with no PIN set it lets the worker through).
-    if (session.signedIn && !to.meta.public && !to.meta.locked && !(await lock.check())) {
-      return { name: 'pin', query: { next: to.fullPath } }
-    }
     return true
+  })
+  // After the idle time the app locks and shows the PIN screen; patrol
+  // tracking goes on underneath (the backend lets the track through).
+  lock.watchIdle(() => {
+    const here = router.currentRoute.value
+    if (here.name !== 'pin') void router.push({ name: 'pin', query: { next: here.fullPath } })
   })
   return { app, pinia, router, i18n }
 }

@@ -26,6 +26,7 @@
 //! newer Gridwork is refused untouched ([`StoreError::TooNew`]).
 
 mod access_log;
+mod cipher;
 mod photos;
 mod schema;
 mod search;
@@ -109,6 +110,8 @@ pub enum StoreError {
     Photo(#[from] PhotoError),
     #[error("the local data could not be erased: {0}")]
     Erase(String),
+    #[error("the local data does not open with this key")]
+    WrongKey,
 }
 
 impl StoreError {
@@ -125,6 +128,7 @@ impl StoreError {
             StoreError::Corrupt(_) => "store_corrupt",
             StoreError::Photo(e) => e.code(),
             StoreError::Erase(_) => "store_erase",
+            StoreError::WrongKey => "store_wrong_key",
         }
     }
 }
@@ -220,12 +224,18 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store at `path`. Local changes are made by
-    /// `actor`, this device's own actor id.
+    /// Opens (or creates) the store at `path` in clear. Local changes are
+    /// made by `actor`, this device's own actor id. The app opens its store
+    /// with [`Store::open_encrypted`]; this is for tests, the bench's
+    /// baseline and tools.
     #[instrument(skip_all, err)]
     pub fn open(path: impl AsRef<Path>, actor: ActorId) -> Result<Store, StoreError> {
         let mut conn = Connection::open(path)?;
         schema::prepare(&mut conn, true)?;
+        Store::finish_open(conn, actor)
+    }
+
+    fn finish_open(conn: Connection, actor: ActorId) -> Result<Store, StoreError> {
         let mut store = Store::with_connection(conn, actor);
         store.remember_actor()?;
         store.refresh_stale_projections()?;

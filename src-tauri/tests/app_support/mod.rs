@@ -254,6 +254,33 @@ impl Driver {
             .await
     }
 
+    /// Chooses `pin` on the screen a first sign-in shows (typed twice).
+    pub async fn choose_pin(&self, pin: &str) -> Result<()> {
+        self.find("[data-test=pin-choose]").await?;
+        self.press_pin(pin).await?;
+        self.press_pin(pin).await
+    }
+
+    /// Presses the PIN keyboard's keys, one call each so the view renders
+    /// between them (Vant's keys answer touches, not clicks).
+    pub async fn press_pin(&self, pin: &str) -> Result<()> {
+        for digit in pin.chars() {
+            self.script(
+                "const key = [...document.querySelectorAll('.van-key')]
+                   .find((k) => k.textContent.trim() === arguments[0]);
+                 if (!key) throw new Error('no key ' + arguments[0]);
+                 const start = new Event('touchstart', { bubbles: true });
+                 Object.defineProperty(start, 'touches', { value: [{ clientX: 0, clientY: 0 }] });
+                 key.dispatchEvent(start);
+                 key.dispatchEvent(new Event('touchend', { bubbles: true }));",
+                json!([digit.to_string()]),
+            )
+            .await?;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
     /// The element matching `css`, waiting for it to appear.
     pub async fn find(&self, css: &str) -> Result<String> {
         let start = Instant::now();

@@ -39,7 +39,7 @@ fields: Array<FieldError>, };
  * `TransitionError::code`, the server's API codes …) where those reach a
  * person as they are; the few the shell adds say so.
  */
-export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "device_wiped";
+export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "locked" | "pin_wrong" | "pin_wrong_wait" | "pin_throttled" | "pin_locked_out" | "pin_not_set" | "pin_already_set" | "pin_not_six_digits" | "pin_same_digit" | "pin_run" | "pin_alternating" | "pin_birth_date" | "vault_failed" | "device_wiped";
 
 /**
  * What is wrong with one form field.
@@ -92,6 +92,35 @@ ca_pem?: string | null,
  * closed network; the admin's explicit choice).
  */
 allow_plain_http?: boolean, };
+
+/**
+ * The lock's state for the UI.
+ */
+export type PinView = { 
+/**
+ * A PIN is set on this device.
+ */
+set: boolean, 
+/**
+ * The app is open: no PIN is asked for now.
+ */
+unlocked: boolean, 
+/**
+ * Wrong PINs in a row.
+ */
+failures: number, 
+/**
+ * Milliseconds until the next try is allowed.
+ */
+wait_ms: number, 
+/**
+ * Too many wrong PINs: sign in to the server again.
+ */
+locked_out: boolean, 
+/**
+ * Wrong PINs left before the lock-out.
+ */
+tries_left: number, };
 
 /**
  * The one field code that is not a validation code.
@@ -255,10 +284,15 @@ export type Commands = {
   list_tasks: { args: Record<string, never>, result: Array<TaskRow> },
   get_task: { args: { id: string }, result: Task },
   tick_task: { args: { args: TickArgs }, result: Task },
+  pin_status: { args: Record<string, never>, result: PinView },
+  set_pin: { args: { pin: string }, result: PinView },
+  unlock: { args: { pin: string }, result: PinView },
+  change_pin: { args: { oldPin: string, newPin: string }, result: PinView },
+  lock_app: { args: Record<string, never>, result: PinView },
 }
 
 /** The commands' names, as `Commands` has them. */
-export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'list_tasks', 'get_task', 'tick_task'] as const
+export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'list_tasks', 'get_task', 'tick_task', 'pin_status', 'set_pin', 'unlock', 'change_pin', 'lock_app'] as const
 
 /** The header naming an added photo's role. */
 export const PHOTO_ROLE_HEADER = "x-photo-role"

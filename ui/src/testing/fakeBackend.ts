@@ -5,6 +5,7 @@
 import { vi, type Mock } from 'vitest'
 import { COMMAND_NAMES } from '../bindings/app'
 import type { Backend } from '../backend'
+import type { PinView } from '../pin'
 import type { SyncStatus } from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
@@ -27,6 +28,8 @@ const idle: SyncStatus = {
 
 type Fake = { [M in keyof Backend]: Mock }
 
+const unlocked: PinView = { set: true, unlocked: true, failures: 0, wait_ms: 0, locked_out: false, tries_left: 10 }
+
 const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
 // The answers of an empty tablet, where most screens start (`vi.fn` keeps
@@ -43,6 +46,9 @@ const answers: Partial<Record<keyof Backend, () => Promise<unknown>>> = {
   maskRecord: () => Promise.resolve({ record: {}, classes: {} }),
   logReveal: () => Promise.resolve(null),
   devicePosition: () => Promise.resolve(null),
+  // A PIN set and typed: every screen is open.
+  pinStatus: () => Promise.resolve({ ...unlocked }),
+  lockApp: () => Promise.resolve({ ...unlocked, unlocked: false }),
   syncStatus: () => Promise.resolve({ ...idle }),
   onSyncStatus: () => Promise.resolve(() => undefined),
 }

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
-import { pinLock } from '../pin'
 import { fakeBackend } from '../testing/fakeBackend'
 import { photoRef, taskProjection } from '../testing/fixtures'
 import type {
@@ -123,6 +122,14 @@ beforeEach(() => {
   fakeBackend.listRecords.mockResolvedValue([])
   fakeBackend.careTagOptions.mockResolvedValue([])
   fakeBackend.maskRecord.mockResolvedValue({ record: {}, classes: {} })
+  fakeBackend.pinStatus.mockResolvedValue({
+    set: true,
+    unlocked: true,
+    failures: 0,
+    wait_ms: 0,
+    locked_out: false,
+    tries_left: 10,
+  })
 })
 
 afterEach(() => {
@@ -193,30 +200,71 @@ describe('PIN screen', () => {
     }
   }
 
-  it('lets the worker straight through while no PIN is set', async () => {
-    const { router, unmount } = await mountAt('/pin?next=/visits')
+  const pinView = (set: boolean, unlocked: boolean) => ({
+    set,
+    unlocked,
+    failures: 0,
+    wait_ms: 0,
+    locked_out: false,
+    tries_left: 10,
+  })
+
+  it('asks a worker just signed in to choose a PIN, typed twice; a trivial one is refused with the reason', async () => {
+    fakeBackend.pinStatus.mockResolvedValue(pinView(false, true))
+    fakeBackend.setPin.mockImplementation(({ pin }: { pin: string }) =>
+      pin === '135792'
+        ? Promise.resolve(pinView(true, true))
+        : Promise.reject({ code: 'pin_run', params: {}, fields: [] }),
+    )
+    const { root, router, unmount } = await mountAt('/visits')
+    expect(router.currentRoute.value.name).toBe('pin')
+    expect(root.querySelector('[data-test=pin-choose]')).not.toBeNull()
+    await press(root, '123456')
+    await press(root, '123456')
+    expect(fakeBackend.setPin).toHaveBeenLastCalledWith({ pin: '123456' })
+    expect(text(root, '[data-test=pin-choose]')).toContain('不能用连续的数字')
+    await press(root, '135792')
+    await press(root, '246813')
+    expect(text(root, '[data-test=pin-choose]')).toContain('两次输入不一致')
+    expect(fakeBackend.setPin).toHaveBeenCalledTimes(1)
+    await press(root, '135792')
+    await press(root, '135792')
     await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/visits'))
     unmount()
   })
 
-  it('holds every screen behind the PIN when one is set; a wrong PIN says so', async () => {
-    const isSet = vi.spyOn(pinLock, 'isSet').mockResolvedValue(true)
-    const unlock = vi.spyOn(pinLock, 'unlock').mockImplementation((pin) => Promise.resolve(pin === '246810'))
-    try {
-      const { root, router, unmount } = await mountAt('/households')
-      expect(router.currentRoute.value.name).toBe('pin')
-      expect(router.currentRoute.value.query.next).toBe('/households')
-      await press(root, '111111')
-      expect(unlock).toHaveBeenLastCalledWith('111111')
-      expect(text(root, '[data-test=pin]')).toContain('PIN 码不正确')
-      expect(router.currentRoute.value.name).toBe('pin')
-      await press(root, '246810')
-      await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/households'))
-      unmount()
-    } finally {
-      isSet.mockRestore()
-      unlock.mockRestore()
-    }
+  it('holds every screen behind the PIN when one is set; a wrong PIN says how long to wait', async () => {
+    fakeBackend.pinStatus.mockResolvedValue(pinView(true, false))
+    fakeBackend.unlock.mockImplementation(({ pin }: { pin: string }) =>
+      pin === '246810'
+        ? Promise.resolve(pinView(true, true))
+        : Promise.reject({ code: 'pin_wrong_wait', params: { left: 7, wait_s: 15 }, fields: [] }),
+    )
+    const { root, router, unmount } = await mountAt('/households')
+    expect(router.currentRoute.value.name).toBe('pin')
+    expect(router.currentRoute.value.query.next).toBe('/households')
+    await press(root, '111111')
+    expect(fakeBackend.unlock).toHaveBeenLastCalledWith({ pin: '111111' })
+    expect(text(root, '[data-test=pin]')).toContain('请 15 秒后再试')
+    expect(router.currentRoute.value.name).toBe('pin')
+    await press(root, '246810')
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/households'))
+    unmount()
+  })
+
+  it('locks after the idle time set and shows the PIN screen', async () => {
+    // 0.3 s instead of minutes.
+    localStorage.setItem('gridwork.idleMinutes', String(0.3 / 60))
+    fakeBackend.lockApp.mockImplementation(() => {
+      fakeBackend.pinStatus.mockResolvedValue(pinView(true, false))
+      return Promise.resolve(pinView(true, false))
+    })
+    const { router, unmount } = await mountAt('/visits')
+    expect(router.currentRoute.value.fullPath).toBe('/visits')
+    await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('pin'), { timeout: 3000 })
+    expect(fakeBackend.lockApp).toHaveBeenCalled()
+    expect(router.currentRoute.value.query.next).toBe('/visits')
+    unmount()
   })
 })
 

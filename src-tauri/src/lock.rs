@@ -1,0 +1,500 @@
+//! The PIN lock: choosing a PIN, unlocking, changing it, and the idle
+//! lock. The keys, the PIN's rules and the throttle are core's
+//! (`gridwork_core::vault`); this is glue and the lock's state.
+//!
+//! - At the first sign-in a data key is made ([`key_for_sign_in`]); the
+//!   store is created encrypted with it and the session sealed with it.
+//!   The UI then asks for a PIN (`set_pin`), which wraps the key into
+//!   `keys.json`. A device an earlier version signed in keeps its plain
+//!   store until then; `set_pin` writes the key file first and then
+//!   encrypts the store in place and seals the session, so a crash between
+//!   the two is finished by the next unlock.
+//! - A start with a PIN set is locked: nothing is open until `unlock`
+//!   unwraps the key and opens the sealed session.
+//! - The idle lock (`lock`, called by the UI after its idle timeout) keeps
+//!   the key and the store open, so sync and the patrol's GPS track go on
+//!   underneath; every command but the track's answers `locked` until the
+//!   PIN is typed again (checked and throttled like at start).
+//! - After too many wrong PINs the PIN's wrap is gone: a fresh password
+//!   login is needed. Until the server hands out a recovery secret (see
+//!   core's vault docs), that login starts from an empty store.
+
+use gridwork_core::problem::params;
+use gridwork_core::vault::pin::{Pin, PinRefused};
+use gridwork_core::vault::{DataKey, KdfParams, KeyFile, VaultError, destroy_keys};
+use serde::Serialize;
+use tauri::State;
+
+use crate::commands::now_ms;
+use crate::errors::{CommandError, ErrorCode};
+use crate::state::{AppState, lock, open_session, read_plain_saved, read_saved, write_saved};
+
+/// The data key while the app runs, and whether the idle lock is on.
+#[derive(Debug)]
+pub struct Keys {
+    key: Option<DataKey>,
+    idle_locked: bool,
+    /// The PIN's key derivation cost (cheaper in unit tests).
+    kdf: KdfParams,
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys {
+            key: None,
+            idle_locked: false,
+            kdf: KdfParams::DEFAULT,
+        }
+    }
+}
+
+impl Keys {
+    /// The data key, once signed in or unlocked.
+    pub fn key(&self) -> Option<&DataKey> {
+        self.key.as_ref()
+    }
+
+    /// Whether the idle lock is on (the session stays open underneath).
+    pub fn idle_locked(&self) -> bool {
+        self.idle_locked
+    }
+
+    /// Holds `key`: signed in or unlocked.
+    pub fn hold(&mut self, key: DataKey) {
+        self.key = Some(key);
+        self.idle_locked = false;
+    }
+}
+
+/// The lock's state for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PinView {
+    /// A PIN is set on this device.
+    pub set: bool,
+    /// The app is open: no PIN is asked for now.
+    pub unlocked: bool,
+    /// Wrong PINs in a row.
+    pub failures: u32,
+    /// Milliseconds until the next try is allowed.
+    #[ts(type = "number")]
+    pub wait_ms: i64,
+    /// Too many wrong PINs: sign in to the server again.
+    pub locked_out: bool,
+    /// Wrong PINs left before the lock-out.
+    pub tries_left: u32,
+}
+
+impl CommandError {
+    /// The app is locked: the PIN is asked for first.
+    pub fn locked() -> Self {
+        Self::code(ErrorCode::Locked)
+    }
+
+    /// A PIN refused or a key that could not be unwrapped.
+    pub fn vault(e: VaultError) -> Self {
+        let secs = |ms: i64| u64::try_from((ms + 999) / 1000).unwrap_or(0);
+        match e {
+            VaultError::WrongPin { failures, wait_ms } => {
+                let left = gridwork_core::vault::pin::MAX_FAILURES.saturating_sub(failures);
+                let left = ("left", u64::from(left).into());
+                if wait_ms > 0 {
+                    Self::new(
+                        ErrorCode::PinWrongWait,
+                        params([left, ("wait_s", secs(wait_ms).into())]),
+                    )
+                } else {
+                    Self::new(ErrorCode::PinWrong, params([left]))
+                }
+            }
+            VaultError::Throttled { wait_ms } => Self::new(
+                ErrorCode::PinThrottled,
+                params([("wait_s", secs(wait_ms).into())]),
+            ),
+            VaultError::LockedOut => Self::code(ErrorCode::PinLockedOut),
+            VaultError::NoPin => Self::code(ErrorCode::PinNotSet),
+            VaultError::PinRefused(r) => Self::code(match r {
+                PinRefused::NotSixDigits => ErrorCode::PinNotSixDigits,
+                PinRefused::SameDigit => ErrorCode::PinSameDigit,
+                PinRefused::Run => ErrorCode::PinRun,
+                PinRefused::Alternating => ErrorCode::PinAlternating,
+                PinRefused::BirthDate => ErrorCode::PinBirthDate,
+            }),
+            other => {
+                tracing::error!(error = %other, "device keys failed");
+                Self::code(ErrorCode::VaultFailed)
+            }
+        }
+    }
+}
+
+/// The data key a sign-in seals its session and store with, and whether
+/// it was made just now: the key held (a worker signing in again), or a
+/// new one. Refused while a PIN is set but not typed. A key file locked
+/// out by wrong PINs is destroyed: its data cannot be opened any more.
+pub fn key_for_sign_in(state: &AppState) -> Result<(DataKey, bool), CommandError> {
+    let keys = lock(&state.keys);
+    if let Some(key) = keys.key() {
+        return Ok((key.clone(), false));
+    }
+    let file = KeyFile::load(&state.data_dir).map_err(CommandError::vault)?;
+    if let Some(file) = file {
+        if !file.status(now_ms()).locked_out {
+            return Err(CommandError::locked());
+        }
+        tracing::warn!("signing in after a PIN lock-out: the old data key is gone");
+        destroy_keys(&state.data_dir).map_err(CommandError::vault)?;
+    }
+    Ok((DataKey::generate(), true))
+}
+
+fn view(state: &AppState) -> Result<PinView, CommandError> {
+    let file = KeyFile::load(&state.data_dir).map_err(CommandError::vault)?;
+    let keys = lock(&state.keys);
+    let status = file.map(|f| f.status(now_ms()));
+    let set = status.as_ref().is_some_and(|s| s.set);
+    Ok(PinView {
+        set,
+        unlocked: !set || (keys.key().is_some() && !keys.idle_locked()),
+        failures: status.as_ref().map_or(0, |s| s.failures),
+        wait_ms: status.as_ref().map_or(0, |s| s.wait_ms),
+        locked_out: status.as_ref().is_some_and(|s| s.locked_out),
+        tries_left: status.as_ref().map_or(0, |s| s.tries_left),
+    })
+}
+
+/// Whether a PIN is set and whether the app is unlocked.
+#[tauri::command]
+pub fn pin_status(state: State<'_, AppState>) -> Result<PinView, CommandError> {
+    view(&state)
+}
+
+/// Chooses the first PIN (after the first sign-in, or after a lock-out
+/// and a fresh sign-in). A device an earlier version signed in gets its
+/// store encrypted and its session sealed now.
+#[tauri::command]
+pub fn set_pin(state: State<'_, AppState>, pin: String) -> Result<PinView, CommandError> {
+    set_pin_in(&state, pin)
+}
+
+pub(crate) fn set_pin_in(state: &AppState, pin: String) -> Result<PinView, CommandError> {
+    let pin = Pin::choose(&pin, None).map_err(|e| CommandError::vault(e.into()))?;
+    let mut file = match KeyFile::load(&state.data_dir).map_err(CommandError::vault)? {
+        Some(file) if file.status(now_ms()).set => {
+            return Err(CommandError::code(ErrorCode::PinAlreadySet));
+        }
+        Some(file) => file,
+        None => KeyFile::new(&state.data_dir),
+    };
+    let (held, kdf) = {
+        let keys = lock(&state.keys);
+        (keys.key().cloned(), keys.kdf)
+    };
+    match held {
+        Some(key) => file.set_pin(&key, &pin, kdf).map_err(CommandError::vault)?,
+        None => {
+            // An earlier version's plain session: the key file first, so a
+            // crash before the store is encrypted is finished by unlock.
+            if read_plain_saved(&state.data_dir).is_none() {
+                return Err(CommandError::not_signed_in());
+            }
+            let key = DataKey::generate();
+            file.set_pin(&key, &pin, kdf).map_err(CommandError::vault)?;
+            open_with_key(state, key)?;
+        }
+    }
+    view(state)
+}
+
+/// Opens the session sealed with `key` (or an earlier version's plain
+/// one, which is sealed now: its store is encrypted as it opens) and
+/// holds the key.
+fn open_with_key(state: &AppState, key: DataKey) -> Result<(), CommandError> {
+    let mut guard = state.session();
+    *guard = None;
+    let saved = read_saved(&state.data_dir, &key).or_else(|| read_plain_saved(&state.data_dir));
+    if let Some(saved) = saved {
+        write_saved(&state.data_dir, &saved, &key)?;
+        *guard = Some(open_session(&state.data_dir, saved, Some(&key))?);
+    }
+    lock(&state.keys).hold(key);
+    Ok(())
+}
+
+/// Unlocks with the PIN: at start, opens the sealed session; after the
+/// idle lock, lifts it. A wrong PIN is counted and throttled.
+#[tauri::command]
+pub fn unlock(state: State<'_, AppState>, pin: String) -> Result<PinView, CommandError> {
+    unlock_in(&state, pin)
+}
+
+pub(crate) fn unlock_in(state: &AppState, pin: String) -> Result<PinView, CommandError> {
+    let pin = Pin::parse(&pin).map_err(|e| CommandError::vault(e.into()))?;
+    let mut file = KeyFile::load(&state.data_dir)
+        .map_err(CommandError::vault)?
+        .ok_or_else(|| CommandError::vault(VaultError::NoPin))?;
+    let key = file.unlock(&pin, now_ms()).map_err(CommandError::vault)?;
+    let open = state.session().is_some() && lock(&state.keys).key().is_some();
+    if open {
+        lock(&state.keys).hold(key);
+    } else {
+        open_with_key(state, key)?;
+    }
+    view(state)
+}
+
+/// Changes the PIN: the old one is checked (and throttled) like an
+/// unlock; the same data key is wrapped by the new one.
+#[tauri::command]
+pub fn change_pin(
+    state: State<'_, AppState>,
+    old_pin: String,
+    new_pin: String,
+) -> Result<PinView, CommandError> {
+    change_pin_in(&state, old_pin, new_pin)
+}
+
+fn change_pin_in(
+    state: &AppState,
+    old_pin: String,
+    new_pin: String,
+) -> Result<PinView, CommandError> {
+    let new_pin = Pin::choose(&new_pin, None).map_err(|e| CommandError::vault(e.into()))?;
+    let old_pin = Pin::parse(&old_pin).map_err(|e| CommandError::vault(e.into()))?;
+    let mut file = KeyFile::load(&state.data_dir)
+        .map_err(CommandError::vault)?
+        .ok_or_else(|| CommandError::vault(VaultError::NoPin))?;
+    let key = file
+        .unlock(&old_pin, now_ms())
+        .map_err(CommandError::vault)?;
+    let kdf = lock(&state.keys).kdf;
+    file.set_pin(&key, &new_pin, kdf)
+        .map_err(CommandError::vault)?;
+    view(state)
+}
+
+/// Locks the app (the UI's idle timeout). Sync and the patrol's track go
+/// on; nothing else answers until `unlock`. Without a PIN it does nothing.
+#[tauri::command]
+pub fn lock_app(state: State<'_, AppState>) -> Result<PinView, CommandError> {
+    lock_app_in(&state)
+}
+
+fn lock_app_in(state: &AppState) -> Result<PinView, CommandError> {
+    let current = view(state)?;
+    if current.set {
+        let mut keys = lock(&state.keys);
+        if keys.key().is_some() {
+            keys.idle_locked = true;
+        }
+    }
+    view(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use gridwork_core::doc::Author;
+    use gridwork_core::fieldwork::forms::blank_household;
+    use gridwork_core::media::sha256_hex;
+    use gridwork_core::model::{Household, RecordKind, Role};
+    use gridwork_core::store::{ListQuery, Store};
+    use gridwork_core::sync::http::{Login, LoginUser};
+    use gridwork_core::sync::trust::Trust;
+
+    use super::*;
+    use crate::state::SavedSession;
+
+    const NAME: &str = "欧阳婉清";
+    const PHONE: &str = "13912345678";
+    const ID_NUMBER: &str = "11010519491231002X";
+    const TOKEN: &str = "token-9f8e7d6c5b4a";
+    const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0 door plate";
+
+    fn saved() -> SavedSession {
+        SavedSession {
+            server_url: "http://127.0.0.1:9".into(),
+            trust: Trust::default(),
+            login: Login {
+                token: TOKEN.into(),
+                device_id: "device-1".into(),
+                actor_id: hex::encode([5u8; 16]),
+                user: LoginUser {
+                    id: "gw-a".into(),
+                    name: "王芳".into(),
+                    role: Role::GridWorker,
+                    grid: "g1".into(),
+                    department: None,
+                },
+                grids: Vec::new(),
+            },
+        }
+    }
+
+    fn open(dir: &Path) -> AppState {
+        let state = AppState::open(dir.to_path_buf()).unwrap();
+        lock(&state.keys).kdf = KdfParams::FAST_FOR_TESTS;
+        state
+    }
+
+    fn save_records(store: &mut Store) {
+        let mut h: Household = blank_household("g1", "gw-a", 1_000);
+        h.address.room = "801".into();
+        h.owner_name = NAME.into();
+        h.owner_phone = Some(PHONE.into());
+        h.owner_id_number = Some(ID_NUMBER.into());
+        store
+            .insert(
+                h,
+                &Author::new("gw-a", 1_000),
+                jiff::civil::date(2026, 12, 4),
+            )
+            .unwrap();
+        store.put_downloaded_photo(&sha256_hex(JPEG), JPEG).unwrap();
+    }
+
+    fn households(state: &AppState) -> Vec<String> {
+        state
+            .with_session(|s| {
+                let q = ListQuery {
+                    kind: Some(RecordKind::Household),
+                    ..ListQuery::default()
+                };
+                Ok(s.store
+                    .list(&q)
+                    .unwrap()
+                    .into_iter()
+                    .map(|p| p.title)
+                    .collect())
+            })
+            .unwrap()
+    }
+
+    fn assert_nothing_in_clear(dir: &Path) {
+        let found = gridwork_core::vault::found_in_folder(
+            dir,
+            &[
+                ("name", NAME.as_bytes()),
+                ("phone", PHONE.as_bytes()),
+                ("ID number", ID_NUMBER.as_bytes()),
+                ("token", TOKEN.as_bytes()),
+                // The marker with the photo's header: the bare 3 bytes turn
+                // up by chance about once in 16 MiB of random bytes.
+                ("photo", JPEG),
+                ("SQLite header", b"SQLite format 3".as_slice()),
+            ],
+        )
+        .unwrap();
+        assert!(
+            found.is_empty(),
+            "the data folder holds in clear: {found:?}"
+        );
+    }
+
+    #[test]
+    fn a_signed_in_device_keeps_nothing_in_clear_and_opens_with_its_pin_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = open(dir.path());
+        state.sign_in(saved()).unwrap();
+        assert!(!view(&state).unwrap().set, "a PIN is chosen after sign-in");
+        let refused = set_pin_in(&state, "123456".into()).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::PinRun);
+        set_pin_in(&state, "135792".into()).unwrap();
+        state
+            .with_session(|s| {
+                save_records(&mut s.store);
+                Ok(())
+            })
+            .unwrap();
+        assert_nothing_in_clear(dir.path());
+
+        // The idle lock: the UI is refused, the patrol track is not.
+        let locked = lock_app_in(&state).unwrap();
+        assert!(!locked.unlocked);
+        assert_eq!(
+            state.with_session(|_| Ok(())).unwrap_err().code,
+            ErrorCode::Locked
+        );
+        assert!(state.with_session_while_locked(|_| Ok(())).is_ok());
+        assert_eq!(
+            unlock_in(&state, "246813".into()).unwrap_err().code,
+            ErrorCode::PinWrong
+        );
+        assert!(unlock_in(&state, "135792".into()).unwrap().unlocked);
+        assert_eq!(households(&state).len(), 1);
+        drop(state);
+        assert_nothing_in_clear(dir.path());
+
+        // A restart: locked, nothing open until the right PIN.
+        let state = open(dir.path());
+        assert!(!view(&state).unwrap().unlocked);
+        assert_eq!(
+            state.with_session(|_| Ok(())).unwrap_err().code,
+            ErrorCode::NotSignedIn
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                unlock_in(&state, "246813".into()).unwrap_err().code,
+                ErrorCode::PinWrong
+            );
+        }
+        // The third wrong PIN makes the next try wait, even the right one.
+        let third = unlock_in(&state, "246813".into()).unwrap_err();
+        assert_eq!(third.code, ErrorCode::PinWrongWait);
+        assert!(
+            matches!(third.params.get("wait_s"), Some(gridwork_core::problem::Param::Number(s)) if *s > 0.0),
+            "{third:?}"
+        );
+        assert_eq!(
+            unlock_in(&state, "135792".into()).unwrap_err().code,
+            ErrorCode::PinThrottled
+        );
+        assert!(view(&state).unwrap().wait_ms > 0);
+        assert!(state.session().is_none(), "a wrong PIN never opens it");
+        // The store does not open without the key either.
+        let plain = Store::open(
+            dir.path().join(crate::state::STORE_FILE),
+            [5u8; 16][..].into(),
+        );
+        assert!(plain.is_err());
+    }
+
+    #[test]
+    fn a_device_an_earlier_version_signed_in_is_encrypted_when_it_chooses_a_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        // What an earlier version left: a plain store and session.json.
+        {
+            let mut store = Store::open(
+                dir.path().join(crate::state::STORE_FILE),
+                [5u8; 16][..].into(),
+            )
+            .unwrap();
+            save_records(&mut store);
+        }
+        std::fs::write(
+            dir.path().join("session.json"),
+            serde_json::to_vec(&saved()).unwrap(),
+        )
+        .unwrap();
+        let state = open(dir.path());
+        assert_eq!(households(&state).len(), 1, "it works as before");
+        set_pin_in(&state, "135792".into()).unwrap();
+        assert!(!dir.path().join("session.json").exists());
+        assert_eq!(households(&state).len(), 1, "nothing is lost");
+        drop(state);
+        assert_nothing_in_clear(dir.path());
+        let state = open(dir.path());
+        unlock_in(&state, "135792".into()).unwrap();
+        assert_eq!(households(&state).len(), 1);
+        let changed = change_pin_in(&state, "135792".into(), "246813".into()).unwrap();
+        assert!(changed.set);
+        drop(state);
+        let state = open(dir.path());
+        assert_eq!(
+            unlock_in(&state, "135792".into()).unwrap_err().code,
+            ErrorCode::PinWrong
+        );
+        unlock_in(&state, "246813".into()).unwrap();
+        assert_eq!(households(&state).len(), 1);
+    }
+}
