@@ -19,6 +19,7 @@ pub mod access;
 pub mod bindings;
 pub mod commands;
 pub mod errors;
+pub mod keys;
 pub mod lock;
 pub mod patrols;
 pub mod photos;

@@ -2,7 +2,8 @@
 //! lock. The keys, the PIN's rules and the throttle are core's
 //! (`gridwork_core::vault`); this is glue and the lock's state.
 //!
-//! - At the first sign-in a data key is made ([`key_for_sign_in`]); the
+//! - At the first sign-in a data key is made
+//!   ([`crate::keys::key_for_sign_in`]); the
 //!   store is created encrypted with it and the session sealed with it.
 //!   The UI then asks for a PIN (`set_pin`), which wraps the key into
 //!   `keys.json`. A device an earlier version signed in keeps its plain
@@ -19,52 +20,14 @@
 //!   login is needed. Until the server hands out a recovery secret (see
 //!   core's vault docs), that login starts from an empty store.
 
-use gridwork_core::problem::params;
-use gridwork_core::vault::pin::{Pin, PinRefused};
-use gridwork_core::vault::{DataKey, KdfParams, KeyFile, VaultError, destroy_keys};
+use gridwork_core::vault::pin::Pin;
+use gridwork_core::vault::{DataKey, KeyFile, VaultError};
 use serde::Serialize;
 use tauri::State;
 
 use crate::commands::now_ms;
 use crate::errors::{CommandError, ErrorCode};
 use crate::state::{AppState, lock, open_session, read_plain_saved, read_saved, write_saved};
-
-/// The data key while the app runs, and whether the idle lock is on.
-#[derive(Debug)]
-pub struct Keys {
-    key: Option<DataKey>,
-    idle_locked: bool,
-    /// The PIN's key derivation cost (cheaper in unit tests).
-    kdf: KdfParams,
-}
-
-impl Default for Keys {
-    fn default() -> Keys {
-        Keys {
-            key: None,
-            idle_locked: false,
-            kdf: KdfParams::DEFAULT,
-        }
-    }
-}
-
-impl Keys {
-    /// The data key, once signed in or unlocked.
-    pub fn key(&self) -> Option<&DataKey> {
-        self.key.as_ref()
-    }
-
-    /// Whether the idle lock is on (the session stays open underneath).
-    pub fn idle_locked(&self) -> bool {
-        self.idle_locked
-    }
-
-    /// Holds `key`: signed in or unlocked.
-    pub fn hold(&mut self, key: DataKey) {
-        self.key = Some(key);
-        self.idle_locked = false;
-    }
-}
 
 /// The lock's state for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -82,69 +45,6 @@ pub struct PinView {
     pub locked_out: bool,
     /// Wrong PINs left before the lock-out.
     pub tries_left: u32,
-}
-
-impl CommandError {
-    /// The app is locked: the PIN is asked for first.
-    pub fn locked() -> Self {
-        Self::code(ErrorCode::Locked)
-    }
-
-    /// A PIN refused or a key that could not be unwrapped.
-    pub fn vault(e: VaultError) -> Self {
-        let secs = |ms: i64| u64::try_from((ms + 999) / 1000).unwrap_or(0);
-        match e {
-            VaultError::WrongPin { failures, wait_ms } => {
-                let left = gridwork_core::vault::pin::MAX_FAILURES.saturating_sub(failures);
-                let left = ("left", u64::from(left).into());
-                if wait_ms > 0 {
-                    Self::new(
-                        ErrorCode::PinWrongWait,
-                        params([left, ("wait_s", secs(wait_ms).into())]),
-                    )
-                } else {
-                    Self::new(ErrorCode::PinWrong, params([left]))
-                }
-            }
-            VaultError::Throttled { wait_ms } => Self::new(
-                ErrorCode::PinThrottled,
-                params([("wait_s", secs(wait_ms).into())]),
-            ),
-            VaultError::LockedOut => Self::code(ErrorCode::PinLockedOut),
-            VaultError::NoPin => Self::code(ErrorCode::PinNotSet),
-            VaultError::PinRefused(r) => Self::code(match r {
-                PinRefused::NotSixDigits => ErrorCode::PinNotSixDigits,
-                PinRefused::SameDigit => ErrorCode::PinSameDigit,
-                PinRefused::Run => ErrorCode::PinRun,
-                PinRefused::Alternating => ErrorCode::PinAlternating,
-                PinRefused::BirthDate => ErrorCode::PinBirthDate,
-            }),
-            other => {
-                tracing::error!(error = %other, "device keys failed");
-                Self::code(ErrorCode::VaultFailed)
-            }
-        }
-    }
-}
-
-/// The data key a sign-in seals its session and store with, and whether
-/// it was made just now: the key held (a worker signing in again), or a
-/// new one. Refused while a PIN is set but not typed. A key file locked
-/// out by wrong PINs is destroyed: its data cannot be opened any more.
-pub fn key_for_sign_in(state: &AppState) -> Result<(DataKey, bool), CommandError> {
-    let keys = lock(&state.keys);
-    if let Some(key) = keys.key() {
-        return Ok((key.clone(), false));
-    }
-    let file = KeyFile::load(&state.data_dir).map_err(CommandError::vault)?;
-    if let Some(file) = file {
-        if !file.status(now_ms()).locked_out {
-            return Err(CommandError::locked());
-        }
-        tracing::warn!("signing in after a PIN lock-out: the old data key is gone");
-        destroy_keys(&state.data_dir).map_err(CommandError::vault)?;
-    }
-    Ok((DataKey::generate(), true))
 }
 
 fn view(state: &AppState) -> Result<PinView, CommandError> {
@@ -333,7 +233,7 @@ mod tests {
 
     fn open(dir: &Path) -> AppState {
         let state = AppState::open(dir.to_path_buf()).unwrap();
-        lock(&state.keys).kdf = KdfParams::FAST_FOR_TESTS;
+        lock(&state.keys).kdf = gridwork_core::vault::KdfParams::FAST_FOR_TESTS;
         state
     }
 

@@ -24,7 +24,7 @@ use gridwork_core::vault::{DataKey, KeyFile};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::CommandError;
-use crate::lock::Keys;
+use crate::keys::Keys;
 use crate::status::SyncStatus;
 
 /// What is kept on disk about the signed-in device.
@@ -152,7 +152,7 @@ impl AppState {
     /// otherwise starts from an empty store (core's
     /// `fieldwork::sign_in::hand_over` holds the rule and says why).
     pub fn sign_in(&self, saved: SavedSession) -> Result<(), CommandError> {
-        let (key, fresh) = crate::lock::key_for_sign_in(self)?;
+        let (key, fresh) = crate::keys::key_for_sign_in(&self.keys, &self.data_dir)?;
         let mut guard = self.session();
         // With no session open there is no store open either (the app
         // opens the saved session's store at start, or fails to start).

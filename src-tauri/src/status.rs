@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::errors::CommandError;
 
+/// The event the UI listens to for the sync status.
+pub const STATUS_EVENT: &str = "sync-status";
+
 /// What the sync screen and the home screen show.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct SyncStatus {

@@ -22,10 +22,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::{CommandError, ErrorCode};
 use crate::state::{AppState, lock};
-use crate::status::{RefusedPhoto, RejectionView, RetryView, SyncStatus, UploadView};
-
-/// The event the UI listens to.
-pub const STATUS_EVENT: &str = "sync-status";
+use crate::status::{RefusedPhoto, RejectionView, RetryView, STATUS_EVENT, SyncStatus, UploadView};
 
 /// The current sync status, with the pending count read fresh.
 #[tauri::command]

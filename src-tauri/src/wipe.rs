@@ -53,6 +53,6 @@ pub async fn erase<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> CommandE
     };
     *lock(&state.status) = status.clone();
     // Not `sync::publish`: with no session it would clear the error.
-    let _ = app.emit(crate::sync::STATUS_EVENT, status);
+    let _ = app.emit(crate::status::STATUS_EVENT, status);
     error
 }

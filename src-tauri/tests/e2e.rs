@@ -654,9 +654,12 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
 
     d.quit().await?;
 
-    // Cold start: a signed-in device opens straight on the home screen.
+    // Cold start: a signed-in device asks for its PIN (its data is
+    // encrypted at rest), then opens on the home screen.
     let started = Instant::now();
     let d = app.open().await?;
+    d.find("[data-test=pin]").await?;
+    d.press_pin("135792").await?;
     d.find("[data-test=home]").await?;
     d.wait_text("[data-test=greeting]", &worker.name).await?;
     let cold = started.elapsed();

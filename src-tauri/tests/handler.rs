@@ -24,12 +24,10 @@ mod app_support;
 
 use anyhow::{Context, Result};
 use app_support::{App, user_with};
-use automerge::ActorId;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::media::synthetic_photo;
 use gridwork_core::model::{Incident, Meta, PhotoRole, Role};
-use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
 use gridwork_core::workflow::{self, Action, Actor};
 use gridwork_tests::console::Console;
@@ -227,10 +225,7 @@ async fn an_incident_dispatched_after_the_handlers_first_sync_arrives_whole_thro
     // Nothing lost: the app's store holds the server's whole history of the
     // incident and both photos byte for byte.
     desk.sync().await?;
-    let store = Store::open(
-        app.home.path().join("gridwork/device.sqlite"),
-        ActorId::random(),
-    )?;
+    let store = app_support::open_store(&app.home.path().join("gridwork"), "135792")?;
     assert_eq!(
         store.heads(id)?,
         desk.store.heads(id)?,

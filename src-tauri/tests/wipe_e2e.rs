@@ -57,6 +57,7 @@ async fn a_lost_tablet_sends_its_outbox_then_erases_itself_and_the_server_shows_
     d.type_into("[data-test=user] input", &worker.id).await?;
     d.type_into("[data-test=password] input", PASSWORD).await?;
     d.click("[data-test=login]").await?;
+    d.choose_pin("135792").await?;
     d.find("[data-test=home]").await?;
 
     // A household saved and never sent (only "sync now" syncs here).

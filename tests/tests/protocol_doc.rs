@@ -199,6 +199,50 @@ fn protocol_doc_lists_no_code_that_is_gone() {
     );
 }
 
+/// The keys of the `rejections: { … }` table in one of the UI's message
+/// files.
+fn rejection_messages(file: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join(file)).expect("a message file");
+    let at = text.find("rejections: {").expect("a rejections table");
+    braced(&text, at)
+        .lines()
+        .filter_map(|line| line.trim().split_once(':'))
+        .map(|(key, _)| key.trim().to_string())
+        .filter(|key| is_code(key))
+        .collect()
+}
+
+/// The tablet says why the server refused a record in the worker's own
+/// words: every rejection code of the server's sync (its `mod codes`) has
+/// a sentence in both of the UI's languages.
+#[test]
+fn every_rejection_code_has_a_message_in_both_languages() {
+    let mut files = Vec::new();
+    rust_files(&root().join("sync-server/src/sync"), &mut files);
+    let mut codes = BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (at, _) in text.match_indices("mod codes") {
+            for code in literals(braced(text, at)) {
+                codes.insert(code.to_string());
+            }
+        }
+    }
+    assert!(
+        codes.contains("invalid_record") && codes.contains("actor_mismatch"),
+        "{codes:?}"
+    );
+    for file in ["ui/src/i18n/zh-CN.ts", "ui/src/i18n/en.ts"] {
+        let messages = rejection_messages(file);
+        let missing: Vec<_> = codes.difference(&messages).collect();
+        assert!(
+            missing.is_empty(),
+            "{file} has no rejection message for {missing:?}"
+        );
+    }
+}
+
 #[test]
 fn the_scan_finds_each_way_a_code_is_written() {
     let source = r#"

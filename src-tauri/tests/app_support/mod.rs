@@ -535,3 +535,16 @@ pub fn uuid_in_hash(hash: &str, prefix: &str) -> Option<uuid::Uuid> {
     let rest = hash.strip_prefix(prefix)?;
     uuid::Uuid::parse_str(rest.get(..36)?).ok()
 }
+
+/// The app's store in `data_dir`, opened as the app opens it: the data key
+/// unwrapped with the worker's `pin` (the store is encrypted at rest).
+pub fn open_store(data_dir: &Path, pin: &str) -> Result<gridwork_core::store::Store> {
+    use gridwork_core::vault::{KeyFile, pin::Pin};
+    let mut keys = KeyFile::load(data_dir)?.context("the app's key file")?;
+    let key = keys.unlock(&Pin::parse(pin)?, jiff::Timestamp::now().as_millisecond())?;
+    Ok(gridwork_core::store::Store::open_encrypted(
+        data_dir.join("device.sqlite"),
+        automerge::ActorId::random(),
+        &key,
+    )?)
+}

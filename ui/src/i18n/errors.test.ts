@@ -4,7 +4,7 @@ import { ConsoleApiError } from '../console/api'
 import { errorText } from '../console/errors'
 import { createConsoleI18n } from '../console/i18n'
 import { fieldErrors } from '../forms'
-import { errorMessage, fieldMessage, photoRefusalMessage, setErrorLocale } from './errors'
+import { errorMessage, fieldMessage, photoRefusalMessage, rejectionMessage, setErrorLocale } from './errors'
 
 // Errors arrive from Rust as a code and params; these are the sentences a
 // person reads, in both languages, from the one table per language.
@@ -49,6 +49,13 @@ describe('error messages', () => {
       fields: [{ field: 'point', code: 'point_outside_grid', params: { lon: 113.34, lat: 23.1 } }],
     })
     expect(fieldErrors(error).point).toBe('所选位置（113.34, 23.1）不在您负责的网格内，请在网格范围内重新选点')
+  })
+
+  it("say why the server refused a pushed record in the worker's language, the server's sentence for a newer code", () => {
+    const serverSays = 'address: required (the server checked it)'
+    expect(rejectionMessage('invalid_record', serverSays, 'zh-CN')).toBe('记录未通过服务器校验，请检查后重新保存')
+    expect(rejectionMessage('outside_scope', serverSays, 'en')).toBe('This record is outside your grids; the server refused it')
+    expect(rejectionMessage('a_code_from_a_newer_server', serverSays, 'zh-CN')).toBe(serverSays)
   })
 
   it('fall back to a generic sentence for a code they do not know', () => {

@@ -64,6 +64,13 @@ export function fieldMessage(
   return template === undefined ? errorMessage(code, params, locale) : fill(template, params, locale)
 }
 
+/** Why the server refused a pushed record, from the sync protocol's code;
+ * the server's own sentence when the code is newer than this app. */
+export function rejectionMessage(code: string, serverSays: string, locale: string = current): string {
+  const table = messagesOf(locale).rejections as Record<string, string>
+  return table[code] ?? serverSays
+}
+
 /** Why the server refused a photo at sync, from the server's code. */
 export function photoRefusalMessage(code: string, locale: string = current): string {
   const table = messagesOf(locale).photoRefusals as Record<string, string>

@@ -452,6 +452,30 @@ const zhCN = {
     out_of_range: '超出允许范围（{range}）',
     point_outside_grid: '所选位置（{lon}, {lat}）不在您负责的网格内，请在网格范围内重新选点',
   } satisfies Record<FieldErrorCode, string>,
+  // Why the server refused a pushed record, by the sync protocol's code
+  // (docs/protocol.md section 11; a test checks every code has a line).
+  rejections: {
+    malformed_change: '修改数据无法读取，服务器拒收',
+    missing_dependencies: '缺少之前的修改，下次同步时会补齐',
+    outside_scope: '这条记录不在您负责的网格内，服务器拒收',
+    invalid_record: '记录未通过服务器校验，请检查后重新保存',
+    doc_id_mismatch: '记录编号与内容不符，服务器拒收',
+    immutable_field: '改动了建立后不能修改的字段，服务器拒收',
+    transition_forged: '流程记录不是您本人做出的，服务器拒收',
+    transition_refused: '流程操作未被服务器接受',
+    review_refused: '审核操作未被服务器接受',
+    review_forged: '审核记录不是您本人做出的，服务器拒收',
+    role_not_allowed: '您的角色不能做这项修改',
+    field_not_allowed: '您的角色不能修改这个字段',
+    server_error: '服务器出错，下次同步时会重试',
+    actor_mismatch: '修改使用的身份不是服务器分配给这台设备的，请重新登录后再试',
+    author_mismatch: '修改记录的作者不是您本人，服务器拒收',
+    record_deleted: '这条记录已被删除',
+    change_too_large: '这次修改太大，服务器拒收',
+    document_too_large: '这条记录太大，服务器拒收',
+    point_outside_grid: '位置不在您的网格内，服务器拒收',
+    record_created_twice: '这条记录已建立过，服务器拒收',
+  },
   // Why the server refused a photo at sync, by the server's code.
   photoRefusals: {
     blob_not_an_image: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片',
