@@ -73,6 +73,15 @@ impl DeviceState {
         }
     }
 
+    /// The state of a stored device.
+    pub fn of_device(d: &DeviceInfo) -> DeviceState {
+        DeviceState::of(
+            d.revoked_at.is_some(),
+            d.lost_at.is_some(),
+            d.wiped_at.is_some(),
+        )
+    }
+
     /// The name `list-devices` prints and the console's API sends.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -183,7 +192,7 @@ pub struct DeviceView {
 impl From<DeviceInfo> for DeviceView {
     fn from(d: DeviceInfo) -> DeviceView {
         DeviceView {
-            state: d.state(),
+            state: DeviceState::of_device(&d),
             id: d.id,
             user_id: d.user_id,
             name: d.name,

@@ -286,7 +286,7 @@ fn run() -> anyhow::Result<()> {
                 "device", "user", "name", "enrolled"
             )?;
             for d in storage.list_devices(user.as_deref())? {
-                let state = d.state();
+                let state = DeviceState::of_device(&d);
                 let since = match state {
                     DeviceState::Active => None,
                     DeviceState::Revoked => d.revoked_at,

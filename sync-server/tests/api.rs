@@ -625,7 +625,8 @@ async fn invalid_records_and_forged_creators_are_refused() {
     let codes: Vec<&str> = r[0].rejected.iter().map(|x| x.code.as_str()).collect();
     assert_eq!(codes, ["invalid_record", "immutable_field"]);
     assert!(
-        r[0].rejected[0].message.contains("手机"),
+        r[0].rejected[0].message.contains("owner_phone")
+            && r[0].rejected[0].message.contains("mobile_invalid"),
         "{}",
         r[0].rejected[0].message
     );
@@ -894,7 +895,7 @@ async fn a_grid_leader_cannot_verify_an_incident_they_resolved() {
         "{}",
         r[0].notices[0].message_en
     );
-    assert!(r[0].notices[0].message_zh.contains("自己"));
+    assert!(r[0].notices[0].message_zh.contains("own_work"));
     // The device's change and the server's receipt times.
     assert_eq!(server.log_len(), 2);
     server.stop().await;

@@ -106,17 +106,6 @@ pub struct DeviceInfo {
     pub confirmed_at: Option<i64>,
 }
 
-impl DeviceInfo {
-    /// Active, revoked, lost or wiped.
-    pub fn state(&self) -> crate::devices::DeviceState {
-        crate::devices::DeviceState::of(
-            self.revoked_at.is_some(),
-            self.lost_at.is_some(),
-            self.wiped_at.is_some(),
-        )
-    }
-}
-
 /// Who a bearer token belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenOwner {

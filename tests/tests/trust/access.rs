@@ -287,10 +287,9 @@ async fn item01_admin_pulls_nothing_over_device_sync() -> Result<()> {
         message.contains("403") && message.contains("role_not_allowed"),
         "{message}"
     );
-    ensure!(
-        message.contains("管理员"),
-        "the reason in Chinese: {message}"
-    );
+    // The app says why in the worker's language from the code
+    // (`console_only_account`, src-tauri/src/errors.rs); the server's text
+    // is for logs.
     trial.unchanged(&before)?;
 
     // A token from before: an admin's device enrolled as the old login did.
