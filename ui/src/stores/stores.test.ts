@@ -114,6 +114,23 @@ describe('sync store', () => {
     expect(store.status.last_error).toEqual({ code: 'unreachable', params: {}, fields: [] })
   })
 
+  it('keeps a status published while it was asking for the current one (a sync started at sign-in)', async () => {
+    let publish: (s: SyncStatus) => void = () => undefined
+    fakeBackend.onSyncStatus.mockImplementation((handler: (s: SyncStatus) => void) => {
+      publish = handler
+      return Promise.resolve(() => undefined)
+    })
+    // The answer was read while the sync ran; the sync ends before it arrives.
+    fakeBackend.syncStatus.mockImplementation(() => {
+      publish(status({ syncing: false, online: true, last_sync_at: 2 }))
+      return Promise.resolve(status({ syncing: true }))
+    })
+    const store = useSyncStore()
+    await store.start()
+    expect(store.status.syncing).toBe(false)
+    expect(store.status.last_sync_at).toBe(2)
+  })
+
   it('refreshes lists after a sync now', async () => {
     fakeBackend.syncNow.mockResolvedValue(status({ online: true, pending: 0, last_sync_at: 1 }))
     const store = useSyncStore()

@@ -49,8 +49,18 @@ export const useSyncStore = defineStore('sync', () => {
   async function start(): Promise<void> {
     if (unlisten) return
     try {
-      unlisten = await backend.onSyncStatus(take)
-      take(await backend.syncStatus())
+      // A sync may be running already (sign-in starts one): an event it
+      // publishes while the status below is on its way is newer than that
+      // answer, which must not overwrite it (the screen would say
+      // "syncing" until the next sync).
+      let published = 0
+      unlisten = await backend.onSyncStatus((next) => {
+        published += 1
+        take(next)
+      })
+      const before = published
+      const current = await backend.syncStatus()
+      if (published === before) take(current)
     } catch {
       // Outside the app there is nothing to listen to.
     }
