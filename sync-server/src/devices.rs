@@ -82,6 +82,17 @@ impl DeviceState {
         )
     }
 
+    /// When a stored device entered its current state (Unix ms, server
+    /// clock); `None` while active.
+    pub fn since(d: &DeviceInfo) -> Option<i64> {
+        match DeviceState::of_device(d) {
+            DeviceState::Active => None,
+            DeviceState::Revoked => d.revoked_at,
+            DeviceState::Lost => d.lost_at,
+            DeviceState::Wiped => d.wiped_at,
+        }
+    }
+
     /// The name `list-devices` prints and the console's API sends.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -180,6 +191,8 @@ pub struct DeviceView {
     /// The name the device gave at login (its own words: shown as text).
     pub name: String,
     pub state: DeviceState,
+    /// When it entered that state ([`DeviceState::since`]).
+    pub since: Option<i64>,
     /// Unix ms, server clock.
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -193,6 +206,7 @@ impl From<DeviceInfo> for DeviceView {
     fn from(d: DeviceInfo) -> DeviceView {
         DeviceView {
             state: DeviceState::of_device(&d),
+            since: DeviceState::since(&d),
             id: d.id,
             user_id: d.user_id,
             name: d.name,

@@ -287,13 +287,7 @@ fn run() -> anyhow::Result<()> {
             )?;
             for d in storage.list_devices(user.as_deref())? {
                 let state = DeviceState::of_device(&d);
-                let since = match state {
-                    DeviceState::Active => None,
-                    DeviceState::Revoked => d.revoked_at,
-                    DeviceState::Lost => d.lost_at,
-                    DeviceState::Wiped => d.wiped_at,
-                };
-                let status = match since {
+                let status = match DeviceState::since(&d) {
                     Some(at) => format!("{} {}", state.as_str(), time(at)),
                     None => state.as_str().to_string(),
                 };

@@ -194,6 +194,10 @@ export type DeviceView = { id: string, user_id: string,
  */
 name: string, state: DeviceState, 
 /**
+ * When it entered that state ([`DeviceState::since`]).
+ */
+since: number | null, 
+/**
  * Unix ms, server clock.
  */
 created_at: number, revoked_at: number | null, lost_at: number | null, wiped_at: number | null, 
