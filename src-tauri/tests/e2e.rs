@@ -71,7 +71,7 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     d.type_into("[data-test=user] input", &worker.id).await?;
     d.type_into("[data-test=password] input", PASSWORD).await?;
     d.click("[data-test=login]").await?;
-    d.choose_pin("135792").await?;
+    d.choose_pin(app_support::PIN).await?;
     d.find("[data-test=home]").await?;
     d.wait_text("[data-test=greeting]", &worker.name).await?;
     d.wait_text("[data-test=sync-state]", "已连接").await?;
@@ -659,7 +659,7 @@ async fn a_worker_registers_and_reports_offline_and_a_supervisors_return_comes_b
     let started = Instant::now();
     let d = app.open().await?;
     d.find("[data-test=pin]").await?;
-    d.press_pin("135792").await?;
+    d.press_pin(app_support::PIN).await?;
     d.find("[data-test=home]").await?;
     d.wait_text("[data-test=greeting]", &worker.name).await?;
     let cold = started.elapsed();

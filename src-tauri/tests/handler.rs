@@ -32,7 +32,7 @@ use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
 use gridwork_core::workflow::{self, Action, Actor};
 use gridwork_tests::console::Console;
 use gridwork_tests::proxy::{Faults, Proxy};
-use gridwork_tests::{Device, PASSWORD, Server, community};
+use gridwork_tests::{Device, Server, community};
 use serde_json::json;
 
 const EAST: &str = "阳光花园3栋东门";
@@ -139,14 +139,7 @@ async fn an_incident_dispatched_after_the_handlers_first_sync_arrives_whole_thro
     // The handler signs in through the proxy; the first sync moves their
     // cursor past all of that, and brings nothing of it: it is not theirs.
     let d = app.open().await?;
-    d.find("[data-test=setup]").await?;
-    d.type_into("[data-test=server-url] input", &proxy.url())
-        .await?;
-    d.type_into("[data-test=user] input", &handler.id).await?;
-    d.type_into("[data-test=password] input", PASSWORD).await?;
-    d.click("[data-test=login]").await?;
-    d.choose_pin("135792").await?;
-    d.find("[data-test=home]").await?;
+    d.sign_in(&proxy.url(), &handler.id).await?;
     d.wait_text("[data-test=greeting]", &handler.name).await?;
     d.wait_text("[data-test=sync-state]", "已连接").await?;
     d.shot("01-handler-home").await?;
@@ -225,7 +218,7 @@ async fn an_incident_dispatched_after_the_handlers_first_sync_arrives_whole_thro
     // Nothing lost: the app's store holds the server's whole history of the
     // incident and both photos byte for byte.
     desk.sync().await?;
-    let store = app_support::open_store(&app.home.path().join("gridwork"), "135792")?;
+    let store = app_support::open_store(&app.home.path().join("gridwork"), app_support::PIN)?;
     assert_eq!(
         store.heads(id)?,
         desk.store.heads(id)?,

@@ -14,7 +14,7 @@ mod app_support;
 use anyhow::{Context, Result};
 use app_support::{App, uuid_in_hash};
 use gridwork_core::model::{Household, Role};
-use gridwork_tests::{Device, PASSWORD, Server, community};
+use gridwork_tests::{Device, Server, community};
 
 /// Every file under `dir`, as paths relative to it.
 fn files(dir: &std::path::Path) -> Vec<String> {
@@ -51,14 +51,7 @@ async fn a_lost_tablet_sends_its_outbox_then_erases_itself_and_the_server_shows_
     let data = app.home.path().join("gridwork");
 
     let d = app.open().await?;
-    d.find("[data-test=setup]").await?;
-    d.type_into("[data-test=server-url] input", &server.url())
-        .await?;
-    d.type_into("[data-test=user] input", &worker.id).await?;
-    d.type_into("[data-test=password] input", PASSWORD).await?;
-    d.click("[data-test=login]").await?;
-    d.choose_pin("135792").await?;
-    d.find("[data-test=home]").await?;
+    d.sign_in(&server.url(), &worker.id).await?;
 
     // A household saved and never sent (only "sync now" syncs here).
     d.click("[data-test=home-new-household]").await?;

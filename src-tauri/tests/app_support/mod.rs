@@ -254,6 +254,20 @@ impl Driver {
             .await
     }
 
+    /// First run: signs `user` in to `server_url` on the setup screen
+    /// (the test password), chooses [`PIN`] and waits for the home screen.
+    pub async fn sign_in(&self, server_url: &str, user: &str) -> Result<()> {
+        self.find("[data-test=setup]").await?;
+        self.type_into("[data-test=server-url] input", server_url)
+            .await?;
+        self.type_into("[data-test=user] input", user).await?;
+        self.type_into("[data-test=password] input", gridwork_tests::PASSWORD)
+            .await?;
+        self.click("[data-test=login]").await?;
+        self.choose_pin(PIN).await?;
+        self.find("[data-test=home]").await.map(drop)
+    }
+
     /// Chooses `pin` on the screen a first sign-in shows (typed twice).
     pub async fn choose_pin(&self, pin: &str) -> Result<()> {
         self.find("[data-test=pin-choose]").await?;
@@ -535,6 +549,9 @@ pub fn uuid_in_hash(hash: &str, prefix: &str) -> Option<uuid::Uuid> {
     let rest = hash.strip_prefix(prefix)?;
     uuid::Uuid::parse_str(rest.get(..36)?).ok()
 }
+
+/// The PIN the tests choose at a first sign-in.
+pub const PIN: &str = "135792";
 
 /// The app's store in `data_dir`, opened as the app opens it: the data key
 /// unwrapped with the worker's `pin` (the store is encrypted at rest).
