@@ -30,11 +30,19 @@ use uuid::Uuid;
 
 use crate::grids::{Grid, PlacedGrid};
 
-/// What can go wrong in storage.
+/// What can go wrong in storage, whichever backend stores it.
+///
+/// The database's own errors arrive as [`StorageError::Database`]: each
+/// backend converts its driver's error (the SQLite backend through a
+/// `From<rusqlite::Error>` in its own file), so nothing above storage
+/// names a driver. What a caller acts on has a variant of its own
+/// ([`StorageError::NotFound`], [`StorageError::Exists`]; a lost race on
+/// a document is [`CommitOutcome::Conflict`], not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The database refused or failed a statement, or could not be reached.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error(
@@ -42,7 +50,7 @@ pub enum StorageError {
     )]
     TooNew { found: i64, known: i64 },
     #[error("there is no database at {0}; run `gridwork-server init` first")]
-    NotInitialised(std::path::PathBuf),
+    NotInitialised(String),
     #[error("{what} {key} not found")]
     NotFound { what: &'static str, key: String },
     #[error("{what} {key} already exists")]

@@ -55,6 +55,12 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> StorageError {
+        StorageError::Database(Box::new(e))
+    }
+}
+
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "gridwork.sqlite";
 /// The content-addressed blob folder inside the data directory.
@@ -100,7 +106,7 @@ impl SqliteStorage {
     pub fn open_existing(data_dir: &Path) -> Result<SqliteStorage, StorageError> {
         let path = data_dir.join(DB_FILE);
         if !path.exists() {
-            return Err(StorageError::NotInitialised(path));
+            return Err(StorageError::NotInitialised(path.display().to_string()));
         }
         SqliteStorage::open(data_dir)
     }
