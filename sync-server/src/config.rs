@@ -4,8 +4,8 @@
 //! The TOML file is the one given with `--config`, or `gridwork.toml` in
 //! the data directory when it exists. Keys are flat and the same in every
 //! layer: `max_body_bytes` in the file is `GRIDWORK_MAX_BODY_BYTES` in the
-//! environment. There are no secrets among the settings yet; one added
-//! later must be redacted in a hand-written `Debug` and in `print-config`.
+//! environment. The one secret, a password inside `database_url`, is a
+//! [`DatabaseUrl`]: redacted in `Debug` and in `print-config`.
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -29,6 +29,13 @@ pub struct Settings {
     /// The data directory: `gridwork.sqlite`, `blobs/`, optional
     /// `gridwork.toml`.
     pub data_dir: PathBuf,
+    /// A `postgres://user:password@host:port/database` URL: the server
+    /// stores everything but photo blobs in that PostgreSQL database
+    /// instead of SQLite in the data directory. Unset: SQLite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<DatabaseUrl>,
+    /// Connections to PostgreSQL one process keeps at most.
+    pub database_pool_size: u32,
     /// Bytes of changes a sync answer carries when the device names no
     /// budget.
     pub sync_budget_default: u32,
@@ -108,6 +115,8 @@ impl Default for Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("gridwork-data"),
+            database_url: None,
+            database_pool_size: 16,
             sync_budget_default: 1024 * 1024,
             sync_budget_max: 8 * 1024 * 1024,
             max_body_bytes: 16 * 1024 * 1024,
@@ -135,6 +144,37 @@ impl Default for Settings {
             tls_cert_file: None,
             tls_key_file: None,
         }
+    }
+}
+
+/// A database URL, which may hold a password: `Debug` and serializing
+/// (`print-config`) show it with the password as `***`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL as given, password and all: for connecting only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> DatabaseUrl {
+        DatabaseUrl(url.to_string())
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", crate::storage::postgres::redact_url(&self.0))
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&crate::storage::postgres::redact_url(&self.0))
     }
 }
 
@@ -170,6 +210,8 @@ fn env() -> Env {
     Env::prefixed(ENV_PREFIX).only(&[
         "listen",
         "data_dir",
+        "database_url",
+        "database_pool_size",
         "sync_budget_default",
         "sync_budget_max",
         "max_body_bytes",
@@ -252,6 +294,18 @@ impl Settings {
             return Err(ConfigError::Inconsistent(
                 "tls_cert_file and tls_key_file go together: set both to serve HTTPS, or neither"
                     .into(),
+            ));
+        }
+        if let Some(url) = &self.database_url
+            && !crate::storage::postgres::is_postgres_url(url.expose())
+        {
+            return Err(ConfigError::Inconsistent(format!(
+                "database_url {url:?} is not a postgres:// URL (leave it unset for SQLite in the data directory)"
+            )));
+        }
+        if self.database_pool_size == 0 {
+            return Err(ConfigError::Inconsistent(
+                "database_pool_size must be at least 1".into(),
             ));
         }
         if self.blocking_threads == 0 {
@@ -367,6 +421,33 @@ mod tests {
             let err =
                 Settings::load(Some(Path::new("missing.toml")), &Overrides::default()).unwrap_err();
             assert!(matches!(err, ConfigError::MissingFile(_)));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_database_url_chooses_postgres_and_its_password_is_never_shown() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "GRIDWORK_DATABASE_URL",
+                "postgres://gw:s3cret@db.example:5432/gridwork",
+            );
+            let s = Settings::load(None, &Overrides::default()).unwrap();
+            let url = s.database_url.clone().unwrap();
+            assert_eq!(
+                url.expose(),
+                "postgres://gw:s3cret@db.example:5432/gridwork"
+            );
+            for shown in [format!("{s:?}"), s.to_toml()] {
+                assert!(!shown.contains("s3cret"), "{shown}");
+                assert!(
+                    shown.contains("postgres://gw:***@db.example:5432/gridwork"),
+                    "{shown}"
+                );
+            }
+            jail.set_env("GRIDWORK_DATABASE_URL", "mysql://gw@db/gridwork");
+            let err = Settings::load(None, &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("postgres://"), "{err}");
             Ok(())
         });
     }

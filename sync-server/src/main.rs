@@ -2,7 +2,7 @@
 //! `gridwork_server` library: parse flags, read settings, call, print.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -11,7 +11,7 @@ use gridwork_core::model::{Role, User};
 use gridwork_server::config::{Overrides, Settings};
 use gridwork_server::devices::DeviceState;
 use gridwork_server::escape::{Escaped, log_fields};
-use gridwork_server::storage::{SqliteStorage, Storage};
+use gridwork_server::storage::{self, Storage};
 use gridwork_server::{AppState, admin};
 
 /// Gridwork's sync server: users, grid scoping and batched sync of record
@@ -190,7 +190,7 @@ fn run() -> anyhow::Result<()> {
         Command::PrintConfig => write!(out, "{}", settings.to_toml())?,
         Command::Serve { .. } => serve(settings)?,
         Command::Init => {
-            SqliteStorage::open(&settings.data_dir).with_context(|| {
+            open_or_create(&settings).with_context(|| {
                 format!(
                     "creating the data directory {}",
                     settings.data_dir.display()
@@ -199,10 +199,11 @@ fn run() -> anyhow::Result<()> {
             writeln!(out, "data directory ready: {}", settings.data_dir.display())?;
         }
         Command::ImportGrids { file } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let n = admin::import_grids(&storage, &text)
+            let n = admin::import_grids(storage, &text)
                 .with_context(|| format!("importing {}", file.display()))?;
             writeln!(out, "imported {n} grids")?;
         }
@@ -215,7 +216,8 @@ fn run() -> anyhow::Result<()> {
             phone,
             password,
         } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             let password = password_from(password)?;
             let user = User {
                 id: id.clone(),
@@ -225,36 +227,40 @@ fn run() -> anyhow::Result<()> {
                 grid,
                 department,
             };
-            admin::add_user(&storage, user, &password).with_context(|| format!("adding {id}"))?;
+            admin::add_user(storage, user, &password).with_context(|| format!("adding {id}"))?;
             writeln!(out, "added user {id}")?;
         }
         Command::ResetPassword { user, password } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             let password = password_from(password)?;
-            admin::reset_password(&storage, &user, &password)
+            admin::reset_password(storage, &user, &password)
                 .with_context(|| format!("resetting {user}'s password"))?;
             writeln!(out, "password of {user} changed")?;
         }
         Command::SetGrid { user, grid } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             storage
                 .set_user_grid(&user, &grid)
                 .with_context(|| format!("assigning {user} to grid {grid}"))?;
             writeln!(out, "{user} now sees grid {grid} and below")?;
         }
         Command::RevokeDevice { device } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             let now = jiff::Timestamp::now().as_millisecond();
-            if gridwork_server::devices::revoke(&storage, &device, now)? {
+            if gridwork_server::devices::revoke(storage, &device, now)? {
                 writeln!(out, "device {device} revoked")?;
             } else {
                 writeln!(out, "device {device} was already revoked")?;
             }
         }
         Command::MarkLost { device } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             let now = jiff::Timestamp::now().as_millisecond();
-            if gridwork_server::devices::mark_lost(&storage, &device, now)? {
+            if gridwork_server::devices::mark_lost(storage, &device, now)? {
                 writeln!(
                     out,
                     "device {device} marked lost: it will be wiped at its next sync"
@@ -268,18 +274,20 @@ fn run() -> anyhow::Result<()> {
             records,
             password,
         } => {
-            let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
+            let storage = open_or_create(&settings).with_context(|| {
                 format!("opening the data directory {}", settings.data_dir.display())
             })?;
+            let storage = storage.as_ref();
             let password = password.unwrap_or_else(|| admin::DEMO_PASSWORD.to_string());
             let started = std::time::Instant::now();
             let demo = gridwork_demo::generate(&admin::demo_config(seed, records));
             let summary =
-                admin::load_demo(&storage, &demo, &password).context("loading the demo")?;
+                admin::load_demo(storage, &demo, &password).context("loading the demo")?;
             print_demo_summary(out, &summary, &password, started.elapsed())?;
         }
         Command::ListDevices { user } => {
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
+            let storage = storage.as_ref();
             writeln!(
                 out,
                 "{:<36}  {:<16}  {:<24}  {:<20}  status",
@@ -364,9 +372,23 @@ fn print_demo_summary(
     Ok(())
 }
 
-fn open(data_dir: &Path) -> anyhow::Result<SqliteStorage> {
-    SqliteStorage::open_existing(data_dir)
-        .with_context(|| format!("opening the data directory {}", data_dir.display()))
+/// The storage the settings choose, which `init` must have made.
+fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Storage>> {
+    storage::open_existing(
+        &settings.data_dir,
+        settings.database_url.as_ref().map(|u| u.expose()),
+        settings.database_pool_size,
+    )
+    .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))
+}
+
+/// The storage the settings choose, made or migrated if needed.
+fn open_or_create(settings: &Settings) -> Result<Arc<dyn Storage>, storage::StorageError> {
+    storage::open(
+        &settings.data_dir,
+        settings.database_url.as_ref().map(|u| u.expose()),
+        settings.database_pool_size,
+    )
 }
 
 fn time(ms: i64) -> String {
@@ -427,12 +449,14 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         _ => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
+    // Storage is opened and the data migrations run before the runtime
+    // starts: storage calls block, and PostgreSQL's client must not run on
+    // an async thread (storage/postgres.rs).
+    let storage = open_or_create(&settings)
+        .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))?;
+    gridwork_server::migrate::run(storage.as_ref()).context("migrating stored documents")?;
     runtime.block_on(async {
-        let storage = SqliteStorage::open(&settings.data_dir).with_context(|| {
-            format!("opening the data directory {}", settings.data_dir.display())
-        })?;
-        gridwork_server::migrate::run(&storage).context("migrating stored documents")?;
-        let state = AppState::new(Arc::new(storage), &settings);
+        let state = AppState::new(storage, &settings);
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;

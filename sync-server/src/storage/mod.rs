@@ -6,7 +6,11 @@
 //! city) can implement the same operations with its own SQL. Calls are
 //! blocking: the HTTP layer runs them on tokio's blocking pool. The
 //! embedded default, [`SqliteStorage`], keeps everything in one file in the
-//! data directory.
+//! data directory; [`PgStorage`] keeps it in a PostgreSQL database, chosen
+//! by a `postgres://` URL in the settings ([`open`]). Each backend's SQL
+//! and migrations are its own (`sqlite.rs` and `migrations/`,
+//! `postgres/` and `migrations/postgres/`); both pass the same tests
+//! (`conformance.rs`).
 //!
 //! Concurrency: a push is checked against the document as loaded and
 //! committed with the revision it was loaded at ([`DocWrite::base_rev`]);
@@ -15,26 +19,72 @@
 //! Log sequence numbers are assigned at commit, so a reader never sees a
 //! later number before an earlier one.
 
+#[cfg(test)]
+mod conformance;
 mod device_states;
 mod grants;
+pub mod postgres;
 mod sqlite;
 
+pub use postgres::PgStorage;
 pub use sqlite::SqliteStorage;
 
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
 
 use gridwork_core::doc::RecordDoc;
 use gridwork_core::model::{AnyRecord, User};
 use gridwork_core::store::{RevealEntry, photo_hashes};
 use uuid::Uuid;
 
-use crate::grids::{Grid, PlacedGrid};
+use crate::grids::{Grid, GridKind, GridLevel, PlacedGrid};
+use gridwork_core::model::grid::WGS84;
 
-/// What can go wrong in storage.
+/// Opens (creating or migrating if needed) the storage the settings
+/// choose: the PostgreSQL database at `database_url` when one is given
+/// (with a pool of at most `pool_size` connections), else SQLite in
+/// `data_dir`. Photo blobs stay in `data_dir` either way.
+pub fn open(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    pool_size: u32,
+) -> Result<Arc<dyn Storage>, StorageError> {
+    match database_url {
+        Some(url) => {
+            std::fs::create_dir_all(data_dir.join(sqlite::BLOB_DIR))?;
+            Ok(Arc::new(PgStorage::open(url, pool_size)?))
+        }
+        None => Ok(Arc::new(SqliteStorage::open(data_dir)?)),
+    }
+}
+
+/// [`open`] for admin commands: the database must exist already (`init`),
+/// so a typo in `--data` or in the URL does not make a new one.
+pub fn open_existing(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    pool_size: u32,
+) -> Result<Arc<dyn Storage>, StorageError> {
+    match database_url {
+        Some(url) => Ok(Arc::new(PgStorage::open_existing(url, pool_size)?)),
+        None => Ok(Arc::new(SqliteStorage::open_existing(data_dir)?)),
+    }
+}
+
+/// What can go wrong in storage, whichever backend stores it.
+///
+/// The database's own errors arrive as [`StorageError::Database`]: each
+/// backend converts its driver's error (the SQLite backend through a
+/// `From<rusqlite::Error>` in its own file), so nothing above storage
+/// names a driver. What a caller acts on has a variant of its own
+/// ([`StorageError::NotFound`], [`StorageError::Exists`]; a lost race on
+/// a document is [`CommitOutcome::Conflict`], not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The database refused or failed a statement, or could not be reached.
     #[error("database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error(
@@ -42,7 +92,7 @@ pub enum StorageError {
     )]
     TooNew { found: i64, known: i64 },
     #[error("there is no database at {0}; run `gridwork-server init` first")]
-    NotInitialised(std::path::PathBuf),
+    NotInitialised(String),
     #[error("{what} {key} not found")]
     NotFound { what: &'static str, key: String },
     #[error("{what} {key} already exists")]
@@ -301,6 +351,79 @@ pub struct AccessEntry {
     pub row_count: usize,
     /// Protected classes sent in clear: `""`, `"pi"` or `"pi,s"`.
     pub revealed: String,
+}
+
+/// A grid row: code, name, level, parent, kind, boundary, centroid.
+/// A grid's stored columns: code, name, level, parent, kind, boundary,
+/// centroid.
+pub(super) type GridRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+/// A grid from its stored columns.
+pub(super) fn grid_from_columns(
+    (code, name, level, parent, kind, boundary, centroid): GridRow,
+) -> Result<Grid, StorageError> {
+    Ok(Grid {
+        level: level
+            .parse::<GridLevel>()
+            .map_err(|_| StorageError::Corrupt(format!("grid {code}: level {level}")))?,
+        kind: kind
+            .parse::<GridKind>()
+            .map_err(|_| StorageError::Corrupt(format!("grid {code}: kind {kind}")))?,
+        boundary: json_column(&code, "boundary", boundary)?,
+        centroid: json_column(&code, "centroid", centroid)?,
+        crs: WGS84.to_string(),
+        code,
+        name,
+        parent,
+    })
+}
+
+fn json_column<T: serde::de::DeserializeOwned>(
+    code: &str,
+    what: &str,
+    text: Option<String>,
+) -> Result<Option<T>, StorageError> {
+    text.map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| StorageError::Corrupt(format!("grid {code}: {what}: {e}")))
+}
+
+/// A grid's `boundary` and `centroid` columns, as JSON.
+pub(super) fn grid_json_columns(
+    g: &Grid,
+) -> Result<(Option<String>, Option<String>), StorageError> {
+    let boundary = g
+        .boundary
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StorageError::Corrupt(format!("grid {}: boundary: {e}", g.code)))?;
+    let centroid = g
+        .centroid
+        .map(|c| serde_json::to_string(&c))
+        .transpose()
+        .map_err(|e| StorageError::Corrupt(format!("grid {}: centroid: {e}", g.code)))?;
+    Ok((boundary, centroid))
+}
+
+/// A device reveal's `filter` and `record_ids` columns. The device's own
+/// claims end here: the field and its clock. User, device and receipt time
+/// are the server's.
+pub(super) fn reveal_columns(e: &RevealEntry) -> (String, String) {
+    let filter = serde_json::json!({
+        "field": e.field,
+        "device_at": e.at,
+    })
+    .to_string();
+    (filter, serde_json::json!([e.record_id]).to_string())
 }
 
 /// The storage operations the server needs.

@@ -18,9 +18,8 @@ use super::{
     PullPage, PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc,
     TokenOwner,
 };
-use gridwork_core::model::grid::WGS84;
 
-use crate::grids::{Grid, GridKind, GridLevel, PlacedGrid, subtree_range};
+use crate::grids::{Grid, PlacedGrid, subtree_range};
 
 /// Migrations in order, never edited once shipped. `PRAGMA user_version`
 /// holds how many have been applied.
@@ -54,6 +53,12 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/20261205120000_device_states.sql"),
     ),
 ];
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> StorageError {
+        StorageError::Database(Box::new(e))
+    }
+}
 
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "gridwork.sqlite";
@@ -100,7 +105,7 @@ impl SqliteStorage {
     pub fn open_existing(data_dir: &Path) -> Result<SqliteStorage, StorageError> {
         let path = data_dir.join(DB_FILE);
         if !path.exists() {
-            return Err(StorageError::NotInitialised(path));
+            return Err(StorageError::NotInitialised(path.display().to_string()));
         }
         SqliteStorage::open(data_dir)
     }
@@ -131,7 +136,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn role_name(role: Role) -> &'static str {
+pub(crate) fn role_name(role: Role) -> &'static str {
     match role {
         Role::GridWorker => "grid_worker",
         Role::GridLeader => "grid_leader",
@@ -151,18 +156,7 @@ fn corrupt(what: impl Into<String>) -> StorageError {
     StorageError::Corrupt(what.into())
 }
 
-/// A grid row: code, name, level, parent, kind, boundary, centroid.
-type GridRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-fn grid_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GridRow> {
+fn grid_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<super::GridRow> {
     Ok((
         row.get(0)?,
         row.get(1)?,
@@ -172,35 +166,6 @@ fn grid_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<GridRow> {
         row.get(5)?,
         row.get(6)?,
     ))
-}
-
-fn grid_from_parts(
-    (code, name, level, parent, kind, boundary, centroid): GridRow,
-) -> Result<Grid, StorageError> {
-    Ok(Grid {
-        level: level
-            .parse::<GridLevel>()
-            .map_err(|_| corrupt(format!("grid {code}: level {level}")))?,
-        kind: kind
-            .parse::<GridKind>()
-            .map_err(|_| corrupt(format!("grid {code}: kind {kind}")))?,
-        boundary: json_column(&code, "boundary", boundary)?,
-        centroid: json_column(&code, "centroid", centroid)?,
-        crs: WGS84.to_string(),
-        code,
-        name,
-        parent,
-    })
-}
-
-fn json_column<T: serde::de::DeserializeOwned>(
-    code: &str,
-    what: &str,
-    text: Option<String>,
-) -> Result<Option<T>, StorageError> {
-    text.map(|t| serde_json::from_str(&t))
-        .transpose()
-        .map_err(|e| corrupt(format!("grid {code}: {what}: {e}")))
 }
 
 const GRID_COLUMNS: &str = "code, name, level, parent, kind, boundary, centroid";
@@ -240,7 +205,7 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {GRID_COLUMNS} FROM grids ORDER BY path"))?;
         let rows = stmt.query_map([], grid_from_row)?;
-        rows.map(|r| grid_from_parts(r?)).collect()
+        rows.map(|r| super::grid_from_columns(r?)).collect()
     }
 
     #[tracing::instrument(skip_all, err, fields(grids = grids.len()))]
@@ -262,17 +227,7 @@ impl Storage for SqliteStorage {
             tx.execute_batch("UPDATE grids SET path = '#' || code")?;
             for p in sorted {
                 let g = &p.grid;
-                let boundary = g
-                    .boundary
-                    .as_ref()
-                    .map(serde_json::to_string)
-                    .transpose()
-                    .map_err(|e| corrupt(format!("grid {}: boundary: {e}", g.code)))?;
-                let centroid = g
-                    .centroid
-                    .map(|c| serde_json::to_string(&c))
-                    .transpose()
-                    .map_err(|e| corrupt(format!("grid {}: centroid: {e}", g.code)))?;
+                let (boundary, centroid) = super::grid_json_columns(g)?;
                 stmt.execute(params![
                     g.code,
                     g.name,
@@ -316,7 +271,7 @@ impl Storage for SqliteStorage {
             "SELECT {GRID_COLUMNS} FROM grids WHERE path >= ?1 AND path < ?2 ORDER BY path"
         ))?;
         let rows = stmt.query_map([lo, hi], grid_from_row)?;
-        rows.map(|r| grid_from_parts(r?)).collect()
+        rows.map(|r| super::grid_from_columns(r?)).collect()
     }
 
     fn subtree_codes(&self, path: &str) -> Result<Vec<String>, StorageError> {
@@ -532,14 +487,7 @@ impl Storage for SqliteStorage {
                  VALUES (?1, ?2, ?3, 'reveal', ?4, ?5, NULL, ?6, 1, ?7, ?8)",
             )?;
             for e in entries {
-                // The device's own claims end here: the field and its
-                // clock. User, device and receipt time are the server's.
-                let filter = serde_json::json!({
-                    "field": e.field,
-                    "device_at": e.at,
-                })
-                .to_string();
-                let ids = serde_json::json!([e.record_id]).to_string();
+                let (filter, ids) = super::reveal_columns(e);
                 added += insert.execute(params![
                     at,
                     user_id,
@@ -1027,50 +975,6 @@ mod tests {
         let err = SqliteStorage::open(dir.path()).unwrap_err();
         assert!(matches!(err, StorageError::TooNew { found: 99, .. }));
         assert!(err.to_string().contains("newer gridwork-server"), "{err}");
-    }
-
-    #[test]
-    fn the_access_log_is_append_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(dir.path()).unwrap();
-        let entry = AccessEntry {
-            seq: 0,
-            at: 1_000,
-            user_id: "cs-1".into(),
-            device_id: "console-1".into(),
-            action: "export".into(),
-            target: "households".into(),
-            filter: "{}".into(),
-            format: Some("xlsx".into()),
-            record_ids: vec![Uuid::nil()],
-            row_count: 1,
-            revealed: "pi,s".into(),
-        };
-        let first = storage.append_access(&entry).unwrap();
-        let second = storage
-            .append_access(&AccessEntry {
-                user_id: "cs-2".into(),
-                ..entry.clone()
-            })
-            .unwrap();
-        assert!(second > first);
-        let mine = storage.access_log(Some("cs-1"), 10).unwrap();
-        assert_eq!(
-            mine,
-            vec![AccessEntry {
-                seq: first,
-                ..entry
-            }]
-        );
-        assert_eq!(storage.access_log(None, 10).unwrap().len(), 2);
-        let conn = storage.conn();
-        for sql in [
-            "UPDATE access_log SET row_count = 0",
-            "DELETE FROM access_log",
-        ] {
-            let err = conn.execute(sql, []).unwrap_err();
-            assert!(err.to_string().contains("append-only"), "{err}");
-        }
     }
 
     #[test]
