@@ -15,11 +15,33 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// One parameter of an error: a number or a text.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+///
+/// A whole number serializes as an integer (`50`, not `50.0`), in JSON and
+/// in the sync protocol's CBOR alike, so a message shows "50" in every UI
+/// and an outside client reads an integer where one is meant; other numbers
+/// stay floats. Reading accepts either.
+#[derive(Debug, Clone, PartialEq, Deserialize, ts_rs::TS)]
 #[serde(untagged)]
 pub enum Param {
     Number(f64),
     Text(String),
+}
+
+/// Whole numbers up to this magnitude serialize as integers: every one of
+/// them is exact both as an `f64` and as a JavaScript number.
+const EXACT_INTEGER: f64 = 9_007_199_254_740_992.0; // 2^53
+
+impl Serialize for Param {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Param::Number(n) if n.fract() == 0.0 && n.abs() <= EXACT_INTEGER => {
+                // Exact: a whole number within ±2^53 fits an i64.
+                s.serialize_i64(*n as i64)
+            }
+            Param::Number(n) => s.serialize_f64(*n),
+            Param::Text(t) => s.serialize_str(t),
+        }
+    }
 }
 
 /// The parameters of an error, by name (`max`, `value`, `action` …).
@@ -90,8 +112,29 @@ mod tests {
         let p = params([("max", 50usize.into()), ("value", "Q".into())]);
         assert_eq!(
             serde_json::to_string(&p).unwrap(),
-            r#"{"max":50.0,"value":"Q"}"#
+            r#"{"max":50,"value":"Q"}"#
         );
+    }
+
+    /// Regression: integer params were written as `50.0`, which a UI
+    /// interpolating them showed as "50.0" once a locale formatted it.
+    #[test]
+    fn whole_number_params_serialize_as_integers_and_read_back() {
+        let p = params([
+            ("max", 50usize.into()),
+            ("negative", (-3.0).into()),
+            ("ratio", 0.5.into()),
+            ("huge", 1e300.into()),
+        ]);
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"huge":1e300,"max":50,"negative":-3,"ratio":0.5}"#);
+        assert_eq!(serde_json::from_str::<Params>(&json).unwrap(), p);
+        // CBOR (the sync protocol): an integer, major type 0.
+        let mut cbor = Vec::new();
+        ciborium::into_writer(&Param::from(50usize), &mut cbor).unwrap();
+        assert_eq!(cbor, [0x18, 50]);
+        let back: Param = ciborium::from_reader(cbor.as_slice()).unwrap();
+        assert_eq!(back, Param::Number(50.0));
     }
 
     #[test]

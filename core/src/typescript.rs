@@ -238,6 +238,7 @@ pub fn model() -> Bindings {
     use crate::problem::Param;
     use crate::store::Protection;
     use crate::sync::api::LoginUser;
+    use crate::sync::wire::NoticeCode;
     use crate::validate::Code;
 
     let mut b = Bindings::new();
@@ -260,6 +261,7 @@ pub fn model() -> Bindings {
         .add::<Grid>()
         .add::<Code>()
         .add::<Param>()
+        .add::<NoticeCode>()
         .add::<serde_json::Value>();
     b
 }

@@ -229,13 +229,11 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
             code: "outside_scope".into(),
             message: "不在您的网格内 (outside your grids)".into(),
         }],
-        notices: vec![wire::Notice {
-            doc: OWN_HOUSEHOLD,
-            code: "immutable_field".into(),
-            message_zh: "已撤销".into(),
-            message_en: "undone".into(),
-            compensated: true,
-        }],
+        notices: vec![wire::Notice::new(
+            OWN_HOUSEHOLD,
+            wire::NoticeCode::FieldNotAllowed,
+            gridwork_core::problem::params([("kind", "incident".into())]),
+        )],
         ..answer.clone()
     };
 

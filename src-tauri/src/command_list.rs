@@ -13,7 +13,9 @@
 /// (`generate_handler!`), `build.rs` gives Tauri the names (a command no
 /// capability grants is refused), [`crate::bindings`] writes the front
 /// end's `Commands` map of names to argument and result types, and a test
-/// there checks `capabilities/default.json` grants exactly these. A
+/// there checks `capabilities/default.json` grants exactly these, and
+/// the test in `command_check.rs` reads each command's function and
+/// fails when its parameters or result differ from what is listed here. A
 /// command is added here and nowhere else on the Rust side.
 macro_rules! with_commands {
     ($then:ident) => {
@@ -52,6 +54,7 @@ macro_rules! with_commands {
             access::mask_record(kind: RecordKind, record: RecordJson) -> MaskedView;
             sync::sync_now() -> SyncStatus;
             sync::sync_status() -> SyncStatus;
+            sync::dismiss_notices(seqs: Vec<i64>) -> SyncStatus;
             tasks::list_tasks() -> Vec<TaskRow>;
             tasks::get_task(id: Uuid) -> Task;
             tasks::tick_task(args: TickArgs) -> Task;

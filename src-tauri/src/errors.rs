@@ -349,7 +349,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
-            json!({"code": "previous_user_unsent", "params": {"user": "gw-1", "unsent": 3.0}, "fields": []})
+            json!({"code": "previous_user_unsent", "params": {"user": "gw-1", "unsent": 3}, "fields": []})
         );
     }
 

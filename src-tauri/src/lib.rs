@@ -14,6 +14,8 @@
 
 #[macro_use]
 mod command_list;
+#[cfg(test)]
+mod command_check;
 
 pub mod access;
 pub mod bindings;

@@ -2,6 +2,8 @@
 //! app keeps ([`crate::state::AppState::status`]) and the sync updates
 //! ([`crate::sync`]), sent to the UI as the `sync-status` event.
 
+use gridwork_core::problem::Params;
+use gridwork_core::store::StoredNotice;
 use serde::Serialize;
 
 use crate::errors::CommandError;
@@ -25,6 +27,10 @@ pub struct SyncStatus {
     pub last_error: Option<CommandError>,
     /// Records the server refused, with its reasons, as stored.
     pub rejections: Vec<RejectionView>,
+    /// What the server did about stored changes (a forbidden edit undone,
+    /// a transition kept but not applied), newest first, until the worker
+    /// dismisses them ([`crate::sync::dismiss_notices`]).
+    pub notices: Vec<NoticeView>,
     /// The photos (not thumbnails) the current or last sync uploaded:
     /// bytes the server confirmed of each, for progress bars.
     pub uploads: Vec<UploadView>,
@@ -64,6 +70,35 @@ pub struct RefusedPhoto {
     /// The server's code (`blob_not_an_image`, `blob_too_large` …), which
     /// the UI translates.
     pub code: String,
+}
+
+/// A notice from the server about a stored change: a code and params the
+/// UI translates (`notices` in its message files).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct NoticeView {
+    /// What [`crate::sync::dismiss_notices`] takes.
+    pub seq: i64,
+    pub doc_id: String,
+    /// One of core's `NoticeCode`s, or a newer server's code.
+    pub code: String,
+    pub params: Params,
+    /// The server undid the edit with a change of its own.
+    pub compensated: bool,
+    /// When the device received it (Unix milliseconds).
+    pub received_at: i64,
+}
+
+impl From<StoredNotice> for NoticeView {
+    fn from(n: StoredNotice) -> NoticeView {
+        NoticeView {
+            seq: n.seq,
+            doc_id: n.doc_id.to_string(),
+            code: n.notice.code,
+            params: n.notice.params,
+            compensated: n.notice.compensated,
+            received_at: n.received_at,
+        }
+    }
 }
 
 /// A refusal from the server, for the worker to read.

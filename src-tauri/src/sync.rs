@@ -1,7 +1,8 @@
 //! Sync from the app: "sync now", a background loop that syncs every few
 //! seconds while signed in, and the status the UI shows (online or not,
-//! pending changes, last sync, last error, the server's refusals), sent as
-//! the `sync-status` event whenever it changes.
+//! pending changes, last sync, last error, the server's refusals and its
+//! notices until the worker dismisses them), sent as the `sync-status`
+//! event whenever it changes.
 //!
 //! A sync holds the store's lock only to prepare a request and to take an
 //! answer, never across the network, so the screens stay responsive while
@@ -22,11 +23,28 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::{CommandError, ErrorCode};
 use crate::state::{AppState, lock};
-use crate::status::{RefusedPhoto, RejectionView, RetryView, STATUS_EVENT, SyncStatus, UploadView};
+use crate::status::{
+    NoticeView, RefusedPhoto, RejectionView, RetryView, STATUS_EVENT, SyncStatus, UploadView,
+};
 
 /// The current sync status, with the pending count read fresh.
 #[tauri::command]
 pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, CommandError> {
+    refresh_counts(&state);
+    Ok(lock(&state.status).clone())
+}
+
+/// Marks the server's notices `seqs` seen: they leave the sync status.
+#[tauri::command]
+pub fn dismiss_notices(
+    state: State<'_, AppState>,
+    seqs: Vec<i64>,
+) -> Result<SyncStatus, CommandError> {
+    state.with_session(|s| {
+        s.store
+            .mark_notices_seen(&seqs)
+            .map_err(CommandError::store)
+    })?;
     refresh_counts(&state);
     Ok(lock(&state.status).clone())
 }
@@ -85,15 +103,23 @@ fn refresh_counts(state: &AppState) {
                     message: r.message,
                 })
                 .collect::<Vec<_>>();
-            (pending, photos_pending, rejections)
+            let notices = s
+                .store
+                .unseen_notices()
+                .unwrap_or_default()
+                .into_iter()
+                .map(NoticeView::from)
+                .collect::<Vec<_>>();
+            (pending, photos_pending, rejections, notices)
         })
     };
     let mut status = lock(&state.status);
     match counts {
-        Some((pending, photos_pending, rejections)) => {
+        Some((pending, photos_pending, rejections, notices)) => {
             status.pending = pending;
             status.photos_pending = photos_pending;
             status.rejections = rejections;
+            status.notices = notices;
         }
         None => *status = SyncStatus::default(),
     }

@@ -222,8 +222,7 @@ export class Device {
       notices: (response.n ?? []).map((n) => ({
         id: uuidText(n.d),
         code: n.k,
-        zh: n.z,
-        en: n.e,
+        params: n.p ?? {},
         undone: n.u === true,
       })),
       pulled: (response.p ?? []).reduce((n, d) => n + d.c.length, 0),

@@ -202,8 +202,16 @@ fn protocol_doc_lists_no_code_that_is_gone() {
 /// The keys of the `rejections: { … }` table in one of the UI's message
 /// files.
 fn rejection_messages(file: &str) -> BTreeSet<String> {
+    table_keys(file, "rejections: {")
+}
+
+/// The keys of the table that starts with `opening` in one of the UI's
+/// message files.
+fn table_keys(file: &str, opening: &str) -> BTreeSet<String> {
     let text = std::fs::read_to_string(root().join(file)).expect("a message file");
-    let at = text.find("rejections: {").expect("a rejections table");
+    let at = text
+        .find(opening)
+        .unwrap_or_else(|| panic!("{file} has no `{opening}`"));
     braced(&text, at)
         .lines()
         .filter_map(|line| line.trim().split_once(':'))
@@ -241,6 +249,33 @@ fn every_rejection_code_has_a_message_in_both_languages() {
             "{file} has no rejection message for {missing:?}"
         );
     }
+}
+
+/// The tablet says what the server did about a stored change in the
+/// worker's own language: every notice code core defines has a line in
+/// both message files (the type check holds the same through
+/// `satisfies Record<NoticeCode, …>`; this holds it for a reader of the
+/// files, and for the protocol document's codes).
+#[test]
+fn every_notice_code_has_a_message_in_both_languages() {
+    use gridwork_core::sync::wire::NoticeCode;
+    let codes: BTreeSet<String> = NoticeCode::ALL
+        .iter()
+        .map(|c| c.code().to_string())
+        .collect();
+    assert!(codes.contains("transition_refused"), "{codes:?}");
+    let documented = documented_codes(&protocol_doc());
+    for file in ["ui/src/i18n/zh-CN.ts", "ui/src/i18n/en.ts"] {
+        let messages = table_keys(file, "notices: {");
+        let missing: Vec<_> = codes.difference(&messages).collect();
+        assert!(
+            missing.is_empty(),
+            "{file} has no notice message for {missing:?}"
+        );
+        assert!(messages.contains("other"), "{file}: a line for newer codes");
+    }
+    let undocumented: Vec<_> = codes.difference(&documented).collect();
+    assert!(undocumented.is_empty(), "section 11 lacks {undocumented:?}");
 }
 
 #[test]

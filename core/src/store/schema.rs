@@ -62,6 +62,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261205_0010_projection_point",
         sql: include_str!("migrations/20261205_0010_projection_point.sql"),
     },
+    Migration {
+        name: "20261205_0011_notice_params",
+        sql: include_str!("migrations/20261205_0011_notice_params.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

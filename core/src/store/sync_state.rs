@@ -14,7 +14,7 @@ const CURSOR: &str = "cursor";
 pub const MISSING_DEPENDENCIES: &str = "missing_dependencies";
 
 /// A note from the server about a stored change, as the worker sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredNotice {
     pub seq: i64,
     pub doc_id: Uuid,
@@ -159,15 +159,15 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO notices (doc_id, code, message_zh, message_en, compensated, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO notices (doc_id, code, params, compensated, received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for n in notices {
                 insert.execute(params![
                     n.doc.to_string(),
                     n.code,
-                    n.message_zh,
-                    n.message_en,
+                    serde_json::to_string(&n.params)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     n.compensated,
                     now_ms
                 ])?;
@@ -180,7 +180,7 @@ impl Store {
     /// Notes the worker has not marked seen, newest first.
     pub fn unseen_notices(&self) -> Result<Vec<StoredNotice>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, doc_id, code, message_zh, message_en, compensated, received_at
+            "SELECT seq, doc_id, code, params, compensated, received_at
              FROM notices WHERE seen = 0 ORDER BY seq DESC",
         )?;
         let rows = stmt.query_map([], |row| {
@@ -189,14 +189,13 @@ impl Store {
                 row.get::<_, String>(1)?,
                 row.get::<_, String>(2)?,
                 row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, bool>(5)?,
-                row.get::<_, i64>(6)?,
+                row.get::<_, bool>(4)?,
+                row.get::<_, i64>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, doc, code, message_zh, message_en, compensated, received_at) = row?;
+            let (seq, doc, code, params, compensated, received_at) = row?;
             let doc_id = super::parse_uuid(&doc)?;
             out.push(StoredNotice {
                 seq,
@@ -204,8 +203,8 @@ impl Store {
                 notice: Notice {
                     doc: doc_id,
                     code,
-                    message_zh,
-                    message_en,
+                    params: serde_json::from_str(&params)
+                        .map_err(|e| StoreError::Corrupt(format!("a notice's params: {e}")))?,
                     compensated,
                 },
                 received_at,

@@ -160,7 +160,7 @@ impl Outgoing {
 }
 
 /// What one or more rounds did, for the sync screen.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Progress {
     pub rounds: u32,
     pub changes_sent: u64,

@@ -21,6 +21,8 @@
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use uuid::Uuid;
 
+use crate::problem::Params;
+
 /// The protocol version this build speaks. 2: record ids travel as their
 /// 16 raw bytes instead of 36 characters of text (a small edit's request
 /// shrank by a tenth).
@@ -86,28 +88,103 @@ pub struct Rejection {
 /// [`Rejection`], the pushed changes were stored (the outbox entries are
 /// acknowledged); any compensating change arrives in the same answer's
 /// pull, by the server's actor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A notice is a code and its params (core's [`Params`], as every error
+/// that reaches a person): the app translates it in its message files
+/// (`notices` in `ui/src/i18n/zh-CN.ts` and `en.ts`), the server writes no
+/// sentence. See [`NoticeCode`] for the codes and their params.
+///
+/// **The keys `z` and `e` are gone.** Builds before this one carried the
+/// server's Chinese and English sentences there. No such build was ever
+/// deployed, so the change stays within protocol version 2 rather than
+/// refusing every device of the old build: an app that still requires
+/// `z`/`e` fails to read an answer carrying a notice (`malformed`), retries,
+/// and goes on, because the server drops changes it already holds from a
+/// re-push and so has nothing to notice the second time; that app misses
+/// the notice and nothing else. From the first deployed release on, a key
+/// is removed or retyped only with a new protocol version
+/// (`docs/protocol.md`, section 13).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notice {
     #[serde(rename = "d", with = "uuid_bytes")]
     pub doc: Uuid,
-    /// A stable code the app translates (`transition_refused`,
-    /// `immutable_field`, `review_refused` …).
+    /// A stable code the app translates; one of [`NoticeCode`] from this
+    /// build's server, kept as text so an app reads codes newer than it.
     #[serde(rename = "k")]
     pub code: String,
-    /// The sentence in Simplified Chinese.
-    #[serde(rename = "z")]
-    pub message_zh: String,
-    /// The sentence in English.
-    #[serde(rename = "e")]
-    pub message_en: String,
+    /// What the code's message needs, by name (see [`NoticeCode`]).
+    #[serde(rename = "p", default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
     /// The server undid the edit with a change of its own (in the pull).
     #[serde(rename = "u", default, skip_serializing_if = "is_false")]
     pub compensated: bool,
 }
 
+impl Notice {
+    /// A notice of `code` about `doc`.
+    pub fn new(doc: Uuid, code: NoticeCode, params: Params) -> Notice {
+        Notice {
+            doc,
+            code: code.code().to_string(),
+            params,
+            compensated: code.compensated(),
+        }
+    }
+}
+
+/// Every notice the server sends, with the params its message takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeCode {
+    /// A workflow step the rules do not allow where it lands: kept in the
+    /// timeline, not applied. Params: `error`, the workflow's refusal code
+    /// (`own_work`, `wrong_status` …), and that refusal's own params
+    /// (`action`, `status` …), so the app says why in its words.
+    TransitionRefused,
+    /// Who created an existing record, or when, was changed; put back.
+    ImmutableField,
+    /// A deleted record was written live again; the tombstone and every
+    /// field put back.
+    RecordDeleted,
+    /// A review decision the role may not take; removed.
+    ReviewRefused,
+    /// Fields the role may not edit; put back. Params: `kind`, the record
+    /// kind (`incident`: a department handler acts on the workflow only;
+    /// `task`: a grid worker ticks lines and adds notes only).
+    FieldNotAllowed,
+}
+
+impl NoticeCode {
+    /// Every code, for tests and the protocol document.
+    pub const ALL: [NoticeCode; 5] = [
+        NoticeCode::TransitionRefused,
+        NoticeCode::ImmutableField,
+        NoticeCode::RecordDeleted,
+        NoticeCode::ReviewRefused,
+        NoticeCode::FieldNotAllowed,
+    ];
+
+    /// The code on the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            NoticeCode::TransitionRefused => "transition_refused",
+            NoticeCode::ImmutableField => "immutable_field",
+            NoticeCode::RecordDeleted => "record_deleted",
+            NoticeCode::ReviewRefused => "review_refused",
+            NoticeCode::FieldNotAllowed => "field_not_allowed",
+        }
+    }
+
+    /// Whether the server undoes the effect with a change of its own: all
+    /// but a refused transition, which the fold skips on every device.
+    pub fn compensated(&self) -> bool {
+        !matches!(self, NoticeCode::TransitionRefused)
+    }
+}
+
 /// What the server answers: which pushed documents were refused, the
 /// changes after the cursor the user may see, and the new cursor.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncResponse {
     /// The cursor to send next time, once the changes below are stored.
     #[serde(rename = "c")]
@@ -588,13 +665,11 @@ mod tests {
         }
         let new = encode(&SyncResponse {
             cursor: 7,
-            notices: vec![Notice {
-                doc: Uuid::nil(),
-                code: "transition_refused".into(),
-                message_zh: "不生效".into(),
-                message_en: "not applied".into(),
-                compensated: false,
-            }],
+            notices: vec![Notice::new(
+                Uuid::nil(),
+                NoticeCode::TransitionRefused,
+                crate::problem::params([("error", "own_work".into())]),
+            )],
             ..Default::default()
         });
         assert_eq!(decode::<OldReader>(&new).unwrap().cursor, 7);
@@ -605,7 +680,7 @@ mod tests {
         fn messages_round_trip(cursor in any::<u64>(), more in any::<bool>(),
             docs in prop::collection::vec((any::<u128>(), prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..4)), 0..5)) {
             let pull: Vec<DocChanges> = docs.into_iter().map(|(d, c)| DocChanges { doc: Uuid::from_u128(d), changes: c }).collect();
-            let notices = vec![Notice { doc: Uuid::nil(), code: "immutable_field".into(), message_zh: "已撤销".into(), message_en: "undone".into(), compensated: more }];
+            let notices = vec![Notice { doc: Uuid::nil(), code: "immutable_field".into(), params: crate::problem::params([("max", cursor.into()), ("field", "created_by".into())]), compensated: more }];
             let resp = SyncResponse { cursor, more, rejected: vec![Rejection { doc: Uuid::nil(), code: "x".into(), message: "不行".into() }], pull: pull.clone(), notices, wipe: !more };
             prop_assert_eq!(decode::<SyncResponse>(&encode(&resp)).unwrap(), resp);
             let req = SyncRequest { cursor, push: pull, budget: Some(5) };

@@ -120,7 +120,10 @@ pub enum ConsoleError {
     TaskNoGrids,
     #[error("too many screening targets in grid {0}")]
     TaskTooMany(String),
-    /// The push path refused or did not apply the change.
+    /// The push path refused the change: `code` is the sync protocol's
+    /// rejection code, sent as the param `reason` of `refused` (the
+    /// console says it as the tablet does), so the console's own codes
+    /// stay a closed list.
     #[error("{message}")]
     Refused { code: String, message: String },
     #[error(transparent)]
@@ -129,6 +132,9 @@ pub enum ConsoleError {
     PhotoMissing(String),
     #[error("a report-back needs a short report")]
     ReportRequired,
+    /// A 12345 file that cannot be read at all.
+    #[error(transparent)]
+    HotlineFile(#[from] crate::console::hotline::FileError),
     #[error("the server's copy of this record is damaged: {0}")]
     Damaged(String),
     #[error(transparent)]
@@ -158,10 +164,11 @@ impl ConsoleError {
             ConsoleError::TaskFilter(_) => "task_filter".into(),
             ConsoleError::TaskNoGrids => "task_no_grids".into(),
             ConsoleError::TaskTooMany(_) => "task_too_many".into(),
-            ConsoleError::Refused { code, .. } => code.clone(),
+            ConsoleError::Refused { .. } => "refused".into(),
             ConsoleError::Photo(e) => format!("photo_{}", e.code()),
             ConsoleError::PhotoMissing(_) => "photo_missing".into(),
             ConsoleError::ReportRequired => "report_required".into(),
+            ConsoleError::HotlineFile(e) => e.code().into(),
             ConsoleError::Damaged(_) => "server_error".into(),
             ConsoleError::Storage(_) => "internal".into(),
             ConsoleError::Sync(SyncError::Busy) => "busy".into(),
@@ -191,6 +198,8 @@ impl ConsoleError {
                 ("max", media::MAX_INPUT_BYTES.into()),
             ]),
             ConsoleError::PhotoMissing(sha256) => params([("sha256", sha256.as_str().into())]),
+            ConsoleError::HotlineFile(e) => e.params(),
+            ConsoleError::Refused { code, .. } => params([("reason", code.as_str().into())]),
             _ => Params::new(),
         }
     }

@@ -7,6 +7,13 @@
 //! importer's subtree. An order that cannot be placed, or lands outside the
 //! importer's subtree, is answered with a reason and stores nothing.
 //!
+//! Reasons leave here as a code and params ([`UnplacedCode`], and
+//! [`FileError::code`] for a file that cannot be read at all), never as a
+//! sentence: the console says them in the user's language
+//! (`hotline.reasons` and `errors` in `ui/src/console/i18n`), typed by the
+//! codes generated from these enums, so a code without a message fails the
+//! UI's type check.
+//!
 //! Each incident's id is derived from the order number, so importing the
 //! same order again finds the incident already there and stores nothing:
 //! the import is idempotent, even across two people importing one file.
@@ -27,6 +34,7 @@ use gridwork_core::model::{
     Category, CategoryMajor, GeoPoint, Incident, IncidentParties, IncidentSource, Meta, Party,
     Record, RecordKind, Urgency, ValidateCtx,
 };
+use gridwork_core::problem::{Params, params};
 use gridwork_core::sync::wire::DocChanges;
 use gridwork_core::workflow::{self, Action, Actor};
 use serde::{Deserialize, Serialize};
@@ -99,22 +107,54 @@ fn number_or_blank<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>
             .trim()
             .parse()
             .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("坐标不是数字 (not a number): {t}"))),
+            // Quoted as the file's detail (`hotline_unreadable`).
+            .map_err(|_| serde::de::Error::custom(format!("a coordinate is not a number: {t}"))),
     }
 }
 
 /// Why a file could not be read at all (nothing stored).
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    #[error("the file is not UTF-8 text")]
+    NotText,
+    #[error("send a JSON (application/json) or CSV (text/csv) file")]
+    UnknownFormat,
     #[error("the file is not valid {format}: {detail}")]
     Unreadable {
         format: &'static str,
+        /// The parser's own words (English), quoted to the user.
         detail: String,
     },
     #[error("the file holds no work orders")]
     Empty,
     #[error("at most {MAX_ORDERS} orders per import")]
     TooMany,
+}
+
+impl FileError {
+    /// The stable code the console translates (one of
+    /// `crate::api::console::codes::all`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FileError::NotText => "hotline_not_text",
+            FileError::UnknownFormat => "hotline_format",
+            FileError::Unreadable { .. } => "hotline_unreadable",
+            FileError::Empty => "hotline_empty",
+            FileError::TooMany => "hotline_too_many",
+        }
+    }
+
+    /// The params of the code's message.
+    pub fn params(&self) -> Params {
+        match self {
+            FileError::Unreadable { format, detail } => params([
+                ("format", (*format).into()),
+                ("detail", detail.as_str().into()),
+            ]),
+            FileError::TooMany => params([("max", MAX_ORDERS.into())]),
+            _ => Params::new(),
+        }
+    }
 }
 
 /// Reads a JSON file: an array of orders, or `{"orders": [...]}`.
@@ -183,15 +223,59 @@ pub struct Placed {
     pub placed_by: Option<PlacedBy>,
 }
 
+/// Why an order stored nothing, with the params its message takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum UnplacedCode {
+    /// The order has no number.
+    OrderNoRequired,
+    /// The order has no description (诉求内容).
+    DescriptionRequired,
+    /// `first`: the row that has the same order number.
+    DuplicateInFile,
+    /// Imported before, by someone whose grids are not the user's.
+    ImportedElsewhere,
+    /// `lon`, `lat`: not a WGS-84 coordinate.
+    BadPoint,
+    /// A longitude without a latitude, or the other way round.
+    PointIncomplete,
+    /// `lon`, `lat`: in no grid.
+    NoGridAtPoint,
+    /// `grid`: the point's grid, outside the user's.
+    OutsideScope,
+    /// Neither a point nor an address.
+    NoLocation,
+    /// `address`, `grids` (joined with 、): several grids match.
+    AmbiguousAddress,
+    /// `address`: no household or grid of the user's matches.
+    AddressNotFound,
+    /// `value`: the received time as given.
+    BadTime,
+    /// `value`: the category as given.
+    BadCategory,
+    /// `field`, `error` (a field error code, as in the app's forms) and
+    /// that error's params.
+    InvalidOrder,
+    /// `error` (a workflow refusal code) and its params.
+    Transition,
+    /// `reason`: the code the sync push refused the incident with
+    /// (`docs/protocol.md`, section 11).
+    Refused,
+}
+
 /// An order that stored nothing, and why.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Unplaced {
     /// 1-based position in the file.
     pub row: usize,
     pub order_no: String,
-    pub code: &'static str,
-    pub reason: String,
+    pub code: UnplacedCode,
+    /// What the code's message needs, by name (see [`UnplacedCode`]).
+    pub params: Params,
 }
+
+/// Why an order cannot be placed or made: a code and its params.
+type Why = (UnplacedCode, Params);
 
 /// What an import did.
 #[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
@@ -256,44 +340,29 @@ impl Places {
     }
 
     /// The grid of an order, or why there is none.
-    fn place(&self, order: &HotlineOrder) -> Result<(String, PlacedBy), (&'static str, String)> {
+    fn place(&self, order: &HotlineOrder) -> Result<(String, PlacedBy), Why> {
         if let (Some(lon), Some(lat)) = (order.lon, order.lat) {
+            let point = || params([("lon", lon.into()), ("lat", lat.into())]);
             if !(-180.0..=180.0).contains(&lon) || !(-90.0..=90.0).contains(&lat) {
-                return Err((
-                    "bad_point",
-                    format!("坐标超出范围 (the point {lon}, {lat} is not a WGS-84 coordinate)"),
-                ));
+                return Err((UnplacedCode::BadPoint, point()));
             }
             let Some(at) = self.tree.locate(lon, lat) else {
-                return Err((
-                    "no_grid_at_point",
-                    format!("坐标 {lon}, {lat} 不在任何网格内 (the point lies in no grid)"),
-                ));
+                return Err((UnplacedCode::NoGridAtPoint, point()));
             };
             if !self.grids.contains(&at.grid) {
                 return Err((
-                    "outside_scope",
-                    format!(
-                        "坐标所在网格 {} 不在您的管辖范围内 (the point lies in grid {}, outside your grids)",
-                        at.grid, at.grid
-                    ),
+                    UnplacedCode::OutsideScope,
+                    params([("grid", at.grid.into())]),
                 ));
             }
             return Ok((at.grid, PlacedBy::Point));
         }
         if order.lon.is_some() != order.lat.is_some() {
-            return Err((
-                "bad_point",
-                "经度和纬度须同时填写 (give both longitude and latitude)".into(),
-            ));
+            return Err((UnplacedCode::PointIncomplete, Params::new()));
         }
         let address = normalize(&order.address);
         if address.is_empty() {
-            return Err((
-                "no_location",
-                "工单没有坐标也没有地址，无法确定网格 (the order has neither a point nor an address)"
-                    .into(),
-            ));
+            return Err((UnplacedCode::NoLocation, Params::new()));
         }
         // The longest household address the order's address contains (or,
         // for a long enough order address, that contains it), then the
@@ -308,19 +377,18 @@ impl Places {
                 PlacedBy::Address,
             )),
             Some(grids) => Err((
-                "ambiguous_address",
-                format!(
-                    "地址“{}”匹配到多个网格（{}），请补充坐标或更详细的地址 (the address matches several grids)",
-                    order.address.trim(),
-                    grids.into_iter().collect::<Vec<_>>().join("、")
-                ),
+                UnplacedCode::AmbiguousAddress,
+                params([
+                    ("address", order.address.trim().into()),
+                    (
+                        "grids",
+                        grids.into_iter().collect::<Vec<_>>().join("、").into(),
+                    ),
+                ]),
             )),
             None => Err((
-                "address_not_found",
-                format!(
-                    "地址“{}”在您的管辖范围内找不到对应的住户或网格，请补充坐标 (the address matches no household or grid in your grids)",
-                    order.address.trim()
-                ),
+                UnplacedCode::AddressNotFound,
+                params([("address", order.address.trim().into())]),
             )),
         }
     }
@@ -361,6 +429,8 @@ fn household_addresses(
         .collect())
 }
 
+/// The Unix milliseconds of a received time, or why not (English, for the
+/// log: the user is told [`UnplacedCode::BadTime`]).
 fn parse_received(text: &str) -> Result<i64, String> {
     let text = text.trim();
     if let Ok(ts) = text.parse::<jiff::Timestamp>() {
@@ -375,7 +445,7 @@ fn parse_received(text: &str) -> Result<i64, String> {
             .map(|t| t.as_millisecond())
             .map_err(|e| e.to_string()),
         Err(_) => Err(format!(
-            "受理时间“{text}”格式不对，应为 2026-05-17 09:30 或 RFC 3339 (received_at is not a time)"
+            "received_at {text:?} is neither YYYY-MM-DD HH:MM[:SS] nor RFC 3339"
         )),
     }
 }
@@ -402,20 +472,17 @@ fn incident_of(
     who: &ConsoleUser,
     ctx: &SyncContext,
     now_ms: i64,
-) -> Result<(Incident, Option<IncidentParties>), (&'static str, String)> {
-    let happened_at = parse_received(&order.received_at).map_err(|m| ("bad_time", m))?;
+) -> Result<(Incident, Option<IncidentParties>), Why> {
+    let happened_at = parse_received(&order.received_at).map_err(|_| {
+        (
+            UnplacedCode::BadTime,
+            params([("value", order.received_at.trim().into())]),
+        )
+    })?;
     let major = parse_category(&order.category).ok_or_else(|| {
         (
-            "bad_category",
-            format!(
-                "事件类别“{}”不认识 (unknown category), 可用：{}",
-                order.category.trim(),
-                CategoryMajor::ALL
-                    .iter()
-                    .map(|c| c.label_zh())
-                    .collect::<Vec<_>>()
-                    .join("、")
-            ),
+            UnplacedCode::BadCategory,
+            params([("value", order.category.trim().into())]),
         )
     })?;
     let description = order.description.trim().to_string();
@@ -467,8 +534,16 @@ fn incident_of(
     let today = gridwork_core::calendar::shanghai_date(
         jiff::Timestamp::from_millisecond(now_ms).unwrap_or_else(|_| jiff::Timestamp::now()),
     );
-    let invalid =
-        |errors: gridwork_core::validate::ValidationErrors| ("invalid_order", errors.to_string());
+    // The first field at fault, said as the app's forms say it.
+    let invalid = |errors: gridwork_core::validate::ValidationErrors| {
+        let mut why = Params::new();
+        if let Some(e) = errors.0.first() {
+            why = e.params();
+            why.insert("field".into(), e.field.as_str().into());
+            why.insert("error".into(), e.code.as_str().into());
+        }
+        (UnplacedCode::InvalidOrder, why)
+    };
     let ctx_v = ValidateCtx { today };
     incident.validate_state(&ctx_v).map_err(invalid)?;
     let parties = if parties.is_empty() {
@@ -491,7 +566,11 @@ fn incident_of(
         Vec::new(),
         now_ms,
     )
-    .map_err(|e| ("transition", e.to_string()))?;
+    .map_err(|e| {
+        let mut why = e.params();
+        why.insert("error".into(), e.code().into());
+        (UnplacedCode::Transition, why)
+    })?;
     if let Some(entry) = incident.log.last_mut() {
         entry.received_at = Some(now_ms);
     }
@@ -517,31 +596,29 @@ pub fn import(
     for (i, order) in orders.iter().enumerate() {
         let row = i + 1;
         let order_no = order.order_no.trim().to_string();
-        let refuse = |code: &'static str, reason: String| Unplaced {
+        let refuse = |(code, params): Why| Unplaced {
             row,
             order_no: order_no.clone(),
             code,
-            reason,
+            params,
         };
         if order_no.is_empty() {
-            report.unplaced.push(refuse(
-                "order_no_required",
-                "缺少工单编号 (the order has no number)".into(),
-            ));
+            report
+                .unplaced
+                .push(refuse((UnplacedCode::OrderNoRequired, Params::new())));
             continue;
         }
         if order.description.trim().is_empty() {
-            report.unplaced.push(refuse(
-                "description_required",
-                "缺少诉求内容 (the order has no description)".into(),
-            ));
+            report
+                .unplaced
+                .push(refuse((UnplacedCode::DescriptionRequired, Params::new())));
             continue;
         }
         if let Some(first) = seen.insert(order_no.clone(), row) {
-            report.unplaced.push(refuse(
-                "duplicate_in_file",
-                format!("工单编号与第 {first} 行重复 (the same order number as row {first})"),
-            ));
+            report.unplaced.push(refuse((
+                UnplacedCode::DuplicateInFile,
+                params([("first", first.into())]),
+            )));
             continue;
         }
         let id = incident_id(&order_no);
@@ -555,25 +632,23 @@ pub fn import(
                     placed_by: None,
                 });
             } else {
-                report.unplaced.push(refuse(
-                    "imported_elsewhere",
-                    "该工单已由其他辖区导入 (this order was already imported outside your grids)"
-                        .into(),
-                ));
+                report
+                    .unplaced
+                    .push(refuse((UnplacedCode::ImportedElsewhere, Params::new())));
             }
             continue;
         }
         let (grid, placed_by) = match places.place(order) {
             Ok(p) => p,
-            Err((code, reason)) => {
-                report.unplaced.push(refuse(code, reason));
+            Err(why) => {
+                report.unplaced.push(refuse(why));
                 continue;
             }
         };
         let (incident, parties) = match incident_of(order, &grid, who, ctx, now_ms) {
             Ok(i) => i,
-            Err((code, reason)) => {
-                report.unplaced.push(refuse(code, reason));
+            Err(why) => {
+                report.unplaced.push(refuse(why));
                 continue;
             }
         };
@@ -617,8 +692,8 @@ pub fn import(
                 Some(r) => report.unplaced.push(Unplaced {
                     row: seen.get(&placed.order_no).copied().unwrap_or_default(),
                     order_no: placed.order_no.clone(),
-                    code: "refused",
-                    reason: r.message.clone(),
+                    code: UnplacedCode::Refused,
+                    params: params([("reason", r.code.as_str().into())]),
                 }),
                 None => report.imported.push(placed.clone()),
             }
@@ -643,7 +718,7 @@ mod tests {
         assert!(
             parse_received("17/05/2026")
                 .unwrap_err()
-                .contains("受理时间")
+                .contains("received_at")
         );
     }
 

@@ -51,7 +51,8 @@ use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::model::{
     AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
-use gridwork_core::sync::wire::{DocChanges, Notice, Rejection};
+use gridwork_core::problem::{Params, params};
+use gridwork_core::sync::wire::{DocChanges, Notice, NoticeCode, Rejection};
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
@@ -84,11 +85,8 @@ pub mod codes {
     pub const DOC_ID_MISMATCH: &str = "doc_id_mismatch";
     pub const IMMUTABLE_FIELD: &str = "immutable_field";
     pub const TRANSITION_FORGED: &str = "transition_forged";
-    pub const TRANSITION_REFUSED: &str = "transition_refused";
-    pub const REVIEW_REFUSED: &str = "review_refused";
     pub const REVIEW_FORGED: &str = "review_forged";
     pub const ROLE_NOT_ALLOWED: &str = "role_not_allowed";
-    pub const FIELD_NOT_ALLOWED: &str = "field_not_allowed";
     pub const SERVER_ERROR: &str = "server_error";
 }
 
@@ -304,16 +302,6 @@ fn reject(doc: Uuid, code: &str, message: &str) -> Rejection {
         doc,
         code: code.to_string(),
         message: message.to_string(),
-    }
-}
-
-fn notice(doc: Uuid, code: &str, zh: &str, en: &str, compensated: bool) -> Notice {
-    Notice {
-        doc,
-        code: code.to_string(),
-        message_zh: zh.to_string(),
-        message_en: en.to_string(),
-        compensated,
     }
 }
 
@@ -545,12 +533,10 @@ impl Checker<'_, '_> {
                 let meta = meta_mut(&mut corrected);
                 meta.created_by = old.created_by.clone();
                 meta.created_at = old.created_at;
-                notices.push(notice(
+                notices.push(Notice::new(
                     doc_id,
-                    codes::IMMUTABLE_FIELD,
-                    "记录的创建人和创建时间不能修改，服务器已恢复原值",
-                    "who created a record and when cannot change; the server restored them",
-                    true,
+                    NoticeCode::ImmutableField,
+                    Params::new(),
                 ));
             }
         }
@@ -560,15 +546,16 @@ impl Checker<'_, '_> {
                 _ => None,
             };
             let old_log = old.map(|b| b.log.as_slice()).unwrap_or_default();
-            let fresh = match check_transitions(self.ctx, session, old_log, inc) {
-                LogCheck::Forged(message) => return refuse(codes::TRANSITION_FORGED, message),
-                LogCheck::Checked { fresh, refused } => {
-                    notices.extend(refused.into_iter().map(|(zh, en)| {
-                        notice(doc_id, codes::TRANSITION_REFUSED, &zh, &en, false)
-                    }));
-                    fresh
-                }
-            };
+            let fresh =
+                match check_transitions(self.ctx, session, old_log, inc) {
+                    LogCheck::Forged(message) => return refuse(codes::TRANSITION_FORGED, message),
+                    LogCheck::Checked { fresh, refused } => {
+                        notices.extend(refused.into_iter().map(|params| {
+                            Notice::new(doc_id, NoticeCode::TransitionRefused, params)
+                        }));
+                        fresh
+                    }
+                };
             let received = self.now.as_millisecond();
             for i in fresh {
                 inc.log[i].received_at = Some(received);
@@ -577,12 +564,10 @@ impl Checker<'_, '_> {
                 && let Some(old) = old
                 && restore_all_but_log(old, inc)
             {
-                notices.push(notice(
+                notices.push(Notice::new(
                     doc_id,
-                    codes::FIELD_NOT_ALLOWED,
-                    "部门处置人员只能办理事件流程，不能修改事件内容，服务器已恢复原值",
-                    "a department handler may act on an incident's workflow but not edit its fields; the server restored them",
-                    true,
+                    NoticeCode::FieldNotAllowed,
+                    params([("kind", "incident".into())]),
                 ));
             }
         } else if let (AnyRecord::Task(task), Some(AnyRecord::Task(old))) =
@@ -592,12 +577,10 @@ impl Checker<'_, '_> {
                 let allowed = old.worker_edit_only(task, &session.user.id);
                 if allowed != *task {
                     *task = allowed;
-                    notices.push(notice(
+                    notices.push(Notice::new(
                         doc_id,
-                        codes::FIELD_NOT_ALLOWED,
-                        "网格员只能勾选任务事项和填写备注，不能修改任务内容，服务器已恢复原值",
-                        "a grid worker may tick a task's items and add notes but not change the task; the server restored it",
-                        true,
+                        NoticeCode::FieldNotAllowed,
+                        params([("kind", "task".into())]),
                     ));
                 }
             }
@@ -610,12 +593,10 @@ impl Checker<'_, '_> {
                     for i in forbidden.into_iter().rev() {
                         log.remove(i);
                     }
-                    notices.push(notice(
+                    notices.push(Notice::new(
                         doc_id,
-                        codes::REVIEW_REFUSED,
-                        "只有主管人员可以审核通过或退回，服务器已撤销该审核",
-                        "only a supervisor may accept or return a record; the server undid the review",
-                        true,
+                        NoticeCode::ReviewRefused,
+                        Params::new(),
                     ));
                 }
             }
@@ -779,11 +760,12 @@ fn new_entries<T: PartialEq>(before: &[T], after: &[T]) -> Option<Vec<usize>> {
 }
 
 enum LogCheck {
-    /// The new entries (indexes into the log) and, in Chinese and English,
-    /// why each refused one is kept but not applied.
+    /// The new entries (indexes into the log) and, as the params of a
+    /// `transition_refused` notice, why each refused one is kept but not
+    /// applied.
     Checked {
         fresh: Vec<usize>,
-        refused: Vec<(String, String)>,
+        refused: Vec<Params>,
     },
     Forged(String),
 }
@@ -825,10 +807,10 @@ fn check_transitions(
             &entry.opinion,
             &entry.photos,
         ) {
-            refused.push((
-                format!("流程规则不允许此操作，已记录但不生效（{}）", e.code()),
-                format!("{e} ({}; kept in the timeline, not applied)", e.code()),
-            ));
+            tracing::info!(error = %e, "a transition kept in the timeline, not applied");
+            let mut why = e.params();
+            why.insert("error".into(), e.code().into());
+            refused.push(why);
         }
     }
     LogCheck::Checked { fresh, refused }

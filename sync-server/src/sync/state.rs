@@ -50,7 +50,8 @@ use std::sync::{Arc, Mutex};
 use automerge::Change;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::{AnyRecord, GeoPoint, ValidateCtx, limits};
-use gridwork_core::sync::wire::Notice;
+use gridwork_core::problem::Params;
+use gridwork_core::sync::wire::{Notice, NoticeCode};
 use gridwork_core::validate::ValidationErrors;
 use uuid::Uuid;
 
@@ -58,7 +59,6 @@ use crate::storage::{Storage, StorageError};
 
 /// Refusal and notice codes of this module.
 pub mod codes {
-    pub const RECORD_DELETED: &str = "record_deleted";
     pub const CHANGE_TOO_LARGE: &str = "change_too_large";
     pub const DOCUMENT_TOO_LARGE: &str = "document_too_large";
     pub const POINT_OUTSIDE_GRID: &str = "point_outside_grid";
@@ -127,14 +127,7 @@ pub(super) fn keep_tombstone(
         return None;
     }
     *corrected = before.clone();
-    Some(Notice {
-        doc,
-        code: codes::RECORD_DELETED.into(),
-        message_zh: "该记录已删除，删除后不能恢复或修改，服务器已撤销这次修改".into(),
-        message_en: "this record was deleted and cannot come back; the server undid the change"
-            .into(),
-        compensated: true,
-    })
+    Some(Notice::new(doc, NoticeCode::RecordDeleted, Params::new()))
 }
 
 /// `Some((code, message))` when `changes` would create the document again:
@@ -297,7 +290,7 @@ mod tests {
         live.owner_name = "复活".into();
         let mut corrected = AnyRecord::Household(live);
         let notice = keep_tombstone(old.meta.id, Some(&before), &mut corrected).unwrap();
-        assert_eq!(notice.code, codes::RECORD_DELETED);
+        assert_eq!(notice.code, NoticeCode::RecordDeleted.code());
         assert_eq!(corrected, before);
         // An edit that leaves it deleted (an older device's, merged) stays.
         let mut still = before.clone();

@@ -139,6 +139,28 @@ test("a household made and edited by the JavaScript client reaches a second devi
   assert.equal(a.record(id).address.room, "502");
 });
 
+test("a forbidden edit comes back as a notice: a code and params, no sentence", async () => {
+  const worker = server.logins["grid worker"].user;
+  const a = await Device.login(server.base, worker, PASSWORD, "js tablet notices");
+  await a.sync();
+  const id = a.create("household", household("601"));
+  assert.deepEqual((await a.sync()).notices, []);
+  const createdAt = a.record(id).created_at;
+
+  // Section 11: who created a record and when cannot change.
+  a.edit(id, (d) => {
+    d.created_at = createdAt - 86_400_000;
+  });
+  const answer = await a.sync();
+  assert.deepEqual(answer.rejected, [], "stored, not refused");
+  assert.deepEqual(answer.notices, [
+    { id, code: "immutable_field", params: {}, undone: true },
+  ]);
+  assert.equal(a.outbox.length, 0, "acknowledged");
+  // The server's undoing change came in the same answer.
+  assert.equal(a.record(id).created_at, createdAt);
+});
+
 test("the server refuses a change whose message is not the user id", async () => {
   const worker = server.logins["grid worker"].user;
   const d = await Device.login(server.base, worker, PASSWORD, "js tablet D");

@@ -94,6 +94,28 @@ ca_pem?: string | null,
 allow_plain_http?: boolean, };
 
 /**
+ * A notice from the server about a stored change: a code and params the
+ * UI translates (`notices` in its message files).
+ */
+export type NoticeView = { 
+/**
+ * What [`crate::sync::dismiss_notices`] takes.
+ */
+seq: number, doc_id: string, 
+/**
+ * One of core's `NoticeCode`s, or a newer server's code.
+ */
+code: string, params: { [key in string]: Param }, 
+/**
+ * The server undid the edit with a change of its own.
+ */
+compensated: boolean, 
+/**
+ * When the device received it (Unix milliseconds).
+ */
+received_at: number, };
+
+/**
  * The lock's state for the UI.
  */
 export type PinView = { 
@@ -209,6 +231,12 @@ last_error: CommandError | null,
  */
 rejections: Array<RejectionView>, 
 /**
+ * What the server did about stored changes (a forbidden edit undone,
+ * a transition kept but not applied), newest first, until the worker
+ * dismisses them ([`crate::sync::dismiss_notices`]).
+ */
+notices: Array<NoticeView>, 
+/**
  * The photos (not thumbnails) the current or last sync uploaded:
  * bytes the server confirmed of each, for progress bars.
  */
@@ -281,6 +309,7 @@ export type Commands = {
   mask_record: { args: { kind: RecordKind, record: RecordJson }, result: MaskedView },
   sync_now: { args: Record<string, never>, result: SyncStatus },
   sync_status: { args: Record<string, never>, result: SyncStatus },
+  dismiss_notices: { args: { seqs: Array<number> }, result: SyncStatus },
   list_tasks: { args: Record<string, never>, result: Array<TaskRow> },
   get_task: { args: { id: string }, result: Task },
   tick_task: { args: { args: TickArgs }, result: Task },
@@ -292,7 +321,7 @@ export type Commands = {
 }
 
 /** The commands' names, as `Commands` has them. */
-export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'list_tasks', 'get_task', 'tick_task', 'pin_status', 'set_pin', 'unlock', 'change_pin', 'lock_app'] as const
+export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'dismiss_notices', 'list_tasks', 'get_task', 'tick_task', 'pin_status', 'set_pin', 'unlock', 'change_pin', 'lock_app'] as const
 
 /** The header naming an added photo's role. */
 export const PHOTO_ROLE_HEADER = "x-photo-role"

@@ -498,7 +498,16 @@ export type Unplaced = {
 /**
  * 1-based position in the file.
  */
-row: number, order_no: string, code: string, reason: string, };
+row: number, order_no: string, code: UnplacedCode, 
+/**
+ * What the code's message needs, by name (see [`UnplacedCode`]).
+ */
+params: { [key in string]: Param }, };
+
+/**
+ * Why an order stored nothing, with the params its message takes.
+ */
+export type UnplacedCode = "order_no_required" | "description_required" | "duplicate_in_file" | "imported_elsewhere" | "bad_point" | "point_incomplete" | "no_grid_at_point" | "outside_scope" | "no_location" | "ambiguous_address" | "address_not_found" | "bad_time" | "bad_category" | "invalid_order" | "transition" | "refused";
 
 /**
  * Patrol figures of one worker in one grid.
@@ -542,3 +551,6 @@ export const CONSOLE_PATHS = {
 
 /** The header every state-changing console request carries (CSRF guard). */
 export const CSRF_HEADER = "x-gridwork-console"
+
+/** Every code a console API failure carries (`ConsoleRefusal.code`): the console's message tables are typed by it. */
+export type ConsoleErrorCode = "account_disabled" | "action_not_offered" | "bad_credentials" | "bad_deadline" | "bad_magic" | "bad_request" | "busy" | "comment_required" | "console_role" | "csrf" | "device_lost" | "device_not_lost" | "expands_too_large" | "hotline_empty" | "hotline_format" | "hotline_not_text" | "hotline_too_many" | "hotline_unreadable" | "internal" | "malformed" | "mediation_in_future" | "mediation_required" | "mediation_too_long" | "not_a_dispute" | "not_assignee" | "not_found" | "not_ready" | "not_up" | "own_work" | "photo_corrupt_image" | "photo_missing" | "photo_not_an_image" | "photo_too_large" | "photo_too_many_pixels" | "photos_required" | "rate_limited" | "reason_required" | "refused" | "report_required" | "reveal_not_allowed" | "role_not_allowed" | "server_error" | "session_expired" | "task_due" | "task_filter" | "task_no_grids" | "task_required" | "task_too_long" | "task_too_many" | "token_revoked" | "too_large" | "truncated" | "unauthenticated" | "unsupported_version" | "wrong_kind" | "wrong_status"

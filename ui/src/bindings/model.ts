@@ -605,7 +605,17 @@ created_at: number,
 deleted: boolean, };
 
 /**
+ * Every notice the server sends, with the params its message takes.
+ */
+export type NoticeCode = "transition_refused" | "immutable_field" | "record_deleted" | "review_refused" | "field_not_allowed";
+
+/**
  * One parameter of an error: a number or a text.
+ *
+ * A whole number serializes as an integer (`50`, not `50.0`), in JSON and
+ * in the sync protocol's CBOR alike, so a message shows "50" in every UI
+ * and an outside client reads an integer where one is meant; other numbers
+ * stay floats. Reading accepts either.
  */
 export type Param = number | string;
 

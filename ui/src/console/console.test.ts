@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ConsoleApiError, hotlineFormat } from './api'
-import { errorText } from './errors'
+import { createConsoleI18n } from './i18n'
+import { errorText, unplacedReason } from './errors'
 import { formatTime, formatValue } from './format'
 import en from './i18n/en'
 import zhCN from './i18n/zh-CN'
@@ -25,6 +26,21 @@ describe('the console', () => {
     expect(errorText(t, new ConsoleApiError('too_large', {}, 413))).toBe('errors.too_large')
     expect(errorText(t, new ConsoleApiError('something_new', {}, 500))).toBe('发生未知错误')
     expect(errorText(t, new Error('boom'))).toBe('errors.unknown')
+  })
+
+  it('says why a 12345 order was not imported from its code and params', () => {
+    const { t } = createConsoleI18n('zh-CN').global
+    const tr = (key: string, named?: Record<string, unknown>) => t(key, named ?? {})
+    const row = (code: Parameters<typeof unplacedReason>[1]['code'], params = {}) => ({ row: 1, order_no: 'GD1', code, params })
+    expect(unplacedReason(tr, row('no_location'))).toContain('没有坐标也没有地址')
+    expect(unplacedReason(tr, row('duplicate_in_file', { first: 3 }))).toBe('工单编号与第 3 行重复')
+    expect(unplacedReason(tr, row('address_not_found', { address: '幸福路9号' }))).toContain('幸福路9号')
+    // Said as the tablet says a workflow refusal, a field error, a sync refusal.
+    expect(unplacedReason(tr, row('transition', { error: 'own_work', action: 'report' }))).toContain('上报')
+    expect(unplacedReason(tr, row('invalid_order', { field: 'title', error: 'too_long', max: 100 }))).toContain('最多 100 个字符')
+    expect(unplacedReason(tr, row('refused', { reason: 'outside_scope' }))).toContain('不在您负责的网格内')
+    const refused = new ConsoleApiError('refused', { reason: 'outside_scope' }, 409)
+    expect(errorText(tr, refused)).toContain('不在您负责的网格内')
   })
 
   it('has the same texts in English as in Chinese', () => {

@@ -39,6 +39,7 @@ function fill(template: string, params: Params, locale: string): string {
     const text = String(value)
     if (name === 'action') return (m.actions as Record<string, string>)[text] ?? text
     if (name === 'status') return (m.statuses as Record<string, string>)[text] ?? text
+    if (name === 'kind') return (m.recordKinds as Record<string, string>)[text] ?? text
     return text
   })
 }
@@ -69,6 +70,18 @@ export function fieldMessage(
 export function rejectionMessage(code: string, serverSays: string, locale: string = current): string {
   const table = messagesOf(locale).rejections as Record<string, string>
   return table[code] ?? serverSays
+}
+
+/** What the server did about a stored change, from the sync protocol's
+ * notice code and params: the `error` param, a workflow refusal's code,
+ * is said as that error with the same params. A code newer than this app
+ * gets a general sentence naming it. */
+export function noticeMessage(code: string, params: Params = {}, locale: string = current): string {
+  const table = messagesOf(locale).notices as Record<string, string>
+  const template = table[code] ?? table.other ?? code
+  const error = params.error
+  const filled = typeof error === 'string' ? { ...params, error: errorMessage(error, params, locale) } : params
+  return fill(template, { ...filled, code }, locale)
 }
 
 /** Why the server refused a photo at sync, from the server's code. */

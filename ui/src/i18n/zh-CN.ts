@@ -1,6 +1,7 @@
 // The source of truth for the UI's texts: Chinese first. `en.ts` must have
 // exactly the same keys (the type checker and `i18n.test.ts` both hold it).
 import type { ErrorCode, FieldErrorCode } from '../bindings/app'
+import type { NoticeCode, RecordKind } from '../bindings/model'
 import type { UiErrorCode } from './errors'
 
 const zhCN = {
@@ -137,6 +138,8 @@ const zhCN = {
     done: '同步完成',
     retrying: '连接中断，将自动重试',
     retryIn: '第 {n} 次同步未成功，{s} 秒后重试',
+    notices: '服务器的处理说明',
+    dismiss: '知道了',
   },
   households: {
     title: '人房信息',
@@ -462,20 +465,38 @@ const zhCN = {
     doc_id_mismatch: '记录编号与内容不符，服务器拒收',
     immutable_field: '改动了建立后不能修改的字段，服务器拒收',
     transition_forged: '流程记录不是您本人做出的，服务器拒收',
-    transition_refused: '流程操作未被服务器接受',
-    review_refused: '审核操作未被服务器接受',
     review_forged: '审核记录不是您本人做出的，服务器拒收',
     role_not_allowed: '您的角色不能做这项修改',
-    field_not_allowed: '您的角色不能修改这个字段',
     server_error: '服务器出错，下次同步时会重试',
     actor_mismatch: '修改使用的身份不是服务器分配给这台设备的，请重新登录后再试',
     author_mismatch: '修改记录的作者不是您本人，服务器拒收',
-    record_deleted: '这条记录已被删除',
     change_too_large: '这次修改太大，服务器拒收',
     document_too_large: '这条记录太大，服务器拒收',
     point_outside_grid: '位置不在您的网格内，服务器拒收',
     record_created_twice: '这条记录已建立过，服务器拒收',
   },
+  // What the server did about a stored change, by the sync protocol's
+  // notice code (docs/protocol.md section 11; the codes come from Rust,
+  // bindings/model.ts, so the type check fails when one has no line).
+  // `{error}` is the workflow's refusal, said as in `errors`.
+  notices: {
+    transition_refused: '这一步流程不符合规则，已记入时间线但不生效：{error}',
+    immutable_field: '记录的创建人和创建时间不能修改，服务器已恢复原值',
+    record_deleted: '这条记录已删除，不能恢复或修改，服务器已撤销这次修改',
+    review_refused: '只有主管人员可以审核通过或退回，服务器已撤销这次审核',
+    field_not_allowed: '您的角色不能修改这条{kind}的内容，服务器已恢复原值',
+    other: '服务器处理了这条记录的修改（{code}）',
+  } satisfies Record<NoticeCode | 'other', string>,
+  // Record kinds, as a sentence names them.
+  recordKinds: {
+    household: '住户',
+    resident: '人口',
+    incident: '事件',
+    patrol: '巡查',
+    visit: '走访',
+    task: '任务',
+    incident_parties: '当事人',
+  } satisfies Record<RecordKind, string>,
   // Why the server refused a photo at sync, by the server's code.
   photoRefusals: {
     blob_not_an_image: '服务器拒收：这个文件不是 JPEG、PNG 或 WebP 图片',

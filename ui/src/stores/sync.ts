@@ -12,6 +12,7 @@ export function emptyStatus(): SyncStatus {
     last_sync_at: null,
     last_error: null,
     rejections: [],
+    notices: [],
     uploads: [],
     photos_refused: [],
     changed: 0,
@@ -82,5 +83,16 @@ export const useSyncStore = defineStore('sync', () => {
     }
   }
 
-  return { status, revision, take, start, syncNow }
+  /** The worker has read the server's notices `seqs`: they leave the list. */
+  async function dismissNotices(seqs: number[]): Promise<void> {
+    try {
+      take(await backend.dismissNotices({ seqs }))
+    } catch (reason) {
+      const e = BackendError.from(reason)
+      if (e.code === 'unavailable' || e.code === 'unknown') return
+      status.value = { ...status.value, last_error: { code: e.code, params: e.params, fields: e.fields } }
+    }
+  }
+
+  return { status, revision, take, start, syncNow, dismissNotices }
 })

@@ -19,6 +19,7 @@ const idle: SyncStatus = {
   last_sync_at: null,
   last_error: null,
   rejections: [],
+  notices: [],
   uploads: [],
   photos_refused: [],
   changed: 0,

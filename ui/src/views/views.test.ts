@@ -341,6 +341,7 @@ describe('sync screen', () => {
       last_sync_at: null,
       last_error: null,
       rejections: [],
+      notices: [],
       uploads: [
         { sha256: 'aa'.repeat(32), sent: 131_072, total: 262_144 },
         { sha256: 'bb'.repeat(32), sent: 0, total: 200_000 },
@@ -363,6 +364,37 @@ describe('sync screen', () => {
   })
 })
 
+describe('sync screen, notices', () => {
+  it("says in the worker's words what the server did, and forgets it once dismissed", async () => {
+    // An empty tablet's status, as the fake backend answers it.
+    const idle = await fakeBackend.syncStatus()
+    const id = '0193f0c2-7d4e-7a1b-9c3d-2e1f0a9b8c7d'
+    fakeBackend.syncStatus.mockResolvedValueOnce({
+      ...idle,
+      notices: [
+        { seq: 2, doc_id: id, code: 'transition_refused', params: { error: 'own_work', action: 'verify' }, compensated: false, received_at: 0 },
+        { seq: 1, doc_id: id, code: 'field_not_allowed', params: { kind: 'task' }, compensated: true, received_at: 0 },
+        { seq: 3, doc_id: id, code: 'from_a_newer_server', params: {}, compensated: false, received_at: 0 },
+      ],
+    })
+    fakeBackend.dismissNotices.mockResolvedValueOnce({ ...idle, notices: [] })
+    const { root, unmount } = await mountAt('/sync')
+    const shown = [...root.querySelectorAll('[data-test=sync-notice]')].map((c) => c.textContent ?? '')
+    expect(shown).toHaveLength(3)
+    // The workflow's refusal, said as the app says it, with the action's label.
+    expect(shown[0]).toContain('已记入时间线但不生效')
+    expect(shown[0]).toContain('核查')
+    expect(shown[0]).not.toContain('{')
+    expect(shown[1]).toContain('这条任务')
+    expect(shown[2]).toContain('from_a_newer_server')
+    ;(root.querySelector('[data-test=sync-notices-dismiss]') as HTMLElement).click()
+    await flushPromises()
+    expect(fakeBackend.dismissNotices).toHaveBeenCalledWith({ seqs: [2, 1, 3] })
+    expect(root.querySelector('[data-test=sync-notices]')).toBeNull()
+    unmount()
+  })
+})
+
 describe('sync screen, connection cut', () => {
   it('says which try failed and when the next one comes', async () => {
     fakeBackend.syncStatus.mockResolvedValueOnce({
@@ -373,6 +405,7 @@ describe('sync screen, connection cut', () => {
       last_sync_at: null,
       last_error: null,
       rejections: [],
+      notices: [],
       uploads: [],
       photos_refused: [],
       changed: 0,

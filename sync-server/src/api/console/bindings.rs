@@ -13,7 +13,7 @@ use super::dashboard::{DashQuery, DashboardPage};
 use super::ledgers::{LedgerPage, ListQuery};
 use super::records::{Detail, QueuePage, QueueQuery, ReviewRequest, TransitionRequest};
 use super::session::{LoginRequest, Me};
-use crate::console::hotline::ImportReport;
+use crate::console::hotline::{ImportReport, UnplacedCode};
 use crate::console::tasks::{CampaignDetail, CampaignSummary, IssueForm, Issued};
 use crate::storage::AccessEntry;
 
@@ -43,6 +43,7 @@ pub fn typescript() -> String {
         .add::<LedgerPage>()
         .add::<AccessEntry>()
         .add::<ImportReport>()
+        .add::<UnplacedCode>()
         .add::<CampaignSummary>()
         .add::<CampaignDetail>()
         .add::<IssueForm>()
@@ -65,7 +66,8 @@ pub fn typescript() -> String {
         "The header every state-changing console request carries (CSRF guard).",
         "CSRF_HEADER",
         super::CSRF_HEADER,
-    );
+    )
+    .add_tail(super::codes::typescript());
     match b.render_with(
         "scripts/bindings",
         &gridwork_core::typescript::model(),

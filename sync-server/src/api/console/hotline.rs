@@ -9,9 +9,9 @@ use axum::http::header::CONTENT_TYPE;
 
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
-use crate::console::hotline::{self, ImportReport};
+use crate::console::actions::ConsoleError;
+use crate::console::hotline::{self, FileError, ImportReport};
 use crate::console::sections::{self, Section};
-use crate::error::ApiError;
 
 /// Imports a JSON (`application/json`) or CSV (`text/csv`) file of work
 /// orders; a file that cannot be read stores nothing.
@@ -28,19 +28,15 @@ pub async fn import(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::BadRequest("the file is not UTF-8 text".into()))?;
+    let text = std::str::from_utf8(&body).map_err(|_| ConsoleError::from(FileError::NotText))?;
     let orders = if kind.starts_with("text/csv") {
         hotline::parse_csv(text)
     } else if kind.starts_with("application/json") {
         hotline::parse_json(text)
     } else {
-        return Err(ApiError::BadRequest(
-            "send a JSON (application/json) or CSV (text/csv) file".into(),
-        )
-        .into());
+        Err(FileError::UnknownFormat)
     }
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    .map_err(ConsoleError::from)?;
     let worker = state.clone();
     let report = tokio::task::spawn_blocking(move || {
         hotline::import(

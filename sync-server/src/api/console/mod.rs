@@ -46,6 +46,7 @@
 //! policy violation, so the policy is the one the built console runs under.
 
 pub mod bindings;
+pub mod codes;
 mod dashboard;
 mod devices;
 mod hotline;
@@ -230,26 +231,39 @@ pub struct ConsoleRefusal {
     pub params: Params,
 }
 
+impl ConsoleApiError {
+    /// The stable code the console translates: one of
+    /// [`codes::all`], which `ui/src/bindings/console.ts` declares as the
+    /// union `ConsoleErrorCode`.
+    pub fn code(&self) -> String {
+        match self {
+            ConsoleApiError::Api(e) => e.code().to_string(),
+            ConsoleApiError::Csrf => "csrf".to_string(),
+            ConsoleApiError::RoleNotAllowed => "console_role".to_string(),
+            ConsoleApiError::SessionExpired => "session_expired".to_string(),
+            ConsoleApiError::Console(e) => e.code(),
+        }
+    }
+}
+
 impl IntoResponse for ConsoleApiError {
     fn into_response(self) -> Response {
+        let code = self.code();
         let this = match self {
             ConsoleApiError::Api(e) => {
                 let body = ConsoleRefusal {
-                    code: e.code().to_string(),
+                    code,
                     params: e.params(),
                 };
                 return e.respond(body);
             }
             other => other,
         };
-        let (status, code) = match &this {
-            ConsoleApiError::Api(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal".to_string()),
-            ConsoleApiError::Csrf => (StatusCode::FORBIDDEN, "csrf".to_string()),
-            ConsoleApiError::RoleNotAllowed => (StatusCode::FORBIDDEN, "console_role".to_string()),
-            ConsoleApiError::SessionExpired => {
-                (StatusCode::UNAUTHORIZED, "session_expired".to_string())
-            }
-            ConsoleApiError::Console(e) => (console_status(e), e.code()),
+        let status = match &this {
+            ConsoleApiError::Api(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ConsoleApiError::Csrf | ConsoleApiError::RoleNotAllowed => StatusCode::FORBIDDEN,
+            ConsoleApiError::SessionExpired => StatusCode::UNAUTHORIZED,
+            ConsoleApiError::Console(e) => console_status(e),
         };
         let params = match &this {
             ConsoleApiError::Console(
@@ -269,6 +283,7 @@ fn console_status(e: &ConsoleError) -> StatusCode {
     use gridwork_core::workflow::TransitionError as T;
     match e {
         ConsoleError::NotFound => StatusCode::NOT_FOUND,
+        ConsoleError::HotlineFile(_) => StatusCode::BAD_REQUEST,
         ConsoleError::RoleNotAllowed | ConsoleError::RevealNotAllowed => StatusCode::FORBIDDEN,
         ConsoleError::Transition(
             T::RoleNotAllowed { .. } | T::NotAssignee { .. } | T::OwnWork { .. },

@@ -1,4 +1,11 @@
 import app from '../../i18n/zh-CN'
+import type { ConsoleErrorCode, UnplacedCode } from '../../bindings/console'
+
+/** Codes the console makes itself: no answer at all, or one without a code. */
+export type ConsoleUiCode = 'network' | 'unknown'
+
+/** Console codes the app's messages (`ui/src/i18n`) say well enough. */
+type SaidByTheApp = keyof typeof app.errors
 
 // The console's texts, Chinese first. `en.ts` must have the same keys (the
 // type checker holds it).
@@ -152,6 +159,27 @@ const zhCN = {
     open: '查看事件',
     by: { point: '按坐标', address: '按地址' },
     state: { imported: '已导入', already: '已存在' },
+    // Why an order was not imported, by the server's code (bindings/console.ts:
+    // the type check fails when a code has no line). `{error}` is said as
+    // the app says that error; `{reason}` as the app says that refusal.
+    reasons: {
+      order_no_required: '缺少工单编号',
+      description_required: '缺少诉求内容',
+      duplicate_in_file: '工单编号与第 {first} 行重复',
+      imported_elsewhere: '该工单已由其他辖区导入',
+      bad_point: '坐标（{lon}, {lat}）超出范围，不是 WGS-84 经纬度',
+      point_incomplete: '经度和纬度须同时填写',
+      no_grid_at_point: '坐标（{lon}, {lat}）不在任何网格内',
+      outside_scope: '坐标所在网格 {grid} 不在您的管辖范围内',
+      no_location: '工单没有坐标也没有地址，无法确定网格',
+      ambiguous_address: '地址“{address}”匹配到多个网格（{grids}），请补充坐标或更详细的地址',
+      address_not_found: '地址“{address}”在您的管辖范围内找不到对应的住户或网格，请补充坐标',
+      bad_time: '受理时间“{value}”格式不对，应为 2026-05-17 09:30 或 RFC 3339',
+      bad_category: '事件类别“{value}”不认识',
+      invalid_order: '工单内容不符合要求（{field}）：{error}',
+      transition: '无法上报：{error}',
+      refused: '服务器未接受：{reason}',
+    } satisfies Record<UnplacedCode, string>,
   },
   tasks: {
     heading: '下发任务',
@@ -295,10 +323,8 @@ const zhCN = {
     comment_required: '退回需要填写意见',
     role_not_allowed: '您的角色无权进行此操作',
     action_not_offered: '控制台不提供此操作',
-    transition_refused: '操作已记录但未生效',
-    review_refused: '审核被拒绝',
-    outside_scope: '不在您的管辖范围内',
     busy: '服务器繁忙，请重试',
+    refused: '服务器未接受这次修改：{reason}',
     bad_request: '请求有误：{detail}',
     internal: '服务器内部错误',
     network: '无法连接服务器',
@@ -309,8 +335,22 @@ const zhCN = {
     task_filter: '不能按该条件排查，请选择列出的排查对象',
     task_no_grids: '所选范围内没有网格',
     task_too_many: '某个网格的排查对象超过 2000 个，请缩小范围',
-    field_not_allowed: '该字段不能修改',
-  },
+    hotline_not_text: '文件不是 UTF-8 文本',
+    hotline_format: '请上传 JSON 或 CSV 文件',
+    hotline_unreadable: '文件不是有效的 {format}：{detail}',
+    hotline_empty: '文件中没有工单',
+    hotline_too_many: '每次最多导入 {max} 条工单',
+    server_error: '服务器上的这条记录已损坏，请联系管理员',
+    not_ready: '服务器尚未就绪，请稍后再试',
+    device_lost: '此设备已挂失',
+    device_not_lost: '此设备未挂失',
+    bad_magic: '请求格式有误',
+    truncated: '请求不完整',
+    malformed: '请求格式有误',
+    unsupported_version: '版本不兼容，请刷新页面',
+    expands_too_large: '请求解压后过大',
+  } satisfies Record<Exclude<ConsoleErrorCode, SaidByTheApp> | ConsoleUiCode, string> &
+    Partial<Record<ConsoleErrorCode, string>>,
 }
 
 export default zhCN
