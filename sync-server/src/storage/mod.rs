@@ -17,6 +17,7 @@
 
 mod device_states;
 mod grants;
+mod recovery;
 mod sqlite;
 
 pub use sqlite::SqliteStorage;
@@ -341,6 +342,17 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Records that a lost device erased its data, at `at` (server clock);
     /// `false` if it was already recorded, or the device is not lost.
     fn record_device_wipe(&self, device_id: &str, at: i64) -> Result<bool, StorageError>;
+    /// Gives enrolment `device_id` of `user_id` its recovery secret and
+    /// returns it: the one enrolment `earlier` held, moved over, when
+    /// `earlier` is the same user's and not revoked, lost or wiped;
+    /// `fresh` otherwise. See [`crate::enrol`].
+    fn hand_out_recovery_secret(
+        &self,
+        device_id: &str,
+        user_id: &str,
+        earlier: Option<&str>,
+        fresh: &[u8; 32],
+    ) -> Result<[u8; 32], StorageError>;
     /// The changes of `doc` that a device pushed after it was reported
     /// lost: (hash, device id), in log order.
     fn changes_from_lost_devices(&self, doc: Uuid)
