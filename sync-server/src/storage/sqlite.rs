@@ -53,6 +53,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261205120000_device_states",
         include_str!("migrations/20261205120000_device_states.sql"),
     ),
+    (
+        "20261205150000_projections",
+        include_str!("migrations/20261205150000_projections.sql"),
+    ),
 ];
 
 /// The database file inside the data directory.
@@ -105,7 +109,7 @@ impl SqliteStorage {
         SqliteStorage::open(data_dir)
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written
         // (transactions roll back on drop), so a poisoned lock is usable.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
@@ -907,6 +911,7 @@ impl Storage for SqliteStorage {
                 if written == 0 {
                     return Ok(CommitOutcome::Conflict);
                 }
+                super::sqlite_projections::put(&tx, &doc.projection, push.received_at)?;
             }
             super::grants::commit_refs(&tx, push)?;
         }

@@ -11,13 +11,12 @@ use gridwork_core::workflow::Action;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::ledgers::{self, ListQuery};
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::actions::{self, Decision};
 use crate::console::index::{Flags, Summary};
 use crate::console::ledger::List;
-use crate::console::page;
+use crate::console::{page, queue};
 use crate::error::ApiError;
 
 /// Longest page of the queue.
@@ -62,22 +61,31 @@ pub async fn queue(
 ) -> Result<Json<QueuePage>, ConsoleApiError> {
     let worker = state.clone();
     let page = tokio::task::spawn_blocking(move || -> Result<QueuePage, ConsoleApiError> {
-        let list = ListQuery {
-            kind: q.kind,
-            status: q.status,
-            grid: q.grid,
-            ..ListQuery::default()
+        let filter = queue::Filter {
+            kind: super::ledgers::queue_kind(q.kind.as_deref())?,
+            status: q.status.as_deref(),
+            grid: q.grid.as_deref(),
+            ..queue::Filter::default()
         };
-        let rows = ledgers::select(&worker, &who, List::Queue, &list)?;
-        let total = rows.len();
         let limit = q.limit.unwrap_or(100).min(PAGE_MAX);
-        let items = rows
+        let storage = worker.storage().as_ref();
+        let query = queue::list_filter(
+            storage,
+            &worker.sync_context().calendar,
+            &who,
+            List::Queue,
+            &filter,
+            jiff::Timestamp::now(),
+        )?;
+        let offset = q.offset.unwrap_or(0) as u64;
+        let page = storage.list_projections(&query, offset, Some(limit as u64))?;
+        let total = page.total as usize;
+        let items = page
+            .rows
             .into_iter()
-            .skip(q.offset.unwrap_or(0))
-            .take(limit)
-            .map(|(e, flags)| QueueItem {
-                flags,
-                summary: e.summary.clone(),
+            .map(|row| {
+                let (summary, flags) = queue::summary(row);
+                QueueItem { summary, flags }
             })
             .collect();
         Ok(QueuePage { total, items })
