@@ -54,7 +54,8 @@ use serde_json::Value as Json;
 use uuid::Uuid;
 
 use crate::auth::{ConsoleUser, SERVER_USER, Session};
-use crate::index::{Index, Loaded, Summary, load};
+use crate::index::{Loaded, Summary, load};
+use crate::storage::projections::Dispatchee;
 use crate::storage::{Storage, StorageError, StoredDoc};
 
 /// Where a record leaves the server.
@@ -302,11 +303,29 @@ pub fn needs_to_know(user: &User, record: &AnyRecord, derived: Option<&Derived>)
         && derived.is_some_and(|d| dispatched_to(user, d.assignee.as_ref()))
 }
 
+/// Whom [`listed`] narrows a console list to, as the list query takes it
+/// (`crate::storage::projections::ListFilter`): a department handler sees
+/// only the incidents [`dispatched_to`] them, everyone else every record
+/// of their subtree. The query's SQL is [`dispatched_to`] over the stored
+/// assignee; `listed` stays the rule for a single record.
+pub fn list_reader(user: &User) -> Option<Dispatchee> {
+    (user.role == Role::DepartmentHandler).then(|| Dispatchee {
+        user_id: user.id.clone(),
+        department: user.department.clone().unwrap_or_default(),
+    })
+}
+
+/// The kinds a console list may hold: never an incident's parties by
+/// themselves (they are shown with their incident).
+pub fn listable(kind: RecordKind) -> bool {
+    kind != RecordKind::IncidentParties
+}
+
 /// Whether a record's summary is listed in the user's console lists (of
 /// their subtree): what they need to know, and never an incident's
 /// parties by themselves (they are shown with their incident).
 pub fn listed(user: &User, s: &Summary) -> bool {
-    if s.kind == RecordKind::IncidentParties {
+    if !listable(s.kind) {
         return false;
     }
     if user.role != Role::DepartmentHandler {
@@ -498,26 +517,40 @@ pub fn parties_shown(user: &User, channel: Channel, mut parties: Vec<Party>) -> 
     parties
 }
 
-/// The parties of every incident of the subtree at `scope` as `user` gets
-/// them on `channel`, by incident: the ledger's parties columns.
+/// The parties of `incidents` (ids of incidents the user may list, from
+/// the subtree at `scope`) as `user` gets them on `channel`, by incident:
+/// the ledger's parties columns. Reads each incident's parties record; a
+/// record outside `scope`, deleted or unreadable gives none.
 pub fn ledger_parties(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
-    index: &Index,
     user: &User,
     scope: &str,
+    incidents: &[Uuid],
     channel: Channel,
 ) -> Result<HashMap<Uuid, Vec<Party>>, StorageError> {
-    let entries = index.entries(storage, scope, calendar, &[RecordKind::IncidentParties])?;
-    Ok(entries
-        .into_iter()
-        .filter_map(|e| match &e.record {
-            AnyRecord::IncidentParties(p) if !p.meta.deleted => {
-                Some((p.incident, parties_shown(user, channel, p.parties.clone())))
+    let mut out = HashMap::new();
+    for incident in incidents {
+        let Some(stored) = storage.load_doc(IncidentParties::id_for(*incident))? else {
+            continue;
+        };
+        if !grid_within(storage, &stored.grid, scope)? {
+            continue;
+        }
+        match load(&stored.snapshot, calendar) {
+            Ok(Loaded {
+                record: AnyRecord::IncidentParties(p),
+                ..
+            }) if !p.meta.deleted && p.incident == *incident => {
+                out.insert(p.incident, parties_shown(user, channel, p.parties));
             }
-            _ => None,
-        })
-        .collect())
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(%incident, error = %e, "a parties record cannot be read")
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A console page's record JSON with an incident's parties (from its

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use automerge::ActorId;
+use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::{Author, DocError, RecordDoc};
 use gridwork_core::model::{AnyRecord, Role, User};
 use gridwork_demo::{Demo, DemoConfig};
@@ -11,8 +12,8 @@ use gridwork_demo::{Demo, DemoConfig};
 use crate::auth::{SERVER_DEVICE, SERVER_USER, hash_password, new_actor_hex};
 use crate::grids::{self, GeoError};
 use crate::storage::{
-    Account, CommitOutcome, DocWrite, NewChange, NewDevice, PushCommit, ServedScope, Storage,
-    StorageError,
+    Account, CommitOutcome, DocWrite, NewChange, NewDevice, ProjectionRow, PushCommit, ServedScope,
+    Storage, StorageError,
 };
 
 /// Shortest password accepted.
@@ -225,8 +226,10 @@ pub fn load_demo(
             None => records.push(record),
         }
     }
+    // The server's calendar (`AppState` uses the bundled one too).
+    let calendar = WorkCalendar::bundled();
     for chunk in records.chunks(DEMO_BATCH) {
-        store_demo_batch(storage, chunk, &mut authors, &mut summary)?;
+        store_demo_batch(storage, &calendar, chunk, &mut authors, &mut summary)?;
     }
     Ok(summary)
 }
@@ -355,6 +358,7 @@ fn demo_doc(record: &AnyRecord, actor: &ActorId) -> Result<RecordDoc, DocError> 
 /// server already has.
 fn store_demo_batch(
     storage: &dyn Storage,
+    calendar: &WorkCalendar,
     records: &[AnyRecord],
     authors: &mut DemoAuthors,
     summary: &mut DemoSummary,
@@ -383,6 +387,7 @@ fn store_demo_batch(
                 moved: false,
                 changes,
                 photos: crate::storage::photo_references(record),
+                projection: ProjectionRow::read(record, calendar),
             },
         ));
     }

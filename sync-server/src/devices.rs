@@ -32,8 +32,8 @@
 //! ([`crate::storage::Storage::changes_from_lost_devices`]). The console's
 //! record page shows such changes in the history as 来自已挂失设备 and the
 //! record as needing a look ([`lost_changes`]); the review queue can be
-//! narrowed to such records (`from_lost_device=true`,
-//! [`records_from_lost_devices`]). `lost_at` is set once and never
+//! narrowed to such records (`from_lost_device=true`, a condition of the
+//! projection query: `crate::storage::projections::ListFilter`). `lost_at` is set once and never
 //! cleared, so the flag never moves.
 //!
 //! **The device's side** (`gridwork_core::sync::client`, and the app's
@@ -246,13 +246,6 @@ pub fn lost_changes(storage: &dyn Storage, doc: Uuid) -> Result<Vec<String>, Sto
         .collect())
 }
 
-/// Every record with a change a device pushed after it was reported
-/// lost: the console queue's "from lost devices" filter.
-pub fn records_from_lost_devices(
-    storage: &dyn Storage,
-) -> Result<std::collections::HashSet<Uuid>, StorageError> {
-    Ok(storage.docs_from_lost_devices()?.into_iter().collect())
-}
 
 #[cfg(test)]
 mod tests {

@@ -15,16 +15,14 @@ use std::sync::{Arc, Mutex};
 use automerge::AutoCommit;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::RecordDoc;
-use gridwork_core::model::{AnyRecord, RecordKind, ReviewEntry, return_comment};
+use gridwork_core::model::{AnyRecord, RecordKind};
 use gridwork_core::workflow::{self, Assignee, Derived, Level};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::storage::{DocHead, Storage, StorageError, StoredDoc};
+use crate::storage::{DocHead, ProjectionRow, Storage, StorageError, StoredDoc};
 
-/// Working days before a deadline when an incident counts as due soon
-/// (将到期).
-pub const DUE_SOON_DAYS: u32 = 2;
+pub use crate::storage::projections::DUE_SOON_DAYS;
 
 /// The kinds a supervisor reviews or handles.
 pub const QUEUE_KINDS: [RecordKind; 3] = [
@@ -79,46 +77,39 @@ pub struct Flags {
 impl Summary {
     /// The summary of a record last written at `updated_at`.
     pub fn of(record: &AnyRecord, derived: Option<&Derived>, updated_at: i64) -> Summary {
-        let p = record.projection();
-        let review = |log: &[ReviewEntry]| return_comment(log).map(str::to_string);
-        let (status, return_comment, incident) = match (record, derived) {
-            (AnyRecord::Incident(i), Some(d)) => (
-                d.status.as_str().to_string(),
-                d.return_reason.clone(),
-                Some(IncidentFacts {
-                    number: i.number.clone(),
-                    category: p.category.clone().unwrap_or_default(),
-                    urgency: p.urgency.clone().unwrap_or_default(),
-                    level: d.level,
-                    assignee: d.assignee.clone(),
-                    deadline: d.deadline,
-                    escalations: d.escalations,
-                }),
-            ),
-            (AnyRecord::Household(h), _) => (
-                p.status.clone().unwrap_or_default(),
-                review(&h.review),
-                None,
-            ),
-            (AnyRecord::Resident(r), _) => (
-                p.status.clone().unwrap_or_default(),
-                review(&r.review),
-                None,
-            ),
-            _ => (p.status.clone().unwrap_or_default(), None, None),
-        };
+        Summary::from_row(ProjectionRow::of(record, derived), updated_at)
+    }
+
+    /// The summary a stored projection row gives.
+    pub fn from_row(row: ProjectionRow, updated_at: i64) -> Summary {
+        let name = |s: &str| serde_json::Value::String(s.to_string());
+        let incident = row.incident.map(|i| IncidentFacts {
+            number: i.number,
+            category: row.category.clone().unwrap_or_default(),
+            urgency: row.urgency.clone().unwrap_or_default(),
+            level: serde_json::from_value(name(&i.level)).unwrap_or(Level::Grid),
+            assignee: i.assignee.and_then(|(kind, id, name_zh)| {
+                Some(Assignee {
+                    kind: serde_json::from_value(name(&kind)).ok()?,
+                    id,
+                    name: name_zh,
+                })
+            }),
+            deadline: i.deadline.and_then(|d| d.parse().ok()),
+            escalations: i.escalations,
+        });
         Summary {
-            id: p.id,
-            kind: p.kind,
-            grid: p.grid,
-            title: p.title,
-            subtitle: p.subtitle,
-            status,
-            created_at: p.created_at,
-            created_by: p.created_by,
+            id: row.id,
+            kind: row.kind,
+            grid: row.grid,
+            title: row.title,
+            subtitle: row.subtitle,
+            status: row.status,
+            created_at: row.created_at,
+            created_by: row.created_by,
             updated_at,
-            deleted: p.deleted,
-            return_comment,
+            deleted: row.deleted,
+            return_comment: row.return_comment,
             incident,
         }
     }

@@ -127,6 +127,14 @@ enum Command {
     },
     /// Print the effective settings as TOML.
     PrintConfig,
+    /// Make the console's projection rows again from the stored documents
+    /// (after a change of the working calendar, or to repair them).
+    RebuildProjections {
+        /// Change nothing: list the records whose stored row differs from
+        /// the one their document gives, and fail if there are any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Load the generated demo: a street of grids, its staff and their
     /// records (stored as documents by the server's own actor). Running it
     /// again adds nothing twice.
@@ -284,6 +292,43 @@ fn run() -> anyhow::Result<()> {
             let summary =
                 admin::load_demo(storage, &demo, &password).context("loading the demo")?;
             print_demo_summary(out, &summary, &password, started.elapsed())?;
+        }
+        Command::RebuildProjections { check } => {
+            use gridwork_server::storage::projections;
+            let storage = open(&settings.data_dir)?;
+            let calendar = gridwork_core::calendar::WorkCalendar::bundled();
+            if check {
+                let differ =
+                    projections::check(&storage, &calendar).context("checking the projections")?;
+                for id in &differ {
+                    writeln!(out, "{id}")?;
+                }
+                writeln!(
+                    out,
+                    "{} projection rows differ from their documents",
+                    differ.len()
+                )?;
+                anyhow::ensure!(
+                    differ.is_empty(),
+                    "{} projection rows differ from their documents (the first: {}); run rebuild-projections to repair them",
+                    differ.len(),
+                    differ[0]
+                );
+                return Ok(());
+            }
+            let started = std::time::Instant::now();
+            let done =
+                projections::rebuild(&storage, &calendar).context("rebuilding the projections")?;
+            writeln!(
+                out,
+                "{} projection rows rebuilt in {:.1} s{}",
+                done.rows,
+                started.elapsed().as_secs_f64(),
+                match done.unreadable {
+                    0 => String::new(),
+                    n => format!("; {n} documents could not be read (see the log)"),
+                }
+            )?;
         }
         Command::ListDevices { user } => {
             let storage = open(&settings)?;

@@ -16,6 +16,11 @@
 //! next start finishes the job; once one has run to the end it is recorded
 //! (`data_migrations`) and later starts skip the scan.
 //!
+//! **Projections** ([`PROJECTIONS`]): the console's projection tables
+//! (`crate::storage::projections`) are filled from the documents once, on
+//! a server whose documents predate them; from then on every write keeps
+//! them.
+//!
 //! **Incident parties** ([`split_incident_parties`]): an incident's parties
 //! moved from the incident to their own linked record
 //! ([`gridwork_core::model::IncidentParties`], see [`crate::access`] for
@@ -30,16 +35,23 @@
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ROOT, ReadDoc};
+use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::{Author, DocError, RecordDoc};
 use gridwork_core::model::{AnyRecord, IncidentParties, IncidentWithParties, RecordKind};
 use uuid::Uuid;
 
 use crate::admin::{AdminError, server_actor};
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
-use crate::storage::{CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError};
+use crate::storage::{
+    CommitOutcome, DocWrite, NewChange, ProjectionRow, PushCommit, Storage, StorageError,
+};
 
 /// The name [`split_incident_parties`] is recorded under once it ran.
 pub const INCIDENT_PARTIES: &str = "20261204100000_incident_parties";
+
+/// The name the first fill of the console's projection tables is recorded
+/// under (a server whose documents predate them).
+pub const PROJECTIONS: &str = "20261205150000_projections";
 
 /// How often one document is retried after losing a race.
 const MAX_ATTEMPTS: usize = 5;
@@ -60,6 +72,25 @@ pub enum MigrateError {
 
 /// Runs every data migration not yet run to the end.
 pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
+    // First: the parties split below writes rows of its own.
+    if !storage.data_migration_done(PROJECTIONS)? {
+        let started = std::time::Instant::now();
+        // Only when rows are missing: a server whose rows were all written
+        // at push time (a demo loaded before the first start) keeps them.
+        let docs = storage.doc_heads("/")?.len() as u64;
+        let rows = if storage.projection_count()? != docs {
+            // The server's calendar (`AppState` uses the bundled one too).
+            crate::storage::projections::rebuild(storage, &WorkCalendar::bundled())?.rows
+        } else {
+            0
+        };
+        storage.mark_data_migration(PROJECTIONS, jiff::Timestamp::now().as_millisecond())?;
+        tracing::info!(
+            rows,
+            secs = started.elapsed().as_secs_f64(),
+            "data migration {PROJECTIONS}: console projections filled"
+        );
+    }
     if !storage.data_migration_done(INCIDENT_PARTIES)? {
         let started = std::time::Instant::now();
         let moved = split_incident_parties(storage, jiff::Timestamp::now())?;
@@ -188,6 +219,11 @@ fn split_one(
             device_id: None,
         }],
         photos: crate::storage::photo_references(&AnyRecord::Incident(incident.clone())),
+        // The server's calendar (`AppState` uses the bundled one too).
+        projection: ProjectionRow::read(
+            &AnyRecord::Incident(incident.clone()),
+            &WorkCalendar::bundled(),
+        ),
     };
 
     // The parties record: made, or given the parties it lacks.
@@ -215,6 +251,7 @@ fn split_one(
                 moved: false,
                 changes: new_changes(made.changes_since(&[])),
                 photos: Vec::new(),
+                projection: ProjectionRow::of(&AnyRecord::IncidentParties(record), None),
             })
         }
         Some(existing) => {
@@ -244,6 +281,7 @@ fn split_one(
                 moved: false,
                 changes,
                 photos: Vec::new(),
+                projection: ProjectionRow::of(&AnyRecord::IncidentParties(after), None),
             })
         }
     };
@@ -355,6 +393,7 @@ mod tests {
                 moved: false,
                 changes: new_changes(doc.changes_since(&[])),
                 photos: Vec::new(),
+                projection: ProjectionRow::read(&doc.read_any().unwrap(), &WorkCalendar::bundled()),
             }],
             blob_refs: Vec::new(),
         };

@@ -10,7 +10,7 @@ use gridwork_core::workflow;
 use gridwork_demo::{Demo, DemoConfig, generate};
 
 use super::*;
-use crate::storage::SqliteStorage;
+use crate::storage::{Projections, SqliteStorage};
 
 const ROLES: [Role; 6] = [
     Role::GridWorker,
@@ -491,14 +491,15 @@ fn the_console_shows_what_the_role_needs_with_parties_as_the_table_allows() {
         }
     }
     // The parties record itself is nobody's list line.
-    let index = Index::default();
     let who = s.console(Role::StreetSupervisor);
-    let listed_kinds: Vec<RecordKind> = index
-        .entries(&s.storage, &who.scope_path, &s.cal, &RecordKind::ALL)
+    let listed_kinds: Vec<RecordKind> = s
+        .storage
+        .projections_in(&who.scope_path, &RecordKind::ALL)
         .unwrap()
-        .iter()
-        .filter(|e| listed(&who.session.user, &e.summary))
-        .map(|e| e.summary.kind)
+        .into_iter()
+        .map(|p| Summary::from_row(p.row, p.updated_at))
+        .filter(|summary| listed(&who.session.user, summary))
+        .map(|summary| summary.kind)
         .collect();
     assert!(!listed_kinds.contains(&RecordKind::IncidentParties));
     assert!(listed_kinds.contains(&RecordKind::Incident));
@@ -507,13 +508,12 @@ fn the_console_shows_what_the_role_needs_with_parties_as_the_table_allows() {
 #[test]
 fn the_ledger_gets_a_handlers_parties_without_id_numbers() {
     let s = scene();
-    let index = Index::default();
     for role in [Role::StreetSupervisor, Role::DepartmentHandler] {
         let user = &s.users[&role];
         let scope = scope_path(&s.storage, user).unwrap().unwrap();
         for channel in [Channel::ConsoleList, Channel::Export] {
             let parties =
-                ledger_parties(&s.storage, &s.cal, &index, user, &scope, channel).unwrap();
+                ledger_parties(&s.storage, &s.cal, user, &scope, &[s.dispatched], channel).unwrap();
             let of_dispatched = &parties[&s.dispatched];
             let any_id = of_dispatched.iter().any(|p| !p.id_number.is_empty());
             let held_id = s

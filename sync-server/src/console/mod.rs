@@ -10,9 +10,12 @@
 //! change pushed through [`crate::sync::run`], the same checks and log as a
 //! tablet's push, so it reaches the worker's tablet at the next sync.
 //!
-//! Listing reads every document of the subtree; decoding Automerge is the
-//! cost, so [`index::Index`] keeps each document's summary by revision and
-//! decodes only what changed since the last listing.
+//! The queue and the ledgers list from the projection tables
+//! (`crate::storage::projections`): filtered, counted and paged in SQL,
+//! reading only a page's documents. The dashboard, its drill-downs, tasks
+//! and the hotline's address lookup still read every document of the
+//! subtree; for them [`index::Index`] keeps each document's summary by
+//! revision and decodes only what changed since the last listing.
 //!
 //! The HTTP handlers (`crate::api::console`) hold no rule: each extracts
 //! the request, calls one function here and maps the error. Sign-in and

@@ -21,6 +21,7 @@ use super::ledger::List;
 use crate::access;
 use crate::index::{Entry, Flags, Index, QUEUE_KINDS, Summary};
 use crate::storage::Storage;
+use crate::storage::projections::{DeadlineWindow, ListFilter, ListedRow};
 
 /// Every status a console list can be filtered by, each name once: the
 /// review states, then the incident statuses in the closed loop's order
@@ -70,6 +71,8 @@ pub struct Filter<'a> {
     pub figure: Option<&'a str>,
     /// Unix ms the visit cycles are judged at (default: now).
     pub at: Option<i64>,
+    /// Only records changed from a device after it was marked lost.
+    pub from_lost_device: bool,
 }
 
 /// The records of `list` the user may see, oldest change first, with
@@ -117,6 +120,112 @@ pub fn select(
         .collect();
     rows.sort_by_key(|(e, _)| (e.summary.updated_at, e.summary.id));
     Ok(rows)
+}
+
+/// The list query of `list` for the user: the scope (and, for a
+/// department handler, whom incidents must be dispatched to) as
+/// [`access`] decides them, the kind and status filters as [`passes`]
+/// reads them, the deadline flags on the day of `now`: the list is then
+/// filtered and paged in the database (`Projections::list_projections`).
+/// Figures are not expressed here ([`select`] picks them).
+pub fn list_filter(
+    storage: &dyn Storage,
+    cal: &WorkCalendar,
+    who: &ConsoleUser,
+    list: List,
+    filter: &Filter<'_>,
+    now: jiff::Timestamp,
+) -> Result<ListFilter, ConsoleError> {
+    let scope_path = scope_of(storage, who, filter.grid)?;
+    let candidates: Vec<RecordKind> = match list {
+        List::Queue => QUEUE_KINDS
+            .into_iter()
+            .filter(|k| filter.kind.is_none_or(|f| f == *k))
+            .collect(),
+        _ => list.kind().into_iter().collect(),
+    };
+    let kinds: Vec<RecordKind> = candidates
+        .into_iter()
+        .filter(|k| access::listable(*k))
+        .collect();
+    let default_status = if list == List::Queue { "todo" } else { "all" };
+    let status = filter
+        .status
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default_status);
+    let statuses = match status {
+        "all" => None,
+        "todo" => Some(
+            kinds
+                .iter()
+                .flat_map(|&k| -> Vec<(RecordKind, String)> {
+                    match k {
+                        RecordKind::Incident => Status::ALL
+                            .into_iter()
+                            .filter(|s| s.awaits_decision())
+                            .map(|s| (k, s.as_str().to_string()))
+                            .collect(),
+                        _ => vec![(k, ReviewState::Pending.as_str().to_string())],
+                    }
+                })
+                .collect(),
+        ),
+        other => Some(kinds.iter().map(|k| (*k, other.to_string())).collect()),
+    };
+    Ok(ListFilter {
+        scope_path,
+        kinds,
+        live: true,
+        statuses,
+        dispatched_to: access::list_reader(&who.session.user),
+        from_lost_device: filter.from_lost_device,
+        window: DeadlineWindow::on(shanghai_date(now), cal),
+    })
+}
+
+/// A listed row as the queue shows it.
+pub fn summary(row: ListedRow) -> (Summary, Flags) {
+    (
+        Summary::from_row(row.projection.row, row.projection.updated_at),
+        Flags {
+            overdue: row.overdue,
+            due_soon: row.due_soon,
+        },
+    )
+}
+
+/// Records of a list with their deadline flags.
+pub type Listed = Vec<(Arc<Entry>, Flags)>;
+
+/// The listed rows' records, read from their documents (only these), with
+/// their flags. A document that cannot be read is left out and logged.
+pub fn entries(
+    storage: &dyn Storage,
+    cal: &WorkCalendar,
+    rows: Vec<ListedRow>,
+) -> Result<Listed, ConsoleError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = row.projection.row.id;
+        let Some(stored) = storage.load_doc(id)? else {
+            continue;
+        };
+        match crate::index::load(&stored.snapshot, cal) {
+            Ok(loaded) => {
+                let (summary, flags) = summary(row);
+                out.push((
+                    Arc::new(Entry {
+                        summary,
+                        record: loaded.record,
+                        derived: loaded.derived,
+                    }),
+                    flags,
+                ));
+            }
+            Err(e) => tracing::warn!(doc = %id, error = %e, "a stored document cannot be read"),
+        }
+    }
+    Ok(out)
 }
 
 /// Every record of `kinds` at `scope` the user may see.

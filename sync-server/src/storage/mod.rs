@@ -24,10 +24,13 @@ mod conformance;
 mod device_states;
 mod grants;
 pub mod postgres;
+pub mod projections;
 mod recovery;
 mod sqlite;
+mod sqlite_projections;
 
 pub use postgres::PgStorage;
+pub use projections::{ProjectionRow, Projections};
 pub use sqlite::SqliteStorage;
 
 use std::collections::BTreeSet;
@@ -221,6 +224,9 @@ pub struct DocWrite {
     /// Every photo and thumbnail the written record references
     /// ([`photo_references`]).
     pub photos: Vec<String>,
+    /// The written record's console row ([`projections`]), stored in the
+    /// same transaction.
+    pub projection: ProjectionRow,
 }
 
 /// Everything one sync request stores, in one transaction.
@@ -250,11 +256,14 @@ pub fn photo_references(record: &AnyRecord) -> Vec<String> {
 
 /// [`photo_references`] of a stored document's snapshot.
 pub fn photo_references_in_snapshot(snapshot: &[u8]) -> Result<Vec<String>, String> {
+    Ok(photo_references(&read_snapshot(snapshot)?))
+}
+
+/// The record a stored document's snapshot holds.
+pub fn read_snapshot(snapshot: &[u8]) -> Result<AnyRecord, String> {
     let am = automerge::AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
     let doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
-    Ok(photo_references(
-        &doc.read_any().map_err(|e| e.to_string())?,
-    ))
+    doc.read_any().map_err(|e| e.to_string())
 }
 
 /// A photo reference a push adds to a record: granted when the push-time
@@ -427,8 +436,9 @@ pub(super) fn reveal_columns(e: &RevealEntry) -> (String, String) {
     (filter, serde_json::json!([e.record_id]).to_string())
 }
 
-/// The storage operations the server needs.
-pub trait Storage: Send + Sync + std::fmt::Debug {
+/// The storage operations the server needs (the console's queries are in
+/// [`Projections`]).
+pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
     /// Checks the database answers (readiness).
     fn ping(&self) -> Result<(), StorageError>;
 
@@ -480,9 +490,6 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// lost: (hash, device id), in log order.
     fn changes_from_lost_devices(&self, doc: Uuid)
     -> Result<Vec<([u8; 32], String)>, StorageError>;
-    /// Every document with a change a device pushed after it was reported
-    /// lost (the console queue's filter, [`crate::devices`]).
-    fn docs_from_lost_devices(&self) -> Result<Vec<Uuid>, StorageError>;
 
     // Sync.
     fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError>;
@@ -512,7 +519,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// (the console's listings).
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError>;
     /// Stores a checked push in one transaction: new changes (a hash
-    /// already in the log is skipped) and the documents' new snapshots.
+    /// already in the log is skipped), the documents' new snapshots and
+    /// their projection rows ([`DocWrite::projection`], with the push's
+    /// `received_at` as their `updated_at`).
     fn commit_push(&self, push: &PushCommit) -> Result<CommitOutcome, StorageError>;
     /// The next page of the log for a device.
     fn pull(&self, query: &PullQuery) -> Result<PullPage, StorageError>;

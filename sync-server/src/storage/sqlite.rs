@@ -56,6 +56,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261205130000_device_recovery",
         include_str!("migrations/20261205130000_device_recovery.sql"),
     ),
+    (
+        "20261205150000_projections",
+        include_str!("migrations/20261205150000_projections.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {
@@ -114,7 +118,7 @@ impl SqliteStorage {
         SqliteStorage::open(data_dir)
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written
         // (transactions roll back on drop), so a poisoned lock is usable.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
@@ -619,10 +623,6 @@ impl Storage for SqliteStorage {
         super::device_states::changes_from_lost(&self.conn(), doc)
     }
 
-    fn docs_from_lost_devices(&self) -> Result<Vec<Uuid>, StorageError> {
-        super::device_states::docs_from_lost(&self.conn())
-    }
-
     fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
@@ -873,6 +873,7 @@ impl Storage for SqliteStorage {
                 if written == 0 {
                     return Ok(CommitOutcome::Conflict);
                 }
+                super::sqlite_projections::put(&tx, &doc.projection, push.received_at)?;
             }
             super::grants::commit_refs(&tx, push)?;
         }

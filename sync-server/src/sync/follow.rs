@@ -16,7 +16,7 @@ use gridwork_core::model::{IncidentParties, RecordKind};
 
 use super::push::ServerActor;
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
-use crate::storage::{DocWrite, NewChange, Storage, StorageError};
+use crate::storage::{DocWrite, NewChange, ProjectionRow, Storage, StorageError};
 
 /// The server's writes moving the parties record of every incident that
 /// `writes` moves into another grid, unless the push writes that record
@@ -58,6 +58,7 @@ pub(super) fn parties_follow(
             .get_change_by_hash(&hash)
             .map(|c| c.raw_bytes().to_vec())
             .ok_or_else(|| StorageError::Corrupt("the server's own change vanished".into()))?;
+        let record = doc.read_any().map_err(|e| damaged(e.to_string()))?;
         follow.push(DocWrite {
             id,
             kind: stored.kind,
@@ -72,6 +73,8 @@ pub(super) fn parties_follow(
             }],
             // A parties record holds no photo.
             photos: Vec::new(),
+            // A parties record is no incident: no calendar needed.
+            projection: ProjectionRow::of(&record, None),
         });
     }
     Ok(follow)

@@ -61,7 +61,8 @@ use super::{SyncContext, authorship, follow, state};
 use crate::auth::Session;
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{
-    ActorOwner, CommitOutcome, DocWrite, NewChange, PushCommit, Storage, StorageError, StoredDoc,
+    ActorOwner, CommitOutcome, DocWrite, NewChange, ProjectionRow, PushCommit, Storage,
+    StorageError, StoredDoc,
 };
 
 /// How often a push is re-checked after losing a race for a document.
@@ -162,7 +163,7 @@ pub(super) fn store(
                     notices: told,
                 } => {
                     notices.extend(told);
-                    writes.push(write);
+                    writes.push(*write);
                 }
             }
         }
@@ -291,7 +292,7 @@ impl<'a> ScopeCheck<'a> {
 enum Checked {
     Refused(Rejection),
     Accepted {
-        write: DocWrite,
+        write: Box<DocWrite>,
         /// Stored, but the app should tell the worker.
         notices: Vec<Notice>,
     },
@@ -648,7 +649,7 @@ impl Checker<'_, '_> {
             return refuse(code, message);
         }
         Ok(Checked::Accepted {
-            write: DocWrite {
+            write: Box::new(DocWrite {
                 id: doc_id,
                 kind: doc.kind().as_str().to_string(),
                 grid: grid_after,
@@ -657,7 +658,8 @@ impl Checker<'_, '_> {
                 moved,
                 changes: new_changes,
                 photos: crate::storage::photo_references(&corrected),
-            },
+                projection: ProjectionRow::read(&corrected, &self.ctx.calendar),
+            }),
             notices,
         })
     }

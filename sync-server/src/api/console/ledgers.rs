@@ -72,18 +72,34 @@ fn parse_list(name: &str) -> Result<List, ConsoleApiError> {
     List::parse(name).ok_or_else(|| ApiError::BadRequest(format!("unknown list {name}")).into())
 }
 
-/// The records of a list the user may see ([`queue::select`]).
+/// The queue's kind filter: `None` when not given, a bad request when
+/// not a kind.
+pub fn queue_kind(kind: Option<&str>) -> Result<Option<RecordKind>, ConsoleApiError> {
+    match kind.filter(|k| !k.is_empty()) {
+        Some(k) => {
+            Ok(Some(RecordKind::parse(k).ok_or_else(|| {
+                ApiError::BadRequest(format!("unknown kind {k}"))
+            })?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The records of a list the user may see, from `offset`, at most
+/// `limit`, and how many the whole list holds. Without a figure the list
+/// is filtered and paged in the database ([`queue::list_filter`]) and only the
+/// page's documents are read; a figure's drill-down is picked from the
+/// records ([`queue::select`]).
 pub fn select(
     state: &AppState,
     who: &ConsoleUser,
     list: List,
     q: &ListQuery,
-) -> Result<Vec<(Arc<Entry>, Flags)>, ConsoleApiError> {
-    let kind = match (list, q.kind.as_deref().filter(|k| !k.is_empty())) {
-        (List::Queue, Some(k)) => Some(
-            RecordKind::parse(k)
-                .ok_or_else(|| ApiError::BadRequest(format!("unknown kind {k}")))?,
-        ),
+    offset: usize,
+    limit: Option<usize>,
+) -> Result<(usize, queue::Listed), ConsoleApiError> {
+    let kind = match list {
+        List::Queue => queue_kind(q.kind.as_deref())?,
         _ => None,
     };
     let figure = q.figure.as_deref().filter(|f| !f.is_empty());
@@ -98,25 +114,46 @@ pub fn select(
         grid: q.grid.as_deref(),
         figure,
         at: q.at,
+        from_lost_device: false,
     };
-    Ok(queue::select(
-        state.storage().as_ref(),
-        &state.sync_context().calendar,
+    let storage = state.storage().as_ref();
+    let calendar = &state.sync_context().calendar;
+    let now = jiff::Timestamp::now();
+    if figure.is_none() {
+        let query = queue::list_filter(storage, calendar, who, list, &filter, now)?;
+        let page = storage.list_projections(&query, offset as u64, limit.map(|l| l as u64))?;
+        return Ok((
+            page.total as usize,
+            queue::entries(storage, calendar, page.rows)?,
+        ));
+    }
+    let rows = queue::select(
+        storage,
+        calendar,
         &state.console().index,
         who,
         list,
         &filter,
-        jiff::Timestamp::now(),
-    )?)
+        now,
+    )?;
+    let total = rows.len();
+    Ok((
+        total,
+        rows.into_iter()
+            .skip(offset)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect(),
+    ))
 }
 
-/// The parties of the incidents a list may show, as the user gets them on
+/// The parties of the incidents among `rows`, as the user gets them on
 /// `channel` (only the incidents ledger has parties columns).
 fn parties_of(
     state: &AppState,
     who: &ConsoleUser,
     list: List,
     q: &ListQuery,
+    rows: &[(Arc<Entry>, Flags)],
     channel: Channel,
 ) -> Result<Parties, ConsoleApiError> {
     if list != List::Incidents {
@@ -124,12 +161,13 @@ fn parties_of(
     }
     let storage = state.storage().as_ref();
     let scope = queue::scope_of(storage, who, q.grid.as_deref())?;
+    let incidents: Vec<uuid::Uuid> = rows.iter().map(|(e, _)| e.summary.id).collect();
     Ok(access::ledger_parties(
         storage,
         &state.sync_context().calendar,
-        &state.console().index,
         &who.session.user,
         &scope,
+        &incidents,
         channel,
     )?)
 }
@@ -143,16 +181,10 @@ pub async fn view(
 ) -> Result<Json<LedgerPage>, ConsoleApiError> {
     let list = parse_list(&name)?;
     let page = tokio::task::spawn_blocking(move || -> Result<LedgerPage, ConsoleApiError> {
-        let rows = select(&state, &who, list, &q)?;
-        let total = rows.len();
         let limit = q.limit.unwrap_or(100).min(500);
-        let page: Vec<_> = rows
-            .iter()
-            .skip(q.offset.unwrap_or(0))
-            .take(limit)
-            .map(|(e, f)| (e.as_ref(), *f))
-            .collect();
-        let parties = parties_of(&state, &who, list, &q, Channel::ConsoleList)?;
+        let (total, rows) = select(&state, &who, list, &q, q.offset.unwrap_or(0), Some(limit))?;
+        let parties = parties_of(&state, &who, list, &q, &rows, Channel::ConsoleList)?;
+        let page = rows.iter().map(|(e, f)| (e.as_ref(), *f));
         let table = list.table(page, Reveal::MASKED, &parties);
         Ok(LedgerPage {
             rows: table.json_rows(),
@@ -176,9 +208,9 @@ pub async fn export(
     let format = parse_format(q.format.as_deref())?;
     let filter = serde_json::to_string(&q).unwrap_or_default();
     tokio::task::spawn_blocking(move || {
-        let rows = select(&state, &who, list, &q)?;
+        let (_, rows) = select(&state, &who, list, &q, 0, None)?;
         let reveal = reveal_for(&who, q.reveal.unwrap_or(false));
-        let parties = parties_of(&state, &who, list, &q, Channel::Export)?;
+        let parties = parties_of(&state, &who, list, &q, &rows, Channel::Export)?;
         let table = list.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), reveal, &parties);
         deliver(
             state.storage().as_ref(),
@@ -271,8 +303,15 @@ pub async fn map_incidents(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ConsoleApiError> {
     let bytes = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
-        let rows = select(&state, &who, List::Incidents, &q)?;
-        let parties = parties_of(&state, &who, List::Incidents, &q, Channel::ConsoleList)?;
+        let (_, rows) = select(&state, &who, List::Incidents, &q, 0, None)?;
+        let parties = parties_of(
+            &state,
+            &who,
+            List::Incidents,
+            &q,
+            &rows,
+            Channel::ConsoleList,
+        )?;
         let entries = rows.iter().map(|(e, f)| (e.as_ref(), *f));
         let table = List::Incidents.table(entries, Reveal::MASKED, &parties);
         let (bytes, _) = Format::GeoJson

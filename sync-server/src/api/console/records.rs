@@ -11,13 +11,12 @@ use gridwork_core::workflow::Action;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::ledgers::{self, ListQuery};
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::actions::{self, Decision};
 use crate::console::index::{Flags, Summary};
 use crate::console::ledger::List;
-use crate::console::page;
+use crate::console::{page, queue};
 use crate::error::ApiError;
 
 /// Longest page of the queue.
@@ -35,7 +34,7 @@ pub struct QueueQuery {
     /// A grid code in the user's subtree (its subtree is listed).
     pub grid: Option<String>,
     /// Only records with changes from a device reported lost
-    /// (`crate::devices::records_from_lost_devices`).
+    /// (a condition of the projection query).
     pub from_lost_device: Option<bool>,
     pub limit: Option<usize>,
     pub offset: Option<usize>,
@@ -65,26 +64,32 @@ pub async fn queue(
 ) -> Result<Json<QueuePage>, ConsoleApiError> {
     let worker = state.clone();
     let page = tokio::task::spawn_blocking(move || -> Result<QueuePage, ConsoleApiError> {
-        let list = ListQuery {
-            kind: q.kind,
-            status: q.status,
-            grid: q.grid,
-            ..ListQuery::default()
+        let filter = queue::Filter {
+            kind: super::ledgers::queue_kind(q.kind.as_deref())?,
+            status: q.status.as_deref(),
+            grid: q.grid.as_deref(),
+            from_lost_device: q.from_lost_device == Some(true),
+            ..queue::Filter::default()
         };
-        let mut rows = ledgers::select(&worker, &who, List::Queue, &list)?;
-        if q.from_lost_device == Some(true) {
-            let lost = crate::devices::records_from_lost_devices(worker.storage().as_ref())?;
-            rows.retain(|(e, _)| lost.contains(&e.summary.id));
-        }
-        let total = rows.len();
         let limit = q.limit.unwrap_or(100).min(PAGE_MAX);
-        let items = rows
+        let storage = worker.storage().as_ref();
+        let query = queue::list_filter(
+            storage,
+            &worker.sync_context().calendar,
+            &who,
+            List::Queue,
+            &filter,
+            jiff::Timestamp::now(),
+        )?;
+        let offset = q.offset.unwrap_or(0) as u64;
+        let page = storage.list_projections(&query, offset, Some(limit as u64))?;
+        let total = page.total as usize;
+        let items = page
+            .rows
             .into_iter()
-            .skip(q.offset.unwrap_or(0))
-            .take(limit)
-            .map(|(e, flags)| QueueItem {
-                flags,
-                summary: e.summary.clone(),
+            .map(|row| {
+                let (summary, flags) = queue::summary(row);
+                QueueItem { summary, flags }
             })
             .collect();
         Ok(QueuePage { total, items })

@@ -1,0 +1,357 @@
+//! The console's projections: one plain row per stored record (and, for an
+//! incident, one more with its derived workflow state), kept beside the
+//! documents so the console lists, filters, counts and maps in SQL instead
+//! of decoding documents.
+//!
+//! **One rule.** A row is made by [`ProjectionRow::of`] from core's
+//! `Record::projection` (title, subtitle and status as lists show them,
+//! masked) and, for an incident, `workflow::derive`. Every write of a
+//! document carries its row ([`super::DocWrite::projection`]) and the
+//! backend stores it in the transaction that stores the document, so the
+//! two never disagree; [`rebuild`] makes every row again from the
+//! documents (the admin command `rebuild-projections`, and the data
+//! migration that fills the tables of a server older than them).
+//!
+//! **Time.** Rows hold what does not change with the clock: an incident's
+//! working-day deadline as a date. Whether it is overdue or due soon is
+//! computed by the query from that date and the day asked
+//! ([`DeadlineWindow`]), so a list is right on any day without rewriting
+//! rows. The deadline itself depends on the working calendar: a server
+//! given another calendar rebuilds its projections.
+//!
+//! **Scope.** Rows keep the grid code, not its path: a query is given the
+//! scope as a grid-path prefix ([`crate::access`] decides it) and joins the
+//! grid table, so re-placing grids leaves no row behind.
+//!
+//! The SQLite statements are in `sqlite_projections.rs`; a second backend
+//! implements [`Projections`] with its own.
+
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::model::{AnyRecord, RecordKind, enum_name, return_comment};
+use gridwork_core::workflow::{self, Derived};
+use uuid::Uuid;
+
+use super::{Storage, StorageError};
+
+/// A record's projection, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionRow {
+    pub id: Uuid,
+    pub kind: RecordKind,
+    pub grid: String,
+    /// Masked, as lists show it.
+    pub title: String,
+    /// Masked, as lists show it.
+    pub subtitle: String,
+    /// Review state (`pending`, `accepted`, `returned`) or incident status;
+    /// empty when the kind has none.
+    pub status: String,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub deleted: bool,
+    /// The comment (reason) of the latest return, while returned.
+    pub return_comment: Option<String>,
+    /// WGS-84 longitude and latitude, when the record has one place.
+    pub point: Option<(f64, f64)>,
+    pub incident: Option<IncidentRow>,
+}
+
+/// An incident's derived state, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentRow {
+    pub number: String,
+    /// `grid`, `street`, `district`, `city`.
+    pub level: String,
+    /// `department` or `person`, with the id and name.
+    pub assignee: Option<(String, String, String)>,
+    /// `YYYY-MM-DD`.
+    pub deadline: Option<String>,
+    pub escalations: u32,
+    pub resolved_on_spot: bool,
+    pub feedback: Option<String>,
+    pub reported_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+/// A row with when the server last stored its document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredProjection {
+    pub row: ProjectionRow,
+    /// Unix ms, server clock.
+    pub updated_at: i64,
+}
+
+impl ProjectionRow {
+    /// The row of a record; `derived` is an incident's state
+    /// ([`ProjectionRow::read`] derives it).
+    pub fn of(record: &AnyRecord, derived: Option<&Derived>) -> ProjectionRow {
+        let p = record.projection();
+        let (status, return_comment, incident) = match (record, derived) {
+            (AnyRecord::Incident(i), Some(d)) => (
+                d.status.as_str().to_string(),
+                d.return_reason.clone(),
+                Some(IncidentRow {
+                    number: i.number.clone(),
+                    level: enum_name(&d.level),
+                    assignee: d
+                        .assignee
+                        .as_ref()
+                        .map(|a| (enum_name(&a.kind), a.id.clone(), a.name.clone())),
+                    deadline: d.deadline.map(|d| d.to_string()),
+                    escalations: d.escalations,
+                    resolved_on_spot: d.resolved_on_spot,
+                    feedback: d.feedback.as_ref().map(enum_name),
+                    reported_at: d.reported_at,
+                    accepted_at: d.accepted_at,
+                    resolved_at: d.resolved_at,
+                    closed_at: d.closed_at,
+                }),
+            ),
+            (AnyRecord::Household(h), _) => (
+                p.status.clone().unwrap_or_default(),
+                return_comment(&h.review).map(str::to_string),
+                None,
+            ),
+            (AnyRecord::Resident(r), _) => (
+                p.status.clone().unwrap_or_default(),
+                return_comment(&r.review).map(str::to_string),
+                None,
+            ),
+            _ => (p.status.clone().unwrap_or_default(), None, None),
+        };
+        ProjectionRow {
+            id: p.id,
+            kind: p.kind,
+            grid: p.grid,
+            title: p.title,
+            subtitle: p.subtitle,
+            status,
+            category: p.category,
+            urgency: p.urgency,
+            parent_id: p.parent_id,
+            created_at: p.created_at,
+            created_by: p.created_by,
+            deleted: p.deleted,
+            return_comment,
+            point: record.point().map(|g| (g.lon, g.lat)),
+            incident,
+        }
+    }
+
+    /// The row of a record, deriving an incident's state on `cal`.
+    pub fn read(record: &AnyRecord, cal: &WorkCalendar) -> ProjectionRow {
+        let derived = match record {
+            AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
+            _ => None,
+        };
+        ProjectionRow::of(record, derived.as_ref())
+    }
+}
+
+/// The day a list is asked on, and the last day that counts as due soon
+/// (将到期): an open incident is overdue when its deadline is before
+/// `today`, due soon when it is from `today` to `soon`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineWindow {
+    /// `YYYY-MM-DD`.
+    pub today: String,
+    /// `YYYY-MM-DD`.
+    pub soon: String,
+    /// The statuses in which an incident is open (flags apply).
+    pub open: Vec<String>,
+}
+
+impl DeadlineWindow {
+    /// The window of `today` on `cal`: due soon is within
+    /// [`DUE_SOON_DAYS`] working days.
+    pub fn on(today: jiff::civil::Date, cal: &WorkCalendar) -> DeadlineWindow {
+        DeadlineWindow {
+            today: today.to_string(),
+            soon: cal.add_working_days(today, DUE_SOON_DAYS).to_string(),
+            open: workflow::Status::ALL
+                .iter()
+                .filter(|s| s.is_open())
+                .map(|s| s.as_str().to_string())
+                .collect(),
+        }
+    }
+}
+
+/// Working days before a deadline when an incident counts as due soon
+/// (将到期).
+pub const DUE_SOON_DAYS: u32 = 2;
+
+/// Which rows a console list holds, all conditions together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListFilter {
+    /// The grid path the rows' grids are under (`crate::access` decides
+    /// it for the reader).
+    pub scope_path: String,
+    pub kinds: Vec<RecordKind>,
+    /// Leave deleted records out.
+    pub live: bool,
+    /// Rows whose (kind, status) is one of these; `None` for any.
+    pub statuses: Option<Vec<(RecordKind, String)>>,
+    /// Only incidents dispatched to this reader (a department handler).
+    pub dispatched_to: Option<Dispatchee>,
+    /// Only records changed from a device after it was marked lost
+    /// (`crate::devices`).
+    pub from_lost_device: bool,
+    /// The day the deadline flags are computed for.
+    pub window: DeadlineWindow,
+}
+
+/// A reader incidents can be dispatched to: the person, and their
+/// department (see `crate::access::dispatched_to`, the rule this is the
+/// SQL of).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispatchee {
+    pub user_id: String,
+    /// Empty when the reader has none.
+    pub department: String,
+}
+
+/// A row of a list, with its deadline flags on the day asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedRow {
+    pub projection: StoredProjection,
+    pub overdue: bool,
+    pub due_soon: bool,
+}
+
+/// One page of a list, and how many rows the whole list holds.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListPage {
+    pub total: u64,
+    pub rows: Vec<ListedRow>,
+}
+
+/// The projection queries the console needs, implemented by each backend.
+pub trait Projections {
+    /// The rows `filter` holds, oldest change first (then by id), from
+    /// `offset`, at most `limit` (all with `None`), and their number.
+    fn list_projections(
+        &self,
+        filter: &ListFilter,
+        offset: u64,
+        limit: Option<u64>,
+    ) -> Result<ListPage, StorageError>;
+    /// Every row of `kinds` in the subtree whose grid path starts with
+    /// `scope_path`, oldest change first.
+    fn projections_in(
+        &self,
+        scope_path: &str,
+        kinds: &[RecordKind],
+    ) -> Result<Vec<StoredProjection>, StorageError>;
+    /// Every stored row, in id order (for checks and the rebuild test).
+    fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError>;
+    /// How many rows are stored.
+    fn projection_count(&self) -> Result<u64, StorageError>;
+    /// Replaces every row with `rows`, in one transaction.
+    fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError>;
+}
+
+/// What [`rebuild`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub rows: usize,
+    /// Documents that could not be read (logged, left without a row).
+    pub unreadable: usize,
+}
+
+/// Makes every projection row again from the stored documents and
+/// replaces the stored rows with them.
+pub fn rebuild(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Rebuilt, StorageError> {
+    let rows = read_all(storage, cal)?;
+    let out = Rebuilt {
+        rows: rows.0.len(),
+        unreadable: rows.1,
+    };
+    storage.replace_projections(&rows.0)?;
+    Ok(out)
+}
+
+/// The ids of the records whose stored row differs from the row their
+/// document gives (missing, extra or changed), in id order: what a
+/// rebuild would change.
+pub fn check(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Vec<Uuid>, StorageError> {
+    let stored = storage.all_projections()?;
+    let (made, _) = read_all(storage, cal)?;
+    let stored: std::collections::BTreeMap<Uuid, &StoredProjection> =
+        stored.iter().map(|r| (r.row.id, r)).collect();
+    let made: std::collections::BTreeMap<Uuid, &StoredProjection> =
+        made.iter().map(|r| (r.row.id, r)).collect();
+    let mut ids: std::collections::BTreeSet<Uuid> = stored.keys().copied().collect();
+    ids.extend(made.keys().copied());
+    Ok(ids
+        .into_iter()
+        .filter(|id| stored.get(id) != made.get(id))
+        .collect())
+}
+
+/// Every stored document's row, made from the document, in id order, and
+/// how many documents could not be read.
+pub fn read_all(
+    storage: &dyn Storage,
+    cal: &WorkCalendar,
+) -> Result<(Vec<StoredProjection>, usize), StorageError> {
+    let mut rows = Vec::new();
+    let mut unreadable = 0;
+    for head in storage.doc_heads("/")? {
+        let Some(stored) = storage.load_doc(head.id)? else {
+            continue;
+        };
+        match super::read_snapshot(&stored.snapshot) {
+            Ok(record) => rows.push(StoredProjection {
+                row: ProjectionRow::read(&record, cal),
+                updated_at: head.updated_at,
+            }),
+            Err(e) => {
+                tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read");
+                unreadable += 1;
+            }
+        }
+    }
+    rows.sort_by_key(|r| r.row.id);
+    Ok((rows, unreadable))
+}
+
+#[cfg(test)]
+mod tests {
+    use gridwork_demo::{DemoConfig, generate};
+
+    use super::*;
+    use crate::storage::SqliteStorage;
+
+    #[test]
+    fn a_demo_load_writes_the_rows_a_rebuild_makes_and_a_changed_row_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let demo = generate(&DemoConfig::with_total_records(3, 300));
+        crate::admin::load_demo(&storage, &demo, "demo-password-1").unwrap();
+        let cal = WorkCalendar::bundled();
+        let stored = storage.all_projections().unwrap();
+        assert_eq!(stored.len(), storage.doc_heads("/").unwrap().len());
+        assert!(stored.iter().any(|r| r.row.incident.is_some()));
+        assert!(stored.iter().any(|r| r.row.point.is_some()));
+        assert_eq!(check(&storage, &cal).unwrap(), Vec::<Uuid>::new());
+
+        // A row that no longer says what its document does is found, and
+        // a rebuild puts it right.
+        let mut changed = stored.clone();
+        changed[0].row.title.push('!');
+        changed.pop();
+        storage.replace_projections(&changed).unwrap();
+        let differ = check(&storage, &cal).unwrap();
+        assert_eq!(differ.len(), 2);
+        assert!(differ.contains(&stored[0].row.id));
+        let done = rebuild(&storage, &cal).unwrap();
+        assert_eq!(done.rows, stored.len());
+        assert_eq!(storage.all_projections().unwrap(), stored);
+    }
+}
