@@ -52,6 +52,16 @@ macro_rules! handlers {
 /// Every command's name (see `command_list.rs`).
 pub const COMMANDS: &[&str] = with_commands!(command_names);
 
+/// Time between background syncs ([`SYNC_INTERVAL_ENV`], default 30 s).
+pub fn sync_interval() -> Duration {
+    let secs = std::env::var(SYNC_INTERVAL_ENV)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30);
+    Duration::from_secs(secs)
+}
+
 /// Builds and runs the app until its last window closes.
 ///
 /// # Panics
@@ -72,12 +82,9 @@ pub fn run() {
             };
             let state = state::AppState::open(data_dir)?;
             app.manage(state);
-            let secs = std::env::var(SYNC_INTERVAL_ENV)
-                .ok()
-                .and_then(|s| s.parse::<u64>().ok())
-                .filter(|s| *s > 0)
-                .unwrap_or(30);
-            sync::spawn_background(app.handle().clone(), Duration::from_secs(secs));
+            sync::spawn_background(app.handle().clone(), sync_interval());
+            // A wipe reported lost before the app last stopped.
+            wipe::retry_pending_report(app.handle().clone(), sync_interval());
             Ok(())
         })
         .invoke_handler(with_commands!(handlers))

@@ -31,8 +31,10 @@
 //! device's `lost_at` came from a lost device
 //! ([`crate::storage::Storage::changes_from_lost_devices`]). The console's
 //! record page shows such changes in the history as 来自已挂失设备 and the
-//! record as needing a look ([`lost_changes`]). `lost_at` is set once and
-//! never cleared, so the flag never moves.
+//! record as needing a look ([`lost_changes`]); the review queue can be
+//! narrowed to such records (`from_lost_device=true`,
+//! [`records_from_lost_devices`]). `lost_at` is set once and never
+//! cleared, so the flag never moves.
 //!
 //! **The device's side** (`gridwork_core::sync::client`, and the app's
 //! `src-tauri/src/sync.rs`): it pushes its whole outbox first (the flag
@@ -40,10 +42,12 @@
 //! device until it reports the wipe), then erases its data folder
 //! (`gridwork_core::store::wipe`: key files overwritten, then every file
 //! deleted; with the store encrypted this is a crypto-erase) and reports.
-//! If the report never arrives (the network fails just then) the data is
-//! gone all the same, and the device stays *lost* in the list: the token
-//! was in the erased folder and nobody can use it but for another push
-//! that is flagged too.
+//! If the report does not arrive (the network fails just then) the data
+//! is gone all the same, and the device stays *lost* in the list until it
+//! does: the device keeps the report, with its token, as the one file in
+//! the emptied folder and sends it again at its next start and contact
+//! (`gridwork_core::sync::wipe::report_pending`). Whoever reads that token
+//! can only push changes, flagged like the rest, or report the wipe.
 
 use gridwork_core::sync::api::WipeReport;
 use serde::Serialize;
@@ -240,6 +244,14 @@ pub fn lost_changes(storage: &dyn Storage, doc: Uuid) -> Result<Vec<String>, Sto
         .into_iter()
         .map(|(hash, _)| automerge::ChangeHash(hash).to_string())
         .collect())
+}
+
+/// Every record with a change a device pushed after it was reported
+/// lost: the console queue's "from lost devices" filter.
+pub fn records_from_lost_devices(
+    storage: &dyn Storage,
+) -> Result<std::collections::HashSet<Uuid>, StorageError> {
+    Ok(storage.docs_from_lost_devices()?.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use gridwork_core::model::{Household, Meta, Role, User};
 use gridwork_core::store::Store;
 use gridwork_core::sync::client::SyncClient;
 use gridwork_core::sync::http::{HttpTransport, login};
-use gridwork_core::sync::wipe::erase_and_report;
+use gridwork_core::sync::wipe::{
+    PENDING_REPORT_FILE, PendingReport, erase_and_report, report_pending,
+};
 use gridwork_tests::console::Console;
 use gridwork_tests::{Device, PASSWORD, Server, community};
 
@@ -50,6 +52,14 @@ fn listed_state(server: &Server, device: &str) -> Result<String> {
         .unwrap_or_default()
         .trim()
         .to_string())
+}
+
+fn pending_report(server: &Server, token: &str) -> PendingReport {
+    PendingReport {
+        server_url: server.url(),
+        trust: Default::default(),
+        token: token.to_string(),
+    }
 }
 
 #[tokio::test]
@@ -102,7 +112,7 @@ async fn a_lost_tablet_pushes_its_outbox_then_erases_itself_and_the_server_shows
     assert_eq!((progress.changes_sent, progress.pending), (1, 0));
     assert_eq!(progress.changes_received, 0);
     drop(store);
-    let wiped = erase_and_report(&data, &transport).await?;
+    let wiped = erase_and_report(&data, &pending_report(&server, &tablet.token)).await?;
     assert_eq!(
         std::fs::read_dir(&data)?.count(),
         0,
@@ -144,6 +154,27 @@ async fn a_lost_tablet_pushes_its_outbox_then_erases_itself_and_the_server_shows
         serde_json::json!([]),
         "sent before"
     );
+    // The queue narrowed to what came from lost devices: that household
+    // alone, not the one sent before.
+    let queued = |page: serde_json::Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let all = queued(console.get("/queue?status=all").await?.ok()?);
+    assert!(all.contains(&sent.meta.id.to_string()), "{all:?}");
+    let lost = console
+        .get("/queue?status=all&from_lost_device=true")
+        .await?
+        .ok()?;
+    assert_eq!(lost["total"], 1, "{lost}");
+    assert_eq!(queued(lost), [unsent.meta.id.to_string()]);
 
     // Wiped, with the server's time; the token is dead.
     assert!(listed_state(&server, &tablet.device_id)?.starts_with("wiped "));
@@ -249,5 +280,79 @@ async fn the_console_lists_devices_with_their_state_and_marks_one_lost_for_admin
         .await?
         .ok()?;
     assert_eq!(revoked["state"], "revoked");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_wipe_report_cut_off_after_the_erase_is_sent_again_until_the_server_records_it()
+-> Result<()> {
+    let mut server = Server::start()?;
+    let worker = user(Role::GridWorker);
+    let author = Author::new(worker.id.clone(), NOW);
+    let folder = tempfile::tempdir()?;
+    let data = folder.path().join("data");
+    std::fs::create_dir_all(&data)?;
+    let tablet = login(&server.url(), &worker.id, PASSWORD, "断网的平板").await?;
+    let actor = ActorId::from(hex::decode(&tablet.actor_id)?);
+    let mut store = Store::open(data.join("device.sqlite"), actor)?;
+    let transport = HttpTransport::new(&server.url(), &tablet.token)?;
+    let client = SyncClient::default();
+    let unsent = store.insert(household(&worker.grid, &worker.id, "303"), &author, today())?;
+    server.admin(&["mark-lost", &tablet.device_id])?;
+    let progress = client.sync(&mut store, &transport, |_| {}).await?;
+    assert!(progress.wipe);
+    drop(store);
+
+    // The connection goes just after the sync: the erase happens, the
+    // report does not arrive.
+    server.kill()?;
+    let err = erase_and_report(&data, &pending_report(&server, &tablet.token))
+        .await
+        .expect_err("the server is down");
+    assert!(err.is_retryable(), "{err:?}");
+    let left: Vec<String> = std::fs::read_dir(&data)?
+        .map(|e| -> Result<String> { Ok(e?.file_name().to_string_lossy().into_owned()) })
+        .collect::<Result<_>>()?;
+    assert_eq!(left, [PENDING_REPORT_FILE], "only the report waits");
+    let kept = std::fs::read(data.join(PENDING_REPORT_FILE))?;
+    let id = unsent.meta.id.to_string();
+    let in_records: [&[u8]; 3] = [worker.id.as_bytes(), b"303", id.as_bytes()];
+    for clear in in_records {
+        assert!(
+            !kept.windows(clear.len()).any(|w| w == clear),
+            "the pending report holds nothing of the records"
+        );
+    }
+
+    // Still down at the next start: the report stays.
+    assert!(report_pending(&data).await.is_err());
+    assert!(data.join(PENDING_REPORT_FILE).exists());
+
+    // The server is back: the next try gets through, once.
+    server.restart()?;
+    assert!(listed_state(&server, &tablet.device_id)?.starts_with("lost "));
+    let wiped = report_pending(&data)
+        .await?
+        .context("the report was sent")?;
+    assert!(wiped.wiped_at > 0);
+    assert!(listed_state(&server, &tablet.device_id)?.starts_with("wiped "));
+    assert_eq!(std::fs::read_dir(&data)?.count(), 0, "nothing is left");
+    assert!(report_pending(&data).await?.is_none());
+
+    // An answer lost after the server recorded the wipe: the next try
+    // is told the token is dead, and the report is dropped, not retried.
+    let folder2 = tempfile::tempdir()?;
+    std::fs::write(
+        folder2.path().join(PENDING_REPORT_FILE),
+        serde_json::to_vec(&serde_json::json!({
+            "server_url": server.url(),
+            "token": tablet.token,
+        }))?,
+    )?;
+    let err = report_pending(folder2.path())
+        .await
+        .expect_err("already recorded");
+    assert_eq!(err.code(), "token_revoked");
+    assert!(!folder2.path().join(PENDING_REPORT_FILE).exists());
     Ok(())
 }

@@ -8,6 +8,18 @@
 //! it, so they are too. Search is unchanged: FTS5 runs on the decrypted
 //! pages.
 //!
+//! What encryption costs: SQLCipher decrypts and authenticates a page
+//! each time it reads one from the file, and nothing else. The key is
+//! raw (no key derivation at open), memory security is off (SQLCipher's
+//! default since 4.5: no wiping of every freed buffer), temporary tables
+//! stay in memory (the build's `SQLITE_TEMP_STORE=2`), and each store
+//! keeps one connection open for its whole life. So the cost follows the
+//! page-cache misses, and the cache is made large enough to keep a
+//! worker's lists decrypted in memory (`CACHE_KIB` in the `schema`
+//! module, set on every connection, plain or encrypted, so the bench's
+//! plain baseline differs by the encryption alone). The bench measures
+//! both side by side (`cargo run --release -p gridwork-bench -- store`).
+//!
 //! Migration: a file that starts with SQLite's plain header is copied
 //! into an encrypted twin beside it (`sqlcipher_export`, after its log is
 //! folded into it), the twin is synced and renamed over the original. A

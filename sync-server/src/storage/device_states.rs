@@ -48,6 +48,18 @@ fn hash(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
         .map_err(|_| StorageError::Corrupt("a change hash is not 32 bytes".into()))
 }
 
+pub(super) fn docs_from_lost(conn: &Connection) -> Result<Vec<Uuid>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT l.doc FROM devices d JOIN log l ON l.device_id = d.id
+         WHERE d.lost_at IS NOT NULL AND l.received_at >= d.lost_at",
+    )?;
+    let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+    rows.map(|row| {
+        Uuid::from_slice(&row?).map_err(|_| StorageError::Corrupt("a document id".into()))
+    })
+    .collect()
+}
+
 pub(super) fn changes_from_lost(
     conn: &Connection,
     doc: Uuid,

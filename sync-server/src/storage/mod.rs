@@ -468,6 +468,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// lost: (hash, device id), in log order.
     fn changes_from_lost_devices(&self, doc: Uuid)
     -> Result<Vec<([u8; 32], String)>, StorageError>;
+    /// Every document with a change a device pushed after it was reported
+    /// lost (the console queue's filter, [`crate::devices`]).
+    fn docs_from_lost_devices(&self) -> Result<Vec<Uuid>, StorageError>;
 
     // Sync.
     fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError>;

@@ -605,6 +605,10 @@ impl Storage for SqliteStorage {
         super::device_states::changes_from_lost(&self.conn(), doc)
     }
 
+    fn docs_from_lost_devices(&self) -> Result<Vec<Uuid>, StorageError> {
+        super::device_states::docs_from_lost(&self.conn())
+    }
+
     fn served_scope(&self, device_id: &str) -> Result<Option<ServedScope>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(

@@ -424,7 +424,12 @@ status?: string,
 /**
  * A grid code in the user's subtree (its subtree is listed).
  */
-grid?: string, limit?: number, offset?: number, };
+grid?: string, 
+/**
+ * Only records with changes from a device reported lost
+ * (`crate::devices::records_from_lost_devices`).
+ */
+from_lost_device?: boolean, limit?: number, offset?: number, };
 
 /**
  * A record with its [PI] and [S] fields in clear as far as the role may

@@ -34,6 +34,9 @@ pub struct QueueQuery {
     pub status: Option<String>,
     /// A grid code in the user's subtree (its subtree is listed).
     pub grid: Option<String>,
+    /// Only records with changes from a device reported lost
+    /// (`crate::devices::records_from_lost_devices`).
+    pub from_lost_device: Option<bool>,
     pub limit: Option<usize>,
     pub offset: Option<usize>,
 }
@@ -68,7 +71,11 @@ pub async fn queue(
             grid: q.grid,
             ..ListQuery::default()
         };
-        let rows = ledgers::select(&worker, &who, List::Queue, &list)?;
+        let mut rows = ledgers::select(&worker, &who, List::Queue, &list)?;
+        if q.from_lost_device == Some(true) {
+            let lost = crate::devices::records_from_lost_devices(worker.storage().as_ref())?;
+            rows.retain(|(e, _)| lost.contains(&e.summary.id));
+        }
         let total = rows.len();
         let limit = q.limit.unwrap_or(100).min(PAGE_MAX);
         let items = rows

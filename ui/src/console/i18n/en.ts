@@ -12,7 +12,7 @@ const en: ConsoleMessages = {
   },
   nav: { queue: 'Queue', back: 'Back to the queue', dashboard: 'Dashboard', ledgers: 'Ledgers', map: 'Map', hotline: '12345 orders', tasks: 'Tasks', accessLog: 'Access log', devices: 'Devices' },
   kind: { all: 'All', household: 'Households', resident: 'Residents', incident: 'Incidents' },
-  filter: { status: 'Status', grid: 'Grid', allGrids: 'All grids', todo: 'To do', all: 'Any status', refresh: 'Refresh' },
+  filter: { status: 'Status', grid: 'Grid', allGrids: 'All grids', todo: 'To do', all: 'Any status', refresh: 'Refresh', fromLostDevice: 'From lost devices only' },
   queue: { empty: 'Nothing waiting', total: '{n} in all', updated: 'Updated', createdBy: 'By' },
   status: {
     pending: 'Pending review',

@@ -20,7 +20,7 @@ const zhCN = {
   },
   nav: { queue: '待办队列', back: '返回队列', dashboard: '统计看板', ledgers: '台账', map: '地图', hotline: '12345工单', tasks: '任务下发', accessLog: '访问日志', devices: '设备管理' },
   kind: { all: '全部', household: '房屋/户', resident: '人口', incident: '事件' },
-  filter: { status: '状态', grid: '网格', allGrids: '全部网格', todo: '待处理', all: '全部状态', refresh: '刷新' },
+  filter: { status: '状态', grid: '网格', allGrids: '全部网格', todo: '待处理', all: '全部状态', refresh: '刷新', fromLostDevice: '仅来自已挂失设备' },
   queue: { empty: '没有待处理的记录', total: '共 {n} 条', updated: '更新于', createdBy: '采集人' },
   status: {
     pending: '待审核',
