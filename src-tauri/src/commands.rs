@@ -115,9 +115,17 @@ pub async fn login<R: Runtime>(
     } else {
         args.device_name
     };
-    let login = http::login_trusting(&url, &trust, args.user.trim(), &args.password, &device_name)
-        .await
-        .map_err(|e| CommandError::transport(&e))?;
+    let recovery_device = crate::keys::recovery_device(&state.data_dir)?;
+    let login = http::login_trusting(
+        &url,
+        &trust,
+        args.user.trim(),
+        &args.password,
+        &device_name,
+        recovery_device.as_deref(),
+    )
+    .await
+    .map_err(|e| CommandError::transport(&e))?;
     state.sign_in(SavedSession {
         server_url: url,
         trust,

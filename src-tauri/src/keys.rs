@@ -7,8 +7,10 @@ use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use gridwork_core::problem::params;
+use gridwork_core::sync::api::RecoverySecret;
 use gridwork_core::vault::pin::PinRefused;
-use gridwork_core::vault::{DataKey, KdfParams, KeyFile, VaultError, destroy_keys};
+use gridwork_core::vault::sign_in::{self, SignInKey};
+use gridwork_core::vault::{Clock, DataKey, KdfParams, VaultError};
 
 use crate::errors::{CommandError, ErrorCode};
 
@@ -19,6 +21,10 @@ pub struct Keys {
     pub(crate) idle_locked: bool,
     /// The PIN's key derivation cost (cheaper in unit tests).
     pub(crate) kdf: KdfParams,
+    /// The throttle's clock (moved by hand in tests).
+    pub(crate) clock: Clock,
+    /// What the last sign-in did with the key, until a PIN is chosen.
+    pub(crate) after_sign_in: Option<SignInKey>,
 }
 
 impl Default for Keys {
@@ -27,6 +33,8 @@ impl Default for Keys {
             key: None,
             idle_locked: false,
             kdf: KdfParams::DEFAULT,
+            clock: Clock::system(),
+            after_sign_in: None,
         }
     }
 }
@@ -77,6 +85,7 @@ impl CommandError {
             ),
             VaultError::LockedOut => Self::code(ErrorCode::PinLockedOut),
             VaultError::NoPin => Self::code(ErrorCode::PinNotSet),
+            VaultError::PinNotTyped => Self::locked(),
             VaultError::PinRefused(r) => Self::code(match r {
                 PinRefused::NotSixDigits => ErrorCode::PinNotSixDigits,
                 PinRefused::SameDigit => ErrorCode::PinSameDigit,
@@ -92,28 +101,30 @@ impl CommandError {
     }
 }
 
-/// The data key a sign-in seals its session and store with, and whether
-/// it was made just now: the key held (a worker signing in again), or a
-/// new one. Refused while a PIN is set but not typed. A key file locked
-/// out by wrong PINs is destroyed: its data cannot be opened any more.
+/// The data key a sign-in seals its session and store with (core's
+/// `vault::sign_in` holds the rule): the key held, the key recovered with
+/// the login's recovery secret after a PIN lock-out, or a new one.
+/// Refused while a PIN is set but not typed. Remembers a recovery or a
+/// loss for the PIN screen that follows.
 pub fn key_for_sign_in(
     keys: &Mutex<Keys>,
     data_dir: &Path,
-) -> Result<(DataKey, bool), CommandError> {
-    let keys = keys.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(key) = keys.key() {
-        return Ok((key.clone(), false));
-    }
-    let file = KeyFile::load(data_dir).map_err(CommandError::vault)?;
-    if let Some(file) = file {
-        if !file
-            .status(jiff::Timestamp::now().as_millisecond())
-            .locked_out
-        {
-            return Err(CommandError::locked());
-        }
-        tracing::warn!("signing in after a PIN lock-out: the old data key is gone");
-        destroy_keys(data_dir).map_err(CommandError::vault)?;
-    }
-    Ok((DataKey::generate(), true))
+    recovery: Option<(&str, &RecoverySecret)>,
+) -> Result<(DataKey, SignInKey), CommandError> {
+    let mut keys = keys.lock().unwrap_or_else(PoisonError::into_inner);
+    let secret = recovery.and_then(|(device, s)| Some((device, s.bytes()?)));
+    let (key, how) = sign_in::key_for_sign_in(
+        data_dir,
+        keys.key(),
+        secret.as_ref().map(|(device, s)| (*device, &**s)),
+    )
+    .map_err(CommandError::vault)?;
+    keys.after_sign_in = Some(how);
+    Ok((key, how))
+}
+
+/// The enrolment whose recovery secret the key file holds, for the login
+/// to name.
+pub fn recovery_device(data_dir: &Path) -> Result<Option<String>, CommandError> {
+    sign_in::recovery_device(data_dir).map_err(CommandError::vault)
 }

@@ -17,15 +17,21 @@
 //!   underneath; every command but the track's answers `locked` until the
 //!   PIN is typed again (checked and throttled like at start).
 //! - After too many wrong PINs the PIN's wrap is gone: a fresh password
-//!   login is needed. Until the server hands out a recovery secret (see
-//!   core's vault docs), that login starts from an empty store.
+//!   login is needed. Its answer carries the server's recovery secret,
+//!   which unwraps the same data key (core's `vault::sign_in`): the store,
+//!   the outbox and the photos are kept and the worker chooses a new PIN.
+//!   A device enrolled before the server kept secrets starts from an empty
+//!   store instead; the PIN screen after that sign-in says which it was
+//!   (`PinView::recovered`, `PinView::data_lost`).
+//! - The throttle's time comes from `Keys::clock` (core's `vault::Clock`),
+//!   which tests move by hand.
 
 use gridwork_core::vault::pin::Pin;
+use gridwork_core::vault::sign_in::SignInKey;
 use gridwork_core::vault::{DataKey, KeyFile, VaultError};
 use serde::Serialize;
 use tauri::State;
 
-use crate::commands::now_ms;
 use crate::errors::{CommandError, ErrorCode};
 use crate::state::{AppState, lock, open_session, read_plain_saved, read_saved, write_saved};
 
@@ -45,12 +51,25 @@ pub struct PinView {
     pub locked_out: bool,
     /// Wrong PINs left before the lock-out.
     pub tries_left: u32,
+    /// The last sign-in got the data key back after a lock-out: the data
+    /// is kept; a new PIN is chosen.
+    pub recovered: bool,
+    /// The last sign-in could not get the data key back (an enrolment made
+    /// before the server kept recovery secrets, or one it no longer hands
+    /// on): the data from before is gone.
+    pub data_lost: bool,
+}
+
+/// The throttle's time now.
+fn now_ms(state: &AppState) -> i64 {
+    lock(&state.keys).clock.now_ms()
 }
 
 fn view(state: &AppState) -> Result<PinView, CommandError> {
     let file = KeyFile::load(&state.data_dir).map_err(CommandError::vault)?;
+    let now = now_ms(state);
     let keys = lock(&state.keys);
-    let status = file.map(|f| f.status(now_ms()));
+    let status = file.map(|f| f.status(now));
     let set = status.as_ref().is_some_and(|s| s.set);
     Ok(PinView {
         set,
@@ -59,6 +78,8 @@ fn view(state: &AppState) -> Result<PinView, CommandError> {
         wait_ms: status.as_ref().map_or(0, |s| s.wait_ms),
         locked_out: status.as_ref().is_some_and(|s| s.locked_out),
         tries_left: status.as_ref().map_or(0, |s| s.tries_left),
+        recovered: !set && keys.after_sign_in == Some(SignInKey::Recovered),
+        data_lost: !set && keys.after_sign_in == Some(SignInKey::Replaced),
     })
 }
 
@@ -79,7 +100,7 @@ pub fn set_pin(state: State<'_, AppState>, pin: String) -> Result<PinView, Comma
 pub(crate) fn set_pin_in(state: &AppState, pin: String) -> Result<PinView, CommandError> {
     let pin = Pin::choose(&pin, None).map_err(|e| CommandError::vault(e.into()))?;
     let mut file = match KeyFile::load(&state.data_dir).map_err(CommandError::vault)? {
-        Some(file) if file.status(now_ms()).set => {
+        Some(file) if file.status(now_ms(state)).set => {
             return Err(CommandError::code(ErrorCode::PinAlreadySet));
         }
         Some(file) => file,
@@ -132,7 +153,9 @@ pub(crate) fn unlock_in(state: &AppState, pin: String) -> Result<PinView, Comman
     let mut file = KeyFile::load(&state.data_dir)
         .map_err(CommandError::vault)?
         .ok_or_else(|| CommandError::vault(VaultError::NoPin))?;
-    let key = file.unlock(&pin, now_ms()).map_err(CommandError::vault)?;
+    let key = file
+        .unlock(&pin, now_ms(state))
+        .map_err(CommandError::vault)?;
     let open = state.session().is_some() && lock(&state.keys).key().is_some();
     if open {
         lock(&state.keys).hold(key);
@@ -164,7 +187,7 @@ fn change_pin_in(
         .map_err(CommandError::vault)?
         .ok_or_else(|| CommandError::vault(VaultError::NoPin))?;
     let key = file
-        .unlock(&old_pin, now_ms())
+        .unlock(&old_pin, now_ms(state))
         .map_err(CommandError::vault)?;
     let kdf = lock(&state.keys).kdf;
     file.set_pin(&key, &new_pin, kdf)
@@ -227,11 +250,12 @@ mod tests {
                     department: None,
                 },
                 grids: Vec::new(),
+                recovery_secret: None,
             },
         }
     }
 
-    fn open(dir: &Path) -> AppState {
+    pub(super) fn open(dir: &Path) -> AppState {
         let state = AppState::open(dir.to_path_buf()).unwrap();
         lock(&state.keys).kdf = gridwork_core::vault::KdfParams::FAST_FOR_TESTS;
         state
@@ -253,7 +277,17 @@ mod tests {
         store.put_downloaded_photo(&sha256_hex(JPEG), JPEG).unwrap();
     }
 
-    fn households(state: &AppState) -> Vec<String> {
+    /// [`save_records`] in the signed-in session's store.
+    pub(super) fn save_records_in(state: &AppState) {
+        state
+            .with_session(|s| {
+                save_records(&mut s.store);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub(super) fn households(state: &AppState) -> Vec<String> {
         state
             .with_session(|s| {
                 let q = ListQuery {
@@ -300,12 +334,7 @@ mod tests {
         let refused = set_pin_in(&state, "123456".into()).unwrap_err();
         assert_eq!(refused.code, ErrorCode::PinRun);
         set_pin_in(&state, "135792".into()).unwrap();
-        state
-            .with_session(|s| {
-                save_records(&mut s.store);
-                Ok(())
-            })
-            .unwrap();
+        save_records_in(&state);
         assert_nothing_in_clear(dir.path());
 
         // The idle lock: the UI is refused, the patrol track is not.
@@ -396,5 +425,123 @@ mod tests {
         );
         unlock_in(&state, "246813".into()).unwrap();
         assert_eq!(households(&state).len(), 1);
+    }
+}
+
+/// The lock-out and the recovery against a real `gridwork-server`.
+#[cfg(test)]
+mod recovery_tests {
+    use gridwork_core::model::Role;
+    use gridwork_core::sync::http::login_trusting;
+    use gridwork_core::sync::trust::Trust;
+    use gridwork_core::vault::Clock;
+    use gridwork_core::vault::pin::{MAX_FAILURES, wait_after};
+    use gridwork_tests::{PASSWORD, Server, community};
+
+    use super::tests::{households, open, save_records_in};
+    use super::*;
+    use crate::state::SavedSession;
+
+    const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 door plate";
+
+    /// A password login as the app's `login` command makes it.
+    fn sign_in(state: &AppState, server: &Server, user: &str) -> SignInKey {
+        let named = crate::keys::recovery_device(&state.data_dir).unwrap();
+        let login = tauri::async_runtime::block_on(login_trusting(
+            &server.url(),
+            &Trust::default(),
+            user,
+            PASSWORD,
+            "平板",
+            named.as_deref(),
+        ))
+        .unwrap();
+        state
+            .sign_in(SavedSession {
+                server_url: server.url(),
+                trust: Trust::default(),
+                login,
+            })
+            .unwrap()
+    }
+
+    /// The app restarted, with a clock the test moves.
+    fn restart(dir: &std::path::Path, clock: &Clock) -> AppState {
+        let state = open(dir);
+        lock(&state.keys).clock = clock.clone();
+        state
+    }
+
+    fn kept(state: &AppState) -> (usize, u64, bool) {
+        let titles = households(state);
+        state
+            .with_session(|s| {
+                let sha = gridwork_core::media::sha256_hex(PHOTO);
+                Ok((
+                    titles.len(),
+                    s.store.pending_count().unwrap(),
+                    s.store.photo_bytes(&sha).unwrap().as_deref() == Some(PHOTO),
+                ))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn ten_wrong_pins_then_a_password_login_keep_the_data_and_only_the_new_pin_opens_it() {
+        let server = Server::start().unwrap();
+        let worker = community()
+            .users
+            .iter()
+            .find(|u| u.role == Role::GridWorker)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(1_779_000_000_000);
+        let state = restart(dir.path(), &clock);
+        assert_eq!(sign_in(&state, &server, &worker.id), SignInKey::New);
+        set_pin_in(&state, "135792".into()).unwrap();
+        save_records_in(&state);
+        assert_eq!(kept(&state), (1, 1, true));
+        drop(state);
+
+        // Ten wrong PINs after a restart, each after its wait (the clock
+        // moves, nothing sleeps).
+        let state = restart(dir.path(), &clock);
+        for n in 1..=MAX_FAILURES {
+            let e = unlock_in(&state, "246813".into()).unwrap_err();
+            let expected = match n {
+                MAX_FAILURES => ErrorCode::PinLockedOut,
+                n if wait_after(n) > 0 => ErrorCode::PinWrongWait,
+                _ => ErrorCode::PinWrong,
+            };
+            assert_eq!(e.code, expected, "wrong PIN {n}");
+            clock.advance(wait_after(n));
+        }
+        let locked_out = view(&state).unwrap();
+        assert!(locked_out.locked_out && !locked_out.set, "{locked_out:?}");
+        assert_eq!(
+            unlock_in(&state, "135792".into()).unwrap_err().code,
+            ErrorCode::PinLockedOut,
+            "not even the right PIN opens it now"
+        );
+
+        // A fresh password login gets the key back: the data is kept.
+        assert_eq!(sign_in(&state, &server, &worker.id), SignInKey::Recovered);
+        let after = view(&state).unwrap();
+        assert!(
+            after.recovered && !after.data_lost && !after.set,
+            "{after:?}"
+        );
+        assert_eq!(kept(&state), (1, 1, true));
+        set_pin_in(&state, "246813".into()).unwrap();
+        drop(state);
+
+        let state = restart(dir.path(), &clock);
+        assert_eq!(
+            unlock_in(&state, "135792".into()).unwrap_err().code,
+            ErrorCode::PinWrong,
+            "the old PIN opens nothing"
+        );
+        assert!(unlock_in(&state, "246813".into()).unwrap().unlocked);
+        assert_eq!(kept(&state), (1, 1, true));
     }
 }

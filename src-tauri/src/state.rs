@@ -20,6 +20,7 @@ use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::{HttpTransport, Login};
 use gridwork_core::sync::trust::Trust;
+use gridwork_core::vault::sign_in::SignInKey;
 use gridwork_core::vault::{DataKey, KeyFile};
 use serde::{Deserialize, Serialize};
 
@@ -151,8 +152,7 @@ impl AppState {
     /// signed-in one is refused while the store holds unsent work, and
     /// otherwise starts from an empty store (core's
     /// `fieldwork::sign_in::hand_over` holds the rule and says why).
-    pub fn sign_in(&self, saved: SavedSession) -> Result<(), CommandError> {
-        let (key, fresh) = crate::keys::key_for_sign_in(&self.keys, &self.data_dir)?;
+    pub fn sign_in(&self, mut saved: SavedSession) -> Result<SignInKey, CommandError> {
         let mut guard = self.session();
         // With no session open there is no store open either (the app
         // opens the saved session's store at start, or fails to start).
@@ -161,6 +161,14 @@ impl AppState {
                 .map_err(CommandError::work)?,
             None => HandOver::Keep,
         };
+        // The recovery secret wraps the key and is never kept.
+        let secret = saved.login.recovery_secret.take();
+        let (key, how) = crate::keys::key_for_sign_in(
+            &self.keys,
+            &self.data_dir,
+            secret.as_ref().map(|s| (saved.login.device_id.as_str(), s)),
+        )?;
+        let fresh = matches!(how, SignInKey::New | SignInKey::Replaced);
         let store_path = self.data_dir.join(STORE_FILE);
         // The old store closes before the new one opens on the same file.
         *guard = None;
@@ -175,7 +183,7 @@ impl AppState {
         write_saved(&self.data_dir, &saved, &key)?;
         *guard = Some(open_session(&self.data_dir, saved, Some(&key))?);
         lock(&self.keys).hold(key);
-        Ok(())
+        Ok(how)
     }
 }
 
@@ -273,6 +281,7 @@ mod tests {
                     department: None,
                 },
                 grids: Vec::new(),
+                recovery_secret: None,
             },
         }
     }

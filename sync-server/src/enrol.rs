@@ -9,11 +9,25 @@
 //! records on a device log in on a tablet ([`access::may_enrol_device`]):
 //! an admin is refused with `403 role_not_allowed`, after the password
 //! checked out (a wrong password says nothing about the role).
+//!
+//! A tablet's login also hands it the server's half of its **recovery
+//! secret** (core's `vault` docs give the device's half): 32 random bytes
+//! kept with the enrolment (`device_recovery`) and sent only in the
+//! answer to a successful password login. The tablet wraps its data key
+//! with them, so after ten wrong PINs a fresh password login unwraps its
+//! data again. A login naming an earlier enrolment
+//! (`LoginRequest::recovery_device`) gets that enrolment's secret when
+//! it is the same user's and not revoked, lost or wiped; the secret then
+//! moves to the new enrolment, so a lost mark on the newest one is enough
+//! to keep it from a finder who knows the password. Anything else gets a
+//! new secret, which opens nothing already on the tablet. The enrolment
+//! and the secret are two transactions: a login that fails between them
+//! answers 500 and its token was never sent, so nothing is left usable.
 
 use std::net::IpAddr;
 
 use gridwork_core::model::User;
-use gridwork_core::sync::api::{Login, LoginRequest, LoginUser};
+use gridwork_core::sync::api::{Login, LoginRequest, LoginUser, RecoverySecret};
 
 use crate::access;
 use crate::auth::{LoginLimiter, authenticate, new_actor_hex, new_token};
@@ -106,6 +120,12 @@ pub fn device_login(
         device_name.to_string(),
         now,
     )?;
+    let secret = storage.hand_out_recovery_secret(
+        &enrolment.device.id,
+        &user.id,
+        req.recovery_device.as_deref(),
+        &rand::random(),
+    )?;
     tracing::info!(user = %user.id, device = %enrolment.device.id, "device enrolled");
     Ok(Login {
         token: enrolment.token,
@@ -113,5 +133,6 @@ pub fn device_login(
         actor_id: enrolment.device.actor,
         user: LoginUser::from(&user),
         grids: storage.subtree(&enrolment.scope_path)?,
+        recovery_secret: Some(RecoverySecret::from_bytes(&secret)),
     })
 }

@@ -100,7 +100,8 @@ async fn a_device_trusting_the_districts_ca_logs_in_and_syncs_over_https() -> Re
     assert!(server.url().starts_with("https://"), "{}", server.url());
 
     let w = worker();
-    let login = http::login_trusting(&server.url(), &pki.trust(), &w.id, PASSWORD, "平板").await?;
+    let login =
+        http::login_trusting(&server.url(), &pki.trust(), &w.id, PASSWORD, "平板", None).await?;
     let dir = tempfile::tempdir()?;
     let actor = automerge::ActorId::from(hex::decode(&login.actor_id)?);
     let mut store = Store::open(dir.path().join("device.sqlite"), actor)?;
@@ -131,6 +132,7 @@ async fn a_device_without_the_ca_refuses_the_server_as_untrusted_not_offline() -
         &worker().id,
         PASSWORD,
         "平板",
+        None,
     )
     .await
     .expect_err("a CA that did not issue the certificate must not be trusted");

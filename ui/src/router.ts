@@ -36,6 +36,7 @@ export function createAppRouter(history: RouterHistory = createWebHashHistory())
       { path: '/map', name: 'map', component: () => import('./views/MapView.vue') },
       { path: '/patrol', name: 'patrol', component: () => import('./views/PatrolView.vue') },
       { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
+      { path: '/change-pin', name: 'change-pin', component: () => import('./views/ChangePinView.vue') },
       { path: '/about', name: 'about', component: () => import('./views/AboutView.vue'), meta: { public: true } },
     ],
   })

@@ -56,6 +56,12 @@ pub struct LoginRequest {
     pub password: String,
     /// Shown to admins in `list-devices` ("王芳的平板").
     pub device_name: String,
+    /// The earlier enrolment of this tablet whose recovery secret wraps
+    /// its data key (`vault::KeyFile::recovery_device`): the server hands
+    /// that secret on to the new enrolment when the earlier one is the
+    /// same user's and not revoked, lost or wiped. See [`Login::recovery_secret`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_device: Option<String>,
 }
 
 /// The user a login enrolled the device for (and the console's signed-in
@@ -94,6 +100,44 @@ pub struct Login {
     pub user: LoginUser,
     /// The user's grid and every grid below it, with boundaries.
     pub grids: Vec<Grid>,
+    /// The server's half of the device's recovery secret, kept with this
+    /// enrolment and sent in this answer only: the earlier enrolment's
+    /// secret when the request named one that may have it, a new one
+    /// otherwise. The app wraps its data key with it (see `vault`) and
+    /// never stores it. Absent from a server that keeps none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_secret: Option<RecoverySecret>,
+}
+
+/// A recovery secret on the wire: 32 bytes as hex. Never printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecoverySecret(String);
+
+impl std::fmt::Debug for RecoverySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoverySecret(..)")
+    }
+}
+
+impl RecoverySecret {
+    /// The wire form of `bytes`.
+    pub fn from_bytes(bytes: &[u8; crate::vault::KEY_LEN]) -> RecoverySecret {
+        RecoverySecret(hex::encode(bytes))
+    }
+
+    /// The 32 bytes, or `None` when the text is not 32 bytes of hex.
+    pub fn bytes(&self) -> Option<zeroize::Zeroizing<[u8; crate::vault::KEY_LEN]>> {
+        let mut out = zeroize::Zeroizing::new([0u8; crate::vault::KEY_LEN]);
+        hex::decode_to_slice(&self.0, out.as_mut()).ok()?;
+        Some(out)
+    }
+}
+
+impl Drop for RecoverySecret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// What a lost device sends once it erased its data.

@@ -38,16 +38,27 @@ pub async fn login(
     password: &str,
     device_name: &str,
 ) -> Result<Login, TransportError> {
-    login_trusting(base_url, &Trust::default(), user, password, device_name).await
+    login_trusting(
+        base_url,
+        &Trust::default(),
+        user,
+        password,
+        device_name,
+        None,
+    )
+    .await
 }
 
-/// [`login`] under the trust the device was set up with.
+/// [`login`] under the trust the device was set up with, naming the
+/// earlier enrolment whose recovery secret the device's key file holds
+/// (see [`LoginRequest::recovery_device`]).
 pub async fn login_trusting(
     base_url: &str,
     trust: &Trust,
     user: &str,
     password: &str,
     device_name: &str,
+    recovery_device: Option<&str>,
 ) -> Result<Login, TransportError> {
     let base = trust::server_address(base_url, trust)?;
     json_answer(
@@ -57,6 +68,7 @@ pub async fn login_trusting(
                 user: user.to_string(),
                 password: password.to_string(),
                 device_name: device_name.to_string(),
+                recovery_device: recovery_device.map(str::to_string),
             }),
     )
     .await

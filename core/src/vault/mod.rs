@@ -23,15 +23,21 @@
 //!   encrypted data stays: the device needs a fresh password login to the
 //!   server, which returns the recovery secret, which unwraps the data key,
 //!   and the worker chooses a new PIN.
-//! - **The recovery secret** (designed, the server's half not built yet):
-//!   32 random bytes the server makes at a device login and keeps with
-//!   that enrolment, returned only in the answer to a successful password
-//!   login; a later login of the same user on the same tablet names the
-//!   earlier enrolment ([`KeyFile::recovery_device`]) to get it again. A
-//!   device marked lost or revoked never gets it back, so its data stays
-//!   sealed. Until the server hands one out, the PIN's wrap is the only
-//!   one, and ten wrong PINs leave the data unreadable (crypto-erased): the
-//!   fresh login then starts from an empty store.
+//! - **The recovery secret**: 32 random bytes the server makes at a
+//!   device's password login and keeps with that enrolment, returned only
+//!   in the answer to a successful password login
+//!   (`sync::api::Login::recovery_secret`; the server's rules are
+//!   `gridwork-server`'s `enrol` module). Each sign-in wraps the key with
+//!   it ([`sign_in::key_for_sign_in`] holds the rule). A later login of the
+//!   same user on the same tablet names that enrolment
+//!   ([`KeyFile::recovery_device`]) to get it again. A device marked lost,
+//!   revoked or wiped never gets it back, nor does another user, so its
+//!   data stays sealed. A key file from an enrolment made before the server
+//!   kept secrets has no recovery wrap: there ten wrong PINs still leave
+//!   the data unreadable (crypto-erased) and the fresh login starts from
+//!   an empty store ([`sign_in::SignInKey::Replaced`]).
+//! - **The throttle's clock** ([`Clock`]) is the system's in the app and
+//!   one a test moves, so tests of the waits do not sleep.
 //! - **Crypto-erase** ([`destroy_keys`]): deleting the key file leaves the
 //!   store and the sealed files as random bytes.
 //!
@@ -42,6 +48,7 @@
 //! closes that; this build has none on Linux.
 
 pub mod pin;
+pub mod sign_in;
 
 mod keyfile;
 
@@ -86,6 +93,8 @@ pub enum VaultError {
     Unseal,
     #[error("the recovery secret does not open this device's key")]
     WrongRecovery,
+    #[error("a PIN is set: it is typed before anything else")]
+    PinNotTyped,
 }
 
 impl VaultError {
@@ -101,6 +110,39 @@ impl VaultError {
             VaultError::PinRefused(e) => e.code(),
             VaultError::Unseal => "vault_unseal",
             VaultError::WrongRecovery => "vault_wrong_recovery",
+            VaultError::PinNotTyped => "locked",
+        }
+    }
+}
+
+/// The throttle's clock, in Unix ms: the system's, or a manual one that
+/// only a test moves (shared by its clones).
+#[derive(Debug, Clone, Default)]
+pub struct Clock(Option<std::sync::Arc<std::sync::atomic::AtomicI64>>);
+
+impl Clock {
+    /// The system's clock.
+    pub fn system() -> Clock {
+        Clock(None)
+    }
+
+    /// A clock standing at `start_ms` until [`Clock::advance`] moves it.
+    pub fn manual(start_ms: i64) -> Clock {
+        Clock(Some(std::sync::Arc::new(start_ms.into())))
+    }
+
+    /// Now, in Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        match &self.0 {
+            Some(t) => t.load(std::sync::atomic::Ordering::SeqCst),
+            None => jiff::Timestamp::now().as_millisecond(),
+        }
+    }
+
+    /// Moves a manual clock on by `ms` (the system's is not moved).
+    pub fn advance(&self, ms: i64) {
+        if let Some(t) = &self.0 {
+            t.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
         }
     }
 }

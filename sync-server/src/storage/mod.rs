@@ -24,6 +24,7 @@ mod conformance;
 mod device_states;
 mod grants;
 pub mod postgres;
+mod recovery;
 mod sqlite;
 
 pub use postgres::PgStorage;
@@ -464,6 +465,17 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Records that a lost device erased its data, at `at` (server clock);
     /// `false` if it was already recorded, or the device is not lost.
     fn record_device_wipe(&self, device_id: &str, at: i64) -> Result<bool, StorageError>;
+    /// Gives enrolment `device_id` of `user_id` its recovery secret and
+    /// returns it: the one enrolment `earlier` held, moved over, when
+    /// `earlier` is the same user's and not revoked, lost or wiped;
+    /// `fresh` otherwise. See [`crate::enrol`].
+    fn hand_out_recovery_secret(
+        &self,
+        device_id: &str,
+        user_id: &str,
+        earlier: Option<&str>,
+        fresh: &[u8; 32],
+    ) -> Result<[u8; 32], StorageError>;
     /// The changes of `doc` that a device pushed after it was reported
     /// lost: (hash, device id), in log order.
     fn changes_from_lost_devices(&self, doc: Uuid)

@@ -52,6 +52,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261205120000_device_states",
         include_str!("migrations/20261205120000_device_states.sql"),
     ),
+    (
+        "20261205130000_device_recovery",
+        include_str!("migrations/20261205130000_device_recovery.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {
@@ -596,6 +600,16 @@ impl Storage for SqliteStorage {
 
     fn record_device_wipe(&self, device_id: &str, at: i64) -> Result<bool, StorageError> {
         super::device_states::record_wipe(&self.conn(), device_id, at)
+    }
+
+    fn hand_out_recovery_secret(
+        &self,
+        device_id: &str,
+        user_id: &str,
+        earlier: Option<&str>,
+        fresh: &[u8; 32],
+    ) -> Result<[u8; 32], StorageError> {
+        super::recovery::hand_out(&mut self.conn(), device_id, user_id, earlier, fresh)
     }
 
     fn changes_from_lost_devices(

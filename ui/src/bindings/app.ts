@@ -142,7 +142,18 @@ locked_out: boolean,
 /**
  * Wrong PINs left before the lock-out.
  */
-tries_left: number, };
+tries_left: number, 
+/**
+ * The last sign-in got the data key back after a lock-out: the data
+ * is kept; a new PIN is chosen.
+ */
+recovered: boolean, 
+/**
+ * The last sign-in could not get the data key back (an enrolment made
+ * before the server kept recovery secrets, or one it no longer hands
+ * on): the data from before is gone.
+ */
+data_lost: boolean, };
 
 /**
  * The one field code that is not a validation code.

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, watch } from 'vue'
 import { pinLock, type PinView } from '../pin'
 import { useSettingsStore } from './settings'
 
@@ -76,8 +76,11 @@ export const useLockStore = defineStore('lock', () => {
     }
     const events = ['pointerdown', 'keydown', 'touchstart', 'wheel']
     for (const e of events) globalThis.addEventListener?.(e, arm, { passive: true })
+    // A new idle time counts from when it is set, not from the next touch.
+    const stopWatch = watch(() => settings.idleMinutes, arm)
     arm()
     return () => {
+      stopWatch()
       clearTimeout(timer)
       for (const e of events) globalThis.removeEventListener?.(e, arm)
     }

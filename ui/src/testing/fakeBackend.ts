@@ -29,7 +29,19 @@ const idle: SyncStatus = {
 
 type Fake = { [M in keyof Backend]: Mock }
 
-const unlocked: PinView = { set: true, unlocked: true, failures: 0, wait_ms: 0, locked_out: false, tries_left: 10 }
+/** The lock's state with no wrong PIN and no sign-in news. */
+export const pinView = (set: boolean, unlocked: boolean): PinView => ({
+  set,
+  unlocked,
+  failures: 0,
+  wait_ms: 0,
+  locked_out: false,
+  tries_left: 10,
+  recovered: false,
+  data_lost: false,
+})
+
+const unlocked: PinView = pinView(true, true)
 
 const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 

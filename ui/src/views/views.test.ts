@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
-import { fakeBackend } from '../testing/fakeBackend'
+import { fakeBackend, pinView } from '../testing/fakeBackend'
 import { photoRef, taskProjection } from '../testing/fixtures'
 import type {
   Conflict,
@@ -122,14 +122,7 @@ beforeEach(() => {
   fakeBackend.listRecords.mockResolvedValue([])
   fakeBackend.careTagOptions.mockResolvedValue([])
   fakeBackend.maskRecord.mockResolvedValue({ record: {}, classes: {} })
-  fakeBackend.pinStatus.mockResolvedValue({
-    set: true,
-    unlocked: true,
-    failures: 0,
-    wait_ms: 0,
-    locked_out: false,
-    tries_left: 10,
-  })
+  fakeBackend.pinStatus.mockResolvedValue(pinView(true, true))
 })
 
 afterEach(() => {
@@ -200,15 +193,6 @@ describe('PIN screen', () => {
     }
   }
 
-  const pinView = (set: boolean, unlocked: boolean) => ({
-    set,
-    unlocked,
-    failures: 0,
-    wait_ms: 0,
-    locked_out: false,
-    tries_left: 10,
-  })
-
   it('asks a worker just signed in to choose a PIN, typed twice; a trivial one is refused with the reason', async () => {
     fakeBackend.pinStatus.mockResolvedValue(pinView(false, true))
     fakeBackend.setPin.mockImplementation(({ pin }: { pin: string }) =>
@@ -249,6 +233,46 @@ describe('PIN screen', () => {
     expect(router.currentRoute.value.name).toBe('pin')
     await press(root, '246810')
     await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/households'))
+    unmount()
+  })
+
+  it('after a lock-out and a fresh sign-in, says whether the data was kept before a new PIN is chosen', async () => {
+    fakeBackend.pinStatus.mockResolvedValue({ ...pinView(false, true), recovered: true })
+    const kept = await mountAt('/visits')
+    expect(text(kept.root, '[data-test=pin-recovered]')).toContain('本机数据均已保留')
+    kept.unmount()
+    fakeBackend.pinStatus.mockResolvedValue({ ...pinView(false, true), data_lost: true })
+    const lost = await mountAt('/visits')
+    expect(text(lost.root, '[data-test=pin-data-lost]')).toContain('原有数据无法恢复')
+    lost.unmount()
+  })
+
+  it('changes the PIN from About: the current one, then the new one twice; a refusal says why', async () => {
+    fakeBackend.changePin.mockImplementation(({ oldPin }: { oldPin: string }) =>
+      oldPin === '135792'
+        ? Promise.resolve(pinView(true, true))
+        : Promise.reject({ code: 'pin_wrong_wait', params: { left: 7, wait_s: 15 }, fields: [] }),
+    )
+    const { root, router, unmount } = await mountAt('/about')
+    ;(root.querySelector('[data-test=change-pin]') as HTMLElement).click()
+    await vi.waitFor(() => expect(root.querySelector('[data-test=pin-change]')).not.toBeNull())
+    expect(router.currentRoute.value.name).toBe('change-pin')
+    await press(root, '111111')
+    expect(text(root, '[data-test=pin-change-hint]')).toContain('新的 6 位')
+    await press(root, '246813')
+    await press(root, '246813')
+    expect(fakeBackend.changePin).toHaveBeenLastCalledWith({ oldPin: '111111', newPin: '246813' })
+    expect(text(root, '[data-test=pin-change]')).toContain('请 15 秒后再试')
+    expect(text(root, '[data-test=pin-change-hint]')).toContain('当前的 PIN 码')
+    await press(root, '135792')
+    await press(root, '246813')
+    await press(root, '246810')
+    expect(text(root, '[data-test=pin-change]')).toContain('两次输入不一致')
+    await press(root, '246813')
+    await press(root, '246813')
+    await flushPromises()
+    expect(text(root, '[data-test=pin-changed]')).toContain('PIN 码已修改')
+    expect(fakeBackend.changePin).toHaveBeenLastCalledWith({ oldPin: '135792', newPin: '246813' })
     unmount()
   })
 
