@@ -55,10 +55,16 @@ use super::{
 use crate::grids::{Grid, PlacedGrid, subtree_range};
 
 /// Migrations in order, never edited once shipped.
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "20261205150000_initial",
-    include_str!("../migrations/postgres/20261205150000_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "20261205150000_initial",
+        include_str!("../migrations/postgres/20261205150000_initial.sql"),
+    ),
+    (
+        "20261205160000_device_recovery",
+        include_str!("../migrations/postgres/20261205160000_device_recovery.sql"),
+    ),
+];
 
 /// Any number, the same in every process: who holds it migrates.
 const MIGRATION_LOCK: i64 = 0x6772_6964_776f_726b;
@@ -579,6 +585,46 @@ impl Storage for PgStorage {
             &[&device_id, &at],
         )?;
         Ok(changed > 0)
+    }
+
+    fn hand_out_recovery_secret(
+        &self,
+        device_id: &str,
+        user_id: &str,
+        earlier: Option<&str>,
+        fresh: &[u8; 32],
+    ) -> Result<[u8; 32], StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        // As SQLite's (`super::recovery`): only the same user's enrolment
+        // in good standing hands its secret on, and the row moves.
+        let handed: Option<Vec<u8>> = match earlier {
+            Some(earlier) => tx
+                .query_opt(
+                    "DELETE FROM device_recovery WHERE device_id = (
+                         SELECT d.id FROM devices d
+                         WHERE d.id = $1 AND d.user_id = $2 AND d.id <> $3
+                           AND d.revoked_at IS NULL AND d.lost_at IS NULL
+                           AND d.wiped_at IS NULL)
+                     RETURNING secret",
+                    &[&earlier, &user_id, &device_id],
+                )?
+                .map(|r| r.try_get(0))
+                .transpose()?,
+            None => None,
+        };
+        let secret: [u8; 32] = match handed {
+            Some(bytes) => bytes
+                .try_into()
+                .map_err(|_| StorageError::Corrupt("a recovery secret is not 32 bytes".into()))?,
+            None => *fresh,
+        };
+        tx.execute(
+            "INSERT INTO device_recovery (device_id, secret) VALUES ($1, $2)",
+            &[&device_id, &&secret[..]],
+        )?;
+        tx.commit()?;
+        Ok(secret)
     }
 
     fn changes_from_lost_devices(
