@@ -295,11 +295,11 @@ fn run() -> anyhow::Result<()> {
         }
         Command::RebuildProjections { check } => {
             use gridwork_server::storage::projections;
-            let storage = open(&settings.data_dir)?;
+            let storage = open(&settings)?;
             let calendar = gridwork_core::calendar::WorkCalendar::bundled();
             if check {
-                let differ =
-                    projections::check(&storage, &calendar).context("checking the projections")?;
+                let differ = projections::check(storage.as_ref(), &calendar)
+                    .context("checking the projections")?;
                 for id in &differ {
                     writeln!(out, "{id}")?;
                 }
@@ -317,8 +317,8 @@ fn run() -> anyhow::Result<()> {
                 return Ok(());
             }
             let started = std::time::Instant::now();
-            let done =
-                projections::rebuild(&storage, &calendar).context("rebuilding the projections")?;
+            let done = projections::rebuild(storage.as_ref(), &calendar)
+                .context("rebuilding the projections")?;
             writeln!(
                 out,
                 "{} projection rows rebuilt in {:.1} s{}",

@@ -7,13 +7,19 @@
 //!
 //! Changes and snapshots here are opaque bytes: storage never reads them.
 
+// The whole module is test code (`#[cfg(test)] mod conformance`); the
+// attribute below also says so to `crate::module_graph`, which reads the
+// sources and leaves test code out of the layering.
+#[cfg(test)]
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use gridwork_core::model::{Role, User};
+use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::model::{RecordKind, Role, User};
 use uuid::Uuid;
 
 use super::postgres::testing::test_database_or_skip;
+use super::projections::{DeadlineWindow, Dispatchee, ListFilter, StoredProjection};
 use super::*;
 use crate::grids::Grid;
 
@@ -85,6 +91,8 @@ on_both_backends!(
     the_access_log_is_append_only,
     documents_and_data_migrations,
     concurrent_commits_never_slip_behind_a_cursor,
+    projections_are_kept_at_push_time_and_listed_with_every_filter,
+    the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost,
 );
 
 /// The demo's grid tree, stored; its grid-level codes.
@@ -165,8 +173,30 @@ fn new_doc(device: &str, grid: &str, id: Uuid, changes: u32, salt: u8) -> PushCo
                 })
                 .collect(),
             photos: Vec::new(),
+            projection: bare_row(id, grid),
         }],
         blob_refs: Vec::new(),
+    }
+}
+
+/// A stand-in projection row for a document of opaque bytes.
+fn bare_row(id: Uuid, grid: &str) -> ProjectionRow {
+    ProjectionRow {
+        id,
+        kind: RecordKind::Household,
+        grid: grid.into(),
+        title: "某户".into(),
+        subtitle: String::new(),
+        status: "pending".into(),
+        category: None,
+        urgency: None,
+        parent_id: None,
+        created_at: 1_000,
+        created_by: "u1".into(),
+        deleted: false,
+        return_comment: None,
+        point: None,
+        incident: None,
     }
 }
 
@@ -662,4 +692,309 @@ fn concurrent_commits_never_slip_behind_a_cursor(b: &Backend) {
         WRITERS as usize * PUSHES as usize * 2,
         "nothing skipped"
     );
+}
+
+/// What `filter` holds, worked out here from every stored row: the
+/// expectation the backends' SQL is held to. (id, overdue, due soon), in
+/// list order.
+fn expected(s: &dyn Storage, all: &[StoredProjection], f: &ListFilter) -> Vec<(Uuid, bool, bool)> {
+    let in_scope: BTreeSet<String> = s
+        .subtree_codes(&f.scope_path)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let lost: BTreeSet<Uuid> = if f.from_lost_device {
+        all.iter()
+            .map(|r| r.row.id)
+            .filter(|id| !s.changes_from_lost_devices(*id).unwrap().is_empty())
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let w = &f.window;
+    let mut rows: Vec<&StoredProjection> = all
+        .iter()
+        .filter(|r| {
+            let p = &r.row;
+            let i = p.incident.as_ref();
+            f.kinds.contains(&p.kind)
+                && in_scope.contains(&p.grid)
+                && !(f.live && p.deleted)
+                && f.statuses.as_ref().is_none_or(|st| {
+                    st.iter()
+                        .any(|(k, status)| *k == p.kind && *status == p.status)
+                })
+                && (!f.from_lost_device || lost.contains(&p.id))
+                && f.dispatched_to.as_ref().is_none_or(|d| {
+                    match i.and_then(|i| i.assignee.as_ref()) {
+                        Some((k, id, _)) if k == "person" => *id == d.user_id,
+                        Some((k, id, name)) if k == "department" => {
+                            !d.department.is_empty()
+                                && (*id == d.department || *name == d.department)
+                        }
+                        _ => false,
+                    }
+                })
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.updated_at, r.row.id));
+    rows.into_iter()
+        .map(|r| {
+            let deadline = r.row.incident.as_ref().and_then(|i| i.deadline.clone());
+            let open = w.open.contains(&r.row.status);
+            let overdue = deadline
+                .as_deref()
+                .is_some_and(|d| open && d < w.today.as_str());
+            let due_soon = deadline
+                .as_deref()
+                .is_some_and(|d| open && d >= w.today.as_str() && d <= w.soon.as_str());
+            (r.row.id, overdue, due_soon)
+        })
+        .collect()
+}
+
+/// The whole list `filter` holds, checked against [`expected`]; its rows.
+fn listed(s: &dyn Storage, all: &[StoredProjection], f: &ListFilter) -> Vec<(Uuid, bool, bool)> {
+    let page = s.list_projections(f, 0, None).unwrap();
+    let got: Vec<(Uuid, bool, bool)> = page
+        .rows
+        .iter()
+        .map(|r| (r.projection.row.id, r.overdue, r.due_soon))
+        .collect();
+    assert_eq!(got, expected(s, all, f), "{f:?}");
+    assert_eq!(page.total as usize, got.len());
+    for r in &page.rows {
+        let stored = all
+            .iter()
+            .find(|a| a.row.id == r.projection.row.id)
+            .unwrap();
+        assert_eq!(&r.projection, stored);
+    }
+    got
+}
+
+fn projections_are_kept_at_push_time_and_listed_with_every_filter(b: &Backend) {
+    let s = b.storage.as_ref();
+    let demo = gridwork_demo::generate(&gridwork_demo::DemoConfig {
+        communities: 2,
+        grids_per_community: 2,
+        households_per_grid: 8,
+        incidents_per_grid: 12,
+        patrols_per_grid: 2,
+        visits_per_grid: 3,
+        ..gridwork_demo::DemoConfig::default()
+    });
+    crate::admin::load_demo(s, &demo, "demo-password-1").unwrap();
+    let cal = WorkCalendar::bundled();
+
+    // The rows written at push time are the ones a rebuild makes.
+    let all = s.all_projections().unwrap();
+    assert_eq!(all.len(), s.doc_heads("/").unwrap().len());
+    assert_eq!(s.projection_count().unwrap() as usize, all.len());
+    let (made, unreadable) = projections::read_all(s, &cal).unwrap();
+    assert_eq!(unreadable, 0);
+    assert_eq!(made, all);
+    assert_eq!(projections::check(s, &cal).unwrap(), Vec::<Uuid>::new());
+    let mut changed = all.clone();
+    changed[0].row.title.push('!');
+    changed.pop();
+    s.replace_projections(&changed).unwrap();
+    assert_eq!(projections::check(s, &cal).unwrap().len(), 2);
+    assert_eq!(projections::rebuild(s, &cal).unwrap().rows, all.len());
+    assert_eq!(s.all_projections().unwrap(), all);
+
+    // The day of the latest open incident's deadline: it is due soon, and
+    // the open incidents with earlier deadlines are overdue.
+    let open = DeadlineWindow::on("2026-01-01".parse().unwrap(), &cal).open;
+    let mut deadlines: Vec<String> = all
+        .iter()
+        .filter(|r| open.contains(&r.row.status))
+        .filter_map(|r| r.row.incident.as_ref()?.deadline.clone())
+        .collect();
+    deadlines.sort();
+    assert!(deadlines.len() > 1 && deadlines[0] < deadlines[deadlines.len() - 1]);
+    let today: jiff::civil::Date = deadlines[deadlines.len() - 1].parse().unwrap();
+    let root = s.all_grids().unwrap()[0].code.clone();
+    let base = ListFilter {
+        scope_path: path_of(s, &root),
+        kinds: RecordKind::ALL.to_vec(),
+        live: false,
+        statuses: None,
+        dispatched_to: None,
+        from_lost_device: false,
+        window: DeadlineWindow::on(today, &cal),
+    };
+    let everything = listed(s, &all, &base);
+    assert_eq!(everything.len(), all.len());
+    assert!(everything.iter().any(|r| r.1), "none overdue");
+    assert!(everything.iter().any(|r| r.2), "none due soon");
+
+    // Scope: one grid's subtree.
+    let grid = &all[all.len() / 2].row.grid;
+    let scoped = listed(
+        s,
+        &all,
+        &ListFilter {
+            scope_path: path_of(s, grid),
+            ..base.clone()
+        },
+    );
+    assert!(!scoped.is_empty());
+    assert!(scoped.len() < all.len());
+    // Kind, live.
+    let incidents = ListFilter {
+        kinds: vec![RecordKind::Incident],
+        ..base.clone()
+    };
+    assert!(!listed(s, &all, &incidents).is_empty());
+    assert!(
+        !listed(
+            s,
+            &all,
+            &ListFilter {
+                live: true,
+                ..base.clone()
+            }
+        )
+        .is_empty()
+    );
+    // Status, and no status at all.
+    let an_incident = all.iter().find(|r| r.row.incident.is_some()).unwrap();
+    let statuses = ListFilter {
+        statuses: Some(vec![
+            (RecordKind::Incident, an_incident.row.status.clone()),
+            (RecordKind::Household, "pending".into()),
+        ]),
+        ..base.clone()
+    };
+    let by_status = listed(s, &all, &statuses);
+    assert!(!by_status.is_empty() && by_status.len() < all.len());
+    assert!(
+        listed(
+            s,
+            &all,
+            &ListFilter {
+                statuses: Some(Vec::new()),
+                ..base.clone()
+            }
+        )
+        .is_empty()
+    );
+    // Dispatched to a person, and to a department by id or name.
+    let assignees: Vec<(String, String, String)> = all
+        .iter()
+        .filter_map(|r| r.row.incident.as_ref()?.assignee.clone())
+        .collect();
+    let mut dispatched = 0;
+    for (kind, id, name) in &assignees {
+        let to = if kind == "person" {
+            Dispatchee {
+                user_id: id.clone(),
+                department: String::new(),
+            }
+        } else {
+            Dispatchee {
+                user_id: "nobody".into(),
+                department: name.clone(),
+            }
+        };
+        dispatched += listed(
+            s,
+            &all,
+            &ListFilter {
+                dispatched_to: Some(to),
+                ..incidents.clone()
+            },
+        )
+        .len();
+    }
+    assert!(dispatched > 0, "no incident is dispatched in the demo");
+    assert!(
+        listed(
+            s,
+            &all,
+            &ListFilter {
+                dispatched_to: Some(Dispatchee {
+                    user_id: "nobody".into(),
+                    department: String::new()
+                }),
+                ..incidents.clone()
+            }
+        )
+        .is_empty()
+    );
+    // Paging: a page is the slice of the whole list, with its total.
+    let page = s.list_projections(&base, 5, Some(7)).unwrap();
+    assert_eq!(page.total as usize, all.len());
+    let ids: Vec<Uuid> = page.rows.iter().map(|r| r.projection.row.id).collect();
+    let whole: Vec<Uuid> = everything.iter().map(|r| r.0).collect();
+    assert_eq!(ids, whole[5..12]);
+    assert!(
+        s.list_projections(&base, all.len() as u64, Some(7))
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    // projections_in: the subtree's rows of the kinds, in list order.
+    let inc: Vec<Uuid> = s
+        .projections_in(&path_of(s, grid), &[RecordKind::Incident])
+        .unwrap()
+        .iter()
+        .map(|r| r.row.id)
+        .collect();
+    let want: Vec<Uuid> = listed(
+        s,
+        &all,
+        &ListFilter {
+            scope_path: path_of(s, grid),
+            ..incidents.clone()
+        },
+    )
+    .iter()
+    .map(|r| r.0)
+    .collect();
+    assert_eq!(inc, want);
+}
+
+fn the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost(b: &Backend) {
+    let s = b.storage.as_ref();
+    let leaves = grids(s);
+    let g = leaves[0].code.clone();
+    let root = path_of(s, &g);
+    s.add_user(&account("u1", &g)).unwrap();
+    s.enrol_device(&device("d1", "u1", &g)).unwrap();
+    s.enrol_device(&device("d2", "u1", &g)).unwrap();
+    let (before, after, other) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    let push = |device: &str, id: Uuid, salt: u8, at: i64| {
+        let mut p = new_doc(device, &g, id, 1, salt);
+        p.received_at = at;
+        assert_eq!(s.commit_push(&p).unwrap(), CommitOutcome::Committed);
+    };
+    push("d1", before, 1, 5_000);
+    assert!(s.mark_device_lost("d1", 6_000).unwrap());
+    push("d1", after, 2, 7_000);
+    push("d2", other, 3, 8_000);
+    let cal = WorkCalendar::bundled();
+    let all = s.all_projections().unwrap();
+    assert_eq!(all.len(), 3);
+    let filter = ListFilter {
+        scope_path: root,
+        kinds: RecordKind::ALL.to_vec(),
+        live: true,
+        statuses: None,
+        dispatched_to: None,
+        from_lost_device: true,
+        window: DeadlineWindow::on("2026-12-05".parse().unwrap(), &cal),
+    };
+    let got: Vec<Uuid> = listed(s, &all, &filter).iter().map(|r| r.0).collect();
+    assert_eq!(got, vec![after]);
+    let got = listed(
+        s,
+        &all,
+        &ListFilter {
+            from_lost_device: false,
+            ..filter
+        },
+    );
+    assert_eq!(got.len(), 3);
 }

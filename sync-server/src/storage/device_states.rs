@@ -50,7 +50,8 @@ fn hash(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
 
 /// The documents changed from a device after it was marked lost, as a
 /// sub-select of the console's lists.
-pub(super) const DOCS_FROM_LOST: &str = "SELECT DISTINCT l.doc FROM devices d JOIN log l ON l.device_id = d.id
+pub(super) const DOCS_FROM_LOST: &str =
+    "SELECT DISTINCT l.doc FROM devices d JOIN log l ON l.device_id = d.id
          WHERE d.lost_at IS NOT NULL AND l.received_at >= d.lost_at";
 
 pub(super) fn changes_from_lost(

@@ -23,8 +23,10 @@
 //! scope as a grid-path prefix ([`crate::access`] decides it) and joins the
 //! grid table, so re-placing grids leaves no row behind.
 //!
-//! The SQLite statements are in `sqlite_projections.rs`; a second backend
-//! implements [`Projections`] with its own.
+//! **Two backends, one SQL.** The statements (the conditions of every
+//! filter, the flags, the upserts) and the row ⇄ column rules are below,
+//! once; `sqlite_projections.rs` and `postgres/projections.rs` only bind
+//! parameters and move values between their rows and [`Columns`].
 
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::model::{AnyRecord, RecordKind, enum_name, return_comment};
@@ -319,6 +321,353 @@ pub fn read_all(
     }
     rows.sort_by_key(|r| r.row.id);
     Ok((rows, unreadable))
+}
+
+// The statements both backends run. They are written once, with SQLite's
+// numbered parameters `?N`; PostgreSQL runs the same text with `$N`
+// ([`numbered`]). Every list condition is here, so a filter means the same
+// on either backend; a backend only binds the parameters and moves values
+// between its rows and [`Columns`].
+
+/// A statement parameter, as either backend binds it.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A statement and its parameters, numbered in order from `?1`.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Statement {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+impl Statement {
+    /// Adds a parameter; the placeholder that names it.
+    fn bind(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("?{}", self.args.len())
+    }
+
+    fn text(&mut self, s: &str) -> String {
+        self.bind(Arg::Text(s.to_string()))
+    }
+}
+
+/// `sql` with its `?N` parameters written with `sign` instead of `?`
+/// (`$` for PostgreSQL). The shared statements hold no other `?`.
+pub(super) fn numbered(sql: &str, sign: char) -> String {
+    sql.replace('?', &sign.to_string())
+}
+
+/// The columns [`Columns::read`] takes, in order: `p` the projections and
+/// `i` the incident rows (left-joined, `i.id` null for other kinds).
+pub(super) const COLUMNS: &str = "p.id, p.kind, p.grid, p.title, p.subtitle, p.status, p.category,
+    p.urgency, p.parent_id, p.created_at, p.created_by, p.updated_at, p.deleted,
+    p.return_comment, p.lon, p.lat, i.id, i.number, i.level, i.assignee_kind, i.assignee_id,
+    i.assignee_name, i.deadline, i.escalations, i.resolved_on_spot, i.feedback, i.reported_at,
+    i.accepted_at, i.resolved_at, i.closed_at";
+
+const FROM: &str = "FROM projections p LEFT JOIN incident_projections i ON i.id = p.id";
+
+/// Stores a row (`?1` … `?16`, [`Columns`] order without the incident),
+/// replacing the one with its id.
+pub(super) const UPSERT: &str = "INSERT INTO projections (id, kind, grid, title, subtitle,
+        status, category, urgency, parent_id, created_at, created_by, updated_at, deleted,
+        return_comment, lon, lat)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+     ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, grid = excluded.grid,
+        title = excluded.title, subtitle = excluded.subtitle, status = excluded.status,
+        category = excluded.category, urgency = excluded.urgency,
+        parent_id = excluded.parent_id, created_at = excluded.created_at,
+        created_by = excluded.created_by, updated_at = excluded.updated_at,
+        deleted = excluded.deleted, return_comment = excluded.return_comment,
+        lon = excluded.lon, lat = excluded.lat";
+
+/// Stores an incident's row (`?1` the id, then [`IncidentColumns`] order).
+pub(super) const UPSERT_INCIDENT: &str = "INSERT INTO incident_projections (id, number, level,
+        assignee_kind, assignee_id, assignee_name, deadline, escalations, resolved_on_spot,
+        feedback, reported_at, accepted_at, resolved_at, closed_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+     ON CONFLICT (id) DO UPDATE SET number = excluded.number, level = excluded.level,
+        assignee_kind = excluded.assignee_kind, assignee_id = excluded.assignee_id,
+        assignee_name = excluded.assignee_name, deadline = excluded.deadline,
+        escalations = excluded.escalations, resolved_on_spot = excluded.resolved_on_spot,
+        feedback = excluded.feedback, reported_at = excluded.reported_at,
+        accepted_at = excluded.accepted_at, resolved_at = excluded.resolved_at,
+        closed_at = excluded.closed_at";
+
+/// Drops the incident row of `?1` (a record that is not an incident).
+pub(super) const DELETE_INCIDENT: &str = "DELETE FROM incident_projections WHERE id = ?1";
+
+/// Every row, in id order.
+pub(super) fn all_statement() -> String {
+    format!("SELECT {COLUMNS} {FROM} ORDER BY p.id")
+}
+
+/// `kinds` as a SQL list of quoted names (the names are core's own, never
+/// user input).
+fn kind_list(kinds: &[RecordKind]) -> String {
+    if kinds.is_empty() {
+        return "NULL".into();
+    }
+    kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The rows of `kinds` whose grid is under `scope_path`.
+fn scope_condition(st: &mut Statement, scope_path: &str, kinds: &[RecordKind]) -> String {
+    let (lo, hi) = crate::grids::subtree_range(scope_path);
+    format!(
+        "p.kind IN ({}) AND p.grid IN (SELECT code FROM grids WHERE path >= {} AND path < {})",
+        kind_list(kinds),
+        st.text(&lo),
+        st.text(&hi)
+    )
+}
+
+/// The rows of `kinds` in the subtree of `scope_path`, oldest change first.
+pub(super) fn in_statement(scope_path: &str, kinds: &[RecordKind]) -> Statement {
+    let mut st = Statement::default();
+    let cond = scope_condition(&mut st, scope_path, kinds);
+    st.sql = format!("SELECT {COLUMNS} {FROM} WHERE {cond} ORDER BY p.updated_at, p.id");
+    st
+}
+
+/// The condition of `filter` (over `p` and `i`): what [`ListFilter`]'s
+/// fields say, in SQL.
+fn list_condition(st: &mut Statement, filter: &ListFilter) -> String {
+    let mut sql = scope_condition(st, &filter.scope_path, &filter.kinds);
+    if filter.live {
+        sql.push_str(" AND NOT p.deleted");
+    }
+    if let Some(statuses) = &filter.statuses {
+        if statuses.is_empty() {
+            sql.push_str(" AND FALSE");
+        } else {
+            let pairs: Vec<String> = statuses
+                .iter()
+                .map(|(kind, status)| {
+                    format!(
+                        "(p.kind = {} AND p.status = {})",
+                        st.text(kind.as_str()),
+                        st.text(status)
+                    )
+                })
+                .collect();
+            sql.push_str(&format!(" AND ({})", pairs.join(" OR ")));
+        }
+    }
+    if filter.from_lost_device {
+        sql.push_str(&format!(
+            " AND p.id IN ({})",
+            super::device_states::DOCS_FROM_LOST
+        ));
+    }
+    if let Some(d) = &filter.dispatched_to {
+        let user = st.text(&d.user_id);
+        let dept = st.text(&d.department);
+        sql.push_str(&format!(
+            " AND ((i.assignee_kind = 'person' AND i.assignee_id = {user})
+               OR (i.assignee_kind = 'department' AND {dept} <> ''
+                   AND (i.assignee_id = {dept} OR i.assignee_name = {dept})))"
+        ));
+    }
+    sql
+}
+
+/// The deadline flags of `w` as two SQL expressions (over `p` and `i`):
+/// overdue, due soon.
+fn flag_columns(st: &mut Statement, w: &DeadlineWindow) -> String {
+    let open = if w.open.is_empty() {
+        "NULL".to_string()
+    } else {
+        w.open
+            .iter()
+            .map(|s| st.text(s))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let today = st.text(&w.today);
+    let soon = st.text(&w.soon);
+    format!(
+        "(i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline < {today}),
+         (i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline >= {today}
+          AND i.deadline <= {soon})"
+    )
+}
+
+/// The statements of a list: how many rows `filter` holds (one column),
+/// and the page from `offset`, at most `limit` ([`COLUMNS`], then the
+/// overdue and due-soon flags).
+pub(super) fn list_statements(
+    filter: &ListFilter,
+    offset: u64,
+    limit: Option<u64>,
+) -> (Statement, Statement) {
+    let mut count = Statement::default();
+    let cond = list_condition(&mut count, filter);
+    count.sql = format!("SELECT COUNT(*) {FROM} WHERE {cond}");
+    let mut page = Statement::default();
+    let flags = flag_columns(&mut page, &filter.window);
+    let cond = list_condition(&mut page, filter);
+    let limit = page.bind(Arg::Int(limit.map_or(i64::MAX, clamp)));
+    let offset = page.bind(Arg::Int(clamp(offset)));
+    page.sql = format!(
+        "SELECT {COLUMNS}, {flags} {FROM} WHERE {cond}
+          ORDER BY p.updated_at, p.id LIMIT {limit} OFFSET {offset}"
+    );
+    (count, page)
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A stored row as its columns ([`COLUMNS`] order): what a backend binds
+/// and reads. The rules between a row and its columns are here, once.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Columns {
+    pub id: Uuid,
+    pub kind: String,
+    pub grid: String,
+    pub title: String,
+    pub subtitle: String,
+    pub status: String,
+    pub category: Option<String>,
+    pub urgency: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub created_at: i64,
+    pub created_by: String,
+    pub updated_at: i64,
+    pub deleted: bool,
+    pub return_comment: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub incident: Option<IncidentColumns>,
+}
+
+/// An incident row as its columns (after `i.id`, [`COLUMNS`] order).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct IncidentColumns {
+    pub number: String,
+    pub level: String,
+    pub assignee_kind: Option<String>,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub deadline: Option<String>,
+    pub escalations: i64,
+    pub resolved_on_spot: bool,
+    pub feedback: Option<String>,
+    pub reported_at: Option<i64>,
+    pub accepted_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+impl Columns {
+    pub(super) fn of(row: &ProjectionRow, updated_at: i64) -> Columns {
+        Columns {
+            id: row.id,
+            kind: row.kind.as_str().to_string(),
+            grid: row.grid.clone(),
+            title: row.title.clone(),
+            subtitle: row.subtitle.clone(),
+            status: row.status.clone(),
+            category: row.category.clone(),
+            urgency: row.urgency.clone(),
+            parent_id: row.parent_id,
+            created_at: row.created_at,
+            created_by: row.created_by.clone(),
+            updated_at,
+            deleted: row.deleted,
+            return_comment: row.return_comment.clone(),
+            lon: row.point.map(|p| p.0),
+            lat: row.point.map(|p| p.1),
+            incident: row.incident.as_ref().map(|i| {
+                let (akind, aid, aname) = match &i.assignee {
+                    Some((k, id, name)) => (Some(k.clone()), Some(id.clone()), Some(name.clone())),
+                    None => (None, None, None),
+                };
+                IncidentColumns {
+                    number: i.number.clone(),
+                    level: i.level.clone(),
+                    assignee_kind: akind,
+                    assignee_id: aid,
+                    assignee_name: aname,
+                    deadline: i.deadline.clone(),
+                    escalations: i64::from(i.escalations),
+                    resolved_on_spot: i.resolved_on_spot,
+                    feedback: i.feedback.clone(),
+                    reported_at: i.reported_at,
+                    accepted_at: i.accepted_at,
+                    resolved_at: i.resolved_at,
+                    closed_at: i.closed_at,
+                }
+            }),
+        }
+    }
+
+    /// A list's row: these columns with the deadline flags read after them.
+    pub(super) fn listed(self, overdue: bool, due_soon: bool) -> Result<ListedRow, StorageError> {
+        Ok(ListedRow {
+            projection: self.into_stored()?,
+            overdue,
+            due_soon,
+        })
+    }
+
+    pub(super) fn into_stored(self) -> Result<StoredProjection, StorageError> {
+        let id = self.id;
+        let corrupt = |what: &str| StorageError::Corrupt(format!("projection of {id}: {what}"));
+        let kind = RecordKind::parse(&self.kind)
+            .ok_or_else(|| corrupt(&format!("unknown record kind {}", self.kind)))?;
+        let incident = match self.incident {
+            None => None,
+            Some(i) => Some(IncidentRow {
+                number: i.number,
+                level: i.level,
+                assignee: match (i.assignee_kind, i.assignee_id, i.assignee_name) {
+                    (None, _, _) => None,
+                    (Some(k), Some(id), Some(name)) => Some((k, id, name)),
+                    _ => return Err(corrupt("an assignee without its id or name")),
+                },
+                deadline: i.deadline,
+                escalations: u32::try_from(i.escalations)
+                    .map_err(|_| corrupt("escalations out of range"))?,
+                resolved_on_spot: i.resolved_on_spot,
+                feedback: i.feedback,
+                reported_at: i.reported_at,
+                accepted_at: i.accepted_at,
+                resolved_at: i.resolved_at,
+                closed_at: i.closed_at,
+            }),
+        };
+        Ok(StoredProjection {
+            row: ProjectionRow {
+                id,
+                kind,
+                grid: self.grid,
+                title: self.title,
+                subtitle: self.subtitle,
+                status: self.status,
+                category: self.category,
+                urgency: self.urgency,
+                parent_id: self.parent_id,
+                created_at: self.created_at,
+                created_by: self.created_by,
+                deleted: self.deleted,
+                return_comment: self.return_comment,
+                point: self.lon.zip(self.lat),
+                incident,
+            },
+            updated_at: self.updated_at,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@
 //! a database that has a migration this build does not know is refused.
 
 mod grants;
+mod projections;
 pub mod testing;
 
 use std::time::Duration;
@@ -63,6 +64,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261205160000_device_recovery",
         include_str!("../migrations/postgres/20261205160000_device_recovery.sql"),
+    ),
+    (
+        "20261205170000_projections",
+        include_str!("../migrations/postgres/20261205170000_projections.sql"),
     ),
 ];
 
@@ -881,6 +886,7 @@ impl Storage for PgStorage {
             if written == 0 {
                 return Ok(CommitOutcome::Conflict);
             }
+            projections::put(&mut tx, &doc.projection, push.received_at)?;
         }
         if seq != start {
             tx.execute(
@@ -1115,7 +1121,7 @@ mod tests {
         drop(c);
         let err = PgStorage::open(db.url(), 1).unwrap_err();
         assert!(
-            matches!(err, StorageError::TooNew { found: 2, .. }),
+            matches!(err, StorageError::TooNew { found, .. } if found == MIGRATIONS.len() as i64 + 1),
             "{err}"
         );
         assert!(err.to_string().contains("newer gridwork-server"), "{err}");
