@@ -246,7 +246,6 @@ pub fn lost_changes(storage: &dyn Storage, doc: Uuid) -> Result<Vec<String>, Sto
         .collect())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -427,7 +427,7 @@ status?: string,
 grid?: string, 
 /**
  * Only records with changes from a device reported lost
- * (`crate::devices::records_from_lost_devices`).
+ * (a condition of the projection query).
  */
 from_lost_device?: boolean, limit?: number, offset?: number, };
 
