@@ -6,10 +6,11 @@
 
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::doc::Conflict;
+use gridwork_core::fieldwork::conflicts;
+use gridwork_core::fieldwork::forms::{self, CareTagOption};
 use gridwork_core::fieldwork::incidents::{self, IncidentView};
 use gridwork_core::fieldwork::map::{self, MapFeature};
 use gridwork_core::fieldwork::visits::{self, DueVisit};
-use gridwork_core::fieldwork::{conflicts, forms};
 use gridwork_core::model::grid::Grid;
 use gridwork_core::model::{
     Gender, Household, Incident, Projection, Record, RecordKind, Resident, Visit,
@@ -254,7 +255,7 @@ pub fn new_resident(
 /// Every care tag kind with its default visit cycle, for the resident
 /// form's tag editor (the defaults are core's).
 #[tauri::command]
-pub fn care_tag_options() -> Vec<forms::CareTagOption> {
+pub fn care_tag_options() -> Vec<CareTagOption> {
     forms::care_tag_options()
 }
 

@@ -366,7 +366,7 @@ async fn item20_deep_cbor_and_json_nesting_is_refused() -> Result<()> {
                 body.clone(),
             )
             .await?
-            .refused(400, "bad_request")
+            .refused(400, "hotline_unreadable")
             .context("a hotline file")?;
     }
     trial.unchanged(&before)?;
@@ -430,7 +430,7 @@ async fn item20_a_wrong_content_type_is_refused() -> Result<()> {
             b"order_no\n1\n".to_vec(),
         )
         .await?
-        .refused(400, "bad_request")
+        .refused(400, "hotline_format")
         .context("a hotline file as an image")?;
     let task = json!({"title": "检查", "kind": "checklist", "due": "2099-01-01",
         "grid": user(Role::CommunitySupervisor).grid, "items": ["一"]});
@@ -523,10 +523,16 @@ async fn item20_invalid_utf8_in_json_bodies_is_refused() -> Result<()> {
         } else {
             client.clone()
         };
+        // The hotline import names what is wrong with the file.
+        let code = if path == "/console/api/hotline/import" {
+            "hotline_not_text"
+        } else {
+            "bad_request"
+        };
         client
             .post(path, "application/json", body)
             .await?
-            .refused(400, "bad_request")
+            .refused(400, code)
             .with_context(|| format!("{what} ({path})"))?;
     }
     // A review's comment and a transition's opinion, on a real record.

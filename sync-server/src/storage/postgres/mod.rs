@@ -1121,7 +1121,7 @@ mod tests {
         drop(c);
         let err = PgStorage::open(db.url(), 1).unwrap_err();
         assert!(
-            matches!(err, StorageError::TooNew { found, .. } if found == MIGRATIONS.len() as i64 + 1),
+            matches!(err, StorageError::TooNew { found, .. } if found as usize == MIGRATIONS.len() + 1),
             "{err}"
         );
         assert!(err.to_string().contains("newer gridwork-server"), "{err}");
