@@ -236,7 +236,7 @@ pub fn model() -> Bindings {
     use crate::model::{AnyRecord, Meta, PhotoRef, Projection, RecordKind};
     use crate::privacy::MaskedView;
     use crate::problem::Param;
-    use crate::store::Protection;
+    use crate::store::{Draft, Protection};
     use crate::sync::api::LoginUser;
     use crate::sync::wire::NoticeCode;
     use crate::validate::Code;
@@ -257,6 +257,7 @@ pub fn model() -> Bindings {
         .add::<CareTagOption>()
         .add::<MaskedView>()
         .add::<Protection>()
+        .add::<Draft>()
         .add::<LoginUser>()
         .add::<Grid>()
         .add::<Code>()

@@ -224,6 +224,23 @@ skipped: Array<Skipped>,
 suspended_from: Status | null, };
 
 /**
+ * A form's unsaved content.
+ */
+export type Draft = { 
+/**
+ * `<kind>.<what>`, as the form named it.
+ */
+key: string, 
+/**
+ * The form's content as the form holds it.
+ */
+value: JsonValue, 
+/**
+ * Unix ms, device clock: when the form last changed.
+ */
+saved_at: number, };
+
+/**
  * One row of the visits due list.
  */
 export type DueVisit = { 

@@ -383,6 +383,7 @@ const en: MessageSchema = {
     already_exists: 'This record exists already',
     store_too_new: 'The data on this device was written by a newer Gridwork: update the app',
     store_failed: 'The local data could not be read or written; try again',
+    draft_too_big: 'The form holds too much to keep as a draft on this device (at most {max_kib} KB)',
     photo_hash_mismatch: 'The photo did not match its address: dropped, it will be downloaded again',
     photo_bad_address: 'Not a valid photo address',
     not_an_image: 'The chosen file is not a photo (JPEG, PNG or WebP expected)',

@@ -390,6 +390,7 @@ const zhCN = {
     already_exists: '这条记录已经存在',
     store_too_new: '本机数据来自更新版本的网格通，请升级应用',
     store_failed: '本机数据读写出错，请稍后重试',
+    draft_too_big: '表单内容过多（草稿最多 {max_kib} KB），无法暂存到本机',
     photo_hash_mismatch: '照片内容与编号不符，已丢弃，稍后重新下载',
     photo_bad_address: '照片编号不正确',
     not_an_image: '所选文件不是照片（应为 JPEG、PNG 或 WebP 图片）',
