@@ -238,7 +238,7 @@ pub fn model() -> Bindings {
     use crate::problem::Param;
     use crate::store::{Draft, Protection};
     use crate::sync::api::LoginUser;
-    use crate::sync::wire::NoticeCode;
+    use crate::sync::wire::{NoticeCode, RejectionCode};
     use crate::validate::Code;
 
     let mut b = Bindings::new();
@@ -263,6 +263,7 @@ pub fn model() -> Bindings {
         .add::<Code>()
         .add::<Param>()
         .add::<NoticeCode>()
+        .add::<RejectionCode>()
         .add::<serde_json::Value>();
     b
 }

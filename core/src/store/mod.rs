@@ -57,7 +57,7 @@ pub use drafts::{Draft, MAX_DRAFT_BYTES, MAX_DRAFT_KEY_CHARS, draft_kind};
 pub use photos::{MissingPhoto, PendingPhoto, PhotoError, PhotoKind, is_sha256, photo_hashes};
 pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;
-pub use sync_state::{MISSING_DEPENDENCIES, StoredNotice, StoredRejection};
+pub use sync_state::{StoredNotice, StoredRejection};
 pub use tx::StoreTx;
 pub use wipe::wipe;
 

@@ -182,9 +182,18 @@ export type RefusedPhoto = { sha256: string,
 code: string, };
 
 /**
- * A refusal from the server, for the worker to read.
+ * A refusal from the server: a code and params the UI translates
+ * (`rejections` in its message files).
  */
-export type RejectionView = { doc_id: string, code: string, message: string, };
+export type RejectionView = { doc_id: string, 
+/**
+ * One of core's `RejectionCode`s, or a newer server's code.
+ */
+code: string, 
+/**
+ * What the code's message needs, by name.
+ */
+params: { [key in string]: Param }, };
 
 /**
  * The value a worker chose for a conflicted field.
