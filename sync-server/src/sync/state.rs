@@ -87,7 +87,14 @@ fn invalid(errors: &ValidationErrors) -> Refused {
         named.insert("field".into(), first.field.as_str().into());
         named.insert("error".into(), first.code.as_str().into());
     }
-    Refused::new(RejectionCode::InvalidRecord, named, errors)
+    // The log names fields and codes, never the values: a detail may be a
+    // phone number or part of an ID number (the device has them already).
+    let fields: Vec<String> = errors
+        .0
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.code.as_str()))
+        .collect();
+    Refused::new(RejectionCode::InvalidRecord, named, fields.join("; "))
 }
 
 /// The pushed state is the stored one with the tombstone set.
