@@ -236,9 +236,9 @@ pub fn model() -> Bindings {
     use crate::model::{AnyRecord, Meta, PhotoRef, Projection, RecordKind};
     use crate::privacy::MaskedView;
     use crate::problem::Param;
-    use crate::store::Protection;
+    use crate::store::{Draft, Protection};
     use crate::sync::api::LoginUser;
-    use crate::sync::wire::NoticeCode;
+    use crate::sync::wire::{NoticeCode, RejectionCode};
     use crate::validate::Code;
 
     let mut b = Bindings::new();
@@ -257,11 +257,13 @@ pub fn model() -> Bindings {
         .add::<CareTagOption>()
         .add::<MaskedView>()
         .add::<Protection>()
+        .add::<Draft>()
         .add::<LoginUser>()
         .add::<Grid>()
         .add::<Code>()
         .add::<Param>()
         .add::<NoticeCode>()
+        .add::<RejectionCode>()
         .add::<serde_json::Value>();
     b
 }

@@ -224,11 +224,11 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
         f.now,
     )?;
     let refused = SyncResponse {
-        rejected: vec![wire::Rejection {
-            doc: OWN_HOUSEHOLD,
-            code: "outside_scope".into(),
-            message: "不在您的网格内 (outside your grids)".into(),
-        }],
+        rejected: vec![wire::Rejection::new(
+            OWN_HOUSEHOLD,
+            wire::RejectionCode::OutsideScope,
+            gridwork_core::problem::params([("grid", "g-1".into())]),
+        )],
         notices: vec![wire::Notice::new(
             OWN_HOUSEHOLD,
             wire::NoticeCode::FieldNotAllowed,

@@ -239,7 +239,7 @@ pub fn sync_push(data: &[u8]) {
                     response
                         .rejected
                         .iter()
-                        .map(|r| (&r.code, &r.message))
+                        .map(|r| (&r.code, &r.params))
                         .collect::<Vec<_>>(),
                     response.notices.iter().map(|n| &n.code).collect::<Vec<_>>()
                 );
@@ -414,7 +414,7 @@ fn hotline_file(
             report
                 .unplaced
                 .iter()
-                .map(|u| (u.code, &u.reason))
+                .map(|u| (u.code, &u.params))
                 .collect::<Vec<_>>()
         );
     }

@@ -25,7 +25,7 @@ use gridwork_core::model::{
     Household, Incident, PhotoRef, PhotoRole, Projection, RecordKind, Resident, Task, Visit,
 };
 use gridwork_core::privacy::MaskedView;
-use gridwork_core::store::Protection;
+use gridwork_core::store::{Draft, Protection};
 use gridwork_core::typescript::Bindings;
 use uuid::Uuid;
 

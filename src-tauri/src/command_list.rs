@@ -52,6 +52,10 @@ macro_rules! with_commands {
             photos::photo_url(sha256: String) -> Option<String>;
             access::log_reveal(kind: RecordKind, record_id: Uuid, field: String, protection: Protection) -> ();
             access::mask_record(kind: RecordKind, record: RecordJson) -> MaskedView;
+            drafts::save_draft(key: String, value: RecordJson, saved_at: Option<i64>) -> ();
+            drafts::load_draft(key: String) -> Option<Draft>;
+            drafts::drop_draft(key: String) -> ();
+            drafts::list_drafts(kind: String) -> Vec<Draft>;
             sync::sync_now() -> SyncStatus;
             sync::sync_status() -> SyncStatus;
             sync::dismiss_notices(seqs: Vec<i64>) -> SyncStatus;

@@ -46,6 +46,8 @@ pub enum ErrorCode {
     StoreTooNew,
     /// The local data could not be read or written (detail in the log).
     StoreFailed,
+    /// A form's draft over what a draft may hold. Params: `max_kib`.
+    DraftTooBig,
     /// A photo's bytes do not match its address.
     PhotoHashMismatch,
     PhotoBadAddress,
@@ -224,6 +226,11 @@ impl CommandError {
                 Self::code(ErrorCode::PhotoHashMismatch)
             }
             StoreError::Photo(PhotoError::BadAddress(_)) => Self::code(ErrorCode::PhotoBadAddress),
+            StoreError::DraftTooBig { max, .. } => Self::new(
+                ErrorCode::DraftTooBig,
+                params([("max_kib", (max / 1024).into())]),
+            ),
+            StoreError::BadDraftKey(_) => Self::code(ErrorCode::InvalidInput),
             _ => {
                 tracing::error!(error = %e, code = e.code(), "store failure");
                 Self::code(ErrorCode::StoreFailed)
@@ -401,6 +408,20 @@ mod tests {
         assert_eq!(CommandError::store(e).code, ErrorCode::NotAnImage);
         let e = CommandError::media(&MediaError::TooLarge(1 << 30));
         assert_eq!(e.code, ErrorCode::TooLarge);
+    }
+
+    #[test]
+    fn a_draft_too_big_says_how_much_a_draft_may_hold() {
+        let e = CommandError::store(StoreError::DraftTooBig {
+            bytes: 300_000,
+            max: 256 * 1024,
+        });
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"code": "draft_too_big", "params": {"max_kib": 256}, "fields": []})
+        );
+        let e = CommandError::store(StoreError::BadDraftKey("x".into()));
+        assert_eq!(e.code, ErrorCode::InvalidInput);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! cross the IPC boundary as [`errors::CommandError`], a `{code, message,
 //! fields}` object with a stable code and a message in the UI's language.
 //! [`state`] holds the signed-in session and its local store; [`photos`]
-//! takes the photos a form picks; [`access`] logs reveals of masked fields; [`patrols`] records patrols; [`sync`] runs "sync now" and the
+//! takes the photos a form picks; [`access`] logs reveals of masked fields;
+//! [`drafts`] keeps what forms hold unsaved in the encrypted store;
+//! [`patrols`] records patrols; [`sync`] runs "sync now" and the
 //! background sync (records, then photos) and tells the UI how it went.
 //!
 //! The app lives in [`run`] rather than in `main.rs` so that the same code is
@@ -20,6 +22,7 @@ mod command_check;
 pub mod access;
 pub mod bindings;
 pub mod commands;
+pub mod drafts;
 pub mod errors;
 pub mod keys;
 pub mod lock;

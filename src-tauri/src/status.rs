@@ -3,7 +3,7 @@
 //! ([`crate::sync`]), sent to the UI as the `sync-status` event.
 
 use gridwork_core::problem::Params;
-use gridwork_core::store::StoredNotice;
+use gridwork_core::store::{StoredNotice, StoredRejection};
 use serde::Serialize;
 
 use crate::errors::CommandError;
@@ -101,10 +101,23 @@ impl From<StoredNotice> for NoticeView {
     }
 }
 
-/// A refusal from the server, for the worker to read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+/// A refusal from the server: a code and params the UI translates
+/// (`rejections` in its message files).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct RejectionView {
     pub doc_id: String,
+    /// One of core's `RejectionCode`s, or a newer server's code.
     pub code: String,
-    pub message: String,
+    /// What the code's message needs, by name.
+    pub params: Params,
+}
+
+impl From<StoredRejection> for RejectionView {
+    fn from(r: StoredRejection) -> RejectionView {
+        RejectionView {
+            doc_id: r.doc_id.to_string(),
+            code: r.code,
+            params: r.params,
+        }
+    }
 }

@@ -97,11 +97,7 @@ fn refresh_counts(state: &AppState) {
                 .rejections()
                 .unwrap_or_default()
                 .into_iter()
-                .map(|r| RejectionView {
-                    doc_id: r.doc_id.to_string(),
-                    code: r.code,
-                    message: r.message,
-                })
+                .map(RejectionView::from)
                 .collect::<Vec<_>>();
             let notices = s
                 .store

@@ -606,24 +606,20 @@ pub fn history_field_shown(user: &User, kind: RecordKind, path: &str) -> bool {
 
 // ---------------------------------------------------------------- pushes
 
-/// Why [`refused_push`] refuses a pushed document (zh-CN first message);
-/// the sync answers it with its own code ([`crate::sync::codes`]).
+/// Why [`refused_push`] refuses a pushed document; the sync answers it
+/// with a rejection code and params, and logs this text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PushRefused {
     /// An incident that puts party items in its old `parties` key.
     #[error(
-        "事件当事人已改为单独记录，此版本的应用不能再写入，请更新应用 (an incident's parties are a record of their own now; this app writes them where they no longer go: update the app)"
+        "an incident's parties are a record of their own now; this app writes them where they no longer go"
     )]
     PartiesInIncident,
     /// A new parties record of an incident someone else created.
-    #[error(
-        "只有事件的上报人可以建立该事件的当事人记录 (only the incident's creator may create its parties record)"
-    )]
+    #[error("only the incident's creator may create its parties record")]
     PartiesNotByCreator,
     /// A new parties record outside its incident's grid (named).
-    #[error(
-        "当事人记录必须与事件在同一网格 {0} (the parties record must be in the incident's grid)"
-    )]
+    #[error("the parties record must be in the incident's grid {0}")]
     PartiesOutsideGrid(String),
 }
 

@@ -624,12 +624,19 @@ async fn invalid_records_and_forged_creators_are_refused() {
         .await;
     let codes: Vec<&str> = r[0].rejected.iter().map(|x| x.code.as_str()).collect();
     assert_eq!(codes, ["invalid_record", "immutable_field"]);
-    assert!(
-        r[0].rejected[0].message.contains("owner_phone")
-            && r[0].rejected[0].message.contains("mobile_invalid"),
-        "{}",
-        r[0].rejected[0].message
+    // The first field error, as code and params the app translates.
+    let params = &r[0].rejected[0].params;
+    assert_eq!(
+        params.get("field"),
+        Some(&"owner_phone".into()),
+        "{params:?}"
     );
+    assert_eq!(
+        params.get("error"),
+        Some(&"mobile_invalid".into()),
+        "{params:?}"
+    );
+    assert_eq!(params.get("value"), Some(&"12345".into()), "{params:?}");
     assert_eq!(server.log_len(), 0);
 
     // A document whose id is not the one it is pushed under.

@@ -210,7 +210,7 @@ export class Device {
     const rejected = (response.r ?? []).map((r) => ({
       id: uuidText(r.d),
       code: r.k,
-      message: r.m,
+      params: r.p ?? {},
     }));
     // Acknowledged or refused: either way these leave the outbox (a real
     // app keeps the refused ones aside for the worker).

@@ -5,8 +5,9 @@
 use anyhow::Result;
 use gridwork_core::doc::Author;
 use gridwork_core::model::{Household, Meta, Role, User};
-use gridwork_core::store::{MISSING_DEPENDENCIES, Store};
+use gridwork_core::store::Store;
 use gridwork_core::sync::http::HttpTransport;
+use gridwork_core::sync::wire::RejectionCode;
 use gridwork_tests::{Device, Server, community};
 use uuid::Uuid;
 
@@ -95,7 +96,7 @@ async fn a_server_restored_from_backup_gets_back_what_it_lost() -> Result<()> {
             .store
             .rejections()?
             .iter()
-            .all(|r| r.code != MISSING_DEPENDENCIES),
+            .all(|r| r.code != RejectionCode::MissingDependencies.code()),
         "the refusal is cleared once repaired"
     );
 

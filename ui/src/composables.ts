@@ -1,26 +1,44 @@
-import { computed, ref, shallowRef, watch, type Ref } from 'vue'
+import { showNotify } from 'vant'
+import { computed, getCurrentInstance, onBeforeUnmount, ref, shallowRef, watch, type Ref } from 'vue'
 import { backend, BackendError } from './backend'
-import { draftKey, dropDraft, readDraft, writeDraft } from './drafts'
+import { draftKey, draftWriter, readDraft } from './drafts'
 import type { MaskedView, Protection, RecordKind, RevealArgs } from './types'
 
 /** What a masked field shows until core has masked it. */
 const HIDDEN = '***'
 
 /**
- * A record form whose content is written to local storage on every change:
- * opened again after a kill, it comes back as it was typed. `load` gives
- * the record when there is no draft (a new blank one, or the stored one).
+ * A record form whose content is kept as a draft in the device's encrypted
+ * store as it is typed (`drafts.ts`: a moment after each change, and at
+ * once when the form is left or the app goes to the background): opened
+ * again after a kill, it comes back as it was typed. `load` gives the
+ * record when there is no draft (a new blank one, or the stored one).
+ * `saved(record)` drops the draft once the record is in the store.
  */
 export function useDraftForm<T extends object>(kind: string, key: string) {
   const form = ref<T | null>(null) as Ref<T | null>
   const restored = ref(false)
   const storageKey = draftKey(kind, key)
+  let refused = ''
+  const writer = draftWriter(storageKey, (error) => {
+    // Said once, not at every keystroke, until a write goes through again.
+    if (!error) refused = ''
+    else if (error.code !== refused) {
+      refused = error.code
+      showNotify({ type: 'danger', message: error.message })
+    }
+  })
   let stop: (() => void) | null = null
 
   async function open(load: () => Promise<T>): Promise<void> {
-    const draft = readDraft<T & { _savedAt?: number }>(storageKey)
+    let draft: T | null = null
+    try {
+      draft = await readDraft<T>(storageKey)
+    } catch (reason) {
+      // The draft cannot be read now: the form starts from the record.
+      console.warn('a form draft could not be read', reason)
+    }
     if (draft) {
-      delete draft._savedAt
       form.value = draft
       restored.value = true
     } else {
@@ -30,22 +48,39 @@ export function useDraftForm<T extends object>(kind: string, key: string) {
     stop = watch(
       form,
       (value) => {
-        if (value) writeDraft(storageKey, value)
+        if (value) writer.schedule(value)
       },
       { deep: true },
     )
   }
 
   /** The record is in the store now: the draft is no longer needed. */
-  function saved(record: T): void {
+  async function saved(record: T): Promise<void> {
     stop?.()
     stop = null
-    dropDraft(storageKey)
     form.value = record
     restored.value = false
+    await writer.drop()
   }
 
-  return { form, restored, open, saved, storageKey }
+  // Leaving the form or the app: what is waiting is written now.
+  const hidden = () => {
+    if (globalThis.document?.visibilityState === 'hidden') void writer.flush()
+  }
+  const leaving = () => void writer.flush()
+  if (getCurrentInstance()) {
+    globalThis.document?.addEventListener('visibilitychange', hidden)
+    globalThis.addEventListener?.('pagehide', leaving)
+    onBeforeUnmount(() => {
+      stop?.()
+      stop = null
+      globalThis.document?.removeEventListener('visibilitychange', hidden)
+      globalThis.removeEventListener?.('pagehide', leaving)
+      void writer.flush()
+    })
+  }
+
+  return { form, restored, open, saved, storageKey, flush: writer.flush }
 }
 
 /**

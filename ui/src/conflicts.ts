@@ -1,10 +1,8 @@
 // What the conflict screens show: a conflicted field's name and its values
 // in words a worker reads, with who wrote each and when.
 import { formatTime } from './forms'
+import { FIELD_GROUPS, fieldKey } from './i18n/errors'
 import type { ConflictValue } from './types'
-
-/** The message groups that name record fields, tried in this order. */
-const FIELD_GROUPS = ['households', 'residents', 'incidents', 'visits']
 
 /**
  * A field's name for `path` (`address.room`, `parties.0.phone`): the label
@@ -12,7 +10,7 @@ const FIELD_GROUPS = ['households', 'residents', 'incidents', 'visits']
  * the path itself otherwise.
  */
 export function fieldLabel(path: string, has: (key: string) => boolean, t: (key: string) => string): string {
-  const key = path.split('.').filter((part) => !/^\d+$/.test(part)).pop() ?? path
+  const key = fieldKey(path)
   const found = FIELD_GROUPS.map((group) => `${group}.${key}`).find(has)
   return found ? t(found) : path
 }

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { BackendError } from './backend'
-import { dropDraft, incidentDraftRoute, listDrafts, readDraft, writeDraft } from './drafts'
 import { addressLine, boxOf, fieldErrors, formatTime, pointAt, viewAt } from './forms'
 
 describe('field errors', () => {
@@ -55,24 +54,6 @@ describe('grid map geometry', () => {
     expect(x).toBeCloseTo(320, 1)
     expect(y).toBeCloseTo(200, 1)
     expect(pointAt(b, 640, 400, 0, 0)[1]).toBeGreaterThan(23.2)
-  })
-})
-
-describe('drafts', () => {
-  it('keep what was typed until the record is saved', () => {
-    localStorage.clear()
-    writeDraft('gridwork.draft.incident.new', { title: '楼道堆物' })
-    writeDraft('gridwork.draft.household.new', { owner_name: '王' })
-    expect(readDraft<{ title: string }>('gridwork.draft.incident.new')?.title).toBe('楼道堆物')
-    const incidents = listDrafts<{ title: string }>('incident')
-    expect(incidents.map((d) => d.value.title)).toEqual(['楼道堆物'])
-    dropDraft('gridwork.draft.incident.new')
-    expect(listDrafts('incident')).toEqual([])
-  })
-
-  it('reopen in the right form', () => {
-    expect(incidentDraftRoute('gridwork.draft.incident.new')).toBe('/incidents/new')
-    expect(incidentDraftRoute('gridwork.draft.incident.0190')).toBe('/incidents/0190/edit')
   })
 })
 

@@ -252,7 +252,7 @@ async fn phase(
                         if let Some(r) = answer.rejected.first() {
                             out.errors += 1;
                             out.first_error
-                                .get_or_insert_with(|| format!("{}: {}", r.code, r.message));
+                                .get_or_insert_with(|| format!("{}: {:?}", r.code, r.params));
                         }
                         cursor = answer.cursor;
                     }

@@ -177,6 +177,9 @@ mod tests {
 
     const NAME: &str = "欧阳婉清";
     const PHONE: &str = "13912345678";
+    /// A resident half typed into a form: only ever in a draft.
+    const DRAFT_NAME: &str = "司马草稿";
+    const DRAFT_ID_NUMBER: &str = "44010619850607123X";
     /// A photo's first bytes: its JPEG marker and header. (The bare
     /// 3-byte marker turns up by chance about once in 16 MiB of random
     /// bytes, which is what an encrypted store is.)
@@ -214,6 +217,8 @@ mod tests {
             &[
                 ("name", NAME.as_bytes()),
                 ("phone", PHONE.as_bytes()),
+                ("draft name", DRAFT_NAME.as_bytes()),
+                ("draft ID number", DRAFT_ID_NUMBER.as_bytes()),
                 ("photo", JPEG_MARKER),
                 ("header", PLAIN_HEADER),
             ],
@@ -253,6 +258,11 @@ mod tests {
             store
                 .put_downloaded_photo(&crate::media::sha256_hex(&jpeg), &jpeg)
                 .unwrap();
+            // A resident form left half typed (#11: drafts were in the web
+            // view's storage, in clear).
+            let draft = serde_json::json!({ "name": DRAFT_NAME, "id_number": DRAFT_ID_NUMBER });
+            store.save_draft("resident.new.1", &draft, 1).unwrap();
+            assert_eq!(store.draft("resident.new.1").unwrap().unwrap().value, draft);
             // Search still works on the encrypted pages.
             let hits = store.search(NAME, &ListQuery::default()).unwrap();
             assert_eq!(hits.len(), 1);
@@ -263,6 +273,8 @@ mod tests {
 
         let store = Store::open_encrypted(&path, actor(), &key).unwrap();
         assert_eq!(store.search(NAME, &ListQuery::default()).unwrap().len(), 1);
+        let kept = store.draft("resident.new.1").unwrap().unwrap();
+        assert_eq!(kept.value["id_number"], DRAFT_ID_NUMBER);
         drop(store);
         let wrong = Store::open_encrypted(&path, actor(), &DataKey::generate()).unwrap_err();
         assert!(matches!(wrong, StoreError::WrongKey), "{wrong:?}");
@@ -271,6 +283,17 @@ mod tests {
         // Neither attempt changed it.
         let store = Store::open_encrypted(&path, actor(), &key).unwrap();
         assert_eq!(all_rows(&store).len(), 1);
+
+        // The search above finds what a store in clear holds: the same
+        // draft in a plain store stands in its bytes.
+        let plain = tempfile::tempdir().unwrap();
+        let mut store = Store::open(plain.path().join("device.sqlite"), actor()).unwrap();
+        let draft = serde_json::json!({ "name": DRAFT_NAME, "id_number": DRAFT_ID_NUMBER });
+        store.save_draft("resident.new.1", &draft, 1).unwrap();
+        drop(store);
+        let found = in_clear(plain.path());
+        assert!(found.contains(&"draft name"), "{found:?}");
+        assert!(found.contains(&"draft ID number"), "{found:?}");
     }
 
     #[test]

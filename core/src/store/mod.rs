@@ -27,6 +27,7 @@
 
 mod access_log;
 mod cipher;
+mod drafts;
 mod photos;
 mod schema;
 mod search;
@@ -52,10 +53,11 @@ use crate::validate::ValidationErrors;
 use crate::workflow;
 
 pub use access_log::{MAX_FIELD_CHARS, Protection, RevealEntry};
+pub use drafts::{Draft, MAX_DRAFT_BYTES, MAX_DRAFT_KEY_CHARS, draft_kind};
 pub use photos::{MissingPhoto, PendingPhoto, PhotoError, PhotoKind, is_sha256, photo_hashes};
 pub use schema::SCHEMA_VERSION;
 use search::FtsQuery;
-pub use sync_state::{MISSING_DEPENDENCIES, StoredNotice, StoredRejection};
+pub use sync_state::{StoredNotice, StoredRejection};
 pub use tx::StoreTx;
 pub use wipe::wipe;
 
@@ -112,6 +114,10 @@ pub enum StoreError {
     Erase(String),
     #[error("the local data does not open with this key")]
     WrongKey,
+    #[error("a form draft of {bytes} bytes is over the {max} a draft may hold")]
+    DraftTooBig { bytes: usize, max: usize },
+    #[error("{0:?} is not a draft key (`<kind>.<what>`)")]
+    BadDraftKey(String),
 }
 
 impl StoreError {
@@ -129,6 +135,8 @@ impl StoreError {
             StoreError::Photo(e) => e.code(),
             StoreError::Erase(_) => "store_erase",
             StoreError::WrongKey => "store_wrong_key",
+            StoreError::DraftTooBig { .. } => "draft_too_big",
+            StoreError::BadDraftKey(_) => "draft_bad_key",
         }
     }
 }

@@ -66,6 +66,14 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261205_0011_notice_params",
         sql: include_str!("migrations/20261205_0011_notice_params.sql"),
     },
+    Migration {
+        name: "20261205_0012_drafts",
+        sql: include_str!("migrations/20261205_0012_drafts.sql"),
+    },
+    Migration {
+        name: "20261205_0013_rejection_params",
+        sql: include_str!("migrations/20261205_0013_rejection_params.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -6,12 +6,13 @@ use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{Store, StoreError};
-use crate::sync::wire::Notice;
+use crate::problem::Params;
+use crate::sync::wire::{Notice, Rejection, RejectionCode};
 
 const CURSOR: &str = "cursor";
 
 /// The server's refusal code for changes whose dependencies it lacks.
-pub const MISSING_DEPENDENCIES: &str = "missing_dependencies";
+const MISSING_DEPENDENCIES: RejectionCode = RejectionCode::MissingDependencies;
 
 /// A note from the server about a stored change, as the worker sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,11 +25,12 @@ pub struct StoredNotice {
 }
 
 /// A local change the server refused, as the worker sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredRejection {
     pub doc_id: Uuid,
+    /// One of core's [`RejectionCode`]s, or a newer server's code.
     pub code: String,
-    pub message: String,
+    pub params: Params,
 }
 
 impl Store {
@@ -59,19 +61,20 @@ impl Store {
     /// sees, in one transaction. The changes stay in the document.
     pub fn reject(
         &mut self,
-        doc_id: Uuid,
+        rejection: &Rejection,
         hashes: &[ChangeHash],
-        code: &str,
-        message: &str,
     ) -> Result<(), StoreError> {
+        let params_json = serde_json::to_string(&rejection.params)
+            .map_err(|e| StoreError::Corrupt(format!("a refusal's params: {e}")))?;
+        let doc_id = rejection.doc.to_string();
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO rejections (doc_id, hash, code, message) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO rejections (doc_id, hash, code, params) VALUES (?1, ?2, ?3, ?4)",
             )?;
             let mut delete = tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
             for hash in hashes {
-                insert.execute(params![doc_id.to_string(), &hash.0[..], code, message])?;
+                insert.execute(params![doc_id, &hash.0[..], rejection.code, params_json])?;
                 delete.execute([&hash.0[..]])?;
             }
         }
@@ -82,20 +85,22 @@ impl Store {
     /// Refusals for the worker, newest first.
     pub fn rejections(&self) -> Result<Vec<StoredRejection>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT doc_id, code, message FROM rejections GROUP BY doc_id, code, message
+            "SELECT doc_id, code, params FROM rejections GROUP BY doc_id, code, params
              ORDER BY max(seq) DESC",
         )?;
         let rows = stmt.query_map([], |row| {
             let id: String = row.get(0)?;
-            Ok((id, row.get(1)?, row.get(2)?))
+            let params: String = row.get(2)?;
+            Ok((id, row.get(1)?, params))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, code, message) = row?;
+            let (id, code, params) = row?;
             out.push(StoredRejection {
                 doc_id: Uuid::parse_str(&id).unwrap_or_default(),
                 code,
-                message,
+                params: serde_json::from_str(&params)
+                    .map_err(|e| StoreError::Corrupt(format!("a refusal's params: {e}")))?,
             });
         }
         Ok(out)
@@ -111,7 +116,7 @@ impl Store {
              UNION SELECT doc_id FROM rejections WHERE code = ?1
              LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![MISSING_DEPENDENCIES, limit], |row| {
+        let rows = stmt.query_map(params![MISSING_DEPENDENCIES.code(), limit], |row| {
             row.get::<_, String>(0)
         })?;
         let mut docs = Vec::new();
@@ -143,7 +148,7 @@ impl Store {
             }
             tx.execute(
                 "DELETE FROM rejections WHERE doc_id = ?1 AND code = ?2",
-                params![doc_id.to_string(), MISSING_DEPENDENCIES],
+                params![doc_id.to_string(), MISSING_DEPENDENCIES.code()],
             )?;
         }
         tx.commit()?;

@@ -333,7 +333,7 @@ impl SyncClient {
                 .filter(|(doc, _)| *doc == rejection.doc)
                 .map(|(_, h)| *h)
                 .collect();
-            store.reject(rejection.doc, &hashes, &rejection.code, &rejection.message)?;
+            store.reject(rejection, &hashes)?;
         }
         for notice in &response.notices {
             tracing::info!(doc = %notice.doc, code = %notice.code, "the server noted a stored change");

@@ -69,17 +69,190 @@ pub struct SyncRequest {
     pub budget: Option<u32>,
 }
 
-/// Why the server refused the pushed changes of a document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why the server refused the pushed changes of a document: a code and its
+/// params, as a [`Notice`] is. The app translates it in its message files
+/// (`rejections` in `ui/src/i18n/zh-CN.ts` and `en.ts`); the server writes
+/// no sentence (what a developer needs, it writes in its own log). See
+/// [`RejectionCode`] for the codes and their params.
+///
+/// **The key `m` is gone.** Builds before this one carried the server's
+/// Chinese and English sentence there. As with the notices' `z` and `e`,
+/// no such build was ever deployed, so the change stays within protocol
+/// version 2: an app that still requires `m` fails to read an answer
+/// carrying a refusal (`malformed`) and keeps the refused changes in its
+/// outbox, which is where they would be after any failed sync; nothing of
+/// its data is lost (`docs/protocol.md`, section 13).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rejection {
     #[serde(rename = "d", with = "uuid_bytes")]
     pub doc: Uuid,
-    /// A stable code the app translates (`outside_scope`, `invalid_record` …).
+    /// A stable code the app translates; one of [`RejectionCode`] from
+    /// this build's server, kept as text so an app reads codes newer than
+    /// it.
     #[serde(rename = "k")]
     pub code: String,
-    /// A sentence for the worker.
-    #[serde(rename = "m")]
-    pub message: String,
+    /// What the code's message needs, by name (see [`RejectionCode`]).
+    #[serde(rename = "p", default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
+}
+
+impl Rejection {
+    /// A refusal of `doc`'s pushed changes for `code`.
+    pub fn new(doc: Uuid, code: RejectionCode, params: Params) -> Rejection {
+        Rejection {
+            doc,
+            code: code.code().to_string(),
+            params,
+        }
+    }
+}
+
+/// Every refusal the server sends, with the params its message takes.
+/// Nothing of a refused document's pushed changes was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionCode {
+    /// A pushed change cannot be read or applied.
+    MalformedChange,
+    /// A change depends on one the server does not hold: the repair path
+    /// ([`crate::sync::repair`]) settles it.
+    MissingDependencies,
+    /// A change's actor is not one the server assigned to this user.
+    ActorMismatch,
+    /// A change's message names someone else as its author. Params:
+    /// `author`, the name it gives.
+    AuthorMismatch,
+    /// The record's grid, before or after, is not the user's; or, for a
+    /// department handler, the incident is not dispatched to them.
+    /// Params: `grid`, in the first case.
+    OutsideScope,
+    /// The role may not write this at all. Params: `kind`, the record
+    /// kind.
+    RoleNotAllowed,
+    /// The record fails validation. Params: `field`, `error` (a field
+    /// error code, core's `validate::Code`) and that error's own params,
+    /// for the first error found.
+    InvalidRecord,
+    /// An incident carrying its parties in the old `parties` key: an app
+    /// older than the parties record; update the app.
+    PartiesInIncident,
+    /// A parties record outside its incident's grid. Params: `grid`.
+    PartiesOutsideGrid,
+    /// A household's or incident's point lies outside its grid. Params:
+    /// `lon`, `lat`, `grid`.
+    PointOutsideGrid,
+    /// A new record whose creator is not the pushing user.
+    ImmutableField,
+    /// The document's `id` is not the record id it was pushed under.
+    DocIdMismatch,
+    /// The document's kind differs from the stored record's. Params:
+    /// `kind`, the stored record's kind.
+    DocWrongKind,
+    /// No kind, an unknown kind, or no or a bad id at the root.
+    DocNotARecord,
+    /// The document's layout is newer than this server reads. Params:
+    /// `layout`.
+    DocTooNew,
+    /// A field does not have the type its record kind needs.
+    DocShape,
+    /// Automerge cannot read the document.
+    DocCorrupt,
+    /// A second dependency-free change for one record.
+    RecordCreatedTwice,
+    /// One change is over the limit. Params: `bytes`, `max`.
+    ChangeTooLarge,
+    /// The record's document would be over the limit. Params: `bytes`,
+    /// `max`.
+    DocumentTooLarge,
+    /// A workflow entry in someone else's name, or an earlier entry
+    /// rewritten.
+    TransitionForged,
+    /// A review entry in someone else's name, or an earlier entry
+    /// rewritten.
+    ReviewForged,
+    /// The server's copy is damaged or it could not make its own change.
+    ServerError,
+}
+
+impl RejectionCode {
+    /// Every code, for tests and the protocol document.
+    pub const ALL: [RejectionCode; 23] = [
+        RejectionCode::MalformedChange,
+        RejectionCode::MissingDependencies,
+        RejectionCode::ActorMismatch,
+        RejectionCode::AuthorMismatch,
+        RejectionCode::OutsideScope,
+        RejectionCode::RoleNotAllowed,
+        RejectionCode::InvalidRecord,
+        RejectionCode::PartiesInIncident,
+        RejectionCode::PartiesOutsideGrid,
+        RejectionCode::PointOutsideGrid,
+        RejectionCode::ImmutableField,
+        RejectionCode::DocIdMismatch,
+        RejectionCode::DocWrongKind,
+        RejectionCode::DocNotARecord,
+        RejectionCode::DocTooNew,
+        RejectionCode::DocShape,
+        RejectionCode::DocCorrupt,
+        RejectionCode::RecordCreatedTwice,
+        RejectionCode::ChangeTooLarge,
+        RejectionCode::DocumentTooLarge,
+        RejectionCode::TransitionForged,
+        RejectionCode::ReviewForged,
+        RejectionCode::ServerError,
+    ];
+
+    /// The code on the wire.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RejectionCode::MalformedChange => "malformed_change",
+            RejectionCode::MissingDependencies => "missing_dependencies",
+            RejectionCode::ActorMismatch => "actor_mismatch",
+            RejectionCode::AuthorMismatch => "author_mismatch",
+            RejectionCode::OutsideScope => "outside_scope",
+            RejectionCode::RoleNotAllowed => "role_not_allowed",
+            RejectionCode::InvalidRecord => "invalid_record",
+            RejectionCode::PartiesInIncident => "parties_in_incident",
+            RejectionCode::PartiesOutsideGrid => "parties_outside_grid",
+            RejectionCode::PointOutsideGrid => "point_outside_grid",
+            RejectionCode::ImmutableField => "immutable_field",
+            RejectionCode::DocIdMismatch => "doc_id_mismatch",
+            RejectionCode::DocWrongKind => "doc_wrong_kind",
+            RejectionCode::DocNotARecord => "doc_not_a_record",
+            RejectionCode::DocTooNew => "doc_too_new",
+            RejectionCode::DocShape => "doc_shape",
+            RejectionCode::DocCorrupt => "doc_corrupt",
+            RejectionCode::RecordCreatedTwice => "record_created_twice",
+            RejectionCode::ChangeTooLarge => "change_too_large",
+            RejectionCode::DocumentTooLarge => "document_too_large",
+            RejectionCode::TransitionForged => "transition_forged",
+            RejectionCode::ReviewForged => "review_forged",
+            RejectionCode::ServerError => "server_error",
+        }
+    }
+
+    /// The refusal of a pushed document that does not read as a record,
+    /// with its params.
+    pub fn of_doc_error(e: &crate::doc::DocError) -> (RejectionCode, Params) {
+        use crate::doc::DocError;
+        match e {
+            DocError::Automerge(_) => (RejectionCode::DocCorrupt, Params::new()),
+            DocError::WrongKind { expected, .. } => (
+                RejectionCode::DocWrongKind,
+                crate::problem::params([("kind", expected.as_str().into())]),
+            ),
+            DocError::TooNew(layout) => (
+                RejectionCode::DocTooNew,
+                crate::problem::params([("layout", (*layout).into())]),
+            ),
+            DocError::Shape(_) => (RejectionCode::DocShape, Params::new()),
+            // Local editing errors never arrive from a push; a document
+            // that yields one is not a record the server can take.
+            DocError::NotARecord(_) | DocError::NoSuchPath(_) | DocError::IdChanged => {
+                (RejectionCode::DocNotARecord, Params::new())
+            }
+        }
+    }
 }
 
 /// Something the server did about stored changes that the worker should
@@ -681,7 +854,7 @@ mod tests {
             docs in prop::collection::vec((any::<u128>(), prop::collection::vec(prop::collection::vec(any::<u8>(), 0..300), 0..4)), 0..5)) {
             let pull: Vec<DocChanges> = docs.into_iter().map(|(d, c)| DocChanges { doc: Uuid::from_u128(d), changes: c }).collect();
             let notices = vec![Notice { doc: Uuid::nil(), code: "immutable_field".into(), params: crate::problem::params([("max", cursor.into()), ("field", "created_by".into())]), compensated: more }];
-            let resp = SyncResponse { cursor, more, rejected: vec![Rejection { doc: Uuid::nil(), code: "x".into(), message: "不行".into() }], pull: pull.clone(), notices, wipe: !more };
+            let resp = SyncResponse { cursor, more, rejected: vec![Rejection::new(Uuid::nil(), RejectionCode::OutsideScope, crate::problem::params([("grid", "g-1".into())]))], pull: pull.clone(), notices, wipe: !more };
             prop_assert_eq!(decode::<SyncResponse>(&encode(&resp)).unwrap(), resp);
             let req = SyncRequest { cursor, push: pull, budget: Some(5) };
             prop_assert_eq!(decode::<SyncRequest>(&encode(&req)).unwrap(), req);

@@ -25,6 +25,11 @@ use crate::state::{AppState, STORE_FILE, SavedSession, lock};
 const SEED: u64 = 11;
 const RECORDS: usize = 1_500;
 const PIN: &str = "135792";
+/// A resident half typed into a form, in a draft only: no record holds
+/// them (#11: drafts were in the web view's storage, in clear).
+const DRAFT_NAME: &str = "司马草稿";
+const DRAFT_ID_NUMBER: &str = "44010619850607123X";
+const DRAFT_PHONE: &str = "13987654321";
 const WRONG_PIN: &str = "246813";
 
 /// A grid worker of the demo and a resident of their grid with a name,
@@ -198,6 +203,21 @@ fn after_a_real_sync_of_the_demo_grid_the_data_folder_gives_nothing_away_and_the
             Ok(())
         })
         .unwrap();
+    // A resident form left half typed, as the app keeps it on every
+    // keystroke.
+    let draft = serde_json::json!({
+        "name": DRAFT_NAME,
+        "id_number": DRAFT_ID_NUMBER,
+        "phone": DRAFT_PHONE,
+    });
+    state
+        .with_session(|s| {
+            s.store
+                .save_draft(&format!("resident.new.{household}"), &draft, 1_000)
+                .unwrap();
+            Ok(())
+        })
+        .unwrap();
     let photo_heads: Vec<(String, Vec<u8>)> = state
         .with_session(|s| {
             Ok([&uploaded, &unsent]
@@ -240,6 +260,9 @@ fn after_a_real_sync_of_the_demo_grid_the_data_folder_gives_nothing_away_and_the
         ),
         ("phone", resident.phone.clone().unwrap().into_bytes()),
         ("device token", token.as_bytes().to_vec()),
+        ("draft name", DRAFT_NAME.as_bytes().to_vec()),
+        ("draft ID number", DRAFT_ID_NUMBER.as_bytes().to_vec()),
+        ("draft phone", DRAFT_PHONE.as_bytes().to_vec()),
         ("SQLite header", b"SQLite format 3".to_vec()),
     ];
     for (name, head) in &photo_heads {
@@ -265,6 +288,11 @@ fn after_a_real_sync_of_the_demo_grid_the_data_folder_gives_nothing_away_and_the
         .with_session(|s| Ok(s.store.get::<Resident>(resident.meta.id).unwrap()))
         .unwrap();
     assert_eq!(again.map(|r| r.name), Some(resident.name.clone()));
+    let kept = thief
+        .with_session(|s| Ok(s.store.drafts("resident").unwrap()))
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].value, draft);
     drop(thief);
 
     // Lost: the next sync sends the outbox and the app erases itself.

@@ -120,12 +120,12 @@ pub enum ConsoleError {
     TaskNoGrids,
     #[error("too many screening targets in grid {0}")]
     TaskTooMany(String),
-    /// The push path refused the change: `code` is the sync protocol's
-    /// rejection code, sent as the param `reason` of `refused` (the
-    /// console says it as the tablet does), so the console's own codes
-    /// stay a closed list.
-    #[error("{message}")]
-    Refused { code: String, message: String },
+    /// The push path refused the change: the sync protocol's rejection,
+    /// sent as `refused` with its code as the param `reason` beside its
+    /// own params (the console says it as the tablet does), so the
+    /// console's own codes stay a closed list.
+    #[error("the push path refused the change: {}", .0.code)]
+    Refused(Rejection),
     #[error(transparent)]
     Photo(MediaError),
     #[error("the photo {0} has not been uploaded")]
@@ -164,7 +164,7 @@ impl ConsoleError {
             ConsoleError::TaskFilter(_) => "task_filter".into(),
             ConsoleError::TaskNoGrids => "task_no_grids".into(),
             ConsoleError::TaskTooMany(_) => "task_too_many".into(),
-            ConsoleError::Refused { .. } => "refused".into(),
+            ConsoleError::Refused(_) => "refused".into(),
             ConsoleError::Photo(e) => format!("photo_{}", e.code()),
             ConsoleError::PhotoMissing(_) => "photo_missing".into(),
             ConsoleError::ReportRequired => "report_required".into(),
@@ -199,7 +199,11 @@ impl ConsoleError {
             ]),
             ConsoleError::PhotoMissing(sha256) => params([("sha256", sha256.as_str().into())]),
             ConsoleError::HotlineFile(e) => e.params(),
-            ConsoleError::Refused { code, .. } => params([("reason", code.as_str().into())]),
+            ConsoleError::Refused(r) => {
+                let mut named = r.params.clone();
+                named.insert("reason".into(), r.code.as_str().into());
+                named
+            }
             _ => Params::new(),
         }
     }
@@ -499,10 +503,7 @@ pub fn act(
         now,
     )?;
     if let Some(r) = rejected.into_iter().next() {
-        return Err(ConsoleError::Refused {
-            code: r.code,
-            message: r.message,
-        });
+        return Err(ConsoleError::Refused(r));
     }
     Ok(())
 }

@@ -684,7 +684,7 @@ pub fn import(
             .collect();
         if !parties.is_empty() {
             for r in push(storage, ctx, who, parties, now)? {
-                tracing::error!(doc = %r.doc, code = %r.code, message = %r.message, "a hotline caller's parties record was refused");
+                tracing::error!(doc = %r.doc, code = %r.code, params = ?r.params, "a hotline caller's parties record was refused");
             }
         }
         for (placed, _, _) in chunk {

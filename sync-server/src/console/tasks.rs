@@ -295,10 +295,7 @@ pub fn issue(
         });
     }
     if let Some(r) = push(storage, ctx, who, docs, now)?.into_iter().next() {
-        return Err(ConsoleError::Refused {
-            code: r.code,
-            message: r.message,
-        });
+        return Err(ConsoleError::Refused(r));
     }
     Ok(Issued {
         campaign,

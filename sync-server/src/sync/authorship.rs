@@ -30,17 +30,12 @@
 use std::collections::HashMap;
 
 use automerge::Change;
-use gridwork_core::sync::wire::Rejection;
-use uuid::Uuid;
+use gridwork_core::problem::params;
+use gridwork_core::sync::wire::RejectionCode;
 
+use super::refused::Refused;
 use crate::auth::Session;
 use crate::storage::ActorOwner;
-
-/// Refusal codes of this module.
-pub mod codes {
-    pub const ACTOR_MISMATCH: &str = "actor_mismatch";
-    pub const AUTHOR_MISMATCH: &str = "author_mismatch";
-}
 
 /// Checks the actor and the message of every new change of one document;
 /// `Some` refusal for the first that fails. `owners` holds the binding of
@@ -48,9 +43,8 @@ pub mod codes {
 pub(super) fn check(
     owners: &HashMap<String, ActorOwner>,
     session: &Session,
-    doc: Uuid,
     changes: &[Change],
-) -> Option<Rejection> {
+) -> Option<Refused> {
     let user = &session.user.id;
     for change in changes {
         let actor = change.actor_id().to_hex_string();
@@ -58,24 +52,19 @@ pub(super) fn check(
             .get(&actor)
             .is_some_and(|owner| owner.device_id == session.device_id || owner.user_id == *user);
         if !assigned {
-            return Some(Rejection {
-                doc,
-                code: codes::ACTOR_MISMATCH.into(),
-                message: format!(
-                    "修改使用的作者身份 {actor} 不是服务器分配给您这台设备的，服务器拒收；请重新登录后再试 (the changes were made with actor {actor}, which the server did not assign to you)"
-                ),
-            });
+            return Some(Refused::bare(
+                RejectionCode::ActorMismatch,
+                format_args!("actor {actor} is not assigned to user {user}'s enrolments"),
+            ));
         }
         let message = change.message();
         if message != Some(user.as_str()) {
             let named = message.unwrap_or("");
-            return Some(Rejection {
-                doc,
-                code: codes::AUTHOR_MISMATCH.into(),
-                message: format!(
-                    "修改记录的作者“{named}”不是您本人（{user}），服务器拒收 (a change names “{named}” as its author; you are {user})"
-                ),
-            });
+            return Some(Refused::new(
+                RejectionCode::AuthorMismatch,
+                params([("author", named.into())]),
+                format_args!("a change names {named:?} as its author; the user is {user}"),
+            ));
         }
     }
     None
@@ -130,8 +119,7 @@ mod tests {
             (hex(4), owner("server", "gridwork-server")),
         ]
         .into();
-        let doc = Uuid::now_v7();
-        let code = |c: Change| check(&owners, &session(), doc, &[c]).map(|r| r.code);
+        let code = |c: Change| check(&owners, &session(), &[c]).map(|r| r.code);
         assert_eq!(code(change(1, Some("gw-1"))), None);
         assert_eq!(
             code(change(2, Some("gw-1"))),
@@ -140,18 +128,15 @@ mod tests {
         );
         for actor in [3, 4, 9] {
             assert_eq!(
-                code(change(actor, Some("gw-1"))).as_deref(),
-                Some(codes::ACTOR_MISMATCH),
+                code(change(actor, Some("gw-1"))),
+                Some(RejectionCode::ActorMismatch),
                 "actor {actor}"
             );
         }
         assert_eq!(
-            code(change(1, Some("cs-1"))).as_deref(),
-            Some(codes::AUTHOR_MISMATCH)
+            code(change(1, Some("cs-1"))),
+            Some(RejectionCode::AuthorMismatch)
         );
-        assert_eq!(
-            code(change(1, None)).as_deref(),
-            Some(codes::AUTHOR_MISMATCH)
-        );
+        assert_eq!(code(change(1, None)), Some(RejectionCode::AuthorMismatch));
     }
 }

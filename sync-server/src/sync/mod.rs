@@ -24,6 +24,7 @@ mod authorship;
 pub mod contain;
 mod follow;
 mod push;
+mod refused;
 mod repair;
 mod state;
 
@@ -36,7 +37,7 @@ use crate::access::{self, Channel};
 use crate::auth::Session;
 use crate::storage::{PullQuery, ServedScope, Storage, StorageError};
 
-pub use push::{PushError, codes};
+pub use push::PushError;
 pub use repair::{RepairError, repair};
 pub use state::Places;
 

@@ -52,11 +52,12 @@ use gridwork_core::model::{
     AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
 use gridwork_core::problem::{Params, params};
-use gridwork_core::sync::wire::{DocChanges, Notice, NoticeCode, Rejection};
+use gridwork_core::sync::wire::{DocChanges, Notice, NoticeCode, Rejection, RejectionCode};
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
 use super::contain::contained;
+use super::refused::Refused;
 use super::{SyncContext, authorship, follow, state};
 use crate::auth::Session;
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
@@ -75,20 +76,6 @@ pub enum PushError {
     Storage(#[from] StorageError),
     #[error("kept conflicting with concurrent pushes")]
     Busy,
-}
-
-/// Stable rejection codes.
-pub mod codes {
-    pub const MALFORMED_CHANGE: &str = "malformed_change";
-    pub const MISSING_DEPENDENCIES: &str = "missing_dependencies";
-    pub const OUTSIDE_SCOPE: &str = "outside_scope";
-    pub const INVALID_RECORD: &str = "invalid_record";
-    pub const DOC_ID_MISMATCH: &str = "doc_id_mismatch";
-    pub const IMMUTABLE_FIELD: &str = "immutable_field";
-    pub const TRANSITION_FORGED: &str = "transition_forged";
-    pub const REVIEW_FORGED: &str = "review_forged";
-    pub const ROLE_NOT_ALLOWED: &str = "role_not_allowed";
-    pub const SERVER_ERROR: &str = "server_error";
 }
 
 /// One pushed document, parsed.
@@ -136,8 +123,8 @@ pub(super) fn store(
             if changes.is_empty() {
                 continue;
             }
-            if let Some(refused) = authorship::check(&owners, session, batch.doc, changes) {
-                rejected.push(refused);
+            if let Some(refused) = authorship::check(&owners, session, changes) {
+                rejected.push(refused.reject(batch.doc));
                 continue;
             }
             let mut checker = Checker {
@@ -150,14 +137,13 @@ pub(super) fn store(
             };
             let checked = contained("the push check", || checker.check(batch.doc, changes))
                 .unwrap_or_else(|panic| {
-                    Ok(Checked::Refused(reject(
-                        batch.doc,
-                        codes::MALFORMED_CHANGE,
-                        &format!("修改无法应用 (the changes cannot be applied: {panic})"),
+                    Ok(Checked::Refused(Refused::bare(
+                        RejectionCode::MalformedChange,
+                        format_args!("the changes cannot be applied: {panic}"),
                     )))
                 })?;
             match checked {
-                Checked::Refused(r) => rejected.push(r),
+                Checked::Refused(r) => rejected.push(r.reject(batch.doc)),
                 Checked::Accepted {
                     write,
                     notices: told,
@@ -224,11 +210,13 @@ fn parse(push: Vec<DocChanges>) -> (Vec<Batch>, Vec<Rejection>) {
             }
             Err(e) => {
                 bad.insert(entry.doc);
-                rejected.push(reject(
-                    entry.doc,
-                    codes::MALFORMED_CHANGE,
-                    &format!("无法读取推送的修改 (a change cannot be read: {e})"),
-                ));
+                rejected.push(
+                    Refused::bare(
+                        RejectionCode::MalformedChange,
+                        format_args!("a change cannot be read: {e}"),
+                    )
+                    .reject(entry.doc),
+                );
             }
         }
     }
@@ -290,20 +278,12 @@ impl<'a> ScopeCheck<'a> {
 }
 
 enum Checked {
-    Refused(Rejection),
+    Refused(Refused),
     Accepted {
         write: Box<DocWrite>,
         /// Stored, but the app should tell the worker.
         notices: Vec<Notice>,
     },
-}
-
-fn reject(doc: Uuid, code: &str, message: &str) -> Rejection {
-    Rejection {
-        doc,
-        code: code.to_string(),
-        message: message.to_string(),
-    }
 }
 
 /// The server's own actor, looked up (or made) once per push and only
@@ -362,17 +342,15 @@ impl Checker<'_, '_> {
     /// Applies one document's new changes to the server's copy and checks
     /// the result.
     fn check(&mut self, doc_id: Uuid, changes: &[Change]) -> Result<Checked, StorageError> {
-        let refuse =
-            |code: &str, message: String| Ok(Checked::Refused(reject(doc_id, code, &message)));
+        let refuse = |refused: Refused| Ok(Checked::Refused(refused));
+        let bare = |code: RejectionCode, detail: String| refuse(Refused::bare(code, detail));
         let session = self.session;
-        if let Some((code, message)) =
-            state::change_sizes(changes.iter().map(|c| c.raw_bytes().len()))
-        {
-            return refuse(code, message);
+        if let Some(refused) = state::change_sizes(changes.iter().map(|c| c.raw_bytes().len())) {
+            return refuse(refused);
         }
         let stored = self.storage.load_doc(doc_id)?;
-        if let Some((code, message)) = state::created_once(stored.is_some(), changes) {
-            return refuse(code, message);
+        if let Some(refused) = state::created_once(stored.is_some(), changes) {
+            return refuse(refused);
         }
         let (mut am, before) = match &stored {
             None => (AutoCommit::new(), None),
@@ -380,68 +358,62 @@ impl Checker<'_, '_> {
                 Ok((am, record)) => (am, Some(record)),
                 Err(e) => {
                     tracing::error!(doc = %doc_id, error = %e, "a stored document cannot be read");
-                    return refuse(
-                        codes::SERVER_ERROR,
-                        "服务器上的该记录已损坏，请联系管理员 (the server's copy of this record is damaged)".into(),
+                    return bare(
+                        RejectionCode::ServerError,
+                        "the server's copy of this record is damaged".into(),
                     );
                 }
             },
         };
 
         if let Err(e) = am.apply_changes(changes.iter().cloned()) {
-            return refuse(
-                codes::MALFORMED_CHANGE,
-                format!("修改无法应用 (the changes cannot be applied: {e})"),
+            return bare(
+                RejectionCode::MalformedChange,
+                format!("the changes cannot be applied: {e}"),
             );
         }
         if changes
             .iter()
             .any(|c| am.get_change_by_hash(&c.hash()).is_none())
         {
-            return refuse(
-                codes::MISSING_DEPENDENCIES,
-                "修改依赖的早先修改尚未上传 (an earlier change these depend on was not pushed)"
-                    .into(),
+            return bare(
+                RejectionCode::MissingDependencies,
+                "an earlier change these depend on was not pushed".into(),
             );
         }
         let mut doc = match RecordDoc::from_automerge(am) {
             Ok(d) => d,
-            Err(e) => return refuse(e.code(), format!("不是有效的记录文档 ({e})")),
+            Err(e) => return refuse(doc_refused(&e)),
         };
         if doc.id() != doc_id {
-            return refuse(
-                codes::DOC_ID_MISMATCH,
-                format!(
-                    "记录编号与文档不符 (the document holds record {}, not {doc_id})",
-                    doc.id()
-                ),
+            return bare(
+                RejectionCode::DocIdMismatch,
+                format!("the document holds record {}, not {doc_id}", doc.id()),
             );
         }
         if let Some(stored) = &stored
             && stored.kind != doc.kind().as_str()
         {
-            return refuse(
-                "doc_wrong_kind",
-                format!(
-                    "记录类型不能更改 (a {} cannot become a {})",
-                    stored.kind,
-                    doc.kind()
-                ),
-            );
+            return refuse(Refused::new(
+                RejectionCode::DocWrongKind,
+                params([("kind", stored.kind.as_str().into())]),
+                format_args!("a {} cannot become a {}", stored.kind, doc.kind()),
+            ));
         }
         let after = match doc.read_any() {
             Ok(r) => r,
-            Err(e) => return refuse(e.code(), format!("记录内容不完整或格式错误 ({e})")),
+            Err(e) => return refuse(doc_refused(&e)),
         };
 
         // Scope: where it was and where it is now must both be the user's.
         let grid_after = after.meta().grid.clone();
         for grid in before.iter().map(|b| &b.meta().grid).chain([&grid_after]) {
             if !self.scope.contains(grid)? {
-                return refuse(
-                    codes::OUTSIDE_SCOPE,
-                    format!("网格 {grid} 不在您的管辖范围内 (grid {grid} is outside your grids)"),
-                );
+                return refuse(Refused::new(
+                    RejectionCode::OutsideScope,
+                    params([("grid", grid.as_str().into())]),
+                    format_args!("grid {grid} is outside the user's grids"),
+                ));
             }
         }
         // A department handler works on incidents dispatched to them; the
@@ -450,14 +422,11 @@ impl Checker<'_, '_> {
         if session.user.role == Role::DepartmentHandler
             && (before.is_none() || !matches!(after, AnyRecord::Incident(_)))
         {
-            return refuse(
-                codes::ROLE_NOT_ALLOWED,
-                format!(
-                    "部门处置人员不能新建记录或修改{} (a department handler may not create records or edit a {})",
-                    kind_zh(&after),
-                    after.kind()
-                ),
-            );
+            return refuse(Refused::new(
+                RejectionCode::RoleNotAllowed,
+                params([("kind", after.kind().as_str().into())]),
+                "a department handler may only edit an existing incident",
+            ));
         }
         // ... and only on those dispatched to them (to them by name or to
         // their department), as they were before this push.
@@ -468,9 +437,9 @@ impl Checker<'_, '_> {
                 workflow::derive(old, &self.ctx.calendar).assignee.as_ref(),
             )
         {
-            return refuse(
-                codes::OUTSIDE_SCOPE,
-                "此事件未分派给您或您的部门 (this incident is not dispatched to you or your department)".into(),
+            return bare(
+                RejectionCode::OutsideScope,
+                "the incident is not dispatched to the handler or their department".into(),
             );
         }
         // Tasks come from above: only an issuer creates or deletes one (a
@@ -480,16 +449,17 @@ impl Checker<'_, '_> {
             && !session.user.role.may_issue_tasks()
             && (before.is_none() || after.meta().deleted)
         {
-            return refuse(
-                codes::ROLE_NOT_ALLOWED,
-                "只有社区、街道主管可以下发或删除任务 (only a community or street supervisor may issue or delete a task)".into(),
-            );
+            return refuse(Refused::new(
+                RejectionCode::RoleNotAllowed,
+                params([("kind", "task".into())]),
+                "only a community or street supervisor may issue or delete a task",
+            ));
         }
         if before.is_none() && after.meta().created_by != session.user.id {
-            return refuse(
-                codes::IMMUTABLE_FIELD,
+            return bare(
+                RejectionCode::ImmutableField,
                 format!(
-                    "新记录的创建人必须是您本人 (a new record must be created by you, not {})",
+                    "a new record names {} as its creator",
                     after.meta().created_by
                 ),
             );
@@ -502,22 +472,30 @@ impl Checker<'_, '_> {
             doc.automerge(),
             &after,
         )? {
-            let code = match refused {
-                crate::access::PushRefused::PartiesNotByCreator => codes::ROLE_NOT_ALLOWED,
-                _ => codes::INVALID_RECORD,
+            use crate::access::PushRefused;
+            let (code, named) = match &refused {
+                PushRefused::PartiesInIncident => (RejectionCode::PartiesInIncident, Params::new()),
+                PushRefused::PartiesNotByCreator => (
+                    RejectionCode::RoleNotAllowed,
+                    params([("kind", after.kind().as_str().into())]),
+                ),
+                PushRefused::PartiesOutsideGrid(grid) => (
+                    RejectionCode::PartiesOutsideGrid,
+                    params([("grid", grid.as_str().into())]),
+                ),
             };
-            return refuse(code, refused.to_string());
+            return refuse(Refused::new(code, named, refused));
         }
         let today = gridwork_core::calendar::shanghai_date(self.now);
-        if let Err(message) = state::validate(before.as_ref(), &after, &ValidateCtx { today }) {
-            return refuse(codes::INVALID_RECORD, message);
+        if let Err(refused) = state::validate(before.as_ref(), &after, &ValidateCtx { today }) {
+            return refuse(refused);
         }
-        if let Some(message) = self
+        if let Some(refused) = self
             .ctx
             .places
             .check(self.storage, before.as_ref(), &after)?
         {
-            return refuse(state::codes::POINT_OUTSIDE_GRID, message);
+            return refuse(refused);
         }
 
         // What the server writes back: restored fields, receipt times.
@@ -549,7 +527,9 @@ impl Checker<'_, '_> {
             let old_log = old.map(|b| b.log.as_slice()).unwrap_or_default();
             let fresh =
                 match check_transitions(self.ctx, session, old_log, inc) {
-                    LogCheck::Forged(message) => return refuse(codes::TRANSITION_FORGED, message),
+                    LogCheck::Forged(detail) => {
+                        return bare(RejectionCode::TransitionForged, detail);
+                    }
                     LogCheck::Checked { fresh, refused } => {
                         notices.extend(refused.into_iter().map(|params| {
                             Notice::new(doc_id, NoticeCode::TransitionRefused, params)
@@ -588,7 +568,7 @@ impl Checker<'_, '_> {
         } else if let Some(log) = review_log_mut(&mut corrected) {
             let old = before.as_ref().map(review_log).unwrap_or_default();
             match check_reviews(session, old, log) {
-                Err(message) => return refuse(codes::REVIEW_FORGED, message),
+                Err(detail) => return bare(RejectionCode::ReviewForged, detail),
                 Ok(forbidden) if forbidden.is_empty() => {}
                 Ok(forbidden) => {
                     for i in forbidden.into_iter().rev() {
@@ -634,10 +614,9 @@ impl Checker<'_, '_> {
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(doc = %doc_id, error = %e, "the server's compensating change failed");
-                    return refuse(
-                        codes::SERVER_ERROR,
-                        "服务器无法处理该记录，请联系管理员 (the server could not process this record)"
-                            .into(),
+                    return bare(
+                        RejectionCode::ServerError,
+                        "the server's compensating change failed".into(),
                     );
                 }
             }
@@ -645,8 +624,8 @@ impl Checker<'_, '_> {
 
         let moved = before.as_ref().is_some_and(|b| b.meta().grid != grid_after);
         let snapshot = doc.save();
-        if let Some((code, message)) = state::document_size(snapshot.len()) {
-            return refuse(code, message);
+        if let Some(refused) = state::document_size(snapshot.len()) {
+            return refuse(refused);
         }
         Ok(Checked::Accepted {
             write: Box::new(DocWrite {
@@ -665,16 +644,10 @@ impl Checker<'_, '_> {
     }
 }
 
-fn kind_zh(record: &AnyRecord) -> &'static str {
-    match record {
-        AnyRecord::Household(_) => "房屋",
-        AnyRecord::Resident(_) => "人口",
-        AnyRecord::Incident(_) => "事件",
-        AnyRecord::Patrol(_) => "巡查",
-        AnyRecord::Visit(_) => "走访",
-        AnyRecord::Task(_) => "任务",
-        AnyRecord::IncidentParties(_) => "事件当事人",
-    }
+/// The refusal of a pushed document that does not read as a record.
+fn doc_refused(e: &gridwork_core::doc::DocError) -> Refused {
+    let (code, named) = RejectionCode::of_doc_error(e);
+    Refused::new(code, named, e)
 }
 
 fn meta_mut(record: &mut AnyRecord) -> &mut Meta {

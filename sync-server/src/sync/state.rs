@@ -50,28 +50,22 @@ use std::sync::{Arc, Mutex};
 use automerge::Change;
 use gridwork_core::geo::GridTree;
 use gridwork_core::model::{AnyRecord, GeoPoint, ValidateCtx, limits};
-use gridwork_core::problem::Params;
-use gridwork_core::sync::wire::{Notice, NoticeCode};
+use gridwork_core::problem::{Params, params};
+use gridwork_core::sync::wire::{Notice, NoticeCode, RejectionCode};
 use gridwork_core::validate::ValidationErrors;
 use uuid::Uuid;
 
+use super::refused::Refused;
 use crate::storage::{Storage, StorageError};
 
-/// Refusal and notice codes of this module.
-pub mod codes {
-    pub const CHANGE_TOO_LARGE: &str = "change_too_large";
-    pub const DOCUMENT_TOO_LARGE: &str = "document_too_large";
-    pub const POINT_OUTSIDE_GRID: &str = "point_outside_grid";
-    pub const RECORD_CREATED_TWICE: &str = "record_created_twice";
-}
-
-/// Validates a pushed state; `Err` with the zh-CN and English messages of
-/// what is wrong.
+/// Validates a pushed state; `Err` with the refusal, which names the
+/// first error found (its field, code and params), as the device's own
+/// form would.
 pub(super) fn validate(
     before: Option<&AnyRecord>,
     after: &AnyRecord,
     ctx: &ValidateCtx,
-) -> Result<(), String> {
+) -> Result<(), Refused> {
     // Validation may normalize; the normalized copy is thrown away: the
     // device writes normalizations itself.
     let Err(errors) = after.clone().validate_state(ctx) else {
@@ -83,13 +77,24 @@ pub(super) fn validate(
         tracing::info!(doc = %after.meta().id, "a record stored before today's rules was deleted as it was");
         return Ok(());
     }
-    Err(messages(&errors))
+    Err(invalid(&errors))
 }
 
-fn messages(errors: &ValidationErrors) -> String {
-    // For the log and a developer reading the wire: the device shows the
-    // rejection's code in its own language.
-    errors.to_string()
+fn invalid(errors: &ValidationErrors) -> Refused {
+    let mut named = Params::new();
+    if let Some(first) = errors.0.first() {
+        named = first.params();
+        named.insert("field".into(), first.field.as_str().into());
+        named.insert("error".into(), first.code.as_str().into());
+    }
+    // The log names fields and codes, never the values: a detail may be a
+    // phone number or part of an ID number (the device has them already).
+    let fields: Vec<String> = errors
+        .0
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.code.as_str()))
+        .collect();
+    Refused::new(RejectionCode::InvalidRecord, named, fields.join("; "))
 }
 
 /// The pushed state is the stored one with the tombstone set.
@@ -133,38 +138,42 @@ pub(super) fn keep_tombstone(
 /// `Some((code, message))` when `changes` would create the document again:
 /// a change with no dependencies for a document the server holds
 /// (`stored`), or more than one for a new one.
-pub(super) fn created_once<'a>(stored: bool, changes: &[Change]) -> Option<(&'a str, String)> {
+pub(super) fn created_once(stored: bool, changes: &[Change]) -> Option<Refused> {
     let roots = changes.iter().filter(|c| c.deps().is_empty()).count();
     (roots > usize::from(!stored)).then(|| {
-        (
-            codes::RECORD_CREATED_TWICE,
-            "该记录已存在，不能再次新建 (this record exists already: it cannot be created a second time)"
-                .into(),
+        Refused::bare(
+            RejectionCode::RecordCreatedTwice,
+            format_args!("{roots} dependency-free changes; the record is stored: {stored}"),
         )
     })
 }
 
-/// `Some((code, message))` for the first change over the size limit.
-pub(super) fn change_sizes<'a>(
-    sizes: impl IntoIterator<Item = usize>,
-) -> Option<(&'a str, String)> {
+/// The refusal of the first change over the size limit.
+pub(super) fn change_sizes(sizes: impl IntoIterator<Item = usize>) -> Option<Refused> {
     sizes.into_iter().find_map(|bytes| {
         limits::check_change_bytes(bytes).err().map(|e| {
-            (
-                codes::CHANGE_TOO_LARGE,
-                format!("{e}; this change has {bytes} bytes"),
+            Refused::new(
+                RejectionCode::ChangeTooLarge,
+                params([
+                    ("bytes", bytes.into()),
+                    ("max", limits::MAX_CHANGE_BYTES.into()),
+                ]),
+                e,
             )
         })
     })
 }
 
-/// `Some((code, message))` when the document's compacted size is over the
-/// limit.
-pub(super) fn document_size<'a>(bytes: usize) -> Option<(&'a str, String)> {
+/// The refusal of a document whose compacted size is over the limit.
+pub(super) fn document_size(bytes: usize) -> Option<Refused> {
     limits::check_document_bytes(bytes).err().map(|e| {
-        (
-            codes::DOCUMENT_TOO_LARGE,
-            format!("{e}; it would have {bytes} bytes"),
+        Refused::new(
+            RejectionCode::DocumentTooLarge,
+            params([
+                ("bytes", bytes.into()),
+                ("max", limits::MAX_DOCUMENT_BYTES.into()),
+            ]),
+            e,
         )
     })
 }
@@ -210,14 +219,14 @@ impl Places {
         }
     }
 
-    /// `Some(message)` when the pushed record's point lies outside its grid
+    /// The refusal of a pushed record whose point lies outside its grid
     /// (checked only when the point or the grid changed in the push).
     pub(super) fn check(
         &self,
         storage: &dyn Storage,
         before: Option<&AnyRecord>,
         after: &AnyRecord,
-    ) -> Result<Option<String>, StorageError> {
+    ) -> Result<Option<Refused>, StorageError> {
         let Some(point) = placed_point(after) else {
             return Ok(None);
         };
@@ -231,9 +240,14 @@ impl Places {
             return Ok(None);
         };
         Ok(match tree.contains(grid, point.lon, point.lat) {
-            Some(false) => Some(format!(
-                "位置（经度 {}，纬度 {}）不在记录所属网格 {grid} 内 (the point {}, {} is outside the record's grid {grid})",
-                point.lon, point.lat, point.lon, point.lat
+            Some(false) => Some(Refused::new(
+                RejectionCode::PointOutsideGrid,
+                params([
+                    ("lon", point.lon.into()),
+                    ("lat", point.lat.into()),
+                    ("grid", grid.as_str().into()),
+                ]),
+                "the point is outside the record's grid",
             )),
             _ => None,
         })
@@ -274,8 +288,11 @@ mod tests {
         assert!(validate(None, &pure, &ctx()).is_err());
         deleted.owner_name = "<script>1</script>".into();
         let edited = AnyRecord::Household(deleted);
-        let message = validate(Some(&before), &edited, &ctx()).unwrap_err();
-        assert!(message.contains("owner_name"), "{message}");
+        let refused = validate(Some(&before), &edited, &ctx()).unwrap_err();
+        assert_eq!(refused.code, RejectionCode::InvalidRecord);
+        assert_eq!(refused.params["field"], "owner_name".into());
+        assert_eq!(refused.params["error"], "name_invalid".into());
+        assert_eq!(refused.params["character"], "<".into());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 // Generated from the Rust types by ts-rs: do not edit.
 // Regenerate with `scripts/bindings`.
 
-import type { Action, CareTagOption, Conflict, DueVisit, FieldCode, Gender, Grid, Household, Incident, IncidentView, JsonValue, LoginUser, MapFeature, MaskedView, Param, PatrolEdit, PatrolView, PhotoRef, PhotoRole, Projection, Protection, RecordKind, Resident, Task, TaskRow, Visit } from './model'
+import type { Action, CareTagOption, Conflict, Draft, DueVisit, FieldCode, Gender, Grid, Household, Incident, IncidentView, JsonValue, LoginUser, MapFeature, MaskedView, Param, PatrolEdit, PatrolView, PhotoRef, PhotoRole, Projection, Protection, RecordKind, Resident, Task, TaskRow, Visit } from './model'
 
 /**
  * The app's name and version, as shown on the home screen.
@@ -39,7 +39,7 @@ fields: Array<FieldError>, };
  * `TransitionError::code`, the server's API codes …) where those reach a
  * person as they are; the few the shell adds say so.
  */
-export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "locked" | "pin_wrong" | "pin_wrong_wait" | "pin_throttled" | "pin_locked_out" | "pin_not_set" | "pin_already_set" | "pin_not_six_digits" | "pin_same_digit" | "pin_run" | "pin_alternating" | "pin_birth_date" | "vault_failed" | "device_wiped";
+export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "draft_too_big" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "locked" | "pin_wrong" | "pin_wrong_wait" | "pin_throttled" | "pin_locked_out" | "pin_not_set" | "pin_already_set" | "pin_not_six_digits" | "pin_same_digit" | "pin_run" | "pin_alternating" | "pin_birth_date" | "vault_failed" | "device_wiped";
 
 /**
  * What is wrong with one form field.
@@ -182,9 +182,18 @@ export type RefusedPhoto = { sha256: string,
 code: string, };
 
 /**
- * A refusal from the server, for the worker to read.
+ * A refusal from the server: a code and params the UI translates
+ * (`rejections` in its message files).
  */
-export type RejectionView = { doc_id: string, code: string, message: string, };
+export type RejectionView = { doc_id: string, 
+/**
+ * One of core's `RejectionCode`s, or a newer server's code.
+ */
+code: string, 
+/**
+ * What the code's message needs, by name.
+ */
+params: { [key in string]: Param }, };
 
 /**
  * The value a worker chose for a conflicted field.
@@ -318,6 +327,10 @@ export type Commands = {
   photo_url: { args: { sha256: string }, result: string | null },
   log_reveal: { args: { kind: RecordKind, recordId: string, field: string, protection: Protection }, result: null },
   mask_record: { args: { kind: RecordKind, record: RecordJson }, result: MaskedView },
+  save_draft: { args: { key: string, value: RecordJson, savedAt: number | null }, result: null },
+  load_draft: { args: { key: string }, result: Draft | null },
+  drop_draft: { args: { key: string }, result: null },
+  list_drafts: { args: { kind: string }, result: Array<Draft> },
   sync_now: { args: Record<string, never>, result: SyncStatus },
   sync_status: { args: Record<string, never>, result: SyncStatus },
   dismiss_notices: { args: { seqs: Array<number> }, result: SyncStatus },
@@ -332,7 +345,7 @@ export type Commands = {
 }
 
 /** The commands' names, as `Commands` has them. */
-export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'sync_now', 'sync_status', 'dismiss_notices', 'list_tasks', 'get_task', 'tick_task', 'pin_status', 'set_pin', 'unlock', 'change_pin', 'lock_app'] as const
+export const COMMAND_NAMES = ['app_info', 'current_session', 'login', 'list_records', 'new_household', 'get_household', 'save_household', 'new_resident', 'get_resident', 'care_tag_options', 'save_resident', 'check_id_number', 'new_incident', 'get_incident', 'save_incident', 'transition_incident', 'report_incident', 'due_visits', 'map_features', 'new_visit', 'record_visit', 'get_conflicts', 'resolve_conflict', 'start_patrol', 'get_patrol', 'edit_patrol', 'add_photo', 'photo_url', 'log_reveal', 'mask_record', 'save_draft', 'load_draft', 'drop_draft', 'list_drafts', 'sync_now', 'sync_status', 'dismiss_notices', 'list_tasks', 'get_task', 'tick_task', 'pin_status', 'set_pin', 'unlock', 'change_pin', 'lock_app'] as const
 
 /** The header naming an added photo's role. */
 export const PHOTO_ROLE_HEADER = "x-photo-role"

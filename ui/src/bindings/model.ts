@@ -224,6 +224,23 @@ skipped: Array<Skipped>,
 suspended_from: Status | null, };
 
 /**
+ * A form's unsaved content.
+ */
+export type Draft = { 
+/**
+ * `<kind>.<what>`, as the form named it.
+ */
+key: string, 
+/**
+ * The form's content as the form holds it.
+ */
+value: JsonValue, 
+/**
+ * Unix ms, device clock: when the form last changed.
+ */
+saved_at: number, };
+
+/**
  * One row of the visits due list.
  */
 export type DueVisit = { 
@@ -803,6 +820,12 @@ export type Protection = "pi" | "s";
  * The kinds of record kept as Automerge documents.
  */
 export type RecordKind = "household" | "resident" | "incident" | "patrol" | "visit" | "task" | "incident_parties";
+
+/**
+ * Every refusal the server sends, with the params its message takes.
+ * Nothing of a refused document's pushed changes was stored.
+ */
+export type RejectionCode = "malformed_change" | "missing_dependencies" | "actor_mismatch" | "author_mismatch" | "outside_scope" | "role_not_allowed" | "invalid_record" | "parties_in_incident" | "parties_outside_grid" | "point_outside_grid" | "immutable_field" | "doc_id_mismatch" | "doc_wrong_kind" | "doc_not_a_record" | "doc_too_new" | "doc_shape" | "doc_corrupt" | "record_created_twice" | "change_too_large" | "document_too_large" | "transition_forged" | "review_forged" | "server_error";
 
 /**
  * A resident's relation to the head of their household.

@@ -15,7 +15,7 @@ export function errorText(t: Translate, e: unknown): string {
   if (!(e instanceof ConsoleApiError)) return t('errors.unknown')
   // A push refusal names the sync protocol's code: said as the tablet says it.
   const reason = e.params.reason
-  const params = typeof reason === 'string' ? { ...e.params, reason: rejectionMessage(reason, reason) } : e.params
+  const params = typeof reason === 'string' ? { ...e.params, reason: rejectionMessage(reason, e.params) } : e.params
   if (e.code in zhCN.errors) return t(`errors.${e.code}`, params)
   return errorMessage(e.code, e.params)
 }
@@ -32,6 +32,6 @@ export function unplacedReason(t: Translate, u: Unplaced): string {
     params.error = u.code === 'invalid_order' ? fieldMessage(error, u.params) : errorMessage(error, u.params)
   }
   const reason = u.params.reason
-  if (typeof reason === 'string') params.reason = rejectionMessage(reason, reason)
+  if (typeof reason === 'string') params.reason = rejectionMessage(reason, u.params)
   return t(`hotline.reasons.${u.code}`, params)
 }

@@ -5,6 +5,7 @@ import { errorText } from '../console/errors'
 import { createConsoleI18n } from '../console/i18n'
 import { fieldErrors } from '../forms'
 import { errorMessage, fieldMessage, photoRefusalMessage, rejectionMessage, setErrorLocale } from './errors'
+import zhCN from './zh-CN'
 
 // Errors arrive from Rust as a code and params; these are the sentences a
 // person reads, in both languages, from the one table per language.
@@ -51,11 +52,26 @@ describe('error messages', () => {
     expect(fieldErrors(error).point).toBe('所选位置（113.34, 23.1）不在您负责的网格内，请在网格范围内重新选点')
   })
 
-  it("say why the server refused a pushed record in the worker's language, the server's sentence for a newer code", () => {
-    const serverSays = 'address: required (the server checked it)'
-    expect(rejectionMessage('invalid_record', serverSays, 'zh-CN')).toBe('记录未通过服务器校验，请检查后重新保存')
-    expect(rejectionMessage('outside_scope', serverSays, 'en')).toBe('This record is outside your grids; the server refused it')
-    expect(rejectionMessage('a_code_from_a_newer_server', serverSays, 'zh-CN')).toBe(serverSays)
+  it("say why the server refused a pushed record in the worker's language, from its code and params", () => {
+    expect(rejectionMessage('outside_scope', { grid: 'g-1' }, 'en')).toBe(
+      'This record is outside your grids or not dispatched to you; the server refused it',
+    )
+    expect(rejectionMessage('change_too_large', { bytes: 300000, max: 262144 }, 'zh-CN')).toBe(
+      '这次修改太大（300000 字节，上限 262144 字节），服务器拒收',
+    )
+    expect(rejectionMessage('role_not_allowed', { kind: 'task' }, 'zh-CN')).toBe('您的角色不能新建、删除或修改这条任务')
+    // A field error is said as the form says it, after the field's label.
+    const phone = { field: 'owner_phone', error: 'mobile_invalid', value: '12345' }
+    expect(rejectionMessage('invalid_record', phone, 'zh-CN')).toBe(
+      `记录未通过服务器校验，请检查后重新保存（${zhCN.households.owner_phone}：手机号码“12345”无效：应为以 13–19 开头的 11 位数字）`,
+    )
+    expect(rejectionMessage('invalid_record', { field: 'address.estate', error: 'too_long', max: 100 }, 'en')).toMatch(
+      /^The record failed the server's checks: correct it and save again \(Estate: .*100.*\)$/,
+    )
+    // Kept from before refusals had params: the code's sentence alone.
+    expect(rejectionMessage('invalid_record', {}, 'zh-CN')).toBe('记录未通过服务器校验，请检查后重新保存')
+    // A code newer than this app: a general sentence naming it.
+    expect(rejectionMessage('a_code_from_a_newer_server', {}, 'zh-CN')).toBe('服务器未接受这条记录（a_code_from_a_newer_server）')
   })
 
   it('fall back to a generic sentence for a code they do not know', () => {

@@ -65,11 +65,41 @@ export function fieldMessage(
   return template === undefined ? errorMessage(code, params, locale) : fill(template, params, locale)
 }
 
-/** Why the server refused a pushed record, from the sync protocol's code;
- * the server's own sentence when the code is newer than this app. */
-export function rejectionMessage(code: string, serverSays: string, locale: string = current): string {
-  const table = messagesOf(locale).rejections as Record<string, string>
-  return table[code] ?? serverSays
+/** The message groups that name record fields, tried in this order. */
+export const FIELD_GROUPS = ['households', 'residents', 'incidents', 'visits'] as const
+
+/** The last named part of a field path: `address.room` → `room`, `parties.0.phone` → `phone`. */
+export function fieldKey(path: string): string {
+  return path.split('.').filter((part) => !/^\d+$/.test(part)).pop() ?? path
+}
+
+/** A field's label in `locale` (the one its form uses), the path itself when it has none. */
+function fieldLabelIn(path: string, locale: string): string {
+  const m = messagesOf(locale) as unknown as Record<string, Record<string, unknown>>
+  const key = fieldKey(path)
+  for (const group of FIELD_GROUPS) {
+    const label = m[group]?.[key]
+    if (typeof label === 'string') return label
+  }
+  return path
+}
+
+/** Why the server refused a pushed record, from the sync protocol's code
+ * and params. The `error` param is said as the app says that error: a
+ * field error (with `field`) after the field's label, as the form would
+ * show it. A code newer than this app gets a general sentence naming it. */
+export function rejectionMessage(code: string, params: Params = {}, locale: string = current): string {
+  const m = messagesOf(locale)
+  const table = m.rejections as Record<string, string>
+  const sentence = fill(table[code] ?? table.other ?? code, { ...params, code }, locale)
+  const error = params.error
+  if (typeof error !== 'string') return sentence
+  const field = params.field
+  const detail =
+    typeof field === 'string'
+      ? fill(m.rejectionDetail.field, { field: fieldLabelIn(field, locale), error: fieldMessage(error, params, locale) }, locale)
+      : errorMessage(error, params, locale)
+  return fill(m.rejectionDetail.sentence, { sentence, detail }, locale)
 }
 
 /** What the server did about a stored change, from the sync protocol's

@@ -1,7 +1,7 @@
 // The source of truth for the UI's texts: Chinese first. `en.ts` must have
 // exactly the same keys (the type checker and `i18n.test.ts` both hold it).
 import type { ErrorCode, FieldErrorCode } from '../bindings/app'
-import type { NoticeCode, RecordKind } from '../bindings/model'
+import type { NoticeCode, RecordKind, RejectionCode } from '../bindings/model'
 import type { UiErrorCode } from './errors'
 
 const zhCN = {
@@ -390,6 +390,7 @@ const zhCN = {
     already_exists: '这条记录已经存在',
     store_too_new: '本机数据来自更新版本的网格通，请升级应用',
     store_failed: '本机数据读写出错，请稍后重试',
+    draft_too_big: '表单内容过多（草稿最多 {max_kib} KB），无法暂存到本机',
     photo_hash_mismatch: '照片内容与编号不符，已丢弃，稍后重新下载',
     photo_bad_address: '照片编号不正确',
     not_an_image: '所选文件不是照片（应为 JPEG、PNG 或 WebP 图片）',
@@ -464,24 +465,40 @@ const zhCN = {
     point_outside_grid: '所选位置（{lon}, {lat}）不在您负责的网格内，请在网格范围内重新选点',
   } satisfies Record<FieldErrorCode, string>,
   // Why the server refused a pushed record, by the sync protocol's code
-  // (docs/protocol.md section 11; a test checks every code has a line).
+  // (docs/protocol.md section 11; the codes come from Rust,
+  // bindings/model.ts, so the type check fails when one has no line).
+  // An `error` param is added after the sentence (`rejectionDetail`).
   rejections: {
     malformed_change: '修改数据无法读取，服务器拒收',
     missing_dependencies: '缺少之前的修改，下次同步时会补齐',
-    outside_scope: '这条记录不在您负责的网格内，服务器拒收',
-    invalid_record: '记录未通过服务器校验，请检查后重新保存',
-    doc_id_mismatch: '记录编号与内容不符，服务器拒收',
-    immutable_field: '改动了建立后不能修改的字段，服务器拒收',
-    transition_forged: '流程记录不是您本人做出的，服务器拒收',
-    review_forged: '审核记录不是您本人做出的，服务器拒收',
-    role_not_allowed: '您的角色不能做这项修改',
-    server_error: '服务器出错，下次同步时会重试',
     actor_mismatch: '修改使用的身份不是服务器分配给这台设备的，请重新登录后再试',
-    author_mismatch: '修改记录的作者不是您本人，服务器拒收',
-    change_too_large: '这次修改太大，服务器拒收',
-    document_too_large: '这条记录太大，服务器拒收',
-    point_outside_grid: '位置不在您的网格内，服务器拒收',
+    author_mismatch: '修改记录的作者“{author}”不是您本人，服务器拒收',
+    outside_scope: '这条记录不在您负责的网格内，或未分派给您，服务器拒收',
+    role_not_allowed: '您的角色不能新建、删除或修改这条{kind}',
+    invalid_record: '记录未通过服务器校验，请检查后重新保存',
+    parties_in_incident: '此版本的应用写入事件当事人的方式已停用，请更新应用',
+    parties_outside_grid: '当事人记录必须与事件在同一网格（{grid}），服务器拒收',
+    point_outside_grid: '位置（{lon}, {lat}）不在网格 {grid} 内，服务器拒收',
+    immutable_field: '新记录的创建人必须是您本人，服务器拒收',
+    doc_id_mismatch: '记录编号与内容不符，服务器拒收',
+    doc_wrong_kind: '记录类型不能更改（这是一条{kind}），服务器拒收',
+    doc_not_a_record: '这不是有效的记录，服务器拒收',
+    doc_too_new: '这条记录由更新版本的应用写成（格式 {layout}），服务器暂不能读取',
+    doc_shape: '记录内容的格式不对，服务器拒收',
+    doc_corrupt: '记录数据已损坏，服务器拒收',
     record_created_twice: '这条记录已建立过，服务器拒收',
+    change_too_large: '这次修改太大（{bytes} 字节，上限 {max} 字节），服务器拒收',
+    document_too_large: '这条记录太大（{bytes} 字节，上限 {max} 字节），服务器拒收',
+    transition_forged: '流程记录不是您本人做出的，或改动了已有的流程记录，服务器拒收',
+    review_forged: '审核记录不是您本人做出的，或改动了已有的审核记录，服务器拒收',
+    server_error: '服务器出错，请联系管理员',
+    other: '服务器未接受这条记录（{code}）',
+  } satisfies Record<RejectionCode | 'other', string>,
+  // How a refusal's `error` param is said: after the sentence, and a
+  // field error after the field's label.
+  rejectionDetail: {
+    sentence: '{sentence}（{detail}）',
+    field: '{field}：{error}',
   },
   // What the server did about a stored change, by the sync protocol's
   // notice code (docs/protocol.md section 11; the codes come from Rust,

@@ -6,7 +6,7 @@ import { vi, type Mock } from 'vitest'
 import { COMMAND_NAMES } from '../bindings/app'
 import type { Backend } from '../backend'
 import type { PinView } from '../pin'
-import type { SyncStatus } from '../types'
+import type { Draft, SyncStatus } from '../types'
 
 // Not `emptyStatus` from the sync store: that imports `../backend`, which
 // the tests mock with this very module. Not `METHOD_NAMES` from
@@ -43,11 +43,19 @@ export const pinView = (set: boolean, unlocked: boolean): PinView => ({
 
 const unlocked: PinView = pinView(true, true)
 
+/**
+ * The drafts the fake store holds, by key (`fakeDrafts.clear()` between
+ * tests): kept as the IPC would carry them, JSON and back.
+ */
+export const fakeDrafts = new Map<string, Draft>()
+
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T
+
 const camel = (snake: string) => snake.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
 // The answers of an empty tablet, where most screens start (`vi.fn` keeps
 // them through `mockReset`).
-const answers: Partial<Record<keyof Backend, () => Promise<unknown>>> = {
+const answers: Partial<Record<keyof Backend, (args: never) => Promise<unknown>>> = {
   currentSession: () => Promise.resolve(null),
   listRecords: () => Promise.resolve([]),
   dueVisits: () => Promise.resolve([]),
@@ -58,6 +66,24 @@ const answers: Partial<Record<keyof Backend, () => Promise<unknown>>> = {
   // Core masks; a test that reads a masked value sets what core answers.
   maskRecord: () => Promise.resolve({ record: {}, classes: {} }),
   logReveal: () => Promise.resolve(null),
+  // The store's drafts, newest first by kind (core's `store::drafts`).
+  saveDraft: ({ key, value, savedAt }: { key: string; value: object; savedAt: number | null }) => {
+    fakeDrafts.set(key, { key, value: copy(value) as Draft['value'], saved_at: savedAt ?? Date.now() })
+    return Promise.resolve(null)
+  },
+  loadDraft: ({ key }: { key: string }) => Promise.resolve(copy(fakeDrafts.get(key) ?? null)),
+  dropDraft: ({ key }: { key: string }) => {
+    fakeDrafts.delete(key)
+    return Promise.resolve(null)
+  },
+  listDrafts: ({ kind }: { kind: string }) =>
+    Promise.resolve(
+      copy(
+        [...fakeDrafts.values()]
+          .filter((d) => d.key.startsWith(`${kind}.`))
+          .sort((a, b) => b.saved_at - a.saved_at || a.key.localeCompare(b.key)),
+      ),
+    ),
   devicePosition: () => Promise.resolve(null),
   // A PIN set and typed: every screen is open.
   pinStatus: () => Promise.resolve({ ...unlocked }),

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { createMemoryHistory } from 'vue-router'
 import { createGridworkApp } from '../app'
 import { BackendError } from '../backend'
-import { fakeBackend, pinView } from '../testing/fakeBackend'
+import { DRAFT_WRITE_DELAY_MS } from '../drafts'
+import { fakeBackend, fakeDrafts, pinView } from '../testing/fakeBackend'
 import { photoRef, taskProjection } from '../testing/fixtures'
 import type {
   Conflict,
@@ -128,7 +129,11 @@ beforeEach(() => {
 afterEach(() => {
   document.body.innerHTML = ''
   localStorage.clear()
+  fakeDrafts.clear()
 })
+
+/** Long enough for a form's change to reach the store (`drafts.ts`). */
+const draftWritten = () => new Promise((resolve) => setTimeout(resolve, DRAFT_WRITE_DELAY_MS + 50))
 
 // Vant's safe-area placeholders (nav bar, tab bar) measure themselves again
 // 100, 200 and 300 ms after mounting, on plain timers that unmounting does not
@@ -318,6 +323,16 @@ describe('home', () => {
     unmount()
   })
 
+  it('lists incident forms left unsaved, newest first, from the store', async () => {
+    fakeDrafts.set('incident.new', { key: 'incident.new', value: { title: '楼道堆物' }, saved_at: 2 })
+    fakeDrafts.set('incident.i-9', { key: 'incident.i-9', value: { title: '' }, saved_at: 1 })
+    fakeDrafts.set('household.new', { key: 'household.new', value: { owner_name: '王' }, saved_at: 3 })
+    const { root, unmount } = await mountAt('/')
+    const rows = [...root.querySelectorAll('[data-test=unsaved-draft]')].map((e) => e.textContent?.trim() ?? '')
+    expect(rows).toEqual([expect.stringContaining('楼道堆物'), expect.stringContaining('未保存的填写')])
+    unmount()
+  })
+
   it('shows the version on the about screen, in Chinese first', async () => {
     fakeBackend.appInfo.mockResolvedValue({ name: 'Gridwork', version: '0.1.0' })
     const { root, unmount } = await mountAt('/about')
@@ -340,6 +355,42 @@ describe('household form', () => {
     expect(estate?.value).toBe('阳光花园')
     expect(fakeBackend.newHousehold).toHaveBeenCalledTimes(1)
     second.unmount()
+  })
+
+  it('keeps what is typed in the store, not the web view, and finds it after a kill', async () => {
+    fakeBackend.newHousehold.mockResolvedValue(household())
+    const first = await mountAt('/households/new')
+    await type(first.root, '[data-test=owner-name]', '欧阳婉清')
+    await type(first.root, '[data-test=owner-id]', '44010619850607123X')
+    await draftWritten()
+    expect(fakeDrafts.get('household.new')?.value).toMatchObject({
+      owner_name: '欧阳婉清',
+      owner_id_number: '44010619850607123X',
+    })
+    expect(localStorage.length).toBe(0)
+
+    // Killed: the first app never unmounts, a new one starts.
+    const blanks = fakeBackend.newHousehold.mock.calls.length
+    const second = await mountAt('/households/new')
+    const owner = second.root.querySelector<HTMLInputElement>('[data-test=owner-name] input')
+    expect(owner?.value).toBe('欧阳婉清')
+    expect(second.root.textContent).toContain('已恢复')
+    expect(fakeBackend.newHousehold).toHaveBeenCalledTimes(blanks)
+    second.unmount()
+    first.unmount()
+  })
+
+  it('drops the draft once the household is saved', async () => {
+    fakeBackend.newHousehold.mockResolvedValue(household())
+    fakeBackend.saveHousehold.mockImplementation(({ record }: { record: Household }) => Promise.resolve(record))
+    const { root, unmount } = await mountAt('/households/new')
+    await type(root, '[data-test=estate]', '阳光花园')
+    root.querySelector<HTMLElement>('[data-test=save-household]')?.click()
+    await flushPromises()
+    expect(fakeBackend.saveHousehold).toHaveBeenCalled()
+    unmount()
+    await draftWritten()
+    expect(fakeDrafts.has('household.new')).toBe(false)
   })
 
   it('shows the message core gives at the field it is about', async () => {
@@ -628,7 +679,8 @@ describe('incident photos', () => {
     expect(fakeBackend.photoUrl).toHaveBeenCalledWith({ sha256: photoRef(1).thumb_sha256 })
 
     // The draft keeps the reference: the bytes are in the store already.
-    expect(localStorage.getItem('gridwork.draft.incident.new')).toContain(photoRef(1).sha256)
+    await draftWritten()
+    expect(JSON.stringify(fakeDrafts.get('incident.new')?.value)).toContain(photoRef(1).sha256)
 
     root.querySelector<HTMLButtonElement>('[data-test=report]')?.click()
     await flushPromises()

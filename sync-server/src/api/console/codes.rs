@@ -14,8 +14,10 @@
 use std::collections::BTreeSet;
 
 use gridwork_core::media::MediaError;
-use gridwork_core::sync::wire::WireError;
+use gridwork_core::problem::Params;
+use gridwork_core::sync::wire::{Rejection, RejectionCode, WireError};
 use gridwork_core::workflow::TransitionError;
+use uuid::Uuid;
 
 use super::ConsoleApiError;
 use crate::console::actions::ConsoleError;
@@ -118,10 +120,11 @@ fn samples() -> Vec<ConsoleApiError> {
         ConsoleError::TaskFilter(text()),
         ConsoleError::TaskNoGrids,
         ConsoleError::TaskTooMany(text()),
-        ConsoleError::Refused {
-            code: text(),
-            message: text(),
-        },
+        ConsoleError::Refused(Rejection::new(
+            Uuid::nil(),
+            RejectionCode::OutsideScope,
+            Params::new(),
+        )),
         ConsoleError::PhotoMissing(text()),
         ConsoleError::ReportRequired,
         ConsoleError::Damaged(text()),
@@ -238,7 +241,7 @@ fn console(e: &ConsoleError) {
         | ConsoleError::TaskFilter(_)
         | ConsoleError::TaskNoGrids
         | ConsoleError::TaskTooMany(_)
-        | ConsoleError::Refused { .. }
+        | ConsoleError::Refused(_)
         | ConsoleError::PhotoMissing(_)
         | ConsoleError::ReportRequired
         | ConsoleError::Damaged(_) => {}

@@ -288,7 +288,7 @@ fn console_status(e: &ConsoleError) -> StatusCode {
         ConsoleError::Transition(
             T::RoleNotAllowed { .. } | T::NotAssignee { .. } | T::OwnWork { .. },
         ) => StatusCode::FORBIDDEN,
-        ConsoleError::Transition(T::WrongStatus { .. }) | ConsoleError::Refused { .. } => {
+        ConsoleError::Transition(T::WrongStatus { .. }) | ConsoleError::Refused(_) => {
             StatusCode::CONFLICT
         }
         ConsoleError::WrongKind(_)
