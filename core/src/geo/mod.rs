@@ -43,8 +43,8 @@ mod valid;
 
 pub use error::GeoError;
 pub use patrol::{
-    CELL_SIZE_M, MAX_GAP_S, MAX_SPEED_M_S, PatrolMetrics, TrackPoint, VISIT_RADIUS_M,
-    patrol_metrics,
+    CELL_SIZE_M, CoveredCells, MAX_GAP_S, MAX_SPEED_M_S, PatrolMetrics, TrackPoint, VISIT_RADIUS_M,
+    boundary_key, covered_cells, patrol_metrics,
 };
 pub use tree::{
     GridTree, Location, MAX_FEATURES, MAX_NAME_CHARS, MAX_RINGS_PER_NODE, MAX_VERTICES_PER_NODE,

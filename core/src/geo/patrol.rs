@@ -55,6 +55,96 @@ pub struct PatrolMetrics {
 /// cells: a two-hour track at one fix per 5 s over a 500 m × 500 m grid
 /// takes under a millisecond in an optimized build.
 pub fn patrol_metrics(track: &[TrackPoint], boundary: &MultiPolygon<f64>) -> PatrolMetrics {
+    let walked = segments(track, boundary);
+    let covered = coverage(&walked.trusted, boundary);
+    let cells_visited = covered.count();
+    PatrolMetrics {
+        distance_m: walked.distance_m,
+        inside_s: walked.inside_s,
+        coverage_share: covered.share(),
+        cells_total: covered.cells_total,
+        cells_visited,
+    }
+}
+
+/// The cells of a grid's boundary a track covers (the coverage rule of
+/// the [module doc](super#patrol-figures)), as a bit set over the
+/// boundary's cell lattice: what a server keeps per patrol, so the
+/// coverage of several tracks is the union of their sets, computed
+/// without the tracks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CoveredCells {
+    /// Cells whose centre lies inside the boundary.
+    pub cells_total: u32,
+    /// One bit per lattice cell, row by row from the south-west, least
+    /// significant bit first: visited. Trailing zero bytes are left out.
+    pub visited: Vec<u8>,
+}
+
+impl CoveredCells {
+    /// How many cells are visited.
+    pub fn count(&self) -> u32 {
+        self.visited.iter().map(|b| b.count_ones()).sum()
+    }
+
+    /// `count / cells_total`, 0 when there are no cells.
+    pub fn share(&self) -> f64 {
+        if self.cells_total == 0 {
+            0.0
+        } else {
+            f64::from(self.count()) / f64::from(self.cells_total)
+        }
+    }
+
+    /// Adds the cells `visited` (a set over the same lattice) to these.
+    pub fn add(&mut self, visited: &[u8]) {
+        if self.visited.len() < visited.len() {
+            self.visited.resize(visited.len(), 0);
+        }
+        for (a, b) in self.visited.iter_mut().zip(visited) {
+            *a |= b;
+        }
+    }
+}
+
+/// The cells of `boundary` that `track` (points in recording order) covers.
+pub fn covered_cells(track: &[TrackPoint], boundary: &MultiPolygon<f64>) -> CoveredCells {
+    coverage(&segments(track, boundary).trusted, boundary)
+}
+
+/// A key of a boundary's every coordinate (FNV-1a over their bits): two
+/// boundaries with the same key lay the same cells, so cells kept for one
+/// are cells of the other.
+pub fn boundary_key(boundary: &MultiPolygon<f64>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |x: u64| {
+        for b in x.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for polygon in boundary {
+        eat(polygon.interiors().len() as u64);
+        for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
+            eat(ring.0.len() as u64);
+            for c in &ring.0 {
+                eat(c.x.to_bits());
+                eat(c.y.to_bits());
+            }
+        }
+    }
+    h as i64
+}
+
+/// A track's segments, read: distance walked, time inside and the trusted
+/// segments (neither a jump nor over the gap).
+struct Walked {
+    distance_m: f64,
+    inside_s: f64,
+    trusted: Vec<(TrackPoint, TrackPoint)>,
+}
+
+fn segments(track: &[TrackPoint], boundary: &MultiPolygon<f64>) -> Walked {
     let points: Vec<TrackPoint> = track
         .iter()
         .filter(|p| p.lon.is_finite() && p.lat.is_finite())
@@ -86,18 +176,10 @@ pub fn patrol_metrics(track: &[TrackPoint], boundary: &MultiPolygon<f64>) -> Pat
             trusted.push((a, b));
         }
     }
-
-    let (cells_total, cells_visited) = coverage(&trusted, boundary);
-    PatrolMetrics {
+    Walked {
         distance_m,
         inside_s,
-        coverage_share: if cells_total == 0 {
-            0.0
-        } else {
-            f64::from(cells_visited) / f64::from(cells_total)
-        },
-        cells_total,
-        cells_visited,
+        trusted,
     }
 }
 
@@ -164,9 +246,9 @@ impl Cells {
 }
 
 /// Counts the cells inside the boundary and those near a trusted segment.
-fn coverage(trusted: &[(TrackPoint, TrackPoint)], boundary: &MultiPolygon<f64>) -> (u32, u32) {
+fn coverage(trusted: &[(TrackPoint, TrackPoint)], boundary: &MultiPolygon<f64>) -> CoveredCells {
     let Some(rect) = boundary.bounding_rect() else {
-        return (0, 0);
+        return CoveredCells::default();
     };
     let origin = boundary.centroid().unwrap_or_else(|| rect.center().into());
     let local = Local::new(origin.x(), origin.y());
@@ -174,7 +256,7 @@ fn coverage(trusted: &[(TrackPoint, TrackPoint)], boundary: &MultiPolygon<f64>) 
     let (x1, y1) = local.project(rect.max().x, rect.max().y);
     let (width, height) = (x1 - x0, y1 - y0);
     if !(width.is_finite() && height.is_finite()) {
-        return (0, 0);
+        return CoveredCells::default();
     }
     let mut size = CELL_SIZE_M;
     let lattice = |size: f64| {
@@ -232,8 +314,17 @@ fn coverage(trusted: &[(TrackPoint, TrackPoint)], boundary: &MultiPolygon<f64>) 
             }
         }
     }
-    let visited = visited.iter().filter(|&&c| c).count();
-    (saturate(total), saturate(visited))
+    let mut bits = vec![0u8; visited.len().div_ceil(8)];
+    for (k, _) in visited.iter().enumerate().filter(|(_, v)| **v) {
+        bits[k / 8] |= 1 << (k % 8);
+    }
+    while bits.last() == Some(&0) {
+        bits.pop();
+    }
+    CoveredCells {
+        cells_total: saturate(total),
+        visited: bits,
+    }
 }
 
 /// Marks the cells whose centre is inside the boundary, row by row: the
@@ -393,6 +484,43 @@ mod tests {
         let m = patrol_metrics(&walk(&corners, 1.2, 5.0), &square_grid());
         assert!(m.coverage_share > 0.97 && m.coverage_share <= 1.0, "{m:?}");
         assert_eq!(m.cells_visited, m.cells_total);
+    }
+
+    #[test]
+    fn covered_cells_are_the_metrics_cells_and_add_up_over_tracks() {
+        let grid = square_grid();
+        let square = walk(&SQUARE_PATH, 1.4, 5.0);
+        let m = patrol_metrics(&square, &grid);
+        let cells = covered_cells(&square, &grid);
+        assert_eq!(
+            (cells.cells_total, cells.count()),
+            (m.cells_total, m.cells_visited)
+        );
+        assert_eq!(cells.share(), m.coverage_share);
+        // A second walk across the middle: the union holds both, counted
+        // once where they cross.
+        let across = walk(&[(20.0, 250.0), (480.0, 250.0)], 1.2, 5.0);
+        let other = covered_cells(&across, &grid);
+        let mut both = cells.clone();
+        both.add(&other.visited);
+        assert!(both.count() > cells.count() && both.count() > other.count());
+        assert!(both.count() < cells.count() + other.count());
+        let joined: Vec<TrackPoint> = square
+            .iter()
+            .copied()
+            .chain(across.iter().map(|p| TrackPoint {
+                t_ms: p.t_ms + 86_400_000,
+                ..*p
+            }))
+            .collect();
+        assert_eq!(both.count(), patrol_metrics(&joined, &grid).cells_visited);
+        // The same boundary gives the same key; another one another key.
+        assert_eq!(boundary_key(&grid), boundary_key(&square_grid()));
+        let smaller = MultiPolygon::new(vec![Polygon::new(
+            rect_ring(0.0, 0.0, 400.0, 500.0),
+            vec![],
+        )]);
+        assert_ne!(boundary_key(&grid), boundary_key(&smaller));
     }
 
     #[test]
