@@ -12,8 +12,8 @@ use gridwork_demo::{Demo, DemoConfig};
 use crate::auth::{SERVER_DEVICE, SERVER_USER, hash_password, new_actor_hex};
 use crate::grids::{self, GeoError};
 use crate::storage::{
-    Account, CommitOutcome, DocWrite, NewChange, NewDevice, ProjectionRow, PushCommit, ServedScope,
-    Storage, StorageError,
+    Account, Boundaries, CommitOutcome, DocWrite, NewChange, NewDevice, ProjectionRow, PushCommit,
+    ServedScope, Storage, StorageError,
 };
 
 /// Shortest password accepted.
@@ -364,6 +364,7 @@ fn store_demo_batch(
     summary: &mut DemoSummary,
 ) -> Result<(), AdminError> {
     let mut writes = Vec::with_capacity(records.len());
+    let mut boundaries = Boundaries::new(storage);
     for record in records {
         let actor = authors.actor_for(storage, &record.meta().created_by)?;
         let mut doc = demo_doc(record, &actor)?;
@@ -387,7 +388,7 @@ fn store_demo_batch(
                 moved: false,
                 changes,
                 photos: crate::storage::photo_references(record),
-                projection: ProjectionRow::read(record, calendar),
+                projection: ProjectionRow::read(record, calendar, &mut boundaries)?,
             },
         ));
     }

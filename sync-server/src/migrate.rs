@@ -19,7 +19,10 @@
 //! **Projections** ([`PROJECTIONS`]): the console's projection tables
 //! (`crate::storage::projections`) are filled from the documents once, on
 //! a server whose documents predate them; from then on every write keeps
-//! them.
+//! them. [`DASHBOARD_FACTS`]: the facts the dashboard counts (visit
+//! cycles and times, patrols and the cells they cover) were added to the
+//! rows later; a server with documents older than them rebuilds its rows
+//! once.
 //!
 //! **Incident parties** ([`split_incident_parties`]): an incident's parties
 //! moved from the incident to their own linked record
@@ -43,7 +46,8 @@ use uuid::Uuid;
 use crate::admin::{AdminError, server_actor};
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{
-    CommitOutcome, DocWrite, NewChange, ProjectionRow, PushCommit, Storage, StorageError,
+    Boundaries, CommitOutcome, DocWrite, NewChange, ProjectionRow, PushCommit, Storage,
+    StorageError,
 };
 
 /// The name [`split_incident_parties`] is recorded under once it ran.
@@ -52,6 +56,10 @@ pub const INCIDENT_PARTIES: &str = "20261204100000_incident_parties";
 /// The name the first fill of the console's projection tables is recorded
 /// under (a server whose documents predate them).
 pub const PROJECTIONS: &str = "20261205150000_projections";
+
+/// The name the rebuild that fills the dashboard's facts (visit cycles,
+/// patrols and their cells) is recorded under.
+pub const DASHBOARD_FACTS: &str = "20261206010000_dashboard_facts";
 
 /// How often one document is retried after losing a race.
 const MAX_ATTEMPTS: usize = 5;
@@ -89,6 +97,22 @@ pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
             rows,
             secs = started.elapsed().as_secs_f64(),
             "data migration {PROJECTIONS}: console projections filled"
+        );
+    }
+    if !storage.data_migration_done(DASHBOARD_FACTS)? {
+        let started = std::time::Instant::now();
+        // Rows written before these facts lack them: every row again (a
+        // new server has none to redo).
+        let rows = if storage.projection_count()? > 0 {
+            crate::storage::projections::rebuild(storage, &WorkCalendar::bundled())?.rows
+        } else {
+            0
+        };
+        storage.mark_data_migration(DASHBOARD_FACTS, jiff::Timestamp::now().as_millisecond())?;
+        tracing::info!(
+            rows,
+            secs = started.elapsed().as_secs_f64(),
+            "data migration {DASHBOARD_FACTS}: dashboard facts filled"
         );
     }
     if !storage.data_migration_done(INCIDENT_PARTIES)? {
@@ -220,10 +244,12 @@ fn split_one(
         }],
         photos: crate::storage::photo_references(&AnyRecord::Incident(incident.clone())),
         // The server's calendar (`AppState` uses the bundled one too).
+        // An incident: no grid boundary is read.
         projection: ProjectionRow::read(
             &AnyRecord::Incident(incident.clone()),
             &WorkCalendar::bundled(),
-        ),
+            &mut Boundaries::new(storage),
+        )?,
     };
 
     // The parties record: made, or given the parties it lacks.
@@ -393,7 +419,12 @@ mod tests {
                 moved: false,
                 changes: new_changes(doc.changes_since(&[])),
                 photos: Vec::new(),
-                projection: ProjectionRow::read(&doc.read_any().unwrap(), &WorkCalendar::bundled()),
+                projection: ProjectionRow::read(
+                    &doc.read_any().unwrap(),
+                    &WorkCalendar::bundled(),
+                    &mut Boundaries::new(storage),
+                )
+                .unwrap(),
             }],
             blob_refs: Vec::new(),
         };

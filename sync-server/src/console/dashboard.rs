@@ -1,6 +1,5 @@
 //! The supervisors' figures (DOMAIN.md "What supervisors measure") over a
-//! subtree, and for each figure the predicate that picks its records (the
-//! drill-down).
+//! subtree, and for each figure the records it counts (the drill-down).
 //!
 //! Definitions, all over records not deleted:
 //! - an incident counts once reported (any status but draft);
@@ -18,27 +17,36 @@
 //! - **satisfaction rate**: satisfied or very satisfied / with feedback;
 //! - **patrol hours** per worker and grid: the sum of ended patrols'
 //!   durations; **coverage**: the share of the grid's 20 m cells within
-//!   15 m of any of the worker's tracks there ([`patrol_metrics`] over the
-//!   tracks in time order: a gap over 5 minutes joins nothing);
+//!   15 m of any of the worker's tracks there, each track on its own
+//!   ([`patrol_metrics`]'s rule, core's [`covered_cells`]: a gap over
+//!   5 minutes joins nothing, and two patrols are never joined, since the
+//!   line from one's end to the next one's start is no walk);
 //! - **households visited within their cycle**: households with a resident
 //!   carrying a care tag have a cycle (the shortest tag's); visited within
 //!   it when the latest visit (the household's `last_visit_at`, or a visit
 //!   record to the household or one of its residents) is no older than the
 //!   cycle at the moment asked.
+//!
+//! **Where they are computed.** The database counts every figure over the
+//! console's projection rows, kept at push time
+//! (`crate::storage::projections`); a figure's SQL condition
+//! (`projections::figure_condition` of its [`Figure`]) is the one rule it
+//! is counted by and its drill-down listed by, so the two never disagree.
+//! Here the groups the database returns are only added up ([`compute`]),
+//! and the patrols' stored cells united. No document is decoded.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 
-use gridwork_core::geo::{TrackPoint, boundary_of, patrol_metrics};
+use geo::MultiPolygon;
+#[cfg(doc)]
+use gridwork_core::geo::patrol_metrics;
+use gridwork_core::geo::{CoveredCells, boundary_key, boundary_of, covered_cells};
+use gridwork_core::model::AnyRecord;
 use gridwork_core::model::grid::Grid;
-use gridwork_core::model::{AnyRecord, VisitTargetKind};
-use gridwork_core::workflow::{Level, Satisfaction, Status};
 use serde::Serialize;
-use uuid::Uuid;
 
-use super::index::{Entry, Flags};
-
-const DAY_MS: i64 = 86_400_000;
+use crate::storage::projections::{DashboardRows, Figure, PatrolCells, PatrolCellsOf};
+use crate::storage::{Storage, StorageError};
 
 /// A count and the share it is of its base.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, ts_rs::TS)]
@@ -50,7 +58,7 @@ pub struct Share {
 }
 
 impl Share {
-    fn new(count: usize, of: usize) -> Share {
+    pub fn new(count: usize, of: usize) -> Share {
         Share {
             count,
             of,
@@ -71,7 +79,7 @@ pub struct WorkerPatrol {
 }
 
 /// Everything the dashboard shows.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Dashboard {
     /// Incidents counted (reported, not draft).
     pub incidents: usize,
@@ -105,212 +113,6 @@ pub const FIGURES: [(&str, &str); 10] = [
     ("visited_in_cycle", "households"),
 ];
 
-/// What is known of a subtree's records that drill-downs need besides the
-/// record itself.
-#[derive(Debug, Default)]
-pub struct Facts {
-    /// Households with a cycle, and whether they were visited within it.
-    pub cycles: HashMap<Uuid, bool>,
-}
-
-impl Facts {
-    /// Reads who was visited when, from the households, residents and
-    /// visits of the subtree.
-    pub fn of(entries: &[Arc<Entry>], at_ms: i64) -> Facts {
-        let mut cycle: HashMap<Uuid, u32> = HashMap::new();
-        let mut household_of: HashMap<Uuid, Uuid> = HashMap::new();
-        for e in entries.iter().filter(|e| !e.summary.deleted) {
-            if let AnyRecord::Resident(r) = &e.record
-                && let Some(h) = r.household_id
-            {
-                household_of.insert(r.meta.id, h);
-                if let Some(days) = r.care_tags.iter().map(|t| t.visit_cycle_days).min() {
-                    let c = cycle.entry(h).or_insert(days);
-                    *c = (*c).min(days);
-                }
-            }
-        }
-        let mut last: HashMap<Uuid, i64> = HashMap::new();
-        let mut seen = |h: Uuid, t: i64| {
-            let l = last.entry(h).or_insert(t);
-            *l = (*l).max(t);
-        };
-        let mut households = HashSet::new();
-        for e in entries.iter().filter(|e| !e.summary.deleted) {
-            match &e.record {
-                AnyRecord::Household(h) => {
-                    households.insert(h.meta.id);
-                    if let Some(t) = h.last_visit_at {
-                        seen(h.meta.id, t);
-                    }
-                }
-                AnyRecord::Visit(v) => {
-                    let h = match v.target.kind {
-                        VisitTargetKind::Household => Some(v.target.id),
-                        VisitTargetKind::Resident => household_of.get(&v.target.id).copied(),
-                        VisitTargetKind::Incident => None,
-                    };
-                    if let Some(h) = h {
-                        seen(h, v.visited_at);
-                    }
-                }
-                _ => {}
-            }
-        }
-        let cycles = cycle
-            .into_iter()
-            .filter(|(h, _)| households.contains(h))
-            .map(|(h, days)| {
-                let within = last
-                    .get(&h)
-                    .is_some_and(|t| *t <= at_ms && at_ms - *t <= i64::from(days) * DAY_MS);
-                (h, within)
-            })
-            .collect();
-        Facts { cycles }
-    }
-}
-
-fn counted(e: &Entry) -> bool {
-    !e.summary.deleted
-        && e.derived
-            .as_ref()
-            .is_some_and(|d| d.status != Status::Draft)
-        && matches!(e.record, AnyRecord::Incident(_))
-}
-
-fn resolved(e: &Entry) -> bool {
-    counted(e)
-        && e.derived.as_ref().is_some_and(|d| {
-            matches!(
-                d.status,
-                Status::Resolved | Status::Verified | Status::FeedbackGiven | Status::Closed
-            )
-        })
-}
-
-/// Whether a record belongs to a figure's drill-down. Figures of the form
-/// `status:NAME`, `category:NAME` and `grid:CODE` pick incidents by those.
-pub fn picks(figure: &str, e: &Entry, flags: Flags, facts: &Facts) -> bool {
-    let d = e.derived.as_ref();
-    let level = |ok: &[Level]| resolved(e) && d.is_some_and(|d| ok.contains(&d.level));
-    match figure {
-        "incidents" => counted(e),
-        "resolved" => resolved(e),
-        "on_the_spot" => resolved(e) && d.is_some_and(|d| d.resolved_on_spot),
-        "within_village" => level(&[Level::Grid]),
-        "within_town" => level(&[Level::Grid, Level::Street]),
-        "overdue" => counted(e) && flags.overdue,
-        "due_soon" => counted(e) && flags.due_soon,
-        "with_feedback" => counted(e) && d.is_some_and(|d| d.feedback.is_some()),
-        "satisfied" => counted(e) && d.is_some_and(|d| satisfied(d.feedback)),
-        "dissatisfied" => {
-            counted(e) && d.is_some_and(|d| d.feedback == Some(Satisfaction::Dissatisfied))
-        }
-        "with_cycle" => facts.cycles.contains_key(&e.summary.id),
-        "visited_in_cycle" => facts.cycles.get(&e.summary.id) == Some(&true),
-        "not_visited_in_cycle" => facts.cycles.get(&e.summary.id) == Some(&false),
-        other => match other.split_once(':') {
-            Some(("status", s)) => counted(e) && e.summary.status == s,
-            Some(("category", c)) => {
-                counted(e) && e.summary.incident.as_ref().is_some_and(|i| i.category == c)
-            }
-            Some(("grid", g)) => counted(e) && e.summary.grid == g,
-            // A worker's patrols (the patrol table's drill-down).
-            Some(("worker", w)) => {
-                matches!(&e.record, AnyRecord::Patrol(p) if !p.meta.deleted && p.worker == w)
-            }
-            _ => false,
-        },
-    }
-}
-
-/// Whether `figure` names a figure [`picks`] knows.
-pub fn known(figure: &str) -> bool {
-    FIGURES.iter().any(|(f, _)| *f == figure)
-        || matches!(
-            figure,
-            "dissatisfied" | "with_cycle" | "not_visited_in_cycle"
-        )
-        || figure
-            .split_once(':')
-            .is_some_and(|(k, _)| matches!(k, "status" | "category" | "grid" | "worker"))
-}
-
-fn median(mut v: Vec<i64>) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2
-    })
-}
-
-fn satisfied(f: Option<Satisfaction>) -> bool {
-    matches!(
-        f,
-        Some(Satisfaction::Satisfied | Satisfaction::VerySatisfied)
-    )
-}
-
-/// The figures of `entries` (every kind of the subtree the user may see),
-/// with their flags for the day asked; `grids` are the subtree's grids
-/// (for boundaries), `at_ms` the moment visit cycles are judged at.
-pub fn compute(entries: &[(Arc<Entry>, Flags)], grids: &[Grid], facts: &Facts) -> Dashboard {
-    let incidents: Vec<&(Arc<Entry>, Flags)> = entries.iter().filter(|(e, _)| counted(e)).collect();
-    let mut by_status = BTreeMap::new();
-    let mut by_category = BTreeMap::new();
-    let mut by_grid = BTreeMap::new();
-    let mut accept = Vec::new();
-    let mut close = Vec::new();
-    let count = |figure: &str| {
-        incidents
-            .iter()
-            .filter(|(e, f)| picks(figure, e, *f, facts))
-            .count()
-    };
-    for (e, _) in &incidents {
-        *by_status.entry(e.summary.status.clone()).or_insert(0) += 1;
-        if let Some(i) = &e.summary.incident {
-            *by_category.entry(i.category.clone()).or_insert(0) += 1;
-        }
-        *by_grid.entry(e.summary.grid.clone()).or_insert(0) += 1;
-        if let Some(d) = &e.derived {
-            if let (Some(r), Some(a)) = (d.reported_at, d.accepted_at) {
-                accept.push(a - r);
-            }
-            if let (Some(r), Some(c), Status::Closed) = (d.reported_at, d.closed_at, d.status) {
-                close.push(c - r);
-            }
-        }
-    }
-    let resolved_n = count("resolved");
-    Dashboard {
-        incidents: incidents.len(),
-        by_status,
-        by_category,
-        by_grid,
-        resolved: Share::new(resolved_n, incidents.len()),
-        on_the_spot: Share::new(count("on_the_spot"), resolved_n),
-        within_village: Share::new(count("within_village"), resolved_n),
-        within_town: Share::new(count("within_town"), resolved_n),
-        median_accept_ms: median(accept),
-        median_close_ms: median(close),
-        overdue: count("overdue"),
-        due_soon: count("due_soon"),
-        satisfaction: Share::new(count("satisfied"), count("with_feedback")),
-        patrols: patrols(entries, grids),
-        visited_in_cycle: Share::new(
-            facts.cycles.values().filter(|v| **v).count(),
-            facts.cycles.len(),
-        ),
-    }
-}
-
 /// The figures a map shades a grid by, over the records in that grid.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
 pub struct GridFigures {
@@ -321,74 +123,165 @@ pub struct GridFigures {
     pub visited_in_cycle: Share,
 }
 
-/// [`GridFigures`] of every grid that holds records.
-pub fn per_grid(entries: &[(Arc<Entry>, Flags)], facts: &Facts) -> BTreeMap<String, GridFigures> {
-    let mut raw: BTreeMap<String, [usize; 7]> = BTreeMap::new();
-    for (e, f) in entries {
-        let slot = raw.entry(e.summary.grid.clone()).or_default();
-        let hits = [
-            "incidents",
-            "resolved",
-            "overdue",
-            "satisfied",
-            "with_feedback",
-            "visited_in_cycle",
-            "with_cycle",
-        ]
-        .map(|fig| picks(fig, e, *f, facts));
-        for (n, hit) in slot.iter_mut().zip(hits) {
-            *n += usize::from(hit);
-        }
-    }
-    raw.into_iter()
-        .map(|(grid, [n, resolved, overdue, sat, fb, vis, cyc])| {
-            (
-                grid,
-                GridFigures {
-                    incidents: n,
-                    resolved: Share::new(resolved, n),
-                    overdue,
-                    satisfaction: Share::new(sat, fb),
-                    visited_in_cycle: Share::new(vis, cyc),
-                },
-            )
-        })
-        .collect()
+/// Whether `figure` names a figure the lists can drill down to.
+pub fn known(figure: &str) -> bool {
+    Figure::parse(figure).is_some()
 }
 
-fn patrols(entries: &[(Arc<Entry>, Flags)], grids: &[Grid]) -> Vec<WorkerPatrol> {
-    let mut by: BTreeMap<(String, String), (usize, i64, Vec<TrackPoint>)> = BTreeMap::new();
-    for (e, _) in entries {
-        if let AnyRecord::Patrol(p) = &e.record
-            && !p.meta.deleted
-        {
-            let slot = by
-                .entry((p.worker.clone(), p.meta.grid.clone()))
-                .or_default();
-            slot.0 += 1;
-            if let Some(end) = p.ended_at {
-                slot.1 += (end - p.started_at).max(0);
-            }
-            slot.2.extend(p.track.iter().copied());
-        }
+/// The figures of the rows the database computed for a subtree (every
+/// kind the user may see), and each grid's; `grids` are the subtree's
+/// grids (for boundaries). A patrol whose cells were laid on another
+/// boundary than its grid's has them laid again from its document.
+pub fn compute(
+    rows: &DashboardRows,
+    grids: &[Grid],
+    storage: &dyn Storage,
+) -> Result<(Dashboard, BTreeMap<String, GridFigures>), StorageError> {
+    let n = |x: u64| x as usize;
+    let sum = |f: &Figure| n(rows.incidents.iter().map(|g| g.count(f)).sum::<u64>());
+    let incidents = n(rows.incidents.iter().map(|g| g.incidents).sum::<u64>());
+    let resolved = sum(&Figure::Resolved);
+    let mut by_status = BTreeMap::new();
+    let mut by_category = BTreeMap::new();
+    let mut by_grid = BTreeMap::new();
+    let mut per_grid: BTreeMap<String, [u64; 5]> = BTreeMap::new();
+    for g in &rows.incidents {
+        *by_status.entry(g.status.clone()).or_insert(0) += n(g.incidents);
+        *by_category.entry(g.category.clone()).or_insert(0) += n(g.incidents);
+        *by_grid.entry(g.grid.clone()).or_insert(0) += n(g.incidents);
+        let slot = per_grid.entry(g.grid.clone()).or_default();
+        slot[0] += g.incidents;
+        slot[1] += g.count(&Figure::Resolved);
+        slot[2] += g.count(&Figure::Overdue);
+        slot[3] += g.count(&Figure::Satisfied);
+        slot[4] += g.count(&Figure::WithFeedback);
     }
-    let boundaries: HashMap<&str, &Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
-    by.into_iter()
-        .map(|((worker, grid), (n, ms, mut track))| {
-            track.sort_by_key(|p| p.t_ms);
-            let coverage = boundaries
-                .get(grid.as_str())
-                .and_then(|g| boundary_of(g))
-                .map(|b| patrol_metrics(&track, &b).coverage_share);
-            WorkerPatrol {
-                worker,
-                grid,
-                patrols: n,
-                hours: ms as f64 / 3_600_000.0,
-                coverage,
-            }
+    let mut grid_figures: BTreeMap<String, GridFigures> = per_grid
+        .into_iter()
+        .map(|(grid, [k, res, over, sat, fb])| {
+            let f = GridFigures {
+                incidents: n(k),
+                resolved: Share::new(n(res), n(k)),
+                overdue: n(over),
+                satisfaction: Share::new(n(sat), n(fb)),
+                visited_in_cycle: Share::default(),
+            };
+            (grid, f)
         })
-        .collect()
+        .collect();
+    let (mut visited, mut with_cycle) = (0, 0);
+    for c in &rows.cycles {
+        visited += n(c.visited);
+        with_cycle += n(c.with_cycle);
+        let f = grid_figures.entry(c.grid.clone()).or_default();
+        f.visited_in_cycle = Share::new(
+            f.visited_in_cycle.count + n(c.visited),
+            f.visited_in_cycle.of + n(c.with_cycle),
+        );
+    }
+    let dashboard = Dashboard {
+        incidents,
+        by_status,
+        by_category,
+        by_grid,
+        resolved: Share::new(resolved, incidents),
+        on_the_spot: Share::new(sum(&Figure::OnTheSpot), resolved),
+        within_village: Share::new(sum(&Figure::WithinVillage), resolved),
+        within_town: Share::new(sum(&Figure::WithinTown), resolved),
+        median_accept_ms: rows.median_accept_ms,
+        median_close_ms: rows.median_close_ms,
+        overdue: sum(&Figure::Overdue),
+        due_soon: sum(&Figure::DueSoon),
+        satisfaction: Share::new(sum(&Figure::Satisfied), sum(&Figure::WithFeedback)),
+        patrols: patrols(rows, grids, storage)?,
+        visited_in_cycle: Share::new(visited, with_cycle),
+    };
+    Ok((dashboard, grid_figures))
+}
+
+/// Each worker's patrols per grid: their number and hours, and the union
+/// of their tracks' cells over the grid's cells.
+fn patrols(
+    rows: &DashboardRows,
+    grids: &[Grid],
+    storage: &dyn Storage,
+) -> Result<Vec<WorkerPatrol>, StorageError> {
+    let boundaries: HashMap<&str, MultiPolygon<f64>> = grids
+        .iter()
+        .filter_map(|g| Some((g.code.as_str(), boundary_of(g)?)))
+        .collect();
+    let mut cells: HashMap<(&str, &str), Vec<&PatrolCellsOf>> = HashMap::new();
+    for p in &rows.patrol_cells {
+        cells.entry((&p.worker, &p.grid)).or_default().push(p);
+    }
+    let mut out = Vec::with_capacity(rows.patrols.len());
+    for g in &rows.patrols {
+        let coverage = match boundaries.get(g.grid.as_str()) {
+            None => None,
+            Some(b) => {
+                let key = boundary_key(b);
+                let mut union: Option<CoveredCells> = None;
+                for p in cells.get(&(&g.worker, &g.grid)).into_iter().flatten() {
+                    let again;
+                    let laid = match &p.cells {
+                        Some(c) if c.boundary_key == key => c,
+                        // Laid on another boundary (the grid was
+                        // re-imported since) or on none: lay them again.
+                        _ => match lay_again(storage, p, b)? {
+                            Some(c) => {
+                                again = c;
+                                &again
+                            }
+                            None => continue,
+                        },
+                    };
+                    union
+                        .get_or_insert_with(|| CoveredCells {
+                            cells_total: laid.cells_total,
+                            visited: Vec::new(),
+                        })
+                        .add(&laid.visited);
+                }
+                Some(union.unwrap_or_else(|| covered_cells(&[], b)).share())
+            }
+        };
+        out.push(WorkerPatrol {
+            worker: g.worker.clone(),
+            grid: g.grid.clone(),
+            patrols: n_usize(g.patrols),
+            hours: g.ms as f64 / 3_600_000.0,
+            coverage,
+        });
+    }
+    out.sort_by(|a, b| (&a.worker, &a.grid).cmp(&(&b.worker, &b.grid)));
+    Ok(out)
+}
+
+fn n_usize(x: u64) -> usize {
+    usize::try_from(x).unwrap_or(usize::MAX)
+}
+
+/// A patrol's cells laid on `boundary`, from its document.
+fn lay_again(
+    storage: &dyn Storage,
+    p: &PatrolCellsOf,
+    boundary: &MultiPolygon<f64>,
+) -> Result<Option<PatrolCells>, StorageError> {
+    tracing::warn!(
+        patrol = %p.id,
+        "a patrol's stored cells are not of its grid's boundary: run rebuild-projections"
+    );
+    let Some(stored) = storage.load_doc(p.id)? else {
+        return Ok(None);
+    };
+    Ok(match crate::storage::read_snapshot(&stored.snapshot) {
+        Ok(AnyRecord::Patrol(patrol)) => Some(PatrolCells::of(&patrol.track, boundary)),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(doc = %p.id, error = %e, "a stored document cannot be read");
+            None
+        }
+    })
 }
 
 #[cfg(test)]
@@ -396,17 +289,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
-        assert_eq!(median(vec![]), None);
-        assert_eq!(median(vec![5, 1, 3]), Some(3));
-        assert_eq!(median(vec![4, 1, 3, 10]), Some(3));
-    }
-
-    #[test]
     fn every_figure_is_known() {
         for (f, _) in FIGURES {
             assert!(known(f));
         }
-        assert!(known("status:closed") && !known("nonsense"));
+        for f in [
+            "dissatisfied",
+            "with_cycle",
+            "not_visited_in_cycle",
+            "status:closed",
+        ] {
+            assert!(known(f), "{f}");
+        }
+        assert!(!known("nonsense") && !known("colour:red"));
     }
 }

@@ -10,9 +10,9 @@
 //! change pushed through [`crate::sync::run`], the same checks and log as a
 //! tablet's push, so it reaches the worker's tablet at the next sync.
 //!
-//! The queue and the ledgers list from the projection tables
-//! (`crate::storage::projections`): filtered, counted and paged in SQL,
-//! reading only a page's documents. The dashboard, its drill-downs, tasks
+//! The queue, the ledgers, the dashboard and its drill-downs read the
+//! projection tables (`crate::storage::projections`): filtered, counted,
+//! aggregated and paged in SQL, reading only a page's documents. Tasks
 //! and the hotline's address lookup still read every document of the
 //! subtree; for them [`index::Index`] keeps each document's summary by
 //! revision and decodes only what changed since the last listing.

@@ -12,11 +12,12 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser};
-use super::dashboard::{self, Dashboard, FIGURES, Facts, GridFigures, Share};
-use super::index::Index;
+use super::dashboard::{self, Dashboard, FIGURES, GridFigures, Share};
 use super::ledger::{Cell, Row, Table, status_label};
 use super::queue;
+use crate::access;
 use crate::storage::Storage;
+use crate::storage::projections::{DeadlineWindow, ListFilter, dashboard_rows};
 
 /// The dashboard as the console shows it.
 #[derive(Debug, Serialize, ts_rs::TS)]
@@ -44,11 +45,11 @@ pub struct Computed {
 
 /// The figures of `grid` (default: the user's own) in `who`'s subtree,
 /// with visit cycles judged at `at` (default: `now`) and deadlines on
-/// `now`'s day.
+/// `now`'s day: counted by the database over the records the user may
+/// see ([`dashboard::compute`]).
 pub fn compute(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
-    index: &Index,
     who: &ConsoleUser,
     grid: Option<&str>,
     at: Option<i64>,
@@ -57,22 +58,28 @@ pub fn compute(
     let scope = queue::scope_of(storage, who, grid)?;
     let grids = storage.subtree(&scope)?;
     let at = at.unwrap_or_else(|| now.as_millisecond());
-    let today = shanghai_date(now);
-    let all = queue::visible(storage, calendar, index, who, &scope, &RecordKind::ALL)?;
-    let facts = Facts::of(&all, at);
-    let entries: Vec<_> = all
-        .into_iter()
-        .map(|e| {
-            let f = e.summary.flags(today, calendar);
-            (e, f)
-        })
-        .collect();
+    let filter = ListFilter {
+        scope_path: scope,
+        kinds: RecordKind::ALL
+            .into_iter()
+            .filter(|k| access::listable(*k))
+            .collect(),
+        live: true,
+        statuses: None,
+        dispatched_to: access::list_reader(&who.session.user),
+        from_lost_device: false,
+        window: DeadlineWindow::on(shanghai_date(now), calendar),
+        figure: None,
+        at_ms: at,
+    };
+    let rows = dashboard_rows(storage, &filter)?;
+    let (dashboard, per_grid) = dashboard::compute(&rows, &grids, storage)?;
     let grid = grid
         .filter(|g| !g.is_empty())
         .map_or_else(|| who.session.user.grid.clone(), str::to_string);
     Ok(Computed {
-        dashboard: dashboard::compute(&entries, &grids, &facts),
-        per_grid: dashboard::per_grid(&entries, &facts),
+        dashboard,
+        per_grid,
         grid,
         at,
         grids,

@@ -16,12 +16,11 @@ use gridwork_core::model::{RecordKind, ReviewState};
 use gridwork_core::workflow::Status;
 
 use super::actions::{ConsoleError, ConsoleUser};
-use super::dashboard::{self, Facts};
 use super::ledger::List;
 use crate::access;
-use crate::index::{Entry, Flags, Index, QUEUE_KINDS, Summary};
+use crate::index::{Entry, Flags, QUEUE_KINDS, Summary};
 use crate::storage::Storage;
-use crate::storage::projections::{DeadlineWindow, ListFilter, ListedRow};
+use crate::storage::projections::{DeadlineWindow, Figure, ListFilter, ListedRow};
 
 /// Every status a console list can be filtered by, each name once: the
 /// review states, then the incident statuses in the closed loop's order
@@ -67,7 +66,7 @@ pub struct Filter<'a> {
     pub status: Option<&'a str>,
     /// A grid code in the user's subtree.
     pub grid: Option<&'a str>,
-    /// A dashboard figure whose records to list ([`dashboard::known`]).
+    /// A dashboard figure whose records to list (`dashboard::known`).
     pub figure: Option<&'a str>,
     /// Unix ms the visit cycles are judged at (default: now).
     pub at: Option<i64>,
@@ -75,59 +74,13 @@ pub struct Filter<'a> {
     pub from_lost_device: bool,
 }
 
-/// The records of `list` the user may see, oldest change first, with
-/// their deadline flags on the day of `now`.
-pub fn select(
-    storage: &dyn Storage,
-    cal: &WorkCalendar,
-    index: &Index,
-    who: &ConsoleUser,
-    list: List,
-    filter: &Filter<'_>,
-    now: jiff::Timestamp,
-) -> Result<Vec<(Arc<Entry>, Flags)>, ConsoleError> {
-    let scope = scope_of(storage, who, filter.grid)?;
-    let kind = match list {
-        List::Queue => filter.kind,
-        _ => list.kind(),
-    };
-    let default_status = if list == List::Queue { "todo" } else { "all" };
-    let status = filter
-        .status
-        .filter(|s| !s.is_empty())
-        .unwrap_or(default_status);
-    let figure = filter.figure.filter(|f| !f.is_empty());
-    let today = shanghai_date(now);
-    // Figures about visits need the residents and visits too.
-    let kinds: &[RecordKind] = match (list, figure) {
-        (List::Patrols, _) => &[RecordKind::Patrol],
-        (_, Some(_)) => &RecordKind::ALL,
-        _ => &QUEUE_KINDS,
-    };
-    let all = visible(storage, cal, index, who, &scope, kinds)?;
-    let facts = match figure {
-        Some(_) => Facts::of(&all, filter.at.unwrap_or(now.as_millisecond())),
-        None => Facts::default(),
-    };
-    let mut rows: Vec<(Arc<Entry>, Flags)> = all
-        .into_iter()
-        .filter(|e| list.holds(e) && passes(&e.summary, kind, status))
-        .map(|e| {
-            let flags = e.summary.flags(today, cal);
-            (e, flags)
-        })
-        .filter(|(e, f)| figure.is_none_or(|fig| dashboard::picks(fig, e, *f, &facts)))
-        .collect();
-    rows.sort_by_key(|(e, _)| (e.summary.updated_at, e.summary.id));
-    Ok(rows)
-}
-
 /// The list query of `list` for the user: the scope (and, for a
 /// department handler, whom incidents must be dispatched to) as
 /// [`access`] decides them, the kind and status filters as [`passes`]
-/// reads them, the deadline flags on the day of `now`: the list is then
-/// filtered and paged in the database (`Projections::list_projections`).
-/// Figures are not expressed here ([`select`] picks them).
+/// reads them, the deadline flags on the day of `now`, a dashboard
+/// figure's records (its drill-down, with visit cycles judged at
+/// `filter.at`, default `now`): the list is then filtered and paged in the
+/// database (`Projections::list_projections`).
 pub fn list_filter(
     storage: &dyn Storage,
     cal: &WorkCalendar,
@@ -180,6 +133,11 @@ pub fn list_filter(
         dispatched_to: access::list_reader(&who.session.user),
         from_lost_device: filter.from_lost_device,
         window: DeadlineWindow::on(shanghai_date(now), cal),
+        figure: filter
+            .figure
+            .filter(|f| !f.is_empty())
+            .and_then(Figure::parse),
+        at_ms: filter.at.unwrap_or_else(|| now.as_millisecond()),
     })
 }
 
@@ -226,22 +184,6 @@ pub fn entries(
         }
     }
     Ok(out)
-}
-
-/// Every record of `kinds` at `scope` the user may see.
-pub fn visible(
-    storage: &dyn Storage,
-    cal: &WorkCalendar,
-    index: &Index,
-    who: &ConsoleUser,
-    scope: &str,
-    kinds: &[RecordKind],
-) -> Result<Vec<Arc<Entry>>, ConsoleError> {
-    Ok(index
-        .entries(storage, scope, cal, kinds)?
-        .into_iter()
-        .filter(|e| access::listed(&who.session.user, &e.summary))
-        .collect())
 }
 
 /// The materialized path of the user's subtree, or of a grid in it;

@@ -199,7 +199,10 @@ fn bare_row(id: Uuid, grid: &str) -> ProjectionRow {
         deleted: false,
         return_comment: None,
         point: None,
+        cycle_days: None,
+        visit_at: None,
         incident: None,
+        patrol: None,
     }
 }
 
@@ -826,6 +829,8 @@ fn projections_are_kept_at_push_time_and_listed_with_every_filter(b: &Backend) {
         dispatched_to: None,
         from_lost_device: false,
         window: DeadlineWindow::on(today, &cal),
+        figure: None,
+        at_ms: 0,
     };
     let everything = listed(s, &all, &base);
     assert_eq!(everything.len(), all.len());
@@ -988,6 +993,8 @@ fn the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost(b: &Back
         dispatched_to: None,
         from_lost_device: true,
         window: DeadlineWindow::on("2026-12-05".parse().unwrap(), &cal),
+        figure: None,
+        at_ms: 0,
     };
     let got: Vec<Uuid> = listed(s, &all, &filter).iter().map(|r| r.0).collect();
     assert_eq!(got, vec![after]);

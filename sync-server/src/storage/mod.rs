@@ -30,7 +30,7 @@ mod sqlite;
 mod sqlite_projections;
 
 pub use postgres::PgStorage;
-pub use projections::{ProjectionRow, Projections};
+pub use projections::{Boundaries, ProjectionRow, Projections};
 pub use sqlite::SqliteStorage;
 
 use std::collections::BTreeSet;

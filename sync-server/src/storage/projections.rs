@@ -23,14 +23,28 @@
 //! scope as a grid-path prefix ([`crate::access`] decides it) and joins the
 //! grid table, so re-placing grids leaves no row behind.
 //!
+//! **Figures.** The dashboard's figures (`console::dashboard` defines them)
+//! are counted here too: each [`Figure`] has one SQL condition
+//! ([`figure_condition`]) that a list's drill-down filters by and
+//! [`dashboard_statements`] sums by, so a figure and its list never
+//! disagree. What a figure needs beyond a list's columns is kept with the
+//! row at push time: a resident's visit cycle and a household's or visit's
+//! time (`cycle_days`, `visit_at`), a patrol's worker, times and the cells
+//! of its grid its track covers ([`PatrolRow`], laid on the grid's boundary
+//! through [`Boundaries`]: the track itself, [S], is not copied).
+//!
 //! **Two backends, one SQL.** The statements (the conditions of every
 //! filter, the flags, the upserts) and the row ⇄ column rules are below,
 //! once; `sqlite_projections.rs` and `postgres/projections.rs` only bind
 //! parameters and move values between their rows and [`Columns`].
 
+use std::collections::HashMap;
+
+use geo::MultiPolygon;
 use gridwork_core::calendar::WorkCalendar;
+use gridwork_core::geo::{TrackPoint, boundary_key, boundary_of, covered_cells};
 use gridwork_core::model::{AnyRecord, RecordKind, enum_name, return_comment};
-use gridwork_core::workflow::{self, Derived};
+use gridwork_core::workflow::{self, Derived, Level, Satisfaction, Status};
 use uuid::Uuid;
 
 use super::{Storage, StorageError};
@@ -58,7 +72,98 @@ pub struct ProjectionRow {
     pub return_comment: Option<String>,
     /// WGS-84 longitude and latitude, when the record has one place.
     pub point: Option<(f64, f64)>,
+    /// A resident's visit cycle in days (the shortest of their care
+    /// tags'), when they have one and a household.
+    pub cycle_days: Option<u32>,
+    /// A household's last visit (`last_visit_at`), a visit's time.
+    pub visit_at: Option<i64>,
     pub incident: Option<IncidentRow>,
+    pub patrol: Option<PatrolRow>,
+}
+
+/// A patrol's facts, as stored: who, when, and the cells its track covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolRow {
+    pub worker: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// `None` when its grid has no boundary (or it was not read).
+    pub cells: Option<PatrolCells>,
+}
+
+/// The cells of its grid a patrol's track covers (core's
+/// [`covered_cells`]), and the boundary they were laid on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatrolCells {
+    /// Core's [`boundary_key`] of the grid's boundary.
+    pub boundary_key: i64,
+    pub cells_total: u32,
+    /// The bit set of core's `CoveredCells::visited`.
+    pub visited: Vec<u8>,
+}
+
+impl PatrolCells {
+    /// The cells `track` covers in `boundary`.
+    pub fn of(track: &[TrackPoint], boundary: &MultiPolygon<f64>) -> PatrolCells {
+        let c = covered_cells(track, boundary);
+        PatrolCells {
+            boundary_key: boundary_key(boundary),
+            cells_total: c.cells_total,
+            visited: c.visited,
+        }
+    }
+}
+
+/// Grid boundaries by code, each read once: what a patrol's row needs.
+pub struct Boundaries<'a> {
+    storage: &'a dyn Storage,
+    known: HashMap<String, Option<MultiPolygon<f64>>>,
+}
+
+impl std::fmt::Debug for Boundaries<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Boundaries")
+            .field("known", &self.known.len())
+            .finish()
+    }
+}
+
+impl<'a> Boundaries<'a> {
+    /// Boundaries read from `storage` when first asked for.
+    pub fn new(storage: &'a dyn Storage) -> Boundaries<'a> {
+        Boundaries {
+            storage,
+            known: HashMap::new(),
+        }
+    }
+
+    /// Every grid's boundary, read at once (for a rebuild).
+    pub fn all(storage: &'a dyn Storage) -> Result<Boundaries<'a>, StorageError> {
+        let known = storage
+            .all_grids()?
+            .iter()
+            .map(|g| (g.code.clone(), boundary_of(g)))
+            .collect();
+        Ok(Boundaries { storage, known })
+    }
+
+    /// The boundary of grid `code`, `None` when it has none (or there is
+    /// no such grid).
+    pub fn of(&mut self, code: &str) -> Result<Option<&MultiPolygon<f64>>, StorageError> {
+        if !self.known.contains_key(code) {
+            let boundary = match self.storage.grid_path(code)? {
+                None => None,
+                Some(path) => self
+                    .storage
+                    .subtree(&path)?
+                    .iter()
+                    .find(|g| g.code == code)
+                    .and_then(boundary_of),
+            };
+            self.known.insert(code.to_string(), boundary);
+        }
+        Ok(self.known.get(code).and_then(Option::as_ref))
+    }
 }
 
 /// An incident's derived state, as stored.
@@ -126,6 +231,26 @@ impl ProjectionRow {
             ),
             _ => (p.status.clone().unwrap_or_default(), None, None),
         };
+        let cycle_days = match record {
+            AnyRecord::Resident(r) if r.household_id.is_some() => {
+                r.care_tags.iter().map(|t| t.visit_cycle_days).min()
+            }
+            _ => None,
+        };
+        let visit_at = match record {
+            AnyRecord::Household(h) => h.last_visit_at,
+            AnyRecord::Visit(v) => Some(v.visited_at),
+            _ => None,
+        };
+        let patrol = match record {
+            AnyRecord::Patrol(p) => Some(PatrolRow {
+                worker: p.worker.clone(),
+                started_at: p.started_at,
+                ended_at: p.ended_at,
+                cells: None,
+            }),
+            _ => None,
+        };
         ProjectionRow {
             id: p.id,
             kind: p.kind,
@@ -141,17 +266,31 @@ impl ProjectionRow {
             deleted: p.deleted,
             return_comment,
             point: record.point().map(|g| (g.lon, g.lat)),
+            cycle_days,
+            visit_at,
             incident,
+            patrol,
         }
     }
 
-    /// The row of a record, deriving an incident's state on `cal`.
-    pub fn read(record: &AnyRecord, cal: &WorkCalendar) -> ProjectionRow {
+    /// The row of a record as stored: an incident's state derived on
+    /// `cal`, a patrol's cells laid on its grid's boundary.
+    pub fn read(
+        record: &AnyRecord,
+        cal: &WorkCalendar,
+        boundaries: &mut Boundaries<'_>,
+    ) -> Result<ProjectionRow, StorageError> {
         let derived = match record {
             AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
             _ => None,
         };
-        ProjectionRow::of(record, derived.as_ref())
+        let mut row = ProjectionRow::of(record, derived.as_ref());
+        if let (AnyRecord::Patrol(p), Some(patrol)) = (record, row.patrol.as_mut()) {
+            patrol.cells = boundaries
+                .of(&p.meta.grid)?
+                .map(|b| PatrolCells::of(&p.track, b));
+        }
+        Ok(row)
     }
 }
 
@@ -206,6 +345,66 @@ pub struct ListFilter {
     pub from_lost_device: bool,
     /// The day the deadline flags are computed for.
     pub window: DeadlineWindow,
+    /// Only the records a dashboard figure counts (its drill-down).
+    pub figure: Option<Figure>,
+    /// Unix ms visit cycles are judged at (for the cycle figures).
+    pub at_ms: i64,
+}
+
+/// A dashboard figure whose records a list holds: the console's
+/// `console::dashboard` defines each; [`figure_condition`] is its SQL, the
+/// one the dashboard counts with and the drill-down lists with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Figure {
+    Incidents,
+    Resolved,
+    OnTheSpot,
+    WithinVillage,
+    WithinTown,
+    Overdue,
+    DueSoon,
+    WithFeedback,
+    Satisfied,
+    Dissatisfied,
+    WithCycle,
+    VisitedInCycle,
+    NotVisitedInCycle,
+    /// Incidents in this status.
+    Status(String),
+    /// Incidents of this category.
+    Category(String),
+    /// Incidents in this grid.
+    Grid(String),
+    /// This worker's patrols.
+    Worker(String),
+}
+
+impl Figure {
+    /// The figure a name (`resolved`, `status:closed`, …) names.
+    pub fn parse(name: &str) -> Option<Figure> {
+        Some(match name {
+            "incidents" => Figure::Incidents,
+            "resolved" => Figure::Resolved,
+            "on_the_spot" => Figure::OnTheSpot,
+            "within_village" => Figure::WithinVillage,
+            "within_town" => Figure::WithinTown,
+            "overdue" => Figure::Overdue,
+            "due_soon" => Figure::DueSoon,
+            "with_feedback" => Figure::WithFeedback,
+            "satisfied" => Figure::Satisfied,
+            "dissatisfied" => Figure::Dissatisfied,
+            "with_cycle" => Figure::WithCycle,
+            "visited_in_cycle" => Figure::VisitedInCycle,
+            "not_visited_in_cycle" => Figure::NotVisitedInCycle,
+            other => match other.split_once(':')? {
+                ("status", s) => Figure::Status(s.to_string()),
+                ("category", c) => Figure::Category(c.to_string()),
+                ("grid", g) => Figure::Grid(g.to_string()),
+                ("worker", w) => Figure::Worker(w.to_string()),
+                _ => return None,
+            },
+        })
+    }
 }
 
 /// A reader incidents can be dispatched to: the person, and their
@@ -256,6 +455,9 @@ pub trait Projections {
     fn projection_count(&self) -> Result<u64, StorageError>;
     /// Replaces every row with `rows`, in one transaction.
     fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError>;
+    /// The rows of each of `statements` (this module's, read-only), all
+    /// read in one snapshot.
+    fn read_rows(&self, statements: &[Statement]) -> Result<Vec<Vec<Vec<Val>>>, StorageError>;
 }
 
 /// What [`rebuild`] did.
@@ -304,13 +506,14 @@ pub fn read_all(
 ) -> Result<(Vec<StoredProjection>, usize), StorageError> {
     let mut rows = Vec::new();
     let mut unreadable = 0;
+    let mut boundaries = Boundaries::all(storage)?;
     for head in storage.doc_heads("/")? {
         let Some(stored) = storage.load_doc(head.id)? else {
             continue;
         };
         match super::read_snapshot(&stored.snapshot) {
             Ok(record) => rows.push(StoredProjection {
-                row: ProjectionRow::read(&record, cal),
+                row: ProjectionRow::read(&record, cal, &mut boundaries)?,
                 updated_at: head.updated_at,
             }),
             Err(e) => {
@@ -331,14 +534,14 @@ pub fn read_all(
 
 /// A statement parameter, as either backend binds it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Arg {
+pub enum Arg {
     Text(String),
     Int(i64),
 }
 
 /// A statement and its parameters, numbered in order from `?1`.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Statement {
+pub struct Statement {
     pub sql: String,
     pub args: Vec<Arg>,
 }
@@ -361,29 +564,48 @@ pub(super) fn numbered(sql: &str, sign: char) -> String {
     sql.replace('?', &sign.to_string())
 }
 
-/// The columns [`Columns::read`] takes, in order: `p` the projections and
-/// `i` the incident rows (left-joined, `i.id` null for other kinds).
+/// The columns [`Columns::read`] takes, in order: `p` the projections,
+/// `i` the incident rows and `pp` the patrol rows (left-joined, their id
+/// null for other kinds).
 pub(super) const COLUMNS: &str = "p.id, p.kind, p.grid, p.title, p.subtitle, p.status, p.category,
     p.urgency, p.parent_id, p.created_at, p.created_by, p.updated_at, p.deleted,
     p.return_comment, p.lon, p.lat, i.id, i.number, i.level, i.assignee_kind, i.assignee_id,
     i.assignee_name, i.deadline, i.escalations, i.resolved_on_spot, i.feedback, i.reported_at,
-    i.accepted_at, i.resolved_at, i.closed_at";
+    i.accepted_at, i.resolved_at, i.closed_at, p.cycle_days, p.visit_at, pp.id, pp.worker,
+    pp.started_at, pp.ended_at, pp.boundary_key, pp.cells_total, pp.cells";
 
-const FROM: &str = "FROM projections p LEFT JOIN incident_projections i ON i.id = p.id";
+/// How many [`COLUMNS`] there are: a list's flags follow them.
+pub(super) const COLUMN_COUNT: usize = 39;
 
-/// Stores a row (`?1` … `?16`, [`Columns`] order without the incident),
-/// replacing the one with its id.
+const FROM: &str = "FROM projections p LEFT JOIN incident_projections i ON i.id = p.id
+    LEFT JOIN patrol_projections pp ON pp.id = p.id";
+
+/// Stores a row (`?1` … `?18`, [`Columns`] order without the incident and
+/// patrol), replacing the one with its id.
 pub(super) const UPSERT: &str = "INSERT INTO projections (id, kind, grid, title, subtitle,
         status, category, urgency, parent_id, created_at, created_by, updated_at, deleted,
-        return_comment, lon, lat)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+        return_comment, lon, lat, cycle_days, visit_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
      ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, grid = excluded.grid,
         title = excluded.title, subtitle = excluded.subtitle, status = excluded.status,
         category = excluded.category, urgency = excluded.urgency,
         parent_id = excluded.parent_id, created_at = excluded.created_at,
         created_by = excluded.created_by, updated_at = excluded.updated_at,
         deleted = excluded.deleted, return_comment = excluded.return_comment,
-        lon = excluded.lon, lat = excluded.lat";
+        lon = excluded.lon, lat = excluded.lat, cycle_days = excluded.cycle_days,
+        visit_at = excluded.visit_at";
+
+/// Stores a patrol's row (`?1` the id, then [`PatrolColumns`] order).
+pub(super) const UPSERT_PATROL: &str = "INSERT INTO patrol_projections (id, worker, started_at,
+        ended_at, boundary_key, cells_total, cells)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+     ON CONFLICT (id) DO UPDATE SET worker = excluded.worker,
+        started_at = excluded.started_at, ended_at = excluded.ended_at,
+        boundary_key = excluded.boundary_key, cells_total = excluded.cells_total,
+        cells = excluded.cells";
+
+/// Drops the patrol row of `?1` (a record that is not a patrol).
+pub(super) const DELETE_PATROL: &str = "DELETE FROM patrol_projections WHERE id = ?1";
 
 /// Stores an incident's row (`?1` the id, then [`IncidentColumns`] order).
 pub(super) const UPSERT_INCIDENT: &str = "INSERT INTO incident_projections (id, number, level,
@@ -477,13 +699,175 @@ fn list_condition(st: &mut Statement, filter: &ListFilter) -> String {
                    AND (i.assignee_id = {dept} OR i.assignee_name = {dept})))"
         ));
     }
+    if let Some(figure) = &filter.figure {
+        let cond = figure_condition(st, filter, figure);
+        sql.push_str(&format!(" AND ({cond})"));
+    }
     sql
+}
+
+/// `names` as a SQL list of quoted names (core's own, never user input).
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{}'", n.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// An incident the dashboard counts: reported (any status but draft), not
+/// deleted.
+fn counted() -> String {
+    format!(
+        "(p.kind = 'incident' AND i.id IS NOT NULL AND NOT p.deleted AND p.status <> '{}')",
+        Status::Draft.as_str()
+    )
+}
+
+/// A counted incident resolved (已办结 and after).
+fn resolved() -> String {
+    let done = [
+        Status::Resolved,
+        Status::Verified,
+        Status::FeedbackGiven,
+        Status::Closed,
+    ]
+    .map(|s| s.as_str().to_string());
+    format!("({} AND p.status IN ({}))", counted(), quoted(&done))
+}
+
+fn levels(ok: &[Level]) -> String {
+    let names: Vec<String> = ok.iter().map(enum_name).collect();
+    format!("({} AND i.level IN ({}))", resolved(), quoted(&names))
+}
+
+fn feedback(ok: &[Satisfaction]) -> String {
+    let names: Vec<String> = ok.iter().map(enum_name).collect();
+    format!("({} AND i.feedback IN ({}))", counted(), quoted(&names))
+}
+
+/// The SQL condition (over `p`, `i` and `pp`) of the records `figure`
+/// counts, among those `filter` scopes: the one rule the dashboard counts
+/// by and its drill-down lists by (`console::dashboard` defines each).
+pub(super) fn figure_condition(st: &mut Statement, filter: &ListFilter, figure: &Figure) -> String {
+    let cycles = |st: &mut Statement, within: Option<bool>| {
+        let sub = cycles_statement(st, filter);
+        let pick = match within {
+            None => String::new(),
+            Some(true) => " WHERE cy.within = 1".into(),
+            Some(false) => " WHERE cy.within = 0".into(),
+        };
+        format!("p.id IN (SELECT cy.h FROM ({sub}) cy{pick})")
+    };
+    match figure {
+        Figure::Incidents => counted(),
+        Figure::Resolved => resolved(),
+        Figure::OnTheSpot => format!("({} AND i.resolved_on_spot)", resolved()),
+        Figure::WithinVillage => levels(&[Level::Grid]),
+        Figure::WithinTown => levels(&[Level::Grid, Level::Street]),
+        Figure::Overdue => {
+            format!(
+                "({} AND {})",
+                counted(),
+                overdue_expression(st, &filter.window)
+            )
+        }
+        Figure::DueSoon => {
+            format!(
+                "({} AND {})",
+                counted(),
+                due_soon_expression(st, &filter.window)
+            )
+        }
+        Figure::WithFeedback => format!("({} AND i.feedback IS NOT NULL)", counted()),
+        Figure::Satisfied => feedback(&[Satisfaction::Satisfied, Satisfaction::VerySatisfied]),
+        Figure::Dissatisfied => feedback(&[Satisfaction::Dissatisfied]),
+        Figure::WithCycle => cycles(st, None),
+        Figure::VisitedInCycle => cycles(st, Some(true)),
+        Figure::NotVisitedInCycle => cycles(st, Some(false)),
+        Figure::Status(s) => format!("({} AND p.status = {})", counted(), st.text(s)),
+        Figure::Category(c) => format!("({} AND p.category = {})", counted(), st.text(c)),
+        Figure::Grid(g) => format!("({} AND p.grid = {})", counted(), st.text(g)),
+        Figure::Worker(w) => format!(
+            "(p.kind = 'patrol' AND NOT p.deleted AND pp.worker = {})",
+            st.text(w)
+        ),
+    }
+}
+
+/// Days in ms, for visit cycles.
+const DAY_MS: i64 = 86_400_000;
+
+/// The households of `filter`'s scope with a visit cycle: `h` the
+/// household, `grid` its grid, `within` 1 when its latest visit (its own
+/// `last_visit_at`, or a visit to it or to one of its residents) is no
+/// older than the cycle at `filter.at_ms`, else 0. The cycle is the
+/// shortest of its residents' (`cycle_days`). Only what the reader may
+/// see counts: a reader narrowed to incidents dispatched to them
+/// (`dispatched_to`) sees no household, resident or visit.
+fn cycles_statement(st: &mut Statement, filter: &ListFilter) -> String {
+    let (lo, hi) = crate::grids::subtree_range(&filter.scope_path);
+    let (lo, hi) = (st.text(&lo), st.text(&hi));
+    let at = st.bind(Arg::Int(filter.at_ms));
+    let seen = if filter.dispatched_to.is_some() {
+        "FALSE".to_string()
+    } else {
+        "TRUE".to_string()
+    };
+    let vis = |a: &str| {
+        format!(
+            "({seen} AND NOT {a}.deleted
+              AND {a}.grid IN (SELECT code FROM grids WHERE path >= {lo} AND path < {hi}))"
+        )
+    };
+    let (r, hh, hv, v, r2, v2) = (
+        vis("r"),
+        vis("hh"),
+        vis("hv"),
+        vis("v"),
+        vis("r2"),
+        vis("v2"),
+    );
+    format!(
+        "SELECT hh.id AS h, hh.grid AS grid,
+            CASE WHEN MAX(s.t) <= {at} AND {at} - MAX(s.t) <= c.days * {DAY_MS}
+                 THEN 1 ELSE 0 END AS within
+         FROM projections hh
+         JOIN (SELECT r.parent_id AS h, MIN(r.cycle_days) AS days FROM projections r
+               WHERE r.kind = 'resident' AND r.cycle_days IS NOT NULL AND {r}
+               GROUP BY r.parent_id) c ON c.h = hh.id
+         LEFT JOIN (
+            SELECT hv.id AS h, hv.visit_at AS t FROM projections hv
+             WHERE hv.kind = 'household' AND hv.visit_at IS NOT NULL AND {hv}
+            UNION ALL
+            SELECT v.parent_id AS h, v.visit_at AS t FROM projections v
+             WHERE v.kind = 'visit' AND v.visit_at IS NOT NULL AND {v}
+            UNION ALL
+            SELECT r2.parent_id AS h, v2.visit_at AS t
+              FROM projections v2 JOIN projections r2 ON r2.id = v2.parent_id
+             WHERE v2.kind = 'visit' AND v2.visit_at IS NOT NULL AND {v2}
+               AND r2.kind = 'resident' AND r2.parent_id IS NOT NULL AND {r2}
+         ) s ON s.h = hh.id
+         WHERE hh.kind = 'household' AND {hh}
+         GROUP BY hh.id, hh.grid, c.days"
+    )
 }
 
 /// The deadline flags of `w` as two SQL expressions (over `p` and `i`):
 /// overdue, due soon.
 fn flag_columns(st: &mut Statement, w: &DeadlineWindow) -> String {
-    let open = if w.open.is_empty() {
+    let (overdue, soon) = flag_expressions(st, w);
+    format!("{overdue}, {soon}")
+}
+
+/// The deadline flags of `w`: overdue, due soon.
+fn flag_expressions(st: &mut Statement, w: &DeadlineWindow) -> (String, String) {
+    (overdue_expression(st, w), due_soon_expression(st, w))
+}
+
+/// `w`'s open statuses, as a SQL list of parameters.
+fn open_list(st: &mut Statement, w: &DeadlineWindow) -> String {
+    if w.open.is_empty() {
         "NULL".to_string()
     } else {
         w.open
@@ -491,12 +875,24 @@ fn flag_columns(st: &mut Statement, w: &DeadlineWindow) -> String {
             .map(|s| st.text(s))
             .collect::<Vec<_>>()
             .join(",")
-    };
+    }
+}
+
+/// Overdue (已超期) on `w`'s day: open, the deadline before the day.
+fn overdue_expression(st: &mut Statement, w: &DeadlineWindow) -> String {
+    let open = open_list(st, w);
+    let today = st.text(&w.today);
+    format!("(i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline < {today})")
+}
+
+/// Due soon (将到期) on `w`'s day: open, the deadline from the day to
+/// `w.soon`.
+fn due_soon_expression(st: &mut Statement, w: &DeadlineWindow) -> String {
+    let open = open_list(st, w);
     let today = st.text(&w.today);
     let soon = st.text(&w.soon);
     format!(
-        "(i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline < {today}),
-         (i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline >= {today}
+        "(i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline >= {today}
           AND i.deadline <= {soon})"
     )
 }
@@ -524,6 +920,298 @@ pub(super) fn list_statements(
     (count, page)
 }
 
+/// A value of a row the dashboard's statements read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+    /// Bytes, and ids (their 16 bytes).
+    Bytes(Vec<u8>),
+}
+
+impl Val {
+    fn int(&self) -> Result<i64, StorageError> {
+        match self {
+            Val::Int(i) => Ok(*i),
+            Val::Null => Ok(0),
+            other => Err(StorageError::Corrupt(format!("a figure read {other:?}"))),
+        }
+    }
+
+    fn opt_int(&self) -> Result<Option<i64>, StorageError> {
+        match self {
+            Val::Null => Ok(None),
+            other => other.int().map(Some),
+        }
+    }
+
+    fn text(&self) -> Result<String, StorageError> {
+        match self {
+            Val::Text(s) => Ok(s.clone()),
+            Val::Null => Ok(String::new()),
+            other => Err(StorageError::Corrupt(format!("a figure read {other:?}"))),
+        }
+    }
+
+    fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Val::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// The incident figures [`dashboard_statements`] sum per group, in order.
+pub const GROUP_FIGURES: [Figure; 8] = [
+    Figure::Resolved,
+    Figure::OnTheSpot,
+    Figure::WithinVillage,
+    Figure::WithinTown,
+    Figure::Overdue,
+    Figure::DueSoon,
+    Figure::WithFeedback,
+    Figure::Satisfied,
+];
+
+/// Counted incidents of one grid, status and category, and how many of
+/// them each of [`GROUP_FIGURES`] counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentGroup {
+    pub grid: String,
+    pub status: String,
+    /// Empty when the incident has none.
+    pub category: String,
+    pub incidents: u64,
+    pub figures: [u64; GROUP_FIGURES.len()],
+}
+
+impl IncidentGroup {
+    /// How many of the group `figure` counts (one of [`GROUP_FIGURES`]).
+    pub fn count(&self, figure: &Figure) -> u64 {
+        GROUP_FIGURES
+            .iter()
+            .position(|f| f == figure)
+            .map_or(0, |k| self.figures[k])
+    }
+}
+
+/// One worker's patrols in one grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolGroup {
+    pub worker: String,
+    pub grid: String,
+    pub patrols: u64,
+    /// The sum of ended patrols' durations.
+    pub ms: i64,
+}
+
+/// A patrol's stored cells, for coverage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolCellsOf {
+    pub id: Uuid,
+    pub worker: String,
+    pub grid: String,
+    pub cells: Option<PatrolCells>,
+}
+
+/// Households with a visit cycle in one grid, and those visited within it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CycleGroup {
+    pub grid: String,
+    pub with_cycle: u64,
+    pub visited: u64,
+}
+
+/// What the database computes of a dashboard: counts per group, the
+/// medians, the patrols' sums and cells, the cycles per grid.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DashboardRows {
+    pub incidents: Vec<IncidentGroup>,
+    pub median_accept_ms: Option<i64>,
+    pub median_close_ms: Option<i64>,
+    pub patrols: Vec<PatrolGroup>,
+    pub patrol_cells: Vec<PatrolCellsOf>,
+    pub cycles: Vec<CycleGroup>,
+}
+
+/// The statements of a dashboard over the records `filter` holds (its
+/// kinds, statuses and figure are left aside: each statement picks its
+/// own), read in one snapshot by [`Projections::read_rows`].
+pub fn dashboard_statements(filter: &ListFilter) -> Vec<Statement> {
+    let base = ListFilter {
+        kinds: RecordKind::ALL
+            .into_iter()
+            .filter(|k| filter.kinds.contains(k))
+            .collect(),
+        statuses: None,
+        figure: None,
+        live: true,
+        ..filter.clone()
+    };
+    let mut groups = Statement::default();
+    let sums: Vec<String> = GROUP_FIGURES
+        .iter()
+        .map(|f| {
+            let cond = figure_condition(&mut groups, &base, f);
+            format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)")
+        })
+        .collect();
+    let cond = list_condition(&mut groups, &base);
+    groups.sql = format!(
+        "SELECT p.grid, p.status, COALESCE(p.category, ''), COUNT(*), {} {FROM}
+          WHERE {cond} AND {}
+          GROUP BY p.grid, p.status, COALESCE(p.category, '')",
+        sums.join(", "),
+        counted()
+    );
+    let median = |of: &str, when: &str| {
+        let mut st = Statement::default();
+        let cond = list_condition(&mut st, &base);
+        st.sql = format!(
+            "SELECT x.d FROM (
+                SELECT y.d, ROW_NUMBER() OVER (ORDER BY y.d) AS rn, COUNT(*) OVER () AS n
+                  FROM (SELECT {of} AS d {FROM} WHERE {cond} AND {} AND {when}) y
+             ) x WHERE x.rn = (x.n + 1) / 2 OR x.rn = (x.n + 2) / 2 ORDER BY x.d",
+            counted()
+        );
+        st
+    };
+    let accept = median(
+        "i.accepted_at - i.reported_at",
+        "i.accepted_at IS NOT NULL AND i.reported_at IS NOT NULL",
+    );
+    let close = median(
+        "i.closed_at - i.reported_at",
+        &format!(
+            "i.closed_at IS NOT NULL AND i.reported_at IS NOT NULL AND p.status = '{}'",
+            Status::Closed.as_str()
+        ),
+    );
+    let mut patrols = Statement::default();
+    let cond = list_condition(&mut patrols, &base);
+    patrols.sql = format!(
+        "SELECT pp.worker, p.grid, COUNT(*),
+            CAST(SUM(CASE WHEN pp.ended_at IS NOT NULL AND pp.ended_at > pp.started_at
+                          THEN pp.ended_at - pp.started_at ELSE 0 END) AS BIGINT)
+           {FROM} WHERE {cond} AND p.kind = 'patrol' AND pp.id IS NOT NULL
+          GROUP BY pp.worker, p.grid"
+    );
+    let mut cells = Statement::default();
+    let cond = list_condition(&mut cells, &base);
+    cells.sql = format!(
+        "SELECT pp.worker, p.grid, p.id, pp.boundary_key, pp.cells_total, pp.cells
+           {FROM} WHERE {cond} AND p.kind = 'patrol' AND pp.id IS NOT NULL"
+    );
+    let mut cycles = Statement::default();
+    let sub = cycles_statement(&mut cycles, &base);
+    cycles.sql =
+        format!("SELECT cy.grid, COUNT(*), SUM(cy.within) FROM ({sub}) cy GROUP BY cy.grid");
+    vec![groups, accept, close, patrols, cells, cycles]
+}
+
+/// The dashboard's rows of `filter`'s records ([`dashboard_statements`]).
+pub fn dashboard_rows(
+    storage: &dyn Storage,
+    filter: &ListFilter,
+) -> Result<DashboardRows, StorageError> {
+    let read = storage.read_rows(&dashboard_statements(filter))?;
+    let [groups, accept, close, patrols, cells, cycles] = <[_; 6]>::try_from(read)
+        .map_err(|_| StorageError::Corrupt("the dashboard read too few results".into()))?;
+    let short = || StorageError::Corrupt("a dashboard row too short".into());
+    let median = |rows: Vec<Vec<Val>>| -> Result<Option<i64>, StorageError> {
+        let values = rows
+            .iter()
+            .map(|r| r.first().ok_or_else(short)?.int())
+            .collect::<Result<Vec<i64>, _>>()?;
+        Ok(match values[..] {
+            [] => None,
+            [a] => Some(a),
+            [a, b, ..] => Some((a + b) / 2),
+        })
+    };
+    let incidents = groups
+        .into_iter()
+        .map(|r| {
+            if r.len() != 4 + GROUP_FIGURES.len() {
+                return Err(short());
+            }
+            let mut figures = [0u64; GROUP_FIGURES.len()];
+            for (n, v) in figures.iter_mut().zip(&r[4..]) {
+                *n = v.int()? as u64;
+            }
+            Ok(IncidentGroup {
+                grid: r[0].text()?,
+                status: r[1].text()?,
+                category: r[2].text()?,
+                incidents: r[3].int()? as u64,
+                figures,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    let patrols = patrols
+        .into_iter()
+        .map(|r| {
+            let [worker, grid, n, ms] = &r[..] else {
+                return Err(short());
+            };
+            Ok(PatrolGroup {
+                worker: worker.text()?,
+                grid: grid.text()?,
+                patrols: n.int()? as u64,
+                ms: ms.int()?,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    let patrol_cells = cells
+        .into_iter()
+        .map(|r| {
+            let [worker, grid, id, key, total, visited] = &r[..] else {
+                return Err(short());
+            };
+            let id = id
+                .bytes()
+                .and_then(|b| Uuid::from_slice(b).ok())
+                .ok_or_else(|| StorageError::Corrupt("a patrol's id".into()))?;
+            let cells = match (key.opt_int()?, total.opt_int()?, visited.bytes()) {
+                (Some(key), Some(total), Some(v)) => Some(PatrolCells {
+                    boundary_key: key,
+                    cells_total: u32::try_from(total).unwrap_or(u32::MAX),
+                    visited: v.to_vec(),
+                }),
+                _ => None,
+            };
+            Ok(PatrolCellsOf {
+                id,
+                worker: worker.text()?,
+                grid: grid.text()?,
+                cells,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    let cycles = cycles
+        .into_iter()
+        .map(|r| {
+            let [grid, n, visited] = &r[..] else {
+                return Err(short());
+            };
+            Ok(CycleGroup {
+                grid: grid.text()?,
+                with_cycle: n.int()? as u64,
+                visited: visited.int()? as u64,
+            })
+        })
+        .collect::<Result<_, StorageError>>()?;
+    Ok(DashboardRows {
+        incidents,
+        median_accept_ms: median(accept)?,
+        median_close_ms: median(close)?,
+        patrols,
+        patrol_cells,
+        cycles,
+    })
+}
+
 fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -548,7 +1236,21 @@ pub(super) struct Columns {
     pub return_comment: Option<String>,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    pub cycle_days: Option<i64>,
+    pub visit_at: Option<i64>,
     pub incident: Option<IncidentColumns>,
+    pub patrol: Option<PatrolColumns>,
+}
+
+/// A patrol row as its columns (after `pp.id`, [`COLUMNS`] order).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct PatrolColumns {
+    pub worker: String,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    pub boundary_key: Option<i64>,
+    pub cells_total: Option<i64>,
+    pub cells: Option<Vec<u8>>,
 }
 
 /// An incident row as its columns (after `i.id`, [`COLUMNS`] order).
@@ -588,6 +1290,16 @@ impl Columns {
             return_comment: row.return_comment.clone(),
             lon: row.point.map(|p| p.0),
             lat: row.point.map(|p| p.1),
+            cycle_days: row.cycle_days.map(i64::from),
+            visit_at: row.visit_at,
+            patrol: row.patrol.as_ref().map(|p| PatrolColumns {
+                worker: p.worker.clone(),
+                started_at: p.started_at,
+                ended_at: p.ended_at,
+                boundary_key: p.cells.as_ref().map(|c| c.boundary_key),
+                cells_total: p.cells.as_ref().map(|c| i64::from(c.cells_total)),
+                cells: p.cells.as_ref().map(|c| c.visited.clone()),
+            }),
             incident: row.incident.as_ref().map(|i| {
                 let (akind, aid, aname) = match &i.assignee {
                     Some((k, id, name)) => (Some(k.clone()), Some(id.clone()), Some(name.clone())),
@@ -647,6 +1359,29 @@ impl Columns {
                 closed_at: i.closed_at,
             }),
         };
+        let patrol = match self.patrol {
+            None => None,
+            Some(p) => Some(PatrolRow {
+                worker: p.worker,
+                started_at: p.started_at,
+                ended_at: p.ended_at,
+                cells: match (p.boundary_key, p.cells_total, p.cells) {
+                    (None, _, _) => None,
+                    (Some(key), Some(total), Some(visited)) => Some(PatrolCells {
+                        boundary_key: key,
+                        cells_total: u32::try_from(total)
+                            .map_err(|_| corrupt("cells_total out of range"))?,
+                        visited,
+                    }),
+                    _ => return Err(corrupt("a patrol's cells without their count")),
+                },
+            }),
+        };
+        let cycle_days = self
+            .cycle_days
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| corrupt("cycle_days out of range"))?;
         Ok(StoredProjection {
             row: ProjectionRow {
                 id,
@@ -663,7 +1398,10 @@ impl Columns {
                 deleted: self.deleted,
                 return_comment: self.return_comment,
                 point: self.lon.zip(self.lat),
+                cycle_days,
+                visit_at: self.visit_at,
                 incident,
+                patrol,
             },
             updated_at: self.updated_at,
         })

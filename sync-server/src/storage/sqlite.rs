@@ -60,6 +60,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261205150000_projections",
         include_str!("migrations/20261205150000_projections.sql"),
     ),
+    (
+        "20261206010000_dashboard_facts",
+        include_str!("migrations/20261206010000_dashboard_facts.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {

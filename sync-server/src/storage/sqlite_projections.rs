@@ -2,14 +2,14 @@
 //! [`super::projections`] for what the rows are, when they are written,
 //! and the statements, which this file only runs).
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, Row, params, params_from_iter};
 use uuid::Uuid;
 
 use super::StorageError;
 use super::projections::{
-    self, Arg, Columns, IncidentColumns, ListFilter, ListPage, ProjectionRow, Projections,
-    Statement, StoredProjection,
+    self, Arg, Columns, IncidentColumns, ListFilter, ListPage, PatrolColumns, ProjectionRow,
+    Projections, Statement, StoredProjection, Val,
 };
 use super::sqlite::SqliteStorage;
 
@@ -39,7 +39,27 @@ pub(super) fn put(
         c.return_comment,
         c.lon,
         c.lat,
+        c.cycle_days,
+        c.visit_at,
     ])?;
+    match &c.patrol {
+        None => {
+            conn.prepare_cached(projections::DELETE_PATROL)?
+                .execute([id])?;
+        }
+        Some(p) => {
+            conn.prepare_cached(projections::UPSERT_PATROL)?
+                .execute(params![
+                    id,
+                    p.worker,
+                    p.started_at,
+                    p.ended_at,
+                    p.boundary_key,
+                    p.cells_total,
+                    p.cells,
+                ])?;
+        }
+    }
     match &c.incident {
         None => {
             conn.prepare_cached(projections::DELETE_INCIDENT)?
@@ -94,6 +114,17 @@ fn columns(r: &Row<'_>) -> rusqlite::Result<Columns> {
             closed_at: r.get(29)?,
         }),
     };
+    let patrol = match r.get::<_, Option<Vec<u8>>>(32)? {
+        None => None,
+        Some(_) => Some(PatrolColumns {
+            worker: r.get(33)?,
+            started_at: r.get(34)?,
+            ended_at: r.get(35)?,
+            boundary_key: r.get(36)?,
+            cells_total: r.get(37)?,
+            cells: r.get(38)?,
+        }),
+    };
     Ok(Columns {
         id: uuid(r.get(0)?)?,
         kind: r.get(1)?,
@@ -111,7 +142,10 @@ fn columns(r: &Row<'_>) -> rusqlite::Result<Columns> {
         return_comment: r.get(13)?,
         lon: r.get(14)?,
         lat: r.get(15)?,
+        cycle_days: r.get(30)?,
+        visit_at: r.get(31)?,
         incident,
+        patrol,
     })
 }
 
@@ -143,7 +177,12 @@ impl Projections for SqliteStorage {
             .query_row(params_from_iter(args(&count)), |r| r.get(0))?;
         let mut stmt = conn.prepare_cached(&page.sql)?;
         let rows = stmt.query_map(params_from_iter(args(&page)), |r| {
-            Ok((columns(r)?, r.get::<_, bool>(30)?, r.get::<_, bool>(31)?))
+            let flags = projections::COLUMN_COUNT;
+            Ok((
+                columns(r)?,
+                r.get::<_, bool>(flags)?,
+                r.get::<_, bool>(flags + 1)?,
+            ))
         })?;
         let rows = rows
             .map(|r| {
@@ -179,10 +218,39 @@ impl Projections for SqliteStorage {
         Ok(n as u64)
     }
 
+    fn read_rows(&self, statements: &[Statement]) -> Result<Vec<Vec<Vec<Val>>>, StorageError> {
+        // One connection, held throughout: no write comes in between.
+        let conn = self.conn();
+        statements
+            .iter()
+            .map(|st| {
+                let mut stmt = conn.prepare_cached(&st.sql)?;
+                let n = stmt.column_count();
+                let rows = stmt.query_map(params_from_iter(args(st)), |r| {
+                    (0..n)
+                        .map(|k| {
+                            Ok(match r.get_ref(k)? {
+                                ValueRef::Null => Val::Null,
+                                ValueRef::Integer(i) => Val::Int(i),
+                                ValueRef::Real(f) => Val::Int(f as i64),
+                                ValueRef::Text(t) => {
+                                    Val::Text(String::from_utf8_lossy(t).into_owned())
+                                }
+                                ValueRef::Blob(b) => Val::Bytes(b.to_vec()),
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<Val>>>()
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })
+            .collect()
+    }
+
     fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM incident_projections", [])?;
+        tx.execute("DELETE FROM patrol_projections", [])?;
         tx.execute("DELETE FROM projections", [])?;
         for r in rows {
             put(&tx, &r.row, r.updated_at)?;

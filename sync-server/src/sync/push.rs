@@ -62,7 +62,7 @@ use super::{SyncContext, authorship, follow, state};
 use crate::auth::Session;
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{
-    ActorOwner, CommitOutcome, DocWrite, NewChange, ProjectionRow, PushCommit, Storage,
+    ActorOwner, Boundaries, CommitOutcome, DocWrite, NewChange, ProjectionRow, PushCommit, Storage,
     StorageError, StoredDoc,
 };
 
@@ -637,7 +637,11 @@ impl Checker<'_, '_> {
                 moved,
                 changes: new_changes,
                 photos: crate::storage::photo_references(&corrected),
-                projection: ProjectionRow::read(&corrected, &self.ctx.calendar),
+                projection: ProjectionRow::read(
+                    &corrected,
+                    &self.ctx.calendar,
+                    &mut Boundaries::new(self.storage),
+                )?,
             }),
             notices,
         })

@@ -32,7 +32,6 @@ fn compute(state: &AppState, who: &ConsoleUser, q: &DashQuery) -> Result<Compute
     overview::compute(
         state.storage().as_ref(),
         &state.sync_context().calendar,
-        &state.console().index,
         who,
         q.grid.as_deref(),
         q.at,

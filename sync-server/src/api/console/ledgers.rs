@@ -86,10 +86,9 @@ pub fn queue_kind(kind: Option<&str>) -> Result<Option<RecordKind>, ConsoleApiEr
 }
 
 /// The records of a list the user may see, from `offset`, at most
-/// `limit`, and how many the whole list holds. Without a figure the list
-/// is filtered and paged in the database ([`queue::list_filter`]) and only the
-/// page's documents are read; a figure's drill-down is picked from the
-/// records ([`queue::select`]).
+/// `limit`, and how many the whole list holds: filtered (a figure's
+/// drill-down too) and paged in the database ([`queue::list_filter`]);
+/// only the page's documents are read.
 pub fn select(
     state: &AppState,
     who: &ConsoleUser,
@@ -119,30 +118,11 @@ pub fn select(
     let storage = state.storage().as_ref();
     let calendar = &state.sync_context().calendar;
     let now = jiff::Timestamp::now();
-    if figure.is_none() {
-        let query = queue::list_filter(storage, calendar, who, list, &filter, now)?;
-        let page = storage.list_projections(&query, offset as u64, limit.map(|l| l as u64))?;
-        return Ok((
-            page.total as usize,
-            queue::entries(storage, calendar, page.rows)?,
-        ));
-    }
-    let rows = queue::select(
-        storage,
-        calendar,
-        &state.console().index,
-        who,
-        list,
-        &filter,
-        now,
-    )?;
-    let total = rows.len();
+    let query = queue::list_filter(storage, calendar, who, list, &filter, now)?;
+    let page = storage.list_projections(&query, offset as u64, limit.map(|l| l as u64))?;
     Ok((
-        total,
-        rows.into_iter()
-            .skip(offset)
-            .take(limit.unwrap_or(usize::MAX))
-            .collect(),
+        page.total as usize,
+        queue::entries(storage, calendar, page.rows)?,
     ))
 }
 

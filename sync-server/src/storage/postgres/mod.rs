@@ -69,6 +69,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261205170000_projections",
         include_str!("../migrations/postgres/20261205170000_projections.sql"),
     ),
+    (
+        "20261206010000_dashboard_facts",
+        include_str!("../migrations/postgres/20261206010000_dashboard_facts.sql"),
+    ),
 ];
 
 /// Any number, the same in every process: who holds it migrates.

@@ -9,8 +9,8 @@ use postgres::{GenericClient, Row};
 
 use super::super::StorageError;
 use super::super::projections::{
-    self, Arg, Columns, IncidentColumns, ListFilter, ListPage, ProjectionRow, Projections,
-    Statement, StoredProjection,
+    self, Arg, Columns, IncidentColumns, ListFilter, ListPage, PatrolColumns, ProjectionRow,
+    Projections, Statement, StoredProjection, Val,
 };
 use super::PgStorage;
 
@@ -45,8 +45,29 @@ pub(super) fn put(
             &c.return_comment,
             &c.lon,
             &c.lat,
+            &c.cycle_days,
+            &c.visit_at,
         ],
     )?;
+    match &c.patrol {
+        None => {
+            conn.execute(&sql(projections::DELETE_PATROL), &[&c.id])?;
+        }
+        Some(p) => {
+            conn.execute(
+                &sql(projections::UPSERT_PATROL),
+                &[
+                    &c.id,
+                    &p.worker,
+                    &p.started_at,
+                    &p.ended_at,
+                    &p.boundary_key,
+                    &p.cells_total,
+                    &p.cells,
+                ],
+            )?;
+        }
+    }
     match &c.incident {
         None => {
             conn.execute(&sql(projections::DELETE_INCIDENT), &[&c.id])?;
@@ -96,6 +117,17 @@ fn columns(r: &Row) -> Result<Columns, StorageError> {
             closed_at: r.try_get(29)?,
         }),
     };
+    let patrol = match r.try_get::<_, Option<uuid::Uuid>>(32)? {
+        None => None,
+        Some(_) => Some(PatrolColumns {
+            worker: r.try_get(33)?,
+            started_at: r.try_get(34)?,
+            ended_at: r.try_get(35)?,
+            boundary_key: r.try_get(36)?,
+            cells_total: r.try_get(37)?,
+            cells: r.try_get(38)?,
+        }),
+    };
     Ok(Columns {
         id: r.try_get(0)?,
         kind: r.try_get(1)?,
@@ -113,7 +145,10 @@ fn columns(r: &Row) -> Result<Columns, StorageError> {
         return_comment: r.try_get(13)?,
         lon: r.try_get(14)?,
         lat: r.try_get(15)?,
+        cycle_days: r.try_get(30)?,
+        visit_at: r.try_get(31)?,
         incident,
+        patrol,
     })
 }
 
@@ -156,7 +191,10 @@ impl Projections for PgStorage {
             .unwrap_or(0);
         let rows = query(&mut tx, &page)?
             .iter()
-            .map(|r| columns(r)?.listed(r.try_get(30)?, r.try_get(31)?))
+            .map(|r| {
+                let flags = projections::COLUMN_COUNT;
+                columns(r)?.listed(r.try_get(flags)?, r.try_get(flags + 1)?)
+            })
             .collect::<Result<_, StorageError>>()?;
         tx.commit()?;
         Ok(ListPage {
@@ -190,10 +228,64 @@ impl Projections for PgStorage {
         Ok(n as u64)
     }
 
+    fn read_rows(&self, statements: &[Statement]) -> Result<Vec<Vec<Vec<Val>>>, StorageError> {
+        use postgres::types::Type;
+        let mut conn = self.conn()?;
+        // One snapshot: the figures agree with each other.
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let mut out = Vec::with_capacity(statements.len());
+        for st in statements {
+            let rows = query(&mut tx, st)?;
+            let read = rows
+                .iter()
+                .map(|r| {
+                    r.columns()
+                        .iter()
+                        .enumerate()
+                        .map(|(k, c)| {
+                            let t = c.type_();
+                            Ok(if *t == Type::INT8 {
+                                r.try_get::<_, Option<i64>>(k)?.map_or(Val::Null, Val::Int)
+                            } else if *t == Type::INT4 {
+                                r.try_get::<_, Option<i32>>(k)?
+                                    .map_or(Val::Null, |i| Val::Int(i64::from(i)))
+                            } else if *t == Type::INT2 {
+                                r.try_get::<_, Option<i16>>(k)?
+                                    .map_or(Val::Null, |i| Val::Int(i64::from(i)))
+                            } else if *t == Type::BOOL {
+                                r.try_get::<_, Option<bool>>(k)?
+                                    .map_or(Val::Null, |b| Val::Int(i64::from(b)))
+                            } else if *t == Type::UUID {
+                                r.try_get::<_, Option<uuid::Uuid>>(k)?
+                                    .map_or(Val::Null, |u| Val::Bytes(u.as_bytes().to_vec()))
+                            } else if *t == Type::BYTEA {
+                                r.try_get::<_, Option<Vec<u8>>>(k)?
+                                    .map_or(Val::Null, Val::Bytes)
+                            } else {
+                                r.try_get::<_, Option<String>>(k)?
+                                    .map_or(Val::Null, Val::Text)
+                            })
+                        })
+                        .collect::<Result<Vec<Val>, StorageError>>()
+                })
+                .collect::<Result<Vec<_>, StorageError>>()?;
+            out.push(read);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
     fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        tx.batch_execute("DELETE FROM incident_projections; DELETE FROM projections")?;
+        tx.batch_execute(
+            "DELETE FROM incident_projections; DELETE FROM patrol_projections;
+             DELETE FROM projections",
+        )?;
         for r in rows {
             put(&mut tx, &r.row, r.updated_at)?;
         }
