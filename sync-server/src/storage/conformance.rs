@@ -93,6 +93,7 @@ on_both_backends!(
     concurrent_commits_never_slip_behind_a_cursor,
     projections_are_kept_at_push_time_and_listed_with_every_filter,
     the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost,
+    the_dashboard_in_sql_is_the_dashboard_of_the_documents,
 );
 
 /// The demo's grid tree, stored; its grid-level codes.
@@ -1007,4 +1008,454 @@ fn the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost(b: &Back
         },
     );
     assert_eq!(got.len(), 3);
+}
+
+/// The dashboard as the server computed it from decoded documents before
+/// it was SQL (`console::dashboard`'s definitions, record by record), kept
+/// here as what the SQL is held to.
+mod decoded {
+    use std::collections::{BTreeMap, HashMap, HashSet};
+
+    use gridwork_core::geo::{CoveredCells, boundary_of, covered_cells, patrol_metrics};
+    use gridwork_core::model::{AnyRecord, VisitTargetKind};
+    use gridwork_core::workflow::{Level, Satisfaction, Status};
+    use uuid::Uuid;
+
+    use crate::console::dashboard::{Dashboard, GridFigures, Share, WorkerPatrol};
+    use crate::grids::Grid;
+    use crate::index::{Entry, Flags};
+
+    const DAY_MS: i64 = 86_400_000;
+
+    /// Households with a cycle, and whether visited within it.
+    pub fn cycles(entries: &[(Entry, Flags)], at_ms: i64) -> HashMap<Uuid, bool> {
+        let live = || {
+            entries
+                .iter()
+                .map(|(e, _)| e)
+                .filter(|e| !e.summary.deleted)
+        };
+        let mut cycle: HashMap<Uuid, u32> = HashMap::new();
+        let mut household_of: HashMap<Uuid, Uuid> = HashMap::new();
+        for e in live() {
+            if let AnyRecord::Resident(r) = &e.record
+                && let Some(h) = r.household_id
+            {
+                household_of.insert(r.meta.id, h);
+                if let Some(days) = r.care_tags.iter().map(|t| t.visit_cycle_days).min() {
+                    let c = cycle.entry(h).or_insert(days);
+                    *c = (*c).min(days);
+                }
+            }
+        }
+        let mut last: HashMap<Uuid, i64> = HashMap::new();
+        let mut seen = |h: Uuid, t: i64| {
+            let l = last.entry(h).or_insert(t);
+            *l = (*l).max(t);
+        };
+        let mut households = HashSet::new();
+        for e in live() {
+            match &e.record {
+                AnyRecord::Household(h) => {
+                    households.insert(h.meta.id);
+                    if let Some(t) = h.last_visit_at {
+                        seen(h.meta.id, t);
+                    }
+                }
+                AnyRecord::Visit(v) => {
+                    let h = match v.target.kind {
+                        VisitTargetKind::Household => Some(v.target.id),
+                        VisitTargetKind::Resident => household_of.get(&v.target.id).copied(),
+                        VisitTargetKind::Incident => None,
+                    };
+                    if let Some(h) = h {
+                        seen(h, v.visited_at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        cycle
+            .into_iter()
+            .filter(|(h, _)| households.contains(h))
+            .map(|(h, days)| {
+                let within = last
+                    .get(&h)
+                    .is_some_and(|t| *t <= at_ms && at_ms - *t <= i64::from(days) * DAY_MS);
+                (h, within)
+            })
+            .collect()
+    }
+
+    fn counted(e: &Entry) -> bool {
+        !e.summary.deleted
+            && matches!(e.record, AnyRecord::Incident(_))
+            && e.derived
+                .as_ref()
+                .is_some_and(|d| d.status != Status::Draft)
+    }
+
+    fn resolved(e: &Entry) -> bool {
+        counted(e)
+            && e.derived.as_ref().is_some_and(|d| {
+                matches!(
+                    d.status,
+                    Status::Resolved | Status::Verified | Status::FeedbackGiven | Status::Closed
+                )
+            })
+    }
+
+    fn satisfied(f: Option<Satisfaction>) -> bool {
+        matches!(
+            f,
+            Some(Satisfaction::Satisfied | Satisfaction::VerySatisfied)
+        )
+    }
+
+    /// Whether a record belongs to a figure's drill-down.
+    pub fn picks(figure: &str, e: &Entry, flags: Flags, cycles: &HashMap<Uuid, bool>) -> bool {
+        let d = e.derived.as_ref();
+        let level = |ok: &[Level]| resolved(e) && d.is_some_and(|d| ok.contains(&d.level));
+        match figure {
+            "incidents" => counted(e),
+            "resolved" => resolved(e),
+            "on_the_spot" => resolved(e) && d.is_some_and(|d| d.resolved_on_spot),
+            "within_village" => level(&[Level::Grid]),
+            "within_town" => level(&[Level::Grid, Level::Street]),
+            "overdue" => counted(e) && flags.overdue,
+            "due_soon" => counted(e) && flags.due_soon,
+            "with_feedback" => counted(e) && d.is_some_and(|d| d.feedback.is_some()),
+            "satisfied" => counted(e) && d.is_some_and(|d| satisfied(d.feedback)),
+            "dissatisfied" => {
+                counted(e) && d.is_some_and(|d| d.feedback == Some(Satisfaction::Dissatisfied))
+            }
+            "with_cycle" => cycles.contains_key(&e.summary.id),
+            "visited_in_cycle" => cycles.get(&e.summary.id) == Some(&true),
+            "not_visited_in_cycle" => cycles.get(&e.summary.id) == Some(&false),
+            other => match other.split_once(':') {
+                Some(("status", s)) => counted(e) && e.summary.status == s,
+                Some(("category", c)) => {
+                    counted(e) && e.summary.incident.as_ref().is_some_and(|i| i.category == c)
+                }
+                Some(("grid", g)) => counted(e) && e.summary.grid == g,
+                Some(("worker", w)) => {
+                    matches!(&e.record, AnyRecord::Patrol(p) if !p.meta.deleted && p.worker == w)
+                }
+                _ => false,
+            },
+        }
+    }
+
+    fn median(mut v: Vec<i64>) -> Option<i64> {
+        v.sort_unstable();
+        let n = v.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(v[n / 2]),
+            _ => Some((v[n / 2 - 1] + v[n / 2]) / 2),
+        }
+    }
+
+    /// The figures of `entries`, and each grid's.
+    pub fn compute(
+        entries: &[(Entry, Flags)],
+        grids: &[Grid],
+        cycles: &HashMap<Uuid, bool>,
+    ) -> (Dashboard, BTreeMap<String, GridFigures>) {
+        let count = |figure: &str| {
+            entries
+                .iter()
+                .filter(|(e, f)| picks(figure, e, *f, cycles))
+                .count()
+        };
+        let mut by_status = BTreeMap::new();
+        let mut by_category = BTreeMap::new();
+        let mut by_grid = BTreeMap::new();
+        let (mut accept, mut close) = (Vec::new(), Vec::new());
+        for (e, _) in entries.iter().filter(|(e, _)| counted(e)) {
+            *by_status.entry(e.summary.status.clone()).or_insert(0) += 1;
+            if let Some(i) = &e.summary.incident {
+                *by_category.entry(i.category.clone()).or_insert(0) += 1;
+            }
+            *by_grid.entry(e.summary.grid.clone()).or_insert(0) += 1;
+            let d = e.derived.as_ref().unwrap();
+            if let (Some(r), Some(a)) = (d.reported_at, d.accepted_at) {
+                accept.push(a - r);
+            }
+            if let (Some(r), Some(c), Status::Closed) = (d.reported_at, d.closed_at, d.status) {
+                close.push(c - r);
+            }
+        }
+        let incidents = count("incidents");
+        let resolved_n = count("resolved");
+        // Patrols: hours, and coverage as the union of each track's cells
+        // (a track alone is patrol_metrics' coverage).
+        let mut by: BTreeMap<(String, String), (usize, i64, Vec<&[_]>)> = BTreeMap::new();
+        for (e, _) in entries {
+            if let AnyRecord::Patrol(p) = &e.record
+                && !p.meta.deleted
+            {
+                let slot = by
+                    .entry((p.worker.clone(), p.meta.grid.clone()))
+                    .or_default();
+                slot.0 += 1;
+                if let Some(end) = p.ended_at {
+                    slot.1 += (end - p.started_at).max(0);
+                }
+                slot.2.push(&p.track[..]);
+            }
+        }
+        let patrols = by
+            .into_iter()
+            .map(|((worker, grid), (n, ms, tracks))| {
+                let coverage = grids
+                    .iter()
+                    .find(|g| g.code == grid)
+                    .and_then(boundary_of)
+                    .map(|b| {
+                        let mut union = CoveredCells {
+                            cells_total: covered_cells(&[], &b).cells_total,
+                            visited: Vec::new(),
+                        };
+                        for t in &tracks {
+                            union.add(&covered_cells(t, &b).visited);
+                        }
+                        if let [alone] = &tracks[..] {
+                            assert_eq!(union.share(), patrol_metrics(alone, &b).coverage_share);
+                        }
+                        union.share()
+                    });
+                WorkerPatrol {
+                    worker,
+                    grid,
+                    patrols: n,
+                    hours: ms as f64 / 3_600_000.0,
+                    coverage,
+                }
+            })
+            .collect();
+        let dashboard = Dashboard {
+            incidents,
+            by_status,
+            by_category,
+            by_grid,
+            resolved: Share::new(resolved_n, incidents),
+            on_the_spot: Share::new(count("on_the_spot"), resolved_n),
+            within_village: Share::new(count("within_village"), resolved_n),
+            within_town: Share::new(count("within_town"), resolved_n),
+            median_accept_ms: median(accept),
+            median_close_ms: median(close),
+            overdue: count("overdue"),
+            due_soon: count("due_soon"),
+            satisfaction: Share::new(count("satisfied"), count("with_feedback")),
+            patrols,
+            visited_in_cycle: Share::new(cycles.values().filter(|v| **v).count(), cycles.len()),
+        };
+        let mut raw: BTreeMap<String, [usize; 7]> = BTreeMap::new();
+        for (e, f) in entries {
+            let hits = [
+                "incidents",
+                "resolved",
+                "overdue",
+                "satisfied",
+                "with_feedback",
+                "visited_in_cycle",
+                "with_cycle",
+            ]
+            .map(|fig| picks(fig, e, *f, cycles));
+            if hits.iter().any(|h| *h) {
+                let slot = raw.entry(e.summary.grid.clone()).or_default();
+                for (n, hit) in slot.iter_mut().zip(hits) {
+                    *n += usize::from(hit);
+                }
+            }
+        }
+        let per_grid = raw
+            .into_iter()
+            .map(|(grid, [n, resolved, overdue, sat, fb, vis, cyc])| {
+                let f = GridFigures {
+                    incidents: n,
+                    resolved: Share::new(resolved, n),
+                    overdue,
+                    satisfaction: Share::new(sat, fb),
+                    visited_in_cycle: Share::new(vis, cyc),
+                };
+                (grid, f)
+            })
+            .collect();
+        (dashboard, per_grid)
+    }
+}
+
+/// The demo's records in `scope_path`, decoded, with their flags on the
+/// window's day; only those `reader` may see.
+fn decoded_entries(
+    s: &dyn Storage,
+    scope_path: &str,
+    today: jiff::civil::Date,
+    reader: Option<&projections::Dispatchee>,
+) -> Vec<(crate::index::Entry, crate::index::Flags)> {
+    let cal = WorkCalendar::bundled();
+    s.doc_heads(scope_path)
+        .unwrap()
+        .into_iter()
+        .filter_map(|h| {
+            let stored = s.load_doc(h.id).unwrap()?;
+            let l = crate::index::load(&stored.snapshot, &cal).unwrap();
+            let summary = crate::index::Summary::of(&l.record, l.derived.as_ref(), h.updated_at);
+            if summary.kind == RecordKind::IncidentParties {
+                return None;
+            }
+            if let Some(d) = reader {
+                let user = User {
+                    id: d.user_id.clone(),
+                    name: String::new(),
+                    role: Role::DepartmentHandler,
+                    grid: String::new(),
+                    department: Some(d.department.clone()),
+                    phone: String::new(),
+                };
+                if !crate::access::listed(&user, &summary) {
+                    return None;
+                }
+            }
+            let flags = summary.flags(today, &cal);
+            let entry = crate::index::Entry {
+                summary,
+                record: l.record,
+                derived: l.derived,
+            };
+            Some((entry, flags))
+        })
+        .collect()
+}
+
+fn the_dashboard_in_sql_is_the_dashboard_of_the_documents(b: &Backend) {
+    use crate::console::dashboard::{self, FIGURES};
+    let s = b.storage.as_ref();
+    let config = gridwork_demo::DemoConfig::with_total_records(5, 1_200);
+    let demo = gridwork_demo::generate(&config);
+    crate::admin::load_demo(s, &demo, "demo-password-1").unwrap();
+    let cal = WorkCalendar::bundled();
+    let today = config.today();
+    let at = config.now_ms;
+    let root = s.all_grids().unwrap()[0].clone();
+    let community = s
+        .all_grids()
+        .unwrap()
+        .into_iter()
+        .find(|g| g.level == crate::grids::GridLevel::Community)
+        .unwrap();
+    let department = demo
+        .incidents
+        .iter()
+        .find_map(|i| {
+            let d = gridwork_core::workflow::derive(i, &cal);
+            let a = d.assignee?;
+            (a.kind == gridwork_core::workflow::AssigneeKind::Department).then_some(a.name)
+        })
+        .unwrap();
+    let handler = projections::Dispatchee {
+        user_id: "nobody".into(),
+        department,
+    };
+    for (scope, reader) in [
+        (path_of(s, &root.code), None),
+        (path_of(s, &community.code), None),
+        (path_of(s, &root.code), Some(handler)),
+    ] {
+        let filter = ListFilter {
+            scope_path: scope.clone(),
+            kinds: RecordKind::ALL
+                .into_iter()
+                .filter(|k| crate::access::listable(*k))
+                .collect(),
+            live: true,
+            statuses: None,
+            dispatched_to: reader.clone(),
+            from_lost_device: false,
+            window: DeadlineWindow::on(today, &cal),
+            figure: None,
+            at_ms: at,
+        };
+        let grids = s.subtree(&scope).unwrap();
+        let rows = projections::dashboard_rows(s, &filter).unwrap();
+        let (sql, sql_grids) = dashboard::compute(&rows, &grids, s).unwrap();
+        let entries = decoded_entries(s, &scope, today, reader.as_ref());
+        let cycles = decoded::cycles(&entries, at);
+        let (want, want_grids) = decoded::compute(&entries, &grids, &cycles);
+        assert_eq!(sql, want, "{scope} {reader:?}");
+        assert_eq!(sql_grids, want_grids, "{scope} {reader:?}");
+        if reader.is_none() {
+            assert!(want.incidents > 20 && want.resolved.count > 0 && want.overdue > 0);
+            assert!(want.satisfaction.of > 0 && want.visited_in_cycle.count > 0);
+            assert!(want.visited_in_cycle.count < want.visited_in_cycle.of);
+            assert!(want.patrols.iter().any(|p| p.coverage > Some(0.0)));
+            assert!(want.median_accept_ms.is_some() && want.median_close_ms.is_some());
+        } else {
+            assert!(want.incidents > 0 && want.patrols.is_empty());
+            assert_eq!(want.visited_in_cycle.of, 0);
+        }
+
+        // Every figure's drill-down lists exactly the records it counts.
+        let mut figures: Vec<(String, RecordKind)> = FIGURES
+            .iter()
+            .map(|(f, list)| {
+                let kind = if *list == "households" {
+                    RecordKind::Household
+                } else {
+                    RecordKind::Incident
+                };
+                (f.to_string(), kind)
+            })
+            .collect();
+        figures.push(("dissatisfied".into(), RecordKind::Incident));
+        for f in ["with_cycle", "not_visited_in_cycle"] {
+            figures.push((f.into(), RecordKind::Household));
+        }
+        for k in want.by_status.keys() {
+            figures.push((format!("status:{k}"), RecordKind::Incident));
+        }
+        for k in want.by_category.keys() {
+            figures.push((format!("category:{k}"), RecordKind::Incident));
+        }
+        for k in want.by_grid.keys() {
+            figures.push((format!("grid:{k}"), RecordKind::Incident));
+        }
+        for p in &want.patrols {
+            figures.push((format!("worker:{}", p.worker), RecordKind::Patrol));
+        }
+        for (figure, kind) in figures {
+            let list = ListFilter {
+                kinds: vec![kind],
+                figure: Some(projections::Figure::parse(&figure).unwrap()),
+                ..filter.clone()
+            };
+            let got: BTreeSet<Uuid> = s
+                .list_projections(&list, 0, None)
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.projection.row.id)
+                .collect();
+            let picked: BTreeSet<Uuid> = entries
+                .iter()
+                .filter(|(e, f)| e.summary.kind == kind && decoded::picks(&figure, e, *f, &cycles))
+                .map(|(e, _)| e.summary.id)
+                .collect();
+            assert_eq!(got, picked, "drill-down of {figure} in {scope} {reader:?}");
+        }
+    }
+
+    // Rows rebuilt from the documents are the rows kept at push time,
+    // patrol cells and visit facts included.
+    assert_eq!(projections::check(s, &cal).unwrap(), Vec::<Uuid>::new());
+    let stored = s.all_projections().unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|r| r.row.patrol.as_ref().is_some_and(|p| p.cells.is_some()))
+    );
+    assert!(stored.iter().any(|r| r.row.cycle_days.is_some()));
+    assert!(stored.iter().any(|r| r.row.visit_at.is_some()));
 }
