@@ -284,6 +284,33 @@ async fn every_figure_matches_the_records_and_drills_down_to_them() -> Result<()
     let url = drills["status:closed"].as_str().context("status:closed")?;
     assert_eq!(drill(&console, url).await?, closed);
 
+    // The map's markers: the community's incidents with a point (read
+    // from their projection rows), the overdue ones marked.
+    let map = console.get("/map/incidents").await?.ok()?;
+    let features = map["features"].as_array().context("features")?;
+    let marked = |f: &&Value| f["properties"]["已超期"] == "是";
+    let id = |f: &Value| f["id"].as_str().map(str::to_string);
+    let placed: BTreeSet<String> = demo
+        .incidents
+        .iter()
+        .filter(|i| mine(&i.meta.grid) && !i.meta.deleted && i.point.is_some())
+        .map(|i| i.meta.id.to_string())
+        .collect();
+    assert_eq!(
+        features.iter().filter_map(id).collect::<BTreeSet<_>>(),
+        placed
+    );
+    let overdue_placed: BTreeSet<String> = overdue.intersection(&placed).cloned().collect();
+    assert!(!overdue_placed.is_empty());
+    assert_eq!(
+        features
+            .iter()
+            .filter(marked)
+            .filter_map(id)
+            .collect::<BTreeSet<_>>(),
+        overdue_placed
+    );
+
     // A worker's patrol hours drill down to their patrols in that grid.
     for w in served {
         let (worker, grid) = (w["worker"].as_str().unwrap(), w["grid"].as_str().unwrap());

@@ -407,6 +407,73 @@ pub fn status_label(kind: RecordKind, status: &str) -> String {
     label.map_or_else(|| status.to_string(), str::to_string)
 }
 
+fn urgency_label(u: gridwork_core::model::Urgency) -> &'static str {
+    match u {
+        gridwork_core::model::Urgency::High => "紧急",
+        gridwork_core::model::Urgency::Medium => "一般",
+        gridwork_core::model::Urgency::Low => "不紧急",
+    }
+}
+
+/// A core enum's label from its stored name, or the name when it is none
+/// of them.
+fn label_of<T: serde::de::DeserializeOwned>(
+    name: &str,
+    label: impl Fn(T) -> &'static str,
+) -> String {
+    serde_json::from_value::<T>(Json::String(name.to_string()))
+        .map_or_else(|_| name.to_string(), |v| label(v).to_string())
+}
+
+/// The map's incident markers: one row per listed incident with a point,
+/// read from its projection row alone (no document is decoded): the
+/// number, the title as lists show it (masked), category, urgency,
+/// status, grid and the deadline flags, headed as the incidents ledger
+/// heads them.
+pub fn incident_markers(rows: &[crate::storage::projections::ListedRow]) -> Table {
+    let rows = rows
+        .iter()
+        .filter_map(|r| {
+            let p = &r.projection.row;
+            let (lon, lat) = p.point?;
+            let i = p.incident.as_ref()?;
+            Some(Row {
+                id: p.id,
+                point: Some([lon, lat]),
+                area: None,
+                cells: vec![
+                    Cell::text(&i.number),
+                    Cell::text(&p.title),
+                    Cell::opt(p.category.as_deref().map(|c| {
+                        label_of(c, |m: gridwork_core::model::CategoryMajor| m.label_zh())
+                    })),
+                    Cell::opt(p.urgency.as_deref().map(|u| label_of(u, urgency_label))),
+                    Cell::text(status_label(RecordKind::Incident, &p.status)),
+                    Cell::text(&p.grid),
+                    Cell::yes_no(r.overdue),
+                    Cell::yes_no(r.due_soon),
+                ],
+            })
+        })
+        .collect();
+    Table {
+        title: List::Incidents.title().into(),
+        headers: [
+            "事件编号",
+            "标题",
+            "事件大类",
+            "紧急程度",
+            "状态",
+            "网格编码",
+            "已超期",
+            "将到期",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    }
+}
+
 pub fn level_label(l: Level) -> &'static str {
     match l {
         Level::Grid => "网格/村社区",
@@ -462,11 +529,7 @@ fn incident_row(
         gridwork_core::model::IncidentSource::Hotline12345 => "12345热线",
         gridwork_core::model::IncidentSource::Assigned => "上级交办",
     };
-    let urgency = match i.urgency {
-        gridwork_core::model::Urgency::High => "紧急",
-        gridwork_core::model::Urgency::Medium => "一般",
-        gridwork_core::model::Urgency::Low => "不紧急",
-    };
+    let urgency = urgency_label(i.urgency);
     let feedback = d.and_then(|d| d.feedback).map(|f| match f {
         Satisfaction::Dissatisfied => "不满意",
         Satisfaction::Satisfied => "满意",

@@ -18,10 +18,11 @@ use crate::console::actions::ConsoleUser;
 use crate::console::dashboard;
 use crate::console::export::{self, Export, ExportError, reveal_for};
 use crate::console::index::{Entry, Flags};
-use crate::console::ledger::{Format, List, Parties, Reveal};
+use crate::console::ledger::{Format, List, Parties, Reveal, incident_markers};
 use crate::console::page::{self, Revealed};
 use crate::console::queue;
 use crate::error::ApiError;
+use crate::storage::projections::ListFilter;
 use crate::storage::{AccessEntry, Storage};
 
 /// A list's filters, shared by the view and the export.
@@ -97,6 +98,23 @@ pub fn select(
     offset: usize,
     limit: Option<usize>,
 ) -> Result<(usize, queue::Listed), ConsoleApiError> {
+    let query = list_query(state, who, list, q)?;
+    let storage = state.storage().as_ref();
+    let page = storage.list_projections(&query, offset as u64, limit.map(|l| l as u64))?;
+    Ok((
+        page.total as usize,
+        queue::entries(storage, &state.sync_context().calendar, page.rows)?,
+    ))
+}
+
+/// The database query of a list's filters ([`queue::list_filter`]); a
+/// bad request for an unknown kind or figure.
+fn list_query(
+    state: &AppState,
+    who: &ConsoleUser,
+    list: List,
+    q: &ListQuery,
+) -> Result<ListFilter, ConsoleApiError> {
     let kind = match list {
         List::Queue => queue_kind(q.kind.as_deref())?,
         _ => None,
@@ -115,15 +133,14 @@ pub fn select(
         at: q.at,
         from_lost_device: false,
     };
-    let storage = state.storage().as_ref();
-    let calendar = &state.sync_context().calendar;
-    let now = jiff::Timestamp::now();
-    let query = queue::list_filter(storage, calendar, who, list, &filter, now)?;
-    let page = storage.list_projections(&query, offset as u64, limit.map(|l| l as u64))?;
-    Ok((
-        page.total as usize,
-        queue::entries(storage, calendar, page.rows)?,
-    ))
+    Ok(queue::list_filter(
+        state.storage().as_ref(),
+        &state.sync_context().calendar,
+        who,
+        list,
+        &filter,
+        jiff::Timestamp::now(),
+    )?)
 }
 
 /// The parties of the incidents among `rows`, as the user gets them on
@@ -283,19 +300,12 @@ pub async fn map_incidents(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ConsoleApiError> {
     let bytes = tokio::task::spawn_blocking(move || -> Result<_, ConsoleApiError> {
-        let (_, rows) = select(&state, &who, List::Incidents, &q, 0, None)?;
-        let parties = parties_of(
-            &state,
-            &who,
-            List::Incidents,
-            &q,
-            &rows,
-            Channel::ConsoleList,
-        )?;
-        let entries = rows.iter().map(|(e, f)| (e.as_ref(), *f));
-        let table = List::Incidents.table(entries, Reveal::MASKED, &parties);
+        // The incidents list's query, read as projection rows: no
+        // document is decoded for a marker.
+        let query = list_query(&state, &who, List::Incidents, &q)?;
+        let page = state.storage().list_projections(&query, 0, None)?;
         let (bytes, _) = Format::GeoJson
-            .write(&[table])
+            .write(&[incident_markers(&page.rows)])
             .map_err(ApiError::Internal)?;
         Ok(bytes)
     })
