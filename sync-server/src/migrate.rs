@@ -64,6 +64,25 @@ pub const DASHBOARD_FACTS: &str = "20261206010000_dashboard_facts";
 /// How often one document is retried after losing a race.
 const MAX_ATTEMPTS: usize = 5;
 
+/// Makes every projection row again from the documents when `needed`,
+/// and records the data migration `name` as run.
+fn rebuild_once(storage: &dyn Storage, name: &str, needed: bool) -> Result<(), MigrateError> {
+    let started = std::time::Instant::now();
+    let rows = if needed {
+        // The server's calendar (`AppState` uses the bundled one too).
+        crate::storage::projections::rebuild(storage, &WorkCalendar::bundled())?.rows
+    } else {
+        0
+    };
+    storage.mark_data_migration(name, jiff::Timestamp::now().as_millisecond())?;
+    tracing::info!(
+        rows,
+        secs = started.elapsed().as_secs_f64(),
+        "data migration {name}: console projections filled"
+    );
+    Ok(())
+}
+
 /// Why a data migration stopped. The server does not start: it would
 /// serve documents laid out the old way.
 #[derive(Debug, thiserror::Error)]
@@ -82,38 +101,17 @@ pub enum MigrateError {
 pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
     // First: the parties split below writes rows of its own.
     if !storage.data_migration_done(PROJECTIONS)? {
-        let started = std::time::Instant::now();
         // Only when rows are missing: a server whose rows were all written
         // at push time (a demo loaded before the first start) keeps them.
         let docs = storage.doc_heads("/")?.len() as u64;
-        let rows = if storage.projection_count()? != docs {
-            // The server's calendar (`AppState` uses the bundled one too).
-            crate::storage::projections::rebuild(storage, &WorkCalendar::bundled())?.rows
-        } else {
-            0
-        };
-        storage.mark_data_migration(PROJECTIONS, jiff::Timestamp::now().as_millisecond())?;
-        tracing::info!(
-            rows,
-            secs = started.elapsed().as_secs_f64(),
-            "data migration {PROJECTIONS}: console projections filled"
-        );
+        let missing = storage.projection_count()? != docs;
+        rebuild_once(storage, PROJECTIONS, missing)?;
     }
     if !storage.data_migration_done(DASHBOARD_FACTS)? {
-        let started = std::time::Instant::now();
         // Rows written before these facts lack them: every row again (a
         // new server has none to redo).
-        let rows = if storage.projection_count()? > 0 {
-            crate::storage::projections::rebuild(storage, &WorkCalendar::bundled())?.rows
-        } else {
-            0
-        };
-        storage.mark_data_migration(DASHBOARD_FACTS, jiff::Timestamp::now().as_millisecond())?;
-        tracing::info!(
-            rows,
-            secs = started.elapsed().as_secs_f64(),
-            "data migration {DASHBOARD_FACTS}: dashboard facts filled"
-        );
+        let written = storage.projection_count()? > 0;
+        rebuild_once(storage, DASHBOARD_FACTS, written)?;
     }
     if !storage.data_migration_done(INCIDENT_PARTIES)? {
         let started = std::time::Instant::now();
@@ -361,7 +359,7 @@ mod tests {
     use gridwork_demo::{DemoConfig, generate};
 
     use super::*;
-    use crate::storage::SqliteStorage;
+    use crate::storage::{Projections, SqliteStorage};
 
     fn party(name: &str, id_number: &str) -> Party {
         Party {
@@ -472,6 +470,40 @@ mod tests {
         );
         run(&storage).unwrap();
         assert!(storage.data_migration_done(INCIDENT_PARTIES).unwrap());
+    }
+
+    #[test]
+    fn rows_older_than_the_dashboard_facts_are_filled_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        // A new database has no rows to fill: done at once.
+        assert!(storage.data_migration_done(DASHBOARD_FACTS).unwrap());
+        let demo = generate(&DemoConfig::with_total_records(3, 400));
+        crate::admin::load_demo(&storage, &demo, "gridwork-demo").unwrap();
+        let kept = storage.all_projections().unwrap();
+        // Rows as a server before the facts wrote them, not yet filled.
+        let old: Vec<_> = kept
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.row.cycle_days = None;
+                r.row.visit_at = None;
+                r.row.patrol = None;
+                r
+            })
+            .collect();
+        storage.replace_projections(&old).unwrap();
+        rusqlite::Connection::open(dir.path().join("gridwork.sqlite"))
+            .unwrap()
+            .execute(
+                "DELETE FROM data_migrations WHERE name = ?1",
+                [DASHBOARD_FACTS],
+            )
+            .unwrap();
+        assert_ne!(storage.all_projections().unwrap(), kept);
+        run(&storage).unwrap();
+        assert_eq!(storage.all_projections().unwrap(), kept);
+        assert!(storage.data_migration_done(DASHBOARD_FACTS).unwrap());
     }
 
     #[test]
