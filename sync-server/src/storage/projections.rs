@@ -786,7 +786,12 @@ pub(super) fn figure_condition(st: &mut Statement, filter: &ListFilter, figure: 
         Figure::VisitedInCycle => cycles(st, Some(true)),
         Figure::NotVisitedInCycle => cycles(st, Some(false)),
         Figure::Status(s) => format!("({} AND p.status = {})", counted(), st.text(s)),
-        Figure::Category(c) => format!("({} AND p.category = {})", counted(), st.text(c)),
+        // As the dashboard groups them: an incident without one under ''.
+        Figure::Category(c) => format!(
+            "({} AND COALESCE(p.category, '') = {})",
+            counted(),
+            st.text(c)
+        ),
         Figure::Grid(g) => format!("({} AND p.grid = {})", counted(), st.text(g)),
         Figure::Worker(w) => format!(
             "(p.kind = 'patrol' AND NOT p.deleted AND pp.worker = {})",
