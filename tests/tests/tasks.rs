@@ -15,7 +15,9 @@ use console_support::{
 use gridwork_core::calendar::shanghai_date;
 use gridwork_core::doc::Author;
 use gridwork_core::fieldwork::tasks::tick_task;
-use gridwork_core::model::{Meta, RecordKind, Role, Task, TaskItem, TaskKind, User};
+use gridwork_core::model::{
+    CareTag, CareTagKind, Meta, RecordKind, Role, Task, TaskItem, TaskKind, User,
+};
 use gridwork_core::store::ListQuery;
 use gridwork_tests::{Device, Server, community};
 use reqwest::StatusCode;
@@ -55,6 +57,16 @@ fn checklist(grid: &str) -> Value {
         "due": due_in(3),
         "grid": grid,
         "items": ["检查楼道电动车", "检查燃气报警器", "  "],
+    })
+}
+
+fn screening(grid: &str, filter: &str) -> Value {
+    json!({
+        "title": "独居老人专项排查",
+        "kind": "screening",
+        "due": due_in(5),
+        "grid": grid,
+        "filter": filter,
     })
 }
 
@@ -129,16 +141,7 @@ async fn a_campaign_reaches_every_grid_and_its_completion_is_tracked() -> Result
     );
 
     let screening = console
-        .post(
-            "/tasks",
-            json!({
-                "title": "独居老人专项排查",
-                "kind": "screening",
-                "due": due_in(5),
-                "grid": a.grid,
-                "filter": "household:living_alone",
-            }),
-        )
+        .post("/tasks", screening(&a.grid, "household:living_alone"))
         .await?
         .ok()?;
     assert_eq!(screening["tasks"].as_array().map_or(0, Vec::len), 1);
@@ -417,5 +420,61 @@ async fn a_supervisor_issues_a_checklist_in_the_browser_and_a_tablet_ticks_it() 
     let console = Console::open(&server, &cs.id).await?;
     let list = console.get("/tasks").await?.ok()?;
     assert_eq!(list[0]["items_done"], 1, "{list}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_resident_screening_labels_each_resident_with_their_households_address() -> Result<()> {
+    let server = Server::start()?;
+    let (a, _) = two_communities();
+    let cs = user_over(Role::CommunitySupervisor, &a.grid);
+
+    // One household; an elderly person living alone there, and a resident
+    // without the tag.
+    let mut device = Device::enrol(&server, &a.id).await?;
+    let author = Author::new(&a.id, now_ms());
+    let home = new_household(&a.grid, &a.id);
+    let mut elder = community().residents[0].clone();
+    elder.meta = Meta::new(&a.grid, &a.id, now_ms());
+    elder.household_id = Some(home.meta.id);
+    elder.review.clear();
+    elder.care_tags = vec![CareTag {
+        tag: CareTagKind::ElderlyLivingAlone,
+        visit_cycle_days: 7,
+        since: now_ms(),
+    }];
+    let mut untagged = elder.clone();
+    untagged.meta = Meta::new(&a.grid, &a.id, now_ms());
+    untagged.care_tags.clear();
+    device.store.insert(home.clone(), &author, today())?;
+    device.store.insert(elder.clone(), &author, today())?;
+    device.store.insert(untagged, &author, today())?;
+    device.sync().await?;
+
+    let console = Console::open(&server, &cs.id).await?;
+    let issued = console
+        .post(
+            "/tasks",
+            screening(&a.grid, "resident:elderly_living_alone"),
+        )
+        .await?
+        .ok()?;
+    assert_eq!(issued["tasks"].as_array().map_or(0, Vec::len), 1);
+    assert_eq!(issued["tasks"][0]["items"], 1, "{issued}");
+
+    device.sync().await?;
+    let tasks = tasks_on(&device)?;
+    let screen = tasks.first().context("the screening")?;
+    let target = screen.items[0].target.as_ref().context("a target")?;
+    assert_eq!(target.id, elder.meta.id);
+    assert_eq!(
+        screen.items[0].text,
+        format!(
+            "{} · {}",
+            gridwork_core::privacy::mask_name(&elder.name),
+            home.address.one_line()
+        ),
+        "the masked name, then the household's address"
+    );
     Ok(())
 }

@@ -42,7 +42,6 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser, created, push};
-use super::index::Index;
 use super::sections::{self, Section};
 use crate::access;
 use crate::storage::Storage;
@@ -314,12 +313,7 @@ fn normalize(text: &str) -> String {
 }
 
 impl Places {
-    fn new(
-        storage: &dyn Storage,
-        ctx: &SyncContext,
-        index: &Index,
-        scope_path: &str,
-    ) -> Result<Places, ConsoleError> {
+    fn new(storage: &dyn Storage, scope_path: &str) -> Result<Places, ConsoleError> {
         let tree = GridTree::from_grids(storage.all_grids()?)
             .map_err(|e| ConsoleError::Damaged(e.to_string()))?;
         let subtree = storage.subtree(scope_path)?;
@@ -330,7 +324,7 @@ impl Places {
             .filter(|(n, _)| !n.is_empty())
             .collect();
         let grids = grid_names.iter().map(|(_, c)| c.clone()).collect();
-        let addresses = household_addresses(storage, ctx, index, scope_path)?;
+        let addresses = household_addresses(storage, scope_path)?;
         Ok(Places {
             tree,
             grids,
@@ -411,20 +405,18 @@ fn best(entries: &[(String, String)], matches: impl Fn(&str) -> bool) -> Option<
     (!grids.is_empty()).then_some(grids)
 }
 
-/// The subtree's household addresses, from the console's listing cache
-/// (a household's summary title is its one-line address).
+/// The subtree's household addresses, from the projection rows (a
+/// household's row title is its one-line address): no document decoded.
 fn household_addresses(
     storage: &dyn Storage,
-    ctx: &SyncContext,
-    index: &Index,
     scope_path: &str,
 ) -> Result<Vec<(String, String)>, ConsoleError> {
-    Ok(index
-        .list(storage, scope_path, &ctx.calendar)?
-        .iter()
-        .map(|e| &e.summary)
-        .filter(|s| s.kind == RecordKind::Household && !s.deleted)
-        .map(|s| (normalize(&s.title), s.grid.clone()))
+    Ok(storage
+        .projections_in(scope_path, &[RecordKind::Household])?
+        .into_iter()
+        .map(|p| p.row)
+        .filter(|r| !r.deleted)
+        .map(|r| (normalize(&r.title), r.grid))
         .filter(|(a, _)| !a.is_empty())
         .collect())
 }
@@ -581,13 +573,12 @@ fn incident_of(
 pub fn import(
     storage: &dyn Storage,
     ctx: &SyncContext,
-    index: &Index,
     who: &ConsoleUser,
     orders: &[HotlineOrder],
     now: jiff::Timestamp,
 ) -> Result<ImportReport, ConsoleError> {
     sections::require(who, Section::Hotline)?;
-    let places = Places::new(storage, ctx, index, &who.scope_path)?;
+    let places = Places::new(storage, &who.scope_path)?;
     let now_ms = now.as_millisecond();
     let author = Author::new(who.session.user.id.clone(), now_ms);
     let mut report = ImportReport::default();

@@ -30,9 +30,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser, created, push};
-use super::index::{Entry, Index};
 use super::sections::{self, Section};
-use crate::storage::Storage;
+use crate::storage::{ProjectionRow, Storage};
 use crate::sync::SyncContext;
 
 /// What a supervisor fills in to issue a task.
@@ -92,14 +91,6 @@ impl Filter {
                 Ok(Filter::Resident(tag))
             }
             _ => Err(unknown()),
-        }
-    }
-
-    fn kinds(self) -> &'static [RecordKind] {
-        match self {
-            // Residents are labelled with their household's address.
-            Filter::Resident(_) => &[RecordKind::Household, RecordKind::Resident],
-            Filter::Household(_) => &[RecordKind::Household],
         }
     }
 
@@ -231,7 +222,6 @@ fn checked_form(mut form: IssueForm, today: jiff::civil::Date) -> Result<IssueFo
 pub fn issue(
     storage: &dyn Storage,
     ctx: &SyncContext,
-    index: &Index,
     who: &ConsoleUser,
     form: IssueForm,
     now: jiff::Timestamp,
@@ -260,8 +250,7 @@ pub fn issue(
             }
         }
         Some(filter) => {
-            let entries = index.entries(storage, &path, &ctx.calendar, filter.kinds())?;
-            lines = screening_lines(filter, &entries);
+            lines = screening_lines(storage, &path, filter)?;
             if let Some((grid, _)) = lines.iter().find(|(_, l)| l.len() > TASK_ITEMS_MAX) {
                 return Err(ConsoleError::TaskTooMany(grid.clone()));
             }
@@ -303,21 +292,55 @@ pub fn issue(
     })
 }
 
-/// Each grid's screening lines, ordered by label.
+/// The records of the projection rows `rows` that are not deleted,
+/// decoded; a document that cannot be read is logged and left out.
+fn decoded(
+    storage: &dyn Storage,
+    rows: impl IntoIterator<Item = ProjectionRow>,
+) -> Result<Vec<AnyRecord>, ConsoleError> {
+    let mut out = Vec::new();
+    for row in rows.into_iter().filter(|r| !r.deleted) {
+        let Some(stored) = storage.load_doc(row.id)? else {
+            continue;
+        };
+        match crate::storage::read_snapshot(&stored.snapshot) {
+            Ok(record) => out.push(record),
+            Err(e) => {
+                tracing::warn!(doc = %row.id, error = %e, "a stored document cannot be read");
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Each grid's screening lines in the subtree at `path`, ordered by
+/// label. The projection rows pick the records; only those of the kind
+/// `filter` tests are decoded (a household's address is its row's title).
 fn screening_lines(
+    storage: &dyn Storage,
+    path: &str,
     filter: Filter,
-    entries: &[std::sync::Arc<Entry>],
-) -> HashMap<String, Vec<TaskItem>> {
-    let addresses: HashMap<Uuid, String> = entries
+) -> Result<HashMap<String, Vec<TaskItem>>, ConsoleError> {
+    let rows = |kind| -> Result<Vec<ProjectionRow>, ConsoleError> {
+        Ok(storage
+            .projections_in(path, &[kind])?
+            .into_iter()
+            .map(|p| p.row)
+            .collect())
+    };
+    let households = rows(RecordKind::Household)?;
+    let addresses: HashMap<Uuid, String> = households
         .iter()
-        .filter_map(|e| match &e.record {
-            AnyRecord::Household(h) if !h.meta.deleted => Some((h.meta.id, h.address.one_line())),
-            _ => None,
-        })
+        .filter(|r| !r.deleted)
+        .map(|r| (r.id, r.title.clone()))
         .collect();
+    let records = match filter {
+        Filter::Household(_) => decoded(storage, households)?,
+        Filter::Resident(_) => decoded(storage, rows(RecordKind::Resident)?)?,
+    };
     let mut by_grid: BTreeMap<String, Vec<TaskItem>> = BTreeMap::new();
-    for e in entries {
-        let (grid, item) = match &e.record {
+    for record in &records {
+        let (grid, item) = match record {
             AnyRecord::Household(h) if !h.meta.deleted && filter.household(h) => (
                 &h.meta.grid,
                 TaskItem::open(
@@ -349,29 +372,36 @@ fn screening_lines(
         };
         by_grid.entry(grid.clone()).or_default().push(item);
     }
-    by_grid
+    Ok(by_grid
         .into_iter()
         .map(|(g, mut items)| {
             items.sort_by(|a, b| a.text.cmp(&b.text));
             (g, items)
         })
-        .collect()
+        .collect())
 }
 
-/// Every task of the user's subtree, by campaign.
+/// The tasks of the user's subtree (of `only` that campaign), by
+/// campaign: the projection rows pick them (a task's row's parent is its
+/// campaign), only those tasks are decoded.
 fn tasks_by_campaign(
     storage: &dyn Storage,
-    ctx: &SyncContext,
-    index: &Index,
     who: &ConsoleUser,
+    only: Option<Uuid>,
 ) -> Result<BTreeMap<Uuid, Vec<Task>>, ConsoleError> {
     sections::require(who, Section::Tasks)?;
+    let rows = storage
+        .projections_in(&who.scope_path, &[RecordKind::Task])?
+        .into_iter()
+        .map(|p| p.row)
+        .filter(|r| only.is_none() || r.parent_id == only);
     let mut out: BTreeMap<Uuid, Vec<Task>> = BTreeMap::new();
-    for e in index.entries(storage, &who.scope_path, &ctx.calendar, &[RecordKind::Task])? {
-        if let AnyRecord::Task(t) = &e.record
+    for record in decoded(storage, rows)? {
+        if let AnyRecord::Task(t) = record
             && !t.meta.deleted
+            && only.is_none_or(|c| c == t.campaign)
         {
-            out.entry(t.campaign).or_default().push(t.clone());
+            out.entry(t.campaign).or_default().push(t);
         }
     }
     Ok(out)
@@ -398,13 +428,11 @@ fn summary(tasks: &[Task], today: jiff::civil::Date) -> Option<CampaignSummary> 
 /// The campaigns of the user's subtree, newest first.
 pub fn campaigns(
     storage: &dyn Storage,
-    ctx: &SyncContext,
-    index: &Index,
     who: &ConsoleUser,
     now: jiff::Timestamp,
 ) -> Result<Vec<CampaignSummary>, ConsoleError> {
     let today = shanghai_date(now);
-    let mut out: Vec<CampaignSummary> = tasks_by_campaign(storage, ctx, index, who)?
+    let mut out: Vec<CampaignSummary> = tasks_by_campaign(storage, who, None)?
         .values()
         .filter_map(|tasks| summary(tasks, today))
         .collect();
@@ -415,14 +443,12 @@ pub fn campaigns(
 /// One campaign, grid by grid.
 pub fn campaign(
     storage: &dyn Storage,
-    ctx: &SyncContext,
-    index: &Index,
     who: &ConsoleUser,
     id: Uuid,
     now: jiff::Timestamp,
 ) -> Result<CampaignDetail, ConsoleError> {
     let today = shanghai_date(now);
-    let mut all = tasks_by_campaign(storage, ctx, index, who)?;
+    let mut all = tasks_by_campaign(storage, who, Some(id))?;
     let mut tasks = all.remove(&id).ok_or(ConsoleError::NotFound)?;
     tasks.sort_by(|a, b| a.meta.grid.cmp(&b.meta.grid));
     let names: HashMap<String, String> = storage

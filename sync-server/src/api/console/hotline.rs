@@ -42,7 +42,6 @@ pub async fn import(
         hotline::import(
             worker.storage().as_ref(),
             worker.sync_context(),
-            &worker.console().index,
             &who,
             &orders,
             jiff::Timestamp::now(),

@@ -19,13 +19,7 @@ pub async fn list(
 ) -> Result<Json<Vec<CampaignSummary>>, ConsoleApiError> {
     let worker = state.clone();
     let list = tokio::task::spawn_blocking(move || {
-        tasks::campaigns(
-            worker.storage().as_ref(),
-            worker.sync_context(),
-            &worker.console().index,
-            &who,
-            jiff::Timestamp::now(),
-        )
+        tasks::campaigns(worker.storage().as_ref(), &who, jiff::Timestamp::now())
     })
     .await??;
     Ok(Json(list))
@@ -44,7 +38,6 @@ pub async fn issue(
         tasks::issue(
             worker.storage().as_ref(),
             worker.sync_context(),
-            &worker.console().index,
             &who,
             form,
             jiff::Timestamp::now(),
@@ -64,8 +57,6 @@ pub async fn detail(
     let detail = tokio::task::spawn_blocking(move || {
         tasks::campaign(
             worker.storage().as_ref(),
-            worker.sync_context(),
-            &worker.console().index,
             &who,
             campaign,
             jiff::Timestamp::now(),
