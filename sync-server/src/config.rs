@@ -94,11 +94,12 @@ pub struct Settings {
     /// Departments incidents can be dispatched to; a department handler
     /// whose `department` is one of these receives them.
     pub console_departments: Vec<String>,
-    /// Read every document into the console's index when the server
-    /// starts, in the background, so a supervisor's first dashboard does
-    /// not wait for it (over 50,000 records, seconds). Costs the index's
-    /// memory even if nobody opens the console.
-    pub console_warm_index: bool,
+    /// Removed: the console lists from the projection tables and reads
+    /// nothing into memory at start. Still accepted, so a file written for
+    /// an older server starts this one; [`Settings::obsolete`] names it
+    /// and the server logs that it is ignored. Never printed.
+    #[serde(default, skip_serializing)]
+    pub console_warm_index: Option<bool>,
     /// A PEM certificate chain (the server's certificate first): with
     /// `tls_key_file`, the server speaks HTTPS itself (rustls). Without
     /// both, it speaks plain HTTP, for loopback or behind a proxy that
@@ -140,7 +141,7 @@ impl Default for Settings {
             console_departments: ["城管", "环保", "市场监管", "应急管理", "住建", "公安"]
                 .map(String::from)
                 .to_vec(),
-            console_warm_index: true,
+            console_warm_index: None,
             tls_cert_file: None,
             tls_key_file: None,
         }
@@ -316,6 +317,16 @@ impl Settings {
         Ok(())
     }
 
+    /// The settings given that no longer do anything (accepted so an
+    /// older file still starts the server, logged as ignored).
+    pub fn obsolete(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.console_warm_index.is_some() {
+            out.push("console_warm_index");
+        }
+        out
+    }
+
     /// Whether the server terminates TLS itself.
     pub fn serves_tls(&self) -> bool {
         self.tls_cert_file.is_some() && self.tls_key_file.is_some()
@@ -379,6 +390,14 @@ mod tests {
             let s = Settings::load(Some(Path::new("other.toml")), &Overrides::default()).unwrap();
             assert_eq!(s.max_body_bytes, 1000);
             assert_eq!(s.listen, Settings::default().listen);
+            assert!(s.obsolete().is_empty());
+
+            // A removed setting in an older file: the server starts, told
+            // it is ignored, and print-config no longer shows it.
+            jail.create_file("old.toml", "console_warm_index = false")?;
+            let s = Settings::load(Some(Path::new("old.toml")), &Overrides::default()).unwrap();
+            assert_eq!(s.obsolete(), vec!["console_warm_index"]);
+            assert!(!s.to_toml().contains("console_warm_index"));
             Ok(())
         });
     }

@@ -1,16 +1,14 @@
 //! The server's decoded view of stored records: a stored document read
 //! into its record and (for an incident) its derived state ([`load`]),
-//! one summary line per record ([`Summary`]), and the cache that keeps
-//! them by revision ([`Index`]).
+//! and one summary line per record ([`Summary`]). Lists read the
+//! projection rows (`crate::storage::projections`); a document is decoded
+//! only where its record itself is needed (a record's page, a decision,
+//! the listed rows of an export), and nothing is kept between requests.
 //!
 //! Its own module, below [`crate::access`] (which decides who sees these)
 //! and [`crate::console`] (which lists them): both read records through
 //! here, so neither depends on the other for it, and `sync` → `access`,
 //! `console` → `access`, `console` → `sync` stay one-way.
-
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use automerge::AutoCommit;
 use gridwork_core::calendar::WorkCalendar;
@@ -20,7 +18,7 @@ use gridwork_core::workflow::{self, Assignee, Derived, Level};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::storage::{DocHead, ProjectionRow, Storage, StorageError, StoredDoc};
+use crate::storage::ProjectionRow;
 
 pub use crate::storage::projections::DUE_SOON_DAYS;
 
@@ -159,126 +157,4 @@ pub struct Entry {
     pub summary: Summary,
     pub record: AnyRecord,
     pub derived: Option<Derived>,
-}
-
-/// Every record of the server, read, kept by document revision.
-#[derive(Debug, Default)]
-pub struct Index {
-    docs: Mutex<HashMap<Uuid, (i64, Arc<Entry>)>>,
-    /// Held while stale documents are read and decoded, so two listings
-    /// (or a listing and the warm-up at start) never decode the same
-    /// documents twice: the second waits, then finds them fresh.
-    filling: Mutex<()>,
-    /// Every document has been read once (the warm-up finished).
-    warm: AtomicBool,
-}
-
-impl Index {
-    /// Reads every document of the server into the index: the warm-up at
-    /// start. Returns how many records it holds.
-    pub fn warm_up(
-        &self,
-        storage: &dyn Storage,
-        cal: &WorkCalendar,
-    ) -> Result<usize, StorageError> {
-        let n = self.entries(storage, "/", cal, &RecordKind::ALL)?.len();
-        self.warm.store(true, Ordering::Release);
-        Ok(n)
-    }
-
-    /// Whether the warm-up has finished.
-    pub fn is_warm(&self) -> bool {
-        self.warm.load(Ordering::Acquire)
-    }
-
-    /// Every household, resident and incident in the subtree at
-    /// `scope_path`, decoding only documents written since the last call.
-    pub fn list(
-        &self,
-        storage: &dyn Storage,
-        scope_path: &str,
-        cal: &WorkCalendar,
-    ) -> Result<Vec<Arc<Entry>>, StorageError> {
-        self.entries(storage, scope_path, cal, &QUEUE_KINDS)
-    }
-
-    /// Every record of `kinds` in the subtree at `scope_path`, decoding
-    /// only documents written since the last call.
-    pub fn entries(
-        &self,
-        storage: &dyn Storage,
-        scope_path: &str,
-        cal: &WorkCalendar,
-        kinds: &[RecordKind],
-    ) -> Result<Vec<Arc<Entry>>, StorageError> {
-        let heads: Vec<_> = storage
-            .doc_heads(scope_path)?
-            .into_iter()
-            .filter(|h| RecordKind::parse(&h.kind).is_some_and(|k| kinds.contains(&k)))
-            .collect();
-        let _filling = self.filling.lock().unwrap_or_else(|p| p.into_inner());
-        let stale: Vec<_> = {
-            let docs = self.lock();
-            heads
-                .iter()
-                .filter(|h| docs.get(&h.id).is_none_or(|(rev, _)| *rev != h.rev))
-                .collect()
-        };
-        // Reading is one connection's work; decoding Automerge is the cost,
-        // spread over the cores (a first listing of 50,000 documents).
-        let mut stored = Vec::with_capacity(stale.len());
-        for head in stale {
-            if let Some(doc) = storage.load_doc(head.id)? {
-                stored.push((head, doc));
-            }
-        }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = stored.len().div_ceil(threads).max(256);
-        let fresh: Vec<(Uuid, i64, Arc<Entry>)> = std::thread::scope(|scope| {
-            let workers: Vec<_> = stored
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || decode(part, cal)))
-                .collect();
-            workers
-                .into_iter()
-                .flat_map(|w| w.join().unwrap_or_default())
-                .collect()
-        });
-        let mut docs = self.lock();
-        for (id, rev, entry) in fresh {
-            docs.insert(id, (rev, entry));
-        }
-        Ok(heads
-            .iter()
-            .filter_map(|h| docs.get(&h.id).map(|(_, s)| s.clone()))
-            .collect())
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, (i64, Arc<Entry>)>> {
-        // A panic while holding the lock leaves a cache, not a broken
-        // invariant: keep using it.
-        self.docs.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Decodes stored documents into entries, skipping (and logging) any that
-/// cannot be read.
-fn decode(part: &[(&DocHead, StoredDoc)], cal: &WorkCalendar) -> Vec<(Uuid, i64, Arc<Entry>)> {
-    part.iter()
-        .filter_map(|(head, stored)| match load(&stored.snapshot, cal) {
-            Ok(l) => Some((
-                head.id,
-                stored.rev,
-                Arc::new(Entry {
-                    summary: Summary::of(&l.record, l.derived.as_ref(), head.updated_at),
-                    record: l.record,
-                    derived: l.derived,
-                }),
-            )),
-            Err(e) => {
-                tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read");
-                None
-            }
-        })
-        .collect()
 }

@@ -231,26 +231,6 @@ pub async fn launch_with(
         state.blobs().clone(),
         state.0.partial_expiry,
     ));
-    if state.console().warm_index {
-        let warm = state.clone();
-        tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            match warm
-                .console()
-                .index
-                .warm_up(warm.storage().as_ref(), &warm.sync_context().calendar)
-            {
-                Ok(records) => tracing::info!(
-                    records,
-                    secs = started.elapsed().as_secs_f64(),
-                    "console index warm"
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e, "console index warm-up failed; listings fill it")
-                }
-            }
-        });
-    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let served = match tls {
         None => {

@@ -192,6 +192,12 @@ fn run() -> anyhow::Result<()> {
     )
     .context("reading settings")?;
     init_tracing(&settings.log_level)?;
+    for key in settings.obsolete() {
+        tracing::warn!(
+            setting = key,
+            "a removed setting is ignored: delete it from the file or the environment"
+        );
+    }
 
     let out = &mut std::io::stdout().lock();
     match cli.command {

@@ -13,9 +13,10 @@
 //! The queue, the ledgers, the dashboard and its drill-downs read the
 //! projection tables (`crate::storage::projections`): filtered, counted,
 //! aggregated and paged in SQL, reading only a page's documents. Tasks
-//! and the hotline's address lookup still read every document of the
-//! subtree; for them [`index::Index`] keeps each document's summary by
-//! revision and decodes only what changed since the last listing.
+//! and the hotline's address lookup pick their records from the same rows
+//! (a screening decodes only the records of the kind its filter tests, a
+//! campaign only its task documents); nothing is read into memory at
+//! start.
 //!
 //! The HTTP handlers (`crate::api::console`) hold no rule: each extracts
 //! the request, calls one function here and maps the error. Sign-in and
@@ -54,16 +55,13 @@ pub use crate::auth::CONSOLE_DEVICE_PREFIX as DEVICE_PREFIX;
 /// The name console enrolments get in `list-devices`.
 pub const DEVICE_NAME: &str = "监督控制台 (console)";
 
-/// The console's settings and its listing cache.
+/// The console's settings.
 #[derive(Debug)]
 pub struct ConsoleState {
     pub dir: std::path::PathBuf,
     pub session_ms: i64,
     pub secure_cookie: bool,
     pub departments: Vec<String>,
-    /// Fill the index at start ([`Settings::console_warm_index`]).
-    pub warm_index: bool,
-    pub index: index::Index,
 }
 
 impl ConsoleState {
@@ -75,8 +73,6 @@ impl ConsoleState {
             // Under TLS in the server the cookie is always `Secure`.
             secure_cookie: settings.console_secure_cookie || settings.serves_tls(),
             departments: settings.console_departments.clone(),
-            warm_index: settings.console_warm_index,
-            index: index::Index::default(),
         }
     }
 }
