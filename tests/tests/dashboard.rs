@@ -62,6 +62,16 @@ async fn drill(console: &Console, url: &str) -> Result<BTreeSet<String>> {
     Ok(ids)
 }
 
+/// The first sheet of an XLSX export, by name.
+async fn first_sheet(console: &Console, url: &str) -> Result<(String, calamine::Range<Data>)> {
+    let (status, _, bytes) = console.download(url).await?;
+    anyhow::ensure!(status == StatusCode::OK, "{url}: {status}");
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))?;
+    let sheet = book.sheet_names()[0].clone();
+    let range = book.worksheet_range(&sheet)?;
+    Ok((sheet, range))
+}
+
 fn share(v: &Value) -> (u64, u64) {
     (
         v["count"].as_u64().unwrap_or(u64::MAX),
@@ -351,15 +361,42 @@ async fn every_figure_matches_the_records_and_drills_down_to_them() -> Result<()
         assert_eq!(fc.features.len(), want, "reveal {reveal}");
     }
 
+    // An export decodes its records a chunk at a time (500 in the
+    // server): the community's longest register comes out whole, in the
+    // view's order, each record once.
+    let households = demo
+        .households
+        .iter()
+        .filter(|h| mine(&h.meta.grid))
+        .count();
+    let residents = demo.residents.iter().filter(|r| mine(&r.meta.grid)).count();
+    let list = if households >= residents {
+        "households"
+    } else {
+        "residents"
+    };
+    let view = console.get(&format!("/lists/{list}?limit=1")).await?.ok()?;
+    let total = view["total"].as_u64().context("total")? as usize;
+    assert!(total > 500, "{list}: more than one export chunk ({total})");
+    let (_, exported) = first_sheet(&console, &format!("/lists/{list}/export?format=xlsx")).await?;
+    assert_eq!(
+        exported.height(),
+        total + 1,
+        "{list}: a header and every row"
+    );
+    let log = console.get("/access-log").await?.ok()?;
+    let ids: BTreeSet<&str> = log[0]["record_ids"]
+        .as_array()
+        .context("the export's record ids")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(ids.len(), total, "{list}: each record once");
+
     // The dashboard as a ledger: the summary sheet says the same.
-    let (status, _, bytes) = console
-        .download(&format!("/dashboard/export?format=xlsx&at={at}"))
-        .await?;
-    assert_eq!(status, StatusCode::OK);
-    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))?;
-    let sheet = book.sheet_names()[0].clone();
+    let (sheet, rows) =
+        first_sheet(&console, &format!("/dashboard/export?format=xlsx&at={at}")).await?;
     assert!(sheet.starts_with("指标汇总"), "{sheet}");
-    let rows = book.worksheet_range(&sheet)?;
     let value = |label: &str| {
         rows.rows()
             .find(|r| r[0] == Data::String(label.into()))

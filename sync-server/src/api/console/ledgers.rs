@@ -18,7 +18,7 @@ use crate::console::actions::ConsoleUser;
 use crate::console::dashboard;
 use crate::console::export::{self, Export, ExportError, reveal_for};
 use crate::console::index::{Entry, Flags};
-use crate::console::ledger::{Format, List, Parties, Reveal, incident_markers};
+use crate::console::ledger::{Format, List, Parties, Reveal, Table, incident_markers};
 use crate::console::page::{self, Revealed};
 use crate::console::queue;
 use crate::error::ApiError;
@@ -205,10 +205,8 @@ pub async fn export(
     let format = parse_format(q.format.as_deref())?;
     let filter = serde_json::to_string(&q).unwrap_or_default();
     tokio::task::spawn_blocking(move || {
-        let (_, rows) = select(&state, &who, list, &q, 0, None)?;
         let reveal = reveal_for(&who, q.reveal.unwrap_or(false));
-        let parties = parties_of(&state, &who, list, &q, &rows, Channel::Export)?;
-        let table = list.table(rows.iter().map(|(e, f)| (e.as_ref(), *f)), reveal, &parties);
+        let table = export_table(&state, &who, list, &q, reveal)?;
         deliver(
             state.storage().as_ref(),
             &who,
@@ -222,6 +220,37 @@ pub async fn export(
         )
     })
     .await?
+}
+
+/// How many of a list's records an export decodes at a time.
+const EXPORT_CHUNK: usize = 500;
+
+/// A whole list as an export's table: the list's rows read once from the
+/// projection table (one snapshot, no document), then their documents
+/// decoded and made table rows [`EXPORT_CHUNK`] at a time, so an export
+/// holds the table's text but never more than a chunk of decoded records
+/// (and their parties). Reading the rows once, not page by page, keeps a
+/// record changed during the export from shifting the pages.
+fn export_table(
+    state: &AppState,
+    who: &ConsoleUser,
+    list: List,
+    q: &ListQuery,
+    reveal: Reveal,
+) -> Result<Table, ConsoleApiError> {
+    let query = list_query(state, who, list, q)?;
+    let storage = state.storage().as_ref();
+    let listed = storage.list_projections(&query, 0, None)?.rows;
+    let mut table = list.table(std::iter::empty(), reveal, &Parties::new());
+    let mut rows = listed.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(EXPORT_CHUNK).collect();
+        let entries = queue::entries(storage, &state.sync_context().calendar, chunk)?;
+        let parties = parties_of(state, who, list, q, &entries, Channel::Export)?;
+        let page = entries.iter().map(|(e, f)| (e.as_ref(), *f));
+        table.rows.extend(list.table(page, reveal, &parties).rows);
+    }
+    Ok(table)
 }
 
 pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
