@@ -135,6 +135,19 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Copy this data directory's SQLite database into PostgreSQL, to move
+    /// the server there: documents, the change log and every device's
+    /// cursor, users, devices and tokens, projections, photo grants, the
+    /// access log. Photo blobs stay in the data directory. Stop the server
+    /// first; afterwards set database_url and start it again. The target
+    /// must be a new, empty database; nothing is written unless all of it
+    /// is copied.
+    CopyToPostgres {
+        /// The target database (postgres://…; else the database_url
+        /// setting).
+        #[arg(long, value_name = "URL")]
+        to: Option<String>,
+    },
     /// Load the generated demo: a street of grids, its staff and their
     /// records (stored as documents by the server's own actor). Running it
     /// again adds nothing twice.
@@ -334,6 +347,38 @@ fn run() -> anyhow::Result<()> {
                     0 => String::new(),
                     n => format!("; {n} documents could not be read (see the log)"),
                 }
+            )?;
+        }
+        Command::CopyToPostgres { to } => {
+            let url = match (to, &settings.database_url) {
+                (Some(url), _) => url,
+                (None, Some(url)) => url.expose().to_string(),
+                (None, None) => anyhow::bail!(
+                    "name the PostgreSQL database: --to postgres://… or the database_url setting"
+                ),
+            };
+            anyhow::ensure!(
+                storage::postgres::is_postgres_url(&url),
+                "{} is not a postgres:// URL",
+                storage::postgres::redact_url(&url)
+            );
+            let started = std::time::Instant::now();
+            let copied =
+                storage::to_postgres::copy(&settings.data_dir, &url).with_context(|| {
+                    format!(
+                        "copying {} into {}",
+                        settings.data_dir.display(),
+                        storage::postgres::redact_url(&url)
+                    )
+                })?;
+            for (table, rows) in &copied.tables {
+                writeln!(out, "{table:<22} {rows:>10} rows")?;
+            }
+            writeln!(
+                out,
+                "copied in {:.1} s; photos stay in {}. Set database_url to this database and start the server.",
+                started.elapsed().as_secs_f64(),
+                settings.data_dir.join("blobs").display()
             )?;
         }
         Command::ListDevices { user } => {

@@ -14,7 +14,8 @@ use gridwork_core::sync::api::Login;
 use gridwork_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
 use gridwork_core::workflow::{self, Action, Status, Transition};
 use gridwork_server::config::Settings;
-use gridwork_server::storage::{SqliteStorage, Storage};
+use gridwork_server::storage::postgres::testing::{self, TestDatabase};
+use gridwork_server::storage::{self as storage_backend, Storage};
 use gridwork_server::{AppState, admin};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -52,13 +53,33 @@ fn grid_tree() -> String {
 struct TestServer {
     base: String,
     http: reqwest::Client,
-    storage: Arc<SqliteStorage>,
+    storage: Arc<dyn Storage>,
+    /// Its PostgreSQL database, when `GRIDWORK_TEST_POSTGRES` names a
+    /// server (`scripts/test-postgres`); else SQLite in `_dir`.
+    _database: Option<TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
 }
 
+/// Runs `f` on a thread of its own: the storage's synchronous PostgreSQL
+/// client refuses to run on the test's async runtime (the server itself
+/// calls storage from blocking threads).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    })
+}
+
 impl TestServer {
+    /// `f` over the server's storage, off the async runtime.
+    fn storage<T: Send>(&self, f: impl FnOnce(&dyn Storage) -> T + Send) -> T {
+        let storage = self.storage.clone();
+        off_runtime(move || f(storage.as_ref()))
+    }
+
     async fn start() -> TestServer {
         TestServer::start_with(|_| {}).await
     }
@@ -70,24 +91,30 @@ impl TestServer {
             ..Settings::default()
         };
         tweak(&mut settings);
-        let storage = Arc::new(SqliteStorage::open(dir.path()).unwrap());
-        admin::import_grids(storage.as_ref(), &grid_tree()).unwrap();
-        for (id, role, grid) in [
-            ("gw-a", Role::GridWorker, GRID_A),
-            ("gw-b", Role::GridWorker, GRID_B),
-            ("leader-a", Role::GridLeader, GRID_A),
-            ("sup", Role::CommunitySupervisor, COMMUNITY),
-        ] {
-            let user = User {
-                id: id.into(),
-                name: format!("用户{id}"),
-                phone: String::new(),
-                role,
-                grid: grid.into(),
-                department: None,
-            };
-            admin::add_user(storage.as_ref(), user, PASSWORD).unwrap();
-        }
+        let database = testing::test_server().map(|admin| TestDatabase::create(&admin).unwrap());
+        let url = database.as_ref().map(|d| d.url().to_string());
+        let (data_dir, pool) = (dir.path().to_path_buf(), settings.database_pool_size);
+        let storage = off_runtime(move || {
+            let storage = storage_backend::open(&data_dir, url.as_deref(), pool).unwrap();
+            admin::import_grids(storage.as_ref(), &grid_tree()).unwrap();
+            for (id, role, grid) in [
+                ("gw-a", Role::GridWorker, GRID_A),
+                ("gw-b", Role::GridWorker, GRID_B),
+                ("leader-a", Role::GridLeader, GRID_A),
+                ("sup", Role::CommunitySupervisor, COMMUNITY),
+            ] {
+                let user = User {
+                    id: id.into(),
+                    name: format!("用户{id}"),
+                    phone: String::new(),
+                    role,
+                    grid: grid.into(),
+                    department: None,
+                };
+                admin::add_user(storage.as_ref(), user, PASSWORD).unwrap();
+            }
+            storage
+        });
         let state = AppState::new(storage.clone(), &settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -99,6 +126,7 @@ impl TestServer {
             base,
             http: reqwest::Client::new(),
             storage,
+            _database: database,
             shutdown: Some(tx),
             task: Some(task),
             _dir: dir,
@@ -181,8 +209,33 @@ impl TestServer {
         self.task.take().unwrap().await.unwrap().unwrap();
     }
 
+    /// What the server's database holds for a device's token.
+    fn token_hash(&self, device_id: &str) -> Vec<u8> {
+        const SQL: &str = "SELECT token_hash FROM devices WHERE id = $1";
+        if let Some(db) = &self._database {
+            let (url, id) = (db.url().to_string(), device_id.to_string());
+            return off_runtime(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                client.query_one(SQL, &[&id]).unwrap().get(0)
+            });
+        }
+        let conn = rusqlite::Connection::open(self._dir.path().join("gridwork.sqlite")).unwrap();
+        conn.query_row(&SQL.replace('$', "?"), [device_id], |r| r.get(0))
+            .unwrap()
+    }
+
     /// How many changes the server's log holds.
     fn log_len(&self) -> i64 {
+        if let Some(db) = &self._database {
+            let url = db.url().to_string();
+            return off_runtime(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                client
+                    .query_one("SELECT count(*) FROM log", &[])
+                    .unwrap()
+                    .get(0)
+            });
+        }
         let conn = rusqlite::Connection::open(self._dir.path().join("gridwork.sqlite")).unwrap();
         conn.query_row("SELECT count(*) FROM log", [], |r| r.get(0))
             .unwrap()
@@ -337,17 +390,15 @@ async fn login_enrols_a_device_and_returns_the_users_grid_subtree() {
     let again = server.login("gw-a").await;
     assert_ne!(again.login.device_id, worker.login.device_id);
     assert_ne!(again.login.token, worker.login.token);
-    assert_eq!(server.storage.list_devices(Some("gw-a")).unwrap().len(), 2);
+    assert_eq!(
+        server
+            .storage(|s| s.list_devices(Some("gw-a")).unwrap())
+            .len(),
+        2
+    );
 
     // The token is stored only hashed.
-    let conn = rusqlite::Connection::open(server._dir.path().join("gridwork.sqlite")).unwrap();
-    let stored: Vec<u8> = conn
-        .query_row(
-            "SELECT token_hash FROM devices WHERE id = ?1",
-            [&worker.login.device_id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let stored = server.token_hash(&worker.login.device_id);
     assert_ne!(stored, worker.login.token.as_bytes());
     assert_eq!(stored.len(), 32);
     server.stop().await;
@@ -426,15 +477,10 @@ async fn requests_need_a_live_token() {
             .status(),
         200
     );
-    assert!(
-        server
-            .storage
-            .revoke_device(&device.login.device_id, now_ms())
-            .unwrap()
-    );
+    assert!(server.storage(|s| s.revoke_device(&device.login.device_id, now_ms()).unwrap()));
     let resp = server.sync_raw(&device.login.token, body).await;
     assert_eq!(error_code(resp).await, (401, "token_revoked".to_string()));
-    let listed = server.storage.list_devices(Some("gw-a")).unwrap();
+    let listed = server.storage(|s| s.list_devices(Some("gw-a")).unwrap());
     assert!(listed[0].revoked_at.is_some());
     server.stop().await;
 }
@@ -968,7 +1014,7 @@ async fn a_lost_answer_is_resent_because_the_cursor_only_moves_when_confirmed() 
     let again = server.sync(&other, &SyncRequest::default()).await;
     assert_eq!(again.pull, first.pull);
     assert_eq!(again.cursor, first.cursor);
-    let devices = server.storage.list_devices(Some("gw-a")).unwrap();
+    let devices = server.storage(|s| s.list_devices(Some("gw-a")).unwrap());
     let confirmed = devices
         .iter()
         .find(|d| d.id == other.login.device_id)
@@ -991,7 +1037,7 @@ async fn a_user_given_a_new_grid_receives_its_existing_records() {
     assert!(old_cursor > 0);
 
     // gw-a is moved up to the whole community.
-    server.storage.set_user_grid("gw-a", COMMUNITY).unwrap();
+    server.storage(|s| s.set_user_grid("gw-a", COMMUNITY).unwrap());
     let first = server
         .sync(
             &a,
@@ -1168,6 +1214,7 @@ async fn shutdown_waits_for_a_sync_in_flight() {
         shutdown,
         task,
         _dir,
+        _database,
         ..
     } = server;
     let _ = shutdown.unwrap().send(());
@@ -1185,6 +1232,11 @@ async fn shutdown_waits_for_a_sync_in_flight() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     task.await.unwrap().unwrap();
     // And the change was stored.
-    let storage = SqliteStorage::open(_dir.path()).unwrap();
-    assert!(storage.load_doc(h.meta.id).unwrap().is_some());
+    let stored = off_runtime(|| {
+        storage_backend::open_existing(_dir.path(), _database.as_ref().map(|d| d.url()), 1)
+            .unwrap()
+            .load_doc(h.meta.id)
+            .unwrap()
+    });
+    assert!(stored.is_some());
 }

@@ -1,6 +1,13 @@
 //! The harness for Gridwork's cross-crate stories: a real `gridwork-server`
 //! process on a loopback port with its own data directory, and devices
 //! that are real local stores syncing through the real HTTP client.
+//!
+//! **On either backend.** When `GRIDWORK_TEST_POSTGRES` names a PostgreSQL
+//! server (`scripts/test-postgres` starts one and sets it), every
+//! [`Server`] stores in a fresh database of its own there
+//! (`GRIDWORK_DATABASE_URL` for its process and its admin commands), with
+//! its data directory still holding photo blobs and settings; otherwise in
+//! SQLite in its data directory. The same stories then run on both.
 
 pub mod console;
 pub mod proxy;
@@ -17,6 +24,7 @@ use gridwork_core::store::Store;
 use gridwork_core::sync::client::{Progress, SyncClient, SyncError};
 use gridwork_core::sync::http::{HttpTransport, Login, login};
 use gridwork_demo::{Demo, DemoConfig, generate};
+use gridwork_server::storage::postgres::testing::{self, TestDatabase};
 
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct horse battery";
@@ -48,7 +56,12 @@ pub fn server_binary() -> &'static Path {
 /// directory, named after the binary's size and time, so a rebuilt server
 /// loads afresh. Made in a directory of its own and renamed into place,
 /// so tests starting at once never see half of one.
-fn demo_data(seed: u64, records: usize) -> Result<PathBuf> {
+///
+/// For a server whose records are in PostgreSQL (`postgres` names the
+/// server): the data directory (blobs, settings) as above, and beside it a
+/// database, named after the directory ([`demo_template`]), that each
+/// server's own database is copied from (`CREATE DATABASE … TEMPLATE`).
+fn demo_data_on(seed: u64, records: usize, postgres: Option<&str>) -> Result<PathBuf> {
     let bin = server_binary();
     let meta = std::fs::metadata(bin)?;
     let built = meta
@@ -57,16 +70,30 @@ fn demo_data(seed: u64, records: usize) -> Result<PathBuf> {
         .map(|d| d.as_nanos())
         .unwrap_or_default();
     let root = std::env::temp_dir().join("gridwork-demo-data");
-    let ready = root.join(format!("{seed}-{records}-{}-{built}", meta.len()));
+    // A demo in PostgreSQL lives on one PostgreSQL server (each run of
+    // scripts/test-postgres starts a new one): its directory is named
+    // after that server's identity too.
+    let backend = match postgres {
+        Some(admin) => format!("pg{}-", testing::server_identity(admin)?),
+        None => String::new(),
+    };
+    let ready = root.join(format!("{backend}{seed}-{records}-{}-{built}", meta.len()));
     if ready.is_dir() {
         return Ok(ready);
     }
     std::fs::create_dir_all(&root)?;
     let making = tempfile::tempdir_in(&root)?;
+    // On PostgreSQL the demo is loaded into a database of its own, kept
+    // (not dropped) and renamed to the template's name once complete.
+    let database = postgres
+        .map(TestDatabase::create)
+        .transpose()
+        .context("a database for the demo")?;
     let admin = |args: &[&str]| -> Result<()> {
         let out = Command::new(bin)
             .arg("--data")
             .arg(making.path())
+            .envs(database.as_ref().map(|d| (DATABASE_URL_ENV, d.url())))
             .args(args)
             .output()?;
         if !out.status.success() {
@@ -87,6 +114,16 @@ fn demo_data(seed: u64, records: usize) -> Result<PathBuf> {
         "--password",
         PASSWORD,
     ])?;
+    if let (Some(admin), Some(database)) = (postgres, database) {
+        let name = database.name().to_string();
+        let url = database.url().to_string();
+        let _ = database.keep();
+        // Renaming is atomic: a template either exists whole or not at
+        // all. When another test made it first, theirs stands.
+        if testing::rename_database(admin, &name, &demo_template(&ready)).is_err() {
+            testing::drop_database(admin, &name).context(url)?;
+        }
+    }
     let made = making.keep();
     if std::fs::rename(&made, &ready).is_err() {
         // Another test made it first: theirs stands.
@@ -98,6 +135,28 @@ fn demo_data(seed: u64, records: usize) -> Result<PathBuf> {
         );
     }
     Ok(ready)
+}
+
+/// The environment variable that points a server process at PostgreSQL.
+const DATABASE_URL_ENV: &str = "GRIDWORK_DATABASE_URL";
+
+/// The template database of the demo loaded into `ready` (on
+/// PostgreSQL), named after the directory so a rebuilt server gets a new
+/// one.
+fn demo_template(ready: &Path) -> String {
+    let dir = ready
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // PostgreSQL names are at most 63 bytes.
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(dir.as_bytes());
+    format!("gridwork_demo_{}", hex::encode(&digest[..12]))
+}
+
+/// The PostgreSQL server stories store on, when one is named
+/// (`GRIDWORK_TEST_POSTGRES`).
+pub fn on_postgres() -> Option<String> {
+    testing::test_server()
 }
 
 /// The small demo community the stories run in: its grid tree and users.
@@ -125,6 +184,11 @@ pub struct Server {
     /// Everything the process wrote to standard error (its log), across
     /// restarts; also passed on to the test's own standard error.
     log: Arc<Mutex<Vec<u8>>>,
+    /// Its PostgreSQL database, when the stories run on PostgreSQL.
+    database: Option<TestDatabase>,
+    /// Copies of the database taken by [`Server::backup`], by the backup's
+    /// directory.
+    database_backups: Vec<(PathBuf, TestDatabase)>,
 }
 
 impl Server {
@@ -147,6 +211,10 @@ impl Server {
             port: 0,
             scheme: "http".into(),
             log: Arc::default(),
+            database: on_postgres()
+                .map(|admin| TestDatabase::create(&admin))
+                .transpose()?,
+            database_backups: Vec::new(),
         };
         server.admin(&["init"])?;
         server.admin(&["import-grids", grids.to_str().unwrap_or_default()])?;
@@ -181,7 +249,7 @@ impl Server {
     /// demo's users get [`PASSWORD`]) and starts the server. The same demo
     /// is `generate(&DemoConfig::with_total_records(seed, records))`. The
     /// loaded directory is made once per server binary and copied for
-    /// each server ([`demo_data`]): every test starts from the same bytes.
+    /// each server ([`demo_data_on`]): every test starts from the same bytes.
     pub fn start_with_demo(seed: u64, records: usize) -> Result<Server> {
         Server::start_with_demo_config(seed, records, "")
     }
@@ -190,14 +258,35 @@ impl Server {
     /// `blob_partial_expiry_secs = 2`) as the data directory's
     /// `gridwork.toml`.
     pub fn start_with_demo_config(seed: u64, records: usize, config: &str) -> Result<Server> {
+        Server::start_with_demo_on(seed, records, config, on_postgres())
+    }
+
+    /// [`Server::start_with_demo`] on SQLite in its data directory,
+    /// whichever backend the other stories run on: where a story begins
+    /// on SQLite ([`Server::move_to_postgres`]).
+    pub fn start_with_demo_on_sqlite(seed: u64, records: usize) -> Result<Server> {
+        Server::start_with_demo_on(seed, records, "", None)
+    }
+
+    fn start_with_demo_on(
+        seed: u64,
+        records: usize,
+        config: &str,
+        postgres: Option<String>,
+    ) -> Result<Server> {
+        let demo = demo_data_on(seed, records, postgres.as_deref())?;
         let mut server = Server {
             child: None,
             data: tempfile::tempdir()?,
             port: 0,
             scheme: "http".into(),
             log: Arc::default(),
+            database: postgres
+                .map(|admin| TestDatabase::create_from(&admin, Some(&demo_template(&demo))))
+                .transpose()?,
+            database_backups: Vec::new(),
         };
-        copy_dir(&demo_data(seed, records)?, server.data.path())?;
+        copy_dir(&demo, server.data.path())?;
         if !config.is_empty() {
             std::fs::write(server.data.path().join("gridwork.toml"), config)?;
         }
@@ -250,6 +339,7 @@ impl Server {
         let out = Command::new(server_binary())
             .arg("--data")
             .arg(self.data.path())
+            .envs(self.database_env())
             .args(args)
             .output()?;
         if !out.status.success() {
@@ -259,6 +349,20 @@ impl Server {
             );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The environment pointing a process at this server's database, if
+    /// it is on PostgreSQL.
+    fn database_env(&self) -> Option<(&'static str, String)> {
+        self.database
+            .as_ref()
+            .map(|d| (DATABASE_URL_ENV, d.url().to_string()))
+    }
+
+    /// Whether this server stores in PostgreSQL (else SQLite in its data
+    /// directory).
+    pub fn is_on_postgres(&self) -> bool {
+        self.database.is_some()
     }
 
     /// What the server has logged so far (its standard error, `warn`
@@ -276,6 +380,7 @@ impl Server {
         let mut child = Command::new(server_binary())
             .arg("--data")
             .arg(self.data.path())
+            .envs(self.database_env())
             .arg("--log-level")
             .arg("warn")
             .arg("serve")
@@ -353,12 +458,35 @@ impl Server {
         self.spawn()
     }
 
+    /// Moves a server on SQLite to a new database on the PostgreSQL server
+    /// at `admin_url` as the README says: stops it, runs `copy-to-postgres`
+    /// into the new database, and starts it again on that database (same
+    /// data directory, same port); what the copy printed.
+    pub fn move_to_postgres(&mut self, admin_url: &str) -> Result<String> {
+        ensure!(
+            self.database.is_none(),
+            "the server is on PostgreSQL already"
+        );
+        self.kill()?;
+        let database = TestDatabase::create(admin_url)?;
+        let printed = self.admin(&["copy-to-postgres", "--to", database.url()])?;
+        self.database = Some(database);
+        self.spawn()?;
+        Ok(printed)
+    }
+
     /// Copies the data directory aside, as a nightly backup would, with the
     /// server stopped for the copy and started again after it.
+    /// On PostgreSQL the database is copied too (as `pg_dump` would).
     pub fn backup(&mut self) -> Result<tempfile::TempDir> {
         self.kill()?;
         let copy = tempfile::tempdir()?;
         copy_dir(self.data.path(), copy.path())?;
+        if let (Some(admin), Some(db)) = (on_postgres(), &self.database) {
+            let saved = TestDatabase::create_from(&admin, Some(db.name()))?;
+            self.database_backups
+                .push((copy.path().to_path_buf(), saved));
+        }
         self.spawn()?;
         Ok(copy)
     }
@@ -376,6 +504,16 @@ impl Server {
             }
         }
         copy_dir(backup, self.data.path())?;
+        if let Some(admin) = on_postgres() {
+            let saved = self
+                .database_backups
+                .iter()
+                .find(|(dir, _)| dir == backup)
+                .map(|(_, db)| db.name().to_string())
+                .context("no database was copied with this backup")?;
+            // The old database is dropped with its connections.
+            self.database = Some(TestDatabase::create_from(&admin, Some(&saved))?);
+        }
         self.spawn()
     }
 }
@@ -433,6 +571,13 @@ impl Device {
     }
 
     /// Runs one whole sync.
+    /// A new connection to `server`, as after the app is restarted: the
+    /// pooled one may point at a server process that is gone.
+    pub fn reconnect(&mut self, server: &Server) -> Result<()> {
+        self.transport = HttpTransport::new(&server.url(), &self.login.token)?;
+        Ok(())
+    }
+
     pub async fn sync(&mut self) -> Result<Progress, SyncError> {
         self.client
             .sync(&mut self.store, &self.transport, |_| {})

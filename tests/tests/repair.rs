@@ -6,7 +6,6 @@ use anyhow::Result;
 use gridwork_core::doc::Author;
 use gridwork_core::model::{Household, Meta, Role, User};
 use gridwork_core::store::Store;
-use gridwork_core::sync::http::HttpTransport;
 use gridwork_core::sync::wire::RejectionCode;
 use gridwork_tests::{Device, Server, community};
 use uuid::Uuid;
@@ -59,11 +58,6 @@ fn edit(device: &mut Device, id: Uuid, room: &str, phone: Option<&str>) -> Resul
 
 /// A new connection after the server restarted (the old pooled one died
 /// with the process).
-fn reconnect(device: &mut Device, server: &Server) -> Result<()> {
-    device.transport = HttpTransport::new(&server.url(), &device.login.token)?;
-    Ok(())
-}
-
 /// The server is restored from last night's backup: it has lost a change
 /// it had acknowledged. The worker's next edit builds on that change, so the
 /// server refuses it for missing dependencies; the repair path finds what
@@ -77,13 +71,13 @@ async fn a_server_restored_from_backup_gets_back_what_it_lost() -> Result<()> {
     tablet.sync().await?;
 
     let backup = server.backup()?;
-    reconnect(&mut tablet, &server)?;
+    tablet.reconnect(&server)?;
     edit(&mut tablet, id, "202", Some("13800138000"))?;
     let acked = tablet.sync().await?;
     assert_eq!(acked.pending, 0, "the edit was acknowledged: {acked:?}");
 
     server.restore(backup.path())?;
-    reconnect(&mut tablet, &server)?;
+    tablet.reconnect(&server)?;
     edit(&mut tablet, id, "303", None)?;
     let progress = tablet.sync().await?;
     assert_eq!(progress.repaired, 1, "{progress:?}");

@@ -28,6 +28,7 @@ pub mod projections;
 mod recovery;
 mod sqlite;
 mod sqlite_projections;
+pub mod to_postgres;
 
 pub use postgres::PgStorage;
 pub use projections::{Boundaries, ProjectionRow, Projections};

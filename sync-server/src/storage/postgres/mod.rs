@@ -95,9 +95,23 @@ impl From<r2d2::Error> for StorageError {
 
 /// Storage in a PostgreSQL database.
 pub struct PgStorage {
-    pool: Pool,
+    /// Always `Some` but while being dropped ([`Drop for PgStorage`]).
+    pool: Option<Pool>,
     /// The URL without its password, for logs and errors.
     shown: String,
+}
+
+/// The synchronous client closes each connection with a `block_on` of its
+/// own, which panics on a thread that drives an async runtime: a storage
+/// whose last handle goes away there (a server's state at shutdown, a
+/// test) hands its connections to a thread of their own to close.
+impl Drop for PgStorage {
+    fn drop(&mut self) {
+        let Some(pool) = self.pool.take() else { return };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(pool)).join();
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStorage {
@@ -171,11 +185,15 @@ impl PgStorage {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(PostgresConnectionManager::new(config, NoTls))?;
-        Ok(PgStorage { pool, shown })
+        Ok(PgStorage {
+            pool: Some(pool),
+            shown,
+        })
     }
 
     fn conn(&self) -> Result<Conn, StorageError> {
-        Ok(self.pool.get()?)
+        let pool = self.pool.as_ref().expect("the pool is there until drop");
+        Ok(pool.get()?)
     }
 
     fn migrate(&self) -> Result<(), StorageError> {

@@ -120,13 +120,18 @@ impl Drop for TestDatabase {
         if self.name.is_empty() {
             return;
         }
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        let admin = self.admin_url.clone();
-        let _ = on_own_thread(move || {
-            let mut client = postgres::Client::connect(&admin, postgres::NoTls)?;
-            client.batch_execute(&sql)
-        });
+        let _ = drop_database(&self.admin_url, &self.name);
     }
+}
+
+/// Drops database `name` on the server at `admin_url`, with any
+/// connections still on it; no error if it is gone already.
+pub fn drop_database(admin_url: &str, name: &str) -> Result<(), postgres::Error> {
+    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    on_own_thread(|| {
+        let mut client = postgres::Client::connect(admin_url, postgres::NoTls)?;
+        client.batch_execute(&sql)
+    })
 }
 
 /// Renames database `from` to `to` on the server at `admin_url` (fails if
@@ -136,5 +141,20 @@ pub fn rename_database(admin_url: &str, from: &str, to: &str) -> Result<(), post
     on_own_thread(|| {
         let mut client = postgres::Client::connect(admin_url, postgres::NoTls)?;
         client.batch_execute(&sql)
+    })
+}
+
+/// The identity of the PostgreSQL server at `admin_url` (its system
+/// identifier, made by `initdb`): tells one throwaway server from the
+/// next one started on the same port.
+pub fn server_identity(admin_url: &str) -> Result<String, postgres::Error> {
+    on_own_thread(|| {
+        let mut client = postgres::Client::connect(admin_url, postgres::NoTls)?;
+        Ok(client
+            .query_one(
+                "SELECT system_identifier::text FROM pg_control_system()",
+                &[],
+            )?
+            .get(0))
     })
 }
