@@ -340,6 +340,17 @@ describe('home', () => {
     expect(text(root, '[data-test=version]')).toContain('0.1.0')
     unmount()
   })
+  it('says on the about screen whether a platform keystore guards the PIN', async () => {
+    const { root, unmount } = await mountAt('/about')
+    await flushPromises()
+    expect(text(root, '[data-test=keystore]')).toContain('仅由 PIN 码保护')
+    unmount()
+    fakeBackend.pinStatus.mockResolvedValue({ ...pinView(true, true), keystore: 'secret-service' })
+    const second = await mountAt('/about')
+    await flushPromises()
+    expect(text(second.root, '[data-test=keystore]')).toContain('secret-service')
+    second.unmount()
+  })
 })
 
 describe('household form', () => {
