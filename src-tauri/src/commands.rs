@@ -227,6 +227,8 @@ pub fn get_household(state: State<'_, AppState>, id: Uuid) -> Result<Household, 
 /// one of the worker's.
 /// `draft`: the form's draft key, dropped in the save's own transaction
 /// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn save_household<R: Runtime>(
     app: AppHandle<R>,
@@ -275,6 +277,8 @@ pub fn get_resident(state: State<'_, AppState>, id: Uuid) -> Result<Resident, Co
 /// gender, a bad one says what is wrong with it.
 /// `draft`: the form's draft key, dropped in the save's own transaction
 /// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn save_resident<R: Runtime>(
     app: AppHandle<R>,
@@ -349,6 +353,8 @@ pub fn get_incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentView
 /// Saves an incident as a draft (暂存) or keeps editing one.
 /// `draft`: the form's draft key, dropped in the save's own transaction
 /// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn save_incident<R: Runtime>(
     app: AppHandle<R>,
@@ -409,6 +415,8 @@ pub fn transition_incident<R: Runtime>(
 /// Saves the form and reports the incident (上报) in one go.
 /// `draft`: the form's draft key, dropped in the save's own transaction
 /// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn report_incident<R: Runtime>(
     app: AppHandle<R>,
@@ -455,6 +463,8 @@ pub fn new_visit(state: State<'_, AppState>, resident_id: Uuid) -> Result<Visit,
 /// (core's `fieldwork::visits::record`).
 /// `draft`: the form's draft key, dropped in the save's own transaction
 /// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn record_visit<R: Runtime>(
     app: AppHandle<R>,
