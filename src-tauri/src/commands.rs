@@ -225,16 +225,24 @@ pub fn get_household(state: State<'_, AppState>, id: Uuid) -> Result<Household, 
 /// Validates and saves a household; invalid fields come back one by one.
 /// A household with a point belongs to the grid holding it, which must be
 /// one of the worker's.
+/// `draft`: the form's draft key, dropped in the save's own transaction
+/// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn save_household<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     record: Household,
+    draft: Option<String>,
 ) -> Result<Household, CommandError> {
     saved(
         &app,
         state.with_session(|s| {
-            forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
+            s.store
+                .write_form(draft.as_deref(), |tx| {
+                    forms::save_in(tx, &s.saved.worker(), record, now_ms())
+                })
                 .map_err(CommandError::work)
         }),
     )
@@ -267,16 +275,24 @@ pub fn get_resident(state: State<'_, AppState>, id: Uuid) -> Result<Resident, Co
 
 /// Validates and saves a resident; a good ID number fills birth date and
 /// gender, a bad one says what is wrong with it.
+/// `draft`: the form's draft key, dropped in the save's own transaction
+/// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn save_resident<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     record: Resident,
+    draft: Option<String>,
 ) -> Result<Resident, CommandError> {
     saved(
         &app,
         state.with_session(|s| {
-            forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
+            s.store
+                .write_form(draft.as_deref(), |tx| {
+                    forms::save_in(tx, &s.saved.worker(), record, now_ms())
+                })
                 .map_err(CommandError::work)
         }),
     )
@@ -335,16 +351,25 @@ pub fn get_incident(state: State<'_, AppState>, id: Uuid) -> Result<IncidentView
 }
 
 /// Saves an incident as a draft (暂存) or keeps editing one.
+/// `draft`: the form's draft key, dropped in the save's own transaction
+/// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn save_incident<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     record: Incident,
+    draft: Option<String>,
 ) -> Result<IncidentView, CommandError> {
     saved(
         &app,
         state.with_session(|s| {
-            let incident = forms::save(&mut s.store, &s.saved.worker(), record, now_ms())
+            let incident = s
+                .store
+                .write_form(draft.as_deref(), |tx| {
+                    forms::save_in(tx, &s.saved.worker(), record, now_ms())
+                })
                 .map_err(CommandError::work)?;
             Ok(incidents::incident_view(incident, s.store.calendar()))
         }),
@@ -388,16 +413,25 @@ pub fn transition_incident<R: Runtime>(
 }
 
 /// Saves the form and reports the incident (上报) in one go.
+/// `draft`: the form's draft key, dropped in the save's own transaction
+/// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn report_incident<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     record: Incident,
+    draft: Option<String>,
 ) -> Result<IncidentView, CommandError> {
     saved(
         &app,
         state.with_session(|s| {
-            let incident = incidents::report(&mut s.store, &s.saved.worker(), record, now_ms())
+            let incident = s
+                .store
+                .write_form(draft.as_deref(), |tx| {
+                    incidents::report_in(tx, &s.saved.worker(), record, now_ms())
+                })
                 .map_err(CommandError::work)?;
             Ok(incidents::incident_view(incident, s.store.calendar()))
         }),
@@ -427,16 +461,24 @@ pub fn new_visit(state: State<'_, AppState>, resident_id: Uuid) -> Result<Visit,
 
 /// Saves a visit and moves its resident's next due date on, together
 /// (core's `fieldwork::visits::record`).
+/// `draft`: the form's draft key, dropped in the save's own transaction
+/// (core's `Store::write_form`): saved, no draft is left to reopen.
+// The save's closure returns core's `WorkError`, as `forms::save` does.
+#[allow(clippy::result_large_err)]
 #[tauri::command]
 pub fn record_visit<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     record: Visit,
+    draft: Option<String>,
 ) -> Result<Visit, CommandError> {
     saved(
         &app,
         state.with_session(|s| {
-            visits::record(&mut s.store, &s.saved.worker(), record, now_ms())
+            s.store
+                .write_form(draft.as_deref(), |tx| {
+                    visits::record_in(tx, &s.saved.worker(), record, now_ms())
+                })
                 .map_err(CommandError::work)
         }),
     )

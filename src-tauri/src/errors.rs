@@ -109,6 +109,12 @@ pub enum ErrorCode {
     PinThrottled,
     /// Too many wrong PINs: a fresh server sign-in sets a new one.
     PinLockedOut,
+    /// The platform keystore lost the PIN wrap's device secret (it was
+    /// reset): a fresh server sign-in sets a new PIN, the data is kept.
+    PinKeystoreLost,
+    /// The PIN's wrap needs the platform keystore, which did not answer
+    /// (not running, locked): nothing was counted; try again.
+    KeystoreUnavailable,
     PinNotSet,
     PinAlreadySet,
     // A PIN refused when chosen (core's `PinRefused::code`).

@@ -4,13 +4,13 @@
 //! state and the lock's commands do not need each other.
 
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use gridwork_core::problem::params;
 use gridwork_core::sync::api::RecoverySecret;
 use gridwork_core::vault::pin::PinRefused;
 use gridwork_core::vault::sign_in::{self, SignInKey};
-use gridwork_core::vault::{Clock, DataKey, KdfParams, VaultError};
+use gridwork_core::vault::{Clock, DataKey, KdfParams, Keystore, VaultError};
 
 use crate::errors::{CommandError, ErrorCode};
 
@@ -25,6 +25,9 @@ pub struct Keys {
     pub(crate) clock: Clock,
     /// What the last sign-in did with the key, until a PIN is chosen.
     pub(crate) after_sign_in: Option<SignInKey>,
+    /// The platform keystore the PIN's wrap uses (`crate::keystore`);
+    /// `None` where there is none, and in tests that do not bring one.
+    pub(crate) keystore: Option<Arc<dyn Keystore>>,
 }
 
 impl Default for Keys {
@@ -35,6 +38,7 @@ impl Default for Keys {
             kdf: KdfParams::DEFAULT,
             clock: Clock::system(),
             after_sign_in: None,
+            keystore: None,
         }
     }
 }
@@ -48,6 +52,11 @@ impl Keys {
     /// Whether the idle lock is on (the session stays open underneath).
     pub fn idle_locked(&self) -> bool {
         self.idle_locked
+    }
+
+    /// The platform keystore, if the app has one.
+    pub fn keystore(&self) -> Option<&dyn Keystore> {
+        self.keystore.as_deref()
     }
 
     /// Holds `key`: signed in or unlocked.
@@ -86,6 +95,8 @@ impl CommandError {
             VaultError::LockedOut => Self::code(ErrorCode::PinLockedOut),
             VaultError::NoPin => Self::code(ErrorCode::PinNotSet),
             VaultError::PinNotTyped => Self::locked(),
+            VaultError::KeystoreLost => Self::code(ErrorCode::PinKeystoreLost),
+            VaultError::KeystoreUnavailable => Self::code(ErrorCode::KeystoreUnavailable),
             VaultError::PinRefused(r) => Self::code(match r {
                 PinRefused::NotSixDigits => ErrorCode::PinNotSixDigits,
                 PinRefused::SameDigit => ErrorCode::PinSameDigit,
@@ -117,6 +128,7 @@ pub fn key_for_sign_in(
         data_dir,
         keys.key(),
         secret.as_ref().map(|(device, s)| (*device, &**s)),
+        keys.keystore(),
     )
     .map_err(CommandError::vault)?;
     keys.after_sign_in = Some(how);

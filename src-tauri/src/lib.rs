@@ -25,6 +25,7 @@ pub mod commands;
 pub mod drafts;
 pub mod errors;
 pub mod keys;
+pub mod keystore;
 pub mod lock;
 pub mod patrols;
 pub mod photos;
@@ -84,6 +85,7 @@ pub fn run() {
                 None => app.path().app_data_dir()?,
             };
             let state = state::AppState::open(data_dir)?;
+            state::lock(&state.keys).keystore = keystore::platform();
             app.manage(state);
             sync::spawn_background(app.handle().clone(), sync_interval());
             // A wipe reported lost before the app last stopped.

@@ -23,12 +23,20 @@
 //!   A device enrolled before the server kept secrets starts from an empty
 //!   store instead; the PIN screen after that sign-in says which it was
 //!   (`PinView::recovered`, `PinView::data_lost`).
+//! - Where the platform has a keystore (`crate::keystore`, held in
+//!   `Keys::keystore` from the start of the app), the PIN's wrap also
+//!   needs a device secret kept there: a copy of the data folder does not
+//!   open with the PIN. A keystore that was reset is met like a lock-out
+//!   (`PinView::keystore_lost`): a password login recovers the same data.
+//!   `PinView::keystore` tells the About screen which keystore, or none.
 //! - The throttle's time comes from `Keys::clock` (core's `vault::Clock`),
 //!   which tests move by hand.
 
 use gridwork_core::vault::pin::Pin;
 use gridwork_core::vault::sign_in::SignInKey;
-use gridwork_core::vault::{DataKey, KeyFile, VaultError};
+use std::sync::Arc;
+
+use gridwork_core::vault::{DataKey, KeyFile, Keystore, VaultError};
 use serde::Serialize;
 use tauri::State;
 
@@ -58,6 +66,22 @@ pub struct PinView {
     /// before the server kept recovery secrets, or one it no longer hands
     /// on): the data from before is gone.
     pub data_lost: bool,
+    /// The platform keystore the app uses (`secret-service`,
+    /// `apple-keychain`, `windows-credential-manager`): a PIN chosen or
+    /// typed here wraps the data key with its device secret too, so a copy
+    /// of the data folder does not open with the PIN alone. `None`: there
+    /// is none here, and the PIN alone protects the data (a copy of the
+    /// folder can be tried PIN by PIN offline).
+    pub keystore: Option<String>,
+    /// The lock-out came from the keystore losing the device secret (it
+    /// was reset), not from wrong PINs; a sign-in keeps the data.
+    pub keystore_lost: bool,
+}
+
+/// The platform keystore, if the app has one (not held locked: the
+/// keystore's calls can take a moment).
+fn keystore(state: &AppState) -> Option<Arc<dyn Keystore>> {
+    lock(&state.keys).keystore.clone()
 }
 
 /// The throttle's time now.
@@ -65,7 +89,7 @@ fn now_ms(state: &AppState) -> i64 {
     lock(&state.keys).clock.now_ms()
 }
 
-fn view(state: &AppState) -> Result<PinView, CommandError> {
+pub(crate) fn view(state: &AppState) -> Result<PinView, CommandError> {
     let file = KeyFile::load(&state.data_dir).map_err(CommandError::vault)?;
     let now = now_ms(state);
     let keys = lock(&state.keys);
@@ -80,6 +104,8 @@ fn view(state: &AppState) -> Result<PinView, CommandError> {
         tries_left: status.as_ref().map_or(0, |s| s.tries_left),
         recovered: !set && keys.after_sign_in == Some(SignInKey::Recovered),
         data_lost: !set && keys.after_sign_in == Some(SignInKey::Replaced),
+        keystore: keys.keystore().map(|k| k.kind().to_string()),
+        keystore_lost: status.as_ref().is_some_and(|s| s.keystore_lost),
     })
 }
 
@@ -110,8 +136,12 @@ pub(crate) fn set_pin_in(state: &AppState, pin: String) -> Result<PinView, Comma
         let keys = lock(&state.keys);
         (keys.key().cloned(), keys.kdf)
     };
+    let keystore = keystore(state);
+    let keystore = keystore.as_deref();
     match held {
-        Some(key) => file.set_pin(&key, &pin, kdf).map_err(CommandError::vault)?,
+        Some(key) => file
+            .set_pin(&key, &pin, kdf, keystore)
+            .map_err(CommandError::vault)?,
         None => {
             // An earlier version's plain session: the key file first, so a
             // crash before the store is encrypted is finished by unlock.
@@ -119,7 +149,8 @@ pub(crate) fn set_pin_in(state: &AppState, pin: String) -> Result<PinView, Comma
                 return Err(CommandError::not_signed_in());
             }
             let key = DataKey::generate();
-            file.set_pin(&key, &pin, kdf).map_err(CommandError::vault)?;
+            file.set_pin(&key, &pin, kdf, keystore)
+                .map_err(CommandError::vault)?;
             open_with_key(state, key)?;
         }
     }
@@ -154,7 +185,7 @@ pub(crate) fn unlock_in(state: &AppState, pin: String) -> Result<PinView, Comman
         .map_err(CommandError::vault)?
         .ok_or_else(|| CommandError::vault(VaultError::NoPin))?;
     let key = file
-        .unlock(&pin, now_ms(state))
+        .unlock(&pin, now_ms(state), keystore(state).as_deref())
         .map_err(CommandError::vault)?;
     let open = state.session().is_some() && lock(&state.keys).key().is_some();
     if open {
@@ -186,11 +217,12 @@ fn change_pin_in(
     let mut file = KeyFile::load(&state.data_dir)
         .map_err(CommandError::vault)?
         .ok_or_else(|| CommandError::vault(VaultError::NoPin))?;
+    let keystore = keystore(state);
     let key = file
-        .unlock(&old_pin, now_ms(state))
+        .unlock(&old_pin, now_ms(state), keystore.as_deref())
         .map_err(CommandError::vault)?;
     let kdf = lock(&state.keys).kdf;
-    file.set_pin(&key, &new_pin, kdf)
+    file.set_pin(&key, &new_pin, kdf, keystore.as_deref())
         .map_err(CommandError::vault)?;
     view(state)
 }
@@ -214,7 +246,7 @@ fn lock_app_in(state: &AppState) -> Result<PinView, CommandError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::path::Path;
 
     use gridwork_core::doc::Author;
@@ -234,7 +266,7 @@ mod tests {
     const TOKEN: &str = "token-9f8e7d6c5b4a";
     const JPEG: &[u8] = b"\xFF\xD8\xFF\xE0 door plate";
 
-    fn saved() -> SavedSession {
+    pub(crate) fn saved() -> SavedSession {
         SavedSession {
             server_url: "http://127.0.0.1:9".into(),
             trust: Trust::default(),
@@ -255,7 +287,7 @@ mod tests {
         }
     }
 
-    pub(super) fn open(dir: &Path) -> AppState {
+    pub(crate) fn open(dir: &Path) -> AppState {
         let state = AppState::open(dir.to_path_buf()).unwrap();
         lock(&state.keys).kdf = gridwork_core::vault::KdfParams::FAST_FOR_TESTS;
         state
@@ -278,7 +310,7 @@ mod tests {
     }
 
     /// [`save_records`] in the signed-in session's store.
-    pub(super) fn save_records_in(state: &AppState) {
+    pub(crate) fn save_records_in(state: &AppState) {
         state
             .with_session(|s| {
                 save_records(&mut s.store);
@@ -287,7 +319,7 @@ mod tests {
             .unwrap();
     }
 
-    pub(super) fn households(state: &AppState) -> Vec<String> {
+    pub(crate) fn households(state: &AppState) -> Vec<String> {
         state
             .with_session(|s| {
                 let q = ListQuery {
@@ -304,7 +336,7 @@ mod tests {
             .unwrap()
     }
 
-    fn assert_nothing_in_clear(dir: &Path) {
+    pub(crate) fn assert_nothing_in_clear(dir: &Path) {
         let found = gridwork_core::vault::found_in_folder(
             dir,
             &[
@@ -430,7 +462,7 @@ mod tests {
 
 /// The lock-out and the recovery against a real `gridwork-server`.
 #[cfg(test)]
-mod recovery_tests {
+pub(crate) mod recovery_tests {
     use gridwork_core::model::Role;
     use gridwork_core::sync::http::login_trusting;
     use gridwork_core::sync::trust::Trust;
@@ -445,7 +477,7 @@ mod recovery_tests {
     const PHOTO: &[u8] = b"\xFF\xD8\xFF\xE0 door plate";
 
     /// A password login as the app's `login` command makes it.
-    fn sign_in(state: &AppState, server: &Server, user: &str) -> SignInKey {
+    pub(crate) fn sign_in(state: &AppState, server: &Server, user: &str) -> SignInKey {
         let named = crate::keys::recovery_device(&state.data_dir).unwrap();
         let login = tauri::async_runtime::block_on(login_trusting(
             &server.url(),
@@ -472,7 +504,7 @@ mod recovery_tests {
         state
     }
 
-    fn kept(state: &AppState) -> (usize, u64, bool) {
+    pub(crate) fn kept(state: &AppState) -> (usize, u64, bool) {
         let titles = households(state);
         state
             .with_session(|s| {

@@ -59,10 +59,17 @@ pub async fn erase_in(state: &AppState) -> CommandError {
     };
     // The key of data about to be erased: never used again (a sign-in
     // after the wipe makes a new one).
-    {
+    // The PIN wrap's device secret goes from the platform keystore too.
+    let keystore = {
         let mut keys = lock(&state.keys);
         keys.key = None;
         keys.idle_locked = false;
+        keys.keystore.clone()
+    };
+    if let Some(keystore) = keystore
+        && let Ok(Some(file)) = gridwork_core::vault::KeyFile::load(&state.data_dir)
+    {
+        file.delete_device_secret(keystore.as_ref());
     }
     let erased = match report {
         Some(report) => erase_and_report(&state.data_dir, &report).await.map(|_| ()),

@@ -13,7 +13,11 @@ const HIDDEN = '***'
  * once when the form is left or the app goes to the background): opened
  * again after a kill, it comes back as it was typed. `load` gives the
  * record when there is no draft (a new blank one, or the stored one).
- * `saved(record)` drops the draft once the record is in the store.
+ * A save sends `await saving()`, the draft's key, with the record: the
+ * backend drops the draft in the save's own transaction, so a kill never
+ * leaves a stale draft over the saved record, and a failed save keeps it
+ * (with what was typed last: `saving` writes what waits first).
+ * `saved(record)` then shows the record and writes no more drafts.
  */
 export function useDraftForm<T extends object>(kind: string, key: string) {
   const form = ref<T | null>(null) as Ref<T | null>
@@ -54,13 +58,19 @@ export function useDraftForm<T extends object>(kind: string, key: string) {
     )
   }
 
-  /** The record is in the store now: the draft is no longer needed. */
+  /** Before a save: what waits is written; the key for the save to drop. */
+  async function saving(): Promise<string> {
+    await writer.flush()
+    return storageKey
+  }
+
+  /** The record is in the store and its draft gone with it (`saving`). */
   async function saved(record: T): Promise<void> {
     stop?.()
     stop = null
     form.value = record
     restored.value = false
-    await writer.drop()
+    await writer.forget()
   }
 
   // Leaving the form or the app: what is waiting is written now.
@@ -80,7 +90,7 @@ export function useDraftForm<T extends object>(kind: string, key: string) {
     })
   }
 
-  return { form, restored, open, saved, storageKey, flush: writer.flush }
+  return { form, restored, open, saving, saved, storageKey, flush: writer.flush }
 }
 
 /**

@@ -93,7 +93,7 @@ describe('a form’s draft writer', () => {
     expect(fakeBackend.saveDraft).toHaveBeenCalledTimes(1)
   })
 
-  it('never brings a dropped draft back, even with a write under way', async () => {
+  it('writes nothing more once forgotten (the record saved), and waits for a write under way', async () => {
     let finish: () => void = () => undefined
     fakeBackend.saveDraft.mockImplementationOnce(
       ({ key, value }: { key: string; value: object }) =>
@@ -108,16 +108,17 @@ describe('a form’s draft writer', () => {
     writer.schedule({ notes: '血压正常' })
     const writing = writer.flush()
     writer.schedule({ notes: '血压正常，' })
-    const dropping = writer.drop()
+    let forgotten = false
+    const forgetting = writer.forget().then(() => (forgotten = true))
     await vi.waitFor(() => expect(fakeBackend.saveDraft).toHaveBeenCalled())
+    expect(forgotten).toBe(false)
     finish()
-    await Promise.all([writing, dropping])
-    expect(fakeDrafts.has('visit.new.r-1')).toBe(false)
-    expect(fakeBackend.dropDraft).toHaveBeenCalledTimes(1)
+    await Promise.all([writing, forgetting])
+    expect(fakeDrafts.get('visit.new.r-1')?.value).toEqual({ notes: '血压正常' })
     // The change that waited when the record was saved is never written.
     await new Promise((resolve) => setTimeout(resolve, DRAFT_WRITE_DELAY_MS + 50))
     expect(fakeBackend.saveDraft).toHaveBeenCalledTimes(1)
-    expect(fakeDrafts.has('visit.new.r-1')).toBe(false)
+    expect(fakeBackend.dropDraft).not.toHaveBeenCalled()
   })
 
   it('reports a write the store refused, and the next that goes through', async () => {

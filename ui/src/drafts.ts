@@ -3,7 +3,8 @@
 // opened again after a kill comes back as it was typed. A change is written
 // a moment after it is made (`DRAFT_WRITE_DELAY_MS`, every change in that
 // moment in one write) and at once when the form is left, so a kill mid-form
-// loses at most that moment. A draft is dropped once its record is saved.
+// loses at most that moment. A draft is dropped by its record's save, in the
+// same transaction (the save commands take the draft's key).
 //
 // Drafts were kept in the web view's localStorage, which lies in clear in
 // the app's data folder: with names, ID numbers and phones in them, a lost
@@ -63,11 +64,12 @@ export function incidentDraftRoute(key: string): string {
 /**
  * One form's writes: `schedule` a change (written at most
  * `DRAFT_WRITE_DELAY_MS` later, with whatever else changed by then),
- * `flush` what is waiting now (leaving the form), `drop` the draft (the
- * record is saved; a change still waiting is not written). Writes and the
- * drop go to the store one after the other, in order, so a write still
- * under way never brings a dropped draft back. `report` hears how each
- * went: `null`, or why the store refused it.
+ * `flush` what is waiting now (leaving the form, or before a save, which
+ * drops the draft in its own transaction), `forget` what is waiting (the
+ * record is saved: a change still waiting is not written; the promise
+ * settles once a write under way is done). Writes go to the store one
+ * after the other, in order. `report` hears how each went: `null`, or why
+ * the store refused it.
  */
 export function draftWriter(key: string, report: (error: BackendError | null) => void = () => undefined) {
   let waiting: { value: unknown } | null = null
@@ -103,13 +105,13 @@ export function draftWriter(key: string, report: (error: BackendError | null) =>
     return enqueue(() => writeDraft(key, value))
   }
 
-  function drop(): Promise<void> {
+  function forget(): Promise<void> {
     stopTimer()
     waiting = null
-    return enqueue(() => dropDraft(key))
+    return queue
   }
 
-  return { schedule, flush, drop }
+  return { schedule, flush, forget }
 }
 
 let moving: Promise<number> | null = null

@@ -137,8 +137,9 @@ pub fn save<T: FormOwned>(
     store.write(|tx| save_in(tx, worker, record, now_ms))
 }
 
-/// [`save`] inside a larger transaction.
-pub(crate) fn save_in<T: FormOwned>(
+/// [`save`] inside a larger transaction (the app's save commands run it
+/// in `Store::write_form`, which drops the form's draft with it).
+pub fn save_in<T: FormOwned>(
     tx: &mut StoreTx<'_>,
     worker: &Worker<'_>,
     mut record: T,
@@ -387,5 +388,51 @@ mod tests {
         assert_eq!(count(&store, RecordKind::Household), 0);
         assert_eq!(count(&store, RecordKind::Resident), 0);
         assert_eq!(store.pending_count().unwrap(), 0, "nothing written");
+    }
+
+    #[test]
+    fn a_save_drops_its_forms_draft_with_it_and_a_failed_save_keeps_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("device.sqlite");
+        let mut store = open_store(&path);
+        let gw = worker("gw-1");
+        let typed = serde_json::json!({ "owner_name": "王芳" });
+        store.save_draft("household.new", &typed, NOW).unwrap();
+        store.save_draft("household.other", &typed, NOW).unwrap();
+
+        // Refused (a point outside the worker's grids): the draft stays,
+        // and nothing else is written.
+        let mut outside = household();
+        outside.point = Some(GeoPoint::wgs84(113.3400, 23.1275));
+        let refused = store
+            .write_form(Some("household.new"), |tx| save_in(tx, &gw, outside, NOW))
+            .unwrap_err();
+        assert_eq!(refused.code(), "point_outside_grid");
+        assert_eq!(store.draft("household.new").unwrap().unwrap().value, typed);
+        assert_eq!(store.pending_count().unwrap(), 0);
+
+        // A record the store refuses: its draft stays too.
+        let nameless = blank_resident(&blank_household(GRID, "gw-1", NOW), "gw-1", NOW);
+        store.save_draft("resident.new", &typed, NOW).unwrap();
+        assert!(
+            store
+                .write_form(Some("resident.new"), |tx| save_in(tx, &gw, nameless, NOW))
+                .is_err()
+        );
+        assert!(store.draft("resident.new").unwrap().is_some());
+
+        // Saved: the record is in, its draft is gone, in one commit; the
+        // other form's draft is left alone.
+        let mut h = household();
+        h.owner_name = "王芳".into();
+        let saved = store
+            .write_form(Some("household.new"), |tx| save_in(tx, &gw, h, NOW))
+            .unwrap();
+        drop(store);
+        let store = open_store(&path);
+        assert!(store.draft("household.new").unwrap().is_none());
+        assert!(store.draft("household.other").unwrap().is_some());
+        let stored: Household = store.get(saved.meta.id).unwrap().unwrap();
+        assert_eq!(stored.owner_name, "王芳");
     }
 }

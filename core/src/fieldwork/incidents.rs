@@ -126,10 +126,18 @@ pub fn report(
     record: Incident,
     now_ms: i64,
 ) -> Result<Incident, WorkError> {
-    store.write(|tx| {
-        let saved = save_in(tx, worker, record, now_ms)?;
-        step_in(tx, worker, saved.meta.id, Action::Report, "", now_ms)
-    })
+    store.write(|tx| report_in(tx, worker, record, now_ms))
+}
+
+/// [`report`] inside a larger transaction (see [`save_in`]).
+pub fn report_in(
+    tx: &mut StoreTx<'_>,
+    worker: &Worker<'_>,
+    record: Incident,
+    now_ms: i64,
+) -> Result<Incident, WorkError> {
+    let saved = save_in(tx, worker, record, now_ms)?;
+    step_in(tx, worker, saved.meta.id, Action::Report, "", now_ms)
 }
 
 fn step_in(

@@ -10,7 +10,7 @@ use crate::model::{
     Meta, Projection, RecordKind, Resident, Visit, VisitForm, VisitKind, VisitTarget,
     VisitTargetKind,
 };
-use crate::store::{ListQuery, Store, StoreError};
+use crate::store::{ListQuery, Store, StoreError, StoreTx};
 
 /// Days ahead within which a visit counts as due soon (将到期).
 pub const VISIT_DUE_SOON_DAYS: i64 = 7;
@@ -144,26 +144,34 @@ pub fn record(
     visit: Visit,
     now_ms: i64,
 ) -> Result<Visit, WorkError> {
-    store.write(|tx| {
-        let mut visit = visit;
-        if visit.target.kind != VisitTargetKind::Resident {
-            return save_in(tx, worker, visit, now_ms);
-        }
-        let resident_id = visit.target.id;
-        let mut resident: Resident = tx
-            .get(resident_id)?
-            .ok_or(StoreError::NotFound(resident_id))?;
-        visit_recorded(&mut visit, &mut resident);
-        let visit = save_in(tx, worker, visit, now_ms)?;
-        let next = resident.next_visit_due;
-        tx.update::<Resident>(
-            resident_id,
-            &worker.author(now_ms),
-            day_of(now_ms),
-            |current| current.next_visit_due = next,
-        )?;
-        Ok(visit)
-    })
+    store.write(|tx| record_in(tx, worker, visit, now_ms))
+}
+
+/// [`record`] inside a larger transaction (see
+/// [`super::forms::save_in`]).
+pub fn record_in(
+    tx: &mut StoreTx<'_>,
+    worker: &Worker<'_>,
+    mut visit: Visit,
+    now_ms: i64,
+) -> Result<Visit, WorkError> {
+    if visit.target.kind != VisitTargetKind::Resident {
+        return save_in(tx, worker, visit, now_ms);
+    }
+    let resident_id = visit.target.id;
+    let mut resident: Resident = tx
+        .get(resident_id)?
+        .ok_or(StoreError::NotFound(resident_id))?;
+    visit_recorded(&mut visit, &mut resident);
+    let visit = save_in(tx, worker, visit, now_ms)?;
+    let next = resident.next_visit_due;
+    tx.update::<Resident>(
+        resident_id,
+        &worker.author(now_ms),
+        day_of(now_ms),
+        |current| current.next_visit_due = next,
+    )?;
+    Ok(visit)
 }
 
 #[cfg(test)]

@@ -7,8 +7,11 @@
 //! It holds what the record will hold (names, ID numbers, phones), so it
 //! lives here, in the encrypted store, and nowhere in clear: it goes with
 //! the store when the store is erased (a wipe, another user signing in)
-//! and is dropped when its record is saved. Drafts never sync: they are
-//! this device's unsaved typing, not records.
+//! and is dropped when its record is saved, in the save's own transaction
+//! ([`Store::write_form`]): a kill can come before the save or after it,
+//! never between the record and the draft, so a stale draft is never
+//! opened over the saved record. Drafts never sync: they are this
+//! device's unsaved typing, not records.
 //!
 //! A draft is bounded ([`MAX_DRAFT_BYTES`]): a form within its fields'
 //! limits is a few dozen KB of JSON, so a bigger one is a bug in the
@@ -17,7 +20,7 @@
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, StoreTx};
 
 /// The most JSON a draft may hold. A record a form can save at all is one
 /// change of at most `limits::MAX_CHANGE_BYTES`, the same bound.
@@ -98,14 +101,30 @@ impl Store {
             .transpose()
     }
 
-    /// Drops the draft under `key` (its record is saved, or the worker
-    /// discarded it). Whether there was one.
+    /// Drops the draft under `key` (the worker discarded it; a saved
+    /// record's goes with the save, [`Store::write_form`]). Whether there
+    /// was one.
     pub fn drop_draft(&mut self, key: &str) -> Result<bool, StoreError> {
-        let gone = self
-            .conn
-            .prepare_cached("DELETE FROM drafts WHERE key = ?1")?
-            .execute([key])?;
-        Ok(gone > 0)
+        delete_draft(&self.conn, key)
+    }
+
+    /// A form's save: `save` runs in one transaction ([`Store::write`])
+    /// that also drops the form's draft under `draft`, so the record and
+    /// the draft's end commit together. A save that fails keeps the draft
+    /// (nothing of the transaction is written); one that succeeds leaves
+    /// none. No draft key (a save from outside a form): `save` alone.
+    pub fn write_form<R, E: From<StoreError>>(
+        &mut self,
+        draft: Option<&str>,
+        save: impl FnOnce(&mut StoreTx<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
+        self.write(|tx| {
+            let saved = save(tx)?;
+            if let Some(key) = draft {
+                tx.drop_draft(key)?;
+            }
+            Ok(saved)
+        })
     }
 
     /// Every draft of `kind` (the key's first part: `incident`), newest
@@ -129,6 +148,20 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+impl StoreTx<'_> {
+    /// [`Store::drop_draft`] inside this transaction.
+    pub fn drop_draft(&mut self, key: &str) -> Result<bool, StoreError> {
+        delete_draft(&self.tx, key)
+    }
+}
+
+fn delete_draft(conn: &rusqlite::Connection, key: &str) -> Result<bool, StoreError> {
+    let gone = conn
+        .prepare_cached("DELETE FROM drafts WHERE key = ?1")?
+        .execute([key])?;
+    Ok(gone > 0)
 }
 
 fn read(key: String, text: &str, saved_at: i64) -> Result<Draft, StoreError> {

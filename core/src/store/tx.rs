@@ -18,7 +18,7 @@ use crate::model::{Record, ValidateCtx};
 
 /// The store inside one open transaction. See the [module docs](self).
 pub struct StoreTx<'a> {
-    tx: Transaction<'a>,
+    pub(super) tx: Transaction<'a>,
     calendar: &'a WorkCalendar,
     actor: &'a ActorId,
 }

@@ -11,6 +11,7 @@ use chacha20poly1305::aead::rand_core::RngCore;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::keystore::{Keystore, new_device_secret};
 use super::pin::{MAX_FAILURES, Pin, wait_after};
 use super::{DataKey, KEY_LEN, VaultError, open_with, seal_with};
 
@@ -22,6 +23,10 @@ const VERSION: u32 = 1;
 const PIN_AAD: &[u8] = b"gridwork data key, wrapped by the PIN";
 const RECOVERY_AAD: &[u8] = b"gridwork data key, wrapped by the server's recovery secret";
 const SALT_LEN: usize = 16;
+/// HKDF's `info` for the PIN wrap's key made of argon2id(PIN) and the
+/// platform keystore's device secret.
+const KEYSTORE_KEK_INFO: &[u8] =
+    b"gridwork PIN wrap key: argon2id(PIN) and the keystore's device secret";
 
 /// argon2id's cost, stored beside each wrap so it can be raised later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +66,31 @@ impl KdfParams {
     }
 }
 
+/// The key that wraps the data key for `pin`: argon2id of the PIN, and
+/// where the wrap was made with a platform keystore, that mixed with the
+/// keystore's device secret through HKDF-SHA256 (the wrap's salt as
+/// HKDF's salt). Without the device secret the PIN alone, tried offline,
+/// opens nothing.
+fn pin_kek(
+    kdf: &KdfParams,
+    pin: &Pin,
+    salt: &[u8],
+    device_secret: Option<&[u8]>,
+) -> Result<Zeroizing<[u8; KEY_LEN]>, VaultError> {
+    let from_pin = kdf.derive(pin, salt)?;
+    let Some(secret) = device_secret else {
+        return Ok(from_pin);
+    };
+    let mut ikm = Zeroizing::new(Vec::with_capacity(2 * KEY_LEN));
+    ikm.extend_from_slice(from_pin.as_ref());
+    ikm.extend_from_slice(secret);
+    let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(salt), &ikm)
+        .expand(KEYSTORE_KEK_INFO, out.as_mut())
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    Ok(out)
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct PinWrap {
     /// Hex.
@@ -68,6 +98,20 @@ struct PinWrap {
     kdf: KdfParams,
     /// Hex: nonce, then the data key sealed, then the tag.
     wrapped: String,
+    /// The platform keystore entry whose device secret the wrap's key
+    /// needs; absent for a wrap made where there was none (and in key
+    /// files written before the app used one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keystore: Option<KeystoreRef>,
+}
+
+/// Where a PIN wrap's device secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeystoreRef {
+    /// [`Keystore::kind`].
+    kind: String,
+    /// The entry's name in that keystore.
+    entry: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +134,10 @@ struct Contents {
     wait_until_ms: i64,
     /// The PIN's wrap was destroyed after too many wrong PINs.
     locked_out: bool,
+    /// The PIN's wrap was destroyed because the keystore no longer had
+    /// its device secret (also sets `locked_out`).
+    #[serde(default)]
+    keystore_lost: bool,
 }
 
 /// Whether a PIN is set and how the throttle stands, for the lock screen.
@@ -105,6 +153,12 @@ pub struct PinStatus {
     pub locked_out: bool,
     /// Wrong PINs left before the lock-out.
     pub tries_left: u32,
+    /// The platform keystore the PIN's wrap needs ([`Keystore::kind`]);
+    /// `None` where the PIN alone wraps the key.
+    pub keystore: Option<String>,
+    /// The lock-out came from the keystore losing the device secret (it
+    /// was reset), not from wrong PINs.
+    pub keystore_lost: bool,
 }
 
 /// The key file of one data folder. See the [vault](super) docs.
@@ -156,15 +210,39 @@ impl KeyFile {
             wait_ms: (c.wait_until_ms - now_ms).max(0),
             locked_out: c.locked_out,
             tries_left: MAX_FAILURES.saturating_sub(c.failures),
+            keystore: c
+                .pin
+                .as_ref()
+                .and_then(|w| w.keystore.as_ref())
+                .map(|k| k.kind.clone()),
+            keystore_lost: c.keystore_lost,
         }
     }
 
     /// Unwraps the data key with `pin` at `now_ms`. A wrong PIN is
     /// counted (on disk, before the key derivation runs) and costs the
     /// next try a wait; the [`MAX_FAILURES`]th destroys the PIN's wrap.
-    pub fn unlock(&mut self, pin: &Pin, now_ms: i64) -> Result<DataKey, VaultError> {
+    ///
+    /// A wrap made with a platform keystore needs its device secret from
+    /// `keystore`: a keystore that does not answer leaves everything as it
+    /// was ([`VaultError::KeystoreUnavailable`], no try counted); one that
+    /// answers without the entry (reset, or a data folder copied to
+    /// another device) makes the PIN's wrap useless, so it is destroyed
+    /// like after a lock-out ([`VaultError::KeystoreLost`]): a fresh
+    /// server login recovers the same key. A wrap made without a keystore
+    /// is made again with `keystore` when the PIN opens it.
+    pub fn unlock(
+        &mut self,
+        pin: &Pin,
+        now_ms: i64,
+        keystore: Option<&dyn Keystore>,
+    ) -> Result<DataKey, VaultError> {
         if self.contents.locked_out {
-            return Err(VaultError::LockedOut);
+            return Err(if self.contents.keystore_lost {
+                VaultError::KeystoreLost
+            } else {
+                VaultError::LockedOut
+            });
         }
         let Some(wrap) = self.contents.pin.clone() else {
             return Err(VaultError::NoPin);
@@ -173,16 +251,37 @@ impl KeyFile {
         if wait_ms > 0 {
             return Err(VaultError::Throttled { wait_ms });
         }
+        let device_secret = match &wrap.keystore {
+            Some(at) => Some(self.device_secret(at, keystore)?),
+            None => None,
+        };
         // Counted as wrong until it proves right.
         self.contents.failures += 1;
         self.contents.wait_until_ms = now_ms + wait_after(self.contents.failures);
         self.save()?;
         let salt = decode(&wrap.salt)?;
-        let kek = wrap.kdf.derive(pin, &salt)?;
+        let kek = pin_kek(
+            &wrap.kdf,
+            pin,
+            &salt,
+            device_secret.as_deref().map(|s| &s[..]),
+        )?;
         if let Some(key) = unwrap_key(&kek, &decode(&wrap.wrapped)?, PIN_AAD) {
             self.contents.failures = 0;
             self.contents.wait_until_ms = 0;
             self.save()?;
+            if wrap.keystore.is_none()
+                && let Some(keystore) = keystore
+            {
+                // A wrap made before there was a keystore (an earlier
+                // version, or a session without one): made again with it
+                // now, while the PIN is at hand.
+                tracing::info!(
+                    keystore = keystore.kind(),
+                    "the PIN's key wrap now needs the platform keystore too"
+                );
+                self.set_pin(&key, pin, wrap.kdf, Some(keystore))?;
+            }
             return Ok(key);
         }
         let failures = self.contents.failures;
@@ -202,22 +301,88 @@ impl KeyFile {
         })
     }
 
+    /// The device secret a wrap made with the keystore `at` needs; see
+    /// [`KeyFile::unlock`].
+    fn device_secret(
+        &mut self,
+        at: &KeystoreRef,
+        keystore: Option<&dyn Keystore>,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let Some(keystore) = keystore else {
+            tracing::warn!(keystore = %at.kind, "the PIN's wrap needs a platform keystore and none is available");
+            return Err(VaultError::KeystoreUnavailable);
+        };
+        let found = if keystore.kind() == at.kind {
+            keystore.get(&at.entry).map_err(|e| {
+                tracing::warn!(error = %e, "the platform keystore did not answer");
+                VaultError::KeystoreUnavailable
+            })?
+        } else {
+            None
+        };
+        match found {
+            Some(secret) if secret.len() == KEY_LEN => Ok(secret),
+            _ => {
+                tracing::warn!(
+                    keystore = %at.kind,
+                    "the platform keystore no longer holds the device secret: the PIN's key wrap is destroyed"
+                );
+                self.contents.pin = None;
+                self.contents.locked_out = true;
+                self.contents.keystore_lost = true;
+                self.save()?;
+                Err(VaultError::KeystoreLost)
+            }
+        }
+    }
+
     /// Wraps `key` with a new `pin` (replacing the PIN's wrap, if any) and
     /// writes the file: setting a PIN, changing it, or setting a new one
-    /// after a lock-out. The data is not re-encrypted.
-    pub fn set_pin(&mut self, key: &DataKey, pin: &Pin, kdf: KdfParams) -> Result<(), VaultError> {
+    /// after a lock-out. The data is not re-encrypted. With a `keystore`
+    /// the wrap's key also needs a new device secret kept there (the
+    /// previous wrap's entry is deleted once the file is written); a
+    /// keystore that refuses it leaves the PIN alone to wrap the key, as
+    /// where there is none (logged).
+    pub fn set_pin(
+        &mut self,
+        key: &DataKey,
+        pin: &Pin,
+        kdf: KdfParams,
+        keystore: Option<&dyn Keystore>,
+    ) -> Result<(), VaultError> {
         let mut salt = [0u8; SALT_LEN];
         OsRng.fill_bytes(&mut salt);
-        let kek = kdf.derive(pin, &salt)?;
+        let device = match keystore.map(|k| (k, new_device_secret(k))) {
+            Some((k, Ok((entry, secret)))) => Some((
+                KeystoreRef {
+                    kind: k.kind().to_string(),
+                    entry,
+                },
+                secret,
+            )),
+            Some((k, Err(e))) => {
+                tracing::warn!(keystore = k.kind(), error = %e, "the platform keystore did not take a device secret: the PIN alone wraps the key");
+                None
+            }
+            None => None,
+        };
+        let kek = pin_kek(&kdf, pin, &salt, device.as_ref().map(|(_, s)| &s[..]))?;
+        let old = self.contents.pin.take().and_then(|w| w.keystore);
         self.contents.pin = Some(PinWrap {
             salt: hex::encode(salt),
             kdf,
             wrapped: hex::encode(seal_with(&kek, key.bytes(), PIN_AAD)),
+            keystore: device.map(|(at, _)| at),
         });
         self.contents.failures = 0;
         self.contents.wait_until_ms = 0;
         self.contents.locked_out = false;
-        self.save()
+        self.contents.keystore_lost = false;
+        self.save()?;
+        if let (Some(old), Some(keystore)) = (old, keystore) {
+            delete_entry(&old, keystore);
+        }
+        Ok(())
     }
 
     /// Wraps `key` also with the recovery `secret` the server keeps for
@@ -254,6 +419,15 @@ impl KeyFile {
         unwrap_key(secret, &decode(&wrap.wrapped)?, RECOVERY_AAD).ok_or(VaultError::WrongRecovery)
     }
 
+    /// Deletes the PIN wrap's device secret from `keystore`, if it has
+    /// one there: with the key file going too (a wipe), not even the PIN
+    /// and a copy of the folder open it again.
+    pub fn delete_device_secret(&self, keystore: &dyn Keystore) {
+        if let Some(at) = self.contents.pin.as_ref().and_then(|w| w.keystore.as_ref()) {
+            delete_entry(at, keystore);
+        }
+    }
+
     fn save(&self) -> Result<(), VaultError> {
         let json = serde_json::to_vec_pretty(&self.contents)
             .map_err(|e| VaultError::Corrupt(e.to_string()))?;
@@ -262,14 +436,30 @@ impl KeyFile {
     }
 }
 
+/// Deletes the keystore entry `at`, when it is in `keystore` (a failure
+/// is logged: an entry left behind opens nothing without the key file).
+fn delete_entry(at: &KeystoreRef, keystore: &dyn Keystore) {
+    if at.kind == keystore.kind()
+        && let Err(e) = keystore.delete(&at.entry)
+    {
+        tracing::warn!(error = %e, "an old device secret could not be deleted from the platform keystore");
+    }
+}
+
 /// Crypto-erase: destroys the key file of the data folder `dir`, so the
 /// store and every sealed file in it are random bytes from now on. The
 /// file is overwritten with zeros and synced before it is removed (a
 /// flash disk may still keep old blocks; the wraps in them need the PIN or
-/// the server's secret, which a lost device no longer gets). Missing keys
-/// are not an error.
-pub fn destroy_keys(dir: &Path) -> Result<(), VaultError> {
+/// the server's secret, which a lost device no longer gets), and the PIN
+/// wrap's device secret is deleted from `keystore`. Missing keys are not
+/// an error.
+pub fn destroy_keys(dir: &Path, keystore: Option<&dyn Keystore>) -> Result<(), VaultError> {
     let path = dir.join(KEYS_FILE);
+    if let Some(keystore) = keystore
+        && let Ok(Some(file)) = KeyFile::load(dir)
+    {
+        file.delete_device_secret(keystore);
+    }
     match std::fs::metadata(&path) {
         Ok(meta) => {
             let mut file = std::fs::OpenOptions::new().write(true).open(&path)?;
@@ -338,7 +528,7 @@ mod tests {
         assert!(KeyFile::load(dir.path()).unwrap().is_none());
         let key = DataKey::generate();
         KeyFile::new(dir.path())
-            .set_pin(&key, &pin("135792"), FAST)
+            .set_pin(&key, &pin("135792"), FAST, None)
             .unwrap();
         let raw = std::fs::read(dir.path().join(KEYS_FILE)).unwrap();
         assert!(
@@ -348,14 +538,20 @@ mod tests {
         assert!(!String::from_utf8_lossy(&raw).contains(&hex::encode(key.bytes())));
 
         let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
-        assert_eq!(file.unlock(&pin("135792"), 0).unwrap().bytes(), key.bytes());
-        file.set_pin(&key, &pin("246813"), FAST).unwrap();
+        assert_eq!(
+            file.unlock(&pin("135792"), 0, None).unwrap().bytes(),
+            key.bytes()
+        );
+        file.set_pin(&key, &pin("246813"), FAST, None).unwrap();
         let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
         assert!(matches!(
-            file.unlock(&pin("135792"), 0),
+            file.unlock(&pin("135792"), 0, None),
             Err(VaultError::WrongPin { failures: 1, .. })
         ));
-        assert_eq!(file.unlock(&pin("246813"), 0).unwrap().bytes(), key.bytes());
+        assert_eq!(
+            file.unlock(&pin("246813"), 0, None).unwrap().bytes(),
+            key.bytes()
+        );
         assert_eq!(file.status(0).failures, 0, "a right PIN clears the count");
     }
 
@@ -364,7 +560,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = DataKey::generate();
         let mut file = KeyFile::new(dir.path());
-        file.set_pin(&key, &pin("135792"), FAST).unwrap();
+        file.set_pin(&key, &pin("135792"), FAST, None).unwrap();
         file.wrap_for_recovery(&key, "device-1", &[9; KEY_LEN])
             .unwrap();
         let mut now = 1_000_000;
@@ -372,13 +568,13 @@ mod tests {
         for n in 1..MAX_FAILURES {
             // A restart between tries: the count is on disk.
             let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
-            match file.unlock(&pin("000001"), now) {
+            match file.unlock(&pin("000001"), now, None) {
                 Err(VaultError::WrongPin { failures, wait_ms }) => {
                     assert_eq!(failures, n);
                     waits.push(wait_ms);
                     if wait_ms > 0 {
                         // Even the right PIN waits.
-                        let early = file.unlock(&pin("135792"), now + wait_ms - 1);
+                        let early = file.unlock(&pin("135792"), now + wait_ms - 1, None);
                         assert!(matches!(early, Err(VaultError::Throttled { .. })));
                         assert_eq!(file.status(now).wait_ms, wait_ms);
                     }
@@ -393,14 +589,14 @@ mod tests {
         );
         let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
         assert!(matches!(
-            file.unlock(&pin("000001"), now),
+            file.unlock(&pin("000001"), now, None),
             Err(VaultError::LockedOut)
         ));
         let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
         let status = file.status(now);
         assert!(status.locked_out && !status.set, "{status:?}");
         assert!(matches!(
-            file.unlock(&pin("135792"), now + 1_000_000_000),
+            file.unlock(&pin("135792"), now + 1_000_000_000, None),
             Err(VaultError::LockedOut)
         ));
 
@@ -412,10 +608,133 @@ mod tests {
         assert_eq!(file.recovery_device(), Some("device-1"));
         let recovered = file.recover(&[9; KEY_LEN]).unwrap();
         assert_eq!(recovered.bytes(), key.bytes());
-        file.set_pin(&recovered, &pin("246813"), FAST).unwrap();
+        file.set_pin(&recovered, &pin("246813"), FAST, None)
+            .unwrap();
         let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
         assert_eq!(
-            file.unlock(&pin("246813"), now).unwrap().bytes(),
+            file.unlock(&pin("246813"), now, None).unwrap().bytes(),
+            key.bytes()
+        );
+    }
+
+    #[test]
+    fn with_a_keystore_the_pin_alone_opens_nothing_and_a_reset_keystore_needs_the_server() {
+        use crate::vault::keystore::MemoryKeystore;
+        let dir = tempfile::tempdir().unwrap();
+        let keystore = MemoryKeystore::default();
+        let ks: Option<&dyn Keystore> = Some(&keystore);
+        let key = DataKey::generate();
+        let mut file = KeyFile::new(dir.path());
+        file.set_pin(&key, &pin("135792"), FAST, ks).unwrap();
+        file.wrap_for_recovery(&key, "device-1", &[9; KEY_LEN])
+            .unwrap();
+        assert_eq!(keystore.len(), 1);
+        let status = file.status(0);
+        assert_eq!(status.keystore.as_deref(), Some("memory"));
+        let raw = std::fs::read_to_string(dir.path().join(KEYS_FILE)).unwrap();
+        assert!(raw.contains("\"keystore\""), "{raw}");
+
+        // The keystore's secret and the PIN open it.
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            file.unlock(&pin("135792"), 0, ks).unwrap().bytes(),
+            key.bytes()
+        );
+
+        // A copy of the folder whose key file is edited to say no keystore
+        // is needed: the right PIN alone does not open it.
+        let copy = tempfile::tempdir().unwrap();
+        let mut json: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        json["pin"].as_object_mut().unwrap().remove("keystore");
+        std::fs::write(copy.path().join(KEYS_FILE), json.to_string()).unwrap();
+        let mut stolen = KeyFile::load(copy.path()).unwrap().unwrap();
+        assert!(matches!(
+            stolen.unlock(&pin("135792"), 0, None),
+            Err(VaultError::WrongPin { failures: 1, .. })
+        ));
+
+        // No keystore answering: nothing is counted or destroyed.
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert!(matches!(
+            file.unlock(&pin("135792"), 0, None),
+            Err(VaultError::KeystoreUnavailable)
+        ));
+        assert_eq!(file.status(0).failures, 0);
+        assert!(file.status(0).set);
+
+        // Changing the PIN makes a new device secret and deletes the old.
+        file.set_pin(&key, &pin("246813"), FAST, ks).unwrap();
+        assert_eq!(keystore.len(), 1);
+
+        // The keystore is reset: the PIN's wrap is useless and destroyed,
+        // the server's secret still gets the key back.
+        keystore.clear();
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert!(matches!(
+            file.unlock(&pin("246813"), 0, ks),
+            Err(VaultError::KeystoreLost)
+        ));
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        let status = file.status(0);
+        assert!(
+            status.locked_out && status.keystore_lost && !status.set,
+            "{status:?}"
+        );
+        assert!(matches!(
+            file.unlock(&pin("246813"), 0, ks),
+            Err(VaultError::KeystoreLost)
+        ));
+        let recovered = file.recover(&[9; KEY_LEN]).unwrap();
+        assert_eq!(recovered.bytes(), key.bytes());
+        file.set_pin(&recovered, &pin("246813"), FAST, ks).unwrap();
+        assert!(!file.status(0).keystore_lost);
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            file.unlock(&pin("246813"), 0, ks).unwrap().bytes(),
+            key.bytes()
+        );
+
+        // A wipe deletes the device secret too.
+        destroy_keys(dir.path(), ks).unwrap();
+        assert!(keystore.is_empty());
+    }
+
+    #[test]
+    fn without_a_keystore_the_key_file_is_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = DataKey::generate();
+        let mut file = KeyFile::new(dir.path());
+        file.set_pin(&key, &pin("135792"), FAST, None).unwrap();
+        assert_eq!(file.status(0).keystore, None);
+        let raw = std::fs::read_to_string(dir.path().join(KEYS_FILE)).unwrap();
+        assert!(!raw.contains("keystore\":"), "{raw}");
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            file.unlock(&pin("135792"), 0, None).unwrap().bytes(),
+            key.bytes()
+        );
+
+        // A keystore answering at a later unlock: the wrap is made again
+        // with its device secret, and needs it from then on.
+        let keystore = crate::vault::keystore::MemoryKeystore::default();
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            file.unlock(&pin("135792"), 0, Some(&keystore))
+                .unwrap()
+                .bytes(),
+            key.bytes()
+        );
+        assert_eq!(keystore.len(), 1);
+        let mut file = KeyFile::load(dir.path()).unwrap().unwrap();
+        assert_eq!(file.status(0).keystore.as_deref(), Some("memory"));
+        assert!(matches!(
+            file.unlock(&pin("135792"), 0, None),
+            Err(VaultError::KeystoreUnavailable)
+        ));
+        assert_eq!(
+            file.unlock(&pin("135792"), 0, Some(&keystore))
+                .unwrap()
+                .bytes(),
             key.bytes()
         );
     }
@@ -425,10 +744,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = DataKey::generate();
         KeyFile::new(dir.path())
-            .set_pin(&key, &pin("135792"), FAST)
+            .set_pin(&key, &pin("135792"), FAST, None)
             .unwrap();
-        destroy_keys(dir.path()).unwrap();
+        destroy_keys(dir.path(), None).unwrap();
         assert!(KeyFile::load(dir.path()).unwrap().is_none());
-        destroy_keys(dir.path()).unwrap();
+        destroy_keys(dir.path(), None).unwrap();
     }
 }

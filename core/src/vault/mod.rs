@@ -13,9 +13,31 @@
 //! - **The key file** (`keys.json`, [`KeyFile`]) holds the data key
 //!   wrapped (sealed) twice: by a key derived from the worker's six-digit
 //!   PIN (argon2id, a random 16-byte salt, the parameters stored beside it
-//!   so they can be raised later), and by a recovery secret the server
-//!   keeps for this device ([`KeyFile::wrap_for_recovery`]). Changing the
-//!   PIN wraps the same data key again: nothing else is re-encrypted.
+//!   so they can be raised later) and, where the platform has a keystore,
+//!   a device secret kept there (below), and by a recovery secret the
+//!   server keeps for this device ([`KeyFile::wrap_for_recovery`]).
+//!   Changing the PIN wraps the same data key again: nothing else is
+//!   re-encrypted.
+//! - **The platform keystore** ([`Keystore`]; the app's is the Secret
+//!   Service on Linux, the Keychain on Apple's systems, the Credential
+//!   Manager on Windows: `src-tauri/src/keystore.rs`). Each PIN wrap made
+//!   where one answers gets 32 random bytes of its own, stored there under
+//!   a new entry and never in the data folder; the wrap's key is
+//!   HKDF-SHA256 of argon2id(PIN) and that device secret, and the key file
+//!   names the keystore and the entry beside the wrap. A copy of the data
+//!   folder then does not open with the right PIN: the secret stays
+//!   behind. At unlock a keystore that does not answer changes nothing
+//!   ([`VaultError::KeystoreUnavailable`], no try counted); one that
+//!   answers without the entry (a reset keyring, or another device) makes
+//!   the PIN's wrap useless, so it is destroyed as after a lock-out
+//!   ([`VaultError::KeystoreLost`]) and a fresh password login recovers
+//!   the same key (below): a reset keystore never loses data. A new PIN
+//!   gets a new secret and the old entry is deleted; a wipe deletes it
+//!   too. A wrap made without one (an earlier version) is made again with
+//!   it at the first unlock where one answers. Where there is no keystore (Android in this build, a Linux
+//!   session without a Secret Service) or it refuses the secret, the PIN
+//!   alone wraps the key, as before, and the app says so (its log, and
+//!   the About screen: `PinView::keystore`).
 //! - **Wrong PINs** are counted in the key file before the key derivation
 //!   runs (a killed app cannot skip the count) and cost growing waits
 //!   ([`pin::wait_after`]); a restart does not reset them. The
@@ -41,12 +63,15 @@
 //! - **Crypto-erase** ([`destroy_keys`]): deleting the key file leaves the
 //!   store and the sealed files as random bytes.
 //!
-//! What this does not stop: someone holding a copy of the data folder can
-//! try every PIN offline against the PIN's wrap (argon2id makes each try
-//! cost what an unlock costs; the throttle only binds the app). A platform
-//! keystore, where the tablet has one, is the place for a third wrap that
-//! closes that; this build has none on Linux.
+//! What this does not stop: where the PIN alone wraps the key (no
+//! keystore), someone holding a copy of the data folder can try every PIN
+//! offline against the PIN's wrap (argon2id makes each try cost what an
+//! unlock costs; the throttle only binds the app). With a keystore they
+//! need its device secret as well, which a copy of the folder does not
+//! carry; someone holding the unlocked device itself (its keystore open)
+//! is bound by the throttle only.
 
+pub mod keystore;
 pub mod pin;
 pub mod sign_in;
 
@@ -57,6 +82,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 pub use keyfile::{KEYS_FILE, KdfParams, KeyFile, PinStatus, destroy_keys};
+pub use keystore::{Keystore, KeystoreError};
 /// Keys and PINs held in memory are zeroized when dropped.
 pub use zeroize::Zeroizing;
 
@@ -95,6 +121,12 @@ pub enum VaultError {
     WrongRecovery,
     #[error("a PIN is set: it is typed before anything else")]
     PinNotTyped,
+    #[error(
+        "the platform keystore no longer holds the PIN's device secret: sign in to the server again to set a new PIN"
+    )]
+    KeystoreLost,
+    #[error("the PIN's wrap needs the platform keystore, which did not answer")]
+    KeystoreUnavailable,
 }
 
 impl VaultError {
@@ -111,6 +143,8 @@ impl VaultError {
             VaultError::Unseal => "vault_unseal",
             VaultError::WrongRecovery => "vault_wrong_recovery",
             VaultError::PinNotTyped => "locked",
+            VaultError::KeystoreLost => "pin_keystore_lost",
+            VaultError::KeystoreUnavailable => "keystore_unavailable",
         }
     }
 }

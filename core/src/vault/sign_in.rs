@@ -7,7 +7,8 @@
 //! - With a PIN set but not typed, the sign-in is refused: the PIN comes
 //!   first ([`VaultError::PinNotTyped`]).
 //! - With a key file but no PIN (ten wrong PINs destroyed its wrap, or the
-//!   first sign-in ended before a PIN was chosen), the server's recovery
+//!   platform keystore lost its device secret, or the first sign-in ended
+//!   before a PIN was chosen), the server's recovery
 //!   secret from this login unwraps the same key: the store, the outbox
 //!   and the photos are kept, and the worker chooses a new PIN.
 //! - When it does not (a key file from an enrolment made before the
@@ -23,7 +24,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::{DataKey, KEY_LEN, KeyFile, VaultError, destroy_keys};
+use super::{DataKey, KEY_LEN, KeyFile, Keystore, VaultError, destroy_keys};
 
 /// What a sign-in did with the data key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,11 +50,13 @@ pub fn recovery_device(dir: &Path) -> Result<Option<String>, VaultError> {
 
 /// The data key for a sign-in in data folder `dir` (see the module
 /// docs): `held` is the key the app holds, `recovery` the new enrolment
-/// and the secret its login answer carried.
+/// and the secret its login answer carried, `keystore` the platform
+/// keystore whose device secret a destroyed key file's PIN wrap used.
 pub fn key_for_sign_in(
     dir: &Path,
     held: Option<&DataKey>,
     recovery: Option<(&str, &[u8; KEY_LEN])>,
+    keystore: Option<&dyn Keystore>,
 ) -> Result<(DataKey, SignInKey), VaultError> {
     let file = KeyFile::load(dir)?;
     let (key, how) = match (held, file) {
@@ -63,14 +66,16 @@ pub fn key_for_sign_in(
         (None, Some(file)) if file.status(0).set => return Err(VaultError::PinNotTyped),
         (None, Some(file)) => match recovery.map(|(_, secret)| file.recover(secret)) {
             Some(Ok(key)) => {
-                tracing::info!("signed in after a PIN lock-out: the data key is recovered");
+                tracing::info!(
+                    "signed in after a PIN lock-out or a keystore reset: the data key is recovered"
+                );
                 (key, SignInKey::Recovered)
             }
             _ => {
                 tracing::warn!(
                     "signing in without a PIN and without a recovery secret that opens the key: the old data key is gone"
                 );
-                destroy_keys(dir)?;
+                destroy_keys(dir, keystore)?;
                 (DataKey::generate(), SignInKey::Replaced)
             }
         },
@@ -93,7 +98,7 @@ mod tests {
         let wrong = Pin::parse("000001").unwrap();
         let mut now = 0;
         for _ in 0..MAX_FAILURES {
-            let _ = file.unlock(&wrong, now);
+            let _ = file.unlock(&wrong, now, None);
             now += 1_000_000_000;
         }
         assert!(file.status(now).locked_out);
@@ -102,31 +107,34 @@ mod tests {
     #[test]
     fn a_locked_out_device_gets_its_key_back_with_the_secret_and_loses_it_without() {
         let dir = tempfile::tempdir().unwrap();
-        let (key, how) = key_for_sign_in(dir.path(), None, Some(("d1", &[1; KEY_LEN]))).unwrap();
+        let (key, how) =
+            key_for_sign_in(dir.path(), None, Some(("d1", &[1; KEY_LEN])), None).unwrap();
         assert_eq!(how, SignInKey::New);
         assert_eq!(recovery_device(dir.path()).unwrap().as_deref(), Some("d1"));
         let pin = Pin::parse("135792").unwrap();
         KeyFile::load(dir.path())
             .unwrap()
             .unwrap()
-            .set_pin(&key, &pin, KdfParams::FAST_FOR_TESTS)
+            .set_pin(&key, &pin, KdfParams::FAST_FOR_TESTS, None)
             .unwrap();
         assert!(matches!(
-            key_for_sign_in(dir.path(), None, Some(("d2", &[1; KEY_LEN]))),
+            key_for_sign_in(dir.path(), None, Some(("d2", &[1; KEY_LEN])), None),
             Err(VaultError::PinNotTyped)
         ));
         let (again, how) =
-            key_for_sign_in(dir.path(), Some(&key), Some(("d2", &[2; KEY_LEN]))).unwrap();
+            key_for_sign_in(dir.path(), Some(&key), Some(("d2", &[2; KEY_LEN])), None).unwrap();
         assert_eq!((again.bytes(), how), (key.bytes(), SignInKey::Held));
         assert_eq!(recovery_device(dir.path()).unwrap().as_deref(), Some("d2"));
 
         lock_out(dir.path());
-        let (back, how) = key_for_sign_in(dir.path(), None, Some(("d3", &[2; KEY_LEN]))).unwrap();
+        let (back, how) =
+            key_for_sign_in(dir.path(), None, Some(("d3", &[2; KEY_LEN])), None).unwrap();
         assert_eq!((back.bytes(), how), (key.bytes(), SignInKey::Recovered));
         assert_eq!(recovery_device(dir.path()).unwrap().as_deref(), Some("d3"));
 
         // A secret that does not open it (the server refused to hand it on).
-        let (other, how) = key_for_sign_in(dir.path(), None, Some(("d4", &[9; KEY_LEN]))).unwrap();
+        let (other, how) =
+            key_for_sign_in(dir.path(), None, Some(("d4", &[9; KEY_LEN])), None).unwrap();
         assert_eq!(how, SignInKey::Replaced);
         assert_ne!(other.bytes(), key.bytes());
         let file = KeyFile::load(dir.path()).unwrap().unwrap();
@@ -143,10 +151,11 @@ mod tests {
                 &key,
                 &Pin::parse("135792").unwrap(),
                 KdfParams::FAST_FOR_TESTS,
+                None,
             )
             .unwrap();
         lock_out(dir.path());
-        let (new, how) = key_for_sign_in(dir.path(), None, None).unwrap();
+        let (new, how) = key_for_sign_in(dir.path(), None, None, None).unwrap();
         assert_eq!(how, SignInKey::Replaced);
         assert_ne!(new.bytes(), key.bytes());
         assert!(KeyFile::load(dir.path()).unwrap().is_none());

@@ -558,7 +558,12 @@ pub const PIN: &str = "135792";
 pub fn open_store(data_dir: &Path, pin: &str) -> Result<gridwork_core::store::Store> {
     use gridwork_core::vault::{KeyFile, pin::Pin};
     let mut keys = KeyFile::load(data_dir)?.context("the app's key file")?;
-    let key = keys.unlock(&Pin::parse(pin)?, jiff::Timestamp::now().as_millisecond())?;
+    // The app under test has no platform keystore (no D-Bus session).
+    let key = keys.unlock(
+        &Pin::parse(pin)?,
+        jiff::Timestamp::now().as_millisecond(),
+        None,
+    )?;
     Ok(gridwork_core::store::Store::open_encrypted(
         data_dir.join("device.sqlite"),
         automerge::ActorId::random(),

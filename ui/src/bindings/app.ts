@@ -39,7 +39,7 @@ fields: Array<FieldError>, };
  * `TransitionError::code`, the server's API codes …) where those reach a
  * person as they are; the few the shell adds say so.
  */
-export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "draft_too_big" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "locked" | "pin_wrong" | "pin_wrong_wait" | "pin_throttled" | "pin_locked_out" | "pin_not_set" | "pin_already_set" | "pin_not_six_digits" | "pin_same_digit" | "pin_run" | "pin_alternating" | "pin_birth_date" | "vault_failed" | "device_wiped";
+export type ErrorCode = "internal" | "not_signed_in" | "invalid_input" | "bad_field" | "invalid" | "not_found" | "already_exists" | "store_too_new" | "store_failed" | "draft_too_big" | "photo_hash_mismatch" | "photo_bad_address" | "not_an_image" | "too_many_pixels" | "too_large" | "corrupt_image" | "point_outside_grid" | "patrol_ended" | "task_line_missing" | "task_note_too_long" | "conflict_changed" | "previous_user_unsent" | "wrong_status" | "role_not_allowed" | "own_work" | "reason_required" | "photos_required" | "not_up" | "bad_deadline" | "not_assignee" | "unreachable" | "untrusted_certificate" | "plain_http_refused" | "bad_server_url" | "bad_ca_certificate" | "bad_credentials" | "account_disabled" | "console_only_account" | "signed_out" | "rate_limited" | "busy" | "server_refused" | "sync_unreadable" | "locked" | "pin_wrong" | "pin_wrong_wait" | "pin_throttled" | "pin_locked_out" | "pin_keystore_lost" | "keystore_unavailable" | "pin_not_set" | "pin_already_set" | "pin_not_six_digits" | "pin_same_digit" | "pin_run" | "pin_alternating" | "pin_birth_date" | "vault_failed" | "device_wiped";
 
 /**
  * What is wrong with one form field.
@@ -153,7 +153,21 @@ recovered: boolean,
  * before the server kept recovery secrets, or one it no longer hands
  * on): the data from before is gone.
  */
-data_lost: boolean, };
+data_lost: boolean, 
+/**
+ * The platform keystore the app uses (`secret-service`,
+ * `apple-keychain`, `windows-credential-manager`): a PIN chosen or
+ * typed here wraps the data key with its device secret too, so a copy
+ * of the data folder does not open with the PIN alone. `None`: there
+ * is none here, and the PIN alone protects the data (a copy of the
+ * folder can be tried PIN by PIN offline).
+ */
+keystore: string | null, 
+/**
+ * The lock-out came from the keystore losing the device secret (it
+ * was reset), not from wrong PINs; a sign-in keeps the data.
+ */
+keystore_lost: boolean, };
 
 /**
  * The one field code that is not a validation code.
@@ -303,21 +317,21 @@ export type Commands = {
   list_records: { args: { query: ListArgs }, result: Array<Projection> },
   new_household: { args: Record<string, never>, result: Household },
   get_household: { args: { id: string }, result: Household },
-  save_household: { args: { record: Household }, result: Household },
+  save_household: { args: { record: Household, draft: string | null }, result: Household },
   new_resident: { args: { householdId: string }, result: Resident },
   get_resident: { args: { id: string }, result: Resident },
   care_tag_options: { args: Record<string, never>, result: Array<CareTagOption> },
-  save_resident: { args: { record: Resident }, result: Resident },
+  save_resident: { args: { record: Resident, draft: string | null }, result: Resident },
   check_id_number: { args: { number: string }, result: IdNumberInfo },
   new_incident: { args: Record<string, never>, result: Incident },
   get_incident: { args: { id: string }, result: IncidentView },
-  save_incident: { args: { record: Incident }, result: IncidentView },
+  save_incident: { args: { record: Incident, draft: string | null }, result: IncidentView },
   transition_incident: { args: { args: TransitionArgs }, result: IncidentView },
-  report_incident: { args: { record: Incident }, result: IncidentView },
+  report_incident: { args: { record: Incident, draft: string | null }, result: IncidentView },
   due_visits: { args: Record<string, never>, result: Array<DueVisit> },
   map_features: { args: Record<string, never>, result: Array<MapFeature> },
   new_visit: { args: { residentId: string }, result: Visit },
-  record_visit: { args: { record: Visit }, result: Visit },
+  record_visit: { args: { record: Visit, draft: string | null }, result: Visit },
   get_conflicts: { args: { id: string }, result: Array<Conflict> },
   resolve_conflict: { args: { args: ResolveArgs }, result: Array<Conflict> },
   start_patrol: { args: Record<string, never>, result: PatrolView },

@@ -41,6 +41,8 @@ const en: MessageSchema = {
   home: {
     about: 'About',
     version: 'Version',
+    keystore: 'Device keystore',
+    keystoreNone: 'None: the PIN alone protects the data',
     loading: 'Loading…',
     language: 'Language',
     greeting: 'Hello, {name}',
@@ -344,6 +346,8 @@ const en: MessageSchema = {
     confirm: 'OK',
     mismatch: 'The two PINs differ; choose again',
     lockedOut: 'Too many wrong PINs: the PIN no longer unlocks this device. Sign in to the server again, then choose a new PIN',
+    keystoreLost:
+      "This device's keystore was reset: the PIN no longer unlocks it. Sign in to the server again (the data is kept), then choose a new PIN",
     signInAgain: 'Sign in again',
     idleMinutes: 'Lock after idle (minutes)',
     recovered: 'Signed in again: all data on this device is kept. Choose a new PIN',
@@ -426,6 +430,9 @@ const en: MessageSchema = {
     pin_wrong_wait: 'Wrong PIN: {left} tries left; wait {wait_s} s',
     pin_throttled: 'Too many wrong PINs: wait {wait_s} s',
     pin_locked_out: 'Too many wrong PINs: sign in to the server again and choose a new PIN',
+    pin_keystore_lost:
+      "This device's keystore was reset: sign in to the server again (the data is kept) and choose a new PIN",
+    keystore_unavailable: "The device's keystore is not answering: try again in a moment",
     pin_not_set: 'No PIN is set on this device',
     pin_already_set: 'A PIN is set already: change it in the settings',
     pin_not_six_digits: 'A PIN is six digits',

@@ -39,6 +39,8 @@ export const pinView = (set: boolean, unlocked: boolean): PinView => ({
   tries_left: 10,
   recovered: false,
   data_lost: false,
+  keystore: null,
+  keystore_lost: false,
 })
 
 const unlocked: PinView = pinView(true, true)

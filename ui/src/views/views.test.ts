@@ -340,6 +340,18 @@ describe('home', () => {
     expect(text(root, '[data-test=version]')).toContain('0.1.0')
     unmount()
   })
+
+  it('says on the about screen whether a platform keystore guards the PIN', async () => {
+    const { root, unmount } = await mountAt('/about')
+    await flushPromises()
+    expect(text(root, '[data-test=keystore]')).toContain('仅由 PIN 码保护')
+    unmount()
+    fakeBackend.pinStatus.mockResolvedValue({ ...pinView(true, true), keystore: 'secret-service' })
+    const second = await mountAt('/about')
+    await flushPromises()
+    expect(text(second.root, '[data-test=keystore]')).toContain('secret-service')
+    second.unmount()
+  })
 })
 
 describe('household form', () => {
@@ -380,17 +392,34 @@ describe('household form', () => {
     first.unmount()
   })
 
-  it('drops the draft once the household is saved', async () => {
+  it('hands the save its draft, the last typing written first, for the save to drop; a refused save keeps it', async () => {
     fakeBackend.newHousehold.mockResolvedValue(household())
-    fakeBackend.saveHousehold.mockImplementation(({ record }: { record: Household }) => Promise.resolve(record))
+    // As the backend does (core's `Store::write_form`): the draft goes in
+    // the save's own transaction, and stays when the save is refused.
+    const atSave: unknown[] = []
+    fakeBackend.saveHousehold.mockImplementation(({ record, draft }: { record: Household; draft: string | null }) => {
+      atSave.push(draft ? fakeDrafts.get(draft)?.value : undefined)
+      if (atSave.length === 1) {
+        return Promise.reject(new BackendError('invalid', {}, [{ field: 'address', code: 'required', params: {} }]))
+      }
+      if (draft) fakeDrafts.delete(draft)
+      return Promise.resolve(record)
+    })
     const { root, unmount } = await mountAt('/households/new')
-    await type(root, '[data-test=estate]', '阳光花园')
+    await type(root, '[data-test=owner-name]', '欧阳婉清')
     root.querySelector<HTMLElement>('[data-test=save-household]')?.click()
     await flushPromises()
-    expect(fakeBackend.saveHousehold).toHaveBeenCalled()
+    expect(fakeBackend.saveHousehold).toHaveBeenLastCalledWith(expect.objectContaining({ draft: 'household.new' }))
+    expect(atSave[0]).toMatchObject({ owner_name: '欧阳婉清' })
+    expect(fakeDrafts.get('household.new')?.value).toMatchObject({ owner_name: '欧阳婉清' })
+
+    root.querySelector<HTMLElement>('[data-test=save-household]')?.click()
+    await flushPromises()
+    expect(fakeBackend.saveHousehold).toHaveBeenCalledTimes(2)
     unmount()
     await draftWritten()
     expect(fakeDrafts.has('household.new')).toBe(false)
+    expect(fakeBackend.dropDraft).not.toHaveBeenCalled()
   })
 
   it('shows the message core gives at the field it is about', async () => {
@@ -510,6 +539,7 @@ describe('household location', () => {
     await flushPromises()
     expect(fakeBackend.saveHousehold).toHaveBeenLastCalledWith({
       record: expect.objectContaining({ point: expect.objectContaining({ lon: 113.34, lat: 23.1275 }) }),
+      draft: 'household.h-1',
     })
     expect(text(root, '[data-test=household-point]')).toContain('不在您负责的网格内')
     unmount()
