@@ -54,6 +54,7 @@ const TABLES: &[(&str, &str)] = &[
     ("blob_claims", "doc, sha256, user_id"),
     ("projections", "id"),
     ("incident_projections", "id"),
+    ("patrol_projections", "id"),
 ];
 
 /// Tables that are not copied row by row: the counters are merged (the
@@ -159,6 +160,10 @@ fn copy_into(
         }
     }
 
+    // What the source's data migrations have done is what counts: the
+    // target's schema migrations may have marked some done on its empty
+    // tables.
+    tx.execute("DELETE FROM data_migrations", &[])?;
     let mut copied = Copied::default();
     for (table, order) in TABLES {
         let n = copy_table(source, &mut tx, table, order)?;
