@@ -14,7 +14,6 @@ use gridwork_demo::{Demo, DemoConfig, generate};
 use gridwork_server::admin::{DEMO_DEVICE_PREFIX, import_grids, load_demo};
 use gridwork_server::auth::{SERVER_DEVICE, SERVER_USER, Session};
 use gridwork_server::console::actions::ConsoleUser;
-use gridwork_server::console::index::Index;
 use gridwork_server::storage::{Account, NewDevice, ServedScope, SqliteStorage, Storage};
 use gridwork_server::sync::{self, SyncContext};
 use uuid::Uuid;
@@ -39,8 +38,6 @@ pub struct Fixture {
     pub devices: Vec<Device>,
     /// The community supervisor's console sign-in (hotline imports).
     pub console: ConsoleUser,
-    /// The console's listing cache.
-    pub index: Index,
     /// Documents a raw change or a repair message goes to: `[0]` a
     /// household, `[1]` an incident and `[2]` that incident's parties
     /// record, all three made by the worker's tablet, `[3]` an incident
@@ -327,7 +324,6 @@ impl Fixture {
             now,
             devices,
             console,
-            index: Index::default(),
             docs,
             dir,
         })

@@ -403,7 +403,7 @@ fn hotline_file(
         }
     };
     let f = fixture();
-    let report = hotline::import(&f.storage, &f.ctx, &f.index, &f.console, &orders, f.now)
+    let report = hotline::import(&f.storage, &f.ctx, &f.console, &orders, f.now)
         .unwrap_or_else(|e| panic!("a hotline file made the import fail: {e}"));
     if verbose() {
         eprintln!(
