@@ -9,11 +9,10 @@
 //! A device reported lost keeps a token good for its last push and its
 //! wipe report only ([`SyncSession`], [`crate::devices`]).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -21,13 +20,12 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use governor::{DefaultKeyedRateLimiter, Quota};
 use gridwork_core::model::User;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::storage::{Account, Storage};
+use crate::storage::{Account, LoginLimitState, Storage, StorageError};
 
 /// The pseudo-user that owns the server's own device. It is disabled, so
 /// it can never sign in; it exists because an actor binding names a device
@@ -112,6 +110,20 @@ pub struct LoginLimits {
 ///   backoff that doubles with each further failure (1 s, 2 s, 4 s … up to
 ///   [`LoginLimits::backoff_max`]); a successful login clears it.
 ///
+/// A rate is a GCRA (generic cell rate algorithm): a limit of n a minute
+/// lets a burst of n through, then one every 60/n seconds.
+///
+/// **The counts live in the database** ([`Storage::update_login_limits`],
+/// table `login_limits`), so several server processes over one
+/// PostgreSQL database count the same attempts: n tries split between
+/// them are refused at the limit as on one process. Each key's row is read
+/// and written back under a lock, this rule deciding in between; it is
+/// the one rule for both backends. A row no longer holding anyone back
+/// (its rate window passed, no backoff, no failure within the last hour
+/// or `backoff_max`) expires and is deleted, so a spray of names does not
+/// grow the table without bound. Times are the server's wall clock, in
+/// milliseconds: processes share it.
+///
 /// What this leaves open: many sources guessing one user's password each
 /// pay their own limits, so a wide botnet gets more guesses than one host.
 /// Each guess still costs an argon2id hash on the server, every failure is
@@ -124,23 +136,7 @@ pub struct LoginLimits {
 #[derive(Debug)]
 pub struct LoginLimiter {
     limits: LoginLimits,
-    per_source: DefaultKeyedRateLimiter<IpAddr>,
-    per_user_source: DefaultKeyedRateLimiter<(String, IpAddr)>,
-    failures: Mutex<HashMap<(String, IpAddr), Failures>>,
 }
-
-/// Wrong passwords in a row for one user from one source.
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
-    /// No attempt is heard before this.
-    until: Instant,
-}
-
-/// Entries kept before old ones are dropped (a spray of names from many
-/// sources must not grow memory without bound).
-const TABLE_MAX: usize = 100_000;
 
 /// The key of a client address: an IPv4 address (also when mapped into
 /// IPv6) as it is, an IPv6 address by its /64 prefix.
@@ -158,108 +154,168 @@ pub fn source_of(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The row of a source's attempts.
+fn source_key(source: IpAddr) -> String {
+    format!("source {source}")
+}
+
+/// The row of a user name's attempts from a source. The name is hashed:
+/// whatever is typed at the user field has a key of bounded length.
+fn user_key(user: &str, source: IpAddr) -> String {
+    let digest = Sha256::digest(user.as_bytes());
+    format!("user {source} {}", URL_SAFE_NO_PAD.encode(&digest[..18]))
+}
+
+/// One rate step (GCRA) at `now` for `per_minute` attempts a minute:
+/// counts the attempt, or returns the milliseconds to wait.
+fn take_rate(state: &mut LoginLimitState, per_minute: NonZeroU32, now: i64) -> Result<(), i64> {
+    let n = i64::from(per_minute.get());
+    let interval = 60_000 / n;
+    let tolerance = interval * (n - 1);
+    let tat = state.tat.max(now);
+    if tat - now > tolerance {
+        return Err(tat - now - tolerance);
+    }
+    state.tat = tat + interval;
+    Ok(())
+}
+
 impl LoginLimiter {
     pub fn new(limits: LoginLimits) -> LoginLimiter {
-        LoginLimiter {
-            limits,
-            per_source: DefaultKeyedRateLimiter::keyed(Quota::per_minute(limits.per_source)),
-            per_user_source: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
-                limits.per_user_source,
-            )),
-            failures: Mutex::new(HashMap::new()),
-        }
+        LoginLimiter { limits }
+    }
+
+    /// How long a failure is remembered (the count that doubles the
+    /// backoff) when no backoff holds.
+    fn horizon_ms(&self) -> i64 {
+        self.limits
+            .backoff_max
+            .max(Duration::from_secs(3600))
+            .as_millis() as i64
+    }
+
+    fn expiry(&self, s: &LoginLimitState) -> i64 {
+        let failures = if s.failures > 0 {
+            s.last_failure + self.horizon_ms()
+        } else {
+            0
+        };
+        s.tat.max(s.blocked_until).max(failures)
     }
 
     /// Counts an attempt; `Err` with the seconds to wait when a limit or
     /// a backoff holds it.
-    pub fn check(&self, user: &str, ip: IpAddr) -> Result<(), u64> {
-        self.check_at(user, ip, Instant::now())
+    pub fn check(&self, storage: &dyn Storage, user: &str, ip: IpAddr) -> Result<(), LimitError> {
+        self.check_at(storage, user, ip, now_ms())
     }
 
-    fn check_at(&self, user: &str, ip: IpAddr, now: Instant) -> Result<(), u64> {
+    fn check_at(
+        &self,
+        storage: &dyn Storage,
+        user: &str,
+        ip: IpAddr,
+        now: i64,
+    ) -> Result<(), LimitError> {
         let source = source_of(ip);
-        let key = (user.to_string(), source);
-        if let Some(f) = self.table().get(&key)
-            && f.until > now
-        {
-            return Err(secs_ceil(f.until - now));
-        }
-        // Keep the tables from growing without bound under a spray.
-        if self.per_source.len() > TABLE_MAX {
-            self.per_source.retain_recent();
-        }
-        if self.per_user_source.len() > TABLE_MAX {
-            self.per_user_source.retain_recent();
-        }
-        let clock = governor::clock::DefaultClock::default();
-        let wait = |e: governor::NotUntil<_>| {
-            e.wait_time_from(governor::clock::Clock::now(&clock))
-                .as_secs()
-                .max(1)
-        };
-        let by_source = self.per_source.check_key(&source).map_err(wait);
-        let by_user = self.per_user_source.check_key(&key).map_err(wait);
-        by_source.and(by_user)
+        let (by_source, by_user) = (source_key(source), user_key(user, source));
+        let mut verdict = Ok(());
+        storage.update_login_limits(&[&by_source, &by_user], now, &mut |rows| {
+            let [source_row, user_row] = rows else {
+                return;
+            };
+            if user_row.blocked_until > now {
+                verdict = Err(user_row.blocked_until - now);
+                return;
+            }
+            // Both count, as two separate limits would.
+            let a = take_rate(source_row, self.limits.per_source, now);
+            let b = take_rate(user_row, self.limits.per_user_source, now);
+            verdict = a.and(b);
+            source_row.expires_at = self.expiry(source_row);
+            user_row.expires_at = self.expiry(user_row);
+        })?;
+        verdict.map_err(|ms| LimitError::Wait(ms_to_secs(ms)))
     }
 
     /// Notes a wrong password (or an unknown user) for `user` from `ip`;
     /// returns how many in a row, and the backoff it started, if any.
-    pub fn failed(&self, user: &str, ip: IpAddr) -> (u32, Option<Duration>) {
-        self.failed_at(user, ip, Instant::now())
+    pub fn failed(
+        &self,
+        storage: &dyn Storage,
+        user: &str,
+        ip: IpAddr,
+    ) -> Result<(u32, Option<Duration>), StorageError> {
+        self.failed_at(storage, user, ip, now_ms())
     }
 
-    fn failed_at(&self, user: &str, ip: IpAddr, now: Instant) -> (u32, Option<Duration>) {
-        let mut table = self.table();
-        if table.len() >= TABLE_MAX {
-            // Forget what no longer holds anyone back, then the oldest.
-            let horizon = self.limits.backoff_max.max(Duration::from_secs(3600));
-            table.retain(|_, f| f.until > now || now.duration_since(f.last) < horizon);
-            if table.len() >= TABLE_MAX
-                && let Some(oldest) = table
-                    .iter()
-                    .min_by_key(|(_, f)| f.last)
-                    .map(|(k, _)| k.clone())
-            {
-                table.remove(&oldest);
+    fn failed_at(
+        &self,
+        storage: &dyn Storage,
+        user: &str,
+        ip: IpAddr,
+        now: i64,
+    ) -> Result<(u32, Option<Duration>), StorageError> {
+        let key = user_key(user, source_of(ip));
+        let mut outcome = (0, None);
+        storage.update_login_limits(&[&key], now, &mut |rows| {
+            let [row] = rows else { return };
+            row.failures = row.failures.saturating_add(1);
+            row.last_failure = now;
+            let backoff = row
+                .failures
+                .checked_sub(self.limits.free_failures)
+                .filter(|over| *over > 0)
+                .map(|over| {
+                    let secs = 1u64 << (over - 1).min(30);
+                    Duration::from_secs(secs).min(self.limits.backoff_max)
+                });
+            if let Some(b) = backoff {
+                row.blocked_until = now + b.as_millis() as i64;
             }
-        }
-        let entry = table
-            .entry((user.to_string(), source_of(ip)))
-            .or_insert(Failures {
-                count: 0,
-                last: now,
-                until: now,
-            });
-        entry.count = entry.count.saturating_add(1);
-        entry.last = now;
-        let backoff = entry
-            .count
-            .checked_sub(self.limits.free_failures)
-            .filter(|over| *over > 0)
-            .map(|over| {
-                let secs = 1u64 << (over - 1).min(30);
-                Duration::from_secs(secs).min(self.limits.backoff_max)
-            });
-        if let Some(b) = backoff {
-            entry.until = now + b;
-        }
-        (entry.count, backoff)
+            row.expires_at = self.expiry(row);
+            outcome = (row.failures, backoff);
+        })?;
+        Ok(outcome)
     }
 
     /// A successful login: the user's failures from this source are
-    /// forgotten.
-    pub fn succeeded(&self, user: &str, ip: IpAddr) {
-        self.table().remove(&(user.to_string(), source_of(ip)));
-    }
-
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<(String, IpAddr), Failures>> {
-        // A panic while holding the lock leaves a consistent map.
-        self.failures.lock().unwrap_or_else(|e| e.into_inner())
+    /// forgotten (its rate is not).
+    pub fn succeeded(
+        &self,
+        storage: &dyn Storage,
+        user: &str,
+        ip: IpAddr,
+    ) -> Result<(), StorageError> {
+        let key = user_key(user, source_of(ip));
+        let now = now_ms();
+        storage.update_login_limits(&[&key], now, &mut |rows| {
+            for row in rows.iter_mut() {
+                row.failures = 0;
+                row.last_failure = 0;
+                row.blocked_until = 0;
+                row.expires_at = self.expiry(row);
+            }
+        })
     }
 }
 
-fn secs_ceil(d: Duration) -> u64 {
-    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+/// Why a login attempt is not heard.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    /// A limit or a backoff holds it: wait this many seconds.
+    #[error("rate limited for {0} s")]
+    Wait(u64),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Whole seconds to wait, at least one.
+fn ms_to_secs(ms: i64) -> u64 {
+    (ms.max(1) as u64).div_ceil(1000)
 }
 
 /// The longest user name a login log line quotes: what is typed at the
@@ -289,7 +345,11 @@ pub fn authenticate(
     ip: IpAddr,
 ) -> Result<Account, ApiError> {
     let logged: String = user_id.chars().take(LOGGED_USER_CHARS).collect();
-    if let Err(retry_after_secs) = limiter.check(user_id, ip) {
+    if let Err(e) = limiter.check(storage, user_id, ip) {
+        let retry_after_secs = match e {
+            LimitError::Wait(secs) => secs,
+            LimitError::Storage(e) => return Err(e.into()),
+        };
         tracing::warn!(
             channel,
             user = %logged,
@@ -306,8 +366,8 @@ pub fn authenticate(
     } else {
         storage.account(user_id)?
     };
-    let refused = |reason: &'static str| {
-        let (failures, backoff) = limiter.failed(user_id, ip);
+    let refused = |reason: &'static str| -> Result<ApiError, ApiError> {
+        let (failures, backoff) = limiter.failed(storage, user_id, ip)?;
         tracing::warn!(
             channel,
             user = %logged,
@@ -317,16 +377,16 @@ pub fn authenticate(
             backoff_secs = backoff.map(|b| b.as_secs()),
             "login failed"
         );
-        ApiError::BadCredentials
+        Ok(ApiError::BadCredentials)
     };
     let Some(account) = account else {
         verify_dummy(password);
-        return Err(refused("unknown_user"));
+        return Err(refused("unknown_user")?);
     };
     if !verify_password(password, &account.password_hash) {
-        return Err(refused("wrong_password"));
+        return Err(refused("wrong_password")?);
     }
-    limiter.succeeded(user_id, ip);
+    limiter.succeeded(storage, user_id, ip)?;
     if account.disabled {
         tracing::warn!(channel, user = %logged, source = %ip, reason = "account_disabled", "login refused");
         return Err(ApiError::AccountDisabled);
@@ -454,27 +514,66 @@ mod tests {
         }
     }
 
+    /// A real SQLite database for the counts (the PostgreSQL side of
+    /// `update_login_limits` is in the storage conformance suite, and
+    /// tests/tests/two_processes.rs counts across two processes).
+    fn storage() -> (tempfile::TempDir, crate::storage::SqliteStorage) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = crate::storage::SqliteStorage::open(dir.path()).unwrap();
+        (dir, storage)
+    }
+
+    fn wait(r: Result<(), LimitError>) -> Option<u64> {
+        match r {
+            Ok(()) => None,
+            Err(LimitError::Wait(s)) => Some(s),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     #[test]
     fn the_limiter_counts_per_user_and_source_and_per_source() {
+        let (_dir, s) = storage();
         let limiter = LoginLimiter::new(limits(2, 3));
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         let other: IpAddr = "127.0.0.2".parse().unwrap();
-        assert!(limiter.check("a", ip).is_ok());
-        assert!(limiter.check("a", ip).is_ok());
-        assert!(limiter.check("a", ip).is_err(), "per user and source");
-        assert!(limiter.check("a", other).is_ok(), "not per user alone");
-        assert!(limiter.check("b", ip).is_err(), "per source");
+        let t0 = 1_000_000;
+        assert_eq!(wait(limiter.check_at(&s, "a", ip, t0)), None);
+        assert_eq!(wait(limiter.check_at(&s, "a", ip, t0)), None);
+        assert_eq!(
+            wait(limiter.check_at(&s, "a", ip, t0)),
+            Some(30),
+            "per user and source: the next of 2 a minute in 30 s"
+        );
+        assert_eq!(
+            wait(limiter.check_at(&s, "a", other, t0)),
+            None,
+            "not per user alone"
+        );
+        assert!(
+            wait(limiter.check_at(&s, "b", ip, t0)).is_some(),
+            "per source"
+        );
+        // The rate refills: one attempt every 60/2 s for the user.
+        assert_eq!(wait(limiter.check_at(&s, "a", ip, t0 + 30_000)), None);
+        assert!(wait(limiter.check_at(&s, "a", ip, t0 + 30_000)).is_some());
+        // A second limiter over the same database (another process) sees
+        // the same counts.
+        let elsewhere = LoginLimiter::new(limits(2, 3));
+        assert!(wait(elsewhere.check_at(&s, "a", ip, t0 + 30_000)).is_some());
     }
 
     #[test]
     fn failures_back_off_per_user_and_source_and_success_clears_them() {
+        let (_dir, s) = storage();
         let limiter = LoginLimiter::new(limits(1000, 1000));
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         let other: IpAddr = "10.0.0.2".parse().unwrap();
-        let t0 = Instant::now();
+        let t0 = 5_000_000;
         let mut backoffs = Vec::new();
         for _ in 0..10 {
-            backoffs.push(limiter.failed_at("sup", ip, t0).1.map(|b| b.as_secs()));
+            let (_, b) = limiter.failed_at(&s, "sup", ip, t0).unwrap();
+            backoffs.push(b.map(|b| b.as_secs()));
         }
         assert_eq!(
             backoffs,
@@ -491,24 +590,53 @@ mod tests {
                 Some(60)
             ]
         );
-        assert_eq!(limiter.check_at("sup", ip, t0), Err(60));
-        assert_eq!(
-            limiter.check_at("sup", ip, t0 + Duration::from_millis(59_500)),
-            Err(1)
-        );
+        assert_eq!(wait(limiter.check_at(&s, "sup", ip, t0)), Some(60));
+        assert_eq!(wait(limiter.check_at(&s, "sup", ip, t0 + 59_500)), Some(1));
         // Another source, or another user from this source, is not held.
-        assert!(limiter.check_at("sup", other, t0).is_ok());
-        assert!(limiter.check_at("worker", ip, t0).is_ok());
+        assert_eq!(wait(limiter.check_at(&s, "sup", other, t0)), None);
+        assert_eq!(wait(limiter.check_at(&s, "worker", ip, t0)), None);
         // The backoff ends; one more failure waits the longest again.
-        let later = t0 + Duration::from_secs(61);
-        assert!(limiter.check_at("sup", ip, later).is_ok());
+        let later = t0 + 61_000;
+        assert_eq!(wait(limiter.check_at(&s, "sup", ip, later)), None);
         assert_eq!(
-            limiter.failed_at("sup", ip, later),
+            limiter.failed_at(&s, "sup", ip, later).unwrap(),
             (11, Some(Duration::from_secs(60)))
         );
-        limiter.succeeded("sup", ip);
-        assert!(limiter.check_at("sup", ip, later).is_ok());
-        assert_eq!(limiter.failed_at("sup", ip, later), (1, None));
+        limiter.succeeded(&s, "sup", ip).unwrap();
+        assert_eq!(wait(limiter.check_at(&s, "sup", ip, later)), None);
+        assert_eq!(limiter.failed_at(&s, "sup", ip, later).unwrap(), (1, None));
+    }
+
+    #[test]
+    fn rows_that_hold_nobody_back_expire() {
+        let (dir, s) = storage();
+        let limiter = LoginLimiter::new(limits(5, 5));
+        let ip: IpAddr = "10.0.0.9".parse().unwrap();
+        let t0 = 9_000_000;
+        for n in 0..50 {
+            limiter.check_at(&s, &format!("name{n}"), ip, t0).ok();
+        }
+        limiter.failed_at(&s, "sup", ip, t0).unwrap();
+        let db = rusqlite::Connection::open(dir.path().join("gridwork.sqlite")).unwrap();
+        let rows = |_: &crate::storage::SqliteStorage| -> i64 {
+            db.query_row("SELECT count(*) FROM login_limits", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(rows(&s), 52, "one source, 50 names, the failure's");
+        // A minute on, only the failure (remembered for an hour) is left;
+        // a new name from the source is heard again.
+        assert_eq!(wait(limiter.check_at(&s, "x", ip, t0 + 61_000)), None);
+        assert_eq!(rows(&s), 3);
+        assert_eq!(wait(limiter.check_at(&s, "x", ip, t0 + 3_700_000)), None);
+        assert_eq!(rows(&s), 2);
+    }
+
+    #[test]
+    fn a_long_user_name_has_a_short_key() {
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let long = "名".repeat(10_000);
+        assert!(user_key(&long, ip).len() < 64);
+        assert_ne!(user_key("a", ip), user_key("b", ip));
     }
 
     #[test]

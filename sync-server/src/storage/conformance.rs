@@ -94,6 +94,7 @@ on_both_backends!(
     projections_are_kept_at_push_time_and_listed_with_every_filter,
     the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost,
     the_dashboard_in_sql_is_the_dashboard_of_the_documents,
+    login_limits_are_read_and_written_as_one_step,
 );
 
 /// The demo's grid tree, stored; its grid-level codes.
@@ -699,6 +700,57 @@ fn concurrent_commits_never_slip_behind_a_cursor(b: &Backend) {
         WRITERS as usize * PUSHES as usize * 2,
         "nothing skipped"
     );
+}
+
+/// Many logins at once over the same keys (as from several processes:
+/// each PostgreSQL call is a connection of its own) lose no count and do
+/// not deadlock, whichever order they name the keys in; expired rows go.
+fn login_limits_are_read_and_written_as_one_step(b: &Backend) {
+    let s = &b.storage;
+    const THREADS: u32 = 6;
+    const EACH: u32 = 40;
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let keys: [&str; 2] = if t % 2 == 0 {
+                    ["k1", "k2"]
+                } else {
+                    ["k2", "k1"]
+                };
+                for _ in 0..EACH {
+                    s.update_login_limits(&keys, 1_000, &mut |rows| {
+                        for r in rows.iter_mut() {
+                            r.failures += 1;
+                            r.tat += 10;
+                            r.expires_at = 5_000;
+                        }
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut seen = Vec::new();
+    s.update_login_limits(&["k1", "k2", "k3"], 1_000, &mut |rows| {
+        seen = rows.to_vec();
+    })
+    .unwrap();
+    let n = THREADS * EACH;
+    assert_eq!(
+        seen.iter().map(|r| (r.failures, r.tat)).collect::<Vec<_>>(),
+        [(n, 10 * i64::from(n)), (n, 10 * i64::from(n)), (0, 0)],
+        "every update counted, an unknown key is the default"
+    );
+    // Past their expiry, rows are gone: read as the default again.
+    s.update_login_limits(&["k1"], 6_000, &mut |rows| {
+        seen = rows.to_vec();
+    })
+    .unwrap();
+    assert_eq!(seen, [LoginLimitState::default()]);
 }
 
 /// What `filter` holds, worked out here from every stored row: the

@@ -560,4 +560,36 @@ pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
         user_id: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AccessEntry>, StorageError>;
+
+    /// Reads the login-limit state of `keys` (the default for a key with
+    /// none), lets `apply` change it and stores the result, as one step:
+    /// no other update of these keys, in this process or any other over
+    /// the same database, runs between the read and the write. The rule
+    /// itself is `crate::auth::LoginLimiter`'s; storage only keeps the
+    /// rows. Rows whose `expires_at` is before `now` (Unix ms) may be
+    /// deleted by any call.
+    fn update_login_limits(
+        &self,
+        keys: &[&str],
+        now: i64,
+        apply: &mut dyn FnMut(&mut [LoginLimitState]),
+    ) -> Result<(), StorageError>;
+}
+
+/// What the login limits keep of one key between attempts, in the
+/// database so every server process counts the same attempts (see
+/// `crate::auth::LoginLimiter`). Times are Unix ms, server clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginLimitState {
+    /// The rate limit's theoretical arrival time (GCRA): an attempt is
+    /// heard while this is at most the burst ahead of now.
+    pub tat: i64,
+    /// Wrong passwords in a row.
+    pub failures: u32,
+    /// When the last of them came.
+    pub last_failure: i64,
+    /// No attempt is heard before this.
+    pub blocked_until: i64,
+    /// After this the row holds nothing back and may be deleted.
+    pub expires_at: i64,
 }

@@ -14,9 +14,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use uuid::Uuid;
 
 use super::{
-    AccessEntry, Account, ActorOwner, BlobUpload, CommitOutcome, DeviceInfo, DocHead, NewDevice,
-    PullPage, PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc,
-    TokenOwner,
+    AccessEntry, Account, ActorOwner, BlobUpload, CommitOutcome, DeviceInfo, DocHead,
+    LoginLimitState, NewDevice, PullPage, PullQuery, PulledChange, PushCommit, ServedScope,
+    Storage, StorageError, StoredDoc, TokenOwner,
 };
 
 use crate::grids::{Grid, PlacedGrid, subtree_range};
@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261206010000_dashboard_facts",
         include_str!("migrations/20261206010000_dashboard_facts.sql"),
+    ),
+    (
+        "20261206050000_login_limits",
+        include_str!("migrations/20261206050000_login_limits.sql"),
     ),
 ];
 
@@ -552,6 +556,50 @@ impl Storage for SqliteStorage {
             Ok(entry)
         })
         .collect()
+    }
+
+    fn update_login_limits(
+        &self,
+        keys: &[&str],
+        now: i64,
+        apply: &mut dyn FnMut(&mut [LoginLimitState]),
+    ) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM login_limits WHERE expires_at < ?1", [now])?;
+        let mut states = Vec::with_capacity(keys.len());
+        for key in keys {
+            let state = tx
+                .query_row(
+                    "SELECT tat, failures, last_failure, blocked_until, expires_at
+                     FROM login_limits WHERE key = ?1",
+                    [key],
+                    |r| {
+                        Ok(LoginLimitState {
+                            tat: r.get(0)?,
+                            failures: r.get(1)?,
+                            last_failure: r.get(2)?,
+                            blocked_until: r.get(3)?,
+                            expires_at: r.get(4)?,
+                        })
+                    },
+                )
+                .optional()?;
+            states.push(state.unwrap_or_default());
+        }
+        apply(&mut states);
+        for (key, s) in keys.iter().zip(&states) {
+            tx.execute(
+                "INSERT INTO login_limits (key, tat, failures, last_failure, blocked_until, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (key) DO UPDATE SET tat = excluded.tat, failures = excluded.failures,
+                   last_failure = excluded.last_failure, blocked_until = excluded.blocked_until,
+                   expires_at = excluded.expires_at",
+                params![key, s.tat, s.failures, s.last_failure, s.blocked_until, s.expires_at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn revoke_device(&self, device_id: &str, at: i64) -> Result<bool, StorageError> {

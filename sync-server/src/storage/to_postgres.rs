@@ -59,8 +59,9 @@ const TABLES: &[(&str, &str)] = &[
 
 /// Tables that are not copied row by row: the counters are merged (the
 /// target's migrations made some), the migration record is the target's
-/// own.
-const NOT_COPIED: &[&str] = &["counters", "schema_migrations"];
+/// own, and the login limits' counts are minutes of state the moved
+/// server starts without, as a restarted one does.
+const NOT_COPIED: &[&str] = &["counters", "schema_migrations", "login_limits"];
 
 /// Why a copy stopped; nothing was committed to PostgreSQL.
 #[derive(Debug, thiserror::Error)]

@@ -49,9 +49,9 @@ use uuid::Uuid;
 
 use super::sqlite::{parse_role, role_name};
 use super::{
-    AccessEntry, Account, ActorOwner, BlobUpload, CommitOutcome, DeviceInfo, DocHead, NewDevice,
-    PullPage, PullQuery, PulledChange, PushCommit, ServedScope, Storage, StorageError, StoredDoc,
-    TokenOwner,
+    AccessEntry, Account, ActorOwner, BlobUpload, CommitOutcome, DeviceInfo, DocHead,
+    LoginLimitState, NewDevice, PullPage, PullQuery, PulledChange, PushCommit, ServedScope,
+    Storage, StorageError, StoredDoc, TokenOwner,
 };
 use crate::grids::{Grid, PlacedGrid, subtree_range};
 
@@ -72,6 +72,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "20261206010000_dashboard_facts",
         include_str!("../migrations/postgres/20261206010000_dashboard_facts.sql"),
+    ),
+    (
+        "20261206050000_login_limits",
+        include_str!("../migrations/postgres/20261206050000_login_limits.sql"),
     ),
 ];
 
@@ -1110,6 +1114,66 @@ impl Storage for PgStorage {
                 })
             })
             .collect()
+    }
+
+    fn update_login_limits(
+        &self,
+        keys: &[&str],
+        now: i64,
+        apply: &mut dyn FnMut(&mut [LoginLimitState]),
+    ) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        // What has expired goes first, in a statement of its own that
+        // skips rows another login holds (never waits on them).
+        conn.execute(
+            "DELETE FROM login_limits WHERE key IN (
+                SELECT key FROM login_limits WHERE expires_at < $1
+                LIMIT 1000 FOR UPDATE SKIP LOCKED)",
+            &[&now],
+        )?;
+        let mut tx = conn.transaction()?;
+        // Rows are made and locked in key order, so two logins sharing
+        // keys wait for each other rather than deadlock.
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by_key(|&i| keys[i]);
+        for &i in &order {
+            tx.execute(
+                "INSERT INTO login_limits (key) VALUES ($1) ON CONFLICT (key) DO NOTHING",
+                &[&keys[i]],
+            )?;
+        }
+        let mut states = vec![LoginLimitState::default(); keys.len()];
+        for &i in &order {
+            let r = tx.query_one(
+                "SELECT tat, failures, last_failure, blocked_until, expires_at
+                 FROM login_limits WHERE key = $1 FOR UPDATE",
+                &[&keys[i]],
+            )?;
+            states[i] = LoginLimitState {
+                tat: r.try_get(0)?,
+                failures: r.try_get::<_, i32>(1)?.max(0) as u32,
+                last_failure: r.try_get(2)?,
+                blocked_until: r.try_get(3)?,
+                expires_at: r.try_get(4)?,
+            };
+        }
+        apply(&mut states);
+        for (key, s) in keys.iter().zip(&states) {
+            tx.execute(
+                "UPDATE login_limits SET tat = $2, failures = $3, last_failure = $4,
+                   blocked_until = $5, expires_at = $6 WHERE key = $1",
+                &[
+                    key,
+                    &s.tat,
+                    &(s.failures.min(i32::MAX as u32) as i32),
+                    &s.last_failure,
+                    &s.blocked_until,
+                    &s.expires_at,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 }
 
