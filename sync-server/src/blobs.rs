@@ -64,7 +64,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use gridwork_core::media::{self, MediaError};
@@ -181,21 +180,24 @@ pub trait BlobStore: Send + Sync + std::fmt::Debug {
 }
 
 /// Blobs as files in a folder of the data directory.
+///
+/// **Several processes** may share the folder (a shared mount): a
+/// device's appends, promotions and discards run one at a time under an
+/// exclusive lock on the file `locks/<device>` (`flock`, which processes
+/// and threads alike wait on), so the offset and quota checks see every
+/// append even when a retried chunk reaches two processes at once. The
+/// sweep takes the same lock for each device's folder it cleans. An upload
+/// started on one process is resumed on another: the partial file is the
+/// only state.
 #[derive(Debug)]
 pub struct FsBlobStore {
     root: PathBuf,
-    /// Appends and promotions of all blobs in turn: a chunk is a few
-    /// hundred kilobytes, and the quota check must see every append.
-    writing: Mutex<()>,
 }
 
 impl FsBlobStore {
     /// Blobs under `root` (created on the first upload).
     pub fn new(root: impl Into<PathBuf>) -> FsBlobStore {
-        FsBlobStore {
-            root: root.into(),
-            writing: Mutex::new(()),
-        }
+        FsBlobStore { root: root.into() }
     }
 
     fn complete_path(&self, sha256: &str) -> PathBuf {
@@ -214,10 +216,23 @@ impl FsBlobStore {
         self.device_dir(device).join(sha256)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
-        // A panic while writing leaves at worst a partial file, which the
-        // offset check copes with: go on.
-        self.writing.lock().unwrap_or_else(|e| e.into_inner())
+    /// Holds `device`'s uploads until the returned file is dropped. Lock
+    /// files are empty and never deleted (one per device that uploaded):
+    /// deleting one another process waits on would split the lock.
+    fn lock(&self, device: &str) -> Result<File, std::io::Error> {
+        self.lock_folder(&device_folder(device))
+    }
+
+    fn lock_folder(&self, folder: &str) -> Result<File, std::io::Error> {
+        let dir = self.root.join("locks");
+        fs::create_dir_all(&dir)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(folder))?;
+        file.lock()?;
+        Ok(file)
     }
 }
 
@@ -292,7 +307,7 @@ impl BlobStore for FsBlobStore {
         chunk: &[u8],
         quota: u64,
     ) -> Result<u64, BlobError> {
-        let _guard = self.lock();
+        let _guard = self.lock(device)?;
         let path = self.partial_path(device, sha256);
         let held = len_of(&path)?.unwrap_or(0);
         if held != offset {
@@ -320,7 +335,7 @@ impl BlobStore for FsBlobStore {
     }
 
     fn promote(&self, device: &str, sha256: &str) -> Result<(), BlobError> {
-        let _guard = self.lock();
+        let _guard = self.lock(device)?;
         let from = self.partial_path(device, sha256);
         let target = self.complete_path(sha256);
         if len_of(&target)?.is_some() {
@@ -336,7 +351,7 @@ impl BlobStore for FsBlobStore {
     }
 
     fn discard(&self, device: &str, sha256: &str) -> Result<(), BlobError> {
-        let _guard = self.lock();
+        let _guard = self.lock(device)?;
         Ok(remove_if_present(&self.partial_path(device, sha256))?)
     }
 
@@ -349,7 +364,6 @@ impl BlobStore for FsBlobStore {
     }
 
     fn expire_partials(&self, max_age: Duration) -> Result<Expired, BlobError> {
-        let _guard = self.lock();
         let cutoff = SystemTime::now()
             .checked_sub(max_age)
             .unwrap_or(SystemTime::UNIX_EPOCH);
@@ -371,6 +385,8 @@ impl BlobStore for FsBlobStore {
             let entry = entry?;
             let meta = entry.metadata()?;
             if meta.is_dir() {
+                // The device's lock: no append of it runs in between.
+                let _guard = self.lock_folder(&entry.file_name().to_string_lossy())?;
                 for file in fs::read_dir(entry.path())? {
                     let file = file?;
                     stale(&file.path(), &file.metadata()?)?;
@@ -658,16 +674,54 @@ mod tests {
         assert_eq!(files.len(), 1, "one copy on disk: {files:?}");
     }
 
+    /// The files under `dir`, but the devices' lock files (`locks/`).
     fn walk(dir: &Path) -> Vec<PathBuf> {
         let mut out = Vec::new();
         for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-            if entry.path().is_dir() {
+            if entry.file_name() == "locks" {
+                continue;
+            } else if entry.path().is_dir() {
                 out.extend(walk(&entry.path()));
             } else {
                 out.push(entry.path());
             }
         }
         out
+    }
+
+    /// Two stores over one folder, as two processes over a shared mount,
+    /// each given the same chunk at once (a retry that reached both): the
+    /// chunk is written once, the other is told the offset moved.
+    #[test]
+    fn a_chunk_sent_to_two_processes_at_once_is_written_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("blobs");
+        let chunk = vec![7u8; 64 * 1024];
+        for round in 0..20 {
+            let sha = format!("{round:064x}");
+            let barrier = std::sync::Barrier::new(2);
+            let results: Vec<_> = std::thread::scope(|s| {
+                let tries: Vec<_> = (0..2)
+                    .map(|_| {
+                        let (root, sha, chunk, barrier) = (&root, &sha, &chunk, &barrier);
+                        s.spawn(move || {
+                            let store = FsBlobStore::new(root);
+                            barrier.wait();
+                            store.append("dev-1", sha, 0, chunk, u64::MAX)
+                        })
+                    })
+                    .collect();
+                tries.into_iter().map(|t| t.join().unwrap()).collect()
+            });
+            let written = results.iter().filter(|r| r.is_ok()).count();
+            assert_eq!(written, 1, "round {round}: {results:?}");
+            assert!(results.iter().any(|r| matches!(
+                r,
+                Err(BlobError::OffsetMismatch { server, sent: 0 }) if *server == chunk.len() as u64
+            )));
+            let held = FsBlobStore::new(&root).partial_len("dev-1", &sha).unwrap();
+            assert_eq!(held, Some(chunk.len() as u64));
+        }
     }
 
     #[test]

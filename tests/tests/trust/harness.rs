@@ -26,7 +26,8 @@
 //! its blob folder while the server runs. It leaves out what the
 //! well-behaved tablet causes (rows naming its device, its actor or the
 //! records it made) and the pure bookkeeping that any request may move
-//! ([`BOOKKEEPING`]: cursors and served scopes). Everything else counts:
+//! ([`BOOKKEEPING`]: cursors and served scopes, the login limits' counts,
+//! the blob folder's lock files). Everything else counts:
 //! documents, the change log, actors, users, devices, grids, the access log,
 //! and every table added later.
 
@@ -58,8 +59,13 @@ pub const SEED: u64 = 10;
 pub const RECORDS: usize = 3000;
 
 /// Tables any request may move without storing anything a person made:
-/// left out of the digest.
-pub const BOOKKEEPING: &[&str] = &["device_cursors"];
+/// left out of the digest. `login_limits` counts login attempts, bad
+/// ones included: moving it is the limits doing their work.
+pub const BOOKKEEPING: &[&str] = &["device_cursors", "login_limits"];
+
+/// Folders of the blob folder left out of the digest: `locks` holds one
+/// empty lock file per device that sent a chunk (`FsBlobStore`).
+pub const BOOKKEEPING_FOLDERS: &[&str] = &["locks"];
 
 /// The demo loaded into every trial's server (the same records, users
 /// and grid tree as `load-demo --seed SEED --records RECORDS`).
@@ -501,7 +507,12 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<(
     };
     for entry in entries {
         let path = entry?.path();
-        if path.is_dir() {
+        let bookkeeping = path
+            .file_name()
+            .is_some_and(|n| BOOKKEEPING_FOLDERS.iter().any(|f| n == *f));
+        if path.is_dir() && bookkeeping {
+            continue;
+        } else if path.is_dir() {
             walk(root, &path, out)?;
         } else {
             let bytes = std::fs::read(&path).unwrap_or_default();
