@@ -84,6 +84,17 @@ impl Console {
         }
     }
 
+    /// The same session (the same cookie) talking to another process of
+    /// the server, as a load balancer without sticky sessions would send
+    /// the browser's next request there.
+    pub fn on(&self, server: &Server) -> Console {
+        Console {
+            http: reqwest::Client::new(),
+            base: format!("{}/console/api", server.url()),
+            cookie: self.cookie.clone(),
+        }
+    }
+
     /// The `name=value` cookie pair, for requests this helper does not make.
     pub fn cookie(&self) -> &str {
         &self.cookie

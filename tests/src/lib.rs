@@ -177,15 +177,17 @@ pub fn community() -> &'static Demo {
 #[derive(Debug)]
 pub struct Server {
     child: Option<Child>,
-    data: tempfile::TempDir,
+    /// Shared with the other processes of [`Server::second_process`].
+    data: Arc<tempfile::TempDir>,
     port: u16,
     /// `http`, or `https` when the server terminates TLS itself.
     scheme: String,
     /// Everything the process wrote to standard error (its log), across
     /// restarts; also passed on to the test's own standard error.
     log: Arc<Mutex<Vec<u8>>>,
-    /// Its PostgreSQL database, when the stories run on PostgreSQL.
-    database: Option<TestDatabase>,
+    /// Its PostgreSQL database, when the stories run on PostgreSQL
+    /// (shared with the other processes of [`Server::second_process`]).
+    database: Option<Arc<TestDatabase>>,
     /// Copies of the database taken by [`Server::backup`], by the backup's
     /// directory.
     database_backups: Vec<(PathBuf, TestDatabase)>,
@@ -201,7 +203,7 @@ impl Server {
     /// [`Server::start`] with `config` (TOML settings) as the data
     /// directory's `gridwork.toml`.
     pub fn start_with_config(config: &str) -> Result<Server> {
-        let data = tempfile::tempdir()?;
+        let data = Arc::new(tempfile::tempdir()?);
         let demo = community();
         let grids = data.path().join("grids.geojson");
         std::fs::write(&grids, &demo.grid_tree_geojson)?;
@@ -212,7 +214,7 @@ impl Server {
             scheme: "http".into(),
             log: Arc::default(),
             database: on_postgres()
-                .map(|admin| TestDatabase::create(&admin))
+                .map(|admin| TestDatabase::create(&admin).map(Arc::new))
                 .transpose()?,
             database_backups: Vec::new(),
         };
@@ -277,12 +279,14 @@ impl Server {
         let demo = demo_data_on(seed, records, postgres.as_deref())?;
         let mut server = Server {
             child: None,
-            data: tempfile::tempdir()?,
+            data: Arc::new(tempfile::tempdir()?),
             port: 0,
             scheme: "http".into(),
             log: Arc::default(),
             database: postgres
-                .map(|admin| TestDatabase::create_from(&admin, Some(&demo_template(&demo))))
+                .map(|admin| {
+                    TestDatabase::create_from(&admin, Some(&demo_template(&demo))).map(Arc::new)
+                })
                 .transpose()?,
             database_backups: Vec::new(),
         };
@@ -292,6 +296,29 @@ impl Server {
         }
         server.spawn()?;
         Ok(server)
+    }
+
+    /// A second `gridwork-server` process over this one's PostgreSQL
+    /// database and data directory (photo blobs, settings), on a port of
+    /// its own: two processes behind one load balancer, as the README
+    /// describes. The directory and the database stay until the last of
+    /// the processes is dropped. PostgreSQL only: SQLite is one process's.
+    pub fn second_process(&self) -> Result<Server> {
+        ensure!(
+            self.database.is_some(),
+            "several processes share a PostgreSQL database, not a SQLite file"
+        );
+        let mut other = Server {
+            child: None,
+            data: self.data.clone(),
+            port: 0,
+            scheme: "http".into(),
+            log: Arc::default(),
+            database: self.database.clone(),
+            database_backups: Vec::new(),
+        };
+        other.spawn()?;
+        Ok(other)
     }
 
     /// The server process's peak resident memory so far (`VmHWM` in
@@ -311,12 +338,16 @@ impl Server {
         self.data.path()
     }
 
-    /// Every file under the server's blob folder, partial uploads included.
+    /// Every file under the server's blob folder, partial uploads included
+    /// (not the empty lock files of `blobs/locks`, one per device that
+    /// uploaded).
     pub fn blob_files(&self) -> Vec<String> {
         fn walk(dir: &Path, out: &mut Vec<String>) {
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let path = entry.path();
-                if path.is_dir() {
+                if path.is_dir() && path.file_name().is_some_and(|n| n == "locks") {
+                    continue;
+                } else if path.is_dir() {
                     walk(&path, out);
                 } else {
                     out.push(path.display().to_string());
@@ -470,7 +501,7 @@ impl Server {
         self.kill()?;
         let database = TestDatabase::create(admin_url)?;
         let printed = self.admin(&["copy-to-postgres", "--to", database.url()])?;
-        self.database = Some(database);
+        self.database = Some(Arc::new(database));
         self.spawn()?;
         Ok(printed)
     }
@@ -512,7 +543,7 @@ impl Server {
                 .map(|(_, db)| db.name().to_string())
                 .context("no database was copied with this backup")?;
             // The old database is dropped with its connections.
-            self.database = Some(TestDatabase::create_from(&admin, Some(&saved))?);
+            self.database = Some(Arc::new(TestDatabase::create_from(&admin, Some(&saved))?));
         }
         self.spawn()
     }
