@@ -39,6 +39,7 @@ fn today() -> jiff::civil::Date {
 
 /// The two processes, or `None` (and a line saying so) without a
 /// PostgreSQL server to run on.
+#[allow(clippy::print_stderr)] // a skipped test says so
 fn two_processes() -> Result<Option<(Server, Server)>> {
     if on_postgres().is_none() {
         ensure!(
@@ -63,6 +64,7 @@ struct Rng(u64);
 
 impl Rng {
     /// From `GRIDWORK_TEST_SEED`, else from the clock; printed either way.
+    #[allow(clippy::print_stderr)] // the seed, to repeat a failing run
     fn seeded(test: &str) -> Rng {
         let seed = std::env::var("GRIDWORK_TEST_SEED")
             .ok()
@@ -319,6 +321,7 @@ async fn devices_syncing_through_either_process_converge() -> Result<()> {
 /// so one more pull at the end brings the puller everything, with each
 /// record's heads as its author holds them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)] // how many pulls ran during the pushes
 async fn a_pull_during_concurrent_pushes_on_both_processes_misses_nothing() -> Result<()> {
     let Some((a, b)) = two_processes()? else {
         return Ok(());
