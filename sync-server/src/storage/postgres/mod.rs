@@ -23,8 +23,12 @@
 //! that transaction commits. A second committer, in this process or any
 //! other over the same database, waits on the lock and reads the value
 //! the first one committed, so positions are handed out in commit order: a
-//! reader that sees position n also sees every position below it. A pull
-//! reads its page and the log's end in one `REPEATABLE READ` snapshot.
+//! reader that sees position n also sees every position below it
+//! (PostgreSQL makes a commit visible to new snapshots before it releases
+//! the commit's locks, so the next committer cannot get ahead of it). A
+//! pull reads its page and the log's end in one `REPEATABLE READ`
+//! snapshot. Nothing else appends to the log. `tests/tests/two_processes.rs`
+//! checks it with two server processes pushing at once.
 //! The price is that commits append one at a time, as on SQLite; they are
 //! short (the Automerge work happens before), and reads never wait.
 //!
