@@ -193,6 +193,19 @@ impl Demo {
         self.len() == 0
     }
 
+    /// The first user with `role`.
+    pub fn first_user(&self, role: Role) -> Option<&User> {
+        self.users.iter().find(|u| u.role == role)
+    }
+
+    /// The community supervisor over `grid` (the demo's codes nest: a
+    /// community's code begins each of its grids' codes).
+    pub fn supervisor_of(&self, grid: &str) -> Option<&User> {
+        self.users
+            .iter()
+            .find(|u| u.role == Role::CommunitySupervisor && grid.starts_with(&u.grid))
+    }
+
     /// Every record, cloned, households first.
     pub fn records(&self) -> impl Iterator<Item = AnyRecord> + '_ {
         let households = self.households.iter().cloned().map(AnyRecord::Household);

@@ -304,8 +304,9 @@ impl Cast {
         let users = &community().users;
         let find = |f: &dyn Fn(&User) -> bool| users.iter().find(|u| f(u)).expect("in the demo");
         let worker = find(&|u| u.role == Role::GridWorker);
-        let sup =
-            find(&|u| u.role == Role::CommunitySupervisor && worker.grid.starts_with(&u.grid));
+        let sup = community()
+            .supervisor_of(&worker.grid)
+            .expect("the worker's supervisor");
         let worker_b = find(&|u| {
             u.role == Role::GridWorker && u.id != worker.id && u.grid.starts_with(&sup.grid)
         });

@@ -33,15 +33,9 @@ async fn rows_written_with_each_change_are_the_rows_rebuilt_from_the_documents()
         "the demo load wrote its rows"
     );
 
-    let worker = demo
-        .users
-        .iter()
-        .find(|u| u.role == Role::GridWorker)
-        .context("a worker")?;
+    let worker = demo.first_user(Role::GridWorker).context("a worker")?;
     let supervisor = demo
-        .users
-        .iter()
-        .find(|u| u.role == Role::CommunitySupervisor && worker.grid.starts_with(&u.grid))
+        .supervisor_of(&worker.grid)
         .context("the worker's supervisor")?;
     let now = jiff::Timestamp::now().as_millisecond();
     let today = gridwork_core::calendar::shanghai_date(jiff::Timestamp::now());

@@ -95,9 +95,7 @@ async fn a_server_restored_from_backup_gets_back_what_it_lost() -> Result<()> {
     );
 
     let supervisor = community()
-        .users
-        .iter()
-        .find(|u| u.role == Role::CommunitySupervisor && worker.grid.starts_with(&u.grid))
+        .supervisor_of(&worker.grid)
         .expect("the worker's community supervisor");
     let mut desk = Device::enrol(&server, &supervisor.id).await?;
     desk.sync().await?;

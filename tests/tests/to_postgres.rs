@@ -55,15 +55,9 @@ async fn a_tablet_syncs_on_after_its_server_moves_to_postgres() -> Result<()> {
     let mut server = Server::start_with_demo_on_sqlite(SEED, RECORDS)?;
     ensure!(!server.is_on_postgres());
     let demo = generate(&DemoConfig::with_total_records(SEED, RECORDS));
-    let worker = demo
-        .users
-        .iter()
-        .find(|u| u.role == Role::GridWorker)
-        .context("a worker")?;
+    let worker = demo.first_user(Role::GridWorker).context("a worker")?;
     let supervisor = demo
-        .users
-        .iter()
-        .find(|u| u.role == Role::CommunitySupervisor && worker.grid.starts_with(&u.grid))
+        .supervisor_of(&worker.grid)
         .context("the worker's supervisor")?;
     let today = shanghai_date(jiff::Timestamp::now());
     let new_household = |name: &str| -> Result<Household> {

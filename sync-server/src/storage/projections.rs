@@ -1276,7 +1276,80 @@ pub(super) struct IncidentColumns {
     pub closed_at: Option<i64>,
 }
 
+/// A stored row as a backend reads it: the value at an index of
+/// [`COLUMNS`], `None` for NULL. [`Columns::read`] knows which column is
+/// where; a backend only converts its own values.
+pub(super) trait ColumnValues {
+    fn text(&self, i: usize) -> Result<Option<String>, StorageError>;
+    fn int(&self, i: usize) -> Result<Option<i64>, StorageError>;
+    fn real(&self, i: usize) -> Result<Option<f64>, StorageError>;
+    fn flag(&self, i: usize) -> Result<Option<bool>, StorageError>;
+    fn id(&self, i: usize) -> Result<Option<Uuid>, StorageError>;
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StorageError>;
+}
+
 impl Columns {
+    /// The [`COLUMNS`] of a stored row.
+    pub(super) fn read(r: &impl ColumnValues) -> Result<Columns, StorageError> {
+        fn set<T>(value: Option<T>, i: usize) -> Result<T, StorageError> {
+            value.ok_or_else(|| {
+                let name = COLUMNS.split(',').nth(i).unwrap_or("?").trim();
+                StorageError::Corrupt(format!("projection column {name} is NULL"))
+            })
+        }
+        let incident = match r.id(16)? {
+            None => None,
+            Some(_) => Some(IncidentColumns {
+                number: set(r.text(17)?, 17)?,
+                level: set(r.text(18)?, 18)?,
+                assignee_kind: r.text(19)?,
+                assignee_id: r.text(20)?,
+                assignee_name: r.text(21)?,
+                deadline: r.text(22)?,
+                escalations: set(r.int(23)?, 23)?,
+                resolved_on_spot: set(r.flag(24)?, 24)?,
+                feedback: r.text(25)?,
+                reported_at: r.int(26)?,
+                accepted_at: r.int(27)?,
+                resolved_at: r.int(28)?,
+                closed_at: r.int(29)?,
+            }),
+        };
+        let patrol = match r.id(32)? {
+            None => None,
+            Some(_) => Some(PatrolColumns {
+                worker: set(r.text(33)?, 33)?,
+                started_at: set(r.int(34)?, 34)?,
+                ended_at: r.int(35)?,
+                boundary_key: r.int(36)?,
+                cells_total: r.int(37)?,
+                cells: r.bytes(38)?,
+            }),
+        };
+        Ok(Columns {
+            id: set(r.id(0)?, 0)?,
+            kind: set(r.text(1)?, 1)?,
+            grid: set(r.text(2)?, 2)?,
+            title: set(r.text(3)?, 3)?,
+            subtitle: set(r.text(4)?, 4)?,
+            status: set(r.text(5)?, 5)?,
+            category: r.text(6)?,
+            urgency: r.text(7)?,
+            parent_id: r.id(8)?,
+            created_at: set(r.int(9)?, 9)?,
+            created_by: set(r.text(10)?, 10)?,
+            updated_at: set(r.int(11)?, 11)?,
+            deleted: set(r.flag(12)?, 12)?,
+            return_comment: r.text(13)?,
+            lon: r.real(14)?,
+            lat: r.real(15)?,
+            cycle_days: r.int(30)?,
+            visit_at: r.int(31)?,
+            incident,
+            patrol,
+        })
+    }
+
     pub(super) fn of(row: &ProjectionRow, updated_at: i64) -> Columns {
         Columns {
             id: row.id,

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::StorageError;
 use super::projections::{
-    self, Arg, Columns, IncidentColumns, ListFilter, ListPage, PatrolColumns, ProjectionRow,
-    Projections, Statement, StoredProjection, Val,
+    self, Arg, ColumnValues, Columns, ListFilter, ListPage, ProjectionRow, Projections, Statement,
+    StoredProjection, Val,
 };
 use super::sqlite::SqliteStorage;
 
@@ -88,65 +88,29 @@ pub(super) fn put(
     Ok(())
 }
 
-fn uuid(bytes: Vec<u8>) -> rusqlite::Result<Uuid> {
-    Uuid::from_slice(&bytes).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(16, rusqlite::types::Type::Blob, Box::new(e))
-    })
-}
-
-/// The [`projections::COLUMNS`] of a row.
-fn columns(r: &Row<'_>) -> rusqlite::Result<Columns> {
-    let incident = match r.get::<_, Option<Vec<u8>>>(16)? {
-        None => None,
-        Some(_) => Some(IncidentColumns {
-            number: r.get(17)?,
-            level: r.get(18)?,
-            assignee_kind: r.get(19)?,
-            assignee_id: r.get(20)?,
-            assignee_name: r.get(21)?,
-            deadline: r.get(22)?,
-            escalations: r.get(23)?,
-            resolved_on_spot: r.get(24)?,
-            feedback: r.get(25)?,
-            reported_at: r.get(26)?,
-            accepted_at: r.get(27)?,
-            resolved_at: r.get(28)?,
-            closed_at: r.get(29)?,
-        }),
-    };
-    let patrol = match r.get::<_, Option<Vec<u8>>>(32)? {
-        None => None,
-        Some(_) => Some(PatrolColumns {
-            worker: r.get(33)?,
-            started_at: r.get(34)?,
-            ended_at: r.get(35)?,
-            boundary_key: r.get(36)?,
-            cells_total: r.get(37)?,
-            cells: r.get(38)?,
-        }),
-    };
-    Ok(Columns {
-        id: uuid(r.get(0)?)?,
-        kind: r.get(1)?,
-        grid: r.get(2)?,
-        title: r.get(3)?,
-        subtitle: r.get(4)?,
-        status: r.get(5)?,
-        category: r.get(6)?,
-        urgency: r.get(7)?,
-        parent_id: r.get::<_, Option<Vec<u8>>>(8)?.map(uuid).transpose()?,
-        created_at: r.get(9)?,
-        created_by: r.get(10)?,
-        updated_at: r.get(11)?,
-        deleted: r.get(12)?,
-        return_comment: r.get(13)?,
-        lon: r.get(14)?,
-        lat: r.get(15)?,
-        cycle_days: r.get(30)?,
-        visit_at: r.get(31)?,
-        incident,
-        patrol,
-    })
+impl ColumnValues for Row<'_> {
+    fn text(&self, i: usize) -> Result<Option<String>, StorageError> {
+        Ok(self.get(i)?)
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>, StorageError> {
+        Ok(self.get(i)?)
+    }
+    fn real(&self, i: usize) -> Result<Option<f64>, StorageError> {
+        Ok(self.get(i)?)
+    }
+    fn flag(&self, i: usize) -> Result<Option<bool>, StorageError> {
+        Ok(self.get(i)?)
+    }
+    /// Ids are stored as their 16 bytes.
+    fn id(&self, i: usize) -> Result<Option<Uuid>, StorageError> {
+        self.get::<_, Option<Vec<u8>>>(i)?
+            .map(|b| Uuid::from_slice(&b))
+            .transpose()
+            .map_err(|e| StorageError::Corrupt(format!("column {i} is not an id: {e}")))
+    }
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.get(i)?)
+    }
 }
 
 fn args(st: &Statement) -> impl Iterator<Item = Value> + '_ {
@@ -159,8 +123,12 @@ fn args(st: &Statement) -> impl Iterator<Item = Value> + '_ {
 /// The rows `sql` (with `args`) selects, [`projections::COLUMNS`] first.
 fn query(conn: &Connection, st: &Statement) -> Result<Vec<StoredProjection>, StorageError> {
     let mut stmt = conn.prepare_cached(&st.sql)?;
-    let rows = stmt.query_map(params_from_iter(args(st)), columns)?;
-    rows.map(|r| r?.into_stored()).collect()
+    let mut rows = stmt.query(params_from_iter(args(st)))?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(Columns::read(r)?.into_stored()?);
+    }
+    Ok(out)
 }
 
 impl Projections for SqliteStorage {
@@ -176,23 +144,15 @@ impl Projections for SqliteStorage {
             .prepare_cached(&count.sql)?
             .query_row(params_from_iter(args(&count)), |r| r.get(0))?;
         let mut stmt = conn.prepare_cached(&page.sql)?;
-        let rows = stmt.query_map(params_from_iter(args(&page)), |r| {
-            let flags = projections::COLUMN_COUNT;
-            Ok((
-                columns(r)?,
-                r.get::<_, bool>(flags)?,
-                r.get::<_, bool>(flags + 1)?,
-            ))
-        })?;
-        let rows = rows
-            .map(|r| {
-                let (c, overdue, due_soon) = r?;
-                c.listed(overdue, due_soon)
-            })
-            .collect::<Result<_, StorageError>>()?;
+        let mut rows = stmt.query(params_from_iter(args(&page)))?;
+        let flags = projections::COLUMN_COUNT;
+        let mut listed = Vec::new();
+        while let Some(r) = rows.next()? {
+            listed.push(Columns::read(r)?.listed(r.get(flags)?, r.get(flags + 1)?)?);
+        }
         Ok(ListPage {
             total: total as u64,
-            rows,
+            rows: listed,
         })
     }
 

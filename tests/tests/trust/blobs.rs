@@ -74,9 +74,7 @@ async fn push(tablet: &mut Device, incident: Incident) -> Result<Uuid> {
 /// The community supervisor over `who`'s grid.
 fn supervisor_of(who: &User) -> Result<&'static User> {
     demo()
-        .users
-        .iter()
-        .find(|u| u.role == Role::CommunitySupervisor && who.grid.starts_with(&u.grid))
+        .supervisor_of(&who.grid)
         .context("a supervisor over the grid")
 }
 

@@ -186,9 +186,7 @@ async fn item15_import_grids_refuses_bad_geometry_naming_the_feature() -> Result
     let trial = Trial::start().await?;
     let grid = workers()[1].grid.clone();
     let community = demo()
-        .users
-        .iter()
-        .find(|u| u.role == Role::CommunitySupervisor && grid.starts_with(&u.grid))
+        .supervisor_of(&grid)
         .context("the grid's community")?
         .grid
         .clone();

@@ -9,7 +9,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, ChangeHash, ROOT, ScalarValue};
 use gridwork_core::doc::{Author, RecordDoc};
 use gridwork_core::geo::GridTree;
-use gridwork_core::model::{GeoPoint, Household, Meta, Role, User};
+use gridwork_core::model::{GeoPoint, Household, Meta, User};
 use gridwork_core::privacy::mask_name;
 use gridwork_core::problem::{Param, Params};
 use gridwork_core::store::Store;
@@ -30,9 +30,7 @@ fn worker() -> &'static User {
 /// The community supervisor above `user`'s grid.
 fn supervisor_of(user: &User) -> &'static User {
     demo()
-        .users
-        .iter()
-        .find(|s| s.role == Role::CommunitySupervisor && user.grid.starts_with(&s.grid))
+        .supervisor_of(&user.grid)
         .expect("a community supervisor above the grid")
 }
 

@@ -1233,9 +1233,7 @@ async fn item19_a_stored_record_cannot_be_created_again() -> Result<()> {
     let trial = Trial::start().await?;
     let worker = workers()[1];
     let supervisor = demo()
-        .users
-        .iter()
-        .find(|u| u.role == Role::CommunitySupervisor && worker.grid.starts_with(&u.grid))
+        .supervisor_of(&worker.grid)
         .context("the second grid's community supervisor")?;
     let raw = trial.login(&supervisor.id).await?;
     let actor = ActorId::from(hex::decode(&raw.actor_id)?);

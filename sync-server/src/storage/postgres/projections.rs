@@ -9,8 +9,8 @@ use postgres::{GenericClient, Row};
 
 use super::super::StorageError;
 use super::super::projections::{
-    self, Arg, Columns, IncidentColumns, ListFilter, ListPage, PatrolColumns, ProjectionRow,
-    Projections, Statement, StoredProjection, Val,
+    self, Arg, ColumnValues, Columns, ListFilter, ListPage, ProjectionRow, Projections, Statement,
+    StoredProjection, Val,
 };
 use super::PgStorage;
 
@@ -97,59 +97,25 @@ pub(super) fn put(
     Ok(())
 }
 
-/// The [`projections::COLUMNS`] of a row.
-fn columns(r: &Row) -> Result<Columns, StorageError> {
-    let incident = match r.try_get::<_, Option<uuid::Uuid>>(16)? {
-        None => None,
-        Some(_) => Some(IncidentColumns {
-            number: r.try_get(17)?,
-            level: r.try_get(18)?,
-            assignee_kind: r.try_get(19)?,
-            assignee_id: r.try_get(20)?,
-            assignee_name: r.try_get(21)?,
-            deadline: r.try_get(22)?,
-            escalations: r.try_get(23)?,
-            resolved_on_spot: r.try_get(24)?,
-            feedback: r.try_get(25)?,
-            reported_at: r.try_get(26)?,
-            accepted_at: r.try_get(27)?,
-            resolved_at: r.try_get(28)?,
-            closed_at: r.try_get(29)?,
-        }),
-    };
-    let patrol = match r.try_get::<_, Option<uuid::Uuid>>(32)? {
-        None => None,
-        Some(_) => Some(PatrolColumns {
-            worker: r.try_get(33)?,
-            started_at: r.try_get(34)?,
-            ended_at: r.try_get(35)?,
-            boundary_key: r.try_get(36)?,
-            cells_total: r.try_get(37)?,
-            cells: r.try_get(38)?,
-        }),
-    };
-    Ok(Columns {
-        id: r.try_get(0)?,
-        kind: r.try_get(1)?,
-        grid: r.try_get(2)?,
-        title: r.try_get(3)?,
-        subtitle: r.try_get(4)?,
-        status: r.try_get(5)?,
-        category: r.try_get(6)?,
-        urgency: r.try_get(7)?,
-        parent_id: r.try_get(8)?,
-        created_at: r.try_get(9)?,
-        created_by: r.try_get(10)?,
-        updated_at: r.try_get(11)?,
-        deleted: r.try_get(12)?,
-        return_comment: r.try_get(13)?,
-        lon: r.try_get(14)?,
-        lat: r.try_get(15)?,
-        cycle_days: r.try_get(30)?,
-        visit_at: r.try_get(31)?,
-        incident,
-        patrol,
-    })
+impl ColumnValues for Row {
+    fn text(&self, i: usize) -> Result<Option<String>, StorageError> {
+        Ok(self.try_get(i)?)
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>, StorageError> {
+        Ok(self.try_get(i)?)
+    }
+    fn real(&self, i: usize) -> Result<Option<f64>, StorageError> {
+        Ok(self.try_get(i)?)
+    }
+    fn flag(&self, i: usize) -> Result<Option<bool>, StorageError> {
+        Ok(self.try_get(i)?)
+    }
+    fn id(&self, i: usize) -> Result<Option<uuid::Uuid>, StorageError> {
+        Ok(self.try_get(i)?)
+    }
+    fn bytes(&self, i: usize) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.try_get(i)?)
+    }
 }
 
 /// The rows of `st`, with its parameters bound.
@@ -166,7 +132,9 @@ fn query(conn: &mut impl GenericClient, st: &Statement) -> Result<Vec<Row>, Stor
 }
 
 fn stored(rows: &[Row]) -> Result<Vec<StoredProjection>, StorageError> {
-    rows.iter().map(|r| columns(r)?.into_stored()).collect()
+    rows.iter()
+        .map(|r| Columns::read(r)?.into_stored())
+        .collect()
 }
 
 impl Projections for PgStorage {
@@ -193,7 +161,7 @@ impl Projections for PgStorage {
             .iter()
             .map(|r| {
                 let flags = projections::COLUMN_COUNT;
-                columns(r)?.listed(r.try_get(flags)?, r.try_get(flags + 1)?)
+                Columns::read(r)?.listed(r.try_get(flags)?, r.try_get(flags + 1)?)
             })
             .collect::<Result<_, StorageError>>()?;
         tx.commit()?;
