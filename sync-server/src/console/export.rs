@@ -9,7 +9,9 @@
 use gridwork_core::calendar::shanghai_date;
 use uuid::Uuid;
 
-use super::ledger::{Format, Reveal, Table};
+use std::io::{Seek, SeekFrom};
+
+use super::ledger::{FileWriter, Format, Reveal};
 use crate::access;
 use crate::auth::ConsoleUser;
 use crate::storage::{AccessEntry, Storage, StorageError};
@@ -61,7 +63,11 @@ impl Logged<'_> {
 /// A file ready to send, already logged.
 #[derive(Debug)]
 pub struct Exported {
-    pub bytes: Vec<u8>,
+    /// The written file (a temporary one, gone when closed), read from
+    /// its start.
+    pub file: std::fs::File,
+    /// Its length in bytes.
+    pub len: u64,
     pub format: Format,
     /// `{title of the first table}-{date in Shanghai}.{format}`.
     pub file_name: String,
@@ -72,7 +78,8 @@ pub struct Exported {
 pub enum ExportError {
     #[error("the file cannot be written: {0}")]
     Write(String),
-    /// The access log could not be written, so nothing is sent.
+    /// The rows could not be read, or the access log could not be
+    /// written, so nothing is sent.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -87,18 +94,25 @@ pub struct Export<'a> {
     pub format: Format,
     /// What is in clear ([`reveal_for`]).
     pub reveal: Reveal,
-    pub tables: Vec<Table>,
+    /// How many tables `write` writes.
+    pub tables: usize,
 }
 
-/// Writes the export's tables, logs it as `who`'s at `now` (the records
-/// the rows came from: for GeoJSON only rows with a point or an area go
-/// in), and hands back the file.
-pub fn export(
+/// An export's file as it is written (to a temporary file).
+pub type ExportWriter = FileWriter<std::fs::File>;
+
+/// Writes the export's file with `write` (tables and their rows, a chunk
+/// at a time if it likes: nothing written is kept in memory), logs it as
+/// `who`'s at `now` with the records its rows came from (for GeoJSON only
+/// rows with a point or an area go in), and hands back the file. When
+/// `write` fails or the log cannot be written, the file is dropped unsent.
+pub fn export<E: From<ExportError>>(
     storage: &dyn Storage,
     who: &ConsoleUser,
     export: Export<'_>,
     now: jiff::Timestamp,
-) -> Result<Exported, ExportError> {
+    write: impl FnOnce(&mut ExportWriter) -> Result<(), E>,
+) -> Result<Exported, E> {
     let Export {
         target,
         filter,
@@ -106,27 +120,31 @@ pub fn export(
         reveal,
         tables,
     } = export;
-    let (bytes, row_count) = format.write(&tables).map_err(ExportError::Write)?;
-    let record_ids = tables
-        .iter()
-        .flat_map(|t| t.rows.iter())
-        .filter(|r| format != Format::GeoJson || r.point.is_some() || r.area.is_some())
-        .map(|r| r.id)
-        .filter(|id| !id.is_nil())
-        .collect();
+    let file = tempfile::tempfile().map_err(|e| ExportError::Write(e.to_string()))?;
+    let mut writer = FileWriter::new(format, file, tables).map_err(ExportError::Write)?;
+    write(&mut writer)?;
+    let written = writer.finish().map_err(ExportError::Write)?;
+    let mut file = written.out;
+    let len = file
+        .seek(SeekFrom::End(0))
+        .and_then(|len| file.seek(SeekFrom::Start(0)).map(|_| len))
+        .map_err(|e| ExportError::Write(e.to_string()))?;
     let logged = Logged {
         action: "export",
         target,
         filter,
         format: Some(format),
-        record_ids,
-        row_count,
+        record_ids: written.record_ids,
+        row_count: written.rows,
         reveal,
     };
-    storage.append_access(&logged.entry(who, now))?;
-    let stem = tables.first().map_or("台账", |t| t.title.as_str());
+    storage
+        .append_access(&logged.entry(who, now))
+        .map_err(ExportError::from)?;
+    let stem = written.first_title.as_deref().unwrap_or("台账");
     Ok(Exported {
-        bytes,
+        file,
+        len,
         format,
         file_name: format!(
             "{stem}-{}.{}",

@@ -8,6 +8,8 @@
 //! what stands beside it in mind (a birth date beside a masked ID number
 //! shows its year alone).
 
+use std::io::{Seek, Write};
+
 use geo::MultiPolygon;
 use gridwork_core::geo::patrol_metrics;
 use gridwork_core::model::{
@@ -767,106 +769,304 @@ impl Format {
         }
     }
 
-    /// The file's bytes, and how many rows went in (GeoJSON takes only
-    /// rows with a point).
+    /// The file of `tables`, in memory, and how many rows went in
+    /// (GeoJSON takes only rows with a point or an area). For small files
+    /// (the map's layers); an export writes with a [`FileWriter`].
     pub fn write(self, tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
-        match self {
-            Format::Xlsx => xlsx(tables).map_err(|e| e.to_string()),
-            Format::Csv => csv_bytes(tables),
-            Format::GeoJson => geojson(tables),
+        let mut w = FileWriter::new(self, std::io::Cursor::new(Vec::new()), tables.len())?;
+        for t in tables {
+            w.table(&t.title, &t.headers)?;
+            w.rows(&t.rows)?;
         }
+        let done = w.finish()?;
+        Ok((done.out.into_inner(), done.rows))
     }
 }
 
-fn xlsx(tables: &[Table]) -> Result<(Vec<u8>, usize), rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format as XFormat, Workbook};
-    let mut book = Workbook::new();
-    let bold = XFormat::new().set_bold();
-    let mut count = 0;
-    for t in tables {
-        let sheet = book.add_worksheet();
-        sheet.set_name(&t.title)?;
-        for (c, h) in t.headers.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, h, &bold)?;
-        }
-        for (r, row) in t.rows.iter().enumerate() {
-            let r = r as u32 + 1;
-            for (c, cell) in row.cells.iter().enumerate() {
-                match cell {
-                    Cell::Text(s) => sheet.write_string(r, c as u16, s)?,
-                    Cell::Number(n) => sheet.write_number(r, c as u16, *n)?,
-                    Cell::Empty => continue,
-                };
+/// A ledger file written as its rows come: a table's rows can be handed
+/// over a chunk at a time and none is kept, so an export of any length is
+/// written in bounded memory. XLSX uses rust_xlsxwriter's constant-memory
+/// mode (each sheet's cells go to a temporary file, zipped at the end);
+/// CSV and GeoJSON go straight to the writer.
+pub struct FileWriter<W: Write + Seek + Send> {
+    out: Out<W>,
+    /// CSV writes each table's title when there are several.
+    several: bool,
+    /// The current table's headers.
+    headers: Vec<String>,
+    tables: usize,
+    rows: usize,
+    ids: Vec<Uuid>,
+    first_title: Option<String>,
+}
+
+impl<W: Write + Seek + Send> std::fmt::Debug for FileWriter<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileWriter")
+            .field("tables", &self.tables)
+            .field("rows", &self.rows)
+            .finish()
+    }
+}
+
+enum Out<W: Write + Seek + Send> {
+    Xlsx {
+        book: Box<rust_xlsxwriter::Workbook>,
+        out: W,
+        bold: rust_xlsxwriter::Format,
+        /// The current sheet's next row.
+        next_row: u32,
+        /// The current sheet's column widths so far, in pixels.
+        widths: Vec<u32>,
+    },
+    Csv(csv::Writer<W>),
+    GeoJson {
+        out: std::io::BufWriter<W>,
+        features: usize,
+    },
+}
+
+/// A written file: the writer, how many rows went in, and the records
+/// they came from (for the access log).
+#[derive(Debug)]
+pub struct Written<W> {
+    pub out: W,
+    pub rows: usize,
+    pub record_ids: Vec<Uuid>,
+    /// The first table's title (the file's name).
+    pub first_title: Option<String>,
+}
+
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> String {
+    e.to_string()
+}
+
+fn io_err(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+/// Keeps the id of a written row's record for the access log (the
+/// dashboard's rows have none).
+fn keep_id(ids: &mut Vec<Uuid>, id: Uuid) {
+    if !id.is_nil() {
+        ids.push(id);
+    }
+}
+
+/// The pixel width XLSX columns stop growing at.
+const XLSX_MAX_WIDTH: u32 = 400;
+
+impl<W: Write + Seek + Send> FileWriter<W> {
+    /// A file of `tables` tables in `format`, written to `out`.
+    pub fn new(format: Format, mut out: W, tables: usize) -> Result<FileWriter<W>, String> {
+        let out = match format {
+            Format::Xlsx => Out::Xlsx {
+                book: Box::new(rust_xlsxwriter::Workbook::new()),
+                out,
+                bold: rust_xlsxwriter::Format::new().set_bold(),
+                next_row: 0,
+                widths: Vec::new(),
+            },
+            Format::Csv => {
+                out.write_all(b"\xEF\xBB\xBF").map_err(io_err)?;
+                Out::Csv(csv::WriterBuilder::new().flexible(true).from_writer(out))
             }
-        }
-        sheet.set_freeze_panes(1, 0)?;
-        sheet.autofit();
-        count += t.rows.len();
+            Format::GeoJson => {
+                let mut out = std::io::BufWriter::new(out);
+                out.write_all(br#"{"type":"FeatureCollection","features":["#)
+                    .map_err(io_err)?;
+                Out::GeoJson { out, features: 0 }
+            }
+        };
+        Ok(FileWriter {
+            out,
+            several: tables > 1,
+            headers: Vec::new(),
+            tables: 0,
+            rows: 0,
+            ids: Vec::new(),
+            first_title: None,
+        })
     }
-    Ok((book.save_to_buffer()?, count))
-}
 
-/// CSV with a UTF-8 BOM; several tables follow one another, each with its
-/// title line and headers.
-fn csv_bytes(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    let mut count = 0;
-    {
-        let mut w = csv::WriterBuilder::new()
-            .flexible(true)
-            .from_writer(&mut out);
-        for (n, t) in tables.iter().enumerate() {
-            if tables.len() > 1 {
-                if n > 0 {
-                    w.write_record([""]).map_err(|e| e.to_string())?;
+    /// Starts a table (a sheet in XLSX).
+    pub fn table(&mut self, title: &str, headers: &[String]) -> Result<(), String> {
+        self.end_sheet()?;
+        if self.first_title.is_none() {
+            self.first_title = Some(title.to_string());
+        }
+        match &mut self.out {
+            Out::Xlsx {
+                book,
+                bold,
+                next_row,
+                widths,
+                ..
+            } => {
+                let sheet = book.add_worksheet_with_constant_memory();
+                sheet.set_name(title).map_err(xlsx_err)?;
+                sheet.set_freeze_panes(1, 0).map_err(xlsx_err)?;
+                for (c, h) in headers.iter().enumerate() {
+                    sheet
+                        .write_string_with_format(0, c as u16, h, bold)
+                        .map_err(xlsx_err)?;
                 }
-                w.write_record([&t.title]).map_err(|e| e.to_string())?;
+                *widths = headers
+                    .iter()
+                    .map(|h| rust_xlsxwriter::cell_autofit_width(h))
+                    .collect();
+                *next_row = 1;
             }
-            w.write_record(&t.headers).map_err(|e| e.to_string())?;
-            for row in &t.rows {
-                w.write_record(row.cells.iter().map(Cell::as_text))
-                    .map_err(|e| e.to_string())?;
+            Out::Csv(w) => {
+                if self.several {
+                    if self.tables > 0 {
+                        w.write_record([""]).map_err(|e| e.to_string())?;
+                    }
+                    w.write_record([title]).map_err(|e| e.to_string())?;
+                }
+                w.write_record(headers).map_err(|e| e.to_string())?;
             }
-            count += t.rows.len();
+            Out::GeoJson { .. } => {}
         }
-        w.flush().map_err(|e| e.to_string())?;
+        self.headers = headers.to_vec();
+        self.tables += 1;
+        Ok(())
     }
-    Ok((out, count))
+
+    /// Writes rows of the current table; GeoJSON takes only those with a
+    /// point or an area, with its cells keyed by `headers`.
+    pub fn rows(&mut self, rows: &[Row]) -> Result<(), String> {
+        match &mut self.out {
+            Out::Xlsx {
+                book,
+                next_row,
+                widths,
+                ..
+            } => {
+                let sheet = book
+                    .worksheet_from_index(self.tables.saturating_sub(1))
+                    .map_err(xlsx_err)?;
+                for row in rows {
+                    for (c, cell) in row.cells.iter().enumerate() {
+                        let width = match cell {
+                            Cell::Text(s) => {
+                                sheet
+                                    .write_string(*next_row, c as u16, s)
+                                    .map_err(xlsx_err)?;
+                                rust_xlsxwriter::cell_autofit_width(s)
+                            }
+                            Cell::Number(n) => {
+                                sheet
+                                    .write_number(*next_row, c as u16, *n)
+                                    .map_err(xlsx_err)?;
+                                rust_xlsxwriter::cell_autofit_width(&n.to_string())
+                            }
+                            Cell::Empty => continue,
+                        };
+                        if let Some(w) = widths.get_mut(c) {
+                            *w = (*w).max(width);
+                        }
+                    }
+                    *next_row += 1;
+                    keep_id(&mut self.ids, row.id);
+                }
+                self.rows += rows.len();
+            }
+            Out::Csv(w) => {
+                for row in rows {
+                    w.write_record(row.cells.iter().map(Cell::as_text))
+                        .map_err(|e| e.to_string())?;
+                    keep_id(&mut self.ids, row.id);
+                }
+                self.rows += rows.len();
+            }
+            Out::GeoJson { out, features } => {
+                for row in rows {
+                    let Some(feature) = feature(row, &self.headers) else {
+                        continue;
+                    };
+                    if *features > 0 {
+                        out.write_all(b",").map_err(io_err)?;
+                    }
+                    serde_json::to_writer(&mut *out, &feature).map_err(|e| e.to_string())?;
+                    *features += 1;
+                    keep_id(&mut self.ids, row.id);
+                    self.rows += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the finished sheet's column widths (XLSX).
+    fn end_sheet(&mut self) -> Result<(), String> {
+        if let Out::Xlsx { book, widths, .. } = &mut self.out
+            && self.tables > 0
+        {
+            let sheet = book
+                .worksheet_from_index(self.tables - 1)
+                .map_err(xlsx_err)?;
+            for (c, w) in widths.iter().enumerate() {
+                sheet
+                    .set_column_autofit_width(c as u16, (*w).min(XLSX_MAX_WIDTH))
+                    .map_err(xlsx_err)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the file and hands back its writer.
+    pub fn finish(mut self) -> Result<Written<W>, String> {
+        self.end_sheet()?;
+        let out = match self.out {
+            Out::Xlsx {
+                mut book, mut out, ..
+            } => {
+                if self.tables == 0 {
+                    book.add_worksheet();
+                }
+                book.save_to_writer(&mut out).map_err(xlsx_err)?;
+                out
+            }
+            Out::Csv(w) => w.into_inner().map_err(|e| e.to_string())?,
+            Out::GeoJson { mut out, .. } => {
+                out.write_all(b"]}").map_err(io_err)?;
+                out.into_inner().map_err(|e| e.to_string())?
+            }
+        };
+        Ok(Written {
+            out,
+            rows: self.rows,
+            record_ids: self.ids,
+            first_title: self.first_title,
+        })
+    }
 }
 
-/// A FeatureCollection of the rows with a point; properties keyed by the
-/// Chinese headers, plus `id`.
-fn geojson(tables: &[Table]) -> Result<(Vec<u8>, usize), String> {
-    use geojson::{Feature, FeatureCollection, Geometry, JsonObject};
-    let mut features = Vec::new();
-    for t in tables {
-        for row in &t.rows {
-            let geometry = match (&row.area, row.point) {
-                (Some(polygons), _) => Geometry::new(geojson::GeometryValue::new_multi_polygon(
-                    polygons
-                        .iter()
-                        .map(|rings| rings.iter().map(|ring| ring.iter().copied())),
-                )),
-                (None, Some(p)) => Geometry::new_point(p),
-                (None, None) => continue,
-            };
-            let mut props = JsonObject::new();
-            props.insert("id".into(), row.id.to_string().into());
-            for (h, c) in t.headers.iter().zip(&row.cells) {
-                props.insert(h.clone(), c.json());
-            }
-            features.push(Feature {
-                geometry: Some(geometry),
-                id: Some(geojson::feature::Id::String(row.id.to_string())),
-                properties: Some(props),
-                ..Default::default()
-            });
-        }
+/// A row as a GeoJSON feature: its area, or else its point, with its
+/// cells keyed by the Chinese headers, plus `id`; `None` without either.
+fn feature(row: &Row, headers: &[String]) -> Option<geojson::Feature> {
+    use geojson::{Feature, Geometry, JsonObject};
+    let geometry = match (&row.area, row.point) {
+        (Some(polygons), _) => Geometry::new(geojson::GeometryValue::new_multi_polygon(
+            polygons
+                .iter()
+                .map(|rings| rings.iter().map(|ring| ring.iter().copied())),
+        )),
+        (None, Some(p)) => Geometry::new_point(p),
+        (None, None) => return None,
+    };
+    let mut props = JsonObject::new();
+    props.insert("id".into(), row.id.to_string().into());
+    for (h, c) in headers.iter().zip(&row.cells) {
+        props.insert(h.clone(), c.json());
     }
-    let count = features.len();
-    let fc = FeatureCollection::new(features);
-    let bytes = serde_json::to_vec(&fc).map_err(|e| e.to_string())?;
-    Ok((bytes, count))
+    Some(Feature {
+        geometry: Some(geometry),
+        id: Some(geojson::feature::Id::String(row.id.to_string())),
+        properties: Some(props),
+        ..Default::default()
+    })
 }
 
 #[cfg(test)]
@@ -951,5 +1151,93 @@ mod tests {
         let (bytes, n) = Format::Csv.write(&[t]).unwrap();
         assert!(bytes.starts_with(b"\xEF\xBB\xBF\xE5\xA7\x93"));
         assert_eq!(n, 0);
+    }
+
+    fn table(title: &str, rows: usize) -> Table {
+        Table {
+            title: title.into(),
+            headers: vec!["编号".into(), "姓名".into(), "人数".into()],
+            rows: (0..rows)
+                .map(|i| Row {
+                    id: Uuid::from_u128(i as u128 + 1),
+                    cells: vec![
+                        Cell::Text(format!("N{i}")),
+                        if i % 3 == 0 {
+                            Cell::Empty
+                        } else {
+                            Cell::text(format!("张{i}"))
+                        },
+                        Cell::Number(i as f64),
+                    ],
+                    point: (i % 2 == 0).then_some([113.3, 23.1]),
+                    area: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Rows handed over in chunks, over two tables, read back as if
+    /// written at once: every cell in its place, in its sheet.
+    #[test]
+    fn xlsx_written_a_chunk_at_a_time_reads_back_whole() {
+        use calamine::{Data, Reader, Xlsx};
+        let (a, b) = (table("甲", 1234), table("乙", 3));
+        let mut w = FileWriter::new(Format::Xlsx, std::io::Cursor::new(Vec::new()), 2).unwrap();
+        w.table(&a.title, &a.headers).unwrap();
+        for chunk in a.rows.chunks(500) {
+            w.rows(chunk).unwrap();
+        }
+        w.table(&b.title, &b.headers).unwrap();
+        w.rows(&b.rows).unwrap();
+        let done = w.finish().unwrap();
+        assert_eq!(done.rows, 1237);
+        assert_eq!(done.record_ids.len(), 1237);
+        assert_eq!(done.first_title.as_deref(), Some("甲"));
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(done.out).unwrap();
+        assert_eq!(book.sheet_names(), ["甲", "乙"]);
+        for t in [&a, &b] {
+            let range = book.worksheet_range(&t.title).unwrap();
+            assert_eq!(range.height(), t.rows.len() + 1, "{}", t.title);
+            assert_eq!(range.get((0, 1)), Some(&Data::String("姓名".into())));
+            for (r, row) in t.rows.iter().enumerate() {
+                let got: Vec<String> = (0..3)
+                    .map(|c| match range.get((r + 1, c)) {
+                        Some(Data::Empty) | None => String::new(),
+                        Some(d) => d.to_string(),
+                    })
+                    .collect();
+                let want: Vec<String> = row.cells.iter().map(Cell::as_text).collect();
+                assert_eq!(got, want, "row {r} of {}", t.title);
+            }
+        }
+    }
+
+    /// GeoJSON written as the rows come is one FeatureCollection of the
+    /// rows with a place, each keyed by its headers.
+    #[test]
+    fn geojson_is_a_feature_collection_of_the_rows_with_a_place() {
+        let mut t = table("事件", 5);
+        t.rows[1].area = Some(vec![vec![vec![
+            [113.0, 23.0],
+            [113.1, 23.0],
+            [113.1, 23.1],
+            [113.0, 23.0],
+        ]]]);
+        let (bytes, n) = Format::GeoJson.write(&[t]).unwrap();
+        let fc: geojson::FeatureCollection = serde_json::from_slice(&bytes).unwrap();
+        // Rows 0, 2 and 4 have a point, row 1 an area, row 3 neither.
+        assert_eq!(n, 4);
+        let ids: Vec<String> = fc
+            .features
+            .iter()
+            .map(|f| f.property("id").unwrap().as_str().unwrap().to_string())
+            .collect();
+        let want: Vec<String> = [1u128, 2, 3, 5]
+            .iter()
+            .map(|i| Uuid::from_u128(*i).to_string())
+            .collect();
+        assert_eq!(ids, want);
+        assert_eq!(fc.features[2].property("姓名").unwrap(), "张2");
+        assert_eq!(fc.features[0].property("人数").unwrap(), 0);
     }
 }

@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::ledgers::{deliver, parse_format};
+use super::ledgers::{deliver, parse_format, write_tables};
 use super::{ConsoleApiError, ConsoleAuth};
 use crate::AppState;
 use crate::console::actions::{ConsoleError, ConsoleUser};
@@ -66,18 +66,17 @@ pub async fn export(
             crate::console::ledger::Format::GeoJson => vec![overview::grid_layer(&c)],
             _ => overview::sheets(&c),
         };
-        deliver(
-            state.storage().as_ref(),
-            &who,
-            Export {
-                target: "dashboard",
-                filter,
-                format,
-                // Figures hold no personal data.
-                reveal: reveal_for(&who, false),
-                tables,
-            },
-        )
+        let what = Export {
+            target: "dashboard",
+            filter,
+            format,
+            // Figures hold no personal data.
+            reveal: reveal_for(&who, false),
+            tables: tables.len(),
+        };
+        deliver(state.storage().as_ref(), &who, what, |file| {
+            write_tables(file, &tables)
+        })
     })
     .await?
 }

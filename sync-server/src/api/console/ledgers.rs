@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::access::{self, Channel};
 use crate::console::actions::ConsoleUser;
 use crate::console::dashboard;
-use crate::console::export::{self, Export, ExportError, reveal_for};
+use crate::console::export::{self, Export, ExportError, ExportWriter, reveal_for};
 use crate::console::index::{Entry, Flags};
 use crate::console::ledger::{Format, List, Parties, Reveal, Table, incident_markers};
 use crate::console::page::{self, Revealed};
@@ -206,18 +206,16 @@ pub async fn export(
     let filter = serde_json::to_string(&q).unwrap_or_default();
     tokio::task::spawn_blocking(move || {
         let reveal = reveal_for(&who, q.reveal.unwrap_or(false));
-        let table = export_table(&state, &who, list, &q, reveal)?;
-        deliver(
-            state.storage().as_ref(),
-            &who,
-            Export {
-                target: list.as_str(),
-                filter,
-                format,
-                reveal,
-                tables: vec![table],
-            },
-        )
+        let what = Export {
+            target: list.as_str(),
+            filter,
+            format,
+            reveal,
+            tables: 1,
+        };
+        deliver(state.storage().as_ref(), &who, what, |file| {
+            export_rows(&state, &who, list, &q, reveal, file)
+        })
     })
     .await?
 }
@@ -225,32 +223,47 @@ pub async fn export(
 /// How many of a list's records an export decodes at a time.
 const EXPORT_CHUNK: usize = 500;
 
-/// A whole list as an export's table: the list's rows read once from the
-/// projection table (one snapshot, no document), then their documents
-/// decoded and made table rows [`EXPORT_CHUNK`] at a time, so an export
-/// holds the table's text but never more than a chunk of decoded records
-/// (and their parties). Reading the rows once, not page by page, keeps a
-/// record changed during the export from shifting the pages.
-fn export_table(
+/// A whole list written to an export's file: the list's rows read once
+/// from the projection table (one snapshot, no document), then their
+/// documents decoded, made table rows and written [`EXPORT_CHUNK`] at a
+/// time, so an export never holds more than a chunk of decoded records
+/// (and their parties) or of table rows, however long the list. Reading
+/// the rows once, not page by page, keeps a record changed during the
+/// export from shifting the pages.
+fn export_rows(
     state: &AppState,
     who: &ConsoleUser,
     list: List,
     q: &ListQuery,
     reveal: Reveal,
-) -> Result<Table, ConsoleApiError> {
+    file: &mut ExportWriter,
+) -> Result<(), ConsoleApiError> {
     let query = list_query(state, who, list, q)?;
     let storage = state.storage().as_ref();
     let listed = storage.list_projections(&query, 0, None)?.rows;
-    let mut table = list.table(std::iter::empty(), reveal, &Parties::new());
+    let empty = list.table(std::iter::empty(), reveal, &Parties::new());
+    file.table(&empty.title, &empty.headers)
+        .map_err(ExportError::Write)?;
     let mut rows = listed.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<_> = rows.by_ref().take(EXPORT_CHUNK).collect();
         let entries = queue::entries(storage, &state.sync_context().calendar, chunk)?;
         let parties = parties_of(state, who, list, q, &entries, Channel::Export)?;
         let page = entries.iter().map(|(e, f)| (e.as_ref(), *f));
-        table.rows.extend(list.table(page, reveal, &parties).rows);
+        file.rows(&list.table(page, reveal, &parties).rows)
+            .map_err(ExportError::Write)?;
     }
-    Ok(table)
+    Ok(())
+}
+
+/// Writes whole tables to an export's file (the dashboard's sheets).
+pub fn write_tables(file: &mut ExportWriter, tables: &[Table]) -> Result<(), ConsoleApiError> {
+    for t in tables {
+        file.table(&t.title, &t.headers)
+            .map_err(ExportError::Write)?;
+        file.rows(&t.rows).map_err(ExportError::Write)?;
+    }
+    Ok(())
 }
 
 pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
@@ -260,32 +273,44 @@ pub fn parse_format(f: Option<&str>) -> Result<Format, ConsoleApiError> {
     })
 }
 
-/// Writes the file and logs the export ([`export::export`]), and answers
-/// with the file as an attachment. Nothing is sent if the log cannot be
+impl From<ExportError> for ConsoleApiError {
+    fn from(e: ExportError) -> ConsoleApiError {
+        match e {
+            ExportError::Write(e) => ApiError::Internal(e).into(),
+            ExportError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// Writes the file with `write` and logs the export
+/// ([`export::export`]), and answers with the file as an attachment,
+/// streamed from its temporary file. Nothing is sent if the log cannot be
 /// written.
 pub fn deliver(
     storage: &dyn Storage,
     who: &ConsoleUser,
     what: Export<'_>,
+    write: impl FnOnce(&mut ExportWriter) -> Result<(), ConsoleApiError>,
 ) -> Result<Response, ConsoleApiError> {
     let target = what.target.to_string();
-    let file = export::export(storage, who, what, jiff::Timestamp::now()).map_err(|e| match e {
-        ExportError::Write(e) => ApiError::Internal(e),
-        ExportError::Storage(e) => e.into(),
-    })?;
+    let file = export::export(storage, who, what, jiff::Timestamp::now(), write)?;
     let disposition = format!(
         "attachment; filename=\"{}.{}\"; filename*=UTF-8''{}",
         target,
         file.format.as_str(),
         percent_encode(&file.file_name)
     );
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(
+        tokio::fs::File::from_std(file.file),
+    ));
     Ok((
         [
             (header::CONTENT_TYPE, file.format.content_type().to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "no-store".to_string()),
+            (header::CONTENT_LENGTH, file.len.to_string()),
         ],
-        file.bytes,
+        body,
     )
         .into_response())
 }
