@@ -247,6 +247,9 @@ impl Demo {
     }
 }
 
+/// Makes a staff member: id, role, grid, department.
+type MakePerson<'a> = dyn FnMut(String, Role, &str, Option<&str>) -> User + 'a;
+
 /// A street's own staff.
 struct StreetStaff {
     supervisor: User,
@@ -279,9 +282,7 @@ impl Staff {
                 department: department.map(str::to_string),
             }
         };
-        let street_staff = |person: &mut dyn FnMut(String, Role, &str, Option<&str>) -> User,
-                            index: usize,
-                            code: &str| {
+        let street_staff = |person: &mut MakePerson<'_>, index: usize, code: &str| {
             // The first street's staff keep the ids a one-street demo
             // has always had.
             let suffix = if index == 0 {
