@@ -18,7 +18,7 @@ use gridwork_core::model::Role;
 use gridwork_demo::{DemoConfig, generate};
 
 use crate::figure;
-use crate::sync::server;
+use crate::server;
 
 const PASSWORD: &str = "bench-password";
 const RECORDS: usize = 50_000;
@@ -47,59 +47,16 @@ pub fn run() -> Result<()> {
         .id
         .clone();
     let started = Instant::now();
-    let server = server::Server::start(&binary, data.path())?;
-    let base = format!("{}/console/api", server.url());
-    let ready = format!("{}/readyz", server.url());
+    let server = server::Server::start(&binary, data.path(), None)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let http = reqwest::Client::new();
-        loop {
-            if let Ok(r) = http.get(&ready).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            ensure!(
-                started.elapsed() < Duration::from_secs(600),
-                "the server never got ready"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        figure("console_ready_s", started.elapsed().as_secs_f64(), "s");
+        let ready = server.ready(started).await?;
+        figure("console_ready_s", ready.as_secs_f64(), "s");
         figure("console_server_rss_mb", server.rss_mib()?, "MiB");
-        let login = http
-            .post(format!("{base}/login"))
-            .header("x-gridwork-console", "1")
-            .json(&serde_json::json!({"user": admin, "password": PASSWORD}))
-            .send()
-            .await?;
-        ensure!(
-            login.status().is_success(),
-            "console sign-in: {}",
-            login.status()
-        );
-        let cookie = login
-            .headers()
-            .get(reqwest::header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| c.split(';').next())
-            .context("a session cookie")?
-            .to_string();
-        let get = |path: &str| {
-            http.get(format!("{base}{path}"))
-                .header(reqwest::header::COOKIE, &cookie)
-                .send()
-        };
-        let timed = |path: &'static str| async move {
-            let started = Instant::now();
-            let r = get(path).await?;
-            ensure!(r.status().is_success(), "{path}: {}", r.status());
-            let body = r.bytes().await?;
-            Ok::<_, anyhow::Error>((started.elapsed(), body))
-        };
-        let (first, body) = timed("/dashboard").await?;
+        let console = server::Console::sign_in(server.url(), &admin, PASSWORD).await?;
+        let (first, body) = console.timed("/dashboard").await?;
         let dash: serde_json::Value = serde_json::from_slice(&body)?;
         figure(
             "console_dashboard_incidents",
@@ -109,18 +66,18 @@ pub fn run() -> Result<()> {
         figure("console_dashboard_first_ms", ms(first), "ms");
         let mut warm = Vec::new();
         for _ in 0..5 {
-            warm.push(timed("/dashboard").await?.0);
+            warm.push(console.timed("/dashboard").await?.0);
         }
         warm.sort();
         figure("console_dashboard_ms", ms(warm[warm.len() / 2]), "ms");
-        let (export, bytes) = timed("/lists/incidents/export?format=xlsx").await?;
+        let (export, bytes) = console.timed("/lists/incidents/export?format=xlsx").await?;
         figure("console_export_incidents_xlsx_ms", ms(export), "ms");
         figure(
             "console_export_incidents_xlsx_bytes",
             bytes.len() as f64,
             "bytes",
         );
-        Ok(())
+        Ok::<_, anyhow::Error>(())
     })?;
     drop(server);
     Ok(())

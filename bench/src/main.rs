@@ -3,41 +3,172 @@
 //!
 //! ```text
 //! cargo run --release -p gridwork-bench -- store
-//! cargo run --release -p gridwork-bench -- sync
+//! cargo run --release -p gridwork-bench -- sync [--backend sqlite|postgres]
 //! cargo run --release -p gridwork-bench -- console
 //! cargo run --release -p gridwork-bench -- patrol   # also at the end of `store`
+//! cargo run --release -p gridwork-bench -- district [--backend sqlite|postgres] [--records N]
 //! ```
+//!
+//! Options follow their suite. `sync` runs on SQLite unless told
+//! otherwise; `district` runs on both backends when PostgreSQL is
+//! installed (a throwaway server of its own, see `postgres.rs`), else on
+//! SQLite.
+//!
+//! **Backends in figure names.** A figure measured on a backend carries
+//! it as a suffix in brackets, `name[backend]`:
+//! `server_ready_s[postgres]: 1.2 s`, so both backends' figures stand side
+//! by side and sort together. `district` suffixes every figure
+//! (`[sqlite]` or `[postgres]`); `sync` suffixes `[postgres]` only, its
+//! SQLite names staying as earlier runs quoted them.
 #![allow(clippy::print_stdout)]
 
 mod console;
+mod district;
+mod postgres;
+mod server;
 mod store;
 mod sync;
 
-use anyhow::{Result, bail};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result, bail};
+
+/// Where a suite's server keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Backend> {
+        match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            other => bail!("unknown backend {other:?} (sqlite or postgres)"),
+        }
+    }
+}
+
+/// One suite to run, with its options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub suite: String,
+    /// `--backend`, if given.
+    pub backend: Option<Backend>,
+    /// `--records`, if given.
+    pub records: Option<usize>,
+}
+
+const SUITES: &str = "store, sync, console, patrol, district";
+
+/// The command line as suites, each with the options that follow it.
+fn parse_args(args: &[String]) -> Result<Vec<Run>> {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = |flag: &str| {
+            args.next()
+                .with_context(|| format!("{flag} needs a value"))
+                .cloned()
+        };
+        match arg.as_str() {
+            "--backend" | "--records" => {
+                let flag = arg.as_str();
+                let run = runs
+                    .last_mut()
+                    .with_context(|| format!("{flag} follows a suite"))?;
+                let v = value(flag)?;
+                if flag == "--backend" {
+                    run.backend = Some(Backend::parse(&v)?);
+                } else {
+                    run.records = Some(
+                        v.replace(['_', ','], "")
+                            .parse()
+                            .with_context(|| format!("--records {v:?}"))?,
+                    );
+                }
+            }
+            flag if flag.starts_with("--") => bail!("unknown option {flag}"),
+            suite => runs.push(Run {
+                suite: suite.to_string(),
+                backend: None,
+                records: None,
+            }),
+        }
+    }
+    Ok(runs)
+}
 
 fn main() -> Result<()> {
-    let suites: Vec<String> = std::env::args().skip(1).collect();
-    if suites.is_empty() {
-        bail!("usage: gridwork-bench <suite>...  (suites: store, sync, console, patrol)");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs = parse_args(&args)?;
+    if runs.is_empty() {
+        bail!(
+            "usage: gridwork-bench <suite> [--backend sqlite|postgres] [--records N]...  (suites: {SUITES})"
+        );
     }
-    for suite in suites {
-        match suite.as_str() {
-            "store" => store::run()?,
-            "sync" => sync::run()?,
-            "console" => console::run()?,
-            "patrol" => store::patrol_document_sizes()?,
-            other => bail!("unknown suite {other:?} (suites: store, sync, console, patrol)"),
+    for run in runs {
+        let only = |what: &str| -> Result<()> {
+            if run.backend.is_some() || run.records.is_some() {
+                bail!("{} takes no options ({what})", run.suite);
+            }
+            Ok(())
+        };
+        match run.suite.as_str() {
+            "store" => {
+                only("store")?;
+                store::run()?
+            }
+            "sync" => {
+                if run.records.is_some() {
+                    bail!("sync takes no --records");
+                }
+                sync::run(run.backend.unwrap_or(Backend::Sqlite))?
+            }
+            "console" => {
+                only("console")?;
+                console::run()?
+            }
+            "patrol" => {
+                only("patrol")?;
+                store::patrol_document_sizes()?
+            }
+            "district" => district::run(run.backend, run.records)?,
+            other => bail!("unknown suite {other:?} (suites: {SUITES})"),
         }
     }
     Ok(())
 }
 
+/// The suffix [`figure`] gives every name (`[postgres]`), or none.
+static SUFFIX: Mutex<String> = Mutex::new(String::new());
+
+/// From now on, figures are named `name[backend]` (`None`: plain names).
+pub fn name_figures_for(backend: Option<Backend>) {
+    let suffix = backend.map(|b| format!("[{}]", b.as_str()));
+    *SUFFIX.lock().unwrap_or_else(|e| e.into_inner()) = suffix.unwrap_or_default();
+}
+
 /// Prints one figure.
 pub fn figure(name: &str, value: f64, unit: &str) {
+    let suffix = SUFFIX.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    println!("{}", figure_line(&format!("{name}{suffix}"), value, unit));
+}
+
+/// One figure's line: whole numbers without decimals, others with three.
+fn figure_line(name: &str, value: f64, unit: &str) -> String {
     if value.fract() == 0.0 && value.abs() < 1e15 {
-        println!("{name}: {value:.0} {unit}");
+        format!("{name}: {value:.0} {unit}")
     } else {
-        println!("{name}: {value:.3} {unit}");
+        format!("{name}: {value:.3} {unit}")
     }
 }
 
@@ -46,4 +177,61 @@ pub fn p95_ms(samples: &mut [std::time::Duration]) -> f64 {
     samples.sort();
     let index = ((samples.len() as f64) * 0.95).ceil() as usize;
     samples[index.saturating_sub(1).min(samples.len() - 1)].as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn options_follow_their_suite() {
+        let runs = parse_args(&args(
+            "store district --backend postgres --records 1_000_000 sync --backend sqlite",
+        ))
+        .unwrap();
+        assert_eq!(
+            runs,
+            [
+                Run {
+                    suite: "store".into(),
+                    backend: None,
+                    records: None
+                },
+                Run {
+                    suite: "district".into(),
+                    backend: Some(Backend::Postgres),
+                    records: Some(1_000_000)
+                },
+                Run {
+                    suite: "sync".into(),
+                    backend: Some(Backend::Sqlite),
+                    records: None
+                },
+            ]
+        );
+        assert!(parse_args(&args("--backend sqlite district")).is_err());
+        assert!(parse_args(&args("district --backend mysql")).is_err());
+        assert!(parse_args(&args("district --records")).is_err());
+        assert!(parse_args(&args("district --records lots")).is_err());
+        assert!(parse_args(&args("district --fast")).is_err());
+    }
+
+    #[test]
+    fn figures_print_whole_numbers_plainly() {
+        assert_eq!(figure_line("a[sqlite]", 3.0, "s"), "a[sqlite]: 3 s");
+        assert_eq!(figure_line("b", 0.12345, "ms"), "b: 0.123 ms");
+    }
+
+    #[test]
+    fn p95_is_the_sample_below_which_95_percent_lie() {
+        let mut samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        samples.reverse();
+        assert_eq!(p95_ms(&mut samples), 95.0);
+        assert_eq!(p95_ms(&mut [Duration::from_millis(7)]), 7.0);
+    }
 }

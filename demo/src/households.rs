@@ -93,7 +93,7 @@ pub(super) fn generate(g: &mut Gen, ctx: &GridCtx) -> Homes {
     let n = ctx.cfg.households_per_grid as usize;
     let village = !ctx.area.villages.is_empty();
     let p = (ctx.cfg.residents_per_household - 1.0) / 4.0;
-    let local_residence = format!("广东省广州市天河区{}", super::place::STREET.1);
+    let local_residence = format!("广东省广州市天河区{}", ctx.street_name);
     let mut addresses = Addresses::new(ctx.area, n);
     let mut homes = Homes {
         households: Vec::with_capacity(n),

@@ -775,9 +775,9 @@ fn actor<'a>(ctx: &'a GridCtx, who: Who) -> (&'a str, Role) {
     match who {
         Who::Worker | Who::Handler(Route::Worker) => (&ctx.worker.id, Role::GridWorker),
         Who::Community => (&ctx.supervisor.id, Role::CommunitySupervisor),
-        Who::Street => (&ctx.staff.street_supervisor.id, Role::StreetSupervisor),
-        Who::Handler(Route::Chengguan) => (&ctx.staff.chengguan.id, Role::DepartmentHandler),
-        Who::Handler(Route::Huanbao) => (&ctx.staff.huanbao.id, Role::DepartmentHandler),
+        Who::Street => (&ctx.street.supervisor.id, Role::StreetSupervisor),
+        Who::Handler(Route::Chengguan) => (&ctx.street.chengguan.id, Role::DepartmentHandler),
+        Who::Handler(Route::Huanbao) => (&ctx.street.huanbao.id, Role::DepartmentHandler),
     }
 }
 

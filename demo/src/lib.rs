@@ -53,6 +53,10 @@ const PARTIES_SHARE: f64 = 0.6;
 /// Codes give communities and grids three digits each.
 const MAX_PER_LEVEL: u32 = 999;
 
+/// A sized demo ([`DemoConfig::with_total_records`]) puts at most this
+/// many communities in one street, and adds streets beyond.
+const COMMUNITIES_PER_STREET: u32 = 48;
+
 /// The most GPS track points one demo holds. Beyond it, patrols sample
 /// their walk less often than every 10 s, so huge demos stay fast.
 const TRACK_POINT_BUDGET: u64 = 400_000;
@@ -61,7 +65,10 @@ const TRACK_POINT_BUDGET: u64 = 400_000;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DemoConfig {
     pub seed: u64,
-    /// Communities (社区/村) in the street, at most 999.
+    /// Streets (街道) the communities are dealt to, in order (at least 1,
+    /// at most one per community).
+    pub streets: u32,
+    /// Communities (社区/村) in all, at most 999.
     pub communities: u32,
     /// Grids per community, at most 999.
     pub grids_per_community: u32,
@@ -82,6 +89,7 @@ impl Default for DemoConfig {
     fn default() -> DemoConfig {
         DemoConfig {
             seed: 1,
+            streets: 1,
             communities: 3,
             grids_per_community: 4,
             households_per_grid: 150,
@@ -97,8 +105,10 @@ impl Default for DemoConfig {
 impl DemoConfig {
     /// A configuration with about `n` records in total (households,
     /// residents, incidents, patrols and visits, in the default's
-    /// proportions): grids are added, 4 then 6 per community, and the
-    /// per-grid counts scaled to land near `n`.
+    /// proportions): grids are added, 4 then 6 per community, streets
+    /// of at most 48 communities (a 1,000,000-record district: 6 streets
+    /// of about 100,000 residents each), and the per-grid counts scaled to land
+    /// near `n`.
     pub fn with_total_records(seed: u64, n: usize) -> DemoConfig {
         let base = DemoConfig {
             seed,
@@ -121,6 +131,7 @@ impl DemoConfig {
         let scale = n as f64 / (f64::from(communities * per_community) * per_grid);
         let scaled = |x: u32| (f64::from(x) * scale).round() as u32;
         DemoConfig {
+            streets: communities.div_ceil(COMMUNITIES_PER_STREET).max(1),
             communities,
             grids_per_community: per_community,
             households_per_grid: scaled(base.households_per_grid).max(1),
@@ -152,6 +163,9 @@ impl DemoConfig {
             2.6
         };
         DemoConfig {
+            streets: self
+                .streets
+                .clamp(1, self.communities.clamp(1, MAX_PER_LEVEL)),
             communities: self.communities.min(MAX_PER_LEVEL),
             grids_per_community: self.grids_per_community.min(MAX_PER_LEVEL),
             residents_per_household: mean,
@@ -246,12 +260,21 @@ impl Demo {
     }
 }
 
+/// Makes a staff member: id, role, grid, department.
+type MakePerson<'a> = dyn FnMut(String, Role, &str, Option<&str>) -> User + 'a;
+
+/// A street's own staff.
+struct StreetStaff {
+    supervisor: User,
+    chengguan: User,
+    huanbao: User,
+}
+
 /// The users who act in the demo.
 struct Staff {
     admin: User,
-    street_supervisor: User,
-    chengguan: User,
-    huanbao: User,
+    /// One per street, in street order.
+    streets: Vec<StreetStaff>,
     /// One per community, in community order.
     supervisors: Vec<User>,
     /// One per grid, in grid order.
@@ -272,62 +295,84 @@ impl Staff {
                 department: department.map(str::to_string),
             }
         };
+        let street_staff = |person: &mut MakePerson<'_>, index: usize, code: &str| {
+            // The first street's staff keep the ids a one-street demo
+            // has always had.
+            let suffix = if index == 0 {
+                String::new()
+            } else {
+                format!("-{code}")
+            };
+            StreetStaff {
+                supervisor: person(format!("ss-{code}"), Role::StreetSupervisor, code, None),
+                chengguan: person(
+                    format!("dh-chengguan{suffix}"),
+                    Role::DepartmentHandler,
+                    code,
+                    Some("城管"),
+                ),
+                huanbao: person(
+                    format!("dh-huanbao{suffix}"),
+                    Role::DepartmentHandler,
+                    code,
+                    Some("环保"),
+                ),
+            }
+        };
+        // Drawn in the order a one-street demo always drew them: the
+        // admin, the first street's staff, the supervisors, the workers;
+        // the other streets' staff last.
+        let admin = person("admin".into(), Role::Admin, place::DISTRICT.0, None);
+        let mut streets = vec![street_staff(&mut person, 0, &street.streets[0].0)];
+        let supervisors = street
+            .communities
+            .iter()
+            .map(|c| {
+                person(
+                    format!("cs-{}", c.code),
+                    Role::CommunitySupervisor,
+                    &c.code,
+                    None,
+                )
+            })
+            .collect();
+        let workers = street
+            .grids
+            .iter()
+            .map(|grid| {
+                person(
+                    format!("gw-{}", grid.code),
+                    Role::GridWorker,
+                    &grid.code,
+                    None,
+                )
+            })
+            .collect();
+        for (index, (code, _)) in street.streets.iter().enumerate().skip(1) {
+            streets.push(street_staff(&mut person, index, code));
+        }
         Staff {
-            admin: person("admin".into(), Role::Admin, place::DISTRICT.0, None),
-            street_supervisor: person(
-                format!("ss-{}", place::STREET.0),
-                Role::StreetSupervisor,
-                place::STREET.0,
-                None,
-            ),
-            chengguan: person(
-                "dh-chengguan".into(),
-                Role::DepartmentHandler,
-                place::STREET.0,
-                Some("城管"),
-            ),
-            huanbao: person(
-                "dh-huanbao".into(),
-                Role::DepartmentHandler,
-                place::STREET.0,
-                Some("环保"),
-            ),
-            supervisors: street
-                .communities
-                .iter()
-                .map(|c| {
-                    person(
-                        format!("cs-{}", c.code),
-                        Role::CommunitySupervisor,
-                        &c.code,
-                        None,
-                    )
-                })
-                .collect(),
-            workers: street
-                .grids
-                .iter()
-                .map(|grid| {
-                    person(
-                        format!("gw-{}", grid.code),
-                        Role::GridWorker,
-                        &grid.code,
-                        None,
-                    )
-                })
-                .collect(),
+            admin,
+            streets,
+            supervisors,
+            workers,
         }
     }
 
     fn into_users(self) -> Vec<User> {
-        let mut users = vec![
-            self.admin,
-            self.street_supervisor,
-            self.chengguan,
-            self.huanbao,
-        ];
+        let mut streets = self.streets.into_iter();
+        let mut users = vec![self.admin];
+        let add = |users: &mut Vec<User>, s: StreetStaff| {
+            users.extend([s.supervisor, s.chengguan, s.huanbao]);
+        };
+        if let Some(first) = streets.next() {
+            add(&mut users, first);
+        }
         users.extend(self.supervisors);
         users.extend(self.workers);
+        for s in streets {
+            add(&mut users, s);
+        }
         users
     }
 }
@@ -337,9 +382,11 @@ struct GridCtx<'a> {
     cfg: &'a DemoConfig,
     today: jiff::civil::Date,
     area: &'a place::GridArea,
-    staff: &'a Staff,
     worker: &'a User,
     supervisor: &'a User,
+    /// The grid's street: its staff and its name.
+    street: &'a StreetStaff,
+    street_name: &'a str,
     cal: &'a WorkCalendar,
 }
 
@@ -431,9 +478,10 @@ pub fn generate(cfg: &DemoConfig) -> Demo {
             cfg: &cfg,
             today,
             area,
-            staff: &staff,
             worker: &staff.workers[index],
             supervisor: &staff.supervisors[area.community],
+            street: &staff.streets[street.communities[area.community].street],
+            street_name: &street.streets[street.communities[area.community].street].1,
             cal: &cal,
         };
         let mut homes = households::generate(&mut g, &ctx);

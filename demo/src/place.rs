@@ -11,7 +11,46 @@ use super::random::Gen;
 
 pub(super) const CITY: (&str, &str) = ("4401", "广州市");
 pub(super) const DISTRICT: (&str, &str) = ("440106", "天河区");
-pub(super) const STREET: (&str, &str) = ("440106001", "石牌街道");
+/// Tianhe's streets (街道), 石牌 (`440106001`) first: a district demo
+/// of several streets takes them in this order, then numbers them.
+const STREET_NAMES: &[&str] = &[
+    "石牌街道",
+    "五山街道",
+    "员村街道",
+    "车陂街道",
+    "沙河街道",
+    "棠下街道",
+    "天园街道",
+    "猎德街道",
+    "冼村街道",
+    "林和街道",
+    "沙东街道",
+    "兴华街道",
+    "天河南街道",
+    "龙洞街道",
+    "凤凰街道",
+    "珠吉街道",
+    "新塘街道",
+    "长兴街道",
+    "元岗街道",
+    "黄村街道",
+    "前进街道",
+];
+
+/// Street `index`'s code and name: `440106001` 石牌街道 first.
+pub(super) fn street(index: usize) -> (String, String) {
+    let code = format!("{}{:03}", DISTRICT.0, index + 1);
+    let base = STREET_NAMES[index % STREET_NAMES.len()];
+    let name = match index / STREET_NAMES.len() {
+        0 => base.to_string(),
+        round => format!(
+            "{}{}街道",
+            base.trim_end_matches("街道"),
+            zh_number(round as u32 + 1)
+        ),
+    };
+    (code, name)
+}
 
 /// Where the street's centre lies (石牌, 天河区), WGS-84.
 const CENTRE: [f64; 2] = [113.335, 23.135];
@@ -79,6 +118,8 @@ fn round7(x: f64) -> f64 {
 /// A community (社区) or village (村).
 #[derive(Debug)]
 pub(super) struct Community {
+    /// Index of its street in [`Street::streets`].
+    pub street: usize,
     pub code: String,
     pub name: String,
     pub quad: Quad,
@@ -130,9 +171,11 @@ pub(super) struct GridArea {
     pub device_tag: String,
 }
 
-/// The generated street.
+/// The generated street, or district of streets.
 #[derive(Debug)]
 pub(super) struct Street {
+    /// Each street's code and name, 石牌街道 first.
+    pub streets: Vec<(String, String)>,
     pub communities: Vec<Community>,
     pub grids: Vec<GridArea>,
     pub centre: [f64; 2],
@@ -272,6 +315,14 @@ impl EstateNames {
     }
 }
 
+/// Community `c` of `n` dealt to `streets` streets in order, their sizes
+/// differing by one at most: its street, and its number (from 1) there.
+fn dealt(c: u32, n: u32, streets: u32) -> (u32, u32) {
+    let street = (u64::from(c) * u64::from(streets) / u64::from(n)) as u32;
+    let first = (u64::from(street) * u64::from(n)).div_ceil(u64::from(streets)) as u32;
+    (street, c - first + 1)
+}
+
 /// Evenly spaced cuts of `0..len` into `n` parts, the inner ones jittered
 /// by up to `jitter` of a part.
 fn cuts(g: &mut Gen, start: f64, len: f64, n: u32, jitter: f64) -> Vec<f64> {
@@ -288,7 +339,9 @@ fn cuts(g: &mut Gen, start: f64, len: f64, n: u32, jitter: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Lays out the street: communities on a near-square lattice, each split
+/// Lays out the street (or the district: its communities are dealt to
+/// `cfg.streets` streets in lattice order, each numbering its own
+/// communities from 001): communities on a near-square lattice, each split
 /// into rows of grids. Horizontal grid edges are straight and shared by
 /// the whole row; vertical edges lean a little; corners are computed once
 /// and shared, so neighbours meet exactly.
@@ -316,9 +369,13 @@ pub(super) fn layout(cfg: &DemoConfig, g: &mut Gen) -> Street {
     let mut names = EstateNames::new(g);
     let mut dedicated_used = 0usize;
     let (mut urban_seen, mut villages_seen) = (0u32, 0u32);
+    let n_streets = cfg.streets.clamp(1, n_comm.max(1));
+    let streets: Vec<(String, String)> = (0..n_streets as usize).map(street).collect();
     let mut communities = Vec::new();
     let mut grids = Vec::new();
     for c in 0..n_comm {
+        let (street_index, number) = dealt(c, n_comm, n_streets);
+        let street_index = street_index as usize;
         let (cx, cy) = ((c % ccols) as usize, (c / ccols) as usize);
         let (x0, x1, y0, y1) = (xs[cx], xs[cx + 1], ys[cy], ys[cy + 1]);
         let village = c % 4 == 2;
@@ -339,8 +396,9 @@ pub(super) fn layout(cfg: &DemoConfig, g: &mut Gen) -> Street {
             0 => base.to_string(),
             k => format!("{base}{}", zh_number(k as u32 + 1)),
         };
-        let code = format!("{}{:03}", STREET.0, c + 1);
+        let code = format!("{}{:03}", streets[street_index].0, number);
         communities.push(Community {
+            street: street_index,
             code: code.clone(),
             name: format!("{stem}{suffix}"),
             quad: Quad {
@@ -475,6 +533,7 @@ pub(super) fn layout(cfg: &DemoConfig, g: &mut Gen) -> Street {
         }
     }
     Street {
+        streets,
         communities,
         grids,
         centre: to_lonlat(total_w / 2.0, total_h / 2.0),
@@ -513,27 +572,40 @@ pub(super) fn geojson(street: &Street) -> String {
             ),
             Value::Null,
         ),
-        feature(
+    ];
+    for (index, (code, name)) in street.streets.iter().enumerate() {
+        // One street: the layout's centre, as before; several: the mean
+        // of their communities' corners.
+        let corners: Vec<[f64; 2]> = street
+            .communities
+            .iter()
+            .filter(|c| c.street == index)
+            .flat_map(|c| c.quad.corners)
+            .collect();
+        let centre = if street.streets.len() == 1 || corners.is_empty() {
+            street.centre
+        } else {
+            let n = corners.len() as f64;
+            [
+                round7(corners.iter().map(|p| p[0]).sum::<f64>() / n),
+                round7(corners.iter().map(|p| p[1]).sum::<f64>() / n),
+            ]
+        };
+        features.push(feature(
             with_centroid(
-                node(
-                    STREET.0,
-                    STREET.1,
-                    "street",
-                    Some(DISTRICT.0),
-                    "comprehensive",
-                ),
-                street.centre,
+                node(code, name, "street", Some(DISTRICT.0), "comprehensive"),
+                centre,
             ),
             Value::Null,
-        ),
-    ];
+        ));
+    }
     for c in &street.communities {
         features.push(feature(
             node(
                 &c.code,
                 &c.name,
                 "community",
-                Some(STREET.0),
+                Some(&street.streets[c.street].0),
                 "comprehensive",
             ),
             polygon(&c.quad),
@@ -566,4 +638,24 @@ pub(super) fn geojson(street: &Street) -> String {
         }
     }
     json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dealt;
+
+    #[test]
+    fn communities_are_dealt_evenly_and_numbered_within_their_street() {
+        let dealt7: Vec<_> = (0..7).map(|c| dealt(c, 7, 3)).collect();
+        assert_eq!(
+            dealt7,
+            [(0, 1), (0, 2), (0, 3), (1, 1), (1, 2), (2, 1), (2, 2)]
+        );
+        assert!((0..5).all(|c| dealt(c, 5, 1) == (0, c + 1)));
+        let sizes = (0..273).fold([0u32; 6], |mut n, c| {
+            n[dealt(c, 273, 6).0 as usize] += 1;
+            n
+        });
+        assert_eq!(sizes, [46, 45, 46, 45, 46, 45]);
+    }
 }

@@ -608,6 +608,75 @@ fn odd_sizes_do_not_panic() {
 }
 
 #[test]
+fn a_district_deals_its_communities_to_several_streets() {
+    let cfg = DemoConfig {
+        streets: 3,
+        communities: 7,
+        grids_per_community: 2,
+        households_per_grid: 4,
+        incidents_per_grid: 6,
+        patrols_per_grid: 1,
+        visits_per_grid: 2,
+        ..DemoConfig::default()
+    };
+    let demo = generate(&cfg);
+    let (features, _) = rings(&demo.grid_tree_geojson);
+    let level = |l: &str| {
+        features
+            .iter()
+            .filter(|f| f["properties"]["level"] == l)
+            .map(|f| {
+                let p = &f["properties"];
+                (
+                    p["code"].as_str().unwrap().to_string(),
+                    p["parent"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let streets: Vec<String> = level("street").into_iter().map(|(c, _)| c).collect();
+    assert_eq!(streets, ["440106001", "440106002", "440106003"]);
+    let communities = level("community");
+    assert_eq!(communities.len(), 7);
+    for s in &streets {
+        let n = communities.iter().filter(|(_, p)| p == s).count();
+        assert!((2..=3).contains(&n), "{s} has {n} communities");
+    }
+    for (code, parent) in &communities {
+        assert!(
+            code.starts_with(parent.as_str()) && code.len() == 12,
+            "{code}"
+        );
+    }
+    // Each street has its supervisor and handlers; everyone's grid is in
+    // the tree, and the tree still locates every household.
+    let tree = gridwork_core::geo::GridTree::from_geojson(&demo.grid_tree_geojson).unwrap();
+    for s in &streets {
+        let staff: Vec<&str> = demo
+            .users
+            .iter()
+            .filter(|u| &u.grid == s)
+            .map(|u| u.id.as_str())
+            .collect();
+        assert_eq!(staff.len(), 3, "{s}: {staff:?}");
+    }
+    for user in &demo.users {
+        assert!(tree.get(&user.grid).is_some(), "{}", user.id);
+    }
+    for h in &demo.households {
+        let p = h.point.as_ref().unwrap();
+        assert_eq!(tree.locate(p.lon, p.lat).unwrap().grid, h.meta.grid);
+    }
+    let ctx = ValidateCtx { today: cfg.today() };
+    for mut r in demo.clone().into_records() {
+        assert!(r.normalize_and_validate(&ctx).is_ok());
+    }
+    // A sized demo of a district has several streets; a small one, one.
+    assert_eq!(DemoConfig::with_total_records(1, 50_000).streets, 1);
+    assert!(DemoConfig::with_total_records(1, 1_000_000).streets >= 5);
+}
+
+#[test]
 fn the_grid_tree_imports_and_locates_every_household_in_its_grid() {
     let demo = default_demo();
     let tree = gridwork_core::geo::GridTree::from_geojson(&demo.grid_tree_geojson).unwrap();

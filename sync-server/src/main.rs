@@ -148,9 +148,10 @@ enum Command {
         #[arg(long, value_name = "URL")]
         to: Option<String>,
     },
-    /// Load the generated demo: a street of grids, its staff and their
-    /// records (stored as documents by the server's own actor). Running it
-    /// again adds nothing twice.
+    /// Load the generated demo: a street of grids (a district of several
+    /// streets past about 175,000 records), its staff and their records
+    /// (stored as documents by the server's own actor). Running it again
+    /// adds nothing twice.
     LoadDemo {
         /// The generator's seed: the same seed gives the same demo.
         #[arg(long, default_value_t = 1)]

@@ -13,7 +13,9 @@
 //! answer arrives (500 requests always in flight), which gives the
 //! server's throughput; then **paced**, every device syncing every half
 //! second (1,000 syncs/s offered), which gives the latency devices see at
-//! that load.
+//! that load. On PostgreSQL, [`throughput`] then runs two more saturated
+//! phases, the devices spread over one server process and then over two
+//! (device i syncing through process i mod 2).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,8 +28,8 @@ use gridwork_core::store::Store;
 use gridwork_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
 use uuid::Uuid;
 
-use super::server::Enrolled;
 use crate::figure;
+use crate::server::Enrolled;
 
 /// Simulated devices.
 pub const DEVICES: usize = 500;
@@ -35,6 +37,9 @@ pub const DEVICES: usize = 500;
 const EDITOR_EVERY: usize = 10;
 /// Syncs per device in each phase.
 const ROUNDS: usize = 10;
+/// Phases a plan has edits for: saturated, paced, and the two
+/// [`throughput`] phases.
+const PHASES: usize = 4;
 /// In the paced phase, each device syncs this often.
 const PACE: Duration = Duration::from_millis(500);
 
@@ -73,8 +78,8 @@ impl Plan {
                     .load(id)?
                     .with_context(|| format!("no household {id}"))?
                     .fork(ActorId::from(hex::decode(&e.actor)?));
-                let mut changes = Vec::with_capacity(2 * ROUNDS);
-                for round in 0..2 * ROUNDS {
+                let mut changes = Vec::with_capacity(PHASES * ROUNDS);
+                for round in 0..PHASES * ROUNDS {
                     let before = doc.heads();
                     let author = Author::new(user, jiff::Timestamp::now().as_millisecond());
                     doc.update::<Household>(&author, |h| {
@@ -126,6 +131,8 @@ impl Phase {
 pub struct Report {
     saturated: Phase,
     paced: Phase,
+    /// Where each device's cursor stands after them.
+    pub cursors: Vec<u64>,
 }
 
 impl Report {
@@ -189,30 +196,80 @@ impl Report {
     }
 }
 
-/// Runs both phases.
-pub async fn run(url: &str, plan: Plan) -> Result<Report> {
-    let client = reqwest::Client::builder()
+fn client() -> Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
         .pool_max_idle_per_host(DEVICES)
         .timeout(Duration::from_secs(60))
-        .build()?;
-    let url: Arc<str> = format!("{url}/v1/sync").into();
+        .build()?)
+}
+
+fn sync_urls(servers: &[&str]) -> Vec<Arc<str>> {
+    servers
+        .iter()
+        .map(|url| format!("{url}/v1/sync").into())
+        .collect()
+}
+
+/// Runs both phases.
+pub async fn run(url: &str, plan: &Plan) -> Result<Report> {
+    let client = client()?;
+    let urls = sync_urls(&[url]);
     let mut cursors = vec![plan.cursor; plan.devices.len()];
-    let saturated = phase(&client, &url, &plan.devices, &mut cursors, 0, None).await?;
+    let saturated = phase(&client, &urls, &plan.devices, &mut cursors, 0, None).await?;
     let paced = phase(
         &client,
-        &url,
+        &urls,
         &plan.devices,
         &mut cursors,
         ROUNDS,
         Some(PACE),
     )
     .await?;
-    Ok(Report { saturated, paced })
+    Ok(Report {
+        saturated,
+        paced,
+        cursors,
+    })
+}
+
+/// After [`run`]: a saturated phase with the devices spread over
+/// `servers` (processes over one database), from `cursors` on, as the
+/// plan's `phase`th set of edits (2 or 3). Gives syncs per second, and
+/// fails if any sync failed.
+pub async fn throughput(
+    servers: &[&str],
+    plan: &Plan,
+    cursors: &mut [u64],
+    phase_index: usize,
+) -> Result<f64> {
+    ensure!(
+        (2..PHASES).contains(&phase_index),
+        "the plan has no edits for phase {phase_index}"
+    );
+    let client = client()?;
+    let urls = sync_urls(servers);
+    let done = phase(
+        &client,
+        &urls,
+        &plan.devices,
+        cursors,
+        phase_index * ROUNDS,
+        None,
+    )
+    .await?;
+    ensure!(
+        done.errors == 0,
+        "{} syncs failed over {} processes, the first: {}",
+        done.errors,
+        servers.len(),
+        done.first_error.unwrap_or_default()
+    );
+    Ok(done.per_s())
 }
 
 async fn phase(
     client: &reqwest::Client,
-    url: &Arc<str>,
+    urls: &[Arc<str>],
     devices: &[Device],
     cursors: &mut [u64],
     first_round: usize,
@@ -221,7 +278,8 @@ async fn phase(
     let start = tokio::time::Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for (i, (device, cursor)) in devices.iter().zip(cursors.iter()).enumerate() {
-        let (client, url, device, cursor) = (client.clone(), url.clone(), device.clone(), *cursor);
+        let url = urls[i % urls.len()].clone();
+        let (client, device, cursor) = (client.clone(), device.clone(), *cursor);
         // Paced devices spread their syncs evenly over the period.
         let offset = pace.map(|p| p.mul_f64(i as f64 / devices.len() as f64));
         tasks.spawn(async move {

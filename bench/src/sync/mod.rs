@@ -16,9 +16,15 @@
 //! 6. 500 simulated devices sync at once: `server_*`;
 //! 7. the photo pipeline: `photo_upload_*` (one photo through the real
 //!    server), `photo_prepare_*`.
+//!
+//! With `--backend postgres` the same, the server on a database of a
+//! throwaway PostgreSQL (figures named `name[postgres]`), and after step 6
+//! two more saturated runs of the 500 devices: through one process
+//! (`one_process_syncs_per_s`), then through two processes over the same
+//! database, every other device on each (`two_process_syncs_per_s`, and
+//! their ratio `two_process_speedup`; the goal is at least 1.6).
 
 mod load;
-pub(crate) mod server;
 
 use std::cell::Cell;
 use std::time::Instant;
@@ -35,7 +41,8 @@ use gridwork_core::sync::http::{HttpTransport, login};
 use gridwork_demo::{DemoConfig, generate};
 use uuid::Uuid;
 
-use crate::figure;
+use crate::server;
+use crate::{Backend, figure, name_figures_for};
 
 /// The demo users' password in the bench's data directory.
 const PASSWORD: &str = "bench-password";
@@ -105,9 +112,31 @@ fn grid_config(seed: u64, households: u32, incidents: u32) -> DemoConfig {
     }
 }
 
-pub fn run() -> Result<()> {
+pub fn run(backend: Backend) -> Result<()> {
     let binary = server::binary()?;
     let data = tempfile::tempdir()?;
+    let postgres = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(crate::postgres::Postgres::start()?),
+    };
+    let database_url = match &postgres {
+        Some(pg) => Some(pg.create_database("sync")?),
+        None => None,
+    };
+    let database_url = database_url.as_deref();
+    name_figures_for((backend == Backend::Postgres).then_some(backend));
+    let done = run_on(&binary, data.path(), database_url);
+    name_figures_for(None);
+    done?;
+    drop(postgres);
+    photos()
+}
+
+fn run_on(
+    binary: &std::path::Path,
+    data: &std::path::Path,
+    database_url: Option<&str>,
+) -> Result<()> {
     let cfg = grid_config(1, 2_000, 1_000);
     let demo = generate(&cfg);
     figure("grid_households", demo.households.len() as f64, "records");
@@ -119,19 +148,19 @@ pub fn run() -> Result<()> {
         .find(|u| u.role == gridwork_core::model::Role::GridWorker)
         .context("the demo has no grid worker")?
         .clone();
-    {
-        let storage = gridwork_server::storage::SqliteStorage::open(data.path())?;
+    let simulated = {
+        let storage = server::open_storage(data, database_url)?;
         let started = Instant::now();
-        let summary = gridwork_server::admin::load_demo(&storage, &demo, PASSWORD)?;
+        let summary = gridwork_server::admin::load_demo(storage.as_ref(), &demo, PASSWORD)?;
         ensure!(
             summary.skipped.is_empty(),
             "load_demo skipped {:?}",
             summary.skipped
         );
         figure("server_load_demo_s", started.elapsed().as_secs_f64(), "s");
-    }
-    let simulated = server::enrol(data.path(), &worker.id, &worker.grid, load::DEVICES)?;
-    let server = server::Server::start(&binary, data.path())?;
+        server::enrol(storage.as_ref(), &worker.id, &worker.grid, load::DEVICES)?
+    };
+    let server = server::Server::start(binary, data, database_url)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -276,7 +305,7 @@ pub fn run() -> Result<()> {
     let plan = load::Plan::new(&store, &simulated, &edited, &worker.id, cursor)?;
     figure("server_rss_mb_start", server.rss_mib()?, "MiB");
     let cpu = server.cpu_s()?;
-    let report = runtime.block_on(load::run(server.url(), plan))?;
+    let mut report = runtime.block_on(load::run(server.url(), &plan))?;
     let cpu = server.cpu_s()? - cpu;
     figure("server_rss_mb_end", server.rss_mib()?, "MiB");
     report.print();
@@ -285,6 +314,27 @@ pub fn run() -> Result<()> {
         cpu * 1000.0 / report.syncs().max(1) as f64,
         "ms",
     );
+    if database_url.is_some() {
+        // One process, then two over the same database, in the same run.
+        let second = server::Server::start(binary, data, database_url)?;
+        runtime.block_on(second.ready(Instant::now()))?;
+        println!("# the 500 devices saturating one process, then two over one database");
+        let one = runtime.block_on(load::throughput(
+            &[server.url()],
+            &plan,
+            &mut report.cursors,
+            2,
+        ))?;
+        let two = runtime.block_on(load::throughput(
+            &[server.url(), second.url()],
+            &plan,
+            &mut report.cursors,
+            3,
+        ))?;
+        figure("one_process_syncs_per_s", one.round(), "syncs/s");
+        figure("two_process_syncs_per_s", two.round(), "syncs/s");
+        figure("two_process_speedup", two / one.max(f64::MIN_POSITIVE), "x");
+    }
 
     // 7. Photos: one camera photo prepared on the device and uploaded.
     let original = gridwork_core::media::synthetic_photo(4000, 3000, 7);
@@ -304,7 +354,7 @@ pub fn run() -> Result<()> {
     figure("photo_upload_bytes", progress.bytes_sent as f64, "bytes");
     figure("photo_upload_blobs", progress.sent as f64, "blobs");
     drop(server);
-    photos()
+    Ok(())
 }
 
 /// The documents' compacted size: every `save()`, summed.

@@ -1,14 +1,29 @@
-//! A real `gridwork-server` process for the sync suite: a data directory
-//! filled with the server's own admin code, the release binary started on
-//! a free loopback port, its memory read from `/proc`.
+//! A real `gridwork-server` process for the suites: the release binary
+//! started on a free loopback port over a data directory (and, for
+//! PostgreSQL, a database URL), waited for until `/readyz` answers, its
+//! memory and CPU read from `/proc`; devices enrolled straight into its
+//! storage; a console session signed in.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use gridwork_server::auth::{new_actor_hex, new_token};
-use gridwork_server::storage::{NewDevice, ServedScope, SqliteStorage, Storage};
+use gridwork_server::storage::{NewDevice, ServedScope, Storage};
+
+/// The environment variable that points a server at PostgreSQL.
+pub const DATABASE_URL_ENV: &str = "GRIDWORK_DATABASE_URL";
+
+/// The storage of `data` (and `database_url`, for PostgreSQL), made or
+/// migrated if needed, as the server's admin commands open it.
+pub fn open_storage(
+    data: &Path,
+    database_url: Option<&str>,
+) -> Result<std::sync::Arc<dyn Storage>> {
+    Ok(gridwork_server::storage::open(data, database_url, 4)?)
+}
 
 /// The release `gridwork-server` binary, built with the features the
 /// bench itself was built with (both packages in one build, so nothing is
@@ -34,8 +49,7 @@ pub struct Enrolled {
 }
 
 /// Enrols `n` devices for `user` (whose grid is `grid`).
-pub fn enrol(data: &Path, user: &str, grid: &str, n: usize) -> Result<Vec<Enrolled>> {
-    let storage = SqliteStorage::open_existing(data)?;
+pub fn enrol(storage: &dyn Storage, user: &str, grid: &str, n: usize) -> Result<Vec<Enrolled>> {
     let path = storage
         .grid_path(grid)?
         .with_context(|| format!("grid {grid} is not in the data directory"))?;
@@ -72,10 +86,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary` on `data`, on a free loopback port, and waits for
-    /// its "listening on" line.
-    pub fn start(binary: &Path, data: &Path) -> Result<Server> {
-        let mut child = Command::new(binary)
+    /// Starts `binary` on `data` (and `database_url`, for PostgreSQL),
+    /// on a free loopback port, and waits for its "listening on" line.
+    pub fn start(binary: &Path, data: &Path, database_url: Option<&str>) -> Result<Server> {
+        let mut command = Command::new(binary);
+        if let Some(url) = database_url {
+            command.env(DATABASE_URL_ENV, url);
+        }
+        let mut child = command
             .arg("--data")
             .arg(data)
             .arg("--log-level")
@@ -106,6 +124,25 @@ impl Server {
     /// The base URL, `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Waits until `/readyz` answers ready (at most ten minutes), and
+    /// says how long since `started`.
+    pub async fn ready(&self, started: Instant) -> Result<Duration> {
+        let http = reqwest::Client::new();
+        let ready = format!("{}/readyz", self.url);
+        loop {
+            if let Ok(r) = http.get(&ready).send().await
+                && r.status().is_success()
+            {
+                return Ok(started.elapsed());
+            }
+            ensure!(
+                started.elapsed() < Duration::from_secs(600),
+                "the server never got ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// CPU time (user + system) the process has used, in seconds.
@@ -148,4 +185,57 @@ pub fn cpu_s(stat: &str) -> Result<f64> {
             .parse::<f64>()?)
     };
     Ok((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// A console session: the console API's base URL and the session cookie
+/// a sign-in set.
+#[derive(Debug, Clone)]
+pub struct Console {
+    pub http: reqwest::Client,
+    pub base: String,
+    cookie: String,
+}
+
+impl Console {
+    /// Signs `user` in to the console of the server at `url`.
+    pub async fn sign_in(url: &str, user: &str, password: &str) -> Result<Console> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(900))
+            .build()?;
+        let base = format!("{url}/console/api");
+        let login = http
+            .post(format!("{base}/login"))
+            .header("x-gridwork-console", "1")
+            .json(&serde_json::json!({"user": user, "password": password}))
+            .send()
+            .await?;
+        ensure!(
+            login.status().is_success(),
+            "console sign-in: {}",
+            login.status()
+        );
+        let cookie = login
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .context("a session cookie")?
+            .to_string();
+        Ok(Console { http, base, cookie })
+    }
+
+    /// `GET` a console API path (from `/dashboard` on): how long it took
+    /// and the body; an error unless it succeeded.
+    pub async fn timed(&self, path: &str) -> Result<(Duration, Vec<u8>)> {
+        let started = Instant::now();
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::COOKIE, &self.cookie)
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "{path}: {}", r.status());
+        let body = r.bytes().await?.to_vec();
+        Ok((started.elapsed(), body))
+    }
 }
