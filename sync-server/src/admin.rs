@@ -231,6 +231,7 @@ pub fn load_demo(
     for chunk in records.chunks(DEMO_BATCH) {
         store_demo_batch(storage, &calendar, chunk, &mut authors, &mut summary)?;
     }
+    storage.analyze()?;
     Ok(summary)
 }
 

@@ -217,6 +217,11 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    fn analyze(&self) -> Result<(), StorageError> {
+        self.conn().execute_batch("ANALYZE")?;
+        Ok(())
+    }
+
     fn all_grids(&self) -> Result<Vec<Grid>, StorageError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!("SELECT {GRID_COLUMNS} FROM grids ORDER BY path"))?;

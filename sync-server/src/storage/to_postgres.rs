@@ -203,6 +203,8 @@ fn copy_into(
         &[],
     )?;
     tx.commit()?;
+    // The planner's statistics of the copied tables (see Storage::analyze).
+    target.batch_execute("ANALYZE")?;
     Ok(copied)
 }
 
