@@ -14,6 +14,7 @@ use std::sync::Arc;
 use gridwork_core::calendar::{WorkCalendar, shanghai_date};
 use gridwork_core::model::{RecordKind, ReviewState};
 use gridwork_core::workflow::Status;
+use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser};
 use super::ledger::List;
@@ -155,17 +156,21 @@ pub fn summary(row: ListedRow) -> (Summary, Flags) {
 /// Records of a list with their deadline flags.
 pub type Listed = Vec<(Arc<Entry>, Flags)>;
 
-/// The listed rows' records, read from their documents (only these), with
-/// their flags. A document that cannot be read is left out and logged.
+/// The listed rows' records, read from their documents (only these, in
+/// one read), with their flags. A document that cannot be read is left
+/// out and logged.
 pub fn entries(
     storage: &dyn Storage,
     cal: &WorkCalendar,
     rows: Vec<ListedRow>,
 ) -> Result<Listed, ConsoleError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.projection.row.id).collect();
+    let mut docs: std::collections::HashMap<Uuid, _> =
+        storage.load_docs(&ids)?.into_iter().collect();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id = row.projection.row.id;
-        let Some(stored) = storage.load_doc(id)? else {
+        let Some(stored) = docs.remove(&id) else {
             continue;
         };
         match crate::index::load(&stored.snapshot, cal) {

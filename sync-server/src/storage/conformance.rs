@@ -409,6 +409,20 @@ fn a_push_is_stored_whole_or_not_at_all(b: &Backend) {
     push.docs[1].base_rev = Some(1);
     assert_eq!(s.commit_push(&push).unwrap(), CommitOutcome::Committed);
     assert_eq!(s.load_doc(id).unwrap().unwrap().rev, 2);
+    // Several at once: in the order asked, an unknown id left out, each
+    // as load_doc reads it.
+    let many = s.load_docs(&[other, Uuid::nil(), id]).unwrap();
+    assert_eq!(
+        many.iter()
+            .map(|(i, d)| (*i, d.rev, d.grid.clone()))
+            .collect::<Vec<_>>(),
+        vec![(other, 1, g.clone()), (id, 2, g.clone())]
+    );
+    assert_eq!(
+        many[1].1.snapshot,
+        s.load_doc(id).unwrap().unwrap().snapshot
+    );
+    assert!(s.load_docs(&[]).unwrap().is_empty());
     assert_eq!(
         s.known_changes(&[hash(7, 7), hash(1, 2), hash(9, 3)])
             .unwrap(),

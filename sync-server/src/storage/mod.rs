@@ -511,6 +511,10 @@ pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
     /// on the server's clock), from the log.
     fn change_receipts(&self, doc: Uuid) -> Result<Vec<([u8; 32], i64)>, StorageError>;
     fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError>;
+    /// The stored documents of `ids` in one read (a console page's or an
+    /// export chunk's records), in the order of `ids`; an id not stored is
+    /// left out.
+    fn load_docs(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, StoredDoc)>, StorageError>;
     /// Marks a document as holding, in its history, fields not every role
     /// receiving it may see; `false` if it already was. Never undone.
     fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError>;

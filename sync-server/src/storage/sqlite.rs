@@ -812,6 +812,31 @@ impl Storage for SqliteStorage {
             .optional()?)
     }
 
+    fn load_docs(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, StoredDoc)>, StorageError> {
+        // One statement per id on one connection: SQLite has no round
+        // trip to save, only the connection to take once.
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT kind, grid, snapshot, rev, pi_history FROM docs WHERE id = ?1",
+        )?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let doc = stmt
+                .query_row([&id.as_bytes()[..]], |r| {
+                    Ok(StoredDoc {
+                        kind: r.get(0)?,
+                        grid: r.get(1)?,
+                        snapshot: r.get(2)?,
+                        rev: r.get(3)?,
+                        pi_history: r.get(4)?,
+                    })
+                })
+                .optional()?;
+            out.extend(doc.map(|d| (*id, d)));
+        }
+        Ok(out)
+    }
+
     fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError> {
         let conn = self.conn();
         let n = conn.execute(

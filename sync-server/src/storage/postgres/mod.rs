@@ -790,6 +790,31 @@ impl Storage for PgStorage {
         .transpose()
     }
 
+    fn load_docs(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, StoredDoc)>, StorageError> {
+        let rows = self.conn()?.query(
+            "SELECT id, kind, grid, snapshot, rev, pi_history FROM docs WHERE id = ANY($1)",
+            &[&ids],
+        )?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in rows {
+            let id: Uuid = r.try_get(0)?;
+            found.insert(
+                id,
+                StoredDoc {
+                    kind: r.try_get(1)?,
+                    grid: r.try_get(2)?,
+                    snapshot: r.try_get(3)?,
+                    rev: r.try_get(4)?,
+                    pi_history: r.try_get(5)?,
+                },
+            );
+        }
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.remove(id).map(|d| (*id, d)))
+            .collect())
+    }
+
     fn mark_pi_history(&self, id: Uuid) -> Result<bool, StorageError> {
         let n = self.conn()?.execute(
             "UPDATE docs SET pi_history = TRUE WHERE id = $1 AND NOT pi_history",
