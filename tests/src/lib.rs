@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use automerge::ActorId;
+use gridwork_core::model::{Household, Meta, Role, User};
 use gridwork_core::store::Store;
 use gridwork_core::sync::client::{Progress, SyncClient, SyncError};
 use gridwork_core::sync::http::{HttpTransport, Login, login};
@@ -171,6 +172,37 @@ pub fn community() -> &'static Demo {
             ..DemoConfig::default()
         })
     })
+}
+
+/// The stories' clock: a Sunday in May 2026, in Unix milliseconds.
+pub const NOW: i64 = 1_779_000_000_000;
+
+/// [`NOW`]'s date in Beijing.
+pub fn today() -> jiff::civil::Date {
+    jiff::civil::date(2026, 5, 17)
+}
+
+/// The first demo user with `role` whose subtree holds `grid`.
+pub fn user_over(role: Role, grid: &str) -> &'static User {
+    community()
+        .users
+        .iter()
+        .find(|u| u.role == role && grid.starts_with(&u.grid))
+        .expect("the demo has such a user")
+}
+
+/// A new household of `grid` registered by `worker`: a copy of one of the
+/// grid's demo households with a new id, not yet reviewed.
+pub fn new_household(grid: &str, worker: &str) -> Household {
+    let mut h = community()
+        .households
+        .iter()
+        .find(|h| h.meta.grid == grid)
+        .expect("a household in the grid")
+        .clone();
+    h.meta = Meta::new(grid, worker, NOW);
+    h.review.clear();
+    h
 }
 
 /// A running `gridwork-server` process with a data directory of its own.

@@ -14,22 +14,9 @@ use gridwork_core::sync::blobs::{
 };
 use gridwork_core::sync::client::TransportError;
 use gridwork_core::workflow::{self, Action, Actor};
-use gridwork_tests::{Device, Server, community};
+use gridwork_tests::{Device, NOW, Server, community, today, user_over};
 
-const NOW: i64 = 1_779_000_000_000;
 const CHUNK: usize = 16 * 1024;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
-
-fn user_with(role: Role, grid: &str) -> &'static User {
-    community()
-        .users
-        .iter()
-        .find(|u| u.role == role && grid.starts_with(&u.grid))
-        .expect("the demo has such a user")
-}
 
 fn worker_elsewhere(grid: &str) -> &'static User {
     community()
@@ -57,8 +44,8 @@ fn new_incident(grid: &str, worker: &str) -> Incident {
 /// community supervisor, and a worker of another grid.
 fn cast() -> Result<(Server, String, &'static User, &'static User, &'static User)> {
     let grid = community().incidents[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
+    let supervisor = user_over(Role::CommunitySupervisor, &grid);
     let stranger = worker_elsewhere(&grid);
     Ok((Server::start()?, grid, worker, supervisor, stranger))
 }
@@ -276,7 +263,7 @@ async fn photos_go_up_after_the_records_and_reach_who_may_see_them() -> Result<(
 async fn bad_blobs_are_refused_with_a_code_and_nothing_is_kept() -> Result<()> {
     let server = Server::start()?;
     let grid = community().incidents[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
     let tablet = Device::enrol(&server, &worker.id).await?;
     let api = blobs_of(&tablet, &server)?;
 
@@ -378,7 +365,7 @@ fn synthetic_png() -> Vec<u8> {
 async fn a_photo_removed_before_the_sync_never_reaches_the_server() -> Result<()> {
     let server = Server::start()?;
     let grid = community().incidents[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
     let mut tablet = Device::enrol(&server, &worker.id).await?;
     let author = Author::new(&worker.id, NOW);
 

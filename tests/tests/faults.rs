@@ -11,19 +11,13 @@ use anyhow::{Context, Result, bail};
 use automerge::ActorId;
 use gridwork_core::doc::Author;
 use gridwork_core::media::synthetic_photo;
-use gridwork_core::model::{Household, Meta, PhotoRole, RecordKind, Role};
+use gridwork_core::model::{Household, PhotoRole, RecordKind, Role};
 use gridwork_core::store::{GridFilter, ListQuery, Store};
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
 use gridwork_core::sync::http::HttpTransport;
 use gridwork_tests::proxy::{Faults, Proxy};
-use gridwork_tests::{Device, Server, community};
+use gridwork_tests::{Device, NOW, Server, community, today};
 use uuid::Uuid;
-
-const NOW: i64 = 1_779_000_000_000;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
 
 fn upstream(server: &Server) -> Result<SocketAddr> {
     server
@@ -33,15 +27,10 @@ fn upstream(server: &Server) -> Result<SocketAddr> {
         .context("server address")
 }
 
+/// A new household without a door-plate photo: these stories sync records
+/// alone.
 fn new_household(grid: &str, worker: &str) -> Household {
-    let mut h = community()
-        .households
-        .iter()
-        .find(|h| h.meta.grid == grid)
-        .expect("a household in the grid")
-        .clone();
-    h.meta = Meta::new(grid, worker, NOW);
-    h.review.clear();
+    let mut h = gridwork_tests::new_household(grid, worker);
     h.door_plate_photo = None;
     h
 }

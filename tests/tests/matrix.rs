@@ -35,7 +35,7 @@ use gridwork_core::model::{
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::client::Progress;
 use gridwork_core::workflow::{self, Action, Actor, Assignee, AssigneeKind, Level};
-use gridwork_tests::{Device, Server, community};
+use gridwork_tests::{Device, NOW, Server, community, today};
 use uuid::Uuid;
 
 /// The roles of the demo community.
@@ -282,12 +282,6 @@ const TRANSITIONS: [TransitionRow; 9] = [
 ];
 
 // ---------------------------------------------------------------- harness
-
-const NOW: i64 = 1_779_000_000_000;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
 
 /// The users and grids of the matrix, taken from the demo community.
 struct Cast {

@@ -7,14 +7,8 @@ use gridwork_core::doc::Author;
 use gridwork_core::model::{Household, Meta, Role, User};
 use gridwork_core::store::Store;
 use gridwork_core::sync::wire::RejectionCode;
-use gridwork_tests::{Device, Server, community};
+use gridwork_tests::{Device, NOW, Server, community, today};
 use uuid::Uuid;
-
-const NOW: i64 = 1_779_000_000_000;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
 
 fn user(role: Role) -> &'static User {
     community()

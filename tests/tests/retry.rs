@@ -14,13 +14,7 @@ use gridwork_core::model::{Household, Meta};
 use gridwork_core::store::Store;
 use gridwork_core::sync::client::{SyncClient, Transport, TransportError};
 use gridwork_core::sync::http::HttpTransport;
-use gridwork_tests::{Device, Server, community};
-
-const NOW: i64 = 1_779_000_000_000;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
+use gridwork_tests::{Device, NOW, Server, community, today};
 
 /// The network of a village: the first `failures` exchanges never reach
 /// the server; the rest go through the real HTTP transport.

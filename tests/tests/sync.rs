@@ -5,38 +5,10 @@
 use anyhow::Result;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
-use gridwork_core::model::{Household, HouseholdUse, Incident, Meta, Role, User};
+use gridwork_core::model::{Household, HouseholdUse, Incident, Meta, Role};
 use gridwork_core::workflow::{self, Action, Actor, Status};
-use gridwork_tests::{Device, Server, community};
+use gridwork_tests::{Device, NOW, Server, community, new_household, today, user_over};
 use uuid::Uuid;
-
-const NOW: i64 = 1_779_000_000_000;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
-
-fn user_with(role: Role, grid_prefix: &str) -> &'static User {
-    community()
-        .users
-        .iter()
-        .find(|u| u.role == role && grid_prefix.starts_with(&u.grid))
-        .expect("the demo has such a user")
-}
-
-/// A fresh copy of a demo household of `grid`, with a new id.
-fn new_household(grid: &str) -> Household {
-    let mut h = community()
-        .households
-        .iter()
-        .find(|h| h.meta.grid == grid)
-        .expect("a household in the grid")
-        .clone();
-    h.meta = Meta::new(grid, h.meta.created_by.clone(), NOW);
-    // A new registration has no supervisor review yet.
-    h.review.clear();
-    h
-}
 
 fn new_incident(grid: &str, worker: &str) -> Incident {
     let mut i = community()
@@ -71,13 +43,13 @@ fn json_of(device: &Device, id: Uuid) -> serde_json::Value {
 /// every edit kept and the conflict visible everywhere.
 async fn offline_edits_converge(devices: &mut [Device], order: [usize; 4]) -> Result<()> {
     let grid = community().households[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
+    let supervisor = user_over(Role::CommunitySupervisor, &grid);
     let cal = WorkCalendar::bundled();
 
     // Online: the first tablet registers two households and reports an incident.
-    let h = new_household(&grid);
-    let gone = new_household(&grid);
+    let h = new_household(&grid, &worker.id);
+    let gone = new_household(&grid, &worker.id);
     let mut incident = new_incident(&grid, &worker.id);
     let worker_actor = Actor {
         user: &worker.id,
@@ -236,8 +208,8 @@ async fn offline_edits_from_three_tablets_and_a_supervisor_converge_in_every_ord
     assert_eq!(orders.len(), 24);
     // Enrolled once: logins are rate-limited per user, as they should be.
     let grid = community().households[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
+    let supervisor = user_over(Role::CommunitySupervisor, &grid);
     let mut devices = vec![
         Device::enrol(&server, &worker.id).await?,
         Device::enrol(&server, &worker.id).await?,
@@ -254,13 +226,13 @@ async fn offline_edits_from_three_tablets_and_a_supervisor_converge_in_every_ord
 async fn a_server_killed_mid_push_loses_nothing_it_acknowledged() -> Result<()> {
     let mut server = Server::start()?;
     let grid = community().households[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
     let mut tablet = Device::enrol(&server, &worker.id).await?;
     let mut other = Device::enrol(&server, &worker.id).await?;
     let a = author(&tablet);
     let mut ids = Vec::new();
     for n in 0..400 {
-        let mut h = new_household(&grid);
+        let mut h = new_household(&grid, &worker.id);
         h.address.detail = format!("第{n}户");
         ids.push(tablet.store.insert(h, &a, today())?.meta.id);
     }

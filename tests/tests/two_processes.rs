@@ -16,15 +16,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Result, ensure};
 use gridwork_core::doc::Author;
 use gridwork_core::media::{sha256_hex, synthetic_photo};
-use gridwork_core::model::{Household, Meta, Role, User};
+use gridwork_core::model::{Household, Role};
 use gridwork_core::store::ListQuery;
 use gridwork_core::sync::blobs::BlobTransport;
 use gridwork_core::sync::http::login;
 use gridwork_tests::console::Console;
-use gridwork_tests::{Device, PASSWORD, Server, community, on_postgres};
+use gridwork_tests::{Device, NOW, PASSWORD, Server, community, on_postgres, today, user_over};
 use uuid::Uuid;
-
-const NOW: i64 = 1_779_000_000_000;
 
 /// Attempts a minute one user may make from one address: low enough
 /// that the test reaches it, high enough for the logins it makes.
@@ -32,10 +30,6 @@ const PER_USER: u32 = 6;
 
 /// Owners' names the records' rules accept.
 const NAMES: [&str; 5] = ["王建国", "汪建国", "李明", "张伟", "陈静"];
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
 
 /// The two processes, or `None` (and a line saying so) without a
 /// PostgreSQL server to run on.
@@ -87,24 +81,9 @@ impl Rng {
     }
 }
 
-fn user_with(role: Role, grid: &str) -> &'static User {
-    community()
-        .users
-        .iter()
-        .find(|u| u.role == role && grid.starts_with(&u.grid))
-        .expect("the demo has such a user")
-}
-
-/// A fresh copy of a demo household of `grid`, with a new id.
-fn new_household(grid: &str, by: &str, n: u64) -> Household {
-    let mut h = community()
-        .households
-        .iter()
-        .find(|h| h.meta.grid == grid)
-        .expect("a household in the grid")
-        .clone();
-    h.meta = Meta::new(grid, by, NOW);
-    h.review.clear();
+/// A new household of `grid` in room `100 + n`, one a test can tell apart.
+fn household_in_room(grid: &str, by: &str, n: u64) -> Household {
+    let mut h = gridwork_tests::new_household(grid, by);
     h.address.room = format!("{}", 100 + n);
     h
 }
@@ -160,8 +139,8 @@ async fn devices_syncing_through_either_process_converge() -> Result<()> {
     let servers = [&a, &b];
     let mut rng = Rng::seeded("devices_syncing_through_either_process_converge");
     let grid = community().households[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
+    let supervisor = user_over(Role::CommunitySupervisor, &grid);
 
     let mut devices = Vec::new();
     for user in [&worker.id, &worker.id, &worker.id, &supervisor.id] {
@@ -170,7 +149,7 @@ async fn devices_syncing_through_either_process_converge() -> Result<()> {
     }
     let mut ids = Vec::new();
     for n in 0..4 {
-        let h = new_household(&grid, &worker.id, n);
+        let h = household_in_room(&grid, &worker.id, n);
         ids.push(h.meta.id);
         let author = Author::new(devices[0].user(), NOW);
         devices[0].store.insert(h, &author, today())?;
@@ -184,7 +163,7 @@ async fn devices_syncing_through_either_process_converge() -> Result<()> {
                 let author = Author::new(d.user(), NOW + 1_000 * round);
                 if rng.below(6) == 0 {
                     created += 1;
-                    let h = new_household(&grid, d.user(), created);
+                    let h = household_in_room(&grid, d.user(), created);
                     ids.push(h.meta.id);
                     d.store.insert(h, &author, today())?;
                     continue;
@@ -329,8 +308,8 @@ async fn a_pull_during_concurrent_pushes_on_both_processes_misses_nothing() -> R
     let servers = Arc::new([a, b]);
     let mut rng = Rng::seeded("a_pull_during_concurrent_pushes_on_both_processes_misses_nothing");
     let grid = community().households[0].meta.grid.clone();
-    let worker = user_with(Role::GridWorker, &grid);
-    let supervisor = user_with(Role::CommunitySupervisor, &grid);
+    let worker = user_over(Role::GridWorker, &grid);
+    let supervisor = user_over(Role::CommunitySupervisor, &grid);
 
     let mut puller = Device::enrol(&servers[0], &supervisor.id).await?;
     let mut pushers = Vec::new();
@@ -359,7 +338,7 @@ async fn a_pull_during_concurrent_pushes_on_both_processes_misses_nothing() -> R
             let mut made = Vec::new();
             for n in 0..8u64 {
                 let author = Author::new(device.user(), NOW + n as i64);
-                let h = new_household(&grid, device.user(), 1000 * p as u64 + n);
+                let h = household_in_room(&grid, device.user(), 1000 * p as u64 + n);
                 made.push(h.meta.id);
                 device.store.insert(h, &author, today())?;
                 if n % 3 == 2 {

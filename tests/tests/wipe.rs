@@ -15,13 +15,7 @@ use gridwork_core::sync::wipe::{
     PENDING_REPORT_FILE, PendingReport, erase_and_report, report_pending,
 };
 use gridwork_tests::console::Console;
-use gridwork_tests::{Device, PASSWORD, Server, community};
-
-const NOW: i64 = 1_779_000_000_000;
-
-fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
+use gridwork_tests::{Device, NOW, PASSWORD, Server, community, today};
 
 fn household(grid: &str, by: &str, room: &str) -> Household {
     let mut h = community().households[0].clone();

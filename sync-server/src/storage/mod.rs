@@ -510,7 +510,10 @@ pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
     /// When the server received each change of a document: (hash, Unix ms
     /// on the server's clock), from the log.
     fn change_receipts(&self, doc: Uuid) -> Result<Vec<([u8; 32], i64)>, StorageError>;
-    fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError>;
+    /// One stored document, read as [`Storage::load_docs`] reads many.
+    fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
+        Ok(self.load_docs(&[id])?.pop().map(|(_, doc)| doc))
+    }
     /// The stored documents of `ids` in one read (a console page's or an
     /// export chunk's records), in the order of `ids`; an id not stored is
     /// left out.

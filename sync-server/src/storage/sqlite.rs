@@ -794,24 +794,6 @@ impl Storage for SqliteStorage {
         super::grants::known_refs(&self.conn(), doc)
     }
 
-    fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT kind, grid, snapshot, rev, pi_history FROM docs WHERE id = ?1",
-        )?;
-        Ok(stmt
-            .query_row([&id.as_bytes()[..]], |r| {
-                Ok(StoredDoc {
-                    kind: r.get(0)?,
-                    grid: r.get(1)?,
-                    snapshot: r.get(2)?,
-                    rev: r.get(3)?,
-                    pi_history: r.get(4)?,
-                })
-            })
-            .optional()?)
-    }
-
     fn load_docs(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, StoredDoc)>, StorageError> {
         // One statement per id on one connection: SQLite has no round
         // trip to save, only the connection to take once.

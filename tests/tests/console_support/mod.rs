@@ -6,28 +6,14 @@
 use anyhow::Result;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
-use gridwork_core::model::{Household, Incident, Meta, Role, User};
+use gridwork_core::model::{Incident, Meta, Role, User};
 use gridwork_core::workflow::{self, Action, Actor};
 pub use gridwork_tests::console::Answer;
 pub use gridwork_tests::console::Console;
 use gridwork_tests::{Device, PASSWORD, Server, community};
+pub use gridwork_tests::{NOW, new_household, today, user_over};
 use serde_json::Value;
 use uuid::Uuid;
-
-pub const NOW: i64 = 1_779_000_000_000;
-
-pub fn today() -> jiff::civil::Date {
-    jiff::civil::date(2026, 5, 17)
-}
-
-/// The first user with `role` whose subtree holds `grid`.
-pub fn user_over(role: Role, grid: &str) -> &'static User {
-    community()
-        .users
-        .iter()
-        .find(|u| u.role == role && grid.starts_with(&u.grid))
-        .expect("the demo has such a user")
-}
 
 /// Two grids in different communities, and their workers.
 pub fn two_communities() -> (&'static User, &'static User) {
@@ -43,19 +29,6 @@ pub fn two_communities() -> (&'static User, &'static User) {
         .find(|w| !w.grid.starts_with(&cs_a.grid))
         .expect("a worker in another community");
     (a, b)
-}
-
-/// A new household of `grid` registered by `worker`, not yet reviewed.
-pub fn new_household(grid: &str, worker: &str) -> Household {
-    let mut h = community()
-        .households
-        .iter()
-        .find(|h| h.meta.grid == grid)
-        .expect("a household in the grid")
-        .clone();
-    h.meta = Meta::new(grid, worker, NOW);
-    h.review.clear();
-    h
 }
 
 /// A new incident of `grid`, reported by `worker`.

@@ -773,23 +773,6 @@ impl Storage for PgStorage {
             .collect()
     }
 
-    fn load_doc(&self, id: Uuid) -> Result<Option<StoredDoc>, StorageError> {
-        let row = self.conn()?.query_opt(
-            "SELECT kind, grid, snapshot, rev, pi_history FROM docs WHERE id = $1",
-            &[&id],
-        )?;
-        row.map(|r| {
-            Ok(StoredDoc {
-                kind: r.try_get(0)?,
-                grid: r.try_get(1)?,
-                snapshot: r.try_get(2)?,
-                rev: r.try_get(3)?,
-                pi_history: r.try_get(4)?,
-            })
-        })
-        .transpose()
-    }
-
     fn load_docs(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, StoredDoc)>, StorageError> {
         let rows = self.conn()?.query(
             "SELECT id, kind, grid, snapshot, rev, pi_history FROM docs WHERE id = ANY($1)",
