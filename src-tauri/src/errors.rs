@@ -15,6 +15,7 @@ use gridwork_core::media::MediaError;
 use gridwork_core::problem::{Params, params};
 use gridwork_core::store::{PhotoError, StoreError};
 use gridwork_core::sync::client::{SyncError, TransportError};
+use gridwork_core::sync::wire::WireError;
 use gridwork_core::validate::{Code, ValidationErrors};
 use gridwork_core::workflow::TransitionError;
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,11 @@ pub enum ErrorCode {
     SignedOut,
     RateLimited,
     Busy,
+    /// The app and the server speak different protocol versions: the
+    /// server's `unsupported_version`, or an answer in a newer version.
+    /// Nothing saved on the device is touched; it syncs once the app is
+    /// updated.
+    UpdateApp,
     /// Any other refusal of the server. Params: `code`, the server's.
     ServerRefused,
     /// A sync answer that could not be read. Params: `code`
@@ -316,6 +322,7 @@ impl CommandError {
                 "token_revoked" | "unauthenticated" => Self::code(ErrorCode::SignedOut),
                 "rate_limited" => Self::code(ErrorCode::RateLimited),
                 "busy" => Self::code(ErrorCode::Busy),
+                "unsupported_version" => Self::code(ErrorCode::UpdateApp),
                 other => {
                     tracing::warn!(code = other, %message, "the server refused");
                     Self::new(ErrorCode::ServerRefused, params([("code", other.into())]))
@@ -330,6 +337,14 @@ impl CommandError {
             SyncError::Transport(t) => Self::transport(&t),
             SyncError::Store(s) => Self::store(s),
             SyncError::StoreClosed => Self::not_signed_in(),
+            SyncError::Wire(WireError::UnsupportedVersion { found, supported }) => {
+                tracing::warn!(
+                    found,
+                    supported,
+                    "the server speaks another protocol version"
+                );
+                Self::code(ErrorCode::UpdateApp)
+            }
             other => {
                 tracing::warn!(error = %other, "sync answer unreadable");
                 Self::new(
@@ -447,6 +462,21 @@ mod tests {
         let e = CommandError::transport(&e);
         assert_eq!(e.code, ErrorCode::ServerRefused);
         assert_eq!(e.params, params([("code", "something_new".into())]));
+    }
+
+    #[test]
+    fn a_protocol_version_either_side_does_not_speak_asks_for_an_update() {
+        let refused = TransportError::Server {
+            status: 400,
+            code: "unsupported_version".into(),
+            message: "protocol version 1 is not supported".into(),
+        };
+        assert_eq!(CommandError::transport(&refused).code, ErrorCode::UpdateApp);
+        let newer = SyncError::Wire(WireError::UnsupportedVersion {
+            found: 9,
+            supported: 2,
+        });
+        assert_eq!(CommandError::sync(newer).code, ErrorCode::UpdateApp);
     }
 
     #[test]

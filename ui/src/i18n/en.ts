@@ -423,6 +423,8 @@ const en: MessageSchema = {
     signed_out: "This device's sign-in is no longer valid: sign in again",
     rate_limited: 'Too many attempts: try again later',
     busy: 'The server is busy; it will be retried',
+    update_app:
+      'This version of the app can no longer sync with the server: update the app. Everything saved stays on this device and is sent once the app is updated',
     server_refused: 'The server refused the request ({code})',
     sync_unreadable: 'The sync answer could not be read ({code}); it will be retried',
     locked: 'Locked: enter the PIN',

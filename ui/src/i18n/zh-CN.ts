@@ -426,6 +426,7 @@ const zhCN = {
     signed_out: '本设备的登录已失效，请重新登录',
     rate_limited: '尝试次数过多，请稍后再试',
     busy: '服务器繁忙，稍后自动重试',
+    update_app: '此版本的应用已无法与服务器同步，请更新应用。已保存的内容都留在本机，更新后自动上传',
     server_refused: '服务器拒绝了这次请求（{code}）',
     sync_unreadable: '同步数据无法读取（{code}），稍后自动重试',
     locked: '已锁定，请输入 PIN 码',
