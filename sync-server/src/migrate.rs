@@ -99,6 +99,9 @@ pub enum MigrateError {
 
 /// Runs every data migration not yet run to the end.
 pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
+    // Processes over one database that start together take turns: the
+    // first runs what is left, the others find it done.
+    let _turn = storage.data_migration_lock()?;
     // First: the parties split below writes rows of its own.
     if !storage.data_migration_done(PROJECTIONS)? {
         // Only when rows are missing: a server whose rows were all written

@@ -437,6 +437,23 @@ pub(super) fn reveal_columns(e: &RevealEntry) -> (String, String) {
     (filter, serde_json::json!([e.record_id]).to_string())
 }
 
+/// Held while this process runs the data migrations
+/// ([`Storage::data_migration_lock`]); dropping it lets the next process
+/// in.
+pub struct MigrationLock(
+    /// What holds the lock, never read: it is kept for its drop.
+    #[allow(dead_code)]
+    pub(crate) Option<Box<dyn Send>>,
+);
+
+impl std::fmt::Debug for MigrationLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationLock")
+            .field("held", &self.0.is_some())
+            .finish()
+    }
+}
+
 /// The storage operations the server needs (the console's queries are in
 /// [`Projections`]).
 pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
@@ -528,6 +545,14 @@ pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
     fn data_migration_done(&self, name: &str) -> Result<bool, StorageError>;
     /// Records that the data migration `name` ran to the end.
     fn mark_data_migration(&self, name: &str, at: i64) -> Result<(), StorageError>;
+    /// Waits until no other server process runs data migrations on this
+    /// database, and keeps them off until the lock is dropped: processes
+    /// over one PostgreSQL that start together would each scan and
+    /// rewrite the same documents. One process owns a SQLite file, so
+    /// there it holds nothing.
+    fn data_migration_lock(&self) -> Result<MigrationLock, StorageError> {
+        Ok(MigrationLock(None))
+    }
     /// Every document in the subtree at `scope_path`, without its bytes
     /// (the console's listings).
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError>;

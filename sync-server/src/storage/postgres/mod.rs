@@ -54,8 +54,8 @@ use uuid::Uuid;
 use super::sqlite::{parse_role, role_name};
 use super::{
     AccessEntry, Account, ActorOwner, BlobUpload, CommitOutcome, DeviceInfo, DocHead,
-    LoginLimitState, NewDevice, PullPage, PullQuery, PulledChange, PushCommit, ServedScope,
-    Storage, StorageError, StoredDoc, TokenOwner,
+    LoginLimitState, MigrationLock, NewDevice, PullPage, PullQuery, PulledChange, PushCommit,
+    ServedScope, Storage, StorageError, StoredDoc, TokenOwner,
 };
 use crate::grids::{Grid, PlacedGrid, subtree_range};
 
@@ -85,6 +85,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
 
 /// Any number, the same in every process: who holds it migrates.
 const MIGRATION_LOCK: i64 = 0x6772_6964_776f_726b;
+/// The same for the data migrations (`crate::migrate`).
+const DATA_MIGRATION_LOCK: i64 = MIGRATION_LOCK + 1;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 type Conn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
@@ -107,6 +109,22 @@ pub struct PgStorage {
     pool: Option<Pool>,
     /// The URL without its password, for logs and errors.
     shown: String,
+    /// Where the pool connects, for a connection outside it.
+    config: postgres::Config,
+}
+
+/// A connection of its own holding a session-level advisory lock: closing
+/// it releases the lock, also when the process dies.
+struct SessionLock(Option<postgres::Client>);
+
+impl Drop for SessionLock {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else { return };
+        // As for the pool (`Drop for PgStorage`).
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let _ = std::thread::spawn(move || drop(client)).join();
+        }
+    }
 }
 
 /// The synchronous client closes each connection with a `block_on` of its
@@ -192,10 +210,11 @@ impl PgStorage {
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
-            .build(PostgresConnectionManager::new(config, NoTls))?;
+            .build(PostgresConnectionManager::new(config.clone(), NoTls))?;
         Ok(PgStorage {
             pool: Some(pool),
             shown,
+            config,
         })
     }
 
@@ -823,6 +842,14 @@ impl Storage for PgStorage {
             .is_some())
     }
 
+    fn data_migration_lock(&self) -> Result<MigrationLock, StorageError> {
+        // Outside the pool: the migrations use the pool while this is
+        // held, and a pool may have a single connection.
+        let mut client = self.config.connect(NoTls)?;
+        client.query_one("SELECT pg_advisory_lock($1)", &[&DATA_MIGRATION_LOCK])?;
+        Ok(MigrationLock(Some(Box::new(SessionLock(Some(client))))))
+    }
+
     fn mark_data_migration(&self, name: &str, at: i64) -> Result<(), StorageError> {
         self.conn()?.execute(
             "INSERT INTO data_migrations (name, done_at) VALUES ($1, $2)
@@ -1198,6 +1225,38 @@ impl Storage for PgStorage {
 mod tests {
     use super::testing::test_database_or_skip;
     use super::*;
+
+    #[test]
+    fn data_migrations_run_in_one_process_at_a_time() {
+        let Some(db) = test_database_or_skip() else {
+            return;
+        };
+        // Two processes' storages, each with a pool of one connection.
+        let first = PgStorage::open(db.url(), 1).unwrap();
+        let second = PgStorage::open(db.url(), 1).unwrap();
+        let held = first.data_migration_lock().unwrap();
+        // The holder still has its pool for the migrations themselves.
+        first.ping().unwrap();
+        let hold = Duration::from_millis(600);
+        let waited = std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let asked = std::time::Instant::now();
+                let turn = second.data_migration_lock().unwrap();
+                let waited = asked.elapsed();
+                drop(turn);
+                waited
+            });
+            std::thread::sleep(hold);
+            drop(held);
+            waiter.join().unwrap()
+        });
+        assert!(
+            waited >= hold - Duration::from_millis(100),
+            "the second process ran its migrations after {waited:?}, while the first held them"
+        );
+        // Released for good: the first takes its turn again at once.
+        drop(first.data_migration_lock().unwrap());
+    }
 
     #[test]
     fn a_fresh_database_is_migrated_and_a_newer_one_is_refused() {
