@@ -293,25 +293,34 @@ pub fn issue(
 }
 
 /// The records of the projection rows `rows` that are not deleted,
-/// decoded; a document that cannot be read is logged and left out.
+/// decoded, their documents read [`DOCS_PER_READ`] at a time; a document
+/// that cannot be read is logged and left out.
 fn decoded(
     storage: &dyn Storage,
     rows: impl IntoIterator<Item = ProjectionRow>,
 ) -> Result<Vec<AnyRecord>, ConsoleError> {
-    let mut out = Vec::new();
-    for row in rows.into_iter().filter(|r| !r.deleted) {
-        let Some(stored) = storage.load_doc(row.id)? else {
-            continue;
-        };
-        match crate::storage::read_snapshot(&stored.snapshot) {
-            Ok(record) => out.push(record),
-            Err(e) => {
-                tracing::warn!(doc = %row.id, error = %e, "a stored document cannot be read");
+    let ids: Vec<Uuid> = rows
+        .into_iter()
+        .filter(|r| !r.deleted)
+        .map(|r| r.id)
+        .collect();
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(DOCS_PER_READ) {
+        for (id, stored) in storage.load_docs(chunk)? {
+            match crate::storage::read_snapshot(&stored.snapshot) {
+                Ok(record) => out.push(record),
+                Err(e) => {
+                    tracing::warn!(doc = %id, error = %e, "a stored document cannot be read");
+                }
             }
         }
     }
     Ok(out)
 }
+
+/// How many documents [`decoded`] reads in one query: on PostgreSQL one
+/// round trip each, as many as an export's chunk.
+const DOCS_PER_READ: usize = 500;
 
 /// Each grid's screening lines in the subtree at `path`, ordered by
 /// label. The projection rows pick the records; only those of the kind
