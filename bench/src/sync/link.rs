@@ -245,7 +245,7 @@ fn cut_run(target: Target, link: &str, docs: usize, clean: Clean) -> Result<()> 
     });
     let pull = device.pull(
         target.runtime,
-        &format!("first sync over {link}, cut {CUTS} times,"),
+        &format!("first sync over {link}, cut {CUTS} times"),
         docs,
     )?;
     ensure!(
