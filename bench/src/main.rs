@@ -3,14 +3,15 @@
 //!
 //! ```text
 //! cargo run --release -p gridwork-bench -- store
-//! cargo run --release -p gridwork-bench -- sync [--backend sqlite|postgres]
+//! cargo run --release -p gridwork-bench -- sync [--backend sqlite|postgres] [--link 2g|3g|lan]
 //! cargo run --release -p gridwork-bench -- console
 //! cargo run --release -p gridwork-bench -- patrol   # also at the end of `store`
 //! cargo run --release -p gridwork-bench -- district [--backend sqlite|postgres] [--records N]
 //! ```
 //!
 //! Options follow their suite. `sync` runs on SQLite unless told
-//! otherwise; `district` runs on both backends when PostgreSQL is
+//! otherwise, and plays a village's link (`--link`, the `2g` profile
+//! unless told otherwise) beside the `lan` baseline; `district` runs on both backends when PostgreSQL is
 //! installed (a throwaway server of its own, see `postgres.rs`), else on
 //! SQLite.
 //!
@@ -32,6 +33,7 @@ mod sync;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
+use gridwork_tests::proxy::Link;
 
 /// Where a suite's server keeps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +67,8 @@ pub struct Run {
     pub backend: Option<Backend>,
     /// `--records`, if given.
     pub records: Option<usize>,
+    /// `--link`, if given: a profile of `gridwork_tests::proxy::Link`.
+    pub link: Option<String>,
 }
 
 const SUITES: &str = "store, sync, console, patrol, district";
@@ -80,7 +84,7 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 .cloned()
         };
         match arg.as_str() {
-            "--backend" | "--records" => {
+            "--backend" | "--records" | "--link" => {
                 let flag = arg.as_str();
                 let run = runs
                     .last_mut()
@@ -88,6 +92,11 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 let v = value(flag)?;
                 if flag == "--backend" {
                     run.backend = Some(Backend::parse(&v)?);
+                } else if flag == "--link" {
+                    if Link::profile(&v).is_none() {
+                        bail!("unknown link {v:?} ({})", Link::PROFILES.join(", "));
+                    }
+                    run.link = Some(v);
                 } else {
                     run.records = Some(
                         v.replace(['_', ','], "")
@@ -101,6 +110,7 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 suite: suite.to_string(),
                 backend: None,
                 records: None,
+                link: None,
             }),
         }
     }
@@ -112,12 +122,12 @@ fn main() -> Result<()> {
     let runs = parse_args(&args)?;
     if runs.is_empty() {
         bail!(
-            "usage: gridwork-bench <suite> [--backend sqlite|postgres] [--records N]...  (suites: {SUITES})"
+            "usage: gridwork-bench <suite> [--backend sqlite|postgres] [--records N] [--link 2g|3g|lan]...  (suites: {SUITES})"
         );
     }
     for run in runs {
         let only = |what: &str| -> Result<()> {
-            if run.backend.is_some() || run.records.is_some() {
+            if run.backend.is_some() || run.records.is_some() || run.link.is_some() {
                 bail!("{} takes no options ({what})", run.suite);
             }
             Ok(())
@@ -131,7 +141,10 @@ fn main() -> Result<()> {
                 if run.records.is_some() {
                     bail!("sync takes no --records");
                 }
-                sync::run(run.backend.unwrap_or(Backend::Sqlite))?
+                sync::run(
+                    run.backend.unwrap_or(Backend::Sqlite),
+                    run.link.as_deref().unwrap_or("2g"),
+                )?
             }
             "console" => {
                 only("console")?;
@@ -141,7 +154,12 @@ fn main() -> Result<()> {
                 only("patrol")?;
                 store::patrol_document_sizes()?
             }
-            "district" => district::run(run.backend, run.records)?,
+            "district" => {
+                if run.link.is_some() {
+                    bail!("district takes no --link");
+                }
+                district::run(run.backend, run.records)?
+            }
             other => bail!("unknown suite {other:?} (suites: {SUITES})"),
         }
     }
@@ -191,7 +209,7 @@ mod tests {
     #[test]
     fn options_follow_their_suite() {
         let runs = parse_args(&args(
-            "store district --backend postgres --records 1_000_000 sync --backend sqlite",
+            "store district --backend postgres --records 1_000_000 sync --backend sqlite --link 3g",
         ))
         .unwrap();
         assert_eq!(
@@ -200,17 +218,20 @@ mod tests {
                 Run {
                     suite: "store".into(),
                     backend: None,
-                    records: None
+                    records: None,
+                    link: None
                 },
                 Run {
                     suite: "district".into(),
                     backend: Some(Backend::Postgres),
-                    records: Some(1_000_000)
+                    records: Some(1_000_000),
+                    link: None
                 },
                 Run {
                     suite: "sync".into(),
                     backend: Some(Backend::Sqlite),
-                    records: None
+                    records: None,
+                    link: Some("3g".into())
                 },
             ]
         );
@@ -219,6 +240,7 @@ mod tests {
         assert!(parse_args(&args("district --records")).is_err());
         assert!(parse_args(&args("district --records lots")).is_err());
         assert!(parse_args(&args("district --fast")).is_err());
+        assert!(parse_args(&args("sync --link 4g")).is_err());
     }
 
     #[test]

@@ -17,6 +17,11 @@
 //! 7. the photo pipeline: `photo_upload_*` (one photo through the real
 //!    server), `photo_prepare_*`.
 //!
+//! Between steps 2 and 3, new devices pull the grid over a village's link
+//! and over `lan`, and at the end each syncs a day's work over its link
+//! (`link.rs`: `initial_sync_<link>_s`, `resent_bytes_after_cut`,
+//! `day_sync_<link>_s`).
+//!
 //! With `--backend postgres` the same, the server on a database of a
 //! throwaway PostgreSQL (figures named `name[postgres]`), and after step 6
 //! two more saturated runs of the 500 devices: through one process
@@ -24,6 +29,7 @@
 //! database, every other device on each (`two_process_syncs_per_s`, and
 //! their ratio `two_process_speedup`; the goal is at least 1.6).
 
+mod link;
 mod load;
 
 use std::cell::Cell;
@@ -54,6 +60,8 @@ struct Counting {
     sent: Cell<u64>,
     received: Cell<u64>,
     trips: Cell<u64>,
+    /// The largest exchange (request and answer bodies).
+    largest: Cell<u64>,
 }
 
 impl Counting {
@@ -63,12 +71,18 @@ impl Counting {
             sent: Cell::new(0),
             received: Cell::new(0),
             trips: Cell::new(0),
+            largest: Cell::new(0),
         }
     }
 
     /// (request bytes, response bytes, round trips) since the last call.
     fn take(&self) -> (u64, u64, u64) {
         (self.sent.take(), self.received.take(), self.trips.take())
+    }
+
+    /// The largest exchange's body bytes since the last call.
+    fn take_largest(&self) -> u64 {
+        self.largest.take()
     }
 }
 
@@ -77,6 +91,8 @@ impl Counting {
         self.sent.set(self.sent.get() + sent as u64);
         self.trips.set(self.trips.get() + 1);
         self.received.set(self.received.get() + answer.len() as u64);
+        let exchange = (sent + answer.len()) as u64;
+        self.largest.set(self.largest.get().max(exchange));
     }
 }
 
@@ -112,7 +128,9 @@ fn grid_config(seed: u64, households: u32, incidents: u32) -> DemoConfig {
     }
 }
 
-pub fn run(backend: Backend) -> Result<()> {
+/// The suite; `link` names the village's link profile (`2g`, `3g`,
+/// `lan`) measured beside `lan`.
+pub fn run(backend: Backend, link: &str) -> Result<()> {
     let binary = server::binary()?;
     let data = tempfile::tempdir()?;
     let postgres = match backend {
@@ -125,7 +143,7 @@ pub fn run(backend: Backend) -> Result<()> {
     };
     let database_url = database_url.as_deref();
     name_figures_for((backend == Backend::Postgres).then_some(backend));
-    let done = run_on(&binary, data.path(), database_url);
+    let done = run_on(&binary, data.path(), database_url, link);
     name_figures_for(None);
     done?;
     drop(postgres);
@@ -136,6 +154,7 @@ fn run_on(
     binary: &std::path::Path,
     data: &std::path::Path,
     database_url: Option<&str>,
+    link: &str,
 ) -> Result<()> {
     let cfg = grid_config(1, 2_000, 1_000);
     let demo = generate(&cfg);
@@ -207,10 +226,23 @@ fn run_on(
         ids.len()
     );
     figure(
+        "initial_sync_body_bytes_per_doc",
+        (sent + received) as f64 / ids.len() as f64,
+        "bytes",
+    );
+    figure(
         "compacted_docs_bytes",
         compacted_bytes(&store, &ids)? as f64,
         "bytes",
     );
+
+    // The same pull over a village's link and over lan, and cut.
+    let target = link::Target {
+        runtime: &runtime,
+        server: server.url(),
+        worker: &worker.id,
+    };
+    let mut link_devices = link::first_syncs(target, link, ids.len())?;
 
     // 3. 1,000 new records saved on the device, then pushed.
     let fresh: Vec<AnyRecord> = generate(&grid_config(2, 260, 0))
@@ -353,6 +385,11 @@ fn run_on(
     );
     figure("photo_upload_bytes", progress.bytes_sent as f64, "bytes");
     figure("photo_upload_blobs", progress.sent as f64, "blobs");
+
+    // A day's work over each link (each device catches up first).
+    let households: Vec<Uuid> = demo.households[100..].iter().map(|h| h.meta.id).collect();
+    link::day_syncs(target, &mut link_devices, &households, cfg.today())?;
+    drop(link_devices);
     drop(server);
     Ok(())
 }
