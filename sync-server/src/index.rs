@@ -156,21 +156,15 @@ pub fn load(snapshot: &[u8], cal: &WorkCalendar) -> Result<Loaded, String> {
 /// The records of `ids` as the ledgers read them: each from its
 /// [`ProjectionRow::ledger`], written with its projection row when its
 /// document was stored (no document is decoded), with an incident's state
-/// derived on `cal`, in the order of `ids`. A record without one, or whose
-/// JSON cannot be read, is left out and logged.
+/// derived on `cal`, in the order of `ids`. An id without one is left out
+/// (an incident without parties has no parties record); a record whose
+/// JSON cannot be read is left out and logged.
 pub fn ledger_records(
     storage: &dyn Storage,
     ids: &[Uuid],
     cal: &WorkCalendar,
 ) -> Result<Vec<(Uuid, AnyRecord, Option<Derived>)>, StorageError> {
     let stored = storage.ledger_records(ids)?;
-    if stored.len() < ids.len() {
-        tracing::warn!(
-            asked = ids.len(),
-            found = stored.len(),
-            "listed records without their ledger record (run rebuild-projections)"
-        );
-    }
     let mut out = Vec::with_capacity(stored.len());
     for (id, json) in stored {
         match ledger_record(&json) {

@@ -171,6 +171,15 @@ pub fn entries(
             .into_iter()
             .map(|(id, record, derived)| (id, (record, derived)))
             .collect();
+    if records.len() < ids.len() {
+        // Every listed row has one, unless rows were written by a server
+        // older than the ledger records and not migrated.
+        tracing::warn!(
+            listed = ids.len(),
+            read = records.len(),
+            "listed records without their ledger record (run rebuild-projections)"
+        );
+    }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let Some((record, derived)) = records.remove(&row.projection.row.id) else {
