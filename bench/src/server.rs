@@ -27,8 +27,12 @@ pub fn open_storage(
 
 /// The release `gridwork-server` binary, built with the features the
 /// bench itself was built with (both packages in one build, so nothing is
-/// compiled twice).
+/// compiled twice); or the one `GRIDWORK_SERVER_BIN` names, as for the
+/// tests (a build kept aside, to measure a change against it in one run).
 pub fn binary() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("GRIDWORK_SERVER_BIN") {
+        return Ok(PathBuf::from(path));
+    }
     let built = escargot::CargoBuild::new()
         .package("gridwork-server")
         .bin("gridwork-server")

@@ -519,8 +519,9 @@ pub fn parties_shown(user: &User, channel: Channel, mut parties: Vec<Party>) -> 
 
 /// The parties of `incidents` (ids of incidents the user may list, from
 /// the subtree at `scope`) as `user` gets them on `channel`, by incident:
-/// the ledger's parties columns. Reads each incident's parties record; a
-/// record outside `scope`, deleted or unreadable gives none.
+/// the ledger's parties columns. Reads each incident's parties record as
+/// the ledgers do ([`crate::index::ledger_records`]); a record outside
+/// `scope`, deleted or unreadable gives none.
 pub fn ledger_parties(
     storage: &dyn Storage,
     calendar: &WorkCalendar,
@@ -529,25 +530,31 @@ pub fn ledger_parties(
     incidents: &[Uuid],
     channel: Channel,
 ) -> Result<HashMap<Uuid, Vec<Party>>, StorageError> {
+    // The parties records as the ledgers read them (no document decoded),
+    // each grid's scope asked once.
+    let ids: Vec<Uuid> = incidents
+        .iter()
+        .map(|i| IncidentParties::id_for(*i))
+        .collect();
     let mut out = HashMap::new();
-    for incident in incidents {
-        let Some(stored) = storage.load_doc(IncidentParties::id_for(*incident))? else {
+    let mut grids: HashMap<String, bool> = HashMap::new();
+    for (id, record, _) in crate::index::ledger_records(storage, &ids, calendar)? {
+        let AnyRecord::IncidentParties(p) = record else {
             continue;
         };
-        if !grid_within(storage, &stored.grid, scope)? {
+        if p.meta.deleted || IncidentParties::id_for(p.incident) != id {
             continue;
         }
-        match load(&stored.snapshot, calendar) {
-            Ok(Loaded {
-                record: AnyRecord::IncidentParties(p),
-                ..
-            }) if !p.meta.deleted && p.incident == *incident => {
-                out.insert(p.incident, parties_shown(user, channel, p.parties));
+        let within = match grids.get(&p.meta.grid) {
+            Some(w) => *w,
+            None => {
+                let w = grid_within(storage, &p.meta.grid, scope)?;
+                grids.insert(p.meta.grid.clone(), w);
+                w
             }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(%incident, error = %e, "a parties record cannot be read")
-            }
+        };
+        if within {
+            out.insert(p.incident, parties_shown(user, channel, p.parties));
         }
     }
     Ok(out)

@@ -1,9 +1,11 @@
 //! The server's decoded view of stored records: a stored document read
 //! into its record and (for an incident) its derived state ([`load`]),
 //! and one summary line per record ([`Summary`]). Lists read the
-//! projection rows (`crate::storage::projections`); a document is decoded
-//! only where its record itself is needed (a record's page, a decision,
-//! the listed rows of an export), and nothing is kept between requests.
+//! projection rows (`crate::storage::projections`); the rows of a ledger
+//! page or an export read their records from the JSON kept beside those
+//! rows ([`ledger_records`]); a document is decoded only where the record
+//! itself is written or shown whole (a record's page and history, a
+//! decision), and nothing is kept between requests.
 //!
 //! Its own module, below [`crate::access`] (which decides who sees these)
 //! and [`crate::console`] (which lists them): both read records through
@@ -18,7 +20,8 @@ use gridwork_core::workflow::{self, Assignee, Derived, Level};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::storage::ProjectionRow;
+use crate::storage::projections::ledger_record;
+use crate::storage::{ProjectionRow, Storage, StorageError};
 
 pub use crate::storage::projections::DUE_SOON_DAYS;
 
@@ -148,6 +151,34 @@ pub fn load(snapshot: &[u8], cal: &WorkCalendar) -> Result<Loaded, String> {
         record,
         derived,
     })
+}
+
+/// The records of `ids` as the ledgers read them: each from its
+/// [`ProjectionRow::ledger`], written with its projection row when its
+/// document was stored (no document is decoded), with an incident's state
+/// derived on `cal`, in the order of `ids`. An id without one is left out
+/// (an incident without parties has no parties record); a record whose
+/// JSON cannot be read is left out and logged.
+pub fn ledger_records(
+    storage: &dyn Storage,
+    ids: &[Uuid],
+    cal: &WorkCalendar,
+) -> Result<Vec<(Uuid, AnyRecord, Option<Derived>)>, StorageError> {
+    let stored = storage.ledger_records(ids)?;
+    let mut out = Vec::with_capacity(stored.len());
+    for (id, json) in stored {
+        match ledger_record(&json) {
+            Ok(record) => {
+                let derived = match &record {
+                    AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
+                    _ => None,
+                };
+                out.push((id, record, derived));
+            }
+            Err(e) => tracing::warn!(doc = %id, error = %e, "a ledger record cannot be read"),
+        }
+    }
+    Ok(out)
 }
 
 /// A record as the console keeps it: its queue line, the record itself

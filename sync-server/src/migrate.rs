@@ -61,12 +61,16 @@ pub const PROJECTIONS: &str = "20261205150000_projections";
 /// patrols and their cells) is recorded under.
 pub const DASHBOARD_FACTS: &str = "20261206010000_dashboard_facts";
 
+/// The name the rebuild that fills the ledger records (each record as
+/// JSON beside its projection row) is recorded under.
+pub const LEDGER_RECORDS: &str = "20261206090000_ledger_records";
+
 /// How often one document is retried after losing a race.
 const MAX_ATTEMPTS: usize = 5;
 
 /// Makes every projection row again from the documents when `needed`,
 /// and records the data migration `name` as run.
-fn rebuild_once(storage: &dyn Storage, name: &str, needed: bool) -> Result<(), MigrateError> {
+fn rebuild_once(storage: &dyn Storage, name: &str, needed: bool) -> Result<bool, MigrateError> {
     let started = std::time::Instant::now();
     let rows = if needed {
         // The server's calendar (`AppState` uses the bundled one too).
@@ -80,7 +84,7 @@ fn rebuild_once(storage: &dyn Storage, name: &str, needed: bool) -> Result<(), M
         secs = started.elapsed().as_secs_f64(),
         "data migration {name}: console projections filled"
     );
-    Ok(())
+    Ok(needed)
 }
 
 /// Why a data migration stopped. The server does not start: it would
@@ -103,18 +107,28 @@ pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
     // first runs what is left, the others find it done.
     let _turn = storage.data_migration_lock()?;
     // First: the parties split below writes rows of its own.
+    // Whether every row was written again already: each later rebuild
+    // would write the same rows.
+    let mut rebuilt = false;
     if !storage.data_migration_done(PROJECTIONS)? {
         // Only when rows are missing: a server whose rows were all written
         // at push time (a demo loaded before the first start) keeps them.
         let docs = storage.doc_heads("/")?.len() as u64;
         let missing = storage.projection_count()? != docs;
-        rebuild_once(storage, PROJECTIONS, missing)?;
+        rebuilt |= rebuild_once(storage, PROJECTIONS, missing)?;
     }
     if !storage.data_migration_done(DASHBOARD_FACTS)? {
         // Rows written before these facts lack them: every row again (a
         // new server has none to redo).
         let written = storage.projection_count()? > 0;
-        rebuild_once(storage, DASHBOARD_FACTS, written)?;
+        rebuilt |= rebuild_once(storage, DASHBOARD_FACTS, written && !rebuilt)?;
+    }
+    if !storage.data_migration_done(LEDGER_RECORDS)? {
+        // Rows written before the ledger records lack them: every row
+        // again (a new server has none to redo, a rebuild above wrote
+        // them).
+        let written = storage.projection_count()? > 0;
+        rebuild_once(storage, LEDGER_RECORDS, written && !rebuilt)?;
     }
     if !storage.data_migration_done(INCIDENT_PARTIES)? {
         let started = std::time::Instant::now();
@@ -507,6 +521,41 @@ mod tests {
         run(&storage).unwrap();
         assert_eq!(storage.all_projections().unwrap(), kept);
         assert!(storage.data_migration_done(DASHBOARD_FACTS).unwrap());
+    }
+
+    #[test]
+    fn rows_older_than_the_ledger_records_are_given_them_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        // A new database has no rows to fill: done at once.
+        assert!(storage.data_migration_done(LEDGER_RECORDS).unwrap());
+        let demo = generate(&DemoConfig::with_total_records(3, 400));
+        crate::admin::load_demo(&storage, &demo, "gridwork-demo").unwrap();
+        let kept = storage.all_projections().unwrap();
+        assert!(kept.iter().all(|r| r.row.ledger.is_some()));
+        // Rows as a server before the ledger records wrote them.
+        let old: Vec<_> = kept
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.row.ledger = None;
+                r
+            })
+            .collect();
+        storage.replace_projections(&old).unwrap();
+        let ids: Vec<Uuid> = kept.iter().map(|r| r.row.id).collect();
+        assert!(storage.ledger_records(&ids).unwrap().is_empty());
+        rusqlite::Connection::open(dir.path().join("gridwork.sqlite"))
+            .unwrap()
+            .execute(
+                "DELETE FROM data_migrations WHERE name = ?1",
+                [LEDGER_RECORDS],
+            )
+            .unwrap();
+        run(&storage).unwrap();
+        assert_eq!(storage.all_projections().unwrap(), kept);
+        assert_eq!(storage.ledger_records(&ids).unwrap().len(), ids.len());
+        assert!(storage.data_migration_done(LEDGER_RECORDS).unwrap());
     }
 
     #[test]

@@ -423,3 +423,77 @@ async fn a_reveal_shows_what_the_role_may_see_and_is_logged() -> Result<()> {
     );
     Ok(())
 }
+
+/// A ledger page and an export show a record as its last change left it:
+/// what they read is written with every change a device pushes, not only
+/// the first, and masked as the record is.
+#[tokio::test]
+async fn a_ledger_shows_each_record_as_its_last_change_left_it() -> Result<()> {
+    let server = Server::start()?;
+    let (a, _) = two_communities();
+    let mut device = Device::enrol(&server, &a.id).await?;
+    let mut h = new_household(&a.grid, &a.id);
+    h.owner_name = OWNER.into();
+    h.owner_phone = Some(PHONE.into());
+    h.address.room = "101".into();
+    device
+        .store
+        .insert(h.clone(), &Author::new(&a.id, NOW), today())?;
+    let progress = device.sync().await?;
+    anyhow::ensure!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+    let cs = user_over(Role::CommunitySupervisor, &a.grid);
+    let console = Console::open(&server, &cs.id).await?;
+
+    // The page's cells of the household under `header`.
+    let cell = |page: &serde_json::Value, header: &str| -> Result<String> {
+        let at = page["headers"]
+            .as_array()
+            .context("headers")?
+            .iter()
+            .position(|h| h == header)
+            .context("no such header")?;
+        let row = page["rows"]
+            .as_array()
+            .context("rows")?
+            .iter()
+            .find(|r| r["id"] == h.meta.id.to_string())
+            .context("the household's row")?;
+        Ok(row["cells"][at].as_str().unwrap_or_default().to_string())
+    };
+    let page = console.get("/lists/households").await?.ok()?;
+    assert_eq!(cell(&page, "户主电话")?, "138****5678");
+    assert_eq!(cell(&page, "室")?, "101");
+
+    // Changed on the device, twice: the ledger follows the last change.
+    for (n, (phone, room)) in [("13900001111", "202"), ("13700002222", "303")]
+        .into_iter()
+        .enumerate()
+    {
+        let later = Author::new(&a.id, NOW + 60_000 * (n as i64 + 1));
+        device.store.update::<gridwork_core::model::Household>(
+            h.meta.id,
+            &later,
+            today(),
+            |h| {
+                h.owner_phone = Some(phone.into());
+                h.address.room = room.into();
+            },
+        )?;
+        let progress = device.sync().await?;
+        anyhow::ensure!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+    }
+    let page = console.get("/lists/households").await?.ok()?;
+    assert_eq!(cell(&page, "户主电话")?, "137****2222");
+    assert_eq!(cell(&page, "室")?, "303");
+    let (_, _, bytes) = console
+        .download("/lists/households/export?format=xlsx&reveal=true")
+        .await?;
+    let rows = sheet(&bytes, "房屋台账")?;
+    let clear = row_where(&rows, "户主电话", "13700002222")?;
+    assert_eq!(clear[column(&rows, "室")?], "303");
+    assert!(
+        !rows.iter().flatten().any(|c| c.contains("13900001111")),
+        "no earlier value"
+    );
+    Ok(())
+}

@@ -156,37 +156,44 @@ pub fn summary(row: ListedRow) -> (Summary, Flags) {
 /// Records of a list with their deadline flags.
 pub type Listed = Vec<(Arc<Entry>, Flags)>;
 
-/// The listed rows' records, read from their documents (only these, in
-/// one read), with their flags. A document that cannot be read is left
-/// out and logged.
+/// The listed rows' records (only these, in one read), with their flags:
+/// read from the ledger records kept with their rows
+/// ([`crate::index::ledger_records`]), so no document is decoded. A
+/// record that cannot be read is left out and logged.
 pub fn entries(
     storage: &dyn Storage,
     cal: &WorkCalendar,
     rows: Vec<ListedRow>,
 ) -> Result<Listed, ConsoleError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.projection.row.id).collect();
-    let mut docs: std::collections::HashMap<Uuid, _> =
-        storage.load_docs(&ids)?.into_iter().collect();
+    let mut records: std::collections::HashMap<Uuid, _> =
+        crate::index::ledger_records(storage, &ids, cal)?
+            .into_iter()
+            .map(|(id, record, derived)| (id, (record, derived)))
+            .collect();
+    if records.len() < ids.len() {
+        // Every listed row has one, unless rows were written by a server
+        // older than the ledger records and not migrated.
+        tracing::warn!(
+            listed = ids.len(),
+            read = records.len(),
+            "listed records without their ledger record (run rebuild-projections)"
+        );
+    }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let id = row.projection.row.id;
-        let Some(stored) = docs.remove(&id) else {
+        let Some((record, derived)) = records.remove(&row.projection.row.id) else {
             continue;
         };
-        match crate::index::load(&stored.snapshot, cal) {
-            Ok(loaded) => {
-                let (summary, flags) = summary(row);
-                out.push((
-                    Arc::new(Entry {
-                        summary,
-                        record: loaded.record,
-                        derived: loaded.derived,
-                    }),
-                    flags,
-                ));
-            }
-            Err(e) => tracing::warn!(doc = %id, error = %e, "a stored document cannot be read"),
-        }
+        let (summary, flags) = summary(row);
+        out.push((
+            Arc::new(Entry {
+                summary,
+                record,
+                derived,
+            }),
+            flags,
+        ));
     }
     Ok(out)
 }

@@ -205,6 +205,7 @@ fn bare_row(id: Uuid, grid: &str) -> ProjectionRow {
         visit_at: None,
         incident: None,
         patrol: None,
+        ledger: None,
     }
 }
 
@@ -841,7 +842,11 @@ fn listed(s: &dyn Storage, all: &[StoredProjection], f: &ListFilter) -> Vec<(Uui
             .iter()
             .find(|a| a.row.id == r.projection.row.id)
             .unwrap();
-        assert_eq!(&r.projection, stored);
+        // A list does not read the ledger record.
+        let mut whole = r.projection.clone();
+        whole.row.ledger.clone_from(&stored.row.ledger);
+        assert_eq!(&whole, stored);
+        assert_eq!(r.projection.row.ledger, None);
     }
     got
 }
@@ -874,6 +879,39 @@ fn projections_are_kept_at_push_time_and_listed_with_every_filter(b: &Backend) {
     s.replace_projections(&changed).unwrap();
     assert_eq!(projections::check(s, &cal).unwrap().len(), 2);
     assert_eq!(projections::rebuild(s, &cal).unwrap().rows, all.len());
+    assert_eq!(s.all_projections().unwrap(), all);
+
+    // Every row keeps its record as the ledgers read it: the record its
+    // document holds, read by id in the order asked, an unknown id left
+    // out.
+    let ids: Vec<Uuid> = all
+        .iter()
+        .rev()
+        .map(|r| r.row.id)
+        .chain([Uuid::now_v7()])
+        .collect();
+    let kept = s.ledger_records(&ids).unwrap();
+    assert_eq!(kept.len(), all.len());
+    for ((id, json), asked) in kept.iter().zip(&ids) {
+        assert_eq!(id, asked);
+        let doc = s.load_doc(*id).unwrap().unwrap();
+        assert_eq!(
+            projections::ledger_record(json).unwrap(),
+            crate::storage::read_snapshot(&doc.snapshot).unwrap()
+        );
+    }
+    // A row that lost its record, or holds another, is found by the check
+    // and given its own again by a rebuild.
+    let mut changed = all.clone();
+    changed[1].row.ledger = None;
+    changed[2].row.ledger.clone_from(&all[3].row.ledger);
+    s.replace_projections(&changed).unwrap();
+    assert!(s.ledger_records(&[all[1].row.id]).unwrap().is_empty());
+    assert_eq!(
+        projections::check(s, &cal).unwrap(),
+        vec![all[1].row.id, all[2].row.id]
+    );
+    projections::rebuild(s, &cal).unwrap();
     assert_eq!(s.all_projections().unwrap(), all);
 
     // The day of the latest open incident's deadline: it is due soon, and

@@ -33,6 +33,16 @@
 //! of its grid its track covers ([`PatrolRow`], laid on the grid's boundary
 //! through [`Boundaries`]: the track itself, [S], is not copied).
 //!
+//! **Ledgers.** A ledger page or an export shows each listed record's
+//! cells, masked for the reader (`console::ledger`, the one place of that
+//! rule). So that it decodes no document, each row keeps its record as
+//! JSON beside it ([`ProjectionRow::ledger`], table `ledger_records`),
+//! written and rebuilt with the row; lists never read it, a page reads it
+//! for its rows only ([`Projections::ledger_records`]). It is the whole
+//! record, [PI] and [S] in clear as in the document beside it (a patrol's
+//! track too: the patrols ledger shows its distance), so nothing but the
+//! ledgers reads it, and they mask it as they masked a decoded record.
+//!
 //! **Two backends, one SQL.** The statements (the conditions of every
 //! filter, the flags, the upserts) and the row ⇄ column rules are below,
 //! once; `sqlite_projections.rs` and `postgres/projections.rs` only bind
@@ -79,6 +89,24 @@ pub struct ProjectionRow {
     pub visit_at: Option<i64>,
     pub incident: Option<IncidentRow>,
     pub patrol: Option<PatrolRow>,
+    /// The record as the ledgers read it: core's record as JSON
+    /// ([`ledger_json`]), so a ledger page or an export builds its cells
+    /// (masked by `console::ledger` as for a decoded record) without
+    /// decoding the record's document. Stored beside the row
+    /// (`ledger_records`) and read by id ([`Projections::ledger_records`]):
+    /// lists do not read it (`None` in a [`ListedRow`]), every other read
+    /// of whole rows does.
+    pub ledger: Option<String>,
+}
+
+/// A record as [`ProjectionRow::ledger`] keeps it: core's record as JSON.
+pub fn ledger_json(record: &AnyRecord) -> Option<String> {
+    serde_json::to_string(record).ok()
+}
+
+/// A [`ProjectionRow::ledger`] read back into its record.
+pub fn ledger_record(json: &str) -> Result<AnyRecord, String> {
+    serde_json::from_str(json).map_err(|e| e.to_string())
 }
 
 /// A patrol's facts, as stored: who, when, and the cells its track covers.
@@ -270,6 +298,7 @@ impl ProjectionRow {
             visit_at,
             incident,
             patrol,
+            ledger: ledger_json(record),
         }
     }
 
@@ -449,8 +478,13 @@ pub trait Projections {
         scope_path: &str,
         kinds: &[RecordKind],
     ) -> Result<Vec<StoredProjection>, StorageError>;
-    /// Every stored row, in id order (for checks and the rebuild test).
+    /// Every stored row, with its [`ProjectionRow::ledger`], in id order
+    /// (for checks, the rebuild test and a copy).
     fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError>;
+    /// The [`ProjectionRow::ledger`] of each of `ids` that has one, in one
+    /// read, in the order of `ids` (a ledger page's or an export chunk's
+    /// records).
+    fn ledger_records(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StorageError>;
     /// How many rows are stored.
     fn projection_count(&self) -> Result<u64, StorageError>;
     /// Replaces every row with `rows`, in one transaction.
@@ -623,10 +657,37 @@ pub(super) const UPSERT_INCIDENT: &str = "INSERT INTO incident_projections (id, 
 /// Drops the incident row of `?1` (a record that is not an incident).
 pub(super) const DELETE_INCIDENT: &str = "DELETE FROM incident_projections WHERE id = ?1";
 
-/// Every row, in id order.
+/// Every row, in id order, its [`ProjectionRow::ledger`] after
+/// [`COLUMNS`].
 pub(super) fn all_statement() -> String {
-    format!("SELECT {COLUMNS} {FROM} ORDER BY p.id")
+    format!(
+        "SELECT {COLUMNS}, lr.record {FROM} LEFT JOIN ledger_records lr ON lr.id = p.id ORDER BY p.id"
+    )
 }
+
+/// Stores a row's [`ProjectionRow::ledger`] (`?1` the id, `?2` the JSON).
+pub(super) const UPSERT_LEDGER: &str = "INSERT INTO ledger_records (id, record) VALUES (?1, ?2)
+     ON CONFLICT (id) DO UPDATE SET record = excluded.record";
+
+/// Drops the ledger record of `?1` (a row without one).
+pub(super) const DELETE_LEDGER: &str = "DELETE FROM ledger_records WHERE id = ?1";
+
+/// The ledger records of the ids in `?1`: SQLite is asked one id at a
+/// time, PostgreSQL all at once ([`LEDGER_RECORDS_ANY`]).
+pub(super) const LEDGER_RECORD: &str = "SELECT record FROM ledger_records WHERE id = ?1";
+
+/// The ledger records of the ids in the array `$1` (PostgreSQL).
+pub(super) const LEDGER_RECORDS_ANY: &str =
+    "SELECT id, record FROM ledger_records WHERE id = ANY($1)";
+
+/// Empties the projection tables (a [`Projections::replace_projections`]),
+/// children first.
+pub(super) const DELETE_ALL: [&str; 4] = [
+    "DELETE FROM ledger_records",
+    "DELETE FROM incident_projections",
+    "DELETE FROM patrol_projections",
+    "DELETE FROM projections",
+];
 
 /// `kinds` as a SQL list of quoted names (the names are core's own, never
 /// user input).
@@ -1245,6 +1306,8 @@ pub(super) struct Columns {
     pub visit_at: Option<i64>,
     pub incident: Option<IncidentColumns>,
     pub patrol: Option<PatrolColumns>,
+    /// After [`COLUMNS`], where read ([`all_statement`]).
+    pub ledger: Option<String>,
 }
 
 /// A patrol row as its columns (after `pp.id`, [`COLUMNS`] order).
@@ -1347,6 +1410,16 @@ impl Columns {
             visit_at: r.int(31)?,
             incident,
             patrol,
+            ledger: None,
+        })
+    }
+
+    /// The columns of [`all_statement`]: [`COLUMNS`], then the ledger
+    /// record.
+    pub(super) fn read_whole(r: &impl ColumnValues) -> Result<Columns, StorageError> {
+        Ok(Columns {
+            ledger: r.text(COLUMN_COUNT)?,
+            ..Columns::read(r)?
         })
     }
 
@@ -1370,6 +1443,7 @@ impl Columns {
             lat: row.point.map(|p| p.1),
             cycle_days: row.cycle_days.map(i64::from),
             visit_at: row.visit_at,
+            ledger: row.ledger.clone(),
             patrol: row.patrol.as_ref().map(|p| PatrolColumns {
                 worker: p.worker.clone(),
                 started_at: p.started_at,
@@ -1480,6 +1554,7 @@ impl Columns {
                 visit_at: self.visit_at,
                 incident,
                 patrol,
+                ledger: self.ledger,
             },
             updated_at: self.updated_at,
         })

@@ -68,6 +68,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206050000_login_limits",
         include_str!("migrations/20261206050000_login_limits.sql"),
     ),
+    (
+        "20261206090000_ledger_records",
+        include_str!("migrations/20261206090000_ledger_records.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {

@@ -3,7 +3,7 @@
 //! and the statements, which this file only runs).
 
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, Row, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
 
 use super::StorageError;
@@ -58,6 +58,16 @@ pub(super) fn put(
                     p.cells_total,
                     p.cells,
                 ])?;
+        }
+    }
+    match &c.ledger {
+        None => {
+            conn.prepare_cached(projections::DELETE_LEDGER)?
+                .execute([id])?;
+        }
+        Some(json) => {
+            conn.prepare_cached(projections::UPSERT_LEDGER)?
+                .execute(params![id, json])?;
         }
     }
     match &c.incident {
@@ -165,11 +175,28 @@ impl Projections for SqliteStorage {
     }
 
     fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError> {
-        let st = Statement {
-            sql: projections::all_statement(),
-            args: Vec::new(),
-        };
-        query(&self.conn(), &st)
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&projections::all_statement())?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Columns::read_whole(r)?.into_stored()?);
+        }
+        Ok(out)
+    }
+
+    fn ledger_records(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StorageError> {
+        // One statement per id on one connection, as `load_docs`.
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(projections::LEDGER_RECORD)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let record: Option<String> = stmt
+                .query_row([&id.as_bytes()[..]], |r| r.get(0))
+                .optional()?;
+            out.extend(record.map(|r| (*id, r)));
+        }
+        Ok(out)
     }
 
     fn projection_count(&self) -> Result<u64, StorageError> {
@@ -209,9 +236,9 @@ impl Projections for SqliteStorage {
     fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute("DELETE FROM incident_projections", [])?;
-        tx.execute("DELETE FROM patrol_projections", [])?;
-        tx.execute("DELETE FROM projections", [])?;
+        for delete in projections::DELETE_ALL {
+            tx.execute(delete, [])?;
+        }
         for r in rows {
             put(&tx, &r.row, r.updated_at)?;
         }

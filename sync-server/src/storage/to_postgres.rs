@@ -55,6 +55,7 @@ const TABLES: &[(&str, &str)] = &[
     ("projections", "id"),
     ("incident_projections", "id"),
     ("patrol_projections", "id"),
+    ("ledger_records", "id"),
 ];
 
 /// Tables that are not copied row by row: the counters are merged (the

@@ -89,7 +89,8 @@ pub fn queue_kind(kind: Option<&str>) -> Result<Option<RecordKind>, ConsoleApiEr
 /// The records of a list the user may see, from `offset`, at most
 /// `limit`, and how many the whole list holds: filtered (a figure's
 /// drill-down too) and paged in the database ([`queue::list_filter`]);
-/// only the page's documents are read.
+/// only the page's records are read, no document decoded
+/// ([`queue::entries`]).
 pub fn select(
     state: &AppState,
     who: &ConsoleUser,
@@ -220,14 +221,16 @@ pub async fn export(
     .await?
 }
 
-/// How many of a list's records an export decodes at a time.
+/// How many of a list's records an export reads at a time.
 const EXPORT_CHUNK: usize = 500;
 
 /// A whole list written to an export's file: the list's rows read once
 /// from the projection table (one snapshot, no document), then their
-/// documents decoded, made table rows and written [`EXPORT_CHUNK`] at a
-/// time, so an export never holds more than a chunk of decoded records
-/// (and their parties) or of table rows, however long the list. Reading
+/// records read from the ledger records kept with them
+/// ([`queue::entries`], no document decoded), made table rows and written
+/// [`EXPORT_CHUNK`] at a time, so an export never holds more than a chunk
+/// of records (and their parties) or of table rows, however long the
+/// list. Reading
 /// the rows once, not page by page, keeps a record changed during the
 /// export from shifting the pages.
 fn export_rows(

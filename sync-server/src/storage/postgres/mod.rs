@@ -81,6 +81,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206050000_login_limits",
         include_str!("../migrations/postgres/20261206050000_login_limits.sql"),
     ),
+    (
+        "20261206090000_ledger_records",
+        include_str!("../migrations/postgres/20261206090000_ledger_records.sql"),
+    ),
 ];
 
 /// Any number, the same in every process: who holds it migrates.

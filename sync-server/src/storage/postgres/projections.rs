@@ -68,6 +68,14 @@ pub(super) fn put(
             )?;
         }
     }
+    match &c.ledger {
+        None => {
+            conn.execute(&sql(projections::DELETE_LEDGER), &[&c.id])?;
+        }
+        Some(json) => {
+            conn.execute(&sql(projections::UPSERT_LEDGER), &[&c.id, json])?;
+        }
+    }
     match &c.incident {
         None => {
             conn.execute(&sql(projections::DELETE_INCIDENT), &[&c.id])?;
@@ -185,7 +193,27 @@ impl Projections for PgStorage {
             sql: projections::all_statement(),
             args: Vec::new(),
         };
-        stored(&query(&mut *self.conn()?, &st)?)
+        query(&mut *self.conn()?, &st)?
+            .iter()
+            .map(|r| Columns::read_whole(r)?.into_stored())
+            .collect()
+    }
+
+    fn ledger_records(
+        &self,
+        ids: &[uuid::Uuid],
+    ) -> Result<Vec<(uuid::Uuid, String)>, StorageError> {
+        let rows = self
+            .conn()?
+            .query(projections::LEDGER_RECORDS_ANY, &[&ids])?;
+        let mut found = std::collections::HashMap::with_capacity(rows.len());
+        for r in rows {
+            found.insert(r.try_get::<_, uuid::Uuid>(0)?, r.try_get::<_, String>(1)?);
+        }
+        Ok(ids
+            .iter()
+            .filter_map(|id| found.remove(id).map(|j| (*id, j)))
+            .collect())
     }
 
     fn projection_count(&self) -> Result<u64, StorageError> {
@@ -250,10 +278,7 @@ impl Projections for PgStorage {
     fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        tx.batch_execute(
-            "DELETE FROM incident_projections; DELETE FROM patrol_projections;
-             DELETE FROM projections",
-        )?;
+        tx.batch_execute(&projections::DELETE_ALL.join("; "))?;
         for r in rows {
             put(&mut tx, &r.row, r.updated_at)?;
         }
