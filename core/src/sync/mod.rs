@@ -11,6 +11,7 @@ pub mod access_log;
 pub mod api;
 pub mod blobs;
 pub mod client;
+pub mod compact;
 pub mod http;
 pub mod repair;
 pub mod trust;
