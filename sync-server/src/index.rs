@@ -142,15 +142,19 @@ pub fn load(snapshot: &[u8], cal: &WorkCalendar) -> Result<Loaded, String> {
     let am = AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
     let doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
     let record = doc.read_any().map_err(|e| e.to_string())?;
-    let derived = match &record {
-        AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
-        _ => None,
-    };
     Ok(Loaded {
         doc,
+        derived: derived(&record, cal),
         record,
-        derived,
     })
+}
+
+/// An incident's state derived on `cal`; other records have none.
+fn derived(record: &AnyRecord, cal: &WorkCalendar) -> Option<Derived> {
+    match record {
+        AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
+        _ => None,
+    }
 }
 
 /// The records of `ids` as the ledgers read them: each from its
@@ -169,10 +173,7 @@ pub fn ledger_records(
     for (id, json) in stored {
         match ledger_record(&json) {
             Ok(record) => {
-                let derived = match &record {
-                    AnyRecord::Incident(i) => Some(workflow::derive(i, cal)),
-                    _ => None,
-                };
+                let derived = derived(&record, cal);
                 out.push((id, record, derived));
             }
             Err(e) => tracing::warn!(doc = %id, error = %e, "a ledger record cannot be read"),
