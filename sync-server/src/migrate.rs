@@ -376,6 +376,7 @@ mod tests {
     use gridwork_demo::{DemoConfig, generate};
 
     use super::*;
+    use crate::storage::projections::IdRange;
     use crate::storage::{Projections, SqliteStorage};
 
     fn party(name: &str, id_number: &str) -> Party {
@@ -509,7 +510,7 @@ mod tests {
                 r
             })
             .collect();
-        storage.replace_projections(&old).unwrap();
+        storage.replace_projections(IdRange::ALL, &old).unwrap();
         rusqlite::Connection::open(dir.path().join("gridwork.sqlite"))
             .unwrap()
             .execute(
@@ -542,7 +543,7 @@ mod tests {
                 r
             })
             .collect();
-        storage.replace_projections(&old).unwrap();
+        storage.replace_projections(IdRange::ALL, &old).unwrap();
         let ids: Vec<Uuid> = kept.iter().map(|r| r.row.id).collect();
         assert!(storage.ledger_records(&ids).unwrap().is_empty());
         rusqlite::Connection::open(dir.path().join("gridwork.sqlite"))

@@ -19,7 +19,7 @@ use gridwork_core::model::{RecordKind, Role, User};
 use uuid::Uuid;
 
 use super::postgres::testing::test_database_or_skip;
-use super::projections::{DeadlineWindow, Dispatchee, ListFilter, StoredProjection};
+use super::projections::{DeadlineWindow, Dispatchee, IdRange, ListFilter, StoredProjection};
 use super::*;
 use crate::grids::Grid;
 
@@ -869,16 +869,44 @@ fn projections_are_kept_at_push_time_and_listed_with_every_filter(b: &Backend) {
     let all = s.all_projections().unwrap();
     assert_eq!(all.len(), s.doc_heads("/").unwrap().len());
     assert_eq!(s.projection_count().unwrap() as usize, all.len());
-    let (made, unreadable) = projections::read_all(s, &cal).unwrap();
-    assert_eq!(unreadable, 0);
-    assert_eq!(made, all);
     assert_eq!(projections::check(s, &cal).unwrap(), Vec::<Uuid>::new());
     let mut changed = all.clone();
     changed[0].row.title.push('!');
     changed.pop();
-    s.replace_projections(&changed).unwrap();
-    assert_eq!(projections::check(s, &cal).unwrap().len(), 2);
+    s.replace_projections(IdRange::ALL, &changed).unwrap();
+    assert_eq!(
+        projections::check(s, &cal).unwrap(),
+        vec![all[0].row.id, all[all.len() - 1].row.id]
+    );
     assert_eq!(projections::rebuild(s, &cal).unwrap().rows, all.len());
+    assert_eq!(s.all_projections().unwrap(), all);
+
+    // A check and a rebuild walk the documents a page at a time, whatever
+    // the page: a row changed in a middle page, one missing at a page's
+    // end, one dropped from the last page, and rows read back by range.
+    assert!(all.len() > 3 * 7, "several pages of 7");
+    let mut changed = all.clone();
+    changed[9].row.subtitle.push('!');
+    changed.remove(13);
+    changed.pop();
+    s.replace_projections(IdRange::ALL, &changed).unwrap();
+    let wrong = vec![all[9].row.id, all[13].row.id, all[all.len() - 1].row.id];
+    for page in [1, 7, 13, all.len() - 1, all.len(), all.len() + 1] {
+        assert_eq!(
+            projections::check_paged(s, &cal, page).unwrap(),
+            wrong,
+            "pages of {page}"
+        );
+    }
+    let range = IdRange {
+        after: Some(all[6].row.id),
+        through: Some(all[13].row.id),
+    };
+    assert_eq!(s.projection_range(range).unwrap(), changed[7..13]);
+    assert_eq!(
+        projections::rebuild_paged(s, &cal, 7).unwrap().rows,
+        all.len()
+    );
     assert_eq!(s.all_projections().unwrap(), all);
 
     // Every row keeps its record as the ledgers read it: the record its
@@ -905,7 +933,7 @@ fn projections_are_kept_at_push_time_and_listed_with_every_filter(b: &Backend) {
     let mut changed = all.clone();
     changed[1].row.ledger = None;
     changed[2].row.ledger.clone_from(&all[3].row.ledger);
-    s.replace_projections(&changed).unwrap();
+    s.replace_projections(IdRange::ALL, &changed).unwrap();
     assert!(s.ledger_records(&[all[1].row.id]).unwrap().is_empty());
     assert_eq!(
         projections::check(s, &cal).unwrap(),

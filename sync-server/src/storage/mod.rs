@@ -556,6 +556,15 @@ pub trait Storage: Projections + Send + Sync + std::fmt::Debug {
     /// Every document in the subtree at `scope_path`, without its bytes
     /// (the console's listings).
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError>;
+    /// The first `limit` documents placed in a grid whose ids come after
+    /// `after` (from the first with `None`), in id order, each with when
+    /// it last changed (Unix ms, server clock): a walk over every
+    /// document, a page at a time.
+    fn doc_ids_after(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<(Uuid, i64)>, StorageError>;
     /// Stores a checked push in one transaction: new changes (a hash
     /// already in the log is skipped), the documents' new snapshots and
     /// their projection rows ([`DocWrite::projection`], with the push's

@@ -48,7 +48,7 @@
 //! once; `sqlite_projections.rs` and `postgres/projections.rs` only bind
 //! parameters and move values between their rows and [`Columns`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use geo::MultiPolygon;
 use gridwork_core::calendar::WorkCalendar;
@@ -478,17 +478,26 @@ pub trait Projections {
         scope_path: &str,
         kinds: &[RecordKind],
     ) -> Result<Vec<StoredProjection>, StorageError>;
-    /// Every stored row, with its [`ProjectionRow::ledger`], in id order
-    /// (for checks, the rebuild test and a copy).
-    fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError>;
+    /// The stored rows whose ids are in `range`, with their
+    /// [`ProjectionRow::ledger`], in id order (a check's page).
+    fn projection_range(&self, range: IdRange) -> Result<Vec<StoredProjection>, StorageError>;
+    /// Every stored row, in id order (tests).
+    fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError> {
+        self.projection_range(IdRange::ALL)
+    }
     /// The [`ProjectionRow::ledger`] of each of `ids` that has one, in one
     /// read, in the order of `ids` (a ledger page's or an export chunk's
     /// records).
     fn ledger_records(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StorageError>;
     /// How many rows are stored.
     fn projection_count(&self) -> Result<u64, StorageError>;
-    /// Replaces every row with `rows`, in one transaction.
-    fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError>;
+    /// Replaces the rows whose ids are in `range` with `rows` (whose ids
+    /// are all in it), in one transaction.
+    fn replace_projections(
+        &self,
+        range: IdRange,
+        rows: &[StoredProjection],
+    ) -> Result<(), StorageError>;
     /// The rows of each of `statements` (this module's, read-only), all
     /// read in one snapshot.
     fn read_rows(&self, statements: &[Statement]) -> Result<Vec<Vec<Vec<Val>>>, StorageError>;
@@ -502,15 +511,60 @@ pub struct Rebuilt {
     pub unreadable: usize,
 }
 
-/// Makes every projection row again from the stored documents and
-/// replaces the stored rows with them.
-pub fn rebuild(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Rebuilt, StorageError> {
-    let rows = read_all(storage, cal)?;
-    let out = Rebuilt {
-        rows: rows.0.len(),
-        unreadable: rows.1,
+/// Ids after `after` (from the first when `None`) up to and including
+/// `through` (to the last when `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdRange {
+    pub after: Option<Uuid>,
+    pub through: Option<Uuid>,
+}
+
+impl IdRange {
+    /// Every id.
+    pub const ALL: IdRange = IdRange {
+        after: None,
+        through: None,
     };
-    storage.replace_projections(&rows.0)?;
+
+    /// `range` as a condition on `column`.
+    fn condition(&self, st: &mut Statement, column: &str) -> String {
+        let mut parts = vec!["TRUE".to_string()];
+        if let Some(after) = self.after {
+            parts.push(format!("{column} > {}", st.bind(Arg::Id(after))));
+        }
+        if let Some(through) = self.through {
+            parts.push(format!("{column} <= {}", st.bind(Arg::Id(through))));
+        }
+        parts.join(" AND ")
+    }
+}
+
+/// Documents read and rows made at a time by [`rebuild`] and [`check`]:
+/// their memory stays that of one page, whatever the number of records.
+const DOCS_PER_PAGE: usize = 500;
+
+/// Makes every projection row again from the stored documents and
+/// replaces the stored rows with them, a page of documents at a time
+/// (each page's rows in one transaction: a row of a document pushed
+/// meanwhile is its push's, or this rebuild's made from the newer
+/// document).
+pub fn rebuild(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Rebuilt, StorageError> {
+    rebuild_paged(storage, cal, DOCS_PER_PAGE)
+}
+
+/// [`rebuild`], `page` documents at a time.
+pub(crate) fn rebuild_paged(
+    storage: &dyn Storage,
+    cal: &WorkCalendar,
+    page: usize,
+) -> Result<Rebuilt, StorageError> {
+    let mut out = Rebuilt::default();
+    walk(storage, cal, page, |range, made, unreadable| {
+        storage.replace_projections(range, &made)?;
+        out.rows += made.len();
+        out.unreadable += unreadable;
+        Ok(())
+    })?;
     Ok(out)
 }
 
@@ -518,46 +572,72 @@ pub fn rebuild(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Rebuilt, Sto
 /// document gives (missing, extra or changed), in id order: what a
 /// rebuild would change.
 pub fn check(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Vec<Uuid>, StorageError> {
-    let stored = storage.all_projections()?;
-    let (made, _) = read_all(storage, cal)?;
-    let stored: std::collections::BTreeMap<Uuid, &StoredProjection> =
-        stored.iter().map(|r| (r.row.id, r)).collect();
-    let made: std::collections::BTreeMap<Uuid, &StoredProjection> =
-        made.iter().map(|r| (r.row.id, r)).collect();
-    let mut ids: std::collections::BTreeSet<Uuid> = stored.keys().copied().collect();
-    ids.extend(made.keys().copied());
-    Ok(ids
-        .into_iter()
-        .filter(|id| stored.get(id) != made.get(id))
-        .collect())
+    check_paged(storage, cal, DOCS_PER_PAGE)
 }
 
-/// Every stored document's row, made from the document, in id order, and
-/// how many documents could not be read.
-pub fn read_all(
+/// [`check`], `page` documents at a time.
+pub(crate) fn check_paged(
     storage: &dyn Storage,
     cal: &WorkCalendar,
-) -> Result<(Vec<StoredProjection>, usize), StorageError> {
-    let mut rows = Vec::new();
-    let mut unreadable = 0;
+    page: usize,
+) -> Result<Vec<Uuid>, StorageError> {
+    let mut differ = Vec::new();
+    walk(storage, cal, page, |range, made, _| {
+        let stored = storage.projection_range(range)?;
+        let stored: BTreeMap<Uuid, &StoredProjection> =
+            stored.iter().map(|r| (r.row.id, r)).collect();
+        let made: BTreeMap<Uuid, &StoredProjection> = made.iter().map(|r| (r.row.id, r)).collect();
+        let mut ids: BTreeSet<Uuid> = stored.keys().copied().collect();
+        ids.extend(made.keys().copied());
+        differ.extend(ids.into_iter().filter(|id| stored.get(id) != made.get(id)));
+        Ok(())
+    })?;
+    Ok(differ)
+}
+
+/// Walks every stored document in id order, `page` at a time: for each
+/// page, the range of ids it covers (the last range open to the end), the
+/// rows its documents make, and how many of them could not be read
+/// (logged, left without a row).
+fn walk(
+    storage: &dyn Storage,
+    cal: &WorkCalendar,
+    page_size: usize,
+    mut each: impl FnMut(IdRange, Vec<StoredProjection>, usize) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
     let mut boundaries = Boundaries::all(storage)?;
-    for head in storage.doc_heads("/")? {
-        let Some(stored) = storage.load_doc(head.id)? else {
-            continue;
+    let mut after = None;
+    loop {
+        let page = storage.doc_ids_after(after, page_size)?;
+        // A full page ends at its last id; the last page reaches the end,
+        // so rows past the last document are dropped too.
+        let last = page.last().map(|(id, _)| *id);
+        let range = IdRange {
+            after,
+            through: last.filter(|_| page.len() == page_size),
         };
-        match super::read_snapshot(&stored.snapshot) {
-            Ok(record) => rows.push(StoredProjection {
-                row: ProjectionRow::read(&record, cal, &mut boundaries)?,
-                updated_at: head.updated_at,
-            }),
-            Err(e) => {
-                tracing::warn!(doc = %head.id, error = %e, "a stored document cannot be read");
-                unreadable += 1;
+        let ids: Vec<Uuid> = page.iter().map(|(id, _)| *id).collect();
+        let updated: HashMap<Uuid, i64> = page.into_iter().collect();
+        let mut made = Vec::with_capacity(ids.len());
+        let mut unreadable = 0;
+        for (id, stored) in storage.load_docs(&ids)? {
+            match super::read_snapshot(&stored.snapshot) {
+                Ok(record) => made.push(StoredProjection {
+                    row: ProjectionRow::read(&record, cal, &mut boundaries)?,
+                    updated_at: updated[&id],
+                }),
+                Err(e) => {
+                    tracing::warn!(doc = %id, error = %e, "a stored document cannot be read");
+                    unreadable += 1;
+                }
             }
         }
+        each(range, made, unreadable)?;
+        match range.through {
+            Some(_) => after = last,
+            None => return Ok(()),
+        }
     }
-    rows.sort_by_key(|r| r.row.id);
-    Ok((rows, unreadable))
 }
 
 // The statements both backends run. They are written once, with SQLite's
@@ -571,6 +651,8 @@ pub fn read_all(
 pub enum Arg {
     Text(String),
     Int(i64),
+    /// A record's id (a BLOB on SQLite, a `uuid` on PostgreSQL).
+    Id(Uuid),
 }
 
 /// A statement and its parameters, numbered in order from `?1`.
@@ -657,12 +739,16 @@ pub(super) const UPSERT_INCIDENT: &str = "INSERT INTO incident_projections (id, 
 /// Drops the incident row of `?1` (a record that is not an incident).
 pub(super) const DELETE_INCIDENT: &str = "DELETE FROM incident_projections WHERE id = ?1";
 
-/// Every row, in id order, its [`ProjectionRow::ledger`] after
-/// [`COLUMNS`].
-pub(super) fn all_statement() -> String {
-    format!(
-        "SELECT {COLUMNS}, lr.record {FROM} LEFT JOIN ledger_records lr ON lr.id = p.id ORDER BY p.id"
-    )
+/// The rows in `range`, in id order, each with its
+/// [`ProjectionRow::ledger`] after [`COLUMNS`].
+pub(super) fn range_statement(range: IdRange) -> Statement {
+    let mut st = Statement::default();
+    let cond = range.condition(&mut st, "p.id");
+    st.sql = format!(
+        "SELECT {COLUMNS}, lr.record {FROM} LEFT JOIN ledger_records lr ON lr.id = p.id
+          WHERE {cond} ORDER BY p.id"
+    );
+    st
 }
 
 /// Stores a row's [`ProjectionRow::ledger`] (`?1` the id, `?2` the JSON).
@@ -680,14 +766,24 @@ pub(super) const LEDGER_RECORD: &str = "SELECT record FROM ledger_records WHERE 
 pub(super) const LEDGER_RECORDS_ANY: &str =
     "SELECT id, record FROM ledger_records WHERE id = ANY($1)";
 
-/// Empties the projection tables (a [`Projections::replace_projections`]),
-/// children first.
-pub(super) const DELETE_ALL: [&str; 4] = [
-    "DELETE FROM ledger_records",
-    "DELETE FROM incident_projections",
-    "DELETE FROM patrol_projections",
-    "DELETE FROM projections",
-];
+/// Drops the rows in `range` from every projection table, children first
+/// (a [`Projections::replace_projections`]).
+pub(super) fn delete_statements(range: IdRange) -> Vec<Statement> {
+    [
+        "ledger_records",
+        "incident_projections",
+        "patrol_projections",
+        "projections",
+    ]
+    .into_iter()
+    .map(|table| {
+        let mut st = Statement::default();
+        let cond = range.condition(&mut st, "id");
+        st.sql = format!("DELETE FROM {table} WHERE {cond}");
+        st
+    })
+    .collect()
+}
 
 /// `kinds` as a SQL list of quoted names (the names are core's own, never
 /// user input).
@@ -1586,7 +1682,7 @@ mod tests {
         let mut changed = stored.clone();
         changed[0].row.title.push('!');
         changed.pop();
-        storage.replace_projections(&changed).unwrap();
+        storage.replace_projections(IdRange::ALL, &changed).unwrap();
         let differ = check(&storage, &cal).unwrap();
         assert_eq!(differ.len(), 2);
         assert!(differ.contains(&stored[0].row.id));

@@ -856,6 +856,30 @@ impl Storage for SqliteStorage {
             .collect()
     }
 
+    fn doc_ids_after(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<(Uuid, i64)>, StorageError> {
+        let conn = self.conn();
+        // Every id sorts after the empty BLOB.
+        let after = after.map(|id| id.as_bytes().to_vec()).unwrap_or_default();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, updated_at FROM docs
+              WHERE id > ?1 AND grid IN (SELECT code FROM grids)
+              ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (id, updated_at) = row?;
+            let id = Uuid::from_slice(&id).map_err(|_| corrupt("a document id is not a UUID"))?;
+            Ok((id, updated_at))
+        })
+        .collect()
+    }
+
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError> {
         let (lo, hi) = subtree_range(scope_path);
         let conn = self.conn();

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::StorageError;
 use super::projections::{
-    self, Arg, ColumnValues, Columns, ListFilter, ListPage, ProjectionRow, Projections, Statement,
-    StoredProjection, Val,
+    self, Arg, ColumnValues, Columns, IdRange, ListFilter, ListPage, ProjectionRow, Projections,
+    Statement, StoredProjection, Val,
 };
 use super::sqlite::SqliteStorage;
 
@@ -127,6 +127,7 @@ fn args(st: &Statement) -> impl Iterator<Item = Value> + '_ {
     st.args.iter().map(|a| match a {
         Arg::Text(s) => Value::from(s.clone()),
         Arg::Int(i) => Value::from(*i),
+        Arg::Id(id) => Value::from(id.as_bytes().to_vec()),
     })
 }
 
@@ -174,10 +175,11 @@ impl Projections for SqliteStorage {
         query(&self.conn(), &projections::in_statement(scope_path, kinds))
     }
 
-    fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError> {
+    fn projection_range(&self, range: IdRange) -> Result<Vec<StoredProjection>, StorageError> {
+        let st = projections::range_statement(range);
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&projections::all_statement())?;
-        let mut rows = stmt.query([])?;
+        let mut stmt = conn.prepare_cached(&st.sql)?;
+        let mut rows = stmt.query(params_from_iter(args(&st)))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             out.push(Columns::read_whole(r)?.into_stored()?);
@@ -233,11 +235,15 @@ impl Projections for SqliteStorage {
             .collect()
     }
 
-    fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
+    fn replace_projections(
+        &self,
+        range: IdRange,
+        rows: &[StoredProjection],
+    ) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for delete in projections::DELETE_ALL {
-            tx.execute(delete, [])?;
+        for delete in projections::delete_statements(range) {
+            tx.execute(&delete.sql, params_from_iter(args(&delete)))?;
         }
         for r in rows {
             put(&tx, &r.row, r.updated_at)?;

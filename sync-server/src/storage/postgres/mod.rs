@@ -863,6 +863,22 @@ impl Storage for PgStorage {
         Ok(())
     }
 
+    fn doc_ids_after(
+        &self,
+        after: Option<Uuid>,
+        limit: usize,
+    ) -> Result<Vec<(Uuid, i64)>, StorageError> {
+        let rows = self.conn()?.query(
+            "SELECT id, updated_at FROM docs
+              WHERE ($1::uuid IS NULL OR id > $1) AND grid IN (SELECT code FROM grids)
+              ORDER BY id LIMIT $2",
+            &[&after, &(limit as i64)],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     fn doc_heads(&self, scope_path: &str) -> Result<Vec<DocHead>, StorageError> {
         let (lo, hi) = subtree_range(scope_path);
         let rows = self.conn()?.query(

@@ -9,8 +9,8 @@ use postgres::{GenericClient, Row};
 
 use super::super::StorageError;
 use super::super::projections::{
-    self, Arg, ColumnValues, Columns, ListFilter, ListPage, ProjectionRow, Projections, Statement,
-    StoredProjection, Val,
+    self, Arg, ColumnValues, Columns, IdRange, ListFilter, ListPage, ProjectionRow, Projections,
+    Statement, StoredProjection, Val,
 };
 use super::PgStorage;
 
@@ -126,17 +126,26 @@ impl ColumnValues for Row {
     }
 }
 
-/// The rows of `st`, with its parameters bound.
-fn query(conn: &mut impl GenericClient, st: &Statement) -> Result<Vec<Row>, StorageError> {
-    let args: Vec<&(dyn ToSql + Sync)> = st
-        .args
+/// `st`'s parameters, as the client binds them.
+fn bound(st: &Statement) -> Vec<&(dyn ToSql + Sync)> {
+    st.args
         .iter()
         .map(|a| match a {
             Arg::Text(s) => s as &(dyn ToSql + Sync),
             Arg::Int(i) => i as &(dyn ToSql + Sync),
+            Arg::Id(id) => id as &(dyn ToSql + Sync),
         })
-        .collect();
-    Ok(conn.query(&sql(&st.sql), &args)?)
+        .collect()
+}
+
+/// The rows of `st`, with its parameters bound.
+fn query(conn: &mut impl GenericClient, st: &Statement) -> Result<Vec<Row>, StorageError> {
+    Ok(conn.query(&sql(&st.sql), &bound(st))?)
+}
+
+/// Runs `st`, with its parameters bound.
+fn execute(conn: &mut impl GenericClient, st: &Statement) -> Result<u64, StorageError> {
+    Ok(conn.execute(&sql(&st.sql), &bound(st))?)
 }
 
 fn stored(rows: &[Row]) -> Result<Vec<StoredProjection>, StorageError> {
@@ -188,12 +197,8 @@ impl Projections for PgStorage {
         stored(&query(&mut *self.conn()?, &st)?)
     }
 
-    fn all_projections(&self) -> Result<Vec<StoredProjection>, StorageError> {
-        let st = Statement {
-            sql: projections::all_statement(),
-            args: Vec::new(),
-        };
-        query(&mut *self.conn()?, &st)?
+    fn projection_range(&self, range: IdRange) -> Result<Vec<StoredProjection>, StorageError> {
+        query(&mut *self.conn()?, &projections::range_statement(range))?
             .iter()
             .map(|r| Columns::read_whole(r)?.into_stored())
             .collect()
@@ -275,10 +280,16 @@ impl Projections for PgStorage {
         Ok(out)
     }
 
-    fn replace_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
+    fn replace_projections(
+        &self,
+        range: IdRange,
+        rows: &[StoredProjection],
+    ) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        tx.batch_execute(&projections::DELETE_ALL.join("; "))?;
+        for delete in projections::delete_statements(range) {
+            execute(&mut tx, &delete)?;
+        }
         for r in rows {
             put(&mut tx, &r.row, r.updated_at)?;
         }
