@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use automerge::ActorId;
-use gridwork_core::model::{Household, Meta, Role, User};
+use gridwork_core::model::{Household, Incident, Meta, Role, User};
 use gridwork_core::store::Store;
 use gridwork_core::sync::client::{Progress, SyncClient, SyncError};
 use gridwork_core::sync::http::{HttpTransport, Login, login};
@@ -203,6 +203,21 @@ pub fn new_household(grid: &str, worker: &str) -> Household {
     h.meta = Meta::new(grid, worker, NOW);
     h.review.clear();
     h
+}
+
+/// A new incident of `grid` drafted by `worker`: a copy of one of the
+/// grid's demo incidents with a new id and number, and no log yet.
+pub fn new_incident(grid: &str, worker: &str) -> Incident {
+    let mut i = community()
+        .incidents
+        .iter()
+        .find(|i| i.meta.grid == grid)
+        .expect("an incident in the grid")
+        .clone();
+    i.meta = Meta::new(grid, worker, NOW);
+    i.number = format!("SJ-{}", i.meta.id.simple());
+    i.log.clear();
+    i
 }
 
 /// A running `gridwork-server` process with a data directory of its own.

@@ -8,7 +8,7 @@ use anyhow::Result;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
 use gridwork_core::media::{sha256_hex, synthetic_photo};
-use gridwork_core::model::{Incident, Meta, PhotoRole, Role, User};
+use gridwork_core::model::{Incident, PhotoRole, Role, User};
 use gridwork_core::sync::blobs::{
     BlobTransport, PhotoProgress, UploadStep, sync_photos, sync_photos_reporting,
 };
@@ -26,16 +26,9 @@ fn worker_elsewhere(grid: &str) -> &'static User {
         .expect("a worker of another grid")
 }
 
+/// A new incident of `grid` by `worker`, without photos yet.
 fn new_incident(grid: &str, worker: &str) -> Incident {
-    let mut i = community()
-        .incidents
-        .iter()
-        .find(|i| i.meta.grid == grid)
-        .expect("an incident in the grid")
-        .clone();
-    i.meta = Meta::new(grid, worker, NOW);
-    i.number = format!("SJ-{}", i.meta.id.simple());
-    i.log.clear();
+    let mut i = gridwork_tests::new_incident(grid, worker);
     i.photos.clear();
     i
 }

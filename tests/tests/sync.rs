@@ -5,23 +5,12 @@
 use anyhow::Result;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
-use gridwork_core::model::{Household, HouseholdUse, Incident, Meta, Role};
+use gridwork_core::model::{Household, HouseholdUse, Incident, Role};
 use gridwork_core::workflow::{self, Action, Actor, Status};
-use gridwork_tests::{Device, NOW, Server, community, new_household, today, user_over};
+use gridwork_tests::{
+    Device, NOW, Server, community, new_household, new_incident, today, user_over,
+};
 use uuid::Uuid;
-
-fn new_incident(grid: &str, worker: &str) -> Incident {
-    let mut i = community()
-        .incidents
-        .iter()
-        .find(|i| i.meta.grid == grid)
-        .expect("an incident in the grid")
-        .clone();
-    i.meta = Meta::new(grid, worker, NOW);
-    i.number = format!("SJ-{}", i.meta.id.simple());
-    i.log.clear();
-    i
-}
 
 fn author(device: &Device) -> Author {
     Author::new(device.user(), NOW + 60_000)

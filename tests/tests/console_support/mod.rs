@@ -6,11 +6,11 @@
 use anyhow::Result;
 use gridwork_core::calendar::WorkCalendar;
 use gridwork_core::doc::Author;
-use gridwork_core::model::{Incident, Meta, Role, User};
+use gridwork_core::model::{Incident, Role, User};
 use gridwork_core::workflow::{self, Action, Actor};
 pub use gridwork_tests::console::Answer;
 pub use gridwork_tests::console::Console;
-use gridwork_tests::{Device, PASSWORD, Server, community};
+use gridwork_tests::{Device, PASSWORD, Server, community, new_incident};
 pub use gridwork_tests::{NOW, new_household, today, user_over};
 use serde_json::Value;
 use uuid::Uuid;
@@ -33,15 +33,7 @@ pub fn two_communities() -> (&'static User, &'static User) {
 
 /// A new incident of `grid`, reported by `worker`.
 pub fn reported_incident(grid: &str, worker: &str) -> Incident {
-    let mut i = community()
-        .incidents
-        .iter()
-        .find(|i| i.meta.grid == grid)
-        .expect("an incident in the grid")
-        .clone();
-    i.meta = Meta::new(grid, worker, NOW);
-    i.number = format!("SJ-{}", i.meta.id.simple());
-    i.log.clear();
+    let mut i = new_incident(grid, worker);
     workflow::transition(
         &mut i,
         &WorkCalendar::bundled(),
