@@ -67,7 +67,7 @@ fn ledger_pages() -> Vec<String> {
     ]
 }
 
-pub fn run(backend: Option<Backend>, records: Option<usize>) -> Result<()> {
+pub fn run(backend: Option<Backend>, records: Option<usize>, kept: Option<&Path>) -> Result<()> {
     let records = records.unwrap_or(DEFAULT_RECORDS);
     let backends = match backend {
         Some(b) => vec![b],
@@ -86,16 +86,19 @@ pub fn run(backend: Option<Backend>, records: Option<usize>) -> Result<()> {
             backend.as_str()
         );
         name_figures_for(Some(backend));
-        let done = on(&binary, backend, records);
+        let done = on(&binary, backend, records, kept);
         name_figures_for(None);
         done?;
     }
     Ok(())
 }
 
-/// The whole suite on one backend; its data is removed at the end.
-fn on(binary: &Path, backend: Backend, records: usize) -> Result<()> {
-    let data = tempfile::tempdir()?;
+/// The whole suite on one backend. Its data is removed at the end, unless
+/// `kept` names a directory to keep the loaded SQLite server in: a later
+/// run with the same directory reuses it (no `district_load_s`), and
+/// PostgreSQL gets a copy of it (`district_copy_s`).
+fn on(binary: &Path, backend: Backend, records: usize, kept: Option<&Path>) -> Result<()> {
+    let temporary = tempfile::tempdir()?;
     let postgres = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => Some(Postgres::start()?),
@@ -106,34 +109,29 @@ fn on(binary: &Path, backend: Backend, records: usize) -> Result<()> {
     };
     let database_url = database_url.as_deref();
 
-    // The admin command, as an operator would run it.
-    let started = Instant::now();
-    let mut command = Command::new(binary);
-    if let Some(url) = database_url {
-        command.env(server::DATABASE_URL_ENV, url);
-    }
-    let out = command
-        .arg("--data")
-        .arg(data.path())
-        .args(["--log-level", "error", "load-demo", "--records"])
-        .arg(records.to_string())
-        .args(["--password", PASSWORD])
-        .output()
-        .context("running gridwork-server load-demo")?;
-    let took = started.elapsed();
-    let said = String::from_utf8_lossy(&out.stdout);
-    ensure!(
-        out.status.success(),
-        "load-demo failed: {said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    figure("district_load_s", took.as_secs_f64(), "s");
-    if let Some(stored) = stored_records(&said) {
-        figure("district_records", stored as f64, "records");
-    }
+    let data = match kept {
+        Some(dir) => {
+            if dir.join(SQLITE_FILE).exists() {
+                println!("# reusing the server loaded in {}", dir.display());
+            } else {
+                std::fs::create_dir_all(dir)?;
+                load(binary, dir, None, records)?;
+            }
+            if let Some(url) = database_url {
+                let started = Instant::now();
+                admin(binary, dir, None, &["copy-to-postgres", "--to", url])?;
+                figure("district_copy_s", started.elapsed().as_secs_f64(), "s");
+            }
+            dir
+        }
+        None => {
+            load(binary, temporary.path(), database_url, records)?;
+            temporary.path()
+        }
+    };
 
     let started = Instant::now();
-    let server = Server::start(binary, data.path(), database_url)?;
+    let server = Server::start(binary, data, database_url)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -182,6 +180,52 @@ fn on(binary: &Path, backend: Backend, records: usize) -> Result<()> {
     drop(server);
     drop(postgres);
     Ok(())
+}
+
+/// The server's SQLite file in its data directory.
+const SQLITE_FILE: &str = "gridwork.sqlite";
+
+/// `gridwork-server load-demo --records N`, the admin command as an
+/// operator would run it, into `data` (or the database at `url`), timed
+/// as `district_load_s`.
+fn load(binary: &Path, data: &Path, url: Option<&str>, records: usize) -> Result<()> {
+    let started = Instant::now();
+    let records = records.to_string();
+    let said = admin(
+        binary,
+        data,
+        url,
+        &["load-demo", "--records", &records, "--password", PASSWORD],
+    )?;
+    figure("district_load_s", started.elapsed().as_secs_f64(), "s");
+    if let Some(stored) = stored_records(&said) {
+        figure("district_records", stored as f64, "records");
+    }
+    Ok(())
+}
+
+/// Runs an admin command of the server on `data` (and the database at
+/// `url`): what it printed.
+fn admin(binary: &Path, data: &Path, url: Option<&str>, args: &[&str]) -> Result<String> {
+    let mut command = Command::new(binary);
+    if let Some(url) = url {
+        command.env(server::DATABASE_URL_ENV, url);
+    }
+    let out = command
+        .arg("--data")
+        .arg(data)
+        .args(["--log-level", "error"])
+        .args(args)
+        .output()
+        .with_context(|| format!("running gridwork-server {}", args[0]))?;
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    ensure!(
+        out.status.success(),
+        "gridwork-server {} failed: {said}{}",
+        args[0],
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(said)
 }
 
 /// The first grid's worker signs in on a new device and pulls the grid:

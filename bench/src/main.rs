@@ -6,14 +6,16 @@
 //! cargo run --release -p gridwork-bench -- sync [--backend sqlite|postgres] [--link 2g|3g|lan]
 //! cargo run --release -p gridwork-bench -- console
 //! cargo run --release -p gridwork-bench -- patrol   # also at the end of `store`
-//! cargo run --release -p gridwork-bench -- district [--backend sqlite|postgres] [--records N]
+//! cargo run --release -p gridwork-bench -- district [--backend sqlite|postgres] [--records N] [--data DIR]
 //! ```
 //!
 //! Options follow their suite. `sync` runs on SQLite unless told
 //! otherwise, and plays a village's link (`--link`, the `2g` profile
 //! unless told otherwise) beside the `lan` baseline; `district` runs on both backends when PostgreSQL is
 //! installed (a throwaway server of its own, see `postgres.rs`), else on
-//! SQLite.
+//! SQLite. `district --data DIR` keeps the loaded SQLite server in `DIR`
+//! and reuses it in later runs (a million records take most of an hour
+//! to load); on PostgreSQL it is copied in with `copy-to-postgres`.
 //!
 //! **Backends in figure names.** A figure measured on a backend carries
 //! it as a suffix in brackets, `name[backend]`:
@@ -69,6 +71,8 @@ pub struct Run {
     pub records: Option<usize>,
     /// `--link`, if given: a profile of `gridwork_tests::proxy::Link`.
     pub link: Option<String>,
+    /// `--data`, if given: a server data directory kept between runs.
+    pub data: Option<std::path::PathBuf>,
 }
 
 const SUITES: &str = "store, sync, console, patrol, district";
@@ -84,7 +88,7 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 .cloned()
         };
         match arg.as_str() {
-            "--backend" | "--records" | "--link" => {
+            "--backend" | "--records" | "--link" | "--data" => {
                 let flag = arg.as_str();
                 let run = runs
                     .last_mut()
@@ -97,6 +101,8 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                         bail!("unknown link {v:?} ({})", Link::PROFILES.join(", "));
                     }
                     run.link = Some(v);
+                } else if flag == "--data" {
+                    run.data = Some(v.into());
                 } else {
                     run.records = Some(
                         v.replace(['_', ','], "")
@@ -111,6 +117,7 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 backend: None,
                 records: None,
                 link: None,
+                data: None,
             }),
         }
     }
@@ -122,12 +129,16 @@ fn main() -> Result<()> {
     let runs = parse_args(&args)?;
     if runs.is_empty() {
         bail!(
-            "usage: gridwork-bench <suite> [--backend sqlite|postgres] [--records N] [--link 2g|3g|lan]...  (suites: {SUITES})"
+            "usage: gridwork-bench <suite> [--backend sqlite|postgres] [--records N] [--link 2g|3g|lan] [--data DIR]...  (suites: {SUITES})"
         );
     }
     for run in runs {
         let only = |what: &str| -> Result<()> {
-            if run.backend.is_some() || run.records.is_some() || run.link.is_some() {
+            if run.backend.is_some()
+                || run.records.is_some()
+                || run.link.is_some()
+                || run.data.is_some()
+            {
                 bail!("{} takes no options ({what})", run.suite);
             }
             Ok(())
@@ -138,8 +149,8 @@ fn main() -> Result<()> {
                 store::run()?
             }
             "sync" => {
-                if run.records.is_some() {
-                    bail!("sync takes no --records");
+                if run.records.is_some() || run.data.is_some() {
+                    bail!("sync takes no --records or --data");
                 }
                 sync::run(
                     run.backend.unwrap_or(Backend::Sqlite),
@@ -158,7 +169,7 @@ fn main() -> Result<()> {
                 if run.link.is_some() {
                     bail!("district takes no --link");
                 }
-                district::run(run.backend, run.records)?
+                district::run(run.backend, run.records, run.data.as_deref())?
             }
             other => bail!("unknown suite {other:?} (suites: {SUITES})"),
         }
@@ -209,7 +220,7 @@ mod tests {
     #[test]
     fn options_follow_their_suite() {
         let runs = parse_args(&args(
-            "store district --backend postgres --records 1_000_000 sync --backend sqlite --link 3g",
+            "store district --backend postgres --records 1_000_000 --data /tmp/d sync --backend sqlite --link 3g",
         ))
         .unwrap();
         assert_eq!(
@@ -219,19 +230,22 @@ mod tests {
                     suite: "store".into(),
                     backend: None,
                     records: None,
-                    link: None
+                    link: None,
+                    data: None
                 },
                 Run {
                     suite: "district".into(),
                     backend: Some(Backend::Postgres),
                     records: Some(1_000_000),
-                    link: None
+                    link: None,
+                    data: Some("/tmp/d".into())
                 },
                 Run {
                     suite: "sync".into(),
                     backend: Some(Backend::Sqlite),
                     records: None,
-                    link: Some("3g".into())
+                    link: Some("3g".into()),
+                    data: None
                 },
             ]
         );
