@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::actions::{ConsoleError, ConsoleUser, created, push};
 use super::sections::{self, Section};
+use crate::storage::projections::ledger_record;
 use crate::storage::{ProjectionRow, Storage};
 use crate::sync::SyncContext;
 
@@ -292,10 +293,11 @@ pub fn issue(
     })
 }
 
-/// The records of the projection rows `rows` that are not deleted,
-/// decoded, their documents read [`DOCS_PER_READ`] at a time; a document
-/// that cannot be read is logged and left out.
-fn decoded(
+/// The records of the projection rows `rows` that are not deleted, as
+/// their rows keep them ([`ProjectionRow::ledger`]: no document is
+/// decoded), read [`RECORDS_PER_READ`] at a time; a record that cannot be
+/// read is logged and left out.
+fn records_of(
     storage: &dyn Storage,
     rows: impl IntoIterator<Item = ProjectionRow>,
 ) -> Result<Vec<AnyRecord>, ConsoleError> {
@@ -305,26 +307,24 @@ fn decoded(
         .map(|r| r.id)
         .collect();
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(DOCS_PER_READ) {
-        for (id, stored) in storage.load_docs(chunk)? {
-            match crate::storage::read_snapshot(&stored.snapshot) {
+    for chunk in ids.chunks(RECORDS_PER_READ) {
+        for (id, json) in storage.ledger_records(chunk)? {
+            match ledger_record(&json) {
                 Ok(record) => out.push(record),
-                Err(e) => {
-                    tracing::warn!(doc = %id, error = %e, "a stored document cannot be read");
-                }
+                Err(e) => tracing::warn!(doc = %id, error = %e, "a ledger record cannot be read"),
             }
         }
     }
     Ok(out)
 }
 
-/// How many documents [`decoded`] reads in one query: on PostgreSQL one
+/// How many records [`records_of`] reads in one query: on PostgreSQL one
 /// round trip each, as many as an export's chunk.
-const DOCS_PER_READ: usize = 500;
+const RECORDS_PER_READ: usize = 500;
 
 /// Each grid's screening lines in the subtree at `path`, ordered by
 /// label. The projection rows pick the records; only those of the kind
-/// `filter` tests are decoded (a household's address is its row's title).
+/// `filter` tests are read (a household's address is its row's title).
 fn screening_lines(
     storage: &dyn Storage,
     path: &str,
@@ -344,8 +344,8 @@ fn screening_lines(
         .map(|r| (r.id, r.title.clone()))
         .collect();
     let records = match filter {
-        Filter::Household(_) => decoded(storage, households)?,
-        Filter::Resident(_) => decoded(storage, rows(RecordKind::Resident)?)?,
+        Filter::Household(_) => records_of(storage, households)?,
+        Filter::Resident(_) => records_of(storage, rows(RecordKind::Resident)?)?,
     };
     let mut by_grid: BTreeMap<String, Vec<TaskItem>> = BTreeMap::new();
     for record in &records {
@@ -392,7 +392,7 @@ fn screening_lines(
 
 /// The tasks of the user's subtree (of `only` that campaign), by
 /// campaign: the projection rows pick them (a task's row's parent is its
-/// campaign), only those tasks are decoded.
+/// campaign), only those tasks are read.
 fn tasks_by_campaign(
     storage: &dyn Storage,
     who: &ConsoleUser,
@@ -405,7 +405,7 @@ fn tasks_by_campaign(
         .map(|p| p.row)
         .filter(|r| only.is_none() || r.parent_id == only);
     let mut out: BTreeMap<Uuid, Vec<Task>> = BTreeMap::new();
-    for record in decoded(storage, rows)? {
+    for record in records_of(storage, rows)? {
         if let AnyRecord::Task(t) = record
             && !t.meta.deleted
             && only.is_none_or(|c| c == t.campaign)

@@ -41,7 +41,9 @@
 //! for its rows only ([`Projections::ledger_records`]). It is the whole
 //! record, [PI] and [S] in clear as in the document beside it (a patrol's
 //! track too: the patrols ledger shows its distance), so nothing but the
-//! ledgers reads it, and they mask it as they masked a decoded record.
+//! ledgers reads it, and they mask it as they masked a decoded record;
+//! besides them, only the server's own task lists (campaigns, screening
+//! lines) read tasks, households and residents from it.
 //!
 //! **Two backends, one SQL.** The statements (the conditions of every
 //! filter, the flags, the upserts) and the row ⇄ column rules are below,
