@@ -1071,7 +1071,14 @@ pub(super) fn list_statements(
 ) -> (Statement, Statement) {
     let mut count = Statement::default();
     let cond = list_condition(&mut count, filter);
-    count.sql = format!("SELECT COUNT(*) {FROM} WHERE {cond}");
+    // Only a dispatch or a figure filters on the incident's or patrol's
+    // columns; without them the count reads the grid index alone.
+    let from = if filter.dispatched_to.is_some() || filter.figure.is_some() {
+        FROM
+    } else {
+        "FROM projections p"
+    };
+    count.sql = format!("SELECT COUNT(*) {from} WHERE {cond}");
     let mut page = Statement::default();
     let flags = flag_columns(&mut page, &filter.window);
     let cond = list_condition(&mut page, filter);

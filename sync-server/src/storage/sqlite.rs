@@ -72,6 +72,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206090000_ledger_records",
         include_str!("migrations/20261206090000_ledger_records.sql"),
     ),
+    (
+        "20261206120000_list_counts",
+        include_str!("migrations/20261206120000_list_counts.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {

@@ -85,6 +85,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206090000_ledger_records",
         include_str!("../migrations/postgres/20261206090000_ledger_records.sql"),
     ),
+    (
+        "20261206120000_list_counts",
+        include_str!("../migrations/postgres/20261206120000_list_counts.sql"),
+    ),
 ];
 
 /// Any number, the same in every process: who holds it migrates.
