@@ -34,14 +34,31 @@ pub enum AdminError {
     Busy,
 }
 
+/// What [`import_grids`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridsImported {
+    /// Grids the file held.
+    pub grids: usize,
+    /// Patrols whose covered cells were laid again on their grid's new
+    /// boundary.
+    pub patrols_relaid: usize,
+}
+
 /// Imports (adds or replaces) grids from a GeoJSON FeatureCollection.
-/// Returns how many grids the file held. Nothing is stored if any check
-/// fails.
-pub fn import_grids(storage: &dyn Storage, geojson: &str) -> Result<usize, AdminError> {
+/// Nothing is stored if any check fails. A patrol of a grid whose
+/// boundary changed has its cells laid again on the new one, so the
+/// dashboard's coverage stays what its track covers.
+pub fn import_grids(storage: &dyn Storage, geojson: &str) -> Result<GridsImported, AdminError> {
     let existing = storage.all_grids()?;
     let import = grids::import(&existing, geojson)?;
     storage.put_grids(&import.placed)?;
-    Ok(import.imported)
+    // The server's calendar (`AppState` uses the bundled one too).
+    let patrols_relaid =
+        crate::storage::projections::relay_patrols(storage, &WorkCalendar::bundled())?;
+    Ok(GridsImported {
+        grids: import.imported,
+        patrols_relaid,
+    })
 }
 
 fn check_password(password: &str) -> Result<String, AdminError> {
@@ -153,7 +170,7 @@ pub fn load_demo(
     password: &str,
 ) -> Result<DemoSummary, AdminError> {
     let mut summary = DemoSummary {
-        grids: import_grids(storage, &demo.grid_tree_geojson)?,
+        grids: import_grids(storage, &demo.grid_tree_geojson)?.grids,
         ..DemoSummary::default()
     };
 

@@ -231,9 +231,16 @@ fn run() -> anyhow::Result<()> {
             let storage = storage.as_ref();
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let n = admin::import_grids(storage, &text)
+            let done = admin::import_grids(storage, &text)
                 .with_context(|| format!("importing {}", file.display()))?;
-            writeln!(out, "imported {n} grids")?;
+            writeln!(out, "imported {} grids", done.grids)?;
+            if done.patrols_relaid > 0 {
+                writeln!(
+                    out,
+                    "patrols laid again on their grid's new boundary: {}",
+                    done.patrols_relaid
+                )?;
+            }
         }
         Command::AddUser {
             id,

@@ -908,6 +908,13 @@ fn projections_are_kept_at_push_time_and_listed_with_every_filter(b: &Backend) {
         all.len()
     );
     assert_eq!(s.all_projections().unwrap(), all);
+    // Rows put by id replace only theirs.
+    let mut one = all[5].clone();
+    one.row.title.push('!');
+    s.put_projections(std::slice::from_ref(&one)).unwrap();
+    assert_eq!(projections::check(s, &cal).unwrap(), vec![one.row.id]);
+    s.put_projections(&all[5..6]).unwrap();
+    assert_eq!(s.all_projections().unwrap(), all);
 
     // Every row keeps its record as the ledgers read it: the record its
     // document holds, read by id in the order asked, an unknown id left

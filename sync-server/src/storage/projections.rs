@@ -493,6 +493,9 @@ pub trait Projections {
     fn ledger_records(&self, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StorageError>;
     /// How many rows are stored.
     fn projection_count(&self) -> Result<u64, StorageError>;
+    /// Stores `rows`, each replacing the row with its id, in one
+    /// transaction.
+    fn put_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError>;
     /// Replaces the rows whose ids are in `range` with `rows` (whose ids
     /// are all in it), in one transaction.
     fn replace_projections(
@@ -570,6 +573,26 @@ pub(crate) fn rebuild_paged(
     Ok(out)
 }
 
+/// Lays the cells of every patrol again whose row was laid on a boundary
+/// its grid no longer has, or on none while it has one now (after a
+/// boundary import): its row is made again from its document. How many.
+pub fn relay_patrols(storage: &dyn Storage, cal: &WorkCalendar) -> Result<usize, StorageError> {
+    let mut boundaries = Boundaries::all(storage)?;
+    let mut stale = Vec::new();
+    for p in storage.projections_in("/", &[RecordKind::Patrol])? {
+        let laid = p.row.patrol.as_ref().and_then(|r| r.cells.as_ref());
+        let now = boundaries.of(&p.row.grid)?.map(boundary_key);
+        if laid.map(|c| c.boundary_key) != now {
+            stale.push((p.row.id, p.updated_at));
+        }
+    }
+    for chunk in stale.chunks(DOCS_PER_PAGE) {
+        let (rows, _) = made_rows(storage, cal, &mut boundaries, chunk)?;
+        storage.put_projections(&rows)?;
+    }
+    Ok(stale.len())
+}
+
 /// The ids of the records whose stored row differs from the row their
 /// document gives (missing, extra or changed), in id order: what a
 /// rebuild would change.
@@ -618,28 +641,41 @@ fn walk(
             after,
             through: last.filter(|_| page.len() == page_size),
         };
-        let ids: Vec<Uuid> = page.iter().map(|(id, _)| *id).collect();
-        let updated: HashMap<Uuid, i64> = page.into_iter().collect();
-        let mut made = Vec::with_capacity(ids.len());
-        let mut unreadable = 0;
-        for (id, stored) in storage.load_docs(&ids)? {
-            match super::read_snapshot(&stored.snapshot) {
-                Ok(record) => made.push(StoredProjection {
-                    row: ProjectionRow::read(&record, cal, &mut boundaries)?,
-                    updated_at: updated[&id],
-                }),
-                Err(e) => {
-                    tracing::warn!(doc = %id, error = %e, "a stored document cannot be read");
-                    unreadable += 1;
-                }
-            }
-        }
+        let (made, unreadable) = made_rows(storage, cal, &mut boundaries, &page)?;
         each(range, made, unreadable)?;
         match range.through {
             Some(_) => after = last,
             None => return Ok(()),
         }
     }
+}
+
+/// The rows the documents of `docs` (each with when it last changed)
+/// make, read in one query, and how many of them could not be read
+/// (logged, left without a row).
+fn made_rows(
+    storage: &dyn Storage,
+    cal: &WorkCalendar,
+    boundaries: &mut Boundaries<'_>,
+    docs: &[(Uuid, i64)],
+) -> Result<(Vec<StoredProjection>, usize), StorageError> {
+    let ids: Vec<Uuid> = docs.iter().map(|(id, _)| *id).collect();
+    let updated: HashMap<Uuid, i64> = docs.iter().copied().collect();
+    let mut made = Vec::with_capacity(ids.len());
+    let mut unreadable = 0;
+    for (id, stored) in storage.load_docs(&ids)? {
+        match super::read_snapshot(&stored.snapshot) {
+            Ok(record) => made.push(StoredProjection {
+                row: ProjectionRow::read(&record, cal, boundaries)?,
+                updated_at: updated[&id],
+            }),
+            Err(e) => {
+                tracing::warn!(doc = %id, error = %e, "a stored document cannot be read");
+                unreadable += 1;
+            }
+        }
+    }
+    Ok((made, unreadable))
 }
 
 // The statements both backends run. They are written once, with SQLite's
@@ -1698,5 +1734,68 @@ mod tests {
         let done = rebuild(&storage, &cal).unwrap();
         assert_eq!(done.rows, stored.len());
         assert_eq!(storage.all_projections().unwrap(), stored);
+    }
+
+    /// `geometry`'s coordinates moved east by `by` degrees.
+    fn moved(geometry: &mut serde_json::Value, by: f64) {
+        match geometry {
+            serde_json::Value::Array(a) if a.len() == 2 && a.iter().all(|v| v.is_f64()) => {
+                a[0] = (a[0].as_f64().unwrap() + by).into();
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| moved(v, by)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|v| moved(v, by)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_grids_new_boundary_lays_its_patrols_cells_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let demo = generate(&DemoConfig::with_total_records(3, 300));
+        crate::admin::load_demo(&storage, &demo, "demo-password-1").unwrap();
+        let cal = WorkCalendar::bundled();
+        let patrols = storage.projections_in("/", &[RecordKind::Patrol]).unwrap();
+        let grid = patrols
+            .iter()
+            .find(|p| p.row.patrol.as_ref().is_some_and(|r| r.cells.is_some()))
+            .expect("a patrol laid on its grid")
+            .row
+            .grid
+            .clone();
+        let of_grid = patrols.iter().filter(|p| p.row.grid == grid).count();
+
+        // The same tree, the patrol's grid a little to the east.
+        let mut tree: serde_json::Value = serde_json::from_str(&demo.grid_tree_geojson).unwrap();
+        for f in tree["features"].as_array_mut().unwrap() {
+            if f["properties"]["code"] == grid.as_str() {
+                moved(&mut f["geometry"], 0.0005);
+            }
+        }
+        let done = crate::admin::import_grids(&storage, &tree.to_string()).unwrap();
+        assert_eq!(done.patrols_relaid, of_grid);
+
+        // Every row is again what its document makes, the patrols' cells
+        // laid on the new boundary; importing it once more lays none.
+        assert_eq!(check(&storage, &cal).unwrap(), Vec::<Uuid>::new());
+        let new_key = boundary_key(
+            &boundary_of(
+                &storage
+                    .subtree("/")
+                    .unwrap()
+                    .into_iter()
+                    .find(|g| g.code == grid)
+                    .unwrap(),
+            )
+            .unwrap(),
+        );
+        for p in storage.projections_in("/", &[RecordKind::Patrol]).unwrap() {
+            if p.row.grid == grid {
+                let cells = p.row.patrol.unwrap().cells.unwrap();
+                assert_eq!(cells.boundary_key, new_key);
+            }
+        }
+        let again = crate::admin::import_grids(&storage, &tree.to_string()).unwrap();
+        assert_eq!(again.patrols_relaid, 0);
     }
 }

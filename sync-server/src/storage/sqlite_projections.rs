@@ -235,6 +235,16 @@ impl Projections for SqliteStorage {
             .collect()
     }
 
+    fn put_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for r in rows {
+            put(&tx, &r.row, r.updated_at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn replace_projections(
         &self,
         range: IdRange,

@@ -280,6 +280,16 @@ impl Projections for PgStorage {
         Ok(out)
     }
 
+    fn put_projections(&self, rows: &[StoredProjection]) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        for r in rows {
+            put(&mut tx, &r.row, r.updated_at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     fn replace_projections(
         &self,
         range: IdRange,
