@@ -997,28 +997,12 @@ impl Storage for SqliteStorage {
         {
             // Positions first (small rows, sorted), change bytes fetched
             // only for what fits the budget.
-            //
-            // Both halves start from what is new (log entries after the
-            // cursor, documents moved after it) and check the grid per
-            // row: CROSS JOIN fixes that order and `+d.grid` keeps the
-            // planner off the grid index. Left to itself it walks every
-            // document of the scope and probes the log for each, so an
-            // idle sync cost as much as the scope was large.
-            let mut positions = tx.prepare_cached(
-                "SELECT pos, seq FROM (
-                    SELECT CASE WHEN l.seq < d.moved_seq THEN d.moved_seq ELSE l.seq END AS pos,
-                           l.seq AS seq
-                    FROM log l CROSS JOIN docs d ON d.id = l.doc
-                    WHERE l.seq > ?1 AND l.device_id <> ?2
-                      AND +d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
-                  UNION ALL
-                    SELECT d.moved_seq, l.seq
-                    FROM docs d CROSS JOIN log l ON l.doc = d.id
-                    WHERE d.moved_seq > ?1 AND d.moved_seq > 0 AND l.seq <= ?1
-                      AND l.device_id <> ?2
-                      AND +d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
-                 ) ORDER BY pos, seq",
-            )?;
+            let from_log = pull_from_log(&tx, after as u64, max_seq, &lo, &hi)?;
+            let mut positions = tx.prepare_cached(if from_log {
+                PULL_FROM_LOG
+            } else {
+                PULL_FROM_SCOPE
+            })?;
             let mut fetch = tx.prepare_cached("SELECT doc, change FROM log WHERE seq = ?1")?;
             let mut rows = positions.query(params![after, q.device_id, lo, hi])?;
             let mut bytes = 0usize;
@@ -1049,6 +1033,65 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// A pull's positions and their log entries (`?1` the cursor, `?2` the
+/// asking device, `?3`/`?4` the scope's path range), walked from what is
+/// new: log entries after the cursor and documents moved after it, the
+/// grid checked per row. CROSS JOIN fixes that order and `+d.grid` keeps
+/// the planner off the grid index: left to itself it walks every document
+/// of the scope and probes the log for each, so an idle sync would cost as
+/// much as the scope is large.
+const PULL_FROM_LOG: &str = "SELECT pos, seq FROM (
+        SELECT CASE WHEN l.seq < d.moved_seq THEN d.moved_seq ELSE l.seq END AS pos,
+               l.seq AS seq
+        FROM log l CROSS JOIN docs d ON d.id = l.doc
+        WHERE l.seq > ?1 AND l.device_id <> ?2
+          AND +d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
+      UNION ALL
+        SELECT d.moved_seq, l.seq
+        FROM docs d CROSS JOIN log l ON l.doc = d.id
+        WHERE d.moved_seq > ?1 AND d.moved_seq > 0 AND l.seq <= ?1
+          AND l.device_id <> ?2
+          AND +d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
+     ) ORDER BY pos, seq";
+
+/// The same positions as [`PULL_FROM_LOG`], walked from the scope's
+/// documents (the grid index) and each one's log entries: for a device far
+/// behind a large log (a new tablet of one grid on a district's server),
+/// walking the log from its cursor would read every record of every
+/// other grid. An entry is sent when it is new, or when its document
+/// moved into the scope after the cursor; either way at the later of the
+/// two.
+const PULL_FROM_SCOPE: &str = "SELECT pos, seq FROM (
+        SELECT CASE WHEN l.seq < d.moved_seq THEN d.moved_seq ELSE l.seq END AS pos,
+               l.seq AS seq
+        FROM docs d CROSS JOIN log l ON l.doc = d.id
+        WHERE d.grid IN (SELECT code FROM grids WHERE path >= ?3 AND path < ?4)
+          AND (l.seq > ?1 OR d.moved_seq > ?1)
+          AND l.device_id <> ?2
+     ) ORDER BY pos, seq";
+
+/// Whether a pull after `after` (the log ending at `max_seq`) walks the
+/// log ([`PULL_FROM_LOG`]) rather than the scope ([`PULL_FROM_SCOPE`]):
+/// when fewer entries are new than the scope holds documents. Counting
+/// stops at the number of new entries, so a small scope or a large one
+/// costs no more than the walk it saves.
+fn pull_from_log(
+    conn: &Connection,
+    after: u64,
+    max_seq: u64,
+    lo: &str,
+    hi: &str,
+) -> Result<bool, StorageError> {
+    let new = max_seq.saturating_sub(after) as i64;
+    let docs: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM docs
+              WHERE grid IN (SELECT code FROM grids WHERE path >= ?1 AND path < ?2) LIMIT ?3)",
+        )?
+        .query_row(params![lo, hi, new + 1], |r| r.get(0))?;
+    Ok(new < docs)
+}
+
 fn write_scope(
     conn: &Connection,
     device_id: &str,
@@ -1074,6 +1117,76 @@ fn write_scope(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both ways of walking a pull find the same positions, whatever the
+    /// cursor, scope and device, moved documents included.
+    #[test]
+    fn a_pull_finds_the_same_changes_from_the_log_and_from_the_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let demo = gridwork_demo::generate(&gridwork_demo::DemoConfig {
+            communities: 2,
+            grids_per_community: 2,
+            households_per_grid: 6,
+            incidents_per_grid: 4,
+            ..gridwork_demo::DemoConfig::default()
+        });
+        crate::admin::load_demo(&storage, &demo, "demo-password-1").unwrap();
+        let conn = storage.conn();
+        let max: i64 = conn
+            .query_row("SELECT MAX(seq) FROM log", [], |r| r.get(0))
+            .unwrap();
+        // Some documents moved to another grid later in the log.
+        let grids: Vec<(String, String)> = conn
+            .prepare(
+                "SELECT DISTINCT g.code, g.path FROM docs d JOIN grids g ON g.code = d.grid
+                  ORDER BY g.code",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(grids.len() > 1, "several grids");
+        conn.execute(
+            "UPDATE docs SET grid = ?1, moved_seq = ?2
+              WHERE id IN (SELECT id FROM docs WHERE grid = ?3 ORDER BY id LIMIT 5)",
+            params![grids[1].0, max - 3, grids[0].0],
+        )
+        .unwrap();
+        let device: String = conn
+            .query_row("SELECT device_id FROM log ORDER BY seq LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let positions = |sql: &str, after: i64, device: &str, path: &str| {
+            let (lo, hi) = subtree_range(path);
+            conn.prepare(sql)
+                .unwrap()
+                .query_map(params![after, device, lo, hi], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap()
+        };
+        let community = grids[1].1.rsplitn(3, '/').nth(2).unwrap().to_string() + "/";
+        for path in [grids[0].1.as_str(), grids[1].1.as_str(), &community, "/"] {
+            for after in [0, max / 2, max - 4, max - 3, max] {
+                for device in [device.as_str(), "another"] {
+                    let from_log = positions(PULL_FROM_LOG, after, device, path);
+                    assert_eq!(
+                        positions(PULL_FROM_SCOPE, after, device, path),
+                        from_log,
+                        "{path} after {after} for {device}"
+                    );
+                    if after == 0 && device == "another" {
+                        assert!(!from_log.is_empty(), "{path} holds changes");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn a_fresh_database_is_migrated_and_a_newer_one_is_refused() {
