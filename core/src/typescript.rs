@@ -238,6 +238,7 @@ pub fn model() -> Bindings {
     use crate::problem::Param;
     use crate::store::{Draft, Protection};
     use crate::sync::api::LoginUser;
+    use crate::sync::progress::SyncProgress;
     use crate::sync::wire::{NoticeCode, RejectionCode};
     use crate::validate::Code;
 
@@ -264,6 +265,7 @@ pub fn model() -> Bindings {
         .add::<Param>()
         .add::<NoticeCode>()
         .add::<RejectionCode>()
+        .add::<SyncProgress>()
         .add::<serde_json::Value>();
     b
 }

@@ -327,6 +327,16 @@ fn actor() -> ActorId {
     ActorId::from(&[0x11; 16][..])
 }
 
+/// The outbox's change hashes, in order.
+fn outbox_hashes(store: &Store) -> Vec<String> {
+    store
+        .outbox(1_000)
+        .unwrap()
+        .iter()
+        .map(|e| e.hash.to_string())
+        .collect()
+}
+
 fn kind_name(record: &Value) -> &str {
     record["kind"].as_str().expect("a record names its kind")
 }
@@ -381,12 +391,7 @@ fn write_todays_layout_fixture() {
         std::fs::write(dir.join(&file), doc.save()).unwrap();
         expected.push(json!({ "file": file, "record": value }));
     }
-    let outbox: Vec<String> = store
-        .outbox(100)
-        .unwrap()
-        .iter()
-        .map(|e| e.hash.to_string())
-        .collect();
+    let outbox = outbox_hashes(&store);
     drop(store);
     // Smaller pages and no free ones: the same rows in a few dozen KB.
     let conn = rusqlite::Connection::open(dir.join("device.sqlite")).unwrap();
@@ -526,12 +531,7 @@ fn every_committed_fixture_loads_with_todays_code() {
                 other => problems.push(format!("{label}: not loaded: {other:?}")),
             }
         }
-        let outbox: Vec<String> = store
-            .outbox(1_000)
-            .unwrap()
-            .iter()
-            .map(|e| e.hash.to_string())
-            .collect();
+        let outbox = outbox_hashes(&store);
         let want: Vec<String> = serde_json::from_value(fixture.manifest["outbox"].clone()).unwrap();
         if outbox != want {
             problems.push(format!(
@@ -627,4 +627,85 @@ fn find_empty(value: &Value, path: &str, out: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Photos a store of schema 13 (before uploads knew whether they had
+/// started) kept waiting, one never sent and one cut halfway, as that
+/// build wrote them into the committed fixture's store: after the
+/// migration they are all still there with their bytes and offsets, the
+/// outbox is the same, and each counts as started, so its upload asks the
+/// server first (the old store cannot tell "never sent" from "cut before
+/// the first answer"). A photo taken after the migration is not started.
+#[test]
+fn photos_kept_by_a_schema_13_store_survive_the_migration_and_ask_first() {
+    let fixture = fixtures().join("layout-v1-store-schema-13");
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("device.sqlite");
+    std::fs::copy(fixture.join("device.sqlite"), &path).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(fixture.join("expected.json")).unwrap()).unwrap();
+
+    // The household's door plate (01…) and its thumbnail (02…), and the
+    // incident's first photo (03…): hashes the fixture's records hold.
+    let rows: [(String, &str, Vec<u8>, i64); 3] = [
+        ("01".repeat(32), "photo", vec![1; 5_000], 0),
+        ("02".repeat(32), "thumb", vec![2; 700], 0),
+        ("03".repeat(32), "photo", vec![3; 9_000], 4_096),
+    ];
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: u32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 13, "the fixture is a schema 13 store");
+        for (i, (sha, kind, bytes, offset)) in rows.iter().enumerate() {
+            // As schema 13's Store::add_photo and set_upload_offset wrote.
+            conn.execute(
+                "INSERT INTO photos (sha256, kind, bytes, size, created_at, referenced) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1)",
+                rusqlite::params![sha, kind, bytes, bytes.len() as i64, T0 + i as i64],
+            )
+            .unwrap();
+            conn.execute(
+                "UPDATE photos SET upload_offset = ?2 WHERE sha256 = ?1",
+                rusqlite::params![sha, offset],
+            )
+            .unwrap();
+        }
+    }
+
+    let mut store = Store::open(&path, actor()).unwrap();
+    let pending = store.pending_photos().unwrap();
+    assert_eq!(pending.len(), rows.len(), "{pending:?}");
+    for (sha, _, bytes, offset) in &rows {
+        let p = pending.iter().find(|p| &p.sha256 == sha).unwrap();
+        assert_eq!((p.size, p.offset), (bytes.len() as u64, *offset as u64));
+        assert!(p.started, "an old photo asks the server first: {p:?}");
+        assert_eq!(store.photo_bytes(sha).unwrap().as_ref(), Some(bytes));
+    }
+    let outbox = outbox_hashes(&store);
+    let expected: Vec<String> = serde_json::from_value(manifest["outbox"].clone()).unwrap();
+    assert_eq!(outbox, expected, "the outbox is untouched");
+    assert_eq!(store.sync_cursor().unwrap(), CURSOR);
+    assert!(store.check_integrity().unwrap().is_empty());
+
+    // A photo taken now is not started: its upload sends at once.
+    let new = store
+        .add_photo(
+            &gridwork_core::media::synthetic_photo(64, 48, 3),
+            PhotoRole::Evidence,
+            None,
+        )
+        .unwrap();
+    store
+        .update::<Household>(
+            id(1),
+            &Author::new(WORKER, T0 + 100 * MINUTE),
+            today(),
+            |h| h.door_plate_photo = Some(new.clone()),
+        )
+        .unwrap();
+    let fresh = store.pending_photos().unwrap();
+    let fresh = fresh.iter().find(|p| p.sha256 == new.sha256).unwrap();
+    assert!(!fresh.started && fresh.offset == 0, "{fresh:?}");
 }

@@ -4,6 +4,7 @@
 
 use gridwork_core::problem::Params;
 use gridwork_core::store::{StoredNotice, StoredRejection};
+use gridwork_core::sync::progress::SyncProgress;
 use serde::Serialize;
 
 use crate::errors::CommandError;
@@ -44,6 +45,10 @@ pub struct SyncStatus {
     pub attempts: u32,
     /// While a failed try waits to be tried again: why, and how long.
     pub retry: Option<RetryView>,
+    /// The current or last sync's records and bytes done and left, and
+    /// the time left at the rate the link has shown (`None` before the
+    /// first sync).
+    pub progress: Option<SyncProgress>,
 }
 
 /// A sync waiting to try again.

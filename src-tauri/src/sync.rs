@@ -1,8 +1,10 @@
 //! Sync from the app: "sync now", a background loop that syncs every few
 //! seconds while signed in, and the status the UI shows (online or not,
 //! pending changes, last sync, last error, the server's refusals and its
-//! notices until the worker dismisses them), sent as the `sync-status`
-//! event whenever it changes.
+//! notices until the worker dismisses them, and while a sync runs its
+//! progress: records and bytes done and left and the time left, kept by
+//! core's [`SyncMeter`]), sent as the `sync-status` event whenever it
+//! changes.
 //!
 //! A sync holds the store's lock only to prepare a request and to take an
 //! answer, never across the network, so the screens stay responsive while
@@ -12,13 +14,15 @@
 //! across every chunk it sends.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use backon::ExponentialBuilder;
 use gridwork_core::store::{PhotoKind, Store};
 use gridwork_core::sync::access_log::upload_reveals;
 use gridwork_core::sync::blobs::{PhotoProgress, UploadStep, sync_photos_reporting};
 use gridwork_core::sync::client::{Progress, StoreAccess, SyncClient, SyncError};
+use gridwork_core::sync::progress::SyncMeter;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 
 use crate::errors::{CommandError, ErrorCode};
@@ -121,25 +125,66 @@ fn refresh_counts(state: &AppState) {
     }
 }
 
+/// One sync's progress accounting ([`SyncMeter`]), timed from its start.
+struct Meter {
+    began: Instant,
+    meter: Mutex<SyncMeter>,
+}
+
+impl Meter {
+    /// What waits as the sync starts: the outbox, and the photos the
+    /// server lacks.
+    fn start(state: &AppState) -> Meter {
+        let waiting = state
+            .with_session(|s| {
+                let (changes, bytes) = s.store.pending_size().map_err(CommandError::store)?;
+                let photos = s.store.pending_photos().map_err(CommandError::store)?;
+                Ok((changes, bytes, photos))
+            })
+            .unwrap_or_default();
+        Meter {
+            began: Instant::now(),
+            meter: Mutex::new(SyncMeter::new(0, waiting.0, waiting.1, &waiting.2)),
+        }
+    }
+
+    /// Milliseconds since the sync started.
+    fn now(&self) -> u64 {
+        self.began.elapsed().as_millis() as u64
+    }
+
+    /// Updates the meter and puts its view in the status.
+    fn update(&self, state: &AppState, f: impl FnOnce(&mut SyncMeter, u64)) {
+        let view = {
+            let mut meter = lock(&self.meter);
+            f(&mut meter, self.now());
+            meter.view()
+        };
+        lock(&state.status).progress = Some(view);
+    }
+}
+
 /// One whole sync: rounds until the server has nothing more and the outbox
 /// is empty. Updates and publishes the status either way.
 pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandError> {
     let state = app.state::<AppState>();
     let _one_at_a_time = state.sync_lock.lock().await;
+    let meter = Meter::start(&state);
     {
         let mut status = lock(&state.status);
         status.syncing = true;
         status.uploads.clear();
         status.attempts = 0;
         status.retry = None;
+        status.progress = Some(lock(&meter.meter).view());
     }
     publish(app);
-    let result = match rounds(app, &state).await {
+    let result = match rounds(app, &state, &meter).await {
         // Reported lost: the outbox is on the server; erase, and stop.
         Ok(progress) if progress.wipe => {
             return Err(crate::wipe::erase(app, &state).await);
         }
-        Ok(progress) => photos(app, &state).await.map(|photos| {
+        Ok(progress) => photos(app, &state, &meter).await.map(|photos| {
             lock(&state.status).photos_refused = photos
                 .refused
                 .iter()
@@ -181,6 +226,7 @@ pub async fn run<R: Runtime>(app: &AppHandle<R>) -> Result<Progress, CommandErro
 async fn rounds<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
+    meter: &Meter,
 ) -> Result<Progress, CommandError> {
     let client = SyncClient {
         retry: ExponentialBuilder::default()
@@ -195,6 +241,7 @@ async fn rounds<R: Runtime>(
     let store = SessionStore { state, user };
     client
         .sync_with_retry(store, &transport, |p| {
+            meter.update(state, |m, at| m.records(at, p));
             {
                 let mut status = lock(&state.status);
                 status.attempts = p.attempts;
@@ -232,6 +279,7 @@ impl StoreAccess for SessionStore<'_> {
 async fn photos<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
+    meter: &Meter,
 ) -> Result<PhotoProgress, CommandError> {
     let (transport, blobs, actor) = state.with_session(|s| {
         Ok((
@@ -248,28 +296,28 @@ async fn photos<R: Runtime>(
     )
     .await
     .map_err(CommandError::sync)?;
+    let pending = store.pending_photos().map_err(CommandError::store)?;
+    meter.update(state, |m, at| m.photos(at, &pending));
     // Bars for photos only: a thumbnail is a few kilobytes.
-    let photos: HashSet<String> = store
-        .pending_photos()
-        .map_err(CommandError::store)?
+    let photos: HashSet<String> = pending
         .into_iter()
         .filter(|p| p.kind == PhotoKind::Photo)
         .map(|p| p.sha256)
         .collect();
     let on_upload = |step: &UploadStep| {
-        if !photos.contains(&step.sha256) {
-            return;
-        }
+        meter.update(state, |m, at| m.upload(at, step));
         let status = {
             let mut status = lock(&state.status);
-            let view = UploadView {
-                sha256: step.sha256.clone(),
-                sent: step.sent,
-                total: step.total,
-            };
-            match status.uploads.iter_mut().find(|u| u.sha256 == step.sha256) {
-                Some(u) => *u = view,
-                None => status.uploads.push(view),
+            if photos.contains(&step.sha256) {
+                let view = UploadView {
+                    sha256: step.sha256.clone(),
+                    sent: step.sent,
+                    total: step.total,
+                };
+                match status.uploads.iter_mut().find(|u| u.sha256 == step.sha256) {
+                    Some(u) => *u = view,
+                    None => status.uploads.push(view),
+                }
             }
             status.clone()
         };

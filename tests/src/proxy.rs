@@ -146,6 +146,8 @@ struct Shared {
     /// For every cut, the bytes of the exchange it cut (see
     /// [`Proxy::cut_exchange_bytes`]).
     cut_exchanges: Mutex<Vec<u64>>,
+    /// The request line of every request forwarded, in order.
+    requests: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -202,6 +204,7 @@ impl Proxy {
             drops: AtomicU64::new(0),
             link_free: [Mutex::new(now), Mutex::new(now)],
             cut_exchanges: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
         });
         let task = tokio::spawn(accept(listener, shared.clone()));
         Ok(Proxy { addr, shared, task })
@@ -241,6 +244,17 @@ impl Proxy {
     /// Connections dropped as they opened.
     pub fn drops(&self) -> u64 {
         self.shared.drops.load(Ordering::SeqCst)
+    }
+
+    /// The request lines (`PATCH /v1/blobs/… HTTP/1.1`) of every request
+    /// whose head went through so far, in order: the round trips a client
+    /// made.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// For every cut so far, in order: the bytes, both ways and heads
@@ -510,6 +524,11 @@ impl Conn {
                 }
             }
             let lines = std::mem::take(&mut meter.request_lines);
+            shared
+                .requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(lines.iter().cloned());
             if let Some(prefix) = shared.faults().lose_answer_to
                 && lines.iter().any(|line| {
                     line.split(' ')

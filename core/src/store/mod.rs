@@ -556,6 +556,17 @@ impl Store {
         Ok(n.try_into().unwrap_or(0))
     }
 
+    /// The outbox's changes and their bytes as stored (about what pushing
+    /// them takes), for the sync screen's "left" figures.
+    pub fn pending_size(&self) -> Result<(u64, u64), StoreError> {
+        let (n, bytes): (i64, i64) = self.conn.query_row(
+            "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM outbox",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        Ok((n.try_into().unwrap_or(0), bytes.try_into().unwrap_or(0)))
+    }
+
     /// Everything this store holds that the server has not got yet:
     /// unacknowledged changes, photos waiting for upload and reveal log
     /// entries not yet uploaded. Zero means the store can be let go.

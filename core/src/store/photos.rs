@@ -87,6 +87,10 @@ pub struct PendingPhoto {
     pub size: u64,
     /// Bytes the server has confirmed so far.
     pub offset: u64,
+    /// Bytes of it may have left this device: the server may hold more
+    /// than [`PendingPhoto::offset`] (an answer lost to a cut), so its
+    /// upload asks the server first. One never started is sent at once.
+    pub started: bool,
 }
 
 /// A photo a record references whose bytes this device lacks.
@@ -176,8 +180,8 @@ impl Store {
             // Taken again after its record let it go: a form holds it now,
             // so it is no longer one to drop.
             let mut insert = tx.prepare_cached(
-                "INSERT INTO photos (sha256, kind, bytes, size, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                "INSERT INTO photos (sha256, kind, bytes, size, created_at, upload_started) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0) \
                  ON CONFLICT (sha256) DO UPDATE SET referenced = 0 \
                  WHERE NOT EXISTS (SELECT 1 FROM photo_refs r WHERE r.sha256 = excluded.sha256)",
             )?;
@@ -222,7 +226,7 @@ impl Store {
     pub fn pending_photos(&self) -> Result<Vec<PendingPhoto>, StoreError> {
         self.refresh_photo_refs()?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT f.sha256, f.kind, f.size, f.upload_offset FROM photos f \
+            "SELECT f.sha256, f.kind, f.size, f.upload_offset, f.upload_started FROM photos f \
              WHERE f.uploaded = 0 AND EXISTS (SELECT 1 FROM photo_refs r \
                JOIN projections p ON p.id = r.doc_id AND p.deleted = 0 \
                WHERE r.sha256 = f.sha256) \
@@ -234,6 +238,7 @@ impl Store {
                 kind: PhotoKind::parse(&row.get::<_, String>(1)?),
                 size: row.get::<_, i64>(2)? as u64,
                 offset: row.get::<_, i64>(3)? as u64,
+                started: row.get::<_, i64>(4)? != 0,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -253,10 +258,15 @@ impl Store {
             .execute([])?)
     }
 
-    /// Records how many bytes of a photo the server has confirmed.
+    /// Records how many bytes of a photo the server has confirmed, and
+    /// that its upload started: called before its first chunk leaves, so
+    /// a cut before that chunk's answer makes the next upload ask the
+    /// server where it stands ([`PendingPhoto::started`]).
     pub fn set_upload_offset(&mut self, sha256: &str, offset: u64) -> Result<(), StoreError> {
         self.conn
-            .prepare_cached("UPDATE photos SET upload_offset = ?2 WHERE sha256 = ?1")?
+            .prepare_cached(
+                "UPDATE photos SET upload_offset = ?2, upload_started = 1 WHERE sha256 = ?1",
+            )?
             .execute(params![sha256, offset as i64])?;
         Ok(())
     }
@@ -495,7 +505,7 @@ mod tests {
         let pending = s.pending_photos().unwrap();
         assert_eq!(pending.len(), 2);
         assert_eq!(pending[0].sha256, thumb, "thumbnails go first");
-        assert!(pending.iter().all(|p| p.offset == 0));
+        assert!(pending.iter().all(|p| p.offset == 0 && !p.started));
 
         // The same photo again is stored once.
         s.add_photo(&original, PhotoRole::Before, Some(42)).unwrap();
@@ -503,9 +513,12 @@ mod tests {
 
         s.set_upload_offset(&r.sha256, 1000).unwrap();
         let p = s.pending_photos().unwrap();
-        assert_eq!(
-            p.iter().find(|p| p.sha256 == r.sha256).unwrap().offset,
-            1000
+        let started = p.iter().find(|p| p.sha256 == r.sha256).unwrap();
+        assert_eq!((started.offset, started.started), (1000, true));
+        s.set_upload_offset(&thumb, 0).unwrap();
+        assert!(
+            s.pending_photos().unwrap().iter().all(|p| p.started),
+            "an offset of 0 stored before the first chunk still marks it started"
         );
         s.mark_uploaded(&r.sha256).unwrap();
         s.mark_uploaded(&thumb).unwrap();

@@ -74,6 +74,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261205_0013_rejection_params",
         sql: include_str!("migrations/20261205_0013_rejection_params.sql"),
     },
+    Migration {
+        name: "20261206_0014_photo_upload_started",
+        sql: include_str!("migrations/20261206_0014_photo_upload_started.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -13,6 +13,7 @@ pub mod blobs;
 pub mod client;
 pub mod compact;
 pub mod http;
+pub mod progress;
 pub mod repair;
 pub mod trust;
 pub mod wipe;

@@ -1,7 +1,7 @@
 // Generated from the Rust types by ts-rs: do not edit.
 // Regenerate with `scripts/bindings`.
 
-import type { Action, CareTagOption, Conflict, Draft, DueVisit, FieldCode, Gender, Grid, Household, Incident, IncidentView, JsonValue, LoginUser, MapFeature, MaskedView, Param, PatrolEdit, PatrolView, PhotoRef, PhotoRole, Projection, Protection, RecordKind, Resident, Task, TaskRow, Visit } from './model'
+import type { Action, CareTagOption, Conflict, Draft, DueVisit, FieldCode, Gender, Grid, Household, Incident, IncidentView, JsonValue, LoginUser, MapFeature, MaskedView, Param, PatrolEdit, PatrolView, PhotoRef, PhotoRole, Projection, Protection, RecordKind, Resident, SyncProgress, Task, TaskRow, Visit } from './model'
 
 /**
  * The app's name and version, as shown on the home screen.
@@ -292,7 +292,13 @@ attempts: number,
 /**
  * While a failed try waits to be tried again: why, and how long.
  */
-retry: RetryView | null, };
+retry: RetryView | null, 
+/**
+ * The current or last sync's records and bytes done and left, and
+ * the time left at the rate the link has shown (`None` before the
+ * first sync).
+ */
+progress: SyncProgress | null, };
 
 /**
  * One line ticked or unticked, with its note.

@@ -937,6 +937,51 @@ index: number, reason: TransitionError, };
 export type Status = "draft" | "reported" | "accepted" | "returned" | "dispatched" | "in_progress" | "resolved" | "verified" | "feedback_given" | "closed" | "suspended";
 
 /**
+ * One sync's progress, for the sync screen.
+ */
+export type SyncProgress = { 
+/**
+ * Changes this sync pushed.
+ */
+records_sent: number, 
+/**
+ * Changes still waiting in the outbox.
+ */
+records_to_send: number, 
+/**
+ * Changes this sync pulled.
+ */
+records_received: number, 
+/**
+ * The server's last answer said more changes follow (not how many).
+ */
+more_to_receive: boolean, 
+/**
+ * Bytes this sync moved both ways: record requests and answers, and
+ * the photo bytes the server confirmed.
+ */
+bytes_done: number, 
+/**
+ * Bytes known to be left: the outbox's changes (estimated) and the
+ * photos' unconfirmed bytes. Changes still to pull are not in it.
+ */
+bytes_left: number, 
+/**
+ * Photo bytes (thumbnails included) the server confirmed in this sync.
+ */
+photo_bytes_sent: number, 
+/**
+ * Photo bytes the server has not confirmed yet.
+ */
+photo_bytes_left: number, 
+/**
+ * Milliseconds left at the rate observed, once there is one and
+ * something is known to be left; a lower bound while
+ * `more_to_receive`.
+ */
+eta_ms: number | null, };
+
+/**
  * A task for one grid.
  */
 export type Task = { 

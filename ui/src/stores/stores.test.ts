@@ -6,7 +6,9 @@ import type { SessionInfo, SyncStatus } from '../types'
 import { useAppInfoStore } from './appInfo'
 import { SERVER_URL_KEY, useSessionStore } from './session'
 import { LOCALE_STORAGE_KEY, useSettingsStore } from './settings'
-import { emptyStatus, formatBytes, uploadBar, useSyncStore } from './sync'
+import { durationLine, emptyStatus, formatBytes, progressLines, uploadBar, useSyncStore } from './sync'
+import { createAppI18n } from '../i18n'
+import type { SyncProgress } from '../types'
 
 vi.mock('../backend', async (original) => ({
   ...(await original<typeof import('../backend')>()),
@@ -152,3 +154,79 @@ describe('photo upload bars', () => {
   })
 })
 
+
+describe('sync progress', () => {
+  const progress = (over: Partial<SyncProgress>): SyncProgress => ({
+    records_sent: 0,
+    records_to_send: 0,
+    records_received: 0,
+    more_to_receive: false,
+    bytes_done: 0,
+    bytes_left: 0,
+    photo_bytes_sent: 0,
+    photo_bytes_left: 0,
+    eta_ms: null,
+    ...over,
+  })
+
+  /** The lines as the sync screen says them in `locale`. */
+  function say(p: SyncProgress, locale: 'zh-CN' | 'en'): string[] {
+    const { t } = createAppI18n(locale).global
+    const shown = progressLines(p)
+    const lines = shown.lines.map((l) => t(l.key, l.params))
+    if (shown.eta) lines.push(t(shown.eta.key, shown.time ? { time: t(shown.time.key, shown.time.params) } : {}))
+    return lines
+  }
+
+  it('rounds the time left as a person says it', () => {
+    expect(durationLine(400)).toEqual({ key: 'sync.seconds', params: { n: 1 } })
+    expect(durationLine(59_000)).toEqual({ key: 'sync.seconds', params: { n: 59 } })
+    expect(durationLine(61_000)).toEqual({ key: 'sync.minutes', params: { n: 2 } })
+    expect(durationLine(3_600_000)).toEqual({ key: 'sync.hoursMinutes', params: { h: 1, m: 0 } })
+    expect(durationLine(3_725_000)).toEqual({ key: 'sync.hoursMinutes', params: { h: 1, m: 3 } })
+  })
+
+  it('says records and bytes done and left, and the time left, in Chinese and English', () => {
+    // The day's photos over 2G: the edits are sent, a photo and a half left.
+    const day = progress({
+      records_sent: 20,
+      records_received: 3,
+      bytes_done: 1_048_576,
+      bytes_left: 230_400,
+      photo_bytes_sent: 1_024_000,
+      photo_bytes_left: 230_400,
+      eta_ms: 18_400,
+    })
+    expect(say(day, 'zh-CN')).toEqual([
+      '已上传 20 条修改，待上传 0 条',
+      '已接收 3 条修改',
+      '已传输 1.0 MB，已知剩余 225 KB',
+      '照片：已上传 1000 KB，剩余 225 KB',
+      '预计还需 19 秒',
+    ])
+    expect(say(day, 'en')).toEqual([
+      '20 changes sent, 0 to send',
+      '3 changes received',
+      '1.0 MB moved, 225 KB known to be left',
+      'Photos: 1000 KB sent, 225 KB left',
+      'About 19 s left',
+    ])
+  })
+
+  it('says "at least" while the server has more to send, and nothing about photos without any', () => {
+    const first = progress({ records_received: 4_000, more_to_receive: true, bytes_done: 700_000, bytes_left: 2_000, eta_ms: 150_000 })
+    expect(say(first, 'en')).toEqual([
+      '0 changes sent, 0 to send',
+      '4000 changes received, more to come',
+      '684 KB moved, 2 KB known to be left',
+      'At least 3 min left',
+    ])
+    expect(say(first, 'zh-CN').at(-1)).toBe('至少还需 3 分钟')
+  })
+
+  it('says it is working the time out until there is a rate, and nothing once all is done', () => {
+    expect(say(progress({ records_to_send: 5, bytes_left: 500 }), 'en').at(-1)).toBe('Working out the time left…')
+    expect(say(progress({ more_to_receive: true }), 'zh-CN').at(-1)).toBe('正在估算剩余时间…')
+    expect(progressLines(progress({ records_sent: 5, bytes_done: 500 })).eta).toBeNull()
+  })
+})

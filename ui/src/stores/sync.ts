@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import { backend, BackendError } from '../backend'
-import type { SyncStatus, UploadView } from '../types'
+import type { SyncProgress, SyncStatus, UploadView } from '../types'
 
 export function emptyStatus(): SyncStatus {
   return {
@@ -18,6 +18,7 @@ export function emptyStatus(): SyncStatus {
     changed: 0,
     attempts: 0,
     retry: null,
+    progress: null,
   }
 }
 
@@ -32,6 +33,46 @@ export function formatBytes(n: number): string {
 export function uploadBar(u: UploadView): { percent: number; text: string } {
   const percent = u.total > 0 ? Math.min(100, Math.floor((u.sent / u.total) * 100)) : 100
   return { percent, text: `${formatBytes(u.sent)} / ${formatBytes(u.total)}` }
+}
+
+/** A message key of the `sync` messages and its params. */
+export interface Line {
+  key: string
+  params: Record<string, string | number>
+}
+
+/** A time left, rounded as a person says it: seconds under a minute,
+ * minutes under an hour (rounded up), then hours and minutes. */
+export function durationLine(ms: number): Line {
+  const s = Math.max(1, Math.ceil(ms / 1000))
+  if (s < 60) return { key: 'sync.seconds', params: { n: s } }
+  const m = Math.ceil(s / 60)
+  if (m < 60) return { key: 'sync.minutes', params: { n: m } }
+  return { key: 'sync.hoursMinutes', params: { h: Math.floor(m / 60), m: m % 60 } }
+}
+
+/** The sync screen's progress while a sync runs: records sent and to
+ * send, received (and whether more follow), bytes done and left, the
+ * photos' bytes, and the time left ("at least" while the server has more
+ * to send: how much it does not say). `time` is the duration's line when
+ * there is an estimate. */
+export function progressLines(p: SyncProgress): { lines: Line[]; eta: Line | null; time: Line | null } {
+  const lines: Line[] = [
+    { key: 'sync.recordsUp', params: { done: p.records_sent, left: p.records_to_send } },
+    { key: p.more_to_receive ? 'sync.recordsDownMore' : 'sync.recordsDown', params: { done: p.records_received } },
+    { key: 'sync.bytes', params: { done: formatBytes(p.bytes_done), left: formatBytes(p.bytes_left) } },
+  ]
+  if (p.photo_bytes_sent + p.photo_bytes_left > 0) {
+    lines.push({
+      key: 'sync.photoBytes',
+      params: { done: formatBytes(p.photo_bytes_sent), left: formatBytes(p.photo_bytes_left) },
+    })
+  }
+  if (p.eta_ms !== null) {
+    return { lines, eta: { key: p.more_to_receive ? 'sync.etaAtLeast' : 'sync.etaAbout', params: {} }, time: durationLine(p.eta_ms) }
+  }
+  const anythingLeft = p.bytes_left > 0 || p.more_to_receive
+  return { lines, eta: anythingLeft ? { key: 'sync.etaUnknown', params: {} } : null, time: null }
 }
 
 /** The sync state the backend publishes, and "sync now". */

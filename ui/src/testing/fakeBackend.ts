@@ -25,6 +25,7 @@ const idle: SyncStatus = {
   changed: 0,
   attempts: 0,
   retry: null,
+  progress: null,
 }
 
 type Fake = { [M in keyof Backend]: Mock }

@@ -456,6 +456,7 @@ describe('sync screen', () => {
       changed: 0,
       attempts: 1,
       retry: null,
+      progress: null,
     })
     const { root, unmount } = await mountAt('/sync')
     expect(root.querySelector('[data-test=sync-retry]')).toBeNull()
@@ -465,6 +466,39 @@ describe('sync screen', () => {
     expect(bars[0]?.querySelector('.van-progress')).not.toBeNull()
     expect(text(root, '[data-test=sync-photo-refused]')).toContain('不是 JPEG、PNG 或 WebP 图片')
     unmount()
+  })
+})
+
+describe('sync screen, progress', () => {
+  it('shows records and bytes done and left and the time left while a sync runs, and not after', async () => {
+    const idle = await fakeBackend.syncStatus()
+    const progress = {
+      records_sent: 12,
+      records_to_send: 8,
+      records_received: 500,
+      more_to_receive: true,
+      bytes_done: 300_000,
+      bytes_left: 150_000,
+      photo_bytes_sent: 0,
+      photo_bytes_left: 140_000,
+      eta_ms: 125_000,
+    }
+    fakeBackend.syncStatus.mockResolvedValueOnce({ ...idle, syncing: true, progress })
+    const { root, unmount } = await mountAt('/sync')
+    const lines = [...root.querySelectorAll('[data-test=sync-progress-line]')].map((c) => c.textContent ?? '')
+    expect(lines).toEqual([
+      '已上传 12 条修改，待上传 8 条',
+      '已接收 500 条修改，还有更多',
+      '已传输 293 KB，已知剩余 146 KB',
+      '照片：已上传 0 B，剩余 137 KB',
+    ])
+    expect(text(root, '[data-test=sync-eta]')).toBe('至少还需 3 分钟')
+    unmount()
+
+    fakeBackend.syncStatus.mockResolvedValueOnce({ ...idle, syncing: false, progress })
+    const after = await mountAt('/sync')
+    expect(after.root.querySelector('[data-test=sync-progress]')).toBeNull()
+    after.unmount()
   })
 })
 
@@ -515,6 +549,7 @@ describe('sync screen, connection cut', () => {
       changed: 0,
       attempts: 2,
       retry: { after: 'unreachable', in_ms: 3_400 },
+      progress: null,
     })
     const { root, unmount } = await mountAt('/sync')
     expect(text(root, '[data-test=sync-retry]')).toContain('第 2 次同步未成功，4 秒后重试')

@@ -1,0 +1,12 @@
+-- Whether this device may have sent bytes of a photo (#14). A photo never
+-- started is sent at once, without first asking the server how much it
+-- holds (a round trip, about a second on 2G): the server holds none of
+-- this device's upload, and if the same user already finished it, the
+-- first chunk's answer says so. One started may have reached the server
+-- further than the offset stored here (an answer lost to a cut), so its
+-- upload asks first. Photos kept from before cannot tell "never started"
+-- from "cut before the first answer" (both have offset 0): they count as
+-- started and ask, as every upload did. A photo taken from now on is
+-- stored not started, and marked started before its first chunk leaves.
+-- Never edit this file once it has shipped.
+ALTER TABLE photos ADD COLUMN upload_started INTEGER NOT NULL DEFAULT 1;
