@@ -432,11 +432,13 @@ async fn lane<F: FnMut(&UploadStep)>(
             Err(SyncError::Transport(e)) => refusal(e),
             Err(e) => Err(e),
         };
-        let mut u = lock(uploads);
         match refused {
-            Ok((code, _)) => u.progress.refused.push((photo.sha256.clone(), code)),
+            Ok((code, _)) => lock(uploads)
+                .progress
+                .refused
+                .push((photo.sha256.clone(), code)),
             Err(e) => {
-                u.stop = true;
+                lock(uploads).stop = true;
                 return Err(e);
             }
         }
@@ -484,32 +486,36 @@ async fn upload<F: FnMut(&UploadStep)>(
         let chunk = bytes[offset as usize..end as usize].to_vec();
         let sent = chunk.len() as u64;
         let answer = transport.send_chunk(sha256, offset, total, chunk).await?;
-        let mut u = lock(uploads);
-        if answer.complete {
-            u.progress.bytes_sent += sent;
-            // Complete before its last chunk: a photo not started here
-            // that this user finished before (on another device).
-            return Ok(u.done(sha256, total, end == total)?);
-        }
-        if answer.offset == end {
-            u.progress.bytes_sent += sent;
-        } else {
-            // A 409: another attempt got further (or the server lost a
-            // partial file). Carry on from what it holds.
-            retries += 1;
-            if retries > MAX_OFFSET_RETRIES {
-                return Err(TransportError::Server {
-                    status: 409,
-                    code: "upload_offset_mismatch".into(),
-                    message: "the server's offset kept moving".into(),
-                }
-                .into());
+        // The lock is taken and released in this block: a guard must not
+        // be held across the next wait (nor could the future then move
+        // between threads).
+        {
+            let mut u = lock(uploads);
+            if answer.complete {
+                u.progress.bytes_sent += sent;
+                // Complete before its last chunk: a photo not started here
+                // that this user finished before (on another device).
+                return Ok(u.done(sha256, total, end == total)?);
             }
+            if answer.offset == end {
+                u.progress.bytes_sent += sent;
+            } else {
+                // A 409: another attempt got further (or the server lost a
+                // partial file). Carry on from what it holds.
+                retries += 1;
+                if retries > MAX_OFFSET_RETRIES {
+                    return Err(TransportError::Server {
+                        status: 409,
+                        code: "upload_offset_mismatch".into(),
+                        message: "the server's offset kept moving".into(),
+                    }
+                    .into());
+                }
+            }
+            offset = answer.offset.min(total);
+            u.store.set_upload_offset(sha256, offset)?;
+            u.report(sha256, offset, total);
         }
-        offset = answer.offset.min(total);
-        u.store.set_upload_offset(sha256, offset)?;
-        u.report(sha256, offset, total);
-        drop(u);
         if offset == total {
             // Everything is there but the server has not said it is whole
             // and checked: ask once more.
