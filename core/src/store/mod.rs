@@ -192,6 +192,9 @@ pub struct OutboxEntry {
     pub hash: ChangeHash,
     /// The change as Automerge encodes it ([`Change::from_bytes`]).
     pub bytes: Vec<u8>,
+    /// The server could not rebuild its compact form: it goes whole
+    /// ([`Store::send_whole`]).
+    pub whole: bool,
 }
 
 impl OutboxEntry {
@@ -508,28 +511,46 @@ impl Store {
 
     /// Up to `limit` unacknowledged local changes, oldest first.
     pub fn outbox(&self, limit: u32) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT seq, doc_id, hash, bytes FROM outbox ORDER BY seq LIMIT ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, doc_id, hash, bytes, whole FROM outbox ORDER BY seq LIMIT ?1",
+        )?;
         let rows = stmt.query_map([limit], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, String>(1)?,
                 row.get::<_, Vec<u8>>(2)?,
                 row.get::<_, Vec<u8>>(3)?,
+                row.get::<_, bool>(4)?,
             ))
         })?;
         let mut entries = Vec::new();
         for row in rows {
-            let (seq, doc_id, hash, bytes) = row?;
+            let (seq, doc_id, hash, bytes, whole) = row?;
             entries.push(OutboxEntry {
                 seq,
                 doc_id: parse_uuid(&doc_id)?,
                 hash: decode_hash(&hash)?,
                 bytes,
+                whole,
             });
         }
         Ok(entries)
+    }
+
+    /// Marks outbox entries to be pushed whole from now on: the server
+    /// could not rebuild their compact form (`compact_unresolved`). They
+    /// stay in the outbox. Returns how many were marked.
+    pub fn send_whole(&mut self, hashes: &[ChangeHash]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut marked = 0;
+        {
+            let mut stmt = tx.prepare_cached("UPDATE outbox SET whole = 1 WHERE hash = ?1")?;
+            for hash in hashes {
+                marked += stmt.execute([&hash.0[..]])?;
+            }
+        }
+        tx.commit()?;
+        Ok(marked)
     }
 
     /// Removes changes the server acknowledged from the outbox. Unknown

@@ -78,6 +78,10 @@ const MIGRATIONS: &[Migration] = &[
         name: "20261206_0014_photo_upload_started",
         sql: include_str!("migrations/20261206_0014_photo_upload_started.sql"),
     },
+    Migration {
+        name: "20261206_0015_outbox_whole",
+        sql: include_str!("migrations/20261206_0015_outbox_whole.sql"),
+    },
 ];
 
 /// The schema version this build writes: the number of migrations it knows.

@@ -35,7 +35,10 @@ use backon::{BackoffBuilder, ExponentialBuilder, Sleeper};
 use automerge::{Change, ChangeHash};
 use uuid::Uuid;
 
-use super::wire::{self, DocChanges, Notice, Rejection, SyncRequest, SyncResponse, WireError};
+use super::compact;
+use super::wire::{
+    self, DocChanges, Notice, Rejection, RejectionCode, SyncRequest, SyncResponse, WireError,
+};
 use crate::store::{Store, StoreError};
 
 /// Why a sync failed. Nothing saved is lost by any of these.
@@ -266,20 +269,40 @@ impl StoreAccess for &Mutex<Store> {
     }
 }
 
+/// The compact form of an outbox change ([`super::compact`]), `None` when
+/// it goes whole. The device compacts with its own actor, and as if the
+/// change's message were its user's id: the server rebuilds it with the
+/// signed-in user's id and the enrolment's actor, never the payload's,
+/// and a change that named anyone else fails its checksum there and comes
+/// back `compact_unresolved`, to go whole (and be judged on its author).
+fn compact_own(change: &[u8], own_actor: &[u8]) -> Option<Vec<u8>> {
+    let message = std::str::from_utf8(compact::message(change)?).ok()?;
+    if message.is_empty() {
+        return None;
+    }
+    compact::compact(change, own_actor, message)
+}
+
 impl SyncClient {
     /// Builds the request: unsent changes (oldest first, grouped by
     /// document) and the cursor.
     pub fn prepare(&self, store: &Store) -> Result<Outgoing, SyncError> {
         let entries = store.outbox(self.push_limit)?;
+        let own = store.actor().to_bytes();
         let mut push: Vec<DocChanges> = Vec::new();
         let mut pushed = Vec::with_capacity(entries.len());
         for entry in entries {
             pushed.push((entry.doc_id, entry.hash));
+            let bytes = if entry.whole {
+                entry.bytes
+            } else {
+                compact_own(&entry.bytes, own).unwrap_or(entry.bytes)
+            };
             match push.last_mut() {
-                Some(last) if last.doc == entry.doc_id => last.changes.push(entry.bytes),
+                Some(last) if last.doc == entry.doc_id => last.changes.push(bytes),
                 _ => push.push(DocChanges {
                     doc: entry.doc_id,
-                    changes: vec![entry.bytes],
+                    changes: vec![bytes],
                 }),
             }
         }
@@ -318,7 +341,27 @@ impl SyncClient {
             batch.push((doc.doc, changes));
         }
         let outcome = store.apply_remote_batch(batch)?;
-        let refused: Vec<Uuid> = response.rejected.iter().map(|r| r.doc).collect();
+        // A compact change the server could not rebuild: the document's
+        // changes stay in the outbox and go whole next time. Nothing for
+        // the worker to see.
+        let (unresolved, rejected): (Vec<Rejection>, Vec<Rejection>) = response
+            .rejected
+            .into_iter()
+            .partition(|r| r.code == RejectionCode::CompactUnresolved.code());
+        let sent_for = |doc: Uuid| -> Vec<ChangeHash> {
+            outgoing
+                .pushed
+                .iter()
+                .filter(|(d, _)| *d == doc)
+                .map(|(_, h)| *h)
+                .collect()
+        };
+        for rejection in &unresolved {
+            let hashes = sent_for(rejection.doc);
+            tracing::info!(doc = %rejection.doc, "the server could not rebuild a compact change; sending it whole");
+            store.send_whole(&hashes)?;
+        }
+        let refused: Vec<Uuid> = rejected.iter().chain(&unresolved).map(|r| r.doc).collect();
         let accepted: Vec<ChangeHash> = outgoing
             .pushed
             .iter()
@@ -326,14 +369,8 @@ impl SyncClient {
             .map(|(_, hash)| *hash)
             .collect();
         store.ack(&accepted)?;
-        for rejection in &response.rejected {
-            let hashes: Vec<ChangeHash> = outgoing
-                .pushed
-                .iter()
-                .filter(|(doc, _)| *doc == rejection.doc)
-                .map(|(_, h)| *h)
-                .collect();
-            store.reject(rejection, &hashes)?;
+        for rejection in &rejected {
+            store.reject(rejection, &sent_for(rejection.doc))?;
         }
         for notice in &response.notices {
             tracing::info!(doc = %notice.doc, code = %notice.code, "the server noted a stored change");
@@ -346,7 +383,7 @@ impl SyncClient {
             changes_received: received,
             bytes_sent: outgoing.body.len() as u64,
             bytes_received: body.len() as u64,
-            rejected: response.rejected,
+            rejected,
             notices: response.notices,
             changed: outcome.changed,
             pending: store.pending_count()?,
@@ -477,5 +514,89 @@ impl SyncClient {
         }
         total.pending = store.with(|s| s.pending_count())??;
         Ok(requeued)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+
+    use super::*;
+    use crate::doc::Author;
+    use crate::model::Household;
+    use crate::sync::compact::{Held, expand};
+
+    const USER: &str = "wangfang";
+
+    /// A household a form would save.
+    fn household() -> Household {
+        let mut h =
+            crate::fieldwork::forms::blank_household("440106001001001", USER, 1_779_000_000_000);
+        h.address.room = "801".into();
+        h
+    }
+
+    fn pushed(outgoing: &Outgoing) -> Vec<u8> {
+        let request: SyncRequest = wire::decode(&outgoing.body).unwrap();
+        assert_eq!(request.push.len(), 1);
+        request.push[0].changes[0].clone()
+    }
+
+    #[test]
+    fn an_edit_goes_compact_and_whole_after_the_server_could_not_rebuild_it() {
+        let actor = ActorId::from(&[7u8; 16][..]);
+        let mut store = Store::open_in_memory(actor.clone()).unwrap();
+        let client = SyncClient::default();
+        let author = Author::new(USER, 1_795_000_000_000);
+        let today = jiff::civil::date(2026, 11, 22);
+        let h = store.insert(household(), &author, today).unwrap();
+        let first = store.outbox(10).unwrap().remove(0);
+        let created = Change::from_bytes(first.bytes.clone()).unwrap();
+        store.ack(&[first.hash]).unwrap();
+        store
+            .update::<Household>(h.meta.id, &author, today, |h| {
+                h.address.detail = "门口有台阶".into();
+            })
+            .unwrap();
+        let edit = store.outbox(10).unwrap().remove(0);
+
+        // Compact: the server rebuilds the very change with the
+        // enrolment's actor and the user's id.
+        let outgoing = client.prepare(&store).unwrap();
+        let sent = pushed(&outgoing);
+        assert!(compact::is_compact(&sent));
+        assert!(
+            sent.len() + 50 <= edit.bytes.len(),
+            "{} of {}",
+            sent.len(),
+            edit.bytes.len()
+        );
+        let held: Held = [&created].into_iter().collect();
+        assert_eq!(
+            expand(&sent, actor.to_bytes(), USER, &held).unwrap(),
+            edit.bytes
+        );
+
+        // The server cannot rebuild it: nothing for the worker, the change
+        // stays and goes whole next time.
+        let answer = wire::encode(&SyncResponse {
+            cursor: 5,
+            rejected: vec![Rejection::new(
+                h.meta.id,
+                RejectionCode::CompactUnresolved,
+                Default::default(),
+            )],
+            ..SyncResponse::default()
+        });
+        let progress = client.receive(&mut store, &outgoing, &answer).unwrap();
+        assert!(progress.rejected.is_empty(), "{:?}", progress.rejected);
+        assert_eq!(progress.pending, 1);
+        assert!(store.rejections().unwrap().is_empty());
+        let again = client.prepare(&store).unwrap();
+        assert_eq!(pushed(&again), edit.bytes);
+        let progress = client
+            .receive(&mut store, &again, &wire::encode(&SyncResponse::default()))
+            .unwrap();
+        assert_eq!(progress.pending, 0);
     }
 }

@@ -1,6 +1,5 @@
-//! A change as a device could push it without what the server already
-//! knows (work towards protocol version 3, issue #14; not yet on the
-//! wire).
+//! A change as a device pushes it without what the server already
+//! knows: protocol version 3's compact change (issue #14).
 //!
 //! A one-field edit's Automerge change is about 165 bytes, and 105 of them
 //! are framing the server knows or can look up: the chunk header (11), a
@@ -10,7 +9,8 @@
 //! [`expand`] rebuilds the exact bytes, so the change keeps its hash, and
 //! checks them against the chunk's own checksum, which the compact form
 //! keeps: a prefix that named the wrong hash or actor is caught, and the
-//! device sends that change whole. The bench's edit ("门口有台阶" into a
+//! device sends that change whole (the refusal `compact_unresolved`).
+//! The bench's edit ("门口有台阶" into a
 //! household's `address.detail`, after the server's actor made it): 165
 //! bytes, 88 compact.
 //!
@@ -19,14 +19,18 @@
 //!
 //! | bytes | what |
 //! |---|---|
-//! | 4 | the chunk's checksum |
 //! | 1 | flags: 1 the actor is the pusher's own, 2 the message is the pusher's user id |
+//! | 4 | the chunk's checksum |
 //! | uLEB, then 8 each | the dependencies, as hash prefixes |
 //! | uLEB length, bytes | the actor, unless flag 1 |
 //! | as in the chunk | sequence number, start op, time |
 //! | uLEB length, bytes | the message, unless flag 2 |
 //! | uLEB, then 6 each | the other actors, as prefixes |
 //! | the rest | the operation columns and extra bytes, as in the chunk |
+//!
+//! The flags byte comes first and never has its high bit set, while every
+//! Automerge chunk starts with its magic (0x85): a pushed change is told
+//! whole or compact by its first byte ([`is_compact`]), at no cost.
 
 use sha2::{Digest, Sha256};
 
@@ -40,6 +44,12 @@ pub const DEP_PREFIX: usize = 8;
 pub const ACTOR_PREFIX: usize = 6;
 const OWN_ACTOR: u8 = 1;
 const OWN_MESSAGE: u8 = 2;
+
+/// Whether a pushed change is in the compact form rather than a whole
+/// Automerge chunk (which starts with its magic).
+pub fn is_compact(change: &[u8]) -> bool {
+    change.first().is_some_and(|b| *b != MAGIC[0])
+}
 
 /// Why a compact change could not be rebuilt: the device sends it whole.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,8 +162,8 @@ pub fn compact(change: &[u8], own_actor: &[u8], user: &str) -> Option<Vec<u8>> {
         return None;
     }
     let mut out = Vec::with_capacity(change.len());
-    out.extend_from_slice(p.checksum);
     out.push(flags);
+    out.extend_from_slice(p.checksum);
     put_uleb(&mut out, p.deps.len());
     for d in &p.deps {
         out.extend_from_slice(&d[..DEP_PREFIX]);
@@ -173,6 +183,12 @@ pub fn compact(change: &[u8], own_actor: &[u8], user: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The message of `change` when it is a plain change chunk (Gridwork
+/// writes its author's user id there), without parsing its operations.
+pub fn message(change: &[u8]) -> Option<&[u8]> {
+    parts(change).map(|p| p.message)
+}
+
 /// What [`expand`] looks prefixes up in: the document's changes and
 /// actors, as the server holds them.
 pub trait Known {
@@ -182,6 +198,60 @@ pub trait Known {
     /// The one actor of the document starting with `prefix`; `None` when
     /// none or several do.
     fn actor(&self, prefix: &[u8]) -> Option<Vec<u8>>;
+}
+
+/// A document's change hashes and actors, as a compact change's prefixes
+/// are looked up in: what the server holds of it, and the changes pushed
+/// before in the same request ([`Held::add`]).
+#[derive(Debug, Default, Clone)]
+pub struct Held {
+    hashes: Vec<[u8; 32]>,
+    actors: Vec<Vec<u8>>,
+}
+
+impl Held {
+    /// Counts `change` as held.
+    pub fn add(&mut self, change: &automerge::Change) {
+        self.hashes.push(change.hash().0);
+        let actor = change.actor_id().to_bytes();
+        if !self.actors.iter().any(|a| a == actor) {
+            self.actors.push(actor.to_vec());
+        }
+    }
+}
+
+impl<'a> FromIterator<&'a automerge::Change> for Held {
+    fn from_iter<I: IntoIterator<Item = &'a automerge::Change>>(changes: I) -> Held {
+        let mut held = Held::default();
+        for change in changes {
+            held.add(change);
+        }
+        held
+    }
+}
+
+impl Known for Held {
+    fn dependency(&self, prefix: &[u8]) -> Option<[u8; 32]> {
+        one(self
+            .hashes
+            .iter()
+            .filter(|h| h.starts_with(prefix))
+            .copied())
+    }
+
+    fn actor(&self, prefix: &[u8]) -> Option<Vec<u8>> {
+        one(self
+            .actors
+            .iter()
+            .filter(|a| a.starts_with(prefix))
+            .cloned())
+    }
+}
+
+/// The only item, `None` for none or several.
+fn one<T>(mut items: impl Iterator<Item = T>) -> Option<T> {
+    let first = items.next()?;
+    items.next().is_none().then_some(first)
 }
 
 /// The change chunk `compact` was made from, pushed by `own_actor` as
@@ -195,8 +265,8 @@ pub fn expand(
 ) -> Result<Vec<u8>, ExpandError> {
     let malformed = || ExpandError::Malformed;
     let mut i = compact;
-    let checksum = take(&mut i, 4).ok_or_else(malformed)?;
     let flags = take(&mut i, 1).ok_or_else(malformed)?[0];
+    let checksum = take(&mut i, 4).ok_or_else(malformed)?;
     if flags & !(OWN_ACTOR | OWN_MESSAGE) != 0 {
         return Err(ExpandError::Malformed);
     }
@@ -254,41 +324,15 @@ pub fn expand(
 #[cfg(test)]
 mod tests {
     use automerge::transaction::{CommitOptions, Transactable};
-    use automerge::{ActorId, AutoCommit, Change, ROOT};
+    use automerge::{ActorId, AutoCommit, ROOT};
 
     use super::*;
-
-    /// A document's changes and actors, as a server holds them.
-    struct Doc(Vec<Change>);
-
-    impl Known for Doc {
-        fn dependency(&self, prefix: &[u8]) -> Option<[u8; 32]> {
-            let mut found = self
-                .0
-                .iter()
-                .map(|c| c.hash().0)
-                .filter(|h| h.starts_with(prefix));
-            let one = found.next()?;
-            found.next().is_none().then_some(one)
-        }
-
-        fn actor(&self, prefix: &[u8]) -> Option<Vec<u8>> {
-            let mut actors: Vec<Vec<u8>> = self
-                .0
-                .iter()
-                .map(|c| c.actor_id().to_bytes().to_vec())
-                .filter(|a| a.starts_with(prefix))
-                .collect();
-            actors.dedup();
-            (actors.len() == 1).then(|| actors.remove(0))
-        }
-    }
 
     const USER: &str = "gw-440106001001001";
 
     /// A household made by the server's actor, then one field edited on
     /// a device: the bench's edit.
-    fn an_edit() -> (Doc, ActorId, Vec<u8>) {
+    fn an_edit() -> (Held, ActorId, Vec<u8>) {
         let server = ActorId::random();
         let device = ActorId::random();
         let mut doc = AutoCommit::new().with_actor(server);
@@ -317,7 +361,7 @@ mod tests {
             .clone()
             .bytes()
             .to_vec();
-        (Doc(doc.get_changes(&[])), device, bytes)
+        (doc.get_changes(&[]).iter().collect(), device, bytes)
     }
 
     #[test]
@@ -368,7 +412,7 @@ mod tests {
         );
         // A dependency the server does not hold.
         assert_eq!(
-            expand(&small, device.to_bytes(), USER, &Doc(Vec::new())),
+            expand(&small, device.to_bytes(), USER, &Held::default()),
             Err(ExpandError::UnknownDependency)
         );
         // Cut anywhere: malformed or unknown, never a wrong change.
@@ -380,5 +424,15 @@ mod tests {
         }
         // Not a change chunk: it goes whole.
         assert_eq!(compact(b"not a change", device.to_bytes(), USER), None);
+    }
+
+    #[test]
+    fn a_compact_change_is_told_from_a_whole_one_by_its_first_byte() {
+        let (_, device, change) = an_edit();
+        assert!(!is_compact(&change));
+        for (actor, user) in [(device.to_bytes(), USER), (&[1u8; 16][..], "someone")] {
+            assert!(is_compact(&compact(&change, actor, user).unwrap()));
+        }
+        assert!(!is_compact(&[]));
     }
 }

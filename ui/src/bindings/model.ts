@@ -825,7 +825,7 @@ export type RecordKind = "household" | "resident" | "incident" | "patrol" | "vis
  * Every refusal the server sends, with the params its message takes.
  * Nothing of a refused document's pushed changes was stored.
  */
-export type RejectionCode = "malformed_change" | "missing_dependencies" | "actor_mismatch" | "author_mismatch" | "outside_scope" | "role_not_allowed" | "invalid_record" | "parties_in_incident" | "parties_outside_grid" | "point_outside_grid" | "immutable_field" | "doc_id_mismatch" | "doc_wrong_kind" | "doc_not_a_record" | "doc_too_new" | "doc_shape" | "doc_corrupt" | "record_created_twice" | "change_too_large" | "document_too_large" | "transition_forged" | "review_forged" | "server_error";
+export type RejectionCode = "malformed_change" | "missing_dependencies" | "actor_mismatch" | "author_mismatch" | "outside_scope" | "role_not_allowed" | "invalid_record" | "parties_in_incident" | "parties_outside_grid" | "point_outside_grid" | "immutable_field" | "doc_id_mismatch" | "doc_wrong_kind" | "doc_not_a_record" | "doc_too_new" | "doc_shape" | "doc_corrupt" | "record_created_twice" | "change_too_large" | "document_too_large" | "transition_forged" | "review_forged" | "server_error" | "compact_unresolved";
 
 /**
  * A resident's relation to the head of their household.

@@ -505,6 +505,7 @@ const en: MessageSchema = {
     transition_forged: 'A workflow step names someone else or rewrites an earlier one; the server refused it',
     review_forged: 'A review names someone else or rewrites an earlier one; the server refused it',
     server_error: 'The server failed: ask an administrator',
+    compact_unresolved: 'The change is sent again in full',
     other: 'The server refused this record ({code})',
   },
   rejectionDetail: {

@@ -510,6 +510,7 @@ const zhCN = {
     transition_forged: '流程记录不是您本人做出的，或改动了已有的流程记录，服务器拒收',
     review_forged: '审核记录不是您本人做出的，或改动了已有的审核记录，服务器拒收',
     server_error: '服务器出错，请联系管理员',
+    compact_unresolved: '修改将完整重新发送',
     other: '服务器未接受这条记录（{code}）',
   } satisfies Record<RejectionCode | 'other', string>,
   // How a refusal's `error` param is said: after the sentence, and a
