@@ -399,6 +399,10 @@ pub fn authenticate(
 pub struct Session {
     pub device_id: String,
     pub user: User,
+    /// The actor the enrolment was given, from its own record (never from
+    /// a payload): what a compact change's own-actor flag stands for
+    /// ([`gridwork_core::sync::compact`]). `None` when it cannot be read.
+    pub actor: Option<automerge::ActorId>,
 }
 
 /// Console enrolments' device ids start with this: a console sign-in is a
@@ -449,6 +453,7 @@ impl FromRequestParts<AppState> for SyncSession {
         let owner = tokio::task::spawn_blocking(move || storage.token_owner(&hash)).await??;
         let session = |o: crate::storage::TokenOwner, lost| SyncSession {
             session: Session {
+                actor: automerge::ActorId::try_from(o.actor.as_str()).ok(),
                 device_id: o.device_id,
                 user: o.user,
             },

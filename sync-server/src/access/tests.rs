@@ -298,6 +298,7 @@ impl Scene {
         Session {
             device_id: format!("tablet-{role:?}"),
             user: self.users[&role].clone(),
+            actor: None,
         }
     }
 
@@ -619,6 +620,7 @@ fn a_push_may_not_put_parties_where_their_readers_may_not_see_them() {
             id: incident.meta.created_by.clone(),
             ..worker.user.clone()
         },
+        actor: None,
     };
     let check = |session: &Session, doc: &mut RecordDoc, after: &AnyRecord| {
         refused_push(&s.storage, session, None, doc.automerge(), after).unwrap()
@@ -635,6 +637,7 @@ fn a_push_may_not_put_parties_where_their_readers_may_not_see_them() {
             id: SERVER_USER.into(),
             ..worker.user.clone()
         },
+        actor: None,
     };
     assert_eq!(check(&server, &mut doc, &after), None);
     let mut elsewhere = parties.clone();

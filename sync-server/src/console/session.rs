@@ -176,6 +176,7 @@ pub fn signed_in(
         session: Session {
             device_id: owner.device_id,
             user: owner.user,
+            actor: Some(actor.clone()),
         },
         actor,
         scope_path,

@@ -165,6 +165,8 @@ pub struct DeviceInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenOwner {
     pub device_id: String,
+    /// Hex actor id the enrolment was given.
+    pub actor: String,
     pub revoked: bool,
     /// Reported lost and not yet wiped: the token is good for the last
     /// push and the wipe report only ([`crate::devices`]).

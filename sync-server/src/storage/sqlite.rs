@@ -446,14 +446,14 @@ impl Storage for SqliteStorage {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {USER_COLUMNS}, d.id, d.revoked_at IS NOT NULL, u.disabled,
-                    d.lost_at IS NOT NULL, d.wiped_at IS NOT NULL
+                    d.lost_at IS NOT NULL, d.wiped_at IS NOT NULL, d.actor
              FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = ?1"
         ))?;
         let row = stmt
             .query_row([&token_hash[..]], |r| {
                 Ok((
                     user_from_row(r, 0)?,
-                    r.get::<_, String>(6)?,
+                    (r.get::<_, String>(6)?, r.get::<_, String>(11)?),
                     r.get::<_, bool>(7)?,
                     r.get::<_, bool>(8)?,
                     (r.get::<_, bool>(9)?, r.get::<_, bool>(10)?),
@@ -461,9 +461,10 @@ impl Storage for SqliteStorage {
             })
             .optional()?;
         row.map(
-            |(user, device_id, revoked, account_disabled, (lost, wiped))| {
+            |(user, (device_id, actor), revoked, account_disabled, (lost, wiped))| {
                 Ok(TokenOwner {
                     device_id,
+                    actor,
                     revoked,
                     lost,
                     wiped,

@@ -88,6 +88,7 @@ mod tests {
                 grid: "440106001001001".into(),
                 department: None,
             },
+            actor: None,
         }
     }
 

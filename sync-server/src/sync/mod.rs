@@ -22,6 +22,7 @@
 
 mod authorship;
 pub mod contain;
+mod expand;
 mod follow;
 mod push;
 mod refused;

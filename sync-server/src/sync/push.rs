@@ -52,13 +52,14 @@ use gridwork_core::model::{
     AnyRecord, Incident, Meta, PhotoRole, ReviewDecision, ReviewEntry, Role, ValidateCtx,
 };
 use gridwork_core::problem::{Params, params};
+use gridwork_core::sync::compact::ExpandError;
 use gridwork_core::sync::wire::{DocChanges, Notice, NoticeCode, Rejection, RejectionCode};
 use gridwork_core::workflow::{self, Actor};
 use uuid::Uuid;
 
 use super::contain::contained;
 use super::refused::Refused;
-use super::{SyncContext, authorship, follow, state};
+use super::{SyncContext, authorship, expand, follow, state};
 use crate::auth::Session;
 use crate::auth::{SERVER_DEVICE, SERVER_USER};
 use crate::storage::{
@@ -103,10 +104,15 @@ pub(super) fn store(
     if push.is_empty() {
         return Ok(Pushed::default());
     }
-    let (batches, malformed) = parse(push);
+    let mut preloaded = expand::preload(storage, push.iter().map(|e| (e.doc, &e.changes[..])))?;
+    let (batches, malformed) = parse(push, &preloaded, session);
     let mut scope = ScopeCheck::new(storage, scope_path);
     let mut server = ServerActor::new(storage, scope_path);
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
+        if attempt > 0 {
+            // Lost a race: what was read before may be stale.
+            preloaded.clear();
+        }
         let mut rejected = malformed.clone();
         let mut notices = Vec::new();
         let mut writes = Vec::new();
@@ -129,6 +135,7 @@ pub(super) fn store(
             }
             let mut checker = Checker {
                 storage,
+                preloaded: &mut preloaded,
                 ctx,
                 session,
                 scope: &mut scope,
@@ -176,47 +183,71 @@ pub(super) fn store(
     Err(PushError::Busy)
 }
 
-/// Parses every change; a document with an unreadable change is refused
-/// whole. Several entries for one document are merged, in order.
-fn parse(push: Vec<DocChanges>) -> (Vec<Batch>, Vec<Rejection>) {
+/// Parses every change, rebuilding compact ones ([`expand`]); a document
+/// with an unreadable change is refused whole (`malformed_change`), one
+/// with a compact change the server cannot rebuild too
+/// (`compact_unresolved`: the device sends it whole next time). Several
+/// entries for one document are merged, in order.
+fn parse(
+    push: Vec<DocChanges>,
+    preloaded: &expand::Preloaded,
+    session: &Session,
+) -> (Vec<Batch>, Vec<Rejection>) {
     let mut batches: Vec<Batch> = Vec::new();
     let mut index: HashMap<Uuid, usize> = HashMap::new();
     let mut bad: HashSet<Uuid> = HashSet::new();
     let mut rejected = Vec::new();
+    let mut rebuild = expand::Rebuild::default();
+    let own_actor = session.actor.as_ref().map_or(&[][..], |a| a.to_bytes());
     for entry in push {
         if bad.contains(&entry.doc) {
             continue;
         }
-        let parsed: Result<Vec<Change>, String> = entry
+        let doc = entry.doc;
+        let parsed: Result<Vec<Change>, Refused> = entry
             .changes
             .into_iter()
-            .map(
-                |c| match contained("Change::from_bytes", || Change::from_bytes(c)) {
+            .map(|c| {
+                let whole = rebuild
+                    .whole(preloaded, doc, own_actor, &session.user.id, c)
+                    .map_err(|e| match e {
+                        ExpandError::Malformed => Refused::bare(
+                            RejectionCode::MalformedChange,
+                            format_args!("a compact change cannot be read: {e}"),
+                        ),
+                        other => Refused::bare(
+                            RejectionCode::CompactUnresolved,
+                            format_args!("a compact change cannot be rebuilt: {other}"),
+                        ),
+                    })?;
+                let change = match contained("Change::from_bytes", || Change::from_bytes(whole)) {
                     Ok(parsed) => parsed.map_err(|e| e.to_string()),
                     Err(panic) => Err(panic),
-                },
-            )
+                }
+                .map_err(|e| {
+                    Refused::bare(
+                        RejectionCode::MalformedChange,
+                        format_args!("a change cannot be read: {e}"),
+                    )
+                })?;
+                rebuild.add(preloaded, doc, &change);
+                Ok(change)
+            })
             .collect();
         match parsed {
             Ok(changes) => {
-                let i = *index.entry(entry.doc).or_insert_with(|| {
+                let i = *index.entry(doc).or_insert_with(|| {
                     batches.push(Batch {
-                        doc: entry.doc,
+                        doc,
                         changes: Vec::new(),
                     });
                     batches.len() - 1
                 });
                 batches[i].changes.extend(changes);
             }
-            Err(e) => {
-                bad.insert(entry.doc);
-                rejected.push(
-                    Refused::bare(
-                        RejectionCode::MalformedChange,
-                        format_args!("a change cannot be read: {e}"),
-                    )
-                    .reject(entry.doc),
-                );
+            Err(refused) => {
+                bad.insert(doc);
+                rejected.push(refused.reject(doc));
             }
         }
     }
@@ -331,6 +362,8 @@ impl<'a> ServerActor<'a> {
 /// Checks one document of a push.
 struct Checker<'a, 'b> {
     storage: &'a dyn Storage,
+    /// Documents already read to rebuild compact changes.
+    preloaded: &'b mut expand::Preloaded,
     ctx: &'a SyncContext,
     session: &'a Session,
     scope: &'b mut ScopeCheck<'a>,
@@ -348,7 +381,10 @@ impl Checker<'_, '_> {
         if let Some(refused) = state::change_sizes(changes.iter().map(|c| c.raw_bytes().len())) {
             return refuse(refused);
         }
-        let stored = self.storage.load_doc(doc_id)?;
+        let stored = match self.preloaded.remove(&doc_id) {
+            Some(stored) => Some(stored),
+            None => self.storage.load_doc(doc_id)?,
+        };
         if let Some(refused) = state::created_once(stored.is_some(), changes) {
             return refuse(refused);
         }

@@ -576,7 +576,7 @@ impl Storage for PgStorage {
         let row = self.conn()?.query_opt(
             &format!(
                 "SELECT {USER_COLUMNS}, d.id, d.revoked_at IS NOT NULL, u.disabled,
-                        d.lost_at IS NOT NULL, d.wiped_at IS NOT NULL
+                        d.lost_at IS NOT NULL, d.wiped_at IS NOT NULL, d.actor
                  FROM devices d JOIN users u ON u.id = d.user_id WHERE d.token_hash = $1"
             ),
             &[&&token_hash[..]],
@@ -584,6 +584,7 @@ impl Storage for PgStorage {
         row.map(|r| {
             Ok(TokenOwner {
                 device_id: r.try_get(6)?,
+                actor: r.try_get(11)?,
                 revoked: r.try_get(7)?,
                 account_disabled: r.try_get(8)?,
                 lost: r.try_get(9)?,
