@@ -10,7 +10,7 @@ import { decode as decodeCbor, encode as encodeCbor } from "cborg";
 import { decompress } from "fzstd";
 
 export const CONTENT_TYPE = "application/x-gridwork-sync";
-const VERSION = 2;
+const VERSION = 3;
 const FLAG_ZSTD = 1;
 
 /** A protocol failure: the server's {code, message}, or a frame error. */

@@ -206,6 +206,10 @@ test("frames: header, CBOR keys, a 64-bit cursor, and the server's errors", asyn
   const version1 = encodeFrame({ c: 0 });
   version1[2] = 1;
   assert.deepEqual(await codeOf(await post(version1)), [400, "unsupported_version"]);
+  // Version 2, before compact changes: refused too (the app says "update").
+  const version2 = encodeFrame({ c: 0 });
+  version2[2] = 2;
+  assert.deepEqual(await codeOf(await post(version2)), [400, "unsupported_version"]);
   assert.deepEqual(await codeOf(await post(new Uint8Array([1, 2, 3, 4, 5]))), [400, "bad_magic"]);
   assert.deepEqual(
     await codeOf(await post(encodeFrame({ c: 0 }), "application/octet-stream")),

@@ -12,6 +12,7 @@
 
 mod access;
 mod blobs;
+mod compact;
 mod edges;
 mod harness;
 mod history;

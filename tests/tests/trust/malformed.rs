@@ -98,6 +98,12 @@ async fn item20_malformed_truncated_and_wrongly_versioned_sync_bodies_are_refuse
             "unsupported_version",
         ),
         (
+            "the previous version (whole changes only)",
+            frame(PROTOCOL_VERSION - 1, 0, &plain[4..]),
+            400,
+            "unsupported_version",
+        ),
+        (
             "a newer version",
             frame(PROTOCOL_VERSION + 1, 0, &idle),
             400,
