@@ -76,6 +76,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206120000_list_counts",
         include_str!("migrations/20261206120000_list_counts.sql"),
     ),
+    (
+        "20261206140000_list_pages",
+        include_str!("migrations/20261206140000_list_pages.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {

@@ -204,8 +204,11 @@ fn copy_into(
         &[],
     )?;
     tx.commit()?;
-    // The planner's statistics of the copied tables (see Storage::analyze).
-    target.batch_execute("ANALYZE")?;
+    // The planner's statistics of the copied tables (see Storage::analyze),
+    // and their visibility maps: without them no count is an index-only
+    // scan until autovacuum comes by (a street's count at a million records
+    // read 200 ms of table instead of 20 ms of index).
+    target.batch_execute("VACUUM ANALYZE")?;
     Ok(copied)
 }
 

@@ -89,6 +89,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206120000_list_counts",
         include_str!("../migrations/postgres/20261206120000_list_counts.sql"),
     ),
+    (
+        "20261206140000_list_pages",
+        include_str!("../migrations/postgres/20261206140000_list_pages.sql"),
+    ),
 ];
 
 /// Any number, the same in every process: who holds it migrates.
