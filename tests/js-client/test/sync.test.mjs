@@ -188,8 +188,8 @@ test("the server refuses a change whose message is not the user id", async () =>
 });
 
 test("frames: header, CBOR keys, a 64-bit cursor, and the server's errors", async () => {
-  // An idle request is 8 bytes: GW 2 0 {"c": 0}.
-  assert.deepEqual([...encodeFrame({ c: 0 })], [0x47, 0x57, 2, 0, 0xa1, 0x61, 0x63, 0x00]);
+  // An idle request is 8 bytes: GW 3 0 {"c": 0}.
+  assert.deepEqual([...encodeFrame({ c: 0 })], [0x47, 0x57, 3, 0, 0xa1, 0x61, 0x63, 0x00]);
   // A cursor past 2^53 survives a round through the codec as a BigInt.
   const big = (32n << 48n) + 7n;
   assert.equal(BigInt(decodeFrame(encodeFrame({ c: big })).c), big);
