@@ -541,32 +541,29 @@ impl Store {
     /// could not rebuild their compact form (`compact_unresolved`). They
     /// stay in the outbox. Returns how many were marked.
     pub fn send_whole(&mut self, hashes: &[ChangeHash]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction()?;
-        let mut marked = 0;
-        {
-            let mut stmt = tx.prepare_cached("UPDATE outbox SET whole = 1 WHERE hash = ?1")?;
-            for hash in hashes {
-                marked += stmt.execute([&hash.0[..]])?;
-            }
-        }
-        tx.commit()?;
-        Ok(marked)
+        self.each_outbox_hash("UPDATE outbox SET whole = 1 WHERE hash = ?1", hashes)
     }
 
     /// Removes changes the server acknowledged from the outbox. Unknown
     /// hashes are ignored. Returns how many entries were removed.
     #[instrument(skip_all, err, fields(hashes = hashes.len()))]
     pub fn ack(&mut self, hashes: &[ChangeHash]) -> Result<usize, StoreError> {
+        self.each_outbox_hash("DELETE FROM outbox WHERE hash = ?1", hashes)
+    }
+
+    /// Runs `sql` (an outbox statement of one hash, `?1`) for each of
+    /// `hashes` in one transaction; returns how many rows it touched.
+    fn each_outbox_hash(&mut self, sql: &str, hashes: &[ChangeHash]) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
-        let mut removed = 0;
+        let mut touched = 0;
         {
-            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE hash = ?1")?;
+            let mut stmt = tx.prepare_cached(sql)?;
             for hash in hashes {
-                removed += stmt.execute([&hash.0[..]])?;
+                touched += stmt.execute([&hash.0[..]])?;
             }
         }
         tx.commit()?;
-        Ok(removed)
+        Ok(touched)
     }
 
     /// How many local changes wait for the server.
