@@ -402,6 +402,7 @@ fn enrol(
         session: Session {
             device_id: id.to_string(),
             user: user.clone(),
+            actor: Some(actor.clone()),
         },
         actor,
     })
