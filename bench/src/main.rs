@@ -7,6 +7,7 @@
 //! cargo run --release -p gridwork-bench -- console
 //! cargo run --release -p gridwork-bench -- patrol   # also at the end of `store`
 //! cargo run --release -p gridwork-bench -- district [--backend sqlite|postgres] [--records N] [--data DIR]
+//! cargo run --release -p gridwork-bench -- dictionary [--write core/src/sync/push.dict]
 //! ```
 //!
 //! Options follow their suite. `sync` runs on SQLite unless told
@@ -26,6 +27,7 @@
 #![allow(clippy::print_stdout)]
 
 mod console;
+mod dictionary;
 mod district;
 mod postgres;
 mod server;
@@ -73,9 +75,11 @@ pub struct Run {
     pub link: Option<String>,
     /// `--data`, if given: a server data directory kept between runs.
     pub data: Option<std::path::PathBuf>,
+    /// `--write`, if given: where `dictionary` saves the dictionary it trains.
+    pub write: Option<std::path::PathBuf>,
 }
 
-const SUITES: &str = "store, sync, console, patrol, district";
+const SUITES: &str = "store, sync, console, patrol, district, dictionary";
 
 /// The command line as suites, each with the options that follow it.
 fn parse_args(args: &[String]) -> Result<Vec<Run>> {
@@ -88,7 +92,7 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 .cloned()
         };
         match arg.as_str() {
-            "--backend" | "--records" | "--link" | "--data" => {
+            "--backend" | "--records" | "--link" | "--data" | "--write" => {
                 let flag = arg.as_str();
                 let run = runs
                     .last_mut()
@@ -103,6 +107,8 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                     run.link = Some(v);
                 } else if flag == "--data" {
                     run.data = Some(v.into());
+                } else if flag == "--write" {
+                    run.write = Some(v.into());
                 } else {
                     run.records = Some(
                         v.replace(['_', ','], "")
@@ -118,6 +124,7 @@ fn parse_args(args: &[String]) -> Result<Vec<Run>> {
                 records: None,
                 link: None,
                 data: None,
+                write: None,
             }),
         }
     }
@@ -138,6 +145,7 @@ fn main() -> Result<()> {
                 || run.records.is_some()
                 || run.link.is_some()
                 || run.data.is_some()
+                || run.write.is_some()
             {
                 bail!("{} takes no options ({what})", run.suite);
             }
@@ -149,8 +157,8 @@ fn main() -> Result<()> {
                 store::run()?
             }
             "sync" => {
-                if run.records.is_some() || run.data.is_some() {
-                    bail!("sync takes no --records or --data");
+                if run.records.is_some() || run.data.is_some() || run.write.is_some() {
+                    bail!("sync takes no --records, --data or --write");
                 }
                 sync::run(
                     run.backend.unwrap_or(Backend::Sqlite),
@@ -166,10 +174,20 @@ fn main() -> Result<()> {
                 store::patrol_document_sizes()?
             }
             "district" => {
-                if run.link.is_some() {
-                    bail!("district takes no --link");
+                if run.link.is_some() || run.write.is_some() {
+                    bail!("district takes no --link or --write");
                 }
                 district::run(run.backend, run.records, run.data.as_deref())?
+            }
+            "dictionary" => {
+                if run.backend.is_some()
+                    || run.records.is_some()
+                    || run.link.is_some()
+                    || run.data.is_some()
+                {
+                    bail!("dictionary takes only --write");
+                }
+                dictionary::run(run.write.as_deref())?
             }
             other => bail!("unknown suite {other:?} (suites: {SUITES})"),
         }
@@ -220,7 +238,7 @@ mod tests {
     #[test]
     fn options_follow_their_suite() {
         let runs = parse_args(&args(
-            "store district --backend postgres --records 1_000_000 --data /tmp/d sync --backend sqlite --link 3g",
+            "store district --backend postgres --records 1_000_000 --data /tmp/d sync --backend sqlite --link 3g dictionary --write /tmp/p.dict",
         ))
         .unwrap();
         assert_eq!(
@@ -231,21 +249,32 @@ mod tests {
                     backend: None,
                     records: None,
                     link: None,
-                    data: None
+                    data: None,
+                    write: None
                 },
                 Run {
                     suite: "district".into(),
                     backend: Some(Backend::Postgres),
                     records: Some(1_000_000),
                     link: None,
-                    data: Some("/tmp/d".into())
+                    data: Some("/tmp/d".into()),
+                    write: None
                 },
                 Run {
                     suite: "sync".into(),
                     backend: Some(Backend::Sqlite),
                     records: None,
                     link: Some("3g".into()),
-                    data: None
+                    data: None,
+                    write: None
+                },
+                Run {
+                    suite: "dictionary".into(),
+                    backend: None,
+                    records: None,
+                    link: None,
+                    data: None,
+                    write: Some("/tmp/p.dict".into())
                 },
             ]
         );

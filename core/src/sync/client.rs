@@ -312,7 +312,7 @@ impl SyncClient {
             budget: self.budget,
         };
         Ok(Outgoing {
-            body: wire::encode(&request),
+            body: wire::encode_push(&request),
             pushed,
         })
     }

@@ -116,7 +116,8 @@ async fn a_compact_edit_is_stored_whole_and_a_forged_one_is_refused_with_nothing
         .unchanged(&before)
         .context("a forged compact change")?;
 
-    // The device pushes it compact: a smaller body, and the server stores
+    // The device pushes it compact, compressed with the push dictionary
+    // (flags 2): at most 100 bytes (issue #14), and the server stores
     // the very change (another tablet of the same worker receives it).
     let outgoing = device.client.prepare(&device.store)?;
     let whole = wire::encode(&SyncRequest {
@@ -127,6 +128,12 @@ async fn a_compact_edit_is_stored_whole_and_a_forged_one_is_refused_with_nothing
         }],
         budget: None,
     });
+    ensure!(
+        outgoing.body[3] == 2 && outgoing.body.len() <= 100,
+        "the push is framed with flags {} in {} bytes",
+        outgoing.body[3],
+        outgoing.body.len()
+    );
     ensure!(
         outgoing.body.len() + 50 <= whole.len(),
         "the compact push is {} bytes, the whole one {}",
