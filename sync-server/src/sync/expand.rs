@@ -15,7 +15,9 @@
 //! whole: this module only turns bytes into bytes.
 //!
 //! The stored documents read here are the ones the check reads next: it
-//! takes them from [`Preloaded`] instead of reading them again.
+//! takes them from [`Preloaded`] instead of reading them again, decoded
+//! once: the Automerge document decoded to rebuild a change is the one
+//! the check applies the push to.
 
 use std::collections::HashMap;
 
@@ -27,15 +29,29 @@ use crate::storage::{Storage, StorageError, StoredDoc};
 
 /// Stored documents read to rebuild compact changes, for the check to
 /// take instead of reading them again (first attempt only).
-pub(super) type Preloaded = HashMap<Uuid, StoredDoc>;
+pub(super) type Preloaded = HashMap<Uuid, Preload>;
 
-/// What the stored copy holds; nothing when there is none or it cannot be
-/// read (its changes then go whole, and the check says what is wrong with
-/// it).
-fn held(stored: Option<&StoredDoc>) -> Held {
-    stored
-        .and_then(|stored| AutoCommit::load(&stored.snapshot).ok())
-        .map(|mut am| am.get_changes(&[]).iter().collect())
+/// A stored document read for a push, and its snapshot decoded once a
+/// compact change needed it.
+pub(super) struct Preload {
+    pub(super) stored: StoredDoc,
+    pub(super) decoded: Option<AutoCommit>,
+}
+
+/// What the stored copy holds, decoding it (kept for the check); nothing
+/// when there is none or it cannot be read (its changes then go whole,
+/// and the check says what is wrong with it).
+fn held(preload: Option<&mut Preload>) -> Held {
+    let Some(preload) = preload else {
+        return Held::default();
+    };
+    if preload.decoded.is_none() {
+        preload.decoded = AutoCommit::load(&preload.stored.snapshot).ok();
+    }
+    preload
+        .decoded
+        .as_mut()
+        .map(|am| am.get_changes(&[]).iter().collect())
         .unwrap_or_default()
 }
 
@@ -53,7 +69,17 @@ pub(super) fn preload<'a>(
     if ids.is_empty() {
         return Ok(Preloaded::new());
     }
-    Ok(storage.load_docs(&ids)?.into_iter().collect())
+    Ok(storage
+        .load_docs(&ids)?
+        .into_iter()
+        .map(|(id, stored)| {
+            let preload = Preload {
+                stored,
+                decoded: None,
+            };
+            (id, preload)
+        })
+        .collect())
 }
 
 /// What each document's compact changes are rebuilt against, made on
@@ -69,7 +95,7 @@ impl Rebuild {
     /// rebuilt when compact, as sent otherwise.
     pub(super) fn whole(
         &mut self,
-        preloaded: &Preloaded,
+        preloaded: &mut Preloaded,
         doc: Uuid,
         own_actor: &[u8],
         user: &str,
@@ -81,15 +107,15 @@ impl Rebuild {
         let known = self
             .docs
             .entry(doc)
-            .or_insert_with(|| held(preloaded.get(&doc)));
+            .or_insert_with(|| held(preloaded.get_mut(&doc)));
         compact::expand(&bytes, own_actor, user, known)
     }
 
     /// Counts a parsed change of `doc` for the push's later changes.
-    pub(super) fn add(&mut self, preloaded: &Preloaded, doc: Uuid, change: &Change) {
+    pub(super) fn add(&mut self, preloaded: &mut Preloaded, doc: Uuid, change: &Change) {
         self.docs
             .entry(doc)
-            .or_insert_with(|| held(preloaded.get(&doc)))
+            .or_insert_with(|| held(preloaded.get_mut(&doc)))
             .add(change);
     }
 }

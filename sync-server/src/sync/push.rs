@@ -105,7 +105,7 @@ pub(super) fn store(
         return Ok(Pushed::default());
     }
     let mut preloaded = expand::preload(storage, push.iter().map(|e| (e.doc, &e.changes[..])))?;
-    let (batches, malformed) = parse(push, &preloaded, session);
+    let (batches, malformed) = parse(push, &mut preloaded, session);
     let mut scope = ScopeCheck::new(storage, scope_path);
     let mut server = ServerActor::new(storage, scope_path);
     for attempt in 0..MAX_ATTEMPTS {
@@ -190,7 +190,7 @@ pub(super) fn store(
 /// entries for one document are merged, in order.
 fn parse(
     push: Vec<DocChanges>,
-    preloaded: &expand::Preloaded,
+    preloaded: &mut expand::Preloaded,
     session: &Session,
 ) -> (Vec<Batch>, Vec<Rejection>) {
     let mut batches: Vec<Batch> = Vec::new();
@@ -381,16 +381,16 @@ impl Checker<'_, '_> {
         if let Some(refused) = state::change_sizes(changes.iter().map(|c| c.raw_bytes().len())) {
             return refuse(refused);
         }
-        let stored = match self.preloaded.remove(&doc_id) {
-            Some(stored) => Some(stored),
-            None => self.storage.load_doc(doc_id)?,
+        let (stored, decoded) = match self.preloaded.remove(&doc_id) {
+            Some(preload) => (Some(preload.stored), preload.decoded),
+            None => (self.storage.load_doc(doc_id)?, None),
         };
         if let Some(refused) = state::created_once(stored.is_some(), changes) {
             return refuse(refused);
         }
         let (mut am, before) = match &stored {
             None => (AutoCommit::new(), None),
-            Some(StoredDoc { snapshot, .. }) => match load_stored(snapshot) {
+            Some(StoredDoc { snapshot, .. }) => match load_stored(snapshot, decoded) {
                 Ok((am, record)) => (am, Some(record)),
                 Err(e) => {
                     tracing::error!(doc = %doc_id, error = %e, "a stored document cannot be read");
@@ -730,8 +730,16 @@ fn restore_all_but_log(old: &Incident, new: &mut Incident) -> bool {
     true
 }
 
-fn load_stored(snapshot: &[u8]) -> Result<(AutoCommit, AnyRecord), String> {
-    let am = AutoCommit::load(snapshot).map_err(|e| e.to_string())?;
+/// The stored document and its record, from `snapshot` unless it was
+/// decoded already (to rebuild a compact change).
+fn load_stored(
+    snapshot: &[u8],
+    decoded: Option<AutoCommit>,
+) -> Result<(AutoCommit, AnyRecord), String> {
+    let am = match decoded {
+        Some(am) => am,
+        None => AutoCommit::load(snapshot).map_err(|e| e.to_string())?,
+    };
     let mut doc = RecordDoc::from_automerge(am).map_err(|e| e.to_string())?;
     let record = doc.read_any().map_err(|e| e.to_string())?;
     // Take the document back out: the pushed changes are applied to it and
