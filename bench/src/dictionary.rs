@@ -51,25 +51,17 @@ pub fn run(write: Option<&Path>) -> Result<()> {
     let trained = zstd::dict::from_samples(&training, DICTIONARY_BYTES)
         .context("training the push dictionary")?;
     figure("push_dictionary_samples", training.len() as f64, "edits");
-    let plain: Vec<usize> = held_out
-        .iter()
-        .map(|cbor| wire::frame(cbor, None).len())
-        .collect();
-    figure("push_edit_body_bytes_p50_plain", median(plain), "bytes");
-    let committed: Vec<usize> = held_out
-        .iter()
-        .map(|cbor| wire::frame(cbor, Some(wire::push_dictionary())).len())
-        .collect();
-    figure("push_edit_body_bytes_p50", median(committed), "bytes");
-    let mut retrained = Vec::new();
-    for cbor in &held_out {
-        retrained.push(wire::frame(cbor, Some(&trained)).len());
+    for (name, dictionary) in [
+        ("push_edit_body_bytes_p50_plain", None),
+        ("push_edit_body_bytes_p50", Some(wire::push_dictionary())),
+        ("push_edit_body_bytes_p50_retrained", Some(&trained[..])),
+    ] {
+        let sizes = held_out
+            .iter()
+            .map(|cbor| wire::frame(cbor, dictionary).len())
+            .collect();
+        figure(name, median(sizes), "bytes");
     }
-    figure(
-        "push_edit_body_bytes_p50_retrained",
-        median(retrained),
-        "bytes",
-    );
     if let Some(path) = write {
         std::fs::write(path, &trained).with_context(|| format!("writing {}", path.display()))?;
         println!("wrote {} ({} bytes)", path.display(), trained.len());
@@ -84,7 +76,7 @@ fn median(mut sizes: Vec<usize>) -> f64 {
 
 /// `n` one-field edits of the records of a demo seeded `seed`, each as
 /// the CBOR of the sync request that pushes it compact.
-pub fn edits(seed: u64, n: usize) -> Result<Vec<Vec<u8>>> {
+fn edits(seed: u64, n: usize) -> Result<Vec<Vec<u8>>> {
     let cfg = DemoConfig::with_total_records(seed, RECORDS);
     let demo = generate(&cfg);
     let records: Vec<(AnyRecord, Json)> = demo

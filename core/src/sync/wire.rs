@@ -624,8 +624,9 @@ pub fn cbor<T: Serialize>(message: &T) -> Vec<u8> {
 /// Frames `cbor`: header, then the CBOR as it is or compressed, whichever
 /// is smaller; up to 16 KiB of CBOR with `dictionary` (the push
 /// dictionary, or one being measured against it), compressed with it
-/// (flags 2), else plain zstd (flags 1). The frame declares its content size, as [`decode_within`]
-/// requires, and not the dictionary's id: the protocol version names it.
+/// (flags 2), else plain zstd (flags 1). The frame declares its content
+/// size, as [`decode_within`] requires, and not the dictionary's id: the
+/// protocol version names it.
 pub fn frame(cbor: &[u8], dictionary: Option<&[u8]>) -> Vec<u8> {
     let mut out = Vec::with_capacity(cbor.len() + 4);
     out.extend_from_slice(&MAGIC);
