@@ -22,7 +22,8 @@
 //! them. [`DASHBOARD_FACTS`]: the facts the dashboard counts (visit
 //! cycles and times, patrols and the cells they cover) were added to the
 //! rows later; a server with documents older than them rebuilds its rows
-//! once.
+//! once. [`VISIT_CYCLES`]: each household's visit cycle, kept beside the
+//! rows later still, is made from the rows once.
 //!
 //! **Incident parties** ([`split_incident_parties`]): an incident's parties
 //! moved from the incident to their own linked record
@@ -64,6 +65,10 @@ pub const DASHBOARD_FACTS: &str = "20261206010000_dashboard_facts";
 /// The name the rebuild that fills the ledger records (each record as
 /// JSON beside its projection row) is recorded under.
 pub const LEDGER_RECORDS: &str = "20261206090000_ledger_records";
+
+/// The name the first fill of the households' visit cycles (table
+/// `visit_cycles`, made from the projection rows) is recorded under.
+pub const VISIT_CYCLES: &str = "20261206210000_visit_cycles";
 
 /// How often one document is retried after losing a race.
 const MAX_ATTEMPTS: usize = 5;
@@ -128,7 +133,20 @@ pub fn run(storage: &dyn Storage) -> Result<(), MigrateError> {
         // again (a new server has none to redo, a rebuild above wrote
         // them).
         let written = storage.projection_count()? > 0;
-        rebuild_once(storage, LEDGER_RECORDS, written && !rebuilt)?;
+        rebuilt |= rebuild_once(storage, LEDGER_RECORDS, written && !rebuilt)?;
+    }
+    if !storage.data_migration_done(VISIT_CYCLES)? {
+        // Rows written before the table have no cycles beside them: a
+        // rebuild above kept them already, a new server has none.
+        let started = std::time::Instant::now();
+        if !rebuilt && storage.projection_count()? > 0 {
+            storage.refill_visit_cycles()?;
+        }
+        storage.mark_data_migration(VISIT_CYCLES, jiff::Timestamp::now().as_millisecond())?;
+        tracing::info!(
+            secs = started.elapsed().as_secs_f64(),
+            "data migration {VISIT_CYCLES}: households' visit cycles filled"
+        );
     }
     if !storage.data_migration_done(INCIDENT_PARTIES)? {
         let started = std::time::Instant::now();
@@ -557,6 +575,42 @@ mod tests {
         assert_eq!(storage.all_projections().unwrap(), kept);
         assert_eq!(storage.ledger_records(&ids).unwrap().len(), ids.len());
         assert!(storage.data_migration_done(LEDGER_RECORDS).unwrap());
+    }
+
+    #[test]
+    fn households_older_than_their_visit_cycles_are_given_them_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path()).unwrap();
+        let demo = generate(&DemoConfig::with_total_records(3, 400));
+        crate::admin::load_demo(&storage, &demo, "gridwork-demo").unwrap();
+        let cal = WorkCalendar::bundled();
+        let check = || crate::storage::projections::check(&storage, &cal).unwrap();
+        assert_eq!(check(), Vec::<Uuid>::new());
+        // Rows as a server before the table wrote them: no cycles beside.
+        let db = rusqlite::Connection::open(dir.path().join("gridwork.sqlite")).unwrap();
+        let count = || -> usize {
+            let n: i64 = db
+                .query_row("SELECT COUNT(*) FROM visit_cycles", [], |r| r.get(0))
+                .unwrap();
+            n as usize
+        };
+        let kept = count();
+        assert!(kept > 0, "the demo's households have cycles");
+        db.execute("DELETE FROM visit_cycles", []).unwrap();
+        db.execute(
+            "DELETE FROM data_migrations WHERE name = ?1",
+            [VISIT_CYCLES],
+        )
+        .unwrap();
+        assert_eq!(
+            check().len(),
+            kept,
+            "each household found without its cycle"
+        );
+        run(&storage).unwrap();
+        assert_eq!(count(), kept);
+        assert_eq!(check(), Vec::<Uuid>::new());
+        assert!(storage.data_migration_done(VISIT_CYCLES).unwrap());
     }
 
     #[test]

@@ -94,6 +94,7 @@ on_both_backends!(
     projections_are_kept_at_push_time_and_listed_with_every_filter,
     the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost,
     the_dashboard_in_sql_is_the_dashboard_of_the_documents,
+    visit_cycles_follow_every_write_of_a_household_resident_or_visit,
     login_limits_are_read_and_written_as_one_step,
 );
 
@@ -1153,10 +1154,10 @@ fn the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost(b: &Back
 /// it was SQL (`console::dashboard`'s definitions, record by record), kept
 /// here as what the SQL is held to.
 mod decoded {
-    use std::collections::{BTreeMap, HashMap, HashSet};
+    use std::collections::{BTreeMap, HashMap};
 
     use gridwork_core::geo::{CoveredCells, boundary_of, covered_cells, patrol_metrics};
-    use gridwork_core::model::{AnyRecord, VisitTargetKind};
+    use gridwork_core::model::{AnyRecord, RecordKind, VisitTargetKind};
     use gridwork_core::workflow::{Level, Satisfaction, Status};
     use uuid::Uuid;
 
@@ -1166,7 +1167,8 @@ mod decoded {
 
     const DAY_MS: i64 = 86_400_000;
 
-    /// Households with a cycle, and whether visited within it.
+    /// Households with a cycle, and whether visited within it. Only
+    /// residents and visits filed in the household's grid count.
     pub fn cycles(entries: &[(Entry, Flags)], at_ms: i64) -> HashMap<Uuid, bool> {
         let live = || {
             entries
@@ -1174,11 +1176,17 @@ mod decoded {
                 .map(|(e, _)| e)
                 .filter(|e| !e.summary.deleted)
         };
+        let grid_of: HashMap<Uuid, &str> = live()
+            .filter(|e| e.summary.kind == RecordKind::Household)
+            .map(|e| (e.summary.id, e.summary.grid.as_str()))
+            .collect();
+        let in_grid = |h: Uuid, e: &Entry| grid_of.get(&h) == Some(&e.summary.grid.as_str());
         let mut cycle: HashMap<Uuid, u32> = HashMap::new();
         let mut household_of: HashMap<Uuid, Uuid> = HashMap::new();
         for e in live() {
             if let AnyRecord::Resident(r) = &e.record
                 && let Some(h) = r.household_id
+                && in_grid(h, e)
             {
                 household_of.insert(r.meta.id, h);
                 if let Some(days) = r.care_tags.iter().map(|t| t.visit_cycle_days).min() {
@@ -1192,11 +1200,9 @@ mod decoded {
             let l = last.entry(h).or_insert(t);
             *l = (*l).max(t);
         };
-        let mut households = HashSet::new();
         for e in live() {
             match &e.record {
                 AnyRecord::Household(h) => {
-                    households.insert(h.meta.id);
                     if let Some(t) = h.last_visit_at {
                         seen(h.meta.id, t);
                     }
@@ -1207,7 +1213,7 @@ mod decoded {
                         VisitTargetKind::Resident => household_of.get(&v.target.id).copied(),
                         VisitTargetKind::Incident => None,
                     };
-                    if let Some(h) = h {
+                    if let Some(h) = h.filter(|h| in_grid(*h, e)) {
                         seen(h, v.visited_at);
                     }
                 }
@@ -1216,7 +1222,6 @@ mod decoded {
         }
         cycle
             .into_iter()
-            .filter(|(h, _)| households.contains(h))
             .map(|(h, days)| {
                 let within = last
                     .get(&h)
@@ -1467,6 +1472,133 @@ fn decoded_entries(
             Some((entry, flags))
         })
         .collect()
+}
+
+/// Each household's visit cycle (`visit_cycles`) follows every write of a
+/// household, resident or visit row, in the write's transaction: a cycle
+/// that shortens, visits made and deleted, a resident moved to another
+/// household, rows filed in another grid, a resident deleted, a rebuild's
+/// replace; a refill makes lost rows again. After every step the kept
+/// rows are the ones the projection rows make, and the dashboard counts
+/// what the step says.
+fn visit_cycles_follow_every_write_of_a_household_resident_or_visit(b: &Backend) {
+    const DAY_MS: i64 = 86_400_000;
+    let s = b.storage.as_ref();
+    let grids = grids(s);
+    let (g1, g2) = (grids[0].code.as_str(), grids[1].code.as_str());
+    let at = 400 * DAY_MS;
+    let filter = ListFilter {
+        scope_path: path_of(s, &s.all_grids().unwrap()[0].code),
+        kinds: RecordKind::ALL.to_vec(),
+        live: true,
+        statuses: None,
+        dispatched_to: None,
+        from_lost_device: false,
+        window: DeadlineWindow::on(jiff::civil::date(2026, 12, 1), &WorkCalendar::bundled()),
+        figure: None,
+        at_ms: at,
+    };
+    // The households whose kept row is not the one the rows make.
+    let stale = || {
+        s.read_rows(&[projections::cycles_check_statement()])
+            .unwrap()
+            .concat()
+    };
+    // Per grid: households with a cycle, and those visited within it.
+    let counted = |step: &str| -> Vec<(String, u64, u64)> {
+        assert_eq!(stale(), Vec::<Vec<projections::Val>>::new(), "{step}");
+        let mut got: Vec<_> = projections::dashboard_rows(s, &filter)
+            .unwrap()
+            .cycles
+            .into_iter()
+            .map(|c| (c.grid, c.with_cycle, c.visited))
+            .collect();
+        got.sort();
+        got
+    };
+    let row = |id: Uuid, kind, grid: &str, parent: Option<Uuid>| ProjectionRow {
+        kind,
+        parent_id: parent,
+        ..bare_row(id, grid)
+    };
+    let put = |row: &ProjectionRow| {
+        s.put_projections(&[StoredProjection {
+            row: row.clone(),
+            updated_at: 1,
+        }])
+        .unwrap();
+    };
+    let in_g1 = |n, visited| vec![(g1.to_string(), n, visited)];
+    let ids = [(); 8].map(|_| Uuid::now_v7());
+    // Their documents (opaque: the rows below say what they are).
+    for (n, id) in ids.iter().enumerate() {
+        s.commit_push(&new_doc("d1", g1, *id, 0, n as u8)).unwrap();
+    }
+    let [h, h2, r, r2, r3, v1, v2, v3] = ids;
+    use RecordKind::{Household, Resident, Visit};
+
+    put(&row(h, Household, g1, None));
+    assert_eq!(counted("a household alone"), vec![]);
+    let mut resident = row(r, Resident, g1, Some(h));
+    resident.cycle_days = Some(30);
+    put(&resident);
+    assert_eq!(counted("a resident with a cycle"), in_g1(1, 0));
+    let mut visit = row(v1, Visit, g1, Some(r));
+    visit.visit_at = Some(at - 5 * DAY_MS);
+    put(&visit);
+    assert_eq!(counted("visited 5 days ago"), in_g1(1, 1));
+    let mut shorter = row(r2, Resident, g1, Some(h));
+    shorter.cycle_days = Some(3);
+    put(&shorter);
+    assert_eq!(counted("a cycle of 3 days"), in_g1(1, 0));
+    let mut direct = row(v2, Visit, g1, Some(h));
+    direct.visit_at = Some(at - DAY_MS);
+    put(&direct);
+    assert_eq!(counted("the household visited yesterday"), in_g1(1, 1));
+    direct.deleted = true;
+    put(&direct);
+    assert_eq!(counted("that visit deleted"), in_g1(1, 0));
+    put(&row(h2, Household, g1, None));
+    shorter.parent_id = Some(h2);
+    put(&shorter);
+    assert_eq!(counted("the 3-day resident moved"), in_g1(2, 1));
+    // Filed in another grid: neither a cycle nor a visit of the household.
+    let mut elsewhere = row(r3, Resident, g2, Some(h2));
+    elsewhere.cycle_days = Some(1);
+    put(&elsewhere);
+    let mut there = row(v3, Visit, g2, Some(h2));
+    there.visit_at = Some(at);
+    put(&there);
+    assert_eq!(counted("rows of another grid"), in_g1(2, 1));
+    resident.deleted = true;
+    put(&resident);
+    assert_eq!(counted("the 30-day resident deleted"), in_g1(1, 0));
+
+    // A rebuild's replace: the 30-day resident back, the 3-day one gone.
+    resident.deleted = false;
+    let rows: Vec<StoredProjection> = [
+        row(h, Household, g1, None),
+        row(h2, Household, g1, None),
+        resident.clone(),
+        elsewhere,
+        visit,
+        direct,
+        there,
+    ]
+    .into_iter()
+    .map(|row| StoredProjection { row, updated_at: 1 })
+    .collect();
+    s.replace_projections(IdRange::ALL, &rows).unwrap();
+    assert_eq!(counted("replaced"), in_g1(1, 1));
+
+    // Rows lost are found by the check and made again by a refill.
+    (b.raw)("DELETE FROM visit_cycles").unwrap();
+    assert_eq!(
+        stale(),
+        vec![vec![projections::Val::Bytes(h.as_bytes().to_vec())]]
+    );
+    s.refill_visit_cycles().unwrap();
+    assert_eq!(counted("refilled"), in_g1(1, 1));
 }
 
 fn the_dashboard_in_sql_is_the_dashboard_of_the_documents(b: &Backend) {

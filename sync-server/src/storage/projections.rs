@@ -31,7 +31,11 @@
 //! row at push time: a resident's visit cycle and a household's or visit's
 //! time (`cycle_days`, `visit_at`), a patrol's worker, times and the cells
 //! of its grid its track covers ([`PatrolRow`], laid on the grid's boundary
-//! through [`Boundaries`]: the track itself, [S], is not copied).
+//! through [`Boundaries`]: the track itself, [S], is not copied). What
+//! one row cannot say, a household's visit cycle (its residents' shortest
+//! cycle, its latest visit), is kept in `visit_cycles` by every write of a
+//! household, resident or visit row, in the write's transaction
+//! ([`cycles_of`]).
 //!
 //! **Ledgers.** A ledger page or an export shows each listed record's
 //! cells, masked for the reader (`console::ledger`, the one place of that
@@ -503,6 +507,9 @@ pub trait Projections {
         range: IdRange,
         rows: &[StoredProjection],
     ) -> Result<(), StorageError>;
+    /// Makes every household's visit cycle again from the stored rows
+    /// ([`refill_statements`]), in one transaction.
+    fn refill_visit_cycles(&self) -> Result<(), StorageError>;
     /// The rows of each of `statements` (this module's, read-only), all
     /// read in one snapshot.
     fn read_rows(&self, statements: &[Statement]) -> Result<Vec<Vec<Vec<Val>>>, StorageError>;
@@ -594,8 +601,9 @@ pub fn relay_patrols(storage: &dyn Storage, cal: &WorkCalendar) -> Result<usize,
 }
 
 /// The ids of the records whose stored row differs from the row their
-/// document gives (missing, extra or changed), in id order: what a
-/// rebuild would change.
+/// document gives (missing, extra or changed), and of the households
+/// whose visit cycle differs from the one the rows make, in id order:
+/// what a rebuild would change.
 pub fn check(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Vec<Uuid>, StorageError> {
     check_paged(storage, cal, DOCS_PER_PAGE)
 }
@@ -606,7 +614,7 @@ pub(crate) fn check_paged(
     cal: &WorkCalendar,
     page: usize,
 ) -> Result<Vec<Uuid>, StorageError> {
-    let mut differ = Vec::new();
+    let mut differ = BTreeSet::new();
     walk(storage, cal, page, |range, made, _| {
         let stored = storage.projection_range(range)?;
         let stored: BTreeMap<Uuid, &StoredProjection> =
@@ -617,7 +625,16 @@ pub(crate) fn check_paged(
         differ.extend(ids.into_iter().filter(|id| stored.get(id) != made.get(id)));
         Ok(())
     })?;
-    Ok(differ)
+    // And the households whose visit cycle is not what those rows make.
+    for row in storage.read_rows(&[cycles_check_statement()])?.concat() {
+        let id = row
+            .first()
+            .and_then(Val::bytes)
+            .and_then(|b| Uuid::from_slice(b).ok())
+            .ok_or_else(|| StorageError::Corrupt("a visit cycle's id".into()))?;
+        differ.insert(id);
+    }
+    Ok(differ.into_iter().collect())
 }
 
 /// Walks every stored document in id order, `page` at a time: for each
@@ -808,6 +825,7 @@ pub(super) const LEDGER_RECORDS_ANY: &str =
 /// (a [`Projections::replace_projections`]).
 pub(super) fn delete_statements(range: IdRange) -> Vec<Statement> {
     [
+        "visit_cycles",
         "ledger_records",
         "incident_projections",
         "patrol_projections",
@@ -821,6 +839,199 @@ pub(super) fn delete_statements(range: IdRange) -> Vec<Statement> {
         st
     })
     .collect()
+}
+
+// Visit cycles. The dashboard counts the households with a visit cycle
+// and those visited within it, per grid; computed from every resident and
+// visit at each read, that was most of a district dashboard's time. So
+// each household with a cycle has a row in `visit_cycles`, kept by every
+// write of a household, resident or visit row in its transaction: the
+// write names the households it may change ([`cycle_anchors`]), and each
+// one's row is made again from the projection rows ([`cycle_statements`]).
+// The rule is [`cycles_of`], once: the writes, [`refill_statements`] and
+// [`check`] all use it.
+
+/// The kinds a household's visit cycle is made of.
+const CYCLE_KINDS: [RecordKind; 3] = [
+    RecordKind::Household,
+    RecordKind::Resident,
+    RecordKind::Visit,
+];
+
+/// The visit cycle of each household `households` (a condition over `hh`)
+/// selects, as `visit_cycles` keeps it: its grid, the cycle (the shortest
+/// of its residents' `cycle_days`) and when it was last seen (its own
+/// `visit_at` or a visit to it or to one of its residents, the latest).
+/// Only what is filed in the household's grid counts, so a reader who may
+/// see the household is told nothing from another grid. Deleted rows do
+/// not count; a household without a cycle has no row.
+fn cycles_of(households: &str) -> String {
+    let live = |a: &str| format!("NOT {a}.deleted AND {a}.grid = hh.grid");
+    let (r, v) = (live("r"), live("v"));
+    format!(
+        "SELECT x.id, x.grid, x.days, x.seen_at FROM (
+            SELECT hh.id AS id, hh.grid AS grid,
+                (SELECT MIN(r.cycle_days) FROM projections r
+                  WHERE r.kind = 'resident' AND r.parent_id = hh.id AND {r}) AS days,
+                (SELECT MAX(s.t) FROM (
+                    SELECT hh.visit_at AS t
+                    UNION ALL
+                    SELECT v.visit_at FROM projections v
+                     WHERE v.kind = 'visit' AND v.parent_id = hh.id AND {v}
+                    UNION ALL
+                    SELECT v.visit_at FROM projections r JOIN projections v ON v.parent_id = r.id
+                     WHERE r.kind = 'resident' AND r.parent_id = hh.id AND {r}
+                       AND v.kind = 'visit' AND {v}
+                ) s) AS seen_at
+              FROM projections hh
+             WHERE hh.kind = 'household' AND NOT hh.deleted AND {households}
+         ) x WHERE x.days IS NOT NULL"
+    )
+}
+
+/// What keeps the visit cycles needs of a backend's connection, inside
+/// the transaction of a write.
+pub(super) trait CycleWriter {
+    /// The ids and parents (non-null) the rows of `st` hold.
+    fn ids(&mut self, st: &Statement) -> Result<BTreeSet<Uuid>, StorageError>;
+    /// Runs `st`.
+    fn run(&mut self, st: &Statement) -> Result<(), StorageError>;
+}
+
+/// Stores a record's row with `put_row`, and makes the visit cycles of the
+/// households it may change again: those its new and its replaced row
+/// name ([`cycle_anchors`]).
+pub(super) fn put_keeping_cycles<W: CycleWriter>(
+    w: &mut W,
+    row: &ProjectionRow,
+    put_row: impl FnOnce(&mut W) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let mut anchors = BTreeSet::new();
+    if cycle_anchors(row).next().is_some() {
+        let mut st = Statement::default();
+        let cond = format!("id = {}", st.bind(Arg::Id(row.id)));
+        anchors = w.ids(&anchors_where(st, &cond))?;
+        anchors.extend(cycle_anchors(row));
+    }
+    put_row(w)?;
+    keep_cycles(w, &anchors)
+}
+
+/// Replaces the rows in `range` with `rows` ([`delete_statements`], then
+/// `put_row` each), and makes the visit cycles of the households the
+/// rows dropped and stored name again.
+pub(super) fn replace_keeping_cycles<W: CycleWriter>(
+    w: &mut W,
+    range: IdRange,
+    rows: &[StoredProjection],
+    mut put_row: impl FnMut(&mut W, &StoredProjection) -> Result<(), StorageError>,
+) -> Result<(), StorageError> {
+    let mut st = Statement::default();
+    let cond = range.condition(&mut st, "id");
+    let mut anchors = w.ids(&anchors_where(st, &cond))?;
+    for delete in delete_statements(range) {
+        w.run(&delete)?;
+    }
+    for r in rows {
+        put_row(w, r)?;
+        anchors.extend(cycle_anchors(&r.row));
+    }
+    keep_cycles(w, &anchors)
+}
+
+/// Makes every household's visit cycle again ([`refill_statements`]).
+pub(super) fn refill_cycles(w: &mut impl CycleWriter) -> Result<(), StorageError> {
+    for st in refill_statements() {
+        w.run(&st)?;
+    }
+    Ok(())
+}
+
+/// The ids a write of `row` anchors ([`cycle_statements`]): its own and
+/// its parent's, when it is of a kind a visit cycle is made of. A write
+/// anchors the ids its replaced row named too.
+fn cycle_anchors(row: &ProjectionRow) -> impl Iterator<Item = Uuid> + use<> {
+    let of = CYCLE_KINDS.contains(&row.kind);
+    [Some(row.id), row.parent_id]
+        .into_iter()
+        .flatten()
+        .filter(move |_| of)
+}
+
+/// The stored rows `cond` selects (over `id`, its parameters bound in
+/// `st`) that a visit cycle is made of: their ids and parents, the
+/// anchors of a write that replaces them (read before it).
+fn anchors_where(mut st: Statement, cond: &str) -> Statement {
+    st.sql = format!(
+        "SELECT id, parent_id FROM projections WHERE {cond} AND kind IN ({})",
+        kind_list(&CYCLE_KINDS)
+    );
+    st
+}
+
+/// Makes the visit cycles of the households `anchors` name again.
+fn keep_cycles(w: &mut impl CycleWriter, anchors: &BTreeSet<Uuid>) -> Result<(), StorageError> {
+    for anchor in anchors {
+        for st in cycle_statements(*anchor) {
+            w.run(&st)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the `visit_cycles` row of the household `anchor` names again: the
+/// anchor itself when it is a household, its household when it is a
+/// resident (a visit names none: its parent is anchored too). Run after
+/// the write, in its transaction.
+fn cycle_statements(anchor: Uuid) -> [Statement; 2] {
+    let households = "(?1, (SELECT a.parent_id FROM projections a
+                             WHERE a.id = ?1 AND a.kind = 'resident'))";
+    [
+        Statement {
+            sql: format!("DELETE FROM visit_cycles WHERE id IN {households}"),
+            args: vec![Arg::Id(anchor)],
+        },
+        Statement {
+            sql: format!(
+                "INSERT INTO visit_cycles (id, grid, days, seen_at) {}",
+                cycles_of(&format!("hh.id IN {households}"))
+            ),
+            args: vec![Arg::Id(anchor)],
+        },
+    ]
+}
+
+/// Makes every `visit_cycles` row again from the projection rows (a
+/// server whose rows predate the table).
+fn refill_statements() -> [Statement; 2] {
+    [
+        Statement {
+            sql: "DELETE FROM visit_cycles".into(),
+            args: vec![],
+        },
+        Statement {
+            sql: format!(
+                "INSERT INTO visit_cycles (id, grid, days, seen_at) {}",
+                cycles_of("TRUE")
+            ),
+            args: vec![],
+        },
+    ]
+}
+
+/// The households whose `visit_cycles` row differs from the one the
+/// projection rows make (missing, extra or changed).
+pub(super) fn cycles_check_statement() -> Statement {
+    let fresh = cycles_of("TRUE");
+    let kept = "SELECT c.id, c.grid, c.days, c.seen_at FROM visit_cycles c";
+    Statement {
+        sql: format!(
+            "SELECT d.id FROM ({fresh} EXCEPT {kept}) d
+             UNION
+             SELECT d.id FROM ({kept} EXCEPT {fresh}) d"
+        ),
+        args: vec![],
+    }
 }
 
 /// `kinds` as a SQL list of quoted names (the names are core's own, never
@@ -999,57 +1210,26 @@ pub(super) fn figure_condition(st: &mut Statement, filter: &ListFilter, figure: 
 const DAY_MS: i64 = 86_400_000;
 
 /// The households of `filter`'s scope with a visit cycle: `h` the
-/// household, `grid` its grid, `within` 1 when its latest visit (its own
-/// `last_visit_at`, or a visit to it or to one of its residents) is no
-/// older than the cycle at `filter.at_ms`, else 0. The cycle is the
-/// shortest of its residents' (`cycle_days`). Only what the reader may
-/// see counts: a reader narrowed to incidents dispatched to them
-/// (`dispatched_to`) sees no household, resident or visit.
+/// household, `grid` its grid, `within` 1 when its latest visit is no
+/// older than its cycle at `filter.at_ms`, else 0 (the cycle and the
+/// visit as [`cycles_of`] keeps them). A reader narrowed to incidents
+/// dispatched to them (`dispatched_to`) sees no household, resident or
+/// visit.
 fn cycles_statement(st: &mut Statement, filter: &ListFilter) -> String {
     let (lo, hi) = crate::grids::subtree_range(&filter.scope_path);
     let (lo, hi) = (st.text(&lo), st.text(&hi));
     let at = st.bind(Arg::Int(filter.at_ms));
     let seen = if filter.dispatched_to.is_some() {
-        "FALSE".to_string()
+        "FALSE"
     } else {
-        "TRUE".to_string()
+        "TRUE"
     };
-    let vis = |a: &str| {
-        format!(
-            "({seen} AND NOT {a}.deleted
-              AND {a}.grid IN (SELECT code FROM grids WHERE path >= {lo} AND path < {hi}))"
-        )
-    };
-    let (r, hh, hv, v, r2, v2) = (
-        vis("r"),
-        vis("hh"),
-        vis("hv"),
-        vis("v"),
-        vis("r2"),
-        vis("v2"),
-    );
     format!(
-        "SELECT hh.id AS h, hh.grid AS grid,
-            CASE WHEN MAX(s.t) <= {at} AND {at} - MAX(s.t) <= c.days * {DAY_MS}
+        "SELECT c.id AS h, c.grid AS grid,
+            CASE WHEN c.seen_at <= {at} AND {at} - c.seen_at <= c.days * {DAY_MS}
                  THEN 1 ELSE 0 END AS within
-         FROM projections hh
-         JOIN (SELECT r.parent_id AS h, MIN(r.cycle_days) AS days FROM projections r
-               WHERE r.kind = 'resident' AND r.cycle_days IS NOT NULL AND {r}
-               GROUP BY r.parent_id) c ON c.h = hh.id
-         LEFT JOIN (
-            SELECT hv.id AS h, hv.visit_at AS t FROM projections hv
-             WHERE hv.kind = 'household' AND hv.visit_at IS NOT NULL AND {hv}
-            UNION ALL
-            SELECT v.parent_id AS h, v.visit_at AS t FROM projections v
-             WHERE v.kind = 'visit' AND v.visit_at IS NOT NULL AND {v}
-            UNION ALL
-            SELECT r2.parent_id AS h, v2.visit_at AS t
-              FROM projections v2 JOIN projections r2 ON r2.id = v2.parent_id
-             WHERE v2.kind = 'visit' AND v2.visit_at IS NOT NULL AND {v2}
-               AND r2.kind = 'resident' AND r2.parent_id IS NOT NULL AND {r2}
-         ) s ON s.h = hh.id
-         WHERE hh.kind = 'household' AND {hh}
-         GROUP BY hh.id, hh.grid, c.days"
+         FROM visit_cycles c
+         WHERE {seen} AND c.grid IN (SELECT code FROM grids WHERE path >= {lo} AND path < {hi})"
     )
 }
 

@@ -80,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206140000_list_pages",
         include_str!("migrations/20261206140000_list_pages.sql"),
     ),
+    (
+        "20261206210000_visit_cycles",
+        include_str!("migrations/20261206210000_visit_cycles.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {

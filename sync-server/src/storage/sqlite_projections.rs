@@ -2,24 +2,55 @@
 //! [`super::projections`] for what the rows are, when they are written,
 //! and the statements, which this file only runs).
 
+use std::collections::BTreeSet;
+
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use uuid::Uuid;
 
 use super::StorageError;
 use super::projections::{
-    self, Arg, ColumnValues, Columns, IdRange, ListFilter, ListPage, ProjectionRow, Projections,
-    Statement, StoredProjection, Val,
+    self, Arg, ColumnValues, Columns, CycleWriter, IdRange, ListFilter, ListPage, ProjectionRow,
+    Projections, Statement, StoredProjection, Val,
 };
 use super::sqlite::SqliteStorage;
 
 /// Stores (inserting or replacing) a record's rows, last changed at
-/// `updated_at`. Called inside the transaction that stores the document.
+/// `updated_at`, and keeps the visit cycles they change. Called inside
+/// the transaction that stores the document.
 pub(super) fn put(
     conn: &Connection,
     row: &ProjectionRow,
     updated_at: i64,
 ) -> Result<(), StorageError> {
+    projections::put_keeping_cycles(&mut Writer(conn), row, |w| put_row(w.0, row, updated_at))
+}
+
+/// A connection as [`projections`] keeps visit cycles with it.
+struct Writer<'a>(&'a Connection);
+
+impl CycleWriter for Writer<'_> {
+    fn ids(&mut self, st: &Statement) -> Result<BTreeSet<Uuid>, StorageError> {
+        let mut stmt = self.0.prepare_cached(&st.sql)?;
+        let mut rows = stmt.query(params_from_iter(args(st)))?;
+        let mut out = BTreeSet::new();
+        while let Some(r) = rows.next()? {
+            out.extend(r.id(0)?);
+            out.extend(r.id(1)?);
+        }
+        Ok(out)
+    }
+
+    fn run(&mut self, st: &Statement) -> Result<(), StorageError> {
+        self.0
+            .prepare_cached(&st.sql)?
+            .execute(params_from_iter(args(st)))?;
+        Ok(())
+    }
+}
+
+/// Stores a record's rows, leaving the visit cycles to the caller.
+fn put_row(conn: &Connection, row: &ProjectionRow, updated_at: i64) -> Result<(), StorageError> {
     let c = Columns::of(row, updated_at);
     let id = &c.id.as_bytes()[..];
     conn.prepare_cached(projections::UPSERT)?.execute(params![
@@ -252,12 +283,17 @@ impl Projections for SqliteStorage {
     ) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for delete in projections::delete_statements(range) {
-            tx.execute(&delete.sql, params_from_iter(args(&delete)))?;
-        }
-        for r in rows {
-            put(&tx, &r.row, r.updated_at)?;
-        }
+        projections::replace_keeping_cycles(&mut Writer(&tx), range, rows, |w, r| {
+            put_row(w.0, &r.row, r.updated_at)
+        })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn refill_visit_cycles(&self) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        projections::refill_cycles(&mut Writer(&tx))?;
         tx.commit()?;
         Ok(())
     }

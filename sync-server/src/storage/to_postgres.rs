@@ -56,6 +56,7 @@ const TABLES: &[(&str, &str)] = &[
     ("incident_projections", "id"),
     ("patrol_projections", "id"),
     ("ledger_records", "id"),
+    ("visit_cycles", "id"),
 ];
 
 /// Tables that are not copied row by row: the counters are merged (the

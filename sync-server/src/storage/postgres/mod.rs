@@ -93,6 +93,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206140000_list_pages",
         include_str!("../migrations/postgres/20261206140000_list_pages.sql"),
     ),
+    (
+        "20261206210000_visit_cycles",
+        include_str!("../migrations/postgres/20261206210000_visit_cycles.sql"),
+    ),
 ];
 
 /// Any number, the same in every process: who holds it migrates.

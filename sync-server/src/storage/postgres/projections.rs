@@ -3,14 +3,16 @@
 //! rows read back. Types differ from SQLite's (UUID, BOOLEAN, DOUBLE
 //! PRECISION), values do not.
 
+use std::collections::BTreeSet;
+
 use gridwork_core::model::RecordKind;
 use postgres::types::ToSql;
 use postgres::{GenericClient, Row};
 
 use super::super::StorageError;
 use super::super::projections::{
-    self, Arg, ColumnValues, Columns, IdRange, ListFilter, ListPage, ProjectionRow, Projections,
-    Statement, StoredProjection, Val,
+    self, Arg, ColumnValues, Columns, CycleWriter, IdRange, ListFilter, ListPage, ProjectionRow,
+    Projections, Statement, StoredProjection, Val,
 };
 use super::PgStorage;
 
@@ -19,8 +21,37 @@ fn sql(text: &str) -> String {
 }
 
 /// Stores (inserting or replacing) a record's rows, last changed at
-/// `updated_at`. Called inside the transaction that stores the document.
+/// `updated_at`, and keeps the visit cycles they change. Called inside
+/// the transaction that stores the document.
 pub(super) fn put(
+    conn: &mut impl GenericClient,
+    row: &ProjectionRow,
+    updated_at: i64,
+) -> Result<(), StorageError> {
+    projections::put_keeping_cycles(&mut Writer(conn), row, |w| put_row(w.0, row, updated_at))
+}
+
+/// A connection as [`projections`] keeps visit cycles with it.
+struct Writer<'a, C>(&'a mut C);
+
+impl<C: GenericClient> CycleWriter for Writer<'_, C> {
+    fn ids(&mut self, st: &Statement) -> Result<BTreeSet<uuid::Uuid>, StorageError> {
+        let mut out = BTreeSet::new();
+        for r in query(self.0, st)? {
+            out.extend(r.id(0)?);
+            out.extend(r.id(1)?);
+        }
+        Ok(out)
+    }
+
+    fn run(&mut self, st: &Statement) -> Result<(), StorageError> {
+        execute(self.0, st)?;
+        Ok(())
+    }
+}
+
+/// Stores a record's rows, leaving the visit cycles to the caller.
+fn put_row(
     conn: &mut impl GenericClient,
     row: &ProjectionRow,
     updated_at: i64,
@@ -297,12 +328,17 @@ impl Projections for PgStorage {
     ) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
-        for delete in projections::delete_statements(range) {
-            execute(&mut tx, &delete)?;
-        }
-        for r in rows {
-            put(&mut tx, &r.row, r.updated_at)?;
-        }
+        projections::replace_keeping_cycles(&mut Writer(&mut tx), range, rows, |w, r| {
+            put_row(w.0, &r.row, r.updated_at)
+        })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn refill_visit_cycles(&self) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        projections::refill_cycles(&mut Writer(&mut tx))?;
         tx.commit()?;
         Ok(())
     }
