@@ -508,7 +508,7 @@ pub trait Projections {
         rows: &[StoredProjection],
     ) -> Result<(), StorageError>;
     /// Makes every household's visit cycle again from the stored rows
-    /// ([`refill_statements`]), in one transaction.
+    /// ([`remake_statements`]), in one transaction.
     fn refill_visit_cycles(&self) -> Result<(), StorageError>;
     /// The rows of each of `statements` (this module's, read-only), all
     /// read in one snapshot.
@@ -847,9 +847,9 @@ pub(super) fn delete_statements(range: IdRange) -> Vec<Statement> {
 // each household with a cycle has a row in `visit_cycles`, kept by every
 // write of a household, resident or visit row in its transaction: the
 // write names the households it may change ([`cycle_anchors`]), and each
-// one's row is made again from the projection rows ([`cycle_statements`]).
-// The rule is [`cycles_of`], once: the writes, [`refill_statements`] and
-// [`check`] all use it.
+// one's row is made again from the projection rows ([`remake_statements`]).
+// The rule is [`cycles_of`], once: the writes, the refill and [`check`]
+// all use it.
 
 /// The kinds a household's visit cycle is made of.
 const CYCLE_KINDS: [RecordKind; 3] = [
@@ -939,15 +939,15 @@ pub(super) fn replace_keeping_cycles<W: CycleWriter>(
     keep_cycles(w, &anchors)
 }
 
-/// Makes every household's visit cycle again ([`refill_statements`]).
+/// Makes every household's visit cycle again ([`remake_statements`]).
 pub(super) fn refill_cycles(w: &mut impl CycleWriter) -> Result<(), StorageError> {
-    for st in refill_statements() {
+    for st in remake_statements(None) {
         w.run(&st)?;
     }
     Ok(())
 }
 
-/// The ids a write of `row` anchors ([`cycle_statements`]): its own and
+/// The ids a write of `row` anchors ([`remake_statements`]): its own and
 /// its parent's, when it is of a kind a visit cycle is made of. A write
 /// anchors the ids its replaced row named too.
 fn cycle_anchors(row: &ProjectionRow) -> impl Iterator<Item = Uuid> + use<> {
@@ -972,49 +972,38 @@ fn anchors_where(mut st: Statement, cond: &str) -> Statement {
 /// Makes the visit cycles of the households `anchors` name again.
 fn keep_cycles(w: &mut impl CycleWriter, anchors: &BTreeSet<Uuid>) -> Result<(), StorageError> {
     for anchor in anchors {
-        for st in cycle_statements(*anchor) {
+        for st in remake_statements(Some(*anchor)) {
             w.run(&st)?;
         }
     }
     Ok(())
 }
 
-/// Makes the `visit_cycles` row of the household `anchor` names again: the
-/// anchor itself when it is a household, its household when it is a
-/// resident (a visit names none: its parent is anchored too). Run after
-/// the write, in its transaction.
-fn cycle_statements(anchor: Uuid) -> [Statement; 2] {
-    let households = "(?1, (SELECT a.parent_id FROM projections a
-                             WHERE a.id = ?1 AND a.kind = 'resident'))";
+/// Makes the `visit_cycles` row of the household `anchor` names again:
+/// the anchor itself when it is a household, its household when it is a
+/// resident (a visit names none: its parent is anchored too); with
+/// `None`, every household's (a server whose rows predate the table). Run
+/// after the write, in its transaction.
+fn remake_statements(anchor: Option<Uuid>) -> [Statement; 2] {
+    let of = |column: &str| match anchor {
+        Some(_) => format!(
+            "{column} IN (?1, (SELECT a.parent_id FROM projections a
+                               WHERE a.id = ?1 AND a.kind = 'resident'))"
+        ),
+        None => "TRUE".into(),
+    };
+    let args: Vec<Arg> = anchor.map(Arg::Id).into_iter().collect();
     [
         Statement {
-            sql: format!("DELETE FROM visit_cycles WHERE id IN {households}"),
-            args: vec![Arg::Id(anchor)],
+            sql: format!("DELETE FROM visit_cycles WHERE {}", of("id")),
+            args: args.clone(),
         },
         Statement {
             sql: format!(
                 "INSERT INTO visit_cycles (id, grid, days, seen_at) {}",
-                cycles_of(&format!("hh.id IN {households}"))
+                cycles_of(&of("hh.id"))
             ),
-            args: vec![Arg::Id(anchor)],
-        },
-    ]
-}
-
-/// Makes every `visit_cycles` row again from the projection rows (a
-/// server whose rows predate the table).
-fn refill_statements() -> [Statement; 2] {
-    [
-        Statement {
-            sql: "DELETE FROM visit_cycles".into(),
-            args: vec![],
-        },
-        Statement {
-            sql: format!(
-                "INSERT INTO visit_cycles (id, grid, days, seen_at) {}",
-                cycles_of("TRUE")
-            ),
-            args: vec![],
+            args,
         },
     ]
 }
