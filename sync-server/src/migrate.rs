@@ -577,15 +577,27 @@ mod tests {
         assert!(storage.data_migration_done(LEDGER_RECORDS).unwrap());
     }
 
-    #[test]
-    fn households_older_than_their_visit_cycles_are_given_them_once() {
+    /// A server of a small demo whose rows the check finds right, and the
+    /// check.
+    fn checked_demo() -> (
+        tempfile::TempDir,
+        SqliteStorage,
+        impl Fn(&SqliteStorage) -> Vec<Uuid>,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(dir.path()).unwrap();
         let demo = generate(&DemoConfig::with_total_records(3, 400));
         crate::admin::load_demo(&storage, &demo, "gridwork-demo").unwrap();
         let cal = WorkCalendar::bundled();
-        let check = || crate::storage::projections::check(&storage, &cal).unwrap();
-        assert_eq!(check(), Vec::<Uuid>::new());
+        let check = move |s: &SqliteStorage| crate::storage::projections::check(s, &cal).unwrap();
+        assert_eq!(check(&storage), Vec::<Uuid>::new());
+        (dir, storage, check)
+    }
+
+    #[test]
+    fn households_older_than_their_visit_cycles_are_given_them_once() {
+        let (dir, storage, check) = checked_demo();
+        let check = || check(&storage);
         // Rows as a server before the table wrote them: no cycles beside.
         let db = rusqlite::Connection::open(dir.path().join("gridwork.sqlite")).unwrap();
         let count = || -> usize {
@@ -611,6 +623,45 @@ mod tests {
         assert_eq!(count(), kept);
         assert_eq!(check(), Vec::<Uuid>::new());
         assert!(storage.data_migration_done(VISIT_CYCLES).unwrap());
+    }
+
+    /// The schema migration that gives an incident's and a patrol's own
+    /// row copies of their record's columns fills them from the rows a
+    /// server before it wrote (its SQL run on tables of that shape).
+    #[test]
+    fn incident_and_patrol_rows_older_than_their_copies_are_given_them() {
+        let (dir, storage, check) = checked_demo();
+        let check = || check(&storage);
+        let db = rusqlite::Connection::open(dir.path().join("gridwork.sqlite")).unwrap();
+        let mut older = String::new();
+        for table in ["incident_projections", "patrol_projections"] {
+            older.push_str(&format!("DROP INDEX {table}_figures;"));
+            for column in ["grid", "status", "category", "deleted"] {
+                older.push_str(&format!("ALTER TABLE {table} DROP COLUMN {column};"));
+            }
+        }
+        db.execute_batch(&older).unwrap();
+        let rows = |table: &str| -> i64 {
+            db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        let (incidents, patrols) = (rows("incident_projections"), rows("patrol_projections"));
+        assert!(incidents > 0 && patrols > 0, "the demo has both");
+        db.execute_batch(include_str!(
+            "storage/migrations/20261207000000_index_only_reads.sql"
+        ))
+        .unwrap();
+        assert_eq!(check(), Vec::<Uuid>::new(), "every copy is its row's");
+        let of_grid = |table: &str| -> i64 {
+            db.query_row(
+                &format!("SELECT COUNT(*) FROM {table} WHERE grid <> ''"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(of_grid("incident_projections"), incidents);
+        assert_eq!(of_grid("patrol_projections"), patrols);
     }
 
     #[test]

@@ -95,6 +95,7 @@ on_both_backends!(
     the_lost_device_filter_holds_what_a_device_changed_after_it_was_lost,
     the_dashboard_in_sql_is_the_dashboard_of_the_documents,
     visit_cycles_follow_every_write_of_a_household_resident_or_visit,
+    incident_and_patrol_rows_carry_their_records_columns_through_every_write,
     login_limits_are_read_and_written_as_one_step,
 );
 
@@ -212,6 +213,22 @@ fn bare_row(id: Uuid, grid: &str) -> ProjectionRow {
 
 fn path_of(s: &dyn Storage, code: &str) -> String {
     s.grid_path(code).unwrap().unwrap()
+}
+
+/// Every live record of the stored tree, as a dashboard reads them, with
+/// deadlines on 2026-12-01 and visit cycles judged at `at_ms`.
+fn whole_tree(s: &dyn Storage, at_ms: i64) -> ListFilter {
+    ListFilter {
+        scope_path: path_of(s, &s.all_grids().unwrap()[0].code),
+        kinds: RecordKind::ALL.to_vec(),
+        live: true,
+        statuses: None,
+        dispatched_to: None,
+        from_lost_device: false,
+        window: DeadlineWindow::on(jiff::civil::date(2026, 12, 1), &WorkCalendar::bundled()),
+        figure: None,
+        at_ms,
+    }
 }
 
 /// Everything a device at `after` is sent, page by page: (position, doc).
@@ -1487,17 +1504,7 @@ fn visit_cycles_follow_every_write_of_a_household_resident_or_visit(b: &Backend)
     let grids = grids(s);
     let (g1, g2) = (grids[0].code.as_str(), grids[1].code.as_str());
     let at = 400 * DAY_MS;
-    let filter = ListFilter {
-        scope_path: path_of(s, &s.all_grids().unwrap()[0].code),
-        kinds: RecordKind::ALL.to_vec(),
-        live: true,
-        statuses: None,
-        dispatched_to: None,
-        from_lost_device: false,
-        window: DeadlineWindow::on(jiff::civil::date(2026, 12, 1), &WorkCalendar::bundled()),
-        figure: None,
-        at_ms: at,
-    };
+    let filter = whole_tree(s, at);
     // The households whose kept row is not the one the rows make.
     let stale = || {
         s.read_rows(&[projections::cycles_check_statement()])
@@ -1599,6 +1606,134 @@ fn visit_cycles_follow_every_write_of_a_household_resident_or_visit(b: &Backend)
     );
     s.refill_visit_cycles().unwrap();
     assert_eq!(counted("refilled"), in_g1(1, 1));
+}
+
+/// The dashboard reads an incident's and a patrol's own row alone, through
+/// its copies of the record's grid, status, category and deleted flag:
+/// each write keeps them, the check finds a copy that drifted, and a
+/// rebuild mends it.
+fn incident_and_patrol_rows_carry_their_records_columns_through_every_write(b: &Backend) {
+    let s = b.storage.as_ref();
+    let grids = grids(s);
+    let (g1, g2) = (grids[0].code.as_str(), grids[1].code.as_str());
+    let filter = whole_tree(s, 0);
+    let drifted = || {
+        s.read_rows(&[projections::copies_check_statement()])
+            .unwrap()
+            .concat()
+    };
+    // (grid, status, category, incidents, resolved) per group, and
+    // (worker, grid, patrols) per group, as the dashboard reads them.
+    type Figures = (
+        Vec<(String, String, String, u64, u64)>,
+        Vec<(String, String, u64)>,
+    );
+    let read = |step: &str| -> Figures {
+        assert_eq!(drifted(), Vec::<Vec<projections::Val>>::new(), "{step}");
+        let rows = projections::dashboard_rows(s, &filter).unwrap();
+        let mut incidents: Vec<_> = rows
+            .incidents
+            .into_iter()
+            .map(|g| {
+                let resolved = g.count(&projections::Figure::Resolved);
+                (g.grid, g.status, g.category, g.incidents, resolved)
+            })
+            .collect();
+        incidents.sort();
+        let mut patrols: Vec<_> = rows
+            .patrols
+            .into_iter()
+            .map(|p| (p.worker, p.grid, p.patrols))
+            .collect();
+        patrols.sort();
+        (incidents, patrols)
+    };
+    let put = |row: &ProjectionRow| {
+        s.put_projections(&[StoredProjection {
+            row: row.clone(),
+            updated_at: 1,
+        }])
+        .unwrap();
+    };
+    let (incident_id, patrol_id) = (Uuid::now_v7(), Uuid::now_v7());
+    for (n, id) in [incident_id, patrol_id].iter().enumerate() {
+        s.commit_push(&new_doc("d1", g1, *id, 0, n as u8)).unwrap();
+    }
+    let mut incident = ProjectionRow {
+        kind: RecordKind::Incident,
+        status: "reported".into(),
+        category: Some("环境卫生".into()),
+        incident: Some(projections::IncidentRow {
+            number: "SJ-1".into(),
+            level: "grid".into(),
+            assignee: None,
+            deadline: None,
+            escalations: 0,
+            resolved_on_spot: false,
+            feedback: None,
+            reported_at: Some(1),
+            accepted_at: None,
+            resolved_at: None,
+            closed_at: None,
+        }),
+        ..bare_row(incident_id, g1)
+    };
+    let mut patrol = ProjectionRow {
+        kind: RecordKind::Patrol,
+        status: String::new(),
+        patrol: Some(projections::PatrolRow {
+            worker: "u1".into(),
+            started_at: 1,
+            ended_at: Some(2),
+            cells: None,
+        }),
+        ..bare_row(patrol_id, g1)
+    };
+    let group = |grid: &str, status: &str, category: &str, resolved| {
+        vec![(grid.into(), status.into(), category.into(), 1, resolved)]
+    };
+    let walked = |grid: &str| vec![("u1".to_string(), grid.to_string(), 1)];
+
+    put(&incident);
+    put(&patrol);
+    assert_eq!(
+        read("stored"),
+        (group(g1, "reported", "环境卫生", 0), walked(g1))
+    );
+    incident.status = "resolved".into();
+    incident.category = None;
+    put(&incident);
+    assert_eq!(read("resolved"), (group(g1, "resolved", "", 1), walked(g1)));
+    incident.grid = g2.into();
+    patrol.grid = g2.into();
+    put(&incident);
+    put(&patrol);
+    assert_eq!(read("moved"), (group(g2, "resolved", "", 1), walked(g2)));
+    incident.deleted = true;
+    patrol.deleted = true;
+    put(&incident);
+    put(&patrol);
+    assert_eq!(read("deleted"), (vec![], vec![]));
+
+    // A copy changed behind the server's back is found, and a rebuild's
+    // replace writes it again.
+    incident.deleted = false;
+    put(&incident);
+    (b.raw)("UPDATE incident_projections SET status = 'closed'").unwrap();
+    (b.raw)("UPDATE patrol_projections SET grid = 'elsewhere'").unwrap();
+    let mut found = drifted();
+    found.sort_by_key(|r| format!("{r:?}"));
+    let mut both: Vec<_> = [incident_id, patrol_id]
+        .map(|id| vec![projections::Val::Bytes(id.as_bytes().to_vec())])
+        .into();
+    both.sort_by_key(|r| format!("{r:?}"));
+    assert_eq!(found, both);
+    let rows: Vec<StoredProjection> = [incident, patrol]
+        .into_iter()
+        .map(|row| StoredProjection { row, updated_at: 1 })
+        .collect();
+    s.replace_projections(IdRange::ALL, &rows).unwrap();
+    assert_eq!(read("replaced"), (group(g2, "resolved", "", 1), vec![]));
 }
 
 fn the_dashboard_in_sql_is_the_dashboard_of_the_documents(b: &Backend) {

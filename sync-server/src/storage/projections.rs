@@ -35,7 +35,9 @@
 //! one row cannot say, a household's visit cycle (its residents' shortest
 //! cycle, its latest visit), is kept in `visit_cycles` by every write of a
 //! household, resident or visit row, in the write's transaction
-//! ([`cycles_of`]).
+//! ([`cycles_of`]). An incident's and a patrol's own row carry copies of
+//! their record's grid, status, category and deleted flag, so the
+//! incident and patrol figures read one index of one table ([`Rows`]).
 //!
 //! **Ledgers.** A ledger page or an export shows each listed record's
 //! cells, masked for the reader (`console::ledger`, the one place of that
@@ -440,6 +442,17 @@ impl Figure {
             },
         })
     }
+
+    /// The kind of the records the figure counts.
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Figure::WithCycle | Figure::VisitedInCycle | Figure::NotVisitedInCycle => {
+                RecordKind::Household
+            }
+            Figure::Worker(_) => RecordKind::Patrol,
+            _ => RecordKind::Incident,
+        }
+    }
 }
 
 /// A reader incidents can be dispatched to: the person, and their
@@ -601,9 +614,10 @@ pub fn relay_patrols(storage: &dyn Storage, cal: &WorkCalendar) -> Result<usize,
 }
 
 /// The ids of the records whose stored row differs from the row their
-/// document gives (missing, extra or changed), and of the households
-/// whose visit cycle differs from the one the rows make, in id order:
-/// what a rebuild would change.
+/// document gives (missing, extra or changed), of the households whose
+/// visit cycle differs from the one the rows make, and of the incidents
+/// and patrols whose own row's copies ([`Rows`]) differ from their
+/// record's row, in id order: what a rebuild would change.
 pub fn check(storage: &dyn Storage, cal: &WorkCalendar) -> Result<Vec<Uuid>, StorageError> {
     check_paged(storage, cal, DOCS_PER_PAGE)
 }
@@ -625,13 +639,15 @@ pub(crate) fn check_paged(
         differ.extend(ids.into_iter().filter(|id| stored.get(id) != made.get(id)));
         Ok(())
     })?;
-    // And the households whose visit cycle is not what those rows make.
-    for row in storage.read_rows(&[cycles_check_statement()])?.concat() {
+    // And the households whose visit cycle is not what those rows make,
+    // the incidents and patrols whose copies are not their row's.
+    let kept = [cycles_check_statement(), copies_check_statement()];
+    for row in storage.read_rows(&kept)?.concat() {
         let id = row
             .first()
             .and_then(Val::bytes)
             .and_then(|b| Uuid::from_slice(b).ok())
-            .ok_or_else(|| StorageError::Corrupt("a visit cycle's id".into()))?;
+            .ok_or_else(|| StorageError::Corrupt("a kept row's id".into()))?;
         differ.insert(id);
     }
     Ok(differ.into_iter().collect())
@@ -766,30 +782,38 @@ pub(super) const UPSERT: &str = "INSERT INTO projections (id, kind, grid, title,
         lon = excluded.lon, lat = excluded.lat, cycle_days = excluded.cycle_days,
         visit_at = excluded.visit_at";
 
-/// Stores a patrol's row (`?1` the id, then [`PatrolColumns`] order).
+/// Stores a patrol's row (`?1` the id, then [`PatrolColumns`] order, then
+/// the record's grid, status, category and deleted flag: the copies
+/// [`Rows::Patrols`] reads, bound from the [`Columns`] the record's own
+/// row is stored from).
 pub(super) const UPSERT_PATROL: &str = "INSERT INTO patrol_projections (id, worker, started_at,
-        ended_at, boundary_key, cells_total, cells)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        ended_at, boundary_key, cells_total, cells, grid, status, category, deleted)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
      ON CONFLICT (id) DO UPDATE SET worker = excluded.worker,
         started_at = excluded.started_at, ended_at = excluded.ended_at,
         boundary_key = excluded.boundary_key, cells_total = excluded.cells_total,
-        cells = excluded.cells";
+        cells = excluded.cells, grid = excluded.grid, status = excluded.status,
+        category = excluded.category, deleted = excluded.deleted";
 
 /// Drops the patrol row of `?1` (a record that is not a patrol).
 pub(super) const DELETE_PATROL: &str = "DELETE FROM patrol_projections WHERE id = ?1";
 
-/// Stores an incident's row (`?1` the id, then [`IncidentColumns`] order).
+/// Stores an incident's row (`?1` the id, then [`IncidentColumns`] order,
+/// then the record's grid, status, category and deleted flag as in
+/// [`UPSERT_PATROL`]).
 pub(super) const UPSERT_INCIDENT: &str = "INSERT INTO incident_projections (id, number, level,
         assignee_kind, assignee_id, assignee_name, deadline, escalations, resolved_on_spot,
-        feedback, reported_at, accepted_at, resolved_at, closed_at)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+        feedback, reported_at, accepted_at, resolved_at, closed_at, grid, status, category,
+        deleted)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
      ON CONFLICT (id) DO UPDATE SET number = excluded.number, level = excluded.level,
         assignee_kind = excluded.assignee_kind, assignee_id = excluded.assignee_id,
         assignee_name = excluded.assignee_name, deadline = excluded.deadline,
         escalations = excluded.escalations, resolved_on_spot = excluded.resolved_on_spot,
         feedback = excluded.feedback, reported_at = excluded.reported_at,
         accepted_at = excluded.accepted_at, resolved_at = excluded.resolved_at,
-        closed_at = excluded.closed_at";
+        closed_at = excluded.closed_at, grid = excluded.grid, status = excluded.status,
+        category = excluded.category, deleted = excluded.deleted";
 
 /// Drops the incident row of `?1` (a record that is not an incident).
 pub(super) const DELETE_INCIDENT: &str = "DELETE FROM incident_projections WHERE id = ?1";
@@ -1023,6 +1047,27 @@ pub(super) fn cycles_check_statement() -> Statement {
     }
 }
 
+/// The incidents and patrols whose own row's copies of their record's
+/// grid, status, category and deleted flag ([`Rows`]) differ from the
+/// record's row.
+pub(super) fn copies_check_statement() -> Statement {
+    let differ = |table: &str| {
+        format!(
+            "SELECT k.id FROM {table} k JOIN projections p ON p.id = k.id
+              WHERE k.grid <> p.grid OR k.status <> p.status
+                 OR k.category IS DISTINCT FROM p.category OR k.deleted <> p.deleted"
+        )
+    };
+    Statement {
+        sql: format!(
+            "{} UNION {}",
+            differ("incident_projections"),
+            differ("patrol_projections")
+        ),
+        args: vec![],
+    }
+}
+
 /// `kinds` as a SQL list of quoted names (the names are core's own, never
 /// user input).
 fn kind_list(kinds: &[RecordKind]) -> String {
@@ -1036,12 +1081,87 @@ fn kind_list(kinds: &[RecordKind]) -> String {
         .join(",")
 }
 
+/// Which rows a statement reads a record's own columns from (its id,
+/// grid, kind, status, category, deleted flag). Lists read `projections`
+/// (`p`) with the incident and patrol rows left-joined ([`FROM`]). The
+/// dashboard's incident and patrol figures read the kind's own row alone:
+/// it carries copies of those columns, written with it from the same
+/// projection ([`UPSERT_INCIDENT`], [`UPSERT_PATROL`]), so a figure reads
+/// one index instead of five B-tree searches a record. Every condition
+/// below is written over [`Rows::r`], so a filter or a figure is the same
+/// rule on either.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Rows {
+    Records,
+    Incidents,
+    Patrols,
+}
+
+impl Rows {
+    /// The alias of the record's own columns.
+    fn r(self) -> &'static str {
+        match self {
+            Rows::Records => "p",
+            Rows::Incidents => "i",
+            Rows::Patrols => "pp",
+        }
+    }
+
+    fn from(self) -> &'static str {
+        match self {
+            Rows::Records => FROM,
+            Rows::Incidents => "FROM incident_projections i",
+            Rows::Patrols => "FROM patrol_projections pp",
+        }
+    }
+
+    /// The one kind these rows are of, `None` for any.
+    fn kind(self) -> Option<RecordKind> {
+        match self {
+            Rows::Records => None,
+            Rows::Incidents => Some(RecordKind::Incident),
+            Rows::Patrols => Some(RecordKind::Patrol),
+        }
+    }
+
+    /// Whether the incident row's columns (`i`) can be read.
+    fn with_incident(self) -> bool {
+        self != Rows::Patrols
+    }
+
+    /// The rows of `kind`.
+    fn of_kind(self, st: &mut Statement, kind: RecordKind) -> String {
+        match self.kind() {
+            None => format!("p.kind = {}", st.text(kind.as_str())),
+            Some(k) => truth(k == kind),
+        }
+    }
+
+    /// The rows of one of `kinds`.
+    fn of_kinds(self, kinds: &[RecordKind]) -> String {
+        match self.kind() {
+            None => format!("p.kind IN ({})", kind_list(kinds)),
+            Some(k) => truth(kinds.contains(&k)),
+        }
+    }
+}
+
+fn truth(b: bool) -> String {
+    if b { "TRUE" } else { "FALSE" }.to_string()
+}
+
 /// The rows of `kinds` whose grid is under `scope_path`.
-fn scope_condition(st: &mut Statement, scope_path: &str, kinds: &[RecordKind]) -> String {
+fn scope_condition(
+    st: &mut Statement,
+    rows: Rows,
+    scope_path: &str,
+    kinds: &[RecordKind],
+) -> String {
     let (lo, hi) = crate::grids::subtree_range(scope_path);
     format!(
-        "p.kind IN ({}) AND p.grid IN (SELECT code FROM grids WHERE path >= {} AND path < {})",
-        kind_list(kinds),
+        "{} AND {}.grid IN (SELECT code FROM grids WHERE path >= {} AND path < {})",
+        rows.of_kinds(kinds),
+        rows.r(),
         st.text(&lo),
         st.text(&hi)
     )
@@ -1050,17 +1170,18 @@ fn scope_condition(st: &mut Statement, scope_path: &str, kinds: &[RecordKind]) -
 /// The rows of `kinds` in the subtree of `scope_path`, oldest change first.
 pub(super) fn in_statement(scope_path: &str, kinds: &[RecordKind]) -> Statement {
     let mut st = Statement::default();
-    let cond = scope_condition(&mut st, scope_path, kinds);
+    let cond = scope_condition(&mut st, Rows::Records, scope_path, kinds);
     st.sql = format!("SELECT {COLUMNS} {FROM} WHERE {cond} ORDER BY p.updated_at, p.id");
     st
 }
 
-/// The condition of `filter` (over `p` and `i`): what [`ListFilter`]'s
-/// fields say, in SQL.
-fn list_condition(st: &mut Statement, filter: &ListFilter) -> String {
-    let mut sql = scope_condition(st, &filter.scope_path, &filter.kinds);
+/// The condition of `filter` (over `rows`): what [`ListFilter`]'s fields
+/// say, in SQL.
+fn list_condition(st: &mut Statement, rows: Rows, filter: &ListFilter) -> String {
+    let r = rows.r();
+    let mut sql = scope_condition(st, rows, &filter.scope_path, &filter.kinds);
     if filter.live {
-        sql.push_str(" AND NOT p.deleted");
+        sql.push_str(&format!(" AND NOT {r}.deleted"));
     }
     if let Some(statuses) = &filter.statuses {
         if statuses.is_empty() {
@@ -1069,11 +1190,8 @@ fn list_condition(st: &mut Statement, filter: &ListFilter) -> String {
             let pairs: Vec<String> = statuses
                 .iter()
                 .map(|(kind, status)| {
-                    format!(
-                        "(p.kind = {} AND p.status = {})",
-                        st.text(kind.as_str()),
-                        st.text(status)
-                    )
+                    let of_kind = rows.of_kind(st, *kind);
+                    format!("({of_kind} AND {r}.status = {})", st.text(status))
                 })
                 .collect();
             sql.push_str(&format!(" AND ({})", pairs.join(" OR ")));
@@ -1081,21 +1199,26 @@ fn list_condition(st: &mut Statement, filter: &ListFilter) -> String {
     }
     if filter.from_lost_device {
         sql.push_str(&format!(
-            " AND p.id IN ({})",
+            " AND {r}.id IN ({})",
             super::device_states::DOCS_FROM_LOST
         ));
     }
     if let Some(d) = &filter.dispatched_to {
-        let user = st.text(&d.user_id);
-        let dept = st.text(&d.department);
-        sql.push_str(&format!(
-            " AND ((i.assignee_kind = 'person' AND i.assignee_id = {user})
-               OR (i.assignee_kind = 'department' AND {dept} <> ''
-                   AND (i.assignee_id = {dept} OR i.assignee_name = {dept})))"
-        ));
+        // Only an incident is dispatched.
+        if rows.with_incident() {
+            let user = st.text(&d.user_id);
+            let dept = st.text(&d.department);
+            sql.push_str(&format!(
+                " AND ((i.assignee_kind = 'person' AND i.assignee_id = {user})
+                   OR (i.assignee_kind = 'department' AND {dept} <> ''
+                       AND (i.assignee_id = {dept} OR i.assignee_name = {dept})))"
+            ));
+        } else {
+            sql.push_str(" AND FALSE");
+        }
     }
     if let Some(figure) = &filter.figure {
-        let cond = figure_condition(st, filter, figure);
+        let cond = figure_condition(st, rows, filter, figure);
         sql.push_str(&format!(" AND ({cond})"));
     }
     sql
@@ -1111,16 +1234,21 @@ fn quoted(names: &[String]) -> String {
 }
 
 /// An incident the dashboard counts: reported (any status but draft), not
-/// deleted.
-fn counted() -> String {
+/// deleted (over `rows` that read `i`).
+fn counted(rows: Rows) -> String {
+    let r = rows.r();
+    let kind = match rows {
+        Rows::Records => "p.kind = 'incident' AND ",
+        _ => "",
+    };
     format!(
-        "(p.kind = 'incident' AND i.id IS NOT NULL AND NOT p.deleted AND p.status <> '{}')",
+        "({kind}i.id IS NOT NULL AND NOT {r}.deleted AND {r}.status <> '{}')",
         Status::Draft.as_str()
     )
 }
 
 /// A counted incident resolved (已办结 and after).
-fn resolved() -> String {
+fn resolved(rows: Rows) -> String {
     let done = [
         Status::Resolved,
         Status::Verified,
@@ -1128,23 +1256,37 @@ fn resolved() -> String {
         Status::Closed,
     ]
     .map(|s| s.as_str().to_string());
-    format!("({} AND p.status IN ({}))", counted(), quoted(&done))
+    format!(
+        "({} AND {}.status IN ({}))",
+        counted(rows),
+        rows.r(),
+        quoted(&done)
+    )
 }
 
-fn levels(ok: &[Level]) -> String {
+fn levels(rows: Rows, ok: &[Level]) -> String {
     let names: Vec<String> = ok.iter().map(enum_name).collect();
-    format!("({} AND i.level IN ({}))", resolved(), quoted(&names))
+    format!("({} AND i.level IN ({}))", resolved(rows), quoted(&names))
 }
 
-fn feedback(ok: &[Satisfaction]) -> String {
+fn feedback(rows: Rows, ok: &[Satisfaction]) -> String {
     let names: Vec<String> = ok.iter().map(enum_name).collect();
-    format!("({} AND i.feedback IN ({}))", counted(), quoted(&names))
+    format!("({} AND i.feedback IN ({}))", counted(rows), quoted(&names))
 }
 
-/// The SQL condition (over `p`, `i` and `pp`) of the records `figure`
-/// counts, among those `filter` scopes: the one rule the dashboard counts
-/// by and its drill-down lists by (`console::dashboard` defines each).
-pub(super) fn figure_condition(st: &mut Statement, filter: &ListFilter, figure: &Figure) -> String {
+/// The SQL condition (over `rows`) of the records `figure` counts, among
+/// those `filter` scopes: the one rule the dashboard counts by and its
+/// drill-down lists by (`console::dashboard` defines each).
+pub(super) fn figure_condition(
+    st: &mut Statement,
+    rows: Rows,
+    filter: &ListFilter,
+    figure: &Figure,
+) -> String {
+    if rows.kind().is_some_and(|k| k != figure.kind()) {
+        return truth(false);
+    }
+    let r = rows.r();
     let cycles = |st: &mut Statement, within: Option<bool>| {
         let sub = cycles_statement(st, filter);
         let pick = match within {
@@ -1152,46 +1294,52 @@ pub(super) fn figure_condition(st: &mut Statement, filter: &ListFilter, figure: 
             Some(true) => " WHERE cy.within = 1".into(),
             Some(false) => " WHERE cy.within = 0".into(),
         };
-        format!("p.id IN (SELECT cy.h FROM ({sub}) cy{pick})")
+        format!("{r}.id IN (SELECT cy.h FROM ({sub}) cy{pick})")
     };
     match figure {
-        Figure::Incidents => counted(),
-        Figure::Resolved => resolved(),
-        Figure::OnTheSpot => format!("({} AND i.resolved_on_spot)", resolved()),
-        Figure::WithinVillage => levels(&[Level::Grid]),
-        Figure::WithinTown => levels(&[Level::Grid, Level::Street]),
+        Figure::Incidents => counted(rows),
+        Figure::Resolved => resolved(rows),
+        Figure::OnTheSpot => format!("({} AND i.resolved_on_spot)", resolved(rows)),
+        Figure::WithinVillage => levels(rows, &[Level::Grid]),
+        Figure::WithinTown => levels(rows, &[Level::Grid, Level::Street]),
         Figure::Overdue => {
             format!(
                 "({} AND {})",
-                counted(),
-                overdue_expression(st, &filter.window)
+                counted(rows),
+                overdue_expression(st, rows, &filter.window)
             )
         }
         Figure::DueSoon => {
             format!(
                 "({} AND {})",
-                counted(),
-                due_soon_expression(st, &filter.window)
+                counted(rows),
+                due_soon_expression(st, rows, &filter.window)
             )
         }
-        Figure::WithFeedback => format!("({} AND i.feedback IS NOT NULL)", counted()),
-        Figure::Satisfied => feedback(&[Satisfaction::Satisfied, Satisfaction::VerySatisfied]),
-        Figure::Dissatisfied => feedback(&[Satisfaction::Dissatisfied]),
+        Figure::WithFeedback => format!("({} AND i.feedback IS NOT NULL)", counted(rows)),
+        Figure::Satisfied => feedback(
+            rows,
+            &[Satisfaction::Satisfied, Satisfaction::VerySatisfied],
+        ),
+        Figure::Dissatisfied => feedback(rows, &[Satisfaction::Dissatisfied]),
         Figure::WithCycle => cycles(st, None),
         Figure::VisitedInCycle => cycles(st, Some(true)),
         Figure::NotVisitedInCycle => cycles(st, Some(false)),
-        Figure::Status(s) => format!("({} AND p.status = {})", counted(), st.text(s)),
+        Figure::Status(s) => format!("({} AND {r}.status = {})", counted(rows), st.text(s)),
         // As the dashboard groups them: an incident without one under ''.
         Figure::Category(c) => format!(
-            "({} AND COALESCE(p.category, '') = {})",
-            counted(),
+            "({} AND COALESCE({r}.category, '') = {})",
+            counted(rows),
             st.text(c)
         ),
-        Figure::Grid(g) => format!("({} AND p.grid = {})", counted(), st.text(g)),
-        Figure::Worker(w) => format!(
-            "(p.kind = 'patrol' AND NOT p.deleted AND pp.worker = {})",
-            st.text(w)
-        ),
+        Figure::Grid(g) => format!("({} AND {r}.grid = {})", counted(rows), st.text(g)),
+        Figure::Worker(w) => {
+            let of_kind = rows.of_kind(st, RecordKind::Patrol);
+            format!(
+                "({of_kind} AND NOT {r}.deleted AND pp.worker = {})",
+                st.text(w)
+            )
+        }
     }
 }
 
@@ -1225,13 +1373,9 @@ fn cycles_statement(st: &mut Statement, filter: &ListFilter) -> String {
 /// The deadline flags of `w` as two SQL expressions (over `p` and `i`):
 /// overdue, due soon.
 fn flag_columns(st: &mut Statement, w: &DeadlineWindow) -> String {
-    let (overdue, soon) = flag_expressions(st, w);
+    let overdue = overdue_expression(st, Rows::Records, w);
+    let soon = due_soon_expression(st, Rows::Records, w);
     format!("{overdue}, {soon}")
-}
-
-/// The deadline flags of `w`: overdue, due soon.
-fn flag_expressions(st: &mut Statement, w: &DeadlineWindow) -> (String, String) {
-    (overdue_expression(st, w), due_soon_expression(st, w))
 }
 
 /// `w`'s open statuses, as a SQL list of parameters.
@@ -1248,20 +1392,22 @@ fn open_list(st: &mut Statement, w: &DeadlineWindow) -> String {
 }
 
 /// Overdue (已超期) on `w`'s day: open, the deadline before the day.
-fn overdue_expression(st: &mut Statement, w: &DeadlineWindow) -> String {
+fn overdue_expression(st: &mut Statement, rows: Rows, w: &DeadlineWindow) -> String {
     let open = open_list(st, w);
     let today = st.text(&w.today);
-    format!("(i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline < {today})")
+    let r = rows.r();
+    format!("(i.deadline IS NOT NULL AND {r}.status IN ({open}) AND i.deadline < {today})")
 }
 
 /// Due soon (将到期) on `w`'s day: open, the deadline from the day to
 /// `w.soon`.
-fn due_soon_expression(st: &mut Statement, w: &DeadlineWindow) -> String {
+fn due_soon_expression(st: &mut Statement, rows: Rows, w: &DeadlineWindow) -> String {
     let open = open_list(st, w);
     let today = st.text(&w.today);
     let soon = st.text(&w.soon);
+    let r = rows.r();
     format!(
-        "(i.deadline IS NOT NULL AND p.status IN ({open}) AND i.deadline >= {today}
+        "(i.deadline IS NOT NULL AND {r}.status IN ({open}) AND i.deadline >= {today}
           AND i.deadline <= {soon})"
     )
 }
@@ -1275,23 +1421,29 @@ pub(super) fn list_statements(
     limit: Option<u64>,
 ) -> (Statement, Statement) {
     let mut count = Statement::default();
-    let cond = list_condition(&mut count, filter);
+    let cond = list_condition(&mut count, Rows::Records, filter);
     // Only a dispatch or a figure filters on the incident's or patrol's
-    // columns; without them the count reads the grid index alone.
+    // columns; without them the count, and the page's choice of ids, read
+    // the grid index alone (it ends with `updated_at, id`).
     let from = if filter.dispatched_to.is_some() || filter.figure.is_some() {
         FROM
     } else {
         "FROM projections p"
     };
     count.sql = format!("SELECT COUNT(*) {from} WHERE {cond}");
+    // The page's ids are chosen first, then only their rows are read:
+    // sorting every matching row whole (a street's 90,000 residents at a
+    // million records) took most of a page's time.
     let mut page = Statement::default();
     let flags = flag_columns(&mut page, &filter.window);
-    let cond = list_condition(&mut page, filter);
+    let cond = list_condition(&mut page, Rows::Records, filter);
     let limit = page.bind(Arg::Int(limit.map_or(i64::MAX, clamp)));
     let offset = page.bind(Arg::Int(clamp(offset)));
     page.sql = format!(
-        "SELECT {COLUMNS}, {flags} {FROM} WHERE {cond}
-          ORDER BY p.updated_at, p.id LIMIT {limit} OFFSET {offset}"
+        "SELECT {COLUMNS}, {flags} {FROM} WHERE p.id IN (
+            SELECT p.id {from} WHERE {cond}
+             ORDER BY p.updated_at, p.id LIMIT {limit} OFFSET {offset})
+          ORDER BY p.updated_at, p.id"
     );
     (count, page)
 }
@@ -1425,31 +1577,35 @@ pub fn dashboard_statements(filter: &ListFilter) -> Vec<Statement> {
         live: true,
         ..filter.clone()
     };
+    // The incident figures read the incident rows alone, the patrol
+    // figures the patrol rows alone ([`Rows`]).
+    let incidents = Rows::Incidents;
+    let (i, from) = (incidents.r(), incidents.from());
     let mut groups = Statement::default();
     let sums: Vec<String> = GROUP_FIGURES
         .iter()
         .map(|f| {
-            let cond = figure_condition(&mut groups, &base, f);
+            let cond = figure_condition(&mut groups, incidents, &base, f);
             format!("SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)")
         })
         .collect();
-    let cond = list_condition(&mut groups, &base);
+    let cond = list_condition(&mut groups, incidents, &base);
     groups.sql = format!(
-        "SELECT p.grid, p.status, COALESCE(p.category, ''), COUNT(*), {} {FROM}
+        "SELECT {i}.grid, {i}.status, COALESCE({i}.category, ''), COUNT(*), {} {from}
           WHERE {cond} AND {}
-          GROUP BY p.grid, p.status, COALESCE(p.category, '')",
+          GROUP BY {i}.grid, {i}.status, COALESCE({i}.category, '')",
         sums.join(", "),
-        counted()
+        counted(incidents)
     );
     let median = |of: &str, when: &str| {
         let mut st = Statement::default();
-        let cond = list_condition(&mut st, &base);
+        let cond = list_condition(&mut st, incidents, &base);
         st.sql = format!(
             "SELECT x.d FROM (
                 SELECT y.d, ROW_NUMBER() OVER (ORDER BY y.d) AS rn, COUNT(*) OVER () AS n
-                  FROM (SELECT {of} AS d {FROM} WHERE {cond} AND {} AND {when}) y
+                  FROM (SELECT {of} AS d {from} WHERE {cond} AND {} AND {when}) y
              ) x WHERE x.rn = (x.n + 1) / 2 OR x.rn = (x.n + 2) / 2 ORDER BY x.d",
-            counted()
+            counted(incidents)
         );
         st
     };
@@ -1460,24 +1616,27 @@ pub fn dashboard_statements(filter: &ListFilter) -> Vec<Statement> {
     let close = median(
         "i.closed_at - i.reported_at",
         &format!(
-            "i.closed_at IS NOT NULL AND i.reported_at IS NOT NULL AND p.status = '{}'",
+            "i.closed_at IS NOT NULL AND i.reported_at IS NOT NULL AND {i}.status = '{}'",
             Status::Closed.as_str()
         ),
     );
+    let patrol_rows = Rows::Patrols;
+    let (pp, from) = (patrol_rows.r(), patrol_rows.from());
     let mut patrols = Statement::default();
-    let cond = list_condition(&mut patrols, &base);
+    let cond = list_condition(&mut patrols, patrol_rows, &base);
     patrols.sql = format!(
-        "SELECT pp.worker, p.grid, COUNT(*),
-            CAST(SUM(CASE WHEN pp.ended_at IS NOT NULL AND pp.ended_at > pp.started_at
-                          THEN pp.ended_at - pp.started_at ELSE 0 END) AS BIGINT)
-           {FROM} WHERE {cond} AND p.kind = 'patrol' AND pp.id IS NOT NULL
-          GROUP BY pp.worker, p.grid"
+        "SELECT {pp}.worker, {pp}.grid, COUNT(*),
+            CAST(SUM(CASE WHEN {pp}.ended_at IS NOT NULL AND {pp}.ended_at > {pp}.started_at
+                          THEN {pp}.ended_at - {pp}.started_at ELSE 0 END) AS BIGINT)
+           {from} WHERE {cond}
+          GROUP BY {pp}.worker, {pp}.grid"
     );
     let mut cells = Statement::default();
-    let cond = list_condition(&mut cells, &base);
+    let cond = list_condition(&mut cells, patrol_rows, &base);
     cells.sql = format!(
-        "SELECT pp.worker, p.grid, p.id, pp.boundary_key, pp.cells_total, pp.cells
-           {FROM} WHERE {cond} AND p.kind = 'patrol' AND pp.id IS NOT NULL"
+        "SELECT {pp}.worker, {pp}.grid, {pp}.id, {pp}.boundary_key, {pp}.cells_total,
+            {pp}.cells
+           {from} WHERE {cond}"
     );
     let mut cycles = Statement::default();
     let sub = cycles_statement(&mut cycles, &base);

@@ -84,6 +84,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206210000_visit_cycles",
         include_str!("migrations/20261206210000_visit_cycles.sql"),
     ),
+    (
+        "20261207000000_index_only_reads",
+        include_str!("migrations/20261207000000_index_only_reads.sql"),
+    ),
 ];
 
 impl From<rusqlite::Error> for StorageError {

@@ -88,6 +88,10 @@ fn put_row(conn: &Connection, row: &ProjectionRow, updated_at: i64) -> Result<()
                     p.boundary_key,
                     p.cells_total,
                     p.cells,
+                    c.grid,
+                    c.status,
+                    c.category,
+                    c.deleted,
                 ])?;
         }
     }
@@ -123,6 +127,10 @@ fn put_row(conn: &Connection, row: &ProjectionRow, updated_at: i64) -> Result<()
                     i.accepted_at,
                     i.resolved_at,
                     i.closed_at,
+                    c.grid,
+                    c.status,
+                    c.category,
+                    c.deleted,
                 ])?;
         }
     }

@@ -97,6 +97,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "20261206210000_visit_cycles",
         include_str!("../migrations/postgres/20261206210000_visit_cycles.sql"),
     ),
+    (
+        "20261207000000_index_only_reads",
+        include_str!("../migrations/postgres/20261207000000_index_only_reads.sql"),
+    ),
 ];
 
 /// Any number, the same in every process: who holds it migrates.

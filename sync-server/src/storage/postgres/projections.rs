@@ -95,6 +95,10 @@ fn put_row(
                     &p.boundary_key,
                     &p.cells_total,
                     &p.cells,
+                    &c.grid,
+                    &c.status,
+                    &c.category,
+                    &c.deleted,
                 ],
             )?;
         }
@@ -129,6 +133,10 @@ fn put_row(
                     &i.accepted_at,
                     &i.resolved_at,
                     &i.closed_at,
+                    &c.grid,
+                    &c.status,
+                    &c.category,
+                    &c.deleted,
                 ],
             )?;
         }
