@@ -155,6 +155,7 @@ fn edits(seed: u64, n: usize) -> Result<Vec<Vec<u8>>> {
                 changes: vec![small],
             }],
             budget: None,
+            ..SyncRequest::default()
         };
         out.push(wire::cbor(&request));
     }

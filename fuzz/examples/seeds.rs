@@ -194,6 +194,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     let edit = raw(&own.changes_since(&heads));
     let request = SyncRequest {
         cursor: 0,
+        packed: SyncRequest::asks_packed(&push),
         push: push.clone(),
         budget: Some(8192),
     };
@@ -204,6 +205,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
             changes: edit.clone(),
         }],
         budget: None,
+        ..SyncRequest::default()
     };
     let idle = SyncRequest {
         cursor: 42,
@@ -212,17 +214,22 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
 
     // The server's answers to them, from a throwaway copy of nothing: a
     // real pull of the worker's grid, small budget.
-    let answer = gridwork_server::sync::run(
-        &f.storage,
-        &f.ctx,
-        &f.devices[1].session,
-        SyncRequest {
-            cursor: 0,
-            push: Vec::new(),
-            budget: Some(1500),
-        },
-        f.now,
-    )?;
+    let pull = |packed| {
+        gridwork_server::sync::run(
+            &f.storage,
+            &f.ctx,
+            &f.devices[1].session,
+            SyncRequest {
+                cursor: 0,
+                budget: Some(1500),
+                packed,
+                ..SyncRequest::default()
+            },
+            f.now,
+        )
+    };
+    let answer = pull(false)?;
+    let packed = pull(true)?;
     let refused = SyncResponse {
         rejected: vec![wire::Rejection::new(
             OWN_HOUSEHOLD,
@@ -261,6 +268,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     seeds.add(w, "push_request_plain", plain(&request));
     seeds.add(w, "edit_request", wire::encode(&edit_request));
     seeds.add(w, "pull_response_zstd", wire::encode(&answer));
+    seeds.add(w, "pull_response_packed", plain(&packed));
     seeds.add(w, "refusal_response_plain", plain(&refused));
     seeds.add(
         w,

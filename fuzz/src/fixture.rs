@@ -253,6 +253,7 @@ impl Fixture {
                 cursor: 0,
                 push,
                 budget: Some(1),
+                ..SyncRequest::default()
             };
             let answer = sync::run(&storage, &ctx, &device.session, request, now)?;
             if !answer.rejected.is_empty() {

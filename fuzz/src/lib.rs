@@ -67,13 +67,25 @@ pub fn contain_like_the_server() {
 }
 
 /// The sync message decoder, within the server's default limit: every
-/// message type from the same bytes. What decodes must encode and decode
+/// message type from the same bytes, an answer's packed changes unpacked
+/// as a device does. What decodes must encode and decode
 /// back to the same message; a repair message is decoded as the server's
 /// repair path decodes it.
 pub fn wire_decode(data: &[u8]) {
     contain_like_the_server();
     round_trip::<SyncRequest>(data);
-    round_trip::<SyncResponse>(data);
+    if let Some(mut answer) = round_trip::<SyncResponse>(data)
+        && !answer.packed.is_empty()
+        && answer.unpack_pull().is_ok()
+    {
+        // What unpacks packs and unpacks to the same changes.
+        let again = gridwork_core::sync::pack::pack(&answer.pull);
+        assert_eq!(
+            gridwork_core::sync::pack::unpack(&again, usize::MAX).as_ref(),
+            Ok(&answer.pull),
+            "unpacked changes pack to themselves"
+        );
+    }
     let decode = |message: &[u8]| {
         let _ = black_box(contained("Message::decode", || Message::decode(message)));
     };
@@ -173,6 +185,7 @@ pub fn sync_push(data: &[u8]) {
                     changes: vec![change.to_vec()],
                 }],
                 budget: Some(4096),
+                ..SyncRequest::default()
             }
         }
         2 => {
@@ -190,6 +203,7 @@ pub fn sync_push(data: &[u8]) {
                     cursor: 0,
                     push: vec![push],
                     budget: Some(4096),
+                    ..SyncRequest::default()
                 },
                 None => {
                     if verbose() {

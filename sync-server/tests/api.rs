@@ -188,6 +188,7 @@ impl TestServer {
             cursor: device.cursor,
             push,
             budget: None,
+            ..SyncRequest::default()
         };
         loop {
             let resp = self.sync(device, &request).await;
@@ -565,6 +566,58 @@ async fn a_pushed_household_reaches_other_devices_once() {
 }
 
 #[tokio::test]
+async fn a_device_that_asks_gets_the_same_changes_packed_and_one_that_does_not_gets_them_whole() {
+    let server = TestServer::start().await;
+    let mut tablet = server.login("gw-a").await;
+    // Households, and an incident edited by a second change that depends
+    // on the first.
+    let mut push = Vec::new();
+    for room in ["101", "102", "103"] {
+        let h = household(GRID_A, "gw-a", room);
+        let mut doc = RecordDoc::create(&h, tablet.actor.clone(), &tablet.author()).unwrap();
+        push.push(all_changes(&mut doc));
+    }
+    let i = incident(GRID_A, "gw-a");
+    let mut doc = RecordDoc::create(&i, tablet.actor.clone(), &tablet.author()).unwrap();
+    let heads = doc.heads();
+    doc.update::<Incident>(&tablet.author(), |i| {
+        i.description = "门口堆放杂物，已劝离".into()
+    })
+    .unwrap();
+    assert_eq!(changes_since(&mut doc, &heads).changes.len(), 1);
+    let both = all_changes(&mut doc);
+    assert_eq!(both.changes.len(), 2);
+    push.push(both);
+    let r = server.sync_all(&mut tablet, push.clone()).await;
+    assert!(r[0].rejected.is_empty(), "{:?}", r[0].rejected);
+
+    let old = server.login("sup").await;
+    let new = server.login("sup").await;
+    let whole = server.sync(&old, &SyncRequest::default()).await;
+    let packed = server
+        .sync(
+            &new,
+            &SyncRequest {
+                packed: true,
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    assert!(
+        whole.packed.is_empty(),
+        "a device that did not ask gets `p`"
+    );
+    assert_eq!(whole.pull, push);
+    assert!(packed.pull.is_empty(), "a device that asked gets `k` alone");
+    assert!(!packed.packed.is_empty());
+    assert_eq!(packed.cursor, whole.cursor);
+    let mut unpacked = packed.clone();
+    unpacked.unpack_pull().unwrap();
+    assert_eq!(unpacked.pull, whole.pull, "the same changes, byte for byte");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_worker_cannot_push_into_another_grid_and_never_sees_it() {
     let server = TestServer::start().await;
     let mut a = server.login("gw-a").await;
@@ -718,6 +771,7 @@ async fn unreadable_bodies_get_coded_errors_and_store_nothing() {
         cursor: 0,
         push: vec![all_changes(&mut doc)],
         budget: None,
+        ..SyncRequest::default()
     });
 
     let mut wrong_version = good.clone();
@@ -980,6 +1034,7 @@ async fn a_small_budget_pages_the_log_and_loses_nothing() {
                     cursor: sup.cursor,
                     push: vec![],
                     budget: Some(1),
+                    ..SyncRequest::default()
                 },
             )
             .await;
@@ -1197,6 +1252,7 @@ async fn shutdown_waits_for_a_sync_in_flight() {
         cursor: 0,
         push: vec![all_changes(&mut doc)],
         budget: None,
+        ..SyncRequest::default()
     });
     // A sync whose body is still arriving when the server is told to stop.
     let addr = server.base.trim_start_matches("http://").to_string();

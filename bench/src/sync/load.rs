@@ -298,6 +298,7 @@ async fn phase(
                 };
                 let body = wire::encode(&SyncRequest {
                     cursor,
+                    packed: SyncRequest::asks_packed(&push),
                     push,
                     budget: None,
                 });

@@ -214,12 +214,23 @@ impl Progress {
     }
 }
 
+/// The bytes of changes a device asks for per answer: 4 MiB, four times
+/// the server's default. A first sync's answers are packed
+/// ([`super::pack`]) and zstd finds more to share in a larger page: on the
+/// bench's grid, 85 bytes a document in pages of 4,000 documents against
+/// 92 in pages of 1,000, and a third of the round trips, each a second on
+/// 2G. A page cut short is sent again whole, so it is not larger.
+pub const PAGE_BUDGET: u32 = 4 * 1024 * 1024;
+
 /// The sync client's settings.
 #[derive(Debug, Clone)]
 pub struct SyncClient {
     /// Most changes pushed in one request.
     pub push_limit: u32,
-    /// Bytes of changes asked for per answer (the server caps it).
+    /// Bytes of changes asked for per answer (the server caps it, at
+    /// 8 MiB by default): [`PAGE_BUDGET`] unless set. Asked only with a
+    /// packed answer ([`SyncRequest::asks_packed`]); a small push gets the
+    /// server's default.
     pub budget: Option<u32>,
     /// Most rounds in one [`SyncClient::sync`].
     pub max_rounds: u32,
@@ -231,7 +242,7 @@ impl Default for SyncClient {
     fn default() -> Self {
         SyncClient {
             push_limit: 2_000,
-            budget: None,
+            budget: Some(PAGE_BUDGET),
             max_rounds: 64,
             // 1 s, 2 s, 4 s … up to 5 minutes, each shortened by a random
             // jitter so a village's tablets do not all return at once.
@@ -306,10 +317,14 @@ impl SyncClient {
                 }),
             }
         }
+        // A small push's answer is small too: neither packing nor a page
+        // size is worth its bytes in the request.
+        let packed = SyncRequest::asks_packed(&push);
         let request = SyncRequest {
             cursor: store.sync_cursor()?,
+            packed,
             push,
-            budget: self.budget,
+            budget: self.budget.filter(|_| packed),
         };
         Ok(Outgoing {
             body: wire::encode_push(&request),
@@ -326,7 +341,8 @@ impl SyncClient {
         outgoing: &Outgoing,
         body: &[u8],
     ) -> Result<Progress, SyncError> {
-        let response: SyncResponse = wire::decode(body)?;
+        let mut response: SyncResponse = wire::decode(body)?;
+        response.unpack_pull()?;
         let mut batch = Vec::with_capacity(response.pull.len());
         let mut received = 0u64;
         for doc in &response.pull {

@@ -32,19 +32,19 @@
 //! Automerge chunk starts with its magic (0x85): a pushed change is told
 //! whole or compact by its first byte ([`is_compact`]), at no cost.
 
-use sha2::{Digest, Sha256};
+use super::chunk::{
+    MAGIC, count, length_prefixed, parts, put_prefixed, put_uleb, seal, sleb, take, uleb,
+};
 
-/// Automerge's chunk magic.
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-/// The chunk type of an uncompressed change.
-const CHANGE: u8 = 1;
 /// How many bytes of a dependency's hash are sent: a record has at most
 /// thousands of changes, so two sharing 4 bytes is rare (about one record
 /// in a million with a thousand changes), and then the device sends the
 /// change whole.
 pub const DEP_PREFIX: usize = 4;
+
 /// How many bytes of another actor's id are sent (a record has a few).
 pub const ACTOR_PREFIX: usize = 4;
+
 const OWN_ACTOR: u8 = 1;
 const OWN_MESSAGE: u8 = 2;
 
@@ -67,88 +67,6 @@ pub enum ExpandError {
     Checksum,
 }
 
-/// A plain change chunk's parts, as slices of it.
-struct Parts<'a> {
-    checksum: &'a [u8],
-    deps: Vec<&'a [u8]>,
-    actor: &'a [u8],
-    /// Sequence number, start op and time, as encoded.
-    counters: &'a [u8],
-    message: &'a [u8],
-    others: Vec<&'a [u8]>,
-    rest: &'a [u8],
-}
-
-fn uleb(input: &mut &[u8]) -> Option<u64> {
-    leb128::read::unsigned(input).ok()
-}
-
-fn take<'a>(input: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-    if input.len() < n {
-        return None;
-    }
-    let (head, tail) = input.split_at(n);
-    *input = tail;
-    Some(head)
-}
-
-fn length_prefixed<'a>(input: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let n = usize::try_from(uleb(input)?).ok()?;
-    take(input, n)
-}
-
-/// The parts of `chunk` when it is one uncompressed change chunk.
-fn parts(chunk: &[u8]) -> Option<Parts<'_>> {
-    let mut i = chunk;
-    if take(&mut i, 4)? != MAGIC {
-        return None;
-    }
-    let checksum = take(&mut i, 4)?;
-    if take(&mut i, 1)? != [CHANGE] {
-        return None;
-    }
-    let len = usize::try_from(uleb(&mut i)?).ok()?;
-    if i.len() != len {
-        return None;
-    }
-    let n_deps = usize::try_from(uleb(&mut i)?).ok()?;
-    let mut deps = Vec::with_capacity(n_deps.min(64));
-    for _ in 0..n_deps {
-        deps.push(take(&mut i, 32)?);
-    }
-    let actor = length_prefixed(&mut i)?;
-    let before = i;
-    uleb(&mut i)?;
-    uleb(&mut i)?;
-    leb128::read::signed(&mut i).ok()?;
-    let counters = &before[..before.len() - i.len()];
-    let message = length_prefixed(&mut i)?;
-    let n_others = usize::try_from(uleb(&mut i)?).ok()?;
-    let mut others = Vec::with_capacity(n_others.min(64));
-    for _ in 0..n_others {
-        others.push(length_prefixed(&mut i)?);
-    }
-    Some(Parts {
-        checksum,
-        deps,
-        actor,
-        counters,
-        message,
-        others,
-        rest: i,
-    })
-}
-
-fn put_uleb(out: &mut Vec<u8>, n: usize) {
-    // Writing to a Vec cannot fail.
-    let _ = leb128::write::unsigned(out, n as u64);
-}
-
-fn put_prefixed(out: &mut Vec<u8>, bytes: &[u8]) {
-    put_uleb(out, bytes.len());
-    out.extend_from_slice(bytes);
-}
-
 /// The compact form of `change` pushed by the device whose actor is
 /// `own_actor`, signed in as `user`; `None` when it is not a plain
 /// change chunk (a compressed one, say), which goes whole.
@@ -167,7 +85,7 @@ pub fn compact(change: &[u8], own_actor: &[u8], user: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(change.len());
     out.push(flags);
     out.extend_from_slice(p.checksum);
-    put_uleb(&mut out, p.deps.len());
+    put_uleb(&mut out, p.deps.len() as u64);
     for d in &p.deps {
         out.extend_from_slice(&d[..DEP_PREFIX]);
     }
@@ -178,7 +96,7 @@ pub fn compact(change: &[u8], own_actor: &[u8], user: &str) -> Option<Vec<u8>> {
     if flags & OWN_MESSAGE == 0 {
         put_prefixed(&mut out, p.message);
     }
-    put_uleb(&mut out, p.others.len());
+    put_uleb(&mut out, p.others.len() as u64);
     for a in &p.others {
         out.extend_from_slice(&a[..ACTOR_PREFIX]);
     }
@@ -274,8 +192,8 @@ pub fn expand(
         return Err(ExpandError::Malformed);
     }
     let mut data = Vec::with_capacity(compact.len() + 128);
-    let n_deps = usize::try_from(uleb(&mut i).ok_or_else(malformed)?).map_err(|_| malformed())?;
-    put_uleb(&mut data, n_deps);
+    let n_deps = count(&mut i).ok_or_else(malformed)?;
+    put_uleb(&mut data, n_deps as u64);
     for _ in 0..n_deps {
         let prefix = take(&mut i, DEP_PREFIX).ok_or_else(malformed)?;
         let hash = known
@@ -291,15 +209,15 @@ pub fn expand(
     let before = i;
     uleb(&mut i).ok_or_else(malformed)?;
     uleb(&mut i).ok_or_else(malformed)?;
-    leb128::read::signed(&mut i).map_err(|_| malformed())?;
+    sleb(&mut i).ok_or_else(malformed)?;
     data.extend_from_slice(&before[..before.len() - i.len()]);
     if flags & OWN_MESSAGE != 0 {
         put_prefixed(&mut data, user.as_bytes());
     } else {
         put_prefixed(&mut data, length_prefixed(&mut i).ok_or_else(malformed)?);
     }
-    let n_others = usize::try_from(uleb(&mut i).ok_or_else(malformed)?).map_err(|_| malformed())?;
-    put_uleb(&mut data, n_others);
+    let n_others = count(&mut i).ok_or_else(malformed)?;
+    put_uleb(&mut data, n_others as u64);
     for _ in 0..n_others {
         let prefix = take(&mut i, ACTOR_PREFIX).ok_or_else(malformed)?;
         let actor = known.actor(prefix).ok_or(ExpandError::UnknownActor)?;
@@ -307,20 +225,10 @@ pub fn expand(
     }
     data.extend_from_slice(i);
 
-    let mut hashed = vec![CHANGE];
-    put_uleb(&mut hashed, data.len());
-    let length = hashed[1..].to_vec();
-    hashed.extend_from_slice(&data);
-    let digest = Sha256::digest(&hashed);
-    if digest[..4] != *checksum {
+    let (chunk, hash) = seal(&data);
+    if hash[..4] != *checksum {
         return Err(ExpandError::Checksum);
     }
-    let mut chunk = Vec::with_capacity(9 + length.len() + data.len());
-    chunk.extend_from_slice(&MAGIC);
-    chunk.extend_from_slice(&digest[..4]);
-    chunk.push(CHANGE);
-    chunk.extend_from_slice(&length);
-    chunk.extend_from_slice(&data);
     Ok(chunk)
 }
 

@@ -10,9 +10,11 @@
 pub mod access_log;
 pub mod api;
 pub mod blobs;
+pub(crate) mod chunk;
 pub mod client;
 pub mod compact;
 pub mod http;
+pub mod pack;
 pub mod progress;
 pub mod repair;
 pub mod trust;

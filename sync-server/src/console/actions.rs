@@ -546,6 +546,7 @@ pub fn push(
             push: docs,
             // The console reads documents itself; the pull is not used.
             budget: Some(1),
+            ..SyncRequest::default()
         },
         now,
     )?;

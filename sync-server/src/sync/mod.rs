@@ -104,6 +104,7 @@ pub fn run(
 ) -> Result<SyncResponse, SyncError> {
     let scope_path = user_scope(storage, session)?;
     let epoch = current_epoch(storage, session, &scope_path)?;
+    let packed = request.packed;
 
     let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
 
@@ -112,9 +113,8 @@ pub fn run(
             cursor: request.cursor,
             more: false,
             rejected: pushed.rejected,
-            pull: Vec::new(),
             notices: pushed.notices,
-            wipe: false,
+            ..SyncResponse::default()
         });
     }
     let (cursor_epoch, position) = split_cursor(request.cursor);
@@ -149,14 +149,18 @@ pub fn run(
         });
         pull[i].changes.push(change.bytes);
     }
-    Ok(SyncResponse {
+    let mut response = SyncResponse {
         cursor: make_cursor(epoch, page.cursor),
         more: page.more,
         rejected: pushed.rejected,
         pull,
         notices: pushed.notices,
-        wipe: false,
-    })
+        ..SyncResponse::default()
+    };
+    if packed {
+        response.pack_pull();
+    }
+    Ok(response)
 }
 
 /// A sync from a device an admin reported lost ([`crate::devices`]): its

@@ -521,6 +521,7 @@ async fn item01_an_incident_carrying_its_parties_is_refused() -> Result<()> {
                 changes,
             }],
             budget: Some(1),
+            ..SyncRequest::default()
         })
         .await?
         .sync_response()?;

@@ -478,6 +478,7 @@ async fn item13_sixteen_zstd_bombs_at_once_are_refused_within_the_memory_bound()
             changes: vec![Vec::new(); 2_000_000],
         }],
         budget: None,
+        ..SyncRequest::default()
     });
 
     let start_mib = peak_mib(&trial)?;

@@ -62,6 +62,7 @@ async fn push_codes(raw: &Raw, doc: Uuid, changes: Vec<Vec<u8>>) -> Result<Vec<S
             cursor: 0,
             push: vec![DocChanges { doc, changes }],
             budget: None,
+            ..SyncRequest::default()
         })
         .await?
         .sync_response()?;
@@ -127,6 +128,7 @@ async fn a_compact_edit_is_stored_whole_and_a_forged_one_is_refused_with_nothing
             changes: vec![change.clone()],
         }],
         budget: None,
+        ..SyncRequest::default()
     });
     ensure!(
         outgoing.body[3] == 2 && outgoing.body.len() <= 100,

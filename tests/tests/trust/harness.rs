@@ -775,6 +775,7 @@ impl Raw {
                     cursor,
                     push: Vec::new(),
                     budget: None,
+                    ..SyncRequest::default()
                 })
                 .await?;
             let response = answer.sync_response()?;

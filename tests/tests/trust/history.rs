@@ -78,6 +78,7 @@ async fn push(raw: &Raw, doc: Uuid, changes: Vec<Vec<u8>>) -> Result<SyncRespons
         cursor: 0,
         push: vec![DocChanges { doc, changes }],
         budget: Some(1),
+        ..SyncRequest::default()
     })
     .await?
     .sync_response()

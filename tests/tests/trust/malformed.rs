@@ -78,6 +78,7 @@ async fn item20_malformed_truncated_and_wrongly_versioned_sync_bodies_are_refuse
         cursor: 0,
         push: vec![new_household(&raw)?],
         budget: None,
+        ..SyncRequest::default()
     };
     let plain = frame(PROTOCOL_VERSION, 0, &cbor(&push));
     let zstd = wire::encode(&push);
@@ -388,6 +389,7 @@ async fn item20_a_wrong_content_type_is_refused() -> Result<()> {
         cursor: 0,
         push: vec![new_household(&raw)?],
         budget: None,
+        ..SyncRequest::default()
     });
     let before = trial.digest()?;
 
@@ -1278,6 +1280,7 @@ async fn item19_a_stored_record_cannot_be_created_again() -> Result<()> {
                     .collect(),
             }],
             budget: Some(1),
+            ..SyncRequest::default()
         };
         let answer = raw.sync(&push).await?.sync_response()?;
         let codes: Vec<_> = answer
@@ -1316,6 +1319,7 @@ async fn item19_a_change_automerge_panics_on_is_refused() -> Result<()> {
             changes: vec![hex::decode(COUNTER_OVER_U32)?],
         }],
         budget: Some(1),
+        ..SyncRequest::default()
     };
     let before = trial.digest()?;
     for _ in 0..3 {
