@@ -309,6 +309,14 @@ fn keyed_values(columns: &[(u64, &[u8])]) -> Option<Keyed> {
     (keys.len() == metas.len()).then_some((keys, metas))
 }
 
+impl Tables {
+    /// The number of the stream for `what`: the next one the first time.
+    fn stream(&mut self, what: Dynamic) -> usize {
+        let next = self.dynamic.len();
+        *self.dynamic.entry(what).or_insert(next)
+    }
+}
+
 /// The streams being written or read.
 struct Streams {
     fixed: Vec<Vec<u8>>,
@@ -322,8 +330,7 @@ impl Streams {
 
     /// The stream for `what`, added when first written.
     fn dynamic(&mut self, tables: &mut Tables, what: Dynamic) -> usize {
-        let next = tables.dynamic.len();
-        let at = *tables.dynamic.entry(what).or_insert(next);
+        let at = tables.stream(what);
         if at == self.dynamic.len() {
             self.dynamic.push(Vec::new());
         }
@@ -350,12 +357,13 @@ pub fn pack(docs: &[DocChanges]) -> Vec<u8> {
         put_uleb(streams.at(S::Docs), d.changes.len() as u64);
         for change in &d.changes {
             match take_apart(change).and_then(|c| packable(c, change)) {
-                Some((cut, c)) => {
+                Some((cut, c, hash)) => {
                     streams.at(S::Head).push(match cut {
                         Cut::Metas(_) => 2,
                         _ => 1,
                     });
                     pack_change(&mut streams, &mut tables, &c, &cut, (at, &d.doc), &places);
+                    tables.hashes.push(hash);
                 }
                 None => {
                     streams.at(S::Head).push(0);
@@ -391,11 +399,15 @@ enum Cut {
     Metas(Keyed),
 }
 
-/// `c`, with its values cut by key when they can be, when it is packed:
-/// when its columns come in Automerge's order (each spec once, ascending)
-/// and it puts together into `chunk` exactly.
-fn packable<'a>(c: Change<'a>, chunk: &[u8]) -> Option<(Cut, Change<'a>)> {
-    if !c.columns.windows(2).all(|w| w[0].0 < w[1].0) || put_together(&c).0 != chunk {
+/// `c`, with its values cut by key when they can be, and its hash, when
+/// it is packed: when its columns come in Automerge's order (each spec
+/// once, ascending) and it puts together into `chunk` exactly.
+fn packable<'a>(c: Change<'a>, chunk: &[u8]) -> Option<(Cut, Change<'a>, [u8; 32])> {
+    if !c.columns.windows(2).all(|w| w[0].0 < w[1].0) {
+        return None;
+    }
+    let (again, hash) = put_together(&c);
+    if again != chunk {
         return None;
     }
     let values = keyed_values(&c.columns);
@@ -417,7 +429,7 @@ fn packable<'a>(c: Change<'a>, chunk: &[u8]) -> Option<(Cut, Change<'a>)> {
             }
         }
     };
-    Some((cut, c))
+    Some((cut, c, hash))
 }
 
 /// `values` run-length encoded as Automerge encodes a column of unsigned
@@ -540,8 +552,6 @@ fn pack_change(
     put_sleb(streams.at(S::Time), c.time.wrapping_sub(bases[form]));
     tables.time = c.time;
     put_prefixed(streams.at(S::Extra), c.extra);
-    let (_, hash) = put_together(c);
-    tables.hashes.push(hash);
 }
 
 /// Where a value is written: its document's place in the batch, its id's
@@ -747,8 +757,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn dynamic(&mut self, what: Dynamic) -> Result<usize, UnpackError> {
-        let next = self.tables.dynamic.len();
-        let at = *self.tables.dynamic.entry(what).or_insert(next);
+        let at = self.tables.stream(what);
         if at >= self.dynamic.len() {
             return Err(UnpackError::Malformed("a stream is missing"));
         }

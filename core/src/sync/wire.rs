@@ -51,9 +51,9 @@ const DICTIONARY_UP_TO: usize = 16 * 1024;
 const LEVEL: i32 = 3;
 /// An answer of at least this many bytes of CBOR (a page of a first
 /// sync, packed: [`super::pack`]) is compressed at [`LARGE_LEVEL`]: on
-/// the bench's grid, a 1 MiB page packs to about 104 bytes a document at
-/// level 19 against 108 at 12 and 121 at 3, for about 0.15 s of the
-/// server's time a page instead of 0.02.
+/// the bench's grid, a 4 MiB page packs to about 84.5 bytes a document
+/// at level 19 against 86.5 at level 12, for about 0.15 s of the server's
+/// time a MiB of changes instead of 0.03.
 const LARGE_BODY: usize = 64 * 1024;
 const LARGE_LEVEL: i32 = 19;
 /// Bodies smaller than this are sent uncompressed: compression would only
