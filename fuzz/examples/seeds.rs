@@ -192,12 +192,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
         h.address.room = "302".into();
     })?;
     let edit = raw(&own.changes_since(&heads));
-    let request = SyncRequest {
-        cursor: 0,
-        packed: SyncRequest::asks_packed(&push),
-        push: push.clone(),
-        budget: Some(8192),
-    };
+    let request = SyncRequest::new(0, push.clone(), Some(8192));
     let edit_request = SyncRequest {
         cursor: 7,
         push: vec![DocChanges {
@@ -214,7 +209,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
 
     // The server's answers to them, from a throwaway copy of nothing: a
     // real pull of the worker's grid, small budget.
-    let pull = |packed| {
+    let pull = |reads| {
         gridwork_server::sync::run(
             &f.storage,
             &f.ctx,
@@ -222,14 +217,16 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
             SyncRequest {
                 cursor: 0,
                 budget: Some(1500),
-                packed,
+                packed: reads > 0,
+                reads,
                 ..SyncRequest::default()
             },
             f.now,
         )
     };
-    let answer = pull(false)?;
-    let packed = pull(true)?;
+    let answer = pull(0)?;
+    let packed = pull(1)?;
+    let packed_hex = pull(2)?;
     let refused = SyncResponse {
         rejected: vec![wire::Rejection::new(
             OWN_HOUSEHOLD,
@@ -269,6 +266,8 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     seeds.add(w, "edit_request", wire::encode(&edit_request));
     seeds.add(w, "pull_response_zstd", wire::encode(&answer));
     seeds.add(w, "pull_response_packed", plain(&packed));
+    seeds.add(w, "pull_response_packed_2", plain(&packed_hex));
+    seeds.add(w, "pull_response_xz", wire::encode_xz(&packed_hex));
     seeds.add(w, "refusal_response_plain", plain(&refused));
     seeds.add(
         w,

@@ -66,33 +66,37 @@ pub fn contain_like_the_server() {
     });
 }
 
-/// The sync message decoder, within the server's default limit: every
-/// message type from the same bytes, an answer's packed changes unpacked
-/// as a device does. What decodes must encode and decode
-/// back to the same message; a repair message is decoded as the server's
-/// repair path decodes it.
+/// The sync message decoder: every message type from the same bytes, a
+/// request as the server reads it (within its default limit, no xz), an
+/// answer as a device does (xz too), its packed changes unpacked. What
+/// decodes must encode and decode back to the same message; a repair
+/// message is decoded as the server's repair path decodes it.
 pub fn wire_decode(data: &[u8]) {
     contain_like_the_server();
-    round_trip::<SyncRequest>(data);
-    if let Some(mut answer) = round_trip::<SyncResponse>(data)
+    round_trip::<SyncRequest>(data, request);
+    if let Some(mut answer) = round_trip::<SyncResponse>(data, wire::decode)
         && !answer.packed.is_empty()
         && answer.unpack_pull().is_ok()
     {
-        // What unpacks packs and unpacks to the same changes.
-        let again = gridwork_core::sync::pack::pack(&answer.pull);
-        assert_eq!(
-            gridwork_core::sync::pack::unpack(&again, usize::MAX).as_ref(),
-            Ok(&answer.pull),
-            "unpacked changes pack to themselves"
-        );
+        // What unpacks packs and unpacks to the same changes, in every
+        // format.
+        use gridwork_core::sync::pack;
+        for format in 1..=pack::NEWEST {
+            let again = pack::pack(&answer.pull, format);
+            assert_eq!(
+                pack::unpack(&again, usize::MAX).as_ref(),
+                Ok(&answer.pull),
+                "unpacked changes pack to themselves in format {format}"
+            );
+        }
     }
     let decode = |message: &[u8]| {
         let _ = black_box(contained("Message::decode", || Message::decode(message)));
     };
-    if let Some(repair) = round_trip::<RepairRequest>(data) {
+    if let Some(repair) = round_trip::<RepairRequest>(data, request) {
         decode(&repair.message);
     }
-    if let Some(repair) = round_trip::<RepairResponse>(data)
+    if let Some(repair) = round_trip::<RepairResponse>(data, wire::decode)
         && let Some(message) = &repair.message
     {
         decode(message);
@@ -106,11 +110,16 @@ fn body_limit() -> usize {
     *LIMIT.get_or_init(|| gridwork_server::config::Settings::default().max_body_bytes)
 }
 
-fn round_trip<T>(data: &[u8]) -> Option<T>
+/// A request read as the server reads it.
+fn request<T: serde::de::DeserializeOwned>(data: &[u8]) -> Result<T, wire::WireError> {
+    wire::decode_within(data, body_limit())
+}
+
+fn round_trip<T>(data: &[u8], read: fn(&[u8]) -> Result<T, wire::WireError>) -> Option<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
 {
-    match wire::decode_within::<T>(data, body_limit()) {
+    match read(data) {
         Ok(message) => {
             let again = wire::decode::<T>(&wire::encode(&message));
             assert_eq!(

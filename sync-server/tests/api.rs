@@ -618,6 +618,50 @@ async fn a_device_that_asks_gets_the_same_changes_packed_and_one_that_does_not_g
 }
 
 #[tokio::test]
+async fn a_device_that_reads_format_2_gets_a_large_answer_in_xz_with_the_same_changes() {
+    let server = TestServer::start().await;
+    let mut tablet = server.login("gw-a").await;
+    // Enough households that the answer is large (64 KiB of CBOR on).
+    let push: Vec<DocChanges> = (0..300)
+        .map(|n| {
+            let h = household(GRID_A, "gw-a", &n.to_string());
+            all_changes(&mut RecordDoc::create(&h, tablet.actor.clone(), &tablet.author()).unwrap())
+        })
+        .collect();
+    let r = server.sync_all(&mut tablet, push.clone()).await;
+    assert!(r.iter().all(|r| r.rejected.is_empty()));
+
+    let mut pulled = Vec::new();
+    for (reads, flags) in [(0, 1), (1, 1), (2, 3)] {
+        let device = server.login("gw-a").await;
+        let request = SyncRequest {
+            packed: reads > 0,
+            reads,
+            budget: Some(4 << 20),
+            ..SyncRequest::default()
+        };
+        let resp = server
+            .sync_raw(&device.login.token, wire::encode(&request))
+            .await;
+        assert_eq!(resp.status(), 200);
+        let body = resp.bytes().await.unwrap();
+        assert_eq!(
+            body[3], flags,
+            "a device reading format {reads}: frame flags"
+        );
+        let mut answer: SyncResponse = wire::decode(&body).unwrap();
+        assert!(!answer.more, "one page");
+        assert_eq!(answer.packed.first().copied().unwrap_or(0), reads);
+        answer.unpack_pull().unwrap();
+        pulled.push(answer.pull);
+    }
+    assert_eq!(pulled[0], push, "the changes as pushed");
+    assert_eq!(pulled[1], push, "format 1 unpacks to them byte for byte");
+    assert_eq!(pulled[2], push, "and so does format 2, from xz");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_worker_cannot_push_into_another_grid_and_never_sees_it() {
     let server = TestServer::start().await;
     let mut a = server.login("gw-a").await;

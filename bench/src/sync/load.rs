@@ -296,12 +296,7 @@ async fn phase(
                     }],
                     None => Vec::new(),
                 };
-                let body = wire::encode(&SyncRequest {
-                    cursor,
-                    packed: SyncRequest::asks_packed(&push),
-                    push,
-                    budget: None,
-                });
+                let body = wire::encode(&SyncRequest::new(cursor, push, None));
                 let sent = body.len() as u64;
                 let t = Instant::now();
                 match sync_once(&client, &url, &device.token, body).await {

@@ -230,7 +230,7 @@ pub struct SyncClient {
     pub push_limit: u32,
     /// Bytes of changes asked for per answer (the server caps it, at
     /// 8 MiB by default): [`PAGE_BUDGET`] unless set. Asked only with a
-    /// packed answer ([`SyncRequest::asks_packed`]); a small push gets the
+    /// packed answer ([`SyncRequest::new`]); a small push gets the
     /// server's default.
     pub budget: Option<u32>,
     /// Most rounds in one [`SyncClient::sync`].
@@ -318,15 +318,7 @@ impl SyncClient {
                 }),
             }
         }
-        // A small push's answer is small too: neither packing nor a page
-        // size is worth its bytes in the request.
-        let packed = SyncRequest::asks_packed(&push);
-        let request = SyncRequest {
-            cursor: store.sync_cursor()?,
-            packed,
-            push,
-            budget: self.budget.filter(|_| packed),
-        };
+        let request = SyncRequest::new(store.sync_cursor()?, push, self.budget);
         Ok(Outgoing {
             body: wire::encode_push(&request),
             pushed,

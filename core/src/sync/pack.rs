@@ -21,7 +21,9 @@
 //! - a value that is a record's id as text (a resident's own `id`, its
 //!   `household_id`) names its document in the batch instead, and a
 //!   number (a time in milliseconds) travels as its difference from the
-//!   previous number under the same key.
+//!   previous number under the same key;
+//! - from format 2 on, a photo's SHA-256 as 64 hex characters travels as
+//!   its 32 bytes.
 //!
 //! The device rebuilds every change byte for byte, so its hash holds and
 //! it merges as if it had been sent whole. The packer rebuilds each
@@ -29,7 +31,12 @@
 //! any it could not rebuild exactly: a compressed chunk, a column format
 //! it does not know.
 //!
-//! Layout: the format byte (1), the number of documents, the number of
+//! Two formats: 1, and 2, which differs only in the hex values. A device
+//! says the newest it reads (`x` in its request, 1 when it leaves it out:
+//! [`super::wire::SyncRequest::pack_format`]), and one that reads 2 reads
+//! an answer framed with xz too ([`super::wire::Answer`]).
+//!
+//! Layout: the format byte, the number of documents, the number of
 //! streams and each stream's length (uLEB128), then the streams one after
 //! the other. The first [`FIXED`] streams are named by [`S`]; after them
 //! come, in the order their first byte was written, a stream for each
@@ -43,8 +50,9 @@ use uuid::Uuid;
 use super::chunk::{count, parts, put_prefixed, put_sleb, put_uleb, seal, sleb, take, uleb};
 use super::wire::DocChanges;
 
-/// This layout's format byte.
-const FORMAT: u8 = 1;
+/// The first format, and the newest: the format byte.
+const FIRST: u8 = 1;
+pub const NEWEST: u8 = 2;
 
 /// The fixed streams.
 #[derive(Clone, Copy)]
@@ -117,8 +125,13 @@ const DELTA_LAST: u8 = 4;
 /// As the difference from the time in the record's own id (a UUIDv7's
 /// milliseconds: a record is made when its id is).
 const DELTA_ID: u8 = 5;
+/// As the 32 bytes that 64 lowercase hex characters (a photo's SHA-256)
+/// spell.
+const HEX: u8 = 6;
 /// A record id as text: `0193f0c2-7d4e-7a1b-9c3d-2e1f0a9b8c7d`.
 const ID_TEXT: usize = 36;
+/// A SHA-256 as lowercase hex.
+const HEX_TEXT: usize = 64;
 
 /// Why packed changes could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,6 +161,8 @@ struct Tables {
     dynamic: HashMap<Dynamic, usize>,
     /// The previous number under each value stream.
     previous: HashMap<usize, i64>,
+    /// Whether hex values travel as bytes (format 2 on).
+    hex: bool,
 }
 
 #[derive(Default)]
@@ -338,13 +353,18 @@ impl Streams {
     }
 }
 
-/// Packs the changes of `docs`, to be unpacked into exactly them.
-pub fn pack(docs: &[DocChanges]) -> Vec<u8> {
+/// Packs the changes of `docs` in `format` (clamped to the formats this
+/// build writes), to be unpacked into exactly them.
+pub fn pack(docs: &[DocChanges], format: u8) -> Vec<u8> {
+    let format = format.clamp(FIRST, NEWEST);
     let mut streams = Streams {
         fixed: vec![Vec::new(); FIXED],
         dynamic: Vec::new(),
     };
-    let mut tables = Tables::default();
+    let mut tables = Tables {
+        hex: format >= 2,
+        ..Tables::default()
+    };
     let places: HashMap<Uuid, usize> = docs.iter().enumerate().map(|(i, d)| (d.doc, i)).collect();
     let mut previous = 0;
     for d in docs {
@@ -372,7 +392,7 @@ pub fn pack(docs: &[DocChanges]) -> Vec<u8> {
             }
         }
     }
-    let mut out = vec![FORMAT];
+    let mut out = vec![format];
     put_uleb(&mut out, docs.len() as u64);
     let all: Vec<&Vec<u8>> = streams.fixed.iter().chain(&streams.dynamic).collect();
     put_uleb(&mut out, all.len() as u64);
@@ -512,7 +532,7 @@ fn pack_change(
         .get_disjoint_mut([S::Shapes as usize, S::ShapeSpecs as usize])
         .expect("distinct streams");
     tables.shapes.put(&shape, shapes, shape_specs);
-    let mut here = Here::new(doc, id);
+    let mut here = Here::new(doc, id, tables.hex);
     for (spec, data) in &c.columns {
         match cut {
             Cut::Metas((_, metas)) if *spec == VALUE_META => {
@@ -555,15 +575,17 @@ fn pack_change(
 }
 
 /// Where a value is written: its document's place in the batch, its id's
-/// time, the previous number of its change.
+/// time, the previous number of its change; and whether hex values travel
+/// as bytes.
 struct Here {
     doc: usize,
     id_ms: i64,
     last: i64,
+    hex: bool,
 }
 
 impl Here {
-    fn new(doc: usize, id: &Uuid) -> Here {
+    fn new(doc: usize, id: &Uuid, hex: bool) -> Here {
         // A UUIDv7 starts with its milliseconds.
         let id_ms = if id.get_version_num() == 7 {
             id_parts(id).0
@@ -574,6 +596,7 @@ impl Here {
             doc,
             id_ms,
             last: id_ms,
+            hex,
         }
     }
 
@@ -635,6 +658,16 @@ fn put_value(
                 }
             }
         }
+        UTF8 if value.len() == HEX_TEXT && here.hex => match hex::decode(value) {
+            Ok(bytes) if hex::encode(&bytes).as_bytes() == value => {
+                out.push(HEX);
+                out.extend_from_slice(&bytes);
+            }
+            _ => {
+                out.push(LITERAL);
+                out.extend_from_slice(value);
+            }
+        },
         UINT | INT | COUNTER | TIMESTAMP => match number(kind, value) {
             Some(n) => {
                 let form = [DELTA, DELTA_LAST, DELTA_ID]
@@ -681,9 +714,10 @@ fn put_number(kind: u64, n: i64) -> Vec<u8> {
 /// of them.
 pub fn unpack(packed: &[u8], limit: usize) -> Result<Vec<DocChanges>, UnpackError> {
     let mut i = packed;
-    if take(&mut i, 1) != Some(&[FORMAT][..]) {
-        return Err(UnpackError::Malformed("an unknown format"));
-    }
+    let format = match take(&mut i, 1) {
+        Some(&[f]) if (FIRST..=NEWEST).contains(&f) => f,
+        _ => return Err(UnpackError::Malformed("an unknown format")),
+    };
     let n_docs = count(&mut i).ok_or(MALFORMED)?;
     let n_streams = count(&mut i).ok_or(MALFORMED)?;
     if n_streams < FIXED || n_streams > i.len() {
@@ -701,7 +735,10 @@ pub fn unpack(packed: &[u8], limit: usize) -> Result<Vec<DocChanges>, UnpackErro
     let mut r = Reader {
         fixed,
         dynamic,
-        tables: Tables::default(),
+        tables: Tables {
+            hex: format >= 2,
+            ..Tables::default()
+        },
         built: 0,
         limit,
     };
@@ -827,7 +864,7 @@ impl<'a> Reader<'a, '_> {
             specs.push(uleb(&mut shape).ok_or(MALFORMED)?);
         }
         let mut columns: Vec<(u64, Vec<u8>)> = Vec::with_capacity(specs.len());
-        let mut here = Here::new(doc, &ids[doc]);
+        let mut here = Here::new(doc, &ids[doc], self.tables.hex);
         for spec in specs {
             if head == 2 && spec == VALUE_META {
                 let (metas, values) = self.values_with_metas(&columns, &mut here, ids)?;
@@ -966,8 +1003,8 @@ fn take_value(
     out: &mut Vec<u8>,
 ) -> Result<(), UnpackError> {
     let doc = here.doc;
-    let packed =
-        matches!(kind, UINT | INT | COUNTER | TIMESTAMP) || (kind == UTF8 && len == ID_TEXT);
+    let packed = matches!(kind, UINT | INT | COUNTER | TIMESTAMP)
+        || (kind == UTF8 && (len == ID_TEXT || (len == HEX_TEXT && here.hex)));
     let value = match if packed {
         take(input, 1).ok_or(MALFORMED)?[0]
     } else {
@@ -983,6 +1020,9 @@ fn take_value(
                 .and_then(|a| ids.get(a))
                 .ok_or(UnpackError::Malformed("a record beyond the batch"))?;
             at.hyphenated().to_string().into_bytes()
+        }
+        HEX if kind == UTF8 && here.hex => {
+            hex::encode(take(input, HEX_TEXT / 2).ok_or(MALFORMED)?).into_bytes()
         }
         form @ (DELTA | DELTA_LAST | DELTA_ID) if kind != UTF8 => {
             let n = sleb(input)
@@ -1051,6 +1091,13 @@ mod tests {
             doc.put(ROOT, "created_at", 1_764_000_000_000_i64 + n as i64 * 1_234)
                 .unwrap();
             doc.put(ROOT, "size", n as u64).unwrap();
+            doc.put(ROOT, "sha256", photo_hash(n)).unwrap();
+            // 64 characters that are not lowercase hex travel as they are.
+            let not_hex = match n {
+                0 => photo_hash(n).to_uppercase(),
+                _ => "z".repeat(HEX_TEXT),
+            };
+            doc.put(ROOT, "note", not_hex).unwrap();
             // Text the shape of an id that names no record of the batch.
             doc.put(ROOT, "other", Uuid::from_u128(n).hyphenated().to_string())
                 .unwrap();
@@ -1072,7 +1119,7 @@ mod tests {
     #[test]
     fn a_grid_unpacks_to_exactly_its_changes_in_fewer_compressed_bytes() {
         let docs = grid();
-        let packed = pack(&docs);
+        let packed = pack(&docs, NEWEST);
         assert_eq!(unpack(&packed, usize::MAX).unwrap(), docs);
         // Every change was packed with its values' metadata beside them
         // (Automerge encodes the metadata column as `rle` does), none sent
@@ -1089,6 +1136,38 @@ mod tests {
             "packed {} against {}",
             z(&packed),
             z(&plain)
+        );
+    }
+
+    /// A photo's SHA-256 as the records write it.
+    fn photo_hash(n: u128) -> String {
+        format!("{:032x}{:032x}", n * 0x9e37_79b9_7f4a_7c15, !n)
+    }
+
+    #[test]
+    fn format_1_sends_hex_as_text_and_format_2_as_bytes() {
+        let docs = grid();
+        let (one, two) = (pack(&docs, 1), pack(&docs, 2));
+        let find = |packed: &[u8], what: &[u8]| packed.windows(what.len()).any(|w| w == what);
+        let text = photo_hash(7);
+        let bytes = hex::decode(&text).unwrap();
+        assert!(find(&one, text.as_bytes()) && !find(&one, &bytes));
+        assert!(find(&two, &bytes) && !find(&two, text.as_bytes()));
+        assert!(find(&two, photo_hash(0).to_uppercase().as_bytes()));
+        assert_eq!((one[0], two[0]), (1, 2), "the format byte");
+        assert_eq!(pack(&docs, 9)[0], NEWEST, "no format past the newest");
+        for packed in [one, two] {
+            assert_eq!(unpack(&packed, usize::MAX).unwrap(), docs);
+        }
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused() {
+        let mut packed = pack(&grid(), NEWEST);
+        packed[0] = NEWEST + 1;
+        assert_eq!(
+            unpack(&packed, usize::MAX),
+            Err(UnpackError::Malformed("an unknown format"))
         );
     }
 
@@ -1114,7 +1193,7 @@ mod tests {
             doc: Uuid::nil(),
             changes: vec![],
         });
-        let packed = pack(&docs);
+        let packed = pack(&docs, NEWEST);
         assert_eq!(heads(&packed).iter().filter(|h| **h == 0).count(), 2);
         assert_eq!(unpack(&packed, usize::MAX).unwrap(), docs);
     }
@@ -1142,7 +1221,7 @@ mod tests {
         let (rewritten, _) = put_together(&Change { columns, ..c });
         automerge::Change::from_bytes(rewritten.clone()).expect("still a change");
         docs[1].changes[0] = rewritten;
-        let packed = pack(&docs);
+        let packed = pack(&docs, NEWEST);
         // The household has two changes before it.
         assert_eq!(heads(&packed)[2], 1);
         assert_eq!(unpack(&packed, usize::MAX).unwrap(), docs);
@@ -1151,7 +1230,7 @@ mod tests {
     #[test]
     fn changes_past_the_limit_are_refused() {
         let docs = grid();
-        let packed = pack(&docs);
+        let packed = pack(&docs, NEWEST);
         assert_eq!(unpack(&packed, 2_000), Err(UnpackError::TooLarge(2_000)));
     }
 
@@ -1162,7 +1241,7 @@ mod tests {
             byte in any::<u8>(),
             cut in any::<prop::sample::Index>(),
         ) {
-            let packed = pack(&grid());
+            let packed = pack(&grid(), NEWEST);
             let mut damaged = packed.clone();
             damaged[at.index(packed.len())] = byte;
             let _ = unpack(&damaged, 1 << 20);

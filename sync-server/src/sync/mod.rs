@@ -104,7 +104,7 @@ pub fn run(
 ) -> Result<SyncResponse, SyncError> {
     let scope_path = user_scope(storage, session)?;
     let epoch = current_epoch(storage, session, &scope_path)?;
-    let packed = request.packed;
+    let packed = request.pack_format();
 
     let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
 
@@ -157,8 +157,8 @@ pub fn run(
         notices: pushed.notices,
         ..SyncResponse::default()
     };
-    if packed {
-        response.pack_pull();
+    if let Some(format) = packed {
+        response.pack_pull(format);
     }
     Ok(response)
 }

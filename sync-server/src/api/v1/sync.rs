@@ -72,7 +72,7 @@ pub(super) async fn round_trip<Req, Resp>(
 ) -> Result<Response, ApiError>
 where
     Req: serde::de::DeserializeOwned,
-    Resp: serde::Serialize,
+    Resp: wire::Answer,
 {
     let body = read_body(state, body)?;
     let worker = state.clone();
@@ -80,7 +80,7 @@ where
         .limits()
         .sync(move || -> Result<Vec<u8>, ApiError> {
             let request: Req = wire::decode_within(&body, worker.max_body_bytes())?;
-            Ok(wire::encode(&handle(&worker, request)?))
+            Ok(handle(&worker, request)?.frame())
         })
         .await??;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
