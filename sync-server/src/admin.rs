@@ -243,6 +243,12 @@ pub fn load_demo(
             None => records.push(record),
         }
     }
+    // In the order they were made, as a server that took them from
+    // devices over the months holds them: a household beside its residents,
+    // an incident beside its parties. Stored kind by kind instead, a grid's
+    // first pull would carry its households in one page and their residents
+    // in the next, each naming its household by the whole id (issue #14).
+    records.sort_by_key(|r| r.meta().created_at);
     // The server's calendar (`AppState` uses the bundled one too).
     let calendar = WorkCalendar::bundled();
     for chunk in records.chunks(DEMO_BATCH) {
