@@ -50,8 +50,10 @@ use uuid::Uuid;
 use super::chunk::{count, parts, put_prefixed, put_sleb, put_uleb, seal, sleb, take, uleb};
 use super::wire::DocChanges;
 
-/// The first format, and the newest: the format byte.
+/// The first packed format (the format byte).
 const FIRST: u8 = 1;
+/// The newest packed format, which this build reads and writes with the
+/// others before it.
 pub const NEWEST: u8 = 2;
 
 /// The fixed streams.
@@ -325,6 +327,14 @@ fn keyed_values(columns: &[(u64, &[u8])]) -> Option<Keyed> {
 }
 
 impl Tables {
+    /// The tables of a pack in `format`.
+    fn of(format: u8) -> Tables {
+        Tables {
+            hex: format >= 2,
+            ..Tables::default()
+        }
+    }
+
     /// The number of the stream for `what`: the next one the first time.
     fn stream(&mut self, what: Dynamic) -> usize {
         let next = self.dynamic.len();
@@ -361,10 +371,7 @@ pub fn pack(docs: &[DocChanges], format: u8) -> Vec<u8> {
         fixed: vec![Vec::new(); FIXED],
         dynamic: Vec::new(),
     };
-    let mut tables = Tables {
-        hex: format >= 2,
-        ..Tables::default()
-    };
+    let mut tables = Tables::of(format);
     let places: HashMap<Uuid, usize> = docs.iter().enumerate().map(|(i, d)| (d.doc, i)).collect();
     let mut previous = 0;
     for d in docs {
@@ -735,10 +742,7 @@ pub fn unpack(packed: &[u8], limit: usize) -> Result<Vec<DocChanges>, UnpackErro
     let mut r = Reader {
         fixed,
         dynamic,
-        tables: Tables {
-            hex: format >= 2,
-            ..Tables::default()
-        },
+        tables: Tables::of(format),
         built: 0,
         limit,
     };
