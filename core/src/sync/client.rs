@@ -9,9 +9,16 @@
 //!
 //! The cursor only moves once the pulled changes are stored, and it is
 //! confirmed to the server by the next request; an outbox entry leaves only
-//! when the server's answer is stored. A connection cut anywhere loses
-//! nothing: the next sync sends the same changes (the server ignores the
-//! ones it already has) and asks from the same cursor.
+//! when the server's answer is stored. A pull of many pages asks for the
+//! next page while it stores the last (only in rounds that pushed
+//! nothing): on a slow link the round trip and the server's work then
+//! pass while the device works. Should storing fail, the server has been
+//! told a cursor the device does not hold, and the device's next request,
+//! from the cursor it holds, puts that right.
+//!
+//! A connection cut anywhere loses nothing: the next sync sends the same
+//! changes (the server ignores the ones it already has) and asks from the
+//! same cursor.
 //!
 //! **A lost device.** When an admin reported the device lost, the server
 //! keeps taking its pushes and answers each with the wipe flag and no
@@ -334,7 +341,41 @@ impl SyncClient {
         outgoing: &Outgoing,
         body: &[u8],
     ) -> Result<Progress, SyncError> {
-        let mut response: SyncResponse = wire::decode(body)?;
+        let response: SyncResponse = wire::decode(body)?;
+        self.take_answer(store, outgoing, response, body.len())
+    }
+
+    /// The request for the page after `response`, when it may travel
+    /// while `response` is stored: `outgoing` pushed nothing (no outbox
+    /// entry waits on this answer), the server has more, and the round
+    /// may be run (`rounds_left`). It asks from the cursor `response`
+    /// moves the store to, as the next [`SyncClient::prepare`] would.
+    fn next_page(
+        &self,
+        outgoing: &Outgoing,
+        response: &SyncResponse,
+        rounds_left: u32,
+    ) -> Option<Outgoing> {
+        (outgoing.pushed.is_empty() && response.more && !response.wipe && rounds_left > 1).then(
+            || {
+                let request = SyncRequest::new(response.cursor, Vec::new(), self.budget);
+                Outgoing {
+                    body: wire::encode_push(&request),
+                    pushed: Vec::new(),
+                }
+            },
+        )
+    }
+
+    /// [`SyncClient::receive`] for an answer already decoded from `size`
+    /// bytes.
+    fn take_answer(
+        &self,
+        store: &mut Store,
+        outgoing: &Outgoing,
+        mut response: SyncResponse,
+        size: usize,
+    ) -> Result<Progress, SyncError> {
         response.unpack_pull()?;
         let mut batch = Vec::with_capacity(response.pull.len());
         let mut received = 0u64;
@@ -391,7 +432,7 @@ impl SyncClient {
             changes_sent: outgoing.pushed.len() as u64,
             changes_received: received,
             bytes_sent: outgoing.body.len() as u64,
-            bytes_received: body.len() as u64,
+            bytes_received: size as u64,
             rejected,
             notices: response.notices,
             changed: outcome.changed,
@@ -472,10 +513,42 @@ impl SyncClient {
     ) -> Result<(), SyncError> {
         let first = total.rounds;
         let mut repaired = false;
+        // The next page's request and its answer, sent while the last
+        // page was stored.
+        let mut ahead: Option<(Outgoing, Result<Vec<u8>, TransportError>)> = None;
         loop {
-            let outgoing = store.with(|s| self.prepare(s))??;
-            let answer = transport.exchange(outgoing.body.clone()).await?;
-            let round = store.with(|s| self.receive(s, &outgoing, &answer))??;
+            let (outgoing, answer) = match ahead.take() {
+                Some((outgoing, answer)) => (outgoing, answer?),
+                None => {
+                    let outgoing = store.with(|s| self.prepare(s))??;
+                    let answer = transport.exchange(outgoing.body.clone()).await?;
+                    (outgoing, answer)
+                }
+            };
+            let response: SyncResponse = wire::decode(&answer)?;
+            let rounds_left = self.max_rounds.saturating_sub(total.rounds - first);
+            let round = match self.next_page(&outgoing, &response, rounds_left) {
+                None => {
+                    store.with(|s| self.take_answer(s, &outgoing, response, answer.len()))??
+                }
+                Some(next) => {
+                    // On a slow link the next page's round trip and the
+                    // server's work on it pass while this page is stored.
+                    // Should storing fail, the next page is dropped
+                    // unread: the store's cursor has not moved, and the
+                    // next sync asks from it again.
+                    let fetch = transport.exchange(next.body.clone());
+                    let keep = async {
+                        store.with(|s| self.take_answer(s, &outgoing, response, answer.len()))
+                    };
+                    // `join!` polls `fetch` first: the request leaves
+                    // before the page is stored.
+                    let (fetched, round) = tokio::join!(fetch, keep);
+                    let round = round??;
+                    ahead = Some((next, fetched));
+                    round
+                }
+            };
             let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
             let caught_up = !round.more;
             let wipe = round.wipe;
@@ -607,5 +680,106 @@ mod tests {
             .receive(&mut store, &again, &wire::encode(&SyncResponse::default()))
             .unwrap();
         assert_eq!(progress.pending, 0);
+    }
+
+    /// Answers pull requests from a script, noting each request's cursor
+    /// beside the cursor the device held when the request left.
+    struct Pages<'a> {
+        store: &'a Mutex<Store>,
+        answers: Mutex<Vec<Result<Vec<u8>, TransportError>>>,
+        asked: Mutex<Vec<(u64, u64)>>,
+    }
+
+    impl Transport for Pages<'_> {
+        /// As a real transport: nothing leaves before the future is first
+        /// polled.
+        async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+            let request: SyncRequest = wire::decode(&body).unwrap();
+            let held = self.store.lock().unwrap().sync_cursor().unwrap();
+            self.asked.lock().unwrap().push((request.cursor, held));
+            self.answers.lock().unwrap().remove(0)
+        }
+
+        fn repair(
+            &self,
+            _doc: Uuid,
+            _body: Vec<u8>,
+        ) -> impl Future<Output = Result<Vec<u8>, TransportError>> {
+            std::future::ready(Err(TransportError::Unreachable("no repair here".into())))
+        }
+    }
+
+    /// A page of one new household, `more` behind it or not.
+    fn page(cursor: u64, more: bool) -> (Uuid, Vec<u8>) {
+        let author = Author::new(USER, 1_795_000_000_000);
+        let record = crate::model::AnyRecord::Household(household());
+        let mut doc =
+            crate::doc::RecordDoc::create_any(&record, ActorId::from(&[9u8; 16][..]), &author)
+                .unwrap();
+        let changes = doc
+            .changes_since(&[])
+            .into_iter()
+            .map(|c| c.raw_bytes().to_vec())
+            .collect();
+        let answer = wire::encode(&SyncResponse {
+            cursor,
+            more,
+            pull: vec![DocChanges {
+                doc: doc.id(),
+                changes,
+            }],
+            ..SyncResponse::default()
+        });
+        (doc.id(), answer)
+    }
+
+    #[tokio::test]
+    async fn a_pull_of_many_pages_asks_for_the_next_while_it_stores_the_last() {
+        let store = Mutex::new(Store::open_in_memory(ActorId::from(&[7u8; 16][..])).unwrap());
+        let (first, one) = page(10, true);
+        let (second, two) = page(20, true);
+        let (third, three) = page(30, false);
+        let pages = Pages {
+            store: &store,
+            answers: Mutex::new(vec![
+                Ok(one),
+                Ok(two),
+                Err(TransportError::Unreachable("cut".into())),
+            ]),
+            asked: Mutex::new(Vec::new()),
+        };
+        let client = SyncClient::default();
+
+        // The link is cut on the third page: the two pages before it are
+        // stored, and the cursor is the second's.
+        let mut access = &store;
+        let mut total = Progress::default();
+        let cut = client
+            .rounds(&mut access, &pages, &mut total, &mut |_| {})
+            .await;
+        assert!(matches!(cut, Err(SyncError::Transport(_))), "{cut:?}");
+        assert_eq!(
+            *pages.asked.lock().unwrap(),
+            [(0, 0), (10, 0), (20, 10)],
+            "each next page is asked for before the last is stored"
+        );
+        {
+            let s = store.lock().unwrap();
+            assert!(s.get::<Household>(first).unwrap().is_some());
+            assert!(s.get::<Household>(second).unwrap().is_some());
+            assert_eq!(s.sync_cursor().unwrap(), 20);
+        }
+
+        // The next sync asks from there, for the page that was cut.
+        pages.asked.lock().unwrap().clear();
+        *pages.answers.lock().unwrap() = vec![Ok(three)];
+        client
+            .rounds(&mut access, &pages, &mut total, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(*pages.asked.lock().unwrap(), [(20, 20)]);
+        let s = store.lock().unwrap();
+        assert!(s.get::<Household>(third).unwrap().is_some());
+        assert_eq!(s.sync_cursor().unwrap(), 30);
     }
 }
