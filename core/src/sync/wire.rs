@@ -3,9 +3,10 @@
 //! A body is a 4-byte header, `G` `W` version flags, followed by the message
 //! as CBOR with one-letter keys, zstd-compressed when that makes it smaller
 //! (flags 1; 2 with the push dictionary; 3, xz, for a large answer to a
-//! device that reads it: [`Answer`]). A body from a different protocol version is refused with
-//! [`WireError::UnsupportedVersion`], so a future format change is detected
-//! and answered clearly instead of being misread.
+//! device that reads it: [`Answer`]). A body from a different protocol
+//! version is refused with [`WireError::UnsupportedVersion`], so a future
+//! format change is detected and answered clearly instead of being
+//! misread.
 //!
 //! **Decoding is bounded.** A small body must not cost a large amount of
 //! memory: [`decode_within`] refuses a body whose compressed payload
@@ -1061,10 +1062,6 @@ mod tests {
         assert!(decode::<SyncRequest>(&garbage).is_err());
     }
 
-    /// Regression (issue #10, item 13): a 1 KB body that decompressed to
-    /// 31 MiB was accepted. A frame declaring more than the limit is
-    /// refused from its header, and one that does not declare its size
-    /// is refused.
     #[test]
     fn an_answer_framed_with_xz_is_read_by_a_device_and_never_by_the_server() {
         let answer = SyncResponse {
@@ -1131,6 +1128,10 @@ mod tests {
         }
     }
 
+    /// Regression (issue #10, item 13): a 1 KB body that decompressed to
+    /// 31 MiB was accepted. A frame declaring more than the limit is
+    /// refused from its header, and one that does not declare its size
+    /// is refused.
     #[test]
     fn a_zstd_bomb_is_refused_before_it_expands() {
         let zeros = vec![0u8; 31 * 1024 * 1024];
