@@ -70,10 +70,16 @@ pub fn contain_like_the_server() {
 /// request as the server reads it (within its default limit, no xz), an
 /// answer as a device does (xz too), its packed changes unpacked. What
 /// decodes must encode and decode back to the same message; a repair
-/// message is decoded as the server's repair path decodes it.
+/// message is decoded as the server's repair path decodes it. The same
+/// bytes as a streamed answer: each whole page is read as an answer.
 pub fn wire_decode(data: &[u8]) {
     contain_like_the_server();
     round_trip::<SyncRequest>(data, request);
+    let mut pages = gridwork_core::sync::pages::PageReader::default();
+    pages.push(data);
+    while let Ok(Some(frame)) = pages.next_frame() {
+        let _ = black_box(wire::decode::<SyncResponse>(&frame));
+    }
     if let Some(mut answer) = round_trip::<SyncResponse>(data, wire::decode)
         && !answer.packed.is_empty()
         && answer.unpack_pull().is_ok()

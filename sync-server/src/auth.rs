@@ -434,6 +434,39 @@ pub struct SyncSession {
     pub session: Session,
     /// Reported lost and not yet wiped.
     pub lost: bool,
+    /// The hash of the token it came with, to look it up again while a
+    /// streamed answer goes on ([`SyncSession::of_token`]).
+    pub token_hash: [u8; 32],
+}
+
+impl SyncSession {
+    /// The device session the token with this hash opens now, or why it
+    /// opens none. Blocking.
+    pub fn of_token(storage: &dyn Storage, token_hash: [u8; 32]) -> Result<SyncSession, ApiError> {
+        let session = |o: crate::storage::TokenOwner, lost| SyncSession {
+            session: Session {
+                actor: automerge::ActorId::try_from(o.actor.as_str()).ok(),
+                device_id: o.device_id,
+                user: o.user,
+            },
+            lost,
+            token_hash,
+        };
+        match storage.token_owner(&token_hash)? {
+            None => Err(ApiError::Unauthenticated),
+            // A console session is a cookie for the browser, not a device:
+            // its token does not open the device API.
+            Some(o) if o.device_id.starts_with(CONSOLE_DEVICE_PREFIX) => {
+                Err(ApiError::Unauthenticated)
+            }
+            Some(o) if o.wiped => Err(ApiError::TokenRevoked),
+            // Lost outranks revoked and disabled: the token still opens
+            // the push and the wipe report, so the tablet gets erased.
+            Some(o) if o.lost => Ok(session(o, true)),
+            Some(o) if o.revoked || o.account_disabled => Err(ApiError::TokenRevoked),
+            Some(o) => Ok(session(o, false)),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for SyncSession {
@@ -450,29 +483,7 @@ impl FromRequestParts<AppState> for SyncSession {
             .ok_or(ApiError::Unauthenticated)?;
         let hash = token_hash(token);
         let storage = state.storage().clone();
-        let owner = tokio::task::spawn_blocking(move || storage.token_owner(&hash)).await??;
-        let session = |o: crate::storage::TokenOwner, lost| SyncSession {
-            session: Session {
-                actor: automerge::ActorId::try_from(o.actor.as_str()).ok(),
-                device_id: o.device_id,
-                user: o.user,
-            },
-            lost,
-        };
-        match owner {
-            None => Err(ApiError::Unauthenticated),
-            // A console session is a cookie for the browser, not a device:
-            // its token does not open the device API.
-            Some(o) if o.device_id.starts_with(CONSOLE_DEVICE_PREFIX) => {
-                Err(ApiError::Unauthenticated)
-            }
-            Some(o) if o.wiped => Err(ApiError::TokenRevoked),
-            // Lost outranks revoked and disabled: the token still opens
-            // the push and the wipe report, so the tablet gets erased.
-            Some(o) if o.lost => Ok(session(o, true)),
-            Some(o) if o.revoked || o.account_disabled => Err(ApiError::TokenRevoked),
-            Some(o) => Ok(session(o, false)),
-        }
+        tokio::task::spawn_blocking(move || SyncSession::of_token(storage.as_ref(), hash)).await?
     }
 }
 

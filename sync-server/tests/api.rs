@@ -11,6 +11,7 @@ use gridwork_core::model::{
     IncidentParties, IncidentSource, Meta, Party, Role, Urgency, User,
 };
 use gridwork_core::sync::api::Login;
+use gridwork_core::sync::pages::PageReader;
 use gridwork_core::sync::wire::{self, DocChanges, SyncRequest, SyncResponse};
 use gridwork_core::workflow::{self, Action, Status, Transition};
 use gridwork_server::config::Settings;
@@ -1053,9 +1054,8 @@ async fn a_grid_leader_cannot_verify_an_incident_they_resolved() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_small_budget_pages_the_log_and_loses_nothing() {
-    let server = TestServer::start().await;
+/// Twelve households pushed by grid A's worker, in the order made.
+async fn twelve_households(server: &TestServer) -> Vec<Uuid> {
     let mut worker = server.login("gw-a").await;
     let mut ids = Vec::new();
     let mut push = Vec::new();
@@ -1066,6 +1066,13 @@ async fn a_small_budget_pages_the_log_and_loses_nothing() {
         push.push(all_changes(&mut doc));
     }
     server.sync_all(&mut worker, push).await;
+    ids
+}
+
+#[tokio::test]
+async fn a_small_budget_pages_the_log_and_loses_nothing() {
+    let server = TestServer::start().await;
+    let ids = twelve_households(&server).await;
 
     let mut sup = server.login("sup").await;
     let mut got = Vec::new();
@@ -1093,6 +1100,70 @@ async fn a_small_budget_pages_the_log_and_loses_nothing() {
     }
     assert_eq!(pages, 12, "one household per page");
     assert_eq!(got, ids);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_device_that_asks_gets_the_pages_streamed_and_a_later_page_confirms_nothing() {
+    let server = TestServer::start().await;
+    let ids = twelve_households(&server).await;
+
+    // One household a page, five pages an answer: 5, 5, then the last 2.
+    let sup = server.login("sup").await;
+    let mut cursor = 0;
+    let mut got = Vec::new();
+    for (answer, pages) in [(1, 5), (2, 5), (3, 2)] {
+        let request = SyncRequest {
+            cursor,
+            budget: Some(1),
+            packed: true,
+            reads: 2,
+            pages: 5,
+            ..SyncRequest::default()
+        };
+        let resp = server
+            .sync_raw(&sup.login.token, wire::encode(&request))
+            .await;
+        assert_eq!(resp.status(), 200);
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/x-gridwork-sync-pages"
+        );
+        let mut reader = PageReader::default();
+        reader.push(&resp.bytes().await.unwrap());
+        let mut frames = Vec::new();
+        while let Some(frame) = reader.next_frame().unwrap() {
+            frames.push(frame);
+        }
+        reader.finish().unwrap();
+        assert_eq!(frames.len(), pages, "answer {answer}");
+        for (n, frame) in frames.iter().enumerate() {
+            let mut page: SyncResponse = wire::decode(frame).unwrap();
+            page.unpack_pull().unwrap();
+            assert_eq!(page.pull.len(), 1, "one household a page");
+            assert!(page.cursor > cursor, "each page moves the cursor");
+            assert_eq!(page.more, answer < 3 || n + 1 < pages);
+            got.push(page.pull[0].doc);
+            cursor = page.cursor;
+        }
+        // The pages after the first answer no request: the server holds
+        // the cursor the device sent, not one it has not stored yet.
+        let devices = server.storage(|s| s.list_devices(Some("sup")).unwrap());
+        assert_eq!(devices[0].cursor, request.cursor, "answer {answer}");
+    }
+    assert_eq!(got, ids, "every household once, in order");
+
+    // A device that does not ask gets one page, framed as ever.
+    let resp = server
+        .sync(
+            &sup,
+            &SyncRequest {
+                budget: Some(1),
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    assert!(resp.more && resp.pull.len() == 1);
     server.stop().await;
 }
 

@@ -462,3 +462,101 @@ async fn the_days_photos_over_2g_wait_less_than_one_by_one_after_a_head() -> Res
     assert!(now < before, "{now:.1} s now, {before:.1} s before");
     Ok(())
 }
+
+/// A new tablet's first sync comes as one streamed answer of many pages;
+/// cut halfway, the tablet keeps every page that arrived whole, and the
+/// next sync asks from there: what is sent again is the page the cut
+/// broke, not the half before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stderr)] // the bytes sent again, beside the clean pull's
+async fn a_streamed_first_sync_cut_halfway_keeps_the_pages_that_arrived() -> Result<()> {
+    let server = Server::start()?;
+    let (grid, worker) = grid_worker();
+    let tablet = |proxy: &Proxy| {
+        let proxy = proxy.url();
+        let server = &server;
+        async move {
+            let mut t = Device::enrol(server, &worker.id).await?;
+            t.transport = HttpTransport::new(&proxy, &t.login.token)?;
+            // Small pages: many of them in the one answer.
+            t.client.budget = Some(4_096);
+            anyhow::Ok(t)
+        }
+    };
+
+    // Sixty households in the grid, from another tablet.
+    let mut writer = Device::enrol(&server, &worker.id).await?;
+    let author = Author::new(&worker.id, NOW);
+    for _ in 0..60 {
+        writer
+            .store
+            .insert(new_household(&grid, &worker.id), &author, today())?;
+    }
+    writer.sync().await?;
+
+    // A clean first sync: one request, its answer many pages.
+    let clean_proxy = Proxy::start(upstream(&server)?, Faults::default(), 21).await?;
+    let mut clean = tablet(&clean_proxy).await?;
+    let progress = clean.sync().await?;
+    let syncs = |proxy: &Proxy| {
+        proxy
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("POST /v1/sync"))
+            .count()
+    };
+    assert!(progress.rounds >= 8, "{} pages", progress.rounds);
+    assert!(
+        syncs(&clean_proxy) * 8 <= progress.rounds as usize,
+        "{} requests for {} pages",
+        syncs(&clean_proxy),
+        progress.rounds
+    );
+    let clean_down = clean_proxy.bytes_down();
+    let everything = households(&clean, &grid)?;
+    assert!(!everything.is_empty());
+
+    // The same sync cut halfway down.
+    let proxy = Proxy::start(
+        upstream(&server)?,
+        Faults {
+            cut_down_at: vec![clean_down / 2],
+            ..Faults::default()
+        },
+        22,
+    )
+    .await?;
+    let mut cut = tablet(&proxy).await?;
+    let err = cut.sync().await.expect_err("the cut breaks the sync");
+    assert!(err.is_retryable(), "{err}");
+    assert_eq!(proxy.cuts(), 1);
+    let kept = cut.store.sync_cursor()?;
+    assert!(kept > 0, "the pages before the cut are stored");
+    let before = households(&cut, &grid)?.len();
+    assert!(
+        before > 0 && before < everything.len(),
+        "{before} of {}",
+        everything.len()
+    );
+
+    // The next sync asks from the stored cursor and ends where the clean
+    // one did, every household once.
+    cut.sync().await?;
+    let after = households(&cut, &grid)?;
+    assert_eq!(
+        after.iter().copied().collect::<BTreeSet<_>>(),
+        everything.iter().copied().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(after.len(), everything.len(), "no duplicate");
+    assert_eq!(cut.store.sync_cursor()?, clean.store.sync_cursor()?);
+    let resent = proxy.bytes_down().saturating_sub(clean_down);
+    eprintln!(
+        "a first sync of {clean_down} bytes down in {} pages, cut at half: {resent} bytes sent again",
+        progress.rounds
+    );
+    assert!(
+        resent * 4 < clean_down,
+        "{resent} bytes sent again of {clean_down}: the half before the cut came again"
+    );
+    Ok(())
+}

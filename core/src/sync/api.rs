@@ -39,6 +39,9 @@ pub fn blob_path(sha256: &str) -> String {
 
 /// The content type of framed sync and repair bodies.
 pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
+/// The content type of a streamed answer: frames after their lengths
+/// ([`crate::sync::pages`]).
+pub const PAGES_CONTENT_TYPE: &str = "application/x-gridwork-sync-pages";
 
 /// Bytes of an upload the server holds (`HEAD`, `PATCH` and their answers).
 pub const UPLOAD_OFFSET: &str = "upload-offset";

@@ -9,12 +9,12 @@
 //!
 //! The cursor only moves once the pulled changes are stored, and it is
 //! confirmed to the server by the next request; an outbox entry leaves only
-//! when the server's answer is stored. A pull of many pages asks for the
-//! next page while it stores the last (only in rounds that pushed
-//! nothing): on a slow link the round trip and the server's work then
-//! pass while the device works. Should storing fail, the server has been
-//! told a cursor the device does not hold, and the device's next request,
-//! from the cursor it holds, puts that right.
+//! when the server's answer is stored. A pull of many pages comes as one
+//! streamed answer ([`super::pages`]): the device stores each page while
+//! the next arrives, and the server builds each next page while the last
+//! is on the link, so neither a round trip nor the server's work stands
+//! between two pages. A page is stored whole or not at all, like any
+//! answer.
 //!
 //! A connection cut anywhere loses nothing: the next sync sends the same
 //! changes (the server ignores the ones it already has) and asks from the
@@ -33,6 +33,7 @@
 //! stores an answer: the worker keeps saving while the network or a
 //! backoff wait is slow.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -145,6 +146,17 @@ pub trait Transport {
     /// Posts a framed [`SyncRequest`] and returns the framed answer.
     fn exchange(&self, body: Vec<u8>) -> impl Future<Output = Result<Vec<u8>, TransportError>>;
 
+    /// Posts a framed [`SyncRequest`] and returns its answer's frames as
+    /// they arrive: one, or the pages of a streamed answer
+    /// ([`super::pages`]). One unless the transport reads streamed
+    /// answers ([`super::http::HttpTransport`] does).
+    fn exchange_pages(
+        &self,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Result<Frames, TransportError>> {
+        async move { Ok(Frames::of(vec![self.exchange(body).await])) }
+    }
+
     /// Posts a framed [`wire::RepairRequest`] about one document and
     /// returns the framed [`wire::RepairResponse`] (see [`super::repair`]).
     fn repair(
@@ -154,8 +166,79 @@ pub trait Transport {
     ) -> impl Future<Output = Result<Vec<u8>, TransportError>>;
 }
 
-/// A request ready to send, with what it carries.
-#[derive(Debug, Clone)]
+/// What [`Frames::watched`] tells of each frame taken.
+type Watch = Box<dyn FnMut(&Result<Vec<u8>, SyncError>) + Send>;
+
+/// An answer's frames, taken one at a time as they arrive.
+pub struct Frames {
+    /// Frames in hand, given before the rest of the body.
+    ready: VecDeque<Result<Vec<u8>, TransportError>>,
+    /// A streamed answer still arriving.
+    body: Option<super::http::StreamedBody>,
+    /// Told of every frame and failure as it is taken.
+    watch: Option<Watch>,
+}
+
+impl Frames {
+    /// These frames, or failures, in order.
+    pub fn of(frames: Vec<Result<Vec<u8>, TransportError>>) -> Frames {
+        Frames {
+            ready: frames.into(),
+            body: None,
+            watch: None,
+        }
+    }
+
+    /// The frames of a streamed answer as its body arrives.
+    pub(super) fn streamed(body: super::http::StreamedBody) -> Frames {
+        Frames {
+            body: Some(body),
+            ..Frames::of(Vec::new())
+        }
+    }
+
+    /// These frames, with `watch` told of each one as it is taken (and of
+    /// the failure that ends them): a bench counts bytes so.
+    pub fn watched(
+        mut self,
+        watch: impl FnMut(&Result<Vec<u8>, SyncError>) + Send + 'static,
+    ) -> Frames {
+        self.watch = Some(Box::new(watch));
+        self
+    }
+
+    /// The next frame; `None` when the answer has ended.
+    pub async fn next(&mut self) -> Option<Result<Vec<u8>, SyncError>> {
+        let next = match self.ready.pop_front() {
+            Some(frame) => Some(frame.map_err(SyncError::from)),
+            None => match &mut self.body {
+                Some(body) => body.next().await,
+                None => None,
+            },
+        };
+        if matches!(next, None | Some(Err(_))) {
+            self.body = None;
+        }
+        if let (Some(watch), Some(next)) = (&mut self.watch, &next) {
+            watch(next);
+        }
+        next
+    }
+}
+
+impl std::fmt::Debug for Frames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Frames")
+            .field("ready", &self.ready.len())
+            .field("streaming", &self.body.is_some())
+            .finish()
+    }
+}
+
+/// A request ready to send, with what it carries. The default stands for
+/// the request a streamed answer's later page answers: none sent, nothing
+/// pushed.
+#[derive(Debug, Clone, Default)]
 pub struct Outgoing {
     /// The framed request.
     pub body: Vec<u8>,
@@ -345,28 +428,6 @@ impl SyncClient {
         self.take_answer(store, outgoing, response, body.len())
     }
 
-    /// The request for the page after `response`, when it may travel
-    /// while `response` is stored: `outgoing` pushed nothing (no outbox
-    /// entry waits on this answer), the server has more, and the round
-    /// may be run (`rounds_left`). It asks from the cursor `response`
-    /// moves the store to, as the next [`SyncClient::prepare`] would.
-    fn next_page(
-        &self,
-        outgoing: &Outgoing,
-        response: &SyncResponse,
-        rounds_left: u32,
-    ) -> Option<Outgoing> {
-        (outgoing.pushed.is_empty() && response.more && !response.wipe && rounds_left > 1).then(
-            || {
-                let request = SyncRequest::new(response.cursor, Vec::new(), self.budget);
-                Outgoing {
-                    body: wire::encode_push(&request),
-                    pushed: Vec::new(),
-                }
-            },
-        )
-    }
-
     /// [`SyncClient::receive`] for an answer already decoded from `size`
     /// bytes.
     fn take_answer(
@@ -503,7 +564,10 @@ impl SyncClient {
         }
     }
 
-    /// Runs rounds until nothing is left, adding each to `total`.
+    /// Runs rounds until nothing is left, adding each to `total`. A round
+    /// is a request and its answer; a streamed answer's pages after the
+    /// first ([`super::pages`]) count as rounds of their own, each stored
+    /// while the next arrives.
     async fn rounds<S: StoreAccess, T: Transport>(
         &self,
         store: &mut S,
@@ -513,60 +577,52 @@ impl SyncClient {
     ) -> Result<(), SyncError> {
         let first = total.rounds;
         let mut repaired = false;
-        // The next page's request and its answer, sent while the last
-        // page was stored.
-        let mut ahead: Option<(Outgoing, Result<Vec<u8>, TransportError>)> = None;
         loop {
-            let (outgoing, answer) = match ahead.take() {
-                Some((outgoing, answer)) => (outgoing, answer?),
-                None => {
-                    let outgoing = store.with(|s| self.prepare(s))??;
-                    let answer = transport.exchange(outgoing.body.clone()).await?;
-                    (outgoing, answer)
+            let request = store.with(|s| self.prepare(s))??;
+            let pushed = request.changes();
+            let mut frames = transport.exchange_pages(request.body.clone()).await?;
+            let mut answer = frames
+                .next()
+                .await
+                .unwrap_or(Err(SyncError::Wire(WireError::Truncated)))?;
+            // The first page answers the request, each later one a pull
+            // from the cursor of the page before it.
+            let mut outgoing = request;
+            let (more, pending, wipe) = loop {
+                let response: SyncResponse = wire::decode(&answer)?;
+                let size = answer.len();
+                // On a slow link the next page arrives while this one is
+                // stored. Should storing fail, the next page is dropped
+                // unread: the store's cursor has not moved, and the next
+                // sync asks from it again. `join!` polls `frames` first.
+                let keep = async { store.with(|s| self.take_answer(s, &outgoing, response, size)) };
+                let (next, round) = tokio::join!(frames.next(), keep);
+                let round = round??;
+                let last = (round.more, round.pending, round.wipe);
+                total.add(round);
+                on_progress(total);
+                if total.rounds - first >= self.max_rounds {
+                    return Ok(());
+                }
+                match next {
+                    Some(next) => {
+                        answer = next?;
+                        outgoing = Outgoing::default();
+                    }
+                    None => break last,
                 }
             };
-            let response: SyncResponse = wire::decode(&answer)?;
-            let rounds_left = self.max_rounds.saturating_sub(total.rounds - first);
-            let round = match self.next_page(&outgoing, &response, rounds_left) {
-                None => {
-                    store.with(|s| self.take_answer(s, &outgoing, response, answer.len()))??
-                }
-                Some(next) => {
-                    // On a slow link the next page's round trip and the
-                    // server's work on it pass while this page is stored.
-                    // Should storing fail, the next page is dropped
-                    // unread: the store's cursor has not moved, and the
-                    // next sync asks from it again.
-                    let fetch = transport.exchange(next.body.clone());
-                    let keep = async {
-                        store.with(|s| self.take_answer(s, &outgoing, response, answer.len()))
-                    };
-                    // `join!` polls `fetch` first: the request leaves
-                    // before the page is stored.
-                    let (fetched, round) = tokio::join!(fetch, keep);
-                    let round = round??;
-                    ahead = Some((next, fetched));
-                    round
-                }
-            };
-            let again = round.more || (outgoing.changes() > 0 && round.pending > 0);
-            let caught_up = !round.more;
-            let wipe = round.wipe;
-            total.add(round);
-            on_progress(total);
+            let again = more || (pushed > 0 && pending > 0);
             if wipe && !again {
                 // A lost device: everything it could push is pushed;
                 // nothing comes down and nothing needs repair.
-                return Ok(());
-            }
-            if total.rounds - first >= self.max_rounds {
                 return Ok(());
             }
             if !again {
                 // Caught up: whatever still disagrees needs the repair
                 // path, once per sync; what it puts back in the outbox
                 // goes out in one more round.
-                if repaired || !caught_up {
+                if repaired {
                     return Ok(());
                 }
                 repaired = true;
@@ -601,6 +657,8 @@ impl SyncClient {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use automerge::ActorId;
 
     use super::*;
@@ -682,22 +740,34 @@ mod tests {
         assert_eq!(progress.pending, 0);
     }
 
-    /// Answers pull requests from a script, noting each request's cursor
-    /// beside the cursor the device held when the request left.
-    struct Pages<'a> {
-        store: &'a Mutex<Store>,
-        answers: Mutex<Vec<Result<Vec<u8>, TransportError>>>,
-        asked: Mutex<Vec<(u64, u64)>>,
+    /// Answers each sync request with a scripted streamed answer, noting
+    /// the request's cursor, and for every frame taken, the cursor the
+    /// device held as it was taken.
+    struct Pages {
+        store: Arc<Mutex<Store>>,
+        /// Each answer's frames, or the failure in place of one.
+        answers: Mutex<Vec<Answer>>,
+        asked: Mutex<Vec<u64>>,
+        held: Arc<Mutex<Vec<u64>>>,
     }
 
-    impl Transport for Pages<'_> {
-        /// As a real transport: nothing leaves before the future is first
-        /// polled.
-        async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+    type Answer = Vec<Result<Vec<u8>, TransportError>>;
+
+    impl Transport for Pages {
+        async fn exchange(&self, _body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+            unreachable!("a sync takes its answer's frames")
+        }
+
+        async fn exchange_pages(&self, body: Vec<u8>) -> Result<Frames, TransportError> {
             let request: SyncRequest = wire::decode(&body).unwrap();
-            let held = self.store.lock().unwrap().sync_cursor().unwrap();
-            self.asked.lock().unwrap().push((request.cursor, held));
-            self.answers.lock().unwrap().remove(0)
+            self.asked.lock().unwrap().push(request.cursor);
+            let (store, held) = (self.store.clone(), self.held.clone());
+            Ok(
+                Frames::of(self.answers.lock().unwrap().remove(0)).watched(move |_| {
+                    let cursor = store.lock().unwrap().sync_cursor().unwrap();
+                    held.lock().unwrap().push(cursor);
+                }),
+            )
         }
 
         fn repair(
@@ -734,35 +804,40 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_pull_of_many_pages_asks_for_the_next_while_it_stores_the_last() {
-        let store = Mutex::new(Store::open_in_memory(ActorId::from(&[7u8; 16][..])).unwrap());
+    async fn a_streamed_pull_stores_each_page_while_the_next_arrives() {
+        let store = Arc::new(Mutex::new(
+            Store::open_in_memory(ActorId::from(&[7u8; 16][..])).unwrap(),
+        ));
         let (first, one) = page(10, true);
         let (second, two) = page(20, true);
         let (third, three) = page(30, false);
         let pages = Pages {
-            store: &store,
-            answers: Mutex::new(vec![
+            store: store.clone(),
+            answers: Mutex::new(vec![vec![
                 Ok(one),
                 Ok(two),
                 Err(TransportError::Unreachable("cut".into())),
-            ]),
+            ]]),
             asked: Mutex::new(Vec::new()),
+            held: Arc::default(),
         };
         let client = SyncClient::default();
 
-        // The link is cut on the third page: the two pages before it are
-        // stored, and the cursor is the second's.
-        let mut access = &store;
+        // The link is cut in the third page: one request, and the two
+        // pages before the cut are stored, with the second's cursor.
+        let mut access = &*store;
         let mut total = Progress::default();
         let cut = client
             .rounds(&mut access, &pages, &mut total, &mut |_| {})
             .await;
         assert!(matches!(cut, Err(SyncError::Transport(_))), "{cut:?}");
+        assert_eq!(*pages.asked.lock().unwrap(), [0]);
         assert_eq!(
-            *pages.asked.lock().unwrap(),
-            [(0, 0), (10, 0), (20, 10)],
-            "each next page is asked for before the last is stored"
+            *pages.held.lock().unwrap(),
+            [0, 0, 10],
+            "each next page is taken before the last is stored"
         );
+        assert_eq!(total.rounds, 2);
         {
             let s = store.lock().unwrap();
             assert!(s.get::<Household>(first).unwrap().is_some());
@@ -772,12 +847,12 @@ mod tests {
 
         // The next sync asks from there, for the page that was cut.
         pages.asked.lock().unwrap().clear();
-        *pages.answers.lock().unwrap() = vec![Ok(three)];
+        *pages.answers.lock().unwrap() = vec![vec![Ok(three)]];
         client
             .rounds(&mut access, &pages, &mut total, &mut |_| {})
             .await
             .unwrap();
-        assert_eq!(*pages.asked.lock().unwrap(), [(20, 20)]);
+        assert_eq!(*pages.asked.lock().unwrap(), [20]);
         let s = store.lock().unwrap();
         assert!(s.get::<Household>(third).unwrap().is_some());
         assert_eq!(s.sync_cursor().unwrap(), 30);

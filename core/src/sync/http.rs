@@ -3,7 +3,8 @@
 use serde::Deserialize;
 
 use super::api::{self, LoginRequest};
-use super::client::{Transport, TransportError};
+use super::client::{Frames, SyncError, Transport, TransportError};
+use super::pages::PageReader;
 use super::trust::{self, Trust};
 
 pub use super::api::{CONTENT_TYPE, Login, LoginUser};
@@ -116,18 +117,7 @@ impl HttpTransport {
 
 impl HttpTransport {
     async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await
-            .map_err(trust::failed)?;
-        if !response.status().is_success() {
-            return Err(failure(response).await);
-        }
+        let response = self.send(path, body).await?;
         Ok(response.bytes().await.map_err(trust::failed)?.to_vec())
     }
 }
@@ -150,9 +140,74 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// Posts `body` to `path` with the device token; the answer, once its
+    /// status says it succeeded.
+    async fn send(&self, path: &str, body: Vec<u8>) -> Result<reqwest::Response, TransportError> {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await
+            .map_err(trust::failed)?;
+        if !response.status().is_success() {
+            return Err(failure(response).await);
+        }
+        Ok(response)
+    }
+}
+
+/// The body of a streamed answer ([`super::pages`]), read as it arrives.
+#[derive(Debug)]
+pub(super) struct StreamedBody {
+    response: reqwest::Response,
+    reader: PageReader,
+}
+
+impl StreamedBody {
+    /// The next whole frame; `None` at the end of the answer.
+    pub(super) async fn next(&mut self) -> Option<Result<Vec<u8>, SyncError>> {
+        loop {
+            match self.reader.next_frame() {
+                Ok(Some(frame)) => return Some(Ok(frame)),
+                Ok(None) => {}
+                Err(e) => return Some(Err(e.into())),
+            }
+            match self.response.chunk().await {
+                Ok(Some(bytes)) => self.reader.push(&bytes),
+                Ok(None) => return self.reader.finish().err().map(|e| Err(e.into())),
+                Err(e) => return Some(Err(trust::failed(e).into())),
+            }
+        }
+    }
+}
+
 impl Transport for HttpTransport {
     async fn exchange(&self, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
         self.post(api::SYNC, body).await
+    }
+
+    /// A streamed answer is told apart by its content type
+    /// ([`api::PAGES_CONTENT_TYPE`]); a server that does not stream
+    /// answers one frame.
+    async fn exchange_pages(&self, body: Vec<u8>) -> Result<Frames, TransportError> {
+        let response = self.send(api::SYNC, body).await?;
+        let streamed = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case(api::PAGES_CONTENT_TYPE));
+        if streamed {
+            return Ok(Frames::streamed(StreamedBody {
+                response,
+                reader: PageReader::default(),
+            }));
+        }
+        let frame = response.bytes().await.map_err(trust::failed)?.to_vec();
+        Ok(Frames::of(vec![Ok(frame)]))
     }
 
     async fn repair(&self, doc: uuid::Uuid, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {

@@ -15,6 +15,7 @@ pub mod client;
 pub mod compact;
 pub mod http;
 pub mod pack;
+pub mod pages;
 pub mod progress;
 pub mod repair;
 pub mod trust;

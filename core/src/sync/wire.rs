@@ -127,7 +127,19 @@ pub struct SyncRequest {
     /// knows `k` as true or false and not `x` ignores it.
     #[serde(rename = "x", default, skip_serializing_if = "is_zero")]
     pub reads: u8,
+    /// How many pages of the pull the device takes in one answer,
+    /// streamed ([`super::pages`]); 0 or 1: one, as a single frame. The
+    /// server sends at most [`MAX_PAGES`], and more than one only as a
+    /// streamed answer. Optional, added within protocol version 3: a
+    /// server that does not know `s` answers one page, as a single frame.
+    #[serde(rename = "s", default, skip_serializing_if = "is_zero")]
+    pub pages: u8,
 }
+
+/// The most pages one answer streams ([`SyncRequest::pages`]): with pages
+/// of [`super::client::PAGE_BUDGET`], up to 64 MiB of changes before the
+/// device asks again.
+pub const MAX_PAGES: u8 = 16;
 
 /// Why the server refused the pushed changes of a document: a code and its
 /// params, as a [`Notice`] is. The app translates it in its message files
@@ -464,10 +476,10 @@ pub struct SyncResponse {
 
 impl SyncRequest {
     /// A device's request pushing `push` from `cursor`, with the answer's
-    /// changes asked for packed in the newest format and up to `budget`
-    /// bytes: always, but with a push of one or two edits, whose answer is
-    /// small, and whose request the 6 to 13 bytes of asking (`k`, `x`,
-    /// `b`) would make 6–13% larger.
+    /// changes asked for packed in the newest format, up to `budget` bytes
+    /// a page and [`MAX_PAGES`] pages streamed: always, but with a push of
+    /// one or two edits, whose answer is small, and whose request the 9
+    /// to 16 bytes of asking (`k`, `x`, `b`, `s`) would make 9–16% larger.
     pub fn new(cursor: u64, push: Vec<DocChanges>, budget: Option<u32>) -> SyncRequest {
         let pushed: usize = push.iter().flat_map(|d| &d.changes).map(Vec::len).sum();
         let packed = pushed == 0 || pushed > SMALL_PUSH;
@@ -477,6 +489,7 @@ impl SyncRequest {
             budget: budget.filter(|_| packed),
             packed,
             reads: if packed { super::pack::NEWEST } else { 0 },
+            pages: if packed { MAX_PAGES } else { 0 },
         }
     }
 
@@ -486,6 +499,12 @@ impl SyncRequest {
     pub fn pack_format(&self) -> Option<u8> {
         self.packed
             .then(|| self.reads.clamp(1, super::pack::NEWEST))
+    }
+
+    /// How many pages the answer may stream: what the device asked, up
+    /// to [`MAX_PAGES`]; 1 means a single frame.
+    pub fn answer_pages(&self) -> u8 {
+        self.pages.clamp(1, MAX_PAGES)
     }
 }
 

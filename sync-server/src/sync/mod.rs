@@ -93,7 +93,8 @@ fn user_scope(storage: &dyn Storage, session: &Session) -> Result<String, SyncEr
         .ok_or_else(|| SyncError::NoGrid(session.user.grid.clone()))
 }
 
-/// Runs one sync for an authenticated device. Blocking.
+/// Runs one sync for an authenticated device: its first page, when the
+/// answer streams more ([`next_page`]). Blocking.
 #[tracing::instrument(skip_all, err, fields(device = %session.device_id, user = %session.user.id, pushed = request.push.len()))]
 pub fn run(
     storage: &dyn Storage,
@@ -104,39 +105,95 @@ pub fn run(
 ) -> Result<SyncResponse, SyncError> {
     let scope_path = user_scope(storage, session)?;
     let epoch = current_epoch(storage, session, &scope_path)?;
-    let packed = request.pack_format();
-
+    let page = Page::of(&request);
     let pushed = push::store(storage, ctx, session, &scope_path, request.push, now)?;
+    let mut response = pull_page(storage, ctx, session, scope_path, epoch, &page)?;
+    // The device confirms by sending the cursor back.
+    storage.confirm_cursor(&session.device_id, request.cursor, now.as_millisecond())?;
+    response.rejected = pushed.rejected;
+    response.notices = pushed.notices;
+    Ok(response)
+}
 
+/// Which page of a pull to answer: after `cursor`, up to `budget` bytes
+/// of changes, packed in `format` ([`SyncRequest::pack_format`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub cursor: u64,
+    pub budget: Option<u32>,
+    pub format: Option<u8>,
+}
+
+impl Page {
+    /// The page `request` asks for.
+    pub fn of(request: &SyncRequest) -> Page {
+        Page {
+            cursor: request.cursor,
+            budget: request.budget,
+            format: request.pack_format(),
+        }
+    }
+
+    /// The page after `response`, the answer to this one.
+    pub fn after(&self, response: &SyncResponse) -> Page {
+        Page {
+            cursor: response.cursor,
+            ..*self
+        }
+    }
+}
+
+/// A later page of a streamed answer ([`gridwork_core::sync::pages`]):
+/// what [`run`] answers a request from `page.cursor` that pushes nothing,
+/// but the cursor is not confirmed, as the device has not stored the page
+/// before it yet. The scope and what the user may see are worked out
+/// again, as for a request of its own. Blocking.
+#[tracing::instrument(skip_all, err, fields(device = %session.device_id, user = %session.user.id))]
+pub fn next_page(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    session: &Session,
+    page: &Page,
+) -> Result<SyncResponse, SyncError> {
+    let scope_path = user_scope(storage, session)?;
+    let epoch = current_epoch(storage, session, &scope_path)?;
+    pull_page(storage, ctx, session, scope_path, epoch, page)
+}
+
+/// The changes after `page.cursor` the device may see, as an answer
+/// without pushed documents' refusals and notices.
+fn pull_page(
+    storage: &dyn Storage,
+    ctx: &SyncContext,
+    session: &Session,
+    scope_path: String,
+    epoch: u16,
+    page: &Page,
+) -> Result<SyncResponse, SyncError> {
     if !access::device_channel_open(session, Channel::DeviceSync) {
         return Ok(SyncResponse {
-            cursor: request.cursor,
-            more: false,
-            rejected: pushed.rejected,
-            notices: pushed.notices,
+            cursor: page.cursor,
             ..SyncResponse::default()
         });
     }
-    let (cursor_epoch, position) = split_cursor(request.cursor);
+    let (cursor_epoch, position) = split_cursor(page.cursor);
     let after = if cursor_epoch == epoch { position } else { 0 };
-    let budget = request
+    let budget = page
         .budget
         .unwrap_or(ctx.budget_default)
         .min(ctx.budget_max) as usize;
-    let page = storage.pull(&PullQuery {
+    let found = storage.pull(&PullQuery {
         after,
         scope_path,
         device_id: session.device_id.clone(),
         budget,
     })?;
-    // The device confirms by sending the cursor back.
-    storage.confirm_cursor(&session.device_id, request.cursor, now.as_millisecond())?;
 
     let mut pull: Vec<DocChanges> = Vec::new();
     let mut index: HashMap<uuid::Uuid, usize> = HashMap::new();
     let mut visible: HashMap<uuid::Uuid, bool> = HashMap::new();
     let everything = access::sends_whole_subtree(session.user.role, Channel::DeviceSync);
-    for change in page.changes {
+    for change in found.changes {
         if !everything && !sends(storage, ctx, session, &mut visible, change.doc)? {
             continue;
         }
@@ -150,14 +207,12 @@ pub fn run(
         pull[i].changes.push(change.bytes);
     }
     let mut response = SyncResponse {
-        cursor: make_cursor(epoch, page.cursor),
-        more: page.more,
-        rejected: pushed.rejected,
+        cursor: make_cursor(epoch, found.cursor),
+        more: found.more,
         pull,
-        notices: pushed.notices,
         ..SyncResponse::default()
     };
-    if let Some(format) = packed {
+    if let Some(format) = page.format {
         response.pack_pull(format);
     }
     Ok(response)

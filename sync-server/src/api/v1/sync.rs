@@ -17,54 +17,167 @@
 //! sends. 400 and not 415, as for the JSON endpoints, whose extractor's
 //! refusal the handlers answer as `bad_request` too.
 
-use axum::body::Bytes;
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gridwork_core::sync::wire::{self, SyncRequest};
+use futures_util::StreamExt;
+use gridwork_core::sync::api::PAGES_CONTENT_TYPE;
+use gridwork_core::sync::pages;
+use gridwork_core::sync::wire::{self, Answer, SyncRequest, SyncResponse};
 
 use crate::AppState;
 use crate::auth::SyncSession;
 use crate::error::ApiError;
-use crate::sync::SyncError;
+use crate::sync::{Page, SyncError};
 
 /// The content type of sync bodies.
 pub use gridwork_core::sync::api::CONTENT_TYPE;
 
-/// Stores the device's changes and answers with what it has not seen.
+/// Stores the device's changes and answers with what it has not seen: one
+/// page as a single frame, or, when the device asked for more
+/// ([`SyncRequest::pages`]) and more is waiting, the pages streamed
+/// ([`pages`]). Each later page is built on a sync thread while the one
+/// before it travels, for the session the token opens by then: a device
+/// revoked or reported lost meanwhile gets no further page.
 pub async fn sync(
     State(state): State<AppState>,
-    SyncSession { session, lost }: SyncSession,
+    SyncSession {
+        session,
+        lost,
+        token_hash,
+    }: SyncSession,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     labelled(&headers)?;
-    round_trip(&state, body, move |worker, request: SyncRequest| {
-        // A lost device's push is kept; the answer tells it to wipe.
+    let (frame, next) = answered(&state, body, move |worker, request: SyncRequest| {
+        // A lost device's push is kept; the answer tells it to wipe, and
+        // never streams.
         let run = if lost {
             crate::sync::run_lost
         } else {
             crate::sync::run
         };
-        run(
+        let page = Page::of(&request);
+        let pages = if lost { 1 } else { request.answer_pages() };
+        let response = run(
             worker.storage().as_ref(),
             worker.sync_context(),
             &session,
             request,
             jiff::Timestamp::now(),
         )
-        .map_err(|e| match e {
-            SyncError::Busy => ApiError::Busy,
-            other => ApiError::Internal(other.to_string()),
-        })
+        .map_err(internal)?;
+        let next = (pages > 1 && response.more).then(|| Later {
+            page: page.after(&response),
+            left: pages - 1,
+        });
+        Ok((response.frame(), next))
     })
-    .await
+    .await?;
+    let Some(next) = next else {
+        return Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], frame).into_response());
+    };
+    let first = futures_util::stream::once(std::future::ready(pages::page(&frame)));
+    let later = futures_util::stream::unfold(Some(next), move |later| {
+        let state = state.clone();
+        async move {
+            let later = later?;
+            match later.build(&state, token_hash).await {
+                Ok((frame, next)) => Some((pages::page(&frame), next)),
+                Err(e) => {
+                    tracing::info!(error = %e, "a streamed answer ends early");
+                    None
+                }
+            }
+        }
+    });
+    let body = first
+        .chain(later)
+        .map(|page| Ok::<_, Infallible>(Bytes::from(page)));
+    Ok((
+        [(header::CONTENT_TYPE, PAGES_CONTENT_TYPE)],
+        Body::from_stream(body),
+    )
+        .into_response())
 }
 
-/// One sync or repair round trip: reads the body, and on a sync thread
-/// ([`crate::limits`]) decodes it within the server's limit, has `handle`
-/// answer it and encodes the answer as a wire frame.
+/// A page still to stream, and how many the answer may still carry.
+#[derive(Debug)]
+struct Later {
+    page: Page,
+    left: u8,
+}
+
+impl Later {
+    /// The page's frame, built on a sync thread, and the page after it
+    /// if the answer goes on.
+    async fn build(
+        self,
+        state: &AppState,
+        token_hash: [u8; 32],
+    ) -> Result<(Vec<u8>, Option<Later>), ApiError> {
+        let worker = state.clone();
+        state
+            .limits()
+            .sync(move || {
+                let storage = worker.storage().as_ref();
+                let now = SyncSession::of_token(storage, token_hash)?;
+                if now.lost {
+                    return Err(ApiError::DeviceLost);
+                }
+                let response: SyncResponse = crate::sync::next_page(
+                    storage,
+                    worker.sync_context(),
+                    &now.session,
+                    &self.page,
+                )
+                .map_err(internal)?;
+                let next = (response.more && self.left > 1).then(|| Later {
+                    page: self.page.after(&response),
+                    left: self.left - 1,
+                });
+                Ok((response.frame(), next))
+            })
+            .await?
+    }
+}
+
+/// A sync's failure as the API answers it.
+fn internal(e: SyncError) -> ApiError {
+    match e {
+        SyncError::Busy => ApiError::Busy,
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// Reads the body, and on a sync thread ([`crate::limits`]) decodes it
+/// within the server's limit and has `handle` answer it.
+async fn answered<Req, R>(
+    state: &AppState,
+    body: Result<Bytes, BytesRejection>,
+    handle: impl FnOnce(&AppState, Req) -> Result<R, ApiError> + Send + 'static,
+) -> Result<R, ApiError>
+where
+    Req: serde::de::DeserializeOwned,
+    R: Send + 'static,
+{
+    let body = read_body(state, body)?;
+    let worker = state.clone();
+    state
+        .limits()
+        .sync(move || -> Result<R, ApiError> {
+            let request: Req = wire::decode_within(&body, worker.max_body_bytes())?;
+            handle(&worker, request)
+        })
+        .await?
+}
+
+/// One repair round trip: [`answered`], the answer as a wire frame.
 pub(super) async fn round_trip<Req, Resp>(
     state: &AppState,
     body: Result<Bytes, BytesRejection>,
@@ -74,15 +187,10 @@ where
     Req: serde::de::DeserializeOwned,
     Resp: wire::Answer,
 {
-    let body = read_body(state, body)?;
-    let worker = state.clone();
-    let answer = state
-        .limits()
-        .sync(move || -> Result<Vec<u8>, ApiError> {
-            let request: Req = wire::decode_within(&body, worker.max_body_bytes())?;
-            Ok(handle(&worker, request)?.frame())
-        })
-        .await??;
+    let answer = answered(state, body, move |worker, request| {
+        Ok(handle(worker, request)?.frame())
+    })
+    .await?;
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], answer).into_response())
 }
 
@@ -113,4 +221,81 @@ fn read_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<By
             ApiError::BadRequest(e.body_text())
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use gridwork_core::model::Role;
+    use gridwork_core::sync::wire::{self, SyncResponse};
+
+    use super::*;
+    use crate::admin;
+    use crate::config::Settings;
+    use crate::storage::{SqliteStorage, Storage};
+
+    /// A small demo in a real SQLite data directory, a grid worker's
+    /// tablet enrolled in it, and the server's state over it.
+    fn served() -> (tempfile::TempDir, AppState, Arc<dyn Storage>, [u8; 32]) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(dir.path()).unwrap());
+        let demo = gridwork_demo::generate(&admin::demo_config(3, Some(60)));
+        admin::load_demo(storage.as_ref(), &demo, "demo password 8").unwrap();
+        let worker = demo
+            .users
+            .iter()
+            .find(|u| u.role == Role::GridWorker)
+            .unwrap();
+        let enrolment = crate::enrol::enrol(
+            storage.as_ref(),
+            worker,
+            "tablet".into(),
+            "王芳的平板".into(),
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        let state = AppState::new(storage.clone(), &settings);
+        (dir, state, storage, enrolment.device.token_hash)
+    }
+
+    /// The second page of a pull from the start, one record a page.
+    fn second_page() -> Later {
+        Later {
+            page: Page {
+                cursor: 1,
+                budget: Some(1),
+                format: Some(2),
+            },
+            left: 4,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_later_page_goes_only_to_a_device_in_good_standing_when_it_is_built() {
+        let (_dir, state, storage, token_hash) = served();
+        let (frame, next) = second_page().build(&state, token_hash).await.unwrap();
+        let page: SyncResponse = wire::decode(&frame).unwrap();
+        assert!(page.more && !page.packed.is_empty(), "{page:?}");
+        let next = next.expect("the answer goes on");
+        assert_eq!((next.page.cursor, next.left), (page.cursor, 3));
+
+        // Reported lost meanwhile: it may push and wipe, but gets no page.
+        storage.mark_device_lost("tablet", 1).unwrap();
+        let lost = second_page().build(&state, token_hash).await;
+        assert!(matches!(lost, Err(ApiError::DeviceLost)), "{lost:?}");
+
+        // Revoked: no page either.
+        let (_dir, state, storage, token_hash) = served();
+        storage.revoke_device("tablet", 1).unwrap();
+        let revoked = second_page().build(&state, token_hash).await;
+        assert!(
+            matches!(revoked, Err(ApiError::TokenRevoked)),
+            "{revoked:?}"
+        );
+    }
 }

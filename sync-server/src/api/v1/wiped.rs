@@ -15,7 +15,7 @@ use crate::error::ApiError;
 /// Records the wipe of the lost device that sends it.
 pub async fn report(
     State(state): State<AppState>,
-    SyncSession { session, lost }: SyncSession,
+    SyncSession { session, lost, .. }: SyncSession,
     body: Result<Json<WipeReport>, JsonRejection>,
 ) -> Result<Json<Wiped>, ApiError> {
     let Json(report) = body.map_err(|e| ApiError::BadRequest(e.body_text()))?;
