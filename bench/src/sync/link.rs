@@ -128,6 +128,7 @@ impl LinkDevice {
             pulled.len()
         );
         let largest = self.transport.take_largest();
+        let kept_when_cut = self.transport.take_kept_when_failed();
         let (sent, received, trips) = self.transport.take();
         Ok(Pull {
             took,
@@ -137,12 +138,13 @@ impl LinkDevice {
             bodies: sent + received,
             trips,
             largest,
+            kept_when_cut,
         })
     }
 }
 
 /// What one pull of the grid took.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Pull {
     took: Duration,
     /// Bytes the link carried each way, heads included.
@@ -153,8 +155,12 @@ struct Pull {
     /// were answered.
     bodies: u64,
     trips: u64,
-    /// The largest answered exchange's bodies.
+    /// The largest batch: a request with the first page of its answer,
+    /// or a later page of a streamed answer.
     largest: u64,
+    /// For each exchange that failed, the bytes of the whole pages it had
+    /// carried (stored, never sent again).
+    kept_when_cut: Vec<u64>,
 }
 
 /// Runs `work`, telling stderr every 15 s how far it is.
@@ -254,12 +260,25 @@ fn cut_run(target: Target, link: &str, docs: usize, clean: Clean) -> Result<()> 
         device.proxy.cuts()
     );
     let carried = pull.up + pull.down;
-    let lost = device.proxy.cut_exchange_bytes();
+    // A cut exchange lost what it carried after its last whole page: the
+    // pages before that were stored, and the next request asks from them.
+    let cut = device.proxy.cut_exchange_bytes();
+    ensure!(
+        pull.kept_when_cut.len() == cut.len(),
+        "{} exchanges failed for {} cuts",
+        pull.kept_when_cut.len(),
+        cut.len()
+    );
+    let lost: Vec<u64> = cut
+        .iter()
+        .zip(&pull.kept_when_cut)
+        .map(|(carried, kept)| carried.saturating_sub(*kept))
+        .collect();
     let within = lost.iter().filter(|&&b| b <= clean.batch).count();
     println!(
         "# cut {CUTS} times at every {step} bytes down: {} bytes of the cut exchanges each \
-         (request and answer so far, heads included); one batch is the clean pull's largest \
-         exchange",
+         after their last whole page (request and answer so far, heads included); one batch \
+         is the clean pull's largest page, or a request with its answer's first",
         lost.iter()
             .map(u64::to_string)
             .collect::<Vec<_>>()

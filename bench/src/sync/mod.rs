@@ -32,7 +32,7 @@
 mod link;
 mod load;
 
-use std::cell::Cell;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
@@ -42,7 +42,7 @@ use gridwork_core::doc::Author;
 use gridwork_core::model::{AnyRecord, Household, PhotoRole};
 use gridwork_core::store::Store;
 use gridwork_core::sync::blobs::{BlobTransport, sync_photos};
-use gridwork_core::sync::client::{SyncClient, Transport, TransportError};
+use gridwork_core::sync::client::{Frames, SyncClient, Transport, TransportError};
 use gridwork_core::sync::http::{HttpTransport, login};
 use gridwork_demo::{DemoConfig, generate};
 use uuid::Uuid;
@@ -57,42 +57,80 @@ const PASSWORD: &str = "bench-password";
 #[derive(Debug)]
 struct Counting {
     inner: HttpTransport,
-    sent: Cell<u64>,
-    received: Cell<u64>,
-    trips: Cell<u64>,
-    /// The largest exchange (request and answer bodies).
-    largest: Cell<u64>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+/// What [`Counting`] counted since it was last asked.
+#[derive(Debug, Default)]
+struct Tally {
+    sent: u64,
+    received: u64,
+    trips: u64,
+    /// The largest batch: a request's body with the first frame of its
+    /// answer, or a later page of a streamed answer.
+    largest: u64,
+    /// The bytes of the exchange being read, up to its last whole page
+    /// (each page with its 4-byte length): stored, so never sent again.
+    kept: u64,
+    /// For every exchange that failed, what it had kept by then.
+    kept_when_failed: Vec<u64>,
+}
+
+impl Tally {
+    /// A frame of `size` bytes taken from an answer (the first, to a
+    /// request of `sent`), or `None`, the failure that ended it.
+    fn take(&mut self, size: Option<usize>, first: bool, sent: usize) {
+        match size {
+            Some(size) => {
+                let batch = if first { sent + size } else { size };
+                self.received += size as u64;
+                self.largest = self.largest.max(batch as u64);
+                self.kept += size as u64 + 4;
+            }
+            None => self.kept_when_failed.push(self.kept),
+        }
+    }
 }
 
 impl Counting {
     fn new(inner: HttpTransport) -> Counting {
         Counting {
             inner,
-            sent: Cell::new(0),
-            received: Cell::new(0),
-            trips: Cell::new(0),
-            largest: Cell::new(0),
+            tally: Arc::default(),
         }
+    }
+
+    fn tally(&self) -> std::sync::MutexGuard<'_, Tally> {
+        self.tally.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// (request bytes, response bytes, round trips) since the last call.
     fn take(&self) -> (u64, u64, u64) {
-        (self.sent.take(), self.received.take(), self.trips.take())
+        let mut t = self.tally();
+        (
+            std::mem::take(&mut t.sent),
+            std::mem::take(&mut t.received),
+            std::mem::take(&mut t.trips),
+        )
     }
 
-    /// The largest exchange's body bytes since the last call.
+    /// The largest batch since the last call.
     fn take_largest(&self) -> u64 {
-        self.largest.take()
+        std::mem::take(&mut self.tally().largest)
     }
-}
 
-impl Counting {
+    /// For every exchange that failed since the last call, the bytes it
+    /// had carried of whole pages, which were stored.
+    fn take_kept_when_failed(&self) -> Vec<u64> {
+        std::mem::take(&mut self.tally().kept_when_failed)
+    }
+
     fn count(&self, sent: usize, answer: &[u8]) {
-        self.sent.set(self.sent.get() + sent as u64);
-        self.trips.set(self.trips.get() + 1);
-        self.received.set(self.received.get() + answer.len() as u64);
-        let exchange = (sent + answer.len()) as u64;
-        self.largest.set(self.largest.get().max(exchange));
+        let mut t = self.tally();
+        t.sent += sent as u64;
+        t.trips += 1;
+        t.kept = 0;
+        t.take(Some(answer.len()), true, sent);
     }
 }
 
@@ -102,6 +140,26 @@ impl Transport for Counting {
         let answer = self.inner.exchange(body).await?;
         self.count(sent, &answer);
         Ok(answer)
+    }
+
+    async fn exchange_pages(&self, body: Vec<u8>) -> Result<Frames, TransportError> {
+        let sent = body.len();
+        {
+            let mut t = self.tally();
+            t.sent += sent as u64;
+            t.trips += 1;
+            t.kept = 0;
+        }
+        let frames = self.inner.exchange_pages(body).await.inspect_err(|_| {
+            self.tally().kept_when_failed.push(0);
+        })?;
+        let tally = self.tally.clone();
+        let mut first = true;
+        Ok(frames.watched(move |frame| {
+            let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
+            t.take(frame.as_ref().ok().map(Vec::len), first, sent);
+            first = false;
+        }))
     }
 
     async fn repair(&self, doc: uuid::Uuid, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
