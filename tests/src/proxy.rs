@@ -16,7 +16,9 @@
 //! ([`Link::profile`]: `2g`, `3g`, `lan`): a bandwidth each way shared by
 //! every connection (one radio), a one-way delay (half the round trip,
 //! paid by every byte, pipelined as on a real link), and lost segments,
-//! which cost what TCP pays for them (see [`Link::loss_per_mille`]). The
+//! which cost what TCP pays for them (see [`Link::loss_per_mille`]). A
+//! cut connection's bytes still waiting for the link leave it with the
+//! connection. The
 //! bench's sync suite and the tests use this one proxy. What it does not
 //! play: TCP's slow start and its shrinking window after a loss, so a
 //! real link is a little slower still.
@@ -369,7 +371,11 @@ async fn forward(client: TcpStream, conn: Conn) {
 /// link (each piece gets the time it arrives), and delivers it then.
 async fn pump(conn: &Conn, dir: Dir, mut from: OwnedReadHalf, mut to: OwnedWriteHalf) -> Ended {
     let mut buf = vec![0u8; 16 * 1024];
-    let mut queue: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
+    let mut queue = OnLink {
+        conn,
+        dir,
+        pieces: VecDeque::new(),
+    };
     let mut queued = 0;
     // Pieces arrive in order: none before the one ahead of it.
     let mut last_arrival = Instant::now();
@@ -377,31 +383,31 @@ async fn pump(conn: &Conn, dir: Dir, mut from: OwnedReadHalf, mut to: OwnedWrite
     let mut open = true;
     loop {
         // Deliver what is due.
-        while let Some((at, _)) = queue.front() {
-            if *at > Instant::now() {
+        while let Some(piece) = queue.pieces.front() {
+            if piece.arrives > Instant::now() {
                 break;
             }
-            let Some((_, piece)) = queue.pop_front() else {
+            let Some(piece) = queue.pieces.pop_front() else {
                 break;
             };
-            queued -= piece.len();
-            if !conn.deliver(dir, &piece, &mut to, &mut meter).await {
+            queued -= piece.bytes.len();
+            if !conn.deliver(dir, &piece.bytes, &mut to, &mut meter).await {
                 return Ended::Broken;
             }
         }
-        if !open && queue.is_empty() {
+        if !open && queue.pieces.is_empty() {
             let _ = to.shutdown().await;
             return Ended::Closed;
         }
-        let next = queue.front().map(|(at, _)| *at);
+        let next = queue.pieces.front().map(|piece| piece.arrives);
         tokio::select! {
             read = from.read(&mut buf), if open && queued < QUEUE_BYTES => match read {
                 Ok(0) => open = false,
                 Err(_) => return Ended::Broken,
                 Ok(n) => {
                     for piece in conn.schedule(dir, &buf[..n], &mut last_arrival) {
-                        queued += piece.1.len();
-                        queue.push_back(piece);
+                        queued += piece.bytes.len();
+                        queue.pieces.push_back(piece);
                     }
                 }
             },
@@ -410,15 +416,42 @@ async fn pump(conn: &Conn, dir: Dir, mut from: OwnedReadHalf, mut to: OwnedWrite
     }
 }
 
+/// A piece of bytes on the link: when it arrives, and the link's time it
+/// holds.
+struct Piece {
+    arrives: Instant,
+    on_link: Duration,
+    bytes: Vec<u8>,
+}
+
+/// One direction's pieces on the link, not delivered yet. Dropped with
+/// pieces in it (the connection was cut), it gives their link time back:
+/// the radio does not go on carrying what nobody will receive, so the
+/// next connection does not wait behind a dead one's bytes.
+struct OnLink<'a> {
+    conn: &'a Conn,
+    dir: Dir,
+    pieces: VecDeque<Piece>,
+}
+
+impl Drop for OnLink<'_> {
+    fn drop(&mut self) {
+        let held: Duration = self.pieces.iter().map(|p| p.on_link).sum();
+        if held.is_zero() {
+            return;
+        }
+        let mut free = self.conn.shared.link_free[self.dir as usize]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        *free = free.checked_sub(held).unwrap_or(now).max(now);
+    }
+}
+
 impl Conn {
     /// Puts `bytes` on the link: the pieces they travel in and when each
     /// arrives at the other end.
-    fn schedule(
-        &self,
-        dir: Dir,
-        bytes: &[u8],
-        last_arrival: &mut Instant,
-    ) -> Vec<(Instant, Vec<u8>)> {
+    fn schedule(&self, dir: Dir, bytes: &[u8], last_arrival: &mut Instant) -> Vec<Piece> {
         let link = self.link;
         let now = Instant::now();
         let ready = if self.delay.is_zero() {
@@ -453,7 +486,15 @@ impl Conn {
                 arrives += link.round_trip();
             }
             *last_arrival = arrives.max(*last_arrival);
-            pieces.push((*last_arrival, segment.to_vec()));
+            pieces.push(Piece {
+                arrives: *last_arrival,
+                on_link: if link.bits_per_s.is_some() {
+                    on_link
+                } else {
+                    Duration::ZERO
+                },
+                bytes: segment.to_vec(),
+            });
         }
         pieces
     }

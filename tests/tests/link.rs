@@ -1,8 +1,9 @@
 //! The proxy's link shaping, measured with a stopwatch: a 100 kbit/s link
 //! takes the time its bandwidth says, every round trip pays the delay
 //! (while bytes in flight are pipelined), lost segments arrive late but
-//! whole and in order, and cuts at downstream byte counts land exactly
-//! there. The bench's `--link 2g` figures stand on these.
+//! whole and in order, cuts at downstream byte counts land exactly there,
+//! and a cut frees the link of the bytes it dropped. The bench's
+//! `--link 2g` figures stand on these.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -206,5 +207,47 @@ async fn cuts_at_downstream_byte_counts_land_exactly_there() -> Result<()> {
     assert!(third == pattern(N), "no cut left");
     assert_eq!(proxy.cuts(), 2);
     assert_eq!(proxy.cut_exchange_bytes(), [4_000, 3_000]);
+    Ok(())
+}
+
+/// A connection cut with bytes still queued for the link gives the link
+/// back: the next connection's bytes do not wait behind bytes nobody will
+/// receive (a streamed answer fills the queue far ahead of the cut).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_frees_the_link_of_the_bytes_it_dropped() -> Result<()> {
+    const N: usize = 200_000;
+    const CUT: usize = 20_000;
+    let slow = Link {
+        bits_per_s: Some(100_000),
+        one_way: Duration::from_millis(50),
+        loss_per_mille: 0,
+    };
+    let proxy = Proxy::start(
+        sender(N).await?,
+        Faults {
+            cut_down_at: vec![CUT as u64],
+            link: slow,
+            ..Faults::default()
+        },
+        5,
+    )
+    .await?;
+    let started = Instant::now();
+    let first = read_all(&proxy).await?;
+    assert!(first == pattern(CUT), "cut at byte {CUT}");
+    let cut_after = started.elapsed();
+
+    // The next connection's first bytes take about what the first's did,
+    // not the 14 s the cut one's queued 180,000 bytes would hold the link.
+    let started = Instant::now();
+    let mut socket = TcpStream::connect(addr(&proxy)?).await?;
+    let mut got = vec![0u8; CUT];
+    socket.read_exact(&mut got).await?;
+    let took = started.elapsed();
+    assert!(got == pattern(CUT));
+    assert!(
+        took < cut_after * 2 + Duration::from_secs(1),
+        "{took:?} for {CUT} bytes after a cut, against {cut_after:?} before it"
+    );
     Ok(())
 }
