@@ -268,6 +268,11 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     seeds.add(w, "pull_response_packed", plain(&packed));
     seeds.add(w, "pull_response_packed_2", plain(&packed_hex));
     seeds.add(w, "pull_response_xz", wire::encode_xz(&packed_hex));
+    let streamed = [plain(&packed_hex), wire::encode_xz(&packed_hex)]
+        .iter()
+        .flat_map(|frame| gridwork_core::sync::pages::page(frame))
+        .collect();
+    seeds.add(w, "pull_response_streamed", streamed);
     seeds.add(w, "refusal_response_plain", plain(&refused));
     seeds.add(
         w,
