@@ -13,7 +13,8 @@ use crate::model::{Role, User};
 /// `POST`: [`LoginRequest`] → [`Login`].
 pub const LOGIN: &str = "/v1/login";
 /// `POST`: a framed [`crate::sync::wire::SyncRequest`] → a framed
-/// [`crate::sync::wire::SyncResponse`], both [`CONTENT_TYPE`].
+/// [`crate::sync::wire::SyncResponse`], both [`CONTENT_TYPE`], or the
+/// pages of a streamed answer ([`PAGES_CONTENT_TYPE`]).
 pub const SYNC: &str = "/v1/sync";
 /// `POST`: a lost device's report that it erased its data, JSON
 /// [`WipeReport`] → [`Wiped`] (see [`crate::sync::client`]).

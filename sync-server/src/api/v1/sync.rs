@@ -2,8 +2,11 @@
 //!
 //! The body is a framed [`SyncRequest`] (`gridwork_core::sync::wire`), the
 //! answer a framed [`SyncResponse`] with content type
-//! `application/x-gridwork-sync`. A body that cannot be read is answered
-//! 400 or 413 with the wire error's code, and nothing is stored.
+//! `application/x-gridwork-sync`, or, to a device that asks for pages
+//! while more are waiting, the pages streamed
+//! (`application/x-gridwork-sync-pages`, [`pages`]). A body that cannot
+//! be read is answered 400 or 413 with the wire error's code, and nothing
+//! is stored.
 //!
 //! A body may decompress and decode to at most `max_body_bytes` (413
 //! `expands_too_large` past it), and sync and repair requests run on
