@@ -1,5 +1,7 @@
 //! HTTP, the thin transport under sync: login and `POST /v1/sync`.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::api::{self, LoginRequest};
@@ -117,7 +119,12 @@ impl HttpTransport {
 
 impl HttpTransport {
     async fn post(&self, path: &str, body: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        let response = self.send(path, body).await?;
+        let response = self
+            .request(path, body)
+            .send()
+            .await
+            .map_err(trust::failed)?;
+        let response = succeeded(response).await?;
         Ok(response.bytes().await.map_err(trust::failed)?.to_vec())
     }
 }
@@ -140,23 +147,31 @@ impl HttpTransport {
     }
 }
 
+/// How long a streamed answer may take in all: 16 pages at 2G's pace (a
+/// quarter of a megabyte a page on the bench's grid, about 5 minutes),
+/// with room. It must begin within [`trust::ANSWER_WITHIN`], as any answer
+/// must, and is given up once it brings nothing for [`STALLED`].
+const STREAMED_WITHIN: Duration = Duration::from_secs(30 * 60);
+/// A streamed answer that brings no byte for this long has stalled.
+const STALLED: Duration = Duration::from_secs(60);
+
 impl HttpTransport {
-    /// Posts `body` to `path` with the device token; the answer, once its
-    /// status says it succeeded.
-    async fn send(&self, path: &str, body: Vec<u8>) -> Result<reqwest::Response, TransportError> {
-        let response = self
-            .client
+    /// A POST of the frame `body` to `path` with the device token.
+    fn request(&self, path: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.client
             .post(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
             .body(body)
-            .send()
-            .await
-            .map_err(trust::failed)?;
-        if !response.status().is_success() {
-            return Err(failure(response).await);
-        }
+    }
+}
+
+/// `response`, if its status says it succeeded; else the server's error.
+async fn succeeded(response: reqwest::Response) -> Result<reqwest::Response, TransportError> {
+    if response.status().is_success() {
         Ok(response)
+    } else {
+        Err(failure(response).await)
     }
 }
 
@@ -176,7 +191,11 @@ impl StreamedBody {
                 Ok(None) => {}
                 Err(e) => return Some(Err(e.into())),
             }
-            match self.response.chunk().await {
+            let Ok(chunk) = tokio::time::timeout(STALLED, self.response.chunk()).await else {
+                let stalled = format!("the answer stalled for {} s", STALLED.as_secs());
+                return Some(Err(TransportError::Unreachable(stalled).into()));
+            };
+            match chunk {
                 Ok(Some(bytes)) => self.reader.push(&bytes),
                 Ok(None) => return self.reader.finish().err().map(|e| Err(e.into())),
                 Err(e) => return Some(Err(trust::failed(e).into())),
@@ -194,7 +213,18 @@ impl Transport for HttpTransport {
     /// ([`api::PAGES_CONTENT_TYPE`]); a server that does not stream
     /// answers one frame.
     async fn exchange_pages(&self, body: Vec<u8>) -> Result<Frames, TransportError> {
-        let response = self.send(api::SYNC, body).await?;
+        let sent = self
+            .request(api::SYNC, body)
+            .timeout(STREAMED_WITHIN)
+            .send();
+        let response = tokio::time::timeout(trust::ANSWER_WITHIN, sent)
+            .await
+            .map_err(|_| {
+                let late = trust::ANSWER_WITHIN.as_secs();
+                TransportError::Unreachable(format!("no answer within {late} s"))
+            })?
+            .map_err(trust::failed)?;
+        let response = succeeded(response).await?;
         let streamed = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)

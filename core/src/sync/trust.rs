@@ -59,11 +59,15 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// How long a request may take, answer included, unless it says
+/// otherwise (a streamed answer: [`super::http`]).
+pub(super) const ANSWER_WITHIN: Duration = Duration::from_secs(120);
+
 /// The HTTP client every transport uses, trusting what `trust` names.
 pub(super) fn client(trust: &Trust) -> Result<reqwest::Client, TransportError> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120));
+        .timeout(ANSWER_WITHIN);
     if let Some(pem) = &trust.ca_pem {
         let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
             .map_err(|e| TransportError::BadCa(e.to_string()))?;
