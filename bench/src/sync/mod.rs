@@ -77,6 +77,13 @@ struct Tally {
 }
 
 impl Tally {
+    /// A request of `sent` bytes leaves: a new exchange.
+    fn start(&mut self, sent: usize) {
+        self.sent += sent as u64;
+        self.trips += 1;
+        self.kept = 0;
+    }
+
     /// A frame of `size` bytes taken from an answer (the first, to a
     /// request of `sent`), or `None`, the failure that ended it.
     fn take(&mut self, size: Option<usize>, first: bool, sent: usize) {
@@ -127,9 +134,7 @@ impl Counting {
 
     fn count(&self, sent: usize, answer: &[u8]) {
         let mut t = self.tally();
-        t.sent += sent as u64;
-        t.trips += 1;
-        t.kept = 0;
+        t.start(sent);
         t.take(Some(answer.len()), true, sent);
     }
 }
@@ -144,12 +149,7 @@ impl Transport for Counting {
 
     async fn exchange_pages(&self, body: Vec<u8>) -> Result<Frames, TransportError> {
         let sent = body.len();
-        {
-            let mut t = self.tally();
-            t.sent += sent as u64;
-            t.trips += 1;
-            t.kept = 0;
-        }
+        self.tally().start(sent);
         let frames = self.inner.exchange_pages(body).await.inspect_err(|_| {
             self.tally().kept_when_failed.push(0);
         })?;

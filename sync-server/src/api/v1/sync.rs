@@ -59,14 +59,14 @@ pub async fn sync(
     labelled(&headers)?;
     let (frame, next) = answered(&state, body, move |worker, request: SyncRequest| {
         // A lost device's push is kept; the answer tells it to wipe, and
-        // never streams.
+        // says no `more`, so it never streams.
         let run = if lost {
             crate::sync::run_lost
         } else {
             crate::sync::run
         };
         let page = Page::of(&request);
-        let pages = if lost { 1 } else { request.answer_pages() };
+        let pages = request.answer_pages();
         let response = run(
             worker.storage().as_ref(),
             worker.sync_context(),
