@@ -619,7 +619,7 @@ async fn a_device_that_asks_gets_the_same_changes_packed_and_one_that_does_not_g
 }
 
 #[tokio::test]
-async fn a_device_that_reads_format_2_gets_a_large_answer_in_xz_with_the_same_changes() {
+async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_xz() {
     let server = TestServer::start().await;
     let mut tablet = server.login("gw-a").await;
     // Enough households that the answer is large (64 KiB of CBOR on).
@@ -633,7 +633,9 @@ async fn a_device_that_reads_format_2_gets_a_large_answer_in_xz_with_the_same_ch
     assert!(r.iter().all(|r| r.rejected.is_empty()));
 
     let mut pulled = Vec::new();
-    for (reads, flags) in [(0, 1), (1, 1), (2, 3)] {
+    // What the device reads, the frame's flags, the format it gets: a
+    // device of a format newer than this server's gets the server's.
+    for (reads, flags, format) in [(0, 1, 0), (1, 1, 1), (2, 3, 2), (3, 3, 3), (9, 3, 3)] {
         let device = server.login("gw-a").await;
         let request = SyncRequest {
             packed: reads > 0,
@@ -652,13 +654,15 @@ async fn a_device_that_reads_format_2_gets_a_large_answer_in_xz_with_the_same_ch
         );
         let mut answer: SyncResponse = wire::decode(&body).unwrap();
         assert!(!answer.more, "one page");
-        assert_eq!(answer.packed.first().copied().unwrap_or(0), reads);
+        assert_eq!(answer.packed.first().copied().unwrap_or(0), format);
         answer.unpack_pull().unwrap();
         pulled.push(answer.pull);
     }
     assert_eq!(pulled[0], push, "the changes as pushed");
     assert_eq!(pulled[1], push, "format 1 unpacks to them byte for byte");
     assert_eq!(pulled[2], push, "and so does format 2, from xz");
+    assert_eq!(pulled[3], push, "and format 3");
+    assert_eq!(pulled[4], push);
     server.stop().await;
 }
 

@@ -23,7 +23,10 @@
 //!   number (a time in milliseconds) travels as its difference from the
 //!   previous number under the same key;
 //! - from format 2 on, a photo's SHA-256 as 64 hex characters travels as
-//!   its 32 bytes.
+//!   its 32 bytes;
+//! - from format 3 on, a resident's ID number travels without the 8
+//!   digits of the birth date their change wrote just before it, and
+//!   without its check digit: the device writes them back.
 //!
 //! The device rebuilds every change byte for byte, so its hash holds and
 //! it merges as if it had been sent whole. The packer rebuilds each
@@ -31,10 +34,11 @@
 //! any it could not rebuild exactly: a compressed chunk, a column format
 //! it does not know.
 //!
-//! Two formats: 1, and 2, which differs only in the hex values. A device
-//! says the newest it reads (`x` in its request, 1 when it leaves it out:
-//! [`super::wire::SyncRequest::pack_format`]), and one that reads 2 reads
-//! an answer framed with xz too ([`super::wire::Answer`]).
+//! Three formats: 1; 2, which differs only in the hex values; 3, which
+//! differs from 2 only in the ID numbers. A device says the newest it
+//! reads (`x` in its request, 1 when it leaves it out:
+//! [`super::wire::SyncRequest::pack_format`]), and one that reads 2 or
+//! later reads an answer framed with xz too ([`super::wire::Answer`]).
 //!
 //! Layout: the format byte, the number of documents, the number of
 //! streams and each stream's length (uLEB128), then the streams one after
@@ -54,7 +58,7 @@ use super::wire::DocChanges;
 const FIRST: u8 = 1;
 /// The newest packed format, which this build reads and writes with the
 /// others before it.
-pub const NEWEST: u8 = 2;
+pub const NEWEST: u8 = 3;
 
 /// The fixed streams.
 #[derive(Clone, Copy)]
@@ -64,7 +68,10 @@ enum S {
     /// Per document: its id's first 6 bytes (a UUIDv7's milliseconds) as
     /// a number, less the previous id's.
     IdTimes,
-    /// Per document: the other 10 bytes of its id.
+    /// Per document: the other 10 bytes of its id. From format 3 on, the
+    /// number of ids that are not UUIDv7s and each one's place, then each
+    /// UUIDv7's 74 random bits and each other id's 80, bit after bit
+    /// ([`put_ids`]).
     Ids,
     /// Per change: 0 sent whole (in `Raw`), 1 packed, 2 packed with each
     /// value's metadata beside it under its key (`Cut::Metas`).
@@ -134,6 +141,15 @@ const HEX: u8 = 6;
 const ID_TEXT: usize = 36;
 /// A SHA-256 as lowercase hex.
 const HEX_TEXT: usize = 64;
+/// From format 3 on, a mainland ID number (18 characters) that carries
+/// the date its change wrote before it (a resident's `birth_date`) and a
+/// valid check digit: as its other 9 digits.
+const ID_NUMBER: u8 = 7;
+/// A mainland ID number: 6 digits of region, 8 of birth date, 3 of
+/// sequence and a check digit.
+const ID_NUMBER_TEXT: usize = 18;
+/// A date as text: `2001-04-29`.
+const DATE_TEXT: usize = 10;
 
 /// Why packed changes could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -165,6 +181,10 @@ struct Tables {
     previous: HashMap<usize, i64>,
     /// Whether hex values travel as bytes (format 2 on).
     hex: bool,
+    /// Whether ID numbers travel without their date, and record ids in
+    /// their random bits (format 3 on).
+    id_numbers: bool,
+    id_bits: bool,
 }
 
 #[derive(Default)]
@@ -331,6 +351,8 @@ impl Tables {
     fn of(format: u8) -> Tables {
         Tables {
             hex: format >= 2,
+            id_numbers: format >= 3,
+            id_bits: format >= 3,
             ..Tables::default()
         }
     }
@@ -378,7 +400,12 @@ pub fn pack(docs: &[DocChanges], format: u8) -> Vec<u8> {
         let (time, rest) = id_parts(&d.doc);
         put_sleb(streams.at(S::IdTimes), time - previous);
         previous = time;
-        streams.at(S::Ids).extend_from_slice(rest);
+        if !tables.id_bits {
+            streams.at(S::Ids).extend_from_slice(rest);
+        }
+    }
+    if tables.id_bits {
+        put_ids(streams.at(S::Ids), docs.iter().map(|d| &d.doc));
     }
     for (at, d) in docs.iter().enumerate() {
         put_uleb(streams.at(S::Docs), d.changes.len() as u64);
@@ -539,7 +566,7 @@ fn pack_change(
         .get_disjoint_mut([S::Shapes as usize, S::ShapeSpecs as usize])
         .expect("distinct streams");
     tables.shapes.put(&shape, shapes, shape_specs);
-    let mut here = Here::new(doc, id, tables.hex);
+    let mut here = Here::new(doc, id, tables);
     for (spec, data) in &c.columns {
         match cut {
             Cut::Metas((_, metas)) if *spec == VALUE_META => {
@@ -589,10 +616,15 @@ struct Here {
     id_ms: i64,
     last: i64,
     hex: bool,
+    /// Whether ID numbers travel as [`ID_NUMBER`].
+    id_numbers: bool,
+    /// The digits of the last date written in the change, for
+    /// [`ID_NUMBER`].
+    date: Option<[u8; 8]>,
 }
 
 impl Here {
-    fn new(doc: usize, id: &Uuid, hex: bool) -> Here {
+    fn new(doc: usize, id: &Uuid, tables: &Tables) -> Here {
         // A UUIDv7 starts with its milliseconds.
         let id_ms = if id.get_version_num() == 7 {
             id_parts(id).0
@@ -603,8 +635,56 @@ impl Here {
             doc,
             id_ms,
             last: id_ms,
-            hex,
+            hex: tables.hex,
+            id_numbers: tables.id_numbers,
+            date: None,
         }
+    }
+
+    /// Notes a text value written or read: its digits if it is a date.
+    fn wrote_text(&mut self, value: &[u8]) {
+        if let [y @ .., b'-', m1, m2, b'-', d1, d2] = value
+            && value.len() == DATE_TEXT
+            && [*m1, *m2, *d1, *d2].iter().chain(y).all(u8::is_ascii_digit)
+        {
+            let mut digits = [0u8; 8];
+            digits[..4].copy_from_slice(y);
+            digits[4..].copy_from_slice(&[*m1, *m2, *d1, *d2]);
+            self.date = Some(digits);
+        }
+    }
+
+    /// `value`'s region and sequence digits when it is an ID number that
+    /// carries the change's last date and a valid check digit.
+    fn id_number(&self, value: &[u8]) -> Option<[u8; 9]> {
+        let date = self.date?;
+        let (digits, check) = value.split_at_checked(ID_NUMBER_TEXT - 1)?;
+        if !digits.iter().all(u8::is_ascii_digit)
+            || digits[6..14] != date[..]
+            || check != [id_check_digit(digits)]
+        {
+            return None;
+        }
+        let mut rest = [0u8; 9];
+        rest[..6].copy_from_slice(&digits[..6]);
+        rest[6..].copy_from_slice(&digits[14..]);
+        Some(rest)
+    }
+
+    /// The ID number [`Here::id_number`] took `rest` from.
+    fn id_number_of(&self, rest: &[u8]) -> Result<Vec<u8>, UnpackError> {
+        let date = self
+            .date
+            .ok_or(UnpackError::Malformed("an ID number without its date"))?;
+        if rest.len() != 9 || !rest.iter().all(u8::is_ascii_digit) {
+            return Err(UnpackError::Malformed("an ID number that is not digits"));
+        }
+        let mut out = Vec::with_capacity(ID_NUMBER_TEXT);
+        out.extend_from_slice(&rest[..6]);
+        out.extend_from_slice(&date);
+        out.extend_from_slice(&rest[6..]);
+        out.push(id_check_digit(&out));
+        Ok(out)
     }
 
     /// What a change's time (in seconds) is sent as the difference from,
@@ -626,6 +706,90 @@ impl Here {
             _ => previous,
         }
     }
+}
+
+/// The check digit of a mainland ID number's first 17 digits (GB 11643:
+/// ISO 7064 MOD 11-2).
+fn id_check_digit(digits: &[u8]) -> u8 {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = digits
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
+    b"10X98765432"[(sum % 11) as usize]
+}
+
+/// The random bits of a UUIDv7 after its time: 74 of the 80, its version
+/// (4 bits) and variant (2) left out.
+const V7_BITS: u32 = 74;
+
+/// A UUIDv7's last 62 bits, after its variant.
+const RAND_B: u128 = (1 << 62) - 1;
+
+/// Whether `id` is a UUIDv7 of the RFC's variant, as the device makes
+/// every record's id.
+fn is_v7(id: &Uuid) -> bool {
+    id.get_version_num() == 7 && id.get_variant() == uuid::Variant::RFC4122
+}
+
+/// Writes the 10 bytes after each id's time as the [`S::Ids`] stream of
+/// format 3: the places of the ids that are not UUIDv7s, then every id's
+/// bits.
+fn put_ids<'a>(out: &mut Vec<u8>, ids: impl Iterator<Item = &'a Uuid> + Clone) {
+    use bitstream_io::{BigEndian, BitWrite, BitWriter};
+    let others: Vec<usize> = ids
+        .clone()
+        .enumerate()
+        .filter(|(_, id)| !is_v7(id))
+        .map(|(at, _)| at)
+        .collect();
+    put_uleb(out, others.len() as u64);
+    for at in others {
+        put_uleb(out, at as u64);
+    }
+    let mut bits = BitWriter::endian(std::mem::take(out), BigEndian);
+    for id in ids {
+        let rest = u128::from_be_bytes(*id.as_bytes()) & ((1 << 80) - 1);
+        let written = if is_v7(id) {
+            let (rand_a, rand_b) = (rest >> 64 & 0xfff, rest & RAND_B);
+            bits.write_var(V7_BITS, rand_a << 62 | rand_b)
+        } else {
+            bits.write_var(80, rest)
+        };
+        written.expect("a Vec takes every bit");
+    }
+    bits.byte_align().expect("a Vec takes every bit");
+    *out = bits.into_writer();
+}
+
+/// The 10 bytes after each of `n` ids' time, from the [`S::Ids`] stream
+/// of format 3 ([`put_ids`]).
+fn take_ids(mut input: &[u8], n: usize) -> Result<Vec<[u8; 10]>, UnpackError> {
+    use bitstream_io::{BigEndian, BitRead, BitReader};
+    let n_others = count(&mut input).ok_or(MALFORMED)?;
+    let mut others = std::collections::HashSet::new();
+    for _ in 0..n_others.min(n + 1) {
+        others.insert(count(&mut input).ok_or(MALFORMED)?);
+    }
+    if n_others > n {
+        return Err(UnpackError::Malformed("more other ids than documents"));
+    }
+    let mut bits = BitReader::endian(input, BigEndian);
+    let mut out = Vec::with_capacity(n.min(input.len() * 8 / V7_BITS as usize));
+    for at in 0..n {
+        let rest: u128 = if others.contains(&at) {
+            bits.read_var(80)
+        } else {
+            bits.read_var::<u128>(V7_BITS).map(|b| {
+                let (rand_a, rand_b) = (b >> 62, b & RAND_B);
+                0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
+            })
+        }
+        .map_err(|_| MALFORMED)?;
+        out.push(rest.to_be_bytes()[6..].try_into().expect("10 bytes"));
+    }
+    Ok(out)
 }
 
 /// An id's first 6 bytes as a number, and the rest.
@@ -691,6 +855,20 @@ fn put_value(
                 out.extend_from_slice(value);
             }
         },
+        UTF8 if value.len() == ID_NUMBER_TEXT && here.id_numbers => match here.id_number(value) {
+            Some(rest) => {
+                out.push(ID_NUMBER);
+                out.extend_from_slice(&rest);
+            }
+            None => {
+                out.push(LITERAL);
+                out.extend_from_slice(value);
+            }
+        },
+        UTF8 => {
+            out.extend_from_slice(value);
+            here.wrote_text(value);
+        }
         _ => out.extend_from_slice(value),
     }
 }
@@ -746,9 +924,12 @@ pub fn unpack(packed: &[u8], limit: usize) -> Result<Vec<DocChanges>, UnpackErro
         built: 0,
         limit,
     };
-    let mut ids = Vec::with_capacity(n_docs.min(r.fixed[S::Ids as usize].len() / 10));
+    let mut ids = Vec::with_capacity(n_docs.min(r.fixed[S::Ids as usize].len() / 9));
+    let bits = (r.tables.id_bits)
+        .then(|| take_ids(r.fixed[S::Ids as usize], n_docs))
+        .transpose()?;
     let mut previous = 0i64;
-    for _ in 0..n_docs {
+    for at in 0..n_docs {
         let time = sleb(r.s(S::IdTimes))
             .and_then(|d| d.checked_add(previous))
             .filter(|t| (0..1 << 48).contains(t))
@@ -756,7 +937,10 @@ pub fn unpack(packed: &[u8], limit: usize) -> Result<Vec<DocChanges>, UnpackErro
         previous = time;
         let mut bytes = [0u8; 16];
         bytes[..6].copy_from_slice(&time.to_be_bytes()[2..]);
-        bytes[6..].copy_from_slice(r.bytes(S::Ids, 10)?);
+        match &bits {
+            Some(all) => bytes[6..].copy_from_slice(&all[at]),
+            None => bytes[6..].copy_from_slice(r.bytes(S::Ids, 10)?),
+        }
         ids.push(Uuid::from_bytes(bytes));
     }
     let mut docs = Vec::with_capacity(n_docs);
@@ -868,7 +1052,7 @@ impl<'a> Reader<'a, '_> {
             specs.push(uleb(&mut shape).ok_or(MALFORMED)?);
         }
         let mut columns: Vec<(u64, Vec<u8>)> = Vec::with_capacity(specs.len());
-        let mut here = Here::new(doc, &ids[doc], self.tables.hex);
+        let mut here = Here::new(doc, &ids[doc], &self.tables);
         for spec in specs {
             if head == 2 && spec == VALUE_META {
                 let (metas, values) = self.values_with_metas(&columns, &mut here, ids)?;
@@ -1008,7 +1192,10 @@ fn take_value(
 ) -> Result<(), UnpackError> {
     let doc = here.doc;
     let packed = matches!(kind, UINT | INT | COUNTER | TIMESTAMP)
-        || (kind == UTF8 && (len == ID_TEXT || (len == HEX_TEXT && here.hex)));
+        || (kind == UTF8
+            && (len == ID_TEXT
+                || (len == HEX_TEXT && here.hex)
+                || (len == ID_NUMBER_TEXT && here.id_numbers)));
     let value = match if packed {
         take(input, 1).ok_or(MALFORMED)?[0]
     } else {
@@ -1028,6 +1215,9 @@ fn take_value(
         HEX if kind == UTF8 && here.hex => {
             hex::encode(take(input, HEX_TEXT / 2).ok_or(MALFORMED)?).into_bytes()
         }
+        ID_NUMBER if kind == UTF8 && len == ID_NUMBER_TEXT && here.id_numbers => {
+            here.id_number_of(take(input, 9).ok_or(MALFORMED)?)?
+        }
         form @ (DELTA | DELTA_LAST | DELTA_ID) if kind != UTF8 => {
             let n = sleb(input)
                 .ok_or(MALFORMED)?
@@ -1040,6 +1230,9 @@ fn take_value(
     };
     if value.len() != len {
         return Err(UnpackError::Malformed("a value of the wrong length"));
+    }
+    if kind == UTF8 {
+        here.wrote_text(&value);
     }
     out.extend_from_slice(&value);
     Ok(())
@@ -1092,6 +1285,16 @@ mod tests {
             doc.put(ROOT, "household_id", household.hyphenated().to_string())
                 .unwrap();
             doc.put(ROOT, "name", format!("居民{n}")).unwrap();
+            // An ID number after the birth date it carries; the second
+            // resident's check digit is wrong, the third's date another.
+            let born = format!("19{}-03-07", 50 + n);
+            doc.put(ROOT, "birth_date", born.as_str()).unwrap();
+            let id_number = match n {
+                1 => wrong_check(id_number(n, &born)),
+                2 => id_number(n, "1949-10-01"),
+                _ => id_number(n, &born),
+            };
+            doc.put(ROOT, "id_number", id_number).unwrap();
             doc.put(ROOT, "created_at", 1_764_000_000_000_i64 + n as i64 * 1_234)
                 .unwrap();
             doc.put(ROOT, "size", n as u64).unwrap();
@@ -1143,6 +1346,59 @@ mod tests {
         );
     }
 
+    /// A mainland ID number of someone born on `date`.
+    fn id_number(n: u128, date: &str) -> String {
+        let digits = format!("440106{}{:03}", date.replace('-', ""), n * 37 % 1000);
+        format!("{digits}{}", id_check_digit(digits.as_bytes()) as char)
+    }
+
+    /// `id_number` with another check digit.
+    fn wrong_check(mut id_number: String) -> String {
+        let check = id_number.pop().unwrap();
+        id_number.push(if check == '0' { '1' } else { '0' });
+        id_number
+    }
+
+    #[test]
+    fn format_3_sends_id_numbers_without_their_birth_date_and_ids_in_their_random_bits() {
+        let mut docs = grid();
+        // Ids that are not UUIDv7s: a UUIDv4 and the nil id.
+        for id in [
+            Uuid::from_u128(0x6f1c_9a4e_2d3b_4c5d_8e6f_7a8b_9c0d_1e2f),
+            Uuid::nil(),
+        ] {
+            docs.insert(
+                3,
+                DocChanges {
+                    doc: id,
+                    changes: vec![],
+                },
+            );
+        }
+        let (two, three) = (pack(&docs, 2), pack(&docs, 3));
+        let find =
+            |packed: &[u8], what: &str| packed.windows(what.len()).any(|w| w == what.as_bytes());
+        let born = |n: u128| format!("19{}-03-07", 50 + n);
+        let sent = id_number(5, &born(5));
+        assert!(find(&two, &sent) && !find(&three, &sent));
+        // Its 9 other digits travel.
+        assert!(find(&three, "440106185"));
+        // The wrong check digit and the other date travel as they are.
+        assert!(find(&three, &wrong_check(id_number(1, &born(1)))));
+        assert!(find(&three, &id_number(2, "1949-10-01")));
+        // 41 UUIDv7s in 74 bits each, the other two in 80, after the
+        // count of the others and their places.
+        assert_eq!(stream(&two, S::Ids).len(), 43 * 10);
+        assert_eq!(
+            stream(&three, S::Ids).len(),
+            3 + (41 * 74 + 2 * 80_usize).div_ceil(8)
+        );
+        assert_eq!(three[0], 3, "the format byte");
+        for packed in [two, three] {
+            assert_eq!(unpack(&packed, usize::MAX).unwrap(), docs);
+        }
+    }
+
     /// A photo's SHA-256 as the records write it.
     fn photo_hash(n: u128) -> String {
         format!("{:032x}{:032x}", n * 0x9e37_79b9_7f4a_7c15, !n)
@@ -1177,12 +1433,17 @@ mod tests {
 
     /// The packed-or-whole byte of each change.
     fn heads(packed: &[u8]) -> Vec<u8> {
+        stream(packed, S::Head)
+    }
+
+    /// One of the fixed streams of `packed`.
+    fn stream(packed: &[u8], s: S) -> Vec<u8> {
         let mut i = &packed[1..];
         count(&mut i).unwrap();
         let n = count(&mut i).unwrap();
         let lengths: Vec<usize> = (0..n).map(|_| count(&mut i).unwrap()).collect();
-        let skip: usize = lengths[..S::Head as usize].iter().sum();
-        i[skip..skip + lengths[S::Head as usize]].to_vec()
+        let skip: usize = lengths[..s as usize].iter().sum();
+        i[skip..skip + lengths[s as usize]].to_vec()
     }
 
     #[test]
