@@ -227,6 +227,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     let answer = pull(0)?;
     let packed = pull(1)?;
     let packed_hex = pull(2)?;
+    let packed_3 = pull(3)?;
     let refused = SyncResponse {
         rejected: vec![wire::Rejection::new(
             OWN_HOUSEHOLD,
@@ -267,6 +268,7 @@ fn sync_seeds(f: &Fixture, seeds: &mut Seeds) -> Result<()> {
     seeds.add(w, "pull_response_zstd", wire::encode(&answer));
     seeds.add(w, "pull_response_packed", plain(&packed));
     seeds.add(w, "pull_response_packed_2", plain(&packed_hex));
+    seeds.add(w, "pull_response_packed_3", plain(&packed_3));
     seeds.add(w, "pull_response_xz", wire::encode_xz(&packed_hex));
     let streamed = [plain(&packed_hex), wire::encode_xz(&packed_hex)]
         .iter()
