@@ -37,10 +37,11 @@
 //! it does not know.
 //!
 //! Three formats: 1; 2, which differs only in the hex values; 3, which
-//! differs from 2 in the ID numbers, the ids and the differences. A device says the newest it
-//! reads (`x` in its request, 1 when it leaves it out:
-//! [`super::wire::SyncRequest::pack_format`]), and one that reads 2 or
-//! later reads an answer framed with xz too ([`super::wire::Answer`]).
+//! differs from 2 in the ID numbers, the ids and the differences. A
+//! device says the newest it reads (`x` in its request, 1 when it leaves
+//! it out: [`super::wire::SyncRequest::pack_format`]), and one that reads
+//! 2 or later reads an answer framed with xz too
+//! ([`super::wire::Answer`]).
 //!
 //! Layout: the format byte, the number of documents, the number of
 //! streams and each stream's length (uLEB128), then the streams one after
@@ -780,12 +781,12 @@ fn put_ids<'a>(out: &mut Vec<u8>, ids: impl Iterator<Item = &'a Uuid> + Clone) {
 fn take_ids(mut input: &[u8], n: usize) -> Result<Vec<[u8; 10]>, UnpackError> {
     use bitstream_io::{BigEndian, BitRead, BitReader};
     let n_others = count(&mut input).ok_or(MALFORMED)?;
-    let mut others = std::collections::HashSet::new();
-    for _ in 0..n_others.min(n + 1) {
-        others.insert(count(&mut input).ok_or(MALFORMED)?);
-    }
     if n_others > n {
         return Err(UnpackError::Malformed("more other ids than documents"));
+    }
+    let mut others = std::collections::HashSet::with_capacity(n_others.min(input.len()));
+    for _ in 0..n_others {
+        others.insert(count(&mut input).ok_or(MALFORMED)?);
     }
     let mut bits = BitReader::endian(input, BigEndian);
     let mut out = Vec::with_capacity(n.min(input.len() * 8 / V7_BITS as usize));
@@ -1573,6 +1574,24 @@ mod tests {
         // The household has two changes before it.
         assert_eq!(heads(&packed)[2], 1);
         assert_eq!(unpack(&packed, usize::MAX).unwrap(), docs);
+    }
+
+    #[test]
+    fn a_pack_that_claims_more_records_than_fit_is_refused() {
+        for format in 1..=NEWEST {
+            let packed = pack(&grid(), format);
+            let mut i = &packed[1..];
+            count(&mut i).unwrap();
+            // The same pack, claiming 2^64 - 1 records.
+            let mut claims = vec![format];
+            put_uleb(&mut claims, u64::MAX);
+            claims.extend_from_slice(i);
+            assert_eq!(
+                unpack(&claims, usize::MAX),
+                Err(MALFORMED),
+                "format {format}"
+            );
+        }
     }
 
     #[test]
