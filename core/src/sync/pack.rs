@@ -191,9 +191,7 @@ struct Tables {
     hex: bool,
     /// Whether ID numbers travel without their date, record ids in their
     /// random bits and differences in byte planes (format 3 on).
-    id_numbers: bool,
-    id_bits: bool,
-    planes: bool,
+    format_3: bool,
 }
 
 #[derive(Default)]
@@ -360,9 +358,7 @@ impl Tables {
     fn of(format: u8) -> Tables {
         Tables {
             hex: format >= 2,
-            id_numbers: format >= 3,
-            id_bits: format >= 3,
-            planes: format >= 3,
+            format_3: format >= 3,
             ..Tables::default()
         }
     }
@@ -410,11 +406,11 @@ pub fn pack(docs: &[DocChanges], format: u8) -> Vec<u8> {
         let (time, rest) = id_parts(&d.doc);
         put_sleb(streams.at(S::IdTimes), time - previous);
         previous = time;
-        if !tables.id_bits {
+        if !tables.format_3 {
             streams.at(S::Ids).extend_from_slice(rest);
         }
     }
-    if tables.id_bits {
+    if tables.format_3 {
         put_ids(streams.at(S::Ids), docs.iter().map(|d| &d.doc));
     }
     for (at, d) in docs.iter().enumerate() {
@@ -629,7 +625,7 @@ struct Here {
     id_ms: i64,
     last: i64,
     hex: bool,
-    /// Whether ID numbers travel as [`ID_NUMBER`].
+    /// Whether ID numbers travel as [`ID_NUMBER`] (format 3 on).
     id_numbers: bool,
     /// The digits of the last date written in the change, for
     /// [`ID_NUMBER`].
@@ -649,7 +645,7 @@ impl Here {
             id_ms,
             last: id_ms,
             hex: tables.hex,
-            id_numbers: tables.id_numbers,
+            id_numbers: tables.format_3,
             date: None,
         }
     }
@@ -818,7 +814,7 @@ fn id_parts(id: &Uuid) -> (i64, &[u8]) {
 /// in a stream of their own, where the compression finds the alike
 /// bytes of alike numbers together), else after its form.
 fn put_delta(streams: &mut Streams, tables: &mut Tables, s: usize, delta: i64) {
-    if !tables.planes {
+    if !tables.format_3 {
         put_sleb(&mut streams.dynamic[s], delta);
         return;
     }
@@ -964,7 +960,7 @@ pub fn unpack(packed: &[u8], limit: usize) -> Result<Vec<DocChanges>, UnpackErro
         limit,
     };
     let mut ids = Vec::with_capacity(n_docs.min(r.fixed[S::Ids as usize].len() / 9));
-    let bits = (r.tables.id_bits)
+    let bits = (r.tables.format_3)
         .then(|| take_ids(r.fixed[S::Ids as usize], n_docs))
         .transpose()?;
     let mut previous = 0i64;
@@ -1174,7 +1170,7 @@ impl<'a> Reader<'a, '_> {
     /// The difference a number of the stream `s` travels as: from its
     /// byte planes from format 3 on ([`put_delta`]), else from `input`.
     fn delta(&mut self, s: usize, input: &mut &[u8]) -> Result<i64, UnpackError> {
-        if !self.tables.planes {
+        if !self.tables.format_3 {
             return sleb(input).ok_or(MALFORMED);
         }
         let at = self.dynamic(Dynamic::Widths(s))?;
