@@ -1058,8 +1058,9 @@ async fn a_grid_leader_cannot_verify_an_incident_they_resolved() {
     server.stop().await;
 }
 
-/// Twelve households pushed by grid A's worker, in the order made.
-async fn twelve_households(server: &TestServer) -> Vec<Uuid> {
+/// Twelve households pushed by grid A's worker, in the order made, and
+/// the bytes of the longest one's changes.
+async fn twelve_households(server: &TestServer) -> (Vec<Uuid>, usize) {
     let mut worker = server.login("gw-a").await;
     let mut ids = Vec::new();
     let mut push = Vec::new();
@@ -1069,14 +1070,19 @@ async fn twelve_households(server: &TestServer) -> Vec<Uuid> {
         let mut doc = RecordDoc::create(&h, worker.actor.clone(), &worker.author()).unwrap();
         push.push(all_changes(&mut doc));
     }
+    let longest = push
+        .iter()
+        .map(|d| d.changes.iter().map(Vec::len).sum())
+        .max()
+        .unwrap_or(0);
     server.sync_all(&mut worker, push).await;
-    ids
+    (ids, longest)
 }
 
 #[tokio::test]
 async fn a_small_budget_pages_the_log_and_loses_nothing() {
     let server = TestServer::start().await;
-    let ids = twelve_households(&server).await;
+    let (ids, _) = twelve_households(&server).await;
 
     let mut sup = server.login("sup").await;
     let mut got = Vec::new();
@@ -1107,10 +1113,22 @@ async fn a_small_budget_pages_the_log_and_loses_nothing() {
     server.stop().await;
 }
 
+/// The frames of a streamed answer's whole body.
+fn frames_of(body: &[u8]) -> Vec<Vec<u8>> {
+    let mut reader = PageReader::default();
+    reader.push(body);
+    let mut frames = Vec::new();
+    while let Some(frame) = reader.next_frame().unwrap() {
+        frames.push(frame);
+    }
+    reader.finish().unwrap();
+    frames
+}
+
 #[tokio::test]
 async fn a_device_that_asks_gets_the_pages_streamed_and_a_later_page_confirms_nothing() {
     let server = TestServer::start().await;
-    let ids = twelve_households(&server).await;
+    let (ids, _) = twelve_households(&server).await;
 
     // One household a page, five pages an answer: 5, 5, then the last 2.
     let sup = server.login("sup").await;
@@ -1133,13 +1151,7 @@ async fn a_device_that_asks_gets_the_pages_streamed_and_a_later_page_confirms_no
             resp.headers()["content-type"],
             "application/x-gridwork-sync-pages"
         );
-        let mut reader = PageReader::default();
-        reader.push(&resp.bytes().await.unwrap());
-        let mut frames = Vec::new();
-        while let Some(frame) = reader.next_frame().unwrap() {
-            frames.push(frame);
-        }
-        reader.finish().unwrap();
+        let frames = frames_of(&resp.bytes().await.unwrap());
         assert_eq!(frames.len(), pages, "answer {answer}");
         for (n, frame) in frames.iter().enumerate() {
             let mut page: SyncResponse = wire::decode(frame).unwrap();
@@ -1168,6 +1180,60 @@ async fn a_device_that_asks_gets_the_pages_streamed_and_a_later_page_confirms_no
         )
         .await;
     assert!(resp.more && resp.pull.len() == 1);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_streamed_answer_starts_and_ends_with_a_short_page_and_loses_nothing() {
+    let server = TestServer::start().await;
+    let (ids, largest) = twelve_households(&server).await;
+
+    // A page of sixteen households' bytes: the first page and the end of
+    // the last are a sixteenth of it, a household or two.
+    let sup = server.login("sup").await;
+    let request = SyncRequest {
+        budget: Some(16 * largest as u32),
+        packed: true,
+        reads: 3,
+        pages: 16,
+        ..SyncRequest::default()
+    };
+    let resp = server
+        .sync_raw(&sup.login.token, wire::encode(&request))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let pages: Vec<SyncResponse> = frames_of(&resp.bytes().await.unwrap())
+        .iter()
+        .map(|frame| {
+            let mut page: SyncResponse = wire::decode(frame).unwrap();
+            page.unpack_pull().unwrap();
+            page
+        })
+        .collect();
+    let sizes: Vec<usize> = pages.iter().map(|p| p.pull.len()).collect();
+    assert_eq!(
+        sizes.len(),
+        3,
+        "a short page, the rest, a short end: {sizes:?}"
+    );
+    assert!(sizes[0] <= 2 && sizes[2] <= 2 && sizes[1] >= 8, "{sizes:?}");
+    let more: Vec<bool> = pages.iter().map(|p| p.more).collect();
+    assert_eq!(more, [true, true, false]);
+    let got: Vec<Uuid> = pages.iter().flat_map(|p| &p.pull).map(|d| d.doc).collect();
+    assert_eq!(got, ids, "every household once, in order");
+
+    // A device that takes one page an answer gets it whole.
+    let single = server
+        .sync(
+            &sup,
+            &SyncRequest {
+                budget: Some(16 * largest as u32),
+                ..SyncRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(single.pull.len(), 12);
+    assert!(!single.more);
     server.stop().await;
 }
 

@@ -76,7 +76,7 @@ pub async fn sync(
         )
         .map_err(internal)?;
         let next = (pages > 1 && response.more).then(|| Later {
-            page: page.after(&response),
+            page: page.after(&response, pages > 2),
             left: pages - 1,
         });
         Ok((response.frame(), next))
@@ -141,7 +141,7 @@ impl Later {
                 )
                 .map_err(internal)?;
                 let next = (response.more && self.left > 1).then(|| Later {
-                    page: self.page.after(&response),
+                    page: self.page.after(&response, self.left > 2),
                     left: self.left - 1,
                 });
                 Ok((response.frame(), next))
@@ -273,6 +273,8 @@ mod tests {
                 cursor: 1,
                 budget: Some(1),
                 format: Some(2),
+                first: false,
+                followed: true,
             },
             left: 4,
         }
