@@ -71,14 +71,18 @@ pub fn contain_like_the_server() {
 /// answer as a device does (xz too), its packed changes unpacked. What
 /// decodes must encode and decode back to the same message; a repair
 /// message is decoded as the server's repair path decodes it. The same
-/// bytes as a streamed answer: each whole page is read as an answer.
+/// bytes as a streamed answer: each whole page is read in order by one
+/// answer's reader, which reads pages continuing one xz stream too.
 pub fn wire_decode(data: &[u8]) {
     contain_like_the_server();
     round_trip::<SyncRequest>(data, request);
+    // A streamed answer's pages, read in order as a device reads them
+    // (pages continuing one xz stream among them).
     let mut pages = gridwork_core::sync::pages::PageReader::default();
     pages.push(data);
+    let mut reader = wire::AnswerReader::default();
     while let Ok(Some(frame)) = pages.next_frame() {
-        let _ = black_box(wire::decode::<SyncResponse>(&frame));
+        let _ = black_box(reader.decode::<SyncResponse>(&frame));
     }
     if let Some(mut answer) = round_trip::<SyncResponse>(data, wire::decode)
         && !answer.packed.is_empty()

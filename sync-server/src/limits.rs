@@ -108,6 +108,13 @@ impl Pool {
     }
 }
 
+/// How many streamed answers may continue one xz stream at once
+/// (`gridwork_core::sync::wire::AnswerWriter`): each holds an encoder of
+/// about 94 MiB for as long as the answer travels, a minute on 2G. The
+/// answers past them go out with their pages compressed apart, about 1%
+/// longer.
+pub const CONTINUED_ANSWERS: usize = 2;
+
 /// The server's work threads and budgets.
 #[derive(Debug)]
 pub struct WorkLimits {
@@ -115,6 +122,7 @@ pub struct WorkLimits {
     image_units: u32,
     image_pool: Pool,
     sync_pool: Pool,
+    continued: Arc<Semaphore>,
 }
 
 /// A share of the image budget, given back when dropped.
@@ -133,7 +141,14 @@ impl WorkLimits {
             image_units,
             image_pool: Pool::new("gw-image", IMAGE_THREADS),
             sync_pool: Pool::new("gw-sync", concurrent_syncs),
+            continued: Arc::new(Semaphore::new(CONTINUED_ANSWERS)),
         }
+    }
+
+    /// Leave for one streamed answer to continue one xz stream, held until
+    /// dropped; `None` while [`CONTINUED_ANSWERS`] others hold one.
+    pub fn continued_answer(&self) -> Option<OwnedSemaphorePermit> {
+        self.continued.clone().try_acquire_owned().ok()
     }
 
     async fn share(&self, bytes: u64) -> Result<Share, WorkError> {
@@ -193,6 +208,17 @@ mod tests {
         );
         drop(huge);
         assert_eq!(limits.image(1, || 4).await.unwrap(), 4);
+    }
+
+    #[test]
+    fn only_a_few_answers_continue_an_xz_stream_at_once() {
+        let limits = WorkLimits::new(100 * UNIT, 1);
+        let held: Vec<_> = (0..CONTINUED_ANSWERS)
+            .map(|_| limits.continued_answer().expect("leave"))
+            .collect();
+        assert!(limits.continued_answer().is_none(), "all taken");
+        drop(held);
+        assert!(limits.continued_answer().is_some(), "given back");
     }
 
     #[tokio::test]

@@ -635,7 +635,14 @@ async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_
     let mut pulled = Vec::new();
     // What the device reads, the frame's flags, the format it gets: a
     // device of a format newer than this server's gets the server's.
-    for (reads, flags, format) in [(0, 1, 0), (1, 1, 1), (2, 3, 2), (3, 3, 3), (9, 3, 3)] {
+    for (reads, flags, format) in [
+        (0, 1, 0),
+        (1, 1, 1),
+        (2, 3, 2),
+        (3, 3, 3),
+        (4, 3, 4),
+        (9, 3, 4),
+    ] {
         let device = server.login("gw-a").await;
         let request = SyncRequest {
             packed: reads > 0,
@@ -662,7 +669,83 @@ async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_
     assert_eq!(pulled[1], push, "format 1 unpacks to them byte for byte");
     assert_eq!(pulled[2], push, "and so does format 2, from xz");
     assert_eq!(pulled[3], push, "and format 3");
-    assert_eq!(pulled[4], push);
+    assert_eq!(pulled[4], push, "and format 4");
+    assert_eq!(pulled[5], push);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_streamed_answers_large_pages_continue_one_xz_stream_for_a_device_that_reads_it() {
+    let server = TestServer::start().await;
+    let mut tablet = server.login("gw-a").await;
+    let push: Vec<DocChanges> = (0..900)
+        .map(|n| {
+            let h = household(GRID_A, "gw-a", &n.to_string());
+            all_changes(&mut RecordDoc::create(&h, tablet.actor.clone(), &tablet.author()).unwrap())
+        })
+        .collect();
+    let r = server.sync_all(&mut tablet, push.clone()).await;
+    assert!(r.iter().all(|r| r.rejected.is_empty()));
+
+    // Pages of 256 KiB of changes: the middle ones are large (64 KiB of
+    // CBOR on), the short ends are not.
+    let answer = |reads| {
+        let request = SyncRequest {
+            packed: true,
+            reads,
+            budget: Some(256 << 10),
+            pages: 16,
+            ..SyncRequest::default()
+        };
+        let server = &server;
+        async move {
+            let device = server.login("gw-a").await;
+            let resp = server
+                .sync_raw(&device.login.token, wire::encode(&request))
+                .await;
+            assert_eq!(resp.status(), 200);
+            frames_of(&resp.bytes().await.unwrap())
+        }
+    };
+    let continued = answer(4).await;
+    let flags: Vec<u8> = continued.iter().map(|f| f[3]).collect();
+    assert!(flags.len() >= 4, "{flags:?}");
+    let middle = &flags[1..flags.len() - 1];
+    assert!(
+        middle.len() >= 2 && middle.iter().all(|f| *f == 4),
+        "{flags:?}"
+    );
+    let mut reader = wire::AnswerReader::default();
+    let mut pulled = Vec::new();
+    for frame in &continued {
+        let mut page: SyncResponse = reader.decode(frame).unwrap();
+        page.unpack_pull().unwrap();
+        pulled.append(&mut page.pull);
+    }
+    assert_eq!(pulled, push, "every change once, in order, byte for byte");
+
+    // A continued page reads only after the pages before it, and only as
+    // a page of its answer.
+    let second = &continued[2];
+    assert!(
+        wire::AnswerReader::default()
+            .decode::<SyncResponse>(second)
+            .is_err()
+    );
+    assert!(wire::decode::<SyncResponse>(second).is_err());
+
+    // A device that reads format 3 gets each page compressed apart, and
+    // more bytes for the same pages.
+    let apart = answer(3).await;
+    assert_eq!(apart.len(), continued.len());
+    assert!(apart[1..apart.len() - 1].iter().all(|f| f[3] == 3));
+    let size = |frames: &[Vec<u8>]| frames.iter().map(Vec::len).sum::<usize>();
+    assert!(
+        size(&continued) < size(&apart),
+        "{} {}",
+        size(&continued),
+        size(&apart)
+    );
     server.stop().await;
 }
 

@@ -588,8 +588,9 @@ impl SyncClient {
             // The first page answers the request, each later one a pull
             // from the cursor of the page before it.
             let mut outgoing = request;
+            let mut reader = wire::AnswerReader::default();
             let (more, pending, wipe) = loop {
-                let response: SyncResponse = wire::decode(&answer)?;
+                let response: SyncResponse = reader.decode(&answer)?;
                 let size = answer.len();
                 // On a slow link the next page arrives while this one is
                 // stored. Should storing fail, the next page is dropped

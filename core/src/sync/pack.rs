@@ -36,8 +36,10 @@
 //! any it could not rebuild exactly: a compressed chunk, a column format
 //! it does not know.
 //!
-//! Three formats: 1; 2, which differs only in the hex values; 3, which
-//! differs from 2 in the ID numbers, the ids and the differences. A
+//! Four formats: 1; 2, which differs only in the hex values; 3, which
+//! differs from 2 in the ID numbers, the ids and the differences; 4,
+//! packed as 3, whose device also reads a streamed answer's pages
+//! continuing one xz stream ([`super::wire::AnswerWriter`]). A
 //! device says the newest it reads (`x` in its request, 1 when it leaves
 //! it out: [`super::wire::SyncRequest::pack_format`]), and one that reads
 //! 2 or later reads an answer framed with xz too
@@ -60,8 +62,10 @@ use super::wire::DocChanges;
 /// The first packed format (the format byte).
 const FIRST: u8 = 1;
 /// The newest packed format, which this build reads and writes with the
-/// others before it.
-pub const NEWEST: u8 = 3;
+/// others before it. Format 4 packs as 3 does; a device that reads it
+/// reads the pages of a streamed answer continuing one xz stream too
+/// ([`super::wire::AnswerWriter`]).
+pub const NEWEST: u8 = 4;
 
 /// The fixed streams.
 #[derive(Clone, Copy)]

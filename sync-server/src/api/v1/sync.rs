@@ -30,7 +30,8 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use gridwork_core::sync::api::PAGES_CONTENT_TYPE;
 use gridwork_core::sync::pages;
-use gridwork_core::sync::wire::{self, Answer, SyncRequest, SyncResponse};
+use gridwork_core::sync::wire::{self, Answer, AnswerWriter, SyncRequest, SyncResponse};
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::AppState;
 use crate::auth::SyncSession;
@@ -75,11 +76,19 @@ pub async fn sync(
             jiff::Timestamp::now(),
         )
         .map_err(internal)?;
-        let next = (pages > 1 && response.more).then(|| Later {
+        if pages < 2 || !response.more {
+            return Ok((response.frame(), None));
+        }
+        let leave = worker.limits().continued_answer();
+        let mut writer = AnswerWriter::new(leave.is_some());
+        let frame = writer.frame(&response);
+        let next = Later {
             page: page.after(&response, pages > 2),
             left: pages - 1,
-        });
-        Ok((response.frame(), next))
+            writer,
+            _leave: leave,
+        };
+        Ok((frame, Some(next)))
     })
     .await?;
     let Some(next) = next else {
@@ -109,11 +118,15 @@ pub async fn sync(
         .into_response())
 }
 
-/// A page still to stream, and how many the answer may still carry.
+/// A page still to stream, how many the answer may still carry, and how
+/// its pages are framed (with the leave to continue one xz stream, if the
+/// answer has it: `crate::limits::CONTINUED_ANSWERS`).
 #[derive(Debug)]
 struct Later {
     page: Page,
     left: u8,
+    writer: AnswerWriter,
+    _leave: Option<OwnedSemaphorePermit>,
 }
 
 impl Later {
@@ -140,11 +153,14 @@ impl Later {
                     &self.page,
                 )
                 .map_err(internal)?;
-                let next = (response.more && self.left > 1).then(|| Later {
-                    page: self.page.after(&response, self.left > 2),
-                    left: self.left - 1,
+                let mut later = self;
+                let frame = later.writer.frame(&response);
+                let next = (response.more && later.left > 1).then(|| Later {
+                    page: later.page.after(&response, later.left > 2),
+                    left: later.left - 1,
+                    ..later
                 });
-                Ok((response.frame(), next))
+                Ok((frame, next))
             })
             .await?
     }
@@ -277,6 +293,8 @@ mod tests {
                 followed: true,
             },
             left: 4,
+            writer: AnswerWriter::new(false),
+            _leave: None,
         }
     }
 
