@@ -618,12 +618,11 @@ async fn a_device_that_asks_gets_the_same_changes_packed_and_one_that_does_not_g
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_xz() {
-    let server = TestServer::start().await;
+/// `n` households pushed by grid A's worker, and accepted: their changes
+/// as pushed.
+async fn households_pushed(server: &TestServer, n: usize) -> Vec<DocChanges> {
     let mut tablet = server.login("gw-a").await;
-    // Enough households that the answer is large (64 KiB of CBOR on).
-    let push: Vec<DocChanges> = (0..300)
+    let push: Vec<DocChanges> = (0..n)
         .map(|n| {
             let h = household(GRID_A, "gw-a", &n.to_string());
             all_changes(&mut RecordDoc::create(&h, tablet.actor.clone(), &tablet.author()).unwrap())
@@ -631,6 +630,14 @@ async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_
         .collect();
     let r = server.sync_all(&mut tablet, push.clone()).await;
     assert!(r.iter().all(|r| r.rejected.is_empty()));
+    push
+}
+
+#[tokio::test]
+async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_xz() {
+    let server = TestServer::start().await;
+    // Enough households that the answer is large (64 KiB of CBOR on).
+    let push = households_pushed(&server, 300).await;
 
     let mut pulled = Vec::new();
     // What the device reads, the frame's flags, the format it gets: a
@@ -677,15 +684,7 @@ async fn a_device_gets_the_newest_packed_format_both_read_and_a_large_answer_in_
 #[tokio::test]
 async fn a_streamed_answers_large_pages_continue_one_xz_stream_for_a_device_that_reads_it() {
     let server = TestServer::start().await;
-    let mut tablet = server.login("gw-a").await;
-    let push: Vec<DocChanges> = (0..900)
-        .map(|n| {
-            let h = household(GRID_A, "gw-a", &n.to_string());
-            all_changes(&mut RecordDoc::create(&h, tablet.actor.clone(), &tablet.author()).unwrap())
-        })
-        .collect();
-    let r = server.sync_all(&mut tablet, push.clone()).await;
-    assert!(r.iter().all(|r| r.rejected.is_empty()));
+    let push = households_pushed(&server, 900).await;
 
     // Pages of 256 KiB of changes: the middle ones are large (64 KiB of
     // CBOR on), the short ends are not.
