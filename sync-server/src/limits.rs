@@ -145,9 +145,13 @@ impl WorkLimits {
         }
     }
 
-    /// Leave for one streamed answer to continue one xz stream, held until
-    /// dropped; `None` while [`CONTINUED_ANSWERS`] others hold one.
-    pub fn continued_answer(&self) -> Option<OwnedSemaphorePermit> {
+    /// Leave for one streamed answer, packed in `format`, to continue one
+    /// xz stream, held until dropped: `None` for a device that does not
+    /// read such pages, and while [`CONTINUED_ANSWERS`] others hold one.
+    pub fn continued_answer(&self, format: Option<u8>) -> Option<OwnedSemaphorePermit> {
+        if format < Some(gridwork_core::sync::wire::XZ_CONTINUED_FORMAT) {
+            return None;
+        }
         self.continued.clone().try_acquire_owned().ok()
     }
 
@@ -213,12 +217,16 @@ mod tests {
     #[test]
     fn only_a_few_answers_continue_an_xz_stream_at_once() {
         let limits = WorkLimits::new(100 * UNIT, 1);
+        // A device that does not read such pages takes none.
+        for format in [None, Some(1), Some(3)] {
+            assert!(limits.continued_answer(format).is_none());
+        }
         let held: Vec<_> = (0..CONTINUED_ANSWERS)
-            .map(|_| limits.continued_answer().expect("leave"))
+            .map(|_| limits.continued_answer(Some(4)).expect("leave"))
             .collect();
-        assert!(limits.continued_answer().is_none(), "all taken");
+        assert!(limits.continued_answer(Some(4)).is_none(), "all taken");
         drop(held);
-        assert!(limits.continued_answer().is_some(), "given back");
+        assert!(limits.continued_answer(Some(9)).is_some(), "given back");
     }
 
     #[tokio::test]

@@ -48,7 +48,7 @@ const FLAG_XZ: u8 = 3;
 /// ([`AnswerWriter`], [`AnswerReader`]).
 const FLAG_XZ_CONTINUED: u8 = 4;
 /// The first packed format whose device reads [`FLAG_XZ_CONTINUED`].
-const XZ_CONTINUED_FORMAT: u8 = 4;
+pub const XZ_CONTINUED_FORMAT: u8 = 4;
 /// The xz options an answer is compressed with: the dictionary of preset 6
 /// (8 MiB, more than a page of changes), literals coded by the high 4 bits
 /// of the byte before and not by position, and matches searched to their

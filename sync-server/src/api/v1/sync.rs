@@ -79,7 +79,7 @@ pub async fn sync(
         if pages < 2 || !response.more {
             return Ok((response.frame(), None));
         }
-        let leave = worker.limits().continued_answer();
+        let leave = worker.limits().continued_answer(page.format);
         let mut writer = AnswerWriter::new(leave.is_some());
         let frame = writer.frame(&response);
         let next = Later {
