@@ -835,12 +835,12 @@ impl AnswerWriter {
             if out.capacity() - out.len() < 4096 {
                 out.reserve(out.capacity().max(4096));
             }
-            let action = if input.is_empty() {
+            let flushing = input.is_empty();
+            let action = if flushing {
                 Action::SyncFlush
             } else {
                 Action::Run
             };
-            let flushing = input.is_empty();
             let before = encoder.total_in();
             let status = encoder.process_vec(input, &mut out, action).ok()?;
             input = &input[usize::try_from(encoder.total_in() - before).ok()?..];
@@ -879,24 +879,19 @@ impl AnswerReader {
 
     /// Decompresses a continued page whose declared length is at most
     /// `limit`, into exactly that many bytes, as [`unxz`] does.
-    fn unxz(&mut self, mut payload: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
+    fn unxz(&mut self, payload: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
         use liblzma::stream::{Action, Stream};
-        let bad = |e: &dyn std::fmt::Display| WireError::Malformed(format!("compression: {e}"));
         if self.broken {
-            return Err(bad(&"a page after one that did not read"));
+            return Err(bad_xz(&"a page after one that did not read"));
         }
-        let declared = super::chunk::count(&mut payload)
-            .ok_or_else(|| bad(&"the xz frame does not declare its size"))?;
-        if declared > limit {
-            return Err(WireError::Expands { limit });
-        }
+        let (declared, mut payload) = xz_declared(payload, limit)?;
         self.broken = true;
         let decoder = match &mut self.decoder {
             Some(decoder) => decoder,
             None => {
-                let filters = xz_filters().ok_or_else(|| bad(&"the protocol's xz options"))?;
+                let filters = xz_filters().ok_or_else(|| bad_xz(&"the protocol's xz options"))?;
                 self.decoder
-                    .insert(Stream::new_raw_decoder(&filters).map_err(|e| bad(&e))?)
+                    .insert(Stream::new_raw_decoder(&filters).map_err(|e| bad_xz(&e))?)
             }
         };
         let mut out = Vec::with_capacity(declared + 1);
@@ -904,11 +899,11 @@ impl AnswerReader {
             let (was_in, was_out) = (decoder.total_in(), decoder.total_out());
             decoder
                 .process_vec(payload, &mut out, Action::Run)
-                .map_err(|e| bad(&e))?;
-            let taken = usize::try_from(decoder.total_in() - was_in).map_err(|e| bad(&e))?;
+                .map_err(|e| bad_xz(&e))?;
+            let taken = usize::try_from(decoder.total_in() - was_in).map_err(|e| bad_xz(&e))?;
             payload = &payload[taken..];
             if out.len() > declared {
-                return Err(bad(&"the xz stream is not the size it declares"));
+                return Err(bad_xz(&XZ_SIZE));
             }
             if (payload.is_empty() && out.len() == declared)
                 || (taken == 0 && decoder.total_out() == was_out)
@@ -917,7 +912,7 @@ impl AnswerReader {
             }
         }
         if !payload.is_empty() || out.len() != declared {
-            return Err(bad(&"the xz stream is not the size it declares"));
+            return Err(bad_xz(&XZ_SIZE));
         }
         self.broken = false;
         Ok(out)
@@ -1146,24 +1141,39 @@ fn decompress(
 /// before anything is decompressed, a stream that gives more or fewer
 /// bytes than it declared fails, and so does one that asks the decoder for
 /// more than [`XZ_MEMORY`].
-fn unxz(mut payload: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
+fn unxz(payload: &[u8], limit: usize) -> Result<Vec<u8>, WireError> {
     use std::io::Read;
-    let bad = |e: &dyn std::fmt::Display| WireError::Malformed(format!("compression: {e}"));
-    let declared = super::chunk::count(&mut payload)
-        .ok_or_else(|| bad(&"the xz frame does not declare its size"))?;
-    if declared > limit {
-        return Err(WireError::Expands { limit });
-    }
-    let stream = liblzma::stream::Stream::new_stream_decoder(XZ_MEMORY, 0).map_err(|e| bad(&e))?;
+    let (declared, payload) = xz_declared(payload, limit)?;
+    let stream =
+        liblzma::stream::Stream::new_stream_decoder(XZ_MEMORY, 0).map_err(|e| bad_xz(&e))?;
     let mut out = Vec::with_capacity(declared);
     liblzma::read::XzDecoder::new_stream(payload, stream)
         .take(declared as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| bad(&e))?;
+        .map_err(|e| bad_xz(&e))?;
     if out.len() != declared {
-        return Err(bad(&"the xz stream is not the size it declares"));
+        return Err(bad_xz(&XZ_SIZE));
     }
     Ok(out)
+}
+
+/// An xz payload's declared length, at most `limit`, and the stream after
+/// it ([`FLAG_XZ`], [`FLAG_XZ_CONTINUED`]).
+fn xz_declared(mut payload: &[u8], limit: usize) -> Result<(usize, &[u8]), WireError> {
+    let declared = super::chunk::count(&mut payload)
+        .ok_or_else(|| bad_xz(&"the xz frame does not declare its size"))?;
+    if declared > limit {
+        return Err(WireError::Expands { limit });
+    }
+    Ok((declared, payload))
+}
+
+/// Why an xz payload that decompresses to another length is refused.
+const XZ_SIZE: &str = "the xz stream is not the size it declares";
+
+/// An xz payload that does not read, as [`WireError::Malformed`].
+fn bad_xz(e: &dyn std::fmt::Display) -> WireError {
+    WireError::Malformed(format!("compression: {e}"))
 }
 
 /// The push dictionary, loaded once for every frame the server reads.
